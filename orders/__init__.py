@@ -1,0 +1,1 @@
+"""Course Materials Order Tool: order, view and cancel digital course materials."""

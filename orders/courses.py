@@ -1,0 +1,263 @@
+"""The Courses screen: which sections a user sees, filtered, paginated and grouped by instructor."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, raiseload
+
+from orders.extensions import db
+from orders.models import (
+    Course,
+    Order,
+    OrderingPeriod,
+    OrderSection,
+    OrderStatus,
+    Section,
+    TeachingAssignment,
+    Term,
+    User,
+)
+from orders.periods import PeriodState, period_state
+from orders.permissions import can_place, covered_by_grants_clause, grant_covers
+
+CURRENT_TERMS = "current"
+UNASSIGNED = "unassigned"
+
+
+class OrderState(enum.Enum):
+    NOT_ORDERED = "not_ordered"
+    ORDERED = "ordered"
+    CANCELED = "canceled"
+
+
+ORDER_STATE_LABELS = {
+    OrderState.NOT_ORDERED: "Not ordered",
+    OrderState.ORDERED: "Ordered",
+    OrderState.CANCELED: "Canceled",
+}
+
+
+@dataclass(frozen=True)
+class CoursesFilter:
+    """Everything that decides the list; it round-trips through the query string."""
+
+    term: str = CURRENT_TERMS
+    instructor: str = ""  # "" all, a user id, or UNASSIGNED
+    q: str = ""
+    state: OrderState | None = None
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> CoursesFilter:
+        """Parse request args leniently: anything malformed falls back to the default."""
+        state_value = args.get("state", "")
+        state = next((s for s in OrderState if s.value == state_value), None)
+        instructor = args.get("instructor", "").strip()
+        if instructor != UNASSIGNED and not instructor.isdigit():
+            instructor = ""
+        page = args.get("page", "1")
+        return cls(
+            term=(args.get("term") or CURRENT_TERMS).strip()[:16],
+            instructor=instructor,
+            q=args.get("q", "").strip()[:100],
+            state=state,
+            page=int(page) if page.isdigit() and int(page) > 0 else 1,
+        )
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """The non-default parts as URL arguments, with `changes` applied."""
+        values = {
+            "term": self.term if self.term != CURRENT_TERMS else "",
+            "instructor": self.instructor,
+            "q": self.q,
+            "state": self.state.value if self.state else "",
+            "page": str(self.page) if self.page != 1 else "",
+        }
+        values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+
+@dataclass
+class Offering:
+    """A course in a term as one instructor (or nobody yet) teaches it."""
+
+    term: Term
+    course: Course
+    sections: list[Section] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    reason: str = ""
+    can_start_order: bool = False
+    period: PeriodState = PeriodState.NONE
+
+
+@dataclass
+class InstructorGroup:
+    instructor: User | None
+    offerings: list[Offering] = field(default_factory=list)
+
+
+@dataclass
+class CoursesPage:
+    groups: list[InstructorGroup]
+    total: int
+    first: int
+    last: int
+    page: int
+    pages: int
+
+
+def terms_for_select() -> list[Term]:
+    """Every term, newest first, with its ordering period."""
+    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
+
+
+def instructors_for_select(user: User) -> list[User]:
+    """The instructors this user may order for, by family name."""
+    if not (user.is_program_admin or user.is_coordinator):
+        return []
+    reach = exists(
+        select(TeachingAssignment.section_id)
+        .join(Section, Section.id == TeachingAssignment.section_id)
+        .join(Course, Course.id == Section.course_id)
+        .where(TeachingAssignment.user_id == User.id)
+        .where(True if user.is_program_admin else covered_by_grants_clause(user.id))
+    )
+    return list(db.session.scalars(select(User).where(reach).order_by(User.sort_name, User.id)))
+
+
+def _base_query(user: User, filters: CoursesFilter, now: datetime, instructor: type[User]) -> Select:
+    """Rows of (section, instructor-or-null) the user may see, with every filter applied."""
+    query = (
+        select(Section)
+        .join(Course, Course.id == Section.course_id)
+        .join(Term, Term.id == Section.term_id)
+        .outerjoin(OrderingPeriod, OrderingPeriod.term_id == Term.id)
+        .outerjoin(TeachingAssignment, TeachingAssignment.section_id == Section.id)
+        .outerjoin(instructor, instructor.id == TeachingAssignment.user_id)
+    )
+    if not user.is_program_admin:
+        reach = [TeachingAssignment.user_id == user.id]
+        if user.is_coordinator:
+            reach.append(covered_by_grants_clause(user.id))
+        query = query.where(or_(*reach))
+    if filters.term == CURRENT_TERMS:
+        query = query.where(OrderingPeriod.closes_at > now)
+    else:
+        query = query.where(Term.code == filters.term)
+    if filters.instructor == UNASSIGNED:
+        query = query.where(TeachingAssignment.user_id.is_(None))
+    elif filters.instructor:
+        query = query.where(TeachingAssignment.user_id == int(filters.instructor))
+    if filters.q:
+        needle = f"%{filters.q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Course.subject + " " + Course.number).like(needle),
+                func.lower(Course.title).like(needle),
+            )
+        )
+    if filters.state is not None:
+        claimed = exists(
+            select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)
+        )
+        if filters.state is OrderState.ORDERED:
+            query = query.where(claimed)
+        elif filters.state is OrderState.NOT_ORDERED:
+            query = query.where(~claimed)
+        else:
+            canceled = exists(
+                select(OrderSection.order_id)
+                .join(Order, Order.id == OrderSection.order_id)
+                .where(OrderSection.section_id == Section.id, Order.status == OrderStatus.CANCELED)
+            )
+            query = query.where(and_(~claimed, canceled))
+    return query
+
+
+def courses_page(user: User, filters: CoursesFilter, now: datetime, page_size: int) -> CoursesPage:
+    """One page of the Courses screen: a count query, a page query and an orders query."""
+    instructor = aliased(User, name="instructor")
+    base = _base_query(user, filters, now, instructor)
+    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Section.id).subquery()))
+    pages = max(1, -(-total // page_size))
+    page = min(filters.page, pages)
+    rows = db.session.execute(
+        base.add_columns(instructor)
+        .options(raiseload(Section.instructors))
+        .order_by(
+            instructor.sort_name.is_(None),
+            instructor.sort_name,
+            instructor.id,
+            Term.starts_on,
+            Course.subject,
+            Course.number,
+            Section.label,
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    orders_by_section = _orders_by_section({section.id for section, _ in rows})
+    groups = _group(user, rows, orders_by_section, now)
+    first = (page - 1) * page_size + 1 if total else 0
+    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+
+
+def _orders_by_section(section_ids: set[int]) -> dict[int, list[Order]]:
+    """Placed and canceled orders touching these sections, placed first then newest."""
+    if not section_ids:
+        return {}
+    rows = db.session.execute(
+        select(OrderSection.section_id, Order)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id.in_(section_ids))
+        .where(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]))
+        .options(raiseload(Order.order_sections), raiseload(Order.lines))
+        .order_by(Order.status != OrderStatus.PLACED, Order.number.desc())
+    ).all()
+    result: dict[int, list[Order]] = {}
+    for section_id, order in rows:
+        result.setdefault(section_id, []).append(order)
+    return result
+
+
+def _reason(user: User, instructor: User | None, section: Section) -> str:
+    """Why this row is on the user's screen."""
+    if instructor is not None and instructor.id == user.id:
+        return "You teach this course"
+    if user.is_program_admin:
+        return "Program Administrator"
+    grant = next((g for g in user.grants if grant_covers(g, section)), None)
+    return f"Coordinator: {grant.describe()}" if grant else ""
+
+
+def _group(user: User, rows, orders_by_section: dict[int, list[Order]], now: datetime) -> list[InstructorGroup]:
+    """Fold the page's rows into instructor groups and course offerings, keeping row order."""
+    groups: list[InstructorGroup] = []
+    offerings: dict[tuple, Offering] = {}
+    for section, instructor in rows:
+        instructor_id = instructor.id if instructor else None
+        if not groups or (groups[-1].instructor.id if groups[-1].instructor else None) != instructor_id:
+            groups.append(InstructorGroup(instructor))
+        key = (instructor_id, section.term_id, section.course_id)
+        offering = offerings.get(key)
+        if offering is None:
+            offering = Offering(
+                term=section.term,
+                course=section.course,
+                reason=_reason(user, instructor, section),
+                period=period_state(section.term, now),
+            )
+            offerings[key] = offering
+            groups[-1].offerings.append(offering)
+        offering.sections.append(section)
+        section_orders = orders_by_section.get(section.id, [])
+        for order in section_orders:
+            if order not in offering.orders:
+                offering.orders.append(order)
+        claimed = any(o.status is OrderStatus.PLACED for o in section_orders)
+        if not claimed and can_place(user, section, now, teaches_section=instructor is not None and instructor.id == user.id):
+            offering.can_start_order = True
+    return groups

@@ -1,0 +1,159 @@
+"""The demo data set of SPEC section 5, relative to the moment it is loaded."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from werkzeug.security import generate_password_hash
+
+from orders import isbn
+from orders.extensions import db
+from orders.models import (
+    AcademicSession,
+    Campus,
+    CatalogItem,
+    CoordinatorGrant,
+    Course,
+    CourseLevel,
+    Delivery,
+    EventKind,
+    Institution,
+    Order,
+    OrderEvent,
+    OrderingPeriod,
+    OrderLine,
+    OrderNumberCounter,
+    OrderSection,
+    OrderStatus,
+    Organization,
+    Section,
+    TeachingAssignment,
+    Term,
+    User,
+)
+
+DEMO_PASSWORD = "orders-demo"
+
+# title, authors, first 12 ISBN digits (check digit computed), publisher, edition, delivery, price
+CATALOG = [
+    ("Calculus: Early Transcendentals", "James Stewart, Daniel Clegg, Saleem Watson", "978035769354", "Cengage", "9th", Delivery.ETEXT, "89.99"),
+    ("Thomas' Calculus", "Joel Hass, Christopher Heil, Maurice Weir", "978013443902", "Pearson", "14th", Delivery.ETEXT, "74.99"),
+    ("WebAssign for Calculus", "Cengage WebAssign", "978035770198", "Cengage", "9th", Delivery.COURSEWARE, "110.00"),
+    ("Calculus: Single Variable", "Deborah Hughes-Hallett, Andrew Gleason", "978111937434", "Wiley", "8th", Delivery.ETEXT, "65.50"),
+    ("Abstract Algebra", "David S. Dummit, Richard M. Foote", "978047143334", "Wiley", "3rd", Delivery.ETEXT, "79.95"),
+    ("A Book of Abstract Algebra", "Charles C. Pinter", "978048647417", "Dover", "2nd", Delivery.ETEXT, "19.95"),
+    ("Contemporary Abstract Algebra", "Joseph A. Gallian", "978036776679", "CRC Press", "10th", Delivery.ETEXT, "84.00"),
+    ("Introduction to the Theory of Computation", "Michael Sipser", "978133599032", "Cengage", "3rd", Delivery.ETEXT, "92.25"),
+    ("Automata, Computability and Complexity", "Elaine Rich", "978013228806", "Pearson", "1st", Delivery.ETEXT, "58.00"),
+    ("Python Crash Course", "Eric Matthes", "978171850270", "No Starch Press", "3rd", Delivery.ETEXT, "29.99"),
+    ("Think Python", "Allen B. Downey", "978109815543", "O'Reilly Media", "3rd", Delivery.ETEXT, "34.99"),
+    ("zyBooks Programming in Python 3", "zyBooks", "979888706023", "Wiley", "1st", Delivery.COURSEWARE, "77.00"),
+    ("Structure and Interpretation of Computer Programs", "Harold Abelson, Gerald Jay Sussman", "978026254323", "MIT Press", "2nd", Delivery.ETEXT, "45.00"),
+    ("Linear Algebra Done Right", "Sheldon Axler", "978303141025", "Springer", "4th", Delivery.ETEXT, "39.99"),
+]
+
+
+def _catalog() -> list[CatalogItem]:
+    items = []
+    for title, authors, first12, publisher, edition, delivery, price in CATALOG:
+        code = first12 + isbn.check_digit(first12)
+        assert isbn.is_valid(code), code
+        items.append(
+            CatalogItem(
+                title=title,
+                authors=authors,
+                isbn13=code,
+                publisher=publisher,
+                edition=edition,
+                delivery=delivery,
+                student_price=Decimal(price),
+            )
+        )
+    return items
+
+
+def _user(name: str, email: str, password_hash: str, **flags) -> User:
+    return User(name=name, sort_name=User.sort_key_for(name), email=email, password_hash=password_hash, active=True, **flags)
+
+
+def load_demo(now: datetime) -> None:
+    """Insert the demo set (the schema must be empty); sends no email. Caller commits."""
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    db.session.add(Institution(name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu"))
+    main = Campus(code="MAIN", name="Main")
+    math = Organization(code="MATH", name="Department of Mathematics")
+    cs = Organization(code="CS", name="Department of Computer Science")
+    regular = AcademicSession(name="Regular Academic Session")
+    eight_weeks = AcademicSession(name="First Eight Weeks")
+
+    spring = Term(code="202710", name="Spring 2027", starts_on=date(2027, 1, 19), ends_on=date(2027, 5, 14))
+    fall = Term(code="202630", name="Fall 2026", starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
+    summer = Term(code="202750", name="Summer 2027", starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 6))
+    spring.period = OrderingPeriod(opens_at=now - timedelta(days=30), closes_at=now + timedelta(days=30))
+    fall.period = OrderingPeriod(opens_at=now - timedelta(days=70), closes_at=now - timedelta(days=10))
+    summer.period = OrderingPeriod(opens_at=now + timedelta(days=60), closes_at=now + timedelta(days=120))
+
+    math221 = Course(subject="MATH", number="221", title="Calculus I")
+    math340 = Course(subject="MATH", number="340", title="Abstract Algebra")
+    cs150 = Course(subject="CS", number="150", title="Introduction to Programming")
+    cs310 = Course(subject="CS", number="310", title="Theory of Computation")
+
+    def section(course, term, label, org, session=regular, level=CourseLevel.UNDERGRADUATE):
+        return Section(course=course, term=term, label=label, session=session, campus=main, organization=org, level=level)
+
+    m221_s27_001 = section(math221, spring, "001", math)
+    m221_s27_002 = section(math221, spring, "002", math)
+    m221_f26_001 = section(math221, fall, "001", math)
+    m340_s27_001 = section(math340, spring, "001", math)
+    cs150_s27_001 = section(cs150, spring, "001", cs, session=eight_weeks)
+    cs150_s27_002 = section(cs150, spring, "002", cs, session=eight_weeks)
+    cs310_s27_001 = section(cs310, spring, "001", cs)
+    m221_su27_001 = section(math221, summer, "001", math)
+    sections = [m221_s27_001, m221_s27_002, m221_f26_001, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001, m221_su27_001]
+
+    ada = _user("Ada Lovelace", "ada@demo.edu", password_hash)
+    alan = _user("Alan Turing", "alan@demo.edu", password_hash)
+    emmy = _user("Emmy Noether", "emmy@demo.edu", password_hash)
+    grace = _user("Grace Hopper", "grace@demo.edu", password_hash)
+    katherine = _user("Katherine Johnson", "katherine@demo.edu", password_hash, is_program_admin=True)
+    users = [ada, alan, emmy, grace, katherine]
+    catalog = _catalog()
+    db.session.add_all([main, math, cs, regular, eight_weeks, spring, fall, summer, *sections, *users, *catalog])
+    db.session.flush()
+
+    teaching = [
+        (ada, m221_s27_001), (ada, m221_s27_002), (ada, cs150_s27_001), (ada, m221_f26_001),
+        (alan, cs310_s27_001), (alan, cs150_s27_002), (emmy, m340_s27_001),
+    ]
+    db.session.add_all(TeachingAssignment(user_id=u.id, section_id=s.id) for u, s in teaching)
+    db.session.add_all([CoordinatorGrant(user_id=emmy.id, subject="MATH"), CoordinatorGrant(user_id=grace.id, subject="CS")])
+
+    by_title = {item.title: item for item in catalog}
+    demo_orders = [
+        (ada, [m221_s27_001, m221_s27_002], ["Calculus: Early Transcendentals"], now - timedelta(days=12), []),
+        (grace, [cs310_s27_001], ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"], now - timedelta(days=6), [alan]),
+        (ada, [m221_f26_001], ["Thomas' Calculus"], now - timedelta(days=40), []),
+    ]
+    number = 1000
+    for placer, order_sections, titles, placed_at, for_whom in demo_orders:
+        number += 1
+        first = order_sections[0]
+        order = Order(
+            number=number, term_id=first.term_id, course_id=first.course_id, status=OrderStatus.PLACED,
+            owner_id=placer.id, created_at=placed_at - timedelta(minutes=20), placed_by_id=placer.id, placed_at=placed_at, version=1,
+        )
+        db.session.add(order)
+        db.session.flush()
+        db.session.add_all(OrderSection(order_id=order.id, section_id=s.id, claimed=True) for s in order_sections)
+        db.session.add_all(
+            OrderLine(order_id=order.id, catalog_item_id=by_title[t].id, position=i, student_price=by_title[t].student_price)
+            for i, t in enumerate(titles)
+        )
+        db.session.add(
+            OrderEvent(
+                order_id=order.id, kind=EventKind.PLACED, actor_id=placer.id, occurred_at=placed_at, request_id="seed-demo",
+                on_behalf_of=[{"id": u.id, "name": u.name} for u in for_whom], details={},
+            )
+        )
+    db.session.add(OrderNumberCounter(id=1, last_number=number))
+    db.session.flush()

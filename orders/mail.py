@@ -1,0 +1,251 @@
+"""The outbox: emails written in the change's transaction, and the worker that delivers them."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import or_, select, update
+
+from orders.extensions import db, mail
+from orders.models import EmailStatus, Institution, Order, OrderEvent, OutboundEmail, User
+
+log = logging.getLogger(__name__)
+
+SEND_LEASE = timedelta(minutes=5)  # a worker that dies mid-send frees its rows after this
+_UNSAFE_HEADER_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def header_safe(value: str, limit: int = 200) -> str:
+    """Collapse control characters (CR/LF included) so user text can never start a new header."""
+    return _UNSAFE_HEADER_CHARS.sub(" ", value).strip()[:limit]
+
+
+def institution() -> Institution:
+    """The deployment's one institution."""
+    found = db.session.scalars(select(Institution).limit(1)).first()
+    if found is None:
+        raise RuntimeError("No institution is configured; run `flask --app app seed-demo`.")
+    return found
+
+
+def local_time(moment: datetime, inst: Institution) -> str:
+    """A UTC moment in the institution's timezone, e.g. "March 3, 2027, 2:05 PM CST"."""
+    local = moment.astimezone(ZoneInfo(inst.timezone))
+    return f"{local:%B} {local.day}, {local.year}, {local:%I:%M %p %Z}".replace(", 0", ", ")
+
+
+def order_url(order: Order) -> str:
+    """Absolute link to the order summary, from PUBLIC_BASE_URL (requests may come via a proxy)."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/orders/{order.number}"
+
+
+def _enqueue(kind: str, template: str, recipient: User, subject: str, event: OrderEvent, now: datetime, **context):
+    """Render one email's text and HTML parts into a pending outbox row."""
+    context.update(recipient=recipient)
+    db.session.add(
+        OutboundEmail(
+            event_id=event.id,
+            kind=kind,
+            recipient=recipient.email,
+            subject=header_safe(subject, 300),
+            body_text=render_template(f"emails/{template}.txt", **context),
+            body_html=render_template(f"emails/{template}.html", **context),
+            status=EmailStatus.PENDING,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+def _recipients(first: User, *others: User) -> list[User]:
+    """Each user once, in order of importance."""
+    seen: dict[int, User] = {}
+    for user in (first, *others):
+        if user is not None:
+            seen.setdefault(user.id, user)
+    return list(seen.values())
+
+
+def _order_context(order: Order, event: OrderEvent) -> dict:
+    """What every order email shows."""
+    inst = institution()
+    return dict(
+        order=order,
+        event=event,
+        institution=inst,
+        when=local_time(event.occurred_at, inst),
+        link=order_url(order),
+        on_behalf_of=", ".join(entry["name"] for entry in event.on_behalf_of),
+    )
+
+
+def enqueue_cancel_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
+    """Receipt to the canceler; notices to the placer and instructors of record who did neither."""
+    context = _order_context(order, event)
+    course = f"{order.course.code} {order.course.title}"
+    actor = event.actor
+    for recipient in _recipients(actor, order.placed_by, *order.instructors):
+        is_receipt = recipient.id == actor.id
+        subject = (
+            f"Order #{order.number} canceled — {course}, {order.term.name}"
+            if is_receipt
+            else f"Order #{order.number} was canceled by {actor.name} — {course}, {order.term.name}"
+        )
+        _enqueue(
+            "cancel_receipt" if is_receipt else "cancel_notice",
+            "order_canceled",
+            recipient,
+            subject,
+            event,
+            now,
+            is_receipt=is_receipt,
+            **context,
+        )
+
+
+def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
+    """Receipt to the placer, and to the instructors of record they ordered for."""
+    context = _order_context(order, event)
+    course = f"{order.course.code} {order.course.title}"
+    actor = event.actor
+    others = order.instructors if event.on_behalf_of else []
+    for recipient in _recipients(actor, *others):
+        is_receipt = recipient.id == actor.id
+        subject = (
+            f"Order #{order.number} placed — {course}, {order.term.name}"
+            if is_receipt
+            else f"Order #{order.number} placed for you by {actor.name} — {course}, {order.term.name}"
+        )
+        _enqueue(
+            "placed_receipt" if is_receipt else "placed_notice",
+            "order_placed",
+            recipient,
+            subject,
+            event,
+            now,
+            is_receipt=is_receipt,
+            **context,
+        )
+
+
+# --- Delivery --------------------------------------------------------------------------------------
+
+
+def _due_clause(now: datetime):
+    """Rows ready to send: pending and due, or claimed by a worker whose lease ran out."""
+    return or_(
+        (OutboundEmail.status == EmailStatus.PENDING) & (OutboundEmail.next_attempt_at <= now),
+        (OutboundEmail.status == EmailStatus.SENDING) & (OutboundEmail.next_attempt_at <= now),
+    )
+
+
+def claim_batch(now: datetime, limit: int = 20) -> list[int]:
+    """Claim due rows for this worker and commit the claim, so no other worker sends them."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.scalars(
+                select(OutboundEmail.id)
+                .where(_due_clause(now))
+                .order_by(OutboundEmail.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            session.execute(
+                update(OutboundEmail)
+                .where(OutboundEmail.id.in_(ids))
+                .values(status=EmailStatus.SENDING, next_attempt_at=now + SEND_LEASE)
+                .execution_options(synchronize_session=False)
+            )
+    else:
+        # SQLite has no SKIP LOCKED: claim row by row with a conditional update that only one worker wins.
+        candidates = list(
+            session.scalars(select(OutboundEmail.id).where(_due_clause(now)).order_by(OutboundEmail.id).limit(limit))
+        )
+        ids = []
+        for email_id in candidates:
+            won = session.execute(
+                update(OutboundEmail)
+                .where(OutboundEmail.id == email_id, _due_clause(now))
+                .values(status=EmailStatus.SENDING, next_attempt_at=now + SEND_LEASE)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won:
+                ids.append(email_id)
+    session.commit()
+    return ids
+
+
+def _message(email: OutboundEmail) -> Message:
+    """A Flask-Mail message; the subject was made header-safe when the row was written."""
+    return Message(
+        subject=email.subject,
+        recipients=[email.recipient],
+        body=email.body_text,
+        html=email.body_html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"X-Order-Email-Id": str(email.id)},
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff: base, 2x, 4x, ... capped at one hour."""
+    base = current_app.config["MAIL_BACKOFF_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
+
+
+def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
+    """Send one batch of due emails over SMTP; returns (sent, failed attempts)."""
+    ids = claim_batch(now_fn(), limit)
+    if not ids:
+        return 0, 0
+    emails = list(db.session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(ids)).order_by(OutboundEmail.id)))
+    sent = failed = 0
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    try:
+        connection = mail.connect()
+        connection.__enter__()
+    except Exception as error:  # SMTP down: every claimed row goes back with backoff, none lost
+        for email in emails:
+            _record_failure(email, error, now_fn(), max_attempts)
+        db.session.commit()
+        return 0, len(emails)
+    try:
+        for email in emails:
+            try:
+                connection.send(_message(email))
+            except Exception as error:
+                _record_failure(email, error, now_fn(), max_attempts)
+                failed += 1
+            else:
+                email.status = EmailStatus.SENT
+                email.attempts += 1
+                email.sent_at = now_fn()
+                email.last_error = None
+                sent += 1
+            db.session.commit()  # one row at a time: a crash never re-sends what was already sent
+    finally:
+        try:
+            connection.__exit__(None, None, None)
+        except Exception:  # the server vanished mid-batch; the rows are already recorded
+            log.warning("SMTP connection did not close cleanly", exc_info=True)
+    return sent, failed
+
+
+def _record_failure(email: OutboundEmail, error: Exception, now: datetime, max_attempts: int) -> None:
+    """Count the attempt and schedule a retry, or give up after max_attempts."""
+    email.attempts += 1
+    email.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if email.attempts >= max_attempts:
+        email.status = EmailStatus.FAILED
+        log.error("Giving up on email %s to %s: %s", email.id, email.recipient, email.last_error)
+    else:
+        email.status = EmailStatus.PENDING
+        email.next_attempt_at = now + backoff(email.attempts)

@@ -1,0 +1,395 @@
+"""Typed SQLAlchemy 2 models for the whole domain of SPEC section 1."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from orders.extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC: identical on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column that stores the member values."""
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class CourseLevel(enum.Enum):
+    UNDERGRADUATE = "Undergraduate"
+    GRADUATE = "Graduate"
+
+
+class Delivery(enum.Enum):
+    ETEXT = "eText"
+    COURSEWARE = "Courseware"
+
+
+class OrderStatus(enum.Enum):
+    DRAFT = "draft"
+    PLACED = "placed"
+    CANCELED = "canceled"
+    DISCARDED = "discarded"
+
+
+class EventKind(enum.Enum):
+    DRAFT_STARTED = "draft_started"
+    PLACED = "placed"
+    CANCELED = "canceled"
+    DRAFT_DISCARDED = "draft_discarded"
+
+
+class EmailStatus(enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Institution(db.Model):
+    __tablename__ = "institution"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    contact_email: Mapped[str] = mapped_column(String(254))
+
+
+class Campus(db.Model):
+    __tablename__ = "campus"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Organization(db.Model):
+    __tablename__ = "organization"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Term(db.Model):
+    __tablename__ = "term"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    period: Mapped[OrderingPeriod | None] = relationship(back_populates="term", uselist=False, lazy="joined")
+
+
+class OrderingPeriod(db.Model):
+    __tablename__ = "ordering_period"
+    __table_args__ = (CheckConstraint("opens_at < closes_at", name="ck_period_opens_before_close"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), unique=True)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    term: Mapped[Term] = relationship(back_populates="period")
+
+
+class AcademicSession(db.Model):
+    """A part of a term ("Regular Academic Session", "First Eight Weeks")."""
+
+    __tablename__ = "academic_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Course(db.Model):
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("subject", "number", name="uq_course_subject_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(16), index=True)
+    number: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+
+    @property
+    def code(self) -> str:
+        return f"{self.subject} {self.number}"
+
+
+class Section(db.Model):
+    """A course offering: one labelled section of a course in a term."""
+
+    __tablename__ = "section"
+    __table_args__ = (
+        UniqueConstraint("course_id", "term_id", "label", name="uq_section_course_term_label"),
+        Index("ix_section_term_course", "term_id", "course_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("academic_session.id"))
+    campus_id: Mapped[int] = mapped_column(ForeignKey("campus.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    level: Mapped[CourseLevel] = mapped_column(_enum(CourseLevel, "course_level"))
+    label: Mapped[str] = mapped_column(String(16))
+
+    course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
+    term: Mapped[Term] = relationship(lazy="joined", innerjoin=True)
+    session: Mapped[AcademicSession] = relationship(lazy="joined", innerjoin=True)
+    campus: Mapped[Campus] = relationship(lazy="raise")
+    organization: Mapped[Organization] = relationship(lazy="raise")
+    instructors: Mapped[list[User]] = relationship(
+        secondary="teaching_assignment", lazy="selectin", order_by="User.sort_name"
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sort_name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_program_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    grants: Mapped[list[CoordinatorGrant]] = relationship(back_populates="user", lazy="selectin")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in for inactive users
+        return self.active
+
+    @property
+    def is_coordinator(self) -> bool:
+        return bool(self.grants)
+
+    @staticmethod
+    def sort_key_for(name: str) -> str:
+        """Family name first, so lists sort the way registrars print them."""
+        parts = name.split()
+        return " ".join(parts[-1:] + parts[:-1]).lower()
+
+
+class TeachingAssignment(db.Model):
+    __tablename__ = "teaching_assignment"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), primary_key=True, index=True)
+
+
+class CoordinatorGrant(db.Model):
+    """A coordinator's scope; an unset dimension matches any section."""
+
+    __tablename__ = "coordinator_grant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    subject: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[CourseLevel | None] = mapped_column(_enum(CourseLevel, "course_level"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    campus_id: Mapped[int | None] = mapped_column(ForeignKey("campus.id"))
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    organization: Mapped[Organization | None] = relationship(lazy="joined")
+    campus: Mapped[Campus | None] = relationship(lazy="joined")
+
+    def describe(self) -> str:
+        """Human summary of the scope, e.g. "subject MATH, Graduate"."""
+        parts = []
+        if self.subject:
+            parts.append(f"subject {self.subject}")
+        if self.level:
+            parts.append(self.level.value)
+        if self.organization:
+            parts.append(self.organization.name)
+        if self.campus:
+            parts.append(f"{self.campus.name} campus")
+        return ", ".join(parts) or "all sections"
+
+
+class CatalogItem(db.Model):
+    __tablename__ = "catalog_item"
+    __table_args__ = (CheckConstraint("student_price >= 0", name="ck_catalog_price_non_negative"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), index=True)
+    authors: Mapped[str] = mapped_column(String(300))
+    isbn13: Mapped[str] = mapped_column(String(13), unique=True)
+    publisher: Mapped[str] = mapped_column(String(200))
+    edition: Mapped[str] = mapped_column(String(50))
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"))
+    student_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+    @property
+    def isbn_display(self) -> str:
+        """ISBN-13 hyphenated only at the prefix, e.g. 978-0134689517."""
+        return f"{self.isbn13[:3]}-{self.isbn13[3:]}"
+
+
+class Order(db.Model):
+    __tablename__ = "course_order"
+    __table_args__ = (
+        Index("ix_order_term_course", "term_id", "course_id"),
+        Index("ix_order_placed_by", "placed_by_id"),
+        Index("ix_order_owner_status", "owner_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)  # assigned when placed
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.DRAFT)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))  # who started the draft
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    canceled_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    term: Mapped[Term] = relationship(lazy="joined", innerjoin=True)
+    course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="raise")
+    placed_by: Mapped[User | None] = relationship(foreign_keys=[placed_by_id], lazy="joined")
+    canceled_by: Mapped[User | None] = relationship(foreign_keys=[canceled_by_id], lazy="joined")
+    order_sections: Mapped[list[OrderSection]] = relationship(
+        back_populates="order", lazy="selectin", cascade="all, delete-orphan"
+    )
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", lazy="selectin", cascade="all, delete-orphan", order_by="OrderLine.position"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", lazy="raise", order_by="OrderEvent.id"
+    )
+
+    @property
+    def display_number(self) -> str:
+        return f"#{self.number}" if self.number is not None else "Draft"
+
+    @property
+    def sections(self) -> list[Section]:
+        return sorted((link.section for link in self.order_sections), key=lambda s: s.label)
+
+    @property
+    def instructors(self) -> list[User]:
+        """Instructors of record across the order's sections, each once."""
+        seen: dict[int, User] = {}
+        for section in self.sections:
+            for user in section.instructors:
+                seen.setdefault(user.id, user)
+        return sorted(seen.values(), key=lambda u: u.sort_name)
+
+    @property
+    def total_student_price(self) -> Decimal:
+        return sum((line.student_price for line in self.lines), Decimal("0.00"))
+
+
+class OrderSection(db.Model):
+    """A section on an order; `claimed` is true while the order is placed."""
+
+    __tablename__ = "order_section"
+    __table_args__ = (
+        # The database itself refuses a second placed order for a section.
+        Index(
+            "uq_order_section_claimed",
+            "section_id",
+            unique=True,
+            sqlite_where=text("claimed"),
+            postgresql_where=text("claimed"),
+        ),
+        Index("ix_order_section_section", "section_id"),
+    )
+    order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"), primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), primary_key=True)
+    claimed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    order: Mapped[Order] = relationship(back_populates="order_sections")
+    section: Mapped[Section] = relationship(lazy="joined", innerjoin=True)
+
+
+class OrderLine(db.Model):
+    """A catalog item on an order, with the student price it was ordered at."""
+
+    __tablename__ = "order_line"
+    order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"), primary_key=True)
+    catalog_item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    student_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    item: Mapped[CatalogItem] = relationship(lazy="joined", innerjoin=True)
+
+
+class OrderEvent(db.Model):
+    """Append-only audit row; the app never updates or deletes one."""
+
+    __tablename__ = "order_event"
+    __table_args__ = (Index("ix_order_event_order", "order_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"))
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    on_behalf_of: Mapped[list[dict]] = mapped_column(JSON, default=list)  # [{"id": 3, "name": "Alan Turing"}]
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class OrderNumberCounter(db.Model):
+    """One row holding the last order number handed out; bumped atomically."""
+
+    __tablename__ = "order_number_counter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class OutboundEmail(db.Model):
+    """The outbox: every email, written in the transaction of the change it reports."""
+
+    __tablename__ = "outbound_email"
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", name="uq_outbound_email_event_recipient"),
+        Index("ix_outbound_email_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("order_event.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus, "email_status"), default=EmailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

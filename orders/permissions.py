@@ -1,0 +1,223 @@
+"""Who may do what (SPEC section 2): predicates the templates ask and decorators the routes declare."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Callable
+
+from flask_login import current_user
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+
+from orders import clock
+from orders.extensions import login_manager
+from orders.models import CoordinatorGrant, Course, Order, OrderStatus, Section, TeachingAssignment, User
+from orders.periods import is_open
+
+
+class PermissionDenied(Exception):
+    """A signed-in user asked for something they may not do; the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- Coordinator grants: one rule, written for Python objects and for SQL side by side -------------
+
+
+def grant_covers(grant: CoordinatorGrant, section: Section) -> bool:
+    """A grant covers a section when every dimension it sets matches."""
+    return (
+        (grant.subject is None or grant.subject == section.course.subject)
+        and (grant.level is None or grant.level == section.level)
+        and (grant.organization_id is None or grant.organization_id == section.organization_id)
+        and (grant.campus_id is None or grant.campus_id == section.campus_id)
+    )
+
+
+def grant_covers_clause() -> ColumnElement[bool]:
+    """SQL twin of grant_covers, correlated to Section and Course in the enclosing query."""
+    return and_(
+        or_(CoordinatorGrant.subject.is_(None), CoordinatorGrant.subject == Course.subject),
+        or_(CoordinatorGrant.level.is_(None), CoordinatorGrant.level == Section.level),
+        or_(CoordinatorGrant.organization_id.is_(None), CoordinatorGrant.organization_id == Section.organization_id),
+        or_(CoordinatorGrant.campus_id.is_(None), CoordinatorGrant.campus_id == Section.campus_id),
+    )
+
+
+def covered_by_grants_clause(user_id: int) -> ColumnElement[bool]:
+    """SQL: the section (joined with its course) falls under one of the user's grants."""
+    return exists(select(CoordinatorGrant.id).where(CoordinatorGrant.user_id == user_id, grant_covers_clause()))
+
+
+def teaches_clause(user_id: int) -> ColumnElement[bool]:
+    """SQL: the user is an instructor of record of the section."""
+    return exists(
+        select(TeachingAssignment.section_id).where(
+            TeachingAssignment.section_id == Section.id, TeachingAssignment.user_id == user_id
+        )
+    )
+
+
+def visible_sections_clause(user: User) -> ColumnElement[bool]:
+    """SQL: sections the user may see and order for (ignoring periods)."""
+    if user.is_program_admin:
+        return and_(True)
+    return or_(teaches_clause(user.id), covered_by_grants_clause(user.id))
+
+
+def teaches(user: User, section: Section) -> bool:
+    """The user is an instructor of record of the section."""
+    return any(instructor.id == user.id for instructor in section.instructors)
+
+
+def coordinates(user: User, section: Section) -> bool:
+    """One of the user's coordinator grants covers the section."""
+    return any(grant_covers(grant, section) for grant in user.grants)
+
+
+def may_order_for(user: User, section: Section) -> bool:
+    """The section is within the user's reach, periods aside."""
+    return user.is_program_admin or teaches(user, section) or coordinates(user, section)
+
+
+def can_place(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool:
+    """The user may put this section on an order now.
+
+    Lists that already know whether the user teaches the row pass `teaches_section`, so the
+    section's instructors need not be loaded.
+    """
+    if user.is_program_admin:
+        return True
+    if not is_open(section.term, now):
+        return False
+    teaching = teaches(user, section) if teaches_section is None else teaches_section
+    return teaching or coordinates(user, section)
+
+
+def can_view_order(user: User, order: Order) -> bool:
+    """Admins see all; others see orders they placed or that touch a section they teach or cover."""
+    if user.is_program_admin or order.placed_by_id == user.id or order.owner_id == user.id:
+        return True
+    return any(teaches(user, s) or coordinates(user, s) for s in order.sections)
+
+
+# --- Cancel ----------------------------------------------------------------------------------------
+
+
+class CancelRefusal(enum.Enum):
+    NOT_PLACED = "not_placed"
+    PERIOD_CLOSED = "period_closed"
+    NOT_PLACER = "not_placer"
+
+
+@dataclass(frozen=True)
+class CancelDecision:
+    """Whether a user may cancel an order now, and if not, why."""
+
+    allowed: bool
+    refusal: CancelRefusal | None = None
+
+
+def cancel_decision(user: User, order: Order, now: datetime) -> CancelDecision:
+    """The cancel rule of SPEC section 2, with the reason when it says no."""
+    if order.status is not OrderStatus.PLACED:
+        return CancelDecision(False, CancelRefusal.NOT_PLACED)
+    if user.is_program_admin:
+        return CancelDecision(True)
+    placer = order.placed_by_id == user.id
+    covers_all = bool(order.sections) and all(coordinates(user, s) for s in order.sections)
+    if not (placer or covers_all):
+        return CancelDecision(False, CancelRefusal.NOT_PLACER)
+    if not is_open(order.term, now):
+        return CancelDecision(False, CancelRefusal.PERIOD_CLOSED)
+    return CancelDecision(True)
+
+
+def can_cancel(user: User, order: Order, now: datetime) -> bool:
+    """The one predicate behind the Cancel Order button and every cancel route."""
+    return cancel_decision(user, order, now).allowed
+
+
+def can_discard_draft(user: User, order: Order) -> bool:
+    """Only the owner of a draft may discard it."""
+    return order.status is OrderStatus.DRAFT and order.owner_id == user.id
+
+
+# --- Route guards ----------------------------------------------------------------------------------
+# Every view declares one of these; tests/web/test_route_guards.py walks app.url_map to prove it.
+
+GUARD_ATTRIBUTE = "route_guard"
+
+
+def public(view: Callable) -> Callable:
+    """Declare a route open to everyone (sign-in page, health check)."""
+    setattr(view, GUARD_ATTRIBUTE, "public")
+    return view
+
+
+def signed_in(view: Callable) -> Callable:
+    """Require a signed-in, active user; others go to the sign-in page (htmx: 401 + HX-Redirect)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "signed_in")
+    return guarded
+
+
+def order_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
+    """Require sign-in, load the order named by `number` (404 if unknown) and run `check` on it.
+
+    `check` raises PermissionDenied to refuse; the view receives the loaded order.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(number: int, *args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            from orders.queries import get_order_or_404  # late: queries imports this module
+
+            order = get_order_or_404(number)
+            check(current_user, order, clock.utcnow())
+            return view(order, *args, **kwargs)
+
+        setattr(guarded, GUARD_ATTRIBUTE, f"order:{check.__name__}")
+        return guarded
+
+    return decorate
+
+
+def require_view(user: User, order: Order, now: datetime) -> None:
+    """Refuse users who may not see the order."""
+    if not can_view_order(user, order):
+        raise PermissionDenied("This order is for sections you do not teach or coordinate.")
+
+
+def require_cancel(user: User, order: Order, now: datetime) -> None:
+    """Refuse users who may not cancel; a canceled order passes so the view can say so calmly."""
+    require_view(user, order, now)
+    if order.status is OrderStatus.CANCELED:
+        return
+    decision = cancel_decision(user, order, now)
+    if not decision.allowed:
+        raise PermissionDenied(cancel_refusal_message(decision.refusal, order))
+
+
+def cancel_refusal_message(refusal: CancelRefusal | None, order: Order) -> str:
+    """Explain a refused cancel in the user's terms."""
+    if refusal is CancelRefusal.PERIOD_CLOSED:
+        return (
+            f"The ordering period for {order.term.name} is closed, so this order can only be canceled "
+            "by a Program Administrator."
+        )
+    if refusal is CancelRefusal.NOT_PLACER:
+        placer = order.placed_by.name if order.placed_by else "another user"
+        return f"Only {placer}, who placed this order, or a Program Administrator can cancel it."
+    return "Only placed orders can be canceled."

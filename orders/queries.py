@@ -1,0 +1,41 @@
+"""Read-side loading for pages: a fixed number of queries whatever the data size."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import NotFound
+
+from orders.extensions import db
+from orders.models import Order, OrderEvent, OrderSection, Section, User
+
+
+def order_load_options() -> tuple:
+    """Everything the summary, the cancel flow and the emails read, loaded up front."""
+    return (
+        selectinload(Order.order_sections).joinedload(OrderSection.section).selectinload(Section.instructors),
+        selectinload(Order.lines),
+    )
+
+
+def get_order_or_404(number: int) -> Order:
+    """The order with this number (drafts have none), or a 404."""
+    order = db.session.scalars(select(Order).where(Order.number == number).options(*order_load_options())).first()
+    if order is None:
+        raise NotFound(f"There is no order #{number}.")
+    return order
+
+
+def order_events(order: Order) -> list[OrderEvent]:
+    """The order's audit trail, oldest first, with actors."""
+    return list(
+        db.session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        )
+    )
+
+
+def load_user(user_id: int) -> User | None:
+    """The signed-in user with their grants, in one query."""
+    return db.session.scalars(
+        select(User).where(User.id == user_id).options(joinedload(User.grants))
+    ).unique().first()

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that parse, authorize, call a service and render."""

@@ -1,0 +1,33 @@
+"""The Courses screen, home after sign-in."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from flask_login import current_user
+
+from orders import clock
+from orders.courses import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, courses_page, instructors_for_select, terms_for_select
+from orders.htmx import render_page_or_fragment
+from orders.permissions import signed_in
+
+bp = Blueprint("courses", __name__)
+
+
+@bp.route("/")
+@signed_in
+def index():
+    """List the sections the user may see, filtered by the query string."""
+    filters = CoursesFilter.from_args(request.args)
+    now = clock.utcnow()
+    page = courses_page(current_user, filters, now, current_app.config["COURSES_PAGE_SIZE"])
+    return render_page_or_fragment(
+        "courses/index.html",
+        "courses/_results.html",
+        filters=filters,
+        page=page,
+        now=now,
+        terms=terms_for_select(),
+        instructors=instructors_for_select(current_user),
+        order_states=ORDER_STATE_LABELS,
+        unassigned=UNASSIGNED,
+        query_string=request.query_string.decode(),
+    )
