@@ -72,3 +72,13 @@ def register(app: Flask) -> None:
             else:
                 stop.wait(interval)
             db.session.remove()
+
+    @app.cli.command("mail-sink")
+    @click.option("--port", default=None, type=int, help="Port to listen on (default: MAIL_PORT).")
+    def mail_sink(port: int | None) -> None:
+        """Development only: a local SMTP server that saves every email under instance/mail/."""
+        import os
+
+        from orders.mailsink import serve
+
+        serve(os.path.join(app.instance_path, "mail"), "127.0.0.1", port or app.config["MAIL_PORT"])

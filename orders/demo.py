@@ -76,9 +76,9 @@ def _user(name: str, email: str, password_hash: str, **flags) -> User:
     return User(name=name, sort_name=User.sort_key_for(name), email=email, password_hash=password_hash, active=True, **flags)
 
 
-def load_demo(now: datetime) -> None:
+def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     """Insert the demo set (the schema must be empty); sends no email. Caller commits."""
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
     db.session.add(Institution(name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu"))
     main = Campus(code="MAIN", name="Main")
     math = Organization(code="MATH", name="Department of Mathematics")

@@ -1,0 +1,38 @@
+# One command to run the demo, one to run the tests. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+FLASK := ORDERS_ENV=development $(VENV)/bin/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+## run: set up, load the demo data if the database is empty, then serve the app with a mail worker and a local mailbox
+run: $(VENV)/.runtime
+	$(FLASK) seed-demo --if-empty
+	@echo "Open http://$(HOST):$(PORT)/ — demo accounts in README.md; emails land in instance/mail/"
+	@$(FLASK) mail-sink & sink=$$!; \
+	$(FLASK) send-mail --loop & worker=$$!; \
+	trap 'kill $$sink $$worker 2>/dev/null' EXIT INT TERM; \
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: set up and run the whole suite (SQLite by default; PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(VENV)/.dev
+	$(VENV)/bin/python -m pytest
+
+## bench: load institution-sized data into PostgreSQL and print the benchmark table
+bench: $(VENV)/.dev
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
