@@ -178,14 +178,25 @@ def _base_query(user: User, filters: CoursesFilter, now: datetime, instructor: t
 
 
 def courses_page(user: User, filters: CoursesFilter, now: datetime, page_size: int) -> CoursesPage:
-    """One page of the Courses screen: a count query, a page query and an orders query."""
+    """One page of the Courses screen: the page with its total in one query, then its orders."""
     instructor = aliased(User, name="instructor")
     base = _base_query(user, filters, now, instructor)
-    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Section.id).subquery()))
+    page = filters.page
+    rows, total = _page_rows(base, instructor, page, page_size)
     pages = max(1, -(-total // page_size))
-    page = min(filters.page, pages)
+    if not rows and page > pages:  # a bookmarked page past the end: show the last one
+        page = pages
+        rows, total = _page_rows(base, instructor, page, page_size)
+    orders_by_section = _orders_by_section({section.id for section, _ in rows})
+    groups = _group(user, rows, orders_by_section, now)
+    first = (page - 1) * page_size + 1 if total else 0
+    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+
+
+def _page_rows(base: Select, instructor, page: int, page_size: int) -> tuple[list, int]:
+    """One page of (section, instructor) rows and the total row count, in a single query."""
     rows = db.session.execute(
-        base.add_columns(instructor)
+        base.add_columns(instructor, func.count().over().label("total"))
         .options(raiseload(Section.instructors))
         .order_by(
             instructor.sort_name.is_(None),
@@ -199,10 +210,10 @@ def courses_page(user: User, filters: CoursesFilter, now: datetime, page_size: i
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
-    orders_by_section = _orders_by_section({section.id for section, _ in rows})
-    groups = _group(user, rows, orders_by_section, now)
-    first = (page - 1) * page_size + 1 if total else 0
-    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+    total = rows[0].total if rows else 0
+    if not rows and page > 1:  # past the end: count separately so the caller can clamp
+        total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Section.id).subquery()))
+    return [(section, person) for section, person, _ in rows], total
 
 
 def _orders_by_section(section_ids: set[int]) -> dict[int, list[Order]]:

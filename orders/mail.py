@@ -43,12 +43,12 @@ def order_url(order: Order) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/orders/{order.number}"
 
 
-def _enqueue(kind: str, template: str, recipient: User, subject: str, event: OrderEvent, now: datetime, **context):
+def _enqueue(kind: str, template: str, recipient: User, subject: str, now: datetime, context: dict) -> None:
     """Render one email's text and HTML parts into a pending outbox row."""
-    context.update(recipient=recipient)
+    context = dict(context, recipient=recipient)
     db.session.add(
         OutboundEmail(
-            event_id=event.id,
+            event_id=context["event"].id,
             kind=kind,
             recipient=recipient.email,
             subject=header_safe(subject, 300),
@@ -101,10 +101,8 @@ def enqueue_cancel_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
             "order_canceled",
             recipient,
             subject,
-            event,
             now,
-            is_receipt=is_receipt,
-            **context,
+            dict(context, is_receipt=is_receipt),
         )
 
 
@@ -126,10 +124,8 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
             "order_placed",
             recipient,
             subject,
-            event,
             now,
-            is_receipt=is_receipt,
-            **context,
+            dict(context, is_receipt=is_receipt),
         )
 
 

@@ -183,7 +183,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_program_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    grants: Mapped[list[CoordinatorGrant]] = relationship(back_populates="user", lazy="selectin")
+    # Loaded with the signed-in user (queries.load_user); nobody else's grants are ever needed in bulk.
+    grants: Mapped[list[CoordinatorGrant]] = relationship(back_populates="user", lazy="select")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in for inactive users

@@ -141,7 +141,9 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app):
     """with count_queries() as counter: ...; counter.count"""
-    return lambda: QueryCounter(db.engine)
+    with app.app_context():
+        engine = db.engine
+    return lambda: QueryCounter(engine)
 
 
 def require_postgres():

@@ -1,0 +1,53 @@
+"""Pages run a fixed number of SQL statements whatever the data size (no N+1)."""
+from __future__ import annotations
+
+import pytest
+
+from orders.extensions import db
+from tests import factories as f
+
+
+def grow(app, now, extra_sections: int):
+    """Add sections, instructors and orders the demo coordinators and admin can all see."""
+    with app.app_context():
+        term = db.session.execute(db.text("select id from term where code = '202710'")).scalar()
+        from orders.models import Term, User
+
+        spring = db.session.get(Term, term)
+        grace = db.session.query(User).filter_by(email="grace@demo.edu").one()
+        for i in range(extra_sections):
+            teacher = f.user(f"Extra{i} Teacher{i}")
+            s = f.section(spring, subject="CS", number=f"{400 + i % 7}", label=f"{100 + i}", instructors=(teacher,))
+            if i % 2:
+                f.placed_order([s], grace if i % 4 == 1 else teacher, now)
+        db.session.commit()
+
+
+# (user, page, most queries allowed): SPEC/issue budgets are Courses <= 6 and order summary <= 5.
+PAGES = [
+    ("katherine", "/", 6),
+    ("katherine", "/?instructor=&q=cs&state=ordered", 6),
+    ("grace", "/", 6),
+    ("ada", "/", 6),
+    ("grace", "/orders/1002", 5),
+    ("katherine", "/orders/1001", 5),
+    ("ada", "/orders/1001/cancel", 5),
+]
+
+
+def count_for(client, count_queries, url):
+    client.get(url)  # warm caches that are per-process, not per-request
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+@pytest.mark.parametrize("user,url,budget", PAGES)
+def test_query_count_does_not_grow(app, client, demo_data, count_queries, now, user, url, budget):
+    client.post("/sign-in", data={"email": f"{user}@demo.edu", "password": "orders-demo"})
+    small = count_for(client, count_queries, url)
+    grow(app, now, 40)
+    large = count_for(client, count_queries, url)
+    assert small == large, f"{url} ran {small} queries with the demo data and {large} with 40 more sections"
+    assert large <= budget, f"{url} ran {large} queries (budget {budget})"

@@ -1,0 +1,34 @@
+"""Every route declares its guard; the ones that must be public are named here."""
+from __future__ import annotations
+
+from orders.permissions import GUARD_ATTRIBUTE
+
+PUBLIC_BY_DESIGN = {"static", "auth.sign_in"}
+
+
+def test_every_route_declares_a_guard(app):
+    unguarded = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        guard = getattr(view, GUARD_ATTRIBUTE, None)
+        if guard is None:
+            unguarded.append(f"{rule.endpoint} {rule.rule}")
+        elif guard == "public":
+            assert rule.endpoint in PUBLIC_BY_DESIGN, f"{rule.endpoint} is public but not listed as public by design"
+    assert unguarded == [], "routes without a declared guard: " + ", ".join(unguarded)
+
+
+def test_signed_out_requests_never_reach_a_guarded_view(app, client, demo_data):
+    """Each guarded GET/POST route answers a signed-out visitor with the sign-in redirect, never a page."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_BY_DESIGN:
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = url.replace(f"<int:{name}>", "1001").replace(f"<{name}>", "1")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 302, (method, url, response.status_code)
+            assert response.headers["Location"].startswith("/sign-in"), (method, url)
