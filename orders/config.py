@@ -58,6 +58,7 @@ class TestConfig(DevelopmentConfig):
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 1  # nothing listens: tests that deliver mail start their own SMTP server
+    MAIL_SUPPRESS_SEND = False  # tests deliver to a real (local) SMTP server
     MAIL_TIMEOUT = 2.0
     MAIL_BACKOFF_SECONDS = 1.0
     PUBLIC_BASE_URL = "http://orders.test"

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import logging
 import re
+import smtplib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from flask_mail import Message
+from flask_mail import Connection, Message
 from sqlalchemy import or_, select, update
 
-from orders.extensions import db, mail
+from orders.extensions import db
 from orders.models import EmailStatus, Institution, Order, OrderEvent, OutboundEmail, User
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,24 @@ def claim_batch(now: datetime, limit: int = 20) -> list[int]:
     return ids
 
 
+class SMTPConnection(Connection):
+    """Flask-Mail's connection, with a socket timeout (a stalled server must not hang the worker)
+    and settings read at connect time."""
+
+    def __init__(self) -> None:
+        super().__init__(current_app.extensions["mail"])
+
+    def configure_host(self) -> smtplib.SMTP:
+        config = current_app.config
+        smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+        host = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+        if config.get("MAIL_USE_TLS"):
+            host.starttls()
+        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
+            host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        return host
+
+
 def _message(email: OutboundEmail) -> Message:
     """A Flask-Mail message; the subject was made header-safe when the row was written."""
     return Message(
@@ -206,8 +225,7 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
     sent = failed = 0
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     try:
-        connection = mail.connect()
-        connection.__enter__()
+        connection = SMTPConnection().__enter__()
     except Exception as error:  # SMTP down: every claimed row goes back with backoff, none lost
         for email in emails:
             _record_failure(email, error, now_fn(), max_attempts)
