@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 from email import message_from_bytes, policy
@@ -28,6 +29,7 @@ class MaildirHandler:
 
 def serve(folder: str, host: str, port: int) -> None:
     """Run the sink until interrupted."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
     controller = Controller(MaildirHandler(folder), hostname=host, port=port)
     controller.start()
     print(f"Local mailbox listening on {host}:{port}, writing to {folder}", flush=True)
