@@ -11,7 +11,9 @@ class Base(DeclarativeBase):
     """Declarative base for every model."""
 
 
-db = SQLAlchemy(model_class=Base)
+# Sessions live for one request; keeping loaded state after commit lets the page rendered after a
+# change reuse what the change already loaded instead of reading it all again.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()

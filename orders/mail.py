@@ -7,9 +7,9 @@ import smtplib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_mail import Connection, Message
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from orders.extensions import db
 from orders.models import EmailStatus, Institution, Order, OrderEvent, OutboundEmail, User
@@ -26,11 +26,13 @@ def header_safe(value: str, limit: int = 200) -> str:
 
 
 def institution() -> Institution:
-    """The deployment's one institution."""
-    found = db.session.scalars(select(Institution).limit(1)).first()
-    if found is None:
-        raise RuntimeError("No institution is configured; run `flask --app app seed-demo`.")
-    return found
+    """The deployment's one institution, read once per request (or CLI run)."""
+    if "institution" not in g:
+        found = db.session.scalars(select(Institution).limit(1)).first()
+        if found is None:
+            raise RuntimeError("No institution is configured; run `flask --app app seed-demo`.")
+        g.institution = found
+    return g.institution
 
 
 def local_time(moment: datetime, inst: Institution) -> str:
@@ -44,22 +46,20 @@ def order_url(order: Order) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/orders/{order.number}"
 
 
-def _enqueue(kind: str, template: str, recipient: User, subject: str, now: datetime, context: dict) -> None:
-    """Render one email's text and HTML parts into a pending outbox row."""
+def _render(kind: str, template: str, recipient: User, subject: str, now: datetime, context: dict) -> dict:
+    """Render one email's text and HTML parts into the values of a pending outbox row."""
     context = dict(context, recipient=recipient)
-    db.session.add(
-        OutboundEmail(
-            event_id=context["event"].id,
-            kind=kind,
-            recipient=recipient.email,
-            subject=header_safe(subject, 300),
-            body_text=render_template(f"emails/{template}.txt", **context),
-            body_html=render_template(f"emails/{template}.html", **context),
-            status=EmailStatus.PENDING,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
+    return dict(
+        event_id=context["event"].id,
+        kind=kind,
+        recipient=recipient.email,
+        subject=header_safe(subject, 300),
+        body_text=render_template(f"emails/{template}.txt", **context),
+        body_html=render_template(f"emails/{template}.html", **context),
+        status=EmailStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
     )
 
 
@@ -85,49 +85,52 @@ def _order_context(order: Order, event: OrderEvent) -> dict:
     )
 
 
+def _enqueue_all(
+    order: Order, event: OrderEvent, now: datetime, *, recipients: list[User], template: str, kind: str,
+    receipt_subject: str, notice_subject: str,
+) -> None:
+    """One row per recipient: the actor gets the receipt, everyone else a notice. One INSERT for all."""
+    context = _order_context(order, event)
+    rows = []
+    for recipient in recipients:
+        is_receipt = recipient.id == event.actor_id
+        rows.append(
+            _render(
+                f"{kind}_{'receipt' if is_receipt else 'notice'}",
+                template,
+                recipient,
+                receipt_subject if is_receipt else notice_subject,
+                now,
+                dict(context, is_receipt=is_receipt),
+            )
+        )
+    db.session.execute(insert(OutboundEmail), rows)
+
+
 def enqueue_cancel_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
     """Receipt to the canceler; notices to the placer and instructors of record who did neither."""
-    context = _order_context(order, event)
-    course = f"{order.course.code} {order.course.title}"
-    actor = event.actor
-    for recipient in _recipients(actor, order.placed_by, *order.instructors):
-        is_receipt = recipient.id == actor.id
-        subject = (
-            f"Order #{order.number} canceled — {course}, {order.term.name}"
-            if is_receipt
-            else f"Order #{order.number} was canceled by {actor.name} — {course}, {order.term.name}"
-        )
-        _enqueue(
-            "cancel_receipt" if is_receipt else "cancel_notice",
-            "order_canceled",
-            recipient,
-            subject,
-            now,
-            dict(context, is_receipt=is_receipt),
-        )
+    about = f"{order.course.code} {order.course.title}, {order.term.name}"
+    _enqueue_all(
+        order, event, now,
+        recipients=_recipients(event.actor, order.placed_by, *order.instructors),
+        template="order_canceled",
+        kind="cancel",
+        receipt_subject=f"Order #{order.number} canceled — {about}",
+        notice_subject=f"Order #{order.number} was canceled by {event.actor.name} — {about}",
+    )
 
 
 def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
     """Receipt to the placer, and to the instructors of record they ordered for."""
-    context = _order_context(order, event)
-    course = f"{order.course.code} {order.course.title}"
-    actor = event.actor
-    others = order.instructors if event.on_behalf_of else []
-    for recipient in _recipients(actor, *others):
-        is_receipt = recipient.id == actor.id
-        subject = (
-            f"Order #{order.number} placed — {course}, {order.term.name}"
-            if is_receipt
-            else f"Order #{order.number} placed for you by {actor.name} — {course}, {order.term.name}"
-        )
-        _enqueue(
-            "placed_receipt" if is_receipt else "placed_notice",
-            "order_placed",
-            recipient,
-            subject,
-            now,
-            dict(context, is_receipt=is_receipt),
-        )
+    about = f"{order.course.code} {order.course.title}, {order.term.name}"
+    _enqueue_all(
+        order, event, now,
+        recipients=_recipients(event.actor, *(order.instructors if event.on_behalf_of else [])),
+        template="order_placed",
+        kind="placed",
+        receipt_subject=f"Order #{order.number} placed — {about}",
+        notice_subject=f"Order #{order.number} placed for you by {event.actor.name} — {about}",
+    )
 
 
 # --- Delivery --------------------------------------------------------------------------------------

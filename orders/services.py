@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orders import mail
 from orders.extensions import db
@@ -79,39 +80,44 @@ class StaleOrder(Exception):
 def cancel_order(
     order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int | None = None
 ) -> CancelOutcome:
-    """Cancel a placed order once: lock it, re-check the rule, write the event and the emails.
+    """Cancel a placed order once: re-check the rule, flip the status, write the event and the emails.
 
-    A second or concurrent request finds the order already canceled and changes nothing.
+    The status change is a guarded UPDATE (status still placed, version unchanged). It takes the row
+    lock on PostgreSQL, so of concurrent requests exactly one matches; the rest find the order already
+    canceled and change nothing.
     """
-    locked_version = db.session.scalar(
-        select(Order.version).where(Order.id == order.id).with_for_update()
-    )  # row lock on PostgreSQL; SQLite serialises writers and relies on the guarded UPDATE below
-    db.session.refresh(order)
     if order.status is OrderStatus.CANCELED:
         return CancelOutcome(order, changed=False)
-    if expected_version is not None and expected_version != locked_version:
+    if expected_version is not None and expected_version != order.version:
         raise StaleOrder()
     decision = cancel_decision(actor, order, now)
     if not decision.allowed:
         raise PermissionDenied(cancel_refusal_message(decision.refusal, order))
     changed = db.session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == OrderStatus.PLACED, Order.version == locked_version)
-        .values(
-            status=OrderStatus.CANCELED,
-            canceled_by_id=actor.id,
-            canceled_at=now,
-            version=Order.version + 1,
-        )
+        .where(Order.id == order.id, Order.status == OrderStatus.PLACED, Order.version == order.version)
+        .values(status=OrderStatus.CANCELED, canceled_by_id=actor.id, canceled_at=now, version=Order.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if changed != 1:
+    if changed != 1:  # someone else changed it first: find out what they did
         db.session.refresh(order)
-        return CancelOutcome(order, changed=False)
+        if order.status is OrderStatus.CANCELED:
+            return CancelOutcome(order, changed=False)
+        raise StaleOrder()
     db.session.execute(
         update(OrderSection).where(OrderSection.order_id == order.id).values(claimed=False)
+        .execution_options(synchronize_session=False)
     )  # the sections become orderable again
-    db.session.refresh(order)
+    _mirror(order, status=OrderStatus.CANCELED, canceled_by_id=actor.id, canceled_by=actor, canceled_at=now,
+            version=order.version + 1)
+    for link in order.order_sections:
+        set_committed_value(link, "claimed", False)
     event = record_event(order, EventKind.CANCELED, actor=actor, now=now, request_id=request_id)
     mail.enqueue_cancel_emails(order, event, now=now)
     return CancelOutcome(order, changed=True, event=event)
+
+
+def _mirror(obj, **values) -> None:
+    """Reflect what an UPDATE statement wrote onto the loaded object, without reloading it."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)

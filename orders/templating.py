@@ -7,12 +7,12 @@ from urllib.parse import parse_qs
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import g, url_for
+from flask import url_for
 
 from orders.courses import CoursesFilter
 from orders.extensions import db
 from orders.mail import institution
-from orders.models import Institution, User
+from orders.models import User
 
 
 def money(amount: Decimal) -> str:
@@ -34,15 +34,8 @@ def back_instructor_for(back: str) -> User | None:
 
 def local_date(moment: datetime) -> str:
     """A UTC moment as a date in the institution's timezone, e.g. "Dec 26, 2026"."""
-    local = moment.astimezone(ZoneInfo(cached_institution().timezone))
+    local = moment.astimezone(ZoneInfo(institution().timezone))
     return f"{local:%b} {local.day}, {local.year}"
-
-
-def cached_institution() -> Institution:
-    """The institution, read once per request."""
-    if "institution" not in g:
-        g.institution = institution()
-    return g.institution
 
 
 def static_url(filename: str) -> str:

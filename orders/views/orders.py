@@ -8,8 +8,7 @@ from orders import clock
 from orders.extensions import db
 from orders.forms import ConfirmCancelForm
 from orders.htmx import is_htmx, render_page_or_fragment
-from orders.mail import local_time
-from orders.templating import cached_institution as institution
+from orders.mail import institution, local_time
 from orders.models import Order, OrderStatus
 from orders.permissions import cancel_decision, order_guard, require_cancel, require_view
 from orders.queries import order_events
@@ -82,11 +81,9 @@ def cancel(order: Order):
         db.session.rollback()
         flash("This order changed while you were looking at it. Review it and cancel again if you still want to.", "notice")
         return _after_cancel(order, back, status=409)
+    notice = f"Order #{order.number} was canceled." if outcome.changed else _already_canceled_notice(order)
     db.session.commit()
-    if outcome.changed:
-        flash(f"Order #{order.number} was canceled.", "status")
-    else:
-        flash(_already_canceled_notice(order), "notice")
+    flash(notice, "status" if outcome.changed else "notice")
     return _after_cancel(order, back)
 
 
