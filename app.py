@@ -17,6 +17,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_config(app, config)
     register_extensions(app)
     register_request_context(app)
+    register_compression(app)
     register_blueprints(app)
     register_templates(app)
     register_error_handlers(app)
@@ -98,6 +99,13 @@ def register_request_context(app: Flask) -> None:
         return add_vary(response)
 
 
+def register_compression(app: Flask) -> None:
+    """gzip text responses; fingerprinted static files cached for a year."""
+    from orders import compression
+
+    compression.register(app)
+
+
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
     from orders.views import auth, courses, ordering, orders
@@ -110,7 +118,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
-    from orders import clock, templating
+    from orders import clock, compression, templating
     from orders.forms import EmptyForm
     from orders.permissions import can_cancel
 
@@ -121,7 +129,7 @@ def register_templates(app: Flask) -> None:
         money=templating.money,
         courses_url_from_back=templating.courses_url_from_back,
         back_instructor_for=templating.back_instructor_for,
-        static_url=templating.static_url,
+        static_url=compression.static_url,
     )
     app.jinja_env.filters["localdate"] = templating.local_date
     app.jinja_env.trim_blocks = True

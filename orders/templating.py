@@ -36,11 +36,3 @@ def local_date(moment: datetime) -> str:
     """A UTC moment as a date in the institution's timezone, e.g. "Dec 26, 2026"."""
     local = moment.astimezone(ZoneInfo(institution().timezone))
     return f"{local:%b} {local.day}, {local.year}"
-
-
-def static_url(filename: str) -> str:
-    """URL of a static file, versioned so it can be cached for a long time."""
-    return url_for("static", filename=filename, v=_STATIC_VERSION)
-
-
-_STATIC_VERSION = "1"

@@ -48,3 +48,23 @@ def test_security_headers(client, demo_data):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Request-ID"]
+
+
+def test_html_and_assets_are_gzipped_and_assets_cached_for_a_year(client, demo_data):
+    import gzip
+    import re
+
+    page = client.get("/sign-in", headers={"Accept-Encoding": "gzip, br"})
+    assert page.headers["Content-Encoding"] == "gzip"
+    html = gzip.decompress(page.data).decode()
+    assert "<h1>Sign in</h1>" in html and "Accept-Encoding" in page.headers["Vary"]
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+\?v=[0-9a-f]{12})"', html)
+    assert len(assets) == 3  # stylesheet, htmx, our enhancement script
+    for url in assets:
+        asset = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert asset.status_code == 200
+        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert asset.headers.get("Content-Encoding") == "gzip" or len(asset.data) < 512
+        body = gzip.decompress(asset.data) if asset.headers.get("Content-Encoding") else asset.data
+        plain = client.get(url)  # a client without gzip gets the same bytes uncompressed
+        assert "Content-Encoding" not in plain.headers and plain.data == body
