@@ -221,3 +221,41 @@ def cancel_refusal_message(refusal: CancelRefusal | None, order: Order) -> str:
         placer = order.placed_by.name if order.placed_by else "another user"
         return f"Only {placer}, who placed this order, or a Program Administrator can cancel it."
     return "Only placed orders can be canceled."
+
+
+# --- Drafts (the ordering workflow) ----------------------------------------------------------------
+
+
+def owns_draft(user: User, order: Order) -> bool:
+    """The user started this order as a draft: only they may work on it, whatever became of it."""
+    return order.owner_id == user.id
+
+
+def draft_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
+    """Require sign-in, load the draft named by `draft_id` (404 if unknown) and run `check` on it.
+
+    The view receives the loaded order; it may since have been placed or discarded, which the view
+    answers calmly (a double submit is not an error).
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(draft_id: int, *args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            from orders.ordering import get_draft_or_404  # late: ordering imports this module
+
+            draft = get_draft_or_404(draft_id)
+            check(current_user, draft, clock.utcnow())
+            return view(draft, *args, **kwargs)
+
+        setattr(guarded, GUARD_ATTRIBUTE, f"draft:{check.__name__}")
+        return guarded
+
+    return decorate
+
+
+def require_draft_owner(user: User, order: Order, now: datetime) -> None:
+    """Refuse everyone but the user who started the draft."""
+    if not owns_draft(user, order):
+        raise PermissionDenied("This draft order belongs to another user. Only the person who started it can change, place or cancel it.")

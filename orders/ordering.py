@@ -1,0 +1,422 @@
+"""The ordering workflow: drafts, their sections and materials, placing and discarding.
+
+Like every service these take the acting user and `now`, flush and never commit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
+
+from orders import isbn, mail
+from orders.extensions import db
+from orders.models import (
+    CatalogItem,
+    Course,
+    EventKind,
+    Order,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    Section,
+    Term,
+    User,
+)
+from orders.periods import is_open
+from orders.permissions import (
+    PermissionDenied,
+    can_discard_draft,
+    can_place,
+    may_order_for,
+    owns_draft,
+    visible_sections_clause,
+)
+from orders.queries import order_load_options
+from orders.services import next_order_number, record_event
+
+MIN_SEARCH_LENGTH = 3
+SEARCH_LIMIT = 25
+_ISBN_LIKE = re.compile(r"^[\d\s-]+$")
+
+
+class OrderingError(Exception):
+    """A workflow step was refused; the message tells the user what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class DraftClosed(OrderingError):
+    """The draft was placed or discarded meanwhile (double submit, another tab)."""
+
+    def __init__(self, draft: Order):
+        if draft.status is OrderStatus.PLACED:
+            message = f"This draft was already placed as order #{draft.number}."
+        else:
+            message = "This draft order was canceled, so it can no longer be changed."
+        super().__init__(message)
+        self.draft = draft
+
+
+class DraftChanged(OrderingError):
+    """The draft changed after the user reviewed it (another tab)."""
+
+    def __init__(self):
+        super().__init__("This draft changed since you reviewed it. Check it again, then place the order.")
+
+
+class PlacementRefused(OrderingError):
+    """The draft can't be placed as it stands; `problems` lists why."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class SectionsTaken(PlacementRefused):
+    """Someone else placed an order for one of the sections first (caught by the database)."""
+
+
+# --- Loading ---------------------------------------------------------------------------------------
+
+
+def get_draft_or_404(draft_id: int) -> Order:
+    """The order started as draft `draft_id` (in any status now), or a 404."""
+    draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).first()
+    if draft is None:
+        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
+    return draft
+
+
+def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
+    """The course and term named in a Start order link."""
+    course, term = db.session.get(Course, course_id), db.session.get(Term, term_id)
+    if course is None or term is None:
+        raise NotFound("There is no such course offering. Go back to your courses and choose it again.")
+    return course, term
+
+
+def find_draft(user: User, course_id: int, term_id: int) -> Order | None:
+    """The user's open draft for this course and term (the oldest, should two tabs have raced)."""
+    return db.session.scalars(
+        select(Order)
+        .where(
+            Order.owner_id == user.id,
+            Order.course_id == course_id,
+            Order.term_id == term_id,
+            Order.status == OrderStatus.DRAFT,
+        )
+        .order_by(Order.id)
+        .limit(1)
+    ).first()
+
+
+# --- Sections --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionChoice:
+    """A section of the draft's course and term as the user sees it in step 1."""
+
+    section: Section
+    ordered_as: int | None  # number of the placed order that holds it
+    orderable: bool
+
+
+def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None = None) -> dict[int, int]:
+    """{section id: order number} for those of these sections that are on a placed order."""
+    if not section_ids:
+        return {}
+    query = (
+        select(OrderSection.section_id, Order.number)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id.in_(section_ids), OrderSection.claimed)
+    )
+    if excluding_order_id is not None:
+        query = query.where(OrderSection.order_id != excluding_order_id)
+    return dict(db.session.execute(query).all())
+
+
+def section_choices(actor: User, course_id: int, term_id: int, now: datetime) -> list[SectionChoice]:
+    """The sections of a course in a term within the user's reach, each orderable or not."""
+    sections = list(
+        db.session.scalars(
+            select(Section)
+            .join(Course, Course.id == Section.course_id)
+            .where(Section.course_id == course_id, Section.term_id == term_id, visible_sections_clause(actor))
+            .order_by(Section.label)
+        )
+    )
+    taken = claimed_sections([s.id for s in sections])
+    return [
+        SectionChoice(s, taken.get(s.id), s.id not in taken and can_place(actor, s, now))
+        for s in sections
+    ]
+
+
+def start_draft(
+    actor: User, course: Course, term: Term, *, now: datetime, request_id: str | None, instructor_id: int | None = None
+) -> tuple[Order, bool]:
+    """Resume the user's draft for this course and term, or start one; returns (draft, created).
+
+    The new draft starts with the orderable sections taught by `instructor_id` (the instructor a
+    coordinator chose on the Courses screen) or, failing that, by the user.
+    """
+    db.session.scalar(select(User.id).where(User.id == actor.id).with_for_update())  # one start at a time per user
+    existing = find_draft(actor, course.id, term.id)
+    if existing is not None:
+        return existing, False
+    every = section_choices(actor, course.id, term.id, now)
+    if not every:
+        raise PermissionDenied(not_your_course_message(course, term))
+    choices = [c for c in every if c.orderable]
+    if not choices:
+        raise OrderingError(no_orderable_sections_message(actor, course, term, now))
+    wanted = instructor_id or actor.id
+    preselected = [c.section for c in choices if any(u.id == wanted for u in c.section.instructors)]
+    draft = Order(
+        term_id=term.id, course_id=course.id, status=OrderStatus.DRAFT, owner_id=actor.id, created_at=now, version=1
+    )
+    draft.order_sections = [OrderSection(section_id=s.id, section=s, claimed=False) for s in preselected]
+    db.session.add(draft)
+    db.session.flush()
+    record_event(draft, EventKind.DRAFT_STARTED, actor=actor, now=now, request_id=request_id)
+    return draft, True
+
+
+def not_your_course_message(course: Course, term: Term) -> str:
+    """Why a user can't order for a course offering at all."""
+    return f"You do not teach or coordinate any section of {course.code} in {term.name}."
+
+
+def no_orderable_sections_message(actor: User, course: Course, term: Term, now: datetime) -> str:
+    """Why a course offering offers nothing to order."""
+    if not actor.is_program_admin and not is_open(term, now):
+        return (
+            f"The ordering period for {term.name} is not open, so {course.code} can't be ordered now. "
+            "Contact your Program Administrator(s) if you need an order."
+        )
+    return f"Every section of {course.code} in {term.name} that you may order for is already on an order."
+
+
+def _require_draft(draft: Order) -> None:
+    if draft.status is not OrderStatus.DRAFT:
+        raise DraftClosed(draft)
+
+
+def set_sections(draft: Order, section_ids: list[int], *, actor: User, now: datetime) -> None:
+    """Put exactly these sections on the draft; refuses (changing nothing) any that can't be ordered."""
+    _require_draft(draft)
+    if not section_ids:
+        raise OrderingError("Choose at least one section.")
+    choices = {c.section.id: c for c in section_choices(actor, draft.course_id, draft.term_id, now)}
+    for section_id in section_ids:
+        choice = choices.get(section_id)
+        if choice is None:
+            raise OrderingError(
+                f"That section is not a section of {draft.course.code} in {draft.term.name} that you may order for."
+            )
+        if choice.ordered_as is not None:
+            raise OrderingError(f"Section {choice.section.label} is already on order #{choice.ordered_as}.")
+        if not choice.orderable:
+            raise OrderingError(no_orderable_sections_message(actor, draft.course, draft.term, now))
+    wanted = set(section_ids)
+    kept = [link for link in draft.order_sections if link.section_id in wanted]
+    have = {link.section_id for link in kept}
+    added = [OrderSection(section_id=i, section=choices[i].section, claimed=False) for i in sorted(wanted - have)]
+    if added or len(kept) != len(draft.order_sections):
+        draft.order_sections = kept + added
+        draft.version += 1
+    db.session.flush()
+
+
+# --- Materials -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogSearch:
+    """One catalog search: the cleaned query, the first matches, and whether there are more."""
+
+    query: str
+    items: list[CatalogItem]
+    more: bool = False
+
+    @property
+    def too_short(self) -> bool:
+        return 0 < len(self.query) < MIN_SEARCH_LENGTH
+
+    @property
+    def searched(self) -> bool:
+        return len(self.query) >= MIN_SEARCH_LENGTH
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its wildcards escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
+    """Catalog items whose title or authors contain the query, or whose ISBN does (hyphens ignored)."""
+    query = " ".join(raw.split())[:100]
+    if len(query) < MIN_SEARCH_LENGTH:
+        return CatalogSearch(query, [])
+    pattern = _like(query.lower())
+    conditions = [
+        func.lower(CatalogItem.title).like(pattern, escape="\\"),
+        func.lower(CatalogItem.authors).like(pattern, escape="\\"),
+    ]
+    digits = isbn.normalize(query)
+    if _ISBN_LIKE.match(query) and len(digits) >= MIN_SEARCH_LENGTH:
+        conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
+    items = list(
+        db.session.scalars(
+            select(CatalogItem).where(or_(*conditions)).order_by(CatalogItem.title, CatalogItem.id).limit(limit + 1)
+        )
+    )
+    return CatalogSearch(query, items[:limit], more=len(items) > limit)
+
+
+def add_item(draft: Order, item_id: int) -> tuple[CatalogItem, bool]:
+    """Put a catalog item on the draft at today's student price; returns (item, added). Adding twice is a no-op."""
+    _require_draft(draft)
+    item = db.session.get(CatalogItem, item_id)
+    if item is None:
+        raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
+    if any(line.catalog_item_id == item.id for line in draft.lines):
+        return item, False
+    position = max((line.position for line in draft.lines), default=-1) + 1
+    draft.lines.append(
+        OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price)
+    )
+    draft.version += 1
+    db.session.flush()
+    return item, True
+
+
+def remove_item(draft: Order, item_id: int) -> CatalogItem | None:
+    """Take an item off the draft; returns it, or None when it was not there."""
+    _require_draft(draft)
+    line = next((line for line in draft.lines if line.catalog_item_id == item_id), None)
+    if line is None:
+        return None
+    draft.lines.remove(line)
+    draft.version += 1
+    db.session.flush()
+    return line.item
+
+
+# --- Place and discard -----------------------------------------------------------------------------
+
+
+def period_closed_message(term: Term) -> str:
+    """What an instructor or coordinator is told once the period is over."""
+    return (
+        f"The ordering period for {term.name} is not open, so only a Program Administrator can place this order. "
+        "Contact your Program Administrator(s)."
+    )
+
+
+def placement_problems(draft: Order, actor: User, now: datetime, taken: dict[int, int]) -> list[str]:
+    """Everything that stops this user placing this draft now (empty: it may be placed)."""
+    problems: list[str] = []
+    if not owns_draft(actor, draft):
+        return ["Only the person who started this draft can place it."]
+    if not draft.sections:
+        problems.append("Choose at least one section.")
+    period_noted = False
+    for section in draft.sections:
+        if section.course_id != draft.course_id or section.term_id != draft.term_id or not may_order_for(actor, section):
+            problems.append(f"You may no longer order for section {section.label}. Remove it from this order.")
+        elif not can_place(actor, section, now):
+            if not period_noted:
+                problems.append(period_closed_message(draft.term))
+                period_noted = True
+        if section.id in taken:
+            problems.append(
+                f"Section {section.label} is already on order #{taken[section.id]}. Remove it from this order."
+            )
+    if not draft.lines:
+        problems.append("Add at least one course material.")
+    return problems
+
+
+def place_draft(
+    draft: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int | None = None
+) -> Order:
+    """Place the draft: re-check every rule, claim its sections, number it, write the event and receipts.
+
+    Raises DraftClosed for a repeat, DraftChanged when the reviewed version is stale, and
+    PlacementRefused / SectionsTaken when a rule fails; the caller then rolls back, so nothing
+    (not even an order number) is consumed.
+    """
+    locked_version = db.session.scalar(
+        select(Order.version).where(Order.id == draft.id).with_for_update()
+    )  # row lock on PostgreSQL: a double submit waits here, then finds the draft placed
+    db.session.refresh(draft)
+    _require_draft(draft)
+    if expected_version is not None and expected_version != locked_version:
+        raise DraftChanged()
+    problems = placement_problems(draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id))
+    if problems:
+        raise PlacementRefused(problems)
+    number = next_order_number()  # the first write: the transaction is open before the savepoint below
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == draft.id, Order.status == OrderStatus.DRAFT, Order.version == locked_version)
+        .values(status=OrderStatus.PLACED, number=number, placed_by_id=actor.id, placed_at=now, version=Order.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.refresh(draft)
+        raise DraftClosed(draft)
+    try:
+        with db.session.begin_nested():
+            db.session.execute(
+                update(OrderSection)
+                .where(OrderSection.order_id == draft.id)
+                .values(claimed=True)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        # Someone placed an order for one of these sections after our check: the partial unique
+        # index on claimed sections is the backstop.
+        taken = claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
+        labels = [s.label for s in draft.sections if s.id in taken] or ["one of your sections"]
+        raise SectionsTaken(
+            [
+                f"Section {', '.join(labels)} was ordered by someone else a moment ago"
+                + (f" (order #{', #'.join(str(n) for n in sorted(set(taken.values())))})" if taken else "")
+                + ". Your draft is kept: remove that section and place the order again."
+            ]
+        )
+    db.session.refresh(draft)
+    event = record_event(draft, EventKind.PLACED, actor=actor, now=now, request_id=request_id)
+    mail.enqueue_placed_emails(draft, event, now=now)
+    return draft
+
+
+def discard_draft(draft: Order, *, actor: User, now: datetime, request_id: str | None) -> bool:
+    """Discard the draft once: no order number, no email, one audit event. False if it was no longer a draft."""
+    locked_version = db.session.scalar(select(Order.version).where(Order.id == draft.id).with_for_update())
+    db.session.refresh(draft)
+    if draft.status is not OrderStatus.DRAFT:
+        return False
+    if not can_discard_draft(actor, draft):
+        raise PermissionDenied("Only the person who started this draft can cancel it.")
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == draft.id, Order.status == OrderStatus.DRAFT, Order.version == locked_version)
+        .values(status=OrderStatus.DISCARDED, version=Order.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(draft)
+    if changed != 1:
+        return False
+    record_event(draft, EventKind.DRAFT_DISCARDED, actor=actor, now=now, request_id=request_id)
+    return True
+
