@@ -90,6 +90,7 @@ class Offering:
     orders: list[Order] = field(default_factory=list)
     reason: str = ""
     can_start_order: bool = False
+    draft_id: int | None = None  # the user's own draft for this course and term, to resume
     period: PeriodState = PeriodState.NONE
 
 
@@ -187,8 +188,8 @@ def courses_page(user: User, filters: CoursesFilter, now: datetime, page_size: i
     if not rows and page > pages:  # a bookmarked page past the end: show the last one
         page = pages
         rows, total = _page_rows(base, instructor, page, page_size)
-    orders_by_section = _orders_by_section({section.id for section, _ in rows})
-    groups = _group(user, rows, orders_by_section, now)
+    orders_by_section, drafts = _orders_and_drafts(user, rows)
+    groups = _group(user, rows, orders_by_section, drafts, now)
     first = (page - 1) * page_size + 1 if total else 0
     return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
 
@@ -216,22 +217,43 @@ def _page_rows(base: Select, instructor, page: int, page_size: int) -> tuple[lis
     return [(section, person) for section, person, _ in rows], total
 
 
-def _orders_by_section(section_ids: set[int]) -> dict[int, list[Order]]:
-    """Placed and canceled orders touching these sections, placed first then newest."""
+def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[tuple[int, int], int]]:
+    """In one query: placed and canceled orders on the page's sections (placed first, then newest),
+    and the user's own drafts for the page's courses, keyed by (course id, term id)."""
+    section_ids = {section.id for section, _ in rows}
     if not section_ids:
-        return {}
-    rows = db.session.execute(
+        return {}, {}
+    course_ids = {section.course_id for section, _ in rows}
+    term_ids = {section.term_id for section, _ in rows}
+    found = db.session.execute(
         select(OrderSection.section_id, Order)
-        .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.section_id.in_(section_ids))
-        .where(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]))
+        .select_from(Order)
+        .outerjoin(
+            OrderSection,
+            and_(OrderSection.order_id == Order.id, OrderSection.section_id.in_(section_ids)),
+        )
+        .where(
+            or_(
+                and_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), OrderSection.section_id.is_not(None)),
+                and_(
+                    Order.status == OrderStatus.DRAFT,
+                    Order.owner_id == user.id,
+                    Order.course_id.in_(course_ids),
+                    Order.term_id.in_(term_ids),
+                ),
+            )
+        )
         .options(raiseload(Order.order_sections), raiseload(Order.lines))
-        .order_by(Order.status != OrderStatus.PLACED, Order.number.desc())
+        .order_by(Order.status != OrderStatus.PLACED, Order.number.desc(), Order.id)
     ).all()
-    result: dict[int, list[Order]] = {}
-    for section_id, order in rows:
-        result.setdefault(section_id, []).append(order)
-    return result
+    orders: dict[int, list[Order]] = {}
+    drafts: dict[tuple[int, int], int] = {}
+    for section_id, order in found:
+        if order.status is OrderStatus.DRAFT:
+            drafts.setdefault((order.course_id, order.term_id), order.id)  # the oldest, as ordering resumes it
+        else:
+            orders.setdefault(section_id, []).append(order)
+    return orders, drafts
 
 
 def _reason(user: User, instructor: User | None, section: Section) -> str:
@@ -244,7 +266,9 @@ def _reason(user: User, instructor: User | None, section: Section) -> str:
     return f"Coordinator: {grant.describe()}" if grant else ""
 
 
-def _group(user: User, rows, orders_by_section: dict[int, list[Order]], now: datetime) -> list[InstructorGroup]:
+def _group(
+    user: User, rows, orders_by_section: dict[int, list[Order]], drafts: dict[tuple[int, int], int], now: datetime
+) -> list[InstructorGroup]:
     """Fold the page's rows into instructor groups and course offerings, keeping row order."""
     groups: list[InstructorGroup] = []
     offerings: dict[tuple, Offering] = {}
@@ -260,6 +284,7 @@ def _group(user: User, rows, orders_by_section: dict[int, list[Order]], now: dat
                 course=section.course,
                 reason=_reason(user, instructor, section),
                 period=period_state(section.term, now),
+                draft_id=drafts.get((section.course_id, section.term_id)),
             )
             offerings[key] = offering
             groups[-1].offerings.append(offering)

@@ -146,3 +146,16 @@ def test_coordinator_reach_follows_grants(app, login_as, now):
     results = text_of(client.get("/")).split("Show", 1)[1]
     assert "BIO 101" in results and "CHEM 101" in results and "BIO 102" not in results
     assert "Coordinator: subject BIO, Graduate" in results and "Coordinator: subject CHEM" in results
+
+
+def test_a_started_draft_is_resumed_from_the_courses_screen(login_as, count_queries):
+    client = login_as("ada")
+    listing = client.get("/").get_data(as_text=True)
+    start = re.search(r'href="(/ordering/start/[^"]+)"', listing).group(1).replace("&amp;", "&")
+    created = client.post(start.split("?")[0])
+    assert created.status_code == 303
+    draft_url = created.headers["Location"]
+    with count_queries() as counter:
+        listing = client.get("/").get_data(as_text=True)
+    assert "Resume draft" in listing and f'href="{draft_url}"' in listing
+    assert counter.count <= 6

@@ -233,7 +233,8 @@ def test_start_order_resumes_the_same_draft(login_as, app):
     assert start(client, app) == draft_id
     course_id, term_id = ids(app, "CS", "150")
     courses = client.get("/").get_data(as_text=True)
-    assert f'href="/ordering/start/{course_id}/{term_id}' in courses  # the same link resumes the draft
+    assert f'href="/ordering/drafts/{draft_id}/sections">Resume draft' in courses
+    assert f'href="/ordering/start/{course_id}/{term_id}' not in courses
     resumed = client.get(f"/ordering/start/{course_id}/{term_id}")
     assert resumed.status_code == 303 and resumed.headers["Location"] == f"/ordering/drafts/{draft_id}/sections"
     assert "You already have a draft order for CS 150 in Spring 2027" in text_of(client.get(resumed.headers["Location"]))
