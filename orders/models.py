@@ -260,6 +260,16 @@ class Order(db.Model):
         Index("ix_order_term_course", "term_id", "course_id"),
         Index("ix_order_placed_by", "placed_by_id"),
         Index("ix_order_owner_status", "owner_id", "status"),
+        # One open draft per user per course and term; two tabs racing to start one cannot both win.
+        Index(
+            "uq_order_one_draft",
+            "owner_id",
+            "course_id",
+            "term_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, unique=True)  # assigned when placed

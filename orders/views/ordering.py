@@ -110,11 +110,16 @@ def create(course_id: int, term_id: int):
             request_id=g.request_id,
             instructor_id=_int(request.form.get("instructor")),
         )
+        db.session.commit()
     except OrderingError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
         return _redirect(url_for("ordering.start", course_id=course_id, term_id=term_id))
-    db.session.commit()
+    except IntegrityError:  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
+        db.session.rollback()
+        draft = ordering.find_draft(current_user, course.id, term.id)
+        if draft is None:
+            raise
     return _redirect(url_for("ordering.sections", draft_id=draft.id))
 
 
