@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
 
 from orders import isbn, mail
@@ -36,7 +37,7 @@ from orders.permissions import (
     visible_sections_clause,
 )
 from orders.queries import order_load_options
-from orders.services import next_order_number, record_event
+from orders.services import mirror_update, next_order_number, record_event
 
 MIN_SEARCH_LENGTH = 3
 SEARCH_LIMIT = 25
@@ -354,26 +355,26 @@ def place_draft(
     PlacementRefused / SectionsTaken when a rule fails; the caller then rolls back, so nothing
     (not even an order number) is consumed.
     """
-    locked_version = db.session.scalar(
-        select(Order.version).where(Order.id == draft.id).with_for_update()
-    )  # row lock on PostgreSQL: a double submit waits here, then finds the draft placed
-    db.session.refresh(draft)
     _require_draft(draft)
-    if expected_version is not None and expected_version != locked_version:
+    if expected_version is not None and expected_version != draft.version:
         raise DraftChanged()
     problems = placement_problems(draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id))
     if problems:
         raise PlacementRefused(problems)
     number = next_order_number()  # the first write: the transaction is open before the savepoint below
+    # Guarded on status and version, this UPDATE takes the row lock on PostgreSQL: of a double submit
+    # exactly one matches; the other finds the draft placed (or changed) and writes nothing.
     changed = db.session.execute(
         update(Order)
-        .where(Order.id == draft.id, Order.status == OrderStatus.DRAFT, Order.version == locked_version)
+        .where(Order.id == draft.id, Order.status == OrderStatus.DRAFT, Order.version == draft.version)
         .values(status=OrderStatus.PLACED, number=number, placed_by_id=actor.id, placed_at=now, version=Order.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         db.session.refresh(draft)
-        raise DraftClosed(draft)
+        if draft.status is not OrderStatus.DRAFT:
+            raise DraftClosed(draft)
+        raise DraftChanged()
     try:
         with db.session.begin_nested():
             db.session.execute(
@@ -394,7 +395,12 @@ def place_draft(
                 + ". Your draft is kept: remove that section and place the order again."
             ]
         )
-    db.session.refresh(draft)
+    mirror_update(
+        draft, status=OrderStatus.PLACED, number=number, placed_by_id=actor.id, placed_by=actor, placed_at=now,
+        version=draft.version + 1,
+    )
+    for link in draft.order_sections:
+        set_committed_value(link, "claimed", True)
     event = record_event(draft, EventKind.PLACED, actor=actor, now=now, request_id=request_id)
     mail.enqueue_placed_emails(draft, event, now=now)
     return draft

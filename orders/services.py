@@ -108,7 +108,7 @@ def cancel_order(
         update(OrderSection).where(OrderSection.order_id == order.id).values(claimed=False)
         .execution_options(synchronize_session=False)
     )  # the sections become orderable again
-    _mirror(order, status=OrderStatus.CANCELED, canceled_by_id=actor.id, canceled_by=actor, canceled_at=now,
+    mirror_update(order, status=OrderStatus.CANCELED, canceled_by_id=actor.id, canceled_by=actor, canceled_at=now,
             version=order.version + 1)
     for link in order.order_sections:
         set_committed_value(link, "claimed", False)
@@ -117,7 +117,7 @@ def cancel_order(
     return CancelOutcome(order, changed=True, event=event)
 
 
-def _mirror(obj, **values) -> None:
+def mirror_update(obj, **values) -> None:
     """Reflect what an UPDATE statement wrote onto the loaded object, without reloading it."""
     for key, value in values.items():
         set_committed_value(obj, key, value)
