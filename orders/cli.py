@@ -1,4 +1,4 @@
-"""Command-line entry points: flask --app app seed-demo | send-mail."""
+"""Command-line entry points: flask --app app seed-demo | seed-bulk | send-mail."""
 from __future__ import annotations
 
 import logging
@@ -72,6 +72,36 @@ def register(app: Flask) -> None:
             else:
                 stop.wait(interval)
             db.session.remove()
+
+    @app.cli.command("seed-bulk")
+    @click.option("--sections", default=20000, show_default=True, help="Course sections across six terms.")
+    @click.option("--instructors", default=2000, show_default=True)
+    @click.option("--coordinators", default=200, show_default=True)
+    @click.option("--orders", default=50000, show_default=True, help="Placed (one per section at most) plus canceled orders.")
+    @click.option("--seed", default=1, show_default=True, help="Same seed and sizes, same data.")
+    @click.option("--reset", is_flag=True, help="Drop all data first.")
+    def seed_bulk(sections: int, instructors: int, coordinators: int, orders: int, seed: int, reset: bool) -> None:
+        """Create the schema through the migrations and load institution-sized data for benchmarks (no email)."""
+        import time
+
+        from orders import bulk
+
+        if reset:
+            reset_schema()
+        upgrade()
+        if db.session.scalar(select(User.id).limit(1)) is not None:
+            raise click.ClickException("The database already has data. Use --reset to replace it with bulk data.")
+        started = time.perf_counter()
+        counts = bulk.generate(
+            sections=sections, instructors=instructors, coordinators=coordinators, orders=orders, seed=seed, now=clock.utcnow()
+        )
+        db.session.commit()
+        bulk.analyze()
+        click.echo(", ".join(f"{table} {count:,}" for table, count in counts.items()))
+        click.echo(
+            f"Bulk data loaded in {time.perf_counter() - started:.1f} s. Sign in as {bulk.ADMIN_EMAIL} or "
+            f"{bulk.LARGE_COORDINATOR_EMAIL} with password {bulk.BULK_PASSWORD}."
+        )
 
     @app.cli.command("mail-sink")
     @click.option("--port", default=None, type=int, help="Port to listen on (default: MAIL_PORT).")

@@ -1,0 +1,309 @@
+"""python -m bench: load institution-sized data into PostgreSQL, serve it with gunicorn, measure, report.
+
+See bench/README.md. Only 127.0.0.1 is ever contacted; every phase is bounded in time.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from bench import data, report
+from bench.client import Browser
+from bench.loadgen import ensure_wrk, run_wrk
+from bench.mailstall import StallingSMTP, free_port
+from bench.server import BASELINE_PATH, ROOT, Process, gunicorn_args, wait_until_serving
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://orders:orders@127.0.0.1:5432/orders_bench"
+SIZES = dict(sections=20000, instructors=2000, coordinators=200, orders=50000, seed=1)
+PASSWORD = "orders-bench"  # orders.bulk.BULK_PASSWORD
+ADMIN, COORDINATOR = "admin@bulk.edu", "coord-large@bulk.edu"
+# Chosen by measurement on the 2-CPU machine (bench/README.md, "Choosing workers and threads").
+WORKERS, THREADS = 4, 2
+CONNECTIONS = 8
+SMTP_STALL_SECONDS = 2.0
+CANCEL_ORDERS = 4000  # more than 8 clients can cancel in the scenario's time on this machine
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per scenario (default 10)")
+    parser.add_argument("--baseline-seconds", type=float, default=5, help="baseline seconds before and after each scenario")
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--reload", action="store_true", help="reload the bulk data even if the marker matches")
+    parser.add_argument("--tune", action="store_true", help="sweep gunicorn workers x threads instead of the full run")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    return parser.parse_args(argv)
+
+
+def environment(database_url: str, port: int, smtp_port: int) -> dict:
+    """Production configuration from the environment, as a deployment would set it."""
+    env = dict(os.environ)
+    env.update(
+        ORDERS_ENV="production",
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_hex(32),
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp_port),
+        MAIL_TIMEOUT="10",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("FLASK_DEBUG", None)
+    return env
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    os.chdir(ROOT)
+    results_dir = ROOT / "bench" / "results"
+    results_dir.mkdir(exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix="orders-bench-"))
+    port, smtp_port = free_port(), free_port()
+    env = environment(args.database_url, port, smtp_port)
+    os.environ.update({k: env[k] for k in ("ORDERS_ENV", "DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT")})
+
+    log("1. PostgreSQL and data")
+    data.ensure_postgres(log)
+    marker = data.ensure_loaded(args.database_url, env, SIZES, force=args.reload, min_placed=CANCEL_ORDERS + 500, log=log)
+    data.reset_outbox(args.database_url)
+    picked = data.pick(args.database_url, seed=SIZES["seed"], summary_orders=2000, cancel_orders=CANCEL_ORDERS)
+    wrk = ensure_wrk(log)
+
+    if args.tune:
+        return tune(args, env, port, picked, wrk, work_dir)
+
+    log("2. SQL statements per request (Flask test client, same database)")
+    from bench.queries import count_queries
+
+    plan = query_plan(picked)
+    queries = count_queries(plan, PASSWORD)
+    for name, q in queries.items():
+        log(f"  {name}: {q['queries']} {q['per_request']}")
+
+    server = f"gunicorn --workers {args.workers} --threads {args.threads}"
+    log(f"3. {server} on 127.0.0.1:{port}")
+    gunicorn_env = {**env, "ORDERS_BENCH": "1"}
+    with Process(gunicorn_args(args.workers, args.threads, port), gunicorn_env, results_dir / "gunicorn.log.tmp") as gunicorn:
+        wait_until_serving(port, BASELINE_PATH, gunicorn)
+        admin, coordinator, instructor = Browser(port), Browser(port), Browser(port)
+        admin.sign_in(ADMIN, PASSWORD)
+        coordinator.sign_in(COORDINATOR, PASSWORD)
+        instructor.sign_in(picked["instructor_email"], PASSWORD)
+        csrf = admin.csrf_token(f"/orders/{picked['cancel_numbers'][0]}/cancel")
+
+        from bench.weight import first_load, response_size
+
+        first = first_load(admin, f"/orders/{picked['summary_numbers'][0]}")
+        scenarios = scenario_plan(picked, admin, coordinator, instructor, csrf)
+        sizes = {}
+        for s in scenarios:
+            if s["key"] == "cancel_post":
+                sizes[s["key"]] = response_size(admin, f"/orders/{picked['summary_numbers'][0]}", {"HX-Request": "true"})
+            else:
+                method, path = s["lines"][0].split("\t")[:2]
+                sizes[s["key"]] = response_size(s["browser"], path, s.get("headers"))
+
+        log(f"4. Scenarios: {args.connections} connections, {args.seconds:g} s each, baseline {args.baseline_seconds:g} s before and after")
+        measured, mail = [], None
+        for s in scenarios:
+            baseline_lines = ["GET\t" + BASELINE_PATH]
+            cookie = s["browser"].cookie_header()
+            before = run_wrk(wrk, port, baseline_lines, work_dir, seconds=args.baseline_seconds, connections=args.connections, cookie=cookie, name="baseline")
+            if s["key"] == "cancel_post":
+                run, mail = run_cancel(args, env, smtp_port, wrk, port, work_dir, s, cookie, results_dir)
+            else:
+                run_wrk(wrk, port, s["lines"], work_dir, seconds=2, connections=args.connections, cookie=cookie, headers=s.get("headers"), name=s["key"])
+                run = run_wrk(wrk, port, s["lines"], work_dir, seconds=args.seconds, connections=args.connections, cookie=cookie, headers=s.get("headers"), name=s["key"])
+            after = run_wrk(wrk, port, baseline_lines, work_dir, seconds=args.baseline_seconds, connections=args.connections, cookie=cookie, name="baseline")
+            baseline_rps = (before.rps + after.rps) / 2
+            entry = {
+                "key": s["key"],
+                "title": s["title"],
+                "run": run.as_dict(),
+                "baseline_rps": baseline_rps,
+                "baselines": [before.as_dict(), after.as_dict()],
+                "ratio": run.rps / baseline_rps if baseline_rps else 0.0,
+                "queries": queries[s["queries"]]["queries"] if s.get("queries") else None,
+                "bytes": sizes[s["key"]],
+            }
+            measured.append(entry)
+            log(f"  {s['title']}: {run.rps:.0f} req/s (baseline {baseline_rps:.0f}, {entry['ratio']:.1%}), "
+                f"p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, statuses {run.statuses} {run.errors or ''}")
+
+    result = {
+        "meta": {
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "commit": git_commit(),
+            "cpus": os.cpu_count(),
+            "postgres": postgres_version(args.database_url),
+            "server": server + " --bind 127.0.0.1:<port> bench.wsgi:app",
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "baseline_seconds": args.baseline_seconds,
+            "data": data_summary(args.database_url, marker, picked),
+            "wall_seconds": round(time.monotonic() - started),
+        },
+        "scenarios": measured,
+        "queries": queries,
+        "first_load": first,
+        "served_encoding": sizes["order_summary"]["served_encoding"],
+        "mail": mail,
+    }
+    result["targets"] = targets(result)
+    path = report.write(result)
+    log("")
+    log(report.table(result))
+    log(f"\nWrote {path.relative_to(ROOT)} and latest.json in {result['meta']['wall_seconds']} s.")
+    return 0
+
+
+def query_plan(picked: dict) -> dict:
+    """Requests counted in-process; cancel uses orders no load scenario touches."""
+    summary = [("GET", f"/orders/{n}", {}) for n in picked["summary_numbers"][:5]]
+    switch = [("GET", f"/?instructor={i}", {"HX-Request": "true"}) for i in picked["switch_instructor_ids"][:3]]
+    probe = picked["probe_cancel_numbers"]
+    return {
+        "order summary (admin)": (ADMIN, summary),
+        "courses (instructor)": (picked["instructor_email"], [("GET", "/", {})] * 2),
+        "courses (large coordinator, page 1)": (COORDINATOR, [("GET", "/", {})] * 2),
+        "instructor switch (htmx, coordinator)": (COORDINATOR, switch),
+        "cancel POST (htmx, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {"HX-Request": "true"}) for n in probe[:3]]),
+        "cancel POST (no JavaScript: 303, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {}) for n in probe[3:5]]),
+    }
+
+
+def scenario_plan(picked, admin, coordinator, instructor, csrf) -> list[dict]:
+    body = f"csrf_token={quote(csrf, safe='')}&version=1"
+    return [
+        dict(key="order_summary", title="Order summary (admin, random orders)", browser=admin, queries="order summary (admin)",
+             lines=[f"GET\t/orders/{n}" for n in picked["summary_numbers"]]),
+        dict(key="courses_instructor", title="Courses (busiest instructor)", browser=instructor, queries="courses (instructor)",
+             lines=["GET\t/"]),
+        dict(key="courses_coordinator", title="Courses (large coordinator, page 1)", browser=coordinator,
+             queries="courses (large coordinator, page 1)", lines=["GET\t/"]),
+        dict(key="instructor_switch", title="Instructor switch (htmx, coordinator)", browser=coordinator,
+             queries="instructor switch (htmx, coordinator)", headers={"HX-Request": "true"},
+             lines=[f"GET\t/?instructor={i}" for i in picked["switch_instructor_ids"]]),
+        dict(key="cancel_post", title="Cancel POST (htmx, admin, fresh order each)", browser=admin,
+             queries="cancel POST (htmx, admin)",
+             headers={"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"},
+             lines=[f"POST\t/orders/{n}/cancel\t{body}" for n in picked["cancel_numbers"]]),
+    ]
+
+
+def run_cancel(args, env, smtp_port, wrk, port, work_dir, scenario, cookie, results_dir):
+    """The cancel POSTs while the SMTP relay stalls 2 s per message and a mail worker runs."""
+    import psycopg
+
+    url = data.libpq_url(args.database_url)
+    with StallingSMTP(SMTP_STALL_SECONDS, smtp_port) as smtp:
+        with Process(["flask", "--app", "app", "send-mail", "--loop", "--interval", "0.5"], env, results_dir / "send-mail.log.tmp"):
+            run = run_wrk(wrk, port, scenario["lines"], work_dir, seconds=args.seconds, connections=args.connections,
+                          cookie=cookie, headers=scenario["headers"], once=True, max_requests=len(scenario["lines"]), name="cancel")
+            received = smtp.handler.received
+            with psycopg.connect(url) as conn:
+                counts = dict(conn.execute("SELECT status, count(*) FROM outbound_email GROUP BY status").fetchall())
+    return run, {
+        "stall_seconds": SMTP_STALL_SECONDS,
+        "enqueued": sum(counts.values()),
+        "sent": counts.get("sent", 0),
+        "pending": counts.get("pending", 0) + counts.get("sending", 0),
+        "failed": counts.get("failed", 0),
+        "smtp_received": received,
+    }
+
+
+def targets(result: dict) -> list[dict]:
+    by_key = {s["key"]: s for s in result["scenarios"]}
+    q = result["queries"]
+    rows = []
+
+    def add(target, value, measured, limit, at_least):
+        rows.append({"target": target, "measured": measured, "result": report.check(value, limit, at_least=at_least)})
+
+    s = by_key["order_summary"]
+    add("order summary >= 25% of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", 0.25, True)
+    s = by_key["courses_coordinator"]
+    add("coordinator courses >= 15% of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", 0.15, True)
+    s = by_key["cancel_post"]
+    add(f"cancel POST p95 <= 50 ms at {result['meta']['connections']} clients", s["run"]["p95_ms"], f"{s['run']['p95_ms']:.1f} ms", 50, False)
+    add("order summary <= 5 SQL/request", q["order summary (admin)"]["queries"], str(q["order summary (admin)"]["queries"]), 5, False)
+    for name in ("courses (instructor)", "courses (large coordinator, page 1)", "instructor switch (htmx, coordinator)"):
+        add(f"{name} <= 6 SQL/request", q[name]["queries"], str(q[name]["queries"]), 6, False)
+    for name in ("cancel POST (htmx, admin)", "cancel POST (no JavaScript: 303, admin)"):
+        add(f"{name} <= 8 SQL/request", q[name]["queries"], str(q[name]["queries"]), 8, False)
+    weight = result["first_load"]["gzip"]
+    add("order summary first load <= 25 kB gzipped", weight, f"{weight / 1000:.1f} kB", 25_000, False)
+    return rows
+
+
+def tune(args, env, port, picked, wrk, work_dir) -> int:
+    """Sweep workers x threads on the baseline, the order summary and the coordinator's courses."""
+    results_dir = ROOT / "bench" / "results"
+    rows = []
+    for workers, threads in [(2, 1), (3, 1), (5, 1), (2, 2), (3, 2), (4, 2), (2, 4), (4, 4)]:
+        with Process(gunicorn_args(workers, threads, port), {**env, "ORDERS_BENCH": "1"}, results_dir / "gunicorn.log.tmp") as g:
+            wait_until_serving(port, BASELINE_PATH, g)
+            admin, coordinator = Browser(port), Browser(port)
+            admin.sign_in(ADMIN, PASSWORD)
+            coordinator.sign_in(COORDINATOR, PASSWORD)
+            cells = []
+            for browser, lines in [(admin, [f"GET\t{BASELINE_PATH}"]), (admin, [f"GET\t/orders/{n}" for n in picked["summary_numbers"]]),
+                                   (coordinator, ["GET\t/"])]:
+                run_wrk(wrk, port, lines, work_dir, seconds=1, connections=args.connections, cookie=browser.cookie_header(), name="tune")
+                run = run_wrk(wrk, port, lines, work_dir, seconds=args.seconds, connections=args.connections, cookie=browser.cookie_header(), name="tune")
+                cells.append(f"{run.rps:6.0f} rps p95 {run.p95_ms:6.1f} ms")
+            rows.append(f"workers {workers} threads {threads}: baseline {cells[0]} | summary {cells[1]} | coordinator {cells[2]}")
+            log("  " + rows[-1])
+    return 0
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return commit + ("+uncommitted" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def postgres_version(database_url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(data.libpq_url(database_url)) as conn:
+        return conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
+def data_summary(database_url: str, marker: dict, picked: dict) -> str:
+    import psycopg
+
+    with psycopg.connect(data.libpq_url(database_url)) as conn:
+        def count(sql: str) -> int:
+            return conn.execute(sql).fetchone()[0]
+
+        placed = count("SELECT count(*) FROM course_order WHERE status = 'placed'")
+        return (
+            f"{count('SELECT count(*) FROM course_order'):,} orders ({placed:,} placed), "
+            f"{count('SELECT count(*) FROM section'):,} sections, {count('SELECT count(*) FROM app_user'):,} users, "
+            f"seed {marker['seed']}, loaded {marker['loaded_at']}; busiest instructor teaches "
+            f"{picked['instructor_current_sections']} sections in open and upcoming terms"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The results table: printed, and written to bench/results/latest.md and latest.json."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _fmt_bytes(n: int) -> str:
+    return f"{n / 1000:.1f} kB"
+
+
+def check(value, limit, *, at_least: bool) -> str:
+    if value is None:
+        return "n/a"
+    ok = value >= limit if at_least else value <= limit
+    return "PASS" if ok else "FAIL"
+
+
+def markdown(result: dict) -> str:
+    meta = result["meta"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {meta['finished_at']} · commit {meta['commit']} · {meta['cpus']} CPUs · PostgreSQL {meta['postgres']} · "
+        f"`{meta['server']}` · wrk, {meta['connections']} connections, {meta['seconds']} s per scenario, "
+        f"baseline {meta['baseline_seconds']} s before and after each.",
+        "",
+        f"Data: {meta['data']}.",
+        "",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | baseline req/s | ratio | SQL/request | bytes raw | bytes gzip | HTTP statuses |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in result["scenarios"]:
+        run = s["run"]
+        lines.append(
+            f"| {s['title']} | {run['rps']:.0f} | {run['p50_ms']:.1f} | {run['p95_ms']:.1f} | {run['p99_ms']:.1f} | "
+            f"{s['baseline_rps']:.0f} | {s['ratio']:.1%} | {s['queries'] if s['queries'] is not None else '—'} | "
+            f"{_fmt_bytes(s['bytes']['raw'])} | {_fmt_bytes(s['bytes']['gzip'])} | "
+            f"{', '.join(f'{k}: {v}' for k, v in sorted(run['statuses'].items()))}{' errors ' + str(run['errors']) if run['errors'] else ''} |"
+        )
+    weight = result["first_load"]
+    lines += [
+        "",
+        f"Order summary first load (HTML + CSS + JS): {_fmt_bytes(weight['raw'])} raw, **{_fmt_bytes(weight['gzip'])} gzipped** "
+        f"(served compressed by the app: {result['served_encoding']}).",
+        "",
+        "| part | raw | gzip | Cache-Control |",
+        "|---|---:|---:|---|",
+    ]
+    for part in weight["parts"]:
+        lines.append(f"| `{part['url']}` | {_fmt_bytes(part['raw'])} | {_fmt_bytes(part['gzip'])} | {part['cache_control'] or '—'} |")
+    lines += ["", "## Targets", "", "| target | measured | result |", "|---|---|---|"]
+    for t in result["targets"]:
+        lines.append(f"| {t['target']} | {t['measured']} | **{t['result']}** |")
+    mail = result.get("mail")
+    if mail:
+        lines += [
+            "",
+            f"During the cancel scenario the SMTP server stalled {mail['stall_seconds']:.0f} s per message and one "
+            f"`flask send-mail --loop` worker ran: {mail['enqueued']} emails written to the outbox, "
+            f"{mail['sent']} delivered by the end of the scenario ({mail['smtp_received']} accepted by the SMTP server), "
+            f"{mail['pending']} pending or in flight, {mail['failed']} failed.",
+        ]
+    lines += ["", "## SQL statements per request (first sample)", ""]
+    for name, q in result["queries"].items():
+        lines.append(f"- **{name}**: {q['queries']} (samples: {q['per_request']})")
+        lines += [f"  - `{s}`" for s in q["statements"]]
+    return "\n".join(lines) + "\n"
+
+
+def write(result: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    path = RESULTS / "latest.md"
+    path.write_text(markdown(result))
+    return path
+
+
+def table(result: dict) -> str:
+    """The console version: one line per scenario, then the targets."""
+    rows = [f"{'scenario':44} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'base':>7} {'ratio':>6} {'SQL':>4} {'raw':>8} {'gzip':>8}"]
+    for s in result["scenarios"]:
+        run = s["run"]
+        rows.append(
+            f"{s['title'][:44]:44} {run['rps']:7.0f} {run['p50_ms']:7.1f} {run['p95_ms']:7.1f} {run['p99_ms']:7.1f} "
+            f"{s['baseline_rps']:7.0f} {s['ratio']:6.1%} {s['queries'] if s['queries'] is not None else '-':>4} "
+            f"{_fmt_bytes(s['bytes']['raw']):>8} {_fmt_bytes(s['bytes']['gzip']):>8}"
+        )
+    rows.append(f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip")
+    rows += [f"{t['result']:4}  {t['target']}: {t['measured']}" for t in result["targets"]]
+    return "\n".join(rows)
