@@ -5,8 +5,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import aliased, raiseload
+from sqlalchemy import Select, and_, exists, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import aliased, contains_eager, raiseload
 
 from orders.extensions import db
 from orders.models import (
@@ -115,18 +115,33 @@ def terms_for_select() -> list[Term]:
     return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
 
 
-def instructors_for_select(user: User) -> list[User]:
-    """The instructors this user may order for, by family name."""
+def instructors_for_select(user: User, filters: CoursesFilter, now: datetime) -> list:
+    """(id, name) of the instructors this user may order for in the chosen terms, by family name."""
     if not (user.is_program_admin or user.is_coordinator):
         return []
-    reach = exists(
-        select(TeachingAssignment.section_id)
-        .join(Section, Section.id == TeachingAssignment.section_id)
-        .join(Course, Course.id == Section.course_id)
-        .where(TeachingAssignment.user_id == User.id)
-        .where(True if user.is_program_admin else covered_by_grants_clause(user.id))
+    query = (
+        select(User.id, User.name)
+        .where(
+            exists(
+                select(TeachingAssignment.section_id)
+                .join(Section, Section.id == TeachingAssignment.section_id)
+                .join(Course, Course.id == Section.course_id)
+                .join(Term, Term.id == Section.term_id)
+                .where(TeachingAssignment.user_id == User.id)
+                .where(_term_clause(filters, now))
+                .where(true() if user.is_program_admin else covered_by_grants_clause(user.grants))
+            )
+        )
+        .order_by(User.sort_name, User.id)
     )
-    return list(db.session.scalars(select(User).where(reach).order_by(User.sort_name, User.id)))
+    return list(db.session.execute(query))
+
+
+def _term_clause(filters: CoursesFilter, now: datetime):
+    """SQL: the section's term is the chosen one, or any term whose period is open or upcoming."""
+    if filters.term == CURRENT_TERMS:
+        return Term.id.in_(select(OrderingPeriod.term_id).where(OrderingPeriod.closes_at > now))
+    return Term.code == filters.term
 
 
 def _base_query(user: User, filters: CoursesFilter, now: datetime, instructor: type[User]) -> Select:
@@ -142,12 +157,9 @@ def _base_query(user: User, filters: CoursesFilter, now: datetime, instructor: t
     if not user.is_program_admin:
         reach = [TeachingAssignment.user_id == user.id]
         if user.is_coordinator:
-            reach.append(covered_by_grants_clause(user.id))
+            reach.append(covered_by_grants_clause(user.grants))
         query = query.where(or_(*reach))
-    if filters.term == CURRENT_TERMS:
-        query = query.where(OrderingPeriod.closes_at > now)
-    else:
-        query = query.where(Term.code == filters.term)
+    query = query.where(_term_clause(filters, now))
     if filters.instructor == UNASSIGNED:
         query = query.where(TeachingAssignment.user_id.is_(None))
     elif filters.instructor:
@@ -198,6 +210,8 @@ def _page_rows(base: Select, instructor, page: int, page_size: int) -> tuple[lis
     """One page of (section, instructor) rows and the total row count, in a single query."""
     rows = db.session.execute(
         base.add_columns(instructor, func.count().over().label("total"))
+        # Fill course, term and period from the joins the filters already made, not joins of their own.
+        .options(contains_eager(Section.course), contains_eager(Section.term).contains_eager(Term.period))
         .options(raiseload(Section.instructors))
         .order_by(
             instructor.sort_name.is_(None),
@@ -225,25 +239,23 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[t
         return {}, {}
     course_ids = {section.course_id for section, _ in rows}
     term_ids = {section.term_id for section, _ in rows}
+    on_sections = (
+        select(OrderSection.section_id, OrderSection.order_id)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id.in_(section_ids), Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]))
+    )
+    own_drafts = select(literal(None).label("section_id"), Order.id.label("order_id")).where(
+        Order.status == OrderStatus.DRAFT,
+        Order.owner_id == user.id,
+        Order.course_id.in_(course_ids),
+        Order.term_id.in_(term_ids),
+    )
+    # Two index lookups glued together: an OR across one outer join would scan every order.
+    matches = union_all(on_sections, own_drafts).subquery()
     found = db.session.execute(
-        select(OrderSection.section_id, Order)
-        .select_from(Order)
-        .outerjoin(
-            OrderSection,
-            and_(OrderSection.order_id == Order.id, OrderSection.section_id.in_(section_ids)),
-        )
-        .where(
-            or_(
-                and_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), OrderSection.section_id.is_not(None)),
-                and_(
-                    Order.status == OrderStatus.DRAFT,
-                    Order.owner_id == user.id,
-                    Order.course_id.in_(course_ids),
-                    Order.term_id.in_(term_ids),
-                ),
-            )
-        )
-        .options(raiseload(Order.order_sections), raiseload(Order.lines))
+        select(matches.c.section_id, Order)
+        .join(Order, Order.id == matches.c.order_id)
+        .options(raiseload("*"))
         .order_by(Order.status != OrderStatus.PLACED, Order.number.desc(), Order.id)
     ).all()
     orders: dict[int, list[Order]] = {}

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Callable
 
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from orders import clock
 from orders.extensions import login_manager
@@ -37,19 +37,29 @@ def grant_covers(grant: CoordinatorGrant, section: Section) -> bool:
     )
 
 
-def grant_covers_clause() -> ColumnElement[bool]:
-    """SQL twin of grant_covers, correlated to Section and Course in the enclosing query."""
-    return and_(
-        or_(CoordinatorGrant.subject.is_(None), CoordinatorGrant.subject == Course.subject),
-        or_(CoordinatorGrant.level.is_(None), CoordinatorGrant.level == Section.level),
-        or_(CoordinatorGrant.organization_id.is_(None), CoordinatorGrant.organization_id == Section.organization_id),
-        or_(CoordinatorGrant.campus_id.is_(None), CoordinatorGrant.campus_id == Section.campus_id),
-    )
+def grant_covers_clause(grant: CoordinatorGrant) -> ColumnElement[bool]:
+    """SQL twin of grant_covers for one grant, on Section joined with its Course.
+
+    The grant's values are inlined, so the database matches each row against constants instead of
+    running a correlated subquery per row.
+    """
+    conditions = []
+    if grant.subject is not None:
+        conditions.append(Course.subject == grant.subject)
+    if grant.level is not None:
+        conditions.append(Section.level == grant.level)
+    if grant.organization_id is not None:
+        conditions.append(Section.organization_id == grant.organization_id)
+    if grant.campus_id is not None:
+        conditions.append(Section.campus_id == grant.campus_id)
+    return and_(true(), *conditions)
 
 
-def covered_by_grants_clause(user_id: int) -> ColumnElement[bool]:
-    """SQL: the section (joined with its course) falls under one of the user's grants."""
-    return exists(select(CoordinatorGrant.id).where(CoordinatorGrant.user_id == user_id, grant_covers_clause()))
+def covered_by_grants_clause(grants: list[CoordinatorGrant]) -> ColumnElement[bool]:
+    """SQL: the section (joined with its course) falls under one of these grants (a user's reach)."""
+    if not grants:
+        return false()
+    return or_(*(grant_covers_clause(grant) for grant in grants))
 
 
 def teaches_clause(user_id: int) -> ColumnElement[bool]:
@@ -65,7 +75,7 @@ def visible_sections_clause(user: User) -> ColumnElement[bool]:
     """SQL: sections the user may see and order for (ignoring periods)."""
     if user.is_program_admin:
         return and_(True)
-    return or_(teaches_clause(user.id), covered_by_grants_clause(user.id))
+    return or_(teaches_clause(user.id), covered_by_grants_clause(user.grants))
 
 
 def teaches(user: User, section: Section) -> bool:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
@@ -11,9 +11,16 @@ from orders.models import Order, OrderEvent, OrderSection, Section, User
 
 def order_load_options() -> tuple:
     """Everything the summary, the cancel flow and the emails read, loaded up front."""
-    # Sections and lines are both short lists: one joined query beats two round trips.
+    # Sections, their instructors and lines are short lists: one joined query beats several round
+    # trips. A section's course and term are the order's own, already in the session: no joins for them.
     return (
-        joinedload(Order.order_sections).joinedload(OrderSection.section).selectinload(Section.instructors),
+        joinedload(Order.order_sections)
+        .joinedload(OrderSection.section)
+        .options(
+            lazyload(Section.course),
+            lazyload(Section.term),
+            joinedload(Section.instructors),
+        ),
         joinedload(Order.lines),
     )
 

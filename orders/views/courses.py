@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from orders import clock
 from orders.courses import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, courses_page, instructors_for_select, terms_for_select
-from orders.htmx import render_page_or_fragment
+from orders.htmx import is_htmx, render_page_or_fragment
 from orders.permissions import signed_in
 
 bp = Blueprint("courses", __name__)
@@ -19,14 +19,15 @@ def index():
     filters = CoursesFilter.from_args(request.args)
     now = clock.utcnow()
     page = courses_page(current_user, filters, now, current_app.config["COURSES_PAGE_SIZE"])
+    fragment = is_htmx()  # the swapped-in list has no selects: skip their queries
     return render_page_or_fragment(
         "courses/index.html",
         "courses/_results.html",
         filters=filters,
         page=page,
         now=now,
-        terms=terms_for_select(),
-        instructors=instructors_for_select(current_user),
+        terms=[] if fragment else terms_for_select(),
+        instructors=[] if fragment else instructors_for_select(current_user, filters, now),
         order_states=ORDER_STATE_LABELS,
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),

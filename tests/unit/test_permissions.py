@@ -62,7 +62,7 @@ def test_each_grant_dimension_and_combination_matches_in_python_and_sql(app_ctx,
         coordinator = f.user()
         grant = f.grant(coordinator, **scope)
         in_python = {s.id for s in sections if grant_covers(grant, s)}
-        in_sql = set(db.session.scalars(select(Section.id).join(Course).where(covered_by_grants_clause(coordinator.id))))
+        in_sql = set(db.session.scalars(select(Section.id).join(Course).where(covered_by_grants_clause([grant]))))
         assert in_python == in_sql, scope
         assert len(in_python) == expected, scope
 
@@ -74,7 +74,7 @@ def test_reach_is_the_union_of_grants(app_ctx, now):
     f.grant(coordinator, subject="MATH", level=CourseLevel.GRADUATE)
     f.grant(coordinator, subject="CS", campus_id=east.id)
     db.session.expire(coordinator)
-    covered = set(db.session.scalars(select(Section.id).join(Course).where(covered_by_grants_clause(coordinator.id))))
+    covered = set(db.session.scalars(select(Section.id).join(Course).where(covered_by_grants_clause(coordinator.grants))))
     assert len(covered) == 4 + 4  # MATH graduate (4) + CS on EAST (4), disjoint
     assert covered == {s.id for s in sections if any(grant_covers(g, s) for g in coordinator.grants)}
 

@@ -23,15 +23,17 @@ def grow(app, now, extra_sections: int):
         db.session.commit()
 
 
-# (user, page, most queries allowed): SPEC/issue budgets are Courses <= 6 and order summary <= 5.
+# (user, page, most queries allowed): the issue's budgets are Courses <= 6 and order summary <= 5;
+# the summary is held at what it takes today (4) so a regression shows.
 PAGES = [
     ("katherine", "/", 6),
     ("katherine", "/?instructor=&q=cs&state=ordered", 6),
     ("grace", "/", 6),
     ("ada", "/", 6),
-    ("grace", "/orders/1002", 5),
-    ("katherine", "/orders/1001", 5),
-    ("ada", "/orders/1001/cancel", 5),
+    ("grace", "/orders/1002", 4),
+    ("katherine", "/orders/1001", 4),
+    ("ada", "/orders/1001/cancel", 4),
+    ("grace", "/?instructor=&q=cs", 6),
 ]
 
 
@@ -53,7 +55,7 @@ def test_query_count_does_not_grow(app, client, demo_data, count_queries, now, u
     assert large <= budget, f"{url} ran {large} queries (budget {budget})"
 
 
-@pytest.mark.parametrize("headers,budget", [({}, 8), ({"HX-Request": "true"}, 9)], ids=["plain", "htmx"])
+@pytest.mark.parametrize("headers,budget", [({}, 7), ({"HX-Request": "true"}, 8)], ids=["plain", "htmx"])
 def test_cancel_query_count_does_not_grow(app, client, demo_data, count_queries, now, headers, budget):
     """Cancel: load, guarded update, claims, event, outbox in one INSERT (htmx also re-renders the summary)."""
     client.post("/sign-in", data={"email": "katherine@demo.edu", "password": "orders-demo"})
@@ -63,3 +65,12 @@ def test_cancel_query_count_does_not_grow(app, client, demo_data, count_queries,
     with count_queries() as large:
         assert client.post("/orders/1001/cancel", data={"version": "1"}, headers=headers).status_code in (200, 303)
     assert small.count == large.count <= budget
+
+
+def test_htmx_instructor_switch_skips_the_selects(app, client, demo_data, count_queries):
+    """The swapped-in list needs no term or instructor options: 4 queries instead of 6."""
+    client.post("/sign-in", data={"email": "grace@demo.edu", "password": "orders-demo"})
+    client.get("/", headers={"HX-Request": "true"})
+    with count_queries() as counter:
+        assert client.get("/", headers={"HX-Request": "true"}).status_code == 200
+    assert counter.count <= 4
