@@ -17,6 +17,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_config(app, config)
     register_extensions(app)
     register_request_context(app)
+    register_transactions(app)
     register_compression(app)
     register_blueprints(app)
     register_templates(app)
@@ -97,6 +98,13 @@ def register_request_context(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return add_vary(response)
+
+
+def register_transactions(app: Flask) -> None:
+    """Requests that only read end with COMMIT, so PostgreSQL keeps prepared statements."""
+    from orders import transactions
+
+    transactions.register(app)
 
 
 def register_compression(app: Flask) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, true, union_all
-from sqlalchemy.orm import aliased, contains_eager, raiseload
+from sqlalchemy.orm import aliased, contains_eager, load_only, raiseload
 
 from orders.extensions import db
 from orders.models import (
@@ -212,7 +212,7 @@ def _page_rows(base: Select, instructor, page: int, page_size: int) -> tuple[lis
         base.add_columns(instructor, func.count().over().label("total"))
         # Fill course, term and period from the joins the filters already made, not joins of their own.
         .options(contains_eager(Section.course), contains_eager(Section.term).contains_eager(Term.period))
-        .options(raiseload(Section.instructors))
+        .options(raiseload(Section.instructors), load_only(instructor.name, instructor.sort_name))
         .order_by(
             instructor.sort_name.is_(None),
             instructor.sort_name,
