@@ -179,7 +179,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     sort_name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
-    password_hash: Mapped[str] = mapped_column(String(256))
+    # Deferred: only sign-in reads it, and every other user load (placers, instructors) skips it.
+    password_hash: Mapped[str] = mapped_column(String(256), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_program_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -46,7 +47,9 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = db.session.scalars(select(User).where(func.lower(User.email) == form.email.data.strip().lower())).first()
+        user = db.session.scalars(
+            select(User).where(func.lower(User.email) == form.email.data.strip().lower()).options(undefer(User.password_hash))
+        ).first()
         password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
         if user is not None and password_ok and user.active:
             login_user(user)
