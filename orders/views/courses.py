@@ -1,7 +1,7 @@
 """The Courses screen, home after sign-in."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -20,7 +20,7 @@ def index():
     now = clock.utcnow()
     page = courses_page(current_user, filters, now, current_app.config["COURSES_PAGE_SIZE"])
     fragment = is_htmx()  # the swapped-in list has no selects: skip their queries
-    return render_page_or_fragment(
+    body = render_page_or_fragment(
         "courses/index.html",
         "courses/_results.html",
         filters=filters,
@@ -32,3 +32,6 @@ def index():
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
     )
+    if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use
+        return body, {"HX-Push-Url": url_for("courses.index", **filters.query_args())}
+    return body

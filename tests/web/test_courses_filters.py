@@ -159,3 +159,8 @@ def test_a_started_draft_is_resumed_from_the_courses_screen(login_as, count_quer
         listing = client.get("/").get_data(as_text=True)
     assert "Resume draft" in listing and f'href="{draft_url}"' in listing
     assert counter.count <= 6
+
+
+def test_htmx_answers_carry_the_canonical_url_for_history(login_as):
+    response = login_as("katherine").get("/?instructor=&term=202710&q=bio%2030&state=", headers={"HX-Request": "true"})
+    assert response.headers["HX-Push-Url"] == "/?term=202710&q=bio+30"
