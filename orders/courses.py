@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, true, union_all
-from sqlalchemy.orm import aliased, contains_eager, load_only, raiseload
+from sqlalchemy.orm import aliased, load_only, raiseload
 
 from orders.extensions import db
 from orders.models import (
     Course,
     Order,
-    OrderingPeriod,
     OrderSection,
     OrderStatus,
     Section,
@@ -110,12 +109,28 @@ class CoursesPage:
     pages: int
 
 
-def terms_for_select() -> list[Term]:
-    """Every term, newest first, with its ordering period."""
+def all_terms() -> list[Term]:
+    """Every term, newest first, with its ordering period (the Term select and the term filter)."""
     return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
 
 
-def instructors_for_select(user: User, filters: CoursesFilter, now: datetime) -> list:
+def current_term_ids(terms: list[Term], now: datetime) -> list[int]:
+    """Terms whose ordering period is open or upcoming (the default view)."""
+    return [term.id for term in terms if term.period is not None and term.period.closes_at > now]
+
+
+def _term_clause(filters: CoursesFilter, terms: list[Term], now: datetime):
+    """SQL: the section's term is the chosen one, or one of the open and upcoming terms.
+
+    The term list is already loaded for the Term select, so the ids go in as constants: a subquery
+    here would add a join the planner has to weigh on every request.
+    """
+    if filters.term == CURRENT_TERMS:
+        return Section.term_id.in_(current_term_ids(terms, now))
+    return Section.term_id.in_([term.id for term in terms if term.code == filters.term])
+
+
+def instructors_for_select(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> list:
     """(id, name) of the instructors this user may order for in the chosen terms, by family name."""
     if not (user.is_program_admin or user.is_coordinator):
         return []
@@ -126,9 +141,8 @@ def instructors_for_select(user: User, filters: CoursesFilter, now: datetime) ->
                 select(TeachingAssignment.section_id)
                 .join(Section, Section.id == TeachingAssignment.section_id)
                 .join(Course, Course.id == Section.course_id)
-                .join(Term, Term.id == Section.term_id)
                 .where(TeachingAssignment.user_id == User.id)
-                .where(_term_clause(filters, now))
+                .where(_term_clause(filters, terms, now))
                 .where(true() if user.is_program_admin else covered_by_grants_clause(user.grants))
             )
         )
@@ -137,29 +151,21 @@ def instructors_for_select(user: User, filters: CoursesFilter, now: datetime) ->
     return list(db.session.execute(query))
 
 
-def _term_clause(filters: CoursesFilter, now: datetime):
-    """SQL: the section's term is the chosen one, or any term whose period is open or upcoming."""
-    if filters.term == CURRENT_TERMS:
-        return Term.id.in_(select(OrderingPeriod.term_id).where(OrderingPeriod.closes_at > now))
-    return Term.code == filters.term
-
-
-def _base_query(user: User, filters: CoursesFilter, now: datetime, instructor: type[User]) -> Select:
-    """Rows of (section, instructor-or-null) the user may see, with every filter applied."""
+def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, instructor) -> Select:
+    """(section id, instructor id or null) pairs the user may see, with every filter applied."""
     query = (
-        select(Section)
+        select(Section.id.label("section_id"), TeachingAssignment.user_id.label("instructor_id"))
         .join(Course, Course.id == Section.course_id)
         .join(Term, Term.id == Section.term_id)
-        .outerjoin(OrderingPeriod, OrderingPeriod.term_id == Term.id)
         .outerjoin(TeachingAssignment, TeachingAssignment.section_id == Section.id)
         .outerjoin(instructor, instructor.id == TeachingAssignment.user_id)
+        .where(_term_clause(filters, terms, now))
     )
     if not user.is_program_admin:
         reach = [TeachingAssignment.user_id == user.id]
         if user.is_coordinator:
             reach.append(covered_by_grants_clause(user.grants))
         query = query.where(or_(*reach))
-    query = query.where(_term_clause(filters, now))
     if filters.instructor == UNASSIGNED:
         query = query.where(TeachingAssignment.user_id.is_(None))
     elif filters.instructor:
@@ -190,44 +196,59 @@ def _base_query(user: User, filters: CoursesFilter, now: datetime, instructor: t
     return query
 
 
-def courses_page(user: User, filters: CoursesFilter, now: datetime, page_size: int) -> CoursesPage:
+def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> CoursesPage:
     """One page of the Courses screen: the page with its total in one query, then its orders."""
-    instructor = aliased(User, name="instructor")
-    base = _base_query(user, filters, now, instructor)
     page = filters.page
-    rows, total = _page_rows(base, instructor, page, page_size)
+    rows, total = _page_rows(user, filters, terms, now, page, page_size)
     pages = max(1, -(-total // page_size))
     if not rows and page > pages:  # a bookmarked page past the end: show the last one
         page = pages
-        rows, total = _page_rows(base, instructor, page, page_size)
+        rows, total = _page_rows(user, filters, terms, now, page, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     first = (page - 1) * page_size + 1 if total else 0
     return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
 
 
-def _page_rows(base: Select, instructor, page: int, page_size: int) -> tuple[list, int]:
-    """One page of (section, instructor) rows and the total row count, in a single query."""
-    rows = db.session.execute(
-        base.add_columns(instructor, func.count().over().label("total"))
-        # Fill course, term and period from the joins the filters already made, not joins of their own.
-        .options(contains_eager(Section.course), contains_eager(Section.term).contains_eager(Term.period))
-        .options(raiseload(Section.instructors), load_only(instructor.name, instructor.sort_name))
-        .order_by(
-            instructor.sort_name.is_(None),
-            instructor.sort_name,
-            instructor.id,
-            Term.starts_on,
-            Course.subject,
-            Course.number,
-            Section.label,
-        )
+def _page_rows(
+    user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page: int, page_size: int
+) -> tuple[list, int]:
+    """One page of (section, instructor) rows and the total row count, in a single query.
+
+    The inner query filters, counts and orders narrow rows and keeps one page; only those rows are
+    then joined to their details. Two small joins plan far faster than one wide one, and on
+    PostgreSQL planning the wide one cost more than running it.
+    """
+    sorting_instructor = aliased(User, name="sorting_instructor")
+    matching = _matching_rows(user, filters, terms, now, sorting_instructor)
+    ordering = (
+        sorting_instructor.sort_name.is_(None),
+        sorting_instructor.sort_name,
+        sorting_instructor.id,
+        Term.starts_on,
+        Course.subject,
+        Course.number,
+        Section.label,
+    )
+    position = func.row_number().over(order_by=ordering)
+    page_ids = (
+        matching.add_columns(func.count().over().label("total"), position.label("position"))
+        .order_by(*ordering)
         .limit(page_size)
         .offset((page - 1) * page_size)
+        .subquery("page_ids")
+    )
+    instructor = aliased(User, name="instructor")
+    rows = db.session.execute(
+        select(Section, instructor, page_ids.c.total)
+        .join(page_ids, page_ids.c.section_id == Section.id)
+        .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
+        .options(raiseload(Section.instructors), load_only(instructor.name, instructor.sort_name))
+        .order_by(page_ids.c.position)
     ).all()
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the end: count separately so the caller can clamp
-        total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Section.id).subquery()))
+        total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
     return [(section, person) for section, person, _ in rows], total
 
 

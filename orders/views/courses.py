@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 from orders import clock
-from orders.courses import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, courses_page, instructors_for_select, terms_for_select
+from orders.courses import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, all_terms, courses_page, instructors_for_select
 from orders.htmx import is_htmx, render_page_or_fragment
 from orders.permissions import signed_in
 
@@ -18,16 +18,17 @@ def index():
     """List the sections the user may see, filtered by the query string."""
     filters = CoursesFilter.from_args(request.args)
     now = clock.utcnow()
-    page = courses_page(current_user, filters, now, current_app.config["COURSES_PAGE_SIZE"])
-    fragment = is_htmx()  # the swapped-in list has no selects: skip their queries
+    terms = all_terms()
+    page = courses_page(current_user, filters, terms, now, current_app.config["COURSES_PAGE_SIZE"])
+    fragment = is_htmx()  # the swapped-in list has no instructor select: skip its query
     body = render_page_or_fragment(
         "courses/index.html",
         "courses/_results.html",
         filters=filters,
         page=page,
         now=now,
-        terms=[] if fragment else terms_for_select(),
-        instructors=[] if fragment else instructors_for_select(current_user, filters, now),
+        terms=terms,
+        instructors=[] if fragment else instructors_for_select(current_user, filters, terms, now),
         order_states=ORDER_STATE_LABELS,
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
