@@ -181,27 +181,42 @@ def signed_in(view: Callable) -> Callable:
     return guarded
 
 
-def order_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
-    """Require sign-in, load the order named by `number` (404 if unknown) and run `check` on it.
+def _loading_guard(kind: str, parameter: str, load: Callable[[int], Order], check) -> Callable[[Callable], Callable]:
+    """Require sign-in, load the object the URL names (404 if unknown) and run `check` on it.
 
-    `check` raises PermissionDenied to refuse; the view receives the loaded order.
+    `check` raises PermissionDenied to refuse; the view receives the loaded object instead of the id.
     """
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
-        def guarded(number: int, *args, **kwargs):
+        def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            from orders.queries import get_order_or_404  # late: queries imports this module
+            loaded = load(kwargs.pop(parameter))
+            check(current_user, loaded, clock.utcnow())
+            return view(loaded, *args, **kwargs)
 
-            order = get_order_or_404(number)
-            check(current_user, order, clock.utcnow())
-            return view(order, *args, **kwargs)
-
-        setattr(guarded, GUARD_ATTRIBUTE, f"order:{check.__name__}")
+        setattr(guarded, GUARD_ATTRIBUTE, f"{kind}:{check.__name__}")
         return guarded
 
     return decorate
+
+
+def _order_by_number(number: int) -> Order:
+    from orders.queries import get_order_or_404  # late: queries imports this module
+
+    return get_order_or_404(number)
+
+
+def _draft_by_id(draft_id: int) -> Order:
+    from orders.ordering import get_draft_or_404  # late: ordering imports this module
+
+    return get_draft_or_404(draft_id)
+
+
+def order_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
+    """Guard a route on the order named by `number`; the view receives the order."""
+    return _loading_guard("order", "number", _order_by_number, check)
 
 
 def require_view(user: User, order: Order, now: datetime) -> None:
@@ -242,27 +257,12 @@ def owns_draft(user: User, order: Order) -> bool:
 
 
 def draft_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
-    """Require sign-in, load the draft named by `draft_id` (404 if unknown) and run `check` on it.
+    """Guard a route on the draft named by `draft_id`; the view receives it.
 
-    The view receives the loaded order; it may since have been placed or discarded, which the view
-    answers calmly (a double submit is not an error).
+    It may since have been placed or discarded, which the view answers calmly (a double submit is
+    not an error).
     """
-
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def guarded(draft_id: int, *args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            from orders.ordering import get_draft_or_404  # late: ordering imports this module
-
-            draft = get_draft_or_404(draft_id)
-            check(current_user, draft, clock.utcnow())
-            return view(draft, *args, **kwargs)
-
-        setattr(guarded, GUARD_ATTRIBUTE, f"draft:{check.__name__}")
-        return guarded
-
-    return decorate
+    return _loading_guard("draft", "draft_id", _draft_by_id, check)
 
 
 def require_draft_owner(user: User, order: Order, now: datetime) -> None:
