@@ -3,28 +3,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event
+from orders.sqlcount import StatementCounter
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 BASE_URL = "https://localhost"  # production cookies are Secure
-
-
-class Counter:
-    """Counts statements the engine sends while active (before_cursor_execute)."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _record(self, conn, cursor, statement, *args):
-        self.statements.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
 
 
 def _client(app, email: str, password: str):
@@ -64,7 +46,7 @@ def count_queries(plan: dict, password: str) -> dict[str, dict]:
                 page = client.get(path, base_url=BASE_URL).get_data(as_text=True)
                 data = {"csrf_token": _CSRF.search(page).group(1), "version": "1"}
                 headers = {**headers, "Referer": f"{BASE_URL}{path}"}
-            with Counter(engine) as counter:
+            with StatementCounter(engine) as counter:
                 response = client.open(path, method=method, data=data, headers=headers, base_url=BASE_URL)
             assert response.status_code in (200, 303), (name, path, response.status_code)
             counts.append(len(counter.statements))

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app import create_app
 from orders import demo
 from orders.extensions import db
 from orders.models import Order, User
+from orders.sqlcount import StatementCounter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -116,34 +117,12 @@ def login_as(client, demo_data):
     return _login
 
 
-class QueryCounter:
-    """Counts SQL statements the engine runs while active."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _record(self, conn, cursor, statement, *args):
-        self.statements.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
 @pytest.fixture
 def count_queries(app):
     """with count_queries() as counter: ...; counter.count"""
     with app.app_context():
         engine = db.engine
-    return lambda: QueryCounter(engine)
+    return lambda: StatementCounter(engine)
 
 
 def require_postgres():
