@@ -102,7 +102,7 @@ def test_cancel_matrix(app, client, scenario, role, period, status):
         refusal = text_of(response)
         assert "You can't do that" in refusal
         if role in MAY_CANCEL["open"]:  # would be allowed, but the period is not open
-            assert f"is closed, so this order can only be canceled by a Program Administrator" in refusal
+            assert "is closed, so this order can only be canceled by a Program Administrator" in refusal
         elif viewer:
             assert "Only Pat Placer, who placed this order, or a Program Administrator can cancel it." in refusal
         else:

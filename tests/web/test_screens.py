@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from tests.conftest import sign_in
 
 
 def text_of(response) -> str:
