@@ -138,47 +138,31 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
 
 def _due_clause(now: datetime):
     """Rows ready to send: pending and due, or claimed by a worker whose lease ran out."""
-    return or_(
-        (OutboundEmail.status == EmailStatus.PENDING) & (OutboundEmail.next_attempt_at <= now),
-        (OutboundEmail.status == EmailStatus.SENDING) & (OutboundEmail.next_attempt_at <= now),
-    )
+    return OutboundEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING]) & (OutboundEmail.next_attempt_at <= now)
+
+
+def _mark_claimed(now: datetime, *conditions) -> int:
+    """Mark the matching rows as being sent, under a lease; returns how many were marked."""
+    return db.session.execute(
+        update(OutboundEmail)
+        .where(*conditions)
+        .values(status=EmailStatus.SENDING, next_attempt_at=now + SEND_LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def claim_batch(now: datetime, limit: int = 20) -> list[int]:
     """Claim due rows for this worker and commit the claim, so no other worker sends them."""
     session = db.session
+    due = select(OutboundEmail.id).where(_due_clause(now)).order_by(OutboundEmail.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(
-            session.scalars(
-                select(OutboundEmail.id)
-                .where(_due_clause(now))
-                .order_by(OutboundEmail.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
+        # Rows another worker holds are skipped, so these ids are ours alone until the commit.
+        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
         if ids:
-            session.execute(
-                update(OutboundEmail)
-                .where(OutboundEmail.id.in_(ids))
-                .values(status=EmailStatus.SENDING, next_attempt_at=now + SEND_LEASE)
-                .execution_options(synchronize_session=False)
-            )
+            _mark_claimed(now, OutboundEmail.id.in_(ids))
     else:
         # SQLite has no SKIP LOCKED: claim row by row with a conditional update that only one worker wins.
-        candidates = list(
-            session.scalars(select(OutboundEmail.id).where(_due_clause(now)).order_by(OutboundEmail.id).limit(limit))
-        )
-        ids = []
-        for email_id in candidates:
-            won = session.execute(
-                update(OutboundEmail)
-                .where(OutboundEmail.id == email_id, _due_clause(now))
-                .values(status=EmailStatus.SENDING, next_attempt_at=now + SEND_LEASE)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if won:
-                ids.append(email_id)
+        ids = [i for i in session.scalars(due).all() if _mark_claimed(now, OutboundEmail.id == i, _due_clause(now))]
     session.commit()
     return ids
 
