@@ -73,6 +73,27 @@ class EventKind(enum.Enum):
     PLACED = "placed"
     CANCELED = "canceled"
     DRAFT_DISCARDED = "draft_discarded"
+    EDITED = "edited"
+    SECTIONS_ADDED = "sections_added"
+    CONTENT_REQUEST_STATUS = "content_request_status"
+    CONTENT_REQUEST_COMMENT = "content_request_comment"
+
+
+class SectionState(enum.Enum):
+    ACTIVE = "active"
+    REMOVED = "removed"  # dropped by the SIS: kept, never deleted
+
+
+class ContentRequestStatus(enum.Enum):
+    SUBMITTED = "submitted"
+    RESEARCHING = "researching"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
 
 
 class EmailStatus(enum.Enum):
@@ -88,11 +109,13 @@ class Institution(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     contact_email: Mapped[str] = mapped_column(String(254))
+    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Campus(db.Model):
     __tablename__ = "campus"
     id: Mapped[int] = mapped_column(primary_key=True)
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
 
@@ -100,6 +123,7 @@ class Campus(db.Model):
 class Organization(db.Model):
     __tablename__ = "organization"
     id: Mapped[int] = mapped_column(primary_key=True)
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
 
@@ -107,6 +131,7 @@ class Organization(db.Model):
 class Term(db.Model):
     __tablename__ = "term"
     id: Mapped[int] = mapped_column(primary_key=True)
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date] = mapped_column(Date)
@@ -120,8 +145,15 @@ class OrderingPeriod(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), unique=True)
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The deadline users see and reminders count down to; None means the hard close.
+    soft_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     term: Mapped[Term] = relationship(back_populates="period")
+
+    @property
+    def deadline(self) -> datetime:
+        """The soft close shown to users (SPEC: defaults to the hard close)."""
+        return self.soft_close_at or self.closes_at
 
 
 class AcademicSession(db.Model):
@@ -129,6 +161,7 @@ class AcademicSession(db.Model):
 
     __tablename__ = "academic_session"
     id: Mapped[int] = mapped_column(primary_key=True)
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
@@ -136,6 +169,7 @@ class Course(db.Model):
     __tablename__ = "course"
     __table_args__ = (UniqueConstraint("subject", "number", name="uq_course_subject_number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     subject: Mapped[str] = mapped_column(String(16), index=True)
     number: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
@@ -161,6 +195,14 @@ class Section(db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     level: Mapped[CourseLevel] = mapped_column(_enum(CourseLevel, "course_level"))
     label: Mapped[str] = mapped_column(String(16))
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    state: Mapped[SectionState] = mapped_column(
+        _enum(SectionState, "section_state"), default=SectionState.ACTIVE, server_default=SectionState.ACTIVE.value
+    )
+
+    @property
+    def is_removed(self) -> bool:
+        return self.state is SectionState.REMOVED
 
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
     term: Mapped[Term] = relationship(lazy="joined", innerjoin=True)
@@ -178,8 +220,11 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     sort_name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    network_id: Mapped[str | None] = mapped_column(String(254), unique=True, index=True)  # the SSO identity (e.g. eppn)
+    sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     # Deferred: only sign-in reads it, and every other user load (placers, instructors) skips it.
-    password_hash: Mapped[str] = mapped_column(String(256), deferred=True)
+    # None under single sign-on: the account has no local password.
+    password_hash: Mapped[str | None] = mapped_column(String(256), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_program_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -247,6 +292,8 @@ class CatalogItem(db.Model):
     edition: Mapped[str] = mapped_column(String(50))
     delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"))
     student_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    # An inactive item can no longer be ordered; orders that have it keep it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     @property
     def isbn_display(self) -> str:
@@ -282,6 +329,9 @@ class Order(db.Model):
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     canceled_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves on every change a consumer of the order feed must see (place, edit, cancel, request status).
+    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reordered_from_id: Mapped[int | None] = mapped_column(ForeignKey("course_order.id", name="fk_order_reordered_from"))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     term: Mapped[Term] = relationship(lazy="joined", innerjoin=True)
@@ -295,6 +345,10 @@ class Order(db.Model):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", lazy="selectin", cascade="all, delete-orphan", order_by="OrderLine.position"
     )
+    content_requests: Mapped[list[ContentRequest]] = relationship(
+        back_populates="order", lazy="selectin", cascade="all, delete-orphan", order_by="ContentRequest.position"
+    )
+    reordered_from: Mapped[Order | None] = relationship(remote_side=[id], lazy="raise")
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderEvent.id"
     )
@@ -339,6 +393,8 @@ class OrderSection(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"), primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), primary_key=True)
     claimed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when an edit took the section off the order: the row stays so the feed can report it deleted.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="order_sections")
     section: Mapped[Section] = relationship(lazy="joined", innerjoin=True)
@@ -352,6 +408,8 @@ class OrderLine(db.Model):
     catalog_item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     student_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    # Set when an edit took the item off the order: the row stays so the feed can report it deleted.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     item: Mapped[CatalogItem] = relationship(lazy="joined", innerjoin=True)
@@ -404,3 +462,81 @@ class OutboundEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ContentRequest(db.Model):
+    """A title the catalog lacks, requested on an order; it is one of the order's lines."""
+
+    __tablename__ = "content_request"
+    __table_args__ = (Index("ix_content_request_order", "order_id"), Index("ix_content_request_status", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    isbn13: Mapped[str] = mapped_column(String(13))
+    author: Mapped[str | None] = mapped_column(String(300))
+    edition: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[ContentRequestStatus] = mapped_column(
+        _enum(ContentRequestStatus, "content_request_status"), default=ContentRequestStatus.SUBMITTED
+    )
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when an edit took the request off a placed order: kept for the feed, status Cancelled.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_by_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_item.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    order: Mapped[Order] = relationship(back_populates="content_requests")
+    requested_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    fulfilled_by: Mapped[CatalogItem | None] = relationship(lazy="joined")
+
+    @property
+    def isbn_display(self) -> str:
+        return f"{self.isbn13[:3]}-{self.isbn13[3:]}"
+
+
+class ContentRequestComment(db.Model):
+    """One comment on a content request's thread."""
+
+    __tablename__ = "content_request_comment"
+    __table_args__ = (Index("ix_content_request_comment_request", "request_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("content_request.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class PendingEdit(db.Model):
+    """One user's unsubmitted changes to one placed order (two tabs of that user share it)."""
+
+    __tablename__ = "pending_edit"
+    __table_args__ = (UniqueConstraint("order_id", "user_id", name="uq_pending_edit_order_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    base_version: Mapped[int] = mapped_column(Integer)  # the order's version the edit started from
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminAuditEntry(db.Model):
+    """Append-only: every back-office change and import (who, when, what, before -> after)."""
+
+    __tablename__ = "admin_audit_entry"
+    __table_args__ = (Index("ix_admin_audit_kind", "kind", "id"), Index("ix_admin_audit_actor", "actor_id", "id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))  # None: a command (SIS import)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(64))  # e.g. "period.updated", "grant.added", "sis.import"
+    target: Mapped[str] = mapped_column(String(300))  # what was changed, in words ("Spring 2027 ordering period")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
