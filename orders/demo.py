@@ -50,7 +50,10 @@ CATALOG = [
     ("zyBooks Programming in Python 3", "zyBooks", "979888706023", "Wiley", "1st", Delivery.COURSEWARE, "77.00"),
     ("Structure and Interpretation of Computer Programs", "Harold Abelson, Gerald Jay Sussman", "978026254323", "MIT Press", "2nd", Delivery.ETEXT, "45.00"),
     ("Linear Algebra Done Right", "Sheldon Axler", "978303141025", "Springer", "4th", Delivery.ETEXT, "39.99"),
+    ("Think Python (2nd edition)", "Allen B. Downey", "978149193936", "O'Reilly Media", "2nd", Delivery.ETEXT, "31.99"),
 ]
+# Superseded by its 3rd edition: on no order, and no longer orderable.
+INACTIVE_TITLES = {"Think Python (2nd edition)"}
 
 
 def _catalog() -> list[CatalogItem]:
@@ -67,62 +70,75 @@ def _catalog() -> list[CatalogItem]:
                 edition=edition,
                 delivery=delivery,
                 student_price=Decimal(price),
+                active=title not in INACTIVE_TITLES,
             )
         )
     return items
 
 
-def _user(name: str, email: str, password_hash: str, **flags) -> User:
-    return User(name=name, sort_name=User.sort_key_for(name), email=email, password_hash=password_hash, active=True, **flags)
+def _user(name: str, email: str, password_hash: str, sis_id: str, **flags) -> User:
+    return User(
+        name=name, sort_name=User.sort_key_for(name), email=email, network_id=email, sis_id=sis_id,
+        password_hash=password_hash, active=True, **flags,
+    )
 
 
 def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     """Insert the demo set (the schema must be empty); sends no email. Caller commits."""
     password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
-    db.session.add(Institution(name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu"))
-    main = Campus(code="MAIN", name="Main")
-    math = Organization(code="MATH", name="Department of Mathematics")
-    cs = Organization(code="CS", name="Department of Computer Science")
-    regular = AcademicSession(name="Regular Academic Session")
-    eight_weeks = AcademicSession(name="First Eight Weeks")
+    db.session.add(Institution(name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu", reminders_enabled=False))
+    # SIS ids match examples/sis-demo/, so importing that dump right after seed-demo changes nothing.
+    main = Campus(sis_id="MAIN", code="MAIN", name="Main")
+    math = Organization(sis_id="MATH", code="MATH", name="Department of Mathematics")
+    cs = Organization(sis_id="CS", code="CS", name="Department of Computer Science")
+    regular = AcademicSession(sis_id="REG", name="Regular Academic Session")
+    eight_weeks = AcademicSession(sis_id="8W1", name="First Eight Weeks")
 
-    spring = Term(code="202710", name="Spring 2027", starts_on=date(2027, 1, 19), ends_on=date(2027, 5, 14))
-    fall = Term(code="202630", name="Fall 2026", starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
-    summer = Term(code="202750", name="Summer 2027", starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 6))
-    spring.period = OrderingPeriod(opens_at=now - timedelta(days=30), closes_at=now + timedelta(days=30))
+    spring = Term(sis_id="202710", code="202710", name="Spring 2027", starts_on=date(2027, 1, 19), ends_on=date(2027, 5, 14))
+    fall = Term(sis_id="202630", code="202630", name="Fall 2026", starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
+    summer = Term(sis_id="202750", code="202750", name="Summer 2027", starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 6))
+    spring.period = OrderingPeriod(
+        opens_at=now - timedelta(days=30), soft_close_at=now + timedelta(days=23), closes_at=now + timedelta(days=30)
+    )
     fall.period = OrderingPeriod(opens_at=now - timedelta(days=70), closes_at=now - timedelta(days=10))
     summer.period = OrderingPeriod(opens_at=now + timedelta(days=60), closes_at=now + timedelta(days=120))
 
-    math221 = Course(subject="MATH", number="221", title="Calculus I")
-    math340 = Course(subject="MATH", number="340", title="Abstract Algebra")
-    cs150 = Course(subject="CS", number="150", title="Introduction to Programming")
-    cs310 = Course(subject="CS", number="310", title="Theory of Computation")
+    math221 = Course(sis_id="MATH-221", subject="MATH", number="221", title="Calculus I")
+    math340 = Course(sis_id="MATH-340", subject="MATH", number="340", title="Abstract Algebra")
+    cs150 = Course(sis_id="CS-150", subject="CS", number="150", title="Introduction to Programming")
+    cs310 = Course(sis_id="CS-310", subject="CS", number="310", title="Theory of Computation")
 
     def section(course, term, label, org, session=regular, level=CourseLevel.UNDERGRADUATE):
-        return Section(course=course, term=term, label=label, session=session, campus=main, organization=org, level=level)
+        return Section(
+            course=course, term=term, label=label, session=session, campus=main, organization=org, level=level,
+            sis_id=f"{term.code}-{course.subject}-{course.number}-{label}",
+        )
 
     m221_s27_001 = section(math221, spring, "001", math)
     m221_s27_002 = section(math221, spring, "002", math)
+    m221_s27_003 = section(math221, spring, "003", math)  # assigned after order #1001 was placed
     m221_f26_001 = section(math221, fall, "001", math)
+    cs150_f26_001 = section(cs150, fall, "001", cs, session=eight_weeks)
     m340_s27_001 = section(math340, spring, "001", math)
     cs150_s27_001 = section(cs150, spring, "001", cs, session=eight_weeks)
     cs150_s27_002 = section(cs150, spring, "002", cs, session=eight_weeks)
     cs310_s27_001 = section(cs310, spring, "001", cs)
     m221_su27_001 = section(math221, summer, "001", math)
-    sections = [m221_s27_001, m221_s27_002, m221_f26_001, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001, m221_su27_001]
+    sections = [m221_s27_001, m221_s27_002, m221_s27_003, m221_f26_001, cs150_f26_001, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001, m221_su27_001]
 
-    ada = _user("Ada Lovelace", "ada@demo.edu", password_hash)
-    alan = _user("Alan Turing", "alan@demo.edu", password_hash)
-    emmy = _user("Emmy Noether", "emmy@demo.edu", password_hash)
-    grace = _user("Grace Hopper", "grace@demo.edu", password_hash)
-    katherine = _user("Katherine Johnson", "katherine@demo.edu", password_hash, is_program_admin=True)
+    ada = _user("Ada Lovelace", "ada@demo.edu", password_hash, "900001")
+    alan = _user("Alan Turing", "alan@demo.edu", password_hash, "900002")
+    emmy = _user("Emmy Noether", "emmy@demo.edu", password_hash, "900003")
+    grace = _user("Grace Hopper", "grace@demo.edu", password_hash, "900004")
+    katherine = _user("Katherine Johnson", "katherine@demo.edu", password_hash, "900005", is_program_admin=True)
     users = [ada, alan, emmy, grace, katherine]
     catalog = _catalog()
     db.session.add_all([main, math, cs, regular, eight_weeks, spring, fall, summer, *sections, *users, *catalog])
     db.session.flush()
 
     teaching = [
-        (ada, m221_s27_001), (ada, m221_s27_002), (ada, cs150_s27_001), (ada, m221_f26_001),
+        (ada, m221_s27_001), (ada, m221_s27_002), (ada, m221_s27_003), (ada, cs150_s27_001), (ada, m221_f26_001),
+        (ada, cs150_f26_001),
         (alan, cs310_s27_001), (alan, cs150_s27_002), (emmy, m340_s27_001),
     ]
     db.session.add_all(TeachingAssignment(user_id=u.id, section_id=s.id) for u, s in teaching)
@@ -133,6 +149,7 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
         (ada, [m221_s27_001, m221_s27_002], ["Calculus: Early Transcendentals"], now - timedelta(days=12), []),
         (grace, [cs310_s27_001], ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"], now - timedelta(days=6), [alan]),
         (ada, [m221_f26_001], ["Thomas' Calculus"], now - timedelta(days=40), []),
+        (ada, [cs150_f26_001], ["Python Crash Course"], now - timedelta(days=45), []),
     ]
     number = 1000
     for placer, order_sections, titles, placed_at, for_whom in demo_orders:
@@ -140,7 +157,8 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
         first = order_sections[0]
         order = Order(
             number=number, term_id=first.term_id, course_id=first.course_id, status=OrderStatus.PLACED,
-            owner_id=placer.id, created_at=placed_at - timedelta(minutes=20), placed_by_id=placer.id, placed_at=placed_at, version=1,
+            owner_id=placer.id, created_at=placed_at - timedelta(minutes=20), placed_by_id=placer.id, placed_at=placed_at,
+            last_changed_at=placed_at, version=1,
         )
         db.session.add(order)
         db.session.flush()

@@ -276,7 +276,7 @@ def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
         conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
     items = list(
         db.session.scalars(
-            select(CatalogItem).where(or_(*conditions)).order_by(CatalogItem.title, CatalogItem.id).limit(limit + 1)
+            select(CatalogItem).where(CatalogItem.active, or_(*conditions)).order_by(CatalogItem.title, CatalogItem.id).limit(limit + 1)
         )
     )
     return CatalogSearch(query, items[:limit], more=len(items) > limit)
@@ -288,6 +288,8 @@ def add_item(draft: Order, item_id: int) -> tuple[CatalogItem, bool]:
     item = db.session.get(CatalogItem, item_id)
     if item is None:
         raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
+    if not item.active:
+        raise OrderingError(f"{item.title} is no longer available to order. Search for a current edition.")
     if any(line.catalog_item_id == item.id for line in draft.lines):
         return item, False
     position = max((line.position for line in draft.lines), default=-1) + 1

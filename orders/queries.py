@@ -22,6 +22,7 @@ def order_load_options() -> tuple:
             joinedload(Section.instructors),
         ),
         joinedload(Order.lines),
+        joinedload(Order.content_requests),
     )
 
 

@@ -138,9 +138,9 @@ def test_start_refuses_outsiders_closed_periods_and_fully_ordered_courses(demo):
         ordering.start_draft(demo.user("emmy"), summer_course, summer, now=demo.now, request_id=None)
     admin_draft, created = ordering.start_draft(demo.user("katherine"), summer_course, summer, now=demo.now, request_id=None)
     assert created  # Program Administrators are never bound by periods
-    math221, spring = offering("MATH", "221")
+    cs310, spring = offering("CS", "310")  # its only section is on order #1002
     with pytest.raises(OrderingError, match="already on an order"):
-        ordering.start_draft(demo.user("ada"), math221, spring, now=demo.now, request_id=None)
+        ordering.start_draft(demo.user("alan"), cs310, spring, now=demo.now, request_id=None)
 
 
 # --- Sections and items ----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_instructor_without_grants_has_no_instructor_select(login_as):
     ("q=ALGEBRA", ["MATH 340 Abstract Algebra"], ["MATH 221", "CS 150"]),
     ("state=ordered", ["MATH 221 Calculus I", "CS 310"], ["CS 150", "MATH 340"]),
     ("state=not_ordered", ["CS 150", "MATH 340"], ["CS 310", "Spring 2027 (Jan 19, 2027 – May 14, 2027) · Sections 001, 002"]),
-    ("term=202630", ["MATH 221 Calculus I Fall 2026", "Order #1003"], ["Spring 2027", "CS 150"]),
+    ("term=202630", ["MATH 221 Calculus I Fall 2026", "Order #1003", "CS 150 Introduction to Programming Fall 2026", "Order #1004"], ["Spring 2027", "CS 310"]),
     ("term=202750", ["MATH 221 Calculus I Summer 2027", "Unassigned sections", "Ordering not yet open"], ["Spring 2027 ("]),
     ("instructor=unassigned", ["Unassigned sections", "Summer 2027"], ["Ada Lovelace", "CS 310"]),
     ("term=bogus&state=bogus&page=-3&instructor=x", ["No sections match these filters."], ["Traceback"]),
@@ -96,11 +96,11 @@ def test_pagination_counts_and_clamps(app, login_as, demo_data):
     try:
         client = login_as("katherine")
         first = client.get("/")
-        assert "Showing 1–3 of 7 sections" in text_of(first)
+        assert "Showing 1–3 of 8 sections" in text_of(first)
         assert 'href="/?page=2"' in first.get_data(as_text=True)
         third = text_of(client.get("/?page=3"))
-        assert "Showing 7–7 of 7 sections" in third and "Page 3 of 3" in third
-        assert "Showing 7–7 of 7 sections" in text_of(client.get("/?page=99"))
+        assert "Showing 7–8 of 8 sections" in third and "Page 3 of 3" in third
+        assert "Showing 7–8 of 8 sections" in text_of(client.get("/?page=99"))
     finally:
         app.config["COURSES_PAGE_SIZE"] = 50
 

@@ -334,15 +334,21 @@ def test_sections_not_permitted_or_already_ordered_are_refused(login_as, app):
         assert "you may order for" in message or "Choose at least one section" in message
     assert state(app) == before
 
-    math_course, spring = ids(app, "MATH", "221")  # both sections are on order #1001
+    math_course, spring = ids(app, "MATH", "221")  # 001 and 002 are on order #1001; 003 is not
     page = client.get(f"/ordering/start/{math_course}/{spring}")
-    assert "Already on order #1001" in text_of(page) and "already on an order" in text_of(page)
-    assert '<button type="submit" class="button primary">Start order</button>' not in page.get_data(as_text=True)
-    refused = client.post(f"/ordering/start/{math_course}/{spring}")
-    assert refused.status_code == 303 and state(app) == before
-    assert "already on an order" in text_of(client.get(refused.headers["Location"]))
+    assert "Already on order #1001" in text_of(page)
+    assert '<button type="submit" class="button primary">Start order</button>' in page.get_data(as_text=True)
 
-    other_course, _ = ids(app, "CS", "310")
+    other_course, _ = ids(app, "CS", "310")  # its only section is on order #1002
+    alan = login_as("alan")
+    page = alan.get(f"/ordering/start/{other_course}/{spring}")
+    assert "Already on order #1002" in text_of(page) and "already on an order" in text_of(page)
+    assert '<button type="submit" class="button primary">Start order</button>' not in page.get_data(as_text=True)
+    refused = alan.post(f"/ordering/start/{other_course}/{spring}")
+    assert refused.status_code == 303 and state(app) == before
+    assert "already on an order" in text_of(alan.get(refused.headers["Location"]))
+    client = login_as("ada")
+
     assert client.get(f"/ordering/start/{other_course}/{spring}").status_code == 403
     assert client.post(f"/ordering/start/{other_course}/{spring}").status_code == 403
     assert client.get(f"/ordering/start/999999/{spring}").status_code == 404
