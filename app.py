@@ -62,15 +62,14 @@ def register_extensions(app: Flask) -> None:
 
 def _unauthorized():
     """Signed out: the sign-in page, or for htmx a 401 telling the browser to go there."""
-    from flask import flash, redirect, url_for
+    from flask import flash, url_for
 
-    from orders.htmx import is_htmx
+    from orders.htmx import is_htmx, unauthorized_redirect
 
     target = url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-    if is_htmx():
-        return "", 401, {"HX-Redirect": target}
-    flash("Please sign in to continue.", "notice")
-    return redirect(target)
+    if not is_htmx():
+        flash("Please sign in to continue.", "notice")
+    return unauthorized_redirect(target)
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -78,10 +77,12 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def register_request_context(app: Flask) -> None:
     """A request id for the audit trail, and headers every response carries."""
+    from orders import clock
     from orders.htmx import add_vary
 
     @app.before_request
     def assign_request_id() -> None:
+        g.now = clock.utcnow()  # read once per request: the guard, the service and the page agree
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
@@ -116,30 +117,36 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
-    from orders.views import auth, courses, ordering, orders
+    from orders.courses import views as courses
+    from orders.ordering import views as ordering
+    from orders.placed import views as placed
+    from orders.views import auth
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(courses.bp)
-    app.register_blueprint(orders.bp)
+    app.register_blueprint(placed.bp)
     app.register_blueprint(ordering.bp)
 
 
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
     from orders import clock, compression, templating
+    from orders.institution import local_date
     from orders.forms import EmptyForm
-    from orders.permissions import can_cancel
+    from orders.permissions import can_cancel, can_edit
 
     app.jinja_env.globals.update(
         can_cancel=can_cancel,
-        now_utc=clock.utcnow,
+        can_edit=can_edit,
+        now_utc=clock.now,
         EmptyForm=EmptyForm,
         money=templating.money,
         courses_url_from_back=templating.courses_url_from_back,
         back_instructor_for=templating.back_instructor_for,
         static_url=compression.static_url,
     )
-    app.jinja_env.filters["localdate"] = templating.local_date
+    app.jinja_env.filters["localdate"] = local_date
+    app.jinja_env.filters["mailto_links"] = templating.mailto_links
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

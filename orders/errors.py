@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, flash, render_template, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from orders.extensions import db
-from orders.htmx import is_htmx
-from orders.permissions import PermissionDenied
+from orders.htmx import is_htmx, redirect_to
+from orders.models import OrderStatus
+from orders.refusals import DraftClosed, PermissionDenied
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def permission_denied(error: PermissionDenied):
         return render_error(403, error.message)
+
+    @app.errorhandler(DraftClosed)
+    def draft_closed(closed: DraftClosed):
+        """A step on a draft that was placed or discarded meanwhile: go where it went, calmly."""
+        db.session.rollback()
+        flash(closed.message, "notice")
+        if closed.draft.status is OrderStatus.PLACED:
+            return redirect_to(url_for("orders.summary", number=closed.draft.number))
+        return redirect_to(url_for("courses.index"))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -5,14 +5,14 @@ import logging
 import re
 import smtplib
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import insert, or_, select, update
 
 from orders.extensions import db
-from orders.models import EmailStatus, Institution, Order, OrderEvent, OutboundEmail, User
+from orders.institution import institution, local_time
+from orders.models import EmailStatus, Order, OrderEvent, OutboundEmail, User
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +23,6 @@ _UNSAFE_HEADER_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 def header_safe(value: str, limit: int = 200) -> str:
     """Collapse control characters (CR/LF included) so user text can never start a new header."""
     return _UNSAFE_HEADER_CHARS.sub(" ", value).strip()[:limit]
-
-
-def institution() -> Institution:
-    """The deployment's one institution, read once per request (or CLI run)."""
-    if "institution" not in g:
-        found = db.session.scalars(select(Institution).limit(1)).first()
-        if found is None:
-            raise RuntimeError("No institution is configured; run `flask --app app seed-demo`.")
-        g.institution = found
-    return g.institution
-
-
-def local_time(moment: datetime, inst: Institution) -> str:
-    """A UTC moment in the institution's timezone, e.g. "March 3, 2027, 2:05 PM CST"."""
-    local = moment.astimezone(ZoneInfo(inst.timezone))
-    return f"{local:%B} {local.day}, {local.year}, {local:%I:%M %p %Z}".replace(", 0", ", ")
 
 
 def order_url(order: Order) -> str:

@@ -359,7 +359,18 @@ class Order(db.Model):
 
     @property
     def sections(self) -> list[Section]:
-        return sorted((link.section for link in self.order_sections), key=lambda s: s.label)
+        """The sections on the order now (an edit's removals are kept as rows, not shown)."""
+        return sorted((link.section for link in self.order_sections if link.removed_at is None), key=lambda s: s.label)
+
+    @property
+    def current_lines(self) -> list[OrderLine]:
+        """The catalog items on the order now."""
+        return [line for line in self.lines if line.removed_at is None]
+
+    @property
+    def current_requests(self) -> list[ContentRequest]:
+        """The content requests on the order now."""
+        return [request for request in self.content_requests if request.removed_at is None]
 
     @property
     def instructors(self) -> list[User]:
@@ -372,7 +383,9 @@ class Order(db.Model):
 
     @property
     def total_student_price(self) -> Decimal:
-        return sum((line.student_price for line in self.lines), Decimal("0.00"))
+        """What a student pays for the catalog items and the approved requests (priced as their item)."""
+        fulfilled = [r.fulfilled_by.student_price for r in self.current_requests if r.fulfilled_by is not None]
+        return sum((line.student_price for line in self.current_lines), Decimal("0.00")) + sum(fulfilled, Decimal("0.00"))
 
 
 class OrderSection(db.Model):

@@ -1,7 +1,6 @@
 """Who may do what (SPEC section 2): predicates the templates ask and decorators the routes declare."""
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -12,16 +11,11 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from orders import clock
 from orders.extensions import login_manager
+from orders.institution import institution, local_time
 from orders.models import CoordinatorGrant, Course, Order, OrderStatus, Section, TeachingAssignment, User
 from orders.periods import is_open
-
-
-class PermissionDenied(Exception):
-    """A signed-in user asked for something they may not do; the message says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+from orders.queries import get_draft_or_404, get_order_or_404
+from orders.refusals import DraftClosed, PermissionDenied
 
 
 # --- Coordinator grants: one rule, written for Python objects and for SQL side by side -------------
@@ -114,41 +108,80 @@ def can_view_order(user: User, order: Order) -> bool:
     return any(teaches(user, s) or coordinates(user, s) for s in order.sections)
 
 
-# --- Cancel ----------------------------------------------------------------------------------------
-
-
-class CancelRefusal(enum.Enum):
-    NOT_PLACED = "not_placed"
-    PERIOD_CLOSED = "period_closed"
-    NOT_PLACER = "not_placer"
+# --- Decisions: whether a user may do something now, and if not, the words that say why ---------
 
 
 @dataclass(frozen=True)
-class CancelDecision:
-    """Whether a user may cancel an order now, and if not, why."""
+class Decision:
+    """A rule's answer; `reason` is what the user is told when it says no (pages, notices, 403s)."""
 
     allowed: bool
-    refusal: CancelRefusal | None = None
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
 
 
-def cancel_decision(user: User, order: Order, now: datetime) -> CancelDecision:
-    """The cancel rule of SPEC section 2, with the reason when it says no."""
+ALLOWED = Decision(True)
+
+
+def _period_closed(order: Order, action: str) -> Decision:
+    closed_on = local_time(order.term.period.closes_at) if order.term.period else None
+    when = f"closed on {closed_on}" if closed_on else "is not open"
+    return Decision(
+        False,
+        f"The ordering period for {order.term.name} {when}. To {action} this order, contact your "
+        f"Program Administrator(s) at {institution().contact_email}.",
+    )
+
+
+def _reaches_every_section(user: User, order: Order) -> bool:
+    """Every section still on the order is one the user teaches or whose grant covers it."""
+    sections = order.sections
+    return bool(sections) and all(teaches(user, s) or coordinates(user, s) for s in sections)
+
+
+def cancel_decision(user: User, order: Order, now: datetime) -> Decision:
+    """The cancel rule of SPEC section 2: the placer, a coordinator covering every section, or any PA."""
     if order.status is not OrderStatus.PLACED:
-        return CancelDecision(False, CancelRefusal.NOT_PLACED)
+        return Decision(False, "Only placed orders can be canceled.")
     if user.is_program_admin:
-        return CancelDecision(True)
+        return ALLOWED
     placer = order.placed_by_id == user.id
     covers_all = bool(order.sections) and all(coordinates(user, s) for s in order.sections)
     if not (placer or covers_all):
-        return CancelDecision(False, CancelRefusal.NOT_PLACER)
+        placed_by = order.placed_by.name if order.placed_by else "another user"
+        return Decision(False, f"This order was placed by {placed_by}. They or a Program Administrator can cancel it.")
     if not is_open(order.term, now):
-        return CancelDecision(False, CancelRefusal.PERIOD_CLOSED)
-    return CancelDecision(True)
+        return _period_closed(order, "cancel")
+    return ALLOWED
 
 
 def can_cancel(user: User, order: Order, now: datetime) -> bool:
     """The one predicate behind the Cancel Order button and every cancel route."""
     return cancel_decision(user, order, now).allowed
+
+
+def edit_decision(user: User, order: Order, now: datetime) -> Decision:
+    """The edit rule of SPEC section 2: the placer or who reaches every section, while open; PAs any time."""
+    if order.status is not OrderStatus.PLACED:
+        return Decision(False, "Only placed orders can be changed.")
+    if user.is_program_admin:
+        return ALLOWED
+    if not (order.placed_by_id == user.id or _reaches_every_section(user, order)):
+        return Decision(
+            False,
+            "You can change an order you placed, or one whose every section you teach or coordinate. "
+            "Ask the person who placed it or a Program Administrator.",
+        )
+    if not is_open(order.term, now):
+        return _period_closed(order, "change")
+    return ALLOWED
+
+
+def can_edit(user: User, order: Order, now: datetime) -> bool:
+    """The one predicate behind the Edit order button and every edit route."""
+    return edit_decision(user, order, now).allowed
 
 
 def can_discard_draft(user: User, order: Order) -> bool:
@@ -193,7 +226,7 @@ def _loading_guard(kind: str, parameter: str, load: Callable[[int], Order], chec
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             loaded = load(kwargs.pop(parameter))
-            check(current_user, loaded, clock.utcnow())
+            check(current_user, loaded, clock.now())
             return view(loaded, *args, **kwargs)
 
         setattr(guarded, GUARD_ATTRIBUTE, f"{kind}:{check.__name__}")
@@ -202,21 +235,9 @@ def _loading_guard(kind: str, parameter: str, load: Callable[[int], Order], chec
     return decorate
 
 
-def _order_by_number(number: int) -> Order:
-    from orders.queries import get_order_or_404  # late: queries imports this module
-
-    return get_order_or_404(number)
-
-
-def _draft_by_id(draft_id: int) -> Order:
-    from orders.ordering import get_draft_or_404  # late: ordering imports this module
-
-    return get_draft_or_404(draft_id)
-
-
 def order_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
     """Guard a route on the order named by `number`; the view receives the order."""
-    return _loading_guard("order", "number", _order_by_number, check)
+    return _loading_guard("order", "number", get_order_or_404, check)
 
 
 def require_view(user: User, order: Order, now: datetime) -> None:
@@ -231,21 +252,16 @@ def require_cancel(user: User, order: Order, now: datetime) -> None:
     if order.status is OrderStatus.CANCELED:
         return
     decision = cancel_decision(user, order, now)
-    if not decision.allowed:
-        raise PermissionDenied(cancel_refusal_message(decision.refusal, order))
+    if not decision:
+        raise PermissionDenied(decision.reason)
 
 
-def cancel_refusal_message(refusal: CancelRefusal | None, order: Order) -> str:
-    """Explain a refused cancel in the user's terms."""
-    if refusal is CancelRefusal.PERIOD_CLOSED:
-        return (
-            f"The ordering period for {order.term.name} is closed, so this order can only be canceled "
-            "by a Program Administrator."
-        )
-    if refusal is CancelRefusal.NOT_PLACER:
-        placer = order.placed_by.name if order.placed_by else "another user"
-        return f"Only {placer}, who placed this order, or a Program Administrator can cancel it."
-    return "Only placed orders can be canceled."
+def require_edit(user: User, order: Order, now: datetime) -> None:
+    """Refuse users who may not change the order now."""
+    require_view(user, order, now)
+    decision = edit_decision(user, order, now)
+    if not decision:
+        raise PermissionDenied(decision.reason)
 
 
 # --- Drafts (the ordering workflow) ----------------------------------------------------------------
@@ -262,10 +278,12 @@ def draft_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Cal
     It may since have been placed or discarded, which the view answers calmly (a double submit is
     not an error).
     """
-    return _loading_guard("draft", "draft_id", _draft_by_id, check)
+    return _loading_guard("draft", "draft_id", get_draft_or_404, check)
 
 
 def require_draft_owner(user: User, order: Order, now: datetime) -> None:
-    """Refuse everyone but the user who started the draft."""
+    """Refuse everyone but the user who started the draft, and answer a placed or discarded one calmly."""
     if not owns_draft(user, order):
         raise PermissionDenied("This draft order belongs to another user. Only the person who started it can change, place or cancel it.")
+    if order.status is not OrderStatus.DRAFT:
+        raise DraftClosed(order)

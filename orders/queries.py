@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
-from orders.models import Order, OrderEvent, OrderSection, Section, User
+from orders.models import Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User
 
 
 def order_load_options() -> tuple:
@@ -34,6 +34,37 @@ def get_order_or_404(number: int) -> Order:
     if order is None:
         raise NotFound(f"There is no order #{number}.")
     return order
+
+
+def get_draft_or_404(draft_id: int) -> Order:
+    """The order started as draft `draft_id` (in any status now), or a 404."""
+    draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).unique().first()
+    if draft is None:
+        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
+    return draft
+
+
+def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
+    """The course and term named in a Start order link."""
+    course, term = db.session.get(Course, course_id), db.session.get(Term, term_id)
+    if course is None or term is None:
+        raise NotFound("There is no such course offering. Go back to your courses and choose it again.")
+    return course, term
+
+
+def find_draft(user: User, course_id: int, term_id: int) -> Order | None:
+    """The user's open draft for this course and term (the oldest, should two tabs have raced)."""
+    return db.session.scalars(
+        select(Order)
+        .where(
+            Order.owner_id == user.id,
+            Order.course_id == course_id,
+            Order.term_id == term_id,
+            Order.status == OrderStatus.DRAFT,
+        )
+        .order_by(Order.id)
+        .limit(1)
+    ).first()
 
 
 def order_events(order: Order) -> list[OrderEvent]:

@@ -1,18 +1,25 @@
 """Helpers templates call: money, static URLs, the coordinator's way back."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from urllib.parse import parse_qs
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import url_for
+from markupsafe import Markup, escape
 
-from orders.courses import CoursesFilter
+from orders.courses.queries import CoursesFilter
 from orders.extensions import db
-from orders.mail import institution
 from orders.models import User
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mailto_links(text: str) -> Markup:
+    """Escape the text, then turn each email address in it into a mailto link."""
+    escaped = str(escape(text))
+    return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
 def money(amount: Decimal) -> str:
@@ -30,9 +37,3 @@ def back_instructor_for(back: str) -> User | None:
     """The instructor a coordinator was working for, named in the back link."""
     instructor = CoursesFilter.from_args({k: v[0] for k, v in parse_qs(back or "").items()}).instructor
     return db.session.get(User, int(instructor)) if instructor.isdigit() else None
-
-
-def local_date(moment: datetime) -> str:
-    """A UTC moment as a date in the institution's timezone, e.g. "Dec 26, 2026"."""
-    local = moment.astimezone(ZoneInfo(institution().timezone))
-    return f"{local:%b} {local.day}, {local.year}"

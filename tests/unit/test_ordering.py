@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders import ordering
+from orders.ordering import services as ordering
 from orders.extensions import db
 from orders.models import (
     CatalogItem,
@@ -24,7 +24,7 @@ from orders.models import (
     Term,
     User,
 )
-from orders.ordering import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
+from orders.ordering.services import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
 from orders.permissions import PermissionDenied, owns_draft
 from tests.conftest import require_postgres
 

@@ -102,9 +102,9 @@ def test_cancel_matrix(app, client, scenario, role, period, status):
         refusal = text_of(response)
         assert "You can't do that" in refusal
         if role in MAY_CANCEL["open"]:  # would be allowed, but the period is not open
-            assert "is closed, so this order can only be canceled by a Program Administrator" in refusal
+            assert "To cancel this order, contact your Program Administrator(s)" in refusal
         elif viewer:
-            assert "Only Pat Placer, who placed this order, or a Program Administrator can cancel it." in refusal
+            assert "This order was placed by Pat Placer. They or a Program Administrator can cancel it." in refusal
         else:
             assert "This order is for sections you do not teach or coordinate." in refusal
 

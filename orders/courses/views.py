@@ -5,8 +5,8 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 from orders import clock
-from orders.courses import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, all_terms, courses_page, instructors_for_select
-from orders.htmx import is_htmx, render_page_or_fragment
+from orders.courses.queries import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, all_terms, courses_page, instructors_for_select
+from orders.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.permissions import signed_in
 
 bp = Blueprint("courses", __name__)
@@ -17,7 +17,7 @@ bp = Blueprint("courses", __name__)
 def index():
     """List the sections the user may see, filtered by the query string."""
     filters = CoursesFilter.from_args(request.args)
-    now = clock.utcnow()
+    now = clock.now()
     terms = all_terms()
     page = courses_page(current_user, filters, terms, now, current_app.config["COURSES_PAGE_SIZE"])
     fragment = is_htmx()  # the swapped-in list has no instructor select: skip its query
@@ -34,5 +34,5 @@ def index():
         query_string=request.query_string.decode(),
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use
-        return body, {"HX-Push-Url": url_for("courses.index", **filters.query_args())}
+        return with_pushed_url(body, url_for("courses.index", **filters.query_args()))
     return body

@@ -10,10 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.exceptions import NotFound
 
 from orders import isbn, mail
+from orders.events import record_event
 from orders.extensions import db
 from orders.models import (
     CatalogItem,
@@ -21,47 +20,26 @@ from orders.models import (
     EventKind,
     Order,
     OrderLine,
+    OrderNumberCounter,
     OrderSection,
     OrderStatus,
     Section,
+    SectionState,
     Term,
     User,
 )
 from orders.periods import is_open
-from orders.permissions import (
-    PermissionDenied,
-    can_discard_draft,
-    can_place,
-    may_order_for,
-    owns_draft,
-    visible_sections_clause,
-)
-from orders.queries import order_load_options
-from orders.services import mirror_update, next_order_number, record_event
+from orders.permissions import can_discard_draft, can_place, may_order_for, owns_draft, visible_sections_clause
+from orders.queries import find_draft
+from orders.refusals import DraftClosed, PermissionDenied, Refused
+from orders.transitions import set_claimed, transition
 
 MIN_SEARCH_LENGTH = 3
 SEARCH_LIMIT = 25
 _ISBN_LIKE = re.compile(r"^[\d\s-]+$")
 
 
-class OrderingError(Exception):
-    """A workflow step was refused; the message tells the user what to do."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class DraftClosed(OrderingError):
-    """The draft was placed or discarded meanwhile (double submit, another tab)."""
-
-    def __init__(self, draft: Order):
-        if draft.status is OrderStatus.PLACED:
-            message = f"This draft was already placed as order #{draft.number}."
-        else:
-            message = "This draft order was canceled, so it can no longer be changed."
-        super().__init__(message)
-        self.draft = draft
+OrderingError = Refused  # the workflow's refusals are the app's general kind
 
 
 class DraftChanged(OrderingError):
@@ -83,38 +61,22 @@ class SectionsTaken(PlacementRefused):
     """Someone else placed an order for one of the sections first (caught by the database)."""
 
 
-# --- Loading ---------------------------------------------------------------------------------------
+FIRST_ORDER_NUMBER = 1001
 
 
-def get_draft_or_404(draft_id: int) -> Order:
-    """The order started as draft `draft_id` (in any status now), or a 404."""
-    draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).first()
-    if draft is None:
-        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
-    return draft
-
-
-def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
-    """The course and term named in a Start order link."""
-    course, term = db.session.get(Course, course_id), db.session.get(Term, term_id)
-    if course is None or term is None:
-        raise NotFound("There is no such course offering. Go back to your courses and choose it again.")
-    return course, term
-
-
-def find_draft(user: User, course_id: int, term_id: int) -> Order | None:
-    """The user's open draft for this course and term (the oldest, should two tabs have raced)."""
-    return db.session.scalars(
-        select(Order)
-        .where(
-            Order.owner_id == user.id,
-            Order.course_id == course_id,
-            Order.term_id == term_id,
-            Order.status == OrderStatus.DRAFT,
-        )
-        .order_by(Order.id)
-        .limit(1)
-    ).first()
+def next_order_number() -> int:
+    """Hand out the next order number; the row update serialises concurrent callers."""
+    bumped = db.session.execute(
+        update(OrderNumberCounter)
+        .where(OrderNumberCounter.id == 1)
+        .values(last_number=OrderNumberCounter.last_number + 1)
+        .returning(OrderNumberCounter.last_number)
+    ).scalar()
+    if bumped is None:
+        db.session.add(OrderNumberCounter(id=1, last_number=FIRST_ORDER_NUMBER))
+        db.session.flush()
+        return FIRST_ORDER_NUMBER
+    return bumped
 
 
 # --- Sections --------------------------------------------------------------------------------------
@@ -149,7 +111,12 @@ def section_choices(actor: User, course_id: int, term_id: int, now: datetime) ->
         db.session.scalars(
             select(Section)
             .join(Course, Course.id == Section.course_id)
-            .where(Section.course_id == course_id, Section.term_id == term_id, visible_sections_clause(actor))
+            .where(
+                Section.course_id == course_id,
+                Section.term_id == term_id,
+                Section.state == SectionState.ACTIVE,
+                visible_sections_clause(actor),
+            )
             .order_by(Section.label)
         )
     )
@@ -206,6 +173,7 @@ def no_orderable_sections_message(actor: User, course: Course, term: Term, now: 
 
 
 def _require_draft(draft: Order) -> None:
+    """Services re-check what the draft guard checked: a service may be called from anywhere."""
     if draft.status is not OrderStatus.DRAFT:
         raise DraftClosed(draft)
 
@@ -339,11 +307,16 @@ def placement_problems(draft: Order, actor: User, now: datetime, taken: dict[int
             if not period_noted:
                 problems.append(period_closed_message(draft.term))
                 period_noted = True
+        if section.is_removed:
+            problems.append(f"Section {section.label} was removed by the registrar. Remove it from this order.")
         if section.id in taken:
             problems.append(
                 f"Section {section.label} is already on order #{taken[section.id]}. Remove it from this order."
             )
-    if not draft.lines:
+    for line in draft.current_lines:
+        if not line.item.active:
+            problems.append(f"{line.item.title} is no longer available. Remove it from this order.")
+    if not draft.current_lines and not draft.current_requests:
         problems.append("Add at least one course material.")
     return problems
 
@@ -364,27 +337,16 @@ def place_draft(
     if problems:
         raise PlacementRefused(problems)
     number = next_order_number()  # the first write: the transaction is open before the savepoint below
-    # Guarded on status and version, this UPDATE takes the row lock on PostgreSQL: of a double submit
-    # exactly one matches; the other finds the draft placed (or changed) and writes nothing.
-    changed = db.session.execute(
-        update(Order)
-        .where(Order.id == draft.id, Order.status == OrderStatus.DRAFT, Order.version == draft.version)
-        .values(status=OrderStatus.PLACED, number=number, placed_by_id=actor.id, placed_at=now, version=Order.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        db.session.refresh(draft)
+    if not transition(
+        draft, expected=OrderStatus.DRAFT, to=OrderStatus.PLACED, now=now,
+        number=number, placed_by_id=actor.id, placed_at=now, related={"placed_by": actor},
+    ):
         if draft.status is not OrderStatus.DRAFT:
             raise DraftClosed(draft)
         raise DraftChanged()
     try:
         with db.session.begin_nested():
-            db.session.execute(
-                update(OrderSection)
-                .where(OrderSection.order_id == draft.id)
-                .values(claimed=True)
-                .execution_options(synchronize_session=False)
-            )
+            set_claimed(draft, True)
     except IntegrityError:
         # Someone placed an order for one of these sections after our check: the partial unique
         # index on claimed sections is the backstop.
@@ -397,12 +359,6 @@ def place_draft(
                 + ". Your draft is kept: remove that section and place the order again."
             ]
         )
-    mirror_update(
-        draft, status=OrderStatus.PLACED, number=number, placed_by_id=actor.id, placed_by=actor, placed_at=now,
-        version=draft.version + 1,
-    )
-    for link in draft.order_sections:
-        set_committed_value(link, "claimed", True)
     event = record_event(draft, EventKind.PLACED, actor=actor, now=now, request_id=request_id)
     mail.enqueue_placed_emails(draft, event, now=now)
     return draft
@@ -410,21 +366,11 @@ def place_draft(
 
 def discard_draft(draft: Order, *, actor: User, now: datetime, request_id: str | None) -> bool:
     """Discard the draft once: no order number, no email, one audit event. False if it was no longer a draft."""
-    locked_version = db.session.scalar(select(Order.version).where(Order.id == draft.id).with_for_update())
-    db.session.refresh(draft)
-    if draft.status is not OrderStatus.DRAFT:
-        return False
     if not can_discard_draft(actor, draft):
+        if draft.status is not OrderStatus.DRAFT:
+            return False
         raise PermissionDenied("Only the person who started this draft can cancel it.")
-    changed = db.session.execute(
-        update(Order)
-        .where(Order.id == draft.id, Order.status == OrderStatus.DRAFT, Order.version == locked_version)
-        .values(status=OrderStatus.DISCARDED, version=Order.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(draft)
-    if changed != 1:
+    if not transition(draft, expected=OrderStatus.DRAFT, to=OrderStatus.DISCARDED, now=now):
         return False
     record_event(draft, EventKind.DRAFT_DISCARDED, actor=actor, now=now, request_id=request_id)
     return True
-

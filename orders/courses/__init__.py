@@ -1,0 +1,1 @@
+"""The Courses screen, home after sign-in."""

@@ -1,0 +1,1 @@
+"""The ordering workflow: drafts, sections, materials, review, place, discard."""

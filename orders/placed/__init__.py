@@ -1,0 +1,1 @@
+"""Placed orders: the summary, cancel, edit and added sections."""
