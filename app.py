@@ -166,3 +166,5 @@ def register_cli(app: Flask) -> None:
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+# Alembic announces each autogenerate plugin at INFO on every start, drowning the "Open http://..." line.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -117,6 +117,19 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
     )
 
 
+def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
+    """"Order #N changed" to the editor, and to the placer and instructors of record when someone else edited."""
+    about = f"{order.course.code} {order.course.title}, {order.term.name}"
+    _enqueue_all(
+        order, event, now,
+        recipients=_recipients(event.actor, order.placed_by, *order.instructors),
+        template="order_changed",
+        kind="changed",
+        receipt_subject=f"Order #{order.number} changed — {about}",
+        notice_subject=f"Order #{order.number} changed by {event.actor.name} — {about}",
+    )
+
+
 # --- Delivery --------------------------------------------------------------------------------------
 
 

@@ -67,6 +67,20 @@ def find_draft(user: User, course_id: int, term_id: int) -> Order | None:
     ).first()
 
 
+def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None = None) -> dict[int, int]:
+    """{section id: order number} for those of these sections that are on a placed order."""
+    if not section_ids:
+        return {}
+    query = (
+        select(OrderSection.section_id, Order.number)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id.in_(section_ids), OrderSection.claimed)
+    )
+    if excluding_order_id is not None:
+        query = query.where(OrderSection.order_id != excluding_order_id)
+    return dict(db.session.execute(query).all())
+
+
 def order_events(order: Order) -> list[OrderEvent]:
     """The order's audit trail, oldest first, with actors."""
     return list(

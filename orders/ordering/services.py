@@ -30,7 +30,7 @@ from orders.models import (
 )
 from orders.periods import is_open
 from orders.permissions import can_discard_draft, can_place, may_order_for, owns_draft, visible_sections_clause
-from orders.queries import find_draft
+from orders.queries import claimed_sections, find_draft
 from orders.refusals import DraftClosed, PermissionDenied, Refused
 from orders.transitions import set_claimed, transition
 
@@ -89,20 +89,6 @@ class SectionChoice:
     section: Section
     ordered_as: int | None  # number of the placed order that holds it
     orderable: bool
-
-
-def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None = None) -> dict[int, int]:
-    """{section id: order number} for those of these sections that are on a placed order."""
-    if not section_ids:
-        return {}
-    query = (
-        select(OrderSection.section_id, Order.number)
-        .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.section_id.in_(section_ids), OrderSection.claimed)
-    )
-    if excluding_order_id is not None:
-        query = query.where(OrderSection.order_id != excluding_order_id)
-    return dict(db.session.execute(query).all())
 
 
 def section_choices(actor: User, course_id: int, term_id: int, now: datetime) -> list[SectionChoice]:

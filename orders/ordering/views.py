@@ -32,6 +32,10 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
         _step_context(draft, "materials"),
         search=ordering.search_catalog(query),
         on_order={line.catalog_item_id for line in draft.lines},
+        lines=draft.lines,
+        total=draft.total_student_price,
+        add_url=url_for("ordering.add_item", draft_id=draft.id),
+        remove_url=lambda item_id: url_for("ordering.remove_item", draft_id=draft.id, item_id=item_id),
         min_length=ordering.MIN_SEARCH_LENGTH,
         **extra,
     )

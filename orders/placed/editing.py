@@ -1,0 +1,337 @@
+"""Edit a placed order: pending changes kept per user and order, applied at once on "Submit changes".
+
+A PendingEdit holds the order as the user wants it (its items and sections), starting from the version
+they began with. Nothing touches the order until submit, which checks that version: if someone changed
+the order meanwhile, nothing is applied.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from orders import mail
+from orders.events import record_event
+from orders.extensions import db
+from orders.models import (
+    CatalogItem,
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    PendingEdit,
+    Section,
+    SectionState,
+    User,
+)
+from orders.permissions import can_place, edit_decision
+from orders.queries import claimed_sections
+from orders.refusals import PermissionDenied, Refused, StaleOrder
+from orders.transitions import transition
+
+CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
+
+
+class AlreadyApplied(Refused):
+    """A repeated submit (double click, second tab) found its changes already applied by the first."""
+
+    def __init__(self, order: Order):
+        super().__init__(f"Order #{order.number} was updated.")
+        self.order = order
+
+
+@dataclass
+class EditState:
+    """The order as the user wants it: catalog item ids (in order) and section ids."""
+
+    items: list[int] = field(default_factory=list)
+    sections: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, order: Order) -> EditState:
+        return cls([line.catalog_item_id for line in order.current_lines], [s.id for s in order.sections])
+
+    def as_json(self) -> dict:
+        return {"items": self.items, "sections": self.sections}
+
+
+@dataclass(frozen=True)
+class EditDiff:
+    """What a submit would change, as loaded objects."""
+
+    added_items: list[CatalogItem]
+    removed_items: list[CatalogItem]
+    added_sections: list[Section]
+    removed_sections: list[Section]
+
+    def __bool__(self) -> bool:
+        return bool(self.added_items or self.removed_items or self.added_sections or self.removed_sections)
+
+    def details(self) -> dict:
+        """The event's record of exactly what changed."""
+        def items(found: list[CatalogItem]) -> list[dict]:
+            return [{"id": i.id, "title": i.title, "isbn": i.isbn13} for i in found]
+
+        def sections(found: list[Section]) -> list[dict]:
+            return [{"id": s.id, "label": s.label} for s in found]
+
+        return {
+            "added_items": items(self.added_items),
+            "removed_items": items(self.removed_items),
+            "added_sections": sections(self.added_sections),
+            "removed_sections": sections(self.removed_sections),
+        }
+
+
+def find_pending(order: Order, user: User) -> PendingEdit | None:
+    """The user's unsubmitted changes to this order, if any."""
+    return db.session.scalars(
+        select(PendingEdit).where(PendingEdit.order_id == order.id, PendingEdit.user_id == user.id)
+    ).first()
+
+
+def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
+    """The order as this user is editing it (the order itself when they have not changed anything)."""
+    if pending is None:
+        return EditState.of(order)
+    return EditState(list(pending.changes.get("items", [])), list(pending.changes.get("sections", [])))
+
+
+def _save(order: Order, user: User, pending: PendingEdit | None, state: EditState, now: datetime) -> PendingEdit:
+    """Store the user's pending state; the first change records the version they started from."""
+    if pending is None:
+        pending = PendingEdit(order_id=order.id, user_id=user.id, base_version=order.version, created_at=now)
+        db.session.add(pending)
+    pending.changes = state.as_json()
+    pending.updated_at = now
+    db.session.flush()
+    return pending
+
+
+def _require_edit(order: Order, actor: User, now: datetime) -> None:
+    decision = edit_decision(actor, order, now)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem:
+    """Put an active catalog item on the pending edit (a no-op when it is already there)."""
+    _require_edit(order, actor, now)
+    item = db.session.get(CatalogItem, item_id)
+    if item is None:
+        raise Refused("That item is not in the catalog. Search again and choose it from the results.")
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    if item.id not in state.items:
+        if not item.active:
+            raise Refused(f"{item.title} is no longer available to order. Search for a current edition.")
+        state.items.append(item.id)
+        _save(order, actor, pending, state, now)
+    return item
+
+
+def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem | None:
+    """Take an item off the pending edit; returns it, or None when it was not there."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    if item_id not in state.items:
+        return None
+    state.items.remove(item_id)
+    _save(order, actor, pending, state, now)
+    return db.session.get(CatalogItem, item_id)
+
+
+def addable_sections(order: Order, actor: User, now: datetime, *, keep: set[int] = frozenset()) -> list[Section]:
+    """Active sections of the order's course and term the user may put on it now (not on another order)."""
+    candidates = list(
+        db.session.scalars(
+            select(Section).where(
+                Section.course_id == order.course_id,
+                Section.term_id == order.term_id,
+                Section.state == SectionState.ACTIVE,
+            ).order_by(Section.label)
+        )
+    )
+    taken = claimed_sections([s.id for s in candidates], excluding_order_id=order.id)
+    on_order = {s.id for s in order.sections}
+    return [
+        s for s in candidates
+        if s.id not in taken and (s.id in on_order or s.id in keep or can_place(actor, s, now))
+    ]
+
+
+def set_sections(order: Order, actor: User, section_ids: list[int], now: datetime) -> None:
+    """Put exactly these sections on the pending edit; at least one must stay."""
+    _require_edit(order, actor, now)
+    if not section_ids:
+        raise Refused("Keep at least one section on the order. To withdraw the whole order, use Cancel Order.")
+    allowed = {s.id for s in addable_sections(order, actor, now)} | {s.id for s in order.sections}
+    if any(section_id not in allowed for section_id in section_ids):
+        raise Refused("That section can't be put on this order. Choose from the list.")
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    state.sections = sorted(set(section_ids))
+    _save(order, actor, pending, state, now)
+
+
+def diff(order: Order, state: EditState) -> EditDiff:
+    """Compare the pending state with the order as it is."""
+    current_items = [line.catalog_item_id for line in order.current_lines]
+    current_sections = {s.id: s for s in order.sections}
+    added_item_ids = [i for i in state.items if i not in current_items]
+    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))}
+    added_section_ids = [s for s in state.sections if s not in current_sections]
+    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))}
+    return EditDiff(
+        added_items=[items[i] for i in added_item_ids if i in items],
+        removed_items=[line.item for line in order.current_lines if line.catalog_item_id not in state.items],
+        added_sections=[sections[s] for s in added_section_ids if s in sections],
+        removed_sections=[s for s_id, s in current_sections.items() if s_id not in state.sections],
+    )
+
+
+def discard(order: Order, actor: User) -> bool:
+    """Drop the user's pending changes; False when there were none."""
+    pending = find_pending(order, actor)
+    if pending is None:
+        return False
+    db.session.delete(pending)
+    db.session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What a submit did: the event, or nothing when there was nothing to change."""
+
+    order: Order
+    event: OrderEvent | None
+
+
+def submit(
+    order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> EditOutcome:
+    """Apply the user's pending changes at once, if the order is still the version they started from."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    if pending is None:
+        return EditOutcome(order, None)
+    if pending.base_version != order.version or expected_version != order.version:
+        db.session.delete(pending)  # their changes were made against an order that no longer exists
+        db.session.flush()
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    change = diff(order, pending_state(order, pending))
+    if not change:
+        db.session.delete(pending)
+        db.session.flush()
+        return EditOutcome(order, None)
+    _check(order, actor, now, change)
+    # The guarded UPDATE comes before any other write: of twenty identical submits it lets one through,
+    # and the rest wait for it, match nothing and find their pending changes already applied.
+    if not transition(order, expected=OrderStatus.PLACED, now=now):
+        if find_pending(order, actor) is None:
+            raise AlreadyApplied(order)
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    db.session.delete(pending)
+    _apply_items(order, change, now)
+    _apply_sections(order, change, now)
+    event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
+    mail.enqueue_changed_emails(order, event, now=now)
+    return EditOutcome(order, event)
+
+
+def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
+    """Refuse a change that breaks a rule, naming what to do instead."""
+    remaining_items = len(order.current_lines) - len(change.removed_items) + len(change.added_items)
+    if remaining_items + len(order.current_requests) == 0:
+        raise Refused(
+            "An order needs at least one course material. To withdraw the whole order, use Cancel Order instead."
+        )
+    if len(order.sections) - len(change.removed_sections) + len(change.added_sections) == 0:
+        raise Refused("Keep at least one section on the order. To withdraw the whole order, use Cancel Order.")
+    for item in change.added_items:
+        if not item.active:
+            raise Refused(f"{item.title} is no longer available to order. Remove it, then submit again.")
+    for section in change.added_sections:
+        if section.course_id != order.course_id or section.term_id != order.term_id or section.is_removed:
+            raise Refused(f"Section {section.label} can't be put on this order.")
+        if not can_place(actor, section, now):
+            raise Refused(f"You may not order for section {section.label} now.")
+
+
+def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
+    """Removed lines are kept, marked removed; an item added back revives its row at today's price."""
+    removed_ids = {item.id for item in change.removed_items}
+    rows = {line.catalog_item_id: line for line in order.lines}
+    for line in order.current_lines:
+        if line.catalog_item_id in removed_ids:
+            line.removed_at = now
+    position = max((line.position for line in order.lines), default=-1)
+    for item in change.added_items:
+        position += 1
+        row = rows.get(item.id)
+        if row is None:
+            order.lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price))
+        else:
+            row.removed_at, row.position, row.student_price = None, position, item.student_price
+
+
+def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
+    """Removed sections are released and kept, marked removed; added ones are claimed (the database decides races)."""
+    removed_ids = {s.id for s in change.removed_sections}
+    links = {link.section_id: link for link in order.order_sections}
+    for link in order.order_sections:
+        if link.section_id in removed_ids and link.removed_at is None:
+            link.removed_at, link.claimed = now, False
+    db.session.flush()  # release before claiming, so a section moved between orders never collides with itself
+    try:
+        with db.session.begin_nested():
+            for section in change.added_sections:
+                link = links.get(section.id)
+                if link is None:
+                    order.order_sections.append(OrderSection(section_id=section.id, section=section, claimed=True))
+                else:
+                    link.removed_at, link.claimed = None, True
+            db.session.flush()
+    except IntegrityError:
+        labels = ", ".join(s.label for s in change.added_sections)
+        raise Refused(
+            f"Section {labels} was put on another order a moment ago. Nothing was changed; "
+            "review the order and try again."
+        ) from None
+
+
+def add_sections(
+    order: Order, section_ids: list[int], *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> OrderEvent:
+    """Put more sections on a placed order (the same lines now cover them): one event, one set of emails."""
+    if order.status is not OrderStatus.PLACED:
+        raise Refused("Only placed orders can get more sections.")
+    if expected_version != order.version:
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    if not section_ids:
+        raise Refused("Choose at least one section to add.")
+    addable = {s.id: s for s in addable_sections(order, actor, now)}
+    on_order = {s.id for s in order.sections}
+    chosen = []
+    for section_id in dict.fromkeys(section_ids):
+        section = addable.get(section_id)
+        if section is None or section_id in on_order:
+            raise Refused("That section can't be added to this order. Choose from the list.")
+        chosen.append(section)
+    if not transition(order, expected=OrderStatus.PLACED, now=now):
+        if {s.id for s in chosen} <= {s.id for s in order.sections}:
+            raise AlreadyApplied(order)  # a double submit: the first one added them
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    change = EditDiff([], [], chosen, [])
+    _apply_sections(order, change, now)
+    event = record_event(
+        order, EventKind.SECTIONS_ADDED, actor=actor, now=now, request_id=request_id, details=change.details()
+    )
+    mail.enqueue_changed_emails(order, event, now=now)
+    return event
