@@ -264,6 +264,15 @@ def require_edit(user: User, order: Order, now: datetime) -> None:
         raise PermissionDenied(decision.reason)
 
 
+def require_add_sections(user: User, order: Order, now: datetime) -> None:
+    """Refuse users who may not see the order, or when it is not placed; each section is checked by the service."""
+    require_view(user, order, now)
+    if order.status is not OrderStatus.PLACED:
+        raise PermissionDenied("Sections can only be added to a placed order.")
+    if not user.is_program_admin and not is_open(order.term, now):
+        raise PermissionDenied(_period_closed(order, "add sections to").reason)
+
+
 # --- Drafts (the ordering workflow) ----------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from orders import clock
+from orders.catalog import MIN_SEARCH_LENGTH, search_catalog
 from orders.events import on_behalf_of
 from orders.extensions import db
 from orders.forms import EmptyForm, VersionedConfirmForm
@@ -30,13 +31,13 @@ def _step_context(draft: Order, step: str) -> dict:
 def _materials_context(draft: Order, query: str, **extra) -> dict:
     return dict(
         _step_context(draft, "materials"),
-        search=ordering.search_catalog(query),
+        search=search_catalog(query),
         on_order={line.catalog_item_id for line in draft.lines},
         lines=draft.lines,
         total=draft.total_student_price,
         add_url=url_for("ordering.add_item", draft_id=draft.id),
         remove_url=lambda item_id: url_for("ordering.remove_item", draft_id=draft.id, item_id=item_id),
-        min_length=ordering.MIN_SEARCH_LENGTH,
+        min_length=MIN_SEARCH_LENGTH,
         **extra,
     )
 

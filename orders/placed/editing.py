@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -99,6 +100,32 @@ def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
     if pending is None:
         return EditState.of(order)
     return EditState(list(pending.changes.get("items", [])), list(pending.changes.get("sections", [])))
+
+
+@dataclass(frozen=True)
+class PendingLine:
+    """A catalog item as it would be on the order: kept items keep their price, new ones cost today's."""
+
+    item: CatalogItem
+    student_price: Decimal
+
+    @property
+    def catalog_item_id(self) -> int:
+        return self.item.id
+
+
+def pending_lines(order: Order, state: EditState) -> list[PendingLine]:
+    """The items of the pending state, in order, each with the price it would have."""
+    kept = {line.catalog_item_id: line for line in order.current_lines}
+    new_ids = [i for i in state.items if i not in kept]
+    new = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(new_ids)))} if new_ids else {}
+    lines = []
+    for item_id in state.items:
+        if item_id in kept:
+            lines.append(PendingLine(kept[item_id].item, kept[item_id].student_price))
+        elif item_id in new:
+            lines.append(PendingLine(new[item_id], new[item_id].student_price))
+    return lines
 
 
 def _save(order: Order, user: User, pending: PendingEdit | None, state: EditState, now: datetime) -> PendingEdit:
@@ -220,6 +247,8 @@ def submit(
     _require_edit(order, actor, now)
     pending = find_pending(order, actor)
     if pending is None:
+        if expected_version != order.version and _last_edit_by(order, actor):
+            raise AlreadyApplied(order)  # a double submit: the first one applied and dropped the changes
         return EditOutcome(order, None)
     if pending.base_version != order.version or expected_version != order.version:
         db.session.delete(pending)  # their changes were made against an order that no longer exists
@@ -243,6 +272,14 @@ def submit(
     event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
     mail.enqueue_changed_emails(order, event, now=now)
     return EditOutcome(order, event)
+
+
+def _last_edit_by(order: Order, actor: User) -> bool:
+    """The order's latest change is an edit by this user."""
+    last = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc()).limit(1)
+    ).first()
+    return last is not None and last.kind is EventKind.EDITED and last.actor_id == actor.id
 
 
 def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:

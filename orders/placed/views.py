@@ -1,19 +1,33 @@
 """Placed orders: the summary and the cancel flow."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from orders import clock
+from orders.catalog import MIN_SEARCH_LENGTH, search_catalog
 from orders.extensions import db
-from orders.forms import VersionedConfirmForm
-from orders.htmx import is_htmx, render_page_or_fragment
+from orders.forms import EmptyForm, VersionedConfirmForm
+from orders.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.institution import institution, local_time
 from orders.models import Order, OrderStatus
-from orders.permissions import cancel_decision, edit_decision, order_guard, require_cancel, require_view
+from orders.parsing import parse_id
+from orders.permissions import (
+    cancel_decision,
+    edit_decision,
+    order_guard,
+    require_add_sections,
+    require_cancel,
+    require_edit,
+    require_view,
+)
+from orders.placed import editing
 from orders.placed.canceling import already_canceled_notice, cancel_order
 from orders.queries import order_events
-from orders.refusals import StaleOrder
+from orders.refusals import Refused, StaleOrder
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -87,3 +101,210 @@ def _after_cancel(order: Order, status: int = 200):
     if is_htmx():
         return render_template("orders/_summary.html", **summary_context(order)), status
     return redirect(url_for("orders.summary", number=order.number, back=_back()), code=303)
+
+
+# --- Edit order ------------------------------------------------------------------------------------
+
+
+def _edit_context(order: Order, query: str, **extra) -> dict:
+    """The edit page as this user's pending changes leave it."""
+    now = clock.now()
+    pending = editing.find_pending(order, current_user)
+    state = editing.pending_state(order, pending)
+    lines = editing.pending_lines(order, state)
+    change = editing.diff(order, state)
+    return dict(
+        order=order,
+        search=search_catalog(query),
+        min_length=MIN_SEARCH_LENGTH,
+        on_order=set(state.items),
+        lines=lines,
+        total=sum((line.student_price for line in lines), Decimal("0.00")),
+        add_url=url_for("orders.edit_add_item", number=order.number),
+        remove_url=lambda item_id: url_for("orders.edit_remove_item", number=order.number, item_id=item_id),
+        section_choices=editing.addable_sections(order, current_user, now),
+        chosen_sections=set(state.sections),
+        change=change,
+        stale=pending is not None and pending.base_version != order.version,
+        form=EmptyForm(),
+        submit_form=VersionedConfirmForm(version=order.version),
+        back_query=request.args.get("back", ""),
+        **extra,
+    )
+
+
+@bp.route("/<int:number>/edit")
+@order_guard(require_edit)
+def edit(order: Order):
+    """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
+    context = _edit_context(order, request.args.get("q", ""))
+    if is_htmx():
+        return render_template("orders/_edit_response.html", announce_count=True, **context)
+    return render_template("orders/edit.html", **context)
+
+
+def _after_edit_change(order: Order, message: str, category: str):
+    """htmx: the materials and the pending changes swapped in; a plain POST: 303 back to the edit page."""
+    query = request.form.get("q", "")
+    if is_htmx():
+        context = _edit_context(order, query, message=message, category=category)
+        return render_template("orders/_edit_response.html", **context), 422 if category == "error" else 200
+    flash(message, category)
+    return redirect(url_for("orders.edit", number=order.number, q=query.strip() or None), code=303)
+
+
+def _pending_change(change) -> tuple[str, str]:
+    """Run one change to the pending edit; (message, category) for the user."""
+    try:
+        message = change()
+        db.session.commit()
+        return message, "status"
+    except Refused as refusal:
+        db.session.rollback()
+        return refusal.message, "error"
+    except IntegrityError:  # two tabs made their first change at once: the other tab's row stands
+        db.session.rollback()
+        return "Your other tab changed this edit at the same moment. Check the list and try again.", "error"
+
+
+@bp.route("/<int:number>/edit/items", methods=["POST"])
+@order_guard(require_edit)
+def edit_add_item(order: Order):
+    """Add a catalog item to the pending changes."""
+    if not EmptyForm().validate_on_submit():
+        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
+    item_id = parse_id(request.form.get("item_id"))
+
+    def change() -> str:
+        if item_id is None:
+            raise Refused("That item is not in the catalog. Search again and choose it from the results.")
+        return f"Added {editing.add_item(order, current_user, item_id, clock.now()).title} (not yet submitted)."
+
+    return _after_edit_change(order, *_pending_change(change))
+
+
+@bp.route("/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
+@order_guard(require_edit)
+def edit_remove_item(order: Order, item_id: int):
+    """Take an item off the pending changes."""
+    if not EmptyForm().validate_on_submit():
+        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
+
+    def change() -> str:
+        item = editing.remove_item(order, current_user, item_id, clock.now())
+        return f"Removed {item.title} (not yet submitted)." if item else "That item was not on this order."
+
+    return _after_edit_change(order, *_pending_change(change))
+
+
+@bp.route("/<int:number>/edit/sections", methods=["POST"])
+@order_guard(require_edit)
+def edit_sections(order: Order):
+    """Choose the order's sections in the pending changes."""
+    if not EmptyForm().validate_on_submit():
+        flash("Your change could not be checked. Reload the page and try again.", "error")
+        return redirect(url_for("orders.edit", number=order.number), code=303)
+    ids = [parse_id(value) for value in request.form.getlist("section")]
+
+    def change() -> str:
+        if None in ids:
+            raise Refused("That section can't be put on this order. Choose from the list.")
+        editing.set_sections(order, current_user, ids, clock.now())
+        return "Sections saved (not yet submitted)."
+
+    message, category = _pending_change(change)
+    flash(message, category)
+    return redirect(url_for("orders.edit", number=order.number), code=303)
+
+
+@bp.route("/<int:number>/edit/submit", methods=["POST"])
+@order_guard(require_edit)
+def submit_edit(order: Order):
+    """Apply the pending changes at once; a stale version applies nothing and shows the order as it is."""
+    form = VersionedConfirmForm()
+    if not form.validate_on_submit():
+        flash("Your changes could not be checked. Review them and submit again.", "error")
+        return redirect_to(url_for("orders.edit", number=order.number))
+    number = order.number
+    try:
+        outcome = editing.submit(
+            order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
+    except editing.AlreadyApplied as repeat:
+        db.session.rollback()
+        flash(repeat.message, "status")
+        return redirect_to(url_for("orders.summary", number=number))
+    except StaleOrder as stale:
+        db.session.commit()  # the stale pending changes are dropped; nothing else was written
+        flash(stale.message, "notice")
+        return redirect_to(url_for("orders.summary", number=number))
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect_to(url_for("orders.edit", number=number))
+    db.session.commit()
+    if outcome.event is None:
+        flash("You had not changed anything, so the order stays as it was.", "notice")
+    else:
+        flash(f"Order #{number} was updated.", "status")
+    return redirect_to(url_for("orders.summary", number=number))
+
+
+@bp.route("/<int:number>/edit/discard", methods=["POST"])
+@order_guard(require_view)
+def discard_edit(order: Order):
+    """Drop the pending changes; the order stays as it was."""
+    if not EmptyForm().validate_on_submit():
+        flash("Your request could not be checked. Reload the page and try again.", "error")
+        return redirect_to(url_for("orders.summary", number=order.number))
+    editing.discard(order, current_user)
+    db.session.commit()
+    flash("Your changes were discarded. The order is as it was.", "status")
+    return redirect_to(url_for("orders.summary", number=order.number))
+
+
+# --- Add sections ----------------------------------------------------------------------------------
+
+
+@bp.route("/<int:number>/add-sections")
+@order_guard(require_add_sections)
+def add_sections_form(order: Order):
+    """Choose sections of the same course and term to put on this placed order."""
+    on_order = {s.id for s in order.sections}
+    choices = [s for s in editing.addable_sections(order, current_user, clock.now()) if s.id not in on_order]
+    return render_template(
+        "orders/add_sections.html",
+        order=order,
+        choices=choices,
+        form=VersionedConfirmForm(version=order.version),
+        back_query=request.args.get("back", ""),
+    )
+
+
+@bp.route("/<int:number>/add-sections", methods=["POST"])
+@order_guard(require_add_sections)
+def add_sections(order: Order):
+    """Put the chosen sections on the order: the same materials now cover them."""
+    form = VersionedConfirmForm()
+    number = order.number
+    if not form.validate_on_submit():
+        flash("Your choice could not be checked. Choose the sections again.", "error")
+        return redirect(url_for("orders.add_sections_form", number=number), code=303)
+    ids = [parse_id(value) for value in request.form.getlist("section")]
+    try:
+        if None in ids:
+            raise Refused("That section can't be added to this order. Choose from the list.")
+        editing.add_sections(
+            order, ids, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
+    except editing.AlreadyApplied as repeat:
+        db.session.rollback()
+        flash(repeat.message, "status")
+        return redirect(url_for("orders.summary", number=number), code=303)
+    except Refused as refusal:  # StaleOrder included: nothing was applied
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("orders.add_sections_form", number=number), code=303)
+    db.session.commit()
+    flash(f"Order #{number} was updated.", "status")
+    return redirect(url_for("orders.summary", number=number), code=303)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from orders.catalog import search_catalog
 from orders.ordering import services as ordering
 from orders.extensions import db
 from orders.models import (
@@ -90,14 +91,14 @@ def draft_for(demo, first_name: str, subject: str, number: str, *, items=("Pytho
     ],
 )
 def test_search_matches_title_author_or_isbn(demo, query, expected):
-    assert {i.title for i in ordering.search_catalog(query).items} == expected
+    assert {i.title for i in search_catalog(query).items} == expected
 
 
 def test_search_needs_three_characters_and_caps_the_results(demo):
-    short = ordering.search_catalog(" py ")
+    short = search_catalog(" py ")
     assert short.items == [] and short.too_short and not short.searched
-    assert not ordering.search_catalog("").too_short
-    capped = ordering.search_catalog("978", limit=5)
+    assert not search_catalog("").too_short
+    capped = search_catalog("978", limit=5)
     assert len(capped.items) == 5 and capped.more
 
 
