@@ -91,6 +91,14 @@ class Offering:
     can_start_order: bool = False
     draft_id: int | None = None  # the user's own draft for this course and term, to resume
     period: PeriodState = PeriodState.NONE
+    ordered_count: int = 0  # active sections on a placed order ("N of M sections ordered")
+    active_count: int = 0
+
+    @property
+    def add_sections_to(self) -> Order | None:
+        """The placed order that the row's other orderable sections can join ("Add sections")."""
+        placed = next((o for o in self.orders if o.status is OrderStatus.PLACED), None)
+        return placed if placed is not None and self.can_start_order else None
 
 
 @dataclass
@@ -327,6 +335,10 @@ def _group(
             if order not in offering.orders:
                 offering.orders.append(order)
         claimed = any(o.status is OrderStatus.PLACED for o in section_orders)
+        if section.is_removed:
+            continue  # the registrar dropped it: it stays on its order, but is neither counted nor orderable
+        offering.active_count += 1
+        offering.ordered_count += claimed
         if not claimed and can_place(user, section, now, teaches_section=instructor is not None and instructor.id == user.id):
             offering.can_start_order = True
     return groups
