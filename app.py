@@ -117,6 +117,7 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
+    from orders.content_requests import views as content_requests
     from orders.courses import views as courses
     from orders.ordering import views as ordering
     from orders.placed import views as placed
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses.bp)
     app.register_blueprint(placed.bp)
     app.register_blueprint(ordering.bp)
+    app.register_blueprint(content_requests.bp)
 
 
 def register_templates(app: Flask) -> None:

@@ -16,3 +16,24 @@ def check_digit(first12: str) -> str:
 def is_valid(isbn: str) -> bool:
     """True for a 13-digit string starting 978/979 with a correct check digit."""
     return len(isbn) == 13 and isbn.isdigit() and isbn[:3] in {"978", "979"} and check_digit(isbn[:12]) == isbn[12]
+
+
+def _isbn10_valid(code: str) -> bool:
+    """ISBN-10: nine digits and a check character (0-9 or X), weighted sum divisible by 11."""
+    if len(code) != 10 or not code[:9].isdigit() or not (code[9].isdigit() or code[9] == "X"):
+        return False
+    total = sum((10 - i) * int(d) for i, d in enumerate(code[:9])) + (10 if code[9] == "X" else int(code[9]))
+    return total % 11 == 0
+
+
+def to_isbn13(raw: str) -> str | None:
+    """A valid ISBN-10 or ISBN-13 (hyphens and spaces allowed) as ISBN-13 digits, else None."""
+    cleaned = "".join(ch for ch in raw.upper() if ch not in " -")
+    if not cleaned.isascii():
+        return None
+    if len(cleaned) == 13:
+        return cleaned if is_valid(cleaned) else None
+    if _isbn10_valid(cleaned):
+        first12 = "978" + cleaned[:9]
+        return first12 + check_digit(first12)
+    return None

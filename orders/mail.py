@@ -12,7 +12,7 @@ from sqlalchemy import insert, or_, select, update
 
 from orders.extensions import db
 from orders.institution import institution, local_time
-from orders.models import EmailStatus, Order, OrderEvent, OutboundEmail, User
+from orders.models import ContentRequest, EmailStatus, EventKind, Order, OrderEvent, OutboundEmail, User
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,25 @@ def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime) ->
         receipt_subject=f"Order #{order.number} changed — {about}",
         notice_subject=f"Order #{order.number} changed by {event.actor.name} — {about}",
     )
+
+
+def enqueue_request_update_emails(request: ContentRequest, event: OrderEvent, *, now: datetime) -> None:
+    """"Content request update" (a status change or a comment) to the requester and the order's placer."""
+    order = request.order
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    context = dict(
+        _order_context(order, event), request=request, request_link=f"{base}/requests/{request.id}",
+        comment=event.details.get("comment", ""),
+        on_behalf_of="",  # staff act on the request, not for the instructors
+    )
+    subject = f"Content request {request.status.label} — {request.title}, order #{order.number}"
+    if event.kind is EventKind.CONTENT_REQUEST_COMMENT:
+        subject = f"New comment on your content request — {request.title}, order #{order.number}"
+    rows = [
+        _render("request_update", "content_request_update", recipient, subject, now, context)
+        for recipient in _recipients(request.requested_by, order.placed_by)
+    ]
+    db.session.execute(insert(OutboundEmail), rows)
 
 
 # --- Delivery --------------------------------------------------------------------------------------

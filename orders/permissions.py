@@ -12,9 +12,19 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from orders import clock
 from orders.extensions import login_manager
 from orders.institution import institution, local_time
-from orders.models import CoordinatorGrant, Course, Order, OrderStatus, Section, TeachingAssignment, User
+from orders.models import (
+    ContentRequest,
+    CoordinatorGrant,
+    Course,
+    Order,
+    OrderSection,
+    OrderStatus,
+    Section,
+    TeachingAssignment,
+    User,
+)
 from orders.periods import is_open
-from orders.queries import get_draft_or_404, get_order_or_404
+from orders.queries import get_draft_or_404, get_order_or_404, get_request_or_404
 from orders.refusals import DraftClosed, PermissionDenied
 
 
@@ -99,6 +109,23 @@ def can_place(user: User, section: Section, now: datetime, *, teaches_section: b
         return False
     teaching = teaches(user, section) if teaches_section is None else teaches_section
     return teaching or coordinates(user, section)
+
+
+def viewable_orders_clause(user: User) -> ColumnElement[bool]:
+    """SQL twin of can_view_order, on Order: placed or started by the user, or on a section they reach."""
+    if user.is_program_admin:
+        return true()
+    on_reached_section = exists(
+        select(OrderSection.order_id)
+        .join(Section, Section.id == OrderSection.section_id)
+        .join(Course, Course.id == Section.course_id)
+        .where(
+            OrderSection.order_id == Order.id,
+            OrderSection.removed_at.is_(None),
+            or_(teaches_clause(user.id), covered_by_grants_clause(user.grants)),
+        )
+    )
+    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, on_reached_section)
 
 
 def can_view_order(user: User, order: Order) -> bool:
@@ -238,6 +265,17 @@ def _loading_guard(kind: str, parameter: str, load: Callable[[int], Order], chec
 def order_guard(check: Callable[[User, Order, datetime], None]) -> Callable[[Callable], Callable]:
     """Guard a route on the order named by `number`; the view receives the order."""
     return _loading_guard("order", "number", get_order_or_404, check)
+
+
+def request_guard(check: Callable[[User, ContentRequest, datetime], None]) -> Callable[[Callable], Callable]:
+    """Guard a route on the content request named by `request_id`; the view receives it."""
+    return _loading_guard("content_request", "request_id", get_request_or_404, check)
+
+
+def require_view_request(user: User, request: ContentRequest, now: datetime) -> None:
+    """Refuse users who may not see the request's order."""
+    if not can_view_order(user, request.order):
+        raise PermissionDenied("This request is on an order for sections you do not teach or coordinate.")
 
 
 def require_view(user: User, order: Order, now: datetime) -> None:

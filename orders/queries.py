@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
-from orders.models import Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User
+from orders.models import ContentRequest, Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User
 
 
 def order_load_options() -> tuple:
@@ -34,6 +34,17 @@ def get_order_or_404(number: int) -> Order:
     if order is None:
         raise NotFound(f"There is no order #{number}.")
     return order
+
+
+def get_request_or_404(request_id: int) -> ContentRequest:
+    """The content request with this id, with its order loaded, or a 404."""
+    request = db.session.scalars(
+        select(ContentRequest).where(ContentRequest.id == request_id)
+        .options(joinedload(ContentRequest.order).options(*order_load_options()))
+    ).unique().first()
+    if request is None:
+        raise NotFound("There is no such content request. It may be on an order you can no longer see.")
+    return request
 
 
 def get_draft_or_404(draft_id: int) -> Order:

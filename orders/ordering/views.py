@@ -37,6 +37,11 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
         total=draft.total_student_price,
         add_url=url_for("ordering.add_item", draft_id=draft.id),
         remove_url=lambda item_id: url_for("ordering.remove_item", draft_id=draft.id, item_id=item_id),
+        requests=[
+            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label} for r in draft.current_requests
+        ],
+        request_url=url_for("requests.draft_request", draft_id=draft.id),
+        remove_request_url=lambda key: url_for("requests.draft_remove_request", draft_id=draft.id, request_id=key),
         min_length=MIN_SEARCH_LENGTH,
         **extra,
     )

@@ -7,7 +7,8 @@ from datetime import datetime
 from orders import mail
 from orders.events import record_event
 from orders.institution import local_time
-from orders.models import ContentRequestStatus, EventKind, Order, OrderEvent, OrderStatus, User
+from orders.content_requests.services import cancel_request
+from orders.models import EventKind, Order, OrderEvent, OrderStatus, User
 from orders.permissions import cancel_decision
 from orders.refusals import PermissionDenied, StaleOrder
 from orders.transitions import set_claimed, transition
@@ -48,8 +49,7 @@ def cancel_order(
         raise StaleOrder()
     set_claimed(order, False)  # the sections become orderable again
     for request in order.current_requests:
-        if request.status is not ContentRequestStatus.CANCELLED:
-            request.status, request.updated_at = ContentRequestStatus.CANCELLED, now
+        cancel_request(request, now)
     event = record_event(order, EventKind.CANCELED, actor=actor, now=now, request_id=request_id)
     mail.enqueue_cancel_emails(order, event, now=now)
     return CancelOutcome(order, changed=True, event=event)

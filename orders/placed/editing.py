@@ -6,6 +6,7 @@ the order meanwhile, nothing is applied.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from orders import mail
 from orders.events import record_event
 from orders.extensions import db
+from orders.content_requests.services import TitleRequest, cancel_request, new_request, next_position
 from orders.models import (
     CatalogItem,
+    ContentRequest,
     EventKind,
     Order,
     OrderEvent,
@@ -47,17 +50,24 @@ class AlreadyApplied(Refused):
 
 @dataclass
 class EditState:
-    """The order as the user wants it: catalog item ids (in order) and section ids."""
+    """The order as the user wants it: catalog item ids (in order), section ids, the content requests
+    it keeps (ids) and new ones (each with a key, as the user filled them in)."""
 
     items: list[int] = field(default_factory=list)
     sections: list[int] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+    new_requests: list[dict] = field(default_factory=list)
 
     @classmethod
     def of(cls, order: Order) -> EditState:
-        return cls([line.catalog_item_id for line in order.current_lines], [s.id for s in order.sections])
+        return cls(
+            [line.catalog_item_id for line in order.current_lines],
+            [s.id for s in order.sections],
+            [r.id for r in order.current_requests],
+        )
 
     def as_json(self) -> dict:
-        return {"items": self.items, "sections": self.sections}
+        return {"items": self.items, "sections": self.sections, "requests": self.requests, "new_requests": self.new_requests}
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,14 @@ class EditDiff:
     removed_items: list[CatalogItem]
     added_sections: list[Section]
     removed_sections: list[Section]
+    added_requests: list[TitleRequest] = field(default_factory=list)
+    removed_requests: list[ContentRequest] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.added_items or self.removed_items or self.added_sections or self.removed_sections)
+        return bool(
+            self.added_items or self.removed_items or self.added_sections or self.removed_sections
+            or self.added_requests or self.removed_requests
+        )
 
     def details(self) -> dict:
         """The event's record of exactly what changed."""
@@ -85,6 +100,8 @@ class EditDiff:
             "removed_items": items(self.removed_items),
             "added_sections": sections(self.added_sections),
             "removed_sections": sections(self.removed_sections),
+            "added_requests": [{"title": r.title, "isbn": r.isbn13} for r in self.added_requests],
+            "removed_requests": [{"id": r.id, "title": r.title, "isbn": r.isbn13} for r in self.removed_requests],
         }
 
 
@@ -99,7 +116,11 @@ def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
     """The order as this user is editing it (the order itself when they have not changed anything)."""
     if pending is None:
         return EditState.of(order)
-    return EditState(list(pending.changes.get("items", [])), list(pending.changes.get("sections", [])))
+    changes = pending.changes
+    return EditState(
+        list(changes.get("items", [])), list(changes.get("sections", [])),
+        list(changes.get("requests", [])), list(changes.get("new_requests", [])),
+    )
 
 
 @dataclass(frozen=True)
@@ -219,6 +240,8 @@ def diff(order: Order, state: EditState) -> EditDiff:
         removed_items=[line.item for line in order.current_lines if line.catalog_item_id not in state.items],
         added_sections=[sections[s] for s in added_section_ids if s in sections],
         removed_sections=[s for s_id, s in current_sections.items() if s_id not in state.sections],
+        added_requests=[TitleRequest.from_json(d) for d in state.new_requests],
+        removed_requests=[r for r in order.current_requests if r.id not in state.requests],
     )
 
 
@@ -268,6 +291,7 @@ def submit(
         raise StaleOrder(CHANGED_WHILE_EDITING)
     db.session.delete(pending)
     _apply_items(order, change, now)
+    _apply_requests(order, change, actor, now)
     _apply_sections(order, change, now)
     event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
     mail.enqueue_changed_emails(order, event, now=now)
@@ -285,7 +309,8 @@ def _last_edit_by(order: Order, actor: User) -> bool:
 def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
     """Refuse a change that breaks a rule, naming what to do instead."""
     remaining_items = len(order.current_lines) - len(change.removed_items) + len(change.added_items)
-    if remaining_items + len(order.current_requests) == 0:
+    remaining_requests = len(order.current_requests) - len(change.removed_requests) + len(change.added_requests)
+    if remaining_items + remaining_requests == 0:
         raise Refused(
             "An order needs at least one course material. To withdraw the whole order, use Cancel Order instead."
         )
@@ -316,6 +341,59 @@ def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
             order.lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price))
         else:
             row.removed_at, row.position, row.student_price = None, position, item.student_price
+
+
+def _apply_requests(order: Order, change: EditDiff, actor: User, now: datetime) -> None:
+    """Removed requests are kept, marked removed and Cancelled; new ones join as Submitted."""
+    for request in change.removed_requests:
+        request.removed_at = now  # kept, so the feed reports it deleted
+        cancel_request(request, now)
+    position = next_position(order)
+    for wanted in change.added_requests:
+        order.content_requests.append(new_request(order, wanted, actor=actor, now=now, position=position))
+        position += 1
+
+
+def add_request(order: Order, actor: User, wanted: TitleRequest, now: datetime) -> None:
+    """Put a new content request on the pending edit."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    kept = [r.isbn13 for r in order.current_requests if r.id in state.requests]
+    if wanted.isbn13 in kept or any(d["isbn13"] == wanted.isbn13 for d in state.new_requests):
+        raise Refused(f"A request for ISBN {wanted.isbn13} is already on this order.")
+    state.new_requests.append(dict(wanted.as_json(), key=uuid.uuid4().hex[:12]))
+    _save(order, actor, pending, state, now)
+
+
+def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | None:
+    """Take a content request off the pending edit (`r<id>` for one on the order, else a new one's key)."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    title = None
+    if key.startswith("r") and key[1:].isdigit() and int(key[1:]) in state.requests:
+        request_id = int(key[1:])
+        state.requests.remove(request_id)
+        title = next((r.title for r in order.current_requests if r.id == request_id), None)
+    else:
+        found = next((d for d in state.new_requests if d.get("key") == key), None)
+        if found is not None:
+            state.new_requests.remove(found)
+            title = found["title"]
+    if title is not None:
+        _save(order, actor, pending, state, now)
+    return title
+
+
+def pending_requests(order: Order, state: EditState) -> list[dict]:
+    """The content requests of the pending state, for display: key, title, ISBN, status label."""
+    kept = [
+        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label}
+        for r in order.current_requests if r.id in state.requests
+    ]
+    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)"} for d in state.new_requests]
+    return kept + new
 
 
 def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:

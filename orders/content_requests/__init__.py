@@ -1,0 +1,1 @@
+"""Content requests: titles the catalog lacks, requested on orders and researched by staff."""
