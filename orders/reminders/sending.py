@@ -120,8 +120,9 @@ def coordinator_rows(term_id: int, kind: ReminderKind) -> Select:
     grant = aliased(CoordinatorGrant, name="reach_grant")
     covered = (  # (coordinator, section) pairs, each once however many grants cover the section
         select(grant.user_id.label("coordinator_id"), Section.id.label("section_id"))
-        .join(Section, grant_row_covers_clause(grant))
+        .select_from(Section)
         .join(Course, Course.id == Section.course_id)
+        .join(grant, grant_row_covers_clause(grant))
         .where(_missing_sections(term_id))
         .distinct()
         .subquery("covered")
