@@ -16,7 +16,7 @@ from orders.reminders.schedule import days_left, days_left_text, due_kind
 
 bp = Blueprint("reminders", __name__, url_prefix="/admin/reminders")
 
-KIND_LABELS = {ReminderKind.OPENING: "Ordering is open", ReminderKind.CLOSING: "Closes in 7 days"}
+KIND_LABELS = {ReminderKind.OPENING: "Opening", ReminderKind.CLOSING: "Closing"}
 
 
 @dataclass
