@@ -110,3 +110,13 @@ def test_reminders_page_at_phone_width(page: Page, live_server, demo_data):
     expect(page.get_by_role("heading", level=1, name="Reminders")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     assert_axe_clean(page)
+
+
+def test_courses_row_and_prompt_at_phone_width(page: Page, live_server, demo_data):
+    """At 320 CSS px the row's buttons and the inline prompt wrap: nothing scrolls sideways, axe is clean."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in(page, live_server, "emmy")
+    opener(page).click()
+    expect_focus_within(prompt(page))
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert_axe_clean(page)
