@@ -129,6 +129,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ordering.bp)
     app.register_blueprint(content_requests.bp)
 
+    from orders.no_materials import views as no_materials
+    from orders.reminders import views as reminders
+
+    app.register_blueprint(no_materials.bp)
+    app.register_blueprint(reminders.bp)
+
 
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
@@ -165,6 +171,10 @@ def register_cli(app: Flask) -> None:
     from orders import cli
 
     cli.register(app)
+
+    from orders.reminders import cli as reminders_cli
+
+    reminders_cli.register(app)
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

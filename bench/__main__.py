@@ -95,6 +95,13 @@ def main(argv=None) -> int:
     for name, q in queries.items():
         log(f"  {name}: {q['queries']} {q['per_request']}")
 
+    log("2b. send-reminders for the open term (in-process, rolled back)")
+    from bench.reminders import describe, measure_reminders
+
+    reminders = measure_reminders()
+    for line in describe(reminders):
+        log(f"  {line}")
+
     server = f"gunicorn --workers {args.workers} --threads {args.threads}"
     log(f"3. {server} on 127.0.0.1:{port}")
     gunicorn_env = {**env, "ORDERS_BENCH": "1"}
@@ -163,6 +170,7 @@ def main(argv=None) -> int:
         "first_load": first,
         "served_encoding": sizes["order_summary"]["served_encoding"],
         "mail": mail,
+        "reminders": reminders,
     }
     result["targets"] = targets(result)
     path = report.write(result)

@@ -63,6 +63,10 @@ def markdown(result: dict) -> str:
             f"{mail['sent']} delivered by the end of the scenario ({mail['smtp_received']} accepted by the SMTP server), "
             f"{mail['pending']} pending or in flight, {mail['failed']} failed.",
         ]
+    if result.get("reminders"):
+        from bench.reminders import describe
+
+        lines += ["", "## send-reminders (one term, rolled back)", ""] + [f"- {line}" for line in describe(result["reminders"])]
     lines += ["", "## SQL statements per request (first sample)", ""]
     for name, q in result["queries"].items():
         lines.append(f"- **{name}**: {q['queries']} (samples: {q['per_request']})")

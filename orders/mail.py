@@ -47,6 +47,30 @@ def _render(kind: str, template: str, recipient: User, subject: str, now: dateti
     )
 
 
+def outbox_row(*, kind: str, template: str, recipient: str, subject: str, now: datetime, context: dict) -> dict:
+    """Render an email that reports no order event (reminders, digests) into a pending outbox row's values.
+
+    Insert the rows in the transaction of the change they report: `db.session.execute(insert(OutboundEmail), rows)`.
+    """
+    return dict(
+        event_id=None,
+        kind=kind,
+        recipient=recipient,
+        subject=header_safe(subject, 300),
+        body_text=render_template(f"emails/{template}.txt", **context),
+        body_html=render_template(f"emails/{template}.html", **context),
+        status=EmailStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def public_url(path: str) -> str:
+    """Absolute link for emails, from PUBLIC_BASE_URL; `path` starts with "/"."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{path}"
+
+
 def _recipients(first: User, *others: User) -> list[User]:
     """Each user once, in order of importance."""
     seen: dict[int, User] = {}

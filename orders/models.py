@@ -212,6 +212,8 @@ class Section(db.Model):
     instructors: Mapped[list[User]] = relationship(
         secondary="teaching_assignment", lazy="selectin", order_by="User.sort_name"
     )
+    # Loaded only where asked for (the Courses page joins it in); see NoMaterialsAnswer.
+    no_materials_answer: Mapped[NoMaterialsAnswer | None] = relationship(lazy="raise", viewonly=True, uselist=False)
 
 
 class User(UserMixin, db.Model):
@@ -553,3 +555,40 @@ class AdminAuditEntry(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+# --- No materials needed and reminders (issue 16) ----------------------------------------------------
+
+
+class NoMaterialsAnswer(db.Model):
+    """A section answered "no materials needed": it counts as done for reminders until undone.
+
+    Undo deletes the row (the answer is removable); the admin audit log keeps the history.
+    A placed order on the section wins over an answer: screens and reminders ignore the answer then.
+    """
+
+    __tablename__ = "no_materials_answer"
+    __table_args__ = (UniqueConstraint("section_id", name="uq_no_materials_answer_section"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    answered_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    answered_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class ReminderKind(enum.Enum):
+    OPENING = "opening"  # "Ordering for <term> is open"
+    CLOSING = "closing"  # "Ordering for <term> closes on <soft close>", from 7 days before
+
+
+class ReminderSent(db.Model):
+    """One reminder of one kind went to one person for one term; the unique constraint makes it at most one."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("term_id", "user_id", "kind", name="uq_reminder_sent_term_user_kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[ReminderKind] = mapped_column(_enum(ReminderKind, "reminder_kind"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

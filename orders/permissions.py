@@ -59,6 +59,17 @@ def grant_covers_clause(grant: CoordinatorGrant) -> ColumnElement[bool]:
     return and_(true(), *conditions)
 
 
+def grant_row_covers_clause(grant) -> ColumnElement[bool]:
+    """SQL twin of grant_covers for grants read as rows (`grant` is CoordinatorGrant or an alias), on Section
+    joined with its Course: set-based questions about every coordinator at once (reminder digests)."""
+    return and_(
+        or_(grant.subject.is_(None), grant.subject == Course.subject),
+        or_(grant.level.is_(None), grant.level == Section.level),
+        or_(grant.organization_id.is_(None), grant.organization_id == Section.organization_id),
+        or_(grant.campus_id.is_(None), grant.campus_id == Section.campus_id),
+    )
+
+
 def covered_by_grants_clause(grants: list[CoordinatorGrant]) -> ColumnElement[bool]:
     """SQL: the section (joined with its course) falls under one of these grants (a user's reach)."""
     if not grants:
@@ -126,6 +137,12 @@ def viewable_orders_clause(user: User) -> ColumnElement[bool]:
         )
     )
     return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, on_reached_section)
+
+
+def can_answer_no_materials(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool:
+    """The user may answer (or undo) "no materials needed" for this section now: whoever may order
+    for it (SPEC section 2), and only for an active section."""
+    return not section.is_removed and can_place(user, section, now, teaches_section=teaches_section)
 
 
 def can_view_order(user: User, order: Order) -> bool:
@@ -238,6 +255,21 @@ def signed_in(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     setattr(guarded, GUARD_ATTRIBUTE, "signed_in")
+    return guarded
+
+
+def admin_only(view: Callable) -> Callable:
+    """Require a signed-in Program Administrator (the back office); others get a 403 saying why."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_program_admin:
+            raise PermissionDenied("Only Program Administrators can use the back office.")
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "admin_only")
     return guarded
 
 

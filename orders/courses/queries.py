@@ -6,21 +6,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, true, union_all
-from sqlalchemy.orm import aliased, load_only, raiseload
+from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from orders.extensions import db
 from orders.models import (
     Course,
+    NoMaterialsAnswer,
     Order,
     OrderSection,
     OrderStatus,
     Section,
+    SectionState,
     TeachingAssignment,
     Term,
     User,
 )
 from orders.periods import PeriodState, period_state
-from orders.permissions import can_place, covered_by_grants_clause, grant_covers
+from orders.permissions import can_answer_no_materials, can_place, covered_by_grants_clause, grant_covers
 
 CURRENT_TERMS = "current"
 UNASSIGNED = "unassigned"
@@ -30,12 +32,16 @@ class OrderState(enum.Enum):
     NOT_ORDERED = "not_ordered"
     ORDERED = "ordered"
     CANCELED = "canceled"
+    NO_MATERIALS = "no_materials"  # answered "no materials needed", no placed order
+    MISSING = "missing"  # active, neither ordered nor answered (what reminders are about)
 
 
 ORDER_STATE_LABELS = {
     OrderState.NOT_ORDERED: "Not ordered",
     OrderState.ORDERED: "Ordered",
     OrderState.CANCELED: "Canceled",
+    OrderState.NO_MATERIALS: "No materials needed",
+    OrderState.MISSING: "Missing",
 }
 
 
@@ -99,6 +105,10 @@ class Offering:
         """The placed order that the row's other orderable sections can join ("Add sections")."""
         placed = next((o for o in self.orders if o.status is OrderStatus.PLACED), None)
         return placed if placed is not None and self.can_start_order else None
+    # "No materials needed": the row's answered sections without a placed order, and what the user may do.
+    no_materials_sections: list[Section] = field(default_factory=list)
+    can_answer_no_materials: bool = False
+    can_undo_no_materials: bool = False
 
 
 @dataclass
@@ -190,10 +200,15 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
         claimed = exists(
             select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)
         )
+        answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
         if filters.state is OrderState.ORDERED:
             query = query.where(claimed)
         elif filters.state is OrderState.NOT_ORDERED:
             query = query.where(~claimed)
+        elif filters.state is OrderState.NO_MATERIALS:
+            query = query.where(~claimed, answered)
+        elif filters.state is OrderState.MISSING:
+            query = query.where(~claimed, ~answered, Section.state == SectionState.ACTIVE)
         else:
             canceled = exists(
                 select(OrderSection.order_id)
@@ -251,7 +266,11 @@ def _page_rows(
         select(Section, instructor, page_ids.c.total)
         .join(page_ids, page_ids.c.section_id == Section.id)
         .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
-        .options(raiseload(Section.instructors), load_only(instructor.name, instructor.sort_name))
+        .options(
+            raiseload(Section.instructors),
+            load_only(instructor.name, instructor.sort_name),
+            joinedload(Section.no_materials_answer).joinedload(NoMaterialsAnswer.answered_by).load_only(User.name),
+        )
         .order_by(page_ids.c.position)
     ).all()
     total = rows[0].total if rows else 0
@@ -341,4 +360,11 @@ def _group(
         offering.ordered_count += claimed
         if not claimed and can_place(user, section, now, teaches_section=instructor is not None and instructor.id == user.id):
             offering.can_start_order = True
+        if not claimed and not section.is_removed:  # a placed order wins over a "no materials needed" answer
+            may_answer = can_answer_no_materials(user, section, now, teaches_section=instructor is not None and instructor.id == user.id)
+            if section.no_materials_answer is not None:
+                offering.no_materials_sections.append(section)
+                offering.can_undo_no_materials = offering.can_undo_no_materials or may_answer
+            elif may_answer:
+                offering.can_answer_no_materials = True
     return groups

@@ -27,6 +27,7 @@ from orders.models import (
 )
 from orders.ordering.services import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
 from orders.permissions import PermissionDenied, owns_draft
+from orders.queries import get_draft_or_404
 from tests.conftest import require_postgres
 
 
@@ -343,7 +344,7 @@ def test_concurrent_placements_for_one_section_place_exactly_one_order(app, demo
     def place(draft_id: int) -> None:
         with app.app_context():  # its own session and connection
             try:
-                draft = ordering.get_draft_or_404(draft_id)
+                draft = get_draft_or_404(draft_id)
                 actor = db.session.get(User, drafts[draft_id])
                 assert actor.grants is not None and draft.sections and draft.lines  # loaded before the race
                 barrier.wait(timeout=10)

@@ -1,0 +1,1 @@
+"""Reminder emails before the deadline (SPEC section 4) and their back-office page."""
