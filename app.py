@@ -116,8 +116,10 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
+    from orders.admin import views as admin
     from orders.views import auth, courses, ordering, orders
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(orders.bp)
@@ -128,9 +130,10 @@ def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
     from orders import clock, compression, templating
     from orders.forms import EmptyForm
-    from orders.permissions import can_cancel
+    from orders.permissions import can_administer, can_cancel
 
     app.jinja_env.globals.update(
+        can_administer=can_administer,
         can_cancel=can_cancel,
         now_utc=clock.utcnow,
         EmptyForm=EmptyForm,
@@ -154,8 +157,10 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """flask seed-demo, send-mail and friends."""
     from orders import cli
+    from orders.sis import cli as sis_cli
 
     cli.register(app)
+    sis_cli.register(app)
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -181,6 +181,26 @@ def signed_in(view: Callable) -> Callable:
     return guarded
 
 
+def can_administer(user: User) -> bool:
+    """The back office is for active Program Administrators only (the header link asks the same)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_program_admin and user.active)
+
+
+def admin_only(view: Callable) -> Callable:
+    """Require a signed-in Program Administrator; anyone else signed in gets the 403 page."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not can_administer(current_user):
+            raise PermissionDenied("The back office is for Program Administrators only.")
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "admin_only")
+    return guarded
+
+
 def _loading_guard(kind: str, parameter: str, load: Callable[[int], Order], check) -> Callable[[Callable], Callable]:
     """Require sign-in, load the object the URL names (404 if unknown) and run `check` on it.
 
