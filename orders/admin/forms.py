@@ -23,11 +23,11 @@ class PeriodForm(FlaskForm):
 class GrantForm(FlaskForm):
     """A grant's scope (blank = any) and the term its preview counts sections in."""
 
-    subject = SelectField("Subject", choices=[("", "Any subject")], validate_choice=True)
-    level = SelectField("Course level", choices=[("", "Any level")] + [(lv.value, lv.value) for lv in CourseLevel])
-    organization = SelectField("Organization", choices=[("", "Any organization")])
-    campus = SelectField("Campus", choices=[("", "Any campus")])
-    term = SelectField("Preview in term", choices=[])
+    subject = SelectField("Subject", choices=[("", "Any subject")], default="")
+    level = SelectField("Course level", choices=[("", "Any level")] + [(lv.value, lv.value) for lv in CourseLevel], default="")
+    organization = SelectField("Organization", choices=[("", "Any organization")], default="")
+    campus = SelectField("Campus", choices=[("", "Any campus")], default="")
+    term = SelectField("Preview in term", choices=[], default="", validate_choice=False)  # resolved by the view
 
     def set_choices(self, options, terms) -> None:
         self.subject.choices = [("", "Any subject")] + [(s, s) for s in options.subjects]

@@ -119,7 +119,7 @@ def edit_period(term_id: int):
                 entry = save_period(term, values["opens"], values["soft_close"], values["closes"], actor=current_user, now=clock.utcnow())
             except AdminError as refused:
                 db.session.rollback()
-                error = refused.message
+                error = f"Nothing was saved: {refused.message}"
             else:
                 db.session.commit()
                 flash(f"{term.name} ordering period saved." if entry else f"{term.name} ordering period unchanged.", "status")
@@ -178,7 +178,7 @@ def user_detail(user_id: int):
         grant = add_grant(user, _grant_scope(form), actor=current_user, now=clock.utcnow())
     except AdminError as refused:
         db.session.rollback()
-        return _user_page(user, form, terms, preview=True, status=422, error=refused.message)
+        return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {refused.message}")
     db.session.commit()
     flash(f"Grant added: {grant.describe()}.", "status")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
