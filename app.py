@@ -117,12 +117,14 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
+    from orders.admin import views as admin
     from orders.content_requests import views as content_requests
     from orders.courses import views as courses
     from orders.ordering import views as ordering
     from orders.placed import views as placed
     from orders.views import auth
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(placed.bp)
@@ -141,9 +143,10 @@ def register_templates(app: Flask) -> None:
     from orders import clock, compression, templating
     from orders.institution import local_date
     from orders.forms import EmptyForm
-    from orders.permissions import can_cancel, can_edit
+    from orders.permissions import can_administer, can_cancel, can_edit
 
     app.jinja_env.globals.update(
+        can_administer=can_administer,
         can_cancel=can_cancel,
         can_edit=can_edit,
         now_utc=clock.now,
@@ -169,8 +172,10 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """flask seed-demo, send-mail and friends."""
     from orders import cli
+    from orders.sis import cli as sis_cli
 
     cli.register(app)
+    sis_cli.register(app)
 
     from orders.reminders import cli as reminders_cli
 

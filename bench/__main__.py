@@ -152,7 +152,13 @@ def main(argv=None) -> int:
             log(f"  {s['title']}: {run.rps:.0f} req/s (baseline {baseline_rps:.0f}, {entry['ratio']:.1%}), "
                 f"p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, statuses {run.statuses} {run.errors or ''}")
 
+    log("5. SIS import at the bulk data's size (bench/sis.py)")
+    from bench import sis
+
+    sis_import = sis.measure(sis.database_url(args.database_url), env, log, bench_url=args.database_url)
+
     result = {
+        "sis_import": sis_import,
         "meta": {
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "commit": git_commit(),
@@ -255,6 +261,10 @@ def targets(result: dict) -> list[dict]:
         add(f"{name} <= 6 SQL/request", q[name]["queries"], str(q[name]["queries"]), 6, False)
     for name in ("cancel POST (htmx, admin)", "cancel POST (no JavaScript: 303, admin)"):
         add(f"{name} <= 8 SQL/request", q[name]["queries"], str(q[name]["queries"]), 8, False)
+    sis_import = result.get("sis_import")
+    if sis_import:
+        add("SIS import of the bulk-sized dump < 60 s", sis_import["first_seconds"], f"{sis_import['first_seconds']} s", 60, False)
+        add("SIS import rerun (no changes) < 30 s", sis_import["rerun_seconds"], f"{sis_import['rerun_seconds']} s", 30, False)
     weight = result["first_load"]["gzip"]
     add("order summary first load <= 25 kB gzipped", weight, f"{weight / 1000:.1f} kB", 25_000, False)
     return rows

@@ -67,6 +67,16 @@ def markdown(result: dict) -> str:
         from bench.reminders import describe
 
         lines += ["", "## send-reminders (one term, rolled back)", ""] + [f"- {line}" for line in describe(result["reminders"])]
+    sis = result.get("sis_import")
+    if sis:
+        rows = sis["rows"]
+        lines += [
+            "",
+            f"SIS import (`flask import-sis`, a subprocess, bench/sis.py) of a dump with {rows['sections.csv']:,} sections, "
+            f"{rows['users.csv']:,} users and {rows['teaching_assignments.csv']:,} teaching assignments into an empty database: "
+            f"**{sis['first_seconds']} s** (peak {sis['first_peak_rss_mb']} MB); the same dump again: **{sis['rerun_seconds']} s** "
+            f"(peak {sis['rerun_peak_rss_mb']} MB, {'no changes' if sis['rerun_no_changes'] else 'CHANGED'}).",
+        ]
     lines += ["", "## SQL statements per request (first sample)", ""]
     for name, q in result["queries"].items():
         lines.append(f"- **{name}**: {q['queries']} (samples: {q['per_request']})")

@@ -258,15 +258,20 @@ def signed_in(view: Callable) -> Callable:
     return guarded
 
 
+def can_administer(user: User) -> bool:
+    """The back office is for active Program Administrators only (the header link asks the same)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_program_admin and user.active)
+
+
 def admin_only(view: Callable) -> Callable:
-    """Require a signed-in Program Administrator (the back office); others get a 403 saying why."""
+    """Require a signed-in Program Administrator; anyone else signed in gets the 403 page."""
 
     @wraps(view)
     def guarded(*args, **kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if not current_user.is_program_admin:
-            raise PermissionDenied("Only Program Administrators can use the back office.")
+        if not can_administer(current_user):
+            raise PermissionDenied("The back office is for Program Administrators only.")
         return view(*args, **kwargs)
 
     setattr(guarded, GUARD_ATTRIBUTE, "admin_only")

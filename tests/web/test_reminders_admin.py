@@ -17,7 +17,7 @@ from tests.web.test_screens import text_of
 def test_only_program_administrators(login_as, who):
     response = login_as(who).get("/admin/reminders/")
     assert response.status_code == 403
-    assert "Only Program Administrators can use the back office." in text_of(response)
+    assert "The back office is for Program Administrators only." in text_of(response)
 
 
 def test_counts_and_reminders_per_term(app, login_as, demo_data, now):

@@ -1,0 +1,62 @@
+"""Back-office forms (Flask-WTF: CSRF on every POST). Rules beyond "required" live in the services
+and in orders.admin.catalog, so the forms and the CSV import never disagree."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from orders.models import CourseLevel, Delivery
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class PeriodForm(FlaskForm):
+    """Times are wall-clock times in the institution's timezone (datetime-local inputs)."""
+
+    opens = StringField("Opens", validators=[DataRequired(message="Enter when ordering opens.")])
+    soft_close = StringField("Soft close (optional)", validators=[Optional()])
+    closes = StringField("Closes", validators=[DataRequired(message="Enter when ordering closes.")])
+
+
+class GrantForm(FlaskForm):
+    """A grant's scope (blank = any) and the term its preview counts sections in."""
+
+    subject = SelectField("Subject", choices=[("", "Any subject")], default="")
+    level = SelectField("Course level", choices=[("", "Any level")] + [(lv.value, lv.value) for lv in CourseLevel], default="")
+    organization = SelectField("Organization", choices=[("", "Any organization")], default="")
+    campus = SelectField("Campus", choices=[("", "Any campus")], default="")
+    term = SelectField("Preview in term", choices=[], default="", validate_choice=False)  # resolved by the view
+
+    def set_choices(self, options, terms) -> None:
+        self.subject.choices = [("", "Any subject")] + [(s, s) for s in options.subjects]
+        self.organization.choices = [("", "Any organization")] + [(str(o.id), o.name) for o in options.organizations]
+        self.campus.choices = [("", "Any campus")] + [(str(c.id), c.name) for c in options.campuses]
+        self.term.choices = [(str(t.id), t.name) for t in terms]
+
+
+class ItemForm(FlaskForm):
+    """A catalog item; every value is checked by orders.admin.catalog.parse_item."""
+
+    title = StringField("Title", validators=[Length(max=1000)])
+    authors = StringField("Authors", validators=[Length(max=1000)])
+    isbn = StringField("ISBN-13", validators=[Length(max=100)])
+    publisher = StringField("Publisher", validators=[Length(max=1000)])
+    edition = StringField("Edition (optional)", validators=[Length(max=1000)])
+    delivery = SelectField("Delivery", choices=[(d.value, d.value) for d in Delivery], validate_choice=False)
+    student_price = StringField("Student price (US dollars)", validators=[Length(max=100)])
+
+
+class CatalogImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to import.")])
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField("Institution name", validators=[DataRequired(message="Enter the institution's name."), Length(max=200)])
+    timezone = StringField("Timezone", validators=[DataRequired(message="Enter a timezone."), Length(max=64)])
+    contact_email = EmailField(
+        "Program Administrators' contact email",
+        validators=[DataRequired(message="Enter the contact email."), Length(max=254), Regexp(EMAIL, message="Enter an email address like orders@university.edu.")],
+    )
+    reminders_enabled = BooleanField("Send reminder emails")
