@@ -116,12 +116,14 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
+    from orders.feed import views as feed_views
     from orders.views import auth, courses, ordering, orders
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(ordering.bp)
+    app.register_blueprint(feed_views.bp)
 
 
 def register_templates(app: Flask) -> None:
@@ -154,8 +156,10 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """flask seed-demo, send-mail and friends."""
     from orders import cli
+    from orders.feed import cli as feed_cli
 
     cli.register(app)
+    feed_cli.register(app)
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -269,3 +269,26 @@ def require_draft_owner(user: User, order: Order, now: datetime) -> None:
     """Refuse everyone but the user who started the draft."""
     if not owns_draft(user, order):
         raise PermissionDenied("This draft order belongs to another user. Only the person who started it can change, place or cancel it.")
+
+
+# --- Back office -----------------------------------------------------------------------------------
+
+
+def can_administer(user: User) -> bool:
+    """Program Administrators run the back office (SPEC 2)."""
+    return bool(user.is_program_admin)
+
+
+def admin_only(view: Callable) -> Callable:
+    """Require a signed-in Program Administrator; others get a 403 page saying who may."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not can_administer(current_user):
+            raise PermissionDenied("The back office is for Program Administrators only.")
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "admin_only")
+    return guarded
