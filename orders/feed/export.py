@@ -156,7 +156,7 @@ def _write_temporary(plan: FeedPlan, out_dir: str, stats: dict) -> str:
     handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{plan.file_name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            for chunk in csv_chunks(feed_rows(plan.term.id, plan.since), stats):
+            for chunk in csv_chunks(feed_rows(db.session.connection(), plan.term.id, plan.since), stats):
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())

@@ -11,9 +11,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Integer, Numeric, Select, String, case, func, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import Connection, Engine, Integer, Numeric, Select, String, case, func, literal_column, null, select, type_coerce, union_all
 
-from orders.extensions import db
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -181,19 +180,29 @@ def format_row(row, since: datetime | None) -> list[str] | None:
         row.delivery.value if has_item else "",
         plain_price(row.price) if has_item else "",
         iso_utc(row.cr_created) if is_request else "",
-        row.cr_title or "" if is_request else "",
-        row.cr_isbn or "" if is_request else "",
+        (row.cr_title or "") if is_request else "",
+        (row.cr_isbn or "") if is_request else "",
         row.cr_status.value if is_request and row.cr_status else "",
     ]
 
 
-def feed_rows(term_id: int, since: datetime | None) -> Iterator[list[str]]:
-    """The formatted rows of a full (since=None) or of the changes after `since`, streamed."""
-    result = db.session.execute(feed_query(term_id, since).execution_options(yield_per=FETCH_ROWS))
+def feed_rows(connection: Connection, term_id: int, since: datetime | None) -> Iterator[list[str]]:
+    """The formatted rows of a full (since=None) or of the changes after `since`, streamed.
+
+    The caller chooses the connection: the command's own transaction, or for a download a
+    connection of its own that outlives the request's session while the response streams.
+    """
+    result = connection.execute(feed_query(term_id, since).execution_options(yield_per=FETCH_ROWS))
     for row in result:
         formatted = format_row(row, since)
         if formatted is not None:
             yield formatted
+
+
+def stream_feed(engine: Engine, term_id: int, since: datetime | None) -> Iterator[str]:
+    """CSV chunks read on a connection opened when the first chunk is asked for, closed after the last."""
+    with engine.connect() as connection:
+        yield from csv_chunks(feed_rows(connection, term_id, since))
 
 
 def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:

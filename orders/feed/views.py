@@ -5,24 +5,25 @@ feed run, so it never moves the delta window the nightly `export-feed --delta` c
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
-from itertools import chain
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from sqlalchemy import select
 
 from orders import clock
 from orders.extensions import db
 from orders.feed import FEED_VERSION
-from orders.feed.export import BEGINNING, file_name
-from orders.feed.rows import csv_chunks, feed_rows
+from orders.feed.export import BEGINNING, changed_since, file_name
+from orders.feed.rows import stream_feed
 from orders.mail import institution
 from orders.models import FeedKind, FeedRun, Term
 from orders.permissions import admin_only
 
 bp = Blueprint("feed", __name__, url_prefix="/admin/feed")
 
+TERM_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}\Z")  # anything else names no term (and never reaches SQL)
 RECENT_RUNS = 10
 DEFAULT_DAYS_BACK = 7
 
@@ -86,7 +87,7 @@ def download():
     code = request.args.get("term", "")
     kind_value = request.args.get("kind", "")
     since_value = request.args.get("since", "")
-    term = db.session.scalars(select(Term).where(Term.code == code[:16])).first()
+    term = db.session.scalars(select(Term).where(Term.code == code)).first() if TERM_CODE.match(code) else None
     if term is None:
         return _page(404, error="Choose a term from the list: that term does not exist.", since=since_value)
     if kind_value not in (FeedKind.FULL.value, FeedKind.DELTA.value):
@@ -99,20 +100,17 @@ def download():
             return _page(400, error="Enter the date to download the changes since, e.g. 2027-01-05.", chosen=code, since=since_value[:32])
         local_midnight = datetime.combine(day, time.min, tzinfo=ZoneInfo(institution().timezone))
         since = local_midnight.astimezone(timezone.utc)
-    now = clock.utcnow()
-    rows = feed_rows(term.id, since)
-    first = next(rows, None)
-    if first is None and kind is FeedKind.DELTA:
+    if kind is FeedKind.DELTA and not changed_since(term, since):
         return _page(
             notice=f"No order of {term.name} changed since {since_value.strip()}: there is nothing to download.",
             chosen=code, since=since_value,
         )
-    body = csv_chunks(chain([first], rows) if first is not None else rows)
+    body = stream_feed(db.engine, term.id, since)
     return Response(
         stream_with_context(body),
         mimetype="text/csv",
         headers={
-            "Content-Disposition": f'attachment; filename="{file_name(term, kind, now)}"',
+            "Content-Disposition": f'attachment; filename="{file_name(term, kind, clock.utcnow())}"',
             "Cache-Control": "no-store",
             "X-Order-Feed-Version": FEED_VERSION,
         },
