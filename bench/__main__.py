@@ -95,6 +95,11 @@ def main(argv=None) -> int:
     for name, q in queries.items():
         log(f"  {name}: {q['queries']} {q['per_request']}")
 
+    log("2b. Order feed: export-feed --full of the largest and the smallest term, each in its own process")
+    from bench.feed import measure as measure_feed
+
+    feed = measure_feed(args.database_url, env, log)
+
     server = f"gunicorn --workers {args.workers} --threads {args.threads}"
     log(f"3. {server} on 127.0.0.1:{port}")
     gunicorn_env = {**env, "ORDERS_BENCH": "1"}
@@ -163,6 +168,7 @@ def main(argv=None) -> int:
         "first_load": first,
         "served_encoding": sizes["order_summary"]["served_encoding"],
         "mail": mail,
+        "feed": feed,
     }
     result["targets"] = targets(result)
     path = report.write(result)
