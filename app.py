@@ -130,9 +130,10 @@ def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
     from orders import clock, compression, templating
     from orders.forms import EmptyForm
-    from orders.permissions import can_cancel
+    from orders.permissions import can_administer, can_cancel
 
     app.jinja_env.globals.update(
+        can_administer=can_administer,
         can_cancel=can_cancel,
         now_utc=clock.utcnow,
         EmptyForm=EmptyForm,

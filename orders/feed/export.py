@@ -18,7 +18,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders.extensions import db
-from orders.feed.rows import csv_chunks, feed_rows
+from orders.feed.rows import changed_at, csv_chunks, feed_rows
 from orders.models import FeedKind, FeedRun, Order, OrderStatus, Term
 
 # The start of a term's first delta: before any order existed, so it covers every order.
@@ -117,7 +117,7 @@ def changed_since(term: Term, moment: datetime) -> bool:
             exists().where(
                 Order.term_id == term.id,
                 Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
-                func.coalesce(Order.last_changed_at, Order.placed_at) > moment,
+                changed_at() > moment,
             )
         )
     )

@@ -102,6 +102,16 @@ def _lines():
     return union_all(catalog, requests).subquery("line")
 
 
+def changed_at():
+    """SQL: when the order last changed, for `order_updated` and the delta windows.
+
+    Order.last_changed_at, else placed_at; a cancel later than both counts too, so a cancel is
+    reported even where the cancel service has not moved last_changed_at.
+    """
+    changed = func.coalesce(Order.last_changed_at, Order.placed_at)
+    return case((Order.canceled_at > changed, Order.canceled_at), else_=changed)
+
+
 def feed_query(term_id: int, since: datetime | None) -> Select:
     """Rows of the term's placed and canceled orders (drafts never), changed after `since` if given."""
     line = _lines()
@@ -109,7 +119,7 @@ def feed_query(term_id: int, since: datetime | None) -> Select:
         select(
             Order.number,
             Order.placed_at,
-            func.coalesce(Order.last_changed_at, Order.placed_at).label("updated_at"),
+            changed_at().label("updated_at"),
             Order.status,
             Section.sis_id,
             Section.state,
@@ -139,7 +149,7 @@ def feed_query(term_id: int, since: datetime | None) -> Select:
         .order_by(Order.number, Section.label, Section.id, line.c.type_rank, line.c.position, line.c.line_key)
     )
     if since is not None:
-        statement = statement.where(func.coalesce(Order.last_changed_at, Order.placed_at) > since)
+        statement = statement.where(changed_at() > since)
     return statement
 
 

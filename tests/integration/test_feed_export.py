@@ -272,3 +272,16 @@ def test_files_are_utf8_with_lf_line_endings_and_quoted_fields(app, frozen_demo,
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     assert {len(row) for row in rows} == {18}
     assert rows[-1][15] == "Gödel, Escher, Bach:\nan “Eternal” Golden Braid"
+
+
+def test_a_cancel_reaches_the_delta_even_if_last_changed_at_did_not_move(app, frozen_demo, export, tmp_path):
+    assert export("--delta", at=at("2026-11-20T16:00")).exit_code == 0
+    with app.app_context():
+        o = story.order(1002)
+        o.status, o.canceled_at, o.canceled_by_id = OrderStatus.CANCELED, at("2026-11-20T18:00"), story.user("grace").id
+        db.session.commit()
+        db.session.remove()
+    result = export("--delta", at=at("2026-11-21T02:00"))
+    assert result.exit_code == 0, result.output
+    rows = (tmp_path / "2026-11-21-202710-order-feed-delta.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[:5] for r in rows] == [["1002", "2026-11-14T15:00:00Z", "2026-11-20T18:00:00Z", "202710-CS-310-001", "true"]] * 2
