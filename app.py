@@ -120,22 +120,15 @@ def register_blueprints(app: Flask) -> None:
     from orders.admin import views as admin
     from orders.content_requests import views as content_requests
     from orders.courses import views as courses
+    from orders.feed import views as feed
+    from orders.no_materials import views as no_materials
     from orders.ordering import views as ordering
     from orders.placed import views as placed
+    from orders.reminders import views as reminders
     from orders.views import auth
 
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(courses.bp)
-    app.register_blueprint(placed.bp)
-    app.register_blueprint(ordering.bp)
-    app.register_blueprint(content_requests.bp)
-
-    from orders.no_materials import views as no_materials
-    from orders.reminders import views as reminders
-
-    app.register_blueprint(no_materials.bp)
-    app.register_blueprint(reminders.bp)
+    for blueprint in (auth, courses, placed, ordering, content_requests, no_materials, admin, reminders, feed):
+        app.register_blueprint(blueprint.bp)
 
 
 def register_templates(app: Flask) -> None:
@@ -172,14 +165,12 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """flask seed-demo, send-mail and friends."""
     from orders import cli
+    from orders.feed import cli as feed_cli
+    from orders.reminders import cli as reminders_cli
     from orders.sis import cli as sis_cli
 
-    cli.register(app)
-    sis_cli.register(app)
-
-    from orders.reminders import cli as reminders_cli
-
-    reminders_cli.register(app)
+    for commands in (cli, sis_cli, feed_cli, reminders_cli):
+        commands.register(app)
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

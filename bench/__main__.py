@@ -101,6 +101,10 @@ def main(argv=None) -> int:
     reminders = measure_reminders()
     for line in describe(reminders):
         log(f"  {line}")
+    log("2b. Order feed: export-feed --full of the largest and the smallest term, each in its own process")
+    from bench.feed import measure as measure_feed
+
+    feed = measure_feed(args.database_url, env, log)
 
     server = f"gunicorn --workers {args.workers} --threads {args.threads}"
     log(f"3. {server} on 127.0.0.1:{port}")
@@ -177,6 +181,7 @@ def main(argv=None) -> int:
         "served_encoding": sizes["order_summary"]["served_encoding"],
         "mail": mail,
         "reminders": reminders,
+        "feed": feed,
     }
     result["targets"] = targets(result)
     path = report.write(result)

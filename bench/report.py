@@ -77,11 +77,24 @@ def markdown(result: dict) -> str:
             f"**{sis['first_seconds']} s** (peak {sis['first_peak_rss_mb']} MB); the same dump again: **{sis['rerun_seconds']} s** "
             f"(peak {sis['rerun_peak_rss_mb']} MB, {'no changes' if sis['rerun_no_changes'] else 'CHANGED'}).",
         ]
+    lines += feed_lines(result.get("feed"))
     lines += ["", "## SQL statements per request (first sample)", ""]
     for name, q in result["queries"].items():
         lines.append(f"- **{name}**: {q['queries']} (samples: {q['per_request']})")
         lines += [f"  - `{s}`" for s in q["statements"]]
     return "\n".join(lines) + "\n"
+
+
+def feed_lines(feed: dict | None) -> list[str]:
+    """The order feed's rows/s and peak RSS (`export-feed --full`, one process per term)."""
+    if not feed:
+        return []
+    lines = ["", "## Order feed (`export-feed --full`, one process per term)", "",
+             "| term | rows | orders | seconds | rows/s | file | peak RSS | RSS added by the export |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in feed["runs"]:
+        lines.append(f"| {run['term']} | {run['rows']:,} | {run['orders']:,} | {run['seconds']:.2f} | {run['rows_per_second']:,} | "
+                     f"{run['bytes'] / 1e6:.1f} MB | {run['peak_rss_mb']:.0f} MB | {run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB |")
+    return lines
 
 
 def write(result: dict) -> Path:
@@ -103,5 +116,8 @@ def table(result: dict) -> str:
             f"{_fmt_bytes(s['bytes']['raw']):>8} {_fmt_bytes(s['bytes']['gzip']):>8}"
         )
     rows.append(f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip")
+    for run in (result.get("feed") or {}).get("runs", []):
+        rows.append(f"order feed full {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
+                    f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
     rows += [f"{t['result']:4}  {t['target']}: {t['measured']}" for t in result["targets"]]
     return "\n".join(rows)

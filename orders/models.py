@@ -592,3 +592,33 @@ class ReminderSent(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     kind: Mapped[ReminderKind] = mapped_column(_enum(ReminderKind, "reminder_kind"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Order feed runs (SPEC 6a "Order feed") ---------------------------------------------------------
+
+
+class FeedKind(enum.Enum):
+    FULL = "full"
+    DELTA = "delta"
+
+
+class FeedRun(db.Model):
+    """One successful `export-feed` run: the window it covered and the file it wrote.
+
+    A delta claims the window starting where the term's previous delta ended; the unique constraint
+    makes a second machine claiming the same start fail, so no window is ever reported twice.
+    A full leaves window_start empty (NULLs never collide), so fulls may run any number of times.
+    """
+
+    __tablename__ = "feed_run"
+    __table_args__ = (UniqueConstraint("term_id", "kind", "window_start", name="uq_feed_run_term_kind_window_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"))
+    kind: Mapped[FeedKind] = mapped_column(_enum(FeedKind, "feed_kind"))
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)  # exclusive; None for a full
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)  # the run's time: the next delta starts here
+    rows: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    term: Mapped[Term] = relationship(lazy="raise")
