@@ -1,7 +1,7 @@
 """Forms shared across blueprints."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Regexp
 
 
 class EmptyForm(FlaskForm):
@@ -11,4 +11,5 @@ class EmptyForm(FlaskForm):
 class ConfirmCancelForm(FlaskForm):
     """The cancel confirmation: CSRF plus the version the user saw."""
 
-    version = HiddenField(validators=[DataRequired()])
+    # ASCII digits that fit int4: '²' and 5,000-digit strings are refused by the form, not by int().
+    version = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,10}$")])
