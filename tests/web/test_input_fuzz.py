@@ -20,20 +20,14 @@ from orders.models import CatalogItem, Course, Section, Term
 from tests.conftest import DEMO_PASSWORD_HASH, sign_in
 
 ODD_VALUES = [
-    "1001",
-    str(2**31),
-    str(2**31 - 1),
-    str(2**63),
+    str(2**31),  # one past int4
+    str(2**63),  # one past int8
     "-1",
-    "0",
-    "²",
-    "١٠٠١",  # Arabic-Indic digits: str.isdigit() says yes
-    "9" * 5000,
+    "²",  # str.isdigit() says yes, int() says no
+    "١٠٠١",  # Arabic-Indic digits: both say yes
+    "9" * 5000,  # int() refuses more than 4,300 digits
     "1\x00",
-    "\x00",
     "é🙂",
-    " ",
-    "1e3",
 ]
 # Every query and form name a view reads (grep request.args / request.form / form fields).
 FIELDS = ["page", "instructor", "q", "term", "state", "back", "step", "next", "version", "item_id", "section", "email", "password"]
@@ -126,15 +120,18 @@ def fuzz_results(app):
         db.session.remove()
     totals: Counter = Counter()
     failures, pending = [], []
-    for who in (None, "ada", "katherine"):
-        client = app.test_client()
-        if who:
-            sign_in(client, who)
-        statuses, failed, waiting = walk(app, client, real_ids(app, client, who))
-        totals.update(statuses)
-        failures += failed
-        pending += waiting
-        print(f"fuzz walk as {who or 'signed out'}: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
+    with pytest.MonkeyPatch.context() as patch:
+        # The walk is about answers, not timing: odd sign-in attempts skip the deliberately slow hash.
+        patch.setattr("orders.auth.views.check_password_hash", lambda stored, given: given == demo.DEMO_PASSWORD)
+        for who in (None, "ada", "katherine"):
+            client = app.test_client()
+            if who:
+                sign_in(client, who)
+            statuses, failed, waiting = walk(app, client, real_ids(app, client, who))
+            totals.update(statuses)
+            failures += failed
+            pending += waiting
+            print(f"fuzz walk as {who or 'signed out'}: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
     return totals, failures, pending
 
 
