@@ -52,7 +52,7 @@ def sign_in_from_header() -> None:
 
     The first request with a new identity starts a server-side session; later ones cost nothing.
     """
-    if not header_mode_on():
+    if not header_mode_on() or request.endpoint == "static":  # stylesheets are public: no sign-in for them
         return
     value = request.headers.get(current_app.config["AUTH_HEADER"])
     if value is None:
