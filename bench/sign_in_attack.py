@@ -109,8 +109,9 @@ def main() -> None:
         total = sum(statuses.values())
         print(f"12 guessing threads: {total / args.seconds:.1f} requests/s, statuses {dict(statuses)}")
         for name, times in (("alone", alone), ("under attack", under_attack)):
+            p90 = statistics.quantiles(times, n=10)[-1] if len(times) > 1 else times[0]
             print(f"victim Courses page {name}: median {statistics.median(times):.0f} ms, "
-                  f"p90 {statistics.quantiles(times, n=10)[-1]:.0f} ms over {len(times)} requests")
+                  f"p90 {p90:.0f} ms, max {max(times):.0f} ms over {len(times)} requests")
 
 
 if __name__ == "__main__":
