@@ -5,6 +5,7 @@ import logging
 import os
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 
@@ -111,7 +112,7 @@ def register_request_context(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none';"
-            " form-action 'self'; base-uri 'none'",
+            f" form-action {form_action_sources(app.config)}; base-uri 'none'",
         )
         if not app.config.get("DEVELOPMENT"):  # browsers only honour it over https, where production runs
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -119,6 +120,14 @@ def register_request_context(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return add_vary(response)
+
+
+def form_action_sources(config) -> str:
+    """'self', plus the single sign-on logout's origin: Sign out is a form whose redirect goes there."""
+    logout = urlsplit(config.get("SSO_LOGOUT_URL") or "")
+    if logout.scheme in ("http", "https") and logout.netloc:
+        return f"'self' {logout.scheme}://{logout.netloc}"
+    return "'self'"
 
 
 def register_transactions(app: Flask) -> None:

@@ -124,6 +124,8 @@ def test_sign_out_goes_to_the_sso_logout_url(app, client, demo_data, header_mode
     assert response.status_code == 303
     assert response.headers["Location"] == "https://idp.demo.edu/Shibboleth.sso/Logout"
     assert client.get("/").status_code == 302  # the app session is over (no header: no new sign-in)
+    # The sign-out form's redirect leaves the site: the CSP's form-action must allow exactly that origin.
+    assert "form-action 'self' https://idp.demo.edu;" in response.headers["Content-Security-Policy"]
 
 
 def test_header_mode_needs_trusted_proxies():
