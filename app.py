@@ -5,6 +5,7 @@ import logging
 import os
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 
@@ -16,6 +17,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     register_config(app, config)
     register_extensions(app)
+    register_input_limits(app)
+    register_auth(app)
     register_request_context(app)
     register_transactions(app)
     register_compression(app)
@@ -35,9 +38,11 @@ def register_config(app: Flask, config: type | dict | None) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "orders.sqlite3")
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite: wait for a writer instead of failing at once.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    # Bounded waits: SQLite's busy timeout (and WAL mode), PostgreSQL's connect, statement and lock timeouts.
+    from orders import database
+
+    database.register()
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set outside development (set ORDERS_ENV=development for a local demo).")
 
@@ -45,7 +50,6 @@ def register_config(app: Flask, config: type | dict | None) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension singletons and the user loader."""
     from orders.extensions import csrf, db, login_manager, mail, migrate
-    from orders.queries import load_user
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
@@ -56,8 +60,22 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "notice"
     login_manager.session_protection = "strong"
-    login_manager.user_loader(lambda user_id: load_user(int(user_id)) if user_id.isdigit() else None)
     login_manager.unauthorized_handler(_unauthorized)
+
+
+def register_auth(app: Flask) -> None:
+    """Server-side sessions, the single sign-on header, ProxyFix, the development-key guard."""
+    from orders.auth import hooks
+
+    hooks.register(app)
+
+
+def register_input_limits(app: Flask) -> None:
+    """No input makes a 500: ids that fit int4 in URLs, no NUL bytes anywhere."""
+    from orders import parsing
+
+    app.url_map.converters["int"] = parsing.BoundedIntConverter
+    app.before_request(parsing.reject_nul_bytes)
 
 
 def _unauthorized():
@@ -94,11 +112,23 @@ def register_request_context(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none';"
+            f" form-action {form_action_sources(app.config)}; base-uri 'none'",
         )
+        if not app.config.get("DEVELOPMENT"):  # browsers only honour it over https, where production runs
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        response.headers.pop("Server", None)  # gunicorn adds a bare "gunicorn"; nothing from the app
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return add_vary(response)
+
+
+def form_action_sources(config) -> str:
+    """'self', plus the single sign-on logout's origin: Sign out is a form whose redirect goes there."""
+    logout = urlsplit(config.get("SSO_LOGOUT_URL") or "")
+    if logout.scheme in ("http", "https") and logout.netloc:
+        return f"'self' {logout.scheme}://{logout.netloc}"
+    return "'self'"
 
 
 def register_transactions(app: Flask) -> None:
@@ -118,6 +148,7 @@ def register_compression(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
     from orders.admin import views as admin
+    from orders.auth import views as auth
     from orders.content_requests import views as content_requests
     from orders.courses import views as courses
     from orders.feed import views as feed
@@ -125,7 +156,6 @@ def register_blueprints(app: Flask) -> None:
     from orders.ordering import views as ordering
     from orders.placed import views as placed
     from orders.reminders import views as reminders
-    from orders.views import auth
 
     for blueprint in (auth, courses, placed, ordering, content_requests, no_materials, admin, reminders, feed):
         app.register_blueprint(blueprint.bp)

@@ -39,11 +39,39 @@ class Config:
     DEVELOPMENT = False
     TESTING = False
 
+    # Sign-in (SPEC 6a): local passwords, a trusted header from a single sign-on proxy, or both.
+    AUTH_MODE = os.environ.get("AUTH_MODE", "local").strip().lower()
+    AUTH_HEADER = os.environ.get("AUTH_HEADER", "X-Remote-User")
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")  # addresses or networks, comma-separated
+    SSO_LOGOUT_URL = os.environ.get("SSO_LOGOUT_URL", "")
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    SESSION_MAX_HOURS = 12
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # signed cookies older than this are refused outright
+    # How many proxies in front set X-Forwarded-For / -Proto / -Host (werkzeug ProxyFix); 0 = none.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
+    PROXY_FIX_X_HOST = int(os.environ.get("PROXY_FIX_X_HOST", "0"))
+
+    # Input limits: bigger bodies are a 413 page.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    # Bounded waits on the database: past these a request answers 503 with Retry-After.
+    DATABASE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_BUSY_TIMEOUT_SECONDS", "5"))
+    DATABASE_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DATABASE_CONNECT_TIMEOUT_SECONDS", "5"))
+    DATABASE_POOL_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_POOL_TIMEOUT_SECONDS", "10"))
+    DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "15000"))
+    DATABASE_LOCK_TIMEOUT_MS = int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "5000"))
+    RETRY_AFTER_SECONDS = 30
+
+
+DEVELOPMENT_KEY = "development-only-not-secret"
+
 
 class DevelopmentConfig(Config):
-    """Local demo: a fixed development key and cookies that work over plain http."""
+    """Local demo: a fixed development key (loopback only) and cookies that work over plain http."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_KEY)
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     DEVELOPMENT = True
@@ -65,10 +93,10 @@ class TestConfig(DevelopmentConfig):
 
 
 def config_from_environment() -> type[Config]:
-    """Pick the configuration class: production unless FLASK_DEBUG or ORDERS_ENV says otherwise."""
-    env = os.environ.get("ORDERS_ENV", "").lower()
-    if env == "production":
-        return Config
-    if env == "development" or _env_bool("FLASK_DEBUG"):
+    """Pick the configuration class: production unless ORDERS_ENV=development.
+
+    FLASK_DEBUG never selects development: with the built-in key anyone could forge a session.
+    """
+    if os.environ.get("ORDERS_ENV", "").strip().lower() == "development":
         return DevelopmentConfig
     return Config

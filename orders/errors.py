@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, render_template, url_for
+from flask import Flask, current_app, flash, g, render_template, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from orders.extensions import db
+from orders.extensions import db, login_manager
 from orders.htmx import is_htmx, redirect_to
 from orders.models import OrderStatus
 from orders.refusals import DraftClosed, PermissionDenied
@@ -20,13 +22,22 @@ TITLES = {
     404: "Not found",
     405: "That action isn't available here",
     409: "Something changed",
+    413: "That was too much to send",
+    429: "Too many attempts",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+MESSAGES = {
+    413: "What you sent is larger than this site accepts (1 MB). Nothing was changed.",
 }
 
 
 def render_error(status: int, message: str):
     """The error page, or just its message block for htmx."""
-    db.session.rollback()  # a refused or failed request changes nothing
+    try:
+        db.session.rollback()  # a refused or failed request changes nothing
+    except SQLAlchemyError:  # the connection itself is gone: nothing to undo
+        db.session.remove()
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, title=TITLES.get(status, "Error"), message=message), status
 
@@ -59,8 +70,18 @@ def register(app: Flask) -> None:
                 "There is nothing at this address. Check the link, or go back to your courses."
             )
         else:
-            message = error.description or TITLES.get(status, "Error")
+            message = MESSAGES.get(status) or error.description or TITLES.get(status, "Error")
         return render_error(status, message)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(SQLAlchemyTimeoutError)
+    def database_unavailable(error: Exception):
+        """A locked, overloaded or unreachable database: a quick 503 the client may retry, not a hang or a 500."""
+        log.warning("Database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        if "_login_user" not in g:  # the page header must not ask the database who is signed in
+            g._login_user = login_manager.anonymous_user()
+        body, status = render_error(503, "The database is busy or unreachable. Nothing was changed; please try again in a moment.")
+        return body, status, {"Retry-After": str(current_app.config.get("RETRY_AFTER_SECONDS", 30))}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -622,3 +622,42 @@ class FeedRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     term: Mapped[Term] = relationship(lazy="raise")
+
+
+# --- Sign-in: server-side sessions and failed-attempt throttling (orders/auth) ------------------
+
+
+class UserSession(db.Model):
+    """One signed-in browser session; the signed cookie carries a random token whose hash is `id`.
+
+    Deleting the row ends the session for every copy of the cookie.
+    """
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the 12-hour absolute lifetime counts from here
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the idle timeout counts from here
+    via: Mapped[str] = mapped_column(String(16))  # "password" or "header"
+
+
+class SignInFailure(db.Model):
+    """One failed local sign-in; counted per account, per client address and per pair."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_account", "account", "occurred_at"),
+        Index("ix_sign_in_failure_address", "address", "occurred_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    account: Mapped[str] = mapped_column(String(64))  # sha256 hex of the typed email, lower-cased (never the text)
+    address: Mapped[str] = mapped_column(String(64))  # the client address
+
+
+class SignInLock(db.Model):
+    """A lock on an account, a client address or a pair, until `locked_until`."""
+
+    __tablename__ = "sign_in_lock"
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)  # "account:<hash>", "address:<ip>", "pair:<hash>"
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,12 +1,14 @@
 """Read-side loading for pages: a fixed number of queries whatever the data size."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
-from orders.models import ContentRequest, Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User
+from orders.models import ContentRequest, Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User, UserSession
 
 
 def order_load_options() -> tuple:
@@ -101,8 +103,24 @@ def order_events(order: Order) -> list[OrderEvent]:
     )
 
 
-def load_user(user_id: int) -> User | None:
-    """The signed-in user with their grants, in one query."""
-    return db.session.scalars(
-        select(User).where(User.id == user_id).options(joinedload(User.grants))
+def load_user(
+    user_id: int, *, session_id: str, idle_since: datetime, started_since: datetime
+) -> tuple[User, datetime] | None:
+    """The signed-in user with their grants and their session's last_seen_at, in one query.
+
+    None when that session ended (signed out, idle since `idle_since`, started before `started_since`)
+    or the user was deactivated: the session check costs no query of its own.
+    """
+    row = db.session.execute(
+        select(User, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.active.is_(True),
+            UserSession.id == session_id,
+            UserSession.last_seen_at > idle_since,
+            UserSession.created_at > started_since,
+        )
+        .options(joinedload(User.grants))
     ).unique().first()
+    return None if row is None else (row[0], row[1])

@@ -21,6 +21,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.parsing import parse_id, parse_page
 from orders.periods import PeriodState, period_state
 from orders.permissions import can_answer_no_materials, can_place, covered_by_grants_clause, grant_covers
 
@@ -61,15 +62,15 @@ class CoursesFilter:
         state_value = args.get("state", "")
         state = next((s for s in OrderState if s.value == state_value), None)
         instructor = args.get("instructor", "").strip()
-        if instructor != UNASSIGNED and not instructor.isdigit():
-            instructor = ""
-        page = args.get("page", "1")
+        if instructor != UNASSIGNED:
+            instructor_id = parse_id(instructor)  # ASCII digits that fit an id, never '²' or 5,000 digits
+            instructor = "" if instructor_id is None else str(instructor_id)
         return cls(
             term=(args.get("term") or CURRENT_TERMS).strip()[:16],
             instructor=instructor,
             q=args.get("q", "").strip()[:100],
             state=state,
-            page=int(page) if page.isdigit() and int(page) > 0 else 1,
+            page=parse_page(args.get("page")),
         )
 
     def query_args(self, **changes) -> dict[str, str]:

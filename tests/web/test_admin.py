@@ -88,7 +88,7 @@ def test_every_screen_renders_for_a_program_administrator(app, login_as):
 def test_unknown_and_out_of_range_ids_are_404(login_as):
     client = login_as("katherine")
     for url in ["/admin/periods/999999", "/admin/users/99999999999999999999", "/admin/catalog/0", "/admin/users/1/grant-preview?term=abc\x00"]:
-        assert client.get(url).status_code in (404, 422, 200), url
+        assert client.get(url).status_code in (400, 404, 422, 200), url
     assert client.get("/admin/periods/99999999999999999999").status_code == 404
     assert client.post("/admin/users/99999999999/deactivate").status_code == 404
 
@@ -372,7 +372,6 @@ def test_catalog_search_add_edit_deactivate(app, login_as):
     ({"student_price": "1e3"}, "Student price must be"),
     ({"student_price": "123456789012"}, "Student price must be"),
     ({"title": ""}, "Title is required"),
-    ({"title": "x\x00y"}, "NUL"),
     ({"delivery": "Paper"}, "eText or Courseware"),
 ])
 def test_invalid_items_save_nothing(app, login_as, changes, message):
@@ -509,7 +508,8 @@ def test_audit_log_lists_newest_first_filters_and_is_read_only(app, login_as):
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one().id
     assert "of 3 entries" in client.get(f"/admin/audit?user={katherine}").get_data(as_text=True)
     assert "No entries match" in client.get("/admin/audit?user=system").get_data(as_text=True)
-    assert client.get("/admin/audit?user=abc&page=-1&kind=%00").status_code == 200
+    assert client.get("/admin/audit?user=abc&page=-1&kind=x").status_code == 200
+    assert client.get("/admin/audit?kind=%00").status_code == 400  # NUL bytes are refused before any view
     for method in ("post", "put", "delete"):
         assert getattr(client, method)("/admin/audit").status_code == 405
 

@@ -109,13 +109,11 @@ def test_changes_since_a_date_count_from_local_midnight_and_leave_the_window_alo
     [
         ("term=999999&kind=full", 404, "that term does not exist"),
         ("kind=full", 404, "that term does not exist"),
-        ("term=20%0027&kind=full", 404, "that term does not exist"),
         ("term=" + "9" * 5000 + "&kind=full", 404, "that term does not exist"),
         (f"term={SPRING}&kind=everything", 400, "Choose “Download full feed” or “Download changes since date”."),
         (f"term={SPRING}", 400, "Choose “Download full feed”"),
         (f"term={SPRING}&kind=delta", 400, "Enter the date to download the changes since"),
         (f"term={SPRING}&kind=delta&since=2026-13-45", 400, "Enter the date to download the changes since"),
-        (f"term={SPRING}&kind=delta&since=2026-11-01%00", 400, "Enter the date to download the changes since"),
         (f"term={SPRING}&kind=delta&since=" + "1" * 5000, 400, "Enter the date to download the changes since"),
         (f"term={SPRING}&kind=delta&since=٢٠٢٦-١١-٠١", 400, "Enter the date to download the changes since"),
     ],

@@ -1,0 +1,1 @@
+"""Sign-in (SPEC 6a): local passwords with throttling, a single sign-on header, server-side sessions."""
