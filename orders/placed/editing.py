@@ -216,9 +216,10 @@ def diff(order: Order, state: EditState) -> EditDiff:
     current_items = [line.catalog_item_id for line in order.current_lines]
     current_sections = {s.id: s for s in order.sections}
     added_item_ids = [i for i in state.items if i not in current_items]
-    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))}
     added_section_ids = [s for s in state.sections if s not in current_sections]
-    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))}
+    # No query at all for the usual case of nothing added.
+    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))} if added_item_ids else {}
+    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))} if added_section_ids else {}
     return EditDiff(
         added_items=[items[i] for i in added_item_ids if i in items],
         removed_items=[line.item for line in order.current_lines if line.catalog_item_id not in state.items],
