@@ -787,3 +787,71 @@ def test_removed_section_stays_on_its_order(login_as, app):
     assert "MATH 221 002 Not fulfilled (section removed)" in text_of(client.get("/orders/1001"))
     # It can't be added to another order.
     assert f'value="{s2}"' not in client.get("/orders/1001/add-sections").get_data(as_text=True)
+
+
+# --- Query counts: constant as data grows ----------------------------------------------------------
+
+
+def grow_around_order_1001(app, now, n: int) -> None:
+    """More sections of MATH 221 in Spring 2027 (some on other orders), matching catalog items, lines and history."""
+    from decimal import Decimal
+
+    from orders.models import OrderLine, User
+
+    with app.app_context():
+        spring = db.session.scalars(select(Term).where(Term.name == "Spring 2027")).one()
+        ada = db.session.scalars(select(User).where(User.email == "ada@demo.edu")).one()
+        order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
+        position = max(line.position for line in order.lines)
+        for i in range(n):
+            teacher = ada if i % 3 == 0 else f.user(f"Grown{i} Teacher{i}")
+            s = f.section(spring, subject="MATH", number="221", label=f"{100 + i}", campus_code="MAIN",
+                          instructors=(teacher,))
+            if i % 2:
+                f.placed_order([s], teacher, now)
+            f.catalog_item(f"Calculus Companion {i}")
+            if i % 8 == 0:  # the order itself gets longer, and its history too
+                item = f.catalog_item(f"Calculus Workbook {i}")
+                position += 1
+                db.session.add(OrderLine(order_id=order.id, catalog_item_id=item.id, position=position, student_price=Decimal("9.99")))
+                db.session.add(OrderEvent(order_id=order.id, kind=EventKind.EDITED, actor_id=ada.id, occurred_at=now, on_behalf_of=[], details={}))
+        db.session.commit()
+
+
+def measure_edit_steps(client, app, count_queries, add_title: str) -> dict[str, int]:
+    """Queries for: the edit page with a search, an htmx Add, a submit, and the Add sections page."""
+    counts: dict[str, int] = {}
+    client.get("/orders/1001/edit?q=calculus")  # warm per-process caches
+    with count_queries() as counter:
+        page = client.get("/orders/1001/edit?q=calculus")
+    assert page.status_code == 200
+    counts["edit page"] = counter.count
+    with count_queries() as counter:
+        added = client.post("/orders/1001/edit/items", data={"item_id": str(item_id(app, add_title)), "q": "calculus"}, headers=HX)
+    assert added.status_code == 200
+    counts["htmx add"] = counter.count
+    version = version_on(page.get_data(as_text=True))
+    with count_queries() as counter:
+        submitted = client.post("/orders/1001/edit/submit", data={"version": version})
+    assert submitted.status_code == 303 and submitted.headers["Location"] == "/orders/1001"
+    counts["submit"] = counter.count
+    client.get("/orders/1001")  # take the banner
+    with count_queries() as counter:
+        assert client.get("/orders/1001/add-sections").status_code == 200
+    counts["add sections page"] = counter.count
+    return counts
+
+
+# What the steps take today; a regression shows as a failure here.
+EDIT_BUDGETS = {"edit page": 7, "htmx add": 10, "submit": 10, "add sections page": 5}
+
+
+def test_edit_query_counts_do_not_grow(app, login_as, count_queries, now):
+    client = login_as("ada")
+    small = measure_edit_steps(client, app, count_queries, "Thomas' Calculus")
+    grow_around_order_1001(app, now, 40)
+    large = measure_edit_steps(client, app, count_queries, "Calculus: Single Variable")
+    print("\nqueries per edit step:", large)
+    assert small == large, f"demo data: {small}; with 40 more sections, items and lines: {large}"
+    for step, count in large.items():
+        assert count <= EDIT_BUDGETS[step], f"{step} ran {count} queries (budget {EDIT_BUDGETS[step]})"
