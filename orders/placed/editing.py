@@ -253,7 +253,10 @@ def submit(
     _require_edit(order, actor, now)
     pending = find_pending(order, actor)
     if pending is None:
-        if expected_version != order.version and _last_edit_by(order, actor):
+        # Read the version as it is now, not as loaded: a concurrent submit of these same changes may have
+        # applied them (and dropped them) between loading the order and looking for them.
+        version = db.session.scalar(select(Order.version).where(Order.id == order.id))
+        if expected_version != version and _last_edit_by(order, actor):
             raise AlreadyApplied(order)  # a double submit: the first one applied and dropped the changes
         return EditOutcome(order, None)
     if pending.base_version != order.version or expected_version != order.version:
