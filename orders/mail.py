@@ -141,12 +141,16 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
     )
 
 
-def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
-    """"Order #N changed" to the editor, and to the placer and instructors of record when someone else edited."""
+def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime, also: tuple[User, ...] = ()) -> None:
+    """"Order #N changed" to the editor, and to the placer and instructors of record when someone else edited.
+
+    `also`: the instructors of sections the change took off the order, who are no longer of record on it
+    but must learn that their students lost these materials.
+    """
     about = f"{order.course.code} {order.course.title}, {order.term.name}"
     _enqueue_all(
         order, event, now,
-        recipients=_recipients(event.actor, order.placed_by, *order.instructors),
+        recipients=_recipients(event.actor, order.placed_by, *order.instructors, *also),
         template="order_changed",
         kind="changed",
         receipt_subject=f"Order #{order.number} changed — {about}",

@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
 from orders.models import ContentRequest, Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User, UserSession
+from orders.parsing import MAX_ID
 
 
 def order_load_options() -> tuple:
@@ -30,6 +31,8 @@ def order_load_options() -> tuple:
 
 def get_order_or_404(number: int) -> Order:
     """The order with this number (drafts have none), or a 404."""
+    if not 0 < number <= MAX_ID:  # the URL converter takes any digits; the database column does not
+        raise NotFound(f"There is no order #{number}.")
     order = db.session.scalars(
         select(Order).where(Order.number == number).options(*order_load_options())
     ).unique().first()
@@ -51,6 +54,8 @@ def get_request_or_404(request_id: int) -> ContentRequest:
 
 def get_draft_or_404(draft_id: int) -> Order:
     """The order started as draft `draft_id` (in any status now), or a 404."""
+    if not 0 < draft_id <= MAX_ID:
+        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
     draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).unique().first()
     if draft is None:
         raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
@@ -59,7 +64,8 @@ def get_draft_or_404(draft_id: int) -> Order:
 
 def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
     """The course and term named in a Start order link."""
-    course, term = db.session.get(Course, course_id), db.session.get(Term, term_id)
+    in_range = 0 < course_id <= MAX_ID and 0 < term_id <= MAX_ID
+    course, term = (db.session.get(Course, course_id), db.session.get(Term, term_id)) if in_range else (None, None)
     if course is None or term is None:
         raise NotFound("There is no such course offering. Go back to your courses and choose it again.")
     return course, term

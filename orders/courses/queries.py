@@ -291,7 +291,11 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[t
     on_sections = (
         select(OrderSection.section_id, OrderSection.order_id)
         .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.section_id.in_(section_ids), Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]))
+        .where(
+            OrderSection.section_id.in_(section_ids),
+            OrderSection.removed_at.is_(None),  # a section an edit took off is no longer on that order
+            Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
+        )
     )
     own_drafts = select(literal(None).label("section_id"), Order.id.label("order_id")).where(
         Order.status == OrderStatus.DRAFT,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import mail
@@ -195,18 +195,23 @@ def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> Catal
 
 
 def addable_sections(order: Order, actor: User, now: datetime, *, keep: set[int] = frozenset()) -> list[Section]:
-    """Active sections of the order's course and term the user may put on it now (not on another order)."""
+    """The order's own sections, and active sections of its course and term the user may put on it now
+    (not on another order).
+
+    A section the SIS removed stays listed while it is on the order: the edit page must not drop it
+    just because it is no longer offered.
+    """
+    on_order = {s.id for s in order.sections}
     candidates = list(
         db.session.scalars(
             select(Section).where(
                 Section.course_id == order.course_id,
                 Section.term_id == order.term_id,
-                Section.state == SectionState.ACTIVE,
+                or_(Section.state == SectionState.ACTIVE, Section.id.in_(on_order)),
             ).order_by(Section.label)
         )
     )
     taken = claimed_sections([s.id for s in candidates], excluding_order_id=order.id)
-    on_order = {s.id for s in order.sections}
     return [
         s for s in candidates
         if s.id not in taken and (s.id in on_order or s.id in keep or can_place(actor, s, now))
@@ -232,9 +237,10 @@ def diff(order: Order, state: EditState) -> EditDiff:
     current_items = [line.catalog_item_id for line in order.current_lines]
     current_sections = {s.id: s for s in order.sections}
     added_item_ids = [i for i in state.items if i not in current_items]
-    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))}
     added_section_ids = [s for s in state.sections if s not in current_sections]
-    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))}
+    # No query at all for the usual case of nothing added.
+    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))} if added_item_ids else {}
+    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))} if added_section_ids else {}
     return EditDiff(
         added_items=[items[i] for i in added_item_ids if i in items],
         removed_items=[line.item for line in order.current_lines if line.catalog_item_id not in state.items],
@@ -270,7 +276,10 @@ def submit(
     _require_edit(order, actor, now)
     pending = find_pending(order, actor)
     if pending is None:
-        if expected_version != order.version and _last_edit_by(order, actor):
+        # Read the version as it is now, not as loaded: a concurrent submit of these same changes may have
+        # applied them (and dropped them) between loading the order and looking for them.
+        version = db.session.scalar(select(Order.version).where(Order.id == order.id))
+        if expected_version != version and _last_edit_by(order, actor):
             raise AlreadyApplied(order)  # a double submit: the first one applied and dropped the changes
         return EditOutcome(order, None)
     if pending.base_version != order.version or expected_version != order.version:
@@ -294,7 +303,8 @@ def submit(
     _apply_requests(order, change, actor, now)
     _apply_sections(order, change, now)
     event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
-    mail.enqueue_changed_emails(order, event, now=now)
+    dropped = tuple(person for section in change.removed_sections for person in section.instructors)
+    mail.enqueue_changed_emails(order, event, now=now, also=dropped)
     return EditOutcome(order, event)
 
 
@@ -427,12 +437,14 @@ def add_sections(
     """Put more sections on a placed order (the same lines now cover them): one event, one set of emails."""
     if order.status is not OrderStatus.PLACED:
         raise Refused("Only placed orders can get more sections.")
+    on_order = {s.id for s in order.sections}
     if expected_version != order.version:
+        if section_ids and set(section_ids) <= on_order:
+            raise AlreadyApplied(order)  # a double submit: the first one added them
         raise StaleOrder(CHANGED_WHILE_EDITING)
     if not section_ids:
         raise Refused("Choose at least one section to add.")
     addable = {s.id: s for s in addable_sections(order, actor, now)}
-    on_order = {s.id for s in order.sections}
     chosen = []
     for section_id in dict.fromkeys(section_ids):
         section = addable.get(section_id)

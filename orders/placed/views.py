@@ -106,8 +106,8 @@ def _after_cancel(order: Order, status: int = 200):
 # --- Edit order ------------------------------------------------------------------------------------
 
 
-def _edit_context(order: Order, query: str, **extra) -> dict:
-    """The edit page as this user's pending changes leave it."""
+def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) -> dict:
+    """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
     pending = editing.find_pending(order, current_user)
     state = editing.pending_state(order, pending)
@@ -125,7 +125,7 @@ def _edit_context(order: Order, query: str, **extra) -> dict:
         requests=editing.pending_requests(order, state),
         request_url=url_for("requests.edit_request", number=order.number),
         remove_request_url=lambda key: url_for("requests.edit_remove_request", number=order.number, key=key),
-        section_choices=editing.addable_sections(order, current_user, now),
+        section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
         stale=pending is not None and pending.base_version != order.version,
@@ -140,7 +140,7 @@ def _edit_context(order: Order, query: str, **extra) -> dict:
 @order_guard(require_edit)
 def edit(order: Order):
     """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
-    context = _edit_context(order, request.args.get("q", ""))
+    context = _edit_context(order, request.args.get("q", ""), full_page=not is_htmx())
     if is_htmx():
         return render_template("orders/_edit_response.html", announce_count=True, **context)
     return render_template("orders/edit.html", **context)
@@ -150,7 +150,7 @@ def _after_edit_change(order: Order, message: str, category: str):
     """htmx: the materials and the pending changes swapped in; a plain POST: 303 back to the edit page."""
     query = request.form.get("q", "")
     if is_htmx():
-        context = _edit_context(order, query, message=message, category=category)
+        context = _edit_context(order, query, full_page=False, message=message, category=category)
         return render_template("orders/_edit_response.html", **context), 422 if category == "error" else 200
     flash(message, category)
     return redirect(url_for("orders.edit", number=order.number, q=query.strip() or None), code=303)

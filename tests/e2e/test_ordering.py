@@ -15,8 +15,8 @@ from tests.e2e.conftest import assert_axe_clean, sign_in
 pytestmark = pytest.mark.e2e
 
 COURSE = "CS 150 Introduction to Programming"
-# SPEC section 5 places orders #1001-#1003, so the next placed order is #1004.
-NEXT_NUMBER = 1004
+# SPEC section 5 places orders #1001-#1004, so the next placed order is #1005.
+NEXT_NUMBER = 1005
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
@@ -318,7 +318,7 @@ def test_instructor_discards_a_draft_with_javascript(page: Page, live_server, de
     assert_axe_clean(page)
     assert dialogs == []
 
-    # The discarded draft used no order number: the next order placed is still #1004.
+    # The discarded draft used no order number: the next order placed is still #1005.
     start_draft_for_cs150(page)
     save_sections(page)
     live_search(page, "sicp", "0 items match “sicp”.")

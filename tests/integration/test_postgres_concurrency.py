@@ -1,4 +1,5 @@
-"""Races on PostgreSQL: many confirmations of one cancel, and several mail workers on one outbox."""
+"""Races on PostgreSQL: many confirmations of one cancel or one edit, two orders claiming one section, and several
+mail workers on one outbox."""
 from __future__ import annotations
 
 import threading
@@ -10,7 +11,19 @@ from sqlalchemy import func, select
 from orders import clock
 from orders.extensions import db
 from orders.mail import deliver_due
-from orders.models import EventKind, Order, OrderEvent, OrderStatus, OutboundEmail
+from orders.models import (
+    CatalogItem,
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderSection,
+    OrderStatus,
+    OutboundEmail,
+    PendingEdit,
+    Section,
+    Term,
+)
+from tests import factories
 from tests.conftest import require_postgres, sign_in
 from tests.integration.test_mail_delivery import smtp  # noqa: F401 - fixture
 
@@ -89,3 +102,77 @@ def test_two_workers_never_send_one_email_twice(app, login_as, smtp):  # noqa: F
     assert sum(totals) == expected == 7
     ids = Counter(m["X-Order-Email-Id"] for m in smtp.inbox.messages)
     assert len(ids) == expected and set(ids.values()) == {1}
+
+
+def _events(order_number: int, kind: EventKind) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(OrderEvent).join(Order).where(Order.number == order_number, OrderEvent.kind == kind)
+    )
+
+
+def test_twenty_simultaneous_submits_apply_one_edit_once(app, demo_data):
+    """One pending edit (Emmy's: a coordinator covering #1001), submitted twenty times at once."""
+    require_postgres()
+    clients = []
+    for _ in range(20):
+        client = app.test_client()
+        sign_in(client, "emmy")
+        clients.append(client)
+    with app.app_context():
+        thomas = db.session.scalars(select(CatalogItem.id).where(CatalogItem.title == "Thomas' Calculus")).one()
+    assert clients[0].post("/orders/1001/edit/items", data={"item_id": str(thomas)}).status_code == 303
+    clients[0].get("/orders/1001/edit")  # take the "Added" banner
+    responses = run_together(20, lambda i: clients[i].post("/orders/1001/edit/submit", data={"version": "1"}))
+    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert Counter(r.status_code for r in responses) == {303: 20}
+    assert {r.headers["Location"] for r in responses} == {"/orders/1001"}
+    pages = [client.get("/orders/1001").get_data(as_text=True) for client in clients]
+    assert all("Order #1001 was updated." in page for page in pages)  # the winner and every repeat: calm
+    assert not any("changed while you were editing" in page or "Something went wrong" in page for page in pages)
+    with app.app_context():
+        order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
+        assert order.version == 2
+        assert [line.item.title for line in order.current_lines] == ["Calculus: Early Transcendentals", "Thomas' Calculus"]
+        assert _events(1001, EventKind.EDITED) == 1
+        recipients = sorted(db.session.scalars(select(OutboundEmail.recipient)))
+        assert db.session.scalar(select(func.count()).select_from(PendingEdit)) == 0
+    assert recipients == ["ada@demo.edu", "emmy@demo.edu"]  # one set: Emmy's receipt, Ada's notice
+
+
+def test_two_orders_racing_for_one_section_one_wins(app, demo_data, now):
+    """Section 003 added at the same instant to #1001 and to another MATH 221 order: the unique index decides."""
+    require_postgres()
+    with app.app_context():
+        spring = db.session.scalars(select(Term).where(Term.name == "Spring 2027")).one()
+        katherine = demo_data.user("katherine")
+        other = factories.placed_order([factories.section(spring, subject="MATH", number="221", label="004")], katherine, now)
+        section_003 = db.session.scalars(
+            select(Section.id).where(Section.term_id == spring.id, Section.course_id == other.course_id, Section.label == "003")
+        ).one()
+        numbers = [1001, other.number]
+        db.session.commit()
+        db.session.remove()
+    clients = []
+    for _ in numbers:
+        client = app.test_client()
+        sign_in(client, "katherine")
+        clients.append(client)
+    responses = run_together(
+        2, lambda i: clients[i].post(f"/orders/{numbers[i]}/add-sections", data={"section": str(section_003), "version": "1"})
+    )
+    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert [r.status_code for r in responses] == [303, 303]
+    won = [i for i, r in enumerate(responses) if r.headers["Location"] == f"/orders/{numbers[i]}"]
+    assert len(won) == 1
+    lost = 1 - won[0]
+    assert responses[lost].headers["Location"] == f"/orders/{numbers[lost]}/add-sections"
+    refusal = clients[lost].get(responses[lost].headers["Location"]).get_data(as_text=True)
+    assert "put on another order a moment ago" in refusal or "can&#39;t be added to this order" in refusal
+    with app.app_context():
+        claimed = db.session.scalars(
+            select(Order.number).join(OrderSection).where(OrderSection.section_id == section_003, OrderSection.claimed)
+        ).all()
+        assert claimed == [numbers[won[0]]]
+        assert _events(numbers[won[0]], EventKind.SECTIONS_ADDED) == 1 and _events(numbers[lost], EventKind.SECTIONS_ADDED) == 0
+        loser = db.session.scalars(select(Order).where(Order.number == numbers[lost])).one()
+        assert loser.version == 1 and [s.label for s in loser.sections] != [] and "003" not in [s.label for s in loser.sections]
