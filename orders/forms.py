@@ -1,7 +1,7 @@
 """Forms shared across blueprints."""
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from orders import isbn
@@ -30,6 +30,14 @@ class VersionedConfirmForm(Form):
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
 
 
+def _without_nul(value):
+    """NUL characters are never meant, and PostgreSQL text refuses them: drop them from free text."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+TEXT = [_without_nul]
+
+
 def _valid_isbn(form, field) -> None:
     normalised = isbn.to_isbn13(field.data or "")
     if normalised is None:
@@ -40,17 +48,24 @@ def _valid_isbn(form, field) -> None:
 class RequestTitleForm(Form):
     """Request a title the catalog lacks: title and ISBN required, the rest optional."""
 
-    title = StringField("Title", validators=[DataRequired("Enter the title."), Length(max=300)])
+    title = StringField("Title", filters=TEXT, validators=[DataRequired("Enter the title."), Length(max=300)])
     isbn = StringField("ISBN", validators=[DataRequired("Enter the ISBN."), Length(max=40), _valid_isbn])
-    author = StringField("Author", validators=[Optional(), Length(max=300)])
-    edition = StringField("Edition", validators=[Optional(), Length(max=50)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")])
+    author = StringField("Author", filters=TEXT, validators=[Optional(), Length(max=300)])
+    edition = StringField("Edition", filters=TEXT, validators=[Optional(), Length(max=50)])
+    note = TextAreaField("Note", filters=TEXT, validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")])
 
 
 class CommentForm(Form):
     """A comment on a content request's thread."""
 
-    text = TextAreaField("Comment", validators=[DataRequired("Write a comment first."), Length(max=2000, message="Keep the comment under 2,000 characters.")])
+    text = TextAreaField("Comment", filters=TEXT, validators=[DataRequired("Write a comment first."), Length(max=2000, message="Keep the comment under 2,000 characters.")])
+
+
+def _finite(form, field) -> None:
+    """NaN and Infinity parse as decimals, but no price is either (and sNaN breaks NumberRange)."""
+    if field.data is not None and not field.data.is_finite():
+        field.data = None
+        raise StopValidation("Enter the price as a number, like 24.99.")
 
 
 STAFF_STATUS_CHOICES = [(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
@@ -61,13 +76,13 @@ class RequestStatusForm(Form):
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
     status = RadioField("New status", choices=STAFF_STATUS_CHOICES, validators=[InputRequired("Choose the new status.")])
-    comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")])
+    comment = TextAreaField("Comment (optional)", filters=TEXT, validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")])
     fulfil_with = RadioField(
         "Fulfil with", choices=[("existing", "An item already in the catalog"), ("new", "A new catalog item made from this request")],
         default="existing", validators=[Optional()],
     )
-    item_isbn = StringField("ISBN of the catalog item", validators=[Optional(), Length(max=40)])
-    publisher = StringField("Publisher", validators=[Optional(), Length(max=200)])
-    item_edition = StringField("Edition", validators=[Optional(), Length(max=50)])
+    item_isbn = StringField("ISBN of the catalog item", filters=TEXT, validators=[Optional(), Length(max=40)])
+    publisher = StringField("Publisher", filters=TEXT, validators=[Optional(), Length(max=200)])
+    item_edition = StringField("Edition", filters=TEXT, validators=[Optional(), Length(max=50)])
     delivery = SelectField("Delivery", choices=[(d.value, d.value) for d in Delivery], validators=[Optional()])
-    price = DecimalField("Student price (USD)", places=2, validators=[Optional(), NumberRange(min=0, max=100000)])
+    price = DecimalField("Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)])

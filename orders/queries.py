@@ -7,6 +7,7 @@ from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
 from orders.models import ContentRequest, Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User
+from orders.parsing import MAX_ID
 
 
 def order_load_options() -> tuple:
@@ -38,6 +39,8 @@ def get_order_or_404(number: int) -> Order:
 
 def get_request_or_404(request_id: int) -> ContentRequest:
     """The content request with this id, with its order loaded, or a 404."""
+    if not 0 < request_id <= MAX_ID:  # the URL converter takes any size; the database does not
+        raise NotFound("There is no such content request. It may be on an order you can no longer see.")
     request = db.session.scalars(
         select(ContentRequest).where(ContentRequest.id == request_id)
         .options(joinedload(ContentRequest.order).options(*order_load_options()))

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, lazyload
 
 from orders import clock
 from orders.content_requests import services
@@ -168,6 +168,11 @@ def edit_remove_request(order: Order, key: str):
 # --- The list and one request ----------------------------------------------------------------------
 
 
+def _printable(value: str) -> str:
+    """A query-string value without control characters (PostgreSQL refuses NUL in text)."""
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
 @dataclass(frozen=True)
 class RequestFilter:
     """The list's filters; they round-trip through the query string."""
@@ -185,8 +190,8 @@ class RequestFilter:
         page = parse_id(args.get("page")) or 1
         return cls(
             status=status if status in {s.value for s in ContentRequestStatus} else "",
-            term=args.get("term", "").strip()[:16],
-            q=args.get("q", "").strip()[:100],
+            term=_printable(args.get("term", ""))[:16],
+            q=_printable(args.get("q", ""))[:100],
             sort=sort if sort in {"changed", "age"} else "changed",
             page=min(page, 100_000),
         )
@@ -241,8 +246,15 @@ def index():
         ContentRequest.created_at, ContentRequest.id)
     rows = list(
         db.session.scalars(
-            base.options(contains_eager(ContentRequest.order).contains_eager(Order.course),
-                         contains_eager(ContentRequest.order).contains_eager(Order.term))
+            base.options(
+                contains_eager(ContentRequest.order).contains_eager(Order.course),
+                contains_eager(ContentRequest.order).contains_eager(Order.term),
+                # The list shows the order's number, course and term only: not its sections and lines,
+                # which the Order mapper would otherwise fetch with three more queries per page.
+                contains_eager(ContentRequest.order).options(
+                    lazyload(Order.order_sections), lazyload(Order.lines), lazyload(Order.content_requests)
+                ),
+            )
             .order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
     )
@@ -316,6 +328,10 @@ def change_status(content_request: ContentRequest):
         raise PermissionDenied("Only a Program Administrator can change a content request's status.")
     form = RequestStatusForm()
     if not form.validate_on_submit():
+        if not services.can_change_status(current_user, content_request):
+            # The page has no status form to show the errors in: say why nothing can change.
+            flash(services.status_locked_message(content_request), "error")
+            return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
         return render_template("content_requests/detail.html", **_detail_context(content_request, status_form=form)), 422
     to = ContentRequestStatus(form.status.data)
     try:
