@@ -317,6 +317,8 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
     item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None
     if item is None:
         raise Refused("No catalog item has that ISBN. Enter the ISBN of an item in the catalog, or create a new item.")
+    if not item.active:  # an approved request is ordered as its item: an inactive one can no longer be
+        raise Refused(f"{item.title} is no longer available to order. Choose a current item, or reactivate it first.")
     return item
 
 

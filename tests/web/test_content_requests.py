@@ -609,6 +609,7 @@ def test_approving_by_creating_the_catalog_item(app, login_as, seeded):
     [
         ({"fulfil_with": "existing"}, "No catalog item has that ISBN."),  # the requested ISBN is not in the catalog
         ({"fulfil_with": "existing", "item_isbn": "9780306406158"}, "No catalog item has that ISBN."),
+        ({"fulfil_with": "existing", "item_isbn": "978-1491939369"}, "Think Python (2nd edition) is no longer available to order."),
         ({"fulfil_with": "new", "delivery": "eText", "price": "10"}, "give its publisher, delivery and student price"),
         ({"fulfil_with": "new", "publisher": "P", "delivery": "eText"}, "give its publisher, delivery and student price"),
     ],
