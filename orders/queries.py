@@ -29,6 +29,8 @@ def order_load_options() -> tuple:
 
 def get_order_or_404(number: int) -> Order:
     """The order with this number (drafts have none), or a 404."""
+    if not 0 < number <= MAX_ID:  # the URL converter takes any size; the database does not
+        raise NotFound(f"There is no order #{number}.")
     order = db.session.scalars(
         select(Order).where(Order.number == number).options(*order_load_options())
     ).unique().first()
@@ -52,6 +54,8 @@ def get_request_or_404(request_id: int) -> ContentRequest:
 
 def get_draft_or_404(draft_id: int) -> Order:
     """The order started as draft `draft_id` (in any status now), or a 404."""
+    if not 0 < draft_id <= MAX_ID:
+        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
     draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).unique().first()
     if draft is None:
         raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")

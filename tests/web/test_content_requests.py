@@ -408,6 +408,18 @@ def test_unknown_request_ids_are_404(login_as, url):
     assert "There is no such content request" in text_of(response)
 
 
+@pytest.mark.parametrize("number", [2**31, 2**63])
+def test_request_a_title_on_unknown_huge_orders_and_drafts_is_404(login_as, number):
+    client = login_as("katherine")
+    for url in (f"/orders/{number}/edit/request-title", f"/ordering/drafts/{number}/request-title"):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, data=request_form()).status_code == 404, url
+    assert client.post(f"/orders/{number}/edit/requests/r1/remove").status_code == 404
+    assert client.post(f"/ordering/drafts/{number}/requests/1/remove").status_code == 404
+    assert client.post(f"/requests/{number}/comments", data={"text": "x"}).status_code == 404
+    assert client.post(f"/requests/{number}/status", data={"status": "denied", "version": "1"}).status_code == 404
+
+
 def test_signed_out_users_go_to_sign_in(client, seeded):
     for url in ("/requests", f"/requests/{seeded['R1']}"):
         response = client.get(url)
