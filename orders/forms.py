@@ -1,7 +1,7 @@
 """Forms shared across blueprints."""
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from orders import isbn
@@ -53,6 +53,13 @@ class CommentForm(Form):
     text = TextAreaField("Comment", validators=[DataRequired("Write a comment first."), Length(max=2000, message="Keep the comment under 2,000 characters.")])
 
 
+def _finite(form, field) -> None:
+    """NaN and Infinity parse as decimals, but no price is either (and sNaN breaks NumberRange)."""
+    if field.data is not None and not field.data.is_finite():
+        field.data = None
+        raise StopValidation("Enter the price as a number, like 24.99.")
+
+
 STAFF_STATUS_CHOICES = [(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
 
 
@@ -70,4 +77,4 @@ class RequestStatusForm(Form):
     publisher = StringField("Publisher", validators=[Optional(), Length(max=200)])
     item_edition = StringField("Edition", validators=[Optional(), Length(max=50)])
     delivery = SelectField("Delivery", choices=[(d.value, d.value) for d in Delivery], validators=[Optional()])
-    price = DecimalField("Student price (USD)", places=2, validators=[Optional(), NumberRange(min=0, max=100000)])
+    price = DecimalField("Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)])

@@ -309,9 +309,19 @@ def request_guard(check: Callable[[User, ContentRequest, datetime], None]) -> Ca
     return _loading_guard("content_request", "request_id", get_request_or_404, check)
 
 
+def can_view_request(user: User, request: ContentRequest) -> bool:
+    """Requests on placed or canceled orders: whoever may view the order; on a draft: only its owner
+    (as in the Content requests list: a draft is nobody else's business until it is placed)."""
+    if request.order.status in (OrderStatus.DRAFT, OrderStatus.DISCARDED):
+        return owns_draft(user, request.order)
+    return can_view_order(user, request.order)
+
+
 def require_view_request(user: User, request: ContentRequest, now: datetime) -> None:
-    """Refuse users who may not see the request's order."""
-    if not can_view_order(user, request.order):
+    """Refuse users who may not see the request."""
+    if not can_view_request(user, request):
+        if request.order.status in (OrderStatus.DRAFT, OrderStatus.DISCARDED):
+            raise PermissionDenied("This request is on another user's draft order. You can see it once the order is placed.")
         raise PermissionDenied("This request is on an order for sections you do not teach or coordinate.")
 
 

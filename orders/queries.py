@@ -43,6 +43,8 @@ def get_order_or_404(number: int) -> Order:
 
 def get_request_or_404(request_id: int) -> ContentRequest:
     """The content request with this id, with its order loaded, or a 404."""
+    if not 0 < request_id <= MAX_ID:  # the URL converter takes any size; the database does not
+        raise NotFound("There is no such content request. It may be on an order you can no longer see.")
     request = db.session.scalars(
         select(ContentRequest).where(ContentRequest.id == request_id)
         .options(joinedload(ContentRequest.order).options(*order_load_options()))

@@ -118,9 +118,17 @@ def can_change_status(user: User, request: ContentRequest) -> bool:
     return user.is_program_admin and request.order.status is OrderStatus.PLACED and bool(TRANSITIONS[request.status])
 
 
+def status_locked_message(request: ContentRequest) -> str:
+    """Why a Program Administrator can no longer change this request's status."""
+    if request.order.status is not OrderStatus.PLACED:
+        return "Only requests on placed orders can change status."
+    return f"A request that is {request.status.label} can't change status any more."
+
+
 def can_comment(user: User, request: ContentRequest) -> bool:
-    """Anyone who may view the order may comment on its requests."""
-    return can_view_order(user, request.order)
+    """Anyone who may view the order may comment on its requests, once it is placed (a draft's request
+    has reached nobody yet, and its email would have no order number to name)."""
+    return request.order.status in (OrderStatus.PLACED, OrderStatus.CANCELED) and can_view_order(user, request.order)
 
 
 def allowed_next(request: ContentRequest) -> list[Status]:
@@ -176,7 +184,7 @@ def change_status(
 def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetime, request_id: str | None) -> ContentRequestComment:
     """Append a comment to the thread; the requester and the placer hear about it."""
     if not can_comment(actor, request):
-        raise PermissionDenied("You can comment only on requests on orders you may view.")
+        raise PermissionDenied("You can comment only on requests on placed orders you may view.")
     text = text.strip()
     if not text:
         raise Refused("Write a comment first.")

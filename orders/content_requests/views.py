@@ -7,7 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, lazyload
 
 from orders import clock
 from orders.content_requests import services
@@ -241,8 +241,15 @@ def index():
         ContentRequest.created_at, ContentRequest.id)
     rows = list(
         db.session.scalars(
-            base.options(contains_eager(ContentRequest.order).contains_eager(Order.course),
-                         contains_eager(ContentRequest.order).contains_eager(Order.term))
+            base.options(
+                contains_eager(ContentRequest.order).contains_eager(Order.course),
+                contains_eager(ContentRequest.order).contains_eager(Order.term),
+                # The list shows the order's number, course and term only: not its sections and lines,
+                # which the Order mapper would otherwise fetch with three more queries per page.
+                contains_eager(ContentRequest.order).options(
+                    lazyload(Order.order_sections), lazyload(Order.lines), lazyload(Order.content_requests)
+                ),
+            )
             .order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
     )
@@ -305,6 +312,8 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
     item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None
     if item is None:
         raise Refused("No catalog item has that ISBN. Enter the ISBN of an item in the catalog, or create a new item.")
+    if not item.active:  # an approved request is ordered as its item: an inactive one can no longer be
+        raise Refused(f"{item.title} is no longer available to order. Choose a current item, or reactivate it first.")
     return item
 
 
@@ -316,6 +325,10 @@ def change_status(content_request: ContentRequest):
         raise PermissionDenied("Only a Program Administrator can change a content request's status.")
     form = RequestStatusForm()
     if not form.validate_on_submit():
+        if not services.can_change_status(current_user, content_request):
+            # The page has no status form to show the errors in: say why nothing can change.
+            flash(services.status_locked_message(content_request), "error")
+            return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
         return render_template("content_requests/detail.html", **_detail_context(content_request, status_form=form)), 422
     to = ContentRequestStatus(form.status.data)
     try:
