@@ -116,18 +116,21 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
+    from orders.history import views as history
     from orders.views import auth, courses, ordering, orders
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(ordering.bp)
+    app.register_blueprint(history.bp)
 
 
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
     from orders import clock, compression, templating
     from orders.forms import EmptyForm
+    from orders.history.queries import reordered_from_number
     from orders.permissions import can_cancel
 
     app.jinja_env.globals.update(
@@ -138,6 +141,7 @@ def register_templates(app: Flask) -> None:
         courses_url_from_back=templating.courses_url_from_back,
         back_instructor_for=templating.back_instructor_for,
         static_url=compression.static_url,
+        reordered_from_number=reordered_from_number,
     )
     app.jinja_env.filters["localdate"] = templating.local_date
     app.jinja_env.trim_blocks = True

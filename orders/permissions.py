@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from orders import clock
 from orders.extensions import login_manager
-from orders.models import CoordinatorGrant, Course, Order, OrderStatus, Section, TeachingAssignment, User
+from orders.models import CoordinatorGrant, Course, Order, OrderSection, OrderStatus, Section, TeachingAssignment, User
 from orders.periods import is_open
 
 
@@ -112,6 +112,36 @@ def can_view_order(user: User, order: Order) -> bool:
     if user.is_program_admin or order.placed_by_id == user.id or order.owner_id == user.id:
         return True
     return any(teaches(user, s) or coordinates(user, s) for s in order.sections)
+
+
+def viewable_orders_clause(user: User) -> ColumnElement[bool]:
+    """SQL twin of can_view_order, on Order: one clause for lists of orders (history, its CSV).
+
+    The section test is an uncorrelated IN, so the database builds the set of reachable orders once
+    instead of probing each order's sections.
+    """
+    if user.is_program_admin:
+        return true()
+    on_reach = (
+        select(OrderSection.order_id)
+        .join(Section, Section.id == OrderSection.section_id)
+        .join(Course, Course.id == Section.course_id)
+        .where(visible_sections_clause(user))
+    )
+    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, Order.id.in_(on_reach))
+
+
+def can_reorder(choices) -> bool:
+    """Copy an earlier order into a course offering (SPEC 2 "reorder"): the one rule behind the
+    Reorder button and its routes.
+
+    `choices` are the offering's sections within the user's reach, each with `orderable` (the user
+    may place it now: taught or covered while open, Program Administrators any time, and it is on
+    no placed order) and `ordered_as` (the number of the placed order holding it, or None).
+    Allowed when some section is orderable and none is ordered yet ("a course with no order").
+    """
+    choices = list(choices)
+    return any(c.orderable for c in choices) and all(c.ordered_as is None for c in choices)
 
 
 # --- Cancel ----------------------------------------------------------------------------------------
