@@ -335,13 +335,23 @@ def earlier_order_exists(section=Section) -> ColumnElement[bool]:
 
 def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
     """Set each row's `reorder_terms`: open or upcoming terms whose offering of the row's course the
-    user may reorder into (can_reorder), on a campus the row's order was on. One query for the page."""
+    user may reorder into (can_reorder), on a campus the row's order was on, and where the user has
+    no draft yet. One query for the page."""
     sources = [r for r in rows if r.status in REORDER_SOURCE_STATUSES and r.catalog_items]
     if not sources:
         return
     claim = aliased(Order, name="claim")
+    own_draft = aliased(Order, name="own_draft")
+    has_draft = exists(
+        select(own_draft.id).where(
+            own_draft.owner_id == user.id,
+            own_draft.status == OrderStatus.DRAFT,
+            own_draft.course_id == Section.course_id,
+            own_draft.term_id == Section.term_id,
+        )
+    )
     found = db.session.execute(
-        select(Section, teaches_clause(user.id).label("teaches"), claim.number)
+        select(Section, teaches_clause(user.id).label("teaches"), claim.number, has_draft.label("has_draft"))
         .join(Course, Course.id == Section.course_id)
         .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
         .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
@@ -355,7 +365,9 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
         .order_by(Section.term_id, Section.label)
     ).all()
     offerings: dict[tuple[int, int], list[SectionChoice]] = {}
-    for section, teaching, number in found:
+    for section, teaching, number, drafted in found:
+        if drafted:  # the user continues that draft instead (as on Courses: "Resume draft")
+            continue
         orderable = number is None and can_place(user, section, now, teaches_section=bool(teaching))
         offerings.setdefault((section.course_id, section.term_id), []).append(SectionChoice(section, number, orderable))
     for row in sources:
