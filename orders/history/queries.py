@@ -327,7 +327,11 @@ def earlier_order_exists(section=Section) -> ColumnElement[bool]:
             OrderSection.removed_at.is_(None),
             Order.course_id == section.course_id,
             Order.status.in_(REORDER_SOURCE_STATUSES),
-            earlier_term.starts_on < select(this_term.starts_on).where(this_term.id == section.term_id).scalar_subquery(),
+            earlier_term.starts_on
+            < select(this_term.starts_on)
+            .where(this_term.id == section.term_id)
+            .correlate_except(this_term)  # two levels down: name the outer section explicitly
+            .scalar_subquery(),
             exists(select(OrderLine.order_id).where(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))),
         )
     )

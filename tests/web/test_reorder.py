@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from orders import clock
 from orders.extensions import db
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Term, User
 from tests.web.test_history import numbers, offering_ids, start_draft
 
 
@@ -237,3 +237,18 @@ def test_post_needs_its_csrf_token(app, client, login_as, cs150, monkeypatch):
 def test_get_changes_nothing(app, login_as, cs150):
     login_as("ada").get(cs150)
     assert drafts(app) == []
+
+
+def test_reorder_needs_an_earlier_term_not_a_later_one(app, login_as):
+    """CS 310 in Fall 2026 has no order; its only order (#1002) is in the later Spring 2027."""
+    from tests import factories as f
+
+    with app.app_context():
+        fall = db.session.scalars(select(Term).where(Term.code == "202630")).one()
+        alan = db.session.scalars(select(User).where(User.email == "alan@demo.edu")).one()
+        f.section(fall, subject="CS", number="310", label="001", campus_code="MAIN", instructors=(alan,))
+        db.session.commit()
+    client = login_as("katherine")
+    html = client.get("/?term=202630").get_data(as_text=True)
+    assert "CS 310 Theory of Computation" in html and "Start order<span class=\"visually-hidden\"> for CS 310" in html
+    assert reorder_links(html) == []
