@@ -145,6 +145,12 @@ def main(argv=None) -> int:
             log(f"  {s['title']}: {run.rps:.0f} req/s (baseline {baseline_rps:.0f}, {entry['ratio']:.1%}), "
                 f"p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, statuses {run.statuses} {run.errors or ''}")
 
+    log("5. Order history CSV, streamed by one gunicorn worker (its memory watched)")
+    from bench import csvstream
+
+    term_code = csvstream.open_term_code(args.database_url)
+    csv_result = csvstream.measure(env, results_dir, ADMIN, PASSWORD, [f"/orders.csv?term={term_code}", "/orders.csv"], log)
+
     result = {
         "meta": {
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -163,6 +169,7 @@ def main(argv=None) -> int:
         "first_load": first,
         "served_encoding": sizes["order_summary"]["served_encoding"],
         "mail": mail,
+        "csv": csv_result,
     }
     result["targets"] = targets(result)
     path = report.write(result)
@@ -184,6 +191,8 @@ def query_plan(picked: dict) -> dict:
         "instructor switch (htmx, coordinator)": (COORDINATOR, switch),
         "cancel POST (htmx, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {"HX-Request": "true"}) for n in probe[:3]]),
         "cancel POST (no JavaScript: 303, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {}) for n in probe[3:5]]),
+        "order history (admin, page 1)": (ADMIN, [("GET", "/orders", {})] * 2),
+        "order history (large coordinator, page 1)": (COORDINATOR, [("GET", "/orders", {})] * 2),
     }
 
 
@@ -199,6 +208,10 @@ def scenario_plan(picked, admin, coordinator, instructor, csrf) -> list[dict]:
         dict(key="instructor_switch", title="Instructor switch (htmx, coordinator)", browser=coordinator,
              queries="instructor switch (htmx, coordinator)", headers={"HX-Request": "true"},
              lines=[f"GET\t/?instructor={i}" for i in picked["switch_instructor_ids"]]),
+        dict(key="history_admin", title="Order history (admin, page 1)", browser=admin,
+             queries="order history (admin, page 1)", lines=["GET\t/orders"]),
+        dict(key="history_coordinator", title="Order history (large coordinator, page 1)", browser=coordinator,
+             queries="order history (large coordinator, page 1)", lines=["GET\t/orders"]),
         dict(key="cancel_post", title="Cancel POST (htmx, admin, fresh order each)", browser=admin,
              queries="cancel POST (htmx, admin)",
              headers={"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"},
@@ -247,6 +260,15 @@ def targets(result: dict) -> list[dict]:
         add(f"{name} <= 6 SQL/request", q[name]["queries"], str(q[name]["queries"]), 6, False)
     for name in ("cancel POST (htmx, admin)", "cancel POST (no JavaScript: 303, admin)"):
         add(f"{name} <= 8 SQL/request", q[name]["queries"], str(q[name]["queries"]), 8, False)
+    for name in ("order history (admin, page 1)", "order history (large coordinator, page 1)"):
+        add(f"{name} <= 5 SQL/request", q[name]["queries"], str(q[name]["queries"]), 5, False)
+    csv_runs = result.get("csv", {}).get("runs", [])
+    if len(csv_runs) == 2:
+        term_run, full_run = csv_runs
+        growth = (full_run["hwm_after_kb"] - term_run["hwm_after_kb"]) / 1024
+        add(f"history CSV of every order ({full_run['rows']:,} rows) streams in flat memory: worker peak RSS "
+            "<= the one-term CSV's + 16 MB", growth,
+            f"{full_run['hwm_after_kb'] / 1024:.0f} MB vs {term_run['hwm_after_kb'] / 1024:.0f} MB ({growth:+.1f} MB)", 16, False)
     weight = result["first_load"]["gzip"]
     add("order summary first load <= 25 kB gzipped", weight, f"{weight / 1000:.1f} kB", 25_000, False)
     return rows

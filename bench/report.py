@@ -63,6 +63,21 @@ def markdown(result: dict) -> str:
             f"{mail['sent']} delivered by the end of the scenario ({mail['smtp_received']} accepted by the SMTP server), "
             f"{mail['pending']} pending or in flight, {mail['failed']} failed.",
         ]
+    csv_result = result.get("csv")
+    if csv_result:
+        lines += [
+            "",
+            f"## Order history CSV (streamed; `{csv_result['server']}`, worker idle RSS "
+            f"{csv_result['idle_rss_kb'] / 1024:.0f} MB after sign-in and one history page)",
+            "",
+            "| download | rows | MB | seconds | first byte ms | worker RSS before MB | peak RSS sampled MB | VmHWM after MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for run in csv_result["runs"]:
+            lines.append(
+                f"| `{run['path']}` | {run['rows']:,} | {run['bytes'] / 1e6:.1f} | {run['seconds']:.1f} | {run['first_byte_ms']:.0f} | "
+                f"{run['rss_before_kb'] / 1024:.0f} | {run['rss_peak_sampled_kb'] / 1024:.0f} | {run['hwm_after_kb'] / 1024:.0f} |"
+            )
     lines += ["", "## SQL statements per request (first sample)", ""]
     for name, q in result["queries"].items():
         lines.append(f"- **{name}**: {q['queries']} (samples: {q['per_request']})")
@@ -89,5 +104,8 @@ def table(result: dict) -> str:
             f"{_fmt_bytes(s['bytes']['raw']):>8} {_fmt_bytes(s['bytes']['gzip']):>8}"
         )
     rows.append(f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip")
+    for run in result.get("csv", {}).get("runs", []):
+        rows.append(f"CSV {run['path']}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s, "
+                    f"worker peak RSS {run['hwm_after_kb'] / 1024:.0f} MB (before {run['rss_before_kb'] / 1024:.0f} MB)")
     rows += [f"{t['result']:4}  {t['target']}: {t['measured']}" for t in result["targets"]]
     return "\n".join(rows)
