@@ -4,6 +4,7 @@ A dedicated gunicorn with one worker and one thread serves the downloads, so the
 streams is known and nothing else runs in it. Its resident set (VmRSS, sampled every 10 ms) and
 its high-water mark (VmHWM, the kernel's own peak) are read from /proc. A smaller download (one
 term) runs first: when memory is flat, streaming every order peaks no higher than streaming a few.
+VmHWM is reported too, but signing in (scrypt hashing takes 32 MB) sets it before any download.
 """
 from __future__ import annotations
 

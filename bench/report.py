@@ -68,7 +68,8 @@ def markdown(result: dict) -> str:
         lines += [
             "",
             f"## Order history CSV (streamed; `{csv_result['server']}`, worker idle RSS "
-            f"{csv_result['idle_rss_kb'] / 1024:.0f} MB after sign-in and one history page)",
+            f"{csv_result['idle_rss_kb'] / 1024:.0f} MB after sign-in and one history page; VmHWM already includes "
+            "the sign-in's 32 MB scrypt hash)",
             "",
             "| download | rows | MB | seconds | first byte ms | worker RSS before MB | peak RSS sampled MB | VmHWM after MB |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -106,6 +107,6 @@ def table(result: dict) -> str:
     rows.append(f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip")
     for run in result.get("csv", {}).get("runs", []):
         rows.append(f"CSV {run['path']}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s, "
-                    f"worker peak RSS {run['hwm_after_kb'] / 1024:.0f} MB (before {run['rss_before_kb'] / 1024:.0f} MB)")
+                    f"worker peak RSS {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled (before {run['rss_before_kb'] / 1024:.0f} MB)")
     rows += [f"{t['result']:4}  {t['target']}: {t['measured']}" for t in result["targets"]]
     return "\n".join(rows)

@@ -119,7 +119,6 @@ def reorder(course_id: int, term_id: int):
         candidates=candidates,
         instructor=instructor,
         form=ReorderForm(),
-        money=money,
     )
 
 

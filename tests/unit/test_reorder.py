@@ -221,3 +221,11 @@ def test_earlier_order_clause_correlates_to_the_outer_section():
 
     sql = " ".join(str(select(Section.id, earlier_order_exists(Section))).split())
     assert "FROM term AS this_term WHERE this_term.id = section.term_id" in sql
+
+
+def test_reordered_from_number_for_the_summary(ctx):
+    from orders.history.queries import reordered_from_number
+
+    draft = reorder_cs150(ctx.user("ada"), ctx.now).draft
+    assert reordered_from_number(draft) == 1004
+    assert reordered_from_number(ctx.order(1001)) is None
