@@ -152,12 +152,13 @@ def register_blueprints(app: Flask) -> None:
     from orders.content_requests import views as content_requests
     from orders.courses import views as courses
     from orders.feed import views as feed
+    from orders.history import views as history
     from orders.no_materials import views as no_materials
     from orders.ordering import views as ordering
     from orders.placed import views as placed
     from orders.reminders import views as reminders
 
-    for blueprint in (auth, courses, placed, ordering, content_requests, no_materials, admin, reminders, feed):
+    for blueprint in (auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed):
         app.register_blueprint(blueprint.bp)
 
 
@@ -166,6 +167,7 @@ def register_templates(app: Flask) -> None:
     from orders import clock, compression, templating
     from orders.institution import local_date
     from orders.forms import EmptyForm
+    from orders.history.queries import reordered_from_number
     from orders.permissions import can_administer, can_cancel, can_edit
 
     app.jinja_env.globals.update(
@@ -178,6 +180,7 @@ def register_templates(app: Flask) -> None:
         courses_url_from_back=templating.courses_url_from_back,
         back_instructor_for=templating.back_instructor_for,
         static_url=compression.static_url,
+        reordered_from_number=reordered_from_number,
     )
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["mailto_links"] = templating.mailto_links

@@ -78,6 +78,22 @@ def markdown(result: dict) -> str:
             f"(peak {sis['rerun_peak_rss_mb']} MB, {'no changes' if sis['rerun_no_changes'] else 'CHANGED'}).",
         ]
     lines += feed_lines(result.get("feed"))
+    csv_result = result.get("csv")
+    if csv_result:
+        lines += [
+            "",
+            f"## Order history CSV (streamed; `{csv_result['server']}`, worker idle RSS "
+            f"{csv_result['idle_rss_kb'] / 1024:.0f} MB after sign-in and one history page; VmHWM already includes "
+            "the sign-in's 32 MB scrypt hash)",
+            "",
+            "| download | rows | MB | seconds | first byte ms | worker RSS before MB | peak RSS sampled MB | VmHWM after MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for run in csv_result["runs"]:
+            lines.append(
+                f"| `{run['path']}` | {run['rows']:,} | {run['bytes'] / 1e6:.1f} | {run['seconds']:.1f} | {run['first_byte_ms']:.0f} | "
+                f"{run['rss_before_kb'] / 1024:.0f} | {run['rss_peak_sampled_kb'] / 1024:.0f} | {run['hwm_after_kb'] / 1024:.0f} |"
+            )
     lines += ["", "## SQL statements per request (first sample)", ""]
     for name, q in result["queries"].items():
         lines.append(f"- **{name}**: {q['queries']} (samples: {q['per_request']})")
@@ -119,5 +135,8 @@ def table(result: dict) -> str:
     for run in (result.get("feed") or {}).get("runs", []):
         rows.append(f"order feed full {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
                     f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
+    for run in result.get("csv", {}).get("runs", []):
+        rows.append(f"CSV {run['path']}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s, "
+                    f"worker peak RSS {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled (before {run['rss_before_kb'] / 1024:.0f} MB)")
     rows += [f"{t['result']:4}  {t['target']}: {t['measured']}" for t in result["targets"]]
     return "\n".join(rows)

@@ -36,6 +36,7 @@ class Config:
     MAIL_BACKOFF_SECONDS = float(os.environ.get("MAIL_BACKOFF_SECONDS", "30"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
     COURSES_PAGE_SIZE = 50
+    HISTORY_PAGE_SIZE = 50
     DEVELOPMENT = False
     TESTING = False
 

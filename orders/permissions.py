@@ -122,23 +122,6 @@ def can_place(user: User, section: Section, now: datetime, *, teaches_section: b
     return teaching or coordinates(user, section)
 
 
-def viewable_orders_clause(user: User) -> ColumnElement[bool]:
-    """SQL twin of can_view_order, on Order: placed or started by the user, or on a section they reach."""
-    if user.is_program_admin:
-        return true()
-    on_reached_section = exists(
-        select(OrderSection.order_id)
-        .join(Section, Section.id == OrderSection.section_id)
-        .join(Course, Course.id == Section.course_id)
-        .where(
-            OrderSection.order_id == Order.id,
-            OrderSection.removed_at.is_(None),
-            or_(teaches_clause(user.id), covered_by_grants_clause(user.grants)),
-        )
-    )
-    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, on_reached_section)
-
-
 def can_answer_no_materials(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool:
     """The user may answer (or undo) "no materials needed" for this section now: whoever may order
     for it (SPEC section 2), and only for an active section."""
@@ -150,6 +133,36 @@ def can_view_order(user: User, order: Order) -> bool:
     if user.is_program_admin or order.placed_by_id == user.id or order.owner_id == user.id:
         return True
     return any(teaches(user, s) or coordinates(user, s) for s in order.sections)
+
+
+def viewable_orders_clause(user: User) -> ColumnElement[bool]:
+    """SQL twin of can_view_order, on Order: one clause for lists of orders (history, its CSV).
+
+    The section test is an uncorrelated IN, so the database builds the set of reachable orders once
+    instead of probing each order's sections.
+    """
+    if user.is_program_admin:
+        return true()
+    on_reach = (
+        select(OrderSection.order_id)
+        .join(Section, Section.id == OrderSection.section_id)
+        .join(Course, Course.id == Section.course_id)
+        .where(OrderSection.removed_at.is_(None), visible_sections_clause(user))
+    )
+    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, Order.id.in_(on_reach))
+
+
+def can_reorder(choices) -> bool:
+    """Copy an earlier order into a course offering (SPEC 2 "reorder"): the one rule behind the
+    Reorder button and its routes.
+
+    `choices` are the offering's sections within the user's reach, each with `orderable` (the user
+    may place it now: taught or covered while open, Program Administrators any time, and it is on
+    no placed order) and `ordered_as` (the number of the placed order holding it, or None).
+    Allowed when some section is orderable and none is ordered yet ("a course with no order").
+    """
+    choices = list(choices)
+    return any(c.orderable for c in choices) and all(c.ordered_as is None for c in choices)
 
 
 # --- Decisions: whether a user may do something now, and if not, the words that say why ---------

@@ -36,7 +36,7 @@ def refuse_development_key_off_loopback() -> None:
 def not_set_up(error: header.AccountNotSetUp):
     """The 403 page for a single sign-on identity without an active account, with whom to ask."""
     db.session.rollback()
-    from orders.mail import institution
+    from orders.institution import institution
 
     return render_template("auth/not_set_up.html", contact=institution().contact_email), 403
 

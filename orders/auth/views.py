@@ -19,7 +19,7 @@ from orders.auth.header import header_mode_on, local_mode_on
 from orders.auth.network import client_address
 from orders.extensions import db
 from orders.forms import EmptyForm
-from orders.mail import institution
+from orders.institution import institution
 from orders.models import User
 from orders.permissions import public, signed_in
 

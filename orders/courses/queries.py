@@ -22,8 +22,10 @@ from orders.models import (
     User,
 )
 from orders.parsing import parse_id, parse_page
+from orders.history.queries import earlier_order_exists
+from orders.ordering.services import SectionChoice
 from orders.periods import PeriodState, period_state
-from orders.permissions import can_answer_no_materials, can_place, covered_by_grants_clause, grant_covers
+from orders.permissions import can_answer_no_materials, can_place, can_reorder, covered_by_grants_clause, grant_covers
 
 CURRENT_TERMS = "current"
 UNASSIGNED = "unassigned"
@@ -110,6 +112,7 @@ class Offering:
     no_materials_sections: list[Section] = field(default_factory=list)
     can_answer_no_materials: bool = False
     can_undo_no_materials: bool = False
+    can_reorder: bool = False  # "Reorder" beside "Start order": an earlier order can be copied
 
 
 @dataclass
@@ -223,21 +226,23 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
 def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> CoursesPage:
     """One page of the Courses screen: the page with its total in one query, then its orders."""
     page = filters.page
-    rows, total = _page_rows(user, filters, terms, now, page, page_size)
+    rows, total, earlier = _page_rows(user, filters, terms, now, page, page_size)
     pages = max(1, -(-total // page_size))
     if not rows and page > pages:  # a bookmarked page past the end: show the last one
         page = pages
-        rows, total = _page_rows(user, filters, terms, now, page, page_size)
+        rows, total, earlier = _page_rows(user, filters, terms, now, page, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
+    _mark_reorderable(user, groups, orders_by_section, earlier, now)
     first = (page - 1) * page_size + 1 if total else 0
     return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
 
 
 def _page_rows(
     user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page: int, page_size: int
-) -> tuple[list, int]:
-    """One page of (section, instructor) rows and the total row count, in a single query.
+) -> tuple[list, int, set[int]]:
+    """One page of (section, instructor) rows, the total row count, and the ids of the page's
+    sections whose course has an earlier order to reorder from (earlier_order_exists), in one query.
 
     The inner query filters, counts and orders narrow rows and keeps one page; only those rows are
     then joined to their details. Two small joins plan far faster than one wide one, and on
@@ -264,7 +269,7 @@ def _page_rows(
     )
     instructor = aliased(User, name="instructor")
     rows = db.session.execute(
-        select(Section, instructor, page_ids.c.total)
+        select(Section, instructor, page_ids.c.total, earlier_order_exists(Section).label("earlier"))
         .join(page_ids, page_ids.c.section_id == Section.id)
         .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
         .options(
@@ -277,7 +282,8 @@ def _page_rows(
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the end: count separately so the caller can clamp
         total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
-    return [(section, person) for section, person, _ in rows], total
+    earlier = {section.id for section, _, _, has_earlier in rows if has_earlier}
+    return [(section, person) for section, person, _, _ in rows], total, earlier
 
 
 def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[tuple[int, int], int]]:
@@ -373,3 +379,23 @@ def _group(
             elif may_answer:
                 offering.can_answer_no_materials = True
     return groups
+
+
+def _mark_reorderable(
+    user: User, groups: list[InstructorGroup], orders_by_section: dict[int, list[Order]], earlier: set[int], now: datetime
+) -> None:
+    """Offer "Reorder" on offerings the user may reorder into (can_reorder over the row's sections)
+    whose course has an earlier order on the campus of one of its orderable sections."""
+    for group in groups:
+        own_group = group.instructor is not None and group.instructor.id == user.id
+        for offering in group.offerings:
+            if offering.draft_id:
+                continue
+            choices = []
+            for section in offering.sections:
+                ordered_as = next(
+                    (o.number for o in orders_by_section.get(section.id, []) if o.status is OrderStatus.PLACED), None
+                )
+                orderable = ordered_as is None and can_place(user, section, now, teaches_section=own_group)
+                choices.append(SectionChoice(section, ordered_as, orderable))
+            offering.can_reorder = can_reorder(choices) and any(c.orderable and c.section.id in earlier for c in choices)

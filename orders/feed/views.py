@@ -17,7 +17,7 @@ from orders.extensions import db
 from orders.feed import FEED_VERSION
 from orders.feed.export import BEGINNING, changed_since, file_name
 from orders.feed.rows import stream_feed
-from orders.mail import institution
+from orders.institution import institution
 from orders.models import FeedKind, FeedRun, Term
 from orders.permissions import admin_only
 

@@ -1,0 +1,390 @@
+"""Read side of Order history: the filtered list (a page, or every row for the CSV) and where Reorder applies.
+
+A page costs one query for its orders with their sections, and one for the Reorder targets of the
+page's courses, whatever the number of orders.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Iterator
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, type_coerce
+from sqlalchemy.orm import aliased, raiseload
+
+from orders.extensions import db
+from orders.models import (
+    ContentRequest,
+    Course,
+    Order,
+    OrderingPeriod,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    Section,
+    Term,
+    User,
+    UTCDateTime,
+)
+from orders.ordering.services import SectionChoice
+from orders.permissions import can_place, can_reorder, teaches_clause, viewable_orders_clause, visible_sections_clause
+
+# The statuses the Status filter offers; drafts are only ever the user's own.
+STATUS_LABELS = {
+    OrderStatus.PLACED: "Placed",
+    OrderStatus.CANCELED: "Canceled",
+    OrderStatus.DRAFT: "Draft",
+}
+REORDER_SOURCE_STATUSES = (OrderStatus.PLACED, OrderStatus.CANCELED)
+_PAGE = re.compile(r"^[0-9]{1,6}$")
+_ORDER_NUMBER = re.compile(r"^#?\s*([0-9]{1,9})$")
+
+
+def _clean(value: str | None, limit: int) -> str:
+    """Query-string text without control characters (NUL included), trimmed and bounded."""
+    return re.sub(r"[\x00-\x1f\x7f]", "", value or "").strip()[:limit]
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Term code, status and text: they round-trip through the query string."""
+
+    term: str = ""  # a term code, or "" for every term
+    status: OrderStatus | None = None
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> HistoryFilter:
+        """Parse request args leniently: anything malformed falls back to the default."""
+        status_value = args.get("status", "")
+        page = args.get("page", "")
+        return cls(
+            term=_clean(args.get("term"), 16),
+            status=next((s for s in STATUS_LABELS if s.value == status_value), None),
+            q=_clean(args.get("q"), 100),
+            page=int(page) if _PAGE.match(page) and int(page) > 0 else 1,
+        )
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """The non-default parts as URL arguments, with `changes` applied."""
+        values = {
+            "term": self.term,
+            "status": self.status.value if self.status else "",
+            "q": self.q,
+            "page": str(self.page),
+        }
+        values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+    def csv_args(self) -> dict[str, str]:
+        """The same filters for the CSV, which has every row (no page)."""
+        return self.query_args(page=None)
+
+
+@dataclass
+class HistoryRow:
+    """One order as the history table and the CSV show it."""
+
+    id: int
+    number: int | None
+    status: OrderStatus
+    term_id: int
+    term_name: str
+    term_starts_on: date
+    course_id: int
+    course_code: str
+    course_title: str
+    placed_by: str | None
+    placed_at: datetime | None
+    last_change: datetime | None
+    catalog_items: int
+    content_requests: int
+    sections: list[str] = field(default_factory=list)
+    campus_ids: set[int] = field(default_factory=set)
+    reorder_terms: list[Term] = field(default_factory=list)  # open terms this order can be copied into
+
+    @property
+    def items(self) -> int:
+        return self.catalog_items + self.content_requests
+
+    @property
+    def display_number(self) -> str:
+        return f"#{self.number}" if self.number is not None else "Draft"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status.value.capitalize())
+
+
+@dataclass
+class HistoryPage:
+    rows: list[HistoryRow]
+    total: int
+    first: int
+    last: int
+    page: int
+    pages: int
+
+
+# --- The list --------------------------------------------------------------------------------------
+
+_NEWEST = func.coalesce(Order.placed_at, Order.created_at)
+_ORDERING = (_NEWEST.desc(), Order.id.desc())
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its wildcards escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]:
+    """Orders on the user's history (SPEC 2 view rule, as SQL) narrowed by the filters.
+
+    Text conditions refer to Course, so the statement must join it when `filters.q` is set.
+    """
+    conditions = [
+        or_(
+            Order.status.in_(REORDER_SOURCE_STATUSES),
+            and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
+        ),
+        viewable_orders_clause(user),
+    ]
+    if filters.status is not None:
+        conditions.append(Order.status == filters.status)
+    if filters.term:
+        conditions.append(Order.term_id.in_(select(Term.id).where(Term.code == filters.term)))
+    if filters.q:
+        pattern = _like(filters.q.lower())
+        text_match = [
+            func.lower(Course.subject + " " + Course.number).like(pattern, escape="\\"),
+            func.lower(Course.title).like(pattern, escape="\\"),
+        ]
+        number = _ORDER_NUMBER.match(filters.q)
+        if number:
+            text_match.append(Order.number == int(number.group(1)))
+        conditions.append(or_(*text_match))
+    return conditions
+
+
+def _details() -> Select:
+    """One row per order and (not removed) section, with everything the table and the CSV show."""
+    placer = aliased(User, name="placer")
+    catalog_items = (
+        select(func.count())
+        .where(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    content_requests = (
+        select(func.count())
+        .where(ContentRequest.order_id == Order.id, ContentRequest.removed_at.is_(None))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    last_change = type_coerce(
+        func.coalesce(Order.last_changed_at, Order.canceled_at, Order.placed_at, Order.created_at), UTCDateTime
+    )
+    return (
+        select(
+            Order.id,
+            Order.number,
+            Order.status,
+            Order.term_id,
+            Term.name.label("term_name"),
+            Term.starts_on.label("term_starts_on"),
+            Order.course_id,
+            Course.subject,
+            Course.number.label("course_number"),
+            Course.title,
+            placer.name.label("placed_by"),
+            Order.placed_at,
+            last_change.label("last_change"),
+            catalog_items.label("catalog_items"),
+            content_requests.label("content_requests"),
+            Section.label.label("section_label"),
+            Section.campus_id,
+        )
+        .select_from(Order)
+        .join(Term, Term.id == Order.term_id)
+        .join(Course, Course.id == Order.course_id)
+        .outerjoin(placer, placer.id == Order.placed_by_id)
+        .outerjoin(OrderSection, and_(OrderSection.order_id == Order.id, OrderSection.removed_at.is_(None)))
+        .outerjoin(Section, Section.id == OrderSection.section_id)
+    )
+
+
+def _fold(rows: Iterable) -> Iterator[HistoryRow]:
+    """Fold consecutive (order, section) rows into one HistoryRow per order, keeping their order."""
+    current: HistoryRow | None = None
+    for row in rows:
+        if current is None or current.id != row.id:
+            if current is not None:
+                yield current
+            current = HistoryRow(
+                id=row.id,
+                number=row.number,
+                status=row.status,
+                term_id=row.term_id,
+                term_name=row.term_name,
+                term_starts_on=row.term_starts_on,
+                course_id=row.course_id,
+                course_code=f"{row.subject} {row.course_number}",
+                course_title=row.title,
+                placed_by=row.placed_by,
+                placed_at=row.placed_at,
+                last_change=row.last_change,
+                catalog_items=row.catalog_items or 0,
+                content_requests=row.content_requests or 0,
+            )
+        if row.section_label is not None:
+            current.sections.append(row.section_label)
+            current.campus_ids.add(row.campus_id)
+    if current is not None:
+        yield current
+
+
+def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int) -> Select:
+    """The page's orders with their sections and the filtered total, in one statement.
+
+    The inner query filters, counts and orders narrow rows and keeps one page of ids; only those
+    are joined to their details (the pattern of the Courses screen).
+    """
+    ids = select(
+        Order.id.label("order_id"),
+        func.count().over().label("total"),
+        func.row_number().over(order_by=_ORDERING).label("position"),
+    ).select_from(Order)
+    if filters.q:
+        ids = ids.join(Course, Course.id == Order.course_id)
+    page_ids = (
+        ids.where(*_conditions(user, filters))
+        .order_by(*_ORDERING)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+        .subquery("page_ids")
+    )
+    return (
+        _details()
+        .add_columns(page_ids.c.total)
+        .join(page_ids, page_ids.c.order_id == Order.id)
+        .order_by(page_ids.c.position, Section.label)
+    )
+
+
+def _count(user: User, filters: HistoryFilter) -> int:
+    query = select(func.count()).select_from(Order)
+    if filters.q:
+        query = query.join(Course, Course.id == Order.course_id)
+    return db.session.scalar(query.where(*_conditions(user, filters))) or 0
+
+
+def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> HistoryPage:
+    """One page of the user's order history, newest first, with Reorder targets marked."""
+    page = filters.page
+    found = db.session.execute(_page_query(user, filters, page, page_size)).all()
+    total = found[0].total if found else 0
+    if not found and page > 1:  # a bookmarked page past the end: show the last one
+        total = _count(user, filters)
+        page = max(1, -(-total // page_size))
+        found = db.session.execute(_page_query(user, filters, page, page_size)).all() if total else []
+    rows = list(_fold(found))
+    mark_reorder_targets(user, rows, now)
+    pages = max(1, -(-total // page_size))
+    first = (page - 1) * page_size + 1 if rows else 0
+    return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+
+
+def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int = 1000) -> Iterator[HistoryRow]:
+    """Every matching order, newest first, streamed from the database in batches (a server-side
+    cursor on PostgreSQL), so the CSV of 50,000 orders never sits in memory."""
+    query = _details().where(*_conditions(user, filters)).order_by(*_ORDERING, Section.label)
+    result = db.session.execute(query.execution_options(yield_per=batch_size))
+    try:
+        yield from _fold(result)
+    finally:
+        result.close()
+
+
+# --- Reorder: where it applies ---------------------------------------------------------------------
+
+
+def earlier_order_exists(section=Section) -> ColumnElement[bool]:
+    """SQL, correlated to `section`: an earlier term has a placed or canceled order of the same course
+    (subject + number) on a section of the same campus, with at least one catalog item."""
+    earlier_section = aliased(Section, name="earlier_section")
+    earlier_term = aliased(Term, name="earlier_term")
+    this_term = aliased(Term, name="this_term")
+    return exists(
+        select(OrderSection.order_id)
+        .join(earlier_section, earlier_section.id == OrderSection.section_id)
+        .join(Order, Order.id == OrderSection.order_id)
+        .join(earlier_term, earlier_term.id == Order.term_id)
+        .where(
+            earlier_section.course_id == section.course_id,
+            earlier_section.campus_id == section.campus_id,
+            OrderSection.removed_at.is_(None),
+            Order.course_id == section.course_id,
+            Order.status.in_(REORDER_SOURCE_STATUSES),
+            earlier_term.starts_on
+            < select(this_term.starts_on)
+            .where(this_term.id == section.term_id)
+            .correlate_except(this_term)  # two levels down: name the outer section explicitly
+            .scalar_subquery(),
+            exists(select(OrderLine.order_id).where(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))),
+        )
+    )
+
+
+def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
+    """Set each row's `reorder_terms`: open or upcoming terms whose offering of the row's course the
+    user may reorder into (can_reorder), on a campus the row's order was on, and where the user has
+    no draft yet. One query for the page."""
+    sources = [r for r in rows if r.status in REORDER_SOURCE_STATUSES and r.catalog_items]
+    if not sources:
+        return
+    claim = aliased(Order, name="claim")
+    own_draft = aliased(Order, name="own_draft")
+    has_draft = exists(
+        select(own_draft.id).where(
+            own_draft.owner_id == user.id,
+            own_draft.status == OrderStatus.DRAFT,
+            own_draft.course_id == Section.course_id,
+            own_draft.term_id == Section.term_id,
+        )
+    )
+    found = db.session.execute(
+        select(Section, teaches_clause(user.id).label("teaches"), claim.number, has_draft.label("has_draft"))
+        .join(Course, Course.id == Section.course_id)
+        .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
+        .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
+        .outerjoin(claim, claim.id == OrderSection.order_id)
+        .where(
+            Section.course_id.in_({r.course_id for r in sources}),
+            OrderingPeriod.closes_at > now,
+            visible_sections_clause(user),
+        )
+        .options(raiseload(Section.instructors))
+        .order_by(Section.term_id, Section.label)
+    ).all()
+    offerings: dict[tuple[int, int], list[SectionChoice]] = {}
+    for section, teaching, number, drafted in found:
+        if drafted:  # the user continues that draft instead (as on Courses: "Resume draft")
+            continue
+        orderable = number is None and can_place(user, section, now, teaches_section=bool(teaching))
+        offerings.setdefault((section.course_id, section.term_id), []).append(SectionChoice(section, number, orderable))
+    for row in sources:
+        for (course_id, _term_id), choices in offerings.items():
+            term = choices[0].section.term
+            if course_id != row.course_id or term.starts_on <= row.term_starts_on or not can_reorder(choices):
+                continue
+            if row.campus_ids & {c.section.campus_id for c in choices if c.orderable}:
+                row.reorder_terms.append(term)
+
+
+def reordered_from_number(order: Order) -> int | None:
+    """The number of the order this one was copied from ("Reordered from #N" on its summary)."""
+    if order.reordered_from_id is None:
+        return None
+    return db.session.scalar(select(Order.number).where(Order.id == order.reordered_from_id))
