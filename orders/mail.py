@@ -6,9 +6,9 @@ import re
 import smtplib
 from datetime import datetime, timedelta
 
-from flask import current_app, g, render_template
+from flask import current_app, render_template
 from flask_mail import Connection, Message
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from orders.extensions import db
 from orders.institution import institution, local_time

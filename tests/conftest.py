@@ -8,18 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from app import create_app
 from orders import demo
 from orders.extensions import db
 from orders.models import Order, User
 from orders.sqlcount import StatementCounter
+from tests.helpers import DEMO_PASSWORD_HASH, TEST_DATABASE_URL, sign_in
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-# One real hash for the whole run: hashing is deliberately slow.
-DEMO_PASSWORD_HASH = generate_password_hash(demo.DEMO_PASSWORD)
 
 
 def database_url() -> str:
@@ -99,13 +95,6 @@ def client(app):
     return app.test_client()
 
 
-def sign_in(client, first_name: str, password: str = demo.DEMO_PASSWORD):
-    """Sign the test client in as a demo user."""
-    response = client.post("/sign-in", data={"email": f"{first_name}@demo.edu", "password": password})
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return response
-
-
 @pytest.fixture
 def login_as(client, demo_data):
     """login_as("ada") signs the client in and returns it."""
@@ -125,14 +114,28 @@ def count_queries(app):
     return lambda: StatementCounter(engine)
 
 
-def require_postgres():
-    """The URL of the test PostgreSQL database; skipped locally without one, a failure under CI."""
-    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
-        return TEST_DATABASE_URL
-    if IN_CI:
-        pytest.fail("CI=true but TEST_DATABASE_URL does not point at PostgreSQL")
-    pytest.skip("set TEST_DATABASE_URL=postgresql+psycopg://... to run PostgreSQL tests")
-
-
 def days(n: float) -> timedelta:
     return timedelta(days=n)
+
+
+@pytest.fixture
+def csrf_on(app):
+    """CSRF protection as in production (the suite otherwise runs with it off, to keep tests short)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on a free port, and the app pointed at it."""
+    from tests.smtp import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    previous = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = server.port
+    yield server
+    server.stop()
+    app.config["MAIL_PORT"] = previous
+

@@ -29,7 +29,7 @@ from orders.models import (
     Term,
     User,
 )
-from tests.conftest import DEMO_PASSWORD_HASH
+from tests.helpers import DEMO_PASSWORD_HASH
 
 _seq = itertools.count(1)
 

@@ -24,7 +24,7 @@ from orders.models import (
     Section,
     User,
 )
-from tests.conftest import DEMO_PASSWORD_HASH
+from tests.helpers import DEMO_PASSWORD_HASH
 
 # The moment the demo data is loaded for the golden files: every seeded time is relative to it.
 FROZEN = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)

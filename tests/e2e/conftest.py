@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from orders.demo import DEMO_PASSWORD
-from tests.conftest import IN_CI
+from tests.helpers import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

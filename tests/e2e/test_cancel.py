@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from tests.helpers import tab_to
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
@@ -72,15 +74,6 @@ def expect_canceled(page: Page, number: int, by: str) -> None:
     expect(page.locator(".status-line")).to_contain_text("Canceled")
     expect(page.locator("main")).to_contain_text(f"Canceled by {by} on")
     expect(cancel_button(page)).to_have_count(0)
-
-
-def tab_to(page: Page, target: Locator, limit: int = 40) -> None:
-    """Press Tab until the target has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    pytest.fail(f"{target} never received focus after {limit} presses of Tab")
 
 
 def cancel_records(app, number: int) -> tuple[int, list[str], set]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from tests.helpers import tab_to
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
@@ -22,15 +24,6 @@ COURSE = "CS 150 Introduction to Programming"
 
 def heading(page: Page, level: int, name: str | re.Pattern) -> Locator:
     return page.get_by_role("heading", level=level, name=name)
-
-
-def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
-    """Press Tab until `target` has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("element => element === document.activeElement"):
-            return
-    pytest.fail(f"{target} never received focus after {limit} presses of Tab")
 
 
 def navigate(page: Page, action) -> None:

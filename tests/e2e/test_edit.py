@@ -11,7 +11,7 @@ from sqlalchemy import select
 from orders.extensions import db
 from orders.models import EventKind, Order, OrderEvent, OutboundEmail
 from tests.e2e.conftest import assert_axe_clean, sign_in
-from tests.e2e.test_ordering import no_dialogs, set_marker, marker_survives, tab_to
+from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
 
 pytestmark = pytest.mark.e2e
 

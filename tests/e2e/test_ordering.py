@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
@@ -51,19 +53,6 @@ def start_draft_for_cs150(page: Page, link_name: str = "Start order for CS 150",
 def save_sections(page: Page) -> None:
     page.get_by_role("button", name="Save and continue").click()
     expect_step(page, 2, "Materials")
-
-
-def marker_survives(page: Page) -> None:
-    """A full navigation would wipe this property."""
-    assert page.evaluate("window.__e2eSamePage") is True
-
-
-def set_marker(page: Page) -> list[str]:
-    """Mark the document and record every later load event: htmx swaps must leave both untouched."""
-    page.evaluate("window.__e2eSamePage = true")
-    loads: list[str] = []
-    page.on("load", lambda _: loads.append(page.url))
-    return loads
 
 
 def live_search(page: Page, query: str, count_text: str) -> None:
@@ -123,27 +112,6 @@ def last_number(app) -> int | None:
         number = db.session.scalar(select(OrderNumberCounter.last_number))
         db.session.remove()
         return number
-
-
-def tab_to(page: Page, target: Locator, limit: int = 60) -> None:
-    """Press Tab until `target` has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("element => element === document.activeElement"):
-            return
-    pytest.fail(f"{target} never received focus after {limit} presses of Tab")
-
-
-def no_dialogs(page: Page) -> list[str]:
-    """Record any native dialog (window.confirm and friends): the app must never open one."""
-    seen: list[str] = []
-
-    def record(dialog):
-        seen.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", record)
-    return seen
 
 
 # --- Placing an order ------------------------------------------------------------------------------

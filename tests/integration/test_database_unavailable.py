@@ -13,8 +13,8 @@ import pytest
 from app import create_app
 from orders import demo
 from orders.extensions import db
-from tests.conftest import DEMO_PASSWORD_HASH, require_postgres
-from tests.web.test_screens import text_of
+from tests.helpers import DEMO_PASSWORD_HASH, require_postgres
+from tests.helpers import text_of
 
 
 def assert_busy_page(response, elapsed: float, limit: float) -> None:

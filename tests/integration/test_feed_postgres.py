@@ -11,7 +11,7 @@ from orders.extensions import db
 from orders.feed.export import WindowTaken, export, find_term, plan_delta
 from orders.models import FeedRun
 from tests import feed_story as story
-from tests.conftest import require_postgres
+from tests.helpers import require_postgres
 from tests.feed_story import SPRING, at
 from tests.integration.test_postgres_concurrency import run_together
 

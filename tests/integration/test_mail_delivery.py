@@ -3,25 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from orders import clock
 from orders.extensions import db
 from orders.mail import deliver_due
 from orders.models import EmailStatus, OutboundEmail
-from tests.smtp import SMTPServer
 
-
-@pytest.fixture
-def smtp(app):
-    server = SMTPServer()
-    server.start()
-    previous = app.config["MAIL_PORT"]
-    app.config["MAIL_PORT"] = server.port
-    yield server
-    server.stop()
-    app.config["MAIL_PORT"] = previous
 
 
 def drain(app, now_fn=clock.utcnow):

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from orders.extensions import db
 from orders.models import Order, User
-from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import TEST_DATABASE_URL
 
 
 @pytest.fixture

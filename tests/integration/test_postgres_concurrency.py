@@ -24,8 +24,7 @@ from orders.models import (
     Term,
 )
 from tests import factories
-from tests.conftest import require_postgres, sign_in
-from tests.integration.test_mail_delivery import smtp  # noqa: F401 - fixture
+from tests.helpers import require_postgres, sign_in
 
 pytestmark = pytest.mark.postgres
 

@@ -12,7 +12,7 @@ from orders.models import Institution, OutboundEmail, ReminderKind, ReminderSent
 from orders.no_materials.services import Row, answer_no_materials, row_sections
 from orders.reminders.cli import run_once
 from orders.reminders.schedule import days_left, due_kind
-from tests.conftest import require_postgres
+from tests.helpers import require_postgres
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from orders.models import (
 from orders.ordering.services import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
 from orders.permissions import PermissionDenied, owns_draft
 from orders.queries import get_draft_or_404
-from tests.conftest import require_postgres
+from tests.helpers import require_postgres
 
 
 @pytest.fixture

@@ -158,7 +158,7 @@ def test_closing_a_period_takes_effect_at_once(app, login_as, client):
     term = _ids(app)["term"]
     client.post(f"/admin/periods/{term}", data={"opens": "2026-01-01T09:00", "soft_close": "", "closes": "2026-02-01T09:00"})
     client.post("/sign-out")
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, "ada")
     summary = client.get("/orders/1001").get_data(as_text=True)
@@ -216,7 +216,7 @@ def test_a_new_grant_shows_on_the_coordinators_courses_screen_at_once(app, login
         alan = db.session.scalars(select(User).where(User.email == "alan@demo.edu")).one().id
     client.post(f"/admin/users/{alan}", data={"subject": "MATH", "term": ids["term"]})
     client.post("/sign-out")
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, "alan")
     assert "MATH 340" in client.get("/").get_data(as_text=True)

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app import create_app
 from orders.extensions import db
 from orders.models import User
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 HEADER = "X-Remote-User"
 PROXY = "10.0.0.5"

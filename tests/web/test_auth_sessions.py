@@ -12,7 +12,7 @@ from orders import clock
 from orders.auth.sessions import end_user_sessions
 from orders.extensions import db
 from orders.models import User, UserSession
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def session_cookie(client) -> str:

@@ -8,7 +8,7 @@ import pytest
 from orders import clock
 from orders.auth import throttle
 from orders.extensions import db
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 
 def move_clock(monkeypatch, delta: timedelta) -> None:

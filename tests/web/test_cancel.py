@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from orders.extensions import db
 from orders.models import EventKind, Order, OrderEvent, OrderStatus, OutboundEmail
 from tests import factories as f
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 ROLES = ["placer", "instructor_of_record", "covering_coordinator", "other_coordinator", "admin", "unrelated"]
 # Who may cancel a placed order, per period state (SPEC section 2).
@@ -193,12 +193,6 @@ def test_get_never_changes_state(app, login_as):
     assert statuses == {OrderStatus.PLACED}
     assert _counts(app) == (0, 0)
 
-
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def test_csrf_is_required_on_every_post(app, client, demo_data, csrf_on):

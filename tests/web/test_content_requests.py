@@ -32,19 +32,13 @@ from orders.models import (
     User,
 )
 from tests import factories as f
-from tests.conftest import sign_in
+from tests.helpers import text_of, sign_in
 
 ISBN = "9780306406157"  # also 0-306-40615-2
 OTHER_ISBN = "9780804429573"  # also 0-8044-2957-X
 THIRD_ISBN = "9780262033848"
 NOW = datetime.now(timezone.utc)
 HTML = '<script>alert("x")</script><b>bold</b>'
-
-
-def text_of(response) -> str:
-    """The visible text of an HTML response, whitespace folded."""
-    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).strip())
 
 
 def count(app, model, *where) -> int:
@@ -846,12 +840,6 @@ def test_query_counts_do_not_grow(app, client, seeded, count_queries, demo_data,
 
 # --- CSRF ------------------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def token_in(page: str) -> str:

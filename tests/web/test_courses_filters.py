@@ -8,7 +8,7 @@ import pytest
 from orders.extensions import db
 from orders.models import CourseLevel
 from tests import factories as f
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 
 def ids(app, demo_data, *names):

@@ -25,8 +25,8 @@ from orders.models import (
 )
 from orders.placed import editing
 from tests import factories as f
-from tests.web.test_cancel import csrf_on, sign_in_as  # noqa: F401 - csrf_on is a fixture
-from tests.web.test_screens import text_of
+from tests.web.test_cancel import sign_in_as
+from tests.helpers import text_of
 
 HX = {"HX-Request": "true"}
 ROLES = ["placer", "every_section_instructor", "some_sections_instructor", "covering_coordinator",
@@ -648,7 +648,7 @@ def test_canceled_order_cannot_be_edited(login_as, app):
     assert client.get("/orders/1001/add-sections").status_code == 403
 
 
-def test_csrf_is_required_on_every_edit_post(app, client, demo_data, csrf_on):  # noqa: F811
+def test_csrf_is_required_on_every_edit_post(app, client, demo_data, csrf_on):
     token_of = lambda html: re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)  # noqa: E731
     sign_in = client.get("/sign-in").get_data(as_text=True)
     client.post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo", "csrf_token": token_of(sign_in)})

@@ -5,7 +5,7 @@ import pytest
 
 from app import create_app
 from orders.config import Config
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 
 def test_unexpected_error_is_a_calm_500(app, login_as, monkeypatch):

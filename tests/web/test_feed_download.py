@@ -11,7 +11,7 @@ from orders.extensions import db
 from orders.models import FeedRun, Term
 from tests import factories as f
 from tests import feed_story as story
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 from tests.feed_story import SPRING, at
 
 FULL = f"/admin/feed/download?term={SPRING}&kind=full"

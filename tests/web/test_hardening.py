@@ -6,7 +6,7 @@ import pytest
 from app import create_app
 from orders.config import DEVELOPMENT_KEY, Config, DevelopmentConfig, config_from_environment
 from orders.parsing import parse_id, parse_page, parse_version
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from orders import demo
 from orders.extensions import db
 from orders.models import CatalogItem, Course, Section, Term
-from tests.conftest import DEMO_PASSWORD_HASH, sign_in
+from tests.helpers import DEMO_PASSWORD_HASH, sign_in
 
 ODD_VALUES = [
     str(2**31),  # one past int4

@@ -10,7 +10,7 @@ from orders import clock
 from orders.extensions import db
 from orders.models import AdminAuditEntry, Course, NoMaterialsAnswer, Term
 from tests import factories as f
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 
 def ids(app, subject: str, number: str, term_code: str) -> tuple[int, int]:

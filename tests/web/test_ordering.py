@@ -22,8 +22,8 @@ from orders.models import (
     Term,
 )
 from orders.permissions import GUARD_ATTRIBUTE
-from tests.conftest import sign_in
-from tests.web.test_screens import text_of
+from tests.helpers import sign_in
+from tests.helpers import text_of
 
 HX = {"HX-Request": "true"}
 

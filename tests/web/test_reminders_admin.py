@@ -10,7 +10,7 @@ from orders.extensions import db
 from orders.models import Institution
 from orders.reminders.cli import run_once
 from tests.web.test_no_materials import row_form
-from tests.web.test_screens import text_of
+from tests.helpers import text_of
 
 
 @pytest.mark.parametrize("who", ["ada", "grace", "emmy"])

@@ -1,17 +1,11 @@
 """Each screen through the test client, as each demo user."""
 from __future__ import annotations
 
-import html as htmllib
-import re
 
 import pytest
 
+from tests.helpers import text_of
 
-
-def text_of(response) -> str:
-    """The visible text of an HTML response, whitespace folded."""
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
 
 
 COURSES_BY_USER = {

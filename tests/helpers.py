@@ -1,0 +1,75 @@
+"""What many test modules share: the environment, the demo password's hash, and small actions."""
+from __future__ import annotations
+
+import html as htmllib
+import os
+import re
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from orders import demo
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# One real hash for the whole run: hashing is deliberately slow.
+DEMO_PASSWORD_HASH = generate_password_hash(demo.DEMO_PASSWORD)
+
+
+def require_postgres() -> str:
+    """The URL of the test PostgreSQL database; skipped locally without one, a failure under CI."""
+    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
+        return TEST_DATABASE_URL
+    if IN_CI:
+        pytest.fail("CI=true but TEST_DATABASE_URL does not point at PostgreSQL")
+    pytest.skip("set TEST_DATABASE_URL=postgresql+psycopg://... to run PostgreSQL tests")
+
+
+def text_of(response) -> str:
+    """The visible text of an HTML response, whitespace folded."""
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
+    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
+
+
+def sign_in(client, first_name: str, password: str = demo.DEMO_PASSWORD):
+    """Sign the test client in as a demo user."""
+    response = client.post("/sign-in", data={"email": f"{first_name}@demo.edu", "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return response
+
+
+def tab_to(page, target, limit: int = 80) -> None:
+    """Press Tab until `target` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{target} never received focus after {limit} presses of Tab")
+
+
+def marker_survives(page) -> None:
+    """A full navigation would wipe this property."""
+    assert page.evaluate("window.__e2eSamePage") is True
+
+
+
+def set_marker(page) -> list[str]:
+    """Mark the document and record every later load event: htmx swaps must leave both untouched."""
+    page.evaluate("window.__e2eSamePage = true")
+    loads: list[str] = []
+    page.on("load", lambda _: loads.append(page.url))
+    return loads
+
+
+
+def no_dialogs(page) -> list[str]:
+    """Record any native dialog (window.confirm and friends): the app must never open one."""
+    seen: list[str] = []
+
+    def record(dialog):
+        seen.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    return seen
+
