@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 def test_a_program_administrator_downloads_the_full_feed(page_for, live_server, demo_data, js):
     page = page_for(js)
     sign_in(page, live_server, "katherine")
-    page.get_by_role("link", name="Order feed").click()
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name="Order feed").click()
     expect(page.get_by_role("heading", level=1, name="Order feed")).to_be_visible()
     expect(page.get_by_label("Term")).to_have_value("202710")
     assert_axe_clean(page)
