@@ -165,9 +165,9 @@ def register_blueprints(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
     from orders import clock, compression, templating
-    from orders.institution import local_date
     from orders.forms import EmptyForm
     from orders.history.queries import reordered_from_number
+    from orders.institution import local_date
     from orders.permissions import can_administer, can_cancel, can_edit
 
     app.jinja_env.globals.update(

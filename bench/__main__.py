@@ -21,7 +21,6 @@ from bench.loadgen import ensure_wrk, run_wrk
 from bench.mailstall import StallingSMTP, free_port
 from bench.server import BASELINE_PATH, ROOT, Process, gunicorn_args, wait_until_serving
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://orders:orders@127.0.0.1:5432/orders_bench"
 SIZES = dict(sections=20000, instructors=2000, coordinators=200, orders=50000, seed=1)
 PASSWORD = "orders-bench"  # orders.bulk.BULK_PASSWORD
 ADMIN, COORDINATOR = "admin@bulk.edu", "coord-large@bulk.edu"
@@ -45,7 +44,7 @@ def parse_args(argv=None):
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--reload", action="store_true", help="reload the bulk data even if the marker matches")
     parser.add_argument("--tune", action="store_true", help="sweep gunicorn workers x threads instead of the full run")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", data.DEFAULT_DATABASE_URL))
     return parser.parse_args(argv)
 
 

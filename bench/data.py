@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql+psycopg://orders:orders@127.0.0.1:5432/orders_bench"
 MARKER_PREFIX = "orders-bench-data "
 MAX_AGE = timedelta(days=7)  # the open term is relative to load time; reload before it drifts
 

@@ -81,7 +81,7 @@ def measure(url: str, env: dict, log, *, bench_url: str | None = None) -> dict:
 
 
 def main(argv=None) -> int:
-    from bench.__main__ import DEFAULT_DATABASE_URL
+    from bench.data import DEFAULT_DATABASE_URL
 
     parser = argparse.ArgumentParser(prog="python -m bench.sis", description=__doc__)
     parser.add_argument("--database-url", help="database to empty and import into (default: the bench database + _sis)")

@@ -12,7 +12,15 @@ from sqlalchemy import insert, select, update
 
 from orders.extensions import db
 from orders.institution import institution, local_time
-from orders.models import ContentRequest, EmailStatus, EventKind, Order, OrderEvent, OutboundEmail, User
+from orders.models import (
+    ContentRequest,
+    EmailStatus,
+    EventKind,
+    Order,
+    OrderEvent,
+    OutboundEmail,
+    User,
+)
 
 log = logging.getLogger(__name__)
 

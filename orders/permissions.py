@@ -27,7 +27,6 @@ from orders.periods import is_open
 from orders.queries import get_draft_or_404, get_order_or_404, get_request_or_404
 from orders.refusals import DraftClosed, PermissionDenied
 
-
 # --- Coordinator grants: one rule, written for Python objects and for SQL side by side -------------
 
 

@@ -8,7 +8,18 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
 from orders.extensions import db
-from orders.models import ContentRequest, Course, Order, OrderEvent, OrderSection, OrderStatus, Section, Term, User, UserSession
+from orders.models import (
+    ContentRequest,
+    Course,
+    Order,
+    OrderEvent,
+    OrderSection,
+    OrderStatus,
+    Section,
+    Term,
+    User,
+    UserSession,
+)
 from orders.parsing import MAX_ID
 
 
@@ -39,6 +50,11 @@ def get_order_or_404(number: int) -> Order:
     if order is None:
         raise NotFound(f"There is no order #{number}.")
     return order
+
+
+def all_terms() -> list[Term]:
+    """Every term, newest first, with its ordering period (Term selects and filters)."""
+    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc(), Term.id.desc())).unique())
 
 
 def get_request_or_404(request_id: int) -> ContentRequest:

@@ -6,8 +6,8 @@ from decimal import Decimal
 from urllib.parse import parse_qs
 
 from flask import url_for
-from markupsafe import Markup, escape
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import exists, select
 
 from orders.courses.queries import CoursesFilter
@@ -15,7 +15,6 @@ from orders.extensions import db
 from orders.models import Course, Section, TeachingAssignment, User
 from orders.parsing import parse_id
 from orders.permissions import covered_by_grants_clause
-
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 

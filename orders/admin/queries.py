@@ -78,11 +78,6 @@ def search_text(raw: str | None) -> str:
 # --- Terms and periods ------------------------------------------------------------------------------
 
 
-def all_terms() -> list[Term]:
-    """Every term, newest first, with its ordering period (joined)."""
-    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc(), Term.id.desc())).unique())
-
-
 def default_preview_term(terms: list[Term], now: datetime) -> Term | None:
     """The term a grant preview counts in: the open one, else the next upcoming, else the newest."""
     for wanted in (PeriodState.OPEN, PeriodState.UPCOMING):

@@ -11,9 +11,27 @@ from sqlalchemy import select
 
 from orders import clock
 from orders.admin import queries
-from orders.admin.catalog import CSV_COLUMNS, CatalogFileError, item_values, parse_catalog_csv, parse_item
-from orders.admin.forms import CatalogImportForm, GrantForm, InstitutionForm, ItemForm, PeriodForm
-from orders.admin.localtime import LocalTimeError, describe, is_timezone, parse_local, to_input
+from orders.admin.catalog import (
+    CSV_COLUMNS,
+    CatalogFileError,
+    item_values,
+    parse_catalog_csv,
+    parse_item,
+)
+from orders.admin.forms import (
+    CatalogImportForm,
+    GrantForm,
+    InstitutionForm,
+    ItemForm,
+    PeriodForm,
+)
+from orders.admin.localtime import (
+    LocalTimeError,
+    describe,
+    is_timezone,
+    parse_local,
+    to_input,
+)
 from orders.admin.services import (
     AdminError,
     GrantScope,
@@ -31,9 +49,17 @@ from orders.admin.services import (
 from orders.extensions import db
 from orders.forms import EmptyForm
 from orders.htmx import is_htmx
-from orders.models import CatalogItem, CoordinatorGrant, CourseLevel, Institution, Term, User
+from orders.models import (
+    CatalogItem,
+    CoordinatorGrant,
+    CourseLevel,
+    Institution,
+    Term,
+    User,
+)
 from orders.periods import period_state
 from orders.permissions import admin_only
+from orders.queries import all_terms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -84,7 +110,7 @@ def index():
 def periods():
     """Every term with its ordering period, in the institution's timezone."""
     now = clock.utcnow()
-    terms = queries.all_terms()
+    terms = all_terms()
     return render_template("admin/periods.html", terms=terms, states={t.id: period_state(t, now) for t in terms}, tz=_timezone())
 
 
@@ -164,7 +190,7 @@ def _user_page(user: User, form: GrantForm, terms, *, preview: bool, status: int
 def user_detail(user_id: int):
     """A user's account, flags and coordinator grants; POST adds a grant (or previews it)."""
     user = _load(User, user_id, "user")
-    terms = queries.all_terms()
+    terms = all_terms()
     form = GrantForm()
     form.set_choices(queries.grant_options(), terms)
     if request.method == "GET":
@@ -189,7 +215,7 @@ def user_detail(user_id: int):
 def grant_preview(user_id: int):
     """How many sections a grant with these dimensions would cover (htmx fragment, or the page)."""
     user = _load(User, user_id, "user")
-    terms = queries.all_terms()
+    terms = all_terms()
     form = GrantForm(formdata=request.args, meta={"csrf": False})
     form.set_choices(queries.grant_options(), terms)
     valid = form.validate()

@@ -17,12 +17,14 @@ from orders.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestComment,
-    ContentRequestStatus as Status,
     Delivery,
     EventKind,
     Order,
     OrderStatus,
     User,
+)
+from orders.models import (
+    ContentRequestStatus as Status,
 )
 from orders.permissions import can_view_order
 from orders.refusals import PermissionDenied, Refused, StaleOrder

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, lazyload
 
 from orders import clock
@@ -29,15 +28,13 @@ from orders.models import (
 from orders.parsing import parse_id
 from orders.permissions import (
     draft_guard,
-    order_guard,
     request_guard,
     require_draft_owner,
-    require_edit,
     require_view_request,
     signed_in,
     viewable_orders_clause,
 )
-from orders.placed import editing
+from orders.queries import all_terms
 from orders.refusals import PermissionDenied, Refused, StaleOrder
 
 bp = Blueprint("requests", __name__)
@@ -45,7 +42,7 @@ bp = Blueprint("requests", __name__)
 PAGE_SIZE = 50
 
 
-def _wanted(form: RequestTitleForm) -> TitleRequest:
+def title_request_from(form: RequestTitleForm) -> TitleRequest:
     """The validated form as a request (empty optional fields stored as none)."""
     return TitleRequest(
         title=form.title.data.strip(), isbn13=form.isbn.data, author=(form.author.data or "").strip() or None,
@@ -53,7 +50,7 @@ def _wanted(form: RequestTitleForm) -> TitleRequest:
     )
 
 
-def _prefilled(form: RequestTitleForm) -> None:
+def prefill_from_search(form: RequestTitleForm) -> None:
     """A search with no match arrives with its words: an ISBN goes in the ISBN field, anything else in Title."""
     words = request.args.get("q", "").strip()[:300]
     if words and not form.is_submitted():
@@ -63,7 +60,7 @@ def _prefilled(form: RequestTitleForm) -> None:
             form.title.data = words
 
 
-def _request_page(form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200):
+def title_request_page(form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200):
     """The "Request a title" page; a catalog item with the ISBN is offered instead of a request."""
     in_catalog = services.active_item_with_isbn(form.isbn.data) if form.isbn.data and not form.isbn.errors else None
     page = render_template(
@@ -81,7 +78,7 @@ def _request_page(form: RequestTitleForm, *, action: str, back: str, add_url: st
 def draft_request(draft: Order):
     """Request a title the catalog lacks; it joins the draft as "Content request — Submitted"."""
     form = RequestTitleForm()
-    _prefilled(form)
+    prefill_from_search(form)
     page = dict(
         action=url_for("requests.draft_request", draft_id=draft.id),
         back=url_for("ordering.materials", draft_id=draft.id),
@@ -89,10 +86,10 @@ def draft_request(draft: Order):
         heading=f"Request a title for {draft.course.code}, {draft.term.name}",
     )
     if not form.validate_on_submit():
-        return _request_page(form, status=422 if form.is_submitted() else 200, **page)
-    wanted = _wanted(form)
+        return title_request_page(form, status=422 if form.is_submitted() else 200, **page)
+    wanted = title_request_from(form)
     if services.active_item_with_isbn(wanted.isbn13) is not None:
-        return _request_page(form, status=409, **page)
+        return title_request_page(form, status=409, **page)
     try:
         services.add_to_draft(draft, wanted, actor=current_user, now=clock.now())
     except Refused as refusal:
@@ -115,54 +112,6 @@ def draft_remove_request(draft: Order, request_id: int):
     else:
         flash("Your change could not be checked. Reload the page and try again.", "error")
     return redirect(url_for("ordering.materials", draft_id=draft.id), code=303)
-
-
-# --- Request a title while editing a placed order --------------------------------------------------
-
-
-@bp.route("/orders/<int:number>/edit/request-title", methods=["GET", "POST"])
-@order_guard(require_edit)
-def edit_request(order: Order):
-    """Request a title as part of the pending changes to a placed order."""
-    form = RequestTitleForm()
-    _prefilled(form)
-    page = dict(
-        action=url_for("requests.edit_request", number=order.number),
-        back=url_for("orders.edit", number=order.number),
-        add_url=url_for("orders.edit_add_item", number=order.number),
-        heading=f"Request a title for order #{order.number}",
-    )
-    if not form.validate_on_submit():
-        return _request_page(form, status=422 if form.is_submitted() else 200, **page)
-    wanted = _wanted(form)
-    if services.active_item_with_isbn(wanted.isbn13) is not None:
-        return _request_page(form, status=409, **page)
-    try:
-        editing.add_request(order, current_user, wanted, clock.now())
-        db.session.commit()
-    except (Refused, IntegrityError) as refusal:
-        db.session.rollback()
-        flash(getattr(refusal, "message", "Your other tab changed this edit at the same moment. Try again."), "error")
-        return redirect(page["back"], code=303)
-    flash(f"Requested “{wanted.title}” (not yet submitted).", "status")
-    return redirect(page["back"], code=303)
-
-
-@bp.route("/orders/<int:number>/edit/requests/<key>/remove", methods=["POST"])
-@order_guard(require_edit)
-def edit_remove_request(order: Order, key: str):
-    """Take a content request off the pending changes."""
-    if EmptyForm().validate_on_submit():
-        try:
-            title = editing.remove_request(order, current_user, key[:40], clock.now())
-            db.session.commit()
-            flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
-        except IntegrityError:
-            db.session.rollback()
-            flash("Your other tab changed this edit at the same moment. Try again.", "error")
-    else:
-        flash("Your change could not be checked. Reload the page and try again.", "error")
-    return redirect(url_for("orders.edit", number=order.number), code=303)
 
 
 # --- The list and one request ----------------------------------------------------------------------
@@ -253,7 +202,7 @@ def index():
             .order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
     )
-    terms = list(db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
+    terms = all_terms()
     return render_template(
         "content_requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
         first=(page - 1) * PAGE_SIZE + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),

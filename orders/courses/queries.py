@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, exists, func, literal, or_, select, true, u
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from orders.extensions import db
+from orders.history.queries import earlier_order_exists
 from orders.models import (
     Course,
     NoMaterialsAnswer,
@@ -21,11 +22,16 @@ from orders.models import (
     Term,
     User,
 )
-from orders.parsing import parse_id, parse_page
-from orders.history.queries import earlier_order_exists
 from orders.ordering.services import SectionChoice
+from orders.parsing import parse_id, parse_page
 from orders.periods import PeriodState, period_state
-from orders.permissions import can_answer_no_materials, can_place, can_reorder, covered_by_grants_clause, grant_covers
+from orders.permissions import (
+    can_answer_no_materials,
+    can_place,
+    can_reorder,
+    covered_by_grants_clause,
+    grant_covers,
+)
 
 CURRENT_TERMS = "current"
 UNASSIGNED = "unassigned"
@@ -129,11 +135,6 @@ class CoursesPage:
     last: int
     page: int
     pages: int
-
-
-def all_terms() -> list[Term]:
-    """Every term, newest first, with its ordering period (the Term select and the term filter)."""
-    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
 
 
 def current_term_ids(terms: list[Term], now: datetime) -> list[int]:

@@ -5,9 +5,16 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 from orders import clock
-from orders.courses.queries import ORDER_STATE_LABELS, UNASSIGNED, CoursesFilter, all_terms, courses_page, instructors_for_select
+from orders.courses.queries import (
+    ORDER_STATE_LABELS,
+    UNASSIGNED,
+    CoursesFilter,
+    courses_page,
+    instructors_for_select,
+)
 from orders.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.permissions import signed_in
+from orders.queries import all_terms
 
 bp = Blueprint("courses", __name__)
 

@@ -9,7 +9,14 @@ from flask import Flask, current_app
 
 from orders import clock
 from orders.feed import FEED_VERSION
-from orders.feed.export import BEGINNING, FeedError, export, find_term, plan_delta, plan_full
+from orders.feed.export import (
+    BEGINNING,
+    FeedError,
+    export,
+    find_term,
+    plan_delta,
+    plan_full,
+)
 from orders.feed.rows import iso_utc
 
 

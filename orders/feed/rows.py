@@ -12,7 +12,21 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, Integer, Numeric, Select, String, case, func, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from orders.models import (
     CatalogItem,

@@ -20,6 +20,7 @@ from orders.feed.rows import stream_feed
 from orders.institution import institution
 from orders.models import FeedKind, FeedRun, Term
 from orders.permissions import admin_only
+from orders.queries import all_terms
 
 bp = Blueprint("feed", __name__, url_prefix="/admin/feed")
 
@@ -29,7 +30,7 @@ DEFAULT_DAYS_BACK = 7
 
 
 def _terms() -> list[Term]:
-    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc())))
+    return all_terms()
 
 
 def _page(status: int = 200, *, error: str | None = None, notice: str | None = None, chosen: str | None = None,

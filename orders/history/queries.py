@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Iterator
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import aliased, raiseload
 
 from orders.extensions import db
@@ -28,7 +37,13 @@ from orders.models import (
     UTCDateTime,
 )
 from orders.ordering.services import SectionChoice
-from orders.permissions import can_place, can_reorder, teaches_clause, viewable_orders_clause, visible_sections_clause
+from orders.permissions import (
+    can_place,
+    can_reorder,
+    teaches_clause,
+    viewable_orders_clause,
+    visible_sections_clause,
+)
 
 # The statuses the Status filter offers; drafts are only ever the user's own.
 STATUS_LABELS = {

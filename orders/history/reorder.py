@@ -11,7 +11,9 @@ from decimal import Decimal
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased, lazyload
 
+from orders.events import record_event
 from orders.extensions import db
+from orders.history.queries import REORDER_SOURCE_STATUSES
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -26,7 +28,6 @@ from orders.models import (
     Term,
     User,
 )
-from orders.events import record_event
 from orders.ordering.services import (
     OrderingError,
     SectionChoice,
@@ -36,8 +37,6 @@ from orders.ordering.services import (
 )
 from orders.permissions import PermissionDenied, can_reorder, viewable_orders_clause
 from orders.queries import find_draft
-
-from orders.history.queries import REORDER_SOURCE_STATUSES
 
 CANDIDATE_LIMIT = 20
 

@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -11,10 +22,14 @@ from werkzeug.exceptions import Conflict, NotFound
 from wtforms import HiddenField
 
 from orders import clock
-from orders.courses.queries import all_terms
 from orders.extensions import db
 from orders.history.export import csv_chunks
-from orders.history.queries import STATUS_LABELS, HistoryFilter, history_page, history_rows_for_export
+from orders.history.queries import (
+    STATUS_LABELS,
+    HistoryFilter,
+    history_page,
+    history_rows_for_export,
+)
 from orders.history.reorder import (
     AlreadyOrdered,
     DraftExists,
@@ -27,8 +42,8 @@ from orders.history.reorder import (
 )
 from orders.htmx import is_htmx, render_page_or_fragment
 from orders.institution import institution
-from orders.queries import find_draft, get_course_term_or_404
 from orders.permissions import PermissionDenied, signed_in
+from orders.queries import all_terms, find_draft, get_course_term_or_404
 from orders.templating import money
 
 bp = Blueprint("history", __name__)

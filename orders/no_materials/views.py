@@ -18,7 +18,13 @@ from orders.courses.queries import UNASSIGNED
 from orders.extensions import db
 from orders.htmx import is_htmx
 from orders.models import Course, Term
-from orders.no_materials.services import Row, RowSections, answer_no_materials, row_sections, undo_no_materials
+from orders.no_materials.services import (
+    Row,
+    RowSections,
+    answer_no_materials,
+    row_sections,
+    undo_no_materials,
+)
 from orders.periods import is_open
 from orders.permissions import PermissionDenied, signed_in
 from orders.templating import courses_url_from_back

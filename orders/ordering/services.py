@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders import mail
-
 from orders.events import record_event
 from orders.extensions import db
 from orders.models import (
@@ -29,12 +28,16 @@ from orders.models import (
     User,
 )
 from orders.periods import is_open
-from orders.permissions import can_discard_draft, can_place, may_order_for, owns_draft, visible_sections_clause
+from orders.permissions import (
+    can_discard_draft,
+    can_place,
+    may_order_for,
+    owns_draft,
+    visible_sections_clause,
+)
 from orders.queries import claimed_sections, find_draft
 from orders.refusals import DraftClosed, PermissionDenied, Refused
 from orders.transitions import set_claimed, transition
-
-
 
 OrderingError = Refused  # the workflow's refusals are the app's general kind
 

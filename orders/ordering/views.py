@@ -15,7 +15,12 @@ from orders.models import Order
 from orders.ordering import services as ordering
 from orders.ordering.services import DraftChanged, OrderingError, PlacementRefused
 from orders.parsing import parse_id
-from orders.permissions import PermissionDenied, draft_guard, require_draft_owner, signed_in
+from orders.permissions import (
+    PermissionDenied,
+    draft_guard,
+    require_draft_owner,
+    signed_in,
+)
 from orders.queries import find_draft, get_course_term_or_404
 
 bp = Blueprint("ordering", __name__, url_prefix="/ordering")

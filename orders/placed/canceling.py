@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orders import mail
+from orders.content_requests.services import cancel_request
 from orders.events import record_event
 from orders.institution import local_time
-from orders.content_requests.services import cancel_request
 from orders.models import EventKind, Order, OrderEvent, OrderStatus, User
 from orders.permissions import cancel_decision
 from orders.refusals import PermissionDenied, StaleOrder

@@ -15,9 +15,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import mail
+from orders.content_requests.services import (
+    TitleRequest,
+    cancel_request,
+    new_request,
+    next_position,
+)
 from orders.events import record_event
 from orders.extensions import db
-from orders.content_requests.services import TitleRequest, cancel_request, new_request, next_position
 from orders.models import (
     CatalogItem,
     ContentRequest,

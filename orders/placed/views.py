@@ -9,8 +9,14 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import clock
 from orders.catalog import MIN_SEARCH_LENGTH, search_catalog
+from orders.content_requests.services import active_item_with_isbn
+from orders.content_requests.views import (
+    prefill_from_search,
+    title_request_from,
+    title_request_page,
+)
 from orders.extensions import db
-from orders.forms import EmptyForm, VersionedConfirmForm
+from orders.forms import EmptyForm, RequestTitleForm, VersionedConfirmForm
 from orders.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.institution import institution, local_time
 from orders.models import Order, OrderStatus
@@ -123,8 +129,8 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         add_url=url_for("orders.edit_add_item", number=order.number),
         remove_url=lambda item_id: url_for("orders.edit_remove_item", number=order.number, item_id=item_id),
         requests=editing.pending_requests(order, state),
-        request_url=url_for("requests.edit_request", number=order.number),
-        remove_request_url=lambda key: url_for("requests.edit_remove_request", number=order.number, key=key),
+        request_url=url_for("orders.edit_request", number=order.number),
+        remove_request_url=lambda key: url_for("orders.edit_remove_request", number=order.number, key=key),
         section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
@@ -264,6 +270,54 @@ def discard_edit(order: Order):
     db.session.commit()
     flash("Your changes were discarded. The order is as it was.", "status")
     return redirect_to(url_for("orders.summary", number=order.number))
+
+
+# --- Request a title while editing a placed order --------------------------------------------------
+
+
+@bp.route("/<int:number>/edit/request-title", methods=["GET", "POST"])
+@order_guard(require_edit)
+def edit_request(order: Order):
+    """Request a title as part of the pending changes to a placed order."""
+    form = RequestTitleForm()
+    prefill_from_search(form)
+    page = dict(
+        action=url_for("orders.edit_request", number=order.number),
+        back=url_for("orders.edit", number=order.number),
+        add_url=url_for("orders.edit_add_item", number=order.number),
+        heading=f"Request a title for order #{order.number}",
+    )
+    if not form.validate_on_submit():
+        return title_request_page(form, status=422 if form.is_submitted() else 200, **page)
+    wanted = title_request_from(form)
+    if active_item_with_isbn(wanted.isbn13) is not None:
+        return title_request_page(form, status=409, **page)
+    try:
+        editing.add_request(order, current_user, wanted, clock.now())
+        db.session.commit()
+    except (Refused, IntegrityError) as refusal:
+        db.session.rollback()
+        flash(getattr(refusal, "message", "Your other tab changed this edit at the same moment. Try again."), "error")
+        return redirect(page["back"], code=303)
+    flash(f"Requested “{wanted.title}” (not yet submitted).", "status")
+    return redirect(page["back"], code=303)
+
+
+@bp.route("/<int:number>/edit/requests/<key>/remove", methods=["POST"])
+@order_guard(require_edit)
+def edit_remove_request(order: Order, key: str):
+    """Take a content request off the pending changes."""
+    if EmptyForm().validate_on_submit():
+        try:
+            title = editing.remove_request(order, current_user, key[:40], clock.now())
+            db.session.commit()
+            flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
+        except IntegrityError:
+            db.session.rollback()
+            flash("Your other tab changed this edit at the same moment. Try again.", "error")
+    else:
+        flash("Your change could not be checked. Reload the page and try again.", "error")
+    return redirect(url_for("orders.edit", number=order.number), code=303)
 
 
 # --- Add sections ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from sqlalchemy import Select, and_, exists, insert, select
 from sqlalchemy.orm import aliased
 
 from orders.extensions import db
-from orders.institution import institution, local_time
+from orders.institution import institution, local_date, local_time
 from orders.mail import outbox_row, public_url
 from orders.models import (
     CoordinatorGrant,
@@ -42,7 +42,6 @@ from orders.models import (
 )
 from orders.permissions import grant_row_covers_clause
 from orders.reminders.schedule import due_kind
-from orders.institution import local_date
 
 BATCH_SIZE = 250  # recipients per marker INSERT and outbox INSERT
 STREAM_ROWS = 2000  # rows fetched at a time from each read

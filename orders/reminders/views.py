@@ -10,8 +10,17 @@ from sqlalchemy import case, exists, func, select
 from orders import clock
 from orders.extensions import db
 from orders.institution import institution, local_time
-from orders.models import NoMaterialsAnswer, OrderSection, ReminderKind, ReminderSent, Section, SectionState, Term
+from orders.models import (
+    NoMaterialsAnswer,
+    OrderSection,
+    ReminderKind,
+    ReminderSent,
+    Section,
+    SectionState,
+    Term,
+)
 from orders.permissions import admin_only
+from orders.queries import all_terms
 from orders.reminders.schedule import days_left, days_left_text, due_kind
 
 bp = Blueprint("reminders", __name__, url_prefix="/admin/reminders")
@@ -32,7 +41,7 @@ class TermStatus:
 
 def term_statuses(now: datetime) -> list[TermStatus]:
     """Every term, newest first, with its counts: three queries whatever the data size."""
-    terms = list(db.session.scalars(select(Term).order_by(Term.starts_on.desc(), Term.id)).unique())
+    terms = all_terms()
     statuses = {term.id: TermStatus(term, due=due_kind(term.period, now)) for term in terms}
     claimed = exists(select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed))
     answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))

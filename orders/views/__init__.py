@@ -1,1 +1,0 @@
-"""Blueprints: thin views that parse, authorize, call a service and render."""
