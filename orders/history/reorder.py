@@ -11,7 +11,6 @@ from decimal import Decimal
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased, lazyload
 
-from orders.events import record_event
 from orders.extensions import db
 from orders.history.queries import REORDER_SOURCE_STATUSES
 from orders.models import (
@@ -19,11 +18,9 @@ from orders.models import (
     ContentRequest,
     ContentRequestStatus,
     Course,
-    EventKind,
     Order,
     OrderLine,
     OrderSection,
-    OrderStatus,
     Section,
     Term,
     User,
@@ -33,6 +30,7 @@ from orders.ordering.services import (
     SectionChoice,
     no_orderable_sections_message,
     not_your_course_message,
+    new_draft,
     section_choices,
 )
 from orders.permissions import PermissionDenied, can_reorder, viewable_orders_clause
@@ -203,21 +201,13 @@ def copy_order(
                 )
             )
             requested.append(item)
-    draft = Order(
-        term_id=term.id, course_id=course.id, status=OrderStatus.DRAFT, owner_id=actor.id, created_at=now, version=1,
-        reordered_from_id=source.id,
-        order_sections=[OrderSection(section_id=c.section.id, section=c.section, claimed=False) for c in choices if c.orderable],
-        lines=lines,
-        content_requests=requests,
-    )
-    db.session.add(draft)
-    db.session.flush()
-    record_event(
-        draft, EventKind.DRAFT_STARTED, actor=actor, now=now, request_id=request_id,
+    draft = new_draft(
+        actor, course, term, [c.section for c in choices if c.orderable], now=now, request_id=request_id,
         details={
             "reordered_from": source.number,
             "price_changes": [{"isbn": c.item.isbn13, "was": str(c.was), "now": str(c.now)} for c in changes],
             "content_requests": [item.isbn13 for item in requested],
         },
+        reordered_from_id=source.id, lines=lines, content_requests=requests,
     )
     return ReorderResult(draft, source, copied, changes, requested)

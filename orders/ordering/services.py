@@ -133,14 +133,22 @@ def start_draft(
         raise OrderingError(no_orderable_sections_message(actor, course, term, now))
     wanted = instructor_id or actor.id
     preselected = [c.section for c in choices if any(u.id == wanted for u in c.section.instructors)]
+    return new_draft(actor, course, term, preselected, now=now, request_id=request_id), True
+
+
+def new_draft(
+    actor: User, course: Course, term: Term, sections: list[Section], *, now: datetime, request_id: str | None,
+    details: dict | None = None, **fields,
+) -> Order:
+    """A new draft owned by the actor for these sections (plus `fields`: lines, requests, its source), with its event."""
     draft = Order(
-        term_id=term.id, course_id=course.id, status=OrderStatus.DRAFT, owner_id=actor.id, created_at=now, version=1
+        term_id=term.id, course_id=course.id, status=OrderStatus.DRAFT, owner_id=actor.id, created_at=now, version=1,
+        order_sections=[OrderSection(section_id=s.id, section=s, claimed=False) for s in sections], **fields,
     )
-    draft.order_sections = [OrderSection(section_id=s.id, section=s, claimed=False) for s in preselected]
     db.session.add(draft)
     db.session.flush()
-    record_event(draft, EventKind.DRAFT_STARTED, actor=actor, now=now, request_id=request_id)
-    return draft, True
+    record_event(draft, EventKind.DRAFT_STARTED, actor=actor, now=now, request_id=request_id, details=details)
+    return draft
 
 
 def not_your_course_message(course: Course, term: Term) -> str:
