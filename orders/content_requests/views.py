@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, lazyload
 
 from orders import clock
@@ -42,7 +44,7 @@ bp = Blueprint("requests", __name__)
 PAGE_SIZE = 50
 
 
-def title_request_from(form: RequestTitleForm) -> TitleRequest:
+def _title_request_from(form: RequestTitleForm) -> TitleRequest:
     """The validated form as a request (empty optional fields stored as none)."""
     return TitleRequest(
         title=form.title.data.strip(), isbn13=form.isbn.data, author=(form.author.data or "").strip() or None,
@@ -50,7 +52,7 @@ def title_request_from(form: RequestTitleForm) -> TitleRequest:
     )
 
 
-def prefill_from_search(form: RequestTitleForm) -> None:
+def _prefill_from_search(form: RequestTitleForm) -> None:
     """A search with no match arrives with its words: an ISBN goes in the ISBN field, anything else in Title."""
     words = request.args.get("q", "").strip()[:300]
     if words and not form.is_submitted():
@@ -60,7 +62,7 @@ def prefill_from_search(form: RequestTitleForm) -> None:
             form.title.data = words
 
 
-def title_request_page(form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200):
+def _title_request_page(form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200):
     """The "Request a title" page; a catalog item with the ISBN is offered instead of a request."""
     in_catalog = services.active_item_with_isbn(form.isbn.data) if form.isbn.data and not form.isbn.errors else None
     page = render_template(
@@ -70,6 +72,34 @@ def title_request_page(form: RequestTitleForm, *, action: str, back: str, add_ur
     return page, status
 
 
+def request_a_title(add: Callable[[TitleRequest], None], *, added: str, **page: str):
+    """The "Request a title" page and its POST, for a draft or an edit: `add` puts the request on the order.
+
+    `page` names the form's action, the page to go back to, the catalog Add URL (offered when the ISBN is
+    already an active item) and the heading; `added` is the banner, with {title} for the request's title.
+    """
+    form = RequestTitleForm()
+    _prefill_from_search(form)
+    if not form.validate_on_submit():
+        return _title_request_page(form, status=422 if form.is_submitted() else 200, **page)
+    wanted = _title_request_from(form)
+    if services.active_item_with_isbn(wanted.isbn13) is not None:
+        return _title_request_page(form, status=409, **page)
+    try:
+        add(wanted)
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(page["back"], code=303)
+    except IntegrityError:  # another tab of the same user changed the same pending edit at once
+        db.session.rollback()
+        flash("Your other tab changed this order at the same moment. Check it and try again.", "error")
+        return redirect(page["back"], code=303)
+    flash(added.format(title=wanted.title), "status")
+    return redirect(page["back"], code=303)
+
+
 # --- Request a title on a draft --------------------------------------------------------------------
 
 
@@ -77,28 +107,14 @@ def title_request_page(form: RequestTitleForm, *, action: str, back: str, add_ur
 @draft_guard(require_draft_owner)
 def draft_request(draft: Order):
     """Request a title the catalog lacks; it joins the draft as "Content request — Submitted"."""
-    form = RequestTitleForm()
-    prefill_from_search(form)
-    page = dict(
+    return request_a_title(
+        lambda wanted: services.add_to_draft(draft, wanted, actor=current_user, now=clock.now()),
+        added="Requested “{title}”. It is on this order as a content request (Submitted).",
         action=url_for("requests.draft_request", draft_id=draft.id),
         back=url_for("ordering.materials", draft_id=draft.id),
         add_url=url_for("ordering.add_item", draft_id=draft.id),
         heading=f"Request a title for {draft.course.code}, {draft.term.name}",
     )
-    if not form.validate_on_submit():
-        return title_request_page(form, status=422 if form.is_submitted() else 200, **page)
-    wanted = title_request_from(form)
-    if services.active_item_with_isbn(wanted.isbn13) is not None:
-        return title_request_page(form, status=409, **page)
-    try:
-        services.add_to_draft(draft, wanted, actor=current_user, now=clock.now())
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(page["back"], code=303)
-    db.session.commit()
-    flash(f"Requested “{wanted.title}”. It is on this order as a content request (Submitted).", "status")
-    return redirect(page["back"], code=303)
 
 
 @bp.route("/ordering/drafts/<int:draft_id>/requests/<int:request_id>/remove", methods=["POST"])

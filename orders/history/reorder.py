@@ -28,9 +28,9 @@ from orders.models import (
 from orders.ordering.services import (
     OrderingError,
     SectionChoice,
+    new_draft,
     no_orderable_sections_message,
     not_your_course_message,
-    new_draft,
     section_choices,
 )
 from orders.permissions import PermissionDenied, can_reorder, viewable_orders_clause

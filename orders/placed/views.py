@@ -9,14 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import clock
 from orders.catalog import MIN_SEARCH_LENGTH, search_catalog
-from orders.content_requests.services import active_item_with_isbn
-from orders.content_requests.views import (
-    prefill_from_search,
-    title_request_from,
-    title_request_page,
-)
+from orders.content_requests.views import request_a_title
 from orders.extensions import db
-from orders.forms import EmptyForm, RequestTitleForm, VersionedConfirmForm
+from orders.forms import EmptyForm, VersionedConfirmForm
 from orders.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.institution import institution, local_time
 from orders.models import Order, OrderStatus
@@ -279,28 +274,14 @@ def discard_edit(order: Order):
 @order_guard(require_edit)
 def edit_request(order: Order):
     """Request a title as part of the pending changes to a placed order."""
-    form = RequestTitleForm()
-    prefill_from_search(form)
-    page = dict(
+    return request_a_title(
+        lambda wanted: editing.add_request(order, current_user, wanted, clock.now()),
+        added="Requested “{title}” (not yet submitted).",
         action=url_for("orders.edit_request", number=order.number),
         back=url_for("orders.edit", number=order.number),
         add_url=url_for("orders.edit_add_item", number=order.number),
         heading=f"Request a title for order #{order.number}",
     )
-    if not form.validate_on_submit():
-        return title_request_page(form, status=422 if form.is_submitted() else 200, **page)
-    wanted = title_request_from(form)
-    if active_item_with_isbn(wanted.isbn13) is not None:
-        return title_request_page(form, status=409, **page)
-    try:
-        editing.add_request(order, current_user, wanted, clock.now())
-        db.session.commit()
-    except (Refused, IntegrityError) as refusal:
-        db.session.rollback()
-        flash(getattr(refusal, "message", "Your other tab changed this edit at the same moment. Try again."), "error")
-        return redirect(page["back"], code=303)
-    flash(f"Requested “{wanted.title}” (not yet submitted).", "status")
-    return redirect(page["back"], code=303)
 
 
 @bp.route("/<int:number>/edit/requests/<key>/remove", methods=["POST"])
