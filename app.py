@@ -165,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
     from orders import clock, compression, templating
+    from orders.courses import back_link
     from orders.forms import EmptyForm
     from orders.history.queries import reordered_from_number
     from orders.institution import local_date
@@ -177,8 +178,8 @@ def register_templates(app: Flask) -> None:
         now_utc=clock.now,
         EmptyForm=EmptyForm,
         money=templating.money,
-        courses_url_from_back=templating.courses_url_from_back,
-        back_instructor_for=templating.back_instructor_for,
+        courses_url_from_back=back_link.courses_url_from_back,
+        back_instructor_for=back_link.back_instructor_for,
         static_url=compression.static_url,
         reordered_from_number=reordered_from_number,
     )

@@ -17,7 +17,6 @@ from orders.sqlcount import StatementCounter
 from tests.helpers import DEMO_PASSWORD_HASH, TEST_DATABASE_URL, sign_in
 
 
-
 def database_url() -> str:
     """PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file shared by every thread."""
     if TEST_DATABASE_URL:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField
 
 from orders import clock
+from orders.courses.back_link import courses_url_from_back
 from orders.courses.queries import UNASSIGNED
 from orders.extensions import db
 from orders.htmx import is_htmx
@@ -27,7 +28,6 @@ from orders.no_materials.services import (
 )
 from orders.periods import is_open
 from orders.permissions import PermissionDenied, signed_in
-from orders.templating import courses_url_from_back
 
 bp = Blueprint("no_materials", __name__, url_prefix="/no-materials")
 

@@ -7,14 +7,18 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from tests.helpers import tab_to
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import CatalogItem, ContentRequest, ContentRequestStatus, OutboundEmail
+from orders.models import (
+    CatalogItem,
+    ContentRequest,
+    ContentRequestStatus,
+    OutboundEmail,
+)
 from tests.e2e.conftest import assert_axe_clean, sign_in
+from tests.helpers import tab_to
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,7 @@ import pytest
 from app import create_app
 from orders import demo
 from orders.extensions import db
-from tests.helpers import DEMO_PASSWORD_HASH, require_postgres
-from tests.helpers import text_of
+from tests.helpers import DEMO_PASSWORD_HASH, require_postgres, text_of
 
 
 def assert_busy_page(response, elapsed: float, limit: float) -> None:

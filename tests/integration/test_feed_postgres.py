@@ -11,8 +11,8 @@ from orders.extensions import db
 from orders.feed.export import WindowTaken, export, find_term, plan_delta
 from orders.models import FeedRun
 from tests import feed_story as story
-from tests.helpers import require_postgres
 from tests.feed_story import SPRING, at
+from tests.helpers import require_postgres
 from tests.integration.test_postgres_concurrency import run_together
 
 pytestmark = pytest.mark.postgres

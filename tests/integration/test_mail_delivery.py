@@ -11,7 +11,6 @@ from orders.mail import deliver_due
 from orders.models import EmailStatus, OutboundEmail
 
 
-
 def drain(app, now_fn=clock.utcnow):
     with app.app_context():
         result = deliver_due(now_fn, limit=100)

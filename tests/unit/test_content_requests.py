@@ -11,19 +11,26 @@ from sqlalchemy import func, select
 
 from orders import isbn
 from orders.content_requests import services
-from orders.content_requests.services import TRANSITIONS, TitleRequest, add_comment, change_status
+from orders.content_requests.services import (
+    TRANSITIONS,
+    TitleRequest,
+    add_comment,
+    change_status,
+)
 from orders.extensions import db
 from orders.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestComment,
-    ContentRequestStatus as Status,
     Delivery,
     EventKind,
     Order,
     OrderEvent,
     OrderStatus,
     OutboundEmail,
+)
+from orders.models import (
+    ContentRequestStatus as Status,
 )
 from orders.placed import canceling, editing
 from orders.refusals import PermissionDenied, Refused, StaleOrder

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from orders.catalog import search_catalog
-from orders.ordering import services as ordering
 from orders.extensions import db
 from orders.models import (
     CatalogItem,
@@ -25,7 +24,14 @@ from orders.models import (
     Term,
     User,
 )
-from orders.ordering.services import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
+from orders.ordering import services as ordering
+from orders.ordering.services import (
+    DraftChanged,
+    DraftClosed,
+    OrderingError,
+    PlacementRefused,
+    SectionsTaken,
+)
 from orders.permissions import PermissionDenied, owns_draft
 from orders.queries import get_draft_or_404
 from tests.helpers import require_postgres

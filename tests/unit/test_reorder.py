@@ -32,7 +32,12 @@ from orders.models import (
     Term,
     User,
 )
-from orders.permissions import PermissionDenied, can_reorder, can_view_order, viewable_orders_clause
+from orders.permissions import (
+    PermissionDenied,
+    can_reorder,
+    can_view_order,
+    viewable_orders_clause,
+)
 from tests import factories as f
 
 

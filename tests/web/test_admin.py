@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 
 from orders import isbn
 from orders.extensions import db
-from orders.models import AdminAuditEntry, CatalogItem, CoordinatorGrant, Institution, Term, User
+from orders.models import (
+    AdminAuditEntry,
+    CatalogItem,
+    CoordinatorGrant,
+    Institution,
+    Term,
+    User,
+)
 
 ADMIN_GETS = ["/admin/", "/admin/periods", "/admin/periods/{term}", "/admin/users", "/admin/users/{user}",
               "/admin/users/{user}/grant-preview", "/admin/catalog", "/admin/catalog/new", "/admin/catalog/{item}",

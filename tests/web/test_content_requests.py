@@ -18,7 +18,6 @@ from orders.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestComment,
-    ContentRequestStatus as Status,
     Course,
     EventKind,
     Order,
@@ -31,8 +30,11 @@ from orders.models import (
     Term,
     User,
 )
+from orders.models import (
+    ContentRequestStatus as Status,
+)
 from tests import factories as f
-from tests.helpers import text_of, sign_in
+from tests.helpers import sign_in, text_of
 
 ISBN = "9780306406157"  # also 0-306-40615-2
 OTHER_ISBN = "9780804429573"  # also 0-8044-2957-X

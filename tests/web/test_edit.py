@@ -25,8 +25,8 @@ from orders.models import (
 )
 from orders.placed import editing
 from tests import factories as f
-from tests.web.test_cancel import sign_in_as
 from tests.helpers import text_of
+from tests.web.test_cancel import sign_in_as
 
 HX = {"HX-Request": "true"}
 ROLES = ["placer", "every_section_instructor", "some_sections_instructor", "covering_coordinator",

@@ -11,8 +11,8 @@ from orders.extensions import db
 from orders.models import FeedRun, Term
 from tests import factories as f
 from tests import feed_story as story
-from tests.helpers import sign_in
 from tests.feed_story import SPRING, at
+from tests.helpers import sign_in
 
 FULL = f"/admin/feed/download?term={SPRING}&kind=full"
 

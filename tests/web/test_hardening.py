@@ -4,7 +4,12 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from orders.config import DEVELOPMENT_KEY, Config, DevelopmentConfig, config_from_environment
+from orders.config import (
+    DEVELOPMENT_KEY,
+    Config,
+    DevelopmentConfig,
+    config_from_environment,
+)
 from orders.parsing import parse_id, parse_page, parse_version
 from tests.helpers import text_of
 

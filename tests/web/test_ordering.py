@@ -22,8 +22,7 @@ from orders.models import (
     Term,
 )
 from orders.permissions import GUARD_ATTRIBUTE
-from tests.helpers import sign_in
-from tests.helpers import text_of
+from tests.helpers import sign_in, text_of
 
 HX = {"HX-Request": "true"}
 

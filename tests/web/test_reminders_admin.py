@@ -9,8 +9,8 @@ from sqlalchemy import select
 from orders.extensions import db
 from orders.models import Institution
 from orders.reminders.cli import run_once
-from tests.web.test_no_materials import row_form
 from tests.helpers import text_of
+from tests.web.test_no_materials import row_form
 
 
 @pytest.mark.parametrize("who", ["ada", "grace", "emmy"])

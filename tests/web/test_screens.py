@@ -1,12 +1,9 @@
 """Each screen through the test client, as each demo user."""
 from __future__ import annotations
 
-
 import pytest
 
 from tests.helpers import text_of
-
-
 
 COURSES_BY_USER = {
     "ada": (["MATH 221 Calculus I", "CS 150 Introduction to Programming"], ["CS 310", "MATH 340"]),
