@@ -354,7 +354,7 @@ def _write(model, plan: _EntityPlan, fields: tuple[str, ...], extra_insert: dict
         plan.ids = {row.sis_id: row.id for row in db.session.execute(select(table.c.sis_id, table.c.id).where(table.c.sis_id.is_not(None)))}
 
 
-def apply_plan(plan: Plan) -> None:
+def apply_plan(plan: Plan, now: datetime) -> None:
     """Write the plan; the caller commits (or rolls back on error)."""
     entities = plan.entities
     for entity in ENTITIES:
@@ -367,8 +367,12 @@ def apply_plan(plan: Plan) -> None:
     _write(Section, sections, SECTION_FIELDS)
     table = Section.__table__
     for start in range(0, len(plan.section_removals), BATCH):
-        db.session.execute(update(table).where(table.c.id.in_(plan.section_removals[start:start + BATCH]))
-                           .values(state=SectionState.REMOVED))
+        batch = plan.section_removals[start:start + BATCH]
+        db.session.execute(update(table).where(table.c.id.in_(batch)).values(state=SectionState.REMOVED))
+        # Orders holding a removed section changed for the order feed: its next delta reports the section deleted.
+        holding = select(OrderSection.order_id).where(OrderSection.section_id.in_(batch), OrderSection.removed_at.is_(None))
+        db.session.execute(update(Order).where(Order.id.in_(holding)).values(last_changed_at=now)
+                           .execution_options(synchronize_session=False))
     _write(User, entities["users"], USER_FIELDS, {"password_hash": None, "active": True, "is_program_admin": False})
     ta = TeachingAssignment.__table__
     if plan.ta_deletes:
@@ -394,7 +398,7 @@ def run_import(directory: Path, *, dry_run: bool, now: datetime) -> Report:
     report = plan.report
     if not dry_run:
         try:
-            apply_plan(plan)
+            apply_plan(plan, now)
         except IntegrityError as error:
             raise SISFileError([f"the database refused the changes ({str(error.orig).splitlines()[0][:300]}); nothing was changed"]) from None
     report.seconds = time.perf_counter() - started

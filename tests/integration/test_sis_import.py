@@ -92,6 +92,8 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
         out.write('"900006","Barbara Liskov","Barbara@Demo.edu","null"\n')
     edit(dump / "teaching_assignments.csv", '"900002","202710-CS-150-002"\n', '"900006","202710-CS-310-002"\n')
 
+    with app.app_context():
+        before = {o.number: o.last_changed_at for o in db.session.scalars(select(Order).where(Order.number.in_([1001, 1002])))}
     result = run(app, dump)
     assert result.exit_code == 0, result.output
     out = result.output
@@ -105,6 +107,9 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
         assert removed.state is SectionState.REMOVED
         order = db.session.scalars(select(Order).where(Order.number == 1001)).unique().one()
         assert removed.id in {s.id for s in order.sections}  # the order keeps it
+        # ... and its last change moves, so the next feed delta reports the section deleted; #1002 is untouched.
+        assert order.last_changed_at > before[1001]
+        assert db.session.scalars(select(Order).where(Order.number == 1002)).unique().one().last_changed_at == before[1002]
         barbara = db.session.scalars(select(User).where(User.sis_id == "900006")).one()
         assert barbara.email == "barbara@demo.edu" and barbara.network_id is None and barbara.password_hash is None
         new = db.session.scalars(select(Section).where(Section.sis_id == "202710-CS-310-002")).unique().one()
