@@ -178,3 +178,19 @@ def test_a_banner_keeps_its_focus_ring_clear_of_the_header(page_for, base_url, d
         " - document.querySelector('.site-header').getBoundingClientRect().bottom"
     )
     assert gap >= 8  # the 3px outline with its 2px offset and 5px shadow fits
+
+
+def test_the_order_summary_prints_without_chrome_and_with_the_number_large(page_for, base_url, demo_data):
+    page = page_for(True)
+    sign_in(page, base_url, "ada")
+    page.goto("/orders/1001")
+    screen_size = page.get_by_role("heading", level=1).evaluate("h => parseFloat(getComputedStyle(h).fontSize)")
+    page.emulate_media(media="print")
+    for chrome in (page.locator(".site-header"), page.locator(".site-footer"), page.get_by_role("link", name="Edit order"),
+                   page.get_by_role("link", name="Cancel Order")):
+        expect(chrome).to_be_hidden()
+    heading = page.get_by_role("heading", level=1, name="Order #1001")
+    expect(heading).to_be_visible()
+    assert heading.evaluate("h => parseFloat(getComputedStyle(h).fontSize)") > screen_size * 1.2
+    for detail in ("Calculus: Early Transcendentals", "MATH 221 001", "MATH 221 002", "Placed by", "History"):
+        expect(page.locator("main")).to_contain_text(detail)
