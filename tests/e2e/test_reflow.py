@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from orders import clock
 from orders.content_requests.services import TitleRequest, new_request
 from orders.extensions import db
 from orders.models import CatalogItem, Course, Order, Term, User
@@ -72,8 +73,6 @@ def _seed_pages(app) -> dict[str, list[str]]:
         spring = db.session.scalars(select(Term).where(Term.code == "202710")).one()
         summer = db.session.scalars(select(Term).where(Term.code == "202750")).one()
         cs150 = db.session.scalars(select(Course).where(Course.subject == "CS", Course.number == "150")).one()
-        from orders import clock
-
         now = clock.utcnow()
         draft, _ = start_draft(ada, cs150, spring, now=now, request_id=None)
         first_item = db.session.scalars(select(CatalogItem).where(CatalogItem.active).order_by(CatalogItem.id)).first()
@@ -83,22 +82,23 @@ def _seed_pages(app) -> dict[str, list[str]]:
         placed_request = new_request(order, wanted, actor=ada, now=now, position=0)
         db.session.add(placed_request)
         db.session.commit()
-        draft_id, request_id, term_id = draft.id, placed_request.id, spring.id
+        draft_id, request_id, term_id, item_id = draft.id, placed_request.id, spring.id, first_item.id
         ids = {name: u.id for name, u in user.items()}
         summer_code = summer.code
         db.session.remove()
 
     common = ["/", "/orders", "/requests"]
     ordering = [f"/ordering/drafts/{draft_id}/{step}" for step in ("sections", "materials", "review", "cancel")]
-    ordering.append(f"/ordering/drafts/{draft_id}/request-title")
-    order_pages = lambda n: [f"/orders/{n}", f"/orders/{n}/cancel", f"/orders/{n}/edit", f"/orders/{n}/add-sections"]  # noqa: E731
+    ordering += [f"/ordering/drafts/{draft_id}/materials?q=calculus", f"/ordering/drafts/{draft_id}/request-title"]
+    order_pages = lambda n: [f"/orders/{n}", f"/orders/{n}/cancel", f"/orders/{n}/edit", f"/orders/{n}/add-sections"]
     admin = [
         "/admin/", "/admin/periods", f"/admin/periods/{term_id}", "/admin/users", f"/admin/users/{ids['emmy']}",
-        "/admin/catalog", "/admin/catalog/new", f"/admin/catalog/{first_item_id(app)}", "/admin/catalog/import",
+        "/admin/catalog", "/admin/catalog/new", f"/admin/catalog/{item_id}", "/admin/catalog/import",
         "/admin/institution", "/admin/imports", "/admin/audit", "/admin/feed/", "/admin/reminders/",
     ]
     return {
-        "ada": common + ["/nowhere-at-all"] + ordering + order_pages(1001) + order_pages(1003) + ["/orders/1001/edit/request-title", f"/requests/{request_id}"],
+        "ada": common + ["/nowhere-at-all"] + ordering + order_pages(1001) + order_pages(1003)
+        + ["/orders/1001/edit?q=calculus", "/orders/1001/edit/request-title", f"/requests/{request_id}"],
         "alan": common + order_pages(1002),
         "emmy": common + order_pages(1001) + [f"/requests/{request_id}", f"/?instructor={ids['ada']}&term={summer_code}"],
         "grace": common + order_pages(1002) + ["/?instructor=unassigned"],
@@ -106,14 +106,7 @@ def _seed_pages(app) -> dict[str, list[str]]:
     }
 
 
-def first_item_id(app) -> int:
-    with app.app_context():
-        item_id = db.session.scalar(select(CatalogItem.id).order_by(CatalogItem.id))
-        db.session.remove()
-        return item_id
-
-
-def _courses_links(page: Page, base_url: str) -> list[str]:
+def _courses_links(page: Page) -> list[str]:
     """The GET pages the Courses screen links to (Start order, Reorder, No materials needed...)."""
     hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.getAttribute('href'))")
     return [h for h in hrefs if h.startswith("/") and not h.endswith(".csv")]
@@ -142,11 +135,11 @@ def test_every_page_of_every_demo_user_reflows_at_320_and_390(browser, base_url,
         sign_in(page, base_url, name)
         # The seed pages for this user, then the pages their Courses screen links to (Start order,
         # Reorder, No materials needed), each kind once across users: they share one template.
-        queue = [(url, True) for url in urls] + [(url, False) for url in _courses_links(page, base_url)]
+        queue = [(url, True) for url in urls] + [(url, False) for url in _courses_links(page)]
         seen: set[str] = set()
         for url, own in queue:
             parts = urlsplit(url)
-            key = parts.path + ("?" + parts.query if parts.path == "/" else "")
+            key = url if own else parts.path + ("?" + parts.query if parts.path == "/" else "")
             if key in seen or (not own and key in linked):
                 continue
             seen.add(key)
