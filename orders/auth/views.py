@@ -98,6 +98,14 @@ def sign_in():
     return _render(form, WRONG_PAIR, 401)
 
 
+@bp.route("/login")
+@public
+def login():
+    """Where many people type first: the sign-in page (which sends a signed-in user home)."""
+    next_url = request.args.get("next")
+    return redirect(url_for("auth.sign_in", next=next_url if next_url and safe_next(next_url) == next_url else None), code=302)
+
+
 @bp.route("/sign-out", methods=["POST"])
 @signed_in
 def sign_out():

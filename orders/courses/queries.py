@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select, true, union_all
+from sqlalchemy import Integer, Select, String, and_, cast, exists, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from orders.extensions import db
@@ -136,6 +136,11 @@ class CoursesPage:
     page: int
     pages: int
 
+    @property
+    def offerings(self) -> int:
+        """Course offerings shown on this page: what the rows are (sections are grouped into them)."""
+        return sum(len(group.offerings) for group in self.groups)
+
 
 def current_term_ids(terms: list[Term], now: datetime) -> list[int]:
     """Terms whose ordering period is open or upcoming (the default view)."""
@@ -153,25 +158,75 @@ def _term_clause(filters: CoursesFilter, terms: list[Term], now: datetime):
     return Section.term_id.in_([term.id for term in terms if term.code == filters.term])
 
 
-def instructors_for_select(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> list:
-    """(id, name) of the instructors this user may order for in the chosen terms, by family name."""
+@dataclass(frozen=True)
+class InstructorOptions:
+    """The Instructor select: shown to coordinators and Program Administrators, its options from the
+    chosen terms only, plus the applied instructor when they teach nothing there (so the filter that
+    applies is always visible and clearable)."""
+
+    shown: bool = False
+    people: list = field(default_factory=list)  # (id, name) teaching in the chosen terms
+    unassigned: bool = False  # the chosen terms have a section without an instructor the user can see
+    stale: tuple | None = None  # (id, name) of the applied instructor who teaches nothing in the chosen terms
+
+
+def _in_reach(user: User):
+    """SQL: the section (joined with its course) is one the user oversees (grants or admin)."""
+    return true() if user.is_program_admin else covered_by_grants_clause(user.grants)
+
+
+def instructors_for_select(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> InstructorOptions:
+    """The Instructor select's options for the chosen terms, in one query: the instructors this user
+    may order for (by family name), whether an unassigned section exists, and the applied instructor
+    when they have no section in those terms."""
     if not (user.is_program_admin or user.is_coordinator):
-        return []
-    query = (
-        select(User.id, User.name)
-        .where(
-            exists(
-                select(TeachingAssignment.section_id)
-                .join(Section, Section.id == TeachingAssignment.section_id)
-                .join(Course, Course.id == Section.course_id)
-                .where(TeachingAssignment.user_id == User.id)
-                .where(_term_clause(filters, terms, now))
-                .where(true() if user.is_program_admin else covered_by_grants_clause(user.grants))
-            )
-        )
-        .order_by(User.sort_name, User.id)
+        return InstructorOptions()
+    teaches = (
+        select(TeachingAssignment.section_id)
+        .join(Section, Section.id == TeachingAssignment.section_id)
+        .join(Course, Course.id == Section.course_id)
+        .where(TeachingAssignment.user_id == User.id)
+        .where(_in_reach(user))
     )
-    return list(db.session.execute(query))
+    kind = literal(0).label("kind")
+    people = select(kind, User.id, User.name, User.sort_name).where(exists(teaches.where(_term_clause(filters, terms, now))))
+    unassigned_section = (
+        select(Section.id)
+        .join(Course, Course.id == Section.course_id)
+        .where(_term_clause(filters, terms, now), _in_reach(user))
+        .where(~exists(select(TeachingAssignment.user_id).where(TeachingAssignment.section_id == Section.id)))
+    )
+    nobody = select(literal(1), cast(null(), Integer), cast(null(), String), cast(null(), String)).where(exists(unassigned_section))
+    parts = [people, nobody]
+    if filters.instructor and filters.instructor != UNASSIGNED:
+        # Any term: a name the user could pick in some term, never an arbitrary account's.
+        parts.append(
+            select(literal(2), User.id, User.name, User.sort_name).where(User.id == int(filters.instructor), exists(teaches))
+        )
+    found = union_all(*parts).subquery()
+    rows = db.session.execute(select(found).order_by(found.c.kind, found.c.sort_name, found.c.id)).all()
+    listed = [(row.id, row.name) for row in rows if row.kind == 0]
+    applied = next(((row.id, row.name) for row in rows if row.kind == 2), None)
+    return InstructorOptions(
+        shown=True,
+        people=listed,
+        unassigned=any(row.kind == 1 for row in rows),
+        stale=applied if applied is not None and applied not in listed else None,
+    )
+
+
+def applicable(user: User, filters: CoursesFilter, options: InstructorOptions) -> CoursesFilter:
+    """Drop an instructor filter the user could never see applied: without an Instructor select
+    (instructors see their own sections only), or naming nobody they may pick in any term."""
+    if not filters.instructor:
+        return filters
+    if not options.shown:
+        return replace(filters, instructor="")
+    if filters.instructor == UNASSIGNED:
+        return filters
+    if options.stale is None and all(str(person_id) != filters.instructor for person_id, _ in options.people):
+        return replace(filters, instructor="")
+    return filters
 
 
 def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, instructor) -> Select:

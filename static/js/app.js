@@ -14,6 +14,14 @@
     var keep = event.target.closest("[data-keep-order]");
     if (keep && closePrompt(keep.closest("[data-prompt]"))) event.preventDefault();
   });
+  // A select whose options were swapped out of band (the Courses Instructor filter follows the Term)
+  // shows the option the server marked selected; the browser would keep the last one inserted.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var select = event.detail && event.detail.target;
+    if (!select || select.tagName !== "SELECT") return;
+    var chosen = select.querySelector("option[selected]");
+    select.value = chosen ? chosen.value : "";
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var prompt = document.querySelector("#cancel-prompt [data-prompt]");

@@ -254,7 +254,7 @@ def test_instructor_discards_a_draft_with_javascript(page: Page, live_server, de
     save_sections(page)
 
     cancel = page.get_by_role("link", name="Cancel order")
-    prompt = page.get_by_role("alertdialog", name="Cancel this draft order?")
+    prompt = page.get_by_role("alertdialog", name="Discard this draft?")
     loads = set_marker(page)
 
     # Escape closes the inline prompt; focus goes back to "Cancel order".
@@ -268,10 +268,10 @@ def test_instructor_discards_a_draft_with_javascript(page: Page, live_server, de
     expect(prompt).to_have_count(0)
     expect(cancel).to_be_focused()
 
-    # So does "Keep order".
+    # So does "Keep draft".
     cancel.click()
     expect(prompt).to_be_focused()
-    prompt.get_by_role("link", name="Keep order").click()
+    prompt.get_by_role("link", name="Keep draft").click()
     expect(prompt).to_have_count(0)
     expect(cancel).to_be_focused()
     expect_step(page, 2, "Materials")
@@ -280,7 +280,7 @@ def test_instructor_discards_a_draft_with_javascript(page: Page, live_server, de
 
     cancel.click()
     expect(prompt).to_be_focused()
-    prompt.get_by_role("button", name="Confirm cancellation").click()
+    prompt.get_by_role("button", name="Discard draft").click()
     expect_discarded(page, app, counter_before)
     assert_axe_clean(page)
     assert dialogs == []
@@ -305,18 +305,18 @@ def test_instructor_discards_a_draft_without_javascript(no_js_page: Page, live_s
     sign_in(page, live_server, "ada")
     start_draft_for_cs150(page)
 
-    prompt = page.get_by_role("alertdialog", name="Cancel this draft order?")
+    prompt = page.get_by_role("alertdialog", name="Discard this draft?")
     page.get_by_role("link", name="Cancel order").click()
     expect(page).to_have_url(re.compile(r"/ordering/drafts/\d+/cancel\?step=sections$"))  # its own page
     expect(prompt).to_be_visible()
     assert_axe_clean(page)
 
-    prompt.get_by_role("link", name="Keep order").click()
+    prompt.get_by_role("link", name="Keep draft").click()
     expect_step(page, 1, "Sections")
     assert last_number(app) == counter_before
 
     page.get_by_role("link", name="Cancel order").click()
-    prompt.get_by_role("button", name="Confirm cancellation").click()
+    prompt.get_by_role("button", name="Discard draft").click()
     expect_discarded(page, app, counter_before)
 
 

@@ -256,9 +256,9 @@ def test_cancel_a_draft_from_any_step(login_as, app, step):
     inline = client.get(prompt_url, headers=HX)
     html = inline.get_data(as_text=True)
     assert "<html" not in html and 'role="alertdialog"' in html and "window.confirm" not in html
-    assert "Confirm cancellation" in html and f'href="/ordering/drafts/{draft_id}/{step}" data-keep-order>Keep order' in html
+    assert "Discard draft</button>" in html and f'href="/ordering/drafts/{draft_id}/{step}" data-keep-order>Keep draft' in html
     own_page = client.get(prompt_url)
-    assert "<html" in own_page.get_data(as_text=True) and "Cancel this draft order?" in text_of(own_page)
+    assert "<html" in own_page.get_data(as_text=True) and "Discard this draft?" in text_of(own_page)
     assert state(app) == before  # asking changes nothing
 
     done = client.post(f"/ordering/drafts/{draft_id}/cancel")
