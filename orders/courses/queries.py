@@ -124,11 +124,16 @@ class InstructorGroup:
 @dataclass
 class CoursesPage:
     groups: list[InstructorGroup]
-    total: int
+    total: int  # exact when total_exact, else a lower bound ("1,000+")
     first: int
     last: int
     page: int
-    pages: int
+    pages: int  # known pages: the last one when total_exact, else at least this many
+    total_exact: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total or not self.total_exact
 
 
 def all_terms() -> list[Term]:
@@ -152,12 +157,27 @@ def _term_clause(filters: CoursesFilter, terms: list[Term], now: datetime):
     return Section.term_id.in_([term.id for term in terms if term.code == filters.term])
 
 
-def instructors_for_select(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> list:
-    """(id, name) of the instructors this user may order for in the chosen terms, by family name."""
-    if not (user.is_program_admin or user.is_coordinator):
+MATCH_LIMIT = 10  # instructors listed for a typed name; more means "type more of the name"
+COUNT_CAP = 1000  # the Courses count is exact up to this many rows past the page, then "1,000+"
+
+
+def _like_needle(text: str) -> str:
+    """`text` as a case-insensitive substring pattern, with LIKE's wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matching_instructors(
+    user: User, name: str, filters: CoursesFilter, terms: list[Term], now: datetime, limit: int = MATCH_LIMIT
+) -> list:
+    """(id, name) of at most `limit` + 1 instructors whose name contains `name` and whom this user may
+    see in the chosen terms, by family name (the type-ahead and its no-JavaScript list)."""
+    name = name.strip()
+    if not name or not (user.is_program_admin or user.is_coordinator):
         return []
     query = (
         select(User.id, User.name)
+        .where(func.lower(User.name).like(_like_needle(name), escape="\\"))
         .where(
             exists(
                 select(TeachingAssignment.section_id)
@@ -169,6 +189,7 @@ def instructors_for_select(user: User, filters: CoursesFilter, terms: list[Term]
             )
         )
         .order_by(User.sort_name, User.id)
+        .limit(limit + 1)
     )
     return list(db.session.execute(query))
 
@@ -224,29 +245,30 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
 
 
 def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> CoursesPage:
-    """One page of the Courses screen: the page with its total in one query, then its orders."""
+    """One page of the Courses screen: the page with its (capped) count in one query, then its orders."""
     page = filters.page
-    rows, total, earlier = _page_rows(user, filters, terms, now, page, page_size)
+    rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
+    if not rows and page > 1:  # a bookmarked page past the end: show the last one
+        page = max(1, -(-total // page_size))
+        rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
     pages = max(1, -(-total // page_size))
-    if not rows and page > pages:  # a bookmarked page past the end: show the last one
-        page = pages
-        rows, total, earlier = _page_rows(user, filters, terms, now, page, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     _mark_reorderable(user, groups, orders_by_section, earlier, now)
-    first = (page - 1) * page_size + 1 if total else 0
-    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+    first = (page - 1) * page_size + 1 if rows else 0
+    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
 
 
 def _page_rows(
     user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page: int, page_size: int
-) -> tuple[list, int, set[int]]:
-    """One page of (section, instructor) rows, the total row count, and the ids of the page's
-    sections whose course has an earlier order to reorder from (earlier_order_exists), in one query.
+) -> tuple[list, int, bool, set[int]]:
+    """One page of (section, instructor) rows, the row count (exact up to COUNT_CAP rows past the
+    page, else a lower bound), whether it is exact, and the ids of the page's sections whose course has
+    an earlier order to reorder from (earlier_order_exists), in one query.
 
-    The inner query filters, counts and orders narrow rows and keeps one page; only those rows are
-    then joined to their details. Two small joins plan far faster than one wide one, and on
-    PostgreSQL planning the wide one cost more than running it.
+    The inner query filters and orders narrow rows and keeps one page (a top-N sort, no window over
+    every matching row); only those rows are then joined to their details. Counting stops at the cap:
+    a coordinator with thousands of sections is told "1,000+", not made to wait for an exact count.
     """
     sorting_instructor = aliased(User, name="sorting_instructor")
     matching = _matching_rows(user, filters, terms, now, sorting_instructor)
@@ -259,17 +281,16 @@ def _page_rows(
         Course.number,
         Section.label,
     )
-    position = func.row_number().over(order_by=ordering)
-    page_ids = (
-        matching.add_columns(func.count().over().label("total"), position.label("position"))
-        .order_by(*ordering)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-        .subquery("page_ids")
+    offset = (page - 1) * page_size
+    cap = max(COUNT_CAP, offset + page_size)
+    capped = select(func.count()).select_from(
+        _matching_rows(user, filters, terms, now, aliased(User, name="counted_instructor")).limit(cap + 1).subquery()
     )
+    keys = [column.label(f"k{i}") for i, column in enumerate(ordering)]
+    page_ids = matching.add_columns(*keys).order_by(*ordering).limit(page_size).offset(offset).subquery("page_ids")
     instructor = aliased(User, name="instructor")
     rows = db.session.execute(
-        select(Section, instructor, page_ids.c.total, earlier_order_exists(Section).label("earlier"))
+        select(Section, instructor, capped.scalar_subquery().label("total"), earlier_order_exists(Section).label("earlier"))
         .join(page_ids, page_ids.c.section_id == Section.id)
         .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
         .options(
@@ -277,13 +298,14 @@ def _page_rows(
             load_only(instructor.name, instructor.sort_name),
             joinedload(Section.no_materials_answer).joinedload(NoMaterialsAnswer.answered_by).load_only(User.name),
         )
-        .order_by(page_ids.c.position)
+        .order_by(*(page_ids.c[f"k{i}"] for i in range(len(ordering))))
     ).all()
-    total = rows[0].total if rows else 0
-    if not rows and page > 1:  # past the end: count separately so the caller can clamp
-        total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
+    if rows:
+        total = rows[0].total
+    else:
+        total = db.session.scalar(capped)
     earlier = {section.id for section, _, _, has_earlier in rows if has_earlier}
-    return [(section, person) for section, person, _, _ in rows], total, earlier
+    return [(section, person) for section, person, _, _ in rows], min(total, cap), total <= cap, earlier
 
 
 def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[tuple[int, int], int]]:
