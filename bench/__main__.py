@@ -28,7 +28,9 @@ ADMIN, COORDINATOR = "admin@bulk.edu", "coord-large@bulk.edu"
 WORKERS, THREADS = 4, 2
 CONNECTIONS = 8
 SMTP_STALL_SECONDS = 2.0
-CANCEL_ORDERS = 4000  # more than 8 clients can cancel in the scenario's time on this machine
+CANCEL_ORDERS = 4000
+# What a coordinator types into the Courses screen's instructor type-ahead (orders/bulk.py's name lists).
+TYPEAHEAD = ["smi", "tur", "gar", "ana", "pat", "chen", "ros", "kim", "lov", "mar", "nov", "sa"]  # more than 8 clients can cancel in the scenario's time on this machine
 
 
 def log(message: str) -> None:
@@ -206,6 +208,9 @@ def query_plan(picked: dict) -> dict:
         "courses (instructor)": (picked["instructor_email"], [("GET", "/", {})] * 2),
         "courses (large coordinator, page 1)": (COORDINATOR, [("GET", "/", {})] * 2),
         "instructor switch (htmx, coordinator)": (COORDINATOR, switch),
+        "instructor type-ahead (htmx, coordinator)": (
+            COORDINATOR, [("GET", f"/instructors?instructor_name={t}", {"HX-Request": "true"}) for t in TYPEAHEAD[:3]],
+        ),
         "cancel POST (htmx, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {"HX-Request": "true"}) for n in probe[:3]]),
         "cancel POST (no JavaScript: 303, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {}) for n in probe[3:5]]),
         "order history (admin, page 1)": (ADMIN, [("GET", "/orders", {})] * 2),
@@ -225,6 +230,9 @@ def scenario_plan(picked, admin, coordinator, instructor, csrf) -> list[dict]:
         dict(key="instructor_switch", title="Instructor switch (htmx, coordinator)", browser=coordinator,
              queries="instructor switch (htmx, coordinator)", headers={"HX-Request": "true"},
              lines=[f"GET\t/?instructor={i}" for i in picked["switch_instructor_ids"]]),
+        dict(key="instructor_typeahead", title="Instructor type-ahead (htmx, coordinator)", browser=coordinator,
+             queries="instructor type-ahead (htmx, coordinator)", headers={"HX-Request": "true"},
+             lines=[f"GET\t/instructors?instructor_name={t}" for t in TYPEAHEAD]),
         dict(key="history_admin", title="Order history (admin, page 1)", browser=admin,
              queries="order history (admin, page 1)", lines=["GET\t/orders"]),
         dict(key="history_coordinator", title="Order history (large coordinator, page 1)", browser=coordinator,

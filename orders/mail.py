@@ -1,10 +1,13 @@
 """The outbox: emails written in the change's transaction, and the worker that delivers them."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 import smtplib
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -38,20 +41,52 @@ def order_url(order: Order) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/orders/{order.number}"
 
 
-def _render(kind: str, template: str, recipient: User, subject: str, now: datetime, context: dict) -> dict:
-    """Render one email's text and HTML parts into the values of a pending outbox row."""
-    context = dict(context, recipient=recipient)
+def _pending(kind: str, recipient: str, subject: str, now: datetime, template: str, context: dict, event_id=None) -> dict:
+    """A pending outbox row that carries its email as a snapshot; the worker renders it at delivery.
+
+    `context` holds plain values only (strings, numbers, lists, dicts), so the email shows what was
+    true at the change however the order changes before the worker sends it.
+    """
     return dict(
-        event_id=context["event"].id,
+        event_id=event_id,
         kind=kind,
-        recipient=recipient.email,
+        recipient=recipient,
         subject=header_safe(subject, 300),
-        body_text=render_template(f"emails/{template}.txt", **context),
-        body_html=render_template(f"emails/{template}.html", **context),
+        body_text="",
+        body_html="",
+        snapshot={"template": template, "context": context},
         status=EmailStatus.PENDING,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
+    )
+
+
+class Rendered(NamedTuple):
+    text: str
+    html: str
+
+
+def _namespaces(value):
+    """JSON values -> objects the templates read with attribute syntax (`order.course.code`)."""
+    return json.loads(json.dumps(value), object_hook=lambda d: SimpleNamespace(**d))
+
+
+def render(email: OutboundEmail, app=None) -> Rendered:
+    """The email's text and HTML parts: rendered from its snapshot, or as stored for a row written rendered.
+
+    `app`: render in that application's context (for callers outside one, e.g. tests).
+    """
+    if email.snapshot is None:
+        return Rendered(email.body_text, email.body_html)
+    if app is not None:
+        with app.app_context():
+            return render(email)
+    template = email.snapshot["template"]
+    context = vars(_namespaces(email.snapshot["context"]))
+    return Rendered(
+        render_template(f"emails/{template}.txt", **context),
+        render_template(f"emails/{template}.html", **context),
     )
 
 
@@ -88,13 +123,44 @@ def _recipients(first: User, *others: User) -> list[User]:
     return list(seen.values())
 
 
+def _user(user: User) -> dict:
+    return {"id": user.id, "name": user.name}
+
+
+def _item(item) -> dict | None:
+    return None if item is None else {"title": item.title, "isbn13": item.isbn13}
+
+
+def _request_snapshot(request: ContentRequest) -> dict:
+    return {
+        "id": request.id, "title": request.title, "isbn13": request.isbn13,
+        "status": {"value": request.status.value, "label": request.status.label},
+        "fulfilled_by": _item(request.fulfilled_by),
+    }
+
+
+def order_snapshot(order: Order) -> dict:
+    """The order as the emails show it, as plain values (the template names: order.course.code, ...)."""
+    return {
+        "number": order.number,
+        "course": {"code": order.course.code, "title": order.course.title},
+        "term": {"name": order.term.name},
+        "sections": [{"label": s.label, "session": {"name": s.session.name}} for s in order.sections],
+        "current_lines": [{"item": _item(line.item)} for line in order.current_lines],
+        "current_requests": [_request_snapshot(r) for r in order.current_requests],
+    }
+
+
 def _order_context(order: Order, event: OrderEvent) -> dict:
-    """What every order email shows."""
+    """What every order email shows, as a snapshot taken now."""
     inst = institution()
     return dict(
-        order=order,
-        event=event,
-        institution=inst,
+        order=order_snapshot(order),
+        event={
+            "id": event.id, "kind": {"value": event.kind.value}, "actor": _user(event.actor),
+            "details": event.details or {},
+        },
+        institution={"name": inst.name, "contact_email": inst.contact_email},
         when=local_time(event.occurred_at, inst),
         link=order_url(order),
         on_behalf_of=", ".join(entry["name"] for entry in event.on_behalf_of),
@@ -111,13 +177,14 @@ def _enqueue_all(
     for recipient in recipients:
         is_receipt = recipient.id == event.actor_id
         rows.append(
-            _render(
+            _pending(
                 f"{kind}_{'receipt' if is_receipt else 'notice'}",
-                template,
-                recipient,
+                recipient.email,
                 receipt_subject if is_receipt else notice_subject,
                 now,
-                dict(context, is_receipt=is_receipt),
+                template,
+                dict(context, recipient=_user(recipient), is_receipt=is_receipt),
+                event_id=event.id,
             )
         )
     db.session.execute(insert(OutboundEmail), rows)
@@ -171,15 +238,19 @@ def enqueue_request_update_emails(request: ContentRequest, event: OrderEvent, *,
     order = request.order
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     context = dict(
-        _order_context(order, event), request=request, request_link=f"{base}/requests/{request.id}",
+        _order_context(order, event), request_link=f"{base}/requests/{request.id}",
         comment=event.details.get("comment", ""),
         on_behalf_of="",  # staff act on the request, not for the instructors
     )
     subject = f"Content request {request.status.label} — {request.title}, order #{order.number}"
     if event.kind is EventKind.CONTENT_REQUEST_COMMENT:
         subject = f"New comment on your content request — {request.title}, order #{order.number}"
+    context["request"] = _request_snapshot(request)
     rows = [
-        _render("request_update", "content_request_update", recipient, subject, now, context)
+        _pending(
+            "request_update", recipient.email, subject, now, "content_request_update",
+            dict(context, recipient=_user(recipient), is_receipt=False), event_id=event.id,
+        )
         for recipient in _recipients(request.requested_by, order.placed_by)
     ]
     db.session.execute(insert(OutboundEmail), rows)
@@ -273,6 +344,9 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
     try:
         for email in emails:
             try:
+                if email.snapshot is not None and not email.body_text:
+                    # Rendered here, not in the request that wrote the row; kept as the record of what was sent.
+                    email.body_text, email.body_html = render(email)
                 connection.send(_message(email))
             except Exception as error:
                 _record_failure(email, error, now_fn(), max_attempts)

@@ -477,6 +477,9 @@ class OutboundEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the email shows, as plain values ({"template": ..., "context": {...}}); the worker renders
+    # body_text/body_html from it at delivery (orders.mail.render). None: the row was written rendered.
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
 
 
 class ContentRequest(db.Model):

@@ -130,11 +130,16 @@ class InstructorGroup:
 @dataclass
 class CoursesPage:
     groups: list[InstructorGroup]
-    total: int
+    total: int  # exact when total_exact, else a lower bound ("1,000+")
     first: int
     last: int
     page: int
-    pages: int
+    pages: int  # known pages: the last one when total_exact, else at least this many
+    total_exact: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total or not self.total_exact
 
     @property
     def offerings(self) -> int:
@@ -158,16 +163,21 @@ def _term_clause(filters: CoursesFilter, terms: list[Term], now: datetime):
     return Section.term_id.in_([term.id for term in terms if term.code == filters.term])
 
 
+MATCH_LIMIT = 10  # instructors listed for a typed name; more means "type more of the name"
+COUNT_CAP = 1000  # the Courses count is exact up to this many rows past the page, then "1,000+"
+
+
 @dataclass(frozen=True)
-class InstructorOptions:
-    """The Instructor select: shown to coordinators and Program Administrators, its options from the
-    chosen terms only, plus the applied instructor when they teach nothing there (so the filter that
-    applies is always visible and clearable)."""
+class InstructorFilter:
+    """What the Instructor filter shows besides the type-ahead: whether it is offered at all, the
+    applied instructor by name (and whether they teach in the chosen terms), and whether the chosen
+    terms hold an unassigned section the user can see, so the filter that applies is always visible
+    and clearable and "Unassigned sections" is offered exactly when there are some."""
 
     shown: bool = False
-    people: list = field(default_factory=list)  # (id, name) teaching in the chosen terms
-    unassigned: bool = False  # the chosen terms have a section without an instructor the user can see
-    stale: tuple | None = None  # (id, name) of the applied instructor who teaches nothing in the chosen terms
+    chosen: tuple | None = None  # (id, name) of the applied instructor
+    chosen_teaches_here: bool = False
+    unassigned: bool = False
 
 
 def _in_reach(user: User):
@@ -175,58 +185,81 @@ def _in_reach(user: User):
     return true() if user.is_program_admin else covered_by_grants_clause(user.grants)
 
 
-def instructors_for_select(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> InstructorOptions:
-    """The Instructor select's options for the chosen terms, in one query: the instructors this user
-    may order for (by family name), whether an unassigned section exists, and the applied instructor
-    when they have no section in those terms."""
-    if not (user.is_program_admin or user.is_coordinator):
-        return InstructorOptions()
-    teaches = (
+def _teaches_in_reach(user: User) -> Select:
+    """SQL, correlated on User: the sections this user teaches that `user` oversees."""
+    return (
         select(TeachingAssignment.section_id)
         .join(Section, Section.id == TeachingAssignment.section_id)
         .join(Course, Course.id == Section.course_id)
         .where(TeachingAssignment.user_id == User.id)
         .where(_in_reach(user))
     )
-    kind = literal(0).label("kind")
-    people = select(kind, User.id, User.name, User.sort_name).where(exists(teaches.where(_term_clause(filters, terms, now))))
+
+
+def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> InstructorFilter:
+    """The Instructor filter's state for the chosen terms, in one small query (never a list of
+    every instructor: the type-ahead asks for names as they are typed)."""
+    if not (user.is_program_admin or user.is_coordinator):
+        return InstructorFilter()
     unassigned_section = (
         select(Section.id)
         .join(Course, Course.id == Section.course_id)
         .where(_term_clause(filters, terms, now), _in_reach(user))
         .where(~exists(select(TeachingAssignment.user_id).where(TeachingAssignment.section_id == Section.id)))
     )
-    nobody = select(literal(1), cast(null(), Integer), cast(null(), String), cast(null(), String)).where(exists(unassigned_section))
-    parts = [people, nobody]
+    parts = [
+        select(literal(1).label("kind"), cast(null(), Integer).label("id"), cast(null(), String).label("name"), literal(False).label("here"))
+        .where(exists(unassigned_section))
+    ]
     if filters.instructor and filters.instructor != UNASSIGNED:
         # Any term: a name the user could pick in some term, never an arbitrary account's.
+        teaches = _teaches_in_reach(user)
         parts.append(
-            select(literal(2), User.id, User.name, User.sort_name).where(User.id == int(filters.instructor), exists(teaches))
+            select(literal(2), User.id, User.name, exists(teaches.where(_term_clause(filters, terms, now))))
+            .where(User.id == int(filters.instructor), exists(teaches))
         )
-    found = union_all(*parts).subquery()
-    rows = db.session.execute(select(found).order_by(found.c.kind, found.c.sort_name, found.c.id)).all()
-    listed = [(row.id, row.name) for row in rows if row.kind == 0]
-    applied = next(((row.id, row.name) for row in rows if row.kind == 2), None)
-    return InstructorOptions(
+    rows = db.session.execute(union_all(*parts)).all()
+    chosen = next((row for row in rows if row.kind == 2), None)
+    return InstructorFilter(
         shown=True,
-        people=listed,
+        chosen=(chosen.id, chosen.name) if chosen else None,
+        chosen_teaches_here=bool(chosen and chosen.here),
         unassigned=any(row.kind == 1 for row in rows),
-        stale=applied if applied is not None and applied not in listed else None,
     )
 
 
-def applicable(user: User, filters: CoursesFilter, options: InstructorOptions) -> CoursesFilter:
-    """Drop an instructor filter the user could never see applied: without an Instructor select
+def applicable(user: User, filters: CoursesFilter, state: InstructorFilter) -> CoursesFilter:
+    """Drop an instructor filter the user could never see applied: without an Instructor filter
     (instructors see their own sections only), or naming nobody they may pick in any term."""
-    if not filters.instructor:
+    if not filters.instructor or (filters.instructor == UNASSIGNED and state.shown):
         return filters
-    if not options.shown:
-        return replace(filters, instructor="")
-    if filters.instructor == UNASSIGNED:
-        return filters
-    if options.stale is None and all(str(person_id) != filters.instructor for person_id, _ in options.people):
+    if not state.shown or state.chosen is None:
         return replace(filters, instructor="")
     return filters
+
+
+def _like_needle(text: str) -> str:
+    """`text` as a case-insensitive substring pattern, with LIKE's wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matching_instructors(
+    user: User, name: str, filters: CoursesFilter, terms: list[Term], now: datetime, limit: int = MATCH_LIMIT
+) -> list:
+    """(id, name) of at most `limit` + 1 instructors whose name contains `name` and whom this user may
+    see in the chosen terms, by family name (the type-ahead and its no-JavaScript list)."""
+    name = name.strip()
+    if not name or not (user.is_program_admin or user.is_coordinator):
+        return []
+    query = (
+        select(User.id, User.name)
+        .where(func.lower(User.name).like(_like_needle(name), escape="\\"))
+        .where(exists(_teaches_in_reach(user).where(_term_clause(filters, terms, now))))
+        .order_by(User.sort_name, User.id)
+        .limit(limit + 1)
+    )
+    return list(db.session.execute(query))
 
 
 def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, instructor) -> Select:
@@ -280,29 +313,30 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
 
 
 def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> CoursesPage:
-    """One page of the Courses screen: the page with its total in one query, then its orders."""
+    """One page of the Courses screen: the page with its (capped) count in one query, then its orders."""
     page = filters.page
-    rows, total, earlier = _page_rows(user, filters, terms, now, page, page_size)
+    rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
+    if not rows and page > 1:  # a bookmarked page past the end: show the last one
+        page = max(1, -(-total // page_size))
+        rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
     pages = max(1, -(-total // page_size))
-    if not rows and page > pages:  # a bookmarked page past the end: show the last one
-        page = pages
-        rows, total, earlier = _page_rows(user, filters, terms, now, page, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     _mark_reorderable(user, groups, orders_by_section, earlier, now)
-    first = (page - 1) * page_size + 1 if total else 0
-    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+    first = (page - 1) * page_size + 1 if rows else 0
+    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
 
 
 def _page_rows(
     user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page: int, page_size: int
-) -> tuple[list, int, set[int]]:
-    """One page of (section, instructor) rows, the total row count, and the ids of the page's
-    sections whose course has an earlier order to reorder from (earlier_order_exists), in one query.
+) -> tuple[list, int, bool, set[int]]:
+    """One page of (section, instructor) rows, the row count (exact up to COUNT_CAP rows past the
+    page, else a lower bound), whether it is exact, and the ids of the page's sections whose course has
+    an earlier order to reorder from (earlier_order_exists), in one query.
 
-    The inner query filters, counts and orders narrow rows and keeps one page; only those rows are
-    then joined to their details. Two small joins plan far faster than one wide one, and on
-    PostgreSQL planning the wide one cost more than running it.
+    The inner query filters and orders narrow rows and keeps one page (a top-N sort, no window over
+    every matching row); only those rows are then joined to their details. Counting stops at the cap:
+    a coordinator with thousands of sections is told "1,000+", not made to wait for an exact count.
     """
     sorting_instructor = aliased(User, name="sorting_instructor")
     matching = _matching_rows(user, filters, terms, now, sorting_instructor)
@@ -315,17 +349,16 @@ def _page_rows(
         Course.number,
         Section.label,
     )
-    position = func.row_number().over(order_by=ordering)
-    page_ids = (
-        matching.add_columns(func.count().over().label("total"), position.label("position"))
-        .order_by(*ordering)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-        .subquery("page_ids")
+    offset = (page - 1) * page_size
+    cap = max(COUNT_CAP, offset + page_size)
+    capped = select(func.count()).select_from(
+        _matching_rows(user, filters, terms, now, aliased(User, name="counted_instructor")).limit(cap + 1).subquery()
     )
+    keys = [column.label(f"k{i}") for i, column in enumerate(ordering)]
+    page_ids = matching.add_columns(*keys).order_by(*ordering).limit(page_size).offset(offset).subquery("page_ids")
     instructor = aliased(User, name="instructor")
     rows = db.session.execute(
-        select(Section, instructor, page_ids.c.total, earlier_order_exists(Section).label("earlier"))
+        select(Section, instructor, capped.scalar_subquery().label("total"), earlier_order_exists(Section).label("earlier"))
         .join(page_ids, page_ids.c.section_id == Section.id)
         .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
         .options(
@@ -333,13 +366,14 @@ def _page_rows(
             load_only(instructor.name, instructor.sort_name),
             joinedload(Section.no_materials_answer).joinedload(NoMaterialsAnswer.answered_by).load_only(User.name),
         )
-        .order_by(page_ids.c.position)
+        .order_by(*(page_ids.c[f"k{i}"] for i in range(len(ordering))))
     ).all()
-    total = rows[0].total if rows else 0
-    if not rows and page > 1:  # past the end: count separately so the caller can clamp
-        total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
+    if rows:
+        total = rows[0].total
+    else:
+        total = db.session.scalar(capped)
     earlier = {section.id for section, _, _, has_earlier in rows if has_earlier}
-    return [(section, person) for section, person, _, _ in rows], total, earlier
+    return [(section, person) for section, person, _, _ in rows], min(total, cap), total <= cap, earlier
 
 
 def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[tuple[int, int], int]]:

@@ -14,13 +14,22 @@
     var keep = event.target.closest("[data-keep-order]");
     if (keep && closePrompt(keep.closest("[data-prompt]"))) event.preventDefault();
   });
-  // A select whose options were swapped out of band (the Courses Instructor filter follows the Term)
-  // shows the option the server marked selected; the browser would keep the last one inserted.
-  document.addEventListener("htmx:oobAfterSwap", function (event) {
-    var select = event.detail && event.detail.target;
-    if (!select || select.tagName !== "SELECT") return;
-    var chosen = select.querySelector("option[selected]");
-    select.value = chosen ? chosen.value : "";
+  // The Courses instructor type-ahead: Down from the name field moves into its matches, Up and Down
+  // move between them, Escape returns to the field. The matches are links, so Tab works without this.
+  document.addEventListener("keydown", function (event) {
+    var field = document.getElementById("filter-instructor-name");
+    var list = document.getElementById("instructor-matches");
+    if (!field || !list) return;
+    var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+    var at = links.indexOf(document.activeElement);
+    if (event.target !== field && at < 0) return;
+    var next = null;
+    if (event.key === "ArrowDown" && links.length) next = links[Math.min(at + 1, links.length - 1)];
+    else if (event.key === "ArrowUp" && at >= 0) next = at === 0 ? field : links[at - 1];
+    else if (event.key === "Escape" && at >= 0) next = field;
+    if (!next) return;
+    event.preventDefault();
+    next.focus();
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;

@@ -18,6 +18,7 @@ from orders.models import (
     OutboundEmail,
 )
 from tests.e2e.conftest import assert_axe_clean, sign_in
+from orders.mail import render as render_email
 from tests.helpers import tab_to
 
 pytestmark = pytest.mark.e2e
@@ -165,5 +166,5 @@ def test_from_no_match_to_a_placed_request_approved_as_a_catalog_line(page_for, 
         update = db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "request_update")).one()
         assert update.recipient == "ada@demo.edu"  # Ada requested and placed: one email
         assert update.subject == f"Content request Approved — {TITLE}, order #{number}"
-        assert "Comment: Licensed for spring." in update.body_text
+        assert "Comment: Licensed for spring." in render_email(update).text
         db.session.remove()

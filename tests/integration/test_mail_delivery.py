@@ -136,3 +136,30 @@ def test_header_injection_from_user_text_is_neutralised(app, login_as, smtp):
     assert "\n" not in message["Subject"] and "Bcc: victim@evil.example" in message["Subject"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboundEmail).where(OutboundEmail.recipient.like("%evil%"))) == 0
+
+
+def test_the_request_writes_a_snapshot_and_the_worker_renders_the_order_as_it_was(app, login_as, smtp):
+    """Rendering moved to the worker: what it sends is the order at the change, not at delivery."""
+    from orders.models import CatalogItem, Order, OrderLine
+
+    client = login_as("grace")
+    assert client.post("/orders/1002/cancel", data={"version": "1"}).status_code == 303
+    rows = outbox(app)
+    assert rows and all(row.body_text == "" and row.snapshot["template"] == "order_canceled" for row in rows)
+    # A later change, before the worker runs: a title renamed and a line taken off the order.
+    with app.app_context():
+        order = db.session.scalars(select(Order).where(Order.number == 1002)).one()
+        line = db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)).first()
+        kept_title = line.item.title
+        db.session.get(CatalogItem, line.catalog_item_id).title = "Renamed Later"
+        line.removed_at = clock.utcnow()
+        db.session.commit()
+    assert drain(app) == (2, 0)
+    receipt, = smtp.inbox.to("grace@demo.edu")
+    text = receipt.get_body(("plain",)).get_content()
+    html = receipt.get_body(("html",)).get_content()
+    assert kept_title in text and kept_title in html
+    assert "Renamed Later" not in text and "Renamed Later" not in html
+    sent = {row.recipient: row for row in outbox(app)}
+    assert kept_title in sent["grace@demo.edu"].body_text  # the record of what was sent is kept
+    assert "<p>Hello Grace Hopper,</p>" in sent["grace@demo.edu"].body_html

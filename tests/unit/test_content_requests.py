@@ -35,6 +35,7 @@ from orders.models import (
 from orders.placed import canceling, editing
 from orders.refusals import PermissionDenied, Refused, StaleOrder
 from tests import factories as f
+from orders.mail import render as render_email
 
 MISSING = TitleRequest("The Missing Book", "9780306406157", "A. Writer", "2nd", "Please find it")
 
@@ -338,7 +339,7 @@ def test_update_emails_go_to_the_requester_and_the_placer(demo):
         ("request_update", "alan@demo.edu"), ("request_update", "grace@demo.edu"),
     ]
     assert rows[0].subject == f"Content request Researching — The Missing Book, order #{order.number}"
-    assert "Comment: On it" in rows[0].body_text and "Status: Researching" in rows[0].body_text
+    assert "Comment: On it" in render_email(rows[0]).text and "Status: Researching" in render_email(rows[0]).text
     assert rows[2].subject.startswith("New comment on your content request")
 
 

@@ -16,26 +16,84 @@ def ids(app, demo_data, *names):
         return [demo_data.user(n).id for n in names]
 
 
-def options(html: str, select_id: str) -> list[str]:
-    block = html.split(f'id="{select_id}"', 1)[1].split("</select>", 1)[0]
-    return [re.sub(r"\s+", " ", o).strip() for o in re.findall(r">([^<]+)</option>", block)]
+def matches(html: str) -> list[str]:
+    """The instructor names the type-ahead (or its no-JavaScript list) offers."""
+    block = html.split('id="instructor-matches"', 1)[1] if 'id="instructor-matches"' in html else html
+    block = block.split("</ul>", 1)[0]
+    return [re.sub(r"\s+", " ", name).strip() for name in re.findall(r"<li><a href=\"[^\"]*\">([^<]+)</a></li>", block)]
 
 
-def test_instructor_select_lists_only_reachable_instructors_by_family_name(login_as):
-    grace = login_as("grace").get("/").get_data(as_text=True)
-    # Grace coordinates CS: the only unassigned section (MATH 221, Summer 2027) is not hers to see.
-    assert options(grace, "filter-instructor") == ["All instructors", "Ada Lovelace", "Alan Turing"]
+def test_instructor_field_lists_only_reachable_instructors_by_family_name(login_as):
+    grace = login_as("grace")
+    page = grace.get("/?instructor_name=a").get_data(as_text=True)  # no JavaScript: Show lists the matches
+    assert '<label for="filter-instructor-name">Instructor name</label>' in page
+    assert matches(page) == ["Ada Lovelace", "Alan Turing"]  # Emmy Noether teaches MATH 340: not Grace's reach
+    assert "2 instructors match “a”" in text_of(grace.get("/?instructor_name=a"))
 
 
-def test_admin_select_lists_every_instructor(login_as):
-    html = login_as("katherine").get("/").get_data(as_text=True)
-    assert options(html, "filter-instructor") == [
-        "All instructors", "Ada Lovelace", "Emmy Noether", "Alan Turing", "Unassigned sections",
-    ]
+def test_admin_matches_every_instructor_case_insensitively(login_as):
+    client = login_as("katherine")
+    assert matches(client.get("/instructors?instructor_name=A").get_data(as_text=True)) == ["Ada Lovelace", "Alan Turing"]
+    assert matches(client.get("/instructors?instructor_name=E").get_data(as_text=True)) == ["Ada Lovelace", "Emmy Noether"]
+    assert matches(client.get("/instructors?instructor_name=noe").get_data(as_text=True)) == ["Emmy Noether"]
+    none = text_of(client.get("/instructors?instructor_name=%25_zz"))
+    assert "No instructor matches “%_zz”." in none  # LIKE wildcards are taken literally
 
 
-def test_instructor_without_grants_has_no_instructor_select(login_as):
-    assert 'id="filter-instructor"' not in login_as("ada").get("/").get_data(as_text=True)
+def test_match_links_keep_the_other_filters_and_put_the_instructor_in_the_url(app, demo_data, login_as):
+    alan_id, = ids(app, demo_data, "alan")
+    html = login_as("grace").get("/instructors?instructor_name=turing&q=310&term=202710&page=3").get_data(as_text=True)
+    assert f'<a href="/?term=202710&amp;instructor={alan_id}&amp;q=310">Alan Turing</a>' in html
+    page = login_as("grace").get(f"/?instructor={alan_id}&q=310")
+    assert "Listing instructor: Alan Turing" in text_of(page)
+    assert f'name="instructor" value="{alan_id}"' in page.get_data(as_text=True)  # kept by the next Show
+
+
+def test_many_matches_are_capped_with_a_hint(app, login_as, now):
+    from orders.courses.queries import MATCH_LIMIT
+
+    with app.app_context():
+        term = db.session.execute(db.text("select id from term where code = '202710'")).scalar()
+        from orders.models import Term
+
+        spring = db.session.get(Term, term)
+        for i in range(MATCH_LIMIT + 3):
+            f.section(spring, subject="CS", number="499", label=f"{500 + i}", instructors=(f.user(f"Many{i:02d} Smith"),))
+        db.session.commit()
+    html = login_as("katherine").get("/instructors?instructor_name=smith").get_data(as_text=True)
+    assert len(matches(html)) == MATCH_LIMIT
+    assert f"More than {MATCH_LIMIT} instructors match “smith”; type more of the name" in text_of_html(html)
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_instructor_field_is_for_coordinators_and_admins_only(login_as):
+    assert 'id="filter-instructor-name"' not in login_as("ada").get("/").get_data(as_text=True)
+    assert matches(login_as("ada").get("/instructors?instructor_name=a").get_data(as_text=True)) == []
+
+
+def test_instructor_matches_need_sign_in(client):
+    assert client.get("/instructors?instructor_name=a").status_code in (302, 401)
+
+
+def test_large_counts_are_capped(app, login_as, monkeypatch):
+    """Past COUNT_CAP rows the count is a lower bound: "of N+" and Page N with a next link, no last page."""
+    from orders.courses import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    app.config["COURSES_PAGE_SIZE"] = 2
+    try:
+        client = login_as("katherine")
+        first = text_of(client.get("/"))
+        assert "(sections 1–2 of 3+)" in first and "Page 1 Next page" in first
+        assert "of 4" not in first
+        last = text_of(client.get("/?page=4"))
+        assert re.search(r"\(sections 7–8 of 8\) .*Page 4 of 4", last)
+        assert "Next page" not in last
+    finally:
+        app.config["COURSES_PAGE_SIZE"] = 50
 
 
 @pytest.mark.parametrize("query,present,absent", [
@@ -73,12 +131,12 @@ def test_htmx_gets_the_list_fragment_and_plain_gets_the_page(app, demo_data, log
     fragment = client.get(f"/?instructor={alan_id}", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert body.lstrip().startswith('<section id="course-results"') and "<html" not in body
-    results, oob = body.split('<select id="filter-instructor" hx-swap-oob="innerHTML">')
+    results, oob = body.split('<p id="instructor-chosen" class="meta" hx-swap-oob="true">')
     assert "Alan Turing" in results and "Ada Lovelace" not in results
-    assert f'<option value="{alan_id}" selected>Alan Turing' in oob  # the select travels with the list
+    assert "Listing instructor: Alan Turing" in text_of_html(oob)  # the status line travels with the list
     assert "HX-Request" in fragment.headers["Vary"]
     full = client.get(f"/?instructor={alan_id}").get_data(as_text=True)
-    assert "<html" in full and f'<option value="{alan_id}" selected>' in full
+    assert "<html" in full and f'name="instructor" value="{alan_id}"' in full
     restore = client.get(f"/?instructor={alan_id}", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in restore.get_data(as_text=True)  # history restore wants the whole page
 

@@ -25,6 +25,7 @@ from orders.models import (
 )
 from orders.placed import editing
 from tests import factories as f
+from orders.mail import render as render_email
 from tests.helpers import text_of
 from tests.web.test_cancel import sign_in_as
 
@@ -248,7 +249,7 @@ def test_edit_matrix(app, client, scene, role, period):
     assert set(mails) == expected and emails == len(expected)
     about = f"{sc.course}, {sc.term}"
     for recipient, mail in mails.items():
-        body = mail.body_text
+        body = render_email(mail, app).text
         if recipient == user.email:
             assert mail.subject == f"Order #{sc.number} changed — {about}"
             assert mail.kind == "changed_receipt" and f"You changed order #{sc.number}." in body
@@ -260,7 +261,7 @@ def test_edit_matrix(app, client, scene, role, period):
         assert "+ Added section 003" in body and "- Removed section 002" in body
         assert "New Edition" in body.split("The order now:")[1] and "A Book" not in body.split("The order now:")[1]
         assert f"Changed by: {user.name}" in body
-        assert "New Edition" in mail.body_html and "Removed section 002" in mail.body_html
+        assert "New Edition" in render_email(mail, app).html and "Removed section 002" in render_email(mail, app).html
 
 
 # Who may add section 003 (taught by the placer and every_section_instructor) to the order.
@@ -391,11 +392,11 @@ def test_someone_else_edits_and_everyone_concerned_is_told(client, demo_data, ap
     assert set(mails) == {"emmy@demo.edu", "ada@demo.edu"}
     notice = mails["ada@demo.edu"]
     assert notice.subject == "Order #1001 changed by Emmy Noether — MATH 221 Calculus I, Spring 2027"
-    assert notice.body_text.startswith("Hello Ada Lovelace,")
-    assert "Emmy Noether changed order #1001." in notice.body_text
-    assert "On behalf of: Ada Lovelace" in notice.body_text
-    assert "You changed order #1001." in mails["emmy@demo.edu"].body_text
-    print("\n--- Order changed email, as rendered ---\nSubject: " + notice.subject + "\n\n" + notice.body_text)
+    assert render_email(notice, app).text.startswith("Hello Ada Lovelace,")
+    assert "Emmy Noether changed order #1001." in render_email(notice, app).text
+    assert "On behalf of: Ada Lovelace" in render_email(notice, app).text
+    assert "You changed order #1001." in render_email(mails["emmy@demo.edu"], app).text
+    print("\n--- Order changed email, as rendered ---\nSubject: " + notice.subject + "\n\n" + render_email(notice, app).text)
 
 
 # --- Refusals that change nothing ------------------------------------------------------------------
@@ -707,8 +708,8 @@ def test_courses_row_offers_add_sections_then_the_order_covers_them(login_as, ap
                              "added_requests": [], "removed_requests": []}
     [mail] = outbox(app)
     assert mail.recipient == "ada@demo.edu" and mail.subject == "Order #1001 changed — MATH 221 Calculus I, Spring 2027"
-    assert "+ Added section 003" in mail.body_text and "You changed order #1001." in mail.body_text
-    assert "Calculus: Early Transcendentals" in mail.body_text.split("The order now:")[1]
+    assert "+ Added section 003" in render_email(mail, app).text and "You changed order #1001." in render_email(mail, app).text
+    assert "Calculus: Early Transcendentals" in render_email(mail, app).text.split("The order now:")[1]
     courses = text_of(client.get("/"))
     assert "sections ordered" not in courses and "Add sections" not in courses
 

@@ -97,6 +97,8 @@ def walk(app, client, real: dict) -> tuple[Counter, list[str]]:
     failures = []
     for endpoint, method, url, kwargs in requests_for(app, real):
         response = client.open(url, method=method, **kwargs)
+        response.get_data()  # a streamed body (the CSV) runs to its end here: an error mid-stream counts
+        response.close()
         statuses[response.status_code] += 1
         if response.status_code >= 500:
             line = f"{endpoint}: {method} {url[:80]} {str(kwargs)[:160]} -> {response.status_code}"

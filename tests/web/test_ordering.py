@@ -22,6 +22,7 @@ from orders.models import (
     Term,
 )
 from orders.permissions import GUARD_ATTRIBUTE
+from orders.mail import render as render_email
 from tests.helpers import sign_in, text_of
 
 HX = {"HX-Request": "true"}
@@ -165,7 +166,7 @@ def test_instructor_orders_without_javascript(login_as, app):
         assert [e.recipient for e in emails] == ["ada@demo.edu"]
         assert emails[0].subject == f"Order #{number} placed — CS 150 Introduction to Programming, Spring 2027"
         for fact in ["Course: CS 150", "Term: Spring 2027", "Section(s): 001", "Session: First Eight Weeks", "Python Crash Course"]:
-            assert fact in emails[0].body_text
+            assert fact in render_email(emails[0]).text
     courses = text_of(client.get("/"))
     assert f"Order #{number}" in courses
 

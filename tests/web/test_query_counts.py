@@ -67,9 +67,9 @@ def test_cancel_query_count_does_not_grow(app, client, demo_data, count_queries,
     assert small.count == large.count <= budget
 
 
-def test_htmx_list_carries_the_instructor_select_at_no_extra_cost(app, client, demo_data, count_queries):
-    """The swapped-in list carries the Instructor select out of band (its options follow the term):
-    the same queries as the full page, within the Courses budget."""
+def test_htmx_list_carries_the_instructor_status_at_no_extra_cost(app, client, demo_data, count_queries):
+    """The swapped-in list carries the Instructor status line out of band (it follows the term): the
+    same queries as the full page, within the Courses budget (no instructor list: the type-ahead asks)."""
     client.post("/sign-in", data={"email": "grace@demo.edu", "password": "orders-demo"})
     counts = {}
     for name, headers in (("page", {}), ("htmx", {"HX-Request": "true"})):

@@ -48,8 +48,8 @@ def test_coordinator_instructor_select_filters_the_list(login_as, demo_data, app
     with app.app_context():
         alan_id = demo_data.user("alan").id
     full = client.get("/").get_data(as_text=True)
-    assert '<label for="filter-instructor">Instructor</label>' in full
-    assert "All instructors" in full
+    assert '<label for="filter-instructor-name">Instructor name</label>' in full
+    assert "Listing: all instructors" in text_of(client.get("/"))
     page = text_of(client.get(f"/?instructor={alan_id}"))
     assert "Alan Turing" in page and "CS 310 Theory of Computation" in page
     assert "Ada Lovelace CS 150" not in page
