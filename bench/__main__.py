@@ -215,6 +215,9 @@ def query_plan(picked: dict) -> dict:
         "cancel POST (no JavaScript: 303, admin)": (ADMIN, [("POST", f"/orders/{n}/cancel", {}) for n in probe[3:5]]),
         "order history (admin, page 1)": (ADMIN, [("GET", "/orders", {})] * 2),
         "order history (large coordinator, page 1)": (COORDINATOR, [("GET", "/orders", {})] * 2),
+        "content requests (admin, page 1)": (ADMIN, [("GET", "/requests", {})] * 2),
+        "back office users (admin, page 1)": (ADMIN, [("GET", "/admin/users", {})] * 2),
+        "back office catalog (admin, page 1)": (ADMIN, [("GET", "/admin/catalog", {})] * 2),
     }
 
 
@@ -237,6 +240,12 @@ def scenario_plan(picked, admin, coordinator, instructor, csrf) -> list[dict]:
              queries="order history (admin, page 1)", lines=["GET\t/orders"]),
         dict(key="history_coordinator", title="Order history (large coordinator, page 1)", browser=coordinator,
              queries="order history (large coordinator, page 1)", lines=["GET\t/orders"]),
+        dict(key="requests_admin", title="Content requests (admin, page 1)", browser=admin,
+             queries="content requests (admin, page 1)", lines=["GET\t/requests"]),
+        dict(key="admin_users", title="Back office users (admin, page 1)", browser=admin,
+             queries="back office users (admin, page 1)", lines=["GET\t/admin/users"]),
+        dict(key="admin_catalog", title="Back office catalog (admin, page 1)", browser=admin,
+             queries="back office catalog (admin, page 1)", lines=["GET\t/admin/catalog"]),
         dict(key="cancel_post", title="Cancel POST (htmx, admin, fresh order each)", browser=admin,
              queries="cancel POST (htmx, admin)",
              headers={"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"},
@@ -274,10 +283,17 @@ def targets(result: dict) -> list[dict]:
     def add(target, value, measured, limit, at_least):
         rows.append({"target": target, "measured": measured, "result": report.check(value, limit, at_least=at_least)})
 
-    s = by_key["order_summary"]
-    add("order summary >= 25% of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", 0.25, True)
+    # Issue 17's targets, as it words them.
+    for key, label, floor in (
+        ("order_summary", "order summary", 0.25),
+        ("courses_coordinator", "large coordinator courses", 0.10),
+        ("courses_instructor", "courses (busiest instructor)", 0.15),
+        ("instructor_switch", "instructor switch", 0.15),
+    ):
+        s = by_key[key]
+        add(f"{label} >= {floor:.0%} of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", floor, True)
     s = by_key["courses_coordinator"]
-    add("coordinator courses >= 15% of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", 0.15, True)
+    add("large coordinator courses <= 25 kB raw", s["bytes"]["raw"] / 1000, f"{s['bytes']['raw'] / 1000:.1f} kB", 25, False)
     s = by_key["cancel_post"]
     add(f"cancel POST p95 <= 50 ms at {result['meta']['connections']} clients", s["run"]["p95_ms"], f"{s['run']['p95_ms']:.1f} ms", 50, False)
     add("order summary <= 5 SQL/request", q["order summary (admin)"]["queries"], str(q["order summary (admin)"]["queries"]), 5, False)

@@ -3,7 +3,10 @@ prompt's content with and without JavaScript, the draft discard wording."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from orders.extensions import db
+from orders.models import Course, Term
 from tests.web.test_screens import text_of
 
 HX = {"HX-Request": "true"}
@@ -41,8 +44,11 @@ def test_the_cancel_prompt_lists_sections_and_materials_both_ways(login_as, head
 
 
 def test_the_draft_prompt_says_discard(client, login_as, app, demo_data):
+    with app.app_context():  # ids differ between databases: look CS 150 and Spring 2027 up
+        course_id = db.session.scalar(select(Course.id).where(Course.subject == "CS", Course.number == "150"))
+        term_id = db.session.scalar(select(Term.id).where(Term.code == "202710"))
     client = login_as("ada")
-    started = client.post("/ordering/start/2/1", data={})  # CS 150, Spring 2027
+    started = client.post(f"/ordering/start/{course_id}/{term_id}", data={})
     assert started.status_code == 303, started.get_data(as_text=True)[:300]
     draft_url = started.headers["Location"].split("?")[0].rsplit("/", 1)[0]
     page = client.get(draft_url + "/sections")
