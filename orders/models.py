@@ -309,6 +309,8 @@ class Order(db.Model):
         Index("ix_order_term_course", "term_id", "course_id"),
         Index("ix_order_placed_by", "placed_by_id"),
         Index("ix_order_owner_status", "owner_id", "status"),
+        # Order history reads orders newest first and stops after one page: an index in that order.
+        Index("ix_course_order_newest", text("coalesce(placed_at, created_at) DESC"), text("id DESC")),
         # One open draft per user per course and term; two tabs racing to start one cannot both win.
         Index(
             "uq_order_one_draft",

@@ -11,6 +11,7 @@ from orders.auth import header, sessions
 from orders.auth.network import is_loopback, peer_address
 from orders.config import DEVELOPMENT_KEY
 from orders.extensions import db, login_manager
+from orders.institution import institution
 
 log = logging.getLogger(__name__)
 AUTH_MODES = ("local", "header", "both")
@@ -36,8 +37,6 @@ def refuse_development_key_off_loopback() -> None:
 def not_set_up(error: header.AccountNotSetUp):
     """The 403 page for a single sign-on identity without an active account, with whom to ask."""
     db.session.rollback()
-    from orders.institution import institution
-
     return render_template("auth/not_set_up.html", contact=institution().contact_email), 403
 
 

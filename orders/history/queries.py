@@ -140,13 +140,19 @@ class HistoryPage:
     first: int
     last: int
     page: int
-    pages: int
+    pages: int  # the last page when total_exact, else the pages known so far
+    total_exact: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total or not self.total_exact
 
 
 # --- The list --------------------------------------------------------------------------------------
 
-_NEWEST = func.coalesce(Order.placed_at, Order.created_at)
+_NEWEST = func.coalesce(Order.placed_at, Order.created_at)  # index ix_course_order_newest is in this order
 _ORDERING = (_NEWEST.desc(), Order.id.desc())
+COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many orders past the page, then "1,000+"
 
 
 def _like(text: str) -> str:
@@ -260,55 +266,59 @@ def _fold(rows: Iterable) -> Iterator[HistoryRow]:
         yield current
 
 
-def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int) -> Select:
-    """The page's orders with their sections and the filtered total, in one statement.
-
-    The inner query filters, counts and orders narrow rows and keeps one page of ids; only those
-    are joined to their details (the pattern of the Courses screen).
-    """
-    ids = select(
-        Order.id.label("order_id"),
-        func.count().over().label("total"),
-        func.row_number().over(order_by=_ORDERING).label("position"),
-    ).select_from(Order)
-    if filters.q:
-        ids = ids.join(Course, Course.id == Order.course_id)
-    page_ids = (
-        ids.where(*_conditions(user, filters))
-        .order_by(*_ORDERING)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-        .subquery("page_ids")
-    )
-    return (
-        _details()
-        .add_columns(page_ids.c.total)
-        .join(page_ids, page_ids.c.order_id == Order.id)
-        .order_by(page_ids.c.position, Section.label)
-    )
-
-
-def _count(user: User, filters: HistoryFilter) -> int:
-    query = select(func.count()).select_from(Order)
+def _matching(user: User, filters: HistoryFilter) -> Select:
+    """The ids of the orders on this user's history that match the filters."""
+    query = select(Order.id.label("order_id")).select_from(Order)
     if filters.q:
         query = query.join(Course, Course.id == Order.course_id)
-    return db.session.scalar(query.where(*_conditions(user, filters))) or 0
+    return query.where(*_conditions(user, filters))
+
+
+def _count(user: User, filters: HistoryFilter, cap: int | None) -> Select:
+    """How many orders match, counting no further than `cap` + 1 when there is a cap."""
+    matching = _matching(user, filters)
+    return select(func.count()).select_from((matching if cap is None else matching.limit(cap + 1)).subquery())
+
+
+def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, cap: int | None) -> Select:
+    """The page's orders with their sections and the count, in one statement.
+
+    The inner query keeps one page of matching ids, newest first; only those are joined to their
+    details. With a `cap` (a Program Administrator's history: every order) the database walks the
+    newest-first index and stops at the page, and the count stops at the cap ("1,000+"). Without
+    (anyone else: the orders they may view, a set the database builds once, viewable_orders_clause)
+    counting all of them exactly in the same pass costs little more than finding the page.
+    """
+    page_ids = _matching(user, filters)
+    if cap is None:
+        page_ids = page_ids.add_columns(func.count().over().label("total"))
+    page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset((page - 1) * page_size).subquery("page_ids")
+    total = page_ids.c.total if cap is None else _count(user, filters, cap).scalar_subquery()
+    return (
+        _details()
+        .add_columns(total.label("total"))
+        .join(page_ids, page_ids.c.order_id == Order.id)
+        .order_by(*_ORDERING, Section.label)
+    )
 
 
 def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> HistoryPage:
     """One page of the user's order history, newest first, with Reorder targets marked."""
     page = filters.page
-    found = db.session.execute(_page_query(user, filters, page, page_size)).all()
+    cap = max(COUNT_CAP, page * page_size) if user.is_program_admin else None
+    found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all()
     total = found[0].total if found else 0
     if not found and page > 1:  # a bookmarked page past the end: show the last one
-        total = _count(user, filters)
-        page = max(1, -(-total // page_size))
-        found = db.session.execute(_page_query(user, filters, page, page_size)).all() if total else []
+        total = db.session.scalar(_count(user, filters, cap)) or 0
+        page = max(1, -(-(total if cap is None else min(total, cap)) // page_size))
+        found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all() if total else []
     rows = list(_fold(found))
     mark_reorder_targets(user, rows, now)
+    exact = cap is None or total <= cap
+    total = total if exact else cap
     pages = max(1, -(-total // page_size))
     first = (page - 1) * page_size + 1 if rows else 0
-    return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+    return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
 
 
 def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int = 1000) -> Iterator[HistoryRow]:

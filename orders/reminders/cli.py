@@ -10,15 +10,14 @@ from flask import Flask
 
 from orders import clock
 from orders.extensions import db
+from orders.institution import institution
+from orders.reminders.sending import due_terms, send_term_reminders
 
 log = logging.getLogger(__name__)
 
 
 def run_once(now) -> list[str]:
     """Send every due reminder, committing per term and kind; returns one line per term for the log."""
-    from orders.institution import institution
-    from orders.reminders.sending import due_terms, send_term_reminders
-
     if not institution().reminders_enabled:
         db.session.rollback()
         return ["Reminders are turned off (institution setting \"Send reminder emails\"): nothing sent."]

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from orders.admin.services import record
 from orders.extensions import db
 from orders.models import (
     AcademicSession,
@@ -403,7 +404,5 @@ def run_import(directory: Path, *, dry_run: bool, now: datetime) -> Report:
             raise SISFileError([f"the database refused the changes ({str(error.orig).splitlines()[0][:300]}); nothing was changed"]) from None
     report.seconds = time.perf_counter() - started
     if not dry_run:
-        from orders.admin.services import record
-
         record("sis.import", f"SIS import from {directory}", None, report.as_dict(), actor=None, now=now)
     return report

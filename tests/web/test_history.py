@@ -170,6 +170,31 @@ def test_pagination(app, login_as, monkeypatch):
     assert numbers(filtered) == ["1003", "1004"] and count_line(filtered) == "Showing 1–2 of 2 orders"
 
 
+def test_past_the_cap_a_program_administrators_count_is_a_lower_bound(app, login_as, monkeypatch):
+    """Counting every order stops COUNT_CAP past the page: "of N+", Page N with a Next link, no last page."""
+    from orders.history import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+    monkeypatch.setitem(app.config, "HISTORY_PAGE_SIZE", 1)
+    client = login_as("katherine")
+    first = client.get("/orders")
+    assert count_line(first) == "Showing 1–1 of 1+ orders"
+    html = first.get_data(as_text=True)
+    assert "Page 1</span>" in html and 'href="/orders?page=2"' in html and " of 2<" not in html
+    walked, page = [], 1
+    while True:
+        response = client.get(f"/orders?page={page}")
+        walked += numbers(response)
+        if "Next page" not in response.get_data(as_text=True):
+            break
+        page += 1
+    expected = [row[0] for row in csv_rows(client.get("/orders.csv"))[1:]]  # the CSV counts nothing: all rows
+    assert walked == expected and len(expected) >= 2
+    last = client.get(f"/orders?page={page}")
+    assert count_line(last) == f"Showing {page}–{page} of {page} orders"  # the last page knows the total
+    assert count_line(login_as("grace").get("/orders")) == "Showing 1–1 of 2 orders"  # the rest: exact counts
+
+
 def test_no_orders(login_as):
     response = login_as("ada").get("/orders?q=nothing-like-this")
     assert count_line(response) == "No orders match these filters."
