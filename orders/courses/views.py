@@ -81,4 +81,3 @@ def instructor_matches():
 def _instructor_name() -> str:
     """The typed instructor name, trimmed and bounded."""
     return request.args.get("instructor_name", "").strip()[:100]
-
