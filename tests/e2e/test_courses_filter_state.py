@@ -106,3 +106,10 @@ def test_the_instructor_matches_belong_to_the_chosen_term(page_for, live_server,
     expect(results(page)).to_contain_text("Showing 2 course offerings (2 sections)")
     expect(status(page)).to_contain_text("Listing instructor: Ada Lovelace")
     expect(page.get_by_label("Term")).to_have_value("202630")
+    if js:  # typed matches follow a Term change too
+        matches = page.locator("#instructor-matches").get_by_role("link")
+        page.get_by_label("Instructor name").fill("a")
+        expect(matches).to_have_text(["Ada Lovelace"])
+        choose_term(page, "Spring 2027", js)
+        expect(matches).to_have_text(["Ada Lovelace", "Alan Turing"])
+        assert_axe_clean(page)
