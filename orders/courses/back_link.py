@@ -7,11 +7,10 @@ from flask import url_for
 from flask_login import current_user
 from sqlalchemy import exists, select
 
-from orders.courses.queries import CoursesFilter
+from orders.courses.queries import CoursesFilter, teaches_in_reach
 from orders.extensions import db
-from orders.models import Course, Section, TeachingAssignment, User
+from orders.models import User
 from orders.parsing import parse_id
-from orders.permissions import covered_by_grants_clause
 
 
 def courses_url_from_back(back: str) -> str:
@@ -35,12 +34,5 @@ def back_instructor_for(back: str) -> User | None:
         return None
     query = select(User).where(User.id == instructor_id)
     if not current_user.is_program_admin:
-        query = query.where(
-            exists(
-                select(TeachingAssignment.section_id)
-                .join(Section, Section.id == TeachingAssignment.section_id)
-                .join(Course, Course.id == Section.course_id)
-                .where(TeachingAssignment.user_id == User.id, covered_by_grants_clause(current_user.grants))
-            )
-        )
+        query = query.where(exists(teaches_in_reach(current_user)))
     return db.session.scalars(query).first()

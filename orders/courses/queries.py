@@ -185,8 +185,8 @@ def _in_reach(user: User):
     return true() if user.is_program_admin else covered_by_grants_clause(user.grants)
 
 
-def _teaches_in_reach(user: User) -> Select:
-    """SQL, correlated on User: the sections this user teaches that `user` oversees."""
+def teaches_in_reach(user: User) -> Select:
+    """SQL, correlated on User: the sections this User teaches that `user` oversees (grants or admin)."""
     return (
         select(TeachingAssignment.section_id)
         .join(Section, Section.id == TeachingAssignment.section_id)
@@ -215,7 +215,7 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
     ]
     if filters.instructor and filters.instructor != UNASSIGNED:
         # Any term: a name the user could pick in some term, never an arbitrary account's.
-        teaches = _teaches_in_reach(user)
+        teaches = teaches_in_reach(user)
         parts.append(
             select(literal(2), User.id, User.name, exists(teaches.where(_term_clause(filters, terms, now))))
             .where(User.id == int(filters.instructor), exists(teaches))
@@ -257,7 +257,7 @@ def matching_instructors(
     query = (
         select(User.id, User.name)
         .where(func.lower(User.name).like(_like_needle(name), escape="\\"))
-        .where(exists(_teaches_in_reach(user).where(_term_clause(filters, terms, now))))
+        .where(exists(teaches_in_reach(user).where(_term_clause(filters, terms, now))))
         .order_by(User.sort_name, User.id)
         .limit(limit + 1)
     )

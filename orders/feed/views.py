@@ -29,16 +29,12 @@ RECENT_RUNS = 10
 DEFAULT_DAYS_BACK = 7
 
 
-def _terms() -> list[Term]:
-    return all_terms()
-
-
 def _page(status: int = 200, *, error: str | None = None, notice: str | None = None, chosen: str | None = None,
           since: str | None = None):
     """The download page, with an error (400) or a notice when asked."""
     tz = ZoneInfo(institution().timezone)
     now = clock.utcnow()
-    terms = _terms()
+    terms = all_terms()
     runs = db.session.scalars(
         select(FeedRun).order_by(FeedRun.created_at.desc(), FeedRun.id.desc()).limit(RECENT_RUNS)
     ).all()
