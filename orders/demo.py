@@ -12,10 +12,14 @@ from orders.models import (
     AcademicSession,
     Campus,
     CatalogItem,
+    ChoiceEvent,
+    ChoiceValue,
     CoordinatorGrant,
     Course,
     CourseLevel,
     Delivery,
+    Enrollment,
+    EnrollmentState,
     EventKind,
     Institution,
     Order,
@@ -26,7 +30,10 @@ from orders.models import (
     OrderSection,
     OrderStatus,
     Organization,
+    ProgramMode,
+    Requirement,
     Section,
+    StudentChoice,
     TeachingAssignment,
     Term,
     User,
@@ -51,9 +58,36 @@ CATALOG = [
     ("Structure and Interpretation of Computer Programs", "Harold Abelson, Gerald Jay Sussman", "978026254323", "MIT Press", "2nd", Delivery.ETEXT, "45.00"),
     ("Linear Algebra Done Right", "Sheldon Axler", "978303141025", "Springer", "4th", Delivery.ETEXT, "39.99"),
     ("Think Python (2nd edition)", "Allen B. Downey", "978149193936", "O'Reilly Media", "2nd", Delivery.ETEXT, "31.99"),
+    ("Calculus Volume 1", "Gilbert Strang, Edwin Herman", "978193816802", "OpenStax", "1st", Delivery.ETEXT, "0.00"),
 ]
 # Superseded by its 3rd edition: on no order, and no longer orderable.
 INACTIVE_TITLES = {"Think Python (2nd edition)"}
+# An open educational resource: never billed, no student choice.
+ZERO_COST_TITLES = {"Calculus Volume 1"}
+# Copyright year and the publisher's list price, for the public course materials lookup.
+PUBLICATION = {
+    "Calculus: Early Transcendentals": (2020, "254.95"),
+    "Introduction to the Theory of Computation": (2012, "199.95"),
+    "Automata, Computability and Complexity": (2007, "186.65"),
+    "Thomas' Calculus": (2017, "221.32"),
+    "Python Crash Course": (2023, "49.99"),
+    "Calculus Volume 1": (2016, None),
+}
+CONSENT_TEXT = (
+    "Your course materials are delivered digitally on the first day of class at a reduced price and charged to "
+    "your student account. You may opt out of any of them until the deadline; if you opt out, you will not be "
+    "charged and you lose access to them."
+)
+# Students beside Mary and Sofia, so the counts and rates mean something (SPEC 5).
+STUDENT_FIRST = ["Hypatia", "Carl", "Leonhard", "Sophie", "Srinivasa", "Maryam", "Kurt", "Julia", "Pierre", "Marie",
+                 "Niels", "Lise", "Henri", "Dorothy", "Alonzo", "Barbara", "John", "Shafi", "Edsger", "Frances"]
+STUDENT_LAST = ["Alexandria", "Gauss", "Euler", "Germain", "Ramanujan", "Mirzakhani", "Godel", "Robinson", "Fermat",
+                "Curie", "Bohr", "Meitner", "Poincare", "Vaughan", "Church", "Liskov", "Nash", "Goldwasser", "Dijkstra",
+                "Allen"]
+
+
+# Order #1002's second item is recommended, not required (SPEC 5).
+RECOMMENDED_TITLES = {"Automata, Computability and Complexity"}
 
 
 def _catalog() -> list[CatalogItem]:
@@ -70,6 +104,9 @@ def _catalog() -> list[CatalogItem]:
                 edition=edition,
                 delivery=delivery,
                 student_price=Decimal(price),
+                copyright_year=PUBLICATION.get(title, (None, None))[0],
+                list_price=Decimal(PUBLICATION[title][1]) if PUBLICATION.get(title, (None, None))[1] else None,
+                zero_cost=title in ZERO_COST_TITLES,
                 active=title not in INACTIVE_TITLES,
             )
         )
@@ -86,7 +123,13 @@ def _user(name: str, email: str, password_hash: str, sis_id: str, **flags) -> Us
 def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     """Insert the demo set (the schema must be empty); sends no email. Caller commits."""
     password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
-    db.session.add(Institution(name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu", reminders_enabled=False))
+    db.session.add(
+        Institution(
+            name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu",
+            reminders_enabled=False, program_mode=ProgramMode.OPT_OUT, consent_text=CONSENT_TEXT,
+            at_risk_threshold_percent=20, publish_course_materials=True,
+        )
+    )
     # SIS ids match examples/sis-demo/, so importing that dump right after seed-demo changes nothing.
     main = Campus(sis_id="MAIN", code="MAIN", name="Main")
     math = Organization(sis_id="MATH", code="MATH", name="Department of Mathematics")
@@ -97,6 +140,8 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     spring = Term(sis_id="202710", code="202710", name="Spring 2027", starts_on=date(2027, 1, 19), ends_on=date(2027, 5, 14))
     fall = Term(sis_id="202630", code="202630", name="Fall 2026", starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
     summer = Term(sis_id="202750", code="202750", name="Summer 2027", starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 6))
+    spring.choice_opens_at, spring.choice_closes_at = now - timedelta(days=5), now + timedelta(days=20)
+    fall.choice_opens_at, fall.choice_closes_at = now - timedelta(days=100), now - timedelta(days=60)
     spring.period = OrderingPeriod(
         opens_at=now - timedelta(days=30), soft_close_at=now + timedelta(days=23), closes_at=now + timedelta(days=30)
     )
@@ -147,7 +192,7 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     by_title = {item.title: item for item in catalog}
     demo_orders = [
         (ada, [m221_s27_001, m221_s27_002], ["Calculus: Early Transcendentals"], now - timedelta(days=12), []),
-        (grace, [cs310_s27_001], ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"], now - timedelta(days=6), [alan]),
+        (grace, [cs310_s27_001], ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"], now - timedelta(days=6), [alan]),  # noqa: E501
         (ada, [m221_f26_001], ["Thomas' Calculus"], now - timedelta(days=40), []),
         (ada, [cs150_f26_001], ["Python Crash Course"], now - timedelta(days=45), []),
     ]
@@ -164,7 +209,10 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
         db.session.flush()
         db.session.add_all(OrderSection(order_id=order.id, section_id=s.id, claimed=True) for s in order_sections)
         db.session.add_all(
-            OrderLine(order_id=order.id, catalog_item_id=by_title[t].id, position=i, student_price=by_title[t].student_price)
+            OrderLine(
+                order_id=order.id, catalog_item_id=by_title[t].id, position=i, student_price=by_title[t].student_price,
+                requirement=Requirement.RECOMMENDED if t in RECOMMENDED_TITLES else Requirement.REQUIRED,
+            )
             for i, t in enumerate(titles)
         )
         db.session.add(
@@ -174,4 +222,59 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
             )
         )
     db.session.add(OrderNumberCounter(id=1, last_number=number))
+    db.session.flush()
+    _load_students(
+        now, password_hash, by_title,
+        spring_sections=[m221_s27_001, m221_s27_002, m221_s27_003, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001],
+        mary_in=[m221_s27_001, cs310_s27_001], sofia_in=[m221_s27_002, cs150_s27_001], sofia_dropped=[cs310_s27_001],
+    )
+
+
+def _load_students(now, password_hash, by_title, *, spring_sections, mary_in, sofia_in, sofia_dropped) -> None:
+    """Mary, Sofia and 40 more students in the Spring 2027 sections; a few opted out of #1001 and #1002."""
+    enrolled_at = now - timedelta(days=20)
+    mary = _user("Mary Somerville", "mary@demo.edu", password_hash, "910001")
+    sofia = _user("Sofia Kovalevskaya", "sofia@demo.edu", password_hash, "910002")
+    others = [
+        _user(
+            f"{STUDENT_FIRST[i % 20]} {STUDENT_LAST[(i * 7 + i // 20) % 20]}", f"student{i + 1:02d}@demo.edu",
+            password_hash, f"{910003 + i}",
+        )
+        for i in range(40)
+    ]
+    db.session.add_all([mary, sofia, *others])
+    db.session.flush()
+    rows = [(mary, s, EnrollmentState.ENROLLED) for s in mary_in]
+    rows += [(sofia, s, EnrollmentState.ENROLLED) for s in sofia_in]
+    rows += [(sofia, s, EnrollmentState.DROPPED) for s in sofia_dropped]
+    rows += [(student, spring_sections[i % len(spring_sections)], EnrollmentState.ENROLLED) for i, student in enumerate(others)]
+    db.session.add_all(
+        Enrollment(
+            user_id=u.id, section_id=s.id, state=state, enrolled_at=enrolled_at,
+            dropped_at=now - timedelta(days=3) if state is EnrollmentState.DROPPED else None,
+        )
+        for u, s, state in rows
+    )
+    # Opt-outs: every fifth other student in a section on #1001 (MATH 221 001/002) or #1002 (CS 310 001).
+    ordered_items = {
+        spring_sections[0].id: ["Calculus: Early Transcendentals"],
+        spring_sections[1].id: ["Calculus: Early Transcendentals"],
+        spring_sections[6].id: ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"],
+    }
+    decided_at = now - timedelta(days=2)
+    opted = [(u, s) for u, s, _ in rows[len(mary_in) + len(sofia_in) + len(sofia_dropped):] if s.id in ordered_items]
+    for student, section in opted[::4]:
+        item = by_title[ordered_items[section.id][-1]]
+        db.session.add(
+            StudentChoice(
+                user_id=student.id, section_id=section.id, catalog_item_id=item.id, choice=ChoiceValue.OPTED_OUT,
+                decided_at=decided_at, decided_by_id=student.id,
+            )
+        )
+        db.session.add(
+            ChoiceEvent(
+                user_id=student.id, section_id=section.id, catalog_item_id=item.id, previous=None,
+                choice=ChoiceValue.OPTED_OUT, actor_id=student.id, occurred_at=decided_at, request_id="seed-demo",
+            )
+        )
     db.session.flush()

@@ -96,6 +96,34 @@ class ContentRequestStatus(enum.Enum):
         return self.value.capitalize()
 
 
+class ProgramMode(enum.Enum):
+    OPT_OUT = "opt-out"  # billed for every billable line unless the student opts out
+    OPT_IN = "opt-in"  # billed only for what the student opted in to
+
+    @property
+    def label(self) -> str:
+        return "Opt-out" if self is ProgramMode.OPT_OUT else "Opt-in"
+
+
+class Requirement(enum.Enum):
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class EnrollmentState(enum.Enum):
+    ENROLLED = "enrolled"
+    DROPPED = "dropped"
+
+
+class ChoiceValue(enum.Enum):
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+
+
 class EmailStatus(enum.Enum):
     PENDING = "pending"
     SENDING = "sending"
@@ -110,6 +138,14 @@ class Institution(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     contact_email: Mapped[str] = mapped_column(String(254))
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Student choice (SPEC 1 "Student choice", 3 "Course materials (students)" and "Progress").
+    program_mode: Mapped[ProgramMode] = mapped_column(
+        _enum(ProgramMode, "program_mode"), default=ProgramMode.OPT_OUT, server_default=ProgramMode.OPT_OUT.value
+    )
+    consent_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    at_risk_threshold_percent: Mapped[int] = mapped_column(Integer, default=20, server_default=text("20"))
+    # SPEC 3 "Public course materials": off answers 404 for the whole public lookup.
+    publish_course_materials: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class Campus(db.Model):
@@ -136,6 +172,9 @@ class Term(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # The student choice window (SPEC 1 "Choice window"); unset: students see their materials but cannot choose.
+    choice_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    choice_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     period: Mapped[OrderingPeriod | None] = relationship(back_populates="term", uselist=False, lazy="joined")
 
 
@@ -294,6 +333,10 @@ class CatalogItem(db.Model):
     edition: Mapped[str] = mapped_column(String(50))
     delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"))
     student_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    copyright_year: Mapped[int | None] = mapped_column(Integer)
+    list_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # the publisher's retail price
+    # OER or otherwise free to students: never billed, offers no student choice.
+    zero_cost: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # An inactive item can no longer be ordered; orders that have it keep it.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
@@ -425,6 +468,9 @@ class OrderLine(db.Model):
     catalog_item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     student_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    requirement: Mapped[Requirement] = mapped_column(
+        _enum(Requirement, "requirement"), default=Requirement.REQUIRED, server_default=Requirement.REQUIRED.value
+    )
     # Set when an edit took the item off the order: the row stays so the feed can report it deleted.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -464,10 +510,13 @@ class OutboundEmail(db.Model):
     __tablename__ = "outbound_email"
     __table_args__ = (
         UniqueConstraint("event_id", "recipient", name="uq_outbound_email_event_recipient"),
+        UniqueConstraint("choice_event_id", "recipient", name="uq_outbound_email_choice_event_recipient"),
         Index("ix_outbound_email_due", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("order_event.id"))
+    # Set on a student choice receipt (orders/choices.py); one per event and recipient, like event_id.
+    choice_event_id: Mapped[int | None] = mapped_column(ForeignKey("choice_event.id", name="fk_outbound_email_choice_event"))
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
@@ -506,6 +555,9 @@ class ContentRequest(db.Model):
     # Set when an edit took the request off a placed order: kept for the feed, status Cancelled.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fulfilled_by_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_item.id"))
+    requirement: Mapped[Requirement] = mapped_column(
+        _enum(Requirement, "requirement"), default=Requirement.REQUIRED, server_default=Requirement.REQUIRED.value
+    )
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     order: Mapped[Order] = relationship(back_populates="content_requests")
@@ -585,6 +637,8 @@ class NoMaterialsAnswer(db.Model):
 class ReminderKind(enum.Enum):
     OPENING = "opening"  # "Ordering for <term> is open"
     CLOSING = "closing"  # "Ordering for <term> closes on <soft close>", from 7 days before
+    STUDENT_MATERIALS = "student_materials"  # "Your course materials for <term>", once the choice window opens
+    STUDENT_CHOOSE_BY = "student_choose_by"  # "Choose by <date>", 2 days before the choice window closes
 
 
 class ReminderSent(db.Model):
@@ -666,3 +720,83 @@ class SignInLock(db.Model):
     __tablename__ = "sign_in_lock"
     scope: Mapped[str] = mapped_column(String(80), primary_key=True)  # "account:<hash>", "address:<ip>", "pair:<hash>"
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Students: enrollments and choices (SPEC 1 "Enrollment", "Student choice") ----------------------
+
+
+class Enrollment(db.Model):
+    """A student in a section, from the SIS import; a dropped enrollment is kept, never deleted."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        UniqueConstraint("user_id", "section_id", name="uq_enrollment_user_section"),
+        Index("ix_enrollment_section", "section_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    state: Mapped[EnrollmentState] = mapped_column(
+        _enum(EnrollmentState, "enrollment_state"), default=EnrollmentState.ENROLLED
+    )
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last time it became enrolled
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last time it became dropped
+
+    user: Mapped[User] = relationship(lazy="raise")
+    section: Mapped[Section] = relationship(lazy="raise")
+
+
+class StudentChoice(db.Model):
+    """A student's standing choice on one catalog item of one section; no row means the mode's default."""
+
+    __tablename__ = "student_choice"
+    __table_args__ = (
+        UniqueConstraint("user_id", "section_id", "catalog_item_id", name="uq_student_choice_user_section_item"),
+        Index("ix_student_choice_section", "section_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    catalog_item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"))
+    choice: Mapped[ChoiceValue] = mapped_column(_enum(ChoiceValue, "choice_value"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))  # the student, or a Program Administrator
+    reason: Mapped[str | None] = mapped_column(Text)  # required when a Program Administrator decided
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id], lazy="raise")
+
+
+class ChoiceEvent(db.Model):
+    """Append-only: every change of a student choice (who, when, from what to what, why)."""
+
+    __tablename__ = "choice_event"
+    __table_args__ = (Index("ix_choice_event_student", "user_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))  # the student
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    catalog_item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"))
+    previous: Mapped[ChoiceValue | None] = mapped_column(_enum(ChoiceValue, "choice_value"))  # None: the default
+    choice: Mapped[ChoiceValue] = mapped_column(_enum(ChoiceValue, "choice_value"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id], lazy="raise")
+
+
+# --- Progress: "Remind now" (SPEC 3 "Progress") ----------------------------------------------------
+
+
+class ProgressReminder(db.Model):
+    """A "Remind now" email went to one instructor for one term on one (institution-local) day: at most one."""
+
+    __tablename__ = "progress_reminder"
+    __table_args__ = (UniqueConstraint("term_id", "user_id", "day", name="uq_progress_reminder_term_user_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))  # the instructor reminded
+    day: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))  # who pressed "Remind now"
