@@ -13,7 +13,7 @@ from orders.sis.files import describe_files
 HELP = f"""Reconcile the database with a nightly SIS dump in DIR, by SIS id, in one transaction.
 
 \b
-DIR holds eight CSV files (UTF-8, a header row naming the columns in this
+DIR holds nine CSV files (UTF-8, a header row naming the columns in this
 order, every field double-quoted, the string "null" for a missing value):
 {describe_files()}
 
@@ -21,14 +21,17 @@ order, every field double-quoted, the string "null" for a missing value):
 Dates are YYYY-MM-DD; level is Undergraduate or Graduate.
 Rows are inserted or updated by SIS id. Sections absent from the dump become
 "removed" (never deleted; orders keep them); teaching assignments absent are
-ended. Users absent are kept: the import never deactivates anyone. Users it
-creates have no password (they sign in through SSO). Terms it creates have no
+ended. Enrollments absent become "dropped" (status is enrolled or dropped;
+each change is stamped with the import's time). Without enrollments.csv the
+dump carries no enrollment data: enrollments are left as they are. Users
+absent are kept: the import never deactivates anyone. Users it creates have
+no password (they sign in through SSO). Terms it creates have no
 ordering period (set one in the back office).
 
 \b
 A bad file (missing column, wrong column order, bad quoting, duplicate id,
-unknown reference, bad date or level) exits with status 1, naming file, line
-and reason, and changes nothing. The report is printed and kept for the back
+unknown reference, bad date, level or status) exits with status 1, naming
+file, line and reason, and changes nothing. The report is printed and kept for the back
 office (Administration > Imports); --dry-run prints it and changes nothing.
 """
 
