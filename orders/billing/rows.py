@@ -13,19 +13,16 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, Integer, Numeric, Select, and_, literal_column, or_, select, union_all
+from sqlalchemy import Connection, Engine, Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from orders.choices import effective_choice, is_billable, is_final
 from orders.feed.rows import iso_utc, plain_price
 from orders.models import (
     CatalogItem,
-    ContentRequest,
-    ContentRequestStatus,
     Enrollment,
     EnrollmentState,
     Order,
-    OrderLine,
     OrderSection,
     OrderStatus,
     ProgramMode,
@@ -34,6 +31,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.student_lines import catalog_lines
 
 COLUMNS = (
     "student_sis_id",
@@ -56,32 +54,9 @@ DEFAULT = "default"
 BY_STUDENT = "student"
 
 
-def _catalog_lines():
-    """Each placed order's current catalog lines: its items, and its approved requests as their item."""
-    items = select(
-        OrderLine.order_id.label("order_id"),
-        OrderLine.catalog_item_id.label("item_id"),
-        OrderLine.student_price.label("price"),
-        literal_column("0", Integer).label("type_rank"),
-        OrderLine.position.label("position"),
-    ).where(OrderLine.removed_at.is_(None))
-    requests = select(
-        ContentRequest.order_id,
-        ContentRequest.fulfilled_by_id,
-        literal_column("NULL", Numeric(10, 2)),  # priced as the item that fulfils it
-        literal_column("1", Integer),
-        ContentRequest.position,
-    ).where(
-        ContentRequest.removed_at.is_(None),
-        ContentRequest.status == ContentRequestStatus.APPROVED,
-        ContentRequest.fulfilled_by_id.is_not(None),
-    )
-    return union_all(items, requests).subquery("line")
-
-
 def billing_query(term: Term) -> Select:
     """Every row of the term's billing feed, ordered by section, student and line."""
-    line = _catalog_lines()
+    line = catalog_lines()
     decider = aliased(User, name="decider")
     in_feed = Enrollment.state == EnrollmentState.ENROLLED
     if term.choice_opens_at is not None:  # a drop before the window opened was never billable: not reported
