@@ -39,10 +39,11 @@ from orders.models import (
     Term,
     User,
 )
-from orders.reminders.sending import BATCH_SIZE, STREAM_ROWS, _insert_markers, _not_yet_reminded
+from orders.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
 from orders.student_lines import catalog_lines
 from orders.templating import money
 
+BATCH_SIZE = 1000  # students per marker INSERT and outbox INSERT (a term has tens of thousands)
 CHOOSE_BY_WINDOW = timedelta(days=2)  # "Choose by <date>" goes out during the window's last 2 days
 STUDENT_KINDS = (ReminderKind.STUDENT_MATERIALS, ReminderKind.STUDENT_CHOOSE_BY)
 
