@@ -17,6 +17,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     register_config(app, config)
     register_extensions(app)
+    register_observability(app)
     register_input_limits(app)
     register_auth(app)
     register_request_context(app)
@@ -63,6 +64,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
+def register_observability(app: Flask) -> None:
+    """Request logs and metrics; /healthz, /readyz, /metrics and the back office's failed mail."""
+    from orders.ops import mail_views, requestlog, views
+
+    requestlog.register(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(mail_views.bp)
+
+
 def register_auth(app: Flask) -> None:
     """Server-side sessions, the single sign-on header, ProxyFix, the development-key guard."""
     from orders.auth import hooks
@@ -101,8 +111,7 @@ def register_request_context(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         g.now = clock.utcnow()  # read once per request: the guard, the service and the page agree
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = _incoming_request_id(app.config) or uuid.uuid4().hex
 
     @app.after_request
     def common_headers(response):
@@ -121,6 +130,16 @@ def register_request_context(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return add_vary(response)
+
+
+def _incoming_request_id(config) -> str | None:
+    """X-Request-ID as the trusted proxy (TRUSTED_PROXIES) set it; from anyone else it could forge log lines."""
+    from orders.auth.network import address_in, peer_address
+
+    incoming = request.headers.get("X-Request-ID", "")
+    if not incoming or not _REQUEST_ID.match(incoming):
+        return None
+    return incoming if address_in(peer_address(), config.get("TRUSTED_PROXIES") or "") else None
 
 
 def form_action_sources(config) -> str:
