@@ -17,8 +17,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     register_config(app, config)
     register_extensions(app)
-    register_observability(app)
     register_input_limits(app)
+    register_observability(app)  # after the bounded int converter: its routes use it
     register_auth(app)
     register_request_context(app)
     register_transactions(app)
@@ -81,11 +81,12 @@ def register_auth(app: Flask) -> None:
 
 
 def register_input_limits(app: Flask) -> None:
-    """No input makes a 500: ids that fit int4 in URLs, no NUL bytes anywhere."""
+    """No input makes a 500: ids that fit int4 in URLs, no NUL bytes anywhere, free text of bounded length."""
     from orders import parsing
 
     app.url_map.converters["int"] = parsing.BoundedIntConverter
     app.before_request(parsing.reject_nul_bytes)
+    app.before_request(parsing.cap_free_text)
 
 
 def _unauthorized():
@@ -93,8 +94,9 @@ def _unauthorized():
     from flask import flash, url_for
 
     from orders.htmx import is_htmx, unauthorized_redirect
+    from orders.parsing import bounded_next
 
-    target = url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    target = url_for("auth.sign_in", next=bounded_next(request.full_path) if request.method == "GET" else None)
     if not is_htmx():
         flash("Please sign in to continue.", "notice")
     return unauthorized_redirect(target)
