@@ -53,6 +53,10 @@ def register_extensions(app: Flask) -> None:
     from orders.extensions import csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
+    from orders import database
+
+    with app.app_context():  # PostgreSQL: no statement or checkout ping may wait past the client-side bound
+        database.install_watchdog(db.engine, float(app.config["DATABASE_CLIENT_TIMEOUT_SECONDS"]))
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
