@@ -17,6 +17,13 @@ from sqlalchemy import func, select
 from orders import clock
 from orders.extensions import db
 
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
+
+
+if multiprocess_dir():  # each metric below opens its file there at once; the directory must exist
+    os.makedirs(multiprocess_dir(), exist_ok=True)
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 REQUESTS = Counter(
@@ -31,10 +38,6 @@ SIGN_IN_THROTTLED = Counter(
     "orders_sign_in_throttled_total", "Sign-in attempts refused by the throttle (429) before any password check.",
     registry=REGISTRY,
 )
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 
 
 def observe_request(endpoint: str | None, method: str, status: int, seconds: float) -> None:
