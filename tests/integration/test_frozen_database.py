@@ -161,3 +161,21 @@ def test_the_connection_carries_keepalives_and_tcp_user_timeout(app):
         raw = db.session.connection().connection.dbapi_connection
         info = raw.info.get_parameters()
         assert info.get("tcp_user_timeout") == "10000" and info.get("keepalives") == "1"
+
+
+def test_the_statement_timeout_alone_turns_a_lock_wait_into_a_503(app, demo_data):
+    """With no lock_timeout at all, the statement_timeout still bounds the wait (server side)."""
+    import psycopg
+
+    url = require_postgres()
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATABASE_LOCK_TIMEOUT_MS": 0, "DATABASE_STATEMENT_TIMEOUT_MS": 400})
+    holder = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        holder.execute("SELECT id FROM app_user WHERE email = 'ada@demo.edu' FOR UPDATE")
+        response = answer_within(application.test_client(), 20, "/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"})
+        assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    finally:
+        holder.rollback()
+        holder.close()
+        with application.app_context():
+            db.engine.dispose()
