@@ -1,7 +1,7 @@
 """Back office: failed emails, with Retry per email and Retry all."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -20,8 +20,6 @@ bp = Blueprint("outbox", __name__, url_prefix="/admin/mail")
 @admin_only
 def failed():
     """Emails the worker gave up on, newest first."""
-    from flask import current_app
-
     rows, total = failed_emails()
     inst = institution()
     hours = retry_reach(current_app.config).total_seconds() / 3600
