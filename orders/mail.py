@@ -8,9 +8,9 @@ import re
 import smtplib
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from urllib.parse import urlsplit
 from types import SimpleNamespace
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -397,8 +397,9 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
     request_ids = _request_ids(emails)
     try:
         for email in emails:
+            rendered = email.snapshot is not None and not email.body_text
             try:
-                if email.snapshot is not None and not email.body_text:
+                if rendered:
                     # Rendered here, not in the request that wrote the row; kept as the record of what was sent.
                     email.body_text, email.body_html = render(email)
                 message = _message(email, request_ids.get(email.event_id))
@@ -407,7 +408,8 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
                 db.session.commit()
                 failed += 1
                 continue
-            db.session.commit()  # the rendered body is stored before SMTP: the "sent" mark stays one small UPDATE
+            if rendered:
+                db.session.commit()  # the body is stored before SMTP, so the "sent" mark stays one small UPDATE
             try:
                 connection.send(message)
             except Exception as error:
