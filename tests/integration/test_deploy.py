@@ -41,6 +41,9 @@ def test_the_units_cover_the_web_app_the_mail_worker_and_the_timers():
     assert {"send-mail", "send-reminders", "export-feed", "import-sis", "export-billing", "db"} <= commands
     web = (DEPLOY / "systemd" / "orders-web.service").read_text()
     assert "gunicorn -c deploy/gunicorn.conf.py app:create_app()" in web
+    # Only the web app counts in multiprocess mode; the commands (read-only /run) must not try to.
+    assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/orders-web/metrics" in web and "RuntimeDirectory=orders-web" in web
+    assert "\nPROMETHEUS_MULTIPROC_DIR" not in (DEPLOY / "systemd" / "orders.env.example").read_text()
 
 
 def test_every_flask_command_the_units_run_exists_with_its_options(app):
