@@ -5,14 +5,16 @@ they are races too: SQLite has one writer, and a check that reads before it writ
 """
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 
+from orders import clock, demo
 from orders.extensions import db
 from orders.models import User
-from tests.helpers import sign_in
+from tests.helpers import require_postgres, sign_in
 from tests.integration.test_postgres_concurrency import run_together
 
 
@@ -44,3 +46,44 @@ def test_two_admins_revoking_each_other_leave_one_admin(app, demo_data, round_):
         refused = response.status_code == 403 or "must keep the flag" in said
         flashes["refused" if refused else "done" if "no longer a Program Administrator" in said else said] += 1
     assert flashes == {"refused": 1, "done": 1}
+
+
+@pytest.mark.postgres
+def test_parallel_wrong_passwords_check_at_most_five(app, demo_data, monkeypatch):
+    """Twenty wrong passwords for one account from one address at once: five real checks, the rest 429."""
+    require_postgres()
+    from orders.auth import views
+
+    checks, guard = [], threading.Lock()
+    real_check = views.check_password_hash
+
+    def counted(stored, given):
+        with guard:
+            checks.append(given)
+        return real_check(stored, given)
+
+    monkeypatch.setattr(views, "check_password_hash", counted)
+    clients = [app.test_client() for _ in range(20)]
+    responses = run_together(20, lambda i: clients[i].post(
+        "/sign-in", data={"email": "ada@demo.edu", "password": f"guess-{i}"}, environ_base={"REMOTE_ADDR": "10.7.7.7"}
+    ))
+    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert len(checks) <= 5
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses[401] == len(checks) and statuses[429] == 20 - len(checks), statuses
+    with app.app_context():
+        from orders.auth import throttle
+
+        attempt = throttle.Attempt.of("ada@demo.edu", "10.7.7.7")
+        assert throttle.locked_until(attempt, clock.utcnow()) is not None
+        db.session.remove()
+
+
+@pytest.mark.parametrize("crlf", ["/history\r\nX-Injected: 1", "/history\n", "/\tx", "/history\x7f"])
+def test_sign_in_with_control_characters_in_next_goes_home(client, demo_data, crlf):
+    """A correct password and a `next` holding CR/LF: a 303 home, never a 500 from a split header."""
+    response = client.post("/sign-in", query_string={"next": crlf}, data={"email": "ada@demo.edu", "password": demo.DEMO_PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    again = client.get("/sign-in", query_string={"next": crlf})  # signed in already: the same rule
+    assert again.status_code == 303 and again.headers["Location"] == "/"
+    assert client.get("/login", query_string={"next": crlf}).headers["Location"] == "/sign-in"
