@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.admin.services import record
 from orders.extensions import db
+from orders.feed.changes import record_changes
 from orders.models import (
     AcademicSession,
     Campus,
@@ -374,6 +375,7 @@ def apply_plan(plan: Plan, now: datetime) -> None:
         holding = select(OrderSection.order_id).where(OrderSection.section_id.in_(batch), OrderSection.removed_at.is_(None))
         db.session.execute(update(Order).where(Order.id.in_(holding)).values(last_changed_at=now)
                            .execution_options(synchronize_session=False))
+        record_changes(holding, now)
     _write(User, entities["users"], USER_FIELDS, {"password_hash": None, "active": True, "is_program_admin": False})
     ta = TeachingAssignment.__table__
     if plan.ta_deletes:
