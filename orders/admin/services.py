@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import g, has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from orders.admin.catalog import ItemFields, item_values
 from orders.extensions import db
@@ -114,6 +115,14 @@ def grant_audit(grant: CoordinatorGrant) -> dict:
     }
 
 
+def grant_describe_scope(scope: GrantScope) -> str:
+    """describe() for a scope, loading its organization and campus (the grant itself was never saved)."""
+    unsaved = scope.grant()
+    unsaved.organization = db.session.get(Organization, scope.organization_id) if scope.organization_id else None
+    unsaved.campus = db.session.get(Campus, scope.campus_id) if scope.campus_id else None
+    return unsaved.describe()
+
+
 def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime) -> CoordinatorGrant:
     """Give a user a coordinator grant; the same scope twice is refused."""
     for existing in user.grants:
@@ -122,8 +131,11 @@ def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime) -> C
         ):
             raise AdminError(f"{user.name} already has this grant ({existing.describe()}).")
     grant = scope.grant(user.id)
-    db.session.add(grant)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same grant posted at once: the unique scope index decides
+            db.session.add(grant)
+    except IntegrityError as error:
+        raise AdminError(f"{user.name} already has this grant ({grant_describe_scope(scope)}).") from error
     db.session.refresh(grant)  # load organization and campus for describe()
     record("grant.added", f"Grant for {user.name} ({user.email}): {grant.describe()}", None, grant_audit(grant), actor=actor, now=now)
     return grant
@@ -223,10 +235,14 @@ def save_item(item: CatalogItem | None, fields: ItemFields, *, actor: User, now:
     if holder is not None:
         raise AdminError(f"ISBN {fields.isbn13} already belongs to “{holder.title}”.")
     after = fields.as_audit()
+    taken = AdminError(f"ISBN {fields.isbn13} already exists in the catalog: another change added it just now.")
     if item is None:
         item = CatalogItem(**{k: getattr(fields, k) for k in after})
-        db.session.add(item)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two admins adding one ISBN at once: the unique index decides
+                db.session.add(item)
+        except IntegrityError as error:
+            raise taken from error
         record("catalog.item_added", _item_target(after), None, after, actor=actor, now=now)
         return item, True
     before = item_values(item)
@@ -234,9 +250,12 @@ def save_item(item: CatalogItem | None, fields: ItemFields, *, actor: User, now:
     changed = {k: v for k, v in after.items() if before[k] != v}
     if not changed:
         return item, False
-    for name in changed:
-        setattr(item, name, getattr(fields, name))
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            for name in changed:
+                setattr(item, name, getattr(fields, name))
+    except IntegrityError as error:
+        raise taken from error
     record("catalog.item_updated", _item_target(after), {k: before[k] for k in changed}, changed, actor=actor, now=now)
     return item, True
 

@@ -159,3 +159,66 @@ def test_a_cancel_committed_after_a_delta_is_in_the_next_delta(app, demo_data, t
     assert canceled_at < start + timedelta(days=1)  # inside the window the first delta already closed
     assert _delta(app, tmp_path / "d2", start + timedelta(days=2)) == [("1001", "true")]
     assert _delta(app, tmp_path / "d3", start + timedelta(days=3)) is None  # reported once
+
+
+def _admin_clients(app, count: int) -> list:
+    clients = [app.test_client() for _ in range(count)]
+    for client in clients:
+        sign_in(client, "katherine")
+    return clients
+
+
+@pytest.mark.postgres
+def test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal(app, demo_data):
+    require_postgres()
+    from orders import isbn
+    from orders.models import CatalogItem
+
+    code = "979000004343"
+    code += isbn.check_digit(code)
+    form = {"title": "Twice Posted", "authors": "A. Writer", "isbn": code, "publisher": "Pub", "edition": "1st",
+            "delivery": "eText", "student_price": "10"}
+    clients = _admin_clients(app, 2)
+    responses = run_together(2, lambda i: clients[i].post("/admin/catalog/new", data=form))
+    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert sorted(r.status_code for r in responses) == [303, 422]
+    refused = next(r for r in responses if r.status_code == 422).get_data(as_text=True)
+    assert f"ISBN {code} already" in refused
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CatalogItem).where(CatalogItem.isbn13 == code)) == 1
+        db.session.remove()
+
+
+@pytest.mark.postgres
+def test_the_same_grant_posted_three_times_at_once_is_one_grant(app, demo_data):
+    require_postgres()
+    from orders.models import CoordinatorGrant, Term
+
+    with app.app_context():
+        alan = _user_id("alan@demo.edu")
+        term = db.session.scalars(select(Term.id).where(Term.code == "202710")).one()
+        db.session.remove()
+    clients = _admin_clients(app, 3)
+    form = {"subject": "MATH", "level": "Graduate", "organization": "", "campus": "", "term": str(term)}
+    responses = run_together(3, lambda i: clients[i].post(f"/admin/users/{alan}", data=form))
+    assert all(not isinstance(r, Exception) for r in responses), responses
+    assert sorted(r.status_code for r in responses) == [303, 422, 422]
+    assert all("already has this grant (subject MATH, Graduate)" in r.get_data(as_text=True) for r in responses if r.status_code == 422)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CoordinatorGrant).where(CoordinatorGrant.user_id == alan)) == 1
+        db.session.remove()
+
+
+def test_one_grant_per_scope_is_a_database_rule(app_ctx, demo_data):
+    """Unset dimensions collide too (NULLs alone never would): the unique index works on both databases."""
+    from sqlalchemy.exc import IntegrityError
+
+    from orders.models import CoordinatorGrant
+
+    alan = _user_id("alan@demo.edu")
+    db.session.add(CoordinatorGrant(user_id=alan, subject="CS"))
+    db.session.flush()
+    db.session.add(CoordinatorGrant(user_id=alan, subject="CS"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
