@@ -41,6 +41,7 @@ from orders.models import (
     SectionState,
     UTCDateTime,
 )
+from orders.spreadsheet import safe_rows
 
 COLUMNS = (
     "order_id",
@@ -234,9 +235,12 @@ def feed_rows(connection: Connection, term_id: int, since: datetime | None, also
 
 
 def stream_feed(engine: Engine, term_id: int, since: datetime | None) -> Iterator[str]:
-    """CSV chunks read on a connection opened when the first chunk is asked for, closed after the last."""
+    """The back office's download: CSV chunks safe to open in a spreadsheet (the command's file stays exact).
+
+    Read on a connection opened when the first chunk is asked for, closed after the last.
+    """
     with engine.connect() as connection:
-        yield from csv_chunks(feed_rows(connection, term_id, since))
+        yield from csv_chunks(safe_rows(feed_rows(connection, term_id, since)))
 
 
 def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:
