@@ -43,6 +43,8 @@ class Config:
     # Sign-in (SPEC 6a): local passwords, a trusted header from a single sign-on proxy, or both.
     AUTH_MODE = os.environ.get("AUTH_MODE", "local").strip().lower()
     AUTH_HEADER = os.environ.get("AUTH_HEADER", "X-Remote-User")
+    # Which account field the header names: network_id (exact, e.g. Shibboleth's eppn) or email (oauth2-proxy).
+    AUTH_HEADER_MATCH = os.environ.get("AUTH_HEADER_MATCH", "network_id").strip().lower()
     TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")  # addresses or networks, comma-separated
     SSO_LOGOUT_URL = os.environ.get("SSO_LOGOUT_URL", "")
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))

@@ -290,6 +290,8 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool) -> Plan:
                     for line, (sis_id, name, email, network_id) in dump["users.csv"]]
     plans["users"] = _reconcile("users.csv", "user", User, USER_FIELDS, (("email",), ("network_id",)), user_desired,
                                 "users", report, problems)
+    if not problems:
+        _check_identities(plans["users"], dump["users.csv"], problems)
     if problems:
         raise SISFileError(problems[:50])
 
@@ -315,6 +317,42 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool) -> Plan:
         report.sample("teaching_assignments", "ended", f"{user_sis[user_id]} teaches {section_sis[section_id]}")
     ta.inserted, ta.removed = len(inserts), len(deletes)
     return Plan(report, plans, removals, inserts, deletes)
+
+
+def _check_identities(users: _EntityPlan, rows, problems: list[str]) -> None:
+    """Refuse a dump after which single sign-on could confuse two people.
+
+    Network ids are matched exactly, so `Bob` and `bob` would be two accounts; an identity provider
+    that changes an id's case would then sign one person in as the other: such twins are refused.
+    So is a network id that is another person's email (AUTH_HEADER_MATCH decides which field a
+    header names; a value that is both belongs to two people). Only collisions the dump creates
+    (with a row it inserts or changes) are refused.
+    """
+    line_of = {values[0]: line for line, values in rows}
+    final: dict[object, tuple[str, str | None, str]] = {}
+    for row in db.session.execute(select(User.id, User.sis_id, User.email, User.network_id)):
+        where = f"users.csv line {line_of[row.sis_id]}" if row.sis_id in line_of else f"the user {row.email} in the database"
+        final[row.id] = (row.email, row.network_id, where)
+    changed: set[object] = set()
+    for row in users.updates:
+        final[row["id"]] = (row["email"], row["network_id"], f"users.csv line {line_of[row['sis_id']]}")
+        changed.add(row["id"])
+    for row in users.inserts:
+        final[row["sis_id"], "new"] = (row["email"], row["network_id"], f"users.csv line {line_of[row['sis_id']]}")
+        changed.add((row["sis_id"], "new"))
+    by_folded: dict[str, object] = {}
+    by_email = {email.lower(): key for key, (email, _, _) in final.items()}
+    for key, (_, network_id, where) in final.items():
+        if not network_id:
+            continue
+        twin = by_folded.setdefault(network_id.lower(), key)
+        if twin != key and (key in changed or twin in changed) and final[twin][1] != network_id:
+            one, other = (key, twin) if key in changed else (twin, key)  # name the dump's line first
+            problems.append(f"{final[one][2]}: network_id {final[one][1]!r} differs only in case from {final[other][1]!r} "
+                            f"({final[other][2]}); single sign-on would not tell the two people apart")
+        holder = by_email.get(network_id.lower())
+        if holder is not None and holder != key and (key in changed or holder in changed):
+            problems.append(f"{where}: network_id {network_id!r} is the email of another user ({final[holder][2]})")
 
 
 def _warn_removed_on_orders(removals: list[int], sections: _EntityPlan, report: Report) -> None:

@@ -248,3 +248,34 @@ def test_help_documents_every_file(app):
     for name in ("terms.csv", "sessions.csv", "campuses.csv", "organizations.csv", "courses.csv", "sections.csv", "users.csv",
                  "teaching_assignments.csv", "course_sis_id, term_sis_id, session_sis_id, campus_sis_id, organization_sis_id, level, label"):
         assert name in result.output
+
+
+ALAN = '"900002","Alan Turing","alan@demo.edu","alan@demo.edu"'
+IDENTITY_COLLISIONS = [
+    ([(ALAN, '"900002","Alan Turing","alan@demo.edu","ADA@demo.edu"')],
+     "users.csv line 3: network_id 'ADA@demo.edu' differs only in case from 'ada@demo.edu' (users.csv line 2)"),
+    ([('"grace@demo.edu","grace@demo.edu"', '"grace@demo.edu","ghopper"'), (ALAN, '"900002","Alan Turing","alan@demo.edu","grace@demo.edu"')],
+     "users.csv line 3: network_id 'grace@demo.edu' is the email of another user (users.csv line 5)"),
+]
+
+
+@pytest.mark.parametrize("edits, message", IDENTITY_COLLISIONS, ids=["case twin", "another's email"])
+def test_a_dump_that_would_confuse_two_identities_is_refused(app, demo_data, dump, edits, message):
+    """Single sign-on matches one field exactly: the import refuses twins and cross-field collisions (issue 28, defect 3)."""
+    for old, new in edits:
+        edit(dump / "users.csv", old, new)
+    before = counts(app)
+    result = run(app, dump)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "nothing was changed" in result.output
+    assert counts(app) == before
+
+
+def test_a_twin_of_a_user_outside_the_dump_is_refused(app, demo_data, dump):
+    with app.app_context():
+        db.session.add(User(name="Bob Local", sort_name="local bob", email="bob@demo.edu", network_id="bob"))
+        db.session.commit()
+    edit(dump / "users.csv", '"900002","Alan Turing","alan@demo.edu","alan@demo.edu"', '"900002","Alan Turing","alan@demo.edu","Bob"')
+    result = run(app, dump)
+    assert result.exit_code == 1
+    assert "users.csv line 3: network_id 'Bob' differs only in case from 'bob' (the user bob@demo.edu in the database)" in result.output
