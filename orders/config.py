@@ -45,6 +45,8 @@ class Config:
     AUTH_HEADER = os.environ.get("AUTH_HEADER", "X-Remote-User")
     # Which account field the header names: network_id (exact, e.g. Shibboleth's eppn) or email (oauth2-proxy).
     AUTH_HEADER_MATCH = os.environ.get("AUTH_HEADER_MATCH", "network_id").strip().lower()
+    # import-sis refuses a dump removing more than this share of active sections or teaching assignments.
+    SIS_MAX_REMOVAL_PERCENT = float(os.environ.get("SIS_MAX_REMOVAL_PERCENT", "10"))
     TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")  # addresses or networks, comma-separated
     SSO_LOGOUT_URL = os.environ.get("SSO_LOGOUT_URL", "")
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))

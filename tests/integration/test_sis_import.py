@@ -279,3 +279,62 @@ def test_a_twin_of_a_user_outside_the_dump_is_refused(app, demo_data, dump):
     result = run(app, dump)
     assert result.exit_code == 1
     assert "users.csv line 3: network_id 'Bob' differs only in case from 'bob' (the user bob@demo.edu in the database)" in result.output
+
+
+def _section_course(app, sis_id: str) -> tuple[str, str]:
+    with app.app_context():
+        section = db.session.scalars(select(Section).where(Section.sis_id == sis_id)).unique().one()
+        return section.course.subject + " " + section.course.number, section.term.code
+
+
+@pytest.mark.parametrize("new, why", [
+    ('"202710-MATH-221-001","MATH-340","202710","REG","MAIN","MATH","Undergraduate","009"', "another course"),
+    ('"202710-MATH-221-001","MATH-221","202750","REG","MAIN","MATH","Undergraduate","009"', "another term"),
+], ids=["course", "term"])
+def test_a_section_on_an_order_never_moves_to_another_course_or_term(app, demo_data, dump, new, why):
+    """Issue 28, defect 10: refused with file, line and reason; the order keeps what it was placed for."""
+    edit(dump / "sections.csv", '"202710-MATH-221-001","MATH-221","202710","REG","MAIN","MATH","Undergraduate","001"', new)
+    before = counts(app)
+    result = run(app, dump)
+    assert result.exit_code == 1, result.output
+    assert ("sections.csv line 7: section '202710-MATH-221-001' is on order #1001 and cannot move to another course or term"
+            in result.output), result.output
+    assert counts(app) == before and _section_course(app, "202710-MATH-221-001") == ("MATH 221", "202710")
+
+
+def test_a_section_on_no_order_may_move(app, demo_data, dump):
+    edit(dump / "sections.csv", '"202750-MATH-221-001","MATH-221","202750","REG","MAIN","MATH","Undergraduate","001"',
+         '"202750-MATH-221-001","MATH-340","202750","REG","MAIN","MATH","Undergraduate","001"')
+    result = run(app, dump)
+    assert result.exit_code == 0, result.output
+    assert _section_course(app, "202750-MATH-221-001") == ("MATH 340", "202750")
+
+
+def _header_only(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("file, message", [
+    ("sections.csv", "sections.csv: the dump would remove 10 of 10 active sections (100%), more than the 10% allowed"),
+    ("teaching_assignments.csv", "teaching_assignments.csv: the dump would end 9 of 9 teaching assignments (100%), more than the 10% allowed"),
+], ids=["sections", "teaching assignments"])
+def test_a_header_only_file_is_refused_unless_mass_removal_is_allowed(app, demo_data, dump, file, message):
+    """A truncated export would remove everything: refused (dry run too) unless --allow-mass-removal."""
+    _header_only(dump / file)
+    if file == "sections.csv":
+        _header_only(dump / "teaching_assignments.csv")  # assignments of sections the dump no longer has
+    before = counts(app)
+    for args in ((), ("--dry-run",)):
+        result = run(app, dump, *args)
+        assert result.exit_code == 1, result.output
+        assert message in result.output and "--allow-mass-removal" in result.output
+        assert counts(app) == before
+    allowed = run(app, dump, "--allow-mass-removal")
+    assert allowed.exit_code == 0, allowed.output
+    assert counts(app) != before
+
+
+def test_the_share_is_configurable(app, demo_data, dump, monkeypatch):
+    _header_only(dump / "teaching_assignments.csv")
+    monkeypatch.setitem(app.config, "SIS_MAX_REMOVAL_PERCENT", 100)
+    assert run(app, dump).exit_code == 0
