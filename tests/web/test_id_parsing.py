@@ -58,3 +58,20 @@ def test_odd_ids_in_queries_and_forms_never_fail(app, login_as, demo_data, value
     data = {**row_form(app, demo_data), field: value}
     response = client.get(url, query_string=data) if method == "get" else client.post(url, data=data)
     assert response.status_code in (200, 303, 403, 404), response.status_code  # 403: that row is not Emmy's alone
+
+
+@pytest.mark.parametrize("version", ["١", "+1", " 1", "1 ", "¹"])
+def test_an_order_version_is_parsed_like_an_id(app, login_as, version):
+    """int() reads '١' and '+1' as 1; the version field does not, so the cancel is refused and nothing changes."""
+    from sqlalchemy import select
+
+    from orders.extensions import db
+    from orders.models import Order, OrderStatus
+
+    client = login_as("ada")
+    response = client.post("/orders/1001/cancel", data={"version": version})
+    assert response.status_code == 303
+    assert "Your confirmation could not be checked" in client.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Order.status).where(Order.number == 1001)).one() is OrderStatus.PLACED
+        db.session.remove()
