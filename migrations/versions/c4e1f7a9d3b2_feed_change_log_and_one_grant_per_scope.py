@@ -1,7 +1,7 @@
 """reliability round three: the order feed's change log, and one coordinator grant per scope
 
 Revision ID: c4e1f7a9d3b2
-Revises: 7d3c2a1b9e40
+Revises: 9a1e5c7d2b10
 Create Date: 2026-12-02 01:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import orders.models
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1f7a9d3b2'
-down_revision = '7d3c2a1b9e40'
+down_revision = '9a1e5c7d2b10'
 branch_labels = None
 depends_on = None
 
