@@ -31,6 +31,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.spreadsheet import safe_rows
 from orders.student_lines import catalog_lines
 
 COLUMNS = (
@@ -157,14 +158,15 @@ def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator
 
 
 def stream_billing(engine: Engine, term: Term, mode: ProgramMode, now: datetime) -> Iterator[str]:
-    """CSV chunks read on a connection of their own, opened with the first chunk and closed after the last.
+    """The back office's download: CSV chunks safe to open in a spreadsheet (the command's file stays exact).
 
-    The statement is built now, while the request's session still holds the term.
+    Read on a connection of their own, opened with the first chunk and closed after the last; the
+    statement is built now, while the request's session still holds the term.
     """
     statement, final = billing_query(term), is_final(term, now)
 
     def chunks() -> Iterator[str]:
         with engine.connect() as connection:
-            yield from csv_chunks(_rows(connection, statement, mode, final))
+            yield from csv_chunks(safe_rows(_rows(connection, statement, mode, final)))
 
     return chunks()

@@ -144,9 +144,14 @@ def test_a_dump_without_enrollments_leaves_them_as_they_are(app, demo_data, dump
     assert enrollments(app) == before
 
 
-def test_a_header_only_file_drops_every_sis_enrollment(app, demo_data, dump):
+def test_a_header_only_file_is_a_mass_drop_refused_unless_allowed(app, demo_data, dump):
     (dump / "enrollments.csv").write_text('"user_sis_id","section_sis_id","status"\n', encoding="utf-8")
-    result = run(app, dump)
+    before = enrollments(app)
+    refused = run(app, dump)
+    assert refused.exit_code == 1
+    assert "enrollments.csv: the dump would drop 44 of 44 enrollments (100%)" in refused.output
+    assert enrollments(app) == before
+    result = run(app, dump, "--allow-mass-removal")
     assert result.exit_code == 0, result.output
     assert "enrollments                     0         0        0       44" in result.output
     assert {state for state, *_ in enrollments(app).values()} == {EnrollmentState.DROPPED}

@@ -96,3 +96,15 @@ def test_a_download_runs_a_fixed_number_of_queries_whatever_the_size(app, admin,
     large = count()
     assert large[1] > small[1]
     assert large[0] == small[0], (small, large)
+
+
+def test_the_download_neutralises_formula_cells_and_the_commands_file_stays_exact(app, admin, tmp_path):
+    with app.app_context():
+        story.item("Calculus: Early Transcendentals").title = "=HYPERLINK(\"http://x\")"
+        db.session.commit()
+    body = admin.get(DOWNLOAD).get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+    result = app.test_cli_runner().invoke(args=["export-billing", "--term", SPRING, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "2026-11-20-202710-student-billing.csv").read_text()
+    assert "=HYPERLINK" in text and "'=HYPERLINK" not in text
