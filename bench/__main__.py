@@ -412,6 +412,7 @@ def data_summary(database_url: str, marker: dict, picked: dict) -> str:
         return (
             f"{count('SELECT count(*) FROM course_order'):,} orders ({placed:,} placed), "
             f"{count('SELECT count(*) FROM section'):,} sections, {count('SELECT count(*) FROM app_user'):,} users, "
+            f"{count('SELECT count(*) FROM enrollment'):,} enrollments, "
             f"seed {marker['seed']}, loaded {marker['loaded_at']}; busiest instructor teaches "
             f"{picked['instructor_current_sections']} sections in open and upcoming terms"
         )
