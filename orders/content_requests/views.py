@@ -15,7 +15,7 @@ from orders.content_requests import services
 from orders.content_requests.services import TitleRequest
 from orders.extensions import db
 from orders.forms import CommentForm, EmptyForm, RequestStatusForm, RequestTitleForm
-from orders.isbn import to_isbn13
+from orders.isbn import search_digits, to_isbn13
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -186,6 +186,7 @@ def _requests_query(filters: RequestFilter):
             or_(
                 func.lower(ContentRequest.title).like(needle, escape="\\"),
                 ContentRequest.isbn13.like(needle, escape="\\"),
+                ContentRequest.isbn13 == (search_digits(filters.q) or ""),  # an ISBN-10 as its ISBN-13
                 func.lower(Course.subject + " " + Course.number).like(needle, escape="\\"),
                 func.lower(Course.title).like(needle, escape="\\"),
             )
