@@ -8,8 +8,10 @@ from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from orders.history.queries import HistoryRow
+from orders.templating import money
 
-HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status"]
+HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
+          "Student prices", "Total per student"]
 CHUNK_ROWS = 500  # rows per chunk written to the response
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection"); names and
 # titles come from the SIS and the catalog, so such a cell gets a leading apostrophe.
@@ -39,6 +41,8 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         _moment(row.placed_at, zone),
         _moment(row.last_change, zone),
         row.status_label,
+        "; ".join(money(price) for price in row.student_prices),
+        money(row.total_student_price),
     ]
 
 
