@@ -272,7 +272,7 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
             raise Refused("To create the catalog item, give its publisher, delivery and student price.")
         return services.create_item_for(
             content_request, publisher=form.publisher.data.strip(), edition=(form.item_edition.data or content_request.edition or "").strip(),
-            delivery=Delivery(form.delivery.data), price=form.price.data,
+            delivery=Delivery(form.delivery.data), price=form.price.data, actor=current_user, now=clock.now(),
         )
     code = to_isbn13(form.item_isbn.data or content_request.isbn13)
     item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None
