@@ -87,3 +87,4 @@ def test_the_type_ahead_url_without_htmx_opens_the_courses_page_with_the_matches
     assert response.headers["Location"].startswith("/?")
     page = login_as("katherine").get(response.headers["Location"]).get_data(as_text=True)
     assert "Ada Lovelace" in page and "<h1>Courses</h1>" in page
+

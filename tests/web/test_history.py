@@ -111,7 +111,7 @@ def test_canceled_orders_are_listed_with_their_status(app, login_as):
 
 def test_header_links_to_order_history(login_as):
     html = login_as("ada").get("/").get_data(as_text=True)
-    assert '<a class="header-link" href="/orders">Order history</a>' in html
+    assert '<li><a href="/orders">Order history</a></li>' in html
 
 
 def test_signed_out_visitors_go_to_sign_in(client, demo_data):
