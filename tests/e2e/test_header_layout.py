@@ -76,3 +76,17 @@ def test_catalog_search_button_is_level_with_its_field(page: Page, base_url, app
     field = page.get_by_role("searchbox", name="Search the catalog").bounding_box()
     button = page.get_by_role("button", name="Search", exact=True).bounding_box()
     assert abs((field["y"] + field["height"]) - (button["y"] + button["height"])) <= 2, (field, button)
+
+
+def test_content_request_status_radios_sit_beside_their_labels(page: Page, base_url, app, demo_data):
+    """Item 3: the radios sat ~80 px from their labels (text inputs' min-width applied to them)."""
+    from tests.e2e.test_reflow import _seed_pages
+
+    seeded = _seed_pages(app)
+    request_url = next(u for u in seeded["katherine"] if u.startswith("/requests/"))
+    sign_in(page, base_url, "katherine")
+    page.goto(request_url)
+    for label in ("Researching", "Approved", "Denied"):
+        radio = page.get_by_role("radio", name=label).bounding_box()
+        text = page.locator("label", has_text=label).first.bounding_box()
+        assert 0 <= text["x"] - (radio["x"] + radio["width"]) <= 16, (label, radio, text)
