@@ -5,6 +5,7 @@ import pytest
 
 from orders import isbn
 from tests.web.test_ordering import start
+from tests.web.test_content_requests import seeded  # noqa: F401 (a fixture)
 from tests.web.test_screens import text_of
 
 
@@ -37,3 +38,8 @@ def test_materials_step_and_edit_find_an_isbn10(login_as, app, query):
 def test_back_office_catalog_finds_an_isbn10(login_as, query):
     page = text_of(login_as("katherine").get("/admin/catalog", query_string={"q": query}))
     assert "Python Crash Course" in page and "Think Python" not in page
+
+
+def test_content_request_list_finds_a_request_by_its_isbn10(login_as, seeded):  # noqa: F811
+    page = text_of(login_as("katherine").get("/requests", query_string={"q": "0-8044-2957-X"}))
+    assert "Beta Automata" in page and "Alpha Calculus Notes" not in page
