@@ -22,7 +22,7 @@ from sqlalchemy import Select, and_, insert, select
 from orders.choices import LineChoice, WindowState, effective_choice, is_charged, window_state
 from orders.extensions import db
 from orders.institution import institution, local_date, local_time
-from orders.mail import outbox_row, public_url
+from orders.mail import public_url, snapshot_row
 from orders.models import (
     CatalogItem,
     Course,
@@ -185,22 +185,38 @@ def _subject(term: Term, kind: ReminderKind) -> str:
     return f"Choose by {local_date(term.choice_closes_at)}: your course materials for {term.name}"
 
 
-def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, now: datetime) -> dict:
-    inst = institution()
+def _line(section: EnrolledSection, m: Material) -> dict:
+    return {"code": section.code, "label": section.label, "title": m.title, "isbn13": m.isbn13,
+            "requirement": m.requirement, "price": money(m.price)}
+
+
+def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, now: datetime, inst) -> dict:
+    """The outbox row: a snapshot of plain values, rendered by the mail worker at delivery (not 30,000 times here)."""
     context = dict(
-        student=student, term=term, institution=inst, opt_in=mode is ProgramMode.OPT_IN, money=money,
+        student={
+            "name": student.name,
+            "sections": [{"code": s.code, "title": s.title, "label": s.label, "has_order": s.has_order,
+                          "materials": [_line(s, m) | {"state": m.state} for m in s.materials]} for s in student.sections],
+            "charged": [_line(s, m) for s, m in student.charged],
+            "not_opted_in": [_line(s, m) for s, m in student.not_opted_in],
+            "total": money(student.total),
+        },
+        term={"name": term.name, "code": term.code},
+        institution={"name": inst.name, "contact_email": inst.contact_email},
+        opt_in=mode is ProgramMode.OPT_IN,
         deadline=local_time(term.choice_closes_at, inst),
         materials_url=public_url(f"/student/materials?term={term.code}"),
     )
     template = "student_materials" if kind is ReminderKind.STUDENT_MATERIALS else "student_choose_by"
-    return outbox_row(kind=kind.value, template=template, recipient=student.email, subject=_subject(term, kind),
-                      now=now, context=context)
+    return snapshot_row(kind=kind.value, template=template, recipient=student.email, subject=_subject(term, kind),
+                        now=now, context=context)
 
 
 def _write_batch(term: Term, kind: ReminderKind, batch: list[Student], mode: ProgramMode, now: datetime,
                  result: StudentResult) -> None:
     won = _insert_markers(term, kind, batch, now)
-    rows = [_email(term, kind, student, mode, now) for student in batch if student.id in won]
+    inst = institution()
+    rows = [_email(term, kind, student, mode, now, inst) for student in batch if student.id in won]
     result.skipped += len(batch) - len(rows)
     if rows:
         db.session.execute(insert(OutboundEmail), rows)

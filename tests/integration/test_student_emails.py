@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.billing.rows import billing_rows
 from orders.extensions import db
+from orders.mail import render
 from orders.models import (
     CatalogItem,
     ChoiceValue,
@@ -43,10 +45,15 @@ def run(app, moment) -> list[str]:
         return lines
 
 
-def emails(app, kind: str) -> dict[str, OutboundEmail]:
+def emails(app, kind: str) -> dict[str, SimpleNamespace]:
+    """Outbox rows of `kind` by recipient, rendered from their snapshot as the mail worker will."""
     with app.app_context():
-        found = {e.recipient: e for e in db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == kind))}
-        db.session.expunge_all()
+        found = {}
+        for email in db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == kind)):
+            assert email.body_text == "" and email.snapshot["template"] == kind  # rendered at delivery, not here
+            text, html = render(email)
+            found[email.recipient] = SimpleNamespace(subject=email.subject, body_text=text, body_html=html)
+        db.session.remove()
         return found
 
 
@@ -263,3 +270,19 @@ def test_two_concurrent_runs_send_each_student_email_once(app, demo_data, now):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboundEmail)
                                  .where(OutboundEmail.kind == "student_materials")) == 19
+
+
+def test_the_mail_worker_delivers_a_student_email_rendered_from_its_snapshot(app, demo_data, now, smtp):
+    from orders.mail import deliver_due
+
+    run(app, now)
+    with app.app_context():
+        sent, failed = deliver_due(lambda: now + timedelta(minutes=1), limit=100)
+        db.session.remove()
+    assert (sent, failed) == (19, 0)
+    message, = smtp.inbox.to("mary@demo.edu")
+    assert message["Subject"] == "Your course materials for Spring 2027"
+    text = message.get_body(("plain",)).get_content()
+    assert "Included — $92.25 will be charged to your student account" in text and "To be charged now: $240.24" in text
+    assert "http://orders.test/student/materials?term=202710" in text
+    assert "/student/materials?term=202710" in message.get_body(("html",)).get_content()
