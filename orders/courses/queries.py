@@ -11,11 +11,13 @@ from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 from orders.extensions import db
 from orders.history.queries import earlier_order_exists
 from orders.models import (
+    Campus,
     Course,
     NoMaterialsAnswer,
     Order,
     OrderSection,
     OrderStatus,
+    Organization,
     Section,
     SectionState,
     TeachingAssignment,
@@ -45,6 +47,9 @@ class OrderState(enum.Enum):
     MISSING = "missing"  # active, neither ordered nor answered (what reminders are about)
 
 
+# "not_started" is the Progress screen's word for a missing section (active, neither ordered nor answered).
+STATE_ALIASES = {"not_started": "missing"}
+
 ORDER_STATE_LABELS = {
     OrderState.NOT_ORDERED: "Not ordered",
     OrderState.ORDERED: "Ordered",
@@ -63,11 +68,17 @@ class CoursesFilter:
     q: str = ""
     state: OrderState | None = None
     page: int = 1
+    # Set by the Progress screen's links (each count names exactly its sections): exact matches.
+    organization: int | None = None
+    campus: int | None = None
+    subject: str = ""
+    active: bool = False  # only sections the registrar has not removed
 
     @classmethod
     def from_args(cls, args) -> CoursesFilter:
         """Parse request args leniently: anything malformed falls back to the default."""
         state_value = args.get("state", "")
+        state_value = STATE_ALIASES.get(state_value, state_value)
         state = next((s for s in OrderState if s.value == state_value), None)
         instructor = args.get("instructor", "").strip()
         if instructor != UNASSIGNED:
@@ -79,6 +90,10 @@ class CoursesFilter:
             q=args.get("q", "").strip()[:100],
             state=state,
             page=parse_page(args.get("page")),
+            organization=parse_id(args.get("organization", "").strip()),
+            campus=parse_id(args.get("campus", "").strip()),
+            subject=args.get("subject", "").strip().upper()[:16],
+            active=args.get("active", "") == "1",
         )
 
     def query_args(self, **changes) -> dict[str, str]:
@@ -89,6 +104,10 @@ class CoursesFilter:
             "q": self.q,
             "state": self.state.value if self.state else "",
             "page": str(self.page) if self.page != 1 else "",
+            "organization": str(self.organization) if self.organization else "",
+            "campus": str(self.campus) if self.campus else "",
+            "subject": self.subject,
+            "active": "1" if self.active else "",
         }
         values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
@@ -240,6 +259,18 @@ def applicable(user: User, filters: CoursesFilter, state: InstructorFilter) -> C
     return filters
 
 
+def filter_names(filters: CoursesFilter) -> dict[str, str]:
+    """Names of the organization and campus the filter names, in one query (none when neither is set)."""
+    parts = []
+    if filters.organization is not None:
+        parts.append(select(literal("organization").label("kind"), Organization.name).where(Organization.id == filters.organization))
+    if filters.campus is not None:
+        parts.append(select(literal("campus").label("kind"), Campus.name).where(Campus.id == filters.campus))
+    if not parts:
+        return {}
+    return {kind: name for kind, name in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0])}
+
+
 def _like_needle(text: str) -> str:
     """`text` as a case-insensitive substring pattern, with LIKE's wildcards taken literally."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -291,6 +322,14 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
                 func.lower(Course.title).like(needle),
             )
         )
+    if filters.organization is not None:
+        query = query.where(Section.organization_id == filters.organization)
+    if filters.campus is not None:
+        query = query.where(Section.campus_id == filters.campus)
+    if filters.subject:
+        query = query.where(Course.subject == filters.subject)
+    if filters.active:
+        query = query.where(Section.state == SectionState.ACTIVE)
     if filters.state is not None:
         claimed = exists(
             select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)

@@ -12,6 +12,7 @@ from orders.courses.queries import (
     CoursesFilter,
     applicable,
     courses_page,
+    filter_names,
     instructor_filter,
     matching_instructors,
 )
@@ -54,6 +55,7 @@ def index():
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),
+        filter_names=filter_names(filters),
         oob=fragment,
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use
