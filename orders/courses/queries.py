@@ -17,6 +17,7 @@ from orders.models import (
     Order,
     OrderSection,
     OrderStatus,
+    OrderingPeriod,
     Organization,
     Section,
     SectionState,
@@ -47,6 +48,8 @@ class OrderState(enum.Enum):
     MISSING = "missing"  # active, neither ordered nor answered (what reminders are about)
 
 
+PLACED_WHEN = {"on_time": "placed on time (before the soft close)", "late": "placed late (at or after the soft close)"}
+
 # "not_started" is the Progress screen's word for a missing section (active, neither ordered nor answered).
 STATE_ALIASES = {"not_started": "missing"}
 
@@ -73,6 +76,7 @@ class CoursesFilter:
     campus: int | None = None
     subject: str = ""
     active: bool = False  # only sections the registrar has not removed
+    placed: str = ""  # PLACED_WHEN key: the section's placed order came before or after the soft close
 
     @classmethod
     def from_args(cls, args) -> CoursesFilter:
@@ -94,6 +98,7 @@ class CoursesFilter:
             campus=parse_id(args.get("campus", "").strip()),
             subject=args.get("subject", "").strip().upper()[:16],
             active=args.get("active", "") == "1",
+            placed=args.get("placed", "") if args.get("placed", "") in PLACED_WHEN else "",
         )
 
     def query_args(self, **changes) -> dict[str, str]:
@@ -108,6 +113,7 @@ class CoursesFilter:
             "campus": str(self.campus) if self.campus else "",
             "subject": self.subject,
             "active": "1" if self.active else "",
+            "placed": self.placed,
         }
         values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
@@ -330,6 +336,17 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
         query = query.where(Course.subject == filters.subject)
     if filters.active:
         query = query.where(Section.state == SectionState.ACTIVE)
+    if filters.placed:
+        deadline = func.coalesce(OrderingPeriod.soft_close_at, OrderingPeriod.closes_at)
+        placed_at = Order.placed_at < deadline if filters.placed == "on_time" else Order.placed_at >= deadline
+        query = query.where(
+            exists(
+                select(OrderSection.order_id)
+                .join(Order, Order.id == OrderSection.order_id)
+                .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
+                .where(OrderSection.section_id == Section.id, OrderSection.claimed, placed_at)
+            )
+        )
     if filters.state is not None:
         claimed = exists(
             select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)

@@ -8,6 +8,7 @@ from orders import clock
 from orders.courses.queries import (
     MATCH_LIMIT,
     ORDER_STATE_LABELS,
+    PLACED_WHEN,
     UNASSIGNED,
     CoursesFilter,
     applicable,
@@ -56,6 +57,7 @@ def index():
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),
         filter_names=filter_names(filters),
+        placed_when=PLACED_WHEN,
         oob=fragment,
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use

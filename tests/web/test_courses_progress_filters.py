@@ -66,3 +66,22 @@ def test_unknown_organization_lists_nothing_and_says_so(login_as):
     client = login_as("katherine")
     text = text_of(client.get("/?term=202710&organization=424242"))
     assert "No sections match these filters." in text and "unknown organization" in text
+
+
+def test_placed_on_time_or_late(login_as, app):
+    from datetime import timedelta
+
+    from orders import clock
+    from orders.models import Term
+
+    with app.app_context():
+        term = db.session.scalars(db.select(Term).where(Term.code == "202710")).one()
+        term.period.soft_close_at = clock.utcnow() - timedelta(days=8)
+        db.session.commit()
+    client = login_as("katherine")
+    late = text_of(client.get("/?term=202710&state=ordered&placed=late"))
+    assert "CS 310" in late and "MATH 221" not in late
+    assert "Order placed late (at or after the soft close)" in late
+    on_time = text_of(client.get("/?term=202710&state=ordered&placed=on_time"))
+    assert "MATH 221" in on_time and "CS 310" not in on_time
+    assert "placed=" not in client.get("/?term=202710&placed=whenever").get_data(as_text=True).split("<main", 1)[1].split("</form>", 1)[0]

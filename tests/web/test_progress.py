@@ -126,6 +126,17 @@ def test_a_coordinator_never_sees_counts_outside_their_grants(login_as, answered
     assert "MATH" not in csv_text
 
 
+def test_on_time_and_late(login_as, app, now):
+    with app.app_context():
+        term = db.session.scalars(db.select(Term).where(Term.code == SPRING)).one()
+        term.period.soft_close_at = now - timedelta(days=8)
+        db.session.commit()
+    client = login_as("katherine")
+    figures = headline(client)
+    assert (figures["Placed on time"], figures["Placed late"]) == ("2", "1")  # MATH 221 001/002 on #1001; CS 310 on #1002
+    assert "(passed)" in text_of(client.get(f"/progress/?term={SPRING}"))
+
+
 def test_students_rate_and_at_risk_sections(login_as):
     """Opt-out mode: 5 demo opt-outs among the enrollments of MATH 221 001/002 and CS 310 001 (on placed orders)."""
     client = login_as("katherine")
@@ -141,15 +152,18 @@ def test_students_rate_and_at_risk_sections(login_as):
 # --- Every count is a link to exactly its sections -------------------------------------------------
 
 
+@pytest.mark.parametrize("soft_close_days", [23, -8], ids=["all-on-time", "one-late"])
 @pytest.mark.parametrize("person", ["katherine", "grace", "emmy"])
-def test_each_count_equals_the_sections_its_courses_link_lists(login_as, answered, app, person):
-    with app.app_context():  # a removed section on a placed order: not active, so never counted nor listed
-        removed = _section("MATH 221", "002")  # on order #1001
+def test_each_count_equals_the_sections_its_courses_link_lists(login_as, answered, app, now, person, soft_close_days):
+    with app.app_context():
+        removed = _section("MATH 221", "002")  # on order #1001: a removed section is neither counted nor listed
         removed.state = SectionState.REMOVED
+        # Soft close 8 days ago: #1001 (12 days ago) was on time, #1002 (CS 310, 6 days ago) late.
+        removed.term.period.soft_close_at = now + timedelta(days=soft_close_days)
         db.session.commit()
     client = login_as(person)
     counts = board_counts(client.get(f"/progress/?term={SPRING}").get_data(as_text=True))
-    assert len(counts) >= 8
+    assert len(counts) >= 10
     for href, number in counts:
         listed = listed_sections(client.get(href).get_data(as_text=True))
         assert len(listed) == number, (href, number, sorted(listed))

@@ -68,3 +68,17 @@ def test_grown_counts_still_match(app, client, demo_data, now):
     rows = list(csv.reader(io.StringIO(client.get("/progress/campus.csv?term=202710").get_data(as_text=True))))[1:]
     assert sum(int(r[1]) for r in rows) == 37  # 7 demo + 30
     assert all(int(r[2]) + int(r[3]) + int(r[4]) == int(r[1]) for r in rows)
+
+
+@pytest.mark.parametrize("user", ["katherine", "grace"])
+def test_courses_with_the_progress_filters_stays_within_its_budget(app, client, demo_data, count_queries, now, user):
+    """A Progress link's Courses page: the organization and campus names cost one query, within Courses' budget of 6."""
+    with app.app_context():
+        org = db.session.execute(db.text("select id from organization where code = 'CS'")).scalar()
+        campus = db.session.execute(db.text("select id from campus where code = 'MAIN'")).scalar()
+    url = f"/?term=202710&active=1&state=not_started&organization={org}&campus={campus}&placed=late"
+    client.post("/sign-in", data={"email": f"{user}@demo.edu", "password": "orders-demo"})
+    small = count_for(client, count_queries, url)
+    grow(app, now, 30)
+    large = count_for(client, count_queries, url)
+    assert small == large <= 6
