@@ -56,7 +56,7 @@ def index():
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),
-        filter_names=filter_names(filters),
+        filter_names=filter_names(filters, instructor),
         placed_when=PLACED_WHEN,
         oob=fragment,
     )

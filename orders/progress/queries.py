@@ -5,12 +5,8 @@ campus, whether it is ordered, answered or not started, when its order was place
 four GROUP BYs over it (the whole term, by organization, by subject, by campus) are glued with UNION
 ALL, so PostgreSQL computes the CTE once and the page costs one statement.
 
-Students (SPEC 1 "Student choice"): an *enrollment* is one enrolled student in one section. A section's
-*rated* enrollments are those in a section on a placed order with at least one billable line (not zero
-cost); an enrollment has *declined* when at least one of those lines is not charged to the student
-(orders.choices.declined_clause: opted out, or in opt-in mode not opted in) and has *opted in* when at
-least one is charged. The opt-out rate is declined / rated, the opt-in rate opted-in / rated, and a
-section is *at risk* when it has rated enrollments and declined / rated >= the institution's threshold.
+Students: orders.student_rates defines enrollments, rated, declined, opted in and at risk; the
+opt-out rate is declined / rated, the opt-in rate opted-in / rated.
 """
 from __future__ import annotations
 
@@ -20,30 +16,25 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, cast, exists, false, func, literal, select, union_all
 
-from orders.choices import charged_clause, declined_clause
 from orders.extensions import db
 from orders.models import (
     AdminAuditEntry,
     Campus,
-    CatalogItem,
     Course,
-    Enrollment,
-    EnrollmentState,
     Institution,
     NoMaterialsAnswer,
     Order,
-    OrderLine,
     OrderSection,
     Organization,
     ProgramMode,
     Section,
     SectionState,
-    StudentChoice,
     Term,
     User,
 )
 from orders.periods import PeriodState, period_state
 from orders.permissions import visible_sections_clause
+from orders.student_rates import at_risk_clause, section_students
 
 # The tables, in page order: URL name, heading, the Courses filter its key becomes.
 DIMENSIONS = {"organization": "Organization", "subject": "Subject", "campus": "Campus"}
@@ -114,45 +105,7 @@ def default_term(terms: list[Term], now: datetime) -> Term | None:
 
 def _section_facts(user: User, term: Term, inst: Institution):
     """The CTE: one row per active section of the term in the user's reach, with its students."""
-    mode = inst.program_mode
-    line_item = and_(CatalogItem.id == OrderLine.catalog_item_id, CatalogItem.zero_cost == false())
-    per_enrollment = (
-        select(
-            Enrollment.section_id.label("section_id"),
-            func.max(case((CatalogItem.id.is_not(None), 1), else_=0)).label("rated"),
-            func.max(case((declined_clause(mode), 1), else_=0)).label("declined"),
-            func.max(case((and_(CatalogItem.id.is_not(None), charged_clause(mode)), 1), else_=0)).label("opted_in"),
-        )
-        .join(Section, Section.id == Enrollment.section_id)
-        .outerjoin(
-            OrderSection,
-            and_(OrderSection.section_id == Enrollment.section_id, OrderSection.claimed, OrderSection.removed_at.is_(None)),
-        )
-        .outerjoin(OrderLine, and_(OrderLine.order_id == OrderSection.order_id, OrderLine.removed_at.is_(None)))
-        .outerjoin(CatalogItem, line_item)
-        .outerjoin(
-            StudentChoice,
-            and_(
-                StudentChoice.user_id == Enrollment.user_id,
-                StudentChoice.section_id == Enrollment.section_id,
-                StudentChoice.catalog_item_id == CatalogItem.id,
-            ),
-        )
-        .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE, Enrollment.state == EnrollmentState.ENROLLED)
-        .group_by(Enrollment.section_id, Enrollment.id)
-        .subquery("per_enrollment")
-    )
-    students = (
-        select(
-            per_enrollment.c.section_id,
-            func.count().label("enrolled"),
-            func.sum(per_enrollment.c.rated).label("rated"),
-            func.sum(per_enrollment.c.declined).label("declined"),
-            func.sum(per_enrollment.c.opted_in).label("opted_in"),
-        )
-        .group_by(per_enrollment.c.section_id)
-        .subquery("students")
-    )
+    students = section_students(inst.program_mode, [term.id])
     placed_at = (
         select(func.min(Order.placed_at))
         .join(OrderSection, OrderSection.order_id == Order.id)
@@ -176,8 +129,7 @@ def _section_facts(user: User, term: Term, inst: Institution):
             rated.label("rated"),
             declined.label("declined"),
             func.coalesce(students.c.opted_in, 0).label("opted_in"),
-            # Integer arithmetic: declined / rated >= threshold% without rounding.
-            case((and_(rated > 0, declined * 100 >= rated * inst.at_risk_threshold_percent), 1), else_=0).label("at_risk"),
+            case((at_risk_clause(rated, declined, inst.at_risk_threshold_percent), 1), else_=0).label("at_risk"),
         )
         .join(Course, Course.id == Section.course_id)
         .join(Organization, Organization.id == Section.organization_id)

@@ -85,3 +85,22 @@ def test_placed_on_time_or_late(login_as, app):
     on_time = text_of(client.get("/?term=202710&state=ordered&placed=on_time"))
     assert "MATH 221" in on_time and "CS 310" not in on_time
     assert "placed=" not in client.get("/?term=202710&placed=whenever").get_data(as_text=True).split("<main", 1)[1].split("</form>", 1)[0]
+
+
+def test_at_risk_lists_the_sections_whose_students_declined_at_or_above_the_threshold(login_as, app):
+    client = login_as("katherine")
+    text = text_of(client.get("/?term=202710&at_risk=1"))
+    assert "Students at risk (declined at or above the threshold)" in text
+    assert "MATH 221" in text and "Sections 001, 002" in text and "CS 310" not in text  # CS 310: 1 of 8 opted out
+    with app.app_context():
+        db.session.execute(db.text("update institution set at_risk_threshold_percent = 100"))
+        db.session.commit()
+    assert "No sections match these filters." in text_of(client.get("/?term=202710&at_risk=1"))
+
+
+def test_an_instructor_gets_the_names_too(login_as, app):
+    """Instructors have no Instructor filter (whose query reads the names for the others)."""
+    org, campus = _ids(app)
+    text = text_of(login_as("ada").get(f"/?term=202710&organization={org['MATH']}&campus={campus}"))
+    assert "Organization Department of Mathematics" in text and "Campus Main" in text
+    assert "MATH 221" in text and "CS 150" not in text

@@ -72,11 +72,12 @@ def test_grown_counts_still_match(app, client, demo_data, now):
 
 @pytest.mark.parametrize("user", ["katherine", "grace"])
 def test_courses_with_the_progress_filters_stays_within_its_budget(app, client, demo_data, count_queries, now, user):
-    """A Progress link's Courses page: the organization and campus names cost one query, within Courses' budget of 6."""
+    """A Progress link's Courses page (MATH 221 001/002 for the PA, nothing for Grace): the organization and
+    campus names cost one query, within Courses' budget of 6."""
     with app.app_context():
-        org = db.session.execute(db.text("select id from organization where code = 'CS'")).scalar()
+        org = db.session.execute(db.text("select id from organization where code = 'MATH'")).scalar()
         campus = db.session.execute(db.text("select id from campus where code = 'MAIN'")).scalar()
-    url = f"/?term=202710&active=1&state=not_started&organization={org}&campus={campus}&placed=late"
+    url = f"/?term=202710&active=1&state=ordered&organization={org}&campus={campus}&placed=on_time&at_risk=1"
     client.post("/sign-in", data={"email": f"{user}@demo.edu", "password": "orders-demo"})
     small = count_for(client, count_queries, url)
     grow(app, now, 30)
