@@ -289,3 +289,16 @@ def test_remind_now_refused_after_the_period_closed(login_as):
     assert response.status_code == 403
     assert "has closed" in text_of(response)
     assert "Remind now" not in client.get("/progress/?term=202630").get_data(as_text=True)
+
+
+def test_opt_in_mode_shows_the_opt_in_rate(login_as, app):
+    """Opt-in mode: nobody in the demo opted in, so the rate is 0% and every section with rated students is at risk."""
+    with app.app_context():
+        db.session.execute(db.text("update institution set program_mode = 'opt-in'"))
+        db.session.commit()
+    client = login_as("katherine")
+    figures = headline(client)
+    assert figures["Opt-in rate"] == "0%" and "Opt-out rate" not in figures
+    assert figures["At-risk sections"] == "3"  # MATH 221 001, 002 and CS 310 001: on placed orders, with students
+    rows = list(csv.reader(io.StringIO(client.get(f"/progress/campus.csv?term={SPRING}").get_data(as_text=True))))
+    assert rows[0][9] == "Opt-in rate %" and rows[1][9] == "0" and rows[1][10] == "3"
