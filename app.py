@@ -182,9 +182,12 @@ def register_blueprints(app: Flask) -> None:
     from orders.no_materials import views as no_materials
     from orders.ordering import views as ordering
     from orders.placed import views as placed
+    from orders.progress import views as progress
     from orders.reminders import views as reminders
 
-    for blueprint in (auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing):
+    for blueprint in (
+        auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing, progress,
+    ):
         app.register_blueprint(blueprint.bp)
 
 

@@ -231,6 +231,8 @@ def query_plan(picked: dict) -> dict:
         "content requests (admin, page 1)": (ADMIN, [("GET", "/requests", {})] * 2),
         "back office users (admin, page 1)": (ADMIN, [("GET", "/admin/users", {})] * 2),
         "back office catalog (admin, page 1)": (ADMIN, [("GET", "/admin/catalog", {})] * 2),
+        "progress (admin, open term)": (ADMIN, [("GET", "/progress/", {})] * 2),
+        "progress (large coordinator, open term)": (COORDINATOR, [("GET", "/progress/", {})] * 2),
     } | ({"student page (4 enrollments)": (STUDENT, [("GET", f"{STUDENT_PAGE}?term={picked['open_term_code']}", {})] * 2)}
          if picked.get("student_page") else {})
 
@@ -277,6 +279,10 @@ def scenario_plan(picked, admin, coordinator, instructor, csrf, student=None) ->
              queries="back office users (admin, page 1)", lines=["GET\t/admin/users"]),
         dict(key="admin_catalog", title="Back office catalog (admin, page 1)", browser=admin,
              queries="back office catalog (admin, page 1)", lines=["GET\t/admin/catalog"]),
+        dict(key="progress_admin", title="Progress (admin, open term)", browser=admin,
+             queries="progress (admin, open term)", lines=["GET\t/progress/"]),
+        dict(key="progress_coordinator", title="Progress (large coordinator, open term)", browser=coordinator,
+             queries="progress (large coordinator, open term)", lines=["GET\t/progress/"]),
         dict(key="cancel_post", title="Cancel POST (htmx, admin, fresh order each)", browser=admin,
              queries="cancel POST (htmx, admin)",
              headers={"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"},
@@ -320,6 +326,8 @@ def targets(result: dict) -> list[dict]:
         ("courses_coordinator", "large coordinator courses", 0.10),
         ("courses_instructor", "courses (busiest instructor)", 0.15),
         ("instructor_switch", "instructor switch", 0.15),
+        ("progress_admin", "progress (admin)", 0.10),  # issue 24
+        ("progress_coordinator", "progress (large coordinator)", 0.10),
     ):
         s = by_key[key]
         add(f"{label} >= {floor:.0%} of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", floor, True)
@@ -348,6 +356,8 @@ def targets(result: dict) -> list[dict]:
     if sis_import:
         add("SIS import of the bulk-sized dump < 60 s", sis_import["first_seconds"], f"{sis_import['first_seconds']} s", 60, False)
         add("SIS import rerun (no changes) < 30 s", sis_import["rerun_seconds"], f"{sis_import['rerun_seconds']} s", 30, False)
+    for name in ("progress (admin, open term)", "progress (large coordinator, open term)"):
+        add(f"{name} <= 6 SQL/request", q[name]["queries"], str(q[name]["queries"]), 6, False)
     for name in ("order history (admin, page 1)", "order history (large coordinator, page 1)"):
         add(f"{name} <= 5 SQL/request", q[name]["queries"], str(q[name]["queries"]), 5, False)
     csv_runs = result.get("csv", {}).get("runs", [])

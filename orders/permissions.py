@@ -393,3 +393,38 @@ def require_draft_owner(user: User, order: Order, now: datetime) -> None:
         raise PermissionDenied("This draft order belongs to another user. Only the person who started it can change, place or cancel it.")
     if order.status is not OrderStatus.DRAFT:
         raise DraftClosed(order)
+
+
+# --- Progress (SPEC 3 "Progress") -------------------------------------------------------------------
+
+
+def can_view_progress(user: User) -> bool:
+    """The Progress screen is for Program Administrators (everything) and coordinators (their reach)."""
+    return bool(getattr(user, "is_authenticated", False) and user.active and (user.is_program_admin or user.is_coordinator))
+
+
+def remind_now_decision(user: User, term, now: datetime) -> Decision:
+    """"Remind now" on a Progress row: whoever may view Progress, for a term whose ordering has not closed
+    (the row itself is narrowed to the user's reach by the query, so a coordinator reminds only there)."""
+    if not can_view_progress(user):
+        return Decision(False, "Progress is for Program Administrators and coordinators.")
+    if term.period is None:
+        return Decision(False, f"{term.name} has no ordering period, so there is nothing to remind anyone of.")
+    if now >= term.period.closes_at:
+        return Decision(False, f"Ordering for {term.name} has closed; reminders would come too late.")
+    return ALLOWED
+
+
+def progress_only(view: Callable) -> Callable:
+    """Require a signed-in Program Administrator or coordinator; anyone else signed in gets the 403 page."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not can_view_progress(current_user):
+            raise PermissionDenied("Progress is for Program Administrators and coordinators.")
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "progress_only")
+    return guarded

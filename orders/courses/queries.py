@@ -10,12 +10,16 @@ from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from orders.extensions import db
 from orders.history.queries import earlier_order_exists
+from orders.institution import institution
 from orders.models import (
+    Campus,
     Course,
     NoMaterialsAnswer,
     Order,
     OrderSection,
     OrderStatus,
+    OrderingPeriod,
+    Organization,
     Section,
     SectionState,
     TeachingAssignment,
@@ -32,6 +36,7 @@ from orders.permissions import (
     covered_by_grants_clause,
     grant_covers,
 )
+from orders.student_rates import at_risk_section_ids
 
 CURRENT_TERMS = "current"
 UNASSIGNED = "unassigned"
@@ -44,6 +49,11 @@ class OrderState(enum.Enum):
     NO_MATERIALS = "no_materials"  # answered "no materials needed", no placed order
     MISSING = "missing"  # active, neither ordered nor answered (what reminders are about)
 
+
+PLACED_WHEN = {"on_time": "placed on time (before the soft close)", "late": "placed late (at or after the soft close)"}
+
+# "not_started" is the Progress screen's word for a missing section (active, neither ordered nor answered).
+STATE_ALIASES = {"not_started": "missing"}
 
 ORDER_STATE_LABELS = {
     OrderState.NOT_ORDERED: "Not ordered",
@@ -63,11 +73,19 @@ class CoursesFilter:
     q: str = ""
     state: OrderState | None = None
     page: int = 1
+    # Set by the Progress screen's links (each count names exactly its sections): exact matches.
+    organization: int | None = None
+    campus: int | None = None
+    subject: str = ""
+    active: bool = False  # only sections the registrar has not removed
+    placed: str = ""  # PLACED_WHEN key: the section's placed order came before or after the soft close
+    at_risk: bool = False  # students declined at or above the threshold (orders.student_rates)
 
     @classmethod
     def from_args(cls, args) -> CoursesFilter:
         """Parse request args leniently: anything malformed falls back to the default."""
         state_value = args.get("state", "")
+        state_value = STATE_ALIASES.get(state_value, state_value)
         state = next((s for s in OrderState if s.value == state_value), None)
         instructor = args.get("instructor", "").strip()
         if instructor != UNASSIGNED:
@@ -79,6 +97,12 @@ class CoursesFilter:
             q=args.get("q", "").strip()[:100],
             state=state,
             page=parse_page(args.get("page")),
+            organization=parse_id(args.get("organization", "").strip()),
+            campus=parse_id(args.get("campus", "").strip()),
+            subject=args.get("subject", "").strip().upper()[:16],
+            active=args.get("active", "") == "1",
+            placed=args.get("placed", "") if args.get("placed", "") in PLACED_WHEN else "",
+            at_risk=args.get("at_risk", "") == "1",
         )
 
     def query_args(self, **changes) -> dict[str, str]:
@@ -89,6 +113,12 @@ class CoursesFilter:
             "q": self.q,
             "state": self.state.value if self.state else "",
             "page": str(self.page) if self.page != 1 else "",
+            "organization": str(self.organization) if self.organization else "",
+            "campus": str(self.campus) if self.campus else "",
+            "subject": self.subject,
+            "active": "1" if self.active else "",
+            "placed": self.placed,
+            "at_risk": "1" if self.at_risk else "",
         }
         values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
@@ -158,9 +188,13 @@ def _term_clause(filters: CoursesFilter, terms: list[Term], now: datetime):
     The term list is already loaded for the Term select, so the ids go in as constants: a subquery
     here would add a join the planner has to weigh on every request.
     """
+    return Section.term_id.in_(_chosen_term_ids(filters, terms, now))
+
+
+def _chosen_term_ids(filters: CoursesFilter, terms: list[Term], now: datetime) -> list[int]:
     if filters.term == CURRENT_TERMS:
-        return Section.term_id.in_(current_term_ids(terms, now))
-    return Section.term_id.in_([term.id for term in terms if term.code == filters.term])
+        return current_term_ids(terms, now)
+    return [term.id for term in terms if term.code == filters.term]
 
 
 MATCH_LIMIT = 10  # instructors listed for a typed name; more means "type more of the name"
@@ -178,6 +212,7 @@ class InstructorFilter:
     chosen: tuple | None = None  # (id, name) of the applied instructor
     chosen_teaches_here: bool = False
     unassigned: bool = False
+    names: dict[str, str] = field(default_factory=dict)  # filter_names, read in the same query
 
 
 def _in_reach(user: User):
@@ -220,6 +255,7 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
             select(literal(2), User.id, User.name, exists(teaches.where(_term_clause(filters, terms, now))))
             .where(User.id == int(filters.instructor), exists(teaches))
         )
+    parts += [select(literal(kind), cast(null(), Integer), name, literal(False)) for kind, name in _name_parts(filters)]
     rows = db.session.execute(union_all(*parts)).all()
     chosen = next((row for row in rows if row.kind == 2), None)
     return InstructorFilter(
@@ -227,6 +263,7 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
         chosen=(chosen.id, chosen.name) if chosen else None,
         chosen_teaches_here=bool(chosen and chosen.here),
         unassigned=any(row.kind == 1 for row in rows),
+        names={NAME_KINDS[row.kind]: row.name for row in rows if row.kind in NAME_KINDS and row.name is not None},
     )
 
 
@@ -238,6 +275,31 @@ def applicable(user: User, filters: CoursesFilter, state: InstructorFilter) -> C
     if not state.shown or state.chosen is None:
         return replace(filters, instructor="")
     return filters
+
+
+NAME_KINDS = {3: "organization", 4: "campus"}
+
+
+def _name_parts(filters: CoursesFilter) -> list[tuple[int, Select]]:
+    """(kind, scalar select of the name) for the organization and campus the filter names."""
+    parts = []
+    if filters.organization is not None:
+        parts.append((3, select(Organization.name).where(Organization.id == filters.organization).scalar_subquery()))
+    if filters.campus is not None:
+        parts.append((4, select(Campus.name).where(Campus.id == filters.campus).scalar_subquery()))
+    return parts
+
+
+def filter_names(filters: CoursesFilter, state: InstructorFilter) -> dict[str, str]:
+    """Names of the organization and campus the filter names: read with the Instructor filter's query
+    when there is one (Courses stays within its 6 statements), else in one query of their own."""
+    if state.shown:
+        return state.names
+    parts = _name_parts(filters)
+    if not parts:
+        return {}
+    row = db.session.execute(select(*(name.label(NAME_KINDS[kind]) for kind, name in parts))).one()
+    return {key: value for key, value in row._mapping.items() if value is not None}
 
 
 def _like_needle(text: str) -> str:
@@ -290,6 +352,30 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
                 func.lower(Course.subject + " " + Course.number).like(needle),
                 func.lower(Course.title).like(needle),
             )
+        )
+    if filters.organization is not None:
+        query = query.where(Section.organization_id == filters.organization)
+    if filters.campus is not None:
+        query = query.where(Section.campus_id == filters.campus)
+    if filters.subject:
+        query = query.where(Course.subject == filters.subject)
+    if filters.active:
+        query = query.where(Section.state == SectionState.ACTIVE)
+    if filters.placed:
+        deadline = func.coalesce(OrderingPeriod.soft_close_at, OrderingPeriod.closes_at)
+        placed_at = Order.placed_at < deadline if filters.placed == "on_time" else Order.placed_at >= deadline
+        query = query.where(
+            exists(
+                select(OrderSection.order_id)
+                .join(Order, Order.id == OrderSection.order_id)
+                .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
+                .where(OrderSection.section_id == Section.id, OrderSection.claimed, placed_at)
+            )
+        )
+    if filters.at_risk:
+        inst = institution()
+        query = query.where(
+            Section.id.in_(at_risk_section_ids(inst.program_mode, inst.at_risk_threshold_percent, _chosen_term_ids(filters, terms, now)))
         )
     if filters.state is not None:
         claimed = exists(

@@ -8,10 +8,12 @@ from orders import clock
 from orders.courses.queries import (
     MATCH_LIMIT,
     ORDER_STATE_LABELS,
+    PLACED_WHEN,
     UNASSIGNED,
     CoursesFilter,
     applicable,
     courses_page,
+    filter_names,
     instructor_filter,
     matching_instructors,
 )
@@ -54,6 +56,8 @@ def index():
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),
+        filter_names=filter_names(filters, instructor),
+        placed_when=PLACED_WHEN,
         oob=fragment,
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use

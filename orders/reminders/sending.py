@@ -101,17 +101,22 @@ def _not_yet_reminded(user_id_column, term_id: int, kind: ReminderKind):
     )
 
 
-def instructor_rows(term_id: int, kind: ReminderKind) -> Select:
-    """(user id, name, email, course id, subject, number, title, section label) per missing section taught."""
-    return (
+def instructor_rows(term_id: int, kind: ReminderKind | None) -> Select:
+    """(user id, name, email, course id, subject, number, title, section label) per missing section taught.
+
+    `kind` None leaves out the once-per-term marker test: "Remind now" on the Progress screen narrows
+    this query to a row of its tables and applies its own once-per-day marker.
+    """
+    query = (
         select(User.id, User.name, User.email, Course.id, Course.subject, Course.number, Course.title, Section.label)
         .select_from(Section)
         .join(Course, Course.id == Section.course_id)
         .join(TeachingAssignment, TeachingAssignment.section_id == Section.id)
         .join(User, User.id == TeachingAssignment.user_id)
-        .where(_missing_sections(term_id), User.active, _not_yet_reminded(User.id, term_id, kind))
+        .where(_missing_sections(term_id), User.active)
         .order_by(User.id, Course.subject, Course.number, Section.label)
     )
+    return query if kind is None else query.where(_not_yet_reminded(User.id, term_id, kind))
 
 
 def coordinator_rows(term_id: int, kind: ReminderKind) -> Select:
@@ -170,7 +175,12 @@ def _fold(term: Term, rows, instructor_id: int | None = None) -> list[MissingCou
 
 
 def _instructors(term: Term, kind: ReminderKind) -> Iterator[Recipient]:
-    result = db.session.execute(instructor_rows(term.id, kind).execution_options(yield_per=STREAM_ROWS))
+    return instructor_recipients(term, instructor_rows(term.id, kind))
+
+
+def instructor_recipients(term: Term, rows: Select) -> Iterator[Recipient]:
+    """Stream instructor_rows (possibly narrowed) as one Recipient per instructor with their missing courses."""
+    result = db.session.execute(rows.execution_options(yield_per=STREAM_ROWS))
     for (user_id, name, email), rows in itertools.groupby(result, key=lambda r: (r[0], r[1], r[2])):
         yield Recipient(user_id, name, email, own=_fold(term, (r[3:] for r in rows)))
 
@@ -242,6 +252,11 @@ def _email(term: Term, kind: ReminderKind, person: Recipient, now: datetime) -> 
         now=now,
         context=context,
     )
+
+
+def instructor_reminder_email(term: Term, person: Recipient, now: datetime) -> dict:
+    """The outbox row of the instructors' "closes on" reminder for `person` ("Remind now" sends this one)."""
+    return _email(term, ReminderKind.CLOSING, person, now)
 
 
 def _write_batch(term: Term, kind: ReminderKind, batch: list[Recipient], now: datetime, result: TermResult) -> None:
