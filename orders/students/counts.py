@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, distinct, func, select
 
 from orders.extensions import db
-from orders.models import ChoiceValue, ContentRequestStatus, Enrollment, EnrollmentState, Order, ProgramMode, StudentChoice
+from orders.models import ChoiceValue, ContentRequestStatus, Enrollment, EnrollmentState, Order, OrderStatus, ProgramMode, StudentChoice
 
 
 def chosen_value(mode: ProgramMode) -> ChoiceValue:
@@ -23,9 +23,10 @@ def order_items_with_choice(order: Order) -> list[int]:
 
 
 def section_student_counts(order: Order, mode: ProgramMode) -> dict[int, tuple[int, int]]:
-    """section id -> (enrolled students, of whom chose at least one of the order's items), in one grouped query."""
+    """section id -> (enrolled students, of whom chose at least one of the order's items), in one grouped query;
+    empty for a draft or canceled order."""
     section_ids = [s.id for s in order.sections]
-    if not section_ids:
+    if order.status is not OrderStatus.PLACED or not section_ids:  # only a placed order's lines are billed
         return {}
     items = order_items_with_choice(order) or [-1]
     chose = func.count(distinct(case((StudentChoice.id.is_not(None), Enrollment.user_id))))
