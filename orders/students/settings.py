@@ -119,6 +119,8 @@ def settings():
             flash("Student choice settings saved." if entry else "Student choice settings unchanged.", "status")
             return redirect(url_for("admin_choice.settings"), code=303)
         db.session.rollback()
+        if form.at_risk_threshold_percent.errors:  # wtforms' "Not a valid integer value" says less
+            form.at_risk_threshold_percent.errors = ["Enter a whole number from 0 to 100."]
         status, error = 422, "Nothing was saved: correct the errors below."
     now = clock.now()
     terms = all_terms()
