@@ -15,14 +15,14 @@ def access_ends(term: Term) -> str:
     return f"{term.starts_on:%b} {term.starts_on.day}, {term.starts_on.year}"
 
 
-def line_words(section: SectionMaterials, line: MaterialLine) -> str:
-    """A line's state as the student reads it."""
+def line_words(mode: ProgramMode, section: SectionMaterials, line: MaterialLine) -> str:
+    """A line's state as the student reads it (in opt-out mode, opting back in is simply "Included")."""
     if section.dropped:
         return "Not charged — you dropped this section"
     choice = line.choice
     if choice is LineChoice.ZERO_COST:
         return "Free (no charge)"
-    if choice is LineChoice.INCLUDED:
+    if choice is LineChoice.INCLUDED or (choice is LineChoice.OPTED_IN and mode is ProgramMode.OPT_OUT):
         return f"Included — {money(line.price)} will be charged to your student account"
     if choice is LineChoice.OPTED_IN:
         return f"Opted in — {money(line.price)} will be charged to your student account"
