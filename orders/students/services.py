@@ -13,11 +13,11 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.admin.services import record
-from orders.choices import choice_after_toggle, effective_choice, is_charged
+from orders.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
 from orders.extensions import db
 from orders.institution import institution, local_time
 from orders.mail import outbox_row, public_url
-from orders.models import ChoiceEvent, ChoiceValue, OutboundEmail, StudentChoice, User
+from orders.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User
 from orders.permissions import can_administer, can_choose
 from orders.refusals import Refused
 from orders.students.queries import MaterialLine, SectionMaterials, StudentTerm
@@ -44,8 +44,10 @@ class ChoiceChange:
     message: str
 
 
-def state_in_words(line: MaterialLine) -> str:
-    """The short name of a line's state (the receipt and the banner)."""
+def state_in_words(line: MaterialLine, mode: ProgramMode | None = None) -> str:
+    """The short name of a line's state (the receipt and the banner); opted back in reads "Included"."""
+    if line.choice is LineChoice.OPTED_IN and mode is ProgramMode.OPT_OUT:
+        return "Included (charged)"
     return {
         "included": "Included (charged)",
         "opted_out": "Opted out (not charged)",
@@ -88,7 +90,7 @@ def change_choice(
             actor=actor, now=now,
         )
     _enqueue_receipt(actor, view, section, changed, event, now)
-    return ChoiceChange(changed, event, change_notice(changed, on_behalf=on_behalf, student=student))
+    return ChoiceChange(changed, event, change_notice(changed, view.mode, on_behalf=on_behalf, student=student))
 
 
 def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, now: datetime, *, reason: str | None) -> None:
@@ -126,11 +128,11 @@ def already_notice(line: MaterialLine) -> str:
     return f"Your choice for {line.title} was already changed (in another tab or by a second click). Here is where it stands now."
 
 
-def change_notice(line: MaterialLine, *, on_behalf: bool, student: User) -> str:
+def change_notice(line: MaterialLine, mode: ProgramMode, *, on_behalf: bool, student: User) -> str:
     """The banner after a change."""
     price = money(line.price)
     if on_behalf:
-        return f"{student.name}'s choice for {line.title} is now: {state_in_words(line)}. They were emailed a receipt."
+        return f"{student.name}'s choice for {line.title} is now: {state_in_words(line, mode)}. They were emailed a receipt."
     if line.stored is ChoiceValue.OPTED_OUT:
         said = f"You opted out of {line.title}: you will not be charged {price}."
     else:
@@ -150,7 +152,7 @@ def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, 
         course_title=s.course.title,
         session=s.session.name,
         item={"title": line.title, "isbn13": line.isbn13, "price": money(line.price)},
-        state=state_in_words(line),
+        state=state_in_words(line, view.mode),
         charged=is_charged(line.choice),
         changed_by=actor.name,
         on_behalf=actor.id != view.student.id,

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import AdminAuditEntry, ChoiceEvent, ChoiceValue, Institution, OutboundEmail, ProgramMode, StudentChoice, Term
+from orders.models import AdminAuditEntry, ChoiceEvent, ChoiceValue, Institution, OutboundEmail, ProgramMode, Term
 from orders.mail import render
 from tests.helpers import sign_in, text_of
 from tests.web.test_student_materials import CALCULUS, counts, ids, stored

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from orders import clock
 from orders.extensions import db
 from orders.models import (
-    AdminAuditEntry,
     CatalogItem,
     ChoiceEvent,
     ChoiceValue,
