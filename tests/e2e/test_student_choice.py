@@ -10,8 +10,8 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
 from orders.extensions import db
-from orders.models import ChoiceEvent, OutboundEmail, User
-from tests.e2e.conftest import assert_axe_clean
+from orders.models import ChoiceEvent, OutboundEmail, Term, User
+from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.e2e.test_reflow import _LAYOUT_PROBLEMS
 from orders.demo import DEMO_PASSWORD
 
@@ -115,3 +115,36 @@ def test_mary_opts_out_and_back_in(page_for, live_server, demo_data, app, js, vi
     assert records(app) == (2, 2)
     if js:
         assert page.evaluate("window.__e2eSamePage") is True  # htmx swapped; no reload
+
+
+def _ids(app) -> dict:
+    with app.app_context():
+        users = {u.email.split("@")[0]: u.id for u in db.session.scalars(select(User))}
+        spring = db.session.scalars(select(Term).where(Term.code == "202710")).one().id
+        db.session.remove()
+    return {"users": users, "spring": spring}
+
+
+@pytest.mark.parametrize("who", ["mary", "sofia", "katherine"])
+def test_student_and_back_office_pages_reflow_and_are_axe_clean(page_for, live_server, demo_data, app, who):
+    """Every student page (the page, its confirmation) and the back office's Student choice and Students
+    pages, at 320 and 390 px: no sideways scroll, no repeated id, axe-clean."""
+    known = _ids(app)
+    page = page_for(False)  # a full page each time: the no-JavaScript rendering is what a phone first shows
+    if who == "katherine":
+        sign_in(page, live_server, who)
+        mary = known["users"]["mary"]
+        urls = ["/admin/student-choice", f"/admin/student-choice/terms/{known['spring']}", "/admin/students?q=demo.edu",
+                f"/admin/students/{mary}"]
+        page.goto(f"{live_server}/admin/students/{mary}")
+        urls += [page.locator("a.choice-button").first.get_attribute("href")]
+    else:
+        sign_in_as_student(page, live_server, who)
+        urls = ["/student/materials", "/student/materials?term=202710"]
+        urls += [page.locator("a.choice-button").first.get_attribute("href")]
+    for url in urls:
+        page.goto(f"{live_server}{url}")
+        for width, height in ((320, 640), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            no_sideways_scroll(page)
+            assert_axe_clean(page)
