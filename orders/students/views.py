@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from orders import clock
 from orders.extensions import db
-from orders.htmx import is_htmx, render_page_or_fragment
+from orders.htmx import is_htmx, render_page_or_fragment, retarget
 from orders.institution import institution, local_time
 from orders.models import Enrollment, OrderStatus, User
 from orders.parsing import MAX_ID
@@ -115,6 +115,9 @@ def _confirm(view: StudentTerm, section_id: int, item_id: int, form, *, admin: b
         label=display.toggle_label(view.mode, line), after=display.after_words(view.mode, line),
         deadline=local_time(view.term.choice_closes_at) if view.term.choice_closes_at else None, error=error, **context,
     )
+    if is_htmx() and request.method == "POST":  # the prompt again, with its error, where it was
+        fragment, headers = retarget(body, f"#prompt-{section_id}-{item_id}")
+        return fragment, status, headers
     return body, status
 
 

@@ -115,3 +115,18 @@ def test_a_line_not_on_the_order_or_a_canceled_order_is_refused(institution_ctx,
 ])
 def test_the_toggle_stores_the_other_state(mode, current, stored):
     assert choice_after_toggle(mode, current) is stored
+
+
+def test_the_default_term_is_the_current_then_the_next_then_the_latest():
+    from datetime import date
+
+    from orders.students.queries import default_term
+
+    fall = SimpleNamespace(starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
+    spring = SimpleNamespace(starts_on=date(2027, 1, 11), ends_on=date(2027, 5, 7))
+    summer = SimpleNamespace(starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 1))
+    terms = [summer, spring, fall]  # newest first, as the read model lists them
+    assert default_term(terms, date(2026, 10, 1)) is fall
+    assert default_term(terms, date(2026, 12, 25)) is spring  # between terms: the next one
+    assert default_term(terms, date(2027, 9, 1)) is summer  # after them all: the latest
+    assert default_term([], date(2027, 1, 1)) is None

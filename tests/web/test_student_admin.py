@@ -137,6 +137,9 @@ def test_a_program_administrator_changes_a_choice_with_a_reason_any_time(app, ad
     before = counts(app)
     refused = admin.post(url, data={"student": mary["student"], "version": 0, "reason": "   "})
     assert refused.status_code == 422 and "Enter a reason" in text_of(refused) and counts(app) == before
+    hx = admin.post(url, data={"student": mary["student"], "version": 0, "reason": ""}, headers={"HX-Request": "true"})
+    assert hx.status_code == 422 and hx.headers["HX-Retarget"] == f"#prompt-{mary['section']}-{mary['item']}"
+    assert "Enter a reason" in text_of(hx) and "<html" not in hx.get_data(as_text=True) and counts(app) == before
     done = admin.post(url, data={"student": mary["student"], "version": 0, "reason": "Financial aid covers it"})
     assert done.status_code == 303 and stored(app, mary) == (ChoiceValue.OPTED_OUT, 1)
     assert "Mary Somerville's choice for" in text_of(admin.get(done.headers["Location"]))
