@@ -165,7 +165,7 @@ def _run_change(view: StudentTerm, section_id: int, item_id: int, form, *, admin
     try:
         outcome = change_choice(
             current_user, view, section, line, clock.now(), expected_version=form.version.data,
-            reason=getattr(form, "reason", None) and form.reason.data or "", request_id=g.get("request_id"),
+            reason=(form.reason.data or "") if admin else "", request_id=g.get("request_id"),
         )
     except AlreadyChanged as already:
         db.session.rollback()
