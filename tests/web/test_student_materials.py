@@ -360,3 +360,17 @@ def test_opt_in_mode_counts_opt_ins(app, client, demo_data):
         db.session.commit()
     sign_in(client, "ada")
     assert "Students: 7 enrolled, 0 opted in" in text_of(client.get("/orders/1001"))
+
+
+def test_a_student_signed_in_by_the_campus_sign_on_lands_on_course_materials(app, client, demo_data, monkeypatch):
+    """The same sign-in as everyone (SPEC 6a header mode): "/" sends a pure student to their page."""
+    from tests.web.test_auth_header import PROXY, via_proxy
+
+    monkeypatch.setitem(app.config, "AUTH_MODE", "both")
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", PROXY)
+    monkeypatch.setitem(app.config, "AUTH_HEADER", "X-Remote-User")
+    response = via_proxy(client, "/", "mary@demo.edu")
+    assert response.status_code == 303 and response.headers["Location"] == "/student/materials"
+    page = via_proxy(client, "/student/materials", "mary@demo.edu")
+    assert page.status_code == 200 and "Signed in as Mary Somerville" in text_of(page)
+    assert via_proxy(client, "/orders/1001", "mary@demo.edu").status_code == 403
