@@ -94,14 +94,17 @@ def change_choice(
 
 
 def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, now: datetime, *, reason: str | None) -> None:
-    """Insert the first choice or move the row on from the version the form saw; raise AlreadyChanged otherwise."""
+    """Insert the first choice or move the row on from the version the form saw; raise AlreadyChanged otherwise
+    (the caller must then roll back)."""
     if line.version == 0:
+        # A parallel first choice inserted the row: theirs stands. No savepoint: this INSERT is the
+        # request's first write, so the caller rolls the whole transaction back (and SQLite would
+        # commit a savepoint that opened the transaction when it is released).
         try:
-            with db.session.begin_nested():  # a parallel first choice inserted the row: theirs stands
-                db.session.execute(insert(StudentChoice).values(
-                    user_id=student.id, section_id=line.section_id, catalog_item_id=line.item_id, choice=target,
-                    decided_at=now, decided_by_id=actor.id, reason=reason, version=1,
-                ))
+            db.session.execute(insert(StudentChoice).values(
+                user_id=student.id, section_id=line.section_id, catalog_item_id=line.item_id, choice=target,
+                decided_at=now, decided_by_id=actor.id, reason=reason, version=1,
+            ))
         except IntegrityError:
             raise AlreadyChanged(already_notice(line)) from None
         return

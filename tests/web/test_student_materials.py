@@ -374,3 +374,19 @@ def test_a_student_signed_in_by_the_campus_sign_on_lands_on_course_materials(app
     page = via_proxy(client, "/student/materials", "mary@demo.edu")
     assert page.status_code == 200 and "Signed in as Mary Somerville" in text_of(page)
     assert via_proxy(client, "/orders/1001", "mary@demo.edu").status_code == 403
+
+
+def test_a_choice_and_its_receipt_commit_together(app, client, mary, monkeypatch):
+    """When the receipt cannot be written, the choice and its event roll back with it."""
+    from orders.students import services
+
+    def broken(**_):
+        raise RuntimeError("the outbox is unavailable")
+
+    sign_in(client, "mary")
+    before = counts(app)
+    monkeypatch.setattr(services, "outbox_row", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.post(choice_url(mary), data={"student": mary["student"], "version": 0})
+    assert response.status_code == 500
+    assert counts(app) == before and stored(app, mary) is None
