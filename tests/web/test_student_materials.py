@@ -390,3 +390,20 @@ def test_a_choice_and_its_receipt_commit_together(app, client, mary, monkeypatch
     response = client.post(choice_url(mary), data={"student": mary["student"], "version": 0})
     assert response.status_code == 500
     assert counts(app) == before and stored(app, mary) is None
+
+
+@pytest.mark.parametrize("window,words", [("unset", "Choices for Spring 2027 are not open yet"), ("upcoming", "Choices open on ")])
+def test_before_the_window_students_see_their_materials_but_cannot_choose(app, client, mary, window, words):
+    with app.app_context():
+        term = db.session.scalars(select(Term).where(Term.code == "202710")).one()
+        if window == "unset":
+            term.choice_opens_at = term.choice_closes_at = None
+        else:
+            term.choice_opens_at = datetime.now(timezone.utc) + timedelta(days=1)
+        db.session.commit()
+    sign_in(client, "mary")
+    text = text_of(client.get("/student/materials"))
+    assert words in text and "Included — $89.99 will be charged" in text and "Opt out for" not in text
+    before = counts(app)
+    assert client.post(choice_url(mary), data={"student": mary["student"], "version": 0}).status_code == 303
+    assert counts(app) == before
