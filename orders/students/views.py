@@ -132,7 +132,10 @@ def _after(view: StudentTerm, *, admin: bool, status: int = 200):
     """htmx: the materials swapped in with the banner; a plain POST: 303 back to the page."""
     if is_htmx():
         fresh = student_term(view.student, view.term.code if view.term else None, mode=view.mode, now=clock.now(), today=_today())
-        return render_template("students/_materials.html", **page_context(fresh, admin=admin)), status
+        # Retargeted: a refused prompt request (its button was stale) replaces the materials, not its slot.
+        body, headers = retarget(render_template("students/_materials.html", **page_context(fresh, admin=admin)),
+                                 "#student-materials", "outerHTML")
+        return body, status, headers
     term = view.term.code if view.term else None
     if admin:
         return redirect(url_for("admin_students.student", user_id=view.student.id, term=term), code=303)

@@ -260,6 +260,9 @@ def test_a_choice_one_second_after_the_close_is_refused_with_the_closing_time(ap
     assert "Choices closed on " in page and "Opt out for" not in page  # read-only now
     assert counts(app) == before and stored(app, mary) is None
     assert client.get(choice_url(mary)).status_code == 303  # no prompt either
+    stale = client.get(choice_url(mary), headers={"HX-Request": "true"})  # a stale button, with htmx
+    assert stale.status_code == 409 and stale.headers["HX-Retarget"] == "#student-materials"
+    assert "closed on" in text_of(stale) and counts(app) == before
 
 
 @pytest.mark.parametrize("case", ["not enrolled", "dropped", "not on the order", "canceled order", "unknown section"])
