@@ -17,10 +17,12 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
 from orders import isbn
 from orders.models import ContentRequestStatus, Delivery
+from orders.parsing import parse_version
 
 MAX_VERSION = 2**31 - 1
 
@@ -39,10 +41,23 @@ class EmptyForm(Form):
     """A button-only POST: just the CSRF token."""
 
 
+class VersionField(IntegerField):
+    """A hidden order version, parsed by orders.parsing like every id: int() would take '١٢', '+5' and ' 5'."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = parse_version(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid integer value."))
+
+
 class VersionedConfirmForm(Form):
     """A confirmed change (cancel, place, submit changes): CSRF plus the order version the user saw."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
+    version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
 
 
 def _valid_isbn(form, field) -> None:
@@ -75,21 +90,21 @@ def _finite(form, field) -> None:
         raise StopValidation("Enter the price as a number, like 24.99.")
 
 
-STAFF_STATUS_CHOICES = [(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
+STAFF_STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
 
 
 class RequestStatusForm(Form):
     """A Program Administrator moves a request, optionally with a comment; approving names the fulfilling item."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
+    version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
     status = RadioField("New status", choices=STAFF_STATUS_CHOICES, validators=[InputRequired("Choose the new status.")])
     comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")])
     fulfil_with = RadioField(
-        "Fulfil with", choices=[("existing", "An item already in the catalog"), ("new", "A new catalog item made from this request")],
+        "Fulfil with", choices=[SelectChoice("existing", "An item already in the catalog"), SelectChoice("new", "A new catalog item made from this request")],
         default="existing", validators=[Optional()],
     )
     item_isbn = StringField("ISBN of the catalog item", validators=[Optional(), Length(max=40)])
     publisher = StringField("Publisher", validators=[Optional(), Length(max=200)])
     item_edition = StringField("Edition", validators=[Optional(), Length(max=50)])
-    delivery = SelectField("Delivery", choices=[(d.value, d.value) for d in Delivery], validators=[Optional()])
+    delivery = SelectField("Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validators=[Optional()])
     price = DecimalField("Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)])

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from orders import clock
-from orders.admin import queries
+from orders.admin import audit_words, queries
 from orders.admin.catalog import (
     CSV_COLUMNS,
     CatalogFileError,
@@ -57,6 +57,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.parsing import parse_id
 from orders.periods import period_state
 from orders.permissions import admin_only
 from orders.queries import all_terms
@@ -93,6 +94,10 @@ def _refused(message: str, target: str):
 @bp.app_template_global()
 def admin_time(moment, tz_name):
     return describe(moment, tz_name) if moment is not None else "—"
+
+
+bp.add_app_template_global(audit_words.kind_label, "audit_kind")
+bp.add_app_template_global(audit_words.changes, "audit_changes")
 
 
 @bp.route("/")
@@ -169,8 +174,8 @@ def _grant_scope(form: GrantForm) -> GrantScope:
     return GrantScope(
         subject=form.subject.data or None,
         level=CourseLevel(form.level.data) if form.level.data else None,
-        organization_id=int(form.organization.data) if form.organization.data else None,
-        campus_id=int(form.campus.data) if form.campus.data else None,
+        organization_id=parse_id(form.organization.data),  # the field's choices already passed validation
+        campus_id=parse_id(form.campus.data),
     )
 
 
