@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders import clock
@@ -27,7 +28,7 @@ bp = Blueprint("admin_choice", __name__, url_prefix="/admin/student-choice")
 
 class ChoiceSettingsForm(Form):
     program_mode = RadioField(
-        "Program mode", choices=[(m.value, m.label) for m in ProgramMode],
+        "Program mode", choices=[SelectChoice(m.value, m.label) for m in ProgramMode],
         validators=[InputRequired("Choose the program mode.")],
     )
     consent_text = TextAreaField("Consent text (shown on every confirmation)", validators=[Optional(), Length(max=5000)])
