@@ -184,11 +184,16 @@ def register_blueprints(app: Flask) -> None:
     from orders.placed import views as placed
     from orders.progress import views as progress
     from orders.reminders import views as reminders
+    from orders.students import settings as student_choice
+    from orders.students import views as students
 
     for blueprint in (
         auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing, progress,
     ):
         app.register_blueprint(blueprint.bp)
+    app.register_blueprint(students.bp)
+    app.register_blueprint(students.admin_bp)
+    app.register_blueprint(student_choice.bp)
 
 
 def register_templates(app: Flask) -> None:
@@ -198,10 +203,12 @@ def register_templates(app: Flask) -> None:
     from orders.forms import EmptyForm
     from orders.history.queries import reordered_from_number
     from orders.institution import local_date
-    from orders.permissions import can_administer, can_cancel, can_edit
+    from orders.permissions import can_administer, can_cancel, can_edit, is_staff, is_student
 
     app.jinja_env.globals.update(
         can_administer=can_administer,
+        is_staff=is_staff,
+        is_student=is_student,
         can_cancel=can_cancel,
         can_edit=can_edit,
         now_utc=clock.now,

@@ -37,3 +37,8 @@ def add_vary(response: Response) -> Response:
     """Caches must keep full pages and fragments apart."""
     response.vary.add("HX-Request")
     return response
+
+
+def retarget(body: str, selector: str, swap: str = "innerHTML") -> tuple[str, dict]:
+    """A fragment that belongs somewhere else than the form's hx-target (a prompt re-shown with its error)."""
+    return body, {"HX-Retarget": selector, "HX-Reswap": swap}

@@ -6,16 +6,20 @@ from datetime import datetime
 from functools import wraps
 from typing import Callable
 
+from flask import url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from orders import clock
 from orders.extensions import login_manager
+from orders.htmx import redirect_to
 from orders.institution import institution, local_time
+from orders.choices import WindowState, window_state
 from orders.models import (
     ContentRequest,
     CoordinatorGrant,
     Course,
+    EnrollmentState,
     Order,
     OrderSection,
     OrderStatus,
@@ -24,7 +28,7 @@ from orders.models import (
     User,
 )
 from orders.periods import is_open
-from orders.queries import get_draft_or_404, get_order_or_404, get_request_or_404
+from orders.queries import get_draft_or_404, get_order_or_404, get_request_or_404, user_profiles
 from orders.refusals import DraftClosed, PermissionDenied
 
 # --- Coordinator grants: one rule, written for Python objects and for SQL side by side -------------
@@ -270,6 +274,74 @@ def signed_in(view: Callable) -> Callable:
     return guarded
 
 
+def is_student(user: User) -> bool:
+    """The user has at least one enrollment (SPEC 1 "Profiles"): the header shows "Course materials"."""
+    return bool(getattr(user, "is_authenticated", False)) and user_profiles(user).is_student
+
+
+def is_staff(user: User) -> bool:
+    """Anyone but a pure student: a Program Administrator, a coordinator, an instructor, or a user with
+    no profile yet (who sees the empty Courses screen, as before students existed)."""
+    if user.is_program_admin or user.grants:
+        return True
+    profiles = user_profiles(user)
+    return profiles.teaches or not profiles.is_student
+
+
+STUDENTS_SEE_NO_STAFF_SCREENS = "This page is for instructors and staff. Your course materials are under “Course materials”."
+
+
+def require_staff(user: User) -> None:
+    """Refuse a pure student (SPEC 2: students see no order pages, no Courses screen, no history)."""
+    if not is_staff(user):
+        raise PermissionDenied(STUDENTS_SEE_NO_STAFF_SCREENS)
+
+
+def staff_only(view: Callable) -> Callable:
+    """Require a signed-in user who is staff (not only a student); a pure student gets the 403 page."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        require_staff(current_user)
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "staff_only")
+    return guarded
+
+
+def staff_home(view: Callable) -> Callable:
+    """The home page ("/", where sign-in lands): staff see it; a pure student is sent to their Course
+    materials, the one screen they have (a single sign-on arrival at "/" lands there too)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not is_staff(current_user):
+            return redirect_to(url_for("students.materials"))
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "staff_home")
+    return guarded
+
+
+def student_only(view: Callable) -> Callable:
+    """Require a signed-in user with an enrollment (the student's own Course materials)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not is_student(current_user):
+            raise PermissionDenied("Course materials are shown to students enrolled in a section. You have no enrollments.")
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "student_only")
+    return guarded
+
+
 def can_administer(user: User) -> bool:
     """The back office is for active Program Administrators only (the header link asks the same)."""
     return bool(getattr(user, "is_authenticated", False) and user.is_program_admin and user.active)
@@ -301,6 +373,7 @@ def _loading_guard(kind: str, parameter: str, load: Callable[[int], Order], chec
         def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            require_staff(current_user)  # orders, drafts and requests are staff screens
             loaded = load(kwargs.pop(parameter))
             check(current_user, loaded, clock.now())
             return view(loaded, *args, **kwargs)
@@ -428,3 +501,44 @@ def progress_only(view: Callable) -> Callable:
 
     setattr(guarded, GUARD_ATTRIBUTE, "progress_only")
     return guarded
+
+# --- Student choice (SPEC 1 "Student choice", 2 "Students") -----------------------------------------
+
+
+def can_choose(actor: User, student: User, enrollment, line, now: datetime) -> Decision:
+    """The one rule behind the Opt out / Opt in buttons and every choice route.
+
+    `enrollment` is the student's section on their page (orders.students.queries.SectionMaterials) or
+    None when they are not enrolled in it; `line` is the material on that section's order
+    (MaterialLine) or None when the item is not on it. A student chooses for themself while the
+    term's window is open; a Program Administrator any time (the reason is the service's to require).
+    """
+    admin = can_administer(actor)
+    if not admin and actor.id != student.id:
+        return Decision(False, "You can only change your own choices.")
+    who = "This student is" if admin and actor.id != student.id else "You are"
+    if enrollment is None:
+        return Decision(False, f"{who} not enrolled in this section.")
+    if enrollment.enrollment.state is EnrollmentState.DROPPED:
+        return Decision(False, "This section was dropped: nothing in it is charged, so there is nothing to choose.")
+    if line is None:
+        return Decision(False, "That material is not on the placed order for this section.")
+    if line.order_status is OrderStatus.CANCELED:
+        return Decision(False, f"Order #{line.order_number} for this section was canceled: there is nothing to choose.")
+    if line.zero_cost:
+        return Decision(False, f"{line.title} is free (no charge): there is nothing to choose.")
+    if admin:
+        return ALLOWED
+    term = enrollment.section.term
+    state = window_state(term, now)
+    if state is WindowState.NOT_SET:
+        return Decision(False, f"Choices for {term.name} are not open yet.")
+    if state is WindowState.UPCOMING:
+        return Decision(False, f"Choices for {term.name} open on {local_time(term.choice_opens_at)}.")
+    if state is WindowState.CLOSED:
+        return Decision(
+            False,
+            f"Choices for {term.name} closed on {local_time(term.choice_closes_at)}. Nothing was changed; "
+            f"contact your Program Administrator(s) at {institution().contact_email}.",
+        )
+    return ALLOWED

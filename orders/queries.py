@@ -1,9 +1,10 @@
 """Read-side loading for pages: a fixed number of queries whatever the data size."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
@@ -11,16 +12,37 @@ from orders.extensions import db
 from orders.models import (
     ContentRequest,
     Course,
+    Enrollment,
     Order,
     OrderEvent,
     OrderSection,
     OrderStatus,
     Section,
+    TeachingAssignment,
     Term,
     User,
     UserSession,
 )
 from orders.parsing import MAX_ID
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """The signed-in user's Student and Instructor profiles (SPEC 1 "Profiles"), read with the user."""
+
+    is_student: bool
+    teaches: bool
+
+
+def user_profiles(user: User) -> Profiles:
+    """The user's profiles: from the sign-in query when it loaded them, else asked once and kept."""
+    found = getattr(user, "profiles", None)
+    if found is None:
+        enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == user.id))
+        teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == user.id))
+        row = db.session.execute(select(enrolled, teaching)).one()
+        found = user.profiles = Profiles(is_student=bool(row[0]), teaches=bool(row[1]))
+    return found
 
 
 def order_load_options() -> tuple:
@@ -135,8 +157,12 @@ def load_user(
     None when that session ended (signed out, idle since `idle_since`, started before `started_since`)
     or the user was deactivated: the session check costs no query of its own.
     """
+    # The profiles the header and the staff guard ask about ride along as two EXISTS columns: no
+    # query of their own on any page.
+    enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
+    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
     row = db.session.execute(
-        select(User, UserSession.last_seen_at)
+        select(User, UserSession.last_seen_at, enrolled, teaching)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             User.id == user_id,
@@ -147,4 +173,7 @@ def load_user(
         )
         .options(joinedload(User.grants))
     ).unique().first()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    row[0].profiles = Profiles(is_student=bool(row[2]), teaches=bool(row[3]))
+    return row[0], row[1]

@@ -36,7 +36,7 @@ from orders.permissions import (
     request_guard,
     require_draft_owner,
     require_view_request,
-    signed_in,
+    staff_only,
     viewable_orders_clause,
 )
 from orders.queries import all_terms
@@ -198,7 +198,7 @@ def _requests_query(filters: RequestFilter):
 
 
 @bp.route("/requests")
-@signed_in
+@staff_only
 def index():
     """Content requests on orders the user may view, with Status, Term and text filters."""
     filters = RequestFilter.from_args(request.args)

@@ -18,14 +18,14 @@ from orders.courses.queries import (
     matching_instructors,
 )
 from orders.htmx import is_htmx, render_page_or_fragment, with_pushed_url
-from orders.permissions import signed_in
+from orders.permissions import staff_home, staff_only
 from orders.queries import all_terms
 
 bp = Blueprint("courses", __name__)
 
 
 @bp.route("/")
-@signed_in
+@staff_home
 def index():
     """List the sections the user may see, filtered by the query string.
 
@@ -66,7 +66,7 @@ def index():
 
 
 @bp.route("/instructors")
-@signed_in
+@staff_only
 def instructor_matches():
     """The type-ahead's list: instructors whose name contains `instructor_name`, as links to their
     Courses view (the other filters kept). Without JavaScript the Courses page shows the same list,

@@ -43,7 +43,7 @@ from orders.history.reorder import (
 from orders.htmx import is_htmx, render_page_or_fragment
 from orders.institution import institution
 from orders.parsing import MAX_ID, parse_id
-from orders.permissions import PermissionDenied, signed_in
+from orders.permissions import PermissionDenied, staff_only
 from orders.queries import all_terms, find_draft, get_course_term_or_404
 from orders.templating import money
 
@@ -67,7 +67,7 @@ def _offering(course_id: int, term_id: int):
 
 
 @bp.route("/orders")
-@signed_in
+@staff_only
 def index():
     """Every order the user may view, filtered by the query string, newest first."""
     filters = HistoryFilter.from_args(request.args)
@@ -87,7 +87,7 @@ def index():
 
 
 @bp.route("/orders.csv")
-@signed_in
+@staff_only
 def download_csv():
     """The same orders as the history for the same filters, every page, streamed as CSV."""
     filters = HistoryFilter.from_args(request.args)
@@ -104,7 +104,7 @@ def download_csv():
 
 
 @bp.route("/orders/reorder/<int:course_id>/<int:term_id>")
-@signed_in
+@staff_only
 def reorder(course_id: int, term_id: int):
     """The earlier orders of this course that can be copied into a new draft, each with its own POST."""
     course, term = _offering(course_id, term_id)
@@ -136,7 +136,7 @@ def _refuse_unless_allowed(refusal: ReorderRefused | None) -> None:
 
 
 @bp.route("/orders/reorder/<int:course_id>/<int:term_id>", methods=["POST"])
-@signed_in
+@staff_only
 def create_reorder(course_id: int, term_id: int):
     """Copy the chosen earlier order into a new draft, then on to its materials step."""
     course, term = _offering(course_id, term_id)

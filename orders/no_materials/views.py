@@ -26,7 +26,7 @@ from orders.no_materials.services import (
 )
 from orders.parsing import parse_id
 from orders.periods import is_open
-from orders.permissions import PermissionDenied, signed_in
+from orders.permissions import PermissionDenied, staff_only
 
 bp = Blueprint("no_materials", __name__, url_prefix="/no-materials")
 
@@ -91,7 +91,7 @@ def _already_answered(row: Row, sections: RowSections) -> str:
 
 
 @bp.route("/confirm")
-@signed_in
+@staff_only
 def confirm():
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
     row = _load_row(request.args)
@@ -113,7 +113,7 @@ def confirm():
 
 
 @bp.route("/opener")
-@signed_in
+@staff_only
 def opener():
     """htmx "Not now": the row's "No materials needed" button again, focused. Without JavaScript: the list."""
     row = _load_row(request.args)
@@ -127,7 +127,7 @@ def opener():
 
 
 @bp.route("/answer", methods=["POST"])
-@signed_in
+@staff_only
 def answer():
     """Answer "no materials needed" for the row's sections the user may order for."""
     form = RowForm()
@@ -153,7 +153,7 @@ def answer():
 
 
 @bp.route("/undo", methods=["POST"])
-@signed_in
+@staff_only
 def undo():
     """Remove the row's "no materials needed" answers (those the user may change)."""
     form = RowForm()

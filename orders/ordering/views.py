@@ -19,7 +19,7 @@ from orders.permissions import (
     PermissionDenied,
     draft_guard,
     require_draft_owner,
-    signed_in,
+    staff_only,
 )
 from orders.queries import find_draft, get_course_term_or_404
 
@@ -56,7 +56,7 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
 
 
 @bp.route("/start/<int:course_id>/<int:term_id>")
-@signed_in
+@staff_only
 def start(course_id: int, term_id: int):
     """Resume the user's draft for this course and term, or offer to start one (a POST)."""
     course, term = get_course_term_or_404(course_id, term_id)
@@ -82,7 +82,7 @@ def start(course_id: int, term_id: int):
 
 
 @bp.route("/start/<int:course_id>/<int:term_id>", methods=["POST"])
-@signed_in
+@staff_only
 def create(course_id: int, term_id: int):
     """Start a draft (or resume the one the user already has) and go to step 1."""
     course, term = get_course_term_or_404(course_id, term_id)

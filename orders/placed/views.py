@@ -29,6 +29,7 @@ from orders.placed import editing
 from orders.placed.canceling import already_canceled_notice, cancel_order
 from orders.queries import order_events
 from orders.refusals import Refused, StaleOrder
+from orders.students.counts import section_student_counts
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -44,6 +45,7 @@ def summary_context(order: Order, **extra) -> dict:
         institution=institution(),
         local_time=local_time,
         back_query=request.args.get("back", ""),
+        student_counts=section_student_counts(order, institution().program_mode),
         **extra,
     )
 

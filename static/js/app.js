@@ -14,6 +14,22 @@
     var keep = event.target.closest("[data-keep-order]");
     if (keep && closePrompt(keep.closest("[data-prompt]"))) event.preventDefault();
   });
+  // "Keep my choice" closes a student's inline choice prompt and returns focus to its button.
+  function closeChoicePrompt(prompt) {
+    var slot = prompt && prompt.closest(".choice-slot");
+    if (!slot) return false; // the prompt is its own page: follow the link
+    var opener = document.getElementById(slot.id.replace("prompt-", "choose-"));
+    slot.innerHTML = "";
+    if (opener) opener.focus();
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    var keep = event.target.closest("[data-keep-choice]");
+    if (keep && closeChoicePrompt(keep.closest("[data-prompt]"))) event.preventDefault();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeChoicePrompt(document.querySelector(".choice-slot [data-prompt]"));
+  });
   // The Courses instructor type-ahead: Down from the name field moves into its matches, Up and Down
   // move between them, Escape returns to the field. The matches are links, so Tab works without this.
   document.addEventListener("keydown", function (event) {

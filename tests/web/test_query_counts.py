@@ -24,14 +24,15 @@ def grow(app, now, extra_sections: int):
 
 
 # (user, page, most queries allowed): the budgets are Courses <= 6 and order summary <= 5;
-# the summary is held at what it takes today (4) so a regression shows.
+# the summary is held at what it takes today (5: the fifth is the per-section student counts, one
+# grouped query for every section of the order) so a regression shows.
 PAGES = [
     ("katherine", "/", 6),
     ("katherine", "/?instructor=&q=cs&state=ordered", 6),
     ("grace", "/", 6),
     ("ada", "/", 6),
-    ("grace", "/orders/1002", 4),
-    ("katherine", "/orders/1001", 4),
+    ("grace", "/orders/1002", 5),
+    ("katherine", "/orders/1001", 5),
     ("ada", "/orders/1001/cancel", 4),
     ("grace", "/?instructor=&q=cs", 6),
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from orders.permissions import GUARD_ATTRIBUTE
+from tests.helpers import sign_in
 
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page
 # Probes for a load balancer (issue 28): no session, no data, no cookie; tests/web/test_ops.py.
@@ -38,3 +39,30 @@ def test_signed_out_requests_never_reach_a_guarded_view(app, client, demo_data):
             response = client.open(url, method=method)
             assert response.status_code == 302, (method, url, response.status_code)
             assert response.headers["Location"].startswith("/sign-in"), (method, url)
+
+
+# Routes a pure student may use: their own Course materials, the choice routes, signing out; "/" sends
+# them to their Course materials. Every other route answers them 403 (or 404 for an unknown id).
+STUDENT_ROUTES = {"students.materials", "students.confirm_choice", "students.change", "auth.sign_out"}
+STUDENT_HOME = {"courses.index"}
+
+
+def test_a_pure_student_gets_403_on_every_staff_route(app, client, demo_data):
+    """The route x role walk for the Student profile: nothing of the staff screens, by any method."""
+    sign_in(client, "mary")
+    walked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_BY_DESIGN or rule.endpoint in STUDENT_ROUTES or rule.endpoint in TOKEN_GUARDED:
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = url.replace(f"<int:{name}>", "1001").replace(f"<{name}>", "1")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            walked += 1
+            if rule.endpoint in STUDENT_HOME:
+                assert response.status_code == 303 and response.headers["Location"] == "/student/materials", (method, url)
+            else:
+                assert response.status_code == 403, (method, url, response.status_code)
+    assert walked > 50
+    assert client.get("/student/materials").status_code == 200  # still signed in, nothing ended the session
