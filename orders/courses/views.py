@@ -71,10 +71,11 @@ def instructor_matches():
     """The type-ahead's list: instructors whose name contains `instructor_name`, as links to their
     Courses view (the other filters kept). Without JavaScript the Courses page shows the same list,
     so a direct visit (reload, bookmark) goes there rather than to a bare fragment."""
-    if not is_htmx():
-        return redirect(url_for("courses.index", **request.args.to_dict()))
     filters = CoursesFilter.from_args(request.args)
     name = _instructor_name()
+    if not is_htmx():
+        # Only the parsed filters go back into the address: never the raw query (its values could be long).
+        return redirect(url_for("courses.index", **filters.query_args(instructor_name=name)))
     terms = all_terms() if name else []
     return render_template(
         "courses/_instructor_matches.html",

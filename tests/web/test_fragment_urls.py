@@ -20,7 +20,8 @@ def _ids(app) -> dict:
         math = db.session.scalars(select(Course).where(Course.subject == "MATH", Course.number == "340")).one()
         spring = db.session.scalars(select(Term).where(Term.name == "Spring 2027")).one()
         emmy = db.session.scalars(select(User).where(User.email == "emmy@demo.edu")).one()
-        return {"math340": math.id, "spring": spring.id, "emmy": emmy.id}
+        mary = db.session.scalars(select(User).where(User.email == "mary@demo.edu")).one()
+        return {"math340": math.id, "spring": spring.id, "emmy": emmy.id, "mary": mary.id}
 
 
 def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
@@ -45,6 +46,10 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
         "orders.summary": ("ada", "/orders/1001"),
         "orders.confirm_cancel": ("ada", "/orders/1001/cancel"),
         "orders.edit": ("ada", "/orders/1001/edit?q=calculus"),
+        "students.materials": ("mary", "/student/materials?term=202710"),
+        "admin_students.student": ("katherine", f"/admin/students/{ids['mary']}"),
+        "progress.index": ("katherine", "/progress/?term=202710"),
+        "progress.confirm_remind": ("katherine", "/progress/remind?term=202710&dimension=subject&key=MATH"),
     }
 
 
