@@ -156,10 +156,14 @@ def register_blueprints(app: Flask) -> None:
     from orders.no_materials import views as no_materials
     from orders.ordering import views as ordering
     from orders.placed import views as placed
+    from orders.public_materials import views as public_materials
+    from orders.public_materials.sessions import PublicAwareSessionInterface
     from orders.reminders import views as reminders
 
-    for blueprint in (auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed):
+    for blueprint in (auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed,
+                      public_materials):
         app.register_blueprint(blueprint.bp)
+    app.session_interface = PublicAwareSessionInterface()  # public answers carry no cookie
 
 
 def register_templates(app: Flask) -> None:
