@@ -48,7 +48,7 @@ def test_a_draft_line_defaults_to_required_and_can_be_recommended_without_javasc
     placed = place(client, draft_id)
     assert placed.status_code == 303
     summary = text_of(client.get(placed.headers["Location"]))
-    assert "Required or recommended" in summary and "Python Crash Course Recommended" in summary
+    assert "Required or recommended" in summary and "Python Crash Course" in summary and "$29.99 Recommended" in summary
     assert "Python Crash Course (ISBN 9781718502703) — Recommended" in _mail_text(app, "Order #")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from orders.permissions import GUARD_ATTRIBUTE
 
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page
+# The public course materials lookup (SPEC 3): no sign-in, no personal data.
+PUBLIC_BY_DESIGN |= {"public_materials.index", "public_materials.section", "public_materials.term_csv", "public_materials.term_json"}
 
 
 def test_every_route_declares_a_guard(app):
