@@ -6,6 +6,7 @@ placed orders count; drafts and canceled orders never reach these queries. No co
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -264,6 +265,26 @@ def section_records(term: Term, section_ids: list[int]) -> dict[str | None, list
             record(row, term.code)
         )
     return grouped
+
+
+_versions: dict[int, tuple[float, str]] = {}  # term id -> (valid until, fingerprint), per worker process
+
+
+def cached_term_version(term: Term, seconds: float) -> str:
+    """term_version, remembered for `seconds` in this process.
+
+    The answers are public for max-age=300 anyway, so a version a second or two old changes nothing a
+    client can tell; it spares the registration-week flood one aggregate per request (the 304 path).
+    """
+    if seconds <= 0:
+        return term_version(term)
+    now = time.monotonic()
+    hit = _versions.get(term.id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = term_version(term)
+    _versions[term.id] = (now + seconds, value)
+    return value
 
 
 def term_version(term: Term) -> str:

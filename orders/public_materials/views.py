@@ -5,7 +5,7 @@ ETag from queries.term_version so a repeat visit costs one aggregate query and a
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, stream_with_context
 from werkzeug.datastructures import ETags
 
 from orders.extensions import db
@@ -32,6 +32,12 @@ def _term_or_404(code: str):
     if term is None:
         abort(404, "No published term has this code. Choose a term on the course materials page.")
     return term
+
+
+def _version(term) -> str:
+    """The term's fingerprint; production remembers it a moment per worker (tests see every change at once)."""
+    seconds = current_app.config.get("PUBLIC_MATERIALS_VERSION_SECONDS", 0 if current_app.testing else 2.0)
+    return queries.cached_term_version(term, seconds)
 
 
 def _etag(*parts: str) -> str:
@@ -68,7 +74,7 @@ def index():
     page = parse_page(request.args.get("page"))
     if term is None:
         return _cacheable(Response(render_template("public_materials/index.html", terms=terms, term=None, q=q)), "none")
-    fingerprint = queries.term_version(term)
+    fingerprint = _version(term)
     listing = ",".join(t.code for t in terms)
     etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page)).encode()).hexdigest()[:12])
 
@@ -90,7 +96,7 @@ def section(term_code: str, section_sis_id: str):
     section_id = queries.find_section_id(term, section_sis_id)
     if section_id is None:
         abort(404, "No section of this term has this id. Search for it on the course materials page.")
-    etag = _etag("s", queries.term_version(term))
+    etag = _etag("s", _version(term))
 
     def build() -> Response:
         sections = queries.section_records(term, [section_id])
@@ -102,7 +108,7 @@ def section(term_code: str, section_sis_id: str):
 
 def _stream(term_code: str, kind: str) -> Response:
     term = _term_or_404(term_code)
-    etag = _etag(kind, queries.term_version(term))
+    etag = _etag(kind, _version(term))
     if kind == "csv":
         body, mimetype = export.stream_csv(db.engine, term.id, term.code), "text/csv"
         headers = {"Content-Disposition": f'inline; filename="course-materials-{term.code}.csv"'}
