@@ -5,7 +5,7 @@ FLASK := ORDERS_ENV=development $(VENV)/bin/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast bench clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,16 @@ run: $(VENV)/.runtime
 	trap 'kill $$sink $$worker 2>/dev/null' EXIT INT TERM; \
 	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Test workers (pytest-xdist): one per core; each gets its own database and live server.
+WORKERS ?= auto
+
 ## test: set up and run the whole suite (SQLite by default; PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(WORKERS)
+
+## test-fast: the suite without the browser tests
+test-fast: $(VENV)/.dev
+	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not e2e"
 
 ## bench: load institution-sized data into PostgreSQL and print the benchmark table
 bench: $(VENV)/.dev

@@ -18,6 +18,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_config(app, config)
     register_extensions(app)
     register_input_limits(app)
+    register_observability(app)  # after the bounded int converter: its routes use it
     register_auth(app)
     register_request_context(app)
     register_transactions(app)
@@ -52,6 +53,10 @@ def register_extensions(app: Flask) -> None:
     from orders.extensions import csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
+    from orders import database
+
+    with app.app_context():  # PostgreSQL: no statement or checkout ping may wait past the client-side bound
+        database.install_watchdog(db.engine, float(app.config["DATABASE_CLIENT_TIMEOUT_SECONDS"]))
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
@@ -63,6 +68,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
+def register_observability(app: Flask) -> None:
+    """Request logs and metrics; /healthz, /readyz, /metrics and the back office's failed mail."""
+    from orders.ops import mail_views, requestlog, views
+
+    requestlog.register(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(mail_views.bp)
+
+
 def register_auth(app: Flask) -> None:
     """Server-side sessions, the single sign-on header, ProxyFix, the development-key guard."""
     from orders.auth import hooks
@@ -71,11 +85,12 @@ def register_auth(app: Flask) -> None:
 
 
 def register_input_limits(app: Flask) -> None:
-    """No input makes a 500: ids that fit int4 in URLs, no NUL bytes anywhere."""
+    """No input makes a 500: ids that fit int4 in URLs, no NUL bytes anywhere, free text of bounded length."""
     from orders import parsing
 
     app.url_map.converters["int"] = parsing.BoundedIntConverter
     app.before_request(parsing.reject_nul_bytes)
+    app.before_request(parsing.cap_free_text)
 
 
 def _unauthorized():
@@ -83,8 +98,9 @@ def _unauthorized():
     from flask import flash, url_for
 
     from orders.htmx import is_htmx, unauthorized_redirect
+    from orders.parsing import bounded_next
 
-    target = url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    target = url_for("auth.sign_in", next=bounded_next(request.full_path) if request.method == "GET" else None)
     if not is_htmx():
         flash("Please sign in to continue.", "notice")
     return unauthorized_redirect(target)
@@ -101,8 +117,7 @@ def register_request_context(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         g.now = clock.utcnow()  # read once per request: the guard, the service and the page agree
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = _incoming_request_id(app.config) or uuid.uuid4().hex
 
     @app.after_request
     def common_headers(response):
@@ -121,6 +136,16 @@ def register_request_context(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return add_vary(response)
+
+
+def _incoming_request_id(config) -> str | None:
+    """X-Request-ID as the trusted proxy (TRUSTED_PROXIES) set it; from anyone else it could forge log lines."""
+    from orders.auth.network import address_in, peer_address
+
+    incoming = request.headers.get("X-Request-ID", "")
+    if not incoming or not _REQUEST_ID.match(incoming):
+        return None
+    return incoming if address_in(peer_address(), config.get("TRUSTED_PROXIES") or "") else None
 
 
 def form_action_sources(config) -> str:

@@ -32,8 +32,11 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Course Materials <orders@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # 30 s doubling to a 1 h cap, 32 attempts: the last try is ~25 h after the first, so a day-long SMTP
+    # outage fails nothing for good (orders.mail.retry_reach; `send-mail --retry-failed` after longer ones).
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "32"))
     MAIL_BACKOFF_SECONDS = float(os.environ.get("MAIL_BACKOFF_SECONDS", "30"))
+    MAIL_BACKOFF_MAX_SECONDS = float(os.environ.get("MAIL_BACKOFF_MAX_SECONDS", "3600"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
     COURSES_PAGE_SIZE = 50
     HISTORY_PAGE_SIZE = 50
@@ -63,7 +66,19 @@ class Config:
     DATABASE_POOL_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_POOL_TIMEOUT_SECONDS", "10"))
     DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "15000"))
     DATABASE_LOCK_TIMEOUT_MS = int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "5000"))
+    # TCP: a peer that stops answering (a frozen server, a dead link) is given up on after these.
+    DATABASE_TCP_USER_TIMEOUT_MS = int(os.environ.get("DATABASE_TCP_USER_TIMEOUT_MS", "10000"))
+    DATABASE_KEEPALIVES_IDLE_SECONDS = int(os.environ.get("DATABASE_KEEPALIVES_IDLE_SECONDS", "10"))
+    # Client side: a statement (pre-ping included) unanswered this long has its socket shut, so even a
+    # frozen server that still ACKs TCP cannot hold a request (orders.database.Watchdog).
+    DATABASE_CLIENT_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_CLIENT_TIMEOUT_SECONDS", "20"))
     RETRY_AFTER_SECONDS = 30
+
+    # Operations (README "Production"): probes, metrics, logs.
+    READY_DATABASE_TIMEOUT_MS = int(os.environ.get("READY_DATABASE_TIMEOUT_MS", "2000"))
+    READY_OUTBOX_MAX_OVERDUE_SECONDS = float(os.environ.get("READY_OUTBOX_MAX_OVERDUE_SECONDS", "900"))
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # unset: /metrics does not exist (404)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per log line
 
 
 DEVELOPMENT_KEY = "development-only-not-secret"

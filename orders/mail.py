@@ -1,17 +1,21 @@
 """The outbox: emails written in the change's transaction, and the worker that delivers them."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import smtplib
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from types import SimpleNamespace
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orders.extensions import db
 from orders.institution import institution, local_time
@@ -309,22 +313,71 @@ class SMTPConnection(Connection):
         return host
 
 
-def _message(email: OutboundEmail) -> Message:
+def message_id(email: OutboundEmail) -> str:
+    """The email's Message-ID, the same on every delivery attempt of its outbox row.
+
+    Delivery is at least once (a failure between SMTP's acceptance and the "sent" mark sends the row
+    again after its lease); receivers and support can drop the duplicate by this id. The hash keeps
+    ids of different databases (staging, production) with the same row id apart.
+    """
+    config = current_app.config
+    domain = parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[1].rpartition("@")[2]
+    if not domain:
+        domain = urlsplit(config.get("PUBLIC_BASE_URL") or "").hostname or "localhost"
+    created = email.created_at.isoformat() if email.created_at else ""
+    digest = hashlib.sha256(f"{email.id}|{email.recipient}|{created}".encode()).hexdigest()[:16]
+    return f"<outbox-{email.id}.{digest}@{header_safe(domain, 200)}>"
+
+
+def _message(email: OutboundEmail, request_id: str | None = None) -> Message:
     """A Flask-Mail message; the subject was made header-safe when the row was written."""
-    return Message(
+    headers = {"X-Order-Email-Id": str(email.id)}
+    if request_id:  # the request that made the change: support can follow it into the logs
+        headers["X-Request-ID"] = header_safe(request_id, 64)
+    message = Message(
         subject=email.subject,
         recipients=[email.recipient],
         body=email.body_text,
         html=email.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"X-Order-Email-Id": str(email.id)},
+        extra_headers=headers,
     )
+    message.msgId = message_id(email)
+    return message
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff: base, 2x, 4x, ... capped at one hour."""
-    base = current_app.config["MAIL_BACKOFF_SECONDS"]
-    return timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
+    """Exponential backoff: base, 2x, 4x, ... capped at MAIL_BACKOFF_MAX_SECONDS (default one hour)."""
+    config = current_app.config
+    base = config["MAIL_BACKOFF_SECONDS"]
+    cap = config.get("MAIL_BACKOFF_MAX_SECONDS", 3600)
+    return timedelta(seconds=min(base * 2 ** min(attempts - 1, 60), cap))
+
+
+def retry_reach(config) -> timedelta:
+    """How long after the first failure the last attempt is made, with these settings."""
+    base, cap = config["MAIL_BACKOFF_SECONDS"], config.get("MAIL_BACKOFF_MAX_SECONDS", 3600)
+    return timedelta(seconds=sum(min(base * 2 ** min(n - 1, 60), cap) for n in range(1, config["MAIL_MAX_ATTEMPTS"])))
+
+
+def _request_ids(emails: list[OutboundEmail]) -> dict[int, str]:
+    """The request id of each order event these emails report (one query)."""
+    event_ids = {email.event_id for email in emails if email.event_id is not None}
+    if not event_ids:
+        return {}
+    rows = db.session.execute(select(OrderEvent.id, OrderEvent.request_id).where(OrderEvent.id.in_(event_ids)))
+    return {event_id: request_id for event_id, request_id in rows if request_id}
+
+
+def _mark_sent(email_id: int, now: datetime) -> None:
+    """The "sent" mark: one small UPDATE in its own transaction, right after SMTP accepted the email."""
+    db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email_id)
+        .values(status=EmailStatus.SENT, attempts=OutboundEmail.attempts + 1, sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
@@ -342,23 +395,36 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
             _record_failure(email, error, now_fn(), max_attempts)
         db.session.commit()
         return 0, len(emails)
+    request_ids = _request_ids(emails)
     try:
         for email in emails:
+            rendered = email.snapshot is not None and not email.body_text
             try:
-                if email.snapshot is not None and not email.body_text:
+                if rendered:
                     # Rendered here, not in the request that wrote the row; kept as the record of what was sent.
                     email.body_text, email.body_html = render(email)
-                connection.send(_message(email))
+                message = _message(email, request_ids.get(email.event_id))
             except Exception as error:
                 _record_failure(email, error, now_fn(), max_attempts)
+                db.session.commit()
                 failed += 1
-            else:
-                email.status = EmailStatus.SENT
-                email.attempts += 1
-                email.sent_at = now_fn()
-                email.last_error = None
-                sent += 1
-            db.session.commit()  # one row at a time: a crash never re-sends what was already sent
+                continue
+            if rendered:
+                db.session.commit()  # the body is stored before SMTP, so the "sent" mark stays one small UPDATE
+            try:
+                connection.send(message)
+            except Exception as error:
+                _record_failure(email, error, now_fn(), max_attempts)
+                db.session.commit()
+                failed += 1
+                continue
+            # SMTP accepted it. Should the mark fail (the database went away), the row stays claimed and is
+            # sent again after its lease with the same Message-ID: delivery is at least once, deduplicable.
+            sent_at = now_fn()
+            _mark_sent(email.id, sent_at)
+            for name, value in (("status", EmailStatus.SENT), ("attempts", email.attempts + 1), ("sent_at", sent_at), ("last_error", None)):
+                set_committed_value(email, name, value)  # the loaded copy agrees with the committed row
+            sent += 1
     finally:
         try:
             connection.__exit__(None, None, None)

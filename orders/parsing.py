@@ -70,3 +70,39 @@ def reject_nul_bytes() -> None:
     ):
         if contains_nul(request.form):
             raise BadRequest("The form contained a character that is not allowed (NUL).")
+
+
+# Free text in the query string (search words, filter values) and the form fields that carry a search
+# or a page to go back to: capped here, once, so no view echoes an unbounded value into a redirect's
+# Location, an HX-Push-Url or a page. Longer values are cut, not refused: a search by its first 200
+# characters finds what the whole one would.
+MAX_TEXT_PARAMETER = 200
+MAX_LINK_PARAMETER = 1000  # back / next hold a page's address with its own query
+LINK_PARAMETERS = frozenset({"back", "next"})
+FREE_TEXT_FORM_FIELDS = frozenset({"q", "back", "next", "instructor_name"})
+
+
+def _bounded(values, keys=None):
+    """`values` with each (selected) value cut to its cap; the same object when nothing is too long."""
+    def cap(key: str) -> int:
+        return MAX_LINK_PARAMETER if key in LINK_PARAMETERS else MAX_TEXT_PARAMETER
+
+    items = list(values.items(multi=True))
+    if not any(isinstance(v, str) and len(v) > cap(k) and (keys is None or k in keys) for k, v in items):
+        return values
+    return type(values)(
+        (k, v[: cap(k)] if isinstance(v, str) and (keys is None or k in keys) else v) for k, v in items
+    )
+
+
+def cap_free_text() -> None:
+    """before_request: every query value, and the form's search and back fields, cut to their caps."""
+    request.args = _bounded(request.args)
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        request.form = _bounded(request.form, FREE_TEXT_FORM_FIELDS)
+
+
+def bounded_next(full_path: str) -> str | None:
+    """The page to return to after sign-in, or None when its address is too long to carry in a header."""
+    target = full_path.rstrip("?")
+    return target if len(target) <= MAX_LINK_PARAMETER else None

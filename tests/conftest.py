@@ -14,13 +14,13 @@ from orders import demo
 from orders.extensions import db
 from orders.models import Order, User
 from orders.sqlcount import StatementCounter
-from tests.helpers import DEMO_PASSWORD_HASH, TEST_DATABASE_URL, sign_in
+from tests.helpers import DEMO_PASSWORD_HASH, REAL_DEMO_PASSWORD_HASH, TEST_DATABASE_URL, ensure_worker_database, sign_in
 
 
 def database_url() -> str:
     """PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file shared by every thread."""
     if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
+        return ensure_worker_database()
     handle, path = tempfile.mkstemp(prefix="orders-test-", suffix=".sqlite3")
     os.close(handle)
     return f"sqlite:///{path}"
@@ -80,10 +80,11 @@ class Demo:
 
 
 @pytest.fixture
-def demo_data(app, now):
-    """The SPEC section 5 demo set, loaded fresh."""
+def demo_data(request, app, now):
+    """The SPEC section 5 demo set, loaded fresh (with the real scrypt hash under `real_password_hash`)."""
+    real = request.node.get_closest_marker("real_password_hash") is not None
     with app.app_context():
-        demo.load_demo(now, password_hash=DEMO_PASSWORD_HASH)
+        demo.load_demo(now, password_hash=REAL_DEMO_PASSWORD_HASH if real else DEMO_PASSWORD_HASH)
         db.session.commit()
         db.session.remove()
     return Demo(now)

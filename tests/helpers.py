@@ -6,20 +6,51 @@ import os
 import re
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
 from orders import demo
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-# One real hash for the whole run: hashing is deliberately slow.
-DEMO_PASSWORD_HASH = generate_password_hash(demo.DEMO_PASSWORD)
+# Under pytest-xdist each worker gets its own PostgreSQL database (<name>_gw0, <name>_gw1, ...),
+# created on first use by tests/conftest.py, so workers never see each other's rows.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_DATABASE_URL = (
+    f"{SHARED_DATABASE_URL}_{XDIST_WORKER}"
+    if SHARED_DATABASE_URL and SHARED_DATABASE_URL.startswith("postgresql") and XDIST_WORKER
+    else SHARED_DATABASE_URL
+)
+# The demo password under a one-iteration PBKDF2 hash: sign-in works as in production, but a check
+# costs microseconds instead of scrypt's ~0.2 s. The tests of sign-in itself ask for the real hash
+# (the `real_password_hash` marker), and so does one browser flow.
+DEMO_PASSWORD_HASH = generate_password_hash(demo.DEMO_PASSWORD, method="pbkdf2:sha256:1")
+REAL_DEMO_PASSWORD_HASH = generate_password_hash(demo.DEMO_PASSWORD)
+
+
+def ensure_worker_database() -> str:
+    """TEST_DATABASE_URL, after creating this xdist worker's own database beside the shared one if missing."""
+    if TEST_DATABASE_URL != SHARED_DATABASE_URL and TEST_DATABASE_URL not in _CREATED:
+        name = make_url(TEST_DATABASE_URL).database
+        admin = create_engine(SHARED_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                    connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        finally:
+            admin.dispose()
+        _CREATED.add(TEST_DATABASE_URL)
+    return TEST_DATABASE_URL
+
+
+_CREATED: set[str] = set()
 
 
 def require_postgres() -> str:
     """The URL of the test PostgreSQL database; skipped locally without one, a failure under CI."""
     if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
-        return TEST_DATABASE_URL
+        return ensure_worker_database()
     if IN_CI:
         pytest.fail("CI=true but TEST_DATABASE_URL does not point at PostgreSQL")
     pytest.skip("set TEST_DATABASE_URL=postgresql+psycopg://... to run PostgreSQL tests")

@@ -21,8 +21,10 @@ from orders.queries import load_user
 from orders.transactions import WROTE
 
 TOKEN_KEY = "_sid"
-# last_seen_at is written at most this often per session: most pages add no statement for it.
+# last_seen_at is written at most this often per session (most pages add no statement for it), and at
+# a quarter of the idle limit when that is shorter: a 1-minute limit must not sign out an active user.
 TOUCH_EVERY = timedelta(seconds=60)
+TOUCH_FRACTION = 4
 
 
 def token_hash(token: str) -> str:
@@ -32,6 +34,11 @@ def token_hash(token: str) -> str:
 
 def idle_limit() -> timedelta:
     return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def touch_every() -> timedelta:
+    """How stale last_seen_at may get before a request writes it: min(idle limit / 4, 60 s)."""
+    return min(idle_limit() / TOUCH_FRACTION, TOUCH_EVERY)
 
 
 def max_age() -> timedelta:
@@ -76,7 +83,7 @@ def end_user_sessions(user_id: int) -> None:
 
 def load_session_user(user_id: str) -> User | None:
     """Flask-Login's user loader: the active user of a live session, in one query (plus, at most once a
-    minute, one UPDATE of last_seen_at). Anything else signs the cookie out."""
+    minute, one UPDATE of last_seen_at: see touch_every). Anything else signs the cookie out."""
     token = session.get(TOKEN_KEY)
     number = parse_id(user_id)
     if not isinstance(token, str) or not token or number is None:
@@ -87,7 +94,7 @@ def load_session_user(user_id: str) -> User | None:
     if loaded is None:
         return _forget()
     user, last_seen_at = loaded
-    if now - last_seen_at >= TOUCH_EVERY:
+    if now - last_seen_at >= touch_every():
         _touch(sid, now)
     return user
 
@@ -103,7 +110,7 @@ def _touch(sid: str, now: datetime) -> None:
     """Move last_seen_at forward in its own short transaction.
 
     Only when the request has written nothing yet (the loader normally runs first thing in the
-    route guard); otherwise the next request does it, a minute of idle time at most being lost.
+    route guard); otherwise the next request does it, one touch interval of idle time at most being lost.
     """
     current = db.session()
     if current.info.get(WROTE) or current.new or current.dirty or current.deleted:

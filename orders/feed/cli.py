@@ -20,15 +20,26 @@ from orders.feed.export import (
 from orders.feed.rows import iso_utc
 
 
+EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST_SINCE = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
 def parse_since(value: str) -> datetime:
     """ISO 8601 date or date and time; without an offset it means UTC."""
     try:
         moment = datetime.fromisoformat(value.strip())
+        moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     except ValueError as error:
         raise click.BadParameter(
             f"{value!r} is not an ISO 8601 time; use e.g. 2027-01-05T14:03:00Z or 2027-01-05.", param_hint="--since"
         ) from error
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except OverflowError as error:  # e.g. 9999-12-31T23:00-05:00: valid ISO 8601, but past year 9999 in UTC
+        raise click.BadParameter(f"{value!r} is outside the years 1 to 9999 in UTC.", param_hint="--since") from error
+    if not EARLIEST_SINCE <= moment <= LATEST_SINCE:  # the database and the feed's arithmetic hold these years
+        raise click.BadParameter(
+            f"{value!r} is outside the years {EARLIEST_SINCE.year} to {LATEST_SINCE.year}.", param_hint="--since"
+        )
+    return moment
 
 
 def register(app: Flask) -> None:

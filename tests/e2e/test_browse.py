@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from orders.demo import DEMO_PASSWORD
 from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +42,7 @@ def instructor_groups(page: Page):
     return results(page).get_by_role("heading", level=3)
 
 
+@pytest.mark.real_password_hash
 def test_sign_in_page_is_accessible(page: Page, live_server, demo_data):
     page.goto(f"{live_server}/sign-in")
     expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
@@ -52,6 +54,11 @@ def test_sign_in_page_is_accessible(page: Page, live_server, demo_data):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("That email and password do not match an active account.")
     assert_axe_clean(page)
+
+    # The one browser flow that signs in against the production (scrypt) hash.
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 @pytest.mark.parametrize("js", JS_MODES)

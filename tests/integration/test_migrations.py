@@ -42,7 +42,7 @@ def test_migrations_match_models_and_seed_demo_loads(scratch_database_url):
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert diff == [], diff
-        assert db.session.scalar(select(func.count()).select_from(User)) == 5
+        assert db.session.scalar(select(func.count()).select_from(User)) == 47  # 5 staff, 42 students
         assert sorted(db.session.scalars(select(Order.number))) == [1001, 1002, 1003, 1004]
         db.session.remove()
     again = runner.invoke(args=["seed-demo"])

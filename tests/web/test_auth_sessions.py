@@ -14,6 +14,9 @@ from orders.extensions import db
 from orders.models import User, UserSession
 from tests.helpers import sign_in
 
+# Sign-in itself is under test here: the demo users carry the production scrypt hash.
+pytestmark = pytest.mark.real_password_hash
+
 
 def session_cookie(client) -> str:
     return client.get_cookie("session").value

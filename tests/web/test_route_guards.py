@@ -6,6 +6,10 @@ from orders.permissions import GUARD_ATTRIBUTE
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page
 # The public course materials lookup (SPEC 3): no sign-in, no personal data.
 PUBLIC_BY_DESIGN |= {"public_materials.index", "public_materials.section", "public_materials.term_csv", "public_materials.term_json"}
+# Probes for a load balancer (issue 28): no session, no data, no cookie; tests/web/test_ops.py.
+PUBLIC_BY_DESIGN |= {"ops.healthz", "ops.readyz"}
+# Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/web/test_ops.py.
+TOKEN_GUARDED = {"ops.scrape": "metrics_token"}
 
 
 def test_every_route_declares_a_guard(app):
@@ -19,13 +23,15 @@ def test_every_route_declares_a_guard(app):
             unguarded.append(f"{rule.endpoint} {rule.rule}")
         elif guard == "public":
             assert rule.endpoint in PUBLIC_BY_DESIGN, f"{rule.endpoint} is public but not listed as public by design"
+        elif rule.endpoint in TOKEN_GUARDED:
+            assert guard == TOKEN_GUARDED[rule.endpoint], rule.endpoint
     assert unguarded == [], "routes without a declared guard: " + ", ".join(unguarded)
 
 
 def test_signed_out_requests_never_reach_a_guarded_view(app, client, demo_data):
     """Each guarded GET/POST route answers a signed-out visitor with the sign-in redirect, never a page."""
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_BY_DESIGN:
+        if rule.endpoint in PUBLIC_BY_DESIGN or rule.endpoint in TOKEN_GUARDED:
             continue
         url = rule.rule
         for name in rule.arguments:

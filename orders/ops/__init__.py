@@ -1,0 +1,1 @@
+"""What an operator needs: health and readiness checks, metrics, request logs, and failed mail."""
