@@ -25,7 +25,8 @@ SCHEMA_ID = "course-materials.schema.json"
 
 def _records(engine: Engine, term_id: int, term_code: str) -> Iterator[dict]:
     with engine.connect() as connection:
-        result = connection.execute(records_query(term_id).execution_options(yield_per=FETCH_ROWS))
+        statement, params = records_query(term_id)
+        result = connection.execute(statement.execution_options(yield_per=FETCH_ROWS), params)
         for row in result:
             yield record(row, term_code)
 

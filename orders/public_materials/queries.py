@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from functools import lru_cache
+
 from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal_column,
@@ -155,8 +158,9 @@ def matching_sections(term: Term, q: str, page: int) -> SectionPage:
     return SectionPage(ids, total or 0, page)
 
 
-def _lines():
-    """Catalog lines and content requests on orders, as one set: one row per line shown to the public."""
+def _lines(order_ids):
+    """Catalog lines and content requests of these orders (a subquery of ids), as one set: one row per line
+    shown to the public. The ids go into each branch: PostgreSQL does not push a join into a UNION."""
     catalog = select(
         OrderLine.order_id.label("order_id"),
         literal_column("0", Integer).label("kind_rank"),
@@ -165,7 +169,7 @@ def _lines():
         OrderLine.student_price.label("price"),
         OrderLine.requirement.label("requirement"),
         literal_column("0", Integer).label("pending"),
-    ).where(OrderLine.removed_at.is_(None))
+    ).where(OrderLine.removed_at.is_(None), OrderLine.order_id.in_(order_ids))
     requests = select(
         ContentRequest.order_id,
         literal_column("1", Integer),
@@ -175,19 +179,33 @@ def _lines():
         type_coerce(null(), OrderLine.student_price.type),
         ContentRequest.requirement,
         case((ContentRequest.status.in_(PENDING_REQUESTS), 1), else_=0),
-    ).where(ContentRequest.removed_at.is_(None), ContentRequest.status.not_in(HIDDEN_REQUESTS))
+    ).where(ContentRequest.removed_at.is_(None), ContentRequest.status.not_in(HIDDEN_REQUESTS),
+            ContentRequest.order_id.in_(order_ids))
     return catalog.union_all(requests).subquery("line")
 
 
-def records_query(term_id: int, section_ids: list[int] | None = None) -> Select:
-    """SQL: one row per section x line of the term (or of these sections), in course order."""
+def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
+    """SQL and its parameters: one row per section x line of the term (or of these sections), in course order."""
+    params = {"term_id": term_id} if section_ids is None else {"term_id": term_id, "section_ids": list(section_ids)}
+    return _records_statement(section_ids is not None), params
+
+
+@lru_cache(maxsize=2)
+def _records_statement(by_sections: bool) -> Select:
+    """Built once per shape (the construction costs more than running it for one section); bound at execute."""
+    term_id = bindparam("term_id", type_=Integer)
+    section_ids = bindparam("section_ids", expanding=True, type_=Integer)
     placed = (
         select(OrderSection.section_id, OrderSection.order_id)
         .join(Order, Order.id == OrderSection.order_id)
         .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
         .subquery("placed")
     )
-    line = _lines()
+    if not by_sections:
+        order_ids = select(Order.id).where(Order.term_id == term_id, Order.status == OrderStatus.PLACED)
+    else:
+        order_ids = select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True))
+    line = _lines(order_ids)
     item = aliased(CatalogItem, name="item")
     query = (
         select(
@@ -210,7 +228,7 @@ def records_query(term_id: int, section_ids: list[int] | None = None) -> Select:
         .where(Section.term_id == term_id, Section.state == SectionState.ACTIVE)
         .order_by(Course.subject, Course.number, Section.label, Section.id, line.c.kind_rank, line.c.position)
     )
-    if section_ids is not None:
+    if by_sections:
         query = query.where(Section.id.in_(section_ids))
     return query
 
@@ -260,7 +278,7 @@ def record(row, term_code: str) -> dict:
 def section_records(term: Term, section_ids: list[int]) -> dict[str | None, list[dict]]:
     """The records of these sections, grouped by section in course order (keyed by SIS id)."""
     grouped: dict = {}
-    for row in db.session.execute(records_query(term.id, section_ids)):
+    for row in db.session.execute(*records_query(term.id, section_ids)):
         grouped.setdefault((row.subject, row.course_number, row.section_label, row.section_sis_id), []).append(
             record(row, term.code)
         )
