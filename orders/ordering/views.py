@@ -46,7 +46,8 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
         requirement_url=lambda item_id: url_for("ordering.set_requirement", draft_id=draft.id, item_id=item_id),
         requirements=list(Requirement),
         requests=[
-            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label} for r in draft.current_requests
+            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
+            for r in draft.current_requests
         ],
         request_url=url_for("requests.draft_request", draft_id=draft.id),
         remove_request_url=lambda key: url_for("requests.draft_remove_request", draft_id=draft.id, request_id=key),

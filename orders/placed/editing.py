@@ -455,10 +455,11 @@ def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | 
 def pending_requests(order: Order, state: EditState) -> list[dict]:
     """The content requests of the pending state, for display: key, title, ISBN, status label."""
     kept = [
-        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label}
+        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
         for r in order.current_requests if r.id in state.requests
     ]
-    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)"} for d in state.new_requests]
+    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)",
+            "requirement": Requirement(d.get("requirement", Requirement.REQUIRED.value)).label} for d in state.new_requests]
     return kept + new
 
 

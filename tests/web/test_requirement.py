@@ -118,3 +118,21 @@ def test_setting_the_same_requirement_back_is_no_change(login_as, app, value):
     client.post(f"/orders/1001/edit/items/{stewart}/requirement", data={"requirement": "required"})
     edit_page = client.get("/orders/1001/edit")
     assert "No changes yet." in text_of(edit_page)
+
+
+def test_a_content_request_takes_its_requirement(login_as, app):
+    from orders.models import ContentRequest
+
+    client = login_as("ada")
+    draft_id = ready_draft(client, app)
+    form = client.get(f"/ordering/drafts/{draft_id}/request-title").get_data(as_text=True)
+    assert 'name="requirement"' in form and '<option selected value="required">Required</option>' in form
+    response = client.post(f"/ordering/drafts/{draft_id}/request-title",
+                           data={"title": "Lecture Notes", "isbn": "9780306406157", "requirement": "recommended"})
+    assert response.status_code == 303
+    assert "Content request — Submitted · Recommended" in text_of(client.get(f"/ordering/drafts/{draft_id}/materials"))
+    with app.app_context():
+        request_row = db.session.scalars(select(ContentRequest).where(ContentRequest.order_id == draft_id)).one()
+        assert request_row.requirement is Requirement.RECOMMENDED
+    bad = client.post(f"/ordering/drafts/{draft_id}/request-title", data={"title": "X", "isbn": "9781861972712", "requirement": "maybe"})
+    assert bad.status_code in (400, 422) and "Not a valid choice" in text_of(bad)
