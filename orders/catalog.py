@@ -12,7 +12,7 @@ from orders.models import CatalogItem
 
 MIN_SEARCH_LENGTH = 3
 SEARCH_LIMIT = 25
-_ISBN_LIKE = re.compile(r"^[\d\s-]+$")
+_ISBN_LIKE = re.compile(r"^[0-9\s-]+$")  # ASCII digits: \d would take Arabic-Indic ones too
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ class Config:
     MAIL_BACKOFF_SECONDS = float(os.environ.get("MAIL_BACKOFF_SECONDS", "30"))
     MAIL_BACKOFF_MAX_SECONDS = float(os.environ.get("MAIL_BACKOFF_MAX_SECONDS", "3600"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
+    # import-sis refuses a dump removing more than this share of active sections or teaching assignments.
+    SIS_MAX_REMOVAL_PERCENT = float(os.environ.get("SIS_MAX_REMOVAL_PERCENT", "10"))
     COURSES_PAGE_SIZE = 50
     HISTORY_PAGE_SIZE = 50
     DEVELOPMENT = False
@@ -46,6 +48,8 @@ class Config:
     # Sign-in (SPEC 6a): local passwords, a trusted header from a single sign-on proxy, or both.
     AUTH_MODE = os.environ.get("AUTH_MODE", "local").strip().lower()
     AUTH_HEADER = os.environ.get("AUTH_HEADER", "X-Remote-User")
+    # Which account field the header names: network_id (exact, e.g. Shibboleth's eppn) or email (oauth2-proxy).
+    AUTH_HEADER_MATCH = os.environ.get("AUTH_HEADER_MATCH", "network_id").strip().lower()
     TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")  # addresses or networks, comma-separated
     SSO_LOGOUT_URL = os.environ.get("SSO_LOGOUT_URL", "")
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))

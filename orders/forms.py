@@ -21,6 +21,7 @@ from wtforms.widgets import HiddenInput
 
 from orders import isbn
 from orders.models import ContentRequestStatus, Delivery, Requirement
+from orders.parsing import parse_version
 
 MAX_VERSION = 2**31 - 1
 
@@ -39,10 +40,23 @@ class EmptyForm(Form):
     """A button-only POST: just the CSRF token."""
 
 
+class VersionField(IntegerField):
+    """A hidden order version, parsed by orders.parsing like every id: int() would take '١٢', '+5' and ' 5'."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = parse_version(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid integer value."))
+
+
 class VersionedConfirmForm(Form):
     """A confirmed change (cancel, place, submit changes): CSRF plus the order version the user saw."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
+    version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
 
 
 def _valid_isbn(form, field) -> None:
@@ -84,7 +98,7 @@ STAFF_STATUS_CHOICES = [(s.value, s.label) for s in (ContentRequestStatus.RESEAR
 class RequestStatusForm(Form):
     """A Program Administrator moves a request, optionally with a comment; approving names the fulfilling item."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
+    version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
     status = RadioField("New status", choices=STAFF_STATUS_CHOICES, validators=[InputRequired("Choose the new status.")])
     comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")])
     fulfil_with = RadioField(

@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from orders.extensions import db
 from orders.models import Institution
@@ -19,6 +19,19 @@ def institution() -> Institution:
             raise RuntimeError("No institution is configured; run `flask --app app seed-demo`.")
         g.institution = found
     return g.institution
+
+
+def lock_institution() -> None:
+    """Serialize this transaction with every other that locks the institution row, until it ends.
+
+    For checks that span rows (the last Program Administrator): PostgreSQL takes a row lock;
+    SQLite starts its one write transaction now, with a no-op UPDATE, so the reads that follow
+    see every earlier commit and no other writer can commit in between.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Institution.id).with_for_update())
+    else:
+        db.session.execute(update(Institution).values(id=Institution.id))
 
 
 def local_time(moment: datetime, inst: Institution | None = None) -> str:

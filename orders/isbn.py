@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def normalize(raw: str) -> str:
     """Digits only: '978-0-13-468599-1' -> '9780134685991'."""
-    return "".join(ch for ch in raw if ch.isdigit())
+    return "".join(ch for ch in raw if ch in _ASCII_DIGITS)  # str.isdigit() would keep '²', which int() refuses
 
 
 def check_digit(first12: str) -> str:
@@ -15,12 +18,12 @@ def check_digit(first12: str) -> str:
 
 def is_valid(isbn: str) -> bool:
     """True for a 13-digit string starting 978/979 with a correct check digit."""
-    return len(isbn) == 13 and isbn.isdigit() and isbn[:3] in {"978", "979"} and check_digit(isbn[:12]) == isbn[12]
+    return len(isbn) == 13 and isbn.isascii() and isbn.isdigit() and isbn[:3] in {"978", "979"} and check_digit(isbn[:12]) == isbn[12]
 
 
 def _isbn10_valid(code: str) -> bool:
     """ISBN-10: nine digits and a check character (0-9 or X), weighted sum divisible by 11."""
-    if len(code) != 10 or not code[:9].isdigit() or not (code[9].isdigit() or code[9] == "X"):
+    if len(code) != 10 or not code.isascii() or not code[:9].isdigit() or not (code[9].isdigit() or code[9] == "X"):
         return False
     total = sum((10 - i) * int(d) for i, d in enumerate(code[:9])) + (10 if code[9] == "X" else int(code[9]))
     return total % 11 == 0

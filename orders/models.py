@@ -297,6 +297,13 @@ class CoordinatorGrant(db.Model):
     """A coordinator's scope; an unset dimension matches any section."""
 
     __tablename__ = "coordinator_grant"
+    __table_args__ = (
+        # One grant per scope and user: an unset dimension is '' or 0 here, since NULLs never collide.
+        Index(
+            "uq_coordinator_grant_scope", "user_id", text("coalesce(subject, '')"), text("coalesce(level, '')"),
+            text("coalesce(organization_id, 0)"), text("coalesce(campus_id, 0)"), unique=True,
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     subject: Mapped[str | None] = mapped_column(String(16))
@@ -681,6 +688,23 @@ class FeedRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     term: Mapped[Term] = relationship(lazy="raise")
+
+
+class FeedChange(db.Model):
+    """A change to a placed or canceled order, written in the change's own transaction.
+
+    A delta claims every unclaimed row of its term (feed_run_id set), whatever its changed_at: a
+    change that read its time before a delta but committed after it is still unclaimed, so the next
+    delta reports it. Timestamps alone cannot say that.
+    """
+
+    __tablename__ = "feed_change"
+    __table_args__ = (Index("ix_feed_change_term_run", "term_id", "feed_run_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"))
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_run.id"))
 
 
 # --- Sign-in: server-side sessions and failed-attempt throttling (orders/auth) ------------------

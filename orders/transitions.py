@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orders.extensions import db
+from orders.feed.changes import record_change
 from orders.models import Order, OrderSection, OrderStatus
 
 
@@ -50,6 +51,7 @@ def transition(
         db.session.refresh(order)
         return False
     mirror_update(order, **written, **(related or {}))
+    record_change(order, order.status, now)  # in this transaction: a delta that misses the commit leaves it unclaimed
     return True
 
 

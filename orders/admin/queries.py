@@ -20,13 +20,13 @@ from orders.models import (
     Term,
     User,
 )
+from orders.parsing import parse_id, parse_page
 from orders.periods import PeriodState, period_state
 from orders.permissions import grant_covers_clause
 
 T = TypeVar("T")
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
-MAX_PAGE = 100_000
 
 
 @dataclass
@@ -51,10 +51,7 @@ class Page(Generic[T]):
 
 def page_number(raw: str | None) -> int:
     """A page number from the query string; anything odd is page 1."""
-    value = (raw or "").strip()
-    if value.isascii() and value.isdigit() and len(value) <= 6:
-        return min(max(1, int(value)), MAX_PAGE)
-    return 1
+    return parse_page(raw)
 
 
 def _like(text: str) -> str:
@@ -152,9 +149,10 @@ class AuditFilter:
     @classmethod
     def from_args(cls, args) -> AuditFilter:
         kind = search_text(args.get("kind"))[:64]
-        actor = (args.get("user") or "").strip()
-        if not (actor == "system" or (actor.isascii() and actor.isdigit() and len(actor) <= 9)):
-            actor = ""
+        actor = args.get("user") or ""
+        if actor != "system":
+            actor_id = parse_id(actor)
+            actor = "" if actor_id is None else str(actor_id)
         return cls(kind, actor, page_number(args.get("page")))
 
     def query_args(self, **overrides) -> dict:

@@ -10,9 +10,11 @@ from datetime import datetime
 
 from flask import g, has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from orders.admin.catalog import ItemFields, item_values
 from orders.extensions import db
+from orders.institution import lock_institution
 from orders.models import (
     AdminAuditEntry,
     Campus,
@@ -113,6 +115,14 @@ def grant_audit(grant: CoordinatorGrant) -> dict:
     }
 
 
+def grant_describe_scope(scope: GrantScope) -> str:
+    """describe() for a scope, loading its organization and campus (the grant itself was never saved)."""
+    unsaved = scope.grant()
+    unsaved.organization = db.session.get(Organization, scope.organization_id) if scope.organization_id else None
+    unsaved.campus = db.session.get(Campus, scope.campus_id) if scope.campus_id else None
+    return unsaved.describe()
+
+
 def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime) -> CoordinatorGrant:
     """Give a user a coordinator grant; the same scope twice is refused."""
     for existing in user.grants:
@@ -121,8 +131,11 @@ def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime) -> C
         ):
             raise AdminError(f"{user.name} already has this grant ({existing.describe()}).")
     grant = scope.grant(user.id)
-    db.session.add(grant)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same grant posted at once: the unique scope index decides
+            db.session.add(grant)
+    except IntegrityError as error:
+        raise AdminError(f"{user.name} already has this grant ({grant_describe_scope(scope)}).") from error
     db.session.refresh(grant)  # load organization and campus for describe()
     record("grant.added", f"Grant for {user.name} ({user.email}): {grant.describe()}", None, grant_audit(grant), actor=actor, now=now)
     return grant
@@ -142,7 +155,7 @@ def remove_grant(grant: CoordinatorGrant, *, actor: User, now: datetime) -> None
 
 
 def _active_admin_ids() -> list[int]:
-    """Active Program Administrators, locked on PostgreSQL so two admins cannot demote each other at once."""
+    """Active Program Administrators (locked on PostgreSQL too, for a deployment without an institution row yet)."""
     return list(db.session.scalars(
         select(User.id).where(User.is_program_admin.is_(True), User.active.is_(True)).order_by(User.id).with_for_update()
     ))
@@ -152,15 +165,35 @@ def _user_target(user: User) -> str:
     return f"{user.name} ({user.email})"
 
 
+def _lock_and_reread(*users: User) -> list[int]:
+    """Take the institution lock, re-read the users' flags as committed now, and return the active admins.
+
+    The flags loaded at the start of the request may be stale: another admin's change may have
+    committed while this one waited for the lock.
+    """
+    lock_institution()
+    db.session.execute(
+        select(User).where(User.id.in_([u.id for u in users])).execution_options(populate_existing=True)
+    ).all()
+    return _active_admin_ids()
+
+
+def _still_admin(actor: User, admins: list[int]) -> None:
+    if actor.id not in admins:
+        raise AdminError("You are no longer an active Program Administrator.")
+
+
 def set_user_active(user: User, active: bool, *, actor: User, now: datetime) -> AdminAuditEntry | None:
     """Activate or deactivate an account. Deactivated users are refused on their next request."""
+    if not active and user.id != actor.id:
+        admins = _lock_and_reread(user, actor)
+        if user.active and user.is_program_admin and admins == [user.id]:
+            raise AdminError(f"{user.name} is the last active Program Administrator and cannot be deactivated.")
+        _still_admin(actor, admins)
     if user.active == active:
         return None
-    if not active:
-        if user.id == actor.id:
-            raise AdminError("You cannot deactivate your own account.")
-        if user.is_program_admin and _active_admin_ids() == [user.id]:
-            raise AdminError(f"{user.name} is the last active Program Administrator and cannot be deactivated.")
+    if not active and user.id == actor.id:
+        raise AdminError("You cannot deactivate your own account.")
     user.active = active
     db.session.flush()
     kind = "user.activated" if active else "user.deactivated"
@@ -169,10 +202,13 @@ def set_user_active(user: User, active: bool, *, actor: User, now: datetime) -> 
 
 def set_program_admin(user: User, flag: bool, *, actor: User, now: datetime) -> AdminAuditEntry | None:
     """Give or take the Program Administrator flag; the last active one keeps it."""
+    if not flag:
+        admins = _lock_and_reread(user, actor)
+        if user.active and user.is_program_admin and admins == [user.id]:
+            raise AdminError(f"{user.name} is the last active Program Administrator and must keep the flag.")
+        _still_admin(actor, admins)
     if user.is_program_admin == flag:
         return None
-    if not flag and user.active and _active_admin_ids() == [user.id]:
-        raise AdminError(f"{user.name} is the last active Program Administrator and must keep the flag.")
     user.is_program_admin = flag
     db.session.flush()
     kind = "user.admin_granted" if flag else "user.admin_revoked"
@@ -199,10 +235,14 @@ def save_item(item: CatalogItem | None, fields: ItemFields, *, actor: User, now:
     if holder is not None:
         raise AdminError(f"ISBN {fields.isbn13} already belongs to “{holder.title}”.")
     after = fields.as_audit()
+    taken = AdminError(f"ISBN {fields.isbn13} already exists in the catalog: another change added it just now.")
     if item is None:
         item = CatalogItem(**{k: getattr(fields, k) for k in after})
-        db.session.add(item)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two admins adding one ISBN at once: the unique index decides
+                db.session.add(item)
+        except IntegrityError as error:
+            raise taken from error
         record("catalog.item_added", _item_target(after), None, after, actor=actor, now=now)
         return item, True
     before = item_values(item)
@@ -210,9 +250,12 @@ def save_item(item: CatalogItem | None, fields: ItemFields, *, actor: User, now:
     changed = {k: v for k, v in after.items() if before[k] != v}
     if not changed:
         return item, False
-    for name in changed:
-        setattr(item, name, getattr(fields, name))
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            for name in changed:
+                setattr(item, name, getattr(fields, name))
+    except IntegrityError as error:
+        raise taken from error
     record("catalog.item_updated", _item_target(after), {k: before[k] for k in changed}, changed, actor=actor, now=now)
     return item, True
 

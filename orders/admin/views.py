@@ -58,6 +58,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.parsing import parse_id
 from orders.periods import period_state
 from orders.permissions import admin_only
 from orders.queries import all_terms
@@ -170,8 +171,8 @@ def _grant_scope(form: GrantForm) -> GrantScope:
     return GrantScope(
         subject=form.subject.data or None,
         level=CourseLevel(form.level.data) if form.level.data else None,
-        organization_id=int(form.organization.data) if form.organization.data else None,
-        campus_id=int(form.campus.data) if form.campus.data else None,
+        organization_id=parse_id(form.organization.data),  # the field's choices already passed validation
+        campus_id=parse_id(form.campus.data),
     )
 
 

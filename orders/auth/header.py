@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, request, session
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from orders import clock
@@ -37,14 +37,22 @@ def parse_networks_or_fail(spec: str) -> None:
         raise RuntimeError(f"TRUSTED_PROXIES is not a list of addresses or networks: {error}") from None
 
 
+HEADER_MATCHES = ("network_id", "email")
+
+
+def identity_key(identity: str) -> str:
+    """What the header is matched on: the network id exactly as sent, or the email lower-cased (as stored)."""
+    return identity.lower() if current_app.config["AUTH_HEADER_MATCH"] == "email" else identity
+
+
 def find_user(identity: str) -> User | None:
-    """The user whose network id, else whose email, is `identity` (case-insensitive)."""
-    key = identity.lower()
-    for column in (User.network_id, User.email):
-        user = db.session.scalars(select(User).where(func.lower(column) == key).limit(1)).first()
-        if user is not None:
-            return user
-    return None
+    """The one user whose network id (exact, case-sensitive) or, with AUTH_HEADER_MATCH=email, whose email is `identity`.
+
+    One field only, never a fallback to the other: with a mix, one user's network id could equal
+    another's email and capture that account.
+    """
+    column = User.email if current_app.config["AUTH_HEADER_MATCH"] == "email" else User.network_id
+    return db.session.scalars(select(User).where(column == identity_key(identity))).one_or_none()
 
 
 def sign_in_from_header() -> None:
@@ -64,7 +72,7 @@ def sign_in_from_header() -> None:
     identity = value.strip()
     if not identity or len(identity) > 254 or not identity.isprintable():
         raise BadRequest("The campus sign-in service sent an identity this app cannot read.")
-    if session.get(SSO_KEY) == identity.lower() and session.get("_user_id"):
+    if session.get(SSO_KEY) == identity_key(identity) and session.get("_user_id"):
         return  # signed in already; the user loader still checks the session and the account
     if session.get("_user_id"):  # the proxy now vouches for someone else: the old session ends first
         sign_out()
@@ -74,5 +82,5 @@ def sign_in_from_header() -> None:
         log.info("Single sign-on identity without an active account: %r", identity)
         raise AccountNotSetUp()
     start_session(user, clock.utcnow(), via="header")
-    session[SSO_KEY] = identity.lower()
+    session[SSO_KEY] = identity_key(identity)
     db.session.commit()

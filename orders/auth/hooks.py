@@ -26,6 +26,8 @@ def check_configuration(app: Flask) -> None:
     if app.config["AUTH_MODE"] != "local" and not app.config["TRUSTED_PROXIES"].strip():
         raise RuntimeError("AUTH_MODE=header or both needs TRUSTED_PROXIES: the addresses of the sign-on proxy.")
     header.parse_networks_or_fail(app.config["TRUSTED_PROXIES"])
+    if app.config["AUTH_HEADER_MATCH"] not in header.HEADER_MATCHES:
+        raise RuntimeError(f"AUTH_HEADER_MATCH must be network_id or email, not {app.config['AUTH_HEADER_MATCH']!r}.")
 
 
 def refuse_development_key_off_loopback() -> None:

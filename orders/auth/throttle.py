@@ -2,8 +2,10 @@
 
 5 failures for one account from one client address within 15 minutes lock that pair for 15
 minutes; 20 for one account from any addresses lock the account; 50 from one address lock the
-address. Checking is one primary-key lookup on sign_in_lock; counting happens only after a failed
-password check, which already cost a deliberately slow hash.
+address. Checking is one primary-key lookup on sign_in_lock. An attempt that passes it is counted
+*before* its password is checked (`reserve`, committed on its own), serialized per account and per
+address, so parallel guesses cannot all pass a count none of them has added to yet: at most 5
+passwords are ever checked per pair and window. A correct password takes its reservation back.
 """
 from __future__ import annotations
 
@@ -59,11 +61,53 @@ def locked_until(attempt: Attempt, now: datetime) -> datetime | None:
     )
 
 
+def _serialize(attempt: Attempt) -> None:
+    """Hold this attempt's account and address until the transaction ends, so counts cannot go stale.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in one order (no deadlock between two
+    attempts). SQLite: the DELETE that follows takes the database's one write lock.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted(int.from_bytes(hashlib.sha256(scope.encode()).digest()[:8], "big", signed=True)
+                  for scope in (attempt.account_scope, attempt.address_scope))
+    for key in keys:
+        db.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def reserve(attempt: Attempt, now: datetime) -> datetime | None:
+    """Count this attempt as a failure before its password is checked; the caller commits at once.
+
+    Returns the lock's end when the attempt is one too many (it is then not counted, and its
+    password must not be checked); None when the password may be checked.
+    """
+    _serialize(attempt)
+    db.session.execute(delete(SignInFailure).where(SignInFailure.occurred_at <= now - WINDOW))
+    row_id = db.session.execute(
+        insert(SignInFailure).values(occurred_at=now, account=attempt.account, address=attempt.address).returning(SignInFailure.id)
+    ).scalar_one()
+    over = [scope for scope, count, limit in _counts(attempt, now) if count > limit]
+    if not over:
+        return None
+    db.session.execute(delete(SignInFailure).where(SignInFailure.id == row_id))
+    until = now + LOCK_FOR
+    for scope in over:
+        _lock(scope, until)
+    return until
+
+
 def record_failure(attempt: Attempt, now: datetime) -> datetime | None:
-    """Count a failed password; lock every scope that reached its limit. Returns the lock's end, if any. Flushes."""
+    """After a wrong password (already counted by `reserve`): lock every scope that reached its limit. Flushes."""
+    reached = [scope for scope, count, limit in _counts(attempt, now) if count >= limit]
+    until = now + LOCK_FOR
+    for scope in reached:
+        _lock(scope, until)
+    return until if reached else None
+
+
+def _counts(attempt: Attempt, now: datetime) -> list[tuple[str, int, int]]:
+    """(scope, failures in the window, limit) for the attempt's pair, account and address."""
     since = now - WINDOW
-    db.session.execute(delete(SignInFailure).where(SignInFailure.occurred_at <= since))
-    db.session.execute(insert(SignInFailure).values(occurred_at=now, account=attempt.account, address=attempt.address))
     same_account = SignInFailure.account == attempt.account
     same_address = SignInFailure.address == attempt.address
     pair, account, address = db.session.execute(
@@ -73,19 +117,11 @@ def record_failure(attempt: Attempt, now: datetime) -> datetime | None:
             func.coalesce(func.sum(case((same_address, 1), else_=0)), 0),
         ).where(or_(same_account, same_address), SignInFailure.occurred_at > since)
     ).one()
-    reached = [
-        scope
-        for scope, count, limit in (
-            (attempt.pair_scope, pair, PAIR_LIMIT),
-            (attempt.account_scope, account, ACCOUNT_LIMIT),
-            (attempt.address_scope, address, ADDRESS_LIMIT),
-        )
-        if count >= limit
+    return [
+        (attempt.pair_scope, pair, PAIR_LIMIT),
+        (attempt.account_scope, account, ACCOUNT_LIMIT),
+        (attempt.address_scope, address, ADDRESS_LIMIT),
     ]
-    until = now + LOCK_FOR
-    for scope in reached:
-        _lock(scope, until)
-    return until if reached else None
 
 
 def _lock(scope: str, until: datetime) -> None:

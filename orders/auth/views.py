@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -37,11 +38,12 @@ bp = Blueprint("auth", __name__)
 # so response times do not reveal which emails have accounts.
 _DUMMY_HASH = "scrypt:32768:8:1$Lq0zX5vQmS3yJk8e$" + "0" * 128
 WRONG_PAIR = "That email and password do not match an active account."
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # CR/LF would split the Location header
 
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in; anything else goes home."""
-    if not target:
+    if not target or _CONTROL.search(target):  # checked before urlsplit, which silently drops CR, LF and TAB
         return url_for("courses.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -82,6 +84,11 @@ def sign_in():
     attempt = throttle.Attempt.of(form.email.data, client_address())
     until = throttle.locked_until(attempt, now)
     if until is not None:  # refused before the slow hash: a locked guesser costs one indexed query
+        retry = max(1, math.ceil((until - now).total_seconds()))
+        return _render(form, _try_again_message(until, now), 429, {"Retry-After": str(retry)})
+    until = throttle.reserve(attempt, now)  # counted before the hash, so parallel guesses cannot overtake the count
+    db.session.commit()
+    if until is not None:
         retry = max(1, math.ceil((until - now).total_seconds()))
         return _render(form, _try_again_message(until, now), 429, {"Retry-After": str(retry)})
     user = db.session.scalars(

@@ -6,20 +6,25 @@ A delta covers the orders changed after the previous successful delta of its ter
 reported twice. Order of work: claim (flush), write a temporary file in the target directory,
 rename it into place, commit. Anything failing before the commit rolls the claim back and leaves no
 file behind; a failed commit removes the file again. The next delta then covers the failed window.
+
+A window is a span of `last_changed_at`, and a change reads its time before it commits: a cancel
+waiting on a lock while a delta runs commits later with a time inside the delta's window. So a
+delta also claims the term's change log (FeedChange rows no earlier delta claimed, written in each
+change's own transaction) and reports those orders too, whatever their times.
 """
 from __future__ import annotations
 
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.extensions import db
 from orders.feed.rows import changed_at, csv_chunks, feed_rows
-from orders.models import FeedKind, FeedRun, Order, OrderStatus, Term
+from orders.models import FeedChange, FeedKind, FeedRun, Order, OrderStatus, Term
 
 # The start of a term's first delta: before any order existed, so it covers every order.
 BEGINNING = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -123,6 +128,43 @@ def changed_since(term: Term, moment: datetime) -> bool:
     )
 
 
+def unclaimed_changes(term: Term) -> bool:
+    """Some change to an order of the term is in the change log and no delta has claimed it yet."""
+    return db.session.scalar(select(exists().where(FeedChange.term_id == term.id, FeedChange.feed_run_id.is_(None))))
+
+
+@dataclass(frozen=True)
+class ClaimedChanges:
+    """The orders a delta carries from the change log, and from when their removed rows are reported."""
+
+    order_ids: object  # a SELECT of order ids
+    removed_after: datetime | None
+
+
+def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
+    """Claim the term's unclaimed change log for this run; the orders are those of today's runs of this file.
+
+    A change still uncommitted is invisible here and stays unclaimed for the next delta. Rows of
+    runs whose file has been superseded by another day's are no longer needed and are deleted.
+    """
+    same_file = select(FeedRun.id).where(
+        FeedRun.term_id == plan.term.id, FeedRun.kind == FeedKind.DELTA, FeedRun.file_name == plan.file_name
+    )
+    db.session.execute(
+        update(FeedChange).where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_(None))
+        .values(feed_run_id=run.id).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(FeedChange).where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_not(None),
+                                 FeedChange.feed_run_id.not_in(same_file)).execution_options(synchronize_session=False)
+    )
+    claimed = FeedChange.feed_run_id.in_(same_file)
+    earliest = db.session.scalar(select(func.min(FeedChange.changed_at)).where(claimed))
+    # An edit's removed rows carry the edit's own time: report those of every claimed change.
+    removed_after = plan.since if earliest is None else min(plan.since, earliest - timedelta(microseconds=1))
+    return ClaimedChanges(select(FeedChange.order_id).where(claimed), removed_after)
+
+
 def check_directory(out_dir: str) -> None:
     """Create the output directory if needed; OutputNotWritable when that or writing fails."""
     try:
@@ -151,12 +193,13 @@ def _claim(plan: FeedPlan) -> FeedRun:
     return run
 
 
-def _write_temporary(plan: FeedPlan, out_dir: str, stats: dict) -> str:
+def _write_temporary(plan: FeedPlan, out_dir: str, stats: dict, claimed: ClaimedChanges | None) -> str:
     """The whole file under a hidden temporary name in the target directory, flushed to disk."""
     handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{plan.file_name}.", suffix=".tmp")
+    rows = feed_rows(db.session.connection(), plan.term.id, plan.since, *((claimed.order_ids, claimed.removed_after) if claimed else ()))
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            for chunk in csv_chunks(feed_rows(db.session.connection(), plan.term.id, plan.since), stats):
+            for chunk in csv_chunks(rows, stats):
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
@@ -184,12 +227,14 @@ def export(plan: FeedPlan, out_dir: str) -> FeedResult:
     result = FeedResult(plan)
     try:
         check_directory(out_dir)
-        if plan.kind is FeedKind.DELTA and not changed_since(plan.term, plan.window_start):
+        delta = plan.kind is FeedKind.DELTA
+        if delta and not changed_since(plan.term, plan.window_start) and not unclaimed_changes(plan.term):
             db.session.rollback()
             return result  # nothing changed in the window: no file, and the window stays open
         run = _claim(plan)
+        claimed = _claim_changes(plan, run) if delta else None
         try:
-            temporary = _write_temporary(plan, out_dir, result.stats)
+            temporary = _write_temporary(plan, out_dir, result.stats, claimed)
         except OSError as error:
             raise OutputNotWritable(f"Cannot write the feed file in {out_dir}: {error.strerror or error}.") from error
     except BaseException:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
     type_coerce,
     union_all,
@@ -40,6 +41,7 @@ from orders.models import (
     SectionState,
     UTCDateTime,
 )
+from orders.spreadsheet import safe_rows
 
 COLUMNS = (
     "order_id",
@@ -126,8 +128,11 @@ def changed_at():
     return case((Order.canceled_at > changed, Order.canceled_at), else_=changed)
 
 
-def feed_query(term_id: int, since: datetime | None) -> Select:
-    """Rows of the term's placed and canceled orders (drafts never), changed after `since` if given."""
+def feed_query(term_id: int, since: datetime | None, also: Select | None = None) -> Select:
+    """Rows of the term's placed and canceled orders (drafts never), changed after `since` if given.
+
+    `also` (a SELECT of order ids: the delta's claimed change log) adds orders whatever their times.
+    """
     line = _lines()
     statement = (
         select(
@@ -163,7 +168,8 @@ def feed_query(term_id: int, since: datetime | None) -> Select:
         .order_by(Order.number, Section.label, Section.id, line.c.type_rank, line.c.position, line.c.line_key)
     )
     if since is not None:
-        statement = statement.where(changed_at() > since)
+        changed = changed_at() > since
+        statement = statement.where(changed if also is None else or_(changed, Order.id.in_(also)))
     return statement
 
 
@@ -212,23 +218,29 @@ def format_row(row, since: datetime | None) -> list[str] | None:
     ]
 
 
-def feed_rows(connection: Connection, term_id: int, since: datetime | None) -> Iterator[list[str]]:
-    """The formatted rows of a full (since=None) or of the changes after `since`, streamed.
+def feed_rows(connection: Connection, term_id: int, since: datetime | None, also: Select | None = None,
+              removed_after: datetime | None = None) -> Iterator[list[str]]:
+    """The formatted rows of a full (since=None) or of the changes after `since` (and of the orders `also`), streamed.
 
-    The caller chooses the connection: the command's own transaction, or for a download a
-    connection of its own that outlives the request's session while the response streams.
+    Removed rows are reported when removed after `removed_after` (default `since`). The caller
+    chooses the connection: the command's own transaction, or for a download a connection of its
+    own that outlives the request's session while the response streams.
     """
-    result = connection.execute(feed_query(term_id, since).execution_options(yield_per=FETCH_ROWS))
+    result = connection.execute(feed_query(term_id, since, also).execution_options(yield_per=FETCH_ROWS))
+    cutoff = since if removed_after is None else removed_after
     for row in result:
-        formatted = format_row(row, since)
+        formatted = format_row(row, cutoff)
         if formatted is not None:
             yield formatted
 
 
 def stream_feed(engine: Engine, term_id: int, since: datetime | None) -> Iterator[str]:
-    """CSV chunks read on a connection opened when the first chunk is asked for, closed after the last."""
+    """The back office's download: CSV chunks safe to open in a spreadsheet (the command's file stays exact).
+
+    Read on a connection opened when the first chunk is asked for, closed after the last.
+    """
     with engine.connect() as connection:
-        yield from csv_chunks(feed_rows(connection, term_id, since))
+        yield from csv_chunks(safe_rows(feed_rows(connection, term_id, since)))
 
 
 def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:

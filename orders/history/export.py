@@ -8,17 +8,10 @@ from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from orders.history.queries import HistoryRow
+from orders.spreadsheet import safe_cell
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status"]
 CHUNK_ROWS = 500  # rows per chunk written to the response
-# A spreadsheet runs a cell starting with one of these as a formula ("CSV injection"); names and
-# titles come from the SIS and the catalog, so such a cell gets a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str | None) -> str:
-    value = value or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _moment(value: datetime | None, zone: ZoneInfo) -> str:
@@ -27,19 +20,19 @@ def _moment(value: datetime | None, zone: ZoneInfo) -> str:
 
 
 def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
-    """One order as CSV fields; the order number is bare (1042), a draft has none."""
-    return [
+    """One order as CSV fields, every one safe in a spreadsheet; the order number is bare (1042), a draft has none."""
+    return [safe_cell(value) for value in [
         str(row.number) if row.number is not None else "Draft",
         row.term_name,
         row.course_code,
-        _text(row.course_title),
+        row.course_title,
         ", ".join(row.sections),
         str(row.items),
-        _text(row.placed_by),
+        row.placed_by,
         _moment(row.placed_at, zone),
         _moment(row.last_change, zone),
         row.status_label,
-    ]
+    ]]
 
 
 def csv_chunks(rows: Iterable[HistoryRow], zone: ZoneInfo, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:

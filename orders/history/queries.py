@@ -37,6 +37,7 @@ from orders.models import (
     UTCDateTime,
 )
 from orders.ordering.services import SectionChoice
+from orders.parsing import parse_page
 from orders.permissions import (
     can_place,
     can_reorder,
@@ -52,7 +53,6 @@ STATUS_LABELS = {
     OrderStatus.DRAFT: "Draft",
 }
 REORDER_SOURCE_STATUSES = (OrderStatus.PLACED, OrderStatus.CANCELED)
-_PAGE = re.compile(r"^[0-9]{1,6}$")
 _ORDER_NUMBER = re.compile(r"^#?\s*([0-9]{1,9})$")
 
 
@@ -79,7 +79,7 @@ class HistoryFilter:
             term=_clean(args.get("term"), 16),
             status=next((s for s in STATUS_LABELS if s.value == status_value), None),
             q=_clean(args.get("q"), 100),
-            page=int(page) if _PAGE.match(page) and int(page) > 0 else 1,
+            page=parse_page(page),
         )
 
     def query_args(self, **changes) -> dict[str, str]:

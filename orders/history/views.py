@@ -42,28 +42,18 @@ from orders.history.reorder import (
 )
 from orders.htmx import is_htmx, render_page_or_fragment
 from orders.institution import institution
+from orders.parsing import MAX_ID, parse_id
 from orders.permissions import PermissionDenied, signed_in
 from orders.queries import all_terms, find_draft, get_course_term_or_404
 from orders.templating import money
 
 bp = Blueprint("history", __name__)
 
-MAX_ID = 2**31 - 1  # ids and order numbers are 32-bit integers in the database
-
-
 class ReorderForm(FlaskForm):
     """Copy one earlier order: CSRF, the order's number, and the instructor the user came from."""
 
     source = HiddenField()
     instructor = HiddenField()
-
-
-def _int(value: str | None) -> int | None:
-    """A positive 32-bit id from form or query input, else None."""
-    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
 
 
 def _offering(course_id: int, term_id: int):
@@ -118,7 +108,7 @@ def download_csv():
 def reorder(course_id: int, term_id: int):
     """The earlier orders of this course that can be copied into a new draft, each with its own POST."""
     course, term = _offering(course_id, term_id)
-    instructor = _int(request.args.get("instructor"))
+    instructor = parse_id(request.args.get("instructor"))
     now = clock.utcnow()
     choices = reorder_choices(current_user, course, term, now, instructor_id=instructor)
     existing = find_draft(current_user, course.id, term.id)
@@ -151,12 +141,12 @@ def create_reorder(course_id: int, term_id: int):
     """Copy the chosen earlier order into a new draft, then on to its materials step."""
     course, term = _offering(course_id, term_id)
     form = ReorderForm()
-    instructor = _int(form.instructor.data)
+    instructor = parse_id(form.instructor.data)
     back = url_for("history.reorder", course_id=course.id, term_id=term.id, instructor=instructor)
     if not form.validate_on_submit():
         flash("Your choice could not be checked. Please choose the order to copy again.", "error")
         return redirect(back, code=303)
-    source = _int(form.source.data)
+    source = parse_id(form.source.data)
     try:
         if source is None:
             raise ReorderRefused("Choose one of the earlier orders listed.")

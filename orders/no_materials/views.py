@@ -5,8 +5,6 @@ user came from); htmx follows that redirect and swaps the list in place.
 """
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,12 +24,11 @@ from orders.no_materials.services import (
     row_sections,
     undo_no_materials,
 )
+from orders.parsing import parse_id
 from orders.periods import is_open
 from orders.permissions import PermissionDenied, signed_in
 
 bp = Blueprint("no_materials", __name__, url_prefix="/no-materials")
-
-_ID = re.compile(r"[0-9]{1,9}")
 
 
 class RowForm(FlaskForm):
@@ -44,15 +41,16 @@ class RowForm(FlaskForm):
 
 def _load_row(values) -> Row:
     """The course and term named by the request (404 when unknown or malformed)."""
-    course_id, term_id = (values.get(name, "") or "" for name in ("course_id", "term_id"))
-    if not (_ID.fullmatch(course_id) and _ID.fullmatch(term_id)):
+    course_id, term_id = (parse_id(values.get(name)) for name in ("course_id", "term_id"))
+    if course_id is None or term_id is None:
         abort(404, "That course or term does not exist. Go back to your courses and try again.")
-    course, term = db.session.get(Course, int(course_id)), db.session.get(Term, int(term_id))
+    course, term = db.session.get(Course, course_id), db.session.get(Term, term_id)
     if course is None or term is None:
         abort(404, "That course or term does not exist. Go back to your courses and try again.")
     instructor = (values.get("instructor") or "").strip()
-    if instructor != UNASSIGNED and not _ID.fullmatch(instructor):
-        instructor = ""
+    if instructor != UNASSIGNED:
+        instructor_id = parse_id(instructor)
+        instructor = "" if instructor_id is None else str(instructor_id)
     return Row(course, term, instructor)
 
 

@@ -38,6 +38,7 @@ from orders.models import (
     SectionState,
     User,
 )
+from orders.parsing import parse_id
 from orders.permissions import can_place, edit_decision
 from orders.queries import claimed_sections
 from orders.refusals import PermissionDenied, Refused, StaleOrder
@@ -438,8 +439,8 @@ def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | 
     pending = find_pending(order, actor)
     state = pending_state(order, pending)
     title = None
-    if key.startswith("r") and key[1:].isdigit() and int(key[1:]) in state.requests:
-        request_id = int(key[1:])
+    request_id = parse_id(key[1:]) if key.startswith("r") else None
+    if request_id is not None and request_id in state.requests:
         state.requests.remove(request_id)
         title = next((r.title for r in order.current_requests if r.id == request_id), None)
     else:

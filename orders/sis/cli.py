@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from orders import clock
 from orders.extensions import db
@@ -27,8 +27,12 @@ ordering period (set one in the back office).
 
 \b
 A bad file (missing column, wrong column order, bad quoting, duplicate id,
-unknown reference, bad date or level) exits with status 1, naming file, line
-and reason, and changes nothing. The report is printed and kept for the back
+unknown reference, bad date or level, a section on an order moved to another
+course or term, two people's single sign-on identities confused) exits with
+status 1, naming file, line and reason, and changes nothing. So does a dump
+that would remove more than SIS_MAX_REMOVAL_PERCENT (default 10) of the active
+sections or teaching assignments (a truncated export?) unless
+--allow-mass-removal is given. The report is printed and kept for the back
 office (Administration > Imports); --dry-run prints it and changes nothing.
 """
 
@@ -37,12 +41,15 @@ def register(app: Flask) -> None:
     @app.cli.command("import-sis", help=HELP, short_help="Import a nightly SIS dump (CSV files).")
     @click.argument("directory", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="Print the report of what would change; change nothing.")
-    def import_sis(directory: Path, dry_run: bool) -> None:
+    @click.option("--allow-mass-removal", is_flag=True,
+                  help="Apply a dump that removes more than SIS_MAX_REMOVAL_PERCENT of the active sections or teaching assignments.")
+    def import_sis(directory: Path, dry_run: bool, allow_mass_removal: bool) -> None:
         from orders.sis.files import SISFileError
         from orders.sis.importer import run_import
 
         try:
-            report = run_import(directory.resolve(), dry_run=dry_run, now=clock.utcnow())
+            share = None if allow_mass_removal else current_app.config["SIS_MAX_REMOVAL_PERCENT"] / 100
+            report = run_import(directory.resolve(), dry_run=dry_run, now=clock.utcnow(), max_removal_share=share)
         except SISFileError as refused:
             db.session.rollback()
             for problem in refused.problems:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.admin.services import record
 from orders.extensions import db
+from orders.feed.changes import record_changes
 from orders.models import (
     AcademicSession,
     Campus,
@@ -245,8 +246,12 @@ def _reconcile(file: str, label: str, model, fields: tuple[str, ...], keys: tupl
     return plan
 
 
-def plan_import(dump: dict, directory: str, *, dry_run: bool) -> Plan:
-    """Work out every change; reads the database but writes nothing."""
+def plan_import(dump: dict, directory: str, *, dry_run: bool, max_removal_share: float | None = None) -> Plan:
+    """Work out every change; reads the database but writes nothing.
+
+    With `max_removal_share`, a plan removing more than that share of the active sections or of the
+    teaching assignments is refused (see _check_mass_removal); None allows any.
+    """
     report = Report(directory=directory, dry_run=dry_run)
     problems: list[str] = []
     plans: dict[str, _EntityPlan] = {}
@@ -271,6 +276,7 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool) -> Plan:
     for row in sections.inserts + sections.updates:
         row["_refs"] = refs[row["sis_id"]]
     plans["sections"] = sections
+    _check_ordered_sections_stay(sections, dump["sections.csv"], problems)
     wanted_sections = set(refs)
     removals = [row.id for sis_id, row in sections.existing.items()
                 if sis_id not in wanted_sections and row.state is SectionState.ACTIVE]
@@ -289,6 +295,8 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool) -> Plan:
                     for line, (sis_id, name, email, network_id) in dump["users.csv"]]
     plans["users"] = _reconcile("users.csv", "user", User, USER_FIELDS, (("email",), ("network_id",)), user_desired,
                                 "users", report, problems)
+    if not problems:
+        _check_identities(plans["users"], dump["users.csv"], problems)
     if problems:
         raise SISFileError(problems[:50])
 
@@ -313,7 +321,96 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool) -> Plan:
     for user_id, section_id in deletes[:SAMPLES]:
         report.sample("teaching_assignments", "ended", f"{user_sis[user_id]} teaches {section_sis[section_id]}")
     ta.inserted, ta.removed = len(inserts), len(deletes)
+    if max_removal_share is not None:
+        active = sum(1 for row in sections.existing.values() if row.state is SectionState.ACTIVE)
+        endable = sum(1 for pair in existing_pairs if pair[0] in user_sis and pair[1] in section_sis)
+        _check_mass_removal(max_removal_share, [("sections.csv", "active sections", "remove", len(removals), active),
+                                                ("teaching_assignments.csv", "teaching assignments", "end", len(deletes), endable)])
     return Plan(report, plans, removals, inserts, deletes)
+
+
+MASS_REMOVAL_FLOOR = 5  # this many removals are never "mass": a small institution's ordinary night
+
+
+def _check_mass_removal(share: float, checks: list[tuple[str, str, str, int, int]]) -> None:
+    """Refuse a dump that would remove more than `share` of the active sections or of the teaching assignments.
+
+    A header-only or truncated export looks like "everything was cancelled": applied, it would end
+    every assignment and remove every section. Above the share the operator confirms with
+    --allow-mass-removal.
+    """
+    problems = []
+    for file, what, verb, count, total in checks:
+        if count > MASS_REMOVAL_FLOOR and count > share * total:
+            problems.append(f"{file}: the dump would {verb} {count:,} of {total:,} {what} ({count / total:.0%}), more than "
+                            f"the {share:.0%} allowed (SIS_MAX_REMOVAL_PERCENT); is the export truncated? "
+                            f"If this is intended, run again with --allow-mass-removal")
+    if problems:
+        raise SISFileError(problems)
+
+
+def _check_ordered_sections_stay(sections: _EntityPlan, rows, problems: list[str]) -> None:
+    """A section on an order never moves to another course or term: the order keeps what it was placed for.
+
+    The SIS reusing a section's id for another course would otherwise rewrite the order ("MATH 221 009"
+    shown on an order of MATH 340); such a dump is refused, naming the line, the section and the orders.
+    """
+    line_of = {values[0]: line for line, values in rows}
+    moved = {row["id"]: row["sis_id"] for row in sections.updates
+             if (sections.existing.get(row["sis_id"]) is not None
+                 and (row["course_id"], row["term_id"]) != (sections.existing[row["sis_id"]].course_id,
+                                                            sections.existing[row["sis_id"]].term_id))}
+    if not moved:
+        return
+    held: dict[int, list[str]] = {}
+    ids = list(moved)
+    for start in range(0, len(ids), BATCH):
+        for section_id, number in db.session.execute(
+            select(OrderSection.section_id, Order.number).join(Order, Order.id == OrderSection.order_id)
+            .where(OrderSection.section_id.in_(ids[start:start + BATCH])).distinct().order_by(Order.number)
+        ):
+            held.setdefault(section_id, []).append(f"#{number}" if number is not None else "a draft")
+    for section_id, orders in held.items():
+        sis_id = moved[section_id]
+        problems.append(f"sections.csv line {line_of[sis_id]}: section {sis_id!r} is on order {', '.join(orders[:5])}"
+                        f"{' …' if len(orders) > 5 else ''} and cannot move to another course or term (an order keeps "
+                        f"what it was placed for); give the new section a new SIS id")
+
+
+def _check_identities(users: _EntityPlan, rows, problems: list[str]) -> None:
+    """Refuse a dump after which single sign-on could confuse two people.
+
+    Network ids are matched exactly, so `Bob` and `bob` would be two accounts; an identity provider
+    that changes an id's case would then sign one person in as the other: such twins are refused.
+    So is a network id that is another person's email (AUTH_HEADER_MATCH decides which field a
+    header names; a value that is both belongs to two people). Only collisions the dump creates
+    (with a row it inserts or changes) are refused.
+    """
+    line_of = {values[0]: line for line, values in rows}
+    final: dict[object, tuple[str, str | None, str]] = {}
+    for row in db.session.execute(select(User.id, User.sis_id, User.email, User.network_id)):
+        where = f"users.csv line {line_of[row.sis_id]}" if row.sis_id in line_of else f"the user {row.email} in the database"
+        final[row.id] = (row.email, row.network_id, where)
+    changed: set[object] = set()
+    for row in users.updates:
+        final[row["id"]] = (row["email"], row["network_id"], f"users.csv line {line_of[row['sis_id']]}")
+        changed.add(row["id"])
+    for row in users.inserts:
+        final[row["sis_id"], "new"] = (row["email"], row["network_id"], f"users.csv line {line_of[row['sis_id']]}")
+        changed.add((row["sis_id"], "new"))
+    by_folded: dict[str, object] = {}
+    by_email = {email.lower(): key for key, (email, _, _) in final.items()}
+    for key, (_, network_id, where) in final.items():
+        if not network_id:
+            continue
+        twin = by_folded.setdefault(network_id.lower(), key)
+        if twin != key and (key in changed or twin in changed) and final[twin][1] != network_id:
+            one, other = (key, twin) if key in changed else (twin, key)  # name the dump's line first
+            problems.append(f"{final[one][2]}: network_id {final[one][1]!r} differs only in case from {final[other][1]!r} "
+                            f"({final[other][2]}); single sign-on would not tell the two people apart")
+        holder = by_email.get(network_id.lower())
+        if holder is not None and holder != key and (key in changed or holder in changed):
+            problems.append(f"{where}: network_id {network_id!r} is the email of another user ({final[holder][2]})")
 
 
 def _warn_removed_on_orders(removals: list[int], sections: _EntityPlan, report: Report) -> None:
@@ -374,6 +471,7 @@ def apply_plan(plan: Plan, now: datetime) -> None:
         holding = select(OrderSection.order_id).where(OrderSection.section_id.in_(batch), OrderSection.removed_at.is_(None))
         db.session.execute(update(Order).where(Order.id.in_(holding)).values(last_changed_at=now)
                            .execution_options(synchronize_session=False))
+        record_changes(holding, now)
     _write(User, entities["users"], USER_FIELDS, {"password_hash": None, "active": True, "is_program_admin": False})
     ta = TeachingAssignment.__table__
     if plan.ta_deletes:
@@ -385,17 +483,18 @@ def apply_plan(plan: Plan, now: datetime) -> None:
     db.session.flush()
 
 
-def run_import(directory: Path, *, dry_run: bool, now: datetime) -> Report:
+def run_import(directory: Path, *, dry_run: bool, now: datetime, max_removal_share: float | None = None) -> Report:
     """Read, check, plan and (unless dry_run) apply a dump, and store its report; the caller commits.
 
     Raises SISFileError naming file, line and reason; nothing is written before every check passed.
+    `max_removal_share` refuses a mass removal (the command passes SIS_MAX_REMOVAL_PERCENT).
     """
     started = time.perf_counter()
     dump = read_dump(directory)
     check_dump(dump)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
-    plan = plan_import(dump, str(directory), dry_run=dry_run)
+    plan = plan_import(dump, str(directory), dry_run=dry_run, max_removal_share=max_removal_share)
     report = plan.report
     if not dry_run:
         try:

@@ -34,7 +34,7 @@ def browser_as(new_context, browser_errors, base_url):
 
 @pytest.mark.parametrize("js", JS_MODES)
 def test_the_proxy_header_signs_the_user_in(header_mode, demo_data, browser_as, base_url, js):
-    page = browser_as("Ada@Demo.edu", js)
+    page = browser_as("ada@demo.edu", js)  # network ids match exactly (AUTH_HEADER_MATCH=network_id)
     page.goto(f"{base_url}/")
     expect(page.get_by_role("heading", level=1, name="Courses")).to_be_visible()
     expect(page.get_by_text("Signed in as")).to_contain_text("Ada Lovelace")

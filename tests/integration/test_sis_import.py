@@ -248,3 +248,93 @@ def test_help_documents_every_file(app):
     for name in ("terms.csv", "sessions.csv", "campuses.csv", "organizations.csv", "courses.csv", "sections.csv", "users.csv",
                  "teaching_assignments.csv", "course_sis_id, term_sis_id, session_sis_id, campus_sis_id, organization_sis_id, level, label"):
         assert name in result.output
+
+
+ALAN = '"900002","Alan Turing","alan@demo.edu","alan@demo.edu"'
+IDENTITY_COLLISIONS = [
+    ([(ALAN, '"900002","Alan Turing","alan@demo.edu","ADA@demo.edu"')],
+     "users.csv line 3: network_id 'ADA@demo.edu' differs only in case from 'ada@demo.edu' (users.csv line 2)"),
+    ([('"grace@demo.edu","grace@demo.edu"', '"grace@demo.edu","ghopper"'), (ALAN, '"900002","Alan Turing","alan@demo.edu","grace@demo.edu"')],
+     "users.csv line 3: network_id 'grace@demo.edu' is the email of another user (users.csv line 5)"),
+]
+
+
+@pytest.mark.parametrize("edits, message", IDENTITY_COLLISIONS, ids=["case twin", "another's email"])
+def test_a_dump_that_would_confuse_two_identities_is_refused(app, demo_data, dump, edits, message):
+    """Single sign-on matches one field exactly: the import refuses twins and cross-field collisions (issue 28, defect 3)."""
+    for old, new in edits:
+        edit(dump / "users.csv", old, new)
+    before = counts(app)
+    result = run(app, dump)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "nothing was changed" in result.output
+    assert counts(app) == before
+
+
+def test_a_twin_of_a_user_outside_the_dump_is_refused(app, demo_data, dump):
+    with app.app_context():
+        db.session.add(User(name="Bob Local", sort_name="local bob", email="bob@demo.edu", network_id="bob"))
+        db.session.commit()
+    edit(dump / "users.csv", '"900002","Alan Turing","alan@demo.edu","alan@demo.edu"', '"900002","Alan Turing","alan@demo.edu","Bob"')
+    result = run(app, dump)
+    assert result.exit_code == 1
+    assert "users.csv line 3: network_id 'Bob' differs only in case from 'bob' (the user bob@demo.edu in the database)" in result.output
+
+
+def _section_course(app, sis_id: str) -> tuple[str, str]:
+    with app.app_context():
+        section = db.session.scalars(select(Section).where(Section.sis_id == sis_id)).unique().one()
+        return section.course.subject + " " + section.course.number, section.term.code
+
+
+@pytest.mark.parametrize("new, why", [
+    ('"202710-MATH-221-001","MATH-340","202710","REG","MAIN","MATH","Undergraduate","009"', "another course"),
+    ('"202710-MATH-221-001","MATH-221","202750","REG","MAIN","MATH","Undergraduate","009"', "another term"),
+], ids=["course", "term"])
+def test_a_section_on_an_order_never_moves_to_another_course_or_term(app, demo_data, dump, new, why):
+    """Issue 28, defect 10: refused with file, line and reason; the order keeps what it was placed for."""
+    edit(dump / "sections.csv", '"202710-MATH-221-001","MATH-221","202710","REG","MAIN","MATH","Undergraduate","001"', new)
+    before = counts(app)
+    result = run(app, dump)
+    assert result.exit_code == 1, result.output
+    assert ("sections.csv line 7: section '202710-MATH-221-001' is on order #1001 and cannot move to another course or term"
+            in result.output), result.output
+    assert counts(app) == before and _section_course(app, "202710-MATH-221-001") == ("MATH 221", "202710")
+
+
+def test_a_section_on_no_order_may_move(app, demo_data, dump):
+    edit(dump / "sections.csv", '"202750-MATH-221-001","MATH-221","202750","REG","MAIN","MATH","Undergraduate","001"',
+         '"202750-MATH-221-001","MATH-340","202750","REG","MAIN","MATH","Undergraduate","001"')
+    result = run(app, dump)
+    assert result.exit_code == 0, result.output
+    assert _section_course(app, "202750-MATH-221-001") == ("MATH 340", "202750")
+
+
+def _header_only(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("file, message", [
+    ("sections.csv", "sections.csv: the dump would remove 10 of 10 active sections (100%), more than the 10% allowed"),
+    ("teaching_assignments.csv", "teaching_assignments.csv: the dump would end 9 of 9 teaching assignments (100%), more than the 10% allowed"),
+], ids=["sections", "teaching assignments"])
+def test_a_header_only_file_is_refused_unless_mass_removal_is_allowed(app, demo_data, dump, file, message):
+    """A truncated export would remove everything: refused (dry run too) unless --allow-mass-removal."""
+    _header_only(dump / file)
+    if file == "sections.csv":
+        _header_only(dump / "teaching_assignments.csv")  # assignments of sections the dump no longer has
+    before = counts(app)
+    for args in ((), ("--dry-run",)):
+        result = run(app, dump, *args)
+        assert result.exit_code == 1, result.output
+        assert message in result.output and "--allow-mass-removal" in result.output
+        assert counts(app) == before
+    allowed = run(app, dump, "--allow-mass-removal")
+    assert allowed.exit_code == 0, allowed.output
+    assert counts(app) != before
+
+
+def test_the_share_is_configurable(app, demo_data, dump, monkeypatch):
+    _header_only(dump / "teaching_assignments.csv")
+    monkeypatch.setitem(app.config, "SIS_MAX_REMOVAL_PERCENT", 100)
+    assert run(app, dump).exit_code == 0

@@ -34,21 +34,39 @@ def set_network_id(app, email, network_id):
 
 
 def test_a_trusted_proxy_signs_the_user_in_by_network_id(app, client, demo_data, header_mode):
-    set_network_id(app, "ada@demo.edu", "alovelace@demo.edu")
-    response = via_proxy(client, "/", "ALovelace@Demo.edu")
+    set_network_id(app, "ada@demo.edu", "ALovelace")
+    response = via_proxy(client, "/", "ALovelace")
     assert response.status_code == 200
     assert "Signed in as Ada Lovelace" in text_of(response)
 
 
-def test_email_matches_when_no_network_id_does(app, client, demo_data, header_mode):
-    response = via_proxy(client, "/", "Grace@DEMO.edu", address="192.168.7.40")
-    assert response.status_code == 200 and "Signed in as Grace Hopper" in text_of(response)
+def test_network_ids_are_exact(app, client, demo_data, header_mode):
+    """`Bob` and `bob` are two identities: neither signs in as the other (issue 28, defect 3)."""
+    set_network_id(app, "ada@demo.edu", "Bob")
+    set_network_id(app, "alan@demo.edu", "bob")
+    assert "Signed in as Alan Turing" in text_of(via_proxy(client, "/", "bob"))
+    assert "Signed in as Ada Lovelace" in text_of(via_proxy(client, "/", "Bob"))
+    assert via_proxy(app.test_client(), "/", "BOB").status_code == 403  # nobody's network id
 
 
-def test_network_id_wins_over_email(app, client, demo_data, header_mode):
+def test_by_network_id_an_email_matches_nobody(app, client, demo_data, header_mode):
+    """No fallback to the email: one user's network id can never capture another's account, nor the reverse."""
     set_network_id(app, "ada@demo.edu", "ada-old")
-    set_network_id(app, "alan@demo.edu", "ada@demo.edu")  # an odd but legal setup: ids and emails are separate
+    assert via_proxy(client, "/", "ada@demo.edu").status_code == 403
+    set_network_id(app, "alan@demo.edu", "ada@demo.edu")  # Alan's network id is Ada's email
     assert "Signed in as Alan Turing" in text_of(via_proxy(client, "/", "ada@demo.edu"))
+
+
+def test_with_email_matching_the_header_is_an_email_only(app, client, demo_data, header_mode, monkeypatch):
+    """AUTH_HEADER_MATCH=email (oauth2-proxy): emails, case-insensitive as they are stored; network ids never."""
+    monkeypatch.setitem(app.config, "AUTH_HEADER_MATCH", "email")
+    set_network_id(app, "ada@demo.edu", "ada-old")
+    set_network_id(app, "alan@demo.edu", "ada@demo.edu")  # would capture Ada's account under a mix
+    assert "Signed in as Ada Lovelace" in text_of(via_proxy(client, "/", "Ada@DEMO.edu"))
+    set_network_id(app, "grace@demo.edu", "gh")
+    assert via_proxy(app.test_client(), "/", "gh").status_code == 403
+    response = via_proxy(app.test_client(), "/", "Grace@DEMO.edu", address="192.168.7.40")
+    assert response.status_code == 200 and "Signed in as Grace Hopper" in text_of(response)
 
 
 def test_later_requests_reuse_the_session_without_looking_the_user_up(app, client, demo_data, header_mode, count_queries):
@@ -135,3 +153,6 @@ def test_header_mode_needs_trusted_proxies():
         create_app({"AUTH_MODE": "header", "TRUSTED_PROXIES": "proxy.example", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with pytest.raises(RuntimeError, match="AUTH_MODE"):
         create_app({"AUTH_MODE": "saml", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with pytest.raises(RuntimeError, match="AUTH_HEADER_MATCH must be network_id or email"):
+        create_app({"AUTH_MODE": "header", "TRUSTED_PROXIES": "10.0.0.5", "AUTH_HEADER_MATCH": "both",
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})

@@ -854,7 +854,7 @@ def measure_edit_steps(client, app, count_queries, add_title: str) -> dict[str, 
 
 
 # What the steps take today; a regression shows as a failure here.
-EDIT_BUDGETS = {"edit page": 7, "htmx add": 10, "submit": 10, "add sections page": 5}
+EDIT_BUDGETS = {"edit page": 7, "htmx add": 10, "submit": 11, "add sections page": 5}  # submit: +1, the feed change-log row
 
 
 def test_edit_query_counts_do_not_grow(app, login_as, count_queries, now):
