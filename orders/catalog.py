@@ -1,7 +1,6 @@
 """The catalog search every materials step uses (ordering, editing): title, author or ISBN."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -12,7 +11,6 @@ from orders.models import CatalogItem
 
 MIN_SEARCH_LENGTH = 3
 SEARCH_LIMIT = 25
-_ISBN_LIKE = re.compile(r"^[0-9\s-]+$")  # ASCII digits: \d would take Arabic-Indic ones too
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ def _like(text: str) -> str:
 
 
 def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
-    """Catalog items whose title or authors contain the query, or whose ISBN does (hyphens ignored)."""
+    """Catalog items whose title or authors contain the query, or whose ISBN does (hyphens ignored, ISBN-10 as ISBN-13)."""
     query = " ".join(raw.split())[:100]
     if len(query) < MIN_SEARCH_LENGTH:
         return CatalogSearch(query, [])
@@ -47,8 +45,8 @@ def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
         func.lower(CatalogItem.title).like(pattern, escape="\\"),
         func.lower(CatalogItem.authors).like(pattern, escape="\\"),
     ]
-    digits = isbn.normalize(query)
-    if _ISBN_LIKE.match(query) and len(digits) >= MIN_SEARCH_LENGTH:
+    digits = isbn.search_digits(query)
+    if digits and len(digits) >= MIN_SEARCH_LENGTH:
         conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
     items = list(
         db.session.scalars(

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, flash, g, render_template, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, g, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from orders.extensions import db, login_manager
-from orders.htmx import is_htmx, redirect_to
+from orders.htmx import is_htmx, redirect_to, unauthorized_redirect
 from orders.models import OrderStatus
 from orders.refusals import DraftClosed, PermissionDenied
 
@@ -42,6 +45,23 @@ def render_error(status: int, message: str):
     return render_template(template, status=status, title=TITLES.get(status, "Error"), message=message), status
 
 
+def _returning_page() -> str:
+    """The page the expired form was on (a same-site Referer), for signing in again; else home."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/") and not referrer.path.startswith("/sign-in"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("courses.index")
+
+
+def session_ended():
+    """A form sent after its session ended: say so, in the normal layout, with a sign-in link back to the page."""
+    db.session.rollback()
+    sign_in_url = url_for("auth.sign_in", next=_returning_page())
+    if is_htmx():
+        return unauthorized_redirect(sign_in_url)
+    return render_template("errors/session_ended.html", sign_in_url=sign_in_url), 400
+
+
 def register(app: Flask) -> None:
     """Install the handlers."""
 
@@ -60,6 +80,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if not current_user.is_authenticated:  # signed out meanwhile (another tab, idle timeout): the token went with the session
+            return session_ended()
         return render_error(400, "Your form expired or was not sent from this site. Go back, reload the page and try again.")
 
     @app.errorhandler(HTTPException)

@@ -17,6 +17,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
 from orders import isbn
@@ -92,7 +93,7 @@ def _finite(form, field) -> None:
         raise StopValidation("Enter the price as a number, like 24.99.")
 
 
-STAFF_STATUS_CHOICES = [(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
+STAFF_STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
 
 
 class RequestStatusForm(Form):
@@ -102,11 +103,11 @@ class RequestStatusForm(Form):
     status = RadioField("New status", choices=STAFF_STATUS_CHOICES, validators=[InputRequired("Choose the new status.")])
     comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")])
     fulfil_with = RadioField(
-        "Fulfil with", choices=[("existing", "An item already in the catalog"), ("new", "A new catalog item made from this request")],
+        "Fulfil with", choices=[SelectChoice("existing", "An item already in the catalog"), SelectChoice("new", "A new catalog item made from this request")],
         default="existing", validators=[Optional()],
     )
     item_isbn = StringField("ISBN of the catalog item", validators=[Optional(), Length(max=40)])
     publisher = StringField("Publisher", validators=[Optional(), Length(max=200)])
     item_edition = StringField("Edition", validators=[Optional(), Length(max=50)])
-    delivery = SelectField("Delivery", choices=[(d.value, d.value) for d in Delivery], validators=[Optional()])
+    delivery = SelectField("Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validators=[Optional()])
     price = DecimalField("Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)])

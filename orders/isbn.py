@@ -40,3 +40,15 @@ def to_isbn13(raw: str) -> str | None:
         first12 = "978" + cleaned[:9]
         return first12 + check_digit(first12)
     return None
+
+
+def search_digits(query: str) -> str | None:
+    """The ISBN digits a catalog search looks for: a whole ISBN-10 becomes its ISBN-13 (catalogs store
+    ISBN-13 only); another run of digits, hyphens and spaces is searched as its digits. None when the
+    query is not ISBN-like."""
+    cleaned = "".join(ch for ch in query.upper() if ch not in " -")
+    if not cleaned or not cleaned.isascii():
+        return None
+    if len(cleaned) == 10 and (converted := to_isbn13(cleaned)):
+        return converted
+    return cleaned if cleaned.isdigit() else None

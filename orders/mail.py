@@ -132,7 +132,8 @@ def _user(user: User) -> dict:
 
 
 def _item(item) -> dict | None:
-    return None if item is None else {"title": item.title, "isbn13": item.isbn13}
+    # Prices as exact decimal strings (JSON has no Decimal); the templates format them with money().
+    return None if item is None else {"title": item.title, "isbn13": item.isbn13, "student_price": str(item.student_price)}
 
 
 def _request_snapshot(request: ContentRequest) -> dict:
@@ -151,8 +152,12 @@ def order_snapshot(order: Order) -> dict:
         "course": {"code": order.course.code, "title": order.course.title},
         "term": {"name": order.term.name},
         "sections": [{"label": s.label, "session": {"name": s.session.name}} for s in order.sections],
-        "current_lines": [{"item": _item(line.item), "requirement": line.requirement.label} for line in order.current_lines],
+        "current_lines": [
+            {"item": _item(line.item), "student_price": str(line.student_price), "requirement": line.requirement.label}
+            for line in order.current_lines
+        ],
         "current_requests": [_request_snapshot(r) for r in order.current_requests],
+        "total_student_price": str(order.total_student_price),
     }
 
 

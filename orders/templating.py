@@ -15,6 +15,6 @@ def mailto_links(text: str) -> Markup:
     return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
-def money(amount: Decimal) -> str:
-    """US dollars with cents, from a Decimal (never a float)."""
-    return f"${amount.quantize(Decimal('0.01')):,}"
+def money(amount: Decimal | str) -> str:
+    """US dollars with cents, from a Decimal or its exact string (email snapshots), never a float."""
+    return f"${Decimal(amount).quantize(Decimal('0.01')):,}"

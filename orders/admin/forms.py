@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from orders.models import CourseLevel, Delivery
@@ -23,17 +24,17 @@ class PeriodForm(FlaskForm):
 class GrantForm(FlaskForm):
     """A grant's scope (blank = any) and the term its preview counts sections in."""
 
-    subject = SelectField("Subject", choices=[("", "Any subject")], default="")
-    level = SelectField("Course level", choices=[("", "Any level")] + [(lv.value, lv.value) for lv in CourseLevel], default="")
-    organization = SelectField("Organization", choices=[("", "Any organization")], default="")
-    campus = SelectField("Campus", choices=[("", "Any campus")], default="")
+    subject = SelectField("Subject", choices=[SelectChoice("", "Any subject")], default="")
+    level = SelectField("Course level", choices=[SelectChoice("", "Any level")] + [SelectChoice(lv.value, lv.value) for lv in CourseLevel], default="")
+    organization = SelectField("Organization", choices=[SelectChoice("", "Any organization")], default="")
+    campus = SelectField("Campus", choices=[SelectChoice("", "Any campus")], default="")
     term = SelectField("Preview in term", choices=[], default="", validate_choice=False)  # resolved by the view
 
     def set_choices(self, options, terms) -> None:
-        self.subject.choices = [("", "Any subject")] + [(s, s) for s in options.subjects]
-        self.organization.choices = [("", "Any organization")] + [(str(o.id), o.name) for o in options.organizations]
-        self.campus.choices = [("", "Any campus")] + [(str(c.id), c.name) for c in options.campuses]
-        self.term.choices = [(str(t.id), t.name) for t in terms]
+        self.subject.choices = [SelectChoice("", "Any subject")] + [SelectChoice(s, s) for s in options.subjects]
+        self.organization.choices = [SelectChoice("", "Any organization")] + [SelectChoice(str(o.id), o.name) for o in options.organizations]
+        self.campus.choices = [SelectChoice("", "Any campus")] + [SelectChoice(str(c.id), c.name) for c in options.campuses]
+        self.term.choices = [SelectChoice(str(t.id), t.name) for t in terms]
 
 
 class ItemForm(FlaskForm):
@@ -44,7 +45,7 @@ class ItemForm(FlaskForm):
     isbn = StringField("ISBN-13", validators=[Length(max=100)])
     publisher = StringField("Publisher", validators=[Length(max=1000)])
     edition = StringField("Edition (optional)", validators=[Length(max=1000)])
-    delivery = SelectField("Delivery", choices=[(d.value, d.value) for d in Delivery], validate_choice=False)
+    delivery = SelectField("Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validate_choice=False)
     student_price = StringField("Student price (US dollars)", validators=[Length(max=100)])
     copyright_year = StringField("Copyright year (optional)", validators=[Length(max=100)])
     list_price = StringField("List price (US dollars, optional)", validators=[Length(max=100)])

@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 
+from orders import isbn
 from orders.extensions import db
 from orders.models import (
     AdminAuditEntry,
@@ -129,9 +130,9 @@ def catalog_page(text: str, page: int) -> Page[CatalogItem]:
     query = select(CatalogItem).order_by(CatalogItem.title, CatalogItem.id)
     if text:
         pattern = _like(text)
-        digits = text.replace("-", "").replace(" ", "")
+        digits = isbn.search_digits(text)
         conditions = [func.lower(CatalogItem.title).like(pattern, escape="\\"), func.lower(CatalogItem.authors).like(pattern, escape="\\")]
-        if digits.isascii() and digits.isdigit():
+        if digits:
             conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
     return _paginate(query, page, PAGE_SIZE)

@@ -55,6 +55,13 @@ def _iso(moment: datetime | None) -> str | None:
 # --- Ordering periods ---------------------------------------------------------------------------
 
 
+def _kept(stored: datetime | None, sent: datetime | None) -> datetime | None:
+    """The stored moment when `sent` is the same minute, else `sent`."""
+    if stored is not None and sent is not None and stored.replace(second=0, microsecond=0) == sent.replace(second=0, microsecond=0):
+        return stored
+    return sent
+
+
 def period_problem(opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime) -> str | None:
     """The rule opens < soft close <= closes (soft close optional), or why the values break it."""
     if not opens_at < closes_at:
@@ -73,17 +80,26 @@ def save_period(term: Term, opens_at: datetime, soft_close_at: datetime | None, 
     if problem:
         raise AdminError(problem)
     period = term.period
+    if period is not None:
+        # The form shows times to the minute: a time sent back unchanged keeps its stored seconds, so
+        # it is not a change (and is not logged as one).
+        opens_at = _kept(period.opens_at, opens_at)
+        soft_close_at = _kept(period.soft_close_at, soft_close_at)
+        closes_at = _kept(period.closes_at, closes_at)
     after = {"opens_at": _iso(opens_at), "soft_close_at": _iso(soft_close_at), "closes_at": _iso(closes_at)}
     if period is None:
         term.period = OrderingPeriod(opens_at=opens_at, soft_close_at=soft_close_at, closes_at=closes_at)
         db.session.flush()
         return record("period.created", f"{term.name} ordering period", None, after, actor=actor, now=now)
     before = {"opens_at": _iso(period.opens_at), "soft_close_at": _iso(period.soft_close_at), "closes_at": _iso(period.closes_at)}
-    if before == after:
+    changed = [k for k in after if before[k] != after[k]]
+    if not changed:
         return None
     period.opens_at, period.soft_close_at, period.closes_at = opens_at, soft_close_at, closes_at
     db.session.flush()
-    return record("period.updated", f"{term.name} ordering period", before, after, actor=actor, now=now)
+    # Only what changed: a new soft close alone is logged as that, not as three changes.
+    return record("period.updated", f"{term.name} ordering period", {k: before[k] for k in changed},
+                  {k: after[k] for k in changed}, actor=actor, now=now)
 
 
 # --- Coordinator grants ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from orders import clock
-from orders.admin import queries
+from orders.admin import audit_words, queries
 from orders.admin.catalog import (
     CSV_COLUMNS,
     OPTIONAL_CSV_COLUMNS,
@@ -95,6 +95,10 @@ def _refused(message: str, target: str):
 @bp.app_template_global()
 def admin_time(moment, tz_name):
     return describe(moment, tz_name) if moment is not None else "—"
+
+
+bp.add_app_template_global(audit_words.kind_label, "audit_kind")
+bp.add_app_template_global(audit_words.changes, "audit_changes")
 
 
 @bp.route("/")

@@ -11,6 +11,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from orders import mail
+from orders.admin.catalog import item_values
+from orders.admin.services import record
 from orders.events import record_event
 from orders.extensions import db
 from orders.models import (
@@ -203,8 +205,11 @@ def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetim
     return comment
 
 
-def create_item_for(request: ContentRequest, *, publisher: str, edition: str, delivery: Delivery, price: Decimal) -> CatalogItem:
-    """A catalog item made from the request's title and ISBN (approving "create it here")."""
+def create_item_for(
+    request: ContentRequest, *, publisher: str, edition: str, delivery: Delivery, price: Decimal, actor: User, now: datetime
+) -> CatalogItem:
+    """A catalog item made from the request's title and ISBN (approving "create it here"); it joins the
+    audit log like every catalog item a Program Administrator adds."""
     existing = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == request.isbn13)).first()
     if existing is not None:
         raise Refused(f"The catalog already has ISBN {request.isbn13}: {existing.title}. Choose it instead.")
@@ -214,4 +219,6 @@ def create_item_for(request: ContentRequest, *, publisher: str, edition: str, de
     )
     db.session.add(item)
     db.session.flush()
+    values = dict(item_values(item), source=f"{request.title} (ISBN {request.isbn13}), on order #{request.order.number}")
+    record("catalog.item_added", f"Catalog item {item.isbn13} {item.title}", None, values, actor=actor, now=now)
     return item

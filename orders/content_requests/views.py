@@ -15,7 +15,8 @@ from orders.content_requests import services
 from orders.content_requests.services import TitleRequest
 from orders.extensions import db
 from orders.forms import CommentForm, EmptyForm, RequestStatusForm, RequestTitleForm
-from orders.isbn import to_isbn13
+from orders.institution import local_time
+from orders.isbn import search_digits, to_isbn13
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -23,7 +24,9 @@ from orders.models import (
     ContentRequestStatus,
     Course,
     Delivery,
+    EventKind,
     Order,
+    OrderEvent,
     OrderStatus,
     Term,
 )
@@ -187,6 +190,7 @@ def _requests_query(filters: RequestFilter):
             or_(
                 func.lower(ContentRequest.title).like(needle, escape="\\"),
                 ContentRequest.isbn13.like(needle, escape="\\"),
+                ContentRequest.isbn13 == (search_digits(filters.q) or ""),  # an ISBN-10 as its ISBN-13
                 func.lower(Course.subject + " " + Course.number).like(needle, escape="\\"),
                 func.lower(Course.title).like(needle, escape="\\"),
             )
@@ -226,6 +230,21 @@ def index():
     )
 
 
+def _status_history(content_request: ContentRequest) -> list[dict]:
+    """Who moved the request to which status, and when: its submission, then each status change."""
+    events = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == content_request.order_id, OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS)
+        .order_by(OrderEvent.id)
+    )
+    history = [{"status": ContentRequestStatus.SUBMITTED, "who": content_request.requested_by.name, "at": content_request.created_at}]
+    for event in events:
+        details = event.details or {}
+        if details.get("request_id") == content_request.id and details.get("to_status"):
+            history.append({"status": ContentRequestStatus(details["to_status"]), "who": event.actor.name if event.actor else "—",
+                            "at": event.occurred_at, "item": (details.get("fulfilled_by") or {}).get("title")})
+    return history
+
+
 def _detail_context(content_request: ContentRequest, **forms) -> dict:
     comments = list(
         db.session.scalars(
@@ -237,6 +256,8 @@ def _detail_context(content_request: ContentRequest, **forms) -> dict:
         content_request=content_request,
         order=content_request.order,
         comments=comments,
+        status_history=_status_history(content_request),
+        local_time=local_time,
         comment_form=forms.get("comment_form") or CommentForm(),
         status_form=status_form,
         may_change_status=services.can_change_status(current_user, content_request),
@@ -272,7 +293,7 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
             raise Refused("To create the catalog item, give its publisher, delivery and student price.")
         return services.create_item_for(
             content_request, publisher=form.publisher.data.strip(), edition=(form.item_edition.data or content_request.edition or "").strip(),
-            delivery=Delivery(form.delivery.data), price=form.price.data,
+            delivery=Delivery(form.delivery.data), price=form.price.data, actor=current_user, now=clock.now(),
         )
     code = to_isbn13(form.item_isbn.data or content_request.isbn13)
     item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None

@@ -1,7 +1,7 @@
 """The Courses screen, home after sign-in."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -65,7 +65,10 @@ def index():
 @signed_in
 def instructor_matches():
     """The type-ahead's list: instructors whose name contains `instructor_name`, as links to their
-    Courses view (the other filters kept). Without JavaScript the Courses page shows the same list."""
+    Courses view (the other filters kept). Without JavaScript the Courses page shows the same list,
+    so a direct visit (reload, bookmark) goes there rather than to a bare fragment."""
+    if not is_htmx():
+        return redirect(url_for("courses.index", **request.args.to_dict()))
     filters = CoursesFilter.from_args(request.args)
     name = _instructor_name()
     terms = all_terms() if name else []

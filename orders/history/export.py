@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from orders.history.queries import HistoryRow
 from orders.spreadsheet import safe_cell
+from orders.templating import money
 
-HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status"]
+HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
+          "Student prices", "Total per student"]
 CHUNK_ROWS = 500  # rows per chunk written to the response
 
 
@@ -32,6 +34,8 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         _moment(row.placed_at, zone),
         _moment(row.last_change, zone),
         row.status_label,
+        "; ".join(money(price) for price in row.student_prices),
+        money(row.total_student_price),
     ]]
 
 

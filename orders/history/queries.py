@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
     ColumnElement,
+    Numeric,
     Select,
+    String,
     and_,
+    cast,
     exists,
     func,
     or_,
@@ -24,6 +28,7 @@ from sqlalchemy.orm import aliased, raiseload
 
 from orders.extensions import db
 from orders.models import (
+    CatalogItem,
     ContentRequest,
     Course,
     Order,
@@ -116,6 +121,8 @@ class HistoryRow:
     last_change: datetime | None
     catalog_items: int
     content_requests: int
+    total_student_price: Decimal = Decimal("0.00")  # the same sum as Order.total_student_price
+    student_prices: list[Decimal] = field(default_factory=list)  # each line's, approved requests as their item's
     sections: list[str] = field(default_factory=list)
     campus_ids: set[int] = field(default_factory=set)
     reorder_terms: list[Term] = field(default_factory=list)  # open terms this order can be copied into
@@ -207,6 +214,15 @@ def _details() -> Select:
     last_change = type_coerce(
         func.coalesce(Order.last_changed_at, Order.canceled_at, Order.placed_at, Order.created_at), UTCDateTime
     )
+    # Order.total_student_price in SQL: the current lines' prices, plus each approved request's item.
+    current_line = and_(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))
+    fulfilled = and_(ContentRequest.order_id == Order.id, ContentRequest.removed_at.is_(None))
+    line_prices = select(func.aggregate_strings(cast(OrderLine.student_price, String), ";")).where(current_line).correlate(Order).scalar_subquery()
+    request_prices = (
+        select(func.aggregate_strings(cast(CatalogItem.student_price, String), ";"))
+        .select_from(ContentRequest).join(CatalogItem, CatalogItem.id == ContentRequest.fulfilled_by_id)
+        .where(fulfilled).correlate(Order).scalar_subquery()
+    )
     return (
         select(
             Order.id,
@@ -224,6 +240,8 @@ def _details() -> Select:
             last_change.label("last_change"),
             catalog_items.label("catalog_items"),
             content_requests.label("content_requests"),
+            line_prices.label("line_prices"),
+            request_prices.label("request_prices"),
             Section.label.label("section_label"),
             Section.campus_id,
         )
@@ -259,11 +277,18 @@ def _fold(rows: Iterable) -> Iterator[HistoryRow]:
                 catalog_items=row.catalog_items or 0,
                 content_requests=row.content_requests or 0,
             )
+            current.student_prices = _prices(row.line_prices, row.request_prices)
+            current.total_student_price = sum(current.student_prices, Decimal("0.00"))
         if row.section_label is not None:
             current.sections.append(row.section_label)
             current.campus_ids.add(row.campus_id)
     if current is not None:
         yield current
+
+
+def _prices(*joined: str | None) -> list[Decimal]:
+    """Prices aggregated as text (exact: Numeric cast to text), smallest first so the CSV is stable."""
+    return sorted(Decimal(p).quantize(Decimal("0.01")) for text in joined if text for p in text.split(";"))
 
 
 def _matching(user: User, filters: HistoryFilter) -> Select:

@@ -1,8 +1,10 @@
 """Edit a placed order: pending changes kept per user and order, applied at once on "Submit changes".
 
-A PendingEdit holds the order as the user wants it (its items and sections), starting from the version
-they began with. Nothing touches the order until submit, which checks that version: if someone changed
-the order meanwhile, nothing is applied.
+A PendingEdit holds the order as the user wants it (its items and sections) and the order as it was
+when they began (its version and its "base" state). Nothing touches the order until submit, which checks
+that version: if someone changed the order meanwhile, nothing is applied; the user's changes (what they
+added and removed against the base) are carried onto the order as it is now, those that no longer apply
+are dropped and named, and the user reviews the result and submits again.
 """
 from __future__ import annotations
 
@@ -45,14 +47,29 @@ from orders.refusals import PermissionDenied, Refused, StaleOrder
 from orders.transitions import transition
 
 CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
+CHANGES_KEPT = (
+    "This order changed while you were editing, so nothing was applied yet. Your changes are kept: "
+    "review them against the order as it is now, then submit again."
+)
 
 
 class AlreadyApplied(Refused):
     """A repeated submit (double click, second tab) found its changes already applied by the first."""
 
     def __init__(self, order: Order):
-        super().__init__(f"Order #{order.number} was updated.")
+        super().__init__(f"Your changes to order #{order.number} were already applied (from another tab or an earlier click). Nothing more changed.")
         self.order = order
+
+
+class ChangesKept(StaleOrder):
+    """A stale submit: the pending changes now stand on the current order, for the user to review."""
+
+    def __init__(self, dropped: list[str]):
+        message = CHANGES_KEPT
+        if dropped:
+            message += " No longer applies, so left out: " + "; ".join(dropped) + "."
+        super().__init__(message)
+        self.dropped = dropped
 
 
 @dataclass
@@ -141,16 +158,88 @@ def find_pending(order: Order, user: User) -> PendingEdit | None:
     ).first()
 
 
-def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
-    """The order as this user is editing it (the order itself when they have not changed anything)."""
-    if pending is None:
-        return EditState.of(order)
+def _wanted(pending: PendingEdit) -> EditState:
     changes = pending.changes
     return EditState(
         list(changes.get("items", [])), list(changes.get("sections", [])),
         list(changes.get("requests", [])), list(changes.get("new_requests", [])),
         dict(changes.get("requirements", {})),
     )
+
+
+def is_stale(order: Order, pending: PendingEdit | None) -> bool:
+    """The user's changes were made against an earlier version of the order."""
+    return pending is not None and pending.base_version != order.version
+
+
+def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
+    """The order as this user is editing it (the order itself when they have not changed anything);
+    changes made against an earlier version are shown carried onto the order as it is now."""
+    if pending is None:
+        return EditState.of(order)
+    if is_stale(order, pending):
+        return rebase(order, pending)[0]
+    return _wanted(pending)
+
+
+def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
+    """The user's changes (against the order as they began) carried onto the order as it is now, and
+    in words those that no longer apply. Without a recorded base (an edit begun before bases were kept)
+    nothing can be carried over."""
+    now_state = EditState.of(order)
+    base = pending.changes.get("base")
+    if base is None:
+        return now_state, ["your earlier changes (start again from the order as it is now)"]
+    wanted, dropped = _wanted(pending), []
+    added = [i for i in wanted.items if i not in base["items"]]
+    removed = [i for i in base["items"] if i not in wanted.items]
+    titles = {i.id: i.title for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added + removed)))} if added or removed else {}
+    items = list(now_state.items)
+    for item_id in removed:
+        if item_id in items:
+            items.remove(item_id)
+        else:
+            dropped.append(f"removing {titles.get(item_id, 'an item')} (someone else already removed it)")
+    for item_id in added:
+        if item_id in items:
+            dropped.append(f"adding {titles.get(item_id, 'an item')} (someone else already added it)")
+        else:
+            items.append(item_id)
+    added_sections = [s for s in wanted.sections if s not in base["sections"]]
+    removed_sections = [s for s in base["sections"] if s not in wanted.sections]
+    labels = {s.id: s.label for s in db.session.scalars(select(Section).where(Section.id.in_(added_sections + removed_sections)))} if added_sections or removed_sections else {}
+    taken = claimed_sections(added_sections, excluding_order_id=order.id) if added_sections else set()
+    sections = list(now_state.sections)
+    for section_id in removed_sections:
+        if section_id in sections:
+            sections.remove(section_id)
+        else:
+            dropped.append(f"removing section {labels.get(section_id, '?')} (someone else already removed it)")
+    for section_id in added_sections:
+        if section_id in sections:
+            dropped.append(f"adding section {labels.get(section_id, '?')} (someone else already added it)")
+        elif section_id in taken:
+            dropped.append(f"adding section {labels.get(section_id, '?')} (it is now on another order)")
+        else:
+            sections.append(section_id)
+    if not sections:  # the user's removals and someone else's would leave none: keep what is there
+        sections = list(now_state.sections)
+        dropped.append("removing the last sections (an order keeps at least one)")
+    requests = list(now_state.requests)
+    titles_of = {r.id: r.title for r in order.content_requests}
+    for request_id in [r for r in base["requests"] if r not in wanted.requests]:
+        if request_id in requests:
+            requests.remove(request_id)
+        else:
+            dropped.append(f"removing the request for {titles_of.get(request_id, 'a title')} (it is no longer on the order)")
+    on_order = {r.isbn13 for r in order.current_requests}
+    new_requests = []
+    for wanted_request in wanted.new_requests:
+        if wanted_request["isbn13"] in on_order:
+            dropped.append(f"requesting {wanted_request['title']} (someone else already requested it)")
+        else:
+            new_requests.append(wanted_request)
+    return EditState(items, sorted(sections), requests, new_requests), dropped
 
 
 @dataclass(frozen=True)
@@ -182,11 +271,17 @@ def pending_lines(order: Order, state: EditState) -> list[PendingLine]:
 
 
 def _save(order: Order, user: User, pending: PendingEdit | None, state: EditState, now: datetime) -> PendingEdit:
-    """Store the user's pending state; the first change records the version they started from."""
+    """Store the user's pending state; the first change records the version and the state they started
+    from (a change to a stale edit, already carried onto the order as it is now, starts from now)."""
     if pending is None:
         pending = PendingEdit(order_id=order.id, user_id=user.id, base_version=order.version, created_at=now)
         db.session.add(pending)
-    pending.changes = state.as_json()
+    base = (pending.changes or {}).get("base")
+    if base is None or pending.base_version != order.version:
+        pending.base_version = order.version
+        current = EditState.of(order)
+        base = {"items": current.items, "sections": current.sections, "requests": current.requests}
+    pending.changes = dict(state.as_json(), base=base)
     pending.updated_at = now
     db.session.flush()
     return pending
@@ -336,9 +431,15 @@ def submit(
             raise AlreadyApplied(order)  # a double submit: the first one applied and dropped the changes
         return EditOutcome(order, None)
     if pending.base_version != order.version or expected_version != order.version:
-        db.session.delete(pending)  # their changes were made against an order that no longer exists
-        db.session.flush()
-        raise StaleOrder(CHANGED_WHILE_EDITING)
+        # Their changes were made against an order that no longer exists: carry them onto the order as
+        # it is now, for the user to review and submit again (or drop them when none still applies).
+        state, dropped = rebase(order, pending) if is_stale(order, pending) else (_wanted(pending), [])
+        if not diff(order, state):
+            db.session.delete(pending)
+            db.session.flush()
+            raise StaleOrder(CHANGED_WHILE_EDITING + (" Left out: " + "; ".join(dropped) + "." if dropped else ""))
+        _save(order, actor, pending, state, now)
+        raise ChangesKept(dropped)
     change = diff(order, pending_state(order, pending))
     if not change:
         db.session.delete(pending)

@@ -131,7 +131,8 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
-        stale=pending is not None and pending.base_version != order.version,
+        stale=editing.is_stale(order, pending),
+        dropped=editing.rebase(order, pending)[1] if editing.is_stale(order, pending) else [],
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
@@ -255,6 +256,10 @@ def submit_edit(order: Order):
         db.session.rollback()
         flash(repeat.message, "status")
         return redirect_to(url_for("orders.summary", number=number))
+    except editing.ChangesKept as kept:
+        db.session.commit()  # the pending changes, carried onto the order as it is now; nothing else was written
+        flash(kept.message, "notice")
+        return redirect_to(url_for("orders.edit", number=number))
     except StaleOrder as stale:
         db.session.commit()  # the stale pending changes are dropped; nothing else was written
         flash(stale.message, "notice")

@@ -37,3 +37,14 @@
     if (prompt) closePrompt(prompt);
   });
 })();
+// The header menu: wide screens show its links anyway (CSS); opening it there also tells assistive
+// technology they are shown. Phones keep it closed until asked.
+(function () {
+  "use strict";
+  var menu = document.querySelector(".site-menu");
+  if (!menu || !window.matchMedia) return;
+  var wide = window.matchMedia("(min-width: 40.0625rem)");
+  function follow() { menu.open = wide.matches; }
+  follow();
+  if (wide.addEventListener) wide.addEventListener("change", follow);
+})();

@@ -96,7 +96,7 @@ def test_add_and_remove_a_coordinator_grant_with_preview(page_for, base_url, app
         kinds = [e.kind for e in db.session.scalars(select(AdminAuditEntry).order_by(AdminAuditEntry.id)).unique()]
         assert kinds == ["grant.added", "grant.removed"]
     page.get_by_role("link", name="Audit log").click()
-    expect(page.get_by_role("row").filter(has_text="grant.removed")).to_contain_text("Katherine Johnson")
+    expect(page.get_by_role("row").filter(has_text="Coordinator grant removed")).to_contain_text("Katherine Johnson")
     assert_axe_clean(page)
 
 

@@ -211,7 +211,7 @@ def test_edit_by_keyboard_alone(page: Page, live_server, demo_data, app):
 
 def test_someone_else_edited_meanwhile(page: Page, no_js_page: Page, live_server, demo_data, app):
     """Ada (JavaScript on) and Katherine (off) edit at once; Katherine submits first; Ada is told and shown
-    the order as it is now, with nothing of hers applied."""
+    her change against the order as it is now, nothing applied yet; her second submit applies it."""
     ada, katherine = page, no_js_page
     sign_in(ada, live_server, "ada")
     sign_in(katherine, live_server, "katherine")
@@ -230,14 +230,19 @@ def test_someone_else_edited_meanwhile(page: Page, no_js_page: Page, live_server
     expect(katherine.get_by_role("status")).to_have_text("Order #1001 was updated.")
 
     ada.get_by_role("button", name="Submit changes").click()
-    expect(ada).to_have_url(re.compile(r"/orders/1001$"))
+    # Nothing applied yet, and nothing lost: Ada's change stands on the order as it is now (issue 27).
+    expect(ada).to_have_url(re.compile(r"/orders/1001/edit$"))
     notice = ada.get_by_role("status").filter(has_text="This order changed while you were editing")
     expect(notice).to_be_focused()
-    expect(ada.get_by_role("cell", name="Calculus: Single Variable", exact=True)).to_be_visible()
-    expect(ada.get_by_role("cell", name=THOMAS, exact=True)).to_have_count(0)
+    expect(notice).to_contain_text("Your changes are kept")
+    expect(pending(ada)).to_have_text(f"Add {THOMAS}")
     assert_axe_clean(ada)
     details, titles, _ = records(app)
     assert len(details) == 1 and titles == [STEWART, "Calculus: Single Variable"]
+    ada.get_by_role("button", name="Submit changes").click()
+    expect(ada.get_by_role("status")).to_have_text("Order #1001 was updated.")
+    expect(ada.get_by_role("cell", name=THOMAS, exact=True)).to_be_visible()
+    expect(ada.get_by_role("cell", name="Calculus: Single Variable", exact=True)).to_be_visible()
 
 
 # --- Add sections ----------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from tests.e2e.conftest import TIMEOUT_MS, _collect_errors, assert_axe_clean, si
 pytestmark = pytest.mark.e2e
 
 WIDTHS = [(320, 640), (390, 844)]
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3 + "Floccinaucinihilipilification" + "x" * 6  # 170 characters
+assert len(LONG_WORD) == 170
 
 # What each page must not do at a phone width, measured in the browser.
 _LAYOUT_PROBLEMS = """() => {
@@ -78,7 +80,13 @@ def _seed_pages(app) -> dict[str, list[str]]:
         draft, _ = start_draft(ada, cs150, spring, now=now, request_id=None)
         first_item = db.session.scalars(select(CatalogItem).where(CatalogItem.active).order_by(CatalogItem.id)).first()
         add_item(draft, first_item.id)
-        wanted = TitleRequest("A rather long title of a requested book that wraps", "9780306406157", "A. Writer", None, "Week 1")
+        # One long unbroken word (issue 27: a 170-character title made the materials page 1,318 px wide).
+        long_item = CatalogItem(title=LONG_WORD, authors=LONG_WORD[:90], isbn13="9780306406157", publisher="P" * 60,
+                                edition="1st", delivery=first_item.delivery, student_price=first_item.student_price, active=True)
+        db.session.add(long_item)
+        db.session.flush()
+        add_item(draft, long_item.id)
+        wanted = TitleRequest("A rather long title of a requested book that wraps " + LONG_WORD, "9780262033848", "A. Writer", None, "Week 1 " + LONG_WORD)
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         placed_request = new_request(order, wanted, actor=ada, now=now, position=0)
         db.session.add(placed_request)
@@ -90,7 +98,8 @@ def _seed_pages(app) -> dict[str, list[str]]:
 
     common = ["/", "/orders", "/requests"]
     ordering = [f"/ordering/drafts/{draft_id}/{step}" for step in ("sections", "materials", "review", "cancel")]
-    ordering += [f"/ordering/drafts/{draft_id}/materials?q=calculus", f"/ordering/drafts/{draft_id}/request-title"]
+    ordering += [f"/ordering/drafts/{draft_id}/materials?q=calculus", f"/ordering/drafts/{draft_id}/request-title",
+                 f"/ordering/drafts/{draft_id}/materials?q=Pneumono"]
     order_pages = lambda n: [f"/orders/{n}", f"/orders/{n}/cancel", f"/orders/{n}/edit", f"/orders/{n}/add-sections"]
     admin = [
         "/admin/", "/admin/periods", f"/admin/periods/{term_id}", "/admin/users", f"/admin/users/{ids['emmy']}",

@@ -287,10 +287,11 @@ def test_approval_makes_the_request_count_as_its_item(demo):
 
 def test_create_item_for_makes_an_active_item_from_the_request_and_refuses_a_taken_isbn(demo):
     request = on_order(demo)
-    created = services.create_item_for(request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("12.50"))
+    who = dict(actor=demo.user("katherine"), now=demo.now)
+    created = services.create_item_for(request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("12.50"), **who)
     assert (created.title, created.isbn13, created.authors, created.active) == ("The Missing Book", "9780306406157", "A. Writer", True)
     with pytest.raises(Refused, match="already has ISBN 9780306406157"):
-        services.create_item_for(request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("1"))
+        services.create_item_for(request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("1"), **who)
 
 
 def test_status_change_moves_the_order_version_and_last_change_but_a_comment_does_not(demo):

@@ -81,7 +81,7 @@ def test_header_link_only_for_program_administrators(login_as):
     client.post("/sign-out")
     client = login_as("katherine")
     page = client.get("/").get_data(as_text=True)
-    assert '<a class="header-link" href="/admin/">Administration</a>' in page
+    assert '<li><a href="/admin/">Administration</a></li>' in page
 
 
 def test_every_screen_renders_for_a_program_administrator(app, login_as):

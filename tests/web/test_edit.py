@@ -402,25 +402,53 @@ def test_someone_else_edits_and_everyone_concerned_is_told(client, demo_data, ap
 # --- Refusals that change nothing ------------------------------------------------------------------
 
 
-def test_stale_version_applies_nothing_of_the_slower_editor(app, demo_data):
+def test_stale_version_applies_nothing_yet_and_keeps_the_slower_editors_changes(app, demo_data):
+    """Katherine changed the order first: Ada's changes are kept, shown against the order as it is now,
+    the one that no longer applies is named, and her second submit applies the rest (issue 27, item 6)."""
     ada, katherine = app.test_client(), app.test_client()
     sign_in_as(ada, type("U", (), {"email": "ada@demo.edu"}))
     sign_in_as(katherine, type("U", (), {"email": "katherine@demo.edu"}))
-    thomas, stewart = item_id(app, "Thomas' Calculus"), item_id(app, "Calculus: Single Variable")
+    thomas, single = item_id(app, "Thomas' Calculus"), item_id(app, "Calculus: Single Variable")
+    early = item_id(app, "Calculus: Early Transcendentals")
     ada_page = ada.get("/orders/1001/edit").get_data(as_text=True)
     ada.post("/orders/1001/edit/items", data={"item_id": str(thomas)})
-    katherine.post("/orders/1001/edit/items", data={"item_id": str(stewart)})
+    ada.post(f"/orders/1001/edit/items/{early}/remove")
+    katherine.post("/orders/1001/edit/items", data={"item_id": str(single)})
+    katherine.post(f"/orders/1001/edit/items/{early}/remove")
     follow(katherine, katherine.post("/orders/1001/edit/submit", data={"version": "1"}))
     after_katherine = order_state(app, 1001)
 
-    assert "This order changed after you started editing it." in text_of(ada.get("/orders/1001/edit"))
+    shown = text_of(ada.get("/orders/1001/edit"))
+    assert "This order changed after you started editing it." in shown
+    assert "removing Calculus: Early Transcendentals (someone else already removed it)" in shown
+    assert shown.split("Your changes")[-1].split("Submit changes")[0].strip() == "Add Thomas' Calculus"
     response = ada.post("/orders/1001/edit/submit", data={"version": version_on(ada_page)})
+    assert response.headers["Location"] == "/orders/1001/edit"
     page = follow(ada, response)
-    assert STALE in page and "Nothing of yours was applied" in page
-    assert "Calculus: Single Variable" in page and "Thomas' Calculus" not in page  # the order as it is now
+    assert STALE in page and "Your changes are kept" in page
+    assert "No longer applies, so left out: removing Calculus: Early Transcendentals (someone else already removed it)." in page
+    assert "Add Thomas' Calculus" in page.split("Your changes")[-1]
     after = order_state(app, 1001)
-    assert without_pending(after) == without_pending(after_katherine) and after[-1] == 0  # Ada's changes dropped
+    assert without_pending(after) == without_pending(after_katherine) and after[-1] == 1  # kept, not applied
     assert len(events_of(app, 1001, EventKind.EDITED)) == 1
+
+    again = ada.get("/orders/1001/edit").get_data(as_text=True)
+    assert "Order #1001 was updated." in follow(ada, ada.post("/orders/1001/edit/submit", data={"version": version_on(again)}))
+    last = events_of(app, 1001, EventKind.EDITED)[-1]
+    assert [i["title"] for i in last.details["added_items"]] == ["Thomas' Calculus"] and last.details["removed_items"] == []
+
+
+def test_stale_changes_that_all_no_longer_apply_are_dropped_and_named(app, demo_data):
+    ada, katherine = app.test_client(), app.test_client()
+    sign_in_as(ada, type("U", (), {"email": "ada@demo.edu"}))
+    sign_in_as(katherine, type("U", (), {"email": "katherine@demo.edu"}))
+    thomas = item_id(app, "Thomas' Calculus")
+    ada.post("/orders/1001/edit/items", data={"item_id": str(thomas)})
+    katherine.post("/orders/1001/edit/items", data={"item_id": str(thomas)})
+    follow(katherine, katherine.post("/orders/1001/edit/submit", data={"version": "1"}))
+    page = follow(ada, ada.post("/orders/1001/edit/submit", data={"version": "1"}))
+    assert "Nothing of yours was applied" in page and "adding Thomas' Calculus (someone else already added it)" in page
+    assert order_state(app, 1001)[-1] == 0 and len(events_of(app, 1001, EventKind.EDITED)) == 1
 
 
 def test_stale_form_version_alone_is_refused(login_as, app):
@@ -446,7 +474,7 @@ def test_double_submit_applies_once_and_answers_calmly(login_as, app):
     assert order_state(app, 1001)[1] == 2
     htmx_again = client.post("/orders/1001/edit/submit", data={"version": "1"}, headers=HX)
     assert htmx_again.status_code == 204 and htmx_again.headers["HX-Redirect"] == "/orders/1001"
-    assert "Order #1001 was updated." in text_of(client.get("/orders/1001"))
+    assert "Your changes to order #1001 were already applied" in text_of(client.get("/orders/1001"))
     assert len(events_of(app, 1001, EventKind.EDITED)) == 1
 
 
@@ -470,7 +498,8 @@ def test_two_tabs_of_one_user_share_pending_changes(app, demo_data):
     assert "Remove Calculus: Early Transcendentals" in text_of(tab_a.get("/orders/1001/edit")).split("Your changes")[1]
     assert order_state(app, 1001)[-1] == 1  # one pending edit for the user and the order
     follow(tab_a, tab_a.post("/orders/1001/edit/submit", data={"version": "1"}))
-    assert "Order #1001 was updated." in follow(tab_b, tab_b.post("/orders/1001/edit/submit", data={"version": "1"}))
+    second = follow(tab_b, tab_b.post("/orders/1001/edit/submit", data={"version": "1"}))
+    assert "Your changes to order #1001 were already applied (from another tab or an earlier click). Nothing more changed." in second
     [event] = events_of(app, 1001, EventKind.EDITED)
     assert [i["title"] for i in event.details["added_items"]] == ["Thomas' Calculus"]
     assert [i["title"] for i in event.details["removed_items"]] == ["Calculus: Early Transcendentals"]
@@ -716,7 +745,7 @@ def test_courses_row_offers_add_sections_then_the_order_covers_them(login_as, ap
     again = client.post("/orders/1001/add-sections", data={"section": str(s3), "version": "1"})  # double submit
     assert again.headers["Location"] == "/orders/1001"
     page = follow(client, again)
-    assert "Order #1001 was updated." in page and STALE not in page
+    assert "Your changes to order #1001 were already applied" in page and STALE not in page
     assert len(events_of(app, 1001, EventKind.SECTIONS_ADDED)) == 1 and len(outbox(app)) == 1
 
 

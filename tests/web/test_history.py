@@ -111,7 +111,7 @@ def test_canceled_orders_are_listed_with_their_status(app, login_as):
 
 def test_header_links_to_order_history(login_as):
     html = login_as("ada").get("/").get_data(as_text=True)
-    assert '<a class="header-link" href="/orders">Order history</a>' in html
+    assert '<li><a href="/orders">Order history</a></li>' in html
 
 
 def test_signed_out_visitors_go_to_sign_in(client, demo_data):
@@ -226,7 +226,8 @@ def test_csv_has_a_header_and_the_same_rows_as_the_page(login_as):
     assert response.mimetype == "text/csv" and response.mimetype_params["charset"] == "utf-8"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="order-history-')
     rows = csv_rows(response)
-    assert rows[0] == ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status"]
+    assert rows[0] == ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
+                       "Student prices", "Total per student"]
     assert [r[0] for r in rows[1:]] == numbers(client.get("/orders"))
     assert rows[2][:7] == ["1001", "Spring 2027", "MATH 221", "Calculus I", "001, 002", "1", "Ada Lovelace"]
     assert rows[2][9] == "Placed"
@@ -239,7 +240,7 @@ def test_csv_is_rfc_4180(app, login_as):
         db.session.commit()
     body = login_as("ada").get("/orders.csv").get_data()
     text = body.decode("utf-8")
-    assert text.startswith("Order,Term,Course,Title,Sections,Items,Placed by,Placed,Last change,Status\r\n")
+    assert text.startswith("Order,Term,Course,Title,Sections,Items,Placed by,Placed,Last change,Status,Student prices,Total per student\r\n")
     assert '"Calculus I, ""Honors""\nlab","001, 002"' in text  # quotes doubled, commas and line breaks quoted
     assert text.endswith("\r\n") and "\r\n\r\n" not in text
 
