@@ -76,7 +76,7 @@ class RequestTitleForm(Form):
     edition = StringField("Edition", validators=[Optional(), Length(max=50)])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")])
     requirement = SelectField(
-        "Required or recommended", choices=[(r.value, r.label) for r in Requirement], default=Requirement.REQUIRED.value,
+        "Required or recommended", choices=[SelectChoice(r.value, r.label) for r in Requirement], default=Requirement.REQUIRED.value,
     )
 
 

@@ -239,7 +239,10 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
             dropped.append(f"requesting {wanted_request['title']} (someone else already requested it)")
         else:
             new_requests.append(wanted_request)
-    return EditState(items, sorted(sections), requests, new_requests), dropped
+    # A Required/Recommended choice carries over for the items still on the edit (a same choice made
+    # meanwhile by someone else is then simply no change).
+    requirements = {key: value for key, value in wanted.requirements.items() if int(key) in items}
+    return EditState(items, sorted(sections), requests, new_requests, requirements), dropped
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def test_a_draft_line_defaults_to_required_and_can_be_recommended_without_javasc
     assert placed.status_code == 303
     summary = text_of(client.get(placed.headers["Location"]))
     assert "Required or recommended" in summary and "Python Crash Course" in summary and "$29.99 Recommended" in summary
-    assert "Python Crash Course (ISBN 9781718502703) — Recommended" in _mail_text(app, "Order #")
+    assert "Python Crash Course (ISBN 9781718502703) — $29.99 — Recommended" in _mail_text(app, "Order #")
 
 
 def test_htmx_sets_the_requirement_in_place_and_bad_values_change_nothing(login_as, app):
@@ -90,7 +90,7 @@ def test_an_edit_that_only_changes_a_requirement_is_a_change(login_as, app):
     ]
     body = _mail_text(app, "Order #1001 changed")
     assert "Recommended: Calculus: Early Transcendentals (ISBN 9780357693544), was required" in body
-    assert "Calculus: Early Transcendentals (ISBN 9780357693544) — Recommended" in body
+    assert "Calculus: Early Transcendentals (ISBN 9780357693544) — $89.99 — Recommended" in body
     # The public lookup shows it too.
     assert "Recommended" in text_of(client.get("/course-materials/202710/202710-MATH-221-001"))
 
