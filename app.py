@@ -174,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
     from orders.admin import views as admin
     from orders.auth import views as auth
+    from orders.billing import views as billing
     from orders.content_requests import views as content_requests
     from orders.courses import views as courses
     from orders.feed import views as feed
@@ -185,7 +186,7 @@ def register_blueprints(app: Flask) -> None:
     from orders.public_materials.sessions import PublicAwareSessionInterface
     from orders.reminders import views as reminders
 
-    for blueprint in (auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed,
+    for blueprint in (auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing,
                       public_materials):
         app.register_blueprint(blueprint.bp)
     app.session_interface = PublicAwareSessionInterface()  # public answers carry no cookie
@@ -228,11 +229,12 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """flask seed-demo, send-mail and friends."""
     from orders import cli
+    from orders.billing import cli as billing_cli
     from orders.feed import cli as feed_cli
     from orders.reminders import cli as reminders_cli
     from orders.sis import cli as sis_cli
 
-    for commands in (cli, sis_cli, feed_cli, reminders_cli):
+    for commands in (cli, sis_cli, feed_cli, reminders_cli, billing_cli):
         commands.register(app)
 
 

@@ -21,9 +21,11 @@ from bench.loadgen import ensure_wrk, run_wrk
 from bench.mailstall import StallingSMTP, free_port
 from bench.server import BASELINE_PATH, ROOT, Process, gunicorn_args, wait_until_serving
 
-SIZES = dict(sections=20000, instructors=2000, coordinators=200, orders=50000, seed=1)
+SIZES = dict(sections=20000, instructors=2000, coordinators=200, orders=50000, students=30000, enrollments=120000, seed=1)
 PASSWORD = "orders-bench"  # orders.bulk.BULK_PASSWORD
 ADMIN, COORDINATOR = "admin@bulk.edu", "coord-large@bulk.edu"
+STUDENT = "student00001@bulk.edu"  # orders.bulk.STUDENT_EMAIL: 4 open-term enrollments, each on a placed order
+STUDENT_PAGE = "/student/materials"  # built on another branch; the scenario is skipped until the route exists
 # Chosen by measurement on the 2-CPU machine (bench/README.md, "Choosing workers and threads").
 WORKERS, THREADS = 4, 2
 CONNECTIONS = 8
@@ -84,6 +86,10 @@ def main(argv=None) -> int:
     data.reset_outbox(args.database_url)
     picked = data.pick(args.database_url, seed=SIZES["seed"], summary_orders=2000, cancel_orders=CANCEL_ORDERS)
     wrk = ensure_wrk(log)
+    picked["open_term_code"] = data_open_term(args.database_url)
+    picked["student_page"] = student_page_available()
+    if not picked["student_page"]:
+        log(f"  note: the app has no {STUDENT_PAGE} route yet: the student page scenario and its query count are skipped")
 
     if args.tune:
         return tune(args, env, port, picked, wrk, work_dir)
@@ -106,16 +112,22 @@ def main(argv=None) -> int:
     from bench.feed import measure as measure_feed
 
     feed = measure_feed(args.database_url, env, log)
+    log("2c. Billing feed: export-billing of the term with the most enrollments and the one with the fewest, each in its own process")
+    from bench.billing import measure as measure_billing
+
+    billing = measure_billing(args.database_url, env, log)
 
     server = f"gunicorn --workers {args.workers} --threads {args.threads}"
     log(f"3. {server} on 127.0.0.1:{port}")
     gunicorn_env = {**env, "ORDERS_BENCH": "1"}
     with Process(gunicorn_args(args.workers, args.threads, port), gunicorn_env, results_dir / "gunicorn.log.tmp") as gunicorn:
         wait_until_serving(port, BASELINE_PATH, gunicorn)
-        admin, coordinator, instructor = Browser(port), Browser(port), Browser(port)
+        admin, coordinator, instructor, student = Browser(port), Browser(port), Browser(port), Browser(port)
         admin.sign_in(ADMIN, PASSWORD)
         coordinator.sign_in(COORDINATOR, PASSWORD)
         instructor.sign_in(picked["instructor_email"], PASSWORD)
+        if picked["student_page"]:
+            student.sign_in(STUDENT, PASSWORD)
         csrf = admin.csrf_token(f"/orders/{picked['cancel_numbers'][0]}/cancel")
 
         from bench.weight import first_load, response_size
@@ -123,7 +135,7 @@ def main(argv=None) -> int:
         first = first_load(admin, f"/orders/{picked['summary_numbers'][0]}")
         visitor = Browser(port)  # signed out
         _, public_headers, _ = visitor.request("GET", public_section_paths(picked)[0])
-        scenarios = scenario_plan(picked, admin, coordinator, instructor, csrf, visitor, public_headers.get("ETag"))
+        scenarios = scenario_plan(picked, admin, coordinator, instructor, csrf, student, visitor, public_headers.get("ETag"))
         sizes = {}
         for s in scenarios:
             if s["key"] == "cancel_post":
@@ -194,6 +206,7 @@ def main(argv=None) -> int:
         "mail": mail,
         "reminders": reminders,
         "feed": feed,
+        "billing": billing,
         "csv": csv_result,
         "public_files": public_files,
     }
@@ -227,7 +240,22 @@ def query_plan(picked: dict) -> dict:
         "back office catalog (admin, page 1)": (ADMIN, [("GET", "/admin/catalog", {})] * 2),
         # Public: the same answer signed in or not (no session is read), so the admin's client counts it.
         "public section page": (ADMIN, [("GET", path, {}) for path in public_section_paths(picked)[:3]]),
-    }
+    } | ({"student page (4 enrollments)": (STUDENT, [("GET", f"{STUDENT_PAGE}?term={picked['open_term_code']}", {})] * 2)}
+         if picked.get("student_page") else {})
+
+
+def data_open_term(database_url: str) -> str:
+    """The open term's code (the bulk students' term)."""
+    from bench.csvstream import open_term_code
+
+    return open_term_code(database_url)
+
+
+def student_page_available() -> bool:
+    """Whether this checkout's app serves the student page (it is being built on another branch)."""
+    from app import create_app
+
+    return any(rule.rule == STUDENT_PAGE for rule in create_app().url_map.iter_rules())
 
 
 def public_section_paths(picked: dict) -> list[str]:
@@ -235,8 +263,11 @@ def public_section_paths(picked: dict) -> list[str]:
     return [f"/course-materials/{picked['public_term_code']}/{sis_id}" for sis_id in picked["public_section_ids"]]
 
 
-def scenario_plan(picked, admin, coordinator, instructor, csrf, visitor=None, etag=None) -> list[dict]:
+def scenario_plan(picked, admin, coordinator, instructor, csrf, student=None, visitor=None, etag=None) -> list[dict]:
     body = f"csrf_token={quote(csrf, safe='')}&version=1"
+    student_page = [dict(key="student_page", title="Student page (student, 4 enrollments)", browser=student,
+                         queries="student page (4 enrollments)",
+                         lines=[f"GET\t{STUDENT_PAGE}?term={picked['open_term_code']}"])] if picked.get("student_page") else []
     public = [] if visitor is None else [
         # Signed out, as students arrive from the registrar's class search; before the cancel scenario,
         # which changes the term (and so its ETag).
@@ -247,7 +278,7 @@ def scenario_plan(picked, admin, coordinator, instructor, csrf, visitor=None, et
         dict(key="public_json", title="Public course materials JSON of the open term (streamed)", browser=visitor,
              lines=[f"GET\t/course-materials/{picked['public_term_code']}.json"]),
     ]
-    return public + [
+    return student_page + public + [
         dict(key="order_summary", title="Order summary (admin, random orders)", browser=admin, queries="order summary (admin)",
              lines=[f"GET\t/orders/{n}" for n in picked["summary_numbers"]]),
         dict(key="courses_instructor", title="Courses (busiest instructor)", browser=instructor, queries="courses (instructor)",
@@ -321,6 +352,18 @@ def targets(result: dict) -> list[dict]:
         if key in by_key:
             s = by_key[key]
             add(f"{label} >= {floor:.0%} of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", floor, True)
+    if "student_page" in by_key:  # issue 23
+        s = by_key["student_page"]
+        add("student page >= 20% of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", 0.20, True)
+        name = "student page (4 enrollments)"
+        add(f"{name} <= 4 SQL/request", q[name]["queries"], str(q[name]["queries"]), 4, False)
+    billing_runs = (result.get("billing") or {}).get("runs", [])
+    if len(billing_runs) == 2:
+        large, small = billing_runs
+        growth = (large["peak_rss_mb"] - large["rss_before_mb"]) - (small["peak_rss_mb"] - small["rss_before_mb"])
+        add(f"billing feed of the largest term ({large['rows']:,} rows) streams in flat memory: RSS it adds "
+            "<= the smallest term's + 16 MB", growth,
+            f"{large['peak_rss_mb'] - large['rss_before_mb']:+.0f} MB vs {small['peak_rss_mb'] - small['rss_before_mb']:+.0f} MB", 16, False)
     s = by_key["courses_coordinator"]
     add("large coordinator courses <= 25 kB raw", s["bytes"]["raw"] / 1000, f"{s['bytes']['raw'] / 1000:.1f} kB", 25, False)
     s = by_key["cancel_post"]
@@ -398,6 +441,7 @@ def data_summary(database_url: str, marker: dict, picked: dict) -> str:
         return (
             f"{count('SELECT count(*) FROM course_order'):,} orders ({placed:,} placed), "
             f"{count('SELECT count(*) FROM section'):,} sections, {count('SELECT count(*) FROM app_user'):,} users, "
+            f"{count('SELECT count(*) FROM enrollment'):,} enrollments, "
             f"seed {marker['seed']}, loaded {marker['loaded_at']}; busiest instructor teaches "
             f"{picked['instructor_current_sections']} sections in open and upcoming terms"
         )

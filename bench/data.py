@@ -79,7 +79,7 @@ def ensure_loaded(database_url: str, env: dict, sizes: dict, *, force: bool, min
     log(f"  loading bulk data ({reason}) ...")
     started = time.perf_counter()
     args = [sys.executable, "-m", "flask", "--app", "app", "seed-bulk", "--reset"]
-    for key in ("sections", "instructors", "coordinators", "orders", "seed"):
+    for key in ("sections", "instructors", "coordinators", "orders", "students", "enrollments", "seed"):
         args += [f"--{key}", str(sizes[key])]
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:

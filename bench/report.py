@@ -78,6 +78,7 @@ def markdown(result: dict) -> str:
             f"(peak {sis['rerun_peak_rss_mb']} MB, {'no changes' if sis['rerun_no_changes'] else 'CHANGED'}).",
         ]
     lines += feed_lines(result.get("feed"))
+    lines += billing_lines(result.get("billing"))
     csv_result = result.get("csv")
     if csv_result:
         lines += [
@@ -113,6 +114,18 @@ def feed_lines(feed: dict | None) -> list[str]:
     return lines
 
 
+def billing_lines(billing: dict | None) -> list[str]:
+    """The billing feed's rows/s and peak RSS (`export-billing`, one process per term)."""
+    if not billing or not billing.get("runs"):
+        return []
+    lines = ["", "## Billing feed (`export-billing`, one process per term)", "",
+             "| term | rows | billable | seconds | rows/s | file | peak RSS | RSS added by the export |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in billing["runs"]:
+        lines.append(f"| {run['term']} | {run['rows']:,} | {run['billable']:,} | {run['seconds']:.2f} | {run['rows_per_second']:,} | "
+                     f"{run['bytes'] / 1e6:.1f} MB | {run['peak_rss_mb']:.0f} MB | {run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB |")
+    return lines
+
+
 def write(result: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
@@ -134,6 +147,9 @@ def table(result: dict) -> str:
     rows.append(f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip")
     for run in (result.get("feed") or {}).get("runs", []):
         rows.append(f"order feed full {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
+                    f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
+    for run in (result.get("billing") or {}).get("runs", []):
+        rows.append(f"billing feed {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
                     f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
     for run in result.get("csv", {}).get("runs", []):
         rows.append(f"CSV {run['path']}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s, "

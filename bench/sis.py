@@ -1,4 +1,5 @@
-"""The SIS import at the bulk data's size: 20,000 sections, 2,200 users, 21,000 teaching assignments.
+"""The SIS import at the bulk data's size: 20,000 sections, 2,200 staff, 21,000 teaching assignments,
+30,000 students and 120,000 enrollments.
 
 Generates the dump (orders/sis/sample.py), empties a database of its own (`<bench database>_sis`,
 created when missing; never the scenarios' data), migrates it, then times `flask import-sis` as a
@@ -21,7 +22,7 @@ import psycopg
 
 from bench.data import ROOT, libpq_url
 
-SIZES = dict(sections=20000, users=2200, assignments=21000)
+SIZES = dict(sections=20000, users=2200, assignments=21000, students=30000, enrollments=120000)
 
 
 def database_url(bench_url: str) -> str:

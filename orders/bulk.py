@@ -11,8 +11,15 @@ Accounts (password for every one: ``orders-bench``):
 - ``<first>.<last>.c<NNN>@bulk.edu`` other coordinators (subject; subject+level; organization;
   campus; a few combinations), ``<first>.<last>.<NNNN>@bulk.edu`` instructors.
 
+- ``student00001@bulk.edu`` a student with 4 enrollments in open-term sections on placed orders;
+  ``student<NNNNN>@bulk.edu`` the other students (SIS ids ``S<NNNNN>``).
+
 Terms: three older past terms, one whose ordering period closed 10 days ago, one open (opened 30
-days ago, closes in 30) and one upcoming (opens in 60 days). Placed orders claim their sections
+days ago, closes in 30) and one upcoming (opens in 60 days). Students (default none here; seed-bulk's
+default is 30,000 with 120,000 enrollments) enroll in the open term (75%) or the closed one (25%),
+each in about enrollments/students sections; 3% of enrollments are dropped; about 8% of a student's
+billable lines are opted out. The open term's choice window opened 5 days ago and closes in 20; the
+closed term's closed 60 days ago (final). Placed orders claim their sections
 (at most one per section); a section can hold only so many, so the rest of `orders` are canceled
 orders (a section's earlier, replaced orders).
 """
@@ -33,10 +40,14 @@ from orders.models import (
     AcademicSession,
     Campus,
     CatalogItem,
+    ChoiceEvent,
+    ChoiceValue,
     CoordinatorGrant,
     Course,
     CourseLevel,
     Delivery,
+    Enrollment,
+    EnrollmentState,
     EventKind,
     Institution,
     Order,
@@ -48,6 +59,7 @@ from orders.models import (
     OrderStatus,
     Organization,
     Section,
+    StudentChoice,
     TeachingAssignment,
     Term,
     User,
@@ -61,6 +73,11 @@ BULK_PASSWORD_HASH = (
 )
 ADMIN_EMAIL = "admin@bulk.edu"
 LARGE_COORDINATOR_EMAIL = "coord-large@bulk.edu"
+STUDENT_EMAIL = "student00001@bulk.edu"  # 4 enrollments in the open term, each section on a placed order
+STUDENT_ENROLLMENTS = 4
+OPEN_TERM_STUDENT_SHARE = 0.75  # the rest study in the closed term
+DROPPED_SHARE = 0.03
+OPTED_OUT_SHARE = 0.08
 FIRST_ORDER_NUMBER = 1001
 REQUEST_ID = "seed-bulk"
 BATCH_SIZE = 5000
@@ -159,7 +176,8 @@ class _Grant:
         )
 
 
-def generate(*, sections: int, instructors: int, coordinators: int, orders: int, seed: int, now: datetime) -> dict[str, int]:
+def generate(*, sections: int, instructors: int, coordinators: int, orders: int, seed: int, now: datetime,
+             students: int = 0, enrollments: int = 0) -> dict[str, int]:
     """Fill the empty schema with a deterministic institution of about this size; caller commits.
 
     Returns the number of rows written per table.
@@ -168,16 +186,24 @@ def generate(*, sections: int, instructors: int, coordinators: int, orders: int,
         raise RuntimeError("seed-bulk needs an empty schema (use --reset)")
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
-    if min(sections, instructors, coordinators) < 1 or orders < 0:
+    if min(sections, instructors, coordinators) < 1 or min(orders, students, enrollments) < 0:
         raise ValueError("sections, instructors and coordinators must be positive")
+    if enrollments and not students:
+        raise ValueError("enrollments need students")
     builder = _Builder(random.Random(seed), now)
     tables = builder.build(sections, instructors, coordinators, orders)
+    if students:
+        # A generator of its own, so adding students leaves the rest of the data as it was.
+        tables += _Students(random.Random(seed * 7919 + 1), now, builder).build(students, enrollments, tables)
     writer = _Writer(db.session.connection())
     for model, rows in tables:
         writer.write(model.__table__, rows)
     writer.reset_sequences([model.__table__ for model, _ in tables])
     db.session.flush()
-    return {model.__tablename__: len(rows) for model, rows in tables}
+    counts: dict[str, int] = {}
+    for model, rows in tables:
+        counts[model.__tablename__] = counts.get(model.__tablename__, 0) + len(rows)
+    return counts
 
 
 def analyze() -> None:
@@ -203,10 +229,12 @@ class _Builder:
                                       for i, name in enumerate(ORGANIZATIONS)]))
         tables.append((AcademicSession, [dict(id=i + 1, name=name) for i, (name, _) in enumerate(SESSIONS)]))
         terms, term_rows, period_rows = self._terms()
+        self.terms = terms
         tables += [(Term, term_rows), (OrderingPeriod, period_rows)]
         courses = self._courses(n_sections)
         tables.append((Course, courses))
         sections = self._sections(n_sections, terms, courses)
+        self.sections = sections
         tables.append((Section, self.section_rows))
         users, admins, coordinator_grants, instructor_ids = self._users(n_instructors, n_coordinators)
         tables.append((User, users))
@@ -250,7 +278,10 @@ class _Builder:
                 start_moment = datetime(starts.year, starts.month, starts.day, 6, tzinfo=timezone.utc)
                 opens, closes = start_moment - timedelta(days=75), start_moment - timedelta(days=15)
             terms.append(_Term(i + 1, kind, opens, closes))
-            term_rows.append(dict(id=i + 1, code=code, name=name, starts_on=starts, ends_on=ends))
+            choice = {"open": (self.now - timedelta(days=5), self.now + timedelta(days=20)),
+                      "closed": (self.now - timedelta(days=100), self.now - timedelta(days=60))}.get(kind, (None, None))
+            term_rows.append(dict(id=i + 1, code=code, name=name, starts_on=starts, ends_on=ends,
+                                  choice_opens_at=choice[0], choice_closes_at=choice[1]))
             period_rows.append(dict(id=i + 1, term_id=i + 1, opens_at=opens, closes_at=closes))
         return terms, term_rows, period_rows
 
@@ -478,6 +509,64 @@ class _Builder:
                 if all(any(g.covers(s) for g in grants) for s in order_sections):
                     return user_id
         return self.rng.choice(admins)
+
+
+class _Students:
+    """Students, their enrollments in the open and the closed term, and their opt-outs (with choice events)."""
+
+    def __init__(self, rng: random.Random, now: datetime, builder: _Builder):
+        self.rng, self.now, self.builder = rng, now, builder
+
+    def build(self, n_students: int, n_enrollments: int, tables) -> list[tuple[type, list[dict]]]:
+        rng, now = self.rng, self.now
+        rows_of = {model: rows for model, rows in tables}
+        users = rows_of[User]  # the staff
+        lines_of: dict[int, list[int]] = {}  # order id -> catalog item ids
+        for line in rows_of[OrderLine]:
+            lines_of.setdefault(line["order_id"], []).append(line["catalog_item_id"])
+        items_of = {link["section_id"]: lines_of.get(link["order_id"], []) for link in rows_of[OrderSection] if link["claimed"]}
+        by_kind = {kind: [s for s in self.builder.sections if s.term.kind == kind] for kind in ("open", "closed")}
+        ordered_open = [s for s in by_kind["open"] if items_of.get(s.id)]
+        window_opens = {t.kind: now - timedelta(days=5 if t.kind == "open" else 100) for t in self.builder.terms}
+
+        student_rows, enrollment_rows, choice_rows, event_rows = [], [], [], []
+        first_id = len(users) + 1
+        per_student, extra = divmod(n_enrollments, n_students)
+        for n in range(n_students):
+            user_id = first_id + n
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            student_rows.append(dict(id=user_id, name=name, sort_name=User.sort_key_for(name),
+                                     email=f"student{n + 1:05d}@bulk.edu", sis_id=f"S{n + 1:05d}",
+                                     password_hash=BULK_PASSWORD_HASH, active=True, is_program_admin=False))
+            count = per_student + (1 if n < extra else 0)
+            if n == 0:  # the benchmark's student: a known shape
+                chosen = rng.sample(ordered_open, min(STUDENT_ENROLLMENTS, len(ordered_open)))
+                count = len(chosen)
+            else:
+                kind = "open" if rng.random() < OPEN_TERM_STUDENT_SHARE or not by_kind["closed"] else "closed"
+                pool = by_kind[kind] or by_kind["open"]
+                chosen = rng.sample(pool, min(count, len(pool))) if pool else []
+            for section in chosen:
+                opens = window_opens[section.term.kind]
+                dropped = n != 0 and rng.random() < DROPPED_SHARE
+                enrolled_at = (opens - timedelta(days=rng.randint(1, 40))).replace(microsecond=0)
+                enrollment_rows.append(dict(
+                    id=len(enrollment_rows) + 1, user_id=user_id, section_id=section.id,
+                    state=EnrollmentState.DROPPED if dropped else EnrollmentState.ENROLLED, enrolled_at=enrolled_at,
+                    dropped_at=(opens + timedelta(hours=rng.randint(1, 96))).replace(microsecond=0) if dropped else None,
+                ))
+                for item_id in items_of.get(section.id, []):
+                    if n == 0 or rng.random() >= OPTED_OUT_SHARE:
+                        continue
+                    decided_at = (opens + timedelta(minutes=rng.randint(10, 4 * 24 * 60))).replace(microsecond=0)
+                    choice_rows.append(dict(id=len(choice_rows) + 1, user_id=user_id, section_id=section.id,
+                                            catalog_item_id=item_id, choice=ChoiceValue.OPTED_OUT, decided_at=decided_at,
+                                            decided_by_id=user_id, version=1))
+                    event_rows.append(dict(id=len(event_rows) + 1, user_id=user_id, section_id=section.id,
+                                           catalog_item_id=item_id, previous=None, choice=ChoiceValue.OPTED_OUT,
+                                           actor_id=user_id, occurred_at=decided_at, request_id=REQUEST_ID))
+        # Written after the staff (ids continue after theirs); the students' rows also carry a SIS id.
+        return [(User, student_rows), (Enrollment, enrollment_rows), (StudentChoice, choice_rows), (ChoiceEvent, event_rows)]
 
 
 def _ordinal(n: int) -> str:

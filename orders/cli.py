@@ -88,9 +88,12 @@ def register(app: Flask) -> None:
     @click.option("--instructors", default=2000, show_default=True)
     @click.option("--coordinators", default=200, show_default=True)
     @click.option("--orders", default=50000, show_default=True, help="Placed (one per section at most) plus canceled orders.")
+    @click.option("--students", default=30000, show_default=True, help="Students (0: none).")
+    @click.option("--enrollments", default=120000, show_default=True, help="Enrollments across the students (open and closed term).")
     @click.option("--seed", default=1, show_default=True, help="Same seed and sizes, same data.")
     @click.option("--reset", is_flag=True, help="Drop all data first.")
-    def seed_bulk(sections: int, instructors: int, coordinators: int, orders: int, seed: int, reset: bool) -> None:
+    def seed_bulk(sections: int, instructors: int, coordinators: int, orders: int, students: int, enrollments: int,
+                  seed: int, reset: bool) -> None:
         """Create the schema through the migrations and load institution-sized data for benchmarks (no email)."""
         import time
 
@@ -103,14 +106,15 @@ def register(app: Flask) -> None:
             raise click.ClickException("The database already has data. Use --reset to replace it with bulk data.")
         started = time.perf_counter()
         counts = bulk.generate(
-            sections=sections, instructors=instructors, coordinators=coordinators, orders=orders, seed=seed, now=clock.utcnow()
+            sections=sections, instructors=instructors, coordinators=coordinators, orders=orders, seed=seed, now=clock.utcnow(),
+            students=students, enrollments=enrollments,
         )
         db.session.commit()
         bulk.analyze()
         click.echo(", ".join(f"{table} {count:,}" for table, count in counts.items()))
         click.echo(
             f"Bulk data loaded in {time.perf_counter() - started:.1f} s. Sign in as {bulk.ADMIN_EMAIL} or "
-            f"{bulk.LARGE_COORDINATOR_EMAIL} with password {bulk.BULK_PASSWORD}."
+            f"{bulk.LARGE_COORDINATOR_EMAIL} (or the student {bulk.STUDENT_EMAIL}) with password {bulk.BULK_PASSWORD}."
         )
 
     @app.cli.command("mail-sink")

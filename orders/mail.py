@@ -66,6 +66,14 @@ def _pending(kind: str, recipient: str, subject: str, now: datetime, template: s
     )
 
 
+def snapshot_row(*, kind: str, template: str, recipient: str, subject: str, now: datetime, context: dict) -> dict:
+    """A pending outbox row the worker renders at delivery, for writers of many emails at once (student emails).
+
+    `context` holds plain values only; insert the rows in the transaction of the change they report.
+    """
+    return _pending(kind, recipient, subject, now, template, context)
+
+
 class Rendered(NamedTuple):
     text: str
     html: str

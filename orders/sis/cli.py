@@ -13,7 +13,7 @@ from orders.sis.files import describe_files
 HELP = f"""Reconcile the database with a nightly SIS dump in DIR, by SIS id, in one transaction.
 
 \b
-DIR holds eight CSV files (UTF-8, a header row naming the columns in this
+DIR holds nine CSV files (UTF-8, a header row naming the columns in this
 order, every field double-quoted, the string "null" for a missing value):
 {describe_files()}
 
@@ -21,15 +21,18 @@ order, every field double-quoted, the string "null" for a missing value):
 Dates are YYYY-MM-DD; level is Undergraduate or Graduate.
 Rows are inserted or updated by SIS id. Sections absent from the dump become
 "removed" (never deleted; orders keep them); teaching assignments absent are
-ended. Users absent are kept: the import never deactivates anyone. Users it
-creates have no password (they sign in through SSO). Terms it creates have no
+ended. Enrollments absent become "dropped" (status is enrolled or dropped;
+each change is stamped with the import's time). Without enrollments.csv the
+dump carries no enrollment data: enrollments are left as they are. Users
+absent are kept: the import never deactivates anyone. Users it creates have
+no password (they sign in through SSO). Terms it creates have no
 ordering period (set one in the back office).
 
 \b
 A bad file (missing column, wrong column order, bad quoting, duplicate id,
-unknown reference, bad date or level, a section on an order moved to another
-course or term, two people's single sign-on identities confused) exits with
-status 1, naming file, line and reason, and changes nothing. So does a dump
+unknown reference, bad date, level or status, a section on an order moved to
+another course or term, two people's single sign-on identities confused) exits
+with status 1, naming file, line and reason, and changes nothing. So does a dump
 that would remove more than SIS_MAX_REMOVAL_PERCENT (default 10) of the active
 sections or teaching assignments (a truncated export?) unless
 --allow-mass-removal is given. The report is printed and kept for the back

@@ -1,4 +1,4 @@
-"""The eight CSV files of a SIS dump: their columns, and a strict reader.
+"""The nine CSV files of a SIS dump: their columns, and a strict reader.
 
 Every field is double-quoted, the string `null` is a missing value, the first row names the columns in
 the order below, the text is UTF-8. Anything else is refused with the file, the line and the reason.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from orders.models import CourseLevel
+from orders.models import CourseLevel, EnrollmentState
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Column:
     name: str
     max_length: int | None = None
     required: bool = True
-    kind: str = "text"  # text | date | level | email
+    kind: str = "text"  # text | date | level | email | status
 
 
 _ID = 64
@@ -35,8 +35,12 @@ FILES: dict[str, tuple[Column, ...]] = {
     "users.csv": (Column("sis_id", _ID), Column("name", 200), Column("email", 254, kind="email"),
                   Column("network_id", 254, required=False)),
     "teaching_assignments.csv": (Column("user_sis_id", _ID), Column("section_sis_id", _ID)),
+    "enrollments.csv": (Column("user_sis_id", _ID), Column("section_sis_id", _ID), Column("status", kind="status")),
 }
+# A dump without enrollments.csv carries no enrollment data: enrollments are left as they are (orders.sis.importer).
+OPTIONAL_FILES = frozenset({"enrollments.csv"})
 LEVELS = {level.value.lower(): level for level in CourseLevel}
+STATUSES = {state.value: state for state in EnrollmentState}
 NULL = "null"
 MAX_PROBLEMS = 50
 
@@ -48,7 +52,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 def describe_files() -> str:
     """The files and their columns, for --help and the README."""
-    return "\n".join(f"  {name:26} {', '.join(c.name for c in columns)}" for name, columns in FILES.items())
+    return "\n".join(f"  {name:26} {', '.join(c.name for c in columns)}" + (" (optional)" if name in OPTIONAL_FILES else "")
+                     for name, columns in FILES.items())
 
 
 class SISFileError(Exception):
@@ -130,6 +135,11 @@ def _convert(value: str, column: Column):
         if level is None:
             return None, f"level {value[:30]!r} must be Undergraduate or Graduate"
         return level, None
+    if column.kind == "status":
+        status = STATUSES.get(value.strip().lower())
+        if status is None:
+            return None, f"status {value[:30]!r} must be enrolled or dropped"
+        return status, None
     if column.kind == "email":
         value = value.strip().lower()
         if not _EMAIL.match(value):
@@ -138,10 +148,12 @@ def _convert(value: str, column: Column):
     return value.strip(), None
 
 
-def read_file(directory: Path, name: str, problems: _Problems) -> list[tuple[int, tuple]]:
-    """Rows of one file as (line number, converted values in column order)."""
+def read_file(directory: Path, name: str, problems: _Problems) -> list[tuple[int, tuple]] | None:
+    """Rows of one file as (line number, converted values in column order); None for an absent optional file."""
     columns = FILES[name]
     path = directory / name
+    if not path.is_file() and name in OPTIONAL_FILES:
+        return None
     if not path.is_file():
         problems.add(name, None, "file missing from the dump")
         return []
@@ -190,8 +202,8 @@ def read_file(directory: Path, name: str, problems: _Problems) -> list[tuple[int
     return rows
 
 
-def read_dump(directory: Path) -> dict[str, list[tuple[int, tuple]]]:
-    """Every file's rows, or SISFileError listing the problems of every file."""
+def read_dump(directory: Path) -> dict[str, list[tuple[int, tuple]] | None]:
+    """Every file's rows (None for an absent optional file), or SISFileError listing the problems of every file."""
     problems = _Problems()
     dump = {name: read_file(directory, name, problems) for name in FILES}
     if problems:
@@ -206,6 +218,11 @@ def write_file(directory: Path, name: str, rows) -> int:
     with open(directory / name, "w", encoding="utf-8", newline="") as out:
         out.write(",".join(f'"{c.name}"' for c in columns) + "\n")
         for row in rows:
-            out.write(",".join('"null"' if v is None else '"' + str(v).replace('"', '""') + '"' for v in row) + "\n")
+            out.write(",".join('"null"' if v is None else '"' + _text(v).replace('"', '""') + '"' for v in row) + "\n")
             count += 1
     return count
+
+
+def _text(value) -> str:
+    """A value as the SIS writes it (an enum by its value)."""
+    return str(value.value) if isinstance(value, EnrollmentState) else str(value)

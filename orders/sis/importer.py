@@ -11,6 +11,9 @@ no SIS id whose natural key (a term's code, a user's email, ...) the dump names 
 the SIS id) instead of duplicated. Users absent from the dump are kept as they are: the import
 never deactivates anyone. Sections absent from the dump become `removed` (orders keep them);
 teaching assignments absent from it are ended (deleted), and the report lists how many.
+Enrollments (enrollments.csv) are never deleted: a change of status, or a SIS pair absent from the
+dump, sets the state and stamps enrolled_at or dropped_at with the import's time. A dump without
+enrollments.csv carries no enrollment data and leaves every enrollment as it is (with a warning).
 """
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ from orders.models import (
     AcademicSession,
     Campus,
     Course,
+    Enrollment,
+    EnrollmentState,
     Order,
     OrderSection,
     OrderStatus,
@@ -140,6 +145,8 @@ class Plan:
     section_removals: list[int]
     ta_inserts: list[tuple[str, str]]  # (user sis id, section sis id)
     ta_deletes: list[tuple[int, int]]  # (user id, section id)
+    enrollment_inserts: list[tuple[str, str, EnrollmentState]] = field(default_factory=list)  # (user sis, section sis, state)
+    enrollment_updates: list[tuple[int, EnrollmentState]] = field(default_factory=list)  # (enrollment id, new state)
 
 
 # --- Checking the dump as a whole ----------------------------------------------------------------
@@ -178,6 +185,8 @@ def check_dump(dump: dict) -> None:
     _check_unique(dump["users.csv"], "users.csv", (2,), "email", problems)
     _check_unique(dump["users.csv"], "users.csv", (3,), "network_id", problems)
     _check_unique(dump["teaching_assignments.csv"], "teaching_assignments.csv", (0, 1), "teaching assignment", problems)
+    enrollments = dump.get("enrollments.csv") or []
+    _check_unique(enrollments, "enrollments.csv", (0, 1), "enrollment (user and section)", problems)
     known = {file: {values[0] for _, values in dump[file]} for file in
              ("terms.csv", "sessions.csv", "campuses.csv", "organizations.csv", "courses.csv", "sections.csv", "users.csv")}
     references = [(1, "course_sis_id", "courses.csv"), (2, "term_sis_id", "terms.csv"), (3, "session_sis_id", "sessions.csv"),
@@ -191,6 +200,11 @@ def check_dump(dump: dict) -> None:
             problems.append(f"teaching_assignments.csv line {line}: user_sis_id {values[0]!r} is not in users.csv")
         if values[1] not in known["sections.csv"]:
             problems.append(f"teaching_assignments.csv line {line}: section_sis_id {values[1]!r} is not in sections.csv")
+    for line, values in enrollments:
+        if values[0] not in known["users.csv"]:
+            problems.append(f"enrollments.csv line {line}: user_sis_id {values[0]!r} is not in users.csv")
+        if values[1] not in known["sections.csv"]:
+            problems.append(f"enrollments.csv line {line}: section_sis_id {values[1]!r} is not in sections.csv")
     if problems:
         raise SISFileError(problems[:50] + ([f"... and {len(problems) - 50} more problems"] if len(problems) > 50 else []))
 
@@ -321,12 +335,52 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool, max_removal_share:
     for user_id, section_id in deletes[:SAMPLES]:
         report.sample("teaching_assignments", "ended", f"{user_sis[user_id]} teaches {section_sis[section_id]}")
     ta.inserted, ta.removed = len(inserts), len(deletes)
+    plan = Plan(report, plans, removals, inserts, deletes)
+    droppable = _plan_enrollments(dump.get("enrollments.csv"), plan, user_sis, section_sis)
     if max_removal_share is not None:
         active = sum(1 for row in sections.existing.values() if row.state is SectionState.ACTIVE)
         endable = sum(1 for pair in existing_pairs if pair[0] in user_sis and pair[1] in section_sis)
+        absent = report.counts["enrollments"].removed if "enrollments" in report.counts else 0
         _check_mass_removal(max_removal_share, [("sections.csv", "active sections", "remove", len(removals), active),
-                                                ("teaching_assignments.csv", "teaching assignments", "end", len(deletes), endable)])
-    return Plan(report, plans, removals, inserts, deletes)
+                                                ("teaching_assignments.csv", "teaching assignments", "end", len(deletes), endable),
+                                                ("enrollments.csv", "enrollments", "drop", absent, droppable)])
+    return plan
+
+
+def _plan_enrollments(rows, plan: Plan, user_sis: dict[int, str], section_sis: dict[int, str]) -> int:
+    """Enrollments in id space: new pairs inserted, changed states updated, SIS pairs absent from the dump dropped.
+
+    Returns how many enrolled pairs the SIS owns (what a mass removal is a share of)."""
+    report = plan.report
+    existing = db.session.execute(select(Enrollment.id, Enrollment.user_id, Enrollment.section_id, Enrollment.state)).all()
+    if rows is None:
+        if existing:
+            report.warnings.append(f"enrollments.csv is not in the dump: {len(existing):,} enrollments were left as they are.")
+        return 0
+    user_ids, section_ids = plan.entities["users"].ids, plan.entities["sections"].ids
+    by_pair = {(row.user_id, row.section_id): row for row in existing}
+    counts = report.counts["enrollments"] = Counts(rows=len(rows), removed=0)
+    seen: set[int] = set()
+    for _, (user, section, state) in rows:
+        row = by_pair.get((user_ids.get(user), section_ids.get(section)))
+        if row is None:
+            plan.enrollment_inserts.append((user, section, state))
+            report.sample("enrollments", "inserted", f"{user} in {section} ({state.value})")
+            continue
+        seen.add(row.id)
+        if row.state is not state:
+            plan.enrollment_updates.append((row.id, state))
+            report.sample("enrollments", "updated", f"{user} in {section} ({state.value})")
+    counts.inserted, counts.updated = len(plan.enrollment_inserts), len(plan.enrollment_updates)
+    # Absent = dropped, but only for pairs the SIS owns (both ends carry a SIS id).
+    absent = [row for row in existing if row.id not in seen and row.state is EnrollmentState.ENROLLED
+              and row.user_id in user_sis and row.section_id in section_sis]
+    for row in absent[:SAMPLES]:
+        report.sample("enrollments", "dropped (absent)", f"{user_sis[row.user_id]} in {section_sis[row.section_id]}")
+    plan.enrollment_updates += [(row.id, EnrollmentState.DROPPED) for row in absent]
+    counts.removed = len(absent)
+    return sum(1 for row in existing if row.state is EnrollmentState.ENROLLED and row.user_id in user_sis
+               and row.section_id in section_sis)
 
 
 MASS_REMOVAL_FLOOR = 5  # this many removals are never "mass": a small institution's ordinary night
@@ -480,7 +534,24 @@ def apply_plan(plan: Plan, now: datetime) -> None:
     if plan.ta_inserts:
         users, section_ids = entities["users"].ids, sections.ids
         _executemany(insert(ta), [{"user_id": users[u], "section_id": section_ids[s]} for u, s in plan.ta_inserts])
+    _apply_enrollments(plan, now)
     db.session.flush()
+
+
+def _apply_enrollments(plan: Plan, now: datetime) -> None:
+    """Each change of state is stamped with the import's time (enrolled_at or dropped_at)."""
+    table = Enrollment.__table__
+    for state, stamp in ((EnrollmentState.ENROLLED, "enrolled_at"), (EnrollmentState.DROPPED, "dropped_at")):
+        ids = [enrollment_id for enrollment_id, new in plan.enrollment_updates if new is state]
+        for start in range(0, len(ids), BATCH):
+            db.session.execute(update(table).where(table.c.id.in_(ids[start:start + BATCH])).values({"state": state, stamp: now}))
+    if plan.enrollment_inserts:
+        users, sections = plan.entities["users"].ids, plan.entities["sections"].ids
+        # A pair first seen as dropped is kept as dropped; enrolled_at is when we first heard of it.
+        _executemany(insert(table), [
+            {"user_id": users[u], "section_id": sections[s], "state": state, "enrolled_at": now,
+             "dropped_at": now if state is EnrollmentState.DROPPED else None}
+            for u, s, state in plan.enrollment_inserts])
 
 
 def run_import(directory: Path, *, dry_run: bool, now: datetime, max_removal_share: float | None = None) -> Report:

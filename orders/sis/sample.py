@@ -1,7 +1,8 @@
 """A deterministic SIS dump of institution size, for the benchmark and the import's tests.
 
-`write_sample_dump(directory, sections=20000, users=2200, assignments=21000)` writes the eight files in
-the SIS format. `variant` > 0 changes a few hundred rows (new, renamed, dropped), as a nightly dump would.
+`write_sample_dump(directory, sections=20000, users=2200, assignments=21000, students=30000, enrollments=120000)`
+writes the nine files in the SIS format (students are users of their own, ~5% of enrollments dropped).
+`variant` > 0 changes a few hundred rows (new, renamed, dropped), as a nightly dump would.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ LAST = ["Lovelace", "Turing", "Hopper", "Noether", "Garcia", "Smith", "Zhang", "
 
 
 def write_sample_dump(directory: Path, *, sections: int = 20000, users: int = 2200, assignments: int = 21000,
-                      seed: int = 1, variant: int = 0) -> dict[str, int]:
+                      students: int = 30000, enrollments: int = 120000, seed: int = 1, variant: int = 0) -> dict[str, int]:
     """Write the dump; returns rows per file."""
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -62,13 +63,32 @@ def write_sample_dump(directory: Path, *, sections: int = 20000, users: int = 22
         if pair not in seen:
             seen.add(pair)
             pairs.append(pair)
+    all_section_ids = [row[0] for row in section_rows]  # enrollments are drawn from these, whatever the variant
     if variant:  # a nightly change: a few sections dropped, a few moved to the other campus
         dropped = set(rng.sample(range(len(section_rows)), min(200, len(section_rows) // 10)))
         kept_ids = {row[0] for i, row in enumerate(section_rows) if i not in dropped}
         section_rows = [row if i % 97 else row[:4] + ("NORTH" if row[4] == "MAIN" else "MAIN",) + row[5:]
                         for i, row in enumerate(section_rows) if i not in dropped]
         pairs = [pair for pair in pairs if pair[1] in kept_ids]
-    counts["users.csv"] = write_file(directory, "users.csv", people)
+    learners = [(str(2_000_000 + n), f"{FIRST[(n * 5) % len(FIRST)]} {LAST[n % len(LAST)]} S{n}",
+                 f"student{n}@sis.example.edu", f"student{n}@sis.example.edu") for n in range(students)]
+    picks = random.Random(seed * 31 + 7)  # its own generator, so a variant keeps the same enrollments
+    enrolled: list[tuple[str, str, str]] = []
+    taken: set[tuple[str, str]] = set()
+    target = min(enrollments, students * len(all_section_ids))
+    while students and len(enrolled) < target:
+        pair = (learners[len(enrolled) % students][0], all_section_ids[picks.randrange(len(all_section_ids))])
+        if pair in taken:
+            continue
+        taken.add(pair)
+        enrolled.append((*pair, "dropped" if picks.random() < 0.05 else "enrolled"))
+    kept_sections = {row[0] for row in section_rows}
+    enrolled = [row for row in enrolled if row[1] in kept_sections]
+    if variant and enrolled:  # a nightly change: some students drop, some enrollments leave the dump
+        enrolled = [(u, s, "dropped" if i % 211 == variant % 211 else status) for i, (u, s, status) in enumerate(enrolled)
+                    if i % 307 != variant % 307]
+    counts["users.csv"] = write_file(directory, "users.csv", people + learners)
     counts["sections.csv"] = write_file(directory, "sections.csv", section_rows)
     counts["teaching_assignments.csv"] = write_file(directory, "teaching_assignments.csv", pairs)
+    counts["enrollments.csv"] = write_file(directory, "enrollments.csv", enrolled)
     return counts

@@ -104,7 +104,7 @@ def _seed_pages(app) -> dict[str, list[str]]:
     admin = [
         "/admin/", "/admin/periods", f"/admin/periods/{term_id}", "/admin/users", f"/admin/users/{ids['emmy']}",
         "/admin/catalog", "/admin/catalog/new", f"/admin/catalog/{item_id}", "/admin/catalog/import",
-        "/admin/institution", "/admin/imports", "/admin/audit", "/admin/feed/", "/admin/reminders/",
+        "/admin/institution", "/admin/imports", "/admin/audit", "/admin/feed/", "/admin/billing/", "/admin/reminders/",
     ]
     return {
         "ada": common + ["/nowhere-at-all"] + ordering + order_pages(1001) + order_pages(1003)

@@ -69,7 +69,7 @@ def test_import_into_an_empty_database_inserts_everything(app, tmp_path):
     result = run(app, DEMO_DUMP)
     assert result.exit_code == 0, result.output
     c = counts(app)
-    assert (c["term"], c["course"], c["section"], c["app_user"], c["teaching_assignment"]) == (3, 4, 10, 5, 9)
+    assert (c["term"], c["course"], c["section"], c["app_user"], c["teaching_assignment"]) == (3, 4, 10, 47, 9)
     with app.app_context():
         ada = db.session.scalars(select(User).where(User.sis_id == "900001")).one()
         assert ada.password_hash is None and ada.active and not ada.is_program_admin and ada.network_id == "ada@demo.edu"
@@ -85,6 +85,9 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
     # Section 001 of MATH 221 in Spring 2027 (on order #1001) leaves the dump, with Ada's assignment to it.
     edit(dump / "sections.csv", '"202710-MATH-221-001","MATH-221","202710","REG","MAIN","MATH","Undergraduate","001"\n', "")
     edit(dump / "teaching_assignments.csv", '"900001","202710-MATH-221-001"\n', "")
+    enrollments = dump / "enrollments.csv"  # ... and its students' enrollments (they become dropped)
+    enrollments.write_text("".join(line for line in enrollments.read_text().splitlines(keepends=True)
+                                   if "202710-MATH-221-001" not in line), encoding="utf-8")
     # A new section of CS 310 taught by a new instructor; Alan stops teaching CS 150 sec 002.
     with open(dump / "sections.csv", "a", encoding="utf-8") as out:
         out.write('"202710-CS-310-002","CS-310","202710","REG","MAIN","CS","Graduate","002"\n')
@@ -94,12 +97,13 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
 
     with app.app_context():
         before = {o.number: o.last_changed_at for o in db.session.scalars(select(Order).where(Order.number.in_([1001, 1002])))}
-    result = run(app, dump)
+    # The removed section's 7 students are 16% of the demo's 44 enrollments: a "mass" drop at this size.
+    result = run(app, dump, "--allow-mass-removal")
     assert result.exit_code == 0, result.output
     out = result.output
     assert "courses                         4         0        1" in out
     assert "sections                       10         1        0        1" in out
-    assert "users                           6         1        1" in out
+    assert "users                          48         1        1" in out
     assert "teaching assignments            8         1        0        2" in out
     assert "202710-MATH-221-001 on order #1001" in out
     with app.app_context():
@@ -227,7 +231,8 @@ def test_bulk_import_uses_a_constant_number_of_statements(app, tmp_path, count_q
     statements = []
     for size in (150, 300):
         directory = tmp_path / f"dump{size}"
-        write_sample_dump(directory, sections=size, users=size // 10 + 5, assignments=size + size // 20)
+        write_sample_dump(directory, sections=size, users=size // 10 + 5, assignments=size + size // 20,
+                          students=size // 5, enrollments=size)
         with count_queries() as counter:
             assert run(app, directory).exit_code == 0
         statements.append(counter.count)
@@ -246,7 +251,7 @@ def test_bulk_import_uses_a_constant_number_of_statements(app, tmp_path, count_q
 def test_help_documents_every_file(app):
     result = app.test_cli_runner().invoke(args=["import-sis", "--help"])
     for name in ("terms.csv", "sessions.csv", "campuses.csv", "organizations.csv", "courses.csv", "sections.csv", "users.csv",
-                 "teaching_assignments.csv", "course_sis_id, term_sis_id, session_sis_id, campus_sis_id, organization_sis_id, level, label"):
+                 "teaching_assignments.csv", "enrollments.csv", "course_sis_id, term_sis_id, session_sis_id, campus_sis_id, organization_sis_id, level, label"):
         assert name in result.output
 
 
@@ -323,6 +328,7 @@ def test_a_header_only_file_is_refused_unless_mass_removal_is_allowed(app, demo_
     _header_only(dump / file)
     if file == "sections.csv":
         _header_only(dump / "teaching_assignments.csv")  # assignments of sections the dump no longer has
+        _header_only(dump / "enrollments.csv")  # ... and enrollments in them
     before = counts(app)
     for args in ((), ("--dry-run",)):
         result = run(app, dump, *args)

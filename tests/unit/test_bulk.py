@@ -224,3 +224,61 @@ def test_query_counts_do_not_grow_with_the_data(app, client, count_queries):
     assert not differences, "\n".join(differences)
     for key in small:
         print(f"{key}: {len(small[key])} queries at {SMALL['sections']} sections, {len(large[key])} at {LARGE['sections']}")
+
+
+# --- Students ---------------------------------------------------------------------------------------
+
+STUDENTS = dict(SMALL, students=200, enrollments=800)
+
+
+def test_students_enrollments_and_opt_outs(app):
+    counts = load(app, FIXED_NOW, **STUDENTS)
+    from orders.choices import WindowState, window_state
+    from orders.models import ChoiceEvent, Enrollment, EnrollmentState, StudentChoice
+
+    assert counts["enrollment"] == 800
+    with app.app_context():
+        session = db.session
+        students = session.scalars(select(User).where(User.email.like("student%@bulk.edu"))).all()
+        assert len(students) == 200 and all(s.sis_id and s.sis_id.startswith("S") for s in students)
+        assert counts["app_user"] == 200 + 3 + SMALL["coordinators"] + SMALL["instructors"]
+        # The benchmark's student: 4 enrollments, each in an open-term section on a placed order.
+        first = session.scalars(select(User).where(User.email == bulk.STUDENT_EMAIL)).one()
+        sections = session.scalars(select(Enrollment.section_id).where(Enrollment.user_id == first.id,
+                                                                       Enrollment.state == EnrollmentState.ENROLLED)).all()
+        assert len(sections) == bulk.STUDENT_ENROLLMENTS
+        claimed = set(session.scalars(select(OrderSection.section_id).where(OrderSection.claimed)))
+        assert set(sections) <= claimed
+        terms = {session.get(Section, s).term for s in sections}
+        assert [window_state(t, FIXED_NOW) for t in terms] == [WindowState.OPEN]
+        # Enrollments only in the open and the closed term, one per pair, a few dropped after the window opened.
+        by_term = Counter(session.scalars(select(Section.term_id).join(Enrollment, Enrollment.section_id == Section.id)))
+        assert len(by_term) == 2 and max(by_term.values()) > 2 * min(by_term.values())
+        pairs = session.execute(select(Enrollment.user_id, Enrollment.section_id)).all()
+        assert len(set(pairs)) == len(pairs) == 800
+        dropped = session.execute(select(Enrollment.dropped_at, Term.choice_opens_at).join(Section, Section.id == Enrollment.section_id)
+                                  .join(Term, Term.id == Section.term_id).where(Enrollment.state == EnrollmentState.DROPPED)).all()
+        assert 0 < len(dropped) < 80 and all(at > opens for at, opens in dropped)
+        # Opt-outs: about 8% of the billable lines, each on a line of the section's placed order, each with its event.
+        choices = session.scalars(select(StudentChoice)).all()
+        on_orders = set(session.execute(select(OrderSection.section_id, OrderLine.catalog_item_id)
+                                        .join(OrderLine, OrderLine.order_id == OrderSection.order_id).where(OrderSection.claimed)))
+        assert choices and all((c.section_id, c.catalog_item_id) in on_orders for c in choices)
+        enrolled_lines = session.scalar(select(func.count()).select_from(Enrollment)
+                                        .join(OrderSection, (OrderSection.section_id == Enrollment.section_id) & OrderSection.claimed)
+                                        .join(OrderLine, OrderLine.order_id == OrderSection.order_id))
+        assert 0.04 < len(choices) / enrolled_lines < 0.12
+        assert session.scalar(select(func.count()).select_from(ChoiceEvent)) == len(choices)
+
+
+def test_students_do_not_change_the_rest_of_the_data(app):
+    load(app, FIXED_NOW)
+    with app.app_context():
+        without = snapshot()
+    wipe(app)
+    load(app, FIXED_NOW, **STUDENTS)
+    with app.app_context():
+        with_students = snapshot()
+    staff = [u for u in with_students.pop("users") if not u[1].startswith("student")]
+    assert staff == without.pop("users")
+    assert with_students == without
