@@ -183,17 +183,21 @@ def register_blueprints(app: Flask) -> None:
     from orders.ordering import views as ordering
     from orders.placed import views as placed
     from orders.progress import views as progress
+    from orders.public_materials import views as public_materials
+    from orders.public_materials.sessions import PublicAwareSessionInterface
     from orders.reminders import views as reminders
     from orders.students import settings as student_choice
     from orders.students import views as students
 
     for blueprint in (
         auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing, progress,
+        public_materials,
     ):
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(students.bp)
     app.register_blueprint(students.admin_bp)
     app.register_blueprint(student_choice.bp)
+    app.session_interface = PublicAwareSessionInterface()  # public answers carry no cookie
 
 
 def register_templates(app: Flask) -> None:

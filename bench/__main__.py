@@ -133,7 +133,9 @@ def main(argv=None) -> int:
         from bench.weight import first_load, response_size
 
         first = first_load(admin, f"/orders/{picked['summary_numbers'][0]}")
-        scenarios = scenario_plan(picked, admin, coordinator, instructor, csrf, student)
+        visitor = Browser(port)  # signed out
+        _, public_headers, _ = visitor.request("GET", public_section_paths(picked)[0])
+        scenarios = scenario_plan(picked, admin, coordinator, instructor, csrf, student, visitor, public_headers.get("ETag"))
         sizes = {}
         for s in scenarios:
             if s["key"] == "cancel_post":
@@ -178,6 +180,10 @@ def main(argv=None) -> int:
 
     term_code = csvstream.open_term_code(args.database_url)
     csv_result = csvstream.measure(env, results_dir, ADMIN, PASSWORD, [f"/orders.csv?term={term_code}", "/orders.csv"], log)
+    log("5c. Public course materials CSV and JSON of the open term, streamed by one gunicorn worker")
+    public_files = csvstream.measure(
+        env, results_dir, ADMIN, PASSWORD, [f"/course-materials/{term_code}.csv", f"/course-materials/{term_code}.json"], log,
+    )
 
     result = {
         "sis_import": sis_import,
@@ -202,6 +208,7 @@ def main(argv=None) -> int:
         "feed": feed,
         "billing": billing,
         "csv": csv_result,
+        "public_files": public_files,
     }
     result["targets"] = targets(result)
     path = report.write(result)
@@ -233,6 +240,8 @@ def query_plan(picked: dict) -> dict:
         "back office catalog (admin, page 1)": (ADMIN, [("GET", "/admin/catalog", {})] * 2),
         "progress (admin, open term)": (ADMIN, [("GET", "/progress/", {})] * 2),
         "progress (large coordinator, open term)": (COORDINATOR, [("GET", "/progress/", {})] * 2),
+        # Public: the same answer signed in or not (no session is read), so the admin's client counts it.
+        "public section page": (ADMIN, [("GET", path, {}) for path in public_section_paths(picked)[:3]]),
     } | ({"student page (4 enrollments)": (STUDENT, [("GET", f"{STUDENT_PAGE}?term={picked['open_term_code']}", {})] * 2)}
          if picked.get("student_page") else {})
 
@@ -251,12 +260,27 @@ def student_page_available() -> bool:
     return any(rule.rule == STUDENT_PAGE for rule in create_app().url_map.iter_rules())
 
 
-def scenario_plan(picked, admin, coordinator, instructor, csrf, student=None) -> list[dict]:
+def public_section_paths(picked: dict) -> list[str]:
+    """The public lookup's section pages of the open term, in a random order."""
+    return [f"/course-materials/{picked['public_term_code']}/{sis_id}" for sis_id in picked["public_section_ids"]]
+
+
+def scenario_plan(picked, admin, coordinator, instructor, csrf, student=None, visitor=None, etag=None) -> list[dict]:
     body = f"csrf_token={quote(csrf, safe='')}&version=1"
     student_page = [dict(key="student_page", title="Student page (student, 4 enrollments)", browser=student,
                          queries="student page (4 enrollments)",
                          lines=[f"GET\t{STUDENT_PAGE}?term={picked['open_term_code']}"])] if picked.get("student_page") else []
-    return student_page + [
+    public = [] if visitor is None else [
+        # Signed out, as students arrive from the registrar's class search; before the cancel scenario,
+        # which changes the term (and so its ETag).
+        dict(key="public_section", title="Public section page (signed out)", browser=visitor, queries="public section page",
+             lines=[f"GET\t{path}" for path in public_section_paths(picked)]),
+        dict(key="public_304", title="Public section page, If-None-Match (304)", browser=visitor,
+             headers={"If-None-Match": etag}, lines=[f"GET\t{path}" for path in public_section_paths(picked)]),
+        dict(key="public_json", title="Public course materials JSON of the open term (streamed)", browser=visitor,
+             lines=[f"GET\t/course-materials/{picked['public_term_code']}.json"]),
+    ]
+    return student_page + public + [
         dict(key="order_summary", title="Order summary (admin, random orders)", browser=admin, queries="order summary (admin)",
              lines=[f"GET\t/orders/{n}" for n in picked["summary_numbers"]]),
         dict(key="courses_instructor", title="Courses (busiest instructor)", browser=instructor, queries="courses (instructor)",
@@ -331,6 +355,11 @@ def targets(result: dict) -> list[dict]:
     ):
         s = by_key[key]
         add(f"{label} >= {floor:.0%} of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", floor, True)
+    # Issue 25's: the page every student loads in registration week, and its revalidation.
+    for key, label, floor in (("public_section", "public section page", 0.30), ("public_304", "public section page 304", 0.60)):
+        if key in by_key:
+            s = by_key[key]
+            add(f"{label} >= {floor:.0%} of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", floor, True)
     if "student_page" in by_key:  # issue 23
         s = by_key["student_page"]
         add("student page >= 20% of baseline req/s", s["ratio"], f"{s['ratio']:.1%}", 0.20, True)

@@ -130,6 +130,14 @@ def pick(database_url: str, *, seed: int, summary_orders: int, cancel_orders: in
             ORDER BY ta.user_id
             """
         )]
+        # The public lookup: the open term and a sample of its sections (most have a placed order).
+        public_term = conn.execute(
+            "SELECT t.id, t.code FROM term t JOIN ordering_period p ON p.term_id = t.id "
+            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') ORDER BY t.code LIMIT 1"
+        ).fetchone()
+        public_sections = [row[0] for row in conn.execute(
+            "SELECT sis_id FROM section WHERE term_id = %s AND sis_id IS NOT NULL AND state = 'active' ORDER BY id", (public_term[0],)
+        )]
     rng.shuffle(placed)
     cancel = placed[: cancel_orders]
     probe = placed[cancel_orders: cancel_orders + 5]  # canceled through the test client for query counts
@@ -142,4 +150,6 @@ def pick(database_url: str, *, seed: int, summary_orders: int, cancel_orders: in
         instructor_current_sections=instructor[2],
         coordinator_id=coordinator_id,
         switch_instructor_ids=rng.sample(switch_ids, min(200, len(switch_ids))),
+        public_term_code=public_term[1],
+        public_section_ids=rng.sample(public_sections, min(500, len(public_sections))),
     )

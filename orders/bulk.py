@@ -329,6 +329,7 @@ class _Builder:
                         session_id=self.rng.choices([1, 2, 3], [w for _, w in SESSIONS])[0],
                         campus_id=section.campus_id, organization_id=section.organization_id,
                         level=level, label=f"{labels[key]:03d}",
+                        sis_id=f"S{section.id:06d}",  # the public lookup builds its URLs from it
                     ))
                 made += count
         for course in courses:

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
 from orders import isbn
-from orders.models import ContentRequestStatus, Delivery
+from orders.models import ContentRequestStatus, Delivery, Requirement
 from orders.parsing import parse_version
 
 MAX_VERSION = 2**31 - 1
@@ -75,6 +75,9 @@ class RequestTitleForm(Form):
     author = StringField("Author", validators=[Optional(), Length(max=300)])
     edition = StringField("Edition", validators=[Optional(), Length(max=50)])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")])
+    requirement = SelectField(
+        "Required or recommended", choices=[SelectChoice(r.value, r.label) for r in Requirement], default=Requirement.REQUIRED.value,
+    )
 
 
 class CommentForm(Form):

@@ -149,6 +149,7 @@ def _request_snapshot(request: ContentRequest) -> dict:
         "id": request.id, "title": request.title, "isbn13": request.isbn13,
         "status": {"value": request.status.value, "label": request.status.label},
         "fulfilled_by": _item(request.fulfilled_by),
+        "requirement": request.requirement.label,
     }
 
 
@@ -159,7 +160,10 @@ def order_snapshot(order: Order) -> dict:
         "course": {"code": order.course.code, "title": order.course.title},
         "term": {"name": order.term.name},
         "sections": [{"label": s.label, "session": {"name": s.session.name}} for s in order.sections],
-        "current_lines": [{"item": _item(line.item), "student_price": str(line.student_price)} for line in order.current_lines],
+        "current_lines": [
+            {"item": _item(line.item), "student_price": str(line.student_price), "requirement": line.requirement.label}
+            for line in order.current_lines
+        ],
         "current_requests": [_request_snapshot(r) for r in order.current_requests],
         "total_student_price": str(order.total_student_price),
     }

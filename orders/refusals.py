@@ -1,7 +1,7 @@
 """Typed refusals: a service or guard raises one, and one handler in orders.errors answers it."""
 from __future__ import annotations
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Requirement
 
 
 class PermissionDenied(Exception):
@@ -40,3 +40,11 @@ class StaleOrder(Refused):
 
     def __init__(self, message: str = "This order changed while you were looking at it."):
         super().__init__(message)
+
+
+def parse_requirement(value: str | None) -> Requirement:
+    """A line's requirement from a form value (the materials step's select); anything else is refused."""
+    for option in Requirement:
+        if value == option.value:
+            return option
+    raise Refused("Choose Required or Recommended.")

@@ -11,10 +11,14 @@ from orders import isbn
 from orders.models import CatalogItem, Delivery
 
 CSV_COLUMNS = ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price", "active")
+# Optional: a file without them still imports, and leaves those values of existing items as they are.
+OPTIONAL_CSV_COLUMNS = ("copyright_year", "list_price", "zero_cost")
 MAX_CSV_BYTES = 5_000_000
 MAX_CSV_ROWS = 20_000
 MAX_PRICE = Decimal("99999999.99")  # Numeric(10, 2)
 _PRICE = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,2})?$")
+_YEAR = re.compile(r"^[0-9]{4}$")
+MIN_YEAR, MAX_YEAR = 1450, 2100
 _LIMITS = {"title": 300, "authors": 300, "publisher": 200, "edition": 50}
 _TRUE = {"true", "yes", "y", "1", "active"}
 _FALSE = {"false", "no", "n", "0", "inactive"}
@@ -32,11 +36,17 @@ class ItemFields:
     delivery: Delivery
     student_price: Decimal
     active: bool = True
+    copyright_year: int | None = None
+    list_price: Decimal | None = None
+    zero_cost: bool = False
+    keep: tuple[str, ...] = ()  # fields the source did not give: an existing item keeps its values
 
     def as_audit(self) -> dict:
-        values = asdict(self)
+        values = {k: v for k, v in asdict(self).items() if k != "keep" and k not in self.keep}
         values["delivery"] = self.delivery.value
         values["student_price"] = str(self.student_price)
+        if "list_price" in values:
+            values["list_price"] = None if self.list_price is None else str(self.list_price)
         return values
 
 
@@ -45,6 +55,9 @@ def item_values(item: CatalogItem) -> dict:
     return dict(
         title=item.title, authors=item.authors, isbn13=item.isbn13, publisher=item.publisher, edition=item.edition,
         delivery=item.delivery.value, student_price=str(item.student_price.quantize(Decimal("0.01"))), active=item.active,
+        copyright_year=item.copyright_year,
+        list_price=None if item.list_price is None else str(item.list_price.quantize(Decimal("0.01"))),
+        zero_cost=bool(item.zero_cost),
     )
 
 
@@ -71,6 +84,40 @@ def parse_price(raw: str) -> tuple[Decimal | None, str | None]:
     if price > MAX_PRICE:
         return None, "Student price is too large."
     return price.quantize(Decimal("0.01")), None
+
+
+def parse_list_price(raw: str) -> tuple[Decimal | None, str | None]:
+    """The publisher's retail price: optional, else like a student price."""
+    value = (raw or "").strip().removeprefix("$").strip()
+    if not value:
+        return None, None
+    if not _PRICE.match(value):
+        return None, "List price must be a number of dollars like 129.95 (0 or more, at most two decimals), or empty."
+    price = Decimal(value)
+    if price > MAX_PRICE:
+        return None, "List price is too large."
+    return price.quantize(Decimal("0.01")), None
+
+
+def parse_year(raw: str) -> tuple[int | None, str | None]:
+    """A copyright year: optional, four digits."""
+    value = (raw or "").strip()
+    if not value:
+        return None, None
+    if not _YEAR.match(value) or not MIN_YEAR <= int(value) <= MAX_YEAR:
+        return None, f"Copyright year must be a year like 2021 (between {MIN_YEAR} and {MAX_YEAR}), or empty."
+    return int(value), None
+
+
+def parse_zero_cost(raw: str | bool | None) -> tuple[bool | None, str | None]:
+    if isinstance(raw, bool):
+        return raw, None
+    value = (raw or "").strip().lower()
+    if value == "" or value in _FALSE:
+        return False, None
+    if value in _TRUE | {"oer", "zero cost"}:
+        return True, None
+    return None, "Zero cost must be true or false."
 
 
 def parse_delivery(raw: str) -> tuple[Delivery | None, str | None]:
@@ -117,11 +164,21 @@ def parse_item(raw: dict) -> tuple[ItemFields | None, dict[str, str]]:
     active, problem = parse_active(raw.get("active", True))
     if problem:
         errors["active"] = problem
+    year, problem = parse_year(str(raw.get("copyright_year") or ""))
+    if problem:
+        errors["copyright_year"] = problem
+    list_price, problem = parse_list_price(str(raw.get("list_price") or ""))
+    if problem:
+        errors["list_price"] = problem
+    zero_cost, problem = parse_zero_cost(raw.get("zero_cost", False))
+    if problem:
+        errors["zero_cost"] = problem
     if errors:
         return None, errors
     return ItemFields(
         title=text["title"], authors=text["authors"], isbn13=code, publisher=text["publisher"], edition=text["edition"],
-        delivery=delivery, student_price=price, active=active,
+        delivery=delivery, student_price=price, active=active, copyright_year=year, list_price=list_price,
+        zero_cost=zero_cost, keep=tuple(name for name in OPTIONAL_CSV_COLUMNS if name not in raw),
     ), {}
 
 
@@ -155,7 +212,7 @@ def parse_catalog_csv(data: bytes) -> list[ItemFields]:
             raise CatalogFileError(["The file is empty; the first row must name the columns."])
         names = [h.strip().lower() for h in header]
         missing = [c for c in CSV_COLUMNS if c not in names]
-        extra = [h for h in names if h not in CSV_COLUMNS]
+        extra = [h for h in names if h not in CSV_COLUMNS + OPTIONAL_CSV_COLUMNS]
         if missing or extra or len(names) != len(set(names)):
             detail = []
             if missing:

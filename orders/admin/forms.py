@@ -47,6 +47,9 @@ class ItemForm(FlaskForm):
     edition = StringField("Edition (optional)", validators=[Length(max=1000)])
     delivery = SelectField("Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validate_choice=False)
     student_price = StringField("Student price (US dollars)", validators=[Length(max=100)])
+    copyright_year = StringField("Copyright year (optional)", validators=[Length(max=100)])
+    list_price = StringField("List price (US dollars, optional)", validators=[Length(max=100)])
+    zero_cost = BooleanField("Zero cost (OER): free to students, never billed")
 
 
 class CatalogImportForm(FlaskForm):

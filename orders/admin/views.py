@@ -13,6 +13,7 @@ from orders import clock
 from orders.admin import audit_words, queries
 from orders.admin.catalog import (
     CSV_COLUMNS,
+    OPTIONAL_CSV_COLUMNS,
     CatalogFileError,
     item_values,
     parse_catalog_csv,
@@ -288,10 +289,14 @@ def catalog():
     return render_template("admin/catalog.html", q=text, page=page)
 
 
+ITEM_FORM_FIELDS = ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price", "copyright_year",
+                    "list_price", "zero_cost")
+
+
 def _item_form_page(form: ItemForm, item: CatalogItem | None):
     """Validate and save the item form; re-render with errors (422) when anything is wrong."""
     if form.validate_on_submit():
-        fields, errors = parse_item({name: form[name].data for name in ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price")}
+        fields, errors = parse_item({name: form[name].data for name in ITEM_FORM_FIELDS}
                                     | {"active": item.active if item else True})
         for name, message in errors.items():
             form[name].errors = [message]
@@ -369,7 +374,8 @@ def import_items():
         status = 422
     else:
         status = 200
-    return render_template("admin/catalog_import.html", form=form, problems=problems, columns=CSV_COLUMNS), status
+    return render_template("admin/catalog_import.html", form=form, problems=problems, columns=CSV_COLUMNS,
+                           optional_columns=OPTIONAL_CSV_COLUMNS), status
 
 
 # --- Institution, imports, audit -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from orders.models import (
     EventKind,
     Order,
     OrderStatus,
+    Requirement,
     User,
 )
 from orders.models import (
@@ -54,13 +55,16 @@ class TitleRequest:
     author: str | None = None
     edition: str | None = None
     note: str | None = None
+    requirement: str = Requirement.REQUIRED.value
 
     def as_json(self) -> dict:
-        return {"title": self.title, "isbn13": self.isbn13, "author": self.author, "edition": self.edition, "note": self.note}
+        return {"title": self.title, "isbn13": self.isbn13, "author": self.author, "edition": self.edition, "note": self.note,
+                "requirement": self.requirement}
 
     @classmethod
     def from_json(cls, data: dict) -> TitleRequest:
-        return cls(data["title"], data["isbn13"], data.get("author"), data.get("edition"), data.get("note"))
+        return cls(data["title"], data["isbn13"], data.get("author"), data.get("edition"), data.get("note"),
+                   data.get("requirement", Requirement.REQUIRED.value))
 
 
 def active_item_with_isbn(isbn13: str) -> CatalogItem | None:
@@ -73,6 +77,7 @@ def new_request(order: Order, wanted: TitleRequest, *, actor: User, now: datetim
     return ContentRequest(
         order_id=order.id, position=position, title=wanted.title, isbn13=wanted.isbn13, author=wanted.author,
         edition=wanted.edition, note=wanted.note, status=Status.SUBMITTED, requested_by_id=actor.id,
+        requirement=Requirement(wanted.requirement),
         requested_by=actor, created_at=now, updated_at=now, version=1,
     )
 

@@ -52,6 +52,7 @@ def _title_request_from(form: RequestTitleForm) -> TitleRequest:
     return TitleRequest(
         title=form.title.data.strip(), isbn13=form.isbn.data, author=(form.author.data or "").strip() or None,
         edition=(form.edition.data or "").strip() or None, note=(form.note.data or "").strip() or None,
+        requirement=form.requirement.data,
     )
 
 

@@ -22,6 +22,7 @@ from orders.models import (
     OrderNumberCounter,
     OrderSection,
     OrderStatus,
+    Requirement,
     Section,
     SectionState,
     Term,
@@ -229,6 +230,19 @@ def remove_item(draft: Order, item_id: int) -> CatalogItem | None:
     draft.lines.remove(line)
     draft.version += 1
     db.session.flush()
+    return line.item
+
+
+def set_requirement(draft: Order, item_id: int, requirement: Requirement) -> CatalogItem | None:
+    """Mark a line of the draft required or recommended; returns its item, or None when it was not there."""
+    _require_draft(draft)
+    line = next((line for line in draft.lines if line.catalog_item_id == item_id), None)
+    if line is None:
+        return None
+    if line.requirement is not requirement:
+        line.requirement = requirement
+        draft.version += 1
+        db.session.flush()
     return line.item
 
 

@@ -11,7 +11,7 @@ from orders.events import on_behalf_of
 from orders.extensions import db
 from orders.forms import EmptyForm, VersionedConfirmForm
 from orders.htmx import is_htmx, redirect_to
-from orders.models import Order
+from orders.models import Order, Requirement
 from orders.ordering import services as ordering
 from orders.ordering.services import DraftChanged, OrderingError, PlacementRefused
 from orders.parsing import parse_id
@@ -22,6 +22,7 @@ from orders.permissions import (
     staff_only,
 )
 from orders.queries import find_draft, get_course_term_or_404
+from orders.refusals import parse_requirement
 
 bp = Blueprint("ordering", __name__, url_prefix="/ordering")
 
@@ -42,8 +43,11 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
         total=draft.total_student_price,
         add_url=url_for("ordering.add_item", draft_id=draft.id),
         remove_url=lambda item_id: url_for("ordering.remove_item", draft_id=draft.id, item_id=item_id),
+        requirement_url=lambda item_id: url_for("ordering.set_requirement", draft_id=draft.id, item_id=item_id),
+        requirements=list(Requirement),
         requests=[
-            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label} for r in draft.current_requests
+            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
+            for r in draft.current_requests
         ],
         request_url=url_for("requests.draft_request", draft_id=draft.id),
         remove_request_url=lambda key: url_for("requests.draft_remove_request", draft_id=draft.id, request_id=key),
@@ -179,6 +183,22 @@ def remove_item(draft: Order, item_id: int):
     db.session.commit()
     message = f"Removed {item.title}." if item else "That item was not on this order."
     return _after_materials_change(draft, message, "status")
+
+
+@bp.route("/drafts/<int:draft_id>/items/<int:item_id>/requirement", methods=["POST"])
+@draft_guard(require_draft_owner)
+def set_requirement(draft: Order, item_id: int):
+    """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
+    try:
+        requirement = parse_requirement(request.form.get("requirement"))
+        item = ordering.set_requirement(draft, item_id, requirement)
+        db.session.commit()
+        message = f"{item.title} is {requirement.label.lower()}." if item else "That item is not on this order."
+        category = "status"
+    except OrderingError as refusal:
+        db.session.rollback()
+        message, category = refusal.message, "error"
+    return _after_materials_change(draft, message, category)
 
 
 def _after_materials_change(draft: Order, message: str, category: str):

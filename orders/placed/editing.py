@@ -35,6 +35,7 @@ from orders.models import (
     OrderSection,
     OrderStatus,
     PendingEdit,
+    Requirement,
     Section,
     SectionState,
     User,
@@ -74,12 +75,15 @@ class ChangesKept(StaleOrder):
 @dataclass
 class EditState:
     """The order as the user wants it: catalog item ids (in order), section ids, the content requests
-    it keeps (ids) and new ones (each with a key, as the user filled them in)."""
+    it keeps (ids) and new ones (each with a key, as the user filled them in), and the requirement the
+    user chose per item (item id as text -> Requirement value; an item without one keeps the order's, or
+    is required when new)."""
 
     items: list[int] = field(default_factory=list)
     sections: list[int] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
     new_requests: list[dict] = field(default_factory=list)
+    requirements: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, order: Order) -> EditState:
@@ -90,7 +94,15 @@ class EditState:
         )
 
     def as_json(self) -> dict:
-        return {"items": self.items, "sections": self.sections, "requests": self.requests, "new_requests": self.new_requests}
+        return {"items": self.items, "sections": self.sections, "requests": self.requests, "new_requests": self.new_requests,
+                "requirements": self.requirements}
+
+    def requirement_of(self, item_id: int, current: Requirement | None) -> Requirement:
+        """The requirement this item would have: the user's choice, else the order's, else required."""
+        chosen = self.requirements.get(str(item_id))
+        if chosen is not None:
+            return Requirement(chosen)
+        return current or Requirement.REQUIRED
 
 
 @dataclass(frozen=True)
@@ -103,11 +115,14 @@ class EditDiff:
     removed_sections: list[Section]
     added_requests: list[TitleRequest] = field(default_factory=list)
     removed_requests: list[ContentRequest] = field(default_factory=list)
+    # Kept items whose requirement changes: (item, from, to). Added items carry theirs in `requirements`.
+    changed_requirements: list[tuple[CatalogItem, Requirement, Requirement]] = field(default_factory=list)
+    requirements: dict[int, Requirement] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.added_items or self.removed_items or self.added_sections or self.removed_sections
-            or self.added_requests or self.removed_requests
+            or self.added_requests or self.removed_requests or self.changed_requirements
         )
 
     def details(self) -> dict:
@@ -118,6 +133,14 @@ class EditDiff:
         def sections(found: list[Section]) -> list[dict]:
             return [{"id": s.id, "label": s.label} for s in found]
 
+        # Kept items whose requirement changed, and added items marked recommended (from: None).
+        requirements = [
+            {"id": i.id, "title": i.title, "isbn": i.isbn13, "from": old.value, "to": new.value}
+            for i, old, new in self.changed_requirements
+        ] + [
+            {"id": i.id, "title": i.title, "isbn": i.isbn13, "from": None, "to": Requirement.RECOMMENDED.value}
+            for i in self.added_items if self.requirements.get(i.id) is Requirement.RECOMMENDED
+        ]
         return {
             "added_items": items(self.added_items),
             "removed_items": items(self.removed_items),
@@ -125,7 +148,7 @@ class EditDiff:
             "removed_sections": sections(self.removed_sections),
             "added_requests": [{"title": r.title, "isbn": r.isbn13} for r in self.added_requests],
             "removed_requests": [{"id": r.id, "title": r.title, "isbn": r.isbn13} for r in self.removed_requests],
-        }
+        } | ({"changed_requirements": requirements} if requirements else {})
 
 
 def find_pending(order: Order, user: User) -> PendingEdit | None:
@@ -140,6 +163,7 @@ def _wanted(pending: PendingEdit) -> EditState:
     return EditState(
         list(changes.get("items", [])), list(changes.get("sections", [])),
         list(changes.get("requests", [])), list(changes.get("new_requests", [])),
+        dict(changes.get("requirements", {})),
     )
 
 
@@ -215,7 +239,10 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
             dropped.append(f"requesting {wanted_request['title']} (someone else already requested it)")
         else:
             new_requests.append(wanted_request)
-    return EditState(items, sorted(sections), requests, new_requests), dropped
+    # A Required/Recommended choice carries over for the items still on the edit (a same choice made
+    # meanwhile by someone else is then simply no change).
+    requirements = {key: value for key, value in wanted.requirements.items() if int(key) in items}
+    return EditState(items, sorted(sections), requests, new_requests, requirements), dropped
 
 
 @dataclass(frozen=True)
@@ -224,6 +251,7 @@ class PendingLine:
 
     item: CatalogItem
     student_price: Decimal
+    requirement: Requirement = Requirement.REQUIRED
 
     @property
     def catalog_item_id(self) -> int:
@@ -238,9 +266,10 @@ def pending_lines(order: Order, state: EditState) -> list[PendingLine]:
     lines = []
     for item_id in state.items:
         if item_id in kept:
-            lines.append(PendingLine(kept[item_id].item, kept[item_id].student_price))
+            line = kept[item_id]
+            lines.append(PendingLine(line.item, line.student_price, state.requirement_of(item_id, line.requirement)))
         elif item_id in new:
-            lines.append(PendingLine(new[item_id], new[item_id].student_price))
+            lines.append(PendingLine(new[item_id], new[item_id].student_price, state.requirement_of(item_id, None)))
     return lines
 
 
@@ -281,6 +310,20 @@ def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogI
         state.items.append(item.id)
         _save(order, actor, pending, state, now)
     return item
+
+
+def set_requirement(order: Order, actor: User, item_id: int, requirement: Requirement, now: datetime) -> CatalogItem | None:
+    """Mark an item of the pending edit required or recommended; returns it, or None when it is not on the edit."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    if item_id not in state.items:
+        return None
+    current = next((line.requirement for line in order.current_lines if line.catalog_item_id == item_id), None)
+    if state.requirement_of(item_id, current) is not requirement:
+        state.requirements[str(item_id)] = requirement.value
+        _save(order, actor, pending, state, now)
+    return db.session.get(CatalogItem, item_id)
 
 
 def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem | None:
@@ -349,6 +392,13 @@ def diff(order: Order, state: EditState) -> EditDiff:
         removed_sections=[s for s_id, s in current_sections.items() if s_id not in state.sections],
         added_requests=[TitleRequest.from_json(d) for d in state.new_requests],
         removed_requests=[r for r in order.current_requests if r.id not in state.requests],
+        changed_requirements=[
+            (line.item, line.requirement, state.requirement_of(line.catalog_item_id, line.requirement))
+            for line in order.current_lines
+            if line.catalog_item_id in state.items
+            and state.requirement_of(line.catalog_item_id, line.requirement) is not line.requirement
+        ],
+        requirements={i: state.requirement_of(i, None) for i in added_item_ids},
     )
 
 
@@ -450,14 +500,18 @@ def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
     for line in order.current_lines:
         if line.catalog_item_id in removed_ids:
             line.removed_at = now
+    for item, _, requirement in change.changed_requirements:
+        rows[item.id].requirement = requirement
     position = max((line.position for line in order.lines), default=-1)
     for item in change.added_items:
         position += 1
         row = rows.get(item.id)
+        requirement = change.requirements.get(item.id, Requirement.REQUIRED)
         if row is None:
-            order.lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price))
+            order.lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price,
+                                         requirement=requirement))
         else:
-            row.removed_at, row.position, row.student_price = None, position, item.student_price
+            row.removed_at, row.position, row.student_price, row.requirement = None, position, item.student_price, requirement
 
 
 def _apply_requests(order: Order, change: EditDiff, actor: User, now: datetime) -> None:
@@ -506,10 +560,11 @@ def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | 
 def pending_requests(order: Order, state: EditState) -> list[dict]:
     """The content requests of the pending state, for display: key, title, ISBN, status label."""
     kept = [
-        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label}
+        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
         for r in order.current_requests if r.id in state.requests
     ]
-    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)"} for d in state.new_requests]
+    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)",
+            "requirement": Requirement(d.get("requirement", Requirement.REQUIRED.value)).label} for d in state.new_requests]
     return kept + new
 
 

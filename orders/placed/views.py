@@ -14,7 +14,7 @@ from orders.extensions import db
 from orders.forms import EmptyForm, VersionedConfirmForm
 from orders.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.institution import institution, local_time
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Requirement
 from orders.parsing import parse_id
 from orders.permissions import (
     cancel_decision,
@@ -28,7 +28,7 @@ from orders.permissions import (
 from orders.placed import editing
 from orders.placed.canceling import already_canceled_notice, cancel_order
 from orders.queries import order_events
-from orders.refusals import Refused, StaleOrder
+from orders.refusals import Refused, StaleOrder, parse_requirement
 from orders.students.counts import section_student_counts
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -125,6 +125,8 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         total=sum((line.student_price for line in lines), Decimal("0.00")),
         add_url=url_for("orders.edit_add_item", number=order.number),
         remove_url=lambda item_id: url_for("orders.edit_remove_item", number=order.number, item_id=item_id),
+        requirement_url=lambda item_id: url_for("orders.edit_set_requirement", number=order.number, item_id=item_id),
+        requirements=list(Requirement),
         requests=editing.pending_requests(order, state),
         request_url=url_for("orders.edit_request", number=order.number),
         remove_request_url=lambda key: url_for("orders.edit_remove_request", number=order.number, key=key),
@@ -200,6 +202,21 @@ def edit_remove_item(order: Order, item_id: int):
     def change() -> str:
         item = editing.remove_item(order, current_user, item_id, clock.now())
         return f"Removed {item.title} (not yet submitted)." if item else "That item was not on this order."
+
+    return _after_edit_change(order, *_pending_change(change))
+
+
+@bp.route("/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
+@order_guard(require_edit)
+def edit_set_requirement(order: Order, item_id: int):
+    """Mark an item of the pending changes required or recommended."""
+    if not EmptyForm().validate_on_submit():
+        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
+
+    def change() -> str:
+        requirement = parse_requirement(request.form.get("requirement"))
+        item = editing.set_requirement(order, current_user, item_id, requirement, clock.now())
+        return f"{item.title} is {requirement.label.lower()} (not yet submitted)." if item else "That item is not on this order."
 
     return _after_edit_change(order, *_pending_change(change))
 
