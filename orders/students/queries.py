@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from orders.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
@@ -20,8 +20,6 @@ from orders.extensions import db
 from orders.models import (
     CatalogItem,
     ChoiceValue,
-    ContentRequest,
-    ContentRequestStatus,
     Enrollment,
     EnrollmentState,
     NoMaterialsAnswer,
@@ -36,6 +34,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.student_lines import catalog_lines
 
 
 @dataclass
@@ -133,27 +132,7 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
 def _lines(student_id: int, section_ids: list[int]):
     """Current lines (and approved content requests, as their catalog item) of the placed orders of
     these sections, each with the student's stored choice for that section and item."""
-    catalog = select(
-        OrderLine.order_id.label("order_id"),
-        OrderLine.catalog_item_id.label("item_id"),
-        OrderLine.student_price.label("price"),
-        OrderLine.requirement.label("requirement"),
-        literal_column("0", Integer).label("type_rank"),
-        OrderLine.position.label("position"),
-    ).where(OrderLine.removed_at.is_(None))
-    requests = select(  # an approved request counts as the catalog item that fulfils it
-        ContentRequest.order_id,
-        ContentRequest.fulfilled_by_id,
-        type_coerce(null(), OrderLine.student_price.type),
-        ContentRequest.requirement,
-        literal_column("1", Integer),
-        ContentRequest.position,
-    ).where(
-        ContentRequest.removed_at.is_(None),
-        ContentRequest.status == ContentRequestStatus.APPROVED,
-        ContentRequest.fulfilled_by_id.is_not(None),
-    )
-    line = union_all(catalog, requests).subquery("line")
+    line = catalog_lines()
     return db.session.execute(
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
