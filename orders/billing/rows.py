@@ -8,8 +8,6 @@ stays flat. A line's choice and billability come from orders/choices.py, never f
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -17,6 +15,7 @@ from sqlalchemy import Connection, Engine, Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from orders.choices import effective_choice, is_billable, is_final
+from orders.csvstream import csv_chunks as stream_csv
 from orders.feed.rows import iso_utc, plain_price
 from orders.models import (
     CatalogItem,
@@ -50,7 +49,6 @@ COLUMNS = (
     "final",
 )
 FETCH_ROWS = 2000  # rows per round trip to the database
-CHUNK_ROWS = 500  # CSV rows per chunk handed to a file or an HTTP response
 DEFAULT = "default"
 BY_STUDENT = "student"
 
@@ -137,24 +135,18 @@ def _rows(connection: Connection, statement: Select, mode: ProgramMode, final: b
 
 def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:
     """Header row, then the rows, in chunks; LF line endings, RFC 4180 quoting. `stats` gets rows and billable."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    count = billable = pending = 0
     billable_index = COLUMNS.index("billable")
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-        billable += row[billable_index] == "true"
-        pending += 1
-        if pending >= CHUNK_ROWS:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if stats is not None:
-        stats.update(rows=count, billable=billable)
-    yield buffer.getvalue()
+
+    def counted() -> Iterator[list[str]]:
+        count = billable = 0
+        for row in rows:
+            count += 1
+            billable += row[billable_index] == "true"
+            yield row
+        if stats is not None:
+            stats.update(rows=count, billable=billable)
+
+    return stream_csv(COLUMNS, counted(), lineterminator="\n")
 
 
 def stream_billing(engine: Engine, term: Term, mode: ProgramMode, now: datetime) -> Iterator[str]:

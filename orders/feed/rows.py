@@ -5,8 +5,6 @@ so memory stays flat; the rows are formatted here and written by the CSV module 
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -29,6 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from orders.csvstream import csv_chunks as stream_csv
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -66,7 +65,6 @@ COLUMNS = (
 CATALOG_ITEM = "catalog_item"
 CONTENT_REQUEST = "content_request"
 FETCH_ROWS = 2000  # rows per round trip to the database
-CHUNK_ROWS = 500  # CSV rows per chunk handed to a file or an HTTP response
 
 
 @lru_cache(maxsize=4096)  # an order's times repeat on each of its rows
@@ -248,21 +246,15 @@ def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator
 
     `stats`, when given, receives "rows" and "orders" as the rows go by.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    count, orders, last_order, pending = 0, 0, None, 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-        if row[0] != last_order:
-            orders, last_order = orders + 1, row[0]
-        pending += 1
-        if pending >= CHUNK_ROWS:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if stats is not None:
-        stats.update(rows=count, orders=orders)
-    yield buffer.getvalue()
+
+    def counted() -> Iterator[list[str]]:
+        count, orders, last_order = 0, 0, None
+        for row in rows:
+            count += 1
+            if row[0] != last_order:
+                orders, last_order = orders + 1, row[0]
+            yield row
+        if stats is not None:
+            stats.update(rows=count, orders=orders)
+
+    return stream_csv(COLUMNS, counted(), lineterminator="\n")

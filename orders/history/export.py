@@ -1,19 +1,18 @@
 """The order history as CSV: RFC 4180 (csv module, CRLF, minimal quoting), UTF-8, a header row, streamed."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from orders.csvstream import CHUNK_ROWS
+from orders.csvstream import csv_chunks as stream_csv
 from orders.history.queries import HistoryRow
 from orders.spreadsheet import safe_cell
 from orders.templating import money
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
           "Student prices", "Total per student"]
-CHUNK_ROWS = 500  # rows per chunk written to the response
 
 
 def _moment(value: datetime | None, zone: ZoneInfo) -> str:
@@ -40,14 +39,5 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
 
 
 def csv_chunks(rows: Iterable[HistoryRow], zone: ZoneInfo, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
-    """The header, then the rows, yielded a few hundred at a time so memory stays flat."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)  # excel dialect: comma, double quotes doubled, CRLF line ends (RFC 4180)
-    writer.writerow(HEADER)
-    for count, row in enumerate(rows, 1):
-        writer.writerow(csv_record(row, zone))
-        if count % chunk_rows == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """The header, then the rows (CRLF line ends, RFC 4180), a few hundred at a time so memory stays flat."""
+    return stream_csv(HEADER, (csv_record(row, zone) for row in rows), chunk_rows=chunk_rows)

@@ -13,7 +13,6 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import (
     ColumnElement,
-    Numeric,
     Select,
     String,
     and_,

@@ -1,8 +1,6 @@
 """The Progress screen: live counts of a term by organization, subject and campus; CSV; "Remind now"."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
@@ -11,21 +9,31 @@ from flask_login import current_user
 from wtforms import HiddenField
 
 from orders import clock
+from orders.csvstream import csv_chunks
 from orders.extensions import db
 from orders.forms import Form
 from orders.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.institution import institution
 from orders.models import ProgramMode, Term
-from orders.permissions import PermissionDenied, can_view_progress, progress_only, remind_now_decision
-from orders.progress.queries import DIMENSIONS, Counts, dashboard, default_term, row_label
+from orders.permissions import (
+    PermissionDenied,
+    can_view_progress,
+    progress_only,
+    remind_now_decision,
+)
+from orders.progress.queries import (
+    DIMENSIONS,
+    Counts,
+    dashboard,
+    default_term,
+    row_label,
+)
 from orders.progress.reminding import Row, local_day, preview, remind_now
 from orders.queries import all_terms
+from orders.spreadsheet import safe_cell
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 bp.add_app_template_global(can_view_progress, "can_view_progress")  # the header link asks the guard's predicate
-
-# Cells a spreadsheet would run as a formula ("CSV injection") get a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RemindForm(Form):
@@ -75,25 +83,16 @@ def index():
     return body
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_chunks(rows: list[Counts], heading: str, mode: ProgramMode) -> Iterator[str]:
-    """The table as RFC 4180 CSV, a header row first, yielded row by row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """The table as RFC 4180 CSV, a header row first; the row names are spreadsheet-safe."""
     rate = "Opt-out rate %" if mode is ProgramMode.OPT_OUT else "Opt-in rate %"
-    writer.writerow([heading, "Active sections", "Ordered", "No materials needed", "Not started", "Percent done",
-                     "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections"])
-    yield buffer.getvalue()
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(row.label), row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
-                         row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk])
-        yield buffer.getvalue()
+    header = [heading, "Active sections", "Ordered", "No materials needed", "Not started", "Percent done",
+              "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections"]
+    return csv_chunks(header, (
+        [safe_cell(row.label), row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
+         row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk]
+        for row in rows
+    ))
 
 
 @bp.route("/<dimension>.csv")

@@ -4,13 +4,12 @@ On PostgreSQL `yield_per` reads through a server-side cursor, so memory stays fl
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 
 from sqlalchemy import Engine
 
+from orders.csvstream import csv_chunks
 from orders.public_materials.queries import record, records_query
 
 COLUMNS = (
@@ -41,19 +40,8 @@ def _csv_value(value) -> str:
 
 def stream_csv(engine: Engine, term_id: int, term_code: str) -> Iterator[str]:
     """CSV text in chunks: a header row, then one row per record (RFC 4180 quoting, LF line endings)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    pending = 0
-    for item in _records(engine, term_id, term_code):
-        writer.writerow([_csv_value(item[column]) for column in COLUMNS])
-        pending += 1
-        if pending >= CHUNK_RECORDS:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue()
+    rows = ([_csv_value(item[column]) for column in COLUMNS] for item in _records(engine, term_id, term_code))
+    return csv_chunks(COLUMNS, rows, chunk_rows=CHUNK_RECORDS, lineterminator="\n")
 
 
 def stream_json(engine: Engine, term_id: int, term_code: str, term_name: str) -> Iterator[str]:

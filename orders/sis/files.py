@@ -101,7 +101,7 @@ def _records(text: str, file: str, problems: _Problems):
             if char == ",":
                 pos += 1
                 if pos >= end:
-                    problems.add(file, line, f"malformed quoting: the line ends after a comma")
+                    problems.add(file, line, "malformed quoting: the line ends after a comma")
                     return
                 continue
             if char == "\n" or text.startswith("\r\n", pos):

@@ -227,17 +227,17 @@ def student(user_id: int):
     return render_page_or_fragment("students/admin_student.html", "students/_materials.html", **page_context(view, admin=True))
 
 
-@admin_bp.route("/<int:user_id>/<int:section_id>/<int:item_id>/choice")
+@admin_bp.route("/<int:user_id>/<int:section_id>/<int:item_id>/choice", endpoint="confirm_choice")
 @admin_only
-def confirm_choice(user_id: int, section_id: int, item_id: int):
+def confirm_choice_for_student(user_id: int, section_id: int, item_id: int):
     """Ask before changing a student's choice: the reason is required."""
     view = load_term(_student_or_404(user_id), section_id=section_id)
     return _confirm(view, section_id, item_id, AdminChoiceForm(), admin=True)
 
 
-@admin_bp.route("/<int:user_id>/<int:section_id>/<int:item_id>/choice", methods=["POST"])
+@admin_bp.route("/<int:user_id>/<int:section_id>/<int:item_id>/choice", methods=["POST"], endpoint="change")
 @admin_only
-def change(user_id: int, section_id: int, item_id: int):
+def change_for_student(user_id: int, section_id: int, item_id: int):
     """Change a student's choice on their behalf, any time, with a reason (audited by the choice event, emailed)."""
     form = AdminChoiceForm()
     view = load_term(_student_or_404(user_id), section_id=section_id)
