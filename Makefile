@@ -5,7 +5,7 @@ FLASK := ORDERS_ENV=development $(VENV)/bin/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.dev
 ## test-fast: the suite without the browser tests
 test-fast: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not e2e"
+
+## lint: ruff (pyflakes, pycodestyle, import order, bugbear; settings in ruff.toml)
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
 
 ## bench: load institution-sized data into PostgreSQL and print the benchmark table
 bench: $(VENV)/.dev

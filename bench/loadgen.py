@@ -66,7 +66,7 @@ def run_wrk(
         args += ["-H", f"{key}: {value}"]
     args += ["-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(requests_file), str(max_requests), "1" if once else "0", "1"]
     result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60)
-    line = next((l for l in result.stdout.splitlines() if l.startswith("BENCH-JSON ")), None)
+    line = next((text for text in result.stdout.splitlines() if text.startswith("BENCH-JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout[-500:]} {result.stderr[-500:]}")
     data = json.loads(line[len("BENCH-JSON "):])

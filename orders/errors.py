@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, render_template, request, url_for

@@ -8,6 +8,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -17,7 +18,6 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
 from orders import isbn

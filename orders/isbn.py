@@ -1,7 +1,6 @@
 """ISBN-13 normalisation and check-digit validation."""
 from __future__ import annotations
 
-
 _ASCII_DIGITS = frozenset("0123456789")
 
 

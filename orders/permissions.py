@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from orders import clock
+from orders.choices import WindowState, window_state
 from orders.extensions import login_manager
 from orders.htmx import redirect_to
 from orders.institution import institution, local_time
-from orders.choices import WindowState, window_state
 from orders.models import (
     ContentRequest,
     CoordinatorGrant,

@@ -14,7 +14,13 @@ from orders import demo
 from orders.extensions import db
 from orders.models import Order, User
 from orders.sqlcount import StatementCounter
-from tests.helpers import DEMO_PASSWORD_HASH, REAL_DEMO_PASSWORD_HASH, TEST_DATABASE_URL, ensure_worker_database, sign_in
+from tests.helpers import (
+    DEMO_PASSWORD_HASH,
+    REAL_DEMO_PASSWORD_HASH,
+    TEST_DATABASE_URL,
+    ensure_worker_database,
+    sign_in,
+)
 
 
 def database_url() -> str:

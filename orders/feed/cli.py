@@ -19,7 +19,6 @@ from orders.feed.export import (
 )
 from orders.feed.rows import iso_utc
 
-
 EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST_SINCE = datetime(9000, 1, 1, tzinfo=timezone.utc)
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from orders import clock
 from orders.extensions import db
 
+
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 

@@ -323,7 +323,7 @@ def place_draft(
                 + (f" (order #{', #'.join(str(n) for n in sorted(set(taken.values())))})" if taken else "")
                 + ". Your draft is kept: remove that section and place the order again."
             ]
-        )
+        ) from None
     event = record_event(draft, EventKind.PLACED, actor=actor, now=now, request_id=request_id)
     mail.enqueue_placed_emails(draft, event, now=now)
     return draft

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-
 from functools import lru_cache
 
 from sqlalchemy import (

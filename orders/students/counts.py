@@ -4,7 +4,16 @@ from __future__ import annotations
 from sqlalchemy import and_, case, distinct, func, select
 
 from orders.extensions import db
-from orders.models import ChoiceValue, ContentRequestStatus, Enrollment, EnrollmentState, Order, OrderStatus, ProgramMode, StudentChoice
+from orders.models import (
+    ChoiceValue,
+    ContentRequestStatus,
+    Enrollment,
+    EnrollmentState,
+    Order,
+    OrderStatus,
+    ProgramMode,
+    StudentChoice,
+)
 
 
 def chosen_value(mode: ProgramMode) -> ChoiceValue:

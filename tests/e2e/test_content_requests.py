@@ -11,6 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from orders.extensions import db
+from orders.mail import render as render_email
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -18,7 +19,6 @@ from orders.models import (
     OutboundEmail,
 )
 from tests.e2e.conftest import assert_axe_clean, sign_in
-from orders.mail import render as render_email
 from tests.helpers import tab_to
 
 pytestmark = pytest.mark.e2e

@@ -100,7 +100,10 @@ def _seed_pages(app) -> dict[str, list[str]]:
     ordering = [f"/ordering/drafts/{draft_id}/{step}" for step in ("sections", "materials", "review", "cancel")]
     ordering += [f"/ordering/drafts/{draft_id}/materials?q=calculus", f"/ordering/drafts/{draft_id}/request-title",
                  f"/ordering/drafts/{draft_id}/materials?q=Pneumono"]
-    order_pages = lambda n: [f"/orders/{n}", f"/orders/{n}/cancel", f"/orders/{n}/edit", f"/orders/{n}/add-sections"]
+
+    def order_pages(n):
+        return [f"/orders/{n}", f"/orders/{n}/cancel", f"/orders/{n}/edit", f"/orders/{n}/add-sections"]
+
     admin = [
         "/admin/", "/admin/periods", f"/admin/periods/{term_id}", "/admin/users", f"/admin/users/{ids['emmy']}",
         "/admin/catalog", "/admin/catalog/new", f"/admin/catalog/{item_id}", "/admin/catalog/import",

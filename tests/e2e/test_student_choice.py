@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
+from orders.demo import DEMO_PASSWORD
 from orders.extensions import db
 from orders.models import ChoiceEvent, OutboundEmail, Term, User
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.e2e.test_reflow import _LAYOUT_PROBLEMS
-from orders.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 

@@ -64,7 +64,7 @@ def test_racing_runs_never_report_a_window_twice(app, frozen_demo, tmp_path):
             db.session.commit()
             db.session.remove()
         outcomes = run_together(
-            3, lambda i: _outcome(app, tmp_path / f"machine-{i}", changed_at + timedelta(hours=1, seconds=i))
+            3, lambda i, at=changed_at: _outcome(app, tmp_path / f"machine-{i}", at + timedelta(hours=1, seconds=i))
         )
         kinds = Counter(kind for kind, _ in outcomes)
         assert kinds["wrote"] == 1 and kinds["wrote"] + kinds["taken"] + kinds["nothing"] == 3, outcomes

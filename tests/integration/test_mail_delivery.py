@@ -85,7 +85,7 @@ def test_gives_up_after_max_attempts_and_keeps_the_error(app, login_as, smtp):
     try:
         moment = clock.utcnow()
         for step in range(4):
-            drain(app, lambda: moment + timedelta(hours=step + 1))
+            drain(app, lambda step=step: moment + timedelta(hours=step + 1))
     finally:
         app.config["MAIL_MAX_ATTEMPTS"] = previous
     row, = outbox(app)

@@ -18,6 +18,7 @@ from orders.content_requests.services import (
     change_status,
 )
 from orders.extensions import db
+from orders.mail import render as render_email
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -35,7 +36,6 @@ from orders.models import (
 from orders.placed import canceling, editing
 from orders.refusals import PermissionDenied, Refused, StaleOrder
 from tests import factories as f
-from orders.mail import render as render_email
 
 MISSING = TitleRequest("The Missing Book", "9780306406157", "A. Writer", "2nd", "Please find it")
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from orders.catalog import search_catalog
 from orders.extensions import db
+from orders.mail import render as render_email
 from orders.models import (
     CatalogItem,
     Course,
@@ -34,7 +35,6 @@ from orders.ordering.services import (
 )
 from orders.permissions import PermissionDenied, owns_draft
 from orders.queries import get_draft_or_404
-from orders.mail import render as render_email
 from tests.helpers import require_postgres
 
 

@@ -321,7 +321,7 @@ def test_program_administrator_flag_and_its_last_holder(app, login_as):
 
 def test_the_last_admin_cannot_be_deactivated_by_another_admin(app, login_as):
     """An inactive admin is no admin: with Grace inactive, Katherine is the last active one."""
-    client = login_as("katherine")
+    login_as("katherine")
     with app.app_context():
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one()
         from orders.admin.services import AdminError, set_user_active

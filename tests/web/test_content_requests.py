@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from orders.content_requests import services
 from orders.content_requests.services import TitleRequest
 from orders.extensions import db
+from orders.mail import render as render_email
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -34,7 +35,6 @@ from orders.models import (
     ContentRequestStatus as Status,
 )
 from tests import factories as f
-from orders.mail import render as render_email
 from tests.helpers import sign_in, text_of
 
 ISBN = "9780306406157"  # also 0-306-40615-2

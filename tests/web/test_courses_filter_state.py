@@ -30,7 +30,7 @@ def test_an_instructor_with_no_section_in_the_term_stays_applied_and_visible(app
     assert applied(html) == str(ada_id)
     assert "No sections match these filters." in html
     assert '<a href="/">Clear all filters</a>' in html
-    assert f'href="/?term=202750"' in html.split('<p id="instructor-chosen"', 1)[1]  # All instructors keeps the term
+    assert 'href="/?term=202750"' in html.split('<p id="instructor-chosen"', 1)[1]  # All instructors keeps the term
 
 
 def test_the_type_ahead_matches_belong_to_the_chosen_term(app, demo_data, login_as):

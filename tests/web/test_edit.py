@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from orders import clock
 from orders.extensions import db
+from orders.mail import render as render_email
 from orders.models import (
     CatalogItem,
     Course,
@@ -25,7 +26,6 @@ from orders.models import (
 )
 from orders.placed import editing
 from tests import factories as f
-from orders.mail import render as render_email
 from tests.helpers import text_of
 from tests.web.test_cancel import sign_in_as
 

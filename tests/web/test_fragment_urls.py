@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 
-import pytest
 from sqlalchemy import select
 
 from orders.extensions import db

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from orders.extensions import db
+from orders.mail import render as render_email
 from orders.models import (
     CatalogItem,
     Course,
@@ -22,7 +23,6 @@ from orders.models import (
     Term,
 )
 from orders.permissions import GUARD_ATTRIBUTE
-from orders.mail import render as render_email
 from tests.helpers import sign_in, text_of
 
 HX = {"HX-Request": "true"}
@@ -62,7 +62,7 @@ def state(app) -> dict:
         orders = db.session.execute(
             select(Order.id, Order.status, Order.number, Order.version).order_by(Order.id)
         ).all()
-        drafts = {o.id: (tuple(sorted(s.section_id for s in o.order_sections)), tuple(l.catalog_item_id for l in o.lines))
+        drafts = {o.id: (tuple(sorted(s.section_id for s in o.order_sections)), tuple(line.catalog_item_id for line in o.lines))
                   for o in db.session.scalars(select(Order))}
         return dict(
             orders=orders,
@@ -76,7 +76,7 @@ def state(app) -> dict:
 def draft_row(app, draft_id: int) -> Order:
     with app.app_context():
         order = db.session.get(Order, draft_id)
-        order.sections, order.lines  # load before the context closes
+        _ = (order.sections, order.lines)  # load before the context closes
         db.session.expunge(order)
         return order
 

@@ -21,7 +21,6 @@ from orders.models import (
     SectionState,
     Term,
 )
-from tests import factories as f
 from tests.helpers import sign_in, text_of
 
 SPRING = "202710"

@@ -10,7 +10,7 @@ from orders.mail import render as render_email
 from orders.models import EventKind, Order, OrderLine, OutboundEmail, Requirement
 from tests.helpers import text_of
 from tests.web.test_edit import events_of, follow, item_id, version_on
-from tests.web.test_ordering import add, place, ready_draft
+from tests.web.test_ordering import place, ready_draft
 
 HX = {"HX-Request": "true"}
 

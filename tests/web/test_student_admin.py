@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import AdminAuditEntry, ChoiceEvent, ChoiceValue, Institution, OutboundEmail, ProgramMode, Term
 from orders.mail import render
+from orders.models import AdminAuditEntry, ChoiceEvent, ChoiceValue, Institution, OutboundEmail, ProgramMode, Term
 from tests.helpers import sign_in, text_of
 from tests.web.test_student_materials import CALCULUS, counts, ids, stored
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from orders import clock
 from orders.extensions import db
+from orders.mail import render
 from orders.models import (
     CatalogItem,
     ChoiceEvent,
@@ -26,7 +27,6 @@ from orders.models import (
     Term,
     User,
 )
-from orders.mail import render
 from tests.helpers import sign_in, text_of
 
 CALCULUS = "Calculus: Early Transcendentals"
