@@ -6,13 +6,17 @@ student page, the billing feed and the student emails read this; the rule for ea
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, Numeric, Subquery, literal_column, select, union_all
+from sqlalchemy import Integer, Numeric, Select, Subquery, literal_column, select, union_all
 
 from orders.models import ContentRequest, ContentRequestStatus, OrderLine
 
 
-def catalog_lines() -> Subquery:
-    """Columns: order_id, item_id, price (NULL: priced as the item), requirement, type_rank, position."""
+def catalog_lines(order_ids: Select | None = None) -> Subquery:
+    """Columns: order_id, item_id, price (NULL: priced as the item), requirement, type_rank, position.
+
+    `order_ids`, a SELECT of order ids, narrows both halves of the union: PostgreSQL does not push a
+    join's condition into a UNION, so a page about a few sections would otherwise read every line.
+    """
     items = select(
         OrderLine.order_id.label("order_id"),
         OrderLine.catalog_item_id.label("item_id"),
@@ -20,7 +24,7 @@ def catalog_lines() -> Subquery:
         OrderLine.requirement.label("requirement"),
         literal_column("0", Integer).label("type_rank"),
         OrderLine.position.label("position"),
-    ).where(OrderLine.removed_at.is_(None))
+    ).where(OrderLine.removed_at.is_(None), *([OrderLine.order_id.in_(order_ids)] if order_ids is not None else []))
     requests = select(
         ContentRequest.order_id,
         ContentRequest.fulfilled_by_id,
@@ -32,5 +36,6 @@ def catalog_lines() -> Subquery:
         ContentRequest.removed_at.is_(None),
         ContentRequest.status == ContentRequestStatus.APPROVED,
         ContentRequest.fulfilled_by_id.is_not(None),
+        *([ContentRequest.order_id.in_(order_ids)] if order_ids is not None else []),
     )
     return union_all(items, requests).subquery("line")

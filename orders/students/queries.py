@@ -132,7 +132,7 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
 def _lines(student_id: int, section_ids: list[int]):
     """Current lines (and approved content requests, as their catalog item) of the placed orders of
     these sections, each with the student's stored choice for that section and item."""
-    line = catalog_lines()
+    line = catalog_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
     return db.session.execute(
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
