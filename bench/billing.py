@@ -13,13 +13,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 
 from bench.data import libpq_url
-from bench.server import ROOT
+from bench.feed import export_in_own_process
 
 
 def _peak_rss_mb() -> float:
@@ -77,12 +76,7 @@ def measure(database_url: str, env: dict, log) -> dict:
     picked = [terms[0][0]] + ([terms[-1][0]] if len(terms) > 1 else [])
     runs = []
     for code in picked:
-        done = subprocess.run([sys.executable, "-m", "bench.billing", "--term", code], cwd=ROOT,
-                              env={**env, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
-                              capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            raise SystemExit(f"billing export failed for {code}:\n{done.stdout}\n{done.stderr[-2000:]}")
-        run = json.loads(done.stdout.strip().splitlines()[-1])
+        run = export_in_own_process("bench.billing", code, database_url, env)
         runs.append(run)
         log(f"  billing feed {run['term']}: {run['rows']:,} rows ({run['billable']:,} billable, {run['bytes'] / 1e6:.1f} MB) in "
             f"{run['seconds']:.2f} s = {run['rows_per_second']:,} rows/s; peak RSS {run['peak_rss_mb']:.0f} MB "

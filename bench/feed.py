@@ -68,18 +68,23 @@ def run_one(term_code: str) -> dict:
     }
 
 
+def export_in_own_process(module: str, code: str, database_url: str, env: dict) -> dict:
+    """Run `python -m <module> --term CODE` (a fresh process, so its peak RSS is the export's) and read its figures."""
+    done = subprocess.run([sys.executable, "-m", module, "--term", code], cwd=ROOT,
+                          env={**env, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"{module} export failed for {code}:\n{done.stdout}\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def measure(database_url: str, env: dict, log) -> dict:
     """Export the largest and the smallest term, each in its own process; log and return the figures."""
     terms = terms_by_rows(database_url)
     picked = [terms[0][0]] + ([terms[-1][0]] if len(terms) > 1 else [])
     runs = []
     for code in picked:
-        done = subprocess.run([sys.executable, "-m", "bench.feed", "--term", code], cwd=ROOT,
-                              env={**env, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
-                              capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            raise SystemExit(f"feed export failed for {code}:\n{done.stdout}\n{done.stderr[-2000:]}")
-        run = json.loads(done.stdout.strip().splitlines()[-1])
+        run = export_in_own_process("bench.feed", code, database_url, env)
         runs.append(run)
         log(f"  full feed {run['term']}: {run['rows']:,} rows ({run['orders']:,} orders, {run['bytes'] / 1e6:.1f} MB) in "
             f"{run['seconds']:.2f} s = {run['rows_per_second']:,} rows/s; peak RSS {run['peak_rss_mb']:.0f} MB "
