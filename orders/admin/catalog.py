@@ -73,30 +73,28 @@ def parse_isbn13(raw: str) -> tuple[str | None, str | None]:
     return value, None
 
 
-def parse_price(raw: str) -> tuple[Decimal | None, str | None]:
-    """A student price: a decimal >= 0 with at most two decimals (a leading "$" is allowed)."""
+def _parse_money(raw: str, label: str, *, required: bool, example: str) -> tuple[Decimal | None, str | None]:
+    """A price in dollars: a decimal >= 0 with at most two decimals (a leading "$" is allowed)."""
     value = (raw or "").strip().removeprefix("$").strip()
     if not value:
-        return None, "Student price is required."
+        return None, (f"{label} is required." if required else None)
     if not _PRICE.match(value):
-        return None, "Student price must be a number of dollars like 49.95 (0 or more, at most two decimals)."
+        tail = "" if required else ", or empty"
+        return None, f"{label} must be a number of dollars like {example} (0 or more, at most two decimals){tail}."
     price = Decimal(value)
     if price > MAX_PRICE:
-        return None, "Student price is too large."
+        return None, f"{label} is too large."
     return price.quantize(Decimal("0.01")), None
+
+
+def parse_price(raw: str) -> tuple[Decimal | None, str | None]:
+    """A student price: required."""
+    return _parse_money(raw, "Student price", required=True, example="49.95")
 
 
 def parse_list_price(raw: str) -> tuple[Decimal | None, str | None]:
     """The publisher's retail price: optional, else like a student price."""
-    value = (raw or "").strip().removeprefix("$").strip()
-    if not value:
-        return None, None
-    if not _PRICE.match(value):
-        return None, "List price must be a number of dollars like 129.95 (0 or more, at most two decimals), or empty."
-    price = Decimal(value)
-    if price > MAX_PRICE:
-        return None, "List price is too large."
-    return price.quantize(Decimal("0.01")), None
+    return _parse_money(raw, "List price", required=False, example="129.95")
 
 
 def parse_year(raw: str) -> tuple[int | None, str | None]:
