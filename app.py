@@ -70,7 +70,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_observability(app: Flask) -> None:
     """Request logs and metrics; /healthz, /readyz, /metrics and the back office's failed mail."""
-    from orders.ops import mail_views, requestlog, views
+    from orders.web.ops import requestlog
+    from orders.web.screens.ops import mail_views, views
 
     requestlog.register(app)
     app.register_blueprint(views.bp)
@@ -79,14 +80,14 @@ def register_observability(app: Flask) -> None:
 
 def register_auth(app: Flask) -> None:
     """Server-side sessions, the single sign-on header, ProxyFix, the development-key guard."""
-    from orders.auth import hooks
+    from orders.web.auth import hooks
 
     hooks.register(app)
 
 
 def register_input_limits(app: Flask) -> None:
     """No input makes a 500: ids that fit int4 in URLs, no NUL bytes anywhere, free text of bounded length."""
-    from orders import parsing
+    from orders.web import parsing
 
     app.url_map.converters["int"] = parsing.BoundedIntConverter
     app.before_request(parsing.reject_nul_bytes)
@@ -97,8 +98,8 @@ def _unauthorized():
     """Signed out: the sign-in page, or for htmx a 401 telling the browser to go there."""
     from flask import flash, url_for
 
-    from orders.htmx import is_htmx, unauthorized_redirect
-    from orders.parsing import bounded_next
+    from orders.web.htmx import is_htmx, unauthorized_redirect
+    from orders.web.parsing import bounded_next
 
     target = url_for("auth.sign_in", next=bounded_next(request.full_path) if request.method == "GET" else None)
     if not is_htmx():
@@ -112,7 +113,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 def register_request_context(app: Flask) -> None:
     """A request id for the audit trail, and headers every response carries."""
     from orders import clock
-    from orders.htmx import add_vary
+    from orders.web.htmx import add_vary
 
     @app.before_request
     def assign_request_id() -> None:
@@ -140,7 +141,7 @@ def register_request_context(app: Flask) -> None:
 
 def _incoming_request_id(config) -> str | None:
     """X-Request-ID as the trusted proxy (TRUSTED_PROXIES) set it; from anyone else it could forge log lines."""
-    from orders.auth.network import address_in, peer_address
+    from orders.web.auth.network import address_in, peer_address
 
     incoming = request.headers.get("X-Request-ID", "")
     if not incoming or not _REQUEST_ID.match(incoming):
@@ -158,36 +159,36 @@ def form_action_sources(config) -> str:
 
 def register_transactions(app: Flask) -> None:
     """Requests that only read end with COMMIT, so PostgreSQL keeps prepared statements."""
-    from orders import transactions
+    from orders.web import transactions
 
     transactions.register(app)
 
 
 def register_compression(app: Flask) -> None:
     """gzip text responses; fingerprinted static files cached for a year."""
-    from orders import compression
+    from orders.web import compression
 
     compression.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
-    from orders.admin import views as admin
-    from orders.auth import views as auth
-    from orders.billing import views as billing
-    from orders.content_requests import views as content_requests
-    from orders.courses import views as courses
-    from orders.feed import views as feed
-    from orders.history import views as history
-    from orders.no_materials import views as no_materials
-    from orders.ordering import views as ordering
-    from orders.placed import views as placed
-    from orders.progress import views as progress
-    from orders.public_materials import views as public_materials
-    from orders.public_materials.sessions import PublicAwareSessionInterface
-    from orders.reminders import views as reminders
-    from orders.students import settings as student_choice
-    from orders.students import views as students
+    from orders.web.screens.admin import views as admin
+    from orders.web.screens.auth import views as auth
+    from orders.web.screens.billing import views as billing
+    from orders.web.screens.courses import views as courses
+    from orders.web.screens.feed import views as feed
+    from orders.web.screens.history import views as history
+    from orders.web.screens.materials import views as public_materials
+    from orders.web.screens.materials.sessions import PublicAwareSessionInterface
+    from orders.web.screens.no_materials import views as no_materials
+    from orders.web.screens.ordering import views as ordering
+    from orders.web.screens.orders import views as placed
+    from orders.web.screens.progress import views as progress
+    from orders.web.screens.reminders import views as reminders
+    from orders.web.screens.requests import views as content_requests
+    from orders.web.screens.students import settings as student_choice
+    from orders.web.screens.students import views as students
 
     for blueprint in (
         auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing, progress,
@@ -202,12 +203,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_templates(app: Flask) -> None:
     """Template globals: the same predicates the routes enforce, and display helpers."""
-    from orders import clock, compression, templating
-    from orders.courses import back_link
-    from orders.forms import EmptyForm
-    from orders.history.queries import reordered_from_number
-    from orders.institution import local_date
-    from orders.permissions import can_administer, can_cancel, can_edit, is_staff, is_student
+    from orders import clock
+    from orders.domain.institution import local_date
+    from orders.domain.rules import can_administer, can_cancel, can_edit, is_staff, is_student
+    from orders.web import compression, templating
+    from orders.web.forms import EmptyForm
+    from orders.web.screens.courses import back_link
+    from orders.web.screens.history.queries import reordered_from_number
 
     app.jinja_env.globals.update(
         can_administer=can_administer,
@@ -231,18 +233,18 @@ def register_templates(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     """Friendly 400/403/404/500 pages (fragments for htmx); never a stack trace."""
-    from orders import errors
+    from orders.web import errors
 
     errors.register(app)
 
 
 def register_cli(app: Flask) -> None:
     """flask seed-demo, send-mail and friends."""
-    from orders import cli
-    from orders.billing import cli as billing_cli
-    from orders.feed import cli as feed_cli
-    from orders.reminders import cli as reminders_cli
-    from orders.sis import cli as sis_cli
+    from orders.cli import billing as billing_cli
+    from orders.cli import commands as cli
+    from orders.cli import feed as feed_cli
+    from orders.cli import reminders as reminders_cli
+    from orders.cli import sis as sis_cli
 
     for commands in (cli, sis_cli, feed_cli, reminders_cli, billing_cli):
         commands.register(app)

@@ -22,16 +22,16 @@ from bench.mailstall import StallingSMTP, free_port
 from bench.server import BASELINE_PATH, ROOT, Process, gunicorn_args, wait_until_serving
 
 SIZES = dict(sections=20000, instructors=2000, coordinators=200, orders=50000, students=30000, enrollments=120000, seed=1)
-PASSWORD = "orders-bench"  # orders.bulk.BULK_PASSWORD
+PASSWORD = "orders-bench"  # devtools.bulk.BULK_PASSWORD
 ADMIN, COORDINATOR = "admin@bulk.edu", "coord-large@bulk.edu"
-STUDENT = "student00001@bulk.edu"  # orders.bulk.STUDENT_EMAIL: 4 open-term enrollments, each on a placed order
+STUDENT = "student00001@bulk.edu"  # devtools.bulk.STUDENT_EMAIL: 4 open-term enrollments, each on a placed order
 STUDENT_PAGE = "/student/materials"  # built on another branch; the scenario is skipped until the route exists
 # Chosen by measurement on the 2-CPU machine (bench/README.md, "Choosing workers and threads").
 WORKERS, THREADS = 4, 2
 CONNECTIONS = 8
 SMTP_STALL_SECONDS = 2.0
 CANCEL_ORDERS = 4000
-# What a coordinator types into the Courses screen's instructor type-ahead (orders/bulk.py's name lists).
+# What a coordinator types into the Courses screen's instructor type-ahead (devtools/bulk.py's name lists).
 TYPEAHEAD = ["smi", "tur", "gar", "ana", "pat", "chen", "ros", "kim", "lov", "mar", "nov", "sa"]  # more than 8 clients can cancel in the scenario's time on this machine
 
 

@@ -40,10 +40,10 @@ def run_one(term_code: str) -> dict:
     """In this process: the app, a warm connection, then one export into a temporary directory."""
     from app import create_app
     from orders import clock
-    from orders.billing.export import export
+    from orders.domain.billing.export import export
+    from orders.domain.feed.export import find_term
+    from orders.domain.institution import institution
     from orders.extensions import db
-    from orders.feed.export import find_term
-    from orders.institution import institution
 
     app = create_app()
     with app.app_context(), tempfile.TemporaryDirectory(prefix="orders-billing-bench-") as out_dir:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from orders.sqlcount import StatementCounter
+from devtools.sqlcount import StatementCounter
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 BASE_URL = "https://localhost"  # production cookies are Secure

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 
-from orders.sqlcount import StatementCounter
+from devtools.sqlcount import StatementCounter
 
 
 def measure_reminders() -> dict:
@@ -18,11 +18,11 @@ def measure_reminders() -> dict:
 
     from app import create_app
     from orders import clock
+    from orders.domain.models import ReminderKind, Section, Term
+    from orders.domain.periods import is_open
+    from orders.domain.reminders.sending import send_term_reminders
+    from orders.domain.reminders.students import STUDENT_KINDS, send_student_emails
     from orders.extensions import db
-    from orders.models import ReminderKind, Section, Term
-    from orders.periods import is_open
-    from orders.reminders.sending import send_term_reminders
-    from orders.reminders.students import STUDENT_KINDS, send_student_emails
 
     app = create_app()
     results: dict[str, dict] = {}

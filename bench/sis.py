@@ -1,7 +1,7 @@
 """The SIS import at the bulk data's size: 20,000 sections, 2,200 staff, 21,000 teaching assignments,
 30,000 students and 120,000 enrollments.
 
-Generates the dump (orders/sis/sample.py), empties a database of its own (`<bench database>_sis`,
+Generates the dump (devtools/sis_sample.py), empties a database of its own (`<bench database>_sis`,
 created when missing; never the scenarios' data), migrates it, then times `flask import-sis` as a
 subprocess twice: the first import (everything inserted) and a rerun of the same dump (no changes),
 each with its peak memory (ru_maxrss). Targets: under 60 s and under 30 s.
@@ -53,7 +53,7 @@ def _timed(args: list[str], env: dict) -> tuple[float, float, str, int]:
 
 def measure(url: str, env: dict, log, *, bench_url: str | None = None) -> dict:
     """Time the first import and the rerun of a bulk-sized dump into the (emptied) database at `url`."""
-    from orders.sis.sample import write_sample_dump
+    from devtools.sis_sample import write_sample_dump
 
     _ensure_empty(url, bench_url or url)
     env = {**env, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}

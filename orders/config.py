@@ -33,7 +33,7 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Course Materials <orders@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
     # 30 s doubling to a 1 h cap, 32 attempts: the last try is ~25 h after the first, so a day-long SMTP
-    # outage fails nothing for good (orders.mail.retry_reach; `send-mail --retry-failed` after longer ones).
+    # outage fails nothing for good (orders.domain.outbox.retry_reach; `send-mail --retry-failed` after longer ones).
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "32"))
     MAIL_BACKOFF_SECONDS = float(os.environ.get("MAIL_BACKOFF_SECONDS", "30"))
     MAIL_BACKOFF_MAX_SECONDS = float(os.environ.get("MAIL_BACKOFF_MAX_SECONDS", "3600"))

@@ -7,7 +7,7 @@ Those all rely on the server or its kernel answering. A server that is frozen (s
 stuck on I/O) while its kernel still ACKs would hold a request forever, so a client-side watchdog
 shuts the socket of any statement, the pool's checkout ping included, unanswered after
 DATABASE_CLIENT_TIMEOUT_SECONDS: psycopg then fails it at once, the pool drops the connection,
-and the request answers 503 (orders/errors.py).
+and the request answers 503 (orders/web/errors.py).
 """
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from orders import demo
+from devtools import demo
+from devtools.sqlcount import StatementCounter
+from orders.domain.models import Order, User
 from orders.extensions import db
-from orders.models import Order, User
-from orders.sqlcount import StatementCounter
 from tests.helpers import (
     DEMO_PASSWORD_HASH,
     REAL_DEMO_PASSWORD_HASH,

@@ -5,9 +5,8 @@ import itertools
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from orders import isbn
-from orders.extensions import db
-from orders.models import (
+from orders.domain import isbn
+from orders.domain.models import (
     AcademicSession,
     Campus,
     CatalogItem,
@@ -29,6 +28,7 @@ from orders.models import (
     Term,
     User,
 )
+from orders.extensions import db
 from tests.helpers import DEMO_PASSWORD_HASH
 
 _seq = itertools.count(1)

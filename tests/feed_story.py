@@ -11,9 +11,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from orders import demo
-from orders.extensions import db
-from orders.models import (
+from devtools import demo
+from orders.domain.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestStatus,
@@ -24,6 +23,7 @@ from orders.models import (
     Section,
     User,
 )
+from orders.extensions import db
 from tests.helpers import DEMO_PASSWORD_HASH
 
 # The moment the demo data is loaded for the golden files: every seeded time is relative to it.

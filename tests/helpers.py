@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
-from orders import demo
+from devtools import demo
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Under pytest-xdist each worker gets its own PostgreSQL database (<name>_gw0, <name>_gw1, ...),

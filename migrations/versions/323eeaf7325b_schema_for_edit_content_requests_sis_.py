@@ -8,7 +8,7 @@ Create Date: 2026-11-26 16:23:27.206836
 from alembic import op
 import sqlalchemy as sa
 
-import orders.models
+import orders.domain.models
 
 
 # revision identifiers, used by Alembic.
@@ -22,7 +22,7 @@ def upgrade():
     op.create_table('admin_audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('occurred_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=300), nullable=False),
     sa.Column('before', sa.JSON(), nullable=True),
@@ -46,9 +46,9 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('status', sa.Enum('submitted', 'researching', 'approved', 'denied', 'cancelled', name='content_request_status', native_enum=False, length=32), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', orders.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', orders.models.UTCDateTime(), nullable=False),
-    sa.Column('removed_at', orders.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', orders.domain.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', orders.domain.models.UTCDateTime(), nullable=False),
+    sa.Column('removed_at', orders.domain.models.UTCDateTime(), nullable=True),
     sa.Column('fulfilled_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False),
     sa.ForeignKeyConstraint(['fulfilled_by_id'], ['catalog_item.id'], ),
@@ -66,8 +66,8 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('base_version', sa.Integer(), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
-    sa.Column('created_at', orders.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', orders.domain.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['course_order.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -77,7 +77,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['app_user.id'], ),
     sa.ForeignKeyConstraint(['request_id'], ['content_request.id'], ),
@@ -111,7 +111,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_course_sis_id'), ['sis_id'], unique=True)
 
     with op.batch_alter_table('course_order', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_changed_at', orders.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('last_changed_at', orders.domain.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('reordered_from_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_course_order_last_changed_at'), ['last_changed_at'], unique=False)
         batch_op.create_foreign_key('fk_order_reordered_from', 'course_order', ['reordered_from_id'], ['id'])
@@ -122,13 +122,13 @@ def upgrade():
         batch_op.add_column(sa.Column('reminders_enabled', sa.Boolean(), server_default=sa.text('(false)'), nullable=False))
 
     with op.batch_alter_table('order_line', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('removed_at', orders.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('removed_at', orders.domain.models.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('order_section', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('removed_at', orders.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('removed_at', orders.domain.models.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('ordering_period', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('soft_close_at', orders.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('soft_close_at', orders.domain.models.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sis_id', sa.String(length=64), nullable=True))

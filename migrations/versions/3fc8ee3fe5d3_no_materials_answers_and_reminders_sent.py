@@ -8,7 +8,7 @@ Create Date: 2026-11-26 16:31:06.118938
 from alembic import op
 import sqlalchemy as sa
 
-import orders.models
+import orders.domain.models
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('term_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('opening', 'closing', name='reminder_kind', native_enum=False, length=32), nullable=False),
-    sa.Column('sent_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['term_id'], ['term.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -34,7 +34,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('section_id', sa.Integer(), nullable=False),
     sa.Column('answered_by_id', sa.Integer(), nullable=False),
-    sa.Column('answered_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('answered_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['answered_by_id'], ['app_user.id'], ),
     sa.ForeignKeyConstraint(['section_id'], ['section.id'], ),
     sa.PrimaryKeyConstraint('id'),

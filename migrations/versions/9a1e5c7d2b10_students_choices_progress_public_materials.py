@@ -8,7 +8,7 @@ Create Date: 2026-12-02 01:12:47.179477
 from alembic import op
 import sqlalchemy as sa
 
-import orders.models
+import orders.domain.models
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('term_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('sent_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('sent_by_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['sent_by_id'], ['app_user.id'], ),
     sa.ForeignKeyConstraint(['term_id'], ['term.id'], ),
@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('choice', sa.Enum('opted_out', 'opted_in', name='choice_value', native_enum=False, length=32), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('occurred_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['app_user.id'], ),
     sa.ForeignKeyConstraint(['catalog_item_id'], ['catalog_item.id'], ),
@@ -57,8 +57,8 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('section_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.Enum('enrolled', 'dropped', name='enrollment_state', native_enum=False, length=32), nullable=False),
-    sa.Column('enrolled_at', orders.models.UTCDateTime(), nullable=False),
-    sa.Column('dropped_at', orders.models.UTCDateTime(), nullable=True),
+    sa.Column('enrolled_at', orders.domain.models.UTCDateTime(), nullable=False),
+    sa.Column('dropped_at', orders.domain.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['section_id'], ['section.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -73,7 +73,7 @@ def upgrade():
     sa.Column('section_id', sa.Integer(), nullable=False),
     sa.Column('catalog_item_id', sa.Integer(), nullable=False),
     sa.Column('choice', sa.Enum('opted_out', 'opted_in', name='choice_value', native_enum=False, length=32), nullable=False),
-    sa.Column('decided_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False),
@@ -110,8 +110,8 @@ def upgrade():
         batch_op.create_foreign_key('fk_outbound_email_choice_event', 'choice_event', ['choice_event_id'], ['id'])
 
     with op.batch_alter_table('term', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('choice_opens_at', orders.models.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('choice_closes_at', orders.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('choice_opens_at', orders.domain.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('choice_closes_at', orders.domain.models.UTCDateTime(), nullable=True))
 
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 01:40:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import orders.models
+import orders.domain.models
 
 
 # revision identifiers, used by Alembic.
@@ -23,7 +23,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('term_id', sa.Integer(), nullable=False),
-    sa.Column('changed_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('changed_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('feed_run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['feed_run_id'], ['feed_run.id'], ),
     sa.ForeignKeyConstraint(['order_id'], ['course_order.id'], ),

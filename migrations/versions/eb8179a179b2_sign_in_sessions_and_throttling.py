@@ -8,7 +8,7 @@ Create Date: 2026-11-26 16:34:39.142941
 from alembic import op
 import sqlalchemy as sa
 
-import orders.models
+import orders.domain.models
 
 
 # revision identifiers, used by Alembic.
@@ -21,7 +21,7 @@ depends_on = None
 def upgrade():
     op.create_table('sign_in_failure',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('account', sa.String(length=64), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -33,14 +33,14 @@ def upgrade():
 
     op.create_table('sign_in_lock',
     sa.Column('scope', sa.String(length=80), nullable=False),
-    sa.Column('locked_until', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('locked_until', orders.domain.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('scope')
     )
     op.create_table('user_session',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', orders.models.UTCDateTime(), nullable=False),
-    sa.Column('last_seen_at', orders.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', orders.domain.models.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', orders.domain.models.UTCDateTime(), nullable=False),
     sa.Column('via', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
     sa.PrimaryKeyConstraint('id')

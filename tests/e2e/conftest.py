@@ -16,7 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
-from orders.demo import DEMO_PASSWORD
+from devtools.demo import DEMO_PASSWORD
 from tests.helpers import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"

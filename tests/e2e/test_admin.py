@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from orders.domain.models import AdminAuditEntry, CoordinatorGrant, Term, User
 from orders.extensions import db
-from orders.models import AdminAuditEntry, CoordinatorGrant, Term, User
 from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e

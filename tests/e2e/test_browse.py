@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from orders.demo import DEMO_PASSWORD
+from devtools.demo import DEMO_PASSWORD
 from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
+from orders.domain.models import EventKind, Order, OrderEvent, OrderStatus, OutboundEmail
 from orders.extensions import db
-from orders.models import EventKind, Order, OrderEvent, OrderStatus, OutboundEmail
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.helpers import tab_to
 

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from orders.domain.models import Term, User
 from orders.extensions import db
-from orders.models import Term, User
 from tests import factories as f
 from tests.e2e.conftest import assert_axe_clean, sign_in
 

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
+from orders.domain.models import EventKind, Order, OrderEvent, OutboundEmail
 from orders.extensions import db
-from orders.models import EventKind, Order, OrderEvent, OutboundEmail
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
 

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 from sqlalchemy import insert, select
 
 from orders import clock
+from orders.domain.models import EmailStatus, OutboundEmail
 from orders.extensions import db
-from orders.models import EmailStatus, OutboundEmail
 from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
+from orders.domain.models import AdminAuditEntry, NoMaterialsAnswer
 from orders.extensions import db
-from orders.models import AdminAuditEntry, NoMaterialsAnswer
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.e2e.test_cancel import expect_focus_within, expect_same_document, set_marker
 

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from orders.domain.models import OutboundEmail
 from orders.extensions import db
-from orders.models import OutboundEmail
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.e2e.test_reflow import _LAYOUT_PROBLEMS
 from tests.helpers import set_marker

@@ -15,10 +15,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from orders import clock
-from orders.content_requests.services import TitleRequest, new_request
+from orders.domain.content_requests import TitleRequest, new_request
+from orders.domain.drafts import add_item, start_draft
+from orders.domain.models import CatalogItem, Course, Order, Term, User
 from orders.extensions import db
-from orders.models import CatalogItem, Course, Order, Term, User
-from orders.ordering.services import add_item, start_draft
 from tests.e2e.conftest import TIMEOUT_MS, _collect_errors, assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from orders.domain.models import CatalogItem, Order
 from orders.extensions import db
-from orders.models import CatalogItem, Order
 from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
-from orders.demo import DEMO_PASSWORD
+from devtools.demo import DEMO_PASSWORD
+from orders.domain.models import ChoiceEvent, OutboundEmail, Term, User
 from orders.extensions import db
-from orders.models import ChoiceEvent, OutboundEmail, Term, User
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.e2e.test_reflow import _LAYOUT_PROBLEMS
 

@@ -17,9 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from orders import clock
-from orders.billing.rows import COLUMNS
-from orders.extensions import db
-from orders.models import (
+from orders.domain.billing.rows import COLUMNS
+from orders.domain.models import (
     ChoiceEvent,
     ChoiceValue,
     Enrollment,
@@ -29,6 +28,7 @@ from orders.models import (
     Section,
     StudentChoice,
 )
+from orders.extensions import db
 from tests import feed_story as story
 from tests.feed_story import SPRING, at
 
@@ -199,7 +199,7 @@ def test_an_unwritable_directory_exits_non_zero(app, frozen_demo, export, tmp_pa
 
 
 def test_a_failed_write_leaves_no_file(app, frozen_demo, export, tmp_path, monkeypatch):
-    import orders.billing.export as billing_export
+    import orders.domain.billing.export as billing_export
 
     def broken(*args, **kwargs):
         yield "student_sis_id\n"

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from app import create_app
-from orders import demo
+from devtools import demo
 from orders.extensions import db
 from tests.helpers import DEMO_PASSWORD_HASH, require_postgres, text_of
 

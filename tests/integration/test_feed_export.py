@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from orders import clock
+from orders.domain.feed.export import BEGINNING
+from orders.domain.models import FeedKind, FeedRun, OrderStatus
 from orders.extensions import db
-from orders.feed.export import BEGINNING
-from orders.models import FeedKind, FeedRun, OrderStatus
 from tests import feed_story as story
 from tests.feed_story import SPRING, at
 
@@ -170,7 +170,7 @@ def test_default_directory_is_instance_feed(app, frozen_demo, monkeypatch, tmp_p
 
 
 def test_a_failed_write_records_nothing_and_the_next_delta_covers_its_window(app, frozen_demo, export, tmp_path, monkeypatch):
-    import orders.feed.export as feed_export
+    import orders.domain.feed.export as feed_export
 
     def broken_replace(source, target):
         raise OSError(28, "No space left on device")
@@ -247,7 +247,7 @@ def test_since_without_offset_means_utc_and_with_offset_is_converted(app, frozen
 
 
 def test_sections_removed_by_the_sis_are_reported_deleted(app, frozen_demo, export, tmp_path):
-    from orders.models import Section, SectionState
+    from orders.domain.models import Section, SectionState
 
     with app.app_context():
         section = db.session.scalars(select(Section).where(Section.sis_id == "202710-MATH-221-002")).one()

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from orders.domain.feed.export import WindowTaken, export, find_term, plan_delta
+from orders.domain.models import FeedRun
 from orders.extensions import db
-from orders.feed.export import WindowTaken, export, find_term, plan_delta
-from orders.models import FeedRun
 from tests import feed_story as story
 from tests.feed_story import SPRING, at
 from tests.helpers import require_postgres

@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from orders import clock
+from orders.domain.models import EmailStatus, OutboundEmail
+from orders.domain.outbox import deliver_due
 from orders.extensions import db
-from orders.mail import deliver_due
-from orders.models import EmailStatus, OutboundEmail
 
 
 def drain(app, now_fn=clock.utcnow):
@@ -94,7 +94,7 @@ def test_gives_up_after_max_attempts_and_keeps_the_error(app, login_as, smtp):
 
 
 def test_backoff_grows_exponentially(app):
-    from orders.mail import backoff
+    from orders.domain.outbox import backoff
 
     with app.app_context():
         base = app.config["MAIL_BACKOFF_SECONDS"]
@@ -108,7 +108,7 @@ def test_a_rolled_back_change_sends_nothing(app, login_as, smtp, monkeypatch):
     def fail_after_enqueue(*args, **kwargs):
         raise RuntimeError("the database went away after the outbox write")
 
-    import orders.placed.canceling as services
+    import orders.domain.canceling as services
 
     original = services.mail.enqueue_cancel_emails
 
@@ -123,7 +123,7 @@ def test_a_rolled_back_change_sends_nothing(app, login_as, smtp, monkeypatch):
 
 
 def test_header_injection_from_user_text_is_neutralised(app, login_as, smtp):
-    from orders.models import Course
+    from orders.domain.models import Course
 
     with app.app_context():
         course = db.session.scalars(select(Course).where(Course.subject == "MATH", Course.number == "221")).one()
@@ -140,7 +140,7 @@ def test_header_injection_from_user_text_is_neutralised(app, login_as, smtp):
 
 def test_the_request_writes_a_snapshot_and_the_worker_renders_the_order_as_it_was(app, login_as, smtp):
     """Rendering moved to the worker: what it sends is the order at the change, not at delivery."""
-    from orders.models import CatalogItem, Order, OrderLine
+    from orders.domain.models import CatalogItem, Order, OrderLine
 
     client = login_as("grace")
     assert client.post("/orders/1002/cancel", data={"version": "1"}).status_code == 303

@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from orders.domain.models import Order, User
 from orders.extensions import db
-from orders.models import Order, User
 from tests.helpers import TEST_DATABASE_URL
 
 

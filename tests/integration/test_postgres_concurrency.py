@@ -9,9 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
-from orders.extensions import db
-from orders.mail import deliver_due
-from orders.models import (
+from orders.domain.models import (
     CatalogItem,
     EventKind,
     Order,
@@ -23,6 +21,8 @@ from orders.models import (
     Section,
     Term,
 )
+from orders.domain.outbox import deliver_due
+from orders.extensions import db
 from tests import factories
 from tests.helpers import require_postgres, sign_in
 

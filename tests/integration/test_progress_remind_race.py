@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from orders.domain.models import OutboundEmail, ProgressReminder
 from orders.extensions import db
-from orders.models import OutboundEmail, ProgressReminder
 from tests.helpers import require_postgres, sign_in
 from tests.integration.test_postgres_concurrency import run_together
 

@@ -11,9 +11,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from orders import clock, demo
+from devtools import demo
+from orders import clock
+from orders.domain.models import User
 from orders.extensions import db
-from orders.models import User
 from tests.helpers import require_postgres, sign_in
 from tests.integration.test_postgres_concurrency import run_together
 
@@ -52,7 +53,7 @@ def test_two_admins_revoking_each_other_leave_one_admin(app, demo_data, round_):
 def test_parallel_wrong_passwords_check_at_most_five(app, demo_data, monkeypatch):
     """Twenty wrong passwords for one account from one address at once: five real checks, the rest 429."""
     require_postgres()
-    from orders.auth import views
+    from orders.web.screens.auth import views
 
     checks, guard = [], threading.Lock()
     real_check = views.check_password_hash
@@ -72,7 +73,7 @@ def test_parallel_wrong_passwords_check_at_most_five(app, demo_data, monkeypatch
     statuses = Counter(r.status_code for r in responses)
     assert statuses[401] == len(checks) and statuses[429] == 20 - len(checks), statuses
     with app.app_context():
-        from orders.auth import throttle
+        from orders.domain import throttle
 
         attempt = throttle.Attempt.of("ada@demo.edu", "10.7.7.7")
         assert throttle.locked_until(attempt, clock.utcnow()) is not None
@@ -93,7 +94,7 @@ def _delta(app, out_dir, now):
     """One `export-feed --delta` run at `now`; the rows written as (order number, is_deleted) pairs, or None."""
     import csv
 
-    from orders.feed.export import export, find_term, plan_delta
+    from orders.domain.feed.export import export, find_term, plan_delta
 
     with app.app_context():
         result = export(plan_delta(find_term("202710"), now), str(out_dir))
@@ -171,8 +172,8 @@ def _admin_clients(app, count: int) -> list:
 @pytest.mark.postgres
 def test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal(app, demo_data):
     require_postgres()
-    from orders import isbn
-    from orders.models import CatalogItem
+    from orders.domain import isbn
+    from orders.domain.models import CatalogItem
 
     code = "979000004343"
     code += isbn.check_digit(code)
@@ -192,7 +193,7 @@ def test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal(app
 @pytest.mark.postgres
 def test_the_same_grant_posted_three_times_at_once_is_one_grant(app, demo_data):
     require_postgres()
-    from orders.models import CoordinatorGrant, Term
+    from orders.domain.models import CoordinatorGrant, Term
 
     with app.app_context():
         alan = _user_id("alan@demo.edu")
@@ -213,7 +214,7 @@ def test_one_grant_per_scope_is_a_database_rule(app_ctx, demo_data):
     """Unset dimensions collide too (NULLs alone never would): the unique index works on both databases."""
     from sqlalchemy.exc import IntegrityError
 
-    from orders.models import CoordinatorGrant
+    from orders.domain.models import CoordinatorGrant
 
     alan = _user_id("alan@demo.edu")
     db.session.add(CoordinatorGrant(user_id=alan, subject="CS"))

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from orders.cli.reminders import run_once
+from orders.domain.models import Institution, OutboundEmail, ReminderKind, ReminderSent, Term
+from orders.domain.no_materials import Row, answer_no_materials, row_sections
+from orders.domain.reminders.schedule import days_left, due_kind
 from orders.extensions import db
-from orders.models import Institution, OutboundEmail, ReminderKind, ReminderSent, Term
-from orders.no_materials.services import Row, answer_no_materials, row_sections
-from orders.reminders.cli import run_once
-from orders.reminders.schedule import days_left, due_kind
 from tests.helpers import require_postgres
 
 
@@ -47,7 +47,7 @@ def outbox(app) -> dict[str, list[OutboundEmail]]:
 
 def answer(app, demo, who: str, subject: str, number: str, at) -> None:
     """`who` answers "no materials needed" for their course in Spring 2027."""
-    from orders.models import Course
+    from orders.domain.models import Course
 
     with app.app_context():
         user = demo.user(who)

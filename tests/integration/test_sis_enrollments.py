@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from orders import clock
+from orders.domain.models import Enrollment, EnrollmentState, Section, User
 from orders.extensions import db
-from orders.models import Enrollment, EnrollmentState, Section, User
 
 DEMO_DUMP = Path(__file__).resolve().parents[2] / "examples" / "sis-demo"
 IMPORTED_AT = datetime(2027, 2, 1, 12, 0, tzinfo=timezone.utc)

@@ -7,18 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from devtools.sis_sample import write_sample_dump
+from orders.domain.models import AdminAuditEntry, Course, Order, Section, SectionState, TeachingAssignment, Term, User
 from orders.extensions import db
-from orders.models import (
-    AdminAuditEntry,
-    Course,
-    Order,
-    Section,
-    SectionState,
-    TeachingAssignment,
-    Term,
-    User,
-)
-from orders.sis.sample import write_sample_dump
 
 DEMO_DUMP = Path(__file__).resolve().parents[2] / "examples" / "sis-demo"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, StudentChoice
 from orders.extensions import db
-from orders.models import ChoiceEvent, ChoiceValue, OutboundEmail, StudentChoice
 from tests.helpers import require_postgres, sign_in
 from tests.integration.test_postgres_concurrency import run_together
 from tests.web.test_student_materials import CALCULUS, ids

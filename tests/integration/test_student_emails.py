@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from orders.billing.rows import billing_rows
-from orders.extensions import db
-from orders.mail import render
-from orders.models import (
+from orders.cli.reminders import run_once
+from orders.domain.billing.rows import billing_rows
+from orders.domain.models import (
     CatalogItem,
     ChoiceValue,
     Enrollment,
@@ -31,8 +30,9 @@ from orders.models import (
     Term,
     User,
 )
-from orders.reminders.cli import run_once
-from orders.reminders.students import student_kinds_due
+from orders.domain.outbox import render
+from orders.domain.reminders.students import student_kinds_due
+from orders.extensions import db
 from tests.helpers import DEMO_PASSWORD_HASH, require_postgres
 
 STUDENT_KINDS = ("student_materials", "student_choose_by")
@@ -273,7 +273,7 @@ def test_two_concurrent_runs_send_each_student_email_once(app, demo_data, now):
 
 
 def test_the_mail_worker_delivers_a_student_email_rendered_from_its_snapshot(app, demo_data, now, smtp):
-    from orders.mail import deliver_due
+    from orders.domain.outbox import deliver_due
 
     run(app, now)
     with app.app_context():

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from orders.admin.catalog import parse_item, parse_price
-from orders.admin.localtime import LocalTimeError, is_timezone, parse_local, to_input
-from orders.admin.services import period_problem
+from orders.domain.admin import period_problem
+from orders.domain.catalog.fields import parse_item, parse_price
+from orders.web.localtime import LocalTimeError, is_timezone, parse_local, to_input
 
 UTC = timezone.utc
 

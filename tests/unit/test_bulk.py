@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from orders import bulk, isbn
-from orders.extensions import db
-from orders.models import (
+from devtools import bulk
+from orders.domain import isbn
+from orders.domain.models import (
     CatalogItem,
     CoordinatorGrant,
     EventKind,
@@ -25,7 +25,8 @@ from orders.models import (
     Term,
     User,
 )
-from orders.periods import PeriodState, period_state
+from orders.domain.periods import PeriodState, period_state
+from orders.extensions import db
 
 SMALL = dict(sections=150, instructors=30, coordinators=8, orders=300)
 LARGE = dict(sections=600, instructors=120, coordinators=30, orders=1200)
@@ -145,7 +146,7 @@ def test_invariants(app):
 
 def _instructor_with_orders() -> User:
     """The instructor with the most ordered sections in the current (open or upcoming) terms."""
-    from orders.models import OrderingPeriod
+    from orders.domain.models import OrderingPeriod
 
     return db.session.scalars(
         select(User)
@@ -233,8 +234,8 @@ STUDENTS = dict(SMALL, students=200, enrollments=800)
 
 def test_students_enrollments_and_opt_outs(app):
     counts = load(app, FIXED_NOW, **STUDENTS)
-    from orders.choices import WindowState, window_state
-    from orders.models import ChoiceEvent, Enrollment, EnrollmentState, StudentChoice
+    from orders.domain.choices import WindowState, window_state
+    from orders.domain.models import ChoiceEvent, Enrollment, EnrollmentState, StudentChoice
 
     assert counts["enrollment"] == 800
     with app.app_context():

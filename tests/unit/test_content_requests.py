@@ -9,17 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders import isbn
-from orders.content_requests import services
-from orders.content_requests.services import (
-    TRANSITIONS,
-    TitleRequest,
-    add_comment,
-    change_status,
-)
-from orders.extensions import db
-from orders.mail import render as render_email
-from orders.models import (
+from orders.domain import canceling, editing, isbn
+from orders.domain import content_requests as services
+from orders.domain.content_requests import TRANSITIONS, TitleRequest, add_comment, change_status
+from orders.domain.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestComment,
@@ -30,11 +23,10 @@ from orders.models import (
     OrderStatus,
     OutboundEmail,
 )
-from orders.models import (
-    ContentRequestStatus as Status,
-)
-from orders.placed import canceling, editing
-from orders.refusals import PermissionDenied, Refused, StaleOrder
+from orders.domain.models import ContentRequestStatus as Status
+from orders.domain.outbox import render as render_email
+from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
+from orders.extensions import db
 from tests import factories as f
 
 MISSING = TitleRequest("The Missing Book", "9780306406157", "A. Writer", "2nd", "Please find it")

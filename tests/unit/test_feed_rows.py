@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import click
 import pytest
 
-from orders.feed.cli import parse_since
-from orders.feed.rows import COLUMNS, csv_chunks, format_row, iso_utc, plain_price
-from orders.models import ContentRequestStatus, Delivery, OrderStatus, SectionState
+from orders.cli.feed import parse_since
+from orders.domain.feed.rows import COLUMNS, csv_chunks, format_row, iso_utc, plain_price
+from orders.domain.models import ContentRequestStatus, Delivery, OrderStatus, SectionState
 
 T0 = datetime(2027, 1, 5, 14, 3, tzinfo=timezone.utc)
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders.catalog import search_catalog
-from orders.extensions import db
-from orders.mail import render as render_email
-from orders.models import (
+from orders.domain import drafts as ordering
+from orders.domain.catalog.search import search_catalog
+from orders.domain.drafts import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
+from orders.domain.models import (
     CatalogItem,
     Course,
     EventKind,
@@ -25,16 +25,10 @@ from orders.models import (
     Term,
     User,
 )
-from orders.ordering import services as ordering
-from orders.ordering.services import (
-    DraftChanged,
-    DraftClosed,
-    OrderingError,
-    PlacementRefused,
-    SectionsTaken,
-)
-from orders.permissions import PermissionDenied, owns_draft
-from orders.queries import get_draft_or_404
+from orders.domain.outbox import render as render_email
+from orders.domain.rules import PermissionDenied, owns_draft
+from orders.extensions import db
+from orders.web.loaders import get_draft_or_404
 from tests.helpers import require_postgres
 
 

@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from orders.extensions import db
-from orders.models import Course, CourseLevel, OrderStatus, Section
-from orders.periods import PeriodState, is_open, period_state
-from orders.permissions import (
+from orders.domain.models import Course, CourseLevel, OrderStatus, Section
+from orders.domain.periods import PeriodState, is_open, period_state
+from orders.domain.rules import (
     can_cancel,
     can_place,
     can_view_order,
@@ -18,6 +17,7 @@ from orders.permissions import (
     covered_by_grants_clause,
     grant_covers,
 )
+from orders.extensions import db
 from tests import factories as f
 
 

@@ -9,17 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from orders.extensions import db
-from orders.history.reorder import (
-    AlreadyOrdered,
-    DraftExists,
-    NotOrderable,
-    ReorderRefused,
-    copy_order,
-    reorder_candidates,
-    reorder_choices,
-)
-from orders.models import (
+from orders.domain.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestStatus,
@@ -32,12 +22,17 @@ from orders.models import (
     Term,
     User,
 )
-from orders.permissions import (
-    PermissionDenied,
-    can_reorder,
-    can_view_order,
-    viewable_orders_clause,
+from orders.domain.reorder import (
+    AlreadyOrdered,
+    DraftExists,
+    NotOrderable,
+    ReorderRefused,
+    copy_order,
+    reorder_candidates,
+    reorder_choices,
 )
+from orders.domain.rules import PermissionDenied, can_reorder, can_view_order, viewable_orders_clause
+from orders.extensions import db
 from tests import factories as f
 
 
@@ -221,15 +216,15 @@ def test_viewable_orders_clause_agrees_with_can_view_order(ctx):
 def test_earlier_order_clause_correlates_to_the_outer_section():
     """The term lookup sits two subqueries down; uncorrelated it would scan every section
     (PostgreSQL refuses that; SQLite silently takes the first row)."""
-    from orders.history.queries import earlier_order_exists
-    from orders.models import Section
+    from orders.domain.models import Section
+    from orders.web.screens.history.queries import earlier_order_exists
 
     sql = " ".join(str(select(Section.id, earlier_order_exists(Section))).split())
     assert "FROM term AS this_term WHERE this_term.id = section.term_id" in sql
 
 
 def test_reordered_from_number_for_the_summary(ctx):
-    from orders.history.queries import reordered_from_number
+    from orders.web.screens.history.queries import reordered_from_number
 
     draft = reorder_cs150(ctx.user("ada"), ctx.now).draft
     assert reordered_from_number(draft) == 1004

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import event, select
 
+from orders.domain.models import Institution
 from orders.extensions import db
-from orders.models import Institution
 
 
 def test_read_only_request_commits_and_a_forgotten_write_rolls_back(app, demo_data):

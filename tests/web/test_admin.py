@@ -8,16 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders import isbn
+from orders.domain import isbn
+from orders.domain.models import AdminAuditEntry, CatalogItem, CoordinatorGrant, Institution, Term, User
 from orders.extensions import db
-from orders.models import (
-    AdminAuditEntry,
-    CatalogItem,
-    CoordinatorGrant,
-    Institution,
-    Term,
-    User,
-)
 
 ADMIN_GETS = ["/admin/", "/admin/periods", "/admin/periods/{term}", "/admin/users", "/admin/users/{user}",
               "/admin/users/{user}/grant-preview", "/admin/catalog", "/admin/catalog/new", "/admin/catalog/{item}",
@@ -324,7 +317,7 @@ def test_the_last_admin_cannot_be_deactivated_by_another_admin(app, login_as):
     login_as("katherine")
     with app.app_context():
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one()
-        from orders.admin.services import AdminError, set_user_active
+        from orders.domain.admin import AdminError, set_user_active
 
         other = User(name="Other Admin", sort_name="admin other", email="other@demo.edu", is_program_admin=True, active=True)
         db.session.add(other)
@@ -526,7 +519,7 @@ def test_audit_log_lists_newest_first_filters_and_is_read_only(app, login_as):
 def test_imports_screen_shows_the_last_sis_import(app, login_as):
     from pathlib import Path
 
-    from orders.sis.importer import run_import
+    from orders.domain.sis.importer import run_import
 
     client = login_as("katherine")
     assert "No SIS import has run yet" in client.get("/admin/imports").get_data(as_text=True)

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from orders.domain.models import AdminAuditEntry, CatalogItem
 from orders.extensions import db
-from orders.models import AdminAuditEntry, CatalogItem
 from tests.helpers import text_of
 from tests.web.test_admin import _isbn
 

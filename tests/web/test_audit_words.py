@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
+from orders.domain.models import AdminAuditEntry, Term
 from orders.extensions import db
-from orders.models import AdminAuditEntry, Term
 from tests.helpers import text_of
 from tests.web.test_content_requests import flashed_after, seeded  # noqa: F401 (a fixture)
 from tests.web.test_no_materials import row_form
@@ -64,7 +64,7 @@ def test_grants_answers_and_flags_read_as_words(app, login_as, demo_data):
     client.post("/sign-out")
     admin = login_as("katherine")
     with app.app_context():
-        from orders.models import User
+        from orders.domain.models import User
         grace = db.session.scalars(select(User).where(User.email == "grace@demo.edu")).one()
         grant = grace.grants[0].id
         grace_id = grace.id

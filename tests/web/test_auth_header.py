@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import update
 
 from app import create_app
+from orders.domain.models import User
 from orders.extensions import db
-from orders.models import User
 from tests.helpers import text_of
 
 HEADER = "X-Remote-User"
@@ -96,8 +96,8 @@ def test_unknown_or_deactivated_identity_gets_the_403_page_with_the_contact(app,
 
 def test_the_header_from_an_untrusted_address_is_refused_and_logged(app, client, demo_data, header_mode, caplog, monkeypatch):
     # Alembic's logging setup (the migration tests) disables loggers that existed before it ran.
-    monkeypatch.setattr(logging.getLogger("orders.auth.header"), "disabled", False)
-    with caplog.at_level(logging.WARNING, logger="orders.auth.header"):
+    monkeypatch.setattr(logging.getLogger("orders.web.auth.header"), "disabled", False)
+    with caplog.at_level(logging.WARNING, logger="orders.web.auth.header"):
         response = via_proxy(client, "/", "katherine@demo.edu", address="203.0.113.9")
     assert response.status_code == 403
     assert "did not come through the campus sign-in service" in text_of(response)

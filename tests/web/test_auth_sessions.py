@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from orders import clock
-from orders.auth.sessions import end_user_sessions
+from orders.domain.models import User, UserSession
 from orders.extensions import db
-from orders.models import User, UserSession
+from orders.web.auth.sessions import end_user_sessions
 from tests.helpers import sign_in
 
 # Sign-in itself is under test here: the demo users carry the production scrypt hash.

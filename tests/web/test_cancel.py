@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from orders.domain.models import EventKind, Order, OrderEvent, OrderStatus, OutboundEmail
 from orders.extensions import db
-from orders.models import EventKind, Order, OrderEvent, OrderStatus, OutboundEmail
 from tests import factories as f
 from tests.helpers import text_of
 

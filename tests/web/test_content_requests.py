@@ -11,11 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders.content_requests import services
-from orders.content_requests.services import TitleRequest
-from orders.extensions import db
-from orders.mail import render as render_email
-from orders.models import (
+from orders.domain import content_requests as services
+from orders.domain.content_requests import TitleRequest
+from orders.domain.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestComment,
@@ -31,9 +29,9 @@ from orders.models import (
     Term,
     User,
 )
-from orders.models import (
-    ContentRequestStatus as Status,
-)
+from orders.domain.models import ContentRequestStatus as Status
+from orders.domain.outbox import render as render_email
+from orders.extensions import db
 from tests import factories as f
 from tests.helpers import sign_in, text_of
 

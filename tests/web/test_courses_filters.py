@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from orders.domain.models import CourseLevel
 from orders.extensions import db
-from orders.models import CourseLevel
 from tests import factories as f
 from tests.helpers import text_of
 
@@ -50,11 +50,11 @@ def test_match_links_keep_the_other_filters_and_put_the_instructor_in_the_url(ap
 
 
 def test_many_matches_are_capped_with_a_hint(app, login_as, now):
-    from orders.courses.queries import MATCH_LIMIT
+    from orders.web.screens.courses.queries import MATCH_LIMIT
 
     with app.app_context():
         term = db.session.execute(db.text("select id from term where code = '202710'")).scalar()
-        from orders.models import Term
+        from orders.domain.models import Term
 
         spring = db.session.get(Term, term)
         for i in range(MATCH_LIMIT + 3):
@@ -80,7 +80,7 @@ def test_instructor_matches_need_sign_in(client):
 
 def test_large_counts_are_capped(app, login_as, monkeypatch):
     """Past COUNT_CAP rows the count is a lower bound: "of N+" and Page N with a next link, no last page."""
-    from orders.courses import queries
+    from orders.web.screens.courses import queries
 
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
     app.config["COURSES_PAGE_SIZE"] = 2
@@ -143,7 +143,7 @@ def test_htmx_gets_the_list_fragment_and_plain_gets_the_page(app, demo_data, log
 
 def test_shared_section_appears_under_each_instructor(app, login_as, demo_data):
     with app.app_context():
-        from orders.models import Section, TeachingAssignment
+        from orders.domain.models import Section, TeachingAssignment
 
         section = db.session.query(Section).join(Section.course).filter_by(subject="CS", number="310").one()
         db.session.add(TeachingAssignment(user_id=demo_data.user("ada").id, section_id=section.id))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from orders.domain.models import Section, SectionState
 from orders.extensions import db
-from orders.models import Section, SectionState
 from tests.helpers import text_of
 
 
@@ -72,7 +72,7 @@ def test_placed_on_time_or_late(login_as, app):
     from datetime import timedelta
 
     from orders import clock
-    from orders.models import Term
+    from orders.domain.models import Term
 
     with app.app_context():
         term = db.session.scalars(db.select(Term).where(Term.code == "202710")).one()

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import update
 
 from orders import clock
+from orders.domain.models import Course, Section, Term, User
 from orders.extensions import db
-from orders.models import Course, Section, Term, User
 from tests import feed_story as story
 from tests.feed_story import SPRING, at
 from tests.helpers import sign_in
@@ -26,7 +26,7 @@ def rows_of(text: str) -> list[list[str]]:
     ("plain", "plain"), ("a=b", "a=b"), ("", ""), (None, ""),
 ])
 def test_safe_cell(value, expected):
-    from orders.spreadsheet import safe_cell
+    from orders.domain.spreadsheet import safe_cell
 
     assert safe_cell(value) == expected
 

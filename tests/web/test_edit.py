@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
-from orders.extensions import db
-from orders.mail import render as render_email
-from orders.models import (
+from orders.domain import editing
+from orders.domain.models import (
     CatalogItem,
     Course,
     EventKind,
@@ -24,7 +23,8 @@ from orders.models import (
     SectionState,
     Term,
 )
-from orders.placed import editing
+from orders.domain.outbox import render as render_email
+from orders.extensions import db
 from tests import factories as f
 from tests.helpers import text_of
 from tests.web.test_cancel import sign_in_as
@@ -704,7 +704,7 @@ def test_get_never_changes_state(login_as, app):
 
 
 def test_every_edit_route_declares_a_guard(app):
-    from orders.permissions import GUARD_ATTRIBUTE
+    from orders.domain.rules import GUARD_ATTRIBUTE
 
     endpoints = {"orders.edit", "orders.edit_add_item", "orders.edit_remove_item", "orders.edit_sections",
                  "orders.submit_edit", "orders.discard_edit", "orders.add_sections_form", "orders.add_sections"}
@@ -836,7 +836,7 @@ def grow_around_order_1001(app, now, n: int) -> None:
     """More sections of MATH 221 in Spring 2027 (some on other orders), matching catalog items, lines and history."""
     from decimal import Decimal
 
-    from orders.models import OrderLine, User
+    from orders.domain.models import OrderLine, User
 
     with app.app_context():
         spring = db.session.scalars(select(Term).where(Term.name == "Spring 2027")).one()

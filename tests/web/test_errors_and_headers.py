@@ -14,7 +14,7 @@ def test_unexpected_error_is_a_calm_500(app, login_as, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr("orders.placed.views.order_events", explode)
+    monkeypatch.setattr("orders.web.screens.orders.views.order_events", explode)
     response = client.get("/orders/1001")
     body = response.get_data(as_text=True)
     assert response.status_code == 500

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
+from orders.domain.models import FeedRun, Term
 from orders.extensions import db
-from orders.models import FeedRun, Term
 from tests import factories as f
 from tests import feed_story as story
 from tests.feed_story import SPRING, at

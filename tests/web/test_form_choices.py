@@ -4,8 +4,8 @@ from __future__ import annotations
 import warnings
 from types import SimpleNamespace
 
-from orders.admin.forms import GrantForm, ItemForm
-from orders.forms import RequestStatusForm
+from orders.web.forms import RequestStatusForm
+from orders.web.screens.admin.forms import GrantForm, ItemForm
 
 
 def test_every_select_and_radio_renders_without_a_deprecation_warning(app):

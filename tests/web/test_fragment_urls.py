@@ -7,8 +7,8 @@ import inspect
 
 from sqlalchemy import select
 
+from orders.domain.models import Course, Term, User
 from orders.extensions import db
-from orders.models import Course, Term, User
 from tests.web.test_ordering import ready_draft
 
 HX = {"HX-Request": "true"}

@@ -4,13 +4,8 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from orders.config import (
-    DEVELOPMENT_KEY,
-    Config,
-    DevelopmentConfig,
-    config_from_environment,
-)
-from orders.parsing import parse_id, parse_page, parse_version
+from orders.config import DEVELOPMENT_KEY, Config, DevelopmentConfig, config_from_environment
+from orders.web.parsing import parse_id, parse_page, parse_version
 from tests.helpers import text_of
 
 
@@ -119,8 +114,8 @@ def test_courses_filters_ignore_odd_numbers(login_as):
 
 
 def test_the_back_link_names_only_instructors_the_user_may_order_for(app, login_as):
+    from orders.domain.models import User
     from orders.extensions import db
-    from orders.models import User
 
     with app.app_context():
         ids = {u.email.split("@")[0]: u.id for u in db.session.query(User)}

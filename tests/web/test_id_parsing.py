@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from orders import isbn
-from orders.parsing import MAX_ID, parse_id, parse_page, parse_version
+from orders.domain import isbn
+from orders.web.parsing import MAX_ID, parse_id, parse_page, parse_version
 
 NOT_IDS = ["²", "r", "١٢", "+5", " 5", "5 ", "-1", "0", "5.0", "1_000", "", str(MAX_ID + 1), "9" * 5000, "0x10"]
 
@@ -65,8 +65,8 @@ def test_an_order_version_is_parsed_like_an_id(app, login_as, version):
     """int() reads '١' and '+1' as 1; the version field does not, so the cancel is refused and nothing changes."""
     from sqlalchemy import select
 
+    from orders.domain.models import Order, OrderStatus
     from orders.extensions import db
-    from orders.models import Order, OrderStatus
 
     client = login_as("ada")
     response = client.post("/orders/1001/cancel", data={"version": version})

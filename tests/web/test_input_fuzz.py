@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from orders import demo
+from devtools import demo
+from orders.domain.models import CatalogItem, Course, Section, Term
 from orders.extensions import db
-from orders.models import CatalogItem, Course, Section, Term
 from tests.helpers import DEMO_PASSWORD_HASH, sign_in
 
 ODD_VALUES = [
@@ -121,7 +121,7 @@ def fuzz_results(app):
     failures = []
     with pytest.MonkeyPatch.context() as patch:
         # The walk is about answers, not timing: odd sign-in attempts skip the deliberately slow hash.
-        patch.setattr("orders.auth.views.check_password_hash", lambda stored, given: given == demo.DEMO_PASSWORD)
+        patch.setattr("orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == demo.DEMO_PASSWORD)
         for who in (None, "ada", "katherine", "mary"):
             client = app.test_client()
             if who:

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from orders import demo
+from devtools import demo
 from orders.extensions import db
-from orders.parsing import MAX_LINK_PARAMETER, MAX_TEXT_PARAMETER
+from orders.web.parsing import MAX_LINK_PARAMETER, MAX_TEXT_PARAMETER
 from tests.helpers import DEMO_PASSWORD_HASH, sign_in
 from tests.web.test_input_fuzz import FIELDS, LAST, real_ids, url_for_rule
 

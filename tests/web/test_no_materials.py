@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
+from orders.domain.models import AdminAuditEntry, Course, NoMaterialsAnswer, Term
 from orders.extensions import db
-from orders.models import AdminAuditEntry, Course, NoMaterialsAnswer, Term
 from tests import factories as f
 from tests.helpers import text_of
 

@@ -10,9 +10,9 @@ from sqlalchemy import insert, text
 
 from app import create_app
 from orders import clock
+from orders.domain.models import EmailStatus, OutboundEmail
 from orders.extensions import db
-from orders.models import EmailStatus, OutboundEmail
-from orders.ops.health import migration_heads
+from orders.web.ops.health import migration_heads
 
 TOKEN = "scrape-me-0123456789"
 
@@ -128,7 +128,7 @@ def scrape(client) -> str:
 
 def test_metrics_count_requests_latency_outbox_and_throttles(app, client, demo_data, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_TOKEN", TOKEN)
-    monkeypatch.setattr("orders.auth.views.check_password_hash", lambda stored, given: given == "orders-demo")
+    monkeypatch.setattr("orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == "orders-demo")
     before = scrape(client)
     healthz = 'endpoint="ops.healthz",method="GET",status="200"'
     start = metric(before, "orders_http_requests_total", healthz) if healthz in before else 0.0
@@ -165,7 +165,7 @@ def test_one_log_line_per_request_with_id_user_endpoint_status_and_duration(app,
 
 
 def test_json_log_lines(app, login_as, caplog):
-    from orders.ops.requestlog import JsonFormatter
+    from orders.web.ops.requestlog import JsonFormatter
 
     client = login_as("ada")
     caplog.clear()
@@ -188,7 +188,7 @@ def test_x_request_id_is_accepted_only_from_a_trusted_proxy(app, client, monkeyp
 def test_order_events_carry_the_request_id(app, login_as):
     from sqlalchemy import select
 
-    from orders.models import EventKind, OrderEvent
+    from orders.domain.models import EventKind, OrderEvent
 
     client = login_as("ada")
     response = client.post("/orders/1001/cancel", data={"version": "1"})

@@ -8,9 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from orders.extensions import db
-from orders.mail import render as render_email
-from orders.models import (
+from orders.domain.models import (
     CatalogItem,
     Course,
     EventKind,
@@ -22,7 +20,9 @@ from orders.models import (
     Section,
     Term,
 )
-from orders.permissions import GUARD_ATTRIBUTE
+from orders.domain.outbox import render as render_email
+from orders.domain.rules import GUARD_ATTRIBUTE
+from orders.extensions import db
 from tests.helpers import sign_in, text_of
 
 HX = {"HX-Request": "true"}

@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 
 from orders import clock
-from orders.extensions import db
-from orders.models import (
+from orders.domain.models import (
     AdminAuditEntry,
     NoMaterialsAnswer,
     Organization,
@@ -21,6 +20,7 @@ from orders.models import (
     SectionState,
     Term,
 )
+from orders.extensions import db
 from tests.helpers import sign_in, text_of
 
 SPRING = "202710"
@@ -263,7 +263,7 @@ def test_a_coordinator_reminds_only_within_their_reach(login_as, app):
 
 
 def test_a_race_inserts_each_marker_once(app, demo_data, now):
-    from orders.progress.reminding import _insert_markers
+    from orders.domain.reminders.remind_now import _insert_markers
 
     with app.app_context():
         term = db.session.scalars(db.select(Term).where(Term.code == SPRING)).one()

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
+from orders.domain.models import ChoiceValue, Enrollment, StudentChoice, Term, User
 from orders.extensions import db
-from orders.models import ChoiceValue, Enrollment, StudentChoice, Term, User
 from tests import factories as f
 
 BUDGET = 6

@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 from sqlalchemy import select, update
 
-from orders.extensions import db
-from orders.models import (
+from orders.domain.canceling import cancel_order
+from orders.domain.drafts import add_item, new_draft
+from orders.domain.models import (
     CatalogItem,
     ContentRequest,
     ContentRequestStatus,
@@ -23,8 +24,7 @@ from orders.models import (
     Section,
     Term,
 )
-from orders.ordering.services import add_item, new_draft
-from orders.placed.canceling import cancel_order
+from orders.extensions import db
 from tests.helpers import text_of
 from tests.web.test_edit import follow, item_id, version_on
 
@@ -182,7 +182,7 @@ def test_terms_listed_are_open_upcoming_or_ended_within_a_year(client, demo_data
 
 
 def test_pages_are_paginated(client, demo_data, app, monkeypatch):
-    from orders.public_materials import queries
+    from orders.web.screens.materials import queries
 
     monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     first = text_of(client.get("/course-materials/?term=202710"))
@@ -214,7 +214,7 @@ def test_public_answers_are_cacheable_and_carry_no_session(login_as, path):
 
 
 def test_304_renders_nothing_and_reads_only_the_version(client, demo_data, count_queries, monkeypatch):
-    from orders.public_materials import views
+    from orders.web.screens.materials import views
 
     etag = client.get(MATH221_001).headers["ETag"]
     monkeypatch.setattr(views, "render_template", lambda *a, **k: pytest.fail("rendered on a 304"))

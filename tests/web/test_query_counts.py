@@ -11,7 +11,7 @@ def grow(app, now, extra_sections: int):
     """Add sections, instructors and orders the demo coordinators and admin can all see."""
     with app.app_context():
         term = db.session.execute(db.text("select id from term where code = '202710'")).scalar()
-        from orders.models import Term, User
+        from orders.domain.models import Term, User
 
         spring = db.session.get(Term, term)
         grace = db.session.query(User).filter_by(email="grace@demo.edu").one()

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from orders.cli.reminders import run_once
+from orders.domain.models import Institution
 from orders.extensions import db
-from orders.models import Institution
-from orders.reminders.cli import run_once
 from tests.helpers import text_of
 from tests.web.test_no_materials import row_form
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
+from orders.domain.models import Order, OrderStatus, Term, User
 from orders.extensions import db
-from orders.models import Order, OrderStatus, Term, User
 from tests.web.test_history import numbers, offering_ids, start_draft
 
 
@@ -126,7 +126,7 @@ def test_post_creates_the_draft_and_goes_to_its_materials(app, client, login_as,
 
 
 def test_price_change_is_shown_on_the_next_page(app, client, login_as, cs150):
-    from orders.models import CatalogItem
+    from orders.domain.models import CatalogItem
 
     with app.app_context():
         item = db.session.scalars(select(CatalogItem).where(CatalogItem.title == "Python Crash Course")).one()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from orders.domain.models import EventKind, Order, OrderLine, OutboundEmail, Requirement
+from orders.domain.outbox import render as render_email
 from orders.extensions import db
-from orders.mail import render as render_email
-from orders.models import EventKind, Order, OrderLine, OutboundEmail, Requirement
 from tests.helpers import text_of
 from tests.web.test_edit import events_of, follow, item_id, version_on
 from tests.web.test_ordering import place, ready_draft
@@ -121,7 +121,7 @@ def test_setting_the_same_requirement_back_is_no_change(login_as, app, value):
 
 
 def test_a_content_request_takes_its_requirement(login_as, app):
-    from orders.models import ContentRequest
+    from orders.domain.models import ContentRequest
 
     client = login_as("ada")
     draft_id = ready_draft(client, app)

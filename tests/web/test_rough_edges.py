@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from orders.domain.models import Course, Term
 from orders.extensions import db
-from orders.models import Course, Term
 from tests.web.test_screens import text_of
 
 HX = {"HX-Request": "true"}

@@ -18,7 +18,7 @@ def test_a_one_minute_idle_limit_keeps_an_active_user_signed_in(app, login_as, m
 
 
 def test_refresh_interval_is_a_quarter_of_the_idle_limit_capped_at_a_minute(app):
-    from orders.auth.sessions import touch_every
+    from orders.web.auth.sessions import touch_every
 
     with app.test_request_context():
         for minutes, expected in ((1, 15), (2, 30), (4, 60), (120, 60)):

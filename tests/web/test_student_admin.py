@@ -6,9 +6,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from orders.domain.models import (
+    AdminAuditEntry,
+    ChoiceEvent,
+    ChoiceValue,
+    Institution,
+    OutboundEmail,
+    ProgramMode,
+    Term,
+)
+from orders.domain.outbox import render
 from orders.extensions import db
-from orders.mail import render
-from orders.models import AdminAuditEntry, ChoiceEvent, ChoiceValue, Institution, OutboundEmail, ProgramMode, Term
 from tests.helpers import sign_in, text_of
 from tests.web.test_student_materials import CALCULUS, counts, ids, stored
 

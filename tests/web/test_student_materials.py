@@ -9,9 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
-from orders.extensions import db
-from orders.mail import render
-from orders.models import (
+from orders.domain.models import (
     CatalogItem,
     ChoiceEvent,
     ChoiceValue,
@@ -27,6 +25,8 @@ from orders.models import (
     Term,
     User,
 )
+from orders.domain.outbox import render
+from orders.extensions import db
 from tests.helpers import sign_in, text_of
 
 CALCULUS = "Calculus: Early Transcendentals"
@@ -95,7 +95,7 @@ def test_a_student_who_teaches_gets_one_merged_header(app, client, demo_data):
     with app.app_context():
         alan = demo_data.user("alan")
         section = db.session.scalars(select(Section).join(Course).where(Course.subject == "MATH", Section.label == "003")).first()
-        from orders.models import Enrollment, EnrollmentState
+        from orders.domain.models import Enrollment, EnrollmentState
 
         db.session.add(Enrollment(user_id=alan.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=demo_data.now))
         db.session.commit()
@@ -140,7 +140,7 @@ def test_a_dropped_section_and_a_section_without_an_order(client, demo_data):
 
 def test_no_materials_needed_is_said(app, client, demo_data):
     with app.app_context():
-        from orders.models import NoMaterialsAnswer
+        from orders.domain.models import NoMaterialsAnswer
 
         x = ids(app, "sofia@demo.edu", "CS", "150", "001", CALCULUS)
         db.session.add(NoMaterialsAnswer(section_id=x["section"], answered_by_id=demo_data.user("ada").id, answered_at=demo_data.now))
@@ -381,7 +381,7 @@ def test_a_student_signed_in_by_the_campus_sign_on_lands_on_course_materials(app
 
 def test_a_choice_and_its_receipt_commit_together(app, client, mary, monkeypatch):
     """When the receipt cannot be written, the choice and its event roll back with it."""
-    from orders.students import services
+    from orders.domain import student_choices as services
 
     def broken(**_):
         raise RuntimeError("the outbox is unavailable")

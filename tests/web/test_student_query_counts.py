@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from orders.domain.models import ChoiceValue, Enrollment, EnrollmentState, OrderLine, StudentChoice, Term, User
 from orders.extensions import db
-from orders.models import ChoiceValue, Enrollment, EnrollmentState, OrderLine, StudentChoice, Term, User
 from tests import factories as f
 
 BUDGET = 4  # the user and session, the institution, the enrollments, the materials

@@ -1,0 +1,1 @@
+"""Command-line entry points (flask --app app ...): one module per command family."""

@@ -1,0 +1,98 @@
+"""Student choice rules (SPEC 1 "Student choice", "Choice window"): one place for what a line's state is.
+
+The student page, the staff counts, the billing feed, the reminders and the progress dashboard all
+read a line's state through these functions (or `billable_clause`, their SQL twin), so a student is
+never told one thing while the bursar is sent another.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, func, literal_column
+
+from orders.domain.models import CatalogItem, ChoiceValue, Enrollment, EnrollmentState, ProgramMode, StudentChoice, Term
+
+
+class WindowState(enum.Enum):
+    NOT_SET = "not set"  # students see their materials but cannot choose yet
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"  # choices are final
+
+
+def window_state(term: Term, now: datetime) -> WindowState:
+    """Where `now` falls in the term's choice window: open iff opens_at <= now < closes_at."""
+    if term.choice_opens_at is None or term.choice_closes_at is None:
+        return WindowState.NOT_SET
+    if now < term.choice_opens_at:
+        return WindowState.UPCOMING
+    if now < term.choice_closes_at:
+        return WindowState.OPEN
+    return WindowState.CLOSED
+
+
+def is_final(term: Term, now: datetime) -> bool:
+    """Choices are final once the window has closed."""
+    return window_state(term, now) is WindowState.CLOSED
+
+
+class LineChoice(enum.Enum):
+    """A student's effective choice on one line; the values are the billing feed's `choice` column."""
+
+    INCLUDED = "included"  # opt-out mode, no opt-out: charged
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    NOT_OPTED_IN = "not_opted_in"  # opt-in mode, no opt-in: not charged
+    ZERO_COST = "zero_cost"  # never billed, no choice
+
+
+def effective_choice(mode: ProgramMode, stored: ChoiceValue | None, *, zero_cost: bool) -> LineChoice:
+    """The line's state for a student: a stored choice wins, else the mode's default."""
+    if zero_cost:
+        return LineChoice.ZERO_COST
+    if stored is ChoiceValue.OPTED_OUT:
+        return LineChoice.OPTED_OUT
+    if stored is ChoiceValue.OPTED_IN:
+        return LineChoice.OPTED_IN
+    return LineChoice.INCLUDED if mode is ProgramMode.OPT_OUT else LineChoice.NOT_OPTED_IN
+
+
+def is_charged(choice: LineChoice) -> bool:
+    """Whether the line is charged, for an enrolled student."""
+    return choice in (LineChoice.INCLUDED, LineChoice.OPTED_IN)
+
+
+def is_billable(choice: LineChoice, enrollment_state: EnrollmentState) -> bool:
+    """The billing feed's `billable`: only an enrolled student whose line is charged under the mode."""
+    return enrollment_state is EnrollmentState.ENROLLED and is_charged(choice)
+
+
+def choice_after_toggle(mode: ProgramMode, current: LineChoice) -> ChoiceValue:
+    """What the one button beside a billable line stores: Opt out / Opt back in, or Opt in / Withdraw."""
+    if mode is ProgramMode.OPT_OUT:
+        return ChoiceValue.OPTED_IN if current is LineChoice.OPTED_OUT else ChoiceValue.OPTED_OUT
+    return ChoiceValue.OPTED_OUT if current is LineChoice.OPTED_IN else ChoiceValue.OPTED_IN
+
+
+def _chosen_clause(mode: ProgramMode) -> ColumnElement[bool]:
+    """SQL: the stored choice (NULL when there is none) leaves the line charged under the mode."""
+    stored = func.coalesce(StudentChoice.choice, literal_column("''"))
+    if mode is ProgramMode.OPT_OUT:
+        return stored != ChoiceValue.OPTED_OUT.value
+    return stored == ChoiceValue.OPTED_IN.value
+
+
+def charged_clause(mode: ProgramMode) -> ColumnElement[bool]:
+    """SQL twin of is_charged(effective_choice(...)), on CatalogItem outer-joined with StudentChoice."""
+    return and_(CatalogItem.zero_cost == false(), _chosen_clause(mode))
+
+
+def declined_clause(mode: ProgramMode) -> ColumnElement[bool]:
+    """SQL: a billable line the student is not charged for (opted out, or in opt-in mode not opted in)."""
+    return and_(CatalogItem.zero_cost == false(), ~_chosen_clause(mode))
+
+
+def billable_clause(mode: ProgramMode) -> ColumnElement[bool]:
+    """SQL twin of is_billable, on Enrollment, CatalogItem and an outer-joined StudentChoice."""
+    return and_(Enrollment.state == EnrollmentState.ENROLLED, charged_clause(mode))

@@ -1,0 +1,621 @@
+"""Edit a placed order: pending changes kept per user and order, applied at once on "Submit changes".
+
+A PendingEdit holds the order as the user wants it (its items and sections) and the order as it was
+when they began (its version and its "base" state). Nothing touches the order until submit, which checks
+that version: if someone changed the order meanwhile, nothing is applied; the user's changes (what they
+added and removed against the base) are carried onto the order as it is now, those that no longer apply
+are dropped and named, and the user reviews the result and submits again.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from orders.domain import outbox as mail
+from orders.domain.audit import record_event
+from orders.domain.content_requests import TitleRequest, cancel_request, new_request, next_position
+from orders.domain.models import (
+    CatalogItem,
+    ContentRequest,
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    PendingEdit,
+    Requirement,
+    Section,
+    SectionState,
+    User,
+)
+from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
+from orders.domain.rules import can_place, edit_decision
+from orders.domain.transitions import transition
+from orders.extensions import db
+from orders.web.loaders import claimed_sections
+from orders.web.parsing import parse_id
+
+CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
+CHANGES_KEPT = (
+    "This order changed while you were editing, so nothing was applied yet. Your changes are kept: "
+    "review them against the order as it is now, then submit again."
+)
+
+
+class AlreadyApplied(Refused):
+    """A repeated submit (double click, second tab) found its changes already applied by the first."""
+
+    def __init__(self, order: Order):
+        super().__init__(f"Your changes to order #{order.number} were already applied (from another tab or an earlier click). Nothing more changed.")
+        self.order = order
+
+
+class ChangesKept(StaleOrder):
+    """A stale submit: the pending changes now stand on the current order, for the user to review."""
+
+    def __init__(self, dropped: list[str]):
+        message = CHANGES_KEPT
+        if dropped:
+            message += " No longer applies, so left out: " + "; ".join(dropped) + "."
+        super().__init__(message)
+        self.dropped = dropped
+
+
+@dataclass
+class EditState:
+    """The order as the user wants it: catalog item ids (in order), section ids, the content requests
+    it keeps (ids) and new ones (each with a key, as the user filled them in), and the requirement the
+    user chose per item (item id as text -> Requirement value; an item without one keeps the order's, or
+    is required when new)."""
+
+    items: list[int] = field(default_factory=list)
+    sections: list[int] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+    new_requests: list[dict] = field(default_factory=list)
+    requirements: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, order: Order) -> EditState:
+        return cls(
+            [line.catalog_item_id for line in order.current_lines],
+            [s.id for s in order.sections],
+            [r.id for r in order.current_requests],
+        )
+
+    def as_json(self) -> dict:
+        return {"items": self.items, "sections": self.sections, "requests": self.requests, "new_requests": self.new_requests,
+                "requirements": self.requirements}
+
+    def requirement_of(self, item_id: int, current: Requirement | None) -> Requirement:
+        """The requirement this item would have: the user's choice, else the order's, else required."""
+        chosen = self.requirements.get(str(item_id))
+        if chosen is not None:
+            return Requirement(chosen)
+        return current or Requirement.REQUIRED
+
+
+@dataclass(frozen=True)
+class EditDiff:
+    """What a submit would change, as loaded objects."""
+
+    added_items: list[CatalogItem]
+    removed_items: list[CatalogItem]
+    added_sections: list[Section]
+    removed_sections: list[Section]
+    added_requests: list[TitleRequest] = field(default_factory=list)
+    removed_requests: list[ContentRequest] = field(default_factory=list)
+    # Kept items whose requirement changes: (item, from, to). Added items carry theirs in `requirements`.
+    changed_requirements: list[tuple[CatalogItem, Requirement, Requirement]] = field(default_factory=list)
+    requirements: dict[int, Requirement] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.added_items or self.removed_items or self.added_sections or self.removed_sections
+            or self.added_requests or self.removed_requests or self.changed_requirements
+        )
+
+    def details(self) -> dict:
+        """The event's record of exactly what changed."""
+        def items(found: list[CatalogItem]) -> list[dict]:
+            return [{"id": i.id, "title": i.title, "isbn": i.isbn13} for i in found]
+
+        def sections(found: list[Section]) -> list[dict]:
+            return [{"id": s.id, "label": s.label} for s in found]
+
+        # Kept items whose requirement changed, and added items marked recommended (from: None).
+        requirements = [
+            {"id": i.id, "title": i.title, "isbn": i.isbn13, "from": old.value, "to": new.value}
+            for i, old, new in self.changed_requirements
+        ] + [
+            {"id": i.id, "title": i.title, "isbn": i.isbn13, "from": None, "to": Requirement.RECOMMENDED.value}
+            for i in self.added_items if self.requirements.get(i.id) is Requirement.RECOMMENDED
+        ]
+        return {
+            "added_items": items(self.added_items),
+            "removed_items": items(self.removed_items),
+            "added_sections": sections(self.added_sections),
+            "removed_sections": sections(self.removed_sections),
+            "added_requests": [{"title": r.title, "isbn": r.isbn13} for r in self.added_requests],
+            "removed_requests": [{"id": r.id, "title": r.title, "isbn": r.isbn13} for r in self.removed_requests],
+        } | ({"changed_requirements": requirements} if requirements else {})
+
+
+def find_pending(order: Order, user: User) -> PendingEdit | None:
+    """The user's unsubmitted changes to this order, if any."""
+    return db.session.scalars(
+        select(PendingEdit).where(PendingEdit.order_id == order.id, PendingEdit.user_id == user.id)
+    ).first()
+
+
+def _wanted(pending: PendingEdit) -> EditState:
+    changes = pending.changes
+    return EditState(
+        list(changes.get("items", [])), list(changes.get("sections", [])),
+        list(changes.get("requests", [])), list(changes.get("new_requests", [])),
+        dict(changes.get("requirements", {})),
+    )
+
+
+def is_stale(order: Order, pending: PendingEdit | None) -> bool:
+    """The user's changes were made against an earlier version of the order."""
+    return pending is not None and pending.base_version != order.version
+
+
+def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
+    """The order as this user is editing it (the order itself when they have not changed anything);
+    changes made against an earlier version are shown carried onto the order as it is now."""
+    if pending is None:
+        return EditState.of(order)
+    if is_stale(order, pending):
+        return rebase(order, pending)[0]
+    return _wanted(pending)
+
+
+def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
+    """The user's changes (against the order as they began) carried onto the order as it is now, and
+    in words those that no longer apply. Without a recorded base (an edit begun before bases were kept)
+    nothing can be carried over."""
+    now_state = EditState.of(order)
+    base = pending.changes.get("base")
+    if base is None:
+        return now_state, ["your earlier changes (start again from the order as it is now)"]
+    wanted, dropped = _wanted(pending), []
+    added = [i for i in wanted.items if i not in base["items"]]
+    removed = [i for i in base["items"] if i not in wanted.items]
+    titles = {i.id: i.title for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added + removed)))} if added or removed else {}
+    items = list(now_state.items)
+    for item_id in removed:
+        if item_id in items:
+            items.remove(item_id)
+        else:
+            dropped.append(f"removing {titles.get(item_id, 'an item')} (someone else already removed it)")
+    for item_id in added:
+        if item_id in items:
+            dropped.append(f"adding {titles.get(item_id, 'an item')} (someone else already added it)")
+        else:
+            items.append(item_id)
+    added_sections = [s for s in wanted.sections if s not in base["sections"]]
+    removed_sections = [s for s in base["sections"] if s not in wanted.sections]
+    labels = {s.id: s.label for s in db.session.scalars(select(Section).where(Section.id.in_(added_sections + removed_sections)))} if added_sections or removed_sections else {}
+    taken = claimed_sections(added_sections, excluding_order_id=order.id) if added_sections else set()
+    sections = list(now_state.sections)
+    for section_id in removed_sections:
+        if section_id in sections:
+            sections.remove(section_id)
+        else:
+            dropped.append(f"removing section {labels.get(section_id, '?')} (someone else already removed it)")
+    for section_id in added_sections:
+        if section_id in sections:
+            dropped.append(f"adding section {labels.get(section_id, '?')} (someone else already added it)")
+        elif section_id in taken:
+            dropped.append(f"adding section {labels.get(section_id, '?')} (it is now on another order)")
+        else:
+            sections.append(section_id)
+    if not sections:  # the user's removals and someone else's would leave none: keep what is there
+        sections = list(now_state.sections)
+        dropped.append("removing the last sections (an order keeps at least one)")
+    requests = list(now_state.requests)
+    titles_of = {r.id: r.title for r in order.content_requests}
+    for request_id in [r for r in base["requests"] if r not in wanted.requests]:
+        if request_id in requests:
+            requests.remove(request_id)
+        else:
+            dropped.append(f"removing the request for {titles_of.get(request_id, 'a title')} (it is no longer on the order)")
+    on_order = {r.isbn13 for r in order.current_requests}
+    new_requests = []
+    for wanted_request in wanted.new_requests:
+        if wanted_request["isbn13"] in on_order:
+            dropped.append(f"requesting {wanted_request['title']} (someone else already requested it)")
+        else:
+            new_requests.append(wanted_request)
+    # A Required/Recommended choice carries over for the items still on the edit (a same choice made
+    # meanwhile by someone else is then simply no change).
+    requirements = {key: value for key, value in wanted.requirements.items() if int(key) in items}
+    return EditState(items, sorted(sections), requests, new_requests, requirements), dropped
+
+
+@dataclass(frozen=True)
+class PendingLine:
+    """A catalog item as it would be on the order: kept items keep their price, new ones cost today's."""
+
+    item: CatalogItem
+    student_price: Decimal
+    requirement: Requirement = Requirement.REQUIRED
+
+    @property
+    def catalog_item_id(self) -> int:
+        return self.item.id
+
+
+def pending_lines(order: Order, state: EditState) -> list[PendingLine]:
+    """The items of the pending state, in order, each with the price it would have."""
+    kept = {line.catalog_item_id: line for line in order.current_lines}
+    new_ids = [i for i in state.items if i not in kept]
+    new = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(new_ids)))} if new_ids else {}
+    lines = []
+    for item_id in state.items:
+        if item_id in kept:
+            line = kept[item_id]
+            lines.append(PendingLine(line.item, line.student_price, state.requirement_of(item_id, line.requirement)))
+        elif item_id in new:
+            lines.append(PendingLine(new[item_id], new[item_id].student_price, state.requirement_of(item_id, None)))
+    return lines
+
+
+def _save(order: Order, user: User, pending: PendingEdit | None, state: EditState, now: datetime) -> PendingEdit:
+    """Store the user's pending state; the first change records the version and the state they started
+    from (a change to a stale edit, already carried onto the order as it is now, starts from now)."""
+    if pending is None:
+        pending = PendingEdit(order_id=order.id, user_id=user.id, base_version=order.version, created_at=now)
+        db.session.add(pending)
+    base = (pending.changes or {}).get("base")
+    if base is None or pending.base_version != order.version:
+        pending.base_version = order.version
+        current = EditState.of(order)
+        base = {"items": current.items, "sections": current.sections, "requests": current.requests}
+    pending.changes = dict(state.as_json(), base=base)
+    pending.updated_at = now
+    db.session.flush()
+    return pending
+
+
+def _require_edit(order: Order, actor: User, now: datetime) -> None:
+    decision = edit_decision(actor, order, now)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem:
+    """Put an active catalog item on the pending edit (a no-op when it is already there)."""
+    _require_edit(order, actor, now)
+    item = db.session.get(CatalogItem, item_id)
+    if item is None:
+        raise Refused("That item is not in the catalog. Search again and choose it from the results.")
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    if item.id not in state.items:
+        if not item.active:
+            raise Refused(f"{item.title} is no longer available to order. Search for a current edition.")
+        state.items.append(item.id)
+        _save(order, actor, pending, state, now)
+    return item
+
+
+def set_requirement(order: Order, actor: User, item_id: int, requirement: Requirement, now: datetime) -> CatalogItem | None:
+    """Mark an item of the pending edit required or recommended; returns it, or None when it is not on the edit."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    if item_id not in state.items:
+        return None
+    current = next((line.requirement for line in order.current_lines if line.catalog_item_id == item_id), None)
+    if state.requirement_of(item_id, current) is not requirement:
+        state.requirements[str(item_id)] = requirement.value
+        _save(order, actor, pending, state, now)
+    return db.session.get(CatalogItem, item_id)
+
+
+def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem | None:
+    """Take an item off the pending edit; returns it, or None when it was not there."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    if item_id not in state.items:
+        return None
+    state.items.remove(item_id)
+    _save(order, actor, pending, state, now)
+    return db.session.get(CatalogItem, item_id)
+
+
+def addable_sections(order: Order, actor: User, now: datetime, *, keep: set[int] = frozenset()) -> list[Section]:
+    """The order's own sections, and active sections of its course and term the user may put on it now
+    (not on another order).
+
+    A section the SIS removed stays listed while it is on the order: the edit page must not drop it
+    just because it is no longer offered.
+    """
+    on_order = {s.id for s in order.sections}
+    candidates = list(
+        db.session.scalars(
+            select(Section).where(
+                Section.course_id == order.course_id,
+                Section.term_id == order.term_id,
+                or_(Section.state == SectionState.ACTIVE, Section.id.in_(on_order)),
+            ).order_by(Section.label)
+        )
+    )
+    taken = claimed_sections([s.id for s in candidates], excluding_order_id=order.id)
+    return [
+        s for s in candidates
+        if s.id not in taken and (s.id in on_order or s.id in keep or can_place(actor, s, now))
+    ]
+
+
+def set_sections(order: Order, actor: User, section_ids: list[int], now: datetime) -> None:
+    """Put exactly these sections on the pending edit; at least one must stay."""
+    _require_edit(order, actor, now)
+    if not section_ids:
+        raise Refused("Keep at least one section on the order. To withdraw the whole order, use Cancel Order.")
+    allowed = {s.id for s in addable_sections(order, actor, now)} | {s.id for s in order.sections}
+    if any(section_id not in allowed for section_id in section_ids):
+        raise Refused("That section can't be put on this order. Choose from the list.")
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    state.sections = sorted(set(section_ids))
+    _save(order, actor, pending, state, now)
+
+
+def diff(order: Order, state: EditState) -> EditDiff:
+    """Compare the pending state with the order as it is."""
+    current_items = [line.catalog_item_id for line in order.current_lines]
+    current_sections = {s.id: s for s in order.sections}
+    added_item_ids = [i for i in state.items if i not in current_items]
+    added_section_ids = [s for s in state.sections if s not in current_sections]
+    # No query at all for the usual case of nothing added.
+    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))} if added_item_ids else {}
+    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))} if added_section_ids else {}
+    return EditDiff(
+        added_items=[items[i] for i in added_item_ids if i in items],
+        removed_items=[line.item for line in order.current_lines if line.catalog_item_id not in state.items],
+        added_sections=[sections[s] for s in added_section_ids if s in sections],
+        removed_sections=[s for s_id, s in current_sections.items() if s_id not in state.sections],
+        added_requests=[TitleRequest.from_json(d) for d in state.new_requests],
+        removed_requests=[r for r in order.current_requests if r.id not in state.requests],
+        changed_requirements=[
+            (line.item, line.requirement, state.requirement_of(line.catalog_item_id, line.requirement))
+            for line in order.current_lines
+            if line.catalog_item_id in state.items
+            and state.requirement_of(line.catalog_item_id, line.requirement) is not line.requirement
+        ],
+        requirements={i: state.requirement_of(i, None) for i in added_item_ids},
+    )
+
+
+def discard(order: Order, actor: User) -> bool:
+    """Drop the user's pending changes; False when there were none."""
+    pending = find_pending(order, actor)
+    if pending is None:
+        return False
+    db.session.delete(pending)
+    db.session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What a submit did: the event, or nothing when there was nothing to change."""
+
+    order: Order
+    event: OrderEvent | None
+
+
+def submit(
+    order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> EditOutcome:
+    """Apply the user's pending changes at once, if the order is still the version they started from."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    if pending is None:
+        # Read the version as it is now, not as loaded: a concurrent submit of these same changes may have
+        # applied them (and dropped them) between loading the order and looking for them.
+        version = db.session.scalar(select(Order.version).where(Order.id == order.id))
+        if expected_version != version and _last_edit_by(order, actor):
+            raise AlreadyApplied(order)  # a double submit: the first one applied and dropped the changes
+        return EditOutcome(order, None)
+    if pending.base_version != order.version or expected_version != order.version:
+        # Their changes were made against an order that no longer exists: carry them onto the order as
+        # it is now, for the user to review and submit again (or drop them when none still applies).
+        state, dropped = rebase(order, pending) if is_stale(order, pending) else (_wanted(pending), [])
+        if not diff(order, state):
+            db.session.delete(pending)
+            db.session.flush()
+            raise StaleOrder(CHANGED_WHILE_EDITING + (" Left out: " + "; ".join(dropped) + "." if dropped else ""))
+        _save(order, actor, pending, state, now)
+        raise ChangesKept(dropped)
+    change = diff(order, pending_state(order, pending))
+    if not change:
+        db.session.delete(pending)
+        db.session.flush()
+        return EditOutcome(order, None)
+    _check(order, actor, now, change)
+    # The guarded UPDATE comes before any other write: of twenty identical submits it lets one through,
+    # and the rest wait for it, match nothing and find their pending changes already applied.
+    if not transition(order, expected=OrderStatus.PLACED, now=now):
+        if find_pending(order, actor) is None:
+            raise AlreadyApplied(order)
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    db.session.delete(pending)
+    _apply_items(order, change, now)
+    _apply_requests(order, change, actor, now)
+    _apply_sections(order, change, now)
+    event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
+    dropped = tuple(person for section in change.removed_sections for person in section.instructors)
+    mail.enqueue_changed_emails(order, event, now=now, also=dropped)
+    return EditOutcome(order, event)
+
+
+def _last_edit_by(order: Order, actor: User) -> bool:
+    """The order's latest change is an edit by this user."""
+    last = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc()).limit(1)
+    ).first()
+    return last is not None and last.kind is EventKind.EDITED and last.actor_id == actor.id
+
+
+def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
+    """Refuse a change that breaks a rule, naming what to do instead."""
+    remaining_items = len(order.current_lines) - len(change.removed_items) + len(change.added_items)
+    remaining_requests = len(order.current_requests) - len(change.removed_requests) + len(change.added_requests)
+    if remaining_items + remaining_requests == 0:
+        raise Refused(
+            "An order needs at least one course material. To withdraw the whole order, use Cancel Order instead."
+        )
+    if len(order.sections) - len(change.removed_sections) + len(change.added_sections) == 0:
+        raise Refused("Keep at least one section on the order. To withdraw the whole order, use Cancel Order.")
+    for item in change.added_items:
+        if not item.active:
+            raise Refused(f"{item.title} is no longer available to order. Remove it, then submit again.")
+    for section in change.added_sections:
+        if section.course_id != order.course_id or section.term_id != order.term_id or section.is_removed:
+            raise Refused(f"Section {section.label} can't be put on this order.")
+        if not can_place(actor, section, now):
+            raise Refused(f"You may not order for section {section.label} now.")
+
+
+def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
+    """Removed lines are kept, marked removed; an item added back revives its row at today's price."""
+    removed_ids = {item.id for item in change.removed_items}
+    rows = {line.catalog_item_id: line for line in order.lines}
+    for line in order.current_lines:
+        if line.catalog_item_id in removed_ids:
+            line.removed_at = now
+    for item, _, requirement in change.changed_requirements:
+        rows[item.id].requirement = requirement
+    position = max((line.position for line in order.lines), default=-1)
+    for item in change.added_items:
+        position += 1
+        row = rows.get(item.id)
+        requirement = change.requirements.get(item.id, Requirement.REQUIRED)
+        if row is None:
+            order.lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price,
+                                         requirement=requirement))
+        else:
+            row.removed_at, row.position, row.student_price, row.requirement = None, position, item.student_price, requirement
+
+
+def _apply_requests(order: Order, change: EditDiff, actor: User, now: datetime) -> None:
+    """Removed requests are kept, marked removed and Cancelled; new ones join as Submitted."""
+    for request in change.removed_requests:
+        request.removed_at = now  # kept, so the feed reports it deleted
+        cancel_request(request, now)
+    position = next_position(order)
+    for wanted in change.added_requests:
+        order.content_requests.append(new_request(order, wanted, actor=actor, now=now, position=position))
+        position += 1
+
+
+def add_request(order: Order, actor: User, wanted: TitleRequest, now: datetime) -> None:
+    """Put a new content request on the pending edit."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    kept = [r.isbn13 for r in order.current_requests if r.id in state.requests]
+    if wanted.isbn13 in kept or any(d["isbn13"] == wanted.isbn13 for d in state.new_requests):
+        raise Refused(f"A request for ISBN {wanted.isbn13} is already on this order.")
+    state.new_requests.append(dict(wanted.as_json(), key=uuid.uuid4().hex[:12]))
+    _save(order, actor, pending, state, now)
+
+
+def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | None:
+    """Take a content request off the pending edit (`r<id>` for one on the order, else a new one's key)."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    title = None
+    request_id = parse_id(key[1:]) if key.startswith("r") else None
+    if request_id is not None and request_id in state.requests:
+        state.requests.remove(request_id)
+        title = next((r.title for r in order.current_requests if r.id == request_id), None)
+    else:
+        found = next((d for d in state.new_requests if d.get("key") == key), None)
+        if found is not None:
+            state.new_requests.remove(found)
+            title = found["title"]
+    if title is not None:
+        _save(order, actor, pending, state, now)
+    return title
+
+
+def pending_requests(order: Order, state: EditState) -> list[dict]:
+    """The content requests of the pending state, for display: key, title, ISBN, status label."""
+    kept = [
+        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
+        for r in order.current_requests if r.id in state.requests
+    ]
+    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)",
+            "requirement": Requirement(d.get("requirement", Requirement.REQUIRED.value)).label} for d in state.new_requests]
+    return kept + new
+
+
+def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
+    """Removed sections are released and kept, marked removed; added ones are claimed (the database decides races)."""
+    removed_ids = {s.id for s in change.removed_sections}
+    links = {link.section_id: link for link in order.order_sections}
+    for link in order.order_sections:
+        if link.section_id in removed_ids and link.removed_at is None:
+            link.removed_at, link.claimed = now, False
+    db.session.flush()  # release before claiming, so a section moved between orders never collides with itself
+    try:
+        with db.session.begin_nested():
+            for section in change.added_sections:
+                link = links.get(section.id)
+                if link is None:
+                    order.order_sections.append(OrderSection(section_id=section.id, section=section, claimed=True))
+                else:
+                    link.removed_at, link.claimed = None, True
+            db.session.flush()
+    except IntegrityError:
+        labels = ", ".join(s.label for s in change.added_sections)
+        raise Refused(
+            f"Section {labels} was put on another order a moment ago. Nothing was changed; "
+            "review the order and try again."
+        ) from None
+
+
+def add_sections(
+    order: Order, section_ids: list[int], *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> OrderEvent:
+    """Put more sections on a placed order (the same lines now cover them): one event, one set of emails."""
+    if order.status is not OrderStatus.PLACED:
+        raise Refused("Only placed orders can get more sections.")
+    on_order = {s.id for s in order.sections}
+    if expected_version != order.version:
+        if section_ids and set(section_ids) <= on_order:
+            raise AlreadyApplied(order)  # a double submit: the first one added them
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    if not section_ids:
+        raise Refused("Choose at least one section to add.")
+    addable = {s.id: s for s in addable_sections(order, actor, now)}
+    chosen = []
+    for section_id in dict.fromkeys(section_ids):
+        section = addable.get(section_id)
+        if section is None or section_id in on_order:
+            raise Refused("That section can't be added to this order. Choose from the list.")
+        chosen.append(section)
+    if not transition(order, expected=OrderStatus.PLACED, now=now):
+        if {s.id for s in chosen} <= {s.id for s in order.sections}:
+            raise AlreadyApplied(order)  # a double submit: the first one added them
+        raise StaleOrder(CHANGED_WHILE_EDITING)
+    change = EditDiff([], [], chosen, [])
+    _apply_sections(order, change, now)
+    event = record_event(
+        order, EventKind.SECTIONS_ADDED, actor=actor, now=now, request_id=request_id, details=change.details()
+    )
+    mail.enqueue_changed_emails(order, event, now=now)
+    return event

@@ -1,0 +1,285 @@
+"""Writing feed files and keeping each term's delta window in the database.
+
+A delta covers the orders changed after the previous successful delta of its term ended (or after
+`--since`). Its run claims that window by inserting a FeedRun row; the unique constraint on
+(term, kind, window_start) means a second machine claiming the same window fails, so no window is
+reported twice. Order of work: claim (flush), write a temporary file in the target directory,
+rename it into place, commit. Anything failing before the commit rolls the claim back and leaves no
+file behind; a failed commit removes the file again. The next delta then covers the failed window.
+
+A window is a span of `last_changed_at`, and a change reads its time before it commits: a cancel
+waiting on a lock while a delta runs commits later with a time inside the delta's window. So a
+delta also claims the term's change log (FeedChange rows no earlier delta claimed, written in each
+change's own transaction) and reports those orders too, whatever their times.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from orders.domain.feed.rows import changed_at, csv_chunks, feed_rows
+from orders.domain.models import FeedChange, FeedKind, FeedRun, Order, OrderStatus, Term
+from orders.extensions import db
+
+# The start of a term's first delta: before any order existed, so it covers every order.
+BEGINNING = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class FeedError(Exception):
+    """A run that cannot go ahead; the message says why in the operator's terms."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownTerm(FeedError):
+    pass
+
+
+class OutputNotWritable(FeedError):
+    pass
+
+
+class WindowTaken(FeedError):
+    """Another run claimed the same delta window first."""
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """What one run will write: the term, the kind, its window and its file name."""
+
+    term: Term
+    kind: FeedKind
+    window_start: datetime | None  # the claimed start (exclusive); None for a full
+    since: datetime | None  # rows of orders changed after this; None for a full
+    window_end: datetime  # the run's time
+    file_name: str
+
+
+@dataclass
+class FeedResult:
+    plan: FeedPlan
+    rows: int = 0
+    orders: int = 0
+    path: str | None = None  # None: nothing changed, no file written
+    stats: dict = field(default_factory=dict)
+
+
+def find_term(code: str) -> Term:
+    """The term with this code, or UnknownTerm naming the known ones."""
+    term = db.session.scalars(select(Term).where(Term.code == code)).first()
+    if term is None:
+        known = ", ".join(db.session.scalars(select(Term.code).order_by(Term.starts_on)))
+        raise UnknownTerm(f"No term has the code {code!r}. Known term codes: {known or 'none'}.")
+    return term
+
+
+def file_name(term: Term, kind: FeedKind, now: datetime) -> str:
+    """YYYY-MM-DD-<term code>-order-feed-full.csv or -delta.csv, dated by the run's UTC date."""
+    return f"{now.astimezone(timezone.utc):%Y-%m-%d}-{term.code}-order-feed-{kind.value}.csv"
+
+
+def plan_full(term: Term, now: datetime) -> FeedPlan:
+    """Every placed or canceled order of the term."""
+    return FeedPlan(term, FeedKind.FULL, None, None, now, file_name(term, FeedKind.FULL, now))
+
+
+def previous_delta_end(term: Term) -> datetime | None:
+    """Where the term's last successful delta ended, if there was one."""
+    return db.session.scalar(
+        select(func.max(FeedRun.window_end)).where(FeedRun.term_id == term.id, FeedRun.kind == FeedKind.DELTA)
+    )
+
+
+def plan_delta(term: Term, now: datetime, since: datetime | None = None) -> FeedPlan:
+    """The orders changed since the previous delta of the term (or `since`); the first covers all.
+
+    A second delta on the same UTC day replaces that day's file, so its rows start where the day's
+    first delta started: an unfetched earlier file loses nothing (the rows are snapshots, and a
+    consumer reloading an order twice gets the same result). The claimed window still starts at
+    `start`, and the run writes nothing unless an order changed in it.
+    """
+    name = file_name(term, FeedKind.DELTA, now)
+    start = since if since is not None else (previous_delta_end(term) or BEGINNING)
+    same_day = db.session.scalar(
+        select(func.min(FeedRun.window_start)).where(
+            FeedRun.term_id == term.id, FeedRun.kind == FeedKind.DELTA, FeedRun.file_name == name
+        )
+    )
+    return FeedPlan(term, FeedKind.DELTA, start, min(start, same_day) if same_day else start, now, name)
+
+
+def changed_since(term: Term, moment: datetime) -> bool:
+    """Some placed or canceled order of the term changed after `moment`."""
+    return db.session.scalar(
+        select(
+            exists().where(
+                Order.term_id == term.id,
+                Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
+                changed_at() > moment,
+            )
+        )
+    )
+
+
+def unclaimed_changes(term: Term) -> bool:
+    """Some change to an order of the term is in the change log and no delta has claimed it yet."""
+    return db.session.scalar(select(exists().where(FeedChange.term_id == term.id, FeedChange.feed_run_id.is_(None))))
+
+
+@dataclass(frozen=True)
+class ClaimedChanges:
+    """The orders a delta carries from the change log, and from when their removed rows are reported."""
+
+    order_ids: object  # a SELECT of order ids
+    removed_after: datetime | None
+
+
+def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
+    """Claim the term's unclaimed change log for this run; the orders are those of today's runs of this file.
+
+    A change still uncommitted is invisible here and stays unclaimed for the next delta. Rows of
+    runs whose file has been superseded by another day's are no longer needed and are deleted.
+    """
+    same_file = select(FeedRun.id).where(
+        FeedRun.term_id == plan.term.id, FeedRun.kind == FeedKind.DELTA, FeedRun.file_name == plan.file_name
+    )
+    db.session.execute(
+        update(FeedChange).where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_(None))
+        .values(feed_run_id=run.id).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(FeedChange).where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_not(None),
+                                 FeedChange.feed_run_id.not_in(same_file)).execution_options(synchronize_session=False)
+    )
+    claimed = FeedChange.feed_run_id.in_(same_file)
+    earliest = db.session.scalar(select(func.min(FeedChange.changed_at)).where(claimed))
+    # An edit's removed rows carry the edit's own time: report those of every claimed change.
+    removed_after = plan.since if earliest is None else min(plan.since, earliest - timedelta(microseconds=1))
+    return ClaimedChanges(select(FeedChange.order_id).where(claimed), removed_after)
+
+
+def check_directory(out_dir: str) -> None:
+    """Create the output directory if needed; OutputNotWritable when that or writing fails."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise OutputNotWritable(f"Cannot create the output directory {out_dir}: {error.strerror or error}.") from error
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise OutputNotWritable(f"The output directory {out_dir} is not writable.")
+
+
+def _claim(plan: FeedPlan) -> FeedRun:
+    """Insert the run's row now: a concurrent run claiming the same window waits, then fails here."""
+    run = FeedRun(
+        term_id=plan.term.id, kind=plan.kind, window_start=plan.window_start, window_end=plan.window_end,
+        rows=0, file_name=plan.file_name, created_at=plan.window_end,
+    )
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise WindowTaken(
+            f"Another export already claimed the {plan.term.code} delta window starting "
+            f"{plan.window_start:%Y-%m-%dT%H:%M:%SZ}; this run wrote nothing."
+        ) from error
+    return run
+
+
+def _write_temporary(plan: FeedPlan, out_dir: str, stats: dict, claimed: ClaimedChanges | None) -> str:
+    """The whole file under a hidden temporary name in the target directory, flushed to disk."""
+    handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{plan.file_name}.", suffix=".tmp")
+    rows = feed_rows(db.session.connection(), plan.term.id, plan.since, *((claimed.order_ids, claimed.removed_after) if claimed else ()))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            for chunk in csv_chunks(rows, stats):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; consumers read it as another user
+    except BaseException:
+        _unlink(temporary)
+        raise
+    return temporary
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def export(plan: FeedPlan, out_dir: str) -> FeedResult:
+    """Claim the window, write the file atomically, then commit; nothing is recorded if any step fails.
+
+    The caller (a command) owns nothing else in this transaction: this commits or rolls back.
+    A delta with no changed order writes no file and records nothing.
+    """
+    result = FeedResult(plan)
+    try:
+        check_directory(out_dir)
+        delta = plan.kind is FeedKind.DELTA
+        if delta and not changed_since(plan.term, plan.window_start) and not unclaimed_changes(plan.term):
+            db.session.rollback()
+            return result  # nothing changed in the window: no file, and the window stays open
+        run = _claim(plan)
+        claimed = _claim_changes(plan, run) if delta else None
+        try:
+            temporary = _write_temporary(plan, out_dir, result.stats, claimed)
+        except OSError as error:
+            raise OutputNotWritable(f"Cannot write the feed file in {out_dir}: {error.strerror or error}.") from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    result.rows, result.orders = result.stats["rows"], result.stats["orders"]
+    if plan.kind is FeedKind.DELTA and result.rows == 0:  # the changes rolled back meanwhile
+        _unlink(temporary)
+        db.session.rollback()
+        return result
+    target = os.path.join(out_dir, plan.file_name)
+    previous = _keep_previous(target)
+    replaced = False
+    try:
+        try:
+            os.replace(temporary, target)
+        except OSError as error:
+            raise OutputNotWritable(f"Cannot write {target}: {error.strerror or error}.") from error
+        replaced = True
+        run.rows = result.rows
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if not replaced:
+            _unlink(temporary)
+        elif previous:
+            os.replace(previous, target)  # the earlier file of that name, as it was
+            previous = None
+        else:
+            _unlink(target)
+        _unlink(previous)
+        raise
+    _unlink(previous)
+    result.path = target
+    return result
+
+
+def _keep_previous(target: str) -> str | None:
+    """A second name for an existing file of the same name, to put it back if the commit fails."""
+    if not os.path.exists(target):
+        return None
+    keep = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.previous")
+    try:
+        _unlink(keep)
+        os.link(target, keep)
+    except OSError:
+        return None
+    return keep

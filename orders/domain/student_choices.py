@@ -1,0 +1,174 @@
+"""Changing a student's choice: one guarded write, one choice event and one receipt, in one transaction.
+
+Takes the actor and `now`, flushes and never commits. The form carries the version of the choice it
+was rendered from, so a double submit, a second tab or a parallel POST changes the choice once: the
+later ones find another version (or, for a first choice, the unique row) and answer "already".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+
+from orders.domain.admin import record
+from orders.domain.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
+from orders.domain.institution import institution, local_time
+from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User
+from orders.domain.outbox import outbox_row, public_url
+from orders.domain.refusals import Refused
+from orders.domain.rules import can_administer, can_choose
+from orders.extensions import db
+from orders.web.screens.students.queries import MaterialLine, SectionMaterials, StudentTerm
+from orders.web.templating import money
+
+RECEIPT_KIND = "choice_receipt"
+MAX_REASON = 1000
+
+
+class ChoiceRefused(Refused):
+    """can_choose said no, or a Program Administrator gave no reason: nothing was changed."""
+
+
+class AlreadyChanged(Refused):
+    """The choice is no longer the one the form was rendered from (double submit, another tab)."""
+
+
+@dataclass(frozen=True)
+class ChoiceChange:
+    """What a change did, for the banner."""
+
+    line: MaterialLine
+    event: ChoiceEvent
+    message: str
+
+
+def state_in_words(line: MaterialLine, mode: ProgramMode | None = None) -> str:
+    """The short name of a line's state (the receipt and the banner); opted back in reads "Included"."""
+    if line.choice is LineChoice.OPTED_IN and mode is ProgramMode.OPT_OUT:
+        return "Included (charged)"
+    return {
+        "included": "Included (charged)",
+        "opted_out": "Opted out (not charged)",
+        "opted_in": "Opted in (charged)",
+        "not_opted_in": "Not opted in (not charged)",
+        "zero_cost": "Free (no charge)",
+    }[line.choice.value]
+
+
+def change_choice(
+    actor: User, view: StudentTerm, section: SectionMaterials | None, line: MaterialLine | None, now: datetime, *,
+    expected_version: int, reason: str = "", request_id: str | None = None,
+) -> ChoiceChange:
+    """Toggle the line's choice (Opt out <-> Opt back in, or Opt in <-> Withdraw) for `view.student`."""
+    student = view.student
+    decision = can_choose(actor, student, section, line, now)
+    if not decision:
+        raise ChoiceRefused(decision.reason)
+    on_behalf = actor.id != student.id
+    reason = " ".join((reason or "").split())[:MAX_REASON]
+    if on_behalf and can_administer(actor) and not reason:
+        raise ChoiceRefused("Enter a reason for changing this student's choice. Nothing was changed.")
+    if expected_version != line.version:
+        raise AlreadyChanged(already_notice(line))
+    target = choice_after_toggle(view.mode, line.choice)
+    _write(actor, student, line, target, now, reason=reason or None)
+    event = ChoiceEvent(
+        user_id=student.id, section_id=line.section_id, catalog_item_id=line.item_id, previous=line.stored,
+        choice=target, actor_id=actor.id, reason=reason or None, occurred_at=now, request_id=request_id,
+    )
+    db.session.add(event)
+    db.session.flush()
+    changed = replace(line, stored=target, version=line.version + 1,
+                      choice=effective_choice(view.mode, target, zero_cost=line.zero_cost))
+    section.lines[section.lines.index(line)] = changed  # the view's total now counts the new state
+    if on_behalf:  # a change on a student's behalf is a back-office change: the audit log shows it too
+        record(
+            "choice.changed", f"{student.name}: {_section_code(section)} {line.title}, {view.term.name}",
+            {"choice": line.choice.value}, {"choice": changed.choice.value, "reason": reason},
+            actor=actor, now=now,
+        )
+    _enqueue_receipt(actor, view, section, changed, event, now)
+    return ChoiceChange(changed, event, change_notice(changed, view.mode, on_behalf=on_behalf, student=student))
+
+
+def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, now: datetime, *, reason: str | None) -> None:
+    """Insert the first choice or move the row on from the version the form saw; raise AlreadyChanged otherwise
+    (the caller must then roll back)."""
+    if line.version == 0:
+        # A parallel first choice inserted the row: theirs stands. No savepoint: this INSERT is the
+        # request's first write, so the caller rolls the whole transaction back (and SQLite would
+        # commit a savepoint that opened the transaction when it is released).
+        try:
+            db.session.execute(insert(StudentChoice).values(
+                user_id=student.id, section_id=line.section_id, catalog_item_id=line.item_id, choice=target,
+                decided_at=now, decided_by_id=actor.id, reason=reason, version=1,
+            ))
+        except IntegrityError:
+            raise AlreadyChanged(already_notice(line)) from None
+        return
+    moved = db.session.execute(
+        update(StudentChoice)
+        .where(
+            StudentChoice.user_id == student.id, StudentChoice.section_id == line.section_id,
+            StudentChoice.catalog_item_id == line.item_id, StudentChoice.version == line.version,
+        )
+        .values(choice=target, decided_at=now, decided_by_id=actor.id, reason=reason, version=StudentChoice.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise AlreadyChanged(already_notice(line))
+
+
+def _section_code(section: SectionMaterials) -> str:
+    s = section.section
+    return f"{s.course.subject} {s.course.number} {s.label}"
+
+
+def already_notice(line: MaterialLine) -> str:
+    """The calm answer to a repeated or stale submit."""
+    return f"Your choice for {line.title} was already changed (in another tab or by a second click). Here is where it stands now."
+
+
+def change_notice(line: MaterialLine, mode: ProgramMode, *, on_behalf: bool, student: User) -> str:
+    """The banner after a change."""
+    price = money(line.price)
+    if on_behalf:
+        return f"{student.name}'s choice for {line.title} is now: {state_in_words(line, mode)}. They were emailed a receipt."
+    if line.stored is ChoiceValue.OPTED_OUT:
+        said = f"You opted out of {line.title}: you will not be charged {price}."
+    else:
+        said = f"You opted in to {line.title}: {price} will be charged to your student account."
+    return f"{said} A receipt is on its way by email."
+
+
+def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, line: MaterialLine, event: ChoiceEvent, now: datetime) -> None:
+    """One receipt to the student, in this transaction, tied to the event (unique per event and recipient)."""
+    inst = institution()
+    s = section.section
+    term = view.term
+    context = dict(
+        recipient={"name": view.student.name},
+        term={"name": term.name, "code": term.code},
+        section=_section_code(section),
+        course_title=s.course.title,
+        session=s.session.name,
+        item={"title": line.title, "isbn13": line.isbn13, "price": money(line.price)},
+        state=state_in_words(line, view.mode),
+        charged=is_charged(line.choice),
+        changed_by=actor.name,
+        on_behalf=actor.id != view.student.id,
+        reason=event.reason or "",
+        when=local_time(now, inst),
+        total=money(view.total),
+        closes=local_time(term.choice_closes_at, inst) if term.choice_closes_at and now < term.choice_closes_at else "",
+        link=public_url(f"/student/materials?term={term.code}"),
+        institution={"name": inst.name, "contact_email": inst.contact_email},
+    )
+    row = outbox_row(
+        kind=RECEIPT_KIND, template="choice_receipt", recipient=view.student.email,
+        subject=f"Your choice is saved — {context['section']} {line.title}, {term.name}", now=now, context=context,
+    )
+    row["choice_event_id"] = event.id
+    db.session.execute(insert(OutboundEmail), [row])

@@ -1,0 +1,66 @@
+"""Back-office forms (Flask-WTF: CSRF on every POST). Rules beyond "required" live in the services
+and in orders.domain.catalog.fields, so the forms and the CSV import never disagree."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from orders.domain.models import CourseLevel, Delivery
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class PeriodForm(FlaskForm):
+    """Times are wall-clock times in the institution's timezone (datetime-local inputs)."""
+
+    opens = StringField("Opens", validators=[DataRequired(message="Enter when ordering opens.")])
+    soft_close = StringField("Soft close (optional)", validators=[Optional()])
+    closes = StringField("Closes", validators=[DataRequired(message="Enter when ordering closes.")])
+
+
+class GrantForm(FlaskForm):
+    """A grant's scope (blank = any) and the term its preview counts sections in."""
+
+    subject = SelectField("Subject", choices=[SelectChoice("", "Any subject")], default="")
+    level = SelectField("Course level", choices=[SelectChoice("", "Any level")] + [SelectChoice(lv.value, lv.value) for lv in CourseLevel], default="")
+    organization = SelectField("Organization", choices=[SelectChoice("", "Any organization")], default="")
+    campus = SelectField("Campus", choices=[SelectChoice("", "Any campus")], default="")
+    term = SelectField("Preview in term", choices=[], default="", validate_choice=False)  # resolved by the view
+
+    def set_choices(self, options, terms) -> None:
+        self.subject.choices = [SelectChoice("", "Any subject")] + [SelectChoice(s, s) for s in options.subjects]
+        self.organization.choices = [SelectChoice("", "Any organization")] + [SelectChoice(str(o.id), o.name) for o in options.organizations]
+        self.campus.choices = [SelectChoice("", "Any campus")] + [SelectChoice(str(c.id), c.name) for c in options.campuses]
+        self.term.choices = [SelectChoice(str(t.id), t.name) for t in terms]
+
+
+class ItemForm(FlaskForm):
+    """A catalog item; every value is checked by orders.domain.catalog.fields.parse_item."""
+
+    title = StringField("Title", validators=[Length(max=1000)])
+    authors = StringField("Authors", validators=[Length(max=1000)])
+    isbn = StringField("ISBN-13", validators=[Length(max=100)])
+    publisher = StringField("Publisher", validators=[Length(max=1000)])
+    edition = StringField("Edition (optional)", validators=[Length(max=1000)])
+    delivery = SelectField("Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validate_choice=False)
+    student_price = StringField("Student price (US dollars)", validators=[Length(max=100)])
+    copyright_year = StringField("Copyright year (optional)", validators=[Length(max=100)])
+    list_price = StringField("List price (US dollars, optional)", validators=[Length(max=100)])
+    zero_cost = BooleanField("Zero cost (OER): free to students, never billed")
+
+
+class CatalogImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to import.")])
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField("Institution name", validators=[DataRequired(message="Enter the institution's name."), Length(max=200)])
+    timezone = StringField("Timezone", validators=[DataRequired(message="Enter a timezone."), Length(max=64)])
+    contact_email = EmailField(
+        "Program Administrators' contact email",
+        validators=[DataRequired(message="Enter the contact email."), Length(max=254), Regexp(EMAIL, message="Enter an email address like orders@university.edu.")],
+    )
+    reminders_enabled = BooleanField("Send reminder emails")

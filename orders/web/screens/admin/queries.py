@@ -1,0 +1,191 @@
+"""Reads for the back-office screens: each page a constant number of statements, whatever the data size."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+
+from orders.domain import isbn
+from orders.domain.models import (
+    AdminAuditEntry,
+    Campus,
+    CatalogItem,
+    CoordinatorGrant,
+    Course,
+    Organization,
+    Section,
+    SectionState,
+    Term,
+    User,
+)
+from orders.domain.periods import PeriodState, period_state
+from orders.domain.rules import grant_covers_clause
+from orders.extensions import db
+from orders.web.parsing import parse_id, parse_page
+
+T = TypeVar("T")
+PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass
+class Page(Generic[T]):
+    rows: list[T]
+    page: int
+    total: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.size)
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from the query string; anything odd is page 1."""
+    return parse_page(raw)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _paginate(query: Select, page: int, size: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    last_page = max(1, -(-total // size))
+    page = min(page, last_page)
+    rows = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
+    return Page(rows, page, total, size)
+
+
+def search_text(raw: str | None) -> str:
+    """The search box's text: trimmed, bounded, no NUL."""
+    return " ".join((raw or "").replace("\x00", "").split())[:100]
+
+
+# --- Terms and periods ------------------------------------------------------------------------------
+
+
+def default_preview_term(terms: list[Term], now: datetime) -> Term | None:
+    """The term a grant preview counts in: the open one, else the next upcoming, else the newest."""
+    for wanted in (PeriodState.OPEN, PeriodState.UPCOMING):
+        matching = [t for t in terms if period_state(t, now) is wanted]
+        if matching:
+            return min(matching, key=lambda t: t.starts_on)
+    return terms[0] if terms else None
+
+
+# --- Grants -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class GrantOptions:
+    subjects: list[str]
+    organizations: list[Organization]
+    campuses: list[Campus]
+
+
+def grant_options() -> GrantOptions:
+    return GrantOptions(
+        subjects=list(db.session.scalars(select(Course.subject).distinct().order_by(Course.subject))),
+        organizations=list(db.session.scalars(select(Organization).order_by(Organization.name))),
+        campuses=list(db.session.scalars(select(Campus).order_by(Campus.name))),
+    )
+
+
+def covered_section_count(grant: CoordinatorGrant, term: Term) -> int:
+    """How many active sections of the term the (possibly unsaved) grant covers."""
+    return db.session.scalar(
+        select(func.count()).select_from(Section).join(Course, Course.id == Section.course_id)
+        .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE, grant_covers_clause(grant))
+    )
+
+
+def user_grants(user: User) -> list[CoordinatorGrant]:
+    return list(db.session.scalars(select(CoordinatorGrant).where(CoordinatorGrant.user_id == user.id).order_by(CoordinatorGrant.id)).unique())
+
+
+# --- Users and catalog -------------------------------------------------------------------------------
+
+
+def users_page(text: str, page: int) -> Page[User]:
+    query = select(User).order_by(User.sort_name, User.id)
+    if text:
+        pattern = _like(text)
+        query = query.where(or_(func.lower(User.name).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\")))
+    return _paginate(query, page, PAGE_SIZE)
+
+
+def catalog_page(text: str, page: int) -> Page[CatalogItem]:
+    query = select(CatalogItem).order_by(CatalogItem.title, CatalogItem.id)
+    if text:
+        pattern = _like(text)
+        digits = isbn.search_digits(text)
+        conditions = [func.lower(CatalogItem.title).like(pattern, escape="\\"), func.lower(CatalogItem.authors).like(pattern, escape="\\")]
+        if digits:
+            conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    return _paginate(query, page, PAGE_SIZE)
+
+
+# --- Audit log and imports ---------------------------------------------------------------------------
+
+
+@dataclass
+class AuditFilter:
+    kind: str
+    actor: str  # a user id, "system" for commands (the SIS import), or "" for anyone
+    page: int
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilter:
+        kind = search_text(args.get("kind"))[:64]
+        actor = args.get("user") or ""
+        if actor != "system":
+            actor_id = parse_id(actor)
+            actor = "" if actor_id is None else str(actor_id)
+        return cls(kind, actor, page_number(args.get("page")))
+
+    def query_args(self, **overrides) -> dict:
+        values = {"kind": self.kind or None, "user": self.actor or None, "page": self.page if self.page > 1 else None}
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def audit_page(filters: AuditFilter) -> Page[AdminAuditEntry]:
+    query = select(AdminAuditEntry).order_by(AdminAuditEntry.id.desc())
+    if filters.kind:
+        query = query.where(AdminAuditEntry.kind == filters.kind)
+    if filters.actor == "system":
+        query = query.where(AdminAuditEntry.actor_id.is_(None))
+    elif filters.actor:
+        query = query.where(AdminAuditEntry.actor_id == int(filters.actor))
+    return _paginate(query, filters.page, AUDIT_PAGE_SIZE)
+
+
+def audit_choices() -> tuple[list[str], list[tuple[int, str]]]:
+    """The kinds and the people that appear in the log, for its filters."""
+    kinds = list(db.session.scalars(select(AdminAuditEntry.kind).distinct().order_by(AdminAuditEntry.kind)))
+    actors = [
+        (row.id, row.name)
+        for row in db.session.execute(
+            select(User.id, User.name).where(User.id.in_(select(AdminAuditEntry.actor_id).distinct())).order_by(User.sort_name)
+        )
+    ]
+    return kinds, actors
+
+
+def last_sis_import() -> AdminAuditEntry | None:
+    return db.session.scalars(
+        select(AdminAuditEntry).where(AdminAuditEntry.kind == "sis.import").order_by(AdminAuditEntry.id.desc()).limit(1)
+    ).first()

@@ -1,0 +1,1 @@
+"""Back office: the student billing feed download."""

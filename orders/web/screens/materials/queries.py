@@ -1,0 +1,332 @@
+"""The public lookup's reads: visible terms, sections matching a search, their records, the ETag.
+
+A record is one section x line (a section without a line is one record with its status). Only
+placed orders count; drafts and canceled orders never reach these queries. No column names a person.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.orm import aliased
+
+from orders.domain.models import (
+    AdminAuditEntry,
+    CatalogItem,
+    ContentRequest,
+    ContentRequestStatus,
+    Course,
+    NoMaterialsAnswer,
+    Order,
+    OrderingPeriod,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    Section,
+    SectionState,
+    Term,
+)
+from orders.extensions import db
+
+PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after its ordering period ended
+MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
+MAX_WORDS = 8
+PAGE_SIZE = 20
+FORMAT_VERSION = "1"  # part of every ETag: a change of what the pages show must not be answered by an old 304
+
+# A record's status: what this record tells a student.
+MATERIAL = "material"  # a listed item
+NONE_REQUIRED = "no_materials_required"
+TO_BE_DETERMINED = "to_be_determined"  # no placed order and no answer, or a line not yet known (pending request)
+STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined"}
+PENDING_REQUESTS = (ContentRequestStatus.SUBMITTED, ContentRequestStatus.RESEARCHING)
+HIDDEN_REQUESTS = (ContentRequestStatus.DENIED, ContentRequestStatus.CANCELLED)
+
+
+def visible_terms_clause(now: datetime):
+    """SQL: terms whose ordering period is open, upcoming or ended less than a year ago."""
+    return OrderingPeriod.closes_at > now - PUBLISHED_FOR
+
+
+def visible_terms(now: datetime) -> list[Term]:
+    """The terms the lookup offers, newest first."""
+    query = (
+        select(Term).join(OrderingPeriod, OrderingPeriod.term_id == Term.id)
+        .where(visible_terms_clause(now)).order_by(Term.starts_on.desc(), Term.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def default_term(terms: list[Term], now: datetime) -> Term | None:
+    """The term whose ordering is open (the earliest starting), else the next upcoming, else the latest."""
+    by_start = sorted(terms, key=lambda t: t.starts_on)
+    for term in by_start:
+        if term.period.opens_at <= now < term.period.closes_at:
+            return term
+    for term in by_start:
+        if now < term.period.opens_at:
+            return term
+    return terms[0] if terms else None
+
+
+def find_visible_term(code: str, now: datetime) -> Term | None:
+    """The visible term with this code, or None (unknown, or no longer published)."""
+    if not code or len(code) > 16:
+        return None
+    query = (
+        select(Term).join(OrderingPeriod, OrderingPeriod.term_id == Term.id)
+        .where(Term.code == code, visible_terms_clause(now))
+    )
+    return db.session.scalars(query).first()
+
+
+def find_section_id(term: Term, sis_id: str) -> int | None:
+    """The id of the term's active section with this SIS id."""
+    if not sis_id or len(sis_id) > 64:
+        return None
+    return db.session.scalar(
+        select(Section.id).where(Section.term_id == term.id, Section.sis_id == sis_id, Section.state == SectionState.ACTIVE)
+    )
+
+
+def clean_query(raw: str | None) -> str:
+    """The search text as used: whitespace collapsed, cut to MAX_QUERY characters."""
+    return " ".join((raw or "")[: MAX_QUERY * 2].split())[:MAX_QUERY]
+
+
+def _like(word: str) -> str:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_clause(q: str):
+    """Every word must match the subject, number, title or section label."""
+    clauses = []
+    for word in q.split()[:MAX_WORDS]:
+        needle = _like(word)
+        clauses.append(or_(*(func.lower(column).like(needle, escape="\\")
+                             for column in (Course.subject, Course.number, Course.title, Section.label))))
+    return and_(*clauses) if clauses else None
+
+
+@dataclass(frozen=True)
+class SectionPage:
+    """One page of matching section ids, with the total count."""
+
+    section_ids: list[int]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def matching_sections(term: Term, q: str, page: int) -> SectionPage:
+    """The ids of the term's active sections matching `q`, one page of them in course order."""
+    query = (
+        select(Section.id).join(Course, Course.id == Section.course_id)
+        .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE)
+    )
+    clause = _search_clause(q)
+    if clause is not None:
+        query = query.where(clause)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    ids = list(db.session.scalars(
+        query.order_by(Course.subject, Course.number, Section.label, Section.id)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    )) if total else []
+    return SectionPage(ids, total or 0, page)
+
+
+def _lines(order_ids):
+    """Catalog lines and content requests of these orders (a subquery of ids), as one set: one row per line
+    shown to the public. The ids go into each branch: PostgreSQL does not push a join into a UNION."""
+    catalog = select(
+        OrderLine.order_id.label("order_id"),
+        literal_column("0", Integer).label("kind_rank"),
+        OrderLine.position.label("position"),
+        OrderLine.catalog_item_id.label("item_id"),
+        OrderLine.student_price.label("price"),
+        OrderLine.requirement.label("requirement"),
+        literal_column("0", Integer).label("pending"),
+    ).where(OrderLine.removed_at.is_(None), OrderLine.order_id.in_(order_ids))
+    requests = select(
+        ContentRequest.order_id,
+        literal_column("1", Integer),
+        ContentRequest.position,
+        # An approved request shows as the catalog item that fulfils it; a pending one is "to be determined".
+        case((ContentRequest.status == ContentRequestStatus.APPROVED, ContentRequest.fulfilled_by_id)),
+        type_coerce(null(), OrderLine.student_price.type),
+        ContentRequest.requirement,
+        case((ContentRequest.status.in_(PENDING_REQUESTS), 1), else_=0),
+    ).where(ContentRequest.removed_at.is_(None), ContentRequest.status.not_in(HIDDEN_REQUESTS),
+            ContentRequest.order_id.in_(order_ids))
+    return catalog.union_all(requests).subquery("line")
+
+
+def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
+    """SQL and its parameters: one row per section x line of the term (or of these sections), in course order."""
+    params = {"term_id": term_id} if section_ids is None else {"term_id": term_id, "section_ids": list(section_ids)}
+    return _records_statement(section_ids is not None), params
+
+
+@lru_cache(maxsize=2)
+def _records_statement(by_sections: bool) -> Select:
+    """Built once per shape (the construction costs more than running it for one section); bound at execute."""
+    term_id = bindparam("term_id", type_=Integer)
+    section_ids = bindparam("section_ids", expanding=True, type_=Integer)
+    placed = (
+        select(OrderSection.section_id, OrderSection.order_id)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .subquery("placed")
+    )
+    if not by_sections:
+        order_ids = select(Order.id).where(Order.term_id == term_id, Order.status == OrderStatus.PLACED)
+    else:
+        order_ids = select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True))
+    line = _lines(order_ids)
+    item = aliased(CatalogItem, name="item")
+    query = (
+        select(
+            Section.sis_id.label("section_sis_id"),
+            Section.label.label("section_label"),
+            Course.subject, Course.number.label("course_number"), Course.title.label("course_title"),
+            placed.c.order_id,
+            NoMaterialsAnswer.id.label("answer_id"),
+            line.c.requirement, line.c.pending, line.c.item_id, line.c.kind_rank,
+            item.title, item.authors, item.isbn13, item.publisher, item.edition, item.copyright_year,
+            item.delivery, item.list_price, item.zero_cost,
+            func.coalesce(line.c.price, item.student_price).label("student_price"),
+        )
+        .select_from(Section)
+        .join(Course, Course.id == Section.course_id)
+        .outerjoin(placed, placed.c.section_id == Section.id)
+        .outerjoin(line, line.c.order_id == placed.c.order_id)
+        .outerjoin(item, item.id == line.c.item_id)
+        .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
+        .where(Section.term_id == term_id, Section.state == SectionState.ACTIVE)
+        .order_by(Course.subject, Course.number, Section.label, Section.id, line.c.kind_rank, line.c.position)
+    )
+    if by_sections:
+        query = query.where(Section.id.in_(section_ids))
+    return query
+
+
+def record_status(row) -> str:
+    """What one row tells: a listed item, no materials required, or to be determined."""
+    if row.requirement is not None:
+        return MATERIAL if row.item_id is not None and not row.pending else TO_BE_DETERMINED
+    if row.order_id is not None:  # a placed order wins over a "no materials" answer
+        return TO_BE_DETERMINED
+    return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
+
+
+def plain_price(amount: Decimal | None) -> str | None:
+    """A plain decimal with two places, or None."""
+    return None if amount is None else f"{Decimal(amount).quantize(Decimal('0.01')):f}"
+
+
+def record(row, term_code: str) -> dict:
+    """One row as the public record: the same keys in the JSON, the CSV and the page."""
+    status = record_status(row)
+    listed = status == MATERIAL
+    zero_cost = bool(row.zero_cost) if listed else None
+    return {
+        "term_code": term_code,
+        "section_sis_id": row.section_sis_id,
+        "subject": row.subject,
+        "course_number": row.course_number,
+        "course_title": row.course_title,
+        "section_label": row.section_label,
+        "status": status,
+        "requirement": row.requirement.value if row.requirement is not None else None,
+        "title": row.title if listed else None,
+        "authors": row.authors if listed else None,
+        "isbn13": row.isbn13 if listed else None,
+        "publisher": row.publisher if listed else None,
+        "edition": (row.edition or None) if listed else None,
+        "copyright_year": row.copyright_year if listed else None,
+        "format": row.delivery.value if listed else None,
+        # Zero cost (OER): never billed, so the student price is 0 whatever the line was ordered at.
+        "student_price": ("0.00" if zero_cost else plain_price(row.student_price)) if listed else None,
+        "list_price": plain_price(row.list_price) if listed else None,
+        "zero_cost": zero_cost,
+    }
+
+
+def section_records(term: Term, section_ids: list[int]) -> dict[str | None, list[dict]]:
+    """The records of these sections, grouped by section in course order (keyed by SIS id)."""
+    grouped: dict = {}
+    for row in db.session.execute(*records_query(term.id, section_ids)):
+        grouped.setdefault((row.subject, row.course_number, row.section_label, row.section_sis_id), []).append(
+            record(row, term.code)
+        )
+    return grouped
+
+
+_versions: dict[int, tuple[float, str]] = {}  # term id -> (valid until, fingerprint), per worker process
+
+
+def cached_term_version(term: Term, seconds: float) -> str:
+    """term_version, remembered for `seconds` in this process.
+
+    The answers are public for max-age=300 anyway, so a version a second or two old changes nothing a
+    client can tell; it spares the registration-week flood one aggregate per request (the 304 path).
+    """
+    if seconds <= 0:
+        return term_version(term)
+    now = time.monotonic()
+    hit = _versions.get(term.id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = term_version(term)
+    _versions[term.id] = (now + seconds, value)
+    return value
+
+
+def term_version(term: Term) -> str:
+    """A short fingerprint of everything the term's public answers show; it changes with any of it.
+
+    Orders: placing, editing and canceling bump version and last_changed_at (count, sum and max catch
+    each). Content request status: their versions. Answers: count and newest id. Catalog items and SIS
+    data carry no timestamp, but every change of either writes an admin audit entry (catalog.*, sis.*),
+    so the newest such entry's id moves with them. One round trip, aggregates over indexed columns.
+    """
+    term_orders = (Order.term_id == term.id, Order.status.in_((OrderStatus.PLACED, OrderStatus.CANCELED)))
+    orders = select(func.count(Order.id), func.coalesce(func.sum(Order.version), 0), func.max(Order.last_changed_at)).where(*term_orders)
+    requests = (
+        select(func.count(ContentRequest.id), func.coalesce(func.sum(ContentRequest.version), 0))
+        .join(Order, Order.id == ContentRequest.order_id).where(*term_orders)
+    )
+    answers = (
+        select(func.count(NoMaterialsAnswer.id), func.max(NoMaterialsAnswer.id))
+        .join(Section, Section.id == NoMaterialsAnswer.section_id).where(Section.term_id == term.id)
+    )
+    audit = select(func.max(AdminAuditEntry.id)).where(
+        or_(AdminAuditEntry.kind.like("catalog.%"), AdminAuditEntry.kind.like("sis.%"))
+    )
+    o, r, a = orders.subquery(), requests.subquery(), answers.subquery()
+    # Each subquery is one row: joined on true, the four aggregates come back in one row.
+    query = select(*o.c, *r.c, *a.c, audit.scalar_subquery()).select_from(o).join(r, true()).join(a, true())
+    row = db.session.execute(query).one()
+    return hashlib.sha256(repr((FORMAT_VERSION, term.id, tuple(row))).encode()).hexdigest()[:24]

@@ -1,0 +1,1 @@
+"""Operator endpoints (health, readiness, metrics) and the back office's failed mail."""

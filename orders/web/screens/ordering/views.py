@@ -1,0 +1,281 @@
+"""The ordering workflow: start a draft, choose sections, add materials, review, place, or cancel the draft."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from orders import clock
+from orders.domain import drafts as ordering
+from orders.domain.audit import on_behalf_of
+from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
+from orders.domain.drafts import DraftChanged, OrderingError, PlacementRefused
+from orders.domain.models import Order, Requirement
+from orders.domain.refusals import parse_requirement
+from orders.domain.rules import PermissionDenied, draft_guard, require_draft_owner, staff_only
+from orders.extensions import db
+from orders.web.forms import EmptyForm, VersionedConfirmForm
+from orders.web.htmx import is_htmx, redirect_to
+from orders.web.loaders import find_draft, get_course_term_or_404
+from orders.web.parsing import parse_id
+
+bp = Blueprint("ordering", __name__, url_prefix="/ordering")
+
+STEPS = [("sections", "Sections"), ("materials", "Materials"), ("review", "Review")]
+
+
+def _step_context(draft: Order, step: str) -> dict:
+    """What every step page shows around its own content."""
+    return dict(draft=draft, step=step, steps=STEPS, ordering_for=on_behalf_of(current_user, draft), form=EmptyForm())
+
+
+def _materials_context(draft: Order, query: str, **extra) -> dict:
+    return dict(
+        _step_context(draft, "materials"),
+        search=search_catalog(query),
+        on_order={line.catalog_item_id for line in draft.lines},
+        lines=draft.lines,
+        total=draft.total_student_price,
+        add_url=url_for("ordering.add_item", draft_id=draft.id),
+        remove_url=lambda item_id: url_for("ordering.remove_item", draft_id=draft.id, item_id=item_id),
+        requirement_url=lambda item_id: url_for("ordering.set_requirement", draft_id=draft.id, item_id=item_id),
+        requirements=list(Requirement),
+        requests=[
+            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
+            for r in draft.current_requests
+        ],
+        request_url=url_for("requests.draft_request", draft_id=draft.id),
+        remove_request_url=lambda key: url_for("requests.draft_remove_request", draft_id=draft.id, request_id=key),
+        min_length=MIN_SEARCH_LENGTH,
+        **extra,
+    )
+
+
+# --- Start -----------------------------------------------------------------------------------------
+
+
+@bp.route("/start/<int:course_id>/<int:term_id>")
+@staff_only
+def start(course_id: int, term_id: int):
+    """Resume the user's draft for this course and term, or offer to start one (a POST)."""
+    course, term = get_course_term_or_404(course_id, term_id)
+    existing = find_draft(current_user, course.id, term.id)
+    if existing is not None:
+        flash(f"You already have a draft order for {course.code} in {term.name}; continue it here.", "notice")
+        return redirect(url_for("ordering.sections", draft_id=existing.id), code=303)
+    now = clock.now()
+    choices = ordering.section_choices(current_user, course.id, term.id, now)
+    if not choices:
+        raise PermissionDenied(ordering.not_your_course_message(course, term))
+    orderable = any(choice.orderable for choice in choices)
+    return render_template(
+        "ordering/start.html",
+        course=course,
+        term=term,
+        choices=choices,
+        orderable=orderable,
+        reason=None if orderable else ordering.no_orderable_sections_message(current_user, course, term, now),
+        instructor=parse_id(request.args.get("instructor")),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/start/<int:course_id>/<int:term_id>", methods=["POST"])
+@staff_only
+def create(course_id: int, term_id: int):
+    """Start a draft (or resume the one the user already has) and go to step 1."""
+    course, term = get_course_term_or_404(course_id, term_id)
+    try:
+        draft, _created = ordering.start_draft(
+            current_user,
+            course,
+            term,
+            now=clock.now(),
+            request_id=g.request_id,
+            instructor_id=parse_id(request.form.get("instructor")),
+        )
+        db.session.commit()
+    except OrderingError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect_to(url_for("ordering.start", course_id=course_id, term_id=term_id))
+    except IntegrityError:  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
+        db.session.rollback()
+        draft = find_draft(current_user, course.id, term.id)
+        if draft is None:
+            raise
+    return redirect_to(url_for("ordering.sections", draft_id=draft.id))
+
+
+# --- Step 1: sections ------------------------------------------------------------------------------
+
+
+@bp.route("/drafts/<int:draft_id>/sections")
+@draft_guard(require_draft_owner)
+def sections(draft: Order):
+    """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
+    choices = ordering.section_choices(current_user, draft.course_id, draft.term_id, clock.now())
+    chosen = {link.section_id for link in draft.order_sections}
+    return render_template("ordering/sections.html", choices=choices, chosen=chosen, **_step_context(draft, "sections"))
+
+
+@bp.route("/drafts/<int:draft_id>/sections", methods=["POST"])
+@draft_guard(require_draft_owner)
+def save_sections(draft: Order):
+    """Save the chosen sections, then on to the materials."""
+    raw = request.form.getlist("section")
+    ids = [parse_id(value) for value in raw]
+    try:
+        if None in ids:
+            raise OrderingError("That section is not one you may order for. Choose from the list.")
+        ordering.set_sections(draft, ids, actor=current_user, now=clock.now())
+    except OrderingError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect_to(url_for("ordering.sections", draft_id=draft.id))
+    db.session.commit()
+    return redirect_to(url_for("ordering.materials", draft_id=draft.id))
+
+
+# --- Step 2: materials -----------------------------------------------------------------------------
+
+
+@bp.route("/drafts/<int:draft_id>/materials")
+@draft_guard(require_draft_owner)
+def materials(draft: Order):
+    """Step 2: search the catalog (live with htmx, a GET form without) and the draft's items."""
+    context = _materials_context(draft, request.args.get("q", ""))
+    if is_htmx():
+        return render_template("ordering/_materials_response.html", announce_count=True, **context)
+    return render_template("ordering/materials.html", **context)
+
+
+@bp.route("/drafts/<int:draft_id>/items", methods=["POST"])
+@draft_guard(require_draft_owner)
+def add_item(draft: Order):
+    """Add a catalog item; htmx gets the updated results and items, a plain POST a 303 back."""
+    item_id = parse_id(request.form.get("item_id"))
+    try:
+        if item_id is None:
+            raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
+        item, added = ordering.add_item(draft, item_id)
+        db.session.commit()
+        message, category = (f"Added {item.title}." if added else f"{item.title} is already on this order."), "status"
+    except OrderingError as refusal:
+        db.session.rollback()
+        message, category = refusal.message, "error"
+    except IntegrityError:  # the same item added twice at once: the primary key keeps one
+        db.session.rollback()
+        message, category = "That item is already on this order.", "status"
+    return _after_materials_change(draft, message, category)
+
+
+@bp.route("/drafts/<int:draft_id>/items/<int:item_id>/remove", methods=["POST"])
+@draft_guard(require_draft_owner)
+def remove_item(draft: Order, item_id: int):
+    """Take an item off the draft; htmx gets the updated results and items, a plain POST a 303 back."""
+    item = ordering.remove_item(draft, item_id)
+    db.session.commit()
+    message = f"Removed {item.title}." if item else "That item was not on this order."
+    return _after_materials_change(draft, message, "status")
+
+
+@bp.route("/drafts/<int:draft_id>/items/<int:item_id>/requirement", methods=["POST"])
+@draft_guard(require_draft_owner)
+def set_requirement(draft: Order, item_id: int):
+    """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
+    try:
+        requirement = parse_requirement(request.form.get("requirement"))
+        item = ordering.set_requirement(draft, item_id, requirement)
+        db.session.commit()
+        message = f"{item.title} is {requirement.label.lower()}." if item else "That item is not on this order."
+        category = "status"
+    except OrderingError as refusal:
+        db.session.rollback()
+        message, category = refusal.message, "error"
+    return _after_materials_change(draft, message, category)
+
+
+def _after_materials_change(draft: Order, message: str, category: str):
+    query = request.form.get("q", "")
+    if is_htmx():
+        status = 422 if category == "error" else 200
+        context = _materials_context(draft, query, message=message, category=category)
+        return render_template("ordering/_materials_response.html", **context), status
+    flash(message, category)
+    return redirect(url_for("ordering.materials", draft_id=draft.id, q=query.strip() or None), code=303)
+
+
+# --- Step 3: review and place ----------------------------------------------------------------------
+
+
+@bp.route("/drafts/<int:draft_id>/review")
+@draft_guard(require_draft_owner)
+def review(draft: Order):
+    """Step 3: everything that will be ordered, the total per student, and Place order when allowed."""
+    taken = ordering.claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
+    problems = ordering.placement_problems(draft, current_user, clock.now(), taken)
+    return render_template(
+        "ordering/review.html",
+        problems=problems,
+        place_form=VersionedConfirmForm(version=draft.version),
+        **_step_context(draft, "review"),
+    )
+
+
+@bp.route("/drafts/<int:draft_id>/place", methods=["POST"])
+@draft_guard(require_draft_owner)
+def place(draft: Order):
+    """Place the order: every rule re-checked, a number assigned, receipts queued; then its summary."""
+    form = VersionedConfirmForm()
+    if not form.validate_on_submit():
+        flash("Your order could not be checked. Review it and place it again.", "error")
+        return redirect_to(url_for("ordering.review", draft_id=draft.id))
+    try:
+        order = ordering.place_draft(
+            draft, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
+    except (DraftChanged, PlacementRefused) as refusal:
+        db.session.rollback()  # nothing was written, not even an order number
+        flash(refusal.message, "error")
+        return redirect_to(url_for("ordering.review", draft_id=draft.id))
+    number = order.number
+    db.session.commit()
+    flash(f"Order #{number} placed.", "status")
+    return redirect_to(url_for("orders.summary", number=number))
+
+
+# --- Cancel (discard) the draft --------------------------------------------------------------------
+
+
+def _step_from_args() -> str:
+    step = request.args.get("step", "")
+    return step if step in dict(STEPS) else "sections"
+
+
+@bp.route("/drafts/<int:draft_id>/cancel")
+@draft_guard(require_draft_owner)
+def confirm_discard(draft: Order):
+    """Ask before discarding: an inline prompt for htmx, its own page without JavaScript."""
+    context = dict(_step_context(draft, _step_from_args()))
+    template = "ordering/_confirm_discard.html" if is_htmx() else "ordering/confirm_discard.html"
+    return render_template(template, **context)
+
+
+@bp.route("/drafts/<int:draft_id>/cancel", methods=["POST"])
+@draft_guard(require_draft_owner)
+def discard(draft: Order):
+    """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash("Your confirmation could not be checked. Please try again.", "error")
+        return redirect_to(url_for("ordering.confirm_discard", draft_id=draft.id))
+    changed = ordering.discard_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id)
+    db.session.commit()
+    if not changed:
+        raise ordering.DraftClosed(draft)
+    flash(
+        f"Your draft order for {draft.course.code} {draft.course.title}, {draft.term.name} was canceled. Nothing was ordered.",
+        "status",
+    )
+    return redirect_to(url_for("courses.index"))

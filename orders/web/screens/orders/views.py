@@ -1,0 +1,372 @@
+"""Placed orders: the summary and the cancel flow."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from orders import clock
+from orders.domain import editing
+from orders.domain.canceling import already_canceled_notice, cancel_order
+from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
+from orders.domain.institution import institution, local_time
+from orders.domain.models import Order, OrderStatus, Requirement
+from orders.domain.refusals import Refused, StaleOrder, parse_requirement
+from orders.domain.rules import (
+    cancel_decision,
+    edit_decision,
+    order_guard,
+    require_add_sections,
+    require_cancel,
+    require_edit,
+    require_view,
+)
+from orders.domain.student_counts import section_student_counts
+from orders.extensions import db
+from orders.web.forms import EmptyForm, VersionedConfirmForm
+from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
+from orders.web.loaders import order_events
+from orders.web.parsing import parse_id
+from orders.web.screens.requests.views import request_a_title
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+def summary_context(order: Order, **extra) -> dict:
+    """What the summary page and its htmx fragment render from."""
+    now = clock.now()
+    return dict(
+        order=order,
+        events=order_events(order),
+        decision=cancel_decision(current_user, order, now),
+        edit=edit_decision(current_user, order, now),
+        institution=institution(),
+        local_time=local_time,
+        back_query=request.args.get("back", ""),
+        student_counts=section_student_counts(order, institution().program_mode),
+        **extra,
+    )
+
+
+def _back() -> str | None:
+    return request.args.get("back") or None
+
+
+@bp.route("/<int:number>")
+@order_guard(require_view)
+def summary(order: Order):
+    """The order summary: sections, materials, who placed it, history, and Cancel/Edit when allowed."""
+    return render_page_or_fragment("orders/summary.html", "orders/_summary.html", **summary_context(order))
+
+
+@bp.route("/<int:number>/cancel")
+@order_guard(require_cancel)
+def confirm_cancel(order: Order):
+    """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
+    if order.status is OrderStatus.CANCELED:
+        flash(already_canceled_notice(order), "notice")
+        return redirect(url_for("orders.summary", number=order.number, back=_back()), code=303)
+    return render_page_or_fragment(
+        "orders/confirm_cancel.html",
+        "orders/_confirm_cancel.html",
+        order=order,
+        form=VersionedConfirmForm(version=order.version),
+        back_query=request.args.get("back", ""),
+    )
+
+
+@bp.route("/<int:number>/cancel", methods=["POST"])
+@order_guard(require_cancel)
+def cancel(order: Order):
+    """Cancel the order once; repeats and races get the canceled order with a calm notice."""
+    form = VersionedConfirmForm()
+    if not form.validate_on_submit():
+        flash("Your confirmation could not be checked. Please try again.", "error")
+        return _after_cancel(order, status=400)
+    try:
+        outcome = cancel_order(
+            order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
+    except StaleOrder:
+        db.session.rollback()
+        flash("This order changed while you were looking at it. Review it and cancel again if you still want to.", "notice")
+        return _after_cancel(order, status=409)
+    notice = f"Order #{order.number} was canceled." if outcome.changed else already_canceled_notice(order)
+    db.session.commit()
+    flash(notice, "status" if outcome.changed else "notice")
+    return _after_cancel(order)
+
+
+def _after_cancel(order: Order, status: int = 200):
+    """htmx: the summary swapped in with its banner; plain POST: 303 to the summary."""
+    if is_htmx():
+        return render_template("orders/_summary.html", **summary_context(order)), status
+    return redirect(url_for("orders.summary", number=order.number, back=_back()), code=303)
+
+
+# --- Edit order ------------------------------------------------------------------------------------
+
+
+def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) -> dict:
+    """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
+    now = clock.now()
+    pending = editing.find_pending(order, current_user)
+    state = editing.pending_state(order, pending)
+    lines = editing.pending_lines(order, state)
+    change = editing.diff(order, state)
+    return dict(
+        order=order,
+        search=search_catalog(query),
+        min_length=MIN_SEARCH_LENGTH,
+        on_order=set(state.items),
+        lines=lines,
+        total=sum((line.student_price for line in lines), Decimal("0.00")),
+        add_url=url_for("orders.edit_add_item", number=order.number),
+        remove_url=lambda item_id: url_for("orders.edit_remove_item", number=order.number, item_id=item_id),
+        requirement_url=lambda item_id: url_for("orders.edit_set_requirement", number=order.number, item_id=item_id),
+        requirements=list(Requirement),
+        requests=editing.pending_requests(order, state),
+        request_url=url_for("orders.edit_request", number=order.number),
+        remove_request_url=lambda key: url_for("orders.edit_remove_request", number=order.number, key=key),
+        section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
+        chosen_sections=set(state.sections),
+        change=change,
+        stale=editing.is_stale(order, pending),
+        dropped=editing.rebase(order, pending)[1] if editing.is_stale(order, pending) else [],
+        form=EmptyForm(),
+        submit_form=VersionedConfirmForm(version=order.version),
+        back_query=request.args.get("back", ""),
+        **extra,
+    )
+
+
+@bp.route("/<int:number>/edit")
+@order_guard(require_edit)
+def edit(order: Order):
+    """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
+    context = _edit_context(order, request.args.get("q", ""), full_page=not is_htmx())
+    if is_htmx():
+        return render_template("orders/_edit_response.html", announce_count=True, **context)
+    return render_template("orders/edit.html", **context)
+
+
+def _after_edit_change(order: Order, message: str, category: str):
+    """htmx: the materials and the pending changes swapped in; a plain POST: 303 back to the edit page."""
+    query = request.form.get("q", "")
+    if is_htmx():
+        context = _edit_context(order, query, full_page=False, message=message, category=category)
+        return render_template("orders/_edit_response.html", **context), 422 if category == "error" else 200
+    flash(message, category)
+    return redirect(url_for("orders.edit", number=order.number, q=query.strip() or None), code=303)
+
+
+def _pending_change(change) -> tuple[str, str]:
+    """Run one change to the pending edit; (message, category) for the user."""
+    try:
+        message = change()
+        db.session.commit()
+        return message, "status"
+    except Refused as refusal:
+        db.session.rollback()
+        return refusal.message, "error"
+    except IntegrityError:  # two tabs made their first change at once: the other tab's row stands
+        db.session.rollback()
+        return "Your other tab changed this edit at the same moment. Check the list and try again.", "error"
+
+
+@bp.route("/<int:number>/edit/items", methods=["POST"])
+@order_guard(require_edit)
+def edit_add_item(order: Order):
+    """Add a catalog item to the pending changes."""
+    if not EmptyForm().validate_on_submit():
+        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
+    item_id = parse_id(request.form.get("item_id"))
+
+    def change() -> str:
+        if item_id is None:
+            raise Refused("That item is not in the catalog. Search again and choose it from the results.")
+        return f"Added {editing.add_item(order, current_user, item_id, clock.now()).title} (not yet submitted)."
+
+    return _after_edit_change(order, *_pending_change(change))
+
+
+@bp.route("/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
+@order_guard(require_edit)
+def edit_remove_item(order: Order, item_id: int):
+    """Take an item off the pending changes."""
+    if not EmptyForm().validate_on_submit():
+        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
+
+    def change() -> str:
+        item = editing.remove_item(order, current_user, item_id, clock.now())
+        return f"Removed {item.title} (not yet submitted)." if item else "That item was not on this order."
+
+    return _after_edit_change(order, *_pending_change(change))
+
+
+@bp.route("/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
+@order_guard(require_edit)
+def edit_set_requirement(order: Order, item_id: int):
+    """Mark an item of the pending changes required or recommended."""
+    if not EmptyForm().validate_on_submit():
+        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
+
+    def change() -> str:
+        requirement = parse_requirement(request.form.get("requirement"))
+        item = editing.set_requirement(order, current_user, item_id, requirement, clock.now())
+        return f"{item.title} is {requirement.label.lower()} (not yet submitted)." if item else "That item is not on this order."
+
+    return _after_edit_change(order, *_pending_change(change))
+
+
+@bp.route("/<int:number>/edit/sections", methods=["POST"])
+@order_guard(require_edit)
+def edit_sections(order: Order):
+    """Choose the order's sections in the pending changes."""
+    if not EmptyForm().validate_on_submit():
+        flash("Your change could not be checked. Reload the page and try again.", "error")
+        return redirect(url_for("orders.edit", number=order.number), code=303)
+    ids = [parse_id(value) for value in request.form.getlist("section")]
+
+    def change() -> str:
+        if None in ids:
+            raise Refused("That section can't be put on this order. Choose from the list.")
+        editing.set_sections(order, current_user, ids, clock.now())
+        return "Sections saved (not yet submitted)."
+
+    message, category = _pending_change(change)
+    flash(message, category)
+    return redirect(url_for("orders.edit", number=order.number), code=303)
+
+
+@bp.route("/<int:number>/edit/submit", methods=["POST"])
+@order_guard(require_edit)
+def submit_edit(order: Order):
+    """Apply the pending changes at once; a stale version applies nothing and shows the order as it is."""
+    form = VersionedConfirmForm()
+    if not form.validate_on_submit():
+        flash("Your changes could not be checked. Review them and submit again.", "error")
+        return redirect_to(url_for("orders.edit", number=order.number))
+    number = order.number
+    try:
+        outcome = editing.submit(
+            order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
+    except editing.AlreadyApplied as repeat:
+        db.session.rollback()
+        flash(repeat.message, "status")
+        return redirect_to(url_for("orders.summary", number=number))
+    except editing.ChangesKept as kept:
+        db.session.commit()  # the pending changes, carried onto the order as it is now; nothing else was written
+        flash(kept.message, "notice")
+        return redirect_to(url_for("orders.edit", number=number))
+    except StaleOrder as stale:
+        db.session.commit()  # the stale pending changes are dropped; nothing else was written
+        flash(stale.message, "notice")
+        return redirect_to(url_for("orders.summary", number=number))
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect_to(url_for("orders.edit", number=number))
+    db.session.commit()
+    if outcome.event is None:
+        flash("You had not changed anything, so the order stays as it was.", "notice")
+    else:
+        flash(f"Order #{number} was updated.", "status")
+    return redirect_to(url_for("orders.summary", number=number))
+
+
+@bp.route("/<int:number>/edit/discard", methods=["POST"])
+@order_guard(require_view)
+def discard_edit(order: Order):
+    """Drop the pending changes; the order stays as it was."""
+    if not EmptyForm().validate_on_submit():
+        flash("Your request could not be checked. Reload the page and try again.", "error")
+        return redirect_to(url_for("orders.summary", number=order.number))
+    editing.discard(order, current_user)
+    db.session.commit()
+    flash("Your changes were discarded. The order is as it was.", "status")
+    return redirect_to(url_for("orders.summary", number=order.number))
+
+
+# --- Request a title while editing a placed order --------------------------------------------------
+
+
+@bp.route("/<int:number>/edit/request-title", methods=["GET", "POST"])
+@order_guard(require_edit)
+def edit_request(order: Order):
+    """Request a title as part of the pending changes to a placed order."""
+    return request_a_title(
+        lambda wanted: editing.add_request(order, current_user, wanted, clock.now()),
+        added="Requested “{title}” (not yet submitted).",
+        action=url_for("orders.edit_request", number=order.number),
+        back=url_for("orders.edit", number=order.number),
+        add_url=url_for("orders.edit_add_item", number=order.number),
+        heading=f"Request a title for order #{order.number}",
+    )
+
+
+@bp.route("/<int:number>/edit/requests/<key>/remove", methods=["POST"])
+@order_guard(require_edit)
+def edit_remove_request(order: Order, key: str):
+    """Take a content request off the pending changes."""
+    if EmptyForm().validate_on_submit():
+        try:
+            title = editing.remove_request(order, current_user, key[:40], clock.now())
+            db.session.commit()
+            flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
+        except IntegrityError:
+            db.session.rollback()
+            flash("Your other tab changed this edit at the same moment. Try again.", "error")
+    else:
+        flash("Your change could not be checked. Reload the page and try again.", "error")
+    return redirect(url_for("orders.edit", number=order.number), code=303)
+
+
+# --- Add sections ----------------------------------------------------------------------------------
+
+
+@bp.route("/<int:number>/add-sections")
+@order_guard(require_add_sections)
+def add_sections_form(order: Order):
+    """Choose sections of the same course and term to put on this placed order."""
+    on_order = {s.id for s in order.sections}
+    choices = [s for s in editing.addable_sections(order, current_user, clock.now()) if s.id not in on_order]
+    return render_template(
+        "orders/add_sections.html",
+        order=order,
+        choices=choices,
+        form=VersionedConfirmForm(version=order.version),
+        back_query=request.args.get("back", ""),
+    )
+
+
+@bp.route("/<int:number>/add-sections", methods=["POST"])
+@order_guard(require_add_sections)
+def add_sections(order: Order):
+    """Put the chosen sections on the order: the same materials now cover them."""
+    form = VersionedConfirmForm()
+    number = order.number
+    if not form.validate_on_submit():
+        flash("Your choice could not be checked. Choose the sections again.", "error")
+        return redirect(url_for("orders.add_sections_form", number=number), code=303)
+    ids = [parse_id(value) for value in request.form.getlist("section")]
+    try:
+        if None in ids:
+            raise Refused("That section can't be added to this order. Choose from the list.")
+        editing.add_sections(
+            order, ids, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
+    except editing.AlreadyApplied as repeat:
+        db.session.rollback()
+        flash(repeat.message, "status")
+        return redirect(url_for("orders.summary", number=number), code=303)
+    except Refused as refusal:  # StaleOrder included: nothing was applied
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("orders.add_sections_form", number=number), code=303)
+    db.session.commit()
+    flash(f"Order #{number} was updated.", "status")
+    return redirect(url_for("orders.summary", number=number), code=303)

@@ -1,0 +1,162 @@
+"""The Progress screen: live counts of a term by organization, subject and campus; CSV; "Remind now"."""
+from __future__ import annotations
+
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import HiddenField
+
+from orders import clock
+from orders.domain.csvstream import csv_chunks
+from orders.domain.institution import institution
+from orders.domain.models import ProgramMode, Term
+from orders.domain.reminders.remind_now import Row, local_day, preview, remind_now
+from orders.domain.rules import PermissionDenied, can_view_progress, progress_only, remind_now_decision
+from orders.domain.spreadsheet import safe_cell
+from orders.extensions import db
+from orders.web.forms import Form
+from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
+from orders.web.loaders import all_terms
+from orders.web.screens.progress.queries import DIMENSIONS, Counts, dashboard, default_term, row_label
+
+bp = Blueprint("progress", __name__, url_prefix="/progress")
+bp.add_app_template_global(can_view_progress, "can_view_progress")  # the header link asks the guard's predicate
+
+
+class RemindForm(Form):
+    """Which row "Remind now" is about; CSRF included."""
+
+    term = HiddenField()
+    dimension = HiddenField()
+    key = HiddenField()
+
+
+def _chosen_term(terms: list[Term]) -> Term:
+    """The term named by ?term= (404 if unknown), else the open term."""
+    code = request.values.get("term", "").strip()[:16]
+    if code:
+        term = next((t for t in terms if t.code == code), None)
+        if term is None:
+            abort(404, "There is no such term. Choose one from the Term list.")
+        return term
+    term = default_term(terms, clock.utcnow())
+    if term is None:
+        abort(404, "There are no terms yet: the first SIS import creates them.")
+    return term
+
+
+def _time_of_day(moment) -> str:
+    """3:40 PM in the institution's timezone."""
+    local = moment.astimezone(ZoneInfo(institution().timezone))
+    return f"{local:%I:%M %p}".lstrip("0")
+
+
+@bp.route("/")
+@progress_only
+def index():
+    """The dashboard for the chosen term; htmx swaps the body when the Term select changes."""
+    terms = all_terms()
+    term = _chosen_term(terms)
+    inst = institution()
+    now = clock.utcnow()
+    board = dashboard(current_user, term, inst, now)
+    body = render_page_or_fragment(
+        "progress/index.html", "progress/_board.html",
+        board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
+        time_of_day=_time_of_day, may_remind=remind_now_decision(current_user, term, now).allowed,
+    )
+    if is_htmx():
+        return with_pushed_url(body, url_for("progress.index", term=term.code))
+    return body
+
+
+def _csv_chunks(rows: list[Counts], heading: str, mode: ProgramMode) -> Iterator[str]:
+    """The table as RFC 4180 CSV, a header row first; the row names are spreadsheet-safe."""
+    rate = "Opt-out rate %" if mode is ProgramMode.OPT_OUT else "Opt-in rate %"
+    header = [heading, "Active sections", "Ordered", "No materials needed", "Not started", "Percent done",
+              "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections"]
+    return csv_chunks(header, (
+        [safe_cell(row.label), row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
+         row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk]
+        for row in rows
+    ))
+
+
+@bp.route("/<dimension>.csv")
+@progress_only
+def download_csv(dimension: str):
+    """One table of the dashboard (the same rows, the same order) as CSV."""
+    if dimension not in DIMENSIONS:
+        abort(404, "There is no such table.")
+    terms = all_terms()
+    term = _chosen_term(terms)
+    inst = institution()
+    board = dashboard(current_user, term, inst, clock.utcnow())
+    # The rows are few (one per organization, subject or campus); the response is still written row by row.
+    response = Response(_csv_chunks(board.tables[dimension], DIMENSIONS[dimension], inst.program_mode), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="progress-{term.code}-{dimension}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _load_row(values, terms: list[Term]) -> tuple[Term, Row]:
+    """The term and table row a remind request names (404 when unknown or malformed)."""
+    term = _chosen_term(terms)
+    dimension = (values.get("dimension") or "").strip()
+    key = (values.get("key") or "").strip()[:16]
+    if dimension not in DIMENSIONS or not key:
+        abort(404, "There is no such row. Go back to Progress and try again.")
+    label = row_label(dimension, key)
+    if label is None:
+        abort(404, "There is no such row. Go back to Progress and try again.")
+    return term, Row(dimension, key, label)
+
+
+def _refuse_unless_may_remind(term: Term, now) -> None:
+    decision = remind_now_decision(current_user, term, now)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+@bp.route("/remind")
+@progress_only
+def confirm_remind():
+    """The confirmation: how many instructors will get an email (its own page without JavaScript)."""
+    terms = all_terms()
+    term, row = _load_row(request.args, terms)
+    now = clock.utcnow()
+    _refuse_unless_may_remind(term, now)
+    waiting, reminded = preview(current_user, term, row, local_day(now, institution().timezone))
+    inline = is_htmx()
+    return render_template(
+        "progress/_remind_prompt.html" if inline else "progress/confirm_remind.html",
+        term=term, row=row, waiting=waiting, reminded=reminded, inline=inline,
+        form=RemindForm(term=term.code, dimension=row.dimension, key=row.key),
+    )
+
+
+@bp.route("/remind", methods=["POST"])
+@progress_only
+def send_reminders():
+    """Send the reminders of one row (once per instructor per day), audit, then back to the dashboard."""
+    form = RemindForm()
+    terms = all_terms()
+    if not form.validate_on_submit():
+        flash("Your confirmation could not be checked. Please try again.", "error")
+        return redirect(url_for("progress.index"), code=303)
+    term, row = _load_row(request.form, terms)
+    now = clock.utcnow()
+    _refuse_unless_may_remind(term, now)
+    result = remind_now(current_user, term, row, timezone=institution().timezone, now=now)
+    db.session.commit()
+    if result.sent:
+        people = "instructor" if result.sent == 1 else "instructors"
+        message = f"Reminded {result.sent} {people} at {_time_of_day(now)} ({row.describe()})."
+    else:
+        message = f"Nothing sent: every instructor of {row.describe()} with courses still not started was already reminded today (or there are none)."
+    if is_htmx():
+        return render_template("progress/_remind_done.html", row=row, message=message, sent=result.sent)
+    flash(message, "status" if result.sent else "notice")
+    return redirect(url_for("progress.index", term=term.code) + f"#row-{row.dimension}-{row.key}", code=303)

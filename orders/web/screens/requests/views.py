@@ -1,0 +1,337 @@
+"""Content requests: request a title on a draft or an edit, the list, one request's page, staff updates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, lazyload
+
+from orders import clock
+from orders.domain import content_requests as services
+from orders.domain.content_requests import TitleRequest
+from orders.domain.institution import local_time
+from orders.domain.isbn import search_digits, to_isbn13
+from orders.domain.models import (
+    CatalogItem,
+    ContentRequest,
+    ContentRequestComment,
+    ContentRequestStatus,
+    Course,
+    Delivery,
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Term,
+)
+from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
+from orders.domain.rules import (
+    draft_guard,
+    request_guard,
+    require_draft_owner,
+    require_view_request,
+    staff_only,
+    viewable_orders_clause,
+)
+from orders.extensions import db
+from orders.web.forms import CommentForm, EmptyForm, RequestStatusForm, RequestTitleForm
+from orders.web.loaders import all_terms
+from orders.web.parsing import parse_id
+
+bp = Blueprint("requests", __name__)
+
+PAGE_SIZE = 50
+
+
+def _title_request_from(form: RequestTitleForm) -> TitleRequest:
+    """The validated form as a request (empty optional fields stored as none)."""
+    return TitleRequest(
+        title=form.title.data.strip(), isbn13=form.isbn.data, author=(form.author.data or "").strip() or None,
+        edition=(form.edition.data or "").strip() or None, note=(form.note.data or "").strip() or None,
+        requirement=form.requirement.data,
+    )
+
+
+def _prefill_from_search(form: RequestTitleForm) -> None:
+    """A search with no match arrives with its words: an ISBN goes in the ISBN field, anything else in Title."""
+    words = request.args.get("q", "").strip()[:300]
+    if words and not form.is_submitted():
+        if to_isbn13(words):
+            form.isbn.data = words
+        else:
+            form.title.data = words
+
+
+def _title_request_page(form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200):
+    """The "Request a title" page; a catalog item with the ISBN is offered instead of a request."""
+    in_catalog = services.active_item_with_isbn(form.isbn.data) if form.isbn.data and not form.isbn.errors else None
+    page = render_template(
+        "content_requests/request_title.html", form=form, action=action, back=back, add_url=add_url,
+        heading=heading, in_catalog=in_catalog, add_form=EmptyForm(),
+    )
+    return page, status
+
+
+def request_a_title(add: Callable[[TitleRequest], None], *, added: str, **page: str):
+    """The "Request a title" page and its POST, for a draft or an edit: `add` puts the request on the order.
+
+    `page` names the form's action, the page to go back to, the catalog Add URL (offered when the ISBN is
+    already an active item) and the heading; `added` is the banner, with {title} for the request's title.
+    """
+    form = RequestTitleForm()
+    _prefill_from_search(form)
+    if not form.validate_on_submit():
+        return _title_request_page(form, status=422 if form.is_submitted() else 200, **page)
+    wanted = _title_request_from(form)
+    if services.active_item_with_isbn(wanted.isbn13) is not None:
+        return _title_request_page(form, status=409, **page)
+    try:
+        add(wanted)
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(page["back"], code=303)
+    except IntegrityError:  # another tab of the same user changed the same pending edit at once
+        db.session.rollback()
+        flash("Your other tab changed this order at the same moment. Check it and try again.", "error")
+        return redirect(page["back"], code=303)
+    flash(added.format(title=wanted.title), "status")
+    return redirect(page["back"], code=303)
+
+
+# --- Request a title on a draft --------------------------------------------------------------------
+
+
+@bp.route("/ordering/drafts/<int:draft_id>/request-title", methods=["GET", "POST"])
+@draft_guard(require_draft_owner)
+def draft_request(draft: Order):
+    """Request a title the catalog lacks; it joins the draft as "Content request — Submitted"."""
+    return request_a_title(
+        lambda wanted: services.add_to_draft(draft, wanted, actor=current_user, now=clock.now()),
+        added="Requested “{title}”. It is on this order as a content request (Submitted).",
+        action=url_for("requests.draft_request", draft_id=draft.id),
+        back=url_for("ordering.materials", draft_id=draft.id),
+        add_url=url_for("ordering.add_item", draft_id=draft.id),
+        heading=f"Request a title for {draft.course.code}, {draft.term.name}",
+    )
+
+
+@bp.route("/ordering/drafts/<int:draft_id>/requests/<int:request_id>/remove", methods=["POST"])
+@draft_guard(require_draft_owner)
+def draft_remove_request(draft: Order, request_id: int):
+    """Take a content request off the draft."""
+    if EmptyForm().validate_on_submit():
+        removed = services.remove_from_draft(draft, request_id)
+        db.session.commit()
+        flash(f"Removed the request for “{removed.title}”." if removed else "That request was not on this order.", "status")
+    else:
+        flash("Your change could not be checked. Reload the page and try again.", "error")
+    return redirect(url_for("ordering.materials", draft_id=draft.id), code=303)
+
+
+# --- The list and one request ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """The list's filters; they round-trip through the query string."""
+
+    status: str = ""
+    term: str = ""
+    q: str = ""
+    sort: str = "changed"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> RequestFilter:
+        status = args.get("status", "")
+        sort = args.get("sort", "changed")
+        page = parse_id(args.get("page")) or 1
+        return cls(
+            status=status if status in {s.value for s in ContentRequestStatus} else "",
+            term=args.get("term", "").strip()[:16],
+            q=args.get("q", "").strip()[:100],
+            sort=sort if sort in {"changed", "age"} else "changed",
+            page=min(page, 100_000),
+        )
+
+    def query_args(self, **changes) -> dict[str, str]:
+        values = {"status": self.status, "term": self.term, "q": self.q, "sort": "" if self.sort == "changed" else self.sort,
+                  "page": "" if self.page == 1 else str(self.page)}
+        values.update({k: str(v) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+
+def _requests_query(filters: RequestFilter):
+    """Requests on orders the user may view (drafts: only their own), filtered; one SQL statement."""
+    query = (
+        select(ContentRequest)
+        .join(Order, Order.id == ContentRequest.order_id)
+        .join(Course, Course.id == Order.course_id)
+        .join(Term, Term.id == Order.term_id)
+        .where(
+            viewable_orders_clause(current_user),
+            or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), Order.owner_id == current_user.id),
+            Order.status != OrderStatus.DISCARDED,
+        )
+    )
+    if filters.status:
+        query = query.where(ContentRequest.status == ContentRequestStatus(filters.status))
+    if filters.term:
+        query = query.where(Term.code == filters.term)
+    if filters.q:
+        needle = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                func.lower(ContentRequest.title).like(needle, escape="\\"),
+                ContentRequest.isbn13.like(needle, escape="\\"),
+                ContentRequest.isbn13 == (search_digits(filters.q) or ""),  # an ISBN-10 as its ISBN-13
+                func.lower(Course.subject + " " + Course.number).like(needle, escape="\\"),
+                func.lower(Course.title).like(needle, escape="\\"),
+            )
+        )
+    return query
+
+
+@bp.route("/requests")
+@staff_only
+def index():
+    """Content requests on orders the user may view, with Status, Term and text filters."""
+    filters = RequestFilter.from_args(request.args)
+    base = _requests_query(filters)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(filters.page, pages)
+    order_by = (ContentRequest.updated_at.desc(), ContentRequest.id.desc()) if filters.sort == "changed" else (
+        ContentRequest.created_at, ContentRequest.id)
+    rows = list(
+        db.session.scalars(
+            base.options(
+                contains_eager(ContentRequest.order).contains_eager(Order.course),
+                contains_eager(ContentRequest.order).contains_eager(Order.term),
+                # The list shows the order's number, course and term only: not its sections and lines,
+                # which the Order mapper would otherwise fetch with three more queries per page.
+                contains_eager(ContentRequest.order).options(
+                    lazyload(Order.order_sections), lazyload(Order.lines), lazyload(Order.content_requests)
+                ),
+            )
+            .order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    terms = all_terms()
+    return render_template(
+        "content_requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),
+    )
+
+
+def _status_history(content_request: ContentRequest) -> list[dict]:
+    """Who moved the request to which status, and when: its submission, then each status change."""
+    events = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == content_request.order_id, OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS)
+        .order_by(OrderEvent.id)
+    )
+    history = [{"status": ContentRequestStatus.SUBMITTED, "who": content_request.requested_by.name, "at": content_request.created_at}]
+    for event in events:
+        details = event.details or {}
+        if details.get("request_id") == content_request.id and details.get("to_status"):
+            history.append({"status": ContentRequestStatus(details["to_status"]), "who": event.actor.name if event.actor else "—",
+                            "at": event.occurred_at, "item": (details.get("fulfilled_by") or {}).get("title")})
+    return history
+
+
+def _detail_context(content_request: ContentRequest, **forms) -> dict:
+    comments = list(
+        db.session.scalars(
+            select(ContentRequestComment).where(ContentRequestComment.request_id == content_request.id).order_by(ContentRequestComment.id)
+        )
+    )
+    status_form = forms.get("status_form") or RequestStatusForm(version=content_request.version)
+    return dict(
+        content_request=content_request,
+        order=content_request.order,
+        comments=comments,
+        status_history=_status_history(content_request),
+        local_time=local_time,
+        comment_form=forms.get("comment_form") or CommentForm(),
+        status_form=status_form,
+        may_change_status=services.can_change_status(current_user, content_request),
+        may_comment=services.can_comment(current_user, content_request),
+        next_statuses=services.allowed_next(content_request),
+    )
+
+
+@bp.route("/requests/<int:request_id>")
+@request_guard(require_view_request)
+def detail(content_request: ContentRequest):
+    """One request: its details, its order, the comment thread, and the staff controls."""
+    return render_template("content_requests/detail.html", **_detail_context(content_request))
+
+
+@bp.route("/requests/<int:request_id>/comments", methods=["POST"])
+@request_guard(require_view_request)
+def comment(content_request: ContentRequest):
+    """Add a comment; the requester and the placer are emailed."""
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return render_template("content_requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
+    services.add_comment(content_request, form.text.data, actor=current_user, now=clock.now(), request_id=g.request_id)
+    db.session.commit()
+    flash("Your comment was added.", "status")
+    return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
+
+
+def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -> CatalogItem | None:
+    """The catalog item an approval names: an existing one by ISBN, or one created from the request."""
+    if form.fulfil_with.data == "new":
+        if not form.publisher.data or form.price.data is None or not form.delivery.data:
+            raise Refused("To create the catalog item, give its publisher, delivery and student price.")
+        return services.create_item_for(
+            content_request, publisher=form.publisher.data.strip(), edition=(form.item_edition.data or content_request.edition or "").strip(),
+            delivery=Delivery(form.delivery.data), price=form.price.data, actor=current_user, now=clock.now(),
+        )
+    code = to_isbn13(form.item_isbn.data or content_request.isbn13)
+    item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None
+    if item is None:
+        raise Refused("No catalog item has that ISBN. Enter the ISBN of an item in the catalog, or create a new item.")
+    if not item.active:  # an approved request is ordered as its item: an inactive one can no longer be
+        raise Refused(f"{item.title} is no longer available to order. Choose a current item, or reactivate it first.")
+    return item
+
+
+@bp.route("/requests/<int:request_id>/status", methods=["POST"])
+@request_guard(require_view_request)
+def change_status(content_request: ContentRequest):
+    """A Program Administrator moves the request (Researching, Approved, Denied), optionally with a comment."""
+    if not current_user.is_program_admin:
+        raise PermissionDenied("Only a Program Administrator can change a content request's status.")
+    form = RequestStatusForm()
+    if not form.validate_on_submit():
+        if not services.can_change_status(current_user, content_request):
+            # The page has no status form to show the errors in: say why nothing can change.
+            flash(services.status_locked_message(content_request), "error")
+            return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
+        return render_template("content_requests/detail.html", **_detail_context(content_request, status_form=form)), 422
+    to = ContentRequestStatus(form.status.data)
+    try:
+        item = _fulfilling_item(form, content_request) if to is ContentRequestStatus.APPROVED else None
+        services.change_status(
+            content_request, to, actor=current_user, now=clock.now(), request_id=g.request_id,
+            expected_version=form.version.data, comment=form.comment.data or "", fulfilled_by=item,
+        )
+    except StaleOrder as stale:
+        db.session.rollback()
+        flash(stale.message, "notice")
+        return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
+    db.session.commit()
+    flash(f"The request is now {to.label}.", "status")
+    return redirect(url_for("requests.detail", request_id=content_request.id), code=303)

@@ -1,0 +1,209 @@
+"""The student page's read model (SPEC 3 "Course materials (students)"): a fixed number of queries.
+
+The student's page, the back office's view of that student and the choice routes all read a
+student's term through `student_term`, so what the buttons offer and what the routes accept never
+disagree. Two queries: the student's enrollments (every term, for the term select) with their
+sections, instructors and placed orders; then the materials of the chosen term's placed orders with
+the student's stored choices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
+
+from orders.domain.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
+from orders.domain.models import (
+    CatalogItem,
+    ChoiceValue,
+    Enrollment,
+    EnrollmentState,
+    NoMaterialsAnswer,
+    Order,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    ProgramMode,
+    Requirement,
+    Section,
+    StudentChoice,
+    Term,
+    User,
+)
+from orders.domain.student_lines import catalog_lines
+from orders.extensions import db
+
+
+@dataclass
+class MaterialLine:
+    """One material of a section's placed order, as this student sees it."""
+
+    section_id: int
+    item_id: int
+    title: str
+    authors: str
+    isbn13: str
+    delivery: str
+    requirement: Requirement
+    price: Decimal
+    zero_cost: bool
+    order_number: int
+    order_status: OrderStatus
+    stored: ChoiceValue | None  # the student's choice row, None for the mode's default
+    version: int  # the choice row's version; 0 when there is none (the form carries it back)
+    choice: LineChoice
+
+
+@dataclass
+class SectionMaterials:
+    """One enrolled (or dropped) section of the student and its placed order's materials."""
+
+    enrollment: Enrollment
+    section: Section
+    instructors: list[str]
+    order_number: int | None
+    no_materials: bool
+    lines: list[MaterialLine] = field(default_factory=list)
+
+    @property
+    def dropped(self) -> bool:
+        return self.enrollment.state is EnrollmentState.DROPPED
+
+    def line(self, item_id: int) -> MaterialLine | None:
+        return next((line for line in self.lines if line.item_id == item_id), None)
+
+
+@dataclass
+class StudentTerm:
+    """A student's Course materials for one term: what their page, the back office and the routes read."""
+
+    student: User
+    terms: list[Term]  # terms with an enrollment, newest first
+    term: Term | None
+    mode: ProgramMode
+    window: WindowState
+    sections: list[SectionMaterials]
+
+    @property
+    def total(self) -> Decimal:
+        """The term's total to be charged: billable lines of enrolled sections."""
+        return sum(
+            (line.price for s in self.sections for line in s.lines if is_billable(line.choice, s.enrollment.state)),
+            Decimal("0.00"),
+        )
+
+    def section(self, section_id: int) -> SectionMaterials | None:
+        return next((s for s in self.sections if s.section.id == section_id), None)
+
+
+def default_term(terms: list[Term], today) -> Term | None:
+    """The current term, else the next one, else the latest (terms newest first)."""
+    current = [t for t in terms if t.starts_on <= today <= t.ends_on]
+    if current:
+        return current[0]
+    upcoming = [t for t in terms if t.starts_on > today]
+    if upcoming:
+        return min(upcoming, key=lambda t: t.starts_on)
+    return terms[0] if terms else None
+
+
+def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None, bool]]:
+    """Every enrollment of the student with its section, instructors and placed order's number."""
+    placed = (
+        select(OrderSection.section_id, Order.number)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .subquery("placed")
+    )
+    rows = db.session.execute(
+        select(Enrollment, Section, placed.c.number, NoMaterialsAnswer.id)
+        .join(Section, Section.id == Enrollment.section_id)
+        .outerjoin(placed, placed.c.section_id == Section.id)
+        .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
+        .where(Enrollment.user_id == student_id)
+        .options(joinedload(Section.instructors))  # joined, not the relationship's own extra SELECT
+    ).unique().all()
+    return [(e, s, number, answer is not None) for e, s, number, answer in rows]
+
+
+def _lines(student_id: int, section_ids: list[int]):
+    """Current lines (and approved content requests, as their catalog item) of the placed orders of
+    these sections, each with the student's stored choice for that section and item."""
+    line = catalog_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
+    return db.session.execute(
+        select(
+            OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
+            CatalogItem, StudentChoice.choice, StudentChoice.version,
+        )
+        .join(Order, Order.id == OrderSection.order_id)
+        .join(line, line.c.order_id == Order.id)
+        .join(CatalogItem, CatalogItem.id == line.c.item_id)
+        .outerjoin(
+            StudentChoice,
+            and_(
+                StudentChoice.user_id == student_id,
+                StudentChoice.section_id == OrderSection.section_id,
+                StudentChoice.catalog_item_id == line.c.item_id,
+            ),
+        )
+        .where(OrderSection.section_id.in_(section_ids), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .order_by(OrderSection.section_id, line.c.type_rank, line.c.position, CatalogItem.title)
+    ).all()
+
+
+def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now: datetime, today,
+                 section_id: int | None = None) -> StudentTerm:
+    """The student's materials for the term `term_code` names (default: current or next with enrollments);
+    with `section_id`, the term of that enrolled section (the choice routes)."""
+    enrollments = _enrollments(student.id)
+    terms_by_id = {s.term.id: s.term for _, s, _, _ in enrollments}
+    terms = sorted(terms_by_id.values(), key=lambda t: (t.starts_on, t.id), reverse=True)
+    term = next((t for t in terms if t.code == term_code), None) if term_code else None
+    if section_id is not None:
+        term = next((s.term for _, s, _, _ in enrollments if s.id == section_id), term)
+    if term is None:
+        term = default_term(terms, today)
+    chosen = [row for row in enrollments if term is not None and row[1].term_id == term.id]
+    chosen.sort(key=lambda row: (row[1].course.subject, row[1].course.number, row[1].label))
+    sections = [
+        SectionMaterials(enrollment=e, section=s, instructors=[i.name for i in s.instructors], order_number=n, no_materials=nm)
+        for e, s, n, nm in chosen
+    ]
+    with_orders = [s.section.id for s in sections if s.order_number is not None]
+    if with_orders:
+        by_section = {s.section.id: s for s in sections}
+        for section_id, number, status, item_id, price, requirement, item, stored, version in _lines(student.id, with_orders):
+            target = by_section[section_id]
+            if target.line(item_id) is not None:  # the same item as a line and an approved request: once
+                continue
+            target.lines.append(
+                MaterialLine(
+                    section_id=section_id, item_id=item_id, title=item.title, authors=item.authors, isbn13=item.isbn13,
+                    delivery=item.delivery.value, requirement=requirement,
+                    price=price if price is not None else item.student_price, zero_cost=item.zero_cost,
+                    order_number=number, order_status=status, stored=stored, version=version or 0,
+                    choice=effective_choice(mode, stored, zero_cost=item.zero_cost),
+                )
+            )
+    return StudentTerm(
+        student=student, terms=terms, term=term, mode=mode,
+        window=window_state(term, now) if term is not None else WindowState.NOT_SET, sections=sections,
+    )
+
+
+def canceled_order_has(section_id: int, item_id: int) -> int | None:
+    """The number of a canceled order of the section that carried the item (to say so when asked to choose)."""
+    return db.session.scalars(
+        select(Order.number)
+        .join(OrderSection, OrderSection.order_id == Order.id)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            OrderSection.section_id == section_id, Order.status == OrderStatus.CANCELED,
+            OrderLine.catalog_item_id == item_id,
+        )
+        .order_by(Order.canceled_at.desc())
+        .limit(1)
+    ).first()

@@ -1,0 +1,164 @@
+"""The back office's Student choice page: per term the choice window; the program mode, consent text,
+at-risk threshold and "Publish course materials". Every change is audited (only the changed fields)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from orders import clock
+from orders.domain.admin import AdminError, record
+from orders.domain.choices import window_state
+from orders.domain.institution import institution
+from orders.domain.models import Institution, ProgramMode, Term, User
+from orders.domain.rules import admin_only
+from orders.extensions import db
+from orders.web.forms import Form
+from orders.web.loaders import all_terms
+from orders.web.localtime import LocalTimeError, parse_local, to_input
+
+bp = Blueprint("admin_choice", __name__, url_prefix="/admin/student-choice")
+
+
+class ChoiceSettingsForm(Form):
+    program_mode = RadioField(
+        "Program mode", choices=[SelectChoice(m.value, m.label) for m in ProgramMode],
+        validators=[InputRequired("Choose the program mode.")],
+    )
+    consent_text = TextAreaField("Consent text (shown on every confirmation)", validators=[Optional(), Length(max=5000)])
+    at_risk_threshold_percent = IntegerField(
+        "At-risk threshold (%)", validators=[InputRequired("Enter a whole number from 0 to 100."),
+                                             NumberRange(min=0, max=100, message="Enter a whole number from 0 to 100.")],
+    )
+    publish_course_materials = BooleanField("Publish course materials")
+
+
+class WindowForm(Form):
+    """Wall-clock times in the institution's timezone; both empty = no window (students cannot choose yet)."""
+
+    opens = StringField("Choices open", validators=[Optional(), Length(max=40)])
+    closes = StringField("Choices close", validators=[Optional(), Length(max=40)])
+
+
+@dataclass(frozen=True)
+class ChoiceSettings:
+    program_mode: ProgramMode
+    consent_text: str
+    at_risk_threshold_percent: int
+    publish_course_materials: bool
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def save_settings(inst: Institution, values: ChoiceSettings, *, actor: User, now: datetime):
+    """Change the institution's student-choice settings; audit only the changed fields (None if none)."""
+    before, after = {}, {}
+    for name in ("program_mode", "consent_text", "at_risk_threshold_percent", "publish_course_materials"):
+        old, new = getattr(inst, name), getattr(values, name)
+        if old != new:
+            before[name] = old.value if isinstance(old, ProgramMode) else old
+            after[name] = new.value if isinstance(new, ProgramMode) else new
+            setattr(inst, name, new)
+    if not after:
+        return None
+    db.session.flush()
+    return record("institution.student_choice", "Student choice settings", before, after, actor=actor, now=now)
+
+
+def window_problem(opens_at: datetime | None, closes_at: datetime | None) -> str | None:
+    """Both times or neither, and opens < closes."""
+    if (opens_at is None) != (closes_at is None):
+        return "Enter both times, or leave both empty for no window."
+    if opens_at is not None and not opens_at < closes_at:
+        return "The choice window must open before it closes."
+    return None
+
+
+def save_window(term: Term, opens_at: datetime | None, closes_at: datetime | None, *, actor: User, now: datetime):
+    """Set, change or clear a term's choice window; audited (None when unchanged)."""
+    problem = window_problem(opens_at, closes_at)
+    if problem:
+        raise AdminError(problem)
+    before = {"choice_opens_at": _iso(term.choice_opens_at), "choice_closes_at": _iso(term.choice_closes_at)}
+    after = {"choice_opens_at": _iso(opens_at), "choice_closes_at": _iso(closes_at)}
+    changed = [k for k in before if before[k] != after[k]]
+    if not changed:
+        return None
+    term.choice_opens_at, term.choice_closes_at = opens_at, closes_at
+    db.session.flush()
+    return record("term.choice_window", f"{term.name} choice window", {k: before[k] for k in changed},
+                  {k: after[k] for k in changed}, actor=actor, now=now)
+
+
+@bp.route("", methods=["GET", "POST"])
+@admin_only
+def settings():
+    """The program mode, consent text, at-risk threshold and publishing; the terms' choice windows."""
+    inst = institution()
+    form = ChoiceSettingsForm() if request.method == "POST" else ChoiceSettingsForm(
+        program_mode=inst.program_mode.value, consent_text=inst.consent_text,
+        at_risk_threshold_percent=inst.at_risk_threshold_percent, publish_course_materials=inst.publish_course_materials,
+    )
+    status, error = 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            values = ChoiceSettings(
+                program_mode=ProgramMode(form.program_mode.data), consent_text=(form.consent_text.data or "").strip(),
+                at_risk_threshold_percent=form.at_risk_threshold_percent.data,
+                publish_course_materials=bool(form.publish_course_materials.data),
+            )
+            entry = save_settings(inst, values, actor=current_user, now=clock.now())
+            db.session.commit()
+            flash("Student choice settings saved." if entry else "Student choice settings unchanged.", "status")
+            return redirect(url_for("admin_choice.settings"), code=303)
+        db.session.rollback()
+        if form.at_risk_threshold_percent.errors:  # wtforms' "Not a valid integer value" says less
+            form.at_risk_threshold_percent.errors = ["Enter a whole number from 0 to 100."]
+        status, error = 422, "Nothing was saved: correct the errors below."
+    now = clock.now()
+    terms = all_terms()
+    return render_template(
+        "students/admin_settings.html", form=form, error=error, terms=terms, tz=inst.timezone,
+        states={t.id: window_state(t, now).value for t in terms},
+    ), status
+
+
+@bp.route("/terms/<int:term_id>", methods=["GET", "POST"])
+@admin_only
+def edit_window(term_id: int):
+    """Set a term's choice window in the institution's timezone; invalid values save nothing."""
+    term = db.session.get(Term, term_id) if 0 < term_id <= 2**31 - 1 else None
+    if term is None:
+        raise NotFound("There is no term with that number.")
+    tz = institution().timezone
+    form = WindowForm()
+    if request.method == "GET":
+        form.opens.data, form.closes.data = to_input(term.choice_opens_at, tz), to_input(term.choice_closes_at, tz)
+        return render_template("students/admin_window.html", term=term, form=form, tz=tz, error=None)
+    error = "Nothing was saved: correct the errors below."
+    if form.validate_on_submit():
+        values = {}
+        for name in ("opens", "closes"):
+            try:
+                values[name] = parse_local(form[name].data, tz) if (form[name].data or "").strip() else None
+            except LocalTimeError as problem:
+                form[name].errors = [str(problem)]
+        if not form.opens.errors and not form.closes.errors:
+            try:
+                entry = save_window(term, values["opens"], values["closes"], actor=current_user, now=clock.now())
+            except AdminError as refused:
+                error = f"Nothing was saved: {refused.message}"
+            else:
+                db.session.commit()
+                flash(f"{term.name} choice window saved." if entry else f"{term.name} choice window unchanged.", "status")
+                return redirect(url_for("admin_choice.settings"), code=303)
+    db.session.rollback()
+    return render_template("students/admin_window.html", term=term, form=form, tz=tz, error=error), 422
