@@ -202,33 +202,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    """Template globals: the same predicates the routes enforce, and display helpers."""
-    from orders import clock
-    from orders.domain.institution import local_date
-    from orders.domain.rules import can_administer, can_cancel, can_edit, is_staff, is_student
-    from orders.web import compression, templating
-    from orders.web.forms import EmptyForm
-    from orders.web.screens.courses import back_link
-    from orders.web.screens.history.queries import reordered_from_number
+    """Template globals and filters, all registered in orders.web.templating."""
+    from orders.web import templating
 
-    app.jinja_env.globals.update(
-        can_administer=can_administer,
-        is_staff=is_staff,
-        is_student=is_student,
-        can_cancel=can_cancel,
-        can_edit=can_edit,
-        now_utc=clock.now,
-        EmptyForm=EmptyForm,
-        money=templating.money,
-        courses_url_from_back=back_link.courses_url_from_back,
-        back_instructor_for=back_link.back_instructor_for,
-        static_url=compression.static_url,
-        reordered_from_number=reordered_from_number,
-    )
-    app.jinja_env.filters["localdate"] = local_date
-    app.jinja_env.filters["mailto_links"] = templating.mailto_links
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
+    templating.register(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 
 from app import create_app
 from bench.server import BASELINE_PATH
-from orders.domain.rules import public
+from orders.web.guards import public
 
 
 def register_baseline(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from orders.domain.models import EventKind, Order, OrderEvent, User
-from orders.domain.rules import teaches
+from orders.domain.reach import teaches
 from orders.extensions import db
 
 

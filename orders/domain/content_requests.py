@@ -26,8 +26,8 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.models import ContentRequestStatus as Status
+from orders.domain.reach import can_view_order
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
-from orders.domain.rules import can_view_order
 from orders.domain.transitions import transition
 from orders.extensions import db
 

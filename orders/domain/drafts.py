@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
+from orders.domain.lookups import claimed_sections, find_draft
 from orders.domain.models import (
     CatalogItem,
     Course,
@@ -28,11 +29,11 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.periods import is_open
+from orders.domain.reach import may_order_for, visible_sections_clause
 from orders.domain.refusals import DraftClosed, PermissionDenied, Refused
-from orders.domain.rules import can_discard_draft, can_place, may_order_for, owns_draft, visible_sections_clause
+from orders.domain.rules import can_discard_draft, can_place, owns_draft
 from orders.domain.transitions import set_claimed, transition
 from orders.extensions import db
-from orders.web.loaders import claimed_sections, find_draft
 
 OrderingError = Refused  # the workflow's refusals are the app's general kind
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
 from orders.domain.content_requests import TitleRequest, cancel_request, new_request, next_position
+from orders.domain.lookups import claimed_sections
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -38,8 +39,6 @@ from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import can_place, edit_decision
 from orders.domain.transitions import transition
 from orders.extensions import db
-from orders.web.loaders import claimed_sections
-from orders.web.parsing import parse_id
 
 CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
 CHANGES_KEPT = (
@@ -538,8 +537,8 @@ def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | 
     pending = find_pending(order, actor)
     state = pending_state(order, pending)
     title = None
-    request_id = parse_id(key[1:]) if key.startswith("r") else None
-    if request_id is not None and request_id in state.requests:
+    request_id = next((rid for rid in state.requests if key == f"r{rid}"), None)  # one already on the order
+    if request_id is not None:
         state.requests.remove(request_id)
         title = next((r.title for r in order.current_requests if r.id == request_id), None)
     else:

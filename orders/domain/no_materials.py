@@ -21,9 +21,9 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.rules import can_answer_no_materials, may_order_for
+from orders.domain.reach import UNASSIGNED, may_order_for
+from orders.domain.rules import can_answer_no_materials
 from orders.extensions import db
-from orders.web.screens.courses.queries import UNASSIGNED
 
 ANSWERED = "no_materials.answered"
 UNDONE = "no_materials.undone"

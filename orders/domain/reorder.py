@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import aliased, lazyload
 
 from orders.domain.drafts import (
@@ -19,6 +19,7 @@ from orders.domain.drafts import (
     not_your_course_message,
     section_choices,
 )
+from orders.domain.lookups import find_draft
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -27,14 +28,15 @@ from orders.domain.models import (
     Order,
     OrderLine,
     OrderSection,
+    OrderStatus,
     Section,
     Term,
     User,
 )
-from orders.domain.rules import PermissionDenied, can_reorder, viewable_orders_clause
+from orders.domain.reach import viewable_orders_clause
+from orders.domain.refusals import PermissionDenied
+from orders.domain.rules import can_reorder
 from orders.extensions import db
-from orders.web.loaders import find_draft
-from orders.web.screens.history.queries import REORDER_SOURCE_STATUSES
 
 CANDIDATE_LIMIT = 20
 
@@ -211,3 +213,42 @@ def copy_order(
         reordered_from_id=source.id, lines=lines, content_requests=requests,
     )
     return ReorderResult(draft, source, copied, changes, requested)
+
+
+REORDER_SOURCE_STATUSES = (OrderStatus.PLACED, OrderStatus.CANCELED)
+
+
+def earlier_order_exists(section=Section) -> ColumnElement[bool]:
+    """SQL, correlated to `section`: an earlier term has a placed or canceled order of the same course
+    (subject + number) on a section of the same campus, with at least one catalog item."""
+    earlier_section = aliased(Section, name="earlier_section")
+    earlier_term = aliased(Term, name="earlier_term")
+    this_term = aliased(Term, name="this_term")
+    return exists(
+        select(OrderSection.order_id)
+        .join(earlier_section, earlier_section.id == OrderSection.section_id)
+        .join(Order, Order.id == OrderSection.order_id)
+        .join(earlier_term, earlier_term.id == Order.term_id)
+        .where(
+            earlier_section.course_id == section.course_id,
+            earlier_section.campus_id == section.campus_id,
+            OrderSection.removed_at.is_(None),
+            Order.course_id == section.course_id,
+            Order.status.in_(REORDER_SOURCE_STATUSES),
+            earlier_term.starts_on
+            < select(this_term.starts_on)
+            .where(this_term.id == section.term_id)
+            .correlate_except(this_term)  # two levels down: name the outer section explicitly
+            .scalar_subquery(),
+            exists(select(OrderLine.order_id).where(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))),
+        )
+    )
+
+
+def reordered_from_number(order: Order) -> int | None:
+    """The number of the order this one was copied from ("Reordered from #N" on its summary)."""
+    if order.reordered_from_id is None:
+        return None
+    return db.session.scalar(select(Order.number).where(Order.id == order.reordered_from_id))
+
+

@@ -16,12 +16,12 @@ from orders.domain.admin import record
 from orders.domain.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User
+from orders.domain.money import money
 from orders.domain.outbox import outbox_row, public_url
 from orders.domain.refusals import Refused
 from orders.domain.rules import can_administer, can_choose
+from orders.domain.student_materials import MaterialLine, SectionMaterials, StudentTerm
 from orders.extensions import db
-from orders.web.screens.students.queries import MaterialLine, SectionMaterials, StudentTerm
-from orders.web.templating import money
 
 RECEIPT_KIND = "choice_receipt"
 MAX_REASON = 1000

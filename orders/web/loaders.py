@@ -1,65 +1,16 @@
-"""Read-side loading for pages: a fixed number of queries whatever the data size."""
+"""Loading what a URL names (404 when it does not exist) and the signed-in user with their session."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
-from orders.domain.models import (
-    ContentRequest,
-    Course,
-    Enrollment,
-    Order,
-    OrderEvent,
-    OrderSection,
-    OrderStatus,
-    Section,
-    TeachingAssignment,
-    Term,
-    User,
-    UserSession,
-)
+from orders.domain.lookups import Profiles, order_load_options
+from orders.domain.models import ContentRequest, Course, Enrollment, Order, TeachingAssignment, Term, User, UserSession
 from orders.extensions import db
 from orders.web.parsing import MAX_ID
-
-
-@dataclass(frozen=True)
-class Profiles:
-    """The signed-in user's Student and Instructor profiles (SPEC 1 "Profiles"), read with the user."""
-
-    is_student: bool
-    teaches: bool
-
-
-def user_profiles(user: User) -> Profiles:
-    """The user's profiles: from the sign-in query when it loaded them, else asked once and kept."""
-    found = getattr(user, "profiles", None)
-    if found is None:
-        enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == user.id))
-        teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == user.id))
-        row = db.session.execute(select(enrolled, teaching)).one()
-        found = user.profiles = Profiles(is_student=bool(row[0]), teaches=bool(row[1]))
-    return found
-
-
-def order_load_options() -> tuple:
-    """Everything the summary, the cancel flow and the emails read, loaded up front."""
-    # Sections, their instructors and lines are short lists: one joined query beats several round
-    # trips. A section's course and term are the order's own, already in the session: no joins for them.
-    return (
-        joinedload(Order.order_sections)
-        .joinedload(OrderSection.section)
-        .options(
-            lazyload(Section.course),
-            lazyload(Section.term),
-            joinedload(Section.instructors),
-        ),
-        joinedload(Order.lines),
-        joinedload(Order.content_requests),
-    )
 
 
 def get_order_or_404(number: int) -> Order:
@@ -72,11 +23,6 @@ def get_order_or_404(number: int) -> Order:
     if order is None:
         raise NotFound(f"There is no order #{number}.")
     return order
-
-
-def all_terms() -> list[Term]:
-    """Every term, newest first, with its ordering period (Term selects and filters)."""
-    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc(), Term.id.desc())).unique())
 
 
 def get_request_or_404(request_id: int) -> ContentRequest:
@@ -109,44 +55,6 @@ def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
     if course is None or term is None:
         raise NotFound("There is no such course offering. Go back to your courses and choose it again.")
     return course, term
-
-
-def find_draft(user: User, course_id: int, term_id: int) -> Order | None:
-    """The user's open draft for this course and term (the oldest, should two tabs have raced)."""
-    return db.session.scalars(
-        select(Order)
-        .where(
-            Order.owner_id == user.id,
-            Order.course_id == course_id,
-            Order.term_id == term_id,
-            Order.status == OrderStatus.DRAFT,
-        )
-        .order_by(Order.id)
-        .limit(1)
-    ).first()
-
-
-def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None = None) -> dict[int, int]:
-    """{section id: order number} for those of these sections that are on a placed order."""
-    if not section_ids:
-        return {}
-    query = (
-        select(OrderSection.section_id, Order.number)
-        .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.section_id.in_(section_ids), OrderSection.claimed)
-    )
-    if excluding_order_id is not None:
-        query = query.where(OrderSection.order_id != excluding_order_id)
-    return dict(db.session.execute(query).all())
-
-
-def order_events(order: Order) -> list[OrderEvent]:
-    """The order's audit trail, oldest first, with actors."""
-    return list(
-        db.session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-        )
-    )
 
 
 def load_user(

@@ -1,9 +1,12 @@
-"""Display helpers templates call: money, and email addresses as links."""
+"""What templates may call, registered in one place: the predicates the routes enforce and display helpers.
+
+None of them runs a query of its own: what a page needs from the database its view computes.
+"""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
+from flask import Flask
 from markupsafe import Markup, escape
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -15,6 +18,27 @@ def mailto_links(text: str) -> Markup:
     return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
-def money(amount: Decimal | str) -> str:
-    """US dollars with cents, from a Decimal or its exact string (email snapshots), never a float."""
-    return f"${Decimal(amount).quantize(Decimal('0.01')):,}"
+def register(app: Flask) -> None:
+    """Template globals and filters."""
+    from orders import clock
+    from orders.domain.institution import local_date
+    from orders.domain.money import money
+    from orders.domain.rules import can_administer, can_cancel, can_edit, is_staff, is_student
+    from orders.web import compression
+    from orders.web.forms import EmptyForm
+
+    app.jinja_env.globals.update(
+        can_administer=can_administer,
+        is_staff=is_staff,
+        is_student=is_student,
+        can_cancel=can_cancel,
+        can_edit=can_edit,
+        now_utc=clock.now,
+        EmptyForm=EmptyForm,
+        money=money,
+        static_url=compression.static_url,
+    )
+    app.jinja_env.filters["localdate"] = local_date
+    app.jinja_env.filters["mailto_links"] = mailto_links
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -120,7 +120,7 @@ def test_the_toggle_stores_the_other_state(mode, current, stored):
 def test_the_default_term_is_the_current_then_the_next_then_the_latest():
     from datetime import date
 
-    from orders.web.screens.students.queries import default_term
+    from orders.domain.student_materials import default_term
 
     fall = SimpleNamespace(starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
     spring = SimpleNamespace(starts_on=date(2027, 1, 11), ends_on=date(2027, 5, 7))

@@ -26,7 +26,8 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.outbox import render as render_email
-from orders.domain.rules import PermissionDenied, owns_draft
+from orders.domain.refusals import PermissionDenied
+from orders.domain.rules import owns_draft
 from orders.extensions import db
 from orders.web.loaders import get_draft_or_404
 from tests.helpers import require_postgres

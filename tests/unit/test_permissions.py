@@ -9,14 +9,8 @@ from sqlalchemy import select
 
 from orders.domain.models import Course, CourseLevel, OrderStatus, Section
 from orders.domain.periods import PeriodState, is_open, period_state
-from orders.domain.rules import (
-    can_cancel,
-    can_place,
-    can_view_order,
-    cancel_decision,
-    covered_by_grants_clause,
-    grant_covers,
-)
+from orders.domain.reach import can_view_order, covered_by_grants_clause, grant_covers
+from orders.domain.rules import can_cancel, can_place, cancel_decision
 from orders.extensions import db
 from tests import factories as f
 

@@ -704,7 +704,7 @@ def test_get_never_changes_state(login_as, app):
 
 
 def test_every_edit_route_declares_a_guard(app):
-    from orders.domain.rules import GUARD_ATTRIBUTE
+    from orders.web.guards import GUARD_ATTRIBUTE
 
     endpoints = {"orders.edit", "orders.edit_add_item", "orders.edit_remove_item", "orders.edit_sections",
                  "orders.submit_edit", "orders.discard_edit", "orders.add_sections_form", "orders.add_sections"}

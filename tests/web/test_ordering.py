@@ -21,8 +21,8 @@ from orders.domain.models import (
     Term,
 )
 from orders.domain.outbox import render as render_email
-from orders.domain.rules import GUARD_ATTRIBUTE
 from orders.extensions import db
+from orders.web.guards import GUARD_ATTRIBUTE
 from tests.helpers import sign_in, text_of
 
 HX = {"HX-Request": "true"}

@@ -1,7 +1,7 @@
 """Every route declares its guard; the ones that must be public are named here."""
 from __future__ import annotations
 
-from orders.domain.rules import GUARD_ATTRIBUTE
+from orders.web.guards import GUARD_ATTRIBUTE
 from tests.helpers import sign_in
 
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page

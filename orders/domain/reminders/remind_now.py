@@ -15,11 +15,12 @@ from sqlalchemy import ColumnElement, case, exists, func, insert, or_, select, t
 
 from orders.domain.admin import record
 from orders.domain.models import Course, OutboundEmail, ProgressReminder, Section, TeachingAssignment, Term, User
+from orders.domain.reach import covered_by_grants_clause
 from orders.domain.reminders.sending import instructor_recipients, instructor_reminder_email, instructor_rows
-from orders.domain.rules import covered_by_grants_clause
 from orders.extensions import db
-from orders.web.screens.progress.queries import AUDIT_KIND, DIMENSIONS
 
+DIMENSIONS = {"organization": "Organization", "subject": "Subject", "campus": "Campus"}  # the Progress tables
+AUDIT_KIND = "progress.remind_now"
 BATCH_SIZE = 250
 
 

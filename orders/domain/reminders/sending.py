@@ -39,8 +39,8 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.outbox import outbox_row, public_url
+from orders.domain.reach import grant_row_covers_clause
 from orders.domain.reminders.schedule import due_kind
-from orders.domain.rules import grant_row_covers_clause
 from orders.extensions import db
 
 BATCH_SIZE = 250  # recipients per marker INSERT and outbox INSERT

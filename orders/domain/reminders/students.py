@@ -37,11 +37,11 @@ from orders.domain.models import (
     Term,
     User,
 )
+from orders.domain.money import money
 from orders.domain.outbox import public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
 from orders.domain.student_lines import catalog_lines
 from orders.extensions import db
-from orders.web.templating import money
 
 BATCH_SIZE = 1000  # students per marker INSERT and outbox INSERT (a term has tens of thousands)
 CHOOSE_BY_WINDOW = timedelta(days=2)  # "Choose by <date>" goes out during the window's last 2 days

@@ -11,7 +11,6 @@ from orders.domain.models import EmailStatus, OutboundEmail
 from orders.extensions import db
 
 
-
 @lru_cache(maxsize=1)
 def migration_heads() -> frozenset[str]:
     """The revisions the code's migrations end at (read once per process: they change only with a deploy)."""

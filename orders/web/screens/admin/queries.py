@@ -21,7 +21,7 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.periods import PeriodState, period_state
-from orders.domain.rules import grant_covers_clause
+from orders.domain.reach import grant_covers_clause
 from orders.extensions import db
 from orders.web.parsing import parse_id, parse_page
 

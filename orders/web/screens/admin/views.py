@@ -32,13 +32,13 @@ from orders.domain.catalog.fields import (
     parse_catalog_csv,
     parse_item,
 )
+from orders.domain.lookups import all_terms
 from orders.domain.models import CatalogItem, CoordinatorGrant, CourseLevel, Institution, Term, User
 from orders.domain.periods import period_state
-from orders.domain.rules import admin_only
 from orders.extensions import db
 from orders.web.forms import EmptyForm
+from orders.web.guards import admin_only
 from orders.web.htmx import is_htmx
-from orders.web.loaders import all_terms
 from orders.web.localtime import LocalTimeError, describe, is_timezone, parse_local, to_input
 from orders.web.parsing import parse_id
 from orders.web.screens.admin import audit_words, queries

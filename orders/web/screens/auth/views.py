@@ -25,12 +25,12 @@ from orders import clock
 from orders.domain import throttle
 from orders.domain.institution import institution
 from orders.domain.models import User
-from orders.domain.rules import public, signed_in
 from orders.extensions import db
 from orders.web.auth import sessions
 from orders.web.auth.header import header_mode_on, local_mode_on
 from orders.web.auth.network import client_address
 from orders.web.forms import EmptyForm
+from orders.web.guards import public, signed_in
 from orders.web.screens.auth.forms import SignInForm
 
 bp = Blueprint("auth", __name__)

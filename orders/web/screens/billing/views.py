@@ -11,10 +11,10 @@ from orders.domain.billing.export import file_name
 from orders.domain.billing.rows import stream_billing
 from orders.domain.choices import WindowState, window_state
 from orders.domain.institution import institution
+from orders.domain.lookups import all_terms
 from orders.domain.models import Term
-from orders.domain.rules import admin_only
 from orders.extensions import db
-from orders.web.loaders import all_terms
+from orders.web.guards import admin_only
 
 bp = Blueprint("billing", __name__, url_prefix="/admin/billing")
 

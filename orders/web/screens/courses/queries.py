@@ -1,11 +1,10 @@
 """The Courses screen: which sections a user sees, filtered, paginated and grouped by instructor."""
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, String, and_, cast, exists, func, literal, null, or_, select, true, union_all
+from sqlalchemy import Integer, Select, String, and_, cast, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from orders.domain.drafts import SectionChoice
@@ -26,96 +25,12 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.periods import PeriodState, period_state
-from orders.domain.rules import can_answer_no_materials, can_place, can_reorder, covered_by_grants_clause, grant_covers
+from orders.domain.reach import UNASSIGNED, covered_by_grants_clause, grant_covers, oversees_clause, teaches_in_reach
+from orders.domain.reorder import earlier_order_exists
+from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
 from orders.domain.student_rates import at_risk_section_ids
 from orders.extensions import db
-from orders.web.parsing import parse_id, parse_page
-from orders.web.screens.history.queries import earlier_order_exists
-
-CURRENT_TERMS = "current"
-UNASSIGNED = "unassigned"
-
-
-class OrderState(enum.Enum):
-    NOT_ORDERED = "not_ordered"
-    ORDERED = "ordered"
-    CANCELED = "canceled"
-    NO_MATERIALS = "no_materials"  # answered "no materials needed", no placed order
-    MISSING = "missing"  # active, neither ordered nor answered (what reminders are about)
-
-
-PLACED_WHEN = {"on_time": "placed on time (before the soft close)", "late": "placed late (at or after the soft close)"}
-
-# "not_started" is the Progress screen's word for a missing section (active, neither ordered nor answered).
-STATE_ALIASES = {"not_started": "missing"}
-
-ORDER_STATE_LABELS = {
-    OrderState.NOT_ORDERED: "Not ordered",
-    OrderState.ORDERED: "Ordered",
-    OrderState.CANCELED: "Canceled",
-    OrderState.NO_MATERIALS: "No materials needed",
-    OrderState.MISSING: "Missing",
-}
-
-
-@dataclass(frozen=True)
-class CoursesFilter:
-    """Everything that decides the list; it round-trips through the query string."""
-
-    term: str = CURRENT_TERMS
-    instructor: str = ""  # "" all, a user id, or UNASSIGNED
-    q: str = ""
-    state: OrderState | None = None
-    page: int = 1
-    # Set by the Progress screen's links (each count names exactly its sections): exact matches.
-    organization: int | None = None
-    campus: int | None = None
-    subject: str = ""
-    active: bool = False  # only sections the registrar has not removed
-    placed: str = ""  # PLACED_WHEN key: the section's placed order came before or after the soft close
-    at_risk: bool = False  # students declined at or above the threshold (orders.domain.student_rates)
-
-    @classmethod
-    def from_args(cls, args) -> CoursesFilter:
-        """Parse request args leniently: anything malformed falls back to the default."""
-        state_value = args.get("state", "")
-        state_value = STATE_ALIASES.get(state_value, state_value)
-        state = next((s for s in OrderState if s.value == state_value), None)
-        instructor = args.get("instructor", "").strip()
-        if instructor != UNASSIGNED:
-            instructor_id = parse_id(instructor)  # ASCII digits that fit an id, never '²' or 5,000 digits
-            instructor = "" if instructor_id is None else str(instructor_id)
-        return cls(
-            term=(args.get("term") or CURRENT_TERMS).strip()[:16],
-            instructor=instructor,
-            q=args.get("q", "").strip()[:100],
-            state=state,
-            page=parse_page(args.get("page")),
-            organization=parse_id(args.get("organization", "").strip()),
-            campus=parse_id(args.get("campus", "").strip()),
-            subject=args.get("subject", "").strip().upper()[:16],
-            active=args.get("active", "") == "1",
-            placed=args.get("placed", "") if args.get("placed", "") in PLACED_WHEN else "",
-            at_risk=args.get("at_risk", "") == "1",
-        )
-
-    def query_args(self, **changes) -> dict[str, str]:
-        """The non-default parts as URL arguments, with `changes` applied."""
-        values = {
-            "term": self.term if self.term != CURRENT_TERMS else "",
-            "instructor": self.instructor,
-            "q": self.q,
-            "state": self.state.value if self.state else "",
-            "page": str(self.page) if self.page != 1 else "",
-            "organization": str(self.organization) if self.organization else "",
-            "campus": str(self.campus) if self.campus else "",
-            "subject": self.subject,
-            "active": "1" if self.active else "",
-            "placed": self.placed,
-            "at_risk": "1" if self.at_risk else "",
-        }
-        values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
-        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
 
 
 @dataclass
@@ -209,22 +124,6 @@ class InstructorFilter:
     names: dict[str, str] = field(default_factory=dict)  # filter_names, read in the same query
 
 
-def _in_reach(user: User):
-    """SQL: the section (joined with its course) is one the user oversees (grants or admin)."""
-    return true() if user.is_program_admin else covered_by_grants_clause(user.grants)
-
-
-def teaches_in_reach(user: User) -> Select:
-    """SQL, correlated on User: the sections this User teaches that `user` oversees (grants or admin)."""
-    return (
-        select(TeachingAssignment.section_id)
-        .join(Section, Section.id == TeachingAssignment.section_id)
-        .join(Course, Course.id == Section.course_id)
-        .where(TeachingAssignment.user_id == User.id)
-        .where(_in_reach(user))
-    )
-
-
 def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> InstructorFilter:
     """The Instructor filter's state for the chosen terms, in one small query (never a list of
     every instructor: the type-ahead asks for names as they are typed)."""
@@ -233,7 +132,7 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
     unassigned_section = (
         select(Section.id)
         .join(Course, Course.id == Section.course_id)
-        .where(_term_clause(filters, terms, now), _in_reach(user))
+        .where(_term_clause(filters, terms, now), oversees_clause(user))
         # OFFSET 0: probe each section's assignments by index and stop at the first unassigned one,
         # rather than an anti-join that reads every teaching assignment (PostgreSQL's choice here).
         .where(~exists(select(TeachingAssignment.user_id).where(TeachingAssignment.section_id == Section.id).offset(0)))

@@ -5,15 +5,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 
 from orders import clock
-from orders.domain.rules import staff_home, staff_only
+from orders.domain.lookups import all_terms
+from orders.domain.reach import UNASSIGNED
+from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
+from orders.web.guards import staff_home, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
-from orders.web.loaders import all_terms
 from orders.web.screens.courses.queries import (
     MATCH_LIMIT,
-    ORDER_STATE_LABELS,
-    PLACED_WHEN,
-    UNASSIGNED,
-    CoursesFilter,
     applicable,
     courses_page,
     filter_names,

@@ -17,10 +17,10 @@ from orders.domain.feed import FEED_VERSION
 from orders.domain.feed.export import BEGINNING, changed_since, file_name
 from orders.domain.feed.rows import stream_feed
 from orders.domain.institution import institution
+from orders.domain.lookups import all_terms
 from orders.domain.models import FeedKind, FeedRun, Term
-from orders.domain.rules import admin_only
 from orders.extensions import db
-from orders.web.loaders import all_terms
+from orders.web.guards import admin_only
 
 bp = Blueprint("feed", __name__, url_prefix="/admin/feed")
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from orders.domain.csvstream import CHUNK_ROWS
 from orders.domain.csvstream import csv_chunks as stream_csv
+from orders.domain.money import money
 from orders.domain.spreadsheet import safe_cell
 from orders.web.screens.history.queries import HistoryRow
-from orders.web.templating import money
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
           "Student prices", "Total per student"]

@@ -40,7 +40,9 @@ from orders.domain.models import (
     User,
     UTCDateTime,
 )
-from orders.domain.rules import can_place, can_reorder, teaches_clause, viewable_orders_clause, visible_sections_clause
+from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_sections_clause
+from orders.domain.reorder import REORDER_SOURCE_STATUSES
+from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
 from orders.web.parsing import parse_page
 
@@ -50,7 +52,6 @@ STATUS_LABELS = {
     OrderStatus.CANCELED: "Canceled",
     OrderStatus.DRAFT: "Draft",
 }
-REORDER_SOURCE_STATUSES = (OrderStatus.PLACED, OrderStatus.CANCELED)
 _ORDER_NUMBER = re.compile(r"^#?\s*([0-9]{1,9})$")
 
 
@@ -353,33 +354,6 @@ def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int 
 # --- Reorder: where it applies ---------------------------------------------------------------------
 
 
-def earlier_order_exists(section=Section) -> ColumnElement[bool]:
-    """SQL, correlated to `section`: an earlier term has a placed or canceled order of the same course
-    (subject + number) on a section of the same campus, with at least one catalog item."""
-    earlier_section = aliased(Section, name="earlier_section")
-    earlier_term = aliased(Term, name="earlier_term")
-    this_term = aliased(Term, name="this_term")
-    return exists(
-        select(OrderSection.order_id)
-        .join(earlier_section, earlier_section.id == OrderSection.section_id)
-        .join(Order, Order.id == OrderSection.order_id)
-        .join(earlier_term, earlier_term.id == Order.term_id)
-        .where(
-            earlier_section.course_id == section.course_id,
-            earlier_section.campus_id == section.campus_id,
-            OrderSection.removed_at.is_(None),
-            Order.course_id == section.course_id,
-            Order.status.in_(REORDER_SOURCE_STATUSES),
-            earlier_term.starts_on
-            < select(this_term.starts_on)
-            .where(this_term.id == section.term_id)
-            .correlate_except(this_term)  # two levels down: name the outer section explicitly
-            .scalar_subquery(),
-            exists(select(OrderLine.order_id).where(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))),
-        )
-    )
-
-
 def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
     """Set each row's `reorder_terms`: open or upcoming terms whose offering of the row's course the
     user may reorder into (can_reorder), on a campus the row's order was on, and where the user has
@@ -426,8 +400,3 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
                 row.reorder_terms.append(term)
 
 
-def reordered_from_number(order: Order) -> int | None:
-    """The number of the order this one was copied from ("Reordered from #N" on its summary)."""
-    if order.reordered_from_id is None:
-        return None
-    return db.session.scalar(select(Order.number).where(Order.id == order.reordered_from_id))

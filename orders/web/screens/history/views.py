@@ -23,6 +23,9 @@ from wtforms import HiddenField
 
 from orders import clock
 from orders.domain.institution import institution
+from orders.domain.lookups import all_terms, find_draft
+from orders.domain.money import money
+from orders.domain.refusals import PermissionDenied
 from orders.domain.reorder import (
     AlreadyOrdered,
     DraftExists,
@@ -33,14 +36,13 @@ from orders.domain.reorder import (
     reorder_choices,
     reorder_refusal,
 )
-from orders.domain.rules import PermissionDenied, staff_only
 from orders.extensions import db
+from orders.web.guards import staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment
-from orders.web.loaders import all_terms, find_draft, get_course_term_or_404
+from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import MAX_ID, parse_id
 from orders.web.screens.history.export import csv_chunks
 from orders.web.screens.history.queries import STATUS_LABELS, HistoryFilter, history_page, history_rows_for_export
-from orders.web.templating import money
 
 bp = Blueprint("history", __name__)
 

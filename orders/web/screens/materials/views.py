@@ -9,8 +9,8 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from werkzeug.datastructures import ETags
 
 from orders.domain.institution import institution
-from orders.domain.rules import public
 from orders.extensions import db
+from orders.web.guards import public
 from orders.web.parsing import parse_page
 from orders.web.screens.materials import export, queries
 from orders.web.screens.materials.sessions import mark_sessionless

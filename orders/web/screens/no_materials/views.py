@@ -15,12 +15,13 @@ from orders import clock
 from orders.domain.models import Course, Term
 from orders.domain.no_materials import Row, RowSections, answer_no_materials, row_sections, undo_no_materials
 from orders.domain.periods import is_open
-from orders.domain.rules import PermissionDenied, staff_only
+from orders.domain.reach import UNASSIGNED
+from orders.domain.refusals import PermissionDenied
 from orders.extensions import db
+from orders.web.back_link import courses_url_from_back
+from orders.web.guards import staff_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
-from orders.web.screens.courses.back_link import courses_url_from_back
-from orders.web.screens.courses.queries import UNASSIGNED
 
 bp = Blueprint("no_materials", __name__, url_prefix="/no-materials")
 
@@ -101,6 +102,7 @@ def confirm():
         sections=sections.answerable,
         form=RowForm(course_id=row.course.id, term_id=row.term.id, instructor=row.instructor),
         back=_back(),
+        courses_url=courses_url_from_back(_back()),
         inline=inline,
         key=row_key(row.course.id, row.term.id, row.instructor),
     )
@@ -115,7 +117,7 @@ def opener():
         return _to_courses()
     return render_template(
         "no_materials/_opener.html",
-        course=row.course, term=row.term, instructor=row.instructor, back=_back(), focus=True,
+        course=row.course, term=row.term, instructor=row.instructor, back=_back(), courses_url=courses_url_from_back(_back()), focus=True,
         button_id=f"nm-action-{row_key(row.course.id, row.term.id, row.instructor)}",
     )
 

@@ -9,9 +9,9 @@ from orders.domain.failed_mail import FAILED_PAGE_SIZE, failed_emails, retry_fai
 from orders.domain.institution import institution, local_time
 from orders.domain.models import EmailStatus, OutboundEmail
 from orders.domain.outbox import retry_reach
-from orders.domain.rules import admin_only
 from orders.extensions import db
 from orders.web.forms import EmptyForm
+from orders.web.guards import admin_only
 
 bp = Blueprint("outbox", __name__, url_prefix="/admin/mail")
 

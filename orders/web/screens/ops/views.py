@@ -10,8 +10,8 @@ from functools import wraps
 from flask import Blueprint, Response, abort, current_app, jsonify
 
 from orders import clock
-from orders.domain.rules import GUARD_ATTRIBUTE, public
 from orders.extensions import db
+from orders.web.guards import GUARD_ATTRIBUTE, public
 from orders.web.ops import health, metrics
 
 bp = Blueprint("ops", __name__)

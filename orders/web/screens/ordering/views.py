@@ -10,13 +10,15 @@ from orders.domain import drafts as ordering
 from orders.domain.audit import on_behalf_of
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
 from orders.domain.drafts import DraftChanged, OrderingError, PlacementRefused
+from orders.domain.lookups import find_draft
 from orders.domain.models import Order, Requirement
-from orders.domain.refusals import parse_requirement
-from orders.domain.rules import PermissionDenied, draft_guard, require_draft_owner, staff_only
+from orders.domain.refusals import PermissionDenied, parse_requirement
+from orders.domain.rules import draft_owner_decision
 from orders.extensions import db
 from orders.web.forms import EmptyForm, VersionedConfirmForm
+from orders.web.guards import draft_guard, staff_only
 from orders.web.htmx import is_htmx, redirect_to
-from orders.web.loaders import find_draft, get_course_term_or_404
+from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import parse_id
 
 bp = Blueprint("ordering", __name__, url_prefix="/ordering")
@@ -111,7 +113,7 @@ def create(course_id: int, term_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/sections")
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def sections(draft: Order):
     """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
     choices = ordering.section_choices(current_user, draft.course_id, draft.term_id, clock.now())
@@ -120,7 +122,7 @@ def sections(draft: Order):
 
 
 @bp.route("/drafts/<int:draft_id>/sections", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def save_sections(draft: Order):
     """Save the chosen sections, then on to the materials."""
     raw = request.form.getlist("section")
@@ -141,7 +143,7 @@ def save_sections(draft: Order):
 
 
 @bp.route("/drafts/<int:draft_id>/materials")
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def materials(draft: Order):
     """Step 2: search the catalog (live with htmx, a GET form without) and the draft's items."""
     context = _materials_context(draft, request.args.get("q", ""))
@@ -151,7 +153,7 @@ def materials(draft: Order):
 
 
 @bp.route("/drafts/<int:draft_id>/items", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def add_item(draft: Order):
     """Add a catalog item; htmx gets the updated results and items, a plain POST a 303 back."""
     item_id = parse_id(request.form.get("item_id"))
@@ -171,7 +173,7 @@ def add_item(draft: Order):
 
 
 @bp.route("/drafts/<int:draft_id>/items/<int:item_id>/remove", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def remove_item(draft: Order, item_id: int):
     """Take an item off the draft; htmx gets the updated results and items, a plain POST a 303 back."""
     item = ordering.remove_item(draft, item_id)
@@ -181,7 +183,7 @@ def remove_item(draft: Order, item_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/items/<int:item_id>/requirement", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
     try:
@@ -210,7 +212,7 @@ def _after_materials_change(draft: Order, message: str, category: str):
 
 
 @bp.route("/drafts/<int:draft_id>/review")
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def review(draft: Order):
     """Step 3: everything that will be ordered, the total per student, and Place order when allowed."""
     taken = ordering.claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
@@ -224,7 +226,7 @@ def review(draft: Order):
 
 
 @bp.route("/drafts/<int:draft_id>/place", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def place(draft: Order):
     """Place the order: every rule re-checked, a number assigned, receipts queued; then its summary."""
     form = VersionedConfirmForm()
@@ -254,7 +256,7 @@ def _step_from_args() -> str:
 
 
 @bp.route("/drafts/<int:draft_id>/cancel")
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def confirm_discard(draft: Order):
     """Ask before discarding: an inline prompt for htmx, its own page without JavaScript."""
     context = dict(_step_context(draft, _step_from_args()))
@@ -263,7 +265,7 @@ def confirm_discard(draft: Order):
 
 
 @bp.route("/drafts/<int:draft_id>/cancel", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def discard(draft: Order):
     """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
     form = EmptyForm()

@@ -12,22 +12,24 @@ from orders.domain import editing
 from orders.domain.canceling import already_canceled_notice, cancel_order
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
 from orders.domain.institution import institution, local_time
+from orders.domain.lookups import order_events
 from orders.domain.models import Order, OrderStatus, Requirement
 from orders.domain.refusals import Refused, StaleOrder, parse_requirement
+from orders.domain.reorder import reordered_from_number
 from orders.domain.rules import (
+    add_sections_decision,
+    cancel_access,
     cancel_decision,
+    edit_access,
     edit_decision,
-    order_guard,
-    require_add_sections,
-    require_cancel,
-    require_edit,
-    require_view,
+    view_decision,
 )
 from orders.domain.student_counts import section_student_counts
 from orders.extensions import db
+from orders.web.back_link import back_link
 from orders.web.forms import EmptyForm, VersionedConfirmForm
+from orders.web.guards import order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
-from orders.web.loaders import order_events
 from orders.web.parsing import parse_id
 from orders.web.screens.requests.views import request_a_title
 
@@ -45,6 +47,8 @@ def summary_context(order: Order, **extra) -> dict:
         institution=institution(),
         local_time=local_time,
         back_query=request.args.get("back", ""),
+        back_link=back_link(request.args.get("back", "")),
+        source_number=reordered_from_number(order),
         student_counts=section_student_counts(order, institution().program_mode),
         **extra,
     )
@@ -55,14 +59,14 @@ def _back() -> str | None:
 
 
 @bp.route("/<int:number>")
-@order_guard(require_view)
+@order_guard(view_decision)
 def summary(order: Order):
     """The order summary: sections, materials, who placed it, history, and Cancel/Edit when allowed."""
     return render_page_or_fragment("orders/summary.html", "orders/_summary.html", **summary_context(order))
 
 
 @bp.route("/<int:number>/cancel")
-@order_guard(require_cancel)
+@order_guard(cancel_access)
 def confirm_cancel(order: Order):
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
     if order.status is OrderStatus.CANCELED:
@@ -74,11 +78,12 @@ def confirm_cancel(order: Order):
         order=order,
         form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
+        back_link=back_link(request.args.get("back", "")),
     )
 
 
 @bp.route("/<int:number>/cancel", methods=["POST"])
-@order_guard(require_cancel)
+@order_guard(cancel_access)
 def cancel(order: Order):
     """Cancel the order once; repeats and races get the canceled order with a calm notice."""
     form = VersionedConfirmForm()
@@ -138,12 +143,13 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
+        back_link=back_link(request.args.get("back", "")),
         **extra,
     )
 
 
 @bp.route("/<int:number>/edit")
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit(order: Order):
     """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
     context = _edit_context(order, request.args.get("q", ""), full_page=not is_htmx())
@@ -177,7 +183,7 @@ def _pending_change(change) -> tuple[str, str]:
 
 
 @bp.route("/<int:number>/edit/items", methods=["POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit_add_item(order: Order):
     """Add a catalog item to the pending changes."""
     if not EmptyForm().validate_on_submit():
@@ -193,7 +199,7 @@ def edit_add_item(order: Order):
 
 
 @bp.route("/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit_remove_item(order: Order, item_id: int):
     """Take an item off the pending changes."""
     if not EmptyForm().validate_on_submit():
@@ -207,7 +213,7 @@ def edit_remove_item(order: Order, item_id: int):
 
 
 @bp.route("/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit_set_requirement(order: Order, item_id: int):
     """Mark an item of the pending changes required or recommended."""
     if not EmptyForm().validate_on_submit():
@@ -222,7 +228,7 @@ def edit_set_requirement(order: Order, item_id: int):
 
 
 @bp.route("/<int:number>/edit/sections", methods=["POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit_sections(order: Order):
     """Choose the order's sections in the pending changes."""
     if not EmptyForm().validate_on_submit():
@@ -242,7 +248,7 @@ def edit_sections(order: Order):
 
 
 @bp.route("/<int:number>/edit/submit", methods=["POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def submit_edit(order: Order):
     """Apply the pending changes at once; a stale version applies nothing and shows the order as it is."""
     form = VersionedConfirmForm()
@@ -279,7 +285,7 @@ def submit_edit(order: Order):
 
 
 @bp.route("/<int:number>/edit/discard", methods=["POST"])
-@order_guard(require_view)
+@order_guard(view_decision)
 def discard_edit(order: Order):
     """Drop the pending changes; the order stays as it was."""
     if not EmptyForm().validate_on_submit():
@@ -295,7 +301,7 @@ def discard_edit(order: Order):
 
 
 @bp.route("/<int:number>/edit/request-title", methods=["GET", "POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit_request(order: Order):
     """Request a title as part of the pending changes to a placed order."""
     return request_a_title(
@@ -309,7 +315,7 @@ def edit_request(order: Order):
 
 
 @bp.route("/<int:number>/edit/requests/<key>/remove", methods=["POST"])
-@order_guard(require_edit)
+@order_guard(edit_access)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
     if EmptyForm().validate_on_submit():
@@ -329,7 +335,7 @@ def edit_remove_request(order: Order, key: str):
 
 
 @bp.route("/<int:number>/add-sections")
-@order_guard(require_add_sections)
+@order_guard(add_sections_decision)
 def add_sections_form(order: Order):
     """Choose sections of the same course and term to put on this placed order."""
     on_order = {s.id for s in order.sections}
@@ -340,11 +346,12 @@ def add_sections_form(order: Order):
         choices=choices,
         form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
+        back_link=back_link(request.args.get("back", "")),
     )
 
 
 @bp.route("/<int:number>/add-sections", methods=["POST"])
-@order_guard(require_add_sections)
+@order_guard(add_sections_decision)
 def add_sections(order: Order):
     """Put the chosen sections on the order: the same materials now cover them."""
     form = VersionedConfirmForm()

@@ -32,13 +32,12 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.periods import PeriodState, period_state
-from orders.domain.rules import visible_sections_clause
+from orders.domain.reach import visible_sections_clause
+from orders.domain.reminders.remind_now import AUDIT_KIND, DIMENSIONS
 from orders.domain.student_rates import at_risk_clause, section_students
 from orders.extensions import db
 
 # The tables, in page order: URL name, heading, the Courses filter its key becomes.
-DIMENSIONS = {"organization": "Organization", "subject": "Subject", "campus": "Campus"}
-AUDIT_KIND = "progress.remind_now"
 
 
 @dataclass

@@ -11,15 +11,17 @@ from wtforms import HiddenField
 from orders import clock
 from orders.domain.csvstream import csv_chunks
 from orders.domain.institution import institution
+from orders.domain.lookups import all_terms
 from orders.domain.models import ProgramMode, Term
-from orders.domain.reminders.remind_now import Row, local_day, preview, remind_now
-from orders.domain.rules import PermissionDenied, can_view_progress, progress_only, remind_now_decision
+from orders.domain.refusals import PermissionDenied
+from orders.domain.reminders.remind_now import DIMENSIONS, Row, local_day, preview, remind_now
+from orders.domain.rules import can_view_progress, remind_now_decision
 from orders.domain.spreadsheet import safe_cell
 from orders.extensions import db
 from orders.web.forms import Form
+from orders.web.guards import progress_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
-from orders.web.loaders import all_terms
-from orders.web.screens.progress.queries import DIMENSIONS, Counts, dashboard, default_term, row_label
+from orders.web.screens.progress.queries import Counts, dashboard, default_term, row_label
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 bp.add_app_template_global(can_view_progress, "can_view_progress")  # the header link asks the guard's predicate

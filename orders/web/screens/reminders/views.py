@@ -9,6 +9,7 @@ from sqlalchemy import case, exists, func, select
 
 from orders import clock
 from orders.domain.institution import institution, local_time
+from orders.domain.lookups import all_terms
 from orders.domain.models import (
     NoMaterialsAnswer,
     OrderSection,
@@ -19,9 +20,8 @@ from orders.domain.models import (
     Term,
 )
 from orders.domain.reminders.schedule import days_left, days_left_text, due_kind
-from orders.domain.rules import admin_only
 from orders.extensions import db
-from orders.web.loaders import all_terms
+from orders.web.guards import admin_only
 
 bp = Blueprint("reminders", __name__, url_prefix="/admin/reminders")
 

@@ -15,6 +15,7 @@ from orders.domain import content_requests as services
 from orders.domain.content_requests import TitleRequest
 from orders.domain.institution import local_time
 from orders.domain.isbn import search_digits, to_isbn13
+from orders.domain.lookups import all_terms
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -28,18 +29,12 @@ from orders.domain.models import (
     OrderStatus,
     Term,
 )
+from orders.domain.reach import viewable_orders_clause
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
-from orders.domain.rules import (
-    draft_guard,
-    request_guard,
-    require_draft_owner,
-    require_view_request,
-    staff_only,
-    viewable_orders_clause,
-)
+from orders.domain.rules import draft_owner_decision, view_request_decision
 from orders.extensions import db
 from orders.web.forms import CommentForm, EmptyForm, RequestStatusForm, RequestTitleForm
-from orders.web.loaders import all_terms
+from orders.web.guards import draft_guard, request_guard, staff_only
 from orders.web.parsing import parse_id
 
 bp = Blueprint("requests", __name__)
@@ -108,7 +103,7 @@ def request_a_title(add: Callable[[TitleRequest], None], *, added: str, **page: 
 
 
 @bp.route("/ordering/drafts/<int:draft_id>/request-title", methods=["GET", "POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def draft_request(draft: Order):
     """Request a title the catalog lacks; it joins the draft as "Content request — Submitted"."""
     return request_a_title(
@@ -122,7 +117,7 @@ def draft_request(draft: Order):
 
 
 @bp.route("/ordering/drafts/<int:draft_id>/requests/<int:request_id>/remove", methods=["POST"])
-@draft_guard(require_draft_owner)
+@draft_guard(draft_owner_decision)
 def draft_remove_request(draft: Order, request_id: int):
     """Take a content request off the draft."""
     if EmptyForm().validate_on_submit():
@@ -267,14 +262,14 @@ def _detail_context(content_request: ContentRequest, **forms) -> dict:
 
 
 @bp.route("/requests/<int:request_id>")
-@request_guard(require_view_request)
+@request_guard(view_request_decision)
 def detail(content_request: ContentRequest):
     """One request: its details, its order, the comment thread, and the staff controls."""
     return render_template("content_requests/detail.html", **_detail_context(content_request))
 
 
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])
-@request_guard(require_view_request)
+@request_guard(view_request_decision)
 def comment(content_request: ContentRequest):
     """Add a comment; the requester and the placer are emailed."""
     form = CommentForm()
@@ -305,7 +300,7 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
 
 
 @bp.route("/requests/<int:request_id>/status", methods=["POST"])
-@request_guard(require_view_request)
+@request_guard(view_request_decision)
 def change_status(content_request: ContentRequest):
     """A Program Administrator moves the request (Researching, Approved, Denied), optionally with a comment."""
     if not current_user.is_program_admin:

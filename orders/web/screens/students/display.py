@@ -4,8 +4,8 @@ from __future__ import annotations
 from orders.domain.choices import LineChoice, WindowState
 from orders.domain.institution import local_date, local_time
 from orders.domain.models import ProgramMode, Term
-from orders.web.screens.students.queries import MaterialLine, SectionMaterials
-from orders.web.templating import money
+from orders.domain.money import money
+from orders.domain.student_materials import MaterialLine, SectionMaterials
 
 
 def access_ends(term: Term) -> str:

@@ -16,11 +16,11 @@ from orders import clock
 from orders.domain.admin import AdminError, record
 from orders.domain.choices import window_state
 from orders.domain.institution import institution
+from orders.domain.lookups import all_terms
 from orders.domain.models import Institution, ProgramMode, Term, User
-from orders.domain.rules import admin_only
 from orders.extensions import db
 from orders.web.forms import Form
-from orders.web.loaders import all_terms
+from orders.web.guards import admin_only
 from orders.web.localtime import LocalTimeError, parse_local, to_input
 
 bp = Blueprint("admin_choice", __name__, url_prefix="/admin/student-choice")

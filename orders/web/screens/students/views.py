@@ -16,14 +16,16 @@ from werkzeug.exceptions import NotFound
 from orders import clock
 from orders.domain.institution import institution, local_time
 from orders.domain.models import Enrollment, OrderStatus, User
-from orders.domain.rules import PermissionDenied, admin_only, can_choose, student_only
+from orders.domain.refusals import PermissionDenied
+from orders.domain.rules import can_choose
 from orders.domain.student_choices import AlreadyChanged, ChoiceRefused, change_choice
+from orders.domain.student_materials import MaterialLine, StudentTerm, canceled_order_has, student_term
 from orders.extensions import db
+from orders.web.guards import admin_only, student_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, retarget
 from orders.web.parsing import MAX_ID
 from orders.web.screens.students import display
 from orders.web.screens.students.forms import AdminChoiceForm, ChoiceForm
-from orders.web.screens.students.queries import MaterialLine, StudentTerm, canceled_order_has, student_term
 
 bp = Blueprint("students", __name__, url_prefix="/student")
 admin_bp = Blueprint("admin_students", __name__, url_prefix="/admin/students")

@@ -1,6 +1,7 @@
 """The coordinator's way back to the Courses view they came from (the `back` parameter)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from flask import url_for
@@ -8,9 +9,10 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from orders.domain.models import User
+from orders.domain.reach import teaches_in_reach
 from orders.extensions import db
+from orders.web.course_filters import CoursesFilter
 from orders.web.parsing import parse_id
-from orders.web.screens.courses.queries import CoursesFilter, teaches_in_reach
 
 
 def courses_url_from_back(back: str) -> str:
@@ -36,3 +38,17 @@ def back_instructor_for(back: str) -> User | None:
     if not current_user.is_program_admin:
         query = query.where(exists(teaches_in_reach(current_user)))
     return db.session.scalars(query).first()
+
+
+@dataclass(frozen=True)
+class BackLink:
+    """"Back to <instructor>'s courses": the rebuilt Courses URL and whose courses they were."""
+
+    url: str
+    instructor_name: str | None
+
+
+def back_link(back: str) -> BackLink:
+    """The back link a page shows, computed by its view (templates run no queries)."""
+    instructor = back_instructor_for(back)
+    return BackLink(courses_url_from_back(back), instructor.name if instructor is not None else None)

@@ -1,0 +1,11 @@
+"""Money in words: US dollars with cents, exact."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def money(amount: Decimal | str) -> str:
+    """US dollars with cents, from a Decimal or its exact string (email snapshots), never a float."""
+    return f"${Decimal(amount).quantize(Decimal('0.01')):,}"
+
+

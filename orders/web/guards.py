@@ -1,0 +1,128 @@
+"""Route guards: every view declares one; tests/web/test_route_guards.py walks app.url_map to prove it.
+
+A guard loads what the URL names, asks the domain's Decision about it and refuses with its reason
+(PermissionDenied, answered by the one handler in orders.web.errors): the same predicate the templates ask.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from typing import Callable
+
+from flask import url_for
+from flask_login import current_user
+
+from orders import clock
+from orders.domain.models import ContentRequest, Order, OrderStatus, User
+from orders.domain.refusals import DraftClosed, PermissionDenied
+from orders.domain.rules import Decision, admin_decision, is_staff, progress_decision, staff_decision, student_decision
+from orders.extensions import login_manager
+from orders.web.htmx import redirect_to
+from orders.web.loaders import get_draft_or_404, get_order_or_404, get_request_or_404
+
+GUARD_ATTRIBUTE = "route_guard"
+
+
+def require(decision: Decision) -> None:
+    """Refuse with the decision's reason (403) when it says no."""
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+def public(view: Callable) -> Callable:
+    """Declare a route open to everyone (sign-in page, health check)."""
+    setattr(view, GUARD_ATTRIBUTE, "public")
+    return view
+
+
+def _user_guard(name: str, decide: Callable[[User], Decision] | None) -> Callable[[Callable], Callable]:
+    """Require a signed-in user (others go to the sign-in page; htmx: 401 + HX-Redirect) whom `decide` allows."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if decide is not None:
+                require(decide(current_user))
+            return view(*args, **kwargs)
+
+        setattr(guarded, GUARD_ATTRIBUTE, name)
+        return guarded
+
+    return decorate
+
+
+signed_in = _user_guard("signed_in", None)
+signed_in.__doc__ = "Require a signed-in, active user."
+staff_only = _user_guard("staff_only", staff_decision)
+student_only = _user_guard("student_only", student_decision)
+admin_only = _user_guard("admin_only", admin_decision)
+progress_only = _user_guard("progress_only", progress_decision)
+
+
+def staff_home(view: Callable) -> Callable:
+    """The home page ("/", where sign-in lands): staff see it; a pure student is sent to their Course
+    materials, the one screen they have (a single sign-on arrival at "/" lands there too)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not is_staff(current_user):
+            return redirect_to(url_for("students.materials"))
+        return view(*args, **kwargs)
+
+    setattr(guarded, GUARD_ATTRIBUTE, "staff_home")
+    return guarded
+
+
+Check = Callable[[User, object, datetime], Decision]
+
+
+def _loading_guard(kind: str, parameter: str, load: Callable[[int], object], check: Check,
+                   then: Callable[[object], None] | None = None) -> Callable[[Callable], Callable]:
+    """Require a signed-in staff user, load the object the URL names (404 if unknown) and require `check` on it.
+
+    The view receives the loaded object instead of the id.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            require(staff_decision(current_user))  # orders, drafts and requests are staff screens
+            loaded = load(kwargs.pop(parameter))
+            require(check(current_user, loaded, clock.now()))
+            if then is not None:
+                then(loaded)
+            return view(loaded, *args, **kwargs)
+
+        setattr(guarded, GUARD_ATTRIBUTE, f"{kind}:{check.__name__}")
+        return guarded
+
+    return decorate
+
+
+def order_guard(check: Callable[[User, Order, datetime], Decision]) -> Callable[[Callable], Callable]:
+    """Guard a route on the order named by `number`; the view receives the order."""
+    return _loading_guard("order", "number", get_order_or_404, check)
+
+
+def request_guard(check: Callable[[User, ContentRequest, datetime], Decision]) -> Callable[[Callable], Callable]:
+    """Guard a route on the content request named by `request_id`; the view receives it."""
+    return _loading_guard("content_request", "request_id", get_request_or_404, check)
+
+
+def _still_a_draft(draft: Order) -> None:
+    if draft.status is not OrderStatus.DRAFT:
+        raise DraftClosed(draft)  # placed or discarded meanwhile (a double submit): answered calmly
+
+
+def draft_guard(check: Callable[[User, Order, datetime], Decision]) -> Callable[[Callable], Callable]:
+    """Guard a route on the draft named by `draft_id`; the view receives it while it is still a draft.
+
+    One placed or discarded since is answered calmly (a double submit is not an error).
+    """
+    return _loading_guard("draft", "draft_id", get_draft_or_404, check, then=_still_a_draft)

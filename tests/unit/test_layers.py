@@ -1,0 +1,105 @@
+"""The layering, walked like the route guards: arrows point down only (screens → web → domain).
+
+- orders.domain knows no request: it imports only the domain, the extension singletons and the
+  configuration, and nothing of Flask's request side (request, session, g, url_for, flask_login).
+- orders.web (outside the screens) never imports a screen, a command or the dev tooling.
+- a screen never imports another screen.
+- the commands and the mail worker import the domain, never the web layer.
+- the runtime package never imports devtools.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "orders"
+BASE = ("orders.extensions", "orders.config", "orders.database", "orders.clock")
+DOMAIN_ALLOWED = ("orders.domain", "orders.extensions", "orders.config")
+REQUEST_SIDE = {"request", "session", "g", "url_for", "has_request_context", "redirect", "flash", "render_template"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> list[tuple[str, tuple[str, ...], int]]:
+    """(module, names, line) for every import in the file, relative ones resolved."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, (), node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = module_name(path).split(".")
+                base = base[: len(base) - node.level + (1 if path.name == "__init__.py" else 0)]
+                module = ".".join(base + ([module] if module else []))
+            names = tuple(alias.name for alias in node.names)
+            found.append((module, names, node.lineno))
+            # `from orders.web import parsing` imports the module orders.web.parsing
+            found.extend((f"{module}.{name}", (), node.lineno) for name in names
+                         if (PACKAGE.parent / f"{module}.{name}".replace(".", "/")).with_suffix(".py").exists()
+                         or (PACKAGE.parent / f"{module}.{name}".replace(".", "/")).is_dir())
+    return found
+
+
+def within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def screen_of(module: str) -> str | None:
+    parts = module.split(".")
+    return ".".join(parts[:4]) if within(module, "orders.web.screens") and len(parts) >= 4 else None
+
+
+def violations() -> list[str]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        here = module_name(path)
+        for target, names, line in imports(path):
+            where = f"{path.relative_to(ROOT)}:{line} imports {target}"
+            if within(target, "devtools"):
+                found.append(f"{where}: the runtime package never imports the dev tooling")
+            if within(here, "orders.domain"):
+                if within(target, "orders") and not any(within(target, allowed) for allowed in DOMAIN_ALLOWED):
+                    found.append(f"{where}: the domain imports only the domain")
+                if target in ("flask_login", "flask_wtf") or (target == "flask" and REQUEST_SIDE & set(names)):
+                    found.append(f"{where}: the domain knows no request")
+            elif within(here, "orders.cli"):
+                if within(target, "orders.web"):
+                    found.append(f"{where}: commands use the domain, not the web layer")
+            elif within(here, "orders.web") and not within(here, "orders.web.screens"):
+                if within(target, "orders.web.screens") or within(target, "orders.cli"):
+                    found.append(f"{where}: the web layer never imports a screen or a command")
+            if screen_of(here) and screen_of(target) and screen_of(here) != screen_of(target):
+                found.append(f"{where}: a screen never imports another screen")
+    return found
+
+
+def test_arrows_point_down_only():
+    assert violations() == []
+
+
+@pytest.mark.parametrize(
+    "here, target, complaint",
+    [
+        ("orders/domain/x.py", "from orders.web.htmx import is_htmx", "the domain imports only the domain"),
+        ("orders/domain/x.py", "from flask import request", "the domain knows no request"),
+        ("orders/web/screens/a/views.py", "from orders.web.screens.b.queries import q", "another screen"),
+        ("orders/web/forms.py", "from orders.web.screens.a import views", "never imports a screen"),
+        ("orders/cli/x.py", "from orders.web.parsing import parse_id", "commands use the domain"),
+    ],
+)
+def test_the_walk_catches_each_kind_of_arrow(tmp_path, monkeypatch, here, target, complaint):
+    """The walk is not vacuous: a planted wrong arrow of each kind is reported."""
+    global ROOT, PACKAGE
+    planted = tmp_path / here
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_text(target + "\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["x"]), "ROOT", tmp_path)
+    monkeypatch.setattr(__import__(__name__, fromlist=["x"]), "PACKAGE", tmp_path / "orders")
+    assert any(complaint in v for v in violations())
