@@ -1,6 +1,7 @@
 """Application factory: create_app(config=None) runs named register_* steps, nothing else."""
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -113,12 +114,15 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 def register_request_context(app: Flask) -> None:
     """A request id for the audit trail, and headers every response carries."""
     from orders import clock
+    from orders.domain.audit import REQUEST_ID
+    from orders.extensions import db
     from orders.web.htmx import add_vary
 
     @app.before_request
     def assign_request_id() -> None:
         g.now = clock.utcnow()  # read once per request: the guard, the service and the page agree
         g.request_id = _incoming_request_id(app.config) or uuid.uuid4().hex
+        db.session.info[REQUEST_ID] = g.request_id  # the audit trail's link from a change to this request
 
     @app.after_request
     def common_headers(response):
@@ -216,15 +220,16 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """flask seed-demo, send-mail and friends."""
-    from orders.cli import billing as billing_cli
-    from orders.cli import commands as cli
-    from orders.cli import feed as feed_cli
-    from orders.cli import reminders as reminders_cli
-    from orders.cli import sis as sis_cli
+    """flask send-mail, send-reminders, import-sis, export-feed, export-billing; in a checkout also the dev tools."""
+    from orders.cli import billing, commands, feed, reminders, sis
 
-    for commands in (cli, sis_cli, feed_cli, reminders_cli, billing_cli):
-        commands.register(app)
+    for module in (commands, sis, feed, reminders, billing):
+        module.register(app)
+    if importlib.util.find_spec("devtools") is None:  # seed-demo, seed-bulk, mail-sink: not in the runtime package
+        return
+    from devtools import commands as dev_commands
+
+    dev_commands.register(app)
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 
 import click
 from flask import Flask
@@ -15,6 +13,7 @@ from orders.domain.models import ReminderKind, Term
 from orders.domain.reminders.sending import due_terms, send_term_reminders
 from orders.domain.reminders.students import due_student_terms, send_student_emails
 from orders.extensions import db
+from orders.worker.loop import run_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +66,10 @@ def register(app: Flask) -> None:
             for line in run_once(clock.utcnow()):
                 click.echo(line)
             return
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        while not stop.is_set():
-            try:
-                for line in run_once(clock.utcnow()):
-                    log.info(line)
-            except Exception:  # the database blinked: log and try again next time; markers make reruns safe
-                log.exception("Reminder run failed")
-                db.session.rollback()
-            db.session.remove()
-            stop.wait(interval * 3600)
+
+        def remind() -> bool:
+            for line in run_once(clock.utcnow()):
+                log.info(line)
+            return False  # one run per interval, done or not
+
+        run_until_stopped(remind, idle_seconds=interval * 3600, what="Reminder run")

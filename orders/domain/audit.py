@@ -1,11 +1,18 @@
-"""The order's append-only audit trail."""
+"""The audit trails, in one place: each order's events and the back office's entries.
+
+Every change to an order appends an OrderEvent, and every back-office or catalog write an
+AdminAuditEntry, in the same transaction as the change. The request id that made the change rides
+on the database session (`REQUEST_ID`, set by the web layer per request), so services need not pass it.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
-from orders.domain.models import EventKind, Order, OrderEvent, User
+from orders.domain.models import AdminAuditEntry, EventKind, Order, OrderEvent, User
 from orders.domain.reach import teaches
 from orders.extensions import db
+
+REQUEST_ID = "request_id"  # db.session.info key: the request (or None for a command) behind this session's writes
 
 
 def on_behalf_of(actor: User, order: Order) -> list[User]:
@@ -32,3 +39,16 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record(kind: str, target: str, before: dict | None, after: dict | None, *, actor: User | None, now: datetime) -> AdminAuditEntry:
+    """Append one audit entry (who, when, what, before -> after)."""
+    entry = AdminAuditEntry(
+        actor_id=actor.id if actor is not None else None, occurred_at=now, kind=kind, target=target[:300],
+        before=before, after=after, request_id=db.session.info.get(REQUEST_ID),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+

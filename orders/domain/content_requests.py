@@ -11,8 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from orders.domain import outbox as mail
-from orders.domain.admin import record
-from orders.domain.audit import record_event
+from orders.domain.audit import record, record_event
 from orders.domain.catalog.fields import item_values
 from orders.domain.models import (
     CatalogItem,

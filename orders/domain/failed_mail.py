@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from orders.domain.admin import record
+from orders.domain.audit import record
 from orders.domain.models import EmailStatus, OutboundEmail, User
 from orders.extensions import db
 

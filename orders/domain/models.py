@@ -6,7 +6,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -255,7 +254,7 @@ class Section(db.Model):
     no_materials_answer: Mapped[NoMaterialsAnswer | None] = relationship(lazy="raise", viewonly=True, uselist=False)
 
 
-class User(UserMixin, db.Model):
+class User(db.Model):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -269,8 +268,15 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_program_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # Loaded with the signed-in user (queries.load_user); nobody else's grants are ever needed in bulk.
+    # Loaded with the signed-in user (orders.web.loaders.load_user); nobody else's grants are ever needed in bulk.
     grants: Mapped[list[CoordinatorGrant]] = relationship(back_populates="user", lazy="select")
+
+    # What Flask-Login asks of a signed-in user, spelled out so the domain needs nothing of the web layer.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in for inactive users
@@ -536,7 +542,7 @@ class OutboundEmail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the email shows, as plain values ({"template": ..., "context": {...}}); the worker renders
-    # body_text/body_html from it at delivery (orders.domain.outbox.render). None: the row was written rendered.
+    # body_text/body_html from it at delivery (orders.worker.delivery.render). None: the row was written rendered.
     snapshot: Mapped[dict | None] = mapped_column(JSON)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from orders.domain.models import Term
+from orders.domain.audit import record
+from orders.domain.models import AdminAuditEntry, OrderingPeriod, Term, User
+from orders.domain.refusals import RuleBroken
+from orders.extensions import db
 
 
 class PeriodState(enum.Enum):
@@ -29,3 +32,56 @@ def period_state(term: Term, now: datetime) -> PeriodState:
 def is_open(term: Term, now: datetime) -> bool:
     """True while the term's ordering period is open."""
     return period_state(term, now) is PeriodState.OPEN
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _kept(stored: datetime | None, sent: datetime | None) -> datetime | None:
+    """The stored moment when `sent` is the same minute, else `sent`."""
+    if stored is not None and sent is not None and stored.replace(second=0, microsecond=0) == sent.replace(second=0, microsecond=0):
+        return stored
+    return sent
+
+
+def period_problem(opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime) -> str | None:
+    """The rule opens < soft close <= closes (soft close optional), or why the values break it."""
+    if not opens_at < closes_at:
+        return "The period must open before it closes."
+    if soft_close_at is not None and not opens_at < soft_close_at:
+        return "The soft close must come after the opening."
+    if soft_close_at is not None and not soft_close_at <= closes_at:
+        return "The soft close must not come after the close."
+    return None
+
+
+def save_period(term: Term, opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime, *, actor: User,
+                now: datetime) -> AdminAuditEntry | None:
+    """Create or change a term's ordering period; None when the values are already those."""
+    problem = period_problem(opens_at, soft_close_at, closes_at)
+    if problem:
+        raise RuleBroken(problem)
+    period = term.period
+    if period is not None:
+        # The form shows times to the minute: a time sent back unchanged keeps its stored seconds, so
+        # it is not a change (and is not logged as one).
+        opens_at = _kept(period.opens_at, opens_at)
+        soft_close_at = _kept(period.soft_close_at, soft_close_at)
+        closes_at = _kept(period.closes_at, closes_at)
+    after = {"opens_at": _iso(opens_at), "soft_close_at": _iso(soft_close_at), "closes_at": _iso(closes_at)}
+    if period is None:
+        term.period = OrderingPeriod(opens_at=opens_at, soft_close_at=soft_close_at, closes_at=closes_at)
+        db.session.flush()
+        return record("period.created", f"{term.name} ordering period", None, after, actor=actor, now=now)
+    before = {"opens_at": _iso(period.opens_at), "soft_close_at": _iso(period.soft_close_at), "closes_at": _iso(period.closes_at)}
+    changed = [k for k in after if before[k] != after[k]]
+    if not changed:
+        return None
+    period.opens_at, period.soft_close_at, period.closes_at = opens_at, soft_close_at, closes_at
+    db.session.flush()
+    # Only what changed: a new soft close alone is logged as that, not as three changes.
+    return record("period.updated", f"{term.name} ordering period", {k: before[k] for k in changed},
+                  {k: after[k] for k in changed}, actor=actor, now=now)
+
+

@@ -4,20 +4,39 @@ from __future__ import annotations
 from orders.domain.models import Order, OrderStatus, Requirement
 
 
-class PermissionDenied(Exception):
+class Refused(Exception):
+    """A change or a page refused as it stands; the message tells the user what to do, and nothing changed.
+
+    The one family: every refusal of the domain is one of these, and `orders.web.changes.run_change`
+    and the handler in `orders.web.errors` answer them all. `status` is the HTTP status of the page
+    that says so; `keeps_writes` marks the few refusals whose service deliberately left a write to
+    commit (stale pending changes carried onto the order as it is now).
+    """
+
+    status = 422
+    keeps_writes = False
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PermissionDenied(Refused):
     """A signed-in user asked for something they may not do; the message says why (403)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 403
 
 
-class Refused(Exception):
-    """A step was refused as it stands; the message tells the user what to do (nothing changed)."""
+class Conflict(Refused):
+    """Someone else (or another tab) changed the same thing first (409)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 409
+
+
+class RuleBroken(Refused):
+    """A back-office change that breaks a rule (a period's dates, the last Program Administrator, an ISBN taken)."""
+
+    status = 400
 
 
 class DraftClosed(Refused):
@@ -35,7 +54,7 @@ class DraftClosed(Refused):
         self.draft = draft
 
 
-class StaleOrder(Refused):
+class StaleOrder(Conflict):
     """The order changed since the user's form was rendered."""
 
     def __init__(self, message: str = "This order changed while you were looking at it."):

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from orders.domain.admin import record
+from orders.domain.audit import record
 from orders.domain.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User

@@ -11,8 +11,8 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from orders.domain.models import CatalogItem, ContentRequest, ContentRequestStatus, OutboundEmail
-from orders.domain.outbox import render as render_email
 from orders.extensions import db
+from orders.worker.delivery import render as render_email
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.helpers import tab_to
 

@@ -9,8 +9,8 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from orders.domain.models import Order, OrderNumberCounter, OrderStatus, OutboundEmail
-from orders.domain.outbox import render as render_email
 from orders.extensions import db
+from orders.worker.delivery import render as render_email
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
 

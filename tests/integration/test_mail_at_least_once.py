@@ -12,8 +12,9 @@ from sqlalchemy.exc import OperationalError
 from orders import clock
 from orders.config import Config
 from orders.domain.models import AdminAuditEntry, EmailStatus, OutboundEmail
-from orders.domain.outbox import SEND_LEASE, retry_reach
+from orders.domain.outbox import retry_reach
 from orders.extensions import db
+from orders.worker.delivery import SEND_LEASE
 from tests.integration.test_mail_delivery import drain, outbox
 
 
@@ -37,7 +38,7 @@ def test_the_message_id_is_the_same_on_every_delivery_attempt_of_a_row(app, logi
 
 def test_a_database_failure_after_smtp_accepted_resends_with_the_same_message_id(app, login_as, smtp, monkeypatch):
     login_as("grace").post("/orders/1002/cancel", data={"version": "1"})
-    import orders.domain.outbox as mail
+    import orders.worker.delivery as mail
 
     real_mark = mail._mark_sent
     calls = []

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from orders import clock
 from orders.domain.models import EmailStatus, OutboundEmail
-from orders.domain.outbox import deliver_due
 from orders.extensions import db
+from orders.worker.delivery import deliver_due
 
 
 def drain(app, now_fn=clock.utcnow):
@@ -94,7 +94,7 @@ def test_gives_up_after_max_attempts_and_keeps_the_error(app, login_as, smtp):
 
 
 def test_backoff_grows_exponentially(app):
-    from orders.domain.outbox import backoff
+    from orders.worker.delivery import backoff
 
     with app.app_context():
         base = app.config["MAIL_BACKOFF_SECONDS"]

@@ -21,8 +21,8 @@ from orders.domain.models import (
     Section,
     Term,
 )
-from orders.domain.outbox import deliver_due
 from orders.extensions import db
+from orders.worker.delivery import deliver_due
 from tests import factories
 from tests.helpers import require_postgres, sign_in
 

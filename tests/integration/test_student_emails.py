@@ -30,9 +30,9 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.outbox import render
 from orders.domain.reminders.students import student_kinds_due
 from orders.extensions import db
+from orders.worker.delivery import render
 from tests.helpers import DEMO_PASSWORD_HASH, require_postgres
 
 STUDENT_KINDS = ("student_materials", "student_choose_by")
@@ -273,7 +273,7 @@ def test_two_concurrent_runs_send_each_student_email_once(app, demo_data, now):
 
 
 def test_the_mail_worker_delivers_a_student_email_rendered_from_its_snapshot(app, demo_data, now, smtp):
-    from orders.domain.outbox import deliver_due
+    from orders.worker.delivery import deliver_due
 
     run(app, now)
     with app.app_context():

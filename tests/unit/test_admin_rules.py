@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from orders.domain.admin import period_problem
 from orders.domain.catalog.fields import parse_item, parse_price
+from orders.domain.periods import period_problem
 from orders.web.localtime import LocalTimeError, is_timezone, parse_local, to_input
 
 UTC = timezone.utc

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
-from flask import g
 
 from orders.domain.choices import LineChoice, choice_after_toggle, effective_choice
 from orders.domain.models import ChoiceValue, EnrollmentState, OrderStatus, ProgramMode
 from orders.domain.rules import can_choose
+from orders.extensions import db
 
 NOW = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
 WINDOWS = {
@@ -49,8 +49,9 @@ def case(window: str, state: EnrollmentState | None, zero_cost: bool, mode: Prog
 @pytest.fixture
 def institution_ctx(app):
     with app.test_request_context():
-        g.institution = SimpleNamespace(timezone="America/Chicago", contact_email="orders@demo.edu", name="Demo")
+        db.session.info["institution"] = SimpleNamespace(timezone="America/Chicago", contact_email="orders@demo.edu", name="Demo")
         yield
+        db.session.info.pop("institution", None)
 
 
 def expected(role: str, window: str, state: EnrollmentState | None, zero_cost: bool) -> bool:

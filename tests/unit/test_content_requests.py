@@ -24,9 +24,9 @@ from orders.domain.models import (
     OutboundEmail,
 )
 from orders.domain.models import ContentRequestStatus as Status
-from orders.domain.outbox import render as render_email
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.extensions import db
+from orders.worker.delivery import render as render_email
 from tests import factories as f
 
 MISSING = TitleRequest("The Missing Book", "9780306406157", "A. Writer", "2nd", "Please find it")

@@ -25,11 +25,11 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.outbox import render as render_email
 from orders.domain.refusals import PermissionDenied
 from orders.domain.rules import owns_draft
 from orders.extensions import db
 from orders.web.loaders import get_draft_or_404
+from orders.worker.delivery import render as render_email
 from tests.helpers import require_postgres
 
 

@@ -317,13 +317,14 @@ def test_the_last_admin_cannot_be_deactivated_by_another_admin(app, login_as):
     login_as("katherine")
     with app.app_context():
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one()
-        from orders.domain.admin import AdminError, set_user_active
+        from orders.domain.accounts import set_user_active
+        from orders.domain.refusals import RuleBroken
 
         other = User(name="Other Admin", sort_name="admin other", email="other@demo.edu", is_program_admin=True, active=True)
         db.session.add(other)
         db.session.flush()
         set_user_active(other, False, actor=katherine, now=datetime.now(timezone.utc))  # fine: Katherine remains
-        with pytest.raises(AdminError, match="last active Program Administrator"):
+        with pytest.raises(RuleBroken, match="last active Program Administrator"):
             set_user_active(katherine, False, actor=other, now=datetime.now(timezone.utc))
         db.session.rollback()
 

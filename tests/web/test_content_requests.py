@@ -30,8 +30,8 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.models import ContentRequestStatus as Status
-from orders.domain.outbox import render as render_email
 from orders.extensions import db
+from orders.worker.delivery import render as render_email
 from tests import factories as f
 from tests.helpers import sign_in, text_of
 

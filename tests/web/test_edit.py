@@ -23,8 +23,8 @@ from orders.domain.models import (
     SectionState,
     Term,
 )
-from orders.domain.outbox import render as render_email
 from orders.extensions import db
+from orders.worker.delivery import render as render_email
 from tests import factories as f
 from tests.helpers import text_of
 from tests.web.test_cancel import sign_in_as

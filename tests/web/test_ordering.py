@@ -20,9 +20,9 @@ from orders.domain.models import (
     Section,
     Term,
 )
-from orders.domain.outbox import render as render_email
 from orders.extensions import db
 from orders.web.guards import GUARD_ATTRIBUTE
+from orders.worker.delivery import render as render_email
 from tests.helpers import sign_in, text_of
 
 HX = {"HX-Request": "true"}

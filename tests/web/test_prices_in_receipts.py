@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from orders.domain.outbox import render as render_email
+from orders.worker.delivery import render as render_email
 from tests.helpers import text_of
 from tests.web.test_edit import follow, item_id, outbox
 from tests.web.test_ordering import place, ready_draft

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from orders.domain.models import EventKind, Order, OrderLine, OutboundEmail, Requirement
-from orders.domain.outbox import render as render_email
 from orders.extensions import db
+from orders.worker.delivery import render as render_email
 from tests.helpers import text_of
 from tests.web.test_edit import events_of, follow, item_id, version_on
 from tests.web.test_ordering import place, ready_draft

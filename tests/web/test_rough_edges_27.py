@@ -105,7 +105,7 @@ def test_a_term_without_sections_says_so_rather_than_blaming_filters(login_as):
 
 
 def test_content_request_emails_name_the_section_and_session(app, login_as, seeded):  # noqa: F811
-    from orders.domain.outbox import render as render_email
+    from orders.worker.delivery import render as render_email
     from tests.web.test_edit import outbox
 
     client = login_as("katherine")

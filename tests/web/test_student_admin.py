@@ -15,8 +15,8 @@ from orders.domain.models import (
     ProgramMode,
     Term,
 )
-from orders.domain.outbox import render
 from orders.extensions import db
+from orders.worker.delivery import render
 from tests.helpers import sign_in, text_of
 from tests.web.test_student_materials import CALCULUS, counts, ids, stored
 

@@ -25,8 +25,8 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.outbox import render
 from orders.extensions import db
+from orders.worker.delivery import render
 from tests.helpers import sign_in, text_of
 
 CALCULUS = "Calculus: Early Transcendentals"

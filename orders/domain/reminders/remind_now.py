@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, exists, func, insert, or_, select, true
 
-from orders.domain.admin import record
+from orders.domain.audit import record
 from orders.domain.models import Course, OutboundEmail, ProgressReminder, Section, TeachingAssignment, Term, User
 from orders.domain.reach import covered_by_grants_clause
 from orders.domain.reminders.sending import instructor_recipients, instructor_reminder_email, instructor_rows

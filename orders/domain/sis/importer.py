@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from orders.domain.admin import record
+from orders.domain.audit import record
 from orders.domain.feed.changes import record_changes
 from orders.domain.models import (
     AcademicSession,

@@ -1,6 +1,6 @@
 """The back office at /admin: thin views (parse, load, call one service, commit once, render).
 
-Every route is `admin_only`; refused rules come back from the services as AdminError and are shown
+Every route is `admin_only`; refused rules come back from the services as RuleBroken and are shown
 as an error banner with nothing saved.
 """
 from __future__ import annotations
@@ -10,20 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from orders import clock
-from orders.domain.admin import (
-    AdminError,
-    GrantScope,
-    InstitutionFields,
-    add_grant,
-    import_catalog,
-    remove_grant,
-    save_item,
-    save_period,
-    set_item_active,
-    set_program_admin,
-    set_user_active,
-    update_institution,
-)
+from orders.domain.accounts import set_program_admin, set_user_active
 from orders.domain.catalog.fields import (
     CSV_COLUMNS,
     OPTIONAL_CSV_COLUMNS,
@@ -32,9 +19,13 @@ from orders.domain.catalog.fields import (
     parse_catalog_csv,
     parse_item,
 )
+from orders.domain.catalog.items import import_catalog, save_item, set_item_active
+from orders.domain.grants import GrantScope, add_grant, remove_grant
+from orders.domain.institution import InstitutionFields, update_institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import CatalogItem, CoordinatorGrant, CourseLevel, Institution, Term, User
-from orders.domain.periods import period_state
+from orders.domain.periods import period_state, save_period
+from orders.domain.refusals import RuleBroken
 from orders.extensions import db
 from orders.web.forms import EmptyForm
 from orders.web.guards import admin_only
@@ -130,7 +121,7 @@ def edit_period(term_id: int):
         if not any(form[name].errors for name in ("opens", "soft_close", "closes")):
             try:
                 entry = save_period(term, values["opens"], values["soft_close"], values["closes"], actor=current_user, now=clock.utcnow())
-            except AdminError as refused:
+            except RuleBroken as refused:
                 db.session.rollback()
                 error = f"Nothing was saved: {refused.message}"
             else:
@@ -189,7 +180,7 @@ def user_detail(user_id: int):
         return _user_page(user, form, terms, preview=True)
     try:
         grant = add_grant(user, _grant_scope(form), actor=current_user, now=clock.utcnow())
-    except AdminError as refused:
+    except RuleBroken as refused:
         db.session.rollback()
         return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {refused.message}")
     db.session.commit()
@@ -248,7 +239,7 @@ def change_user(user_id: int, action: str):
     service, value, message = _USER_ACTIONS[action]
     try:
         entry = service(user, value, actor=current_user, now=clock.utcnow())
-    except AdminError as refused:
+    except RuleBroken as refused:
         return _refused(refused.message, back)
     db.session.commit()
     if entry is not None:
@@ -284,7 +275,7 @@ def _item_form_page(form: ItemForm, item: CatalogItem | None):
         if fields is not None:
             try:
                 saved, changed = save_item(item, fields, actor=current_user, now=clock.utcnow())
-            except AdminError as refused:
+            except RuleBroken as refused:
                 db.session.rollback()
                 form.isbn.errors = [refused.message]
             else:

@@ -31,7 +31,7 @@ from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.web.parsing import parse_id
-from orders.web.screens.requests.views import request_a_title
+from orders.web.title_request import request_a_title
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 

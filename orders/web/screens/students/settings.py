@@ -13,11 +13,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders import clock
-from orders.domain.admin import AdminError, record
+from orders.domain.audit import record
 from orders.domain.choices import window_state
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import Institution, ProgramMode, Term, User
+from orders.domain.refusals import RuleBroken
 from orders.extensions import db
 from orders.web.forms import Form
 from orders.web.guards import admin_only
@@ -86,7 +87,7 @@ def save_window(term: Term, opens_at: datetime | None, closes_at: datetime | Non
     """Set, change or clear a term's choice window; audited (None when unchanged)."""
     problem = window_problem(opens_at, closes_at)
     if problem:
-        raise AdminError(problem)
+        raise RuleBroken(problem)
     before = {"choice_opens_at": _iso(term.choice_opens_at), "choice_closes_at": _iso(term.choice_closes_at)}
     after = {"choice_opens_at": _iso(opens_at), "choice_closes_at": _iso(closes_at)}
     changed = [k for k in before if before[k] != after[k]]
@@ -154,7 +155,7 @@ def edit_window(term_id: int):
         if not form.opens.errors and not form.closes.errors:
             try:
                 entry = save_window(term, values["opens"], values["closes"], actor=current_user, now=clock.now())
-            except AdminError as refused:
+            except RuleBroken as refused:
                 error = f"Nothing was saved: {refused.message}"
             else:
                 db.session.commit()

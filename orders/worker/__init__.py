@@ -1,0 +1,1 @@
+"""The mail worker: delivering the outbox over SMTP, at least once, with backoff."""
