@@ -1,4 +1,7 @@
-"""The one place the app reads the wall clock; services receive `now` from here."""
+"""The one place the app reads the wall clock; services receive `now` from here.
+
+Views, guards and templates read `now()`: one moment per request. Commands and the mail worker read `utcnow()`.
+"""
 from datetime import datetime, timezone
 
 from flask import g, has_request_context

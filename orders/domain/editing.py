@@ -55,8 +55,16 @@ class AlreadyApplied(Refused):
         self.order = order
 
 
+class EditsDropped(StaleOrder):
+    """A stale submit none of whose changes still applies: the pending edit was deleted (committed)."""
+
+    keeps_writes = True
+
+
 class ChangesKept(StaleOrder):
     """A stale submit: the pending changes now stand on the current order, for the user to review."""
+
+    keeps_writes = True  # the rebased pending edit is saved for the user's review
 
     def __init__(self, dropped: list[str]):
         message = CHANGES_KEPT
@@ -434,7 +442,7 @@ def submit(
         if not diff(order, state):
             db.session.delete(pending)
             db.session.flush()
-            raise StaleOrder(CHANGED_WHILE_EDITING + (" Left out: " + "; ".join(dropped) + "." if dropped else ""))
+            raise EditsDropped(CHANGED_WHILE_EDITING + (" Left out: " + "; ".join(dropped) + "." if dropped else ""))
         _save(order, actor, pending, state, now)
         raise ChangesKept(dropped)
     change = diff(order, pending_state(order, pending))

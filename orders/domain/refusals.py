@@ -15,6 +15,7 @@ class Refused(Exception):
 
     status = 422
     keeps_writes = False
+    answered_by_handler = False  # True: a view does not answer it; the one handler in orders.web.errors does
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -25,6 +26,7 @@ class PermissionDenied(Refused):
     """A signed-in user asked for something they may not do; the message says why (403)."""
 
     status = 403
+    answered_by_handler = True
 
 
 class Conflict(Refused):
@@ -41,6 +43,8 @@ class RuleBroken(Refused):
 
 class DraftClosed(Refused):
     """The draft was placed or discarded meanwhile (double submit, another tab): answered calmly."""
+
+    answered_by_handler = True  # a redirect to where the draft went, with a notice
 
     def __init__(self, draft: Order):
         if draft.status is OrderStatus.PLACED:

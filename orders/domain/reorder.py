@@ -35,7 +35,7 @@ from orders.domain.models import (
 )
 from orders.domain.reach import viewable_orders_clause
 from orders.domain.refusals import PermissionDenied
-from orders.domain.rules import can_reorder
+from orders.domain.rules import ALLOWED, Decision, can_reorder
 from orders.extensions import db
 
 CANDIDATE_LIMIT = 20
@@ -46,11 +46,17 @@ class ReorderRefused(OrderingError):
 
 
 class AlreadyOrdered(ReorderRefused):
-    """The course offering already has a placed order for the user's sections."""
+    """The course offering already has a placed order for the user's sections (a 409 page)."""
+
+    status = 409
+    answered_by_handler = True
 
 
 class NotOrderable(ReorderRefused):
-    """The user may order none of the offering's sections now (a closed period, say)."""
+    """The user may order none of the offering's sections now (a closed period, say: a 403 page)."""
+
+    status = 403
+    answered_by_handler = True
 
 
 class DraftExists(ReorderRefused):
@@ -104,18 +110,27 @@ def reorder_choices(actor: User, course: Course, term: Term, now: datetime, *, i
     return every
 
 
-def reorder_refusal(actor: User, course: Course, term: Term, choices: list[SectionChoice], now: datetime) -> ReorderRefused | None:
-    """Why can_reorder says no, as the error to raise (None when it says yes)."""
+def reorder_decision(actor: User, course: Course, term: Term, choices: list[SectionChoice], now: datetime) -> Decision:
+    """can_reorder, with the words that say why not."""
     if can_reorder(choices):
-        return None
+        return ALLOWED
     ordered = sorted({c.ordered_as for c in choices if c.ordered_as is not None})
     if ordered:
         numbers = ", ".join(f"#{n}" for n in ordered)
-        return AlreadyOrdered(
+        return Decision(
+            False,
             f"{course.code} in {term.name} already has order {numbers}. Open it from your courses to change it "
-            "or add sections; Reorder is for a course with no order yet."
+            "or add sections; Reorder is for a course with no order yet.",
         )
-    return NotOrderable(no_orderable_sections_message(actor, course, term, now))
+    return Decision(False, no_orderable_sections_message(actor, course, term, now))
+
+
+def require_reorder(actor: User, course: Course, term: Term, choices: list[SectionChoice], now: datetime) -> None:
+    """Refuse a reorder reorder_decision says no to: a conflict when the course is ordered already."""
+    decision = reorder_decision(actor, course, term, choices, now)
+    if not decision:
+        ordered = any(c.ordered_as is not None for c in choices)
+        raise (AlreadyOrdered if ordered else NotOrderable)(decision.reason)
 
 
 def reorder_candidates(
@@ -172,9 +187,7 @@ def copy_order(
     if existing is not None:
         raise DraftExists(existing, course, term)
     choices = reorder_choices(actor, course, term, now, instructor_id=instructor_id)
-    refusal = reorder_refusal(actor, course, term, choices, now)
-    if refusal is not None:
-        raise refusal
+    require_reorder(actor, course, term, choices, now)
     found = reorder_candidates(actor, course, term, choices, number=source_number)
     if not found:
         raise ReorderRefused(

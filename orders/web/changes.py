@@ -2,8 +2,8 @@
 
 Views never commit or roll back by hand. A view calls `run_change(lambda: service(...))` and answers
 the Outcome: the value on success, or `outcome.refusal` (a Refused, whose message and status the
-page, the fragment or the flash shows). A PermissionDenied is not the view's to answer: it goes on
-to the one handler in orders.web.errors (the 403 page or fragment).
+page, the fragment or the flash shows). A refusal marked `answered_by_handler` (PermissionDenied,
+DraftClosed) is not the view's to answer: it goes on to the one handler in orders.web.errors.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Callable, Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from orders.domain.refusals import Conflict, PermissionDenied, Refused
+from orders.domain.refusals import Conflict, Refused
 from orders.extensions import db
 
 T = TypeVar("T")
@@ -29,6 +29,12 @@ class Outcome(Generic[T]):
     def ok(self) -> bool:
         return self.refusal is None
 
+    def result(self) -> T:
+        """The value; a refusal the view does not answer itself goes on to the one handler (its page and status)."""
+        if self.refusal is not None:
+            raise self.refusal
+        return self.value
+
     @property
     def message(self) -> str:
         return self.refusal.message if self.refusal is not None else ""
@@ -44,10 +50,10 @@ def run_change(change: Callable[[], T], *, conflict: str | None = None) -> Outco
     try:
         value = change()
         db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        raise
     except Refused as refusal:
+        if refusal.answered_by_handler:
+            db.session.rollback()
+            raise
         if refusal.keeps_writes:
             db.session.commit()
         else:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from orders.domain.models import OrderStatus
-from orders.domain.refusals import DraftClosed, PermissionDenied
+from orders.domain.refusals import DraftClosed, Refused
 from orders.extensions import db, login_manager
 from orders.web.htmx import is_htmx, redirect_to, unauthorized_redirect
 
@@ -64,9 +64,10 @@ def session_ended():
 def register(app: Flask) -> None:
     """Install the handlers."""
 
-    @app.errorhandler(PermissionDenied)
-    def permission_denied(error: PermissionDenied):
-        return render_error(403, error.message)
+    @app.errorhandler(Refused)
+    def refused(error: Refused):
+        """Every refusal no view answered itself (a PermissionDenied from a guard, say): its page, its status."""
+        return render_error(error.status, error.message)
 
     @app.errorhandler(DraftClosed)
     def draft_closed(closed: DraftClosed):

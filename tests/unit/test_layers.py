@@ -110,3 +110,14 @@ def test_the_walk_catches_each_kind_of_arrow(tmp_path, monkeypatch, here, target
     monkeypatch.setattr(__import__(__name__, fromlist=["x"]), "ROOT", tmp_path)
     monkeypatch.setattr(__import__(__name__, fromlist=["x"]), "PACKAGE", tmp_path / "orders")
     assert any(complaint in v for v in violations())
+
+
+def test_no_screen_commits_or_rolls_back_by_hand():
+    """Every screen ends its changes through orders.web.changes.run_change."""
+    by_hand = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((PACKAGE / "web" / "screens").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "session.commit(" in line or "session.rollback(" in line
+    ]
+    assert by_hand == []

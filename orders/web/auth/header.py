@@ -81,6 +81,6 @@ def sign_in_from_header() -> None:
     if user is None or not user.active:
         log.info("Single sign-on identity without an active account: %r", identity)
         raise AccountNotSetUp()
-    start_session(user, clock.utcnow(), via="header")
+    start_session(user, clock.now(), via="header")
     session[SSO_KEY] = identity_key(identity)
     db.session.commit()

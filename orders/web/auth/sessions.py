@@ -88,7 +88,7 @@ def load_session_user(user_id: str) -> User | None:
     number = parse_id(user_id)
     if not isinstance(token, str) or not token or number is None:
         return _forget()
-    now = clock.utcnow()
+    now = clock.now()
     sid = token_hash(token)
     loaded = load_user(number, session_id=sid, idle_since=now - idle_limit(), started_since=now - max_age())
     if loaded is None:

@@ -25,8 +25,8 @@ from orders.domain.institution import InstitutionFields, update_institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import CatalogItem, CoordinatorGrant, CourseLevel, Institution, Term, User
 from orders.domain.periods import period_state, save_period
-from orders.domain.refusals import RuleBroken
 from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
 from orders.web.guards import admin_only
 from orders.web.htmx import is_htmx
@@ -59,7 +59,6 @@ def _timezone() -> str:
 
 def _refused(message: str, target: str):
     """A rule said no: nothing was saved; say why on the page the admin came from."""
-    db.session.rollback()
     flash(message, "error")
     return redirect(target, code=303)
 
@@ -87,7 +86,7 @@ def index():
 @admin_only
 def periods():
     """Every term with its ordering period, in the institution's timezone."""
-    now = clock.utcnow()
+    now = clock.now()
     terms = all_terms()
     return render_template("admin/periods.html", terms=terms, states={t.id: period_state(t, now) for t in terms}, tz=_timezone())
 
@@ -119,13 +118,12 @@ def edit_period(term_id: int):
             except LocalTimeError as problem:
                 field.errors = [str(problem)]
         if not any(form[name].errors for name in ("opens", "soft_close", "closes")):
-            try:
-                entry = save_period(term, values["opens"], values["soft_close"], values["closes"], actor=current_user, now=clock.utcnow())
-            except RuleBroken as refused:
-                db.session.rollback()
-                error = f"Nothing was saved: {refused.message}"
+            outcome = run_change(lambda: save_period(term, values["opens"], values["soft_close"], values["closes"],
+                                                     actor=current_user, now=clock.now()))
+            if not outcome.ok:
+                error = f"Nothing was saved: {outcome.message}"
             else:
-                db.session.commit()
+                entry = outcome.value
                 flash(f"{term.name} ordering period saved." if entry else f"{term.name} ordering period unchanged.", "status")
                 return redirect(url_for("admin.periods"), code=303)
     return render_template("admin/period_form.html", term=term, form=form, tz=tz, error=error or "Nothing was saved: correct the errors below."), 422
@@ -153,7 +151,7 @@ def _grant_scope(form: GrantForm) -> GrantScope:
 
 
 def _user_page(user: User, form: GrantForm, terms, *, preview: bool, status: int = 200, error: str | None = None):
-    term = next((t for t in terms if str(t.id) == form.term.data), None) or queries.default_preview_term(terms, clock.utcnow())
+    term = next((t for t in terms if str(t.id) == form.term.data), None) or queries.default_preview_term(terms, clock.now())
     if term is not None:
         form.term.data = str(term.id)
     count = queries.covered_section_count(_grant_scope(form).grant(), term) if preview and term and not form.errors else None
@@ -178,12 +176,10 @@ def user_detail(user_id: int):
         return _user_page(user, form, terms, preview=False, status=422, error="Nothing was saved: correct the errors below.")
     if "preview" in request.form:
         return _user_page(user, form, terms, preview=True)
-    try:
-        grant = add_grant(user, _grant_scope(form), actor=current_user, now=clock.utcnow())
-    except RuleBroken as refused:
-        db.session.rollback()
-        return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {refused.message}")
-    db.session.commit()
+    outcome = run_change(lambda: add_grant(user, _grant_scope(form), actor=current_user, now=clock.now()))
+    if not outcome.ok:
+        return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {outcome.message}")
+    grant = outcome.value
     flash(f"Grant added: {grant.describe()}.", "status")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
 
@@ -211,8 +207,7 @@ def remove_user_grant(user_id: int, grant_id: int):
         abort(404, "That grant does not belong to this user.")
     if EmptyForm().validate_on_submit():
         described = grant.describe()
-        remove_grant(grant, actor=current_user, now=clock.utcnow())
-        db.session.commit()
+        run_change(lambda: remove_grant(grant, actor=current_user, now=clock.now())).result()
         flash(f"Grant removed: {described}.", "status")
     return redirect(back, code=303)
 
@@ -237,12 +232,10 @@ def change_user(user_id: int, action: str):
     if not EmptyForm().validate_on_submit():
         return redirect(back, code=303)
     service, value, message = _USER_ACTIONS[action]
-    try:
-        entry = service(user, value, actor=current_user, now=clock.utcnow())
-    except RuleBroken as refused:
-        return _refused(refused.message, back)
-    db.session.commit()
-    if entry is not None:
+    outcome = run_change(lambda: service(user, value, actor=current_user, now=clock.now()))
+    if not outcome.ok:
+        return _refused(outcome.message, back)
+    if outcome.value is not None:
         flash(message.format(name=user.name), "status")
     if not (current_user.is_program_admin and current_user.active):  # an admin who gave up their own flag
         return redirect(url_for("courses.index"), code=303)
@@ -273,13 +266,11 @@ def _item_form_page(form: ItemForm, item: CatalogItem | None):
         for name, message in errors.items():
             form[name].errors = [message]
         if fields is not None:
-            try:
-                saved, changed = save_item(item, fields, actor=current_user, now=clock.utcnow())
-            except RuleBroken as refused:
-                db.session.rollback()
-                form.isbn.errors = [refused.message]
+            outcome = run_change(lambda: save_item(item, fields, actor=current_user, now=clock.now()))
+            if not outcome.ok:
+                form.isbn.errors = [outcome.message]
             else:
-                db.session.commit()
+                saved, changed = outcome.value
                 flash(f"“{saved.title}” {'saved' if changed else 'unchanged'}.", "status")
                 return redirect(url_for("admin.catalog", q=saved.isbn13), code=303)
     return render_template("admin/item_form.html", form=form, item=item, error="Nothing was saved: correct the errors below."), 422
@@ -315,8 +306,7 @@ def change_item(item_id: int, action: str):
     """Deactivate (no longer orderable; orders keep it) or reactivate an item."""
     item = _load(CatalogItem, item_id, "catalog item")
     if EmptyForm().validate_on_submit():
-        entry = set_item_active(item, action == "reactivate", actor=current_user, now=clock.utcnow())
-        db.session.commit()
+        entry = run_change(lambda: set_item_active(item, action == "reactivate", actor=current_user, now=clock.now())).result()
         if entry is not None:
             flash(f"“{item.title}” is {'orderable again' if item.active else 'no longer orderable'}.", "status")
     return redirect(request.form.get("back") == "edit" and url_for("admin.edit_item", item_id=item.id)
@@ -339,8 +329,7 @@ def import_items():
             except CatalogFileError as refused:
                 problems = refused.problems
             else:
-                result = import_catalog(items, filename, actor=current_user, now=clock.utcnow())
-                db.session.commit()
+                result = run_change(lambda: import_catalog(items, filename, actor=current_user, now=clock.now())).result()
                 flash(f"Imported {filename}: {result.inserted} added, {result.updated} changed, {result.unchanged} unchanged.", "status")
                 return redirect(url_for("admin.catalog"), code=303)
         status = 422
@@ -370,8 +359,7 @@ def institution():
             else:
                 fields = InstitutionFields(name=name, timezone=tz, contact_email=form.contact_email.data.strip().lower(),
                                            reminders_enabled=bool(form.reminders_enabled.data))
-                entry = update_institution(inst, fields, actor=current_user, now=clock.utcnow())
-                db.session.commit()
+                entry = run_change(lambda: update_institution(inst, fields, actor=current_user, now=clock.now())).result()
                 flash("Institution settings saved." if entry else "Institution settings unchanged.", "status")
                 return redirect(url_for("admin.institution"), code=303)
         return render_template("admin/institution.html", form=form, error="Nothing was saved: correct the errors below."), 422

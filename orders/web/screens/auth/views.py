@@ -29,6 +29,7 @@ from orders.extensions import db
 from orders.web.auth import sessions
 from orders.web.auth.header import header_mode_on, local_mode_on
 from orders.web.auth.network import client_address
+from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
 from orders.web.guards import public, signed_in
 from orders.web.screens.auth.forms import SignInForm
@@ -81,14 +82,14 @@ def sign_in():
         return _render(form, None, 200)
     if not form.validate_on_submit():
         return _render(form, "Enter your email and password.", 400)
-    now = clock.utcnow()
+    now = clock.now()
     attempt = throttle.Attempt.of(form.email.data, client_address())
     until = throttle.locked_until(attempt, now)
     if until is not None:  # refused before the slow hash: a locked guesser costs one indexed query
         retry = max(1, math.ceil((until - now).total_seconds()))
         return _render(form, _try_again_message(until, now), 429, {"Retry-After": str(retry)})
-    until = throttle.reserve(attempt, now)  # counted before the hash, so parallel guesses cannot overtake the count
-    db.session.commit()
+    # counted (and committed) before the hash, so parallel guesses cannot overtake the count
+    until = run_change(lambda: throttle.reserve(attempt, now)).result()
     if until is not None:
         retry = max(1, math.ceil((until - now).total_seconds()))
         return _render(form, _try_again_message(until, now), 429, {"Retry-After": str(retry)})
@@ -97,12 +98,14 @@ def sign_in():
     ).first()
     password_ok = check_password_hash((user.password_hash if user else None) or _DUMMY_HASH, form.password.data)
     if user is not None and password_ok and user.active:
-        throttle.clear_account(attempt)
-        sessions.start_session(user, now, via="password")
-        db.session.commit()
+
+        def sign_in_now() -> None:
+            throttle.clear_account(attempt)
+            sessions.start_session(user, now, via="password")
+
+        run_change(sign_in_now).result()
         return redirect(safe_next(request.args.get("next")), code=303)
-    throttle.record_failure(attempt, now)
-    db.session.commit()
+    run_change(lambda: throttle.record_failure(attempt, now)).result()
     return _render(form, WRONG_PAIR, 401)
 
 
@@ -121,8 +124,7 @@ def sign_out():
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("courses.index"), code=303)
-    sessions.sign_out()
-    db.session.commit()
+    run_change(sessions.sign_out).result()
     logout_url = current_app.config["SSO_LOGOUT_URL"]
     if logout_url and header_mode_on():
         return redirect(logout_url, code=303)

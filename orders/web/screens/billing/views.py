@@ -31,7 +31,7 @@ def _default_term_code(terms: list[Term], now) -> str | None:
 
 
 def _page(status: int = 200, *, error: str | None = None, chosen: str | None = None):
-    now = clock.utcnow()
+    now = clock.now()
     terms = all_terms()
     return render_template(
         "billing/index.html", terms=terms, chosen=chosen or _default_term_code(terms, now), error=error,
@@ -54,7 +54,7 @@ def download():
     term = db.session.scalars(select(Term).where(Term.code == code)).first() if TERM_CODE.match(code) else None
     if term is None:
         return _page(404, error="Choose a term from the list: that term does not exist.")
-    now = clock.utcnow()
+    now = clock.now()
     # Read on a connection of the generator's own: the request's session ends before the body is sent.
     body = stream_billing(db.engine, term, institution().program_mode, now)
     return Response(

@@ -33,7 +33,7 @@ def _page(status: int = 200, *, error: str | None = None, notice: str | None = N
           since: str | None = None):
     """The download page, with an error (400) or a notice when asked."""
     tz = ZoneInfo(institution().timezone)
-    now = clock.utcnow()
+    now = clock.now()
     terms = all_terms()
     runs = db.session.scalars(
         select(FeedRun).order_by(FeedRun.created_at.desc(), FeedRun.id.desc()).limit(RECENT_RUNS)
@@ -107,7 +107,7 @@ def download():
         stream_with_context(body),
         mimetype="text/csv",
         headers={
-            "Content-Disposition": f'attachment; filename="{file_name(term, kind, clock.utcnow())}"',
+            "Content-Disposition": f'attachment; filename="{file_name(term, kind, clock.now())}"',
             "Cache-Control": "no-store",
             "X-Order-Feed-Version": FEED_VERSION,
         },

@@ -17,26 +17,23 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Conflict, NotFound
+from werkzeug.exceptions import NotFound
 from wtforms import HiddenField
 
 from orders import clock
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms, find_draft
 from orders.domain.money import money
-from orders.domain.refusals import PermissionDenied
+from orders.domain.refusals import Conflict
 from orders.domain.reorder import (
-    AlreadyOrdered,
     DraftExists,
-    NotOrderable,
     ReorderRefused,
     copy_order,
     reorder_candidates,
     reorder_choices,
-    reorder_refusal,
+    require_reorder,
 )
-from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.guards import staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment
 from orders.web.loaders import get_course_term_or_404
@@ -69,7 +66,7 @@ def index():
     """Every order the user may view, filtered by the query string, newest first."""
     filters = HistoryFilter.from_args(request.args)
     fragment = is_htmx()  # the swapped-in table has no filter form: skip the terms query
-    page = history_page(current_user, filters, clock.utcnow(), current_app.config.get("HISTORY_PAGE_SIZE", 50))
+    page = history_page(current_user, filters, clock.now(), current_app.config.get("HISTORY_PAGE_SIZE", 50))
     body = render_page_or_fragment(
         "history/index.html",
         "history/_results.html",
@@ -91,7 +88,7 @@ def download_csv():
     zone = ZoneInfo(institution().timezone)
     rows = history_rows_for_export(current_user._get_current_object(), filters)
     response = Response(stream_with_context(csv_chunks(rows, zone)), mimetype="text/csv")
-    stamp = clock.utcnow().astimezone(zone).date().isoformat()
+    stamp = clock.now().astimezone(zone).date().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="order-history-{stamp}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -106,11 +103,11 @@ def reorder(course_id: int, term_id: int):
     """The earlier orders of this course that can be copied into a new draft, each with its own POST."""
     course, term = _offering(course_id, term_id)
     instructor = parse_id(request.args.get("instructor"))
-    now = clock.utcnow()
+    now = clock.now()
     choices = reorder_choices(current_user, course, term, now, instructor_id=instructor)
     existing = find_draft(current_user, course.id, term.id)
     if existing is None:
-        _refuse_unless_allowed(reorder_refusal(current_user, course, term, choices, now))
+        require_reorder(current_user, course, term, choices, now)  # a 409 when ordered already, else a 403
     candidates = [] if existing else reorder_candidates(current_user, course, term, choices)
     return render_template(
         "history/reorder.html",
@@ -122,14 +119,6 @@ def reorder(course_id: int, term_id: int):
         instructor=instructor,
         form=ReorderForm(),
     )
-
-
-def _refuse_unless_allowed(refusal: ReorderRefused | None) -> None:
-    """A course that already has an order is a conflict; anything else (a closed period) a 403."""
-    if isinstance(refusal, AlreadyOrdered):
-        raise Conflict(refusal.message)
-    if refusal is not None:
-        raise PermissionDenied(refusal.message)
 
 
 @bp.route("/orders/reorder/<int:course_id>/<int:term_id>", methods=["POST"])
@@ -144,28 +133,20 @@ def create_reorder(course_id: int, term_id: int):
         flash("Your choice could not be checked. Please choose the order to copy again.", "error")
         return redirect(back, code=303)
     source = parse_id(form.source.data)
-    try:
+
+    def copy():
         if source is None:
             raise ReorderRefused("Choose one of the earlier orders listed.")
-        result = copy_order(
-            current_user, course, term, source, now=clock.utcnow(), request_id=g.request_id, instructor_id=instructor
-        )
-        db.session.commit()
-    except (AlreadyOrdered, NotOrderable) as refusal:
-        db.session.rollback()
-        _refuse_unless_allowed(refusal)
-        raise
-    except ReorderRefused as refusal:  # a draft exists already, or that order is not one to copy
-        db.session.rollback()
-        flash(refusal.message, "error")
+        return copy_order(current_user, course, term, source, now=clock.now(), request_id=g.request_id, instructor_id=instructor)
+
+    # ordered already or not orderable: the handler's 409/403 page; a draft exists or no such order: back to the list
+    outcome = run_change(copy, conflict="")  # the conflict: another tab started a draft here a moment ago
+    if not outcome.ok:
+        existing = find_draft(current_user, course.id, term.id) if isinstance(outcome.refusal, Conflict) else None
+        flash(DraftExists(existing, course, term).message if existing else outcome.message or
+              "Your draft could not be started. Please try again.", "error")
         return redirect(back, code=303)
-    except IntegrityError:  # another tab started a draft for this course and term a moment ago
-        db.session.rollback()
-        existing = find_draft(current_user, course.id, term.id)
-        if existing is None:
-            raise
-        flash(DraftExists(existing, course, term).message, "error")
-        return redirect(back, code=303)
+    result = outcome.value
     _flash_result(result)
     return redirect(url_for("ordering.materials", draft_id=result.draft.id), code=303)
 

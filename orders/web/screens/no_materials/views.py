@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField
 
 from orders import clock
@@ -19,6 +18,7 @@ from orders.domain.reach import UNASSIGNED
 from orders.domain.refusals import PermissionDenied
 from orders.extensions import db
 from orders.web.back_link import courses_url_from_back
+from orders.web.changes import run_change
 from orders.web.guards import staff_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
@@ -53,7 +53,7 @@ def _refusal(row: Row, sections: RowSections) -> PermissionDenied:
     """Why the user may not answer (or undo) for this row."""
     if not sections.visible:
         return PermissionDenied(f"{row.course.code} in {row.term.name} is not a course you teach or coordinate.")
-    if not is_open(row.term, clock.utcnow()) and not current_user.is_program_admin:
+    if not is_open(row.term, clock.now()) and not current_user.is_program_admin:
         return PermissionDenied(
             f"The ordering period for {row.term.name} is closed, so only a Program Administrator can change "
             "whether this course needs materials."
@@ -90,7 +90,7 @@ def _already_answered(row: Row, sections: RowSections) -> str:
 def confirm():
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
     row = _load_row(request.args)
-    sections = row_sections(current_user, row, clock.utcnow())
+    sections = row_sections(current_user, row, clock.now())
     if not sections.answerable:
         if sections.answered:
             return _to_courses(_already_answered(row, sections), "notice")
@@ -130,17 +130,17 @@ def answer():
     if not form.validate_on_submit():
         return _to_courses("Your confirmation could not be checked. Please try again.", "error")
     row = _load_row(request.form)
-    now = clock.utcnow()
+    now = clock.now()
     sections = row_sections(current_user, row, now)
     if not sections.answerable:
         if sections.answered:
             return _to_courses(_already_answered(row, sections), "notice")
         raise _refusal(row, sections)
-    try:
-        answer_no_materials(row, sections.answerable, actor=current_user, now=now, request_id=g.get("request_id"))
-        db.session.commit()
-    except IntegrityError:  # a double click or a colleague answered a moment ago
-        db.session.rollback()
+    outcome = run_change(  # a double click or a colleague may have answered a moment ago
+        lambda: answer_no_materials(row, sections.answerable, actor=current_user, now=now, request_id=g.get("request_id")),
+        conflict="already answered",
+    )
+    if not outcome.ok:
         return _to_courses(f"{row.course.code} in {row.term.name} was already answered “No materials needed”.", "notice")
     return _to_courses(
         f"{row.label}: “No materials needed” for {_sections_text(sections.answerable)}. Reminders about "
@@ -156,14 +156,15 @@ def undo():
     if not form.validate_on_submit():
         return _to_courses("Your request could not be checked. Please try again.", "error")
     row = _load_row(request.form)
-    now = clock.utcnow()
+    now = clock.now()
     sections = row_sections(current_user, row, now)
     if not sections.undoable:
         if not sections.answered and sections.visible:
             return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
         raise _refusal(row, sections)
-    removed = undo_no_materials(row, sections.undoable, actor=current_user, now=now, request_id=g.get("request_id"))
-    db.session.commit()
+    removed = run_change(
+        lambda: undo_no_materials(row, sections.undoable, actor=current_user, now=now, request_id=g.get("request_id"))
+    ).result()
     if not removed:
         return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
     return _to_courses(f"{row.label}: “No materials needed” was undone for {_sections_text(sections.undoable)}.")

@@ -10,6 +10,7 @@ from orders.domain.institution import institution, local_time
 from orders.domain.models import EmailStatus, OutboundEmail
 from orders.domain.outbox import retry_reach
 from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
 from orders.web.guards import admin_only
 
@@ -39,8 +40,7 @@ def retry(email_id: int):
     if EmptyForm().validate_on_submit():
         if email.status is not EmailStatus.FAILED:
             flash(f"Email #{email.id} is not failed ({email.status.value}); nothing changed.", "notice")
-        elif retry_failed_as(current_user, clock.utcnow(), email):
-            db.session.commit()
+        elif run_change(lambda: retry_failed_as(current_user, clock.now(), email)).result():
             flash(f"Email #{email.id} to {email.recipient} is queued again; the mail worker sends it next.", "status")
     return redirect(url_for("outbox.failed"), code=303)
 
@@ -50,8 +50,7 @@ def retry(email_id: int):
 def retry_all():
     """Put every failed email back in the queue."""
     if EmptyForm().validate_on_submit():
-        count = retry_failed_as(current_user, clock.utcnow())
-        db.session.commit()
+        count = run_change(lambda: retry_failed_as(current_user, clock.now())).result()
         if count:
             flash(f"{count} failed email{'s are' if count != 1 else ' is'} queued again; the mail worker sends them next.", "status")
         else:

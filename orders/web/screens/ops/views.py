@@ -48,7 +48,7 @@ def healthz():
 @public
 def readyz():
     """Ready for traffic: the database answers in time, migrations are at head, the outbox is not stuck."""
-    checks = health.readiness(clock.utcnow())
+    checks = health.readiness(clock.now())
     db.session.remove()  # nothing to keep; a failed check must not leave a broken transaction behind
     failing = [name for name, result in checks.items() if result != "ok"]
     if failing:

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from orders import clock
 from orders.domain import drafts as ordering
 from orders.domain.audit import on_behalf_of
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
-from orders.domain.drafts import DraftChanged, OrderingError, PlacementRefused
+from orders.domain.drafts import OrderingError
 from orders.domain.lookups import find_draft
 from orders.domain.models import Order, Requirement
-from orders.domain.refusals import PermissionDenied, parse_requirement
+from orders.domain.refusals import Conflict, PermissionDenied, parse_requirement
 from orders.domain.rules import draft_owner_decision
-from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import draft_guard, staff_only
 from orders.web.htmx import is_htmx, redirect_to
@@ -87,25 +86,18 @@ def start(course_id: int, term_id: int):
 def create(course_id: int, term_id: int):
     """Start a draft (or resume the one the user already has) and go to step 1."""
     course, term = get_course_term_or_404(course_id, term_id)
-    try:
-        draft, _created = ordering.start_draft(
-            current_user,
-            course,
-            term,
-            now=clock.now(),
-            request_id=g.request_id,
-            instructor_id=parse_id(request.form.get("instructor")),
-        )
-        db.session.commit()
-    except OrderingError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
+    instructor_id = parse_id(request.form.get("instructor"))
+    outcome = run_change(
+        lambda: ordering.start_draft(current_user, course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id),
+        conflict="",  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
+    )
+    if outcome.ok:
+        draft, _created = outcome.value
+    elif isinstance(outcome.refusal, Conflict) and (draft := find_draft(current_user, course.id, term.id)) is not None:
+        pass
+    else:
+        flash(outcome.message or "Your draft could not be started. Please try again.", "error")
         return redirect_to(url_for("ordering.start", course_id=course_id, term_id=term_id))
-    except IntegrityError:  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
-        db.session.rollback()
-        draft = find_draft(current_user, course.id, term.id)
-        if draft is None:
-            raise
     return redirect_to(url_for("ordering.sections", draft_id=draft.id))
 
 
@@ -125,17 +117,17 @@ def sections(draft: Order):
 @draft_guard(draft_owner_decision)
 def save_sections(draft: Order):
     """Save the chosen sections, then on to the materials."""
-    raw = request.form.getlist("section")
-    ids = [parse_id(value) for value in raw]
-    try:
+    ids = [parse_id(value) for value in request.form.getlist("section")]
+
+    def choose() -> None:
         if None in ids:
             raise OrderingError("That section is not one you may order for. Choose from the list.")
         ordering.set_sections(draft, ids, actor=current_user, now=clock.now())
-    except OrderingError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
+
+    outcome = run_change(choose)
+    if not outcome.ok:
+        flash(outcome.message, "error")
         return redirect_to(url_for("ordering.sections", draft_id=draft.id))
-    db.session.commit()
     return redirect_to(url_for("ordering.materials", draft_id=draft.id))
 
 
@@ -157,18 +149,19 @@ def materials(draft: Order):
 def add_item(draft: Order):
     """Add a catalog item; htmx gets the updated results and items, a plain POST a 303 back."""
     item_id = parse_id(request.form.get("item_id"))
-    try:
+
+    def add():
         if item_id is None:
             raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
-        item, added = ordering.add_item(draft, item_id)
-        db.session.commit()
+        return ordering.add_item(draft, item_id)
+
+    # the same item added twice at once: the primary key keeps one
+    outcome = run_change(add, conflict="That item is already on this order.")
+    if outcome.ok:
+        item, added = outcome.value
         message, category = (f"Added {item.title}." if added else f"{item.title} is already on this order."), "status"
-    except OrderingError as refusal:
-        db.session.rollback()
-        message, category = refusal.message, "error"
-    except IntegrityError:  # the same item added twice at once: the primary key keeps one
-        db.session.rollback()
-        message, category = "That item is already on this order.", "status"
+    else:
+        message, category = outcome.message, "status" if isinstance(outcome.refusal, Conflict) else "error"
     return _after_materials_change(draft, message, category)
 
 
@@ -176,8 +169,7 @@ def add_item(draft: Order):
 @draft_guard(draft_owner_decision)
 def remove_item(draft: Order, item_id: int):
     """Take an item off the draft; htmx gets the updated results and items, a plain POST a 303 back."""
-    item = ordering.remove_item(draft, item_id)
-    db.session.commit()
+    item = run_change(lambda: ordering.remove_item(draft, item_id)).result()
     message = f"Removed {item.title}." if item else "That item was not on this order."
     return _after_materials_change(draft, message, "status")
 
@@ -186,16 +178,16 @@ def remove_item(draft: Order, item_id: int):
 @draft_guard(draft_owner_decision)
 def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
-    try:
+    def mark():
         requirement = parse_requirement(request.form.get("requirement"))
-        item = ordering.set_requirement(draft, item_id, requirement)
-        db.session.commit()
-        message = f"{item.title} is {requirement.label.lower()}." if item else "That item is not on this order."
-        category = "status"
-    except OrderingError as refusal:
-        db.session.rollback()
-        message, category = refusal.message, "error"
-    return _after_materials_change(draft, message, category)
+        return requirement, ordering.set_requirement(draft, item_id, requirement)
+
+    outcome = run_change(mark)
+    if not outcome.ok:
+        return _after_materials_change(draft, outcome.message, "error")
+    requirement, item = outcome.value
+    message = f"{item.title} is {requirement.label.lower()}." if item else "That item is not on this order."
+    return _after_materials_change(draft, message, "status")
 
 
 def _after_materials_change(draft: Order, message: str, category: str):
@@ -233,16 +225,14 @@ def place(draft: Order):
     if not form.validate_on_submit():
         flash("Your order could not be checked. Review it and place it again.", "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
-    try:
-        order = ordering.place_draft(
-            draft, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
-        )
-    except (DraftChanged, PlacementRefused) as refusal:
-        db.session.rollback()  # nothing was written, not even an order number
-        flash(refusal.message, "error")
+    outcome = run_change(
+        lambda: ordering.place_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id,
+                                     expected_version=form.version.data).number
+    )
+    if not outcome.ok:  # nothing was written, not even an order number
+        flash(outcome.message, "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
-    number = order.number
-    db.session.commit()
+    number = outcome.value
     flash(f"Order #{number} placed.", "status")
     return redirect_to(url_for("orders.summary", number=number))
 
@@ -272,8 +262,7 @@ def discard(draft: Order):
     if not form.validate_on_submit():
         flash("Your confirmation could not be checked. Please try again.", "error")
         return redirect_to(url_for("ordering.confirm_discard", draft_id=draft.id))
-    changed = ordering.discard_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id)
-    db.session.commit()
+    changed = run_change(lambda: ordering.discard_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id)).result()
     if not changed:
         raise ordering.DraftClosed(draft)
     flash(

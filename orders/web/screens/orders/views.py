@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from orders import clock
 from orders.domain import editing
@@ -25,8 +24,8 @@ from orders.domain.rules import (
     view_decision,
 )
 from orders.domain.student_counts import section_student_counts
-from orders.extensions import db
 from orders.web.back_link import back_link
+from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
@@ -90,17 +89,18 @@ def cancel(order: Order):
     if not form.validate_on_submit():
         flash("Your confirmation could not be checked. Please try again.", "error")
         return _after_cancel(order, status=400)
-    try:
-        outcome = cancel_order(
-            order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
-        )
-    except StaleOrder:
-        db.session.rollback()
+
+    def cancel_it() -> tuple[str, bool]:
+        result = cancel_order(order, actor=current_user, now=clock.now(), request_id=g.request_id,
+                              expected_version=form.version.data)
+        return (f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)), result.changed
+
+    outcome = run_change(cancel_it)
+    if not outcome.ok:  # a stale version: nothing was canceled
         flash("This order changed while you were looking at it. Review it and cancel again if you still want to.", "notice")
-        return _after_cancel(order, status=409)
-    notice = f"Order #{order.number} was canceled." if outcome.changed else already_canceled_notice(order)
-    db.session.commit()
-    flash(notice, "status" if outcome.changed else "notice")
+        return _after_cancel(order, status=outcome.refusal.status)
+    notice, changed = outcome.value
+    flash(notice, "status" if changed else "notice")
     return _after_cancel(order)
 
 
@@ -170,16 +170,9 @@ def _after_edit_change(order: Order, message: str, category: str):
 
 def _pending_change(change) -> tuple[str, str]:
     """Run one change to the pending edit; (message, category) for the user."""
-    try:
-        message = change()
-        db.session.commit()
-        return message, "status"
-    except Refused as refusal:
-        db.session.rollback()
-        return refusal.message, "error"
-    except IntegrityError:  # two tabs made their first change at once: the other tab's row stands
-        db.session.rollback()
-        return "Your other tab changed this edit at the same moment. Check the list and try again.", "error"
+    # two tabs may make their first change at once: the other tab's row stands
+    outcome = run_change(change, conflict="Your other tab changed this edit at the same moment. Check the list and try again.")
+    return (outcome.value, "status") if outcome.ok else (outcome.message, "error")
 
 
 @bp.route("/<int:number>/edit/items", methods=["POST"])
@@ -256,28 +249,23 @@ def submit_edit(order: Order):
         flash("Your changes could not be checked. Review them and submit again.", "error")
         return redirect_to(url_for("orders.edit", number=order.number))
     number = order.number
-    try:
-        outcome = editing.submit(
-            order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
-        )
-    except editing.AlreadyApplied as repeat:
-        db.session.rollback()
-        flash(repeat.message, "status")
+    outcome = run_change(lambda: editing.submit(
+        order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+    ))
+    refusal = outcome.refusal
+    if isinstance(refusal, editing.AlreadyApplied):
+        flash(refusal.message, "status")
         return redirect_to(url_for("orders.summary", number=number))
-    except editing.ChangesKept as kept:
-        db.session.commit()  # the pending changes, carried onto the order as it is now; nothing else was written
-        flash(kept.message, "notice")
+    if isinstance(refusal, editing.ChangesKept):  # carried onto the order as it is now, committed for review
+        flash(refusal.message, "notice")
         return redirect_to(url_for("orders.edit", number=number))
-    except StaleOrder as stale:
-        db.session.commit()  # the stale pending changes are dropped; nothing else was written
-        flash(stale.message, "notice")
+    if isinstance(refusal, StaleOrder):  # nothing of theirs still applies: the order as it is now
+        flash(refusal.message, "notice")
         return redirect_to(url_for("orders.summary", number=number))
-    except Refused as refusal:
-        db.session.rollback()
+    if refusal is not None:
         flash(refusal.message, "error")
         return redirect_to(url_for("orders.edit", number=number))
-    db.session.commit()
-    if outcome.event is None:
+    if outcome.value.event is None:
         flash("You had not changed anything, so the order stays as it was.", "notice")
     else:
         flash(f"Order #{number} was updated.", "status")
@@ -291,8 +279,7 @@ def discard_edit(order: Order):
     if not EmptyForm().validate_on_submit():
         flash("Your request could not be checked. Reload the page and try again.", "error")
         return redirect_to(url_for("orders.summary", number=order.number))
-    editing.discard(order, current_user)
-    db.session.commit()
+    run_change(lambda: editing.discard(order, current_user))
     flash("Your changes were discarded. The order is as it was.", "status")
     return redirect_to(url_for("orders.summary", number=order.number))
 
@@ -319,13 +306,13 @@ def edit_request(order: Order):
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
     if EmptyForm().validate_on_submit():
-        try:
-            title = editing.remove_request(order, current_user, key[:40], clock.now())
-            db.session.commit()
+        outcome = run_change(lambda: editing.remove_request(order, current_user, key[:40], clock.now()),
+                             conflict="Your other tab changed this edit at the same moment. Try again.")
+        if outcome.ok:
+            title = outcome.value
             flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
-        except IntegrityError:
-            db.session.rollback()
-            flash("Your other tab changed this edit at the same moment. Try again.", "error")
+        else:
+            flash(outcome.message, "error")
     else:
         flash("Your change could not be checked. Reload the page and try again.", "error")
     return redirect(url_for("orders.edit", number=order.number), code=303)
@@ -360,20 +347,19 @@ def add_sections(order: Order):
         flash("Your choice could not be checked. Choose the sections again.", "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
     ids = [parse_id(value) for value in request.form.getlist("section")]
-    try:
+
+    def add() -> None:
         if None in ids:
             raise Refused("That section can't be added to this order. Choose from the list.")
-        editing.add_sections(
-            order, ids, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
-        )
-    except editing.AlreadyApplied as repeat:
-        db.session.rollback()
-        flash(repeat.message, "status")
+        editing.add_sections(order, ids, actor=current_user, now=clock.now(), request_id=g.request_id,
+                             expected_version=form.version.data)
+
+    outcome = run_change(add)
+    if isinstance(outcome.refusal, editing.AlreadyApplied):
+        flash(outcome.message, "status")
         return redirect(url_for("orders.summary", number=number), code=303)
-    except Refused as refusal:  # StaleOrder included: nothing was applied
-        db.session.rollback()
-        flash(refusal.message, "error")
+    if not outcome.ok:  # StaleOrder included: nothing was applied
+        flash(outcome.message, "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    db.session.commit()
     flash(f"Order #{number} was updated.", "status")
     return redirect(url_for("orders.summary", number=number), code=303)

@@ -17,7 +17,7 @@ from orders.domain.refusals import PermissionDenied
 from orders.domain.reminders.remind_now import DIMENSIONS, Row, local_day, preview, remind_now
 from orders.domain.rules import can_view_progress, remind_now_decision
 from orders.domain.spreadsheet import safe_cell
-from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import progress_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
@@ -43,7 +43,7 @@ def _chosen_term(terms: list[Term]) -> Term:
         if term is None:
             abort(404, "There is no such term. Choose one from the Term list.")
         return term
-    term = default_term(terms, clock.utcnow())
+    term = default_term(terms, clock.now())
     if term is None:
         abort(404, "There are no terms yet: the first SIS import creates them.")
     return term
@@ -62,7 +62,7 @@ def index():
     terms = all_terms()
     term = _chosen_term(terms)
     inst = institution()
-    now = clock.utcnow()
+    now = clock.now()
     board = dashboard(current_user, term, inst, now)
     body = render_page_or_fragment(
         "progress/index.html", "progress/_board.html",
@@ -95,7 +95,7 @@ def download_csv(dimension: str):
     terms = all_terms()
     term = _chosen_term(terms)
     inst = institution()
-    board = dashboard(current_user, term, inst, clock.utcnow())
+    board = dashboard(current_user, term, inst, clock.now())
     # The rows are few (one per organization, subject or campus); the response is still written row by row.
     response = Response(_csv_chunks(board.tables[dimension], DIMENSIONS[dimension], inst.program_mode), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="progress-{term.code}-{dimension}.csv"'
@@ -128,7 +128,7 @@ def confirm_remind():
     """The confirmation: how many instructors will get an email (its own page without JavaScript)."""
     terms = all_terms()
     term, row = _load_row(request.args, terms)
-    now = clock.utcnow()
+    now = clock.now()
     _refuse_unless_may_remind(term, now)
     waiting, reminded = preview(current_user, term, row, local_day(now, institution().timezone))
     inline = is_htmx()
@@ -149,10 +149,9 @@ def send_reminders():
         flash("Your confirmation could not be checked. Please try again.", "error")
         return redirect(url_for("progress.index"), code=303)
     term, row = _load_row(request.form, terms)
-    now = clock.utcnow()
+    now = clock.now()
     _refuse_unless_may_remind(term, now)
-    result = remind_now(current_user, term, row, timezone=institution().timezone, now=now)
-    db.session.commit()
+    result = run_change(lambda: remind_now(current_user, term, row, timezone=institution().timezone, now=now)).result()
     if result.sent:
         people = "instructor" if result.sent == 1 else "instructors"
         message = f"Reminded {result.sent} {people} at {_time_of_day(now)} ({row.describe()})."

@@ -69,7 +69,7 @@ def index():
     """The reminders page of the back office."""
     return render_template(
         "reminders/index.html",
-        statuses=term_statuses(clock.utcnow()),
+        statuses=term_statuses(clock.now()),
         kinds=KIND_LABELS,
         enabled=institution().reminders_enabled,
         local_time=lambda moment: local_time(moment, institution()),

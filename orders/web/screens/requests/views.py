@@ -30,6 +30,7 @@ from orders.domain.reach import viewable_orders_clause
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import draft_owner_decision, view_request_decision
 from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.forms import CommentForm, EmptyForm, RequestStatusForm
 from orders.web.guards import draft_guard, request_guard, staff_only
 from orders.web.parsing import parse_id
@@ -62,8 +63,7 @@ def draft_request(draft: Order):
 def draft_remove_request(draft: Order, request_id: int):
     """Take a content request off the draft."""
     if EmptyForm().validate_on_submit():
-        removed = services.remove_from_draft(draft, request_id)
-        db.session.commit()
+        removed = run_change(lambda: services.remove_from_draft(draft, request_id)).result()
         flash(f"Removed the request for “{removed.title}”." if removed else "That request was not on this order.", "status")
     else:
         flash("Your change could not be checked. Reload the page and try again.", "error")
@@ -216,9 +216,9 @@ def comment(content_request: ContentRequest):
     form = CommentForm()
     if not form.validate_on_submit():
         return render_template("content_requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
-    services.add_comment(content_request, form.text.data, actor=current_user, now=clock.now(), request_id=g.request_id)
-    db.session.commit()
-    flash("Your comment was added.", "status")
+    outcome = run_change(lambda: services.add_comment(content_request, form.text.data, actor=current_user, now=clock.now(),
+                                                      request_id=g.request_id))
+    flash("Your comment was added." if outcome.ok else outcome.message, "status" if outcome.ok else "error")
     return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
 
 
@@ -254,20 +254,19 @@ def change_status(content_request: ContentRequest):
             return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
         return render_template("content_requests/detail.html", **_detail_context(content_request, status_form=form)), 422
     to = ContentRequestStatus(form.status.data)
-    try:
+
+    def move() -> None:
         item = _fulfilling_item(form, content_request) if to is ContentRequestStatus.APPROVED else None
         services.change_status(
             content_request, to, actor=current_user, now=clock.now(), request_id=g.request_id,
             expected_version=form.version.data, comment=form.comment.data or "", fulfilled_by=item,
         )
-    except StaleOrder as stale:
-        db.session.rollback()
-        flash(stale.message, "notice")
-        return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
-    db.session.commit()
-    flash(f"The request is now {to.label}.", "status")
+
+    outcome = run_change(move)
+    if isinstance(outcome.refusal, StaleOrder):
+        flash(outcome.message, "notice")
+    elif not outcome.ok:
+        flash(outcome.message, "error")
+    else:
+        flash(f"The request is now {to.label}.", "status")
     return redirect(url_for("requests.detail", request_id=content_request.id), code=303)

@@ -2,9 +2,6 @@
 at-risk threshold and "Publish course materials". Every change is audited (only the changed fields)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -13,13 +10,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders import clock
-from orders.domain.audit import record
+from orders.domain.choice_settings import ChoiceSettings, save_settings, save_window
 from orders.domain.choices import window_state
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
-from orders.domain.models import Institution, ProgramMode, Term, User
-from orders.domain.refusals import RuleBroken
+from orders.domain.models import ProgramMode, Term
 from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import admin_only
 from orders.web.localtime import LocalTimeError, parse_local, to_input
@@ -47,58 +44,6 @@ class WindowForm(Form):
     closes = StringField("Choices close", validators=[Optional(), Length(max=40)])
 
 
-@dataclass(frozen=True)
-class ChoiceSettings:
-    program_mode: ProgramMode
-    consent_text: str
-    at_risk_threshold_percent: int
-    publish_course_materials: bool
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def save_settings(inst: Institution, values: ChoiceSettings, *, actor: User, now: datetime):
-    """Change the institution's student-choice settings; audit only the changed fields (None if none)."""
-    before, after = {}, {}
-    for name in ("program_mode", "consent_text", "at_risk_threshold_percent", "publish_course_materials"):
-        old, new = getattr(inst, name), getattr(values, name)
-        if old != new:
-            before[name] = old.value if isinstance(old, ProgramMode) else old
-            after[name] = new.value if isinstance(new, ProgramMode) else new
-            setattr(inst, name, new)
-    if not after:
-        return None
-    db.session.flush()
-    return record("institution.student_choice", "Student choice settings", before, after, actor=actor, now=now)
-
-
-def window_problem(opens_at: datetime | None, closes_at: datetime | None) -> str | None:
-    """Both times or neither, and opens < closes."""
-    if (opens_at is None) != (closes_at is None):
-        return "Enter both times, or leave both empty for no window."
-    if opens_at is not None and not opens_at < closes_at:
-        return "The choice window must open before it closes."
-    return None
-
-
-def save_window(term: Term, opens_at: datetime | None, closes_at: datetime | None, *, actor: User, now: datetime):
-    """Set, change or clear a term's choice window; audited (None when unchanged)."""
-    problem = window_problem(opens_at, closes_at)
-    if problem:
-        raise RuleBroken(problem)
-    before = {"choice_opens_at": _iso(term.choice_opens_at), "choice_closes_at": _iso(term.choice_closes_at)}
-    after = {"choice_opens_at": _iso(opens_at), "choice_closes_at": _iso(closes_at)}
-    changed = [k for k in before if before[k] != after[k]]
-    if not changed:
-        return None
-    term.choice_opens_at, term.choice_closes_at = opens_at, closes_at
-    db.session.flush()
-    return record("term.choice_window", f"{term.name} choice window", {k: before[k] for k in changed},
-                  {k: after[k] for k in changed}, actor=actor, now=now)
-
-
 @bp.route("", methods=["GET", "POST"])
 @admin_only
 def settings():
@@ -116,11 +61,9 @@ def settings():
                 at_risk_threshold_percent=form.at_risk_threshold_percent.data,
                 publish_course_materials=bool(form.publish_course_materials.data),
             )
-            entry = save_settings(inst, values, actor=current_user, now=clock.now())
-            db.session.commit()
+            entry = run_change(lambda: save_settings(inst, values, actor=current_user, now=clock.now())).result()
             flash("Student choice settings saved." if entry else "Student choice settings unchanged.", "status")
             return redirect(url_for("admin_choice.settings"), code=303)
-        db.session.rollback()
         if form.at_risk_threshold_percent.errors:  # wtforms' "Not a valid integer value" says less
             form.at_risk_threshold_percent.errors = ["Enter a whole number from 0 to 100."]
         status, error = 422, "Nothing was saved: correct the errors below."
@@ -153,13 +96,11 @@ def edit_window(term_id: int):
             except LocalTimeError as problem:
                 form[name].errors = [str(problem)]
         if not form.opens.errors and not form.closes.errors:
-            try:
-                entry = save_window(term, values["opens"], values["closes"], actor=current_user, now=clock.now())
-            except RuleBroken as refused:
-                error = f"Nothing was saved: {refused.message}"
+            outcome = run_change(lambda: save_window(term, values["opens"], values["closes"], actor=current_user, now=clock.now()))
+            if not outcome.ok:
+                error = f"Nothing was saved: {outcome.message}"
             else:
-                db.session.commit()
+                entry = outcome.value
                 flash(f"{term.name} choice window saved." if entry else f"{term.name} choice window unchanged.", "status")
                 return redirect(url_for("admin_choice.settings"), code=303)
-    db.session.rollback()
     return render_template("students/admin_window.html", term=term, form=form, tz=tz, error=error), 422

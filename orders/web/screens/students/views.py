@@ -18,9 +18,10 @@ from orders.domain.institution import institution, local_time
 from orders.domain.models import Enrollment, OrderStatus, User
 from orders.domain.refusals import PermissionDenied
 from orders.domain.rules import can_choose
-from orders.domain.student_choices import AlreadyChanged, ChoiceRefused, change_choice
+from orders.domain.student_choices import AlreadyChanged, change_choice
 from orders.domain.student_materials import MaterialLine, StudentTerm, canceled_order_has, student_term
 from orders.extensions import db
+from orders.web.changes import run_change
 from orders.web.guards import admin_only, student_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, retarget
 from orders.web.parsing import MAX_ID
@@ -125,7 +126,6 @@ def _confirm(view: StudentTerm, section_id: int, item_id: int, form, *, admin: b
 
 def _refused(view: StudentTerm, reason: str, *, admin: bool, status: int = 409):
     """A refused choice: nothing changed; the page (or its fragment) says why."""
-    db.session.rollback()
     flash(reason, "error")
     return _after(view, admin=admin, status=status)
 
@@ -167,22 +167,18 @@ def change(section_id: int, item_id: int):
 def _run_change(view: StudentTerm, section_id: int, item_id: int, form, *, admin: bool):
     """Run the change service; commit once, or roll back and say why."""
     section, line = _line_or_refuse(view, section_id, item_id)
-    try:
-        outcome = change_choice(
-            current_user, view, section, line, clock.now(), expected_version=form.version.data,
-            reason=(form.reason.data or "") if admin else "", request_id=g.get("request_id"),
-        )
-    except AlreadyChanged as already:
-        db.session.rollback()
-        flash(already.message, "notice")
+    outcome = run_change(lambda: change_choice(
+        current_user, view, section, line, clock.now(), expected_version=form.version.data,
+        reason=(form.reason.data or "") if admin else "", request_id=g.get("request_id"),
+    ))
+    if isinstance(outcome.refusal, AlreadyChanged):
+        flash(outcome.message, "notice")
         return _after(view, admin=admin)
-    except ChoiceRefused as refused:
-        db.session.rollback()
+    if not outcome.ok:
         if admin and line is not None and section is not None and can_choose(current_user, view.student, section, line, clock.now()):
-            return _confirm(view, section_id, item_id, form, admin=True, error=refused.message, status=422)
-        return _refused(view, refused.message, admin=admin)
-    db.session.commit()
-    flash(outcome.message, "status")
+            return _confirm(view, section_id, item_id, form, admin=True, error=outcome.message, status=422)
+        return _refused(view, outcome.message, admin=admin)
+    flash(outcome.value.message, "status")
     return _after(view, admin=admin)
 
 
