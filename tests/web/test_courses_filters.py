@@ -225,3 +225,12 @@ def test_a_started_draft_is_resumed_from_the_courses_screen(login_as, count_quer
 def test_htmx_answers_carry_the_canonical_url_for_history(login_as):
     response = login_as("katherine").get("/?instructor=&term=202710&q=bio%2030&state=", headers={"HX-Request": "true"})
     assert response.headers["HX-Push-Url"] == "/?term=202710&q=bio+30"
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "math_221", "%221"])
+def test_course_search_takes_like_wildcards_literally(login_as, typed):
+    """Typing % or _ in the Courses search finds courses containing those characters (none), not every course."""
+    client = login_as("katherine")
+    assert "MATH 221" in text_of(client.get("/", query_string={"q": "math 221"}))
+    found = text_of(client.get("/", query_string={"q": typed}))
+    assert "MATH 221" not in found and "CS 310" not in found

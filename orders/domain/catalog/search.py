@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from orders.domain import isbn
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import CatalogItem
 from orders.extensions import db
 
@@ -30,20 +31,15 @@ class CatalogSearch:
         return len(self.query) >= MIN_SEARCH_LENGTH
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its wildcards escaped."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
     """Catalog items whose title or authors contain the query, or whose ISBN does (hyphens ignored, ISBN-10 as ISBN-13)."""
     query = " ".join(raw.split())[:100]
     if len(query) < MIN_SEARCH_LENGTH:
         return CatalogSearch(query, [])
-    pattern = _like(query.lower())
+    pattern = anywhere(query.lower())
     conditions = [
-        func.lower(CatalogItem.title).like(pattern, escape="\\"),
-        func.lower(CatalogItem.authors).like(pattern, escape="\\"),
+        func.lower(CatalogItem.title).like(pattern, escape=ESCAPE),
+        func.lower(CatalogItem.authors).like(pattern, escape=ESCAPE),
     ]
     digits = isbn.search_digits(query)
     if digits and len(digits) >= MIN_SEARCH_LENGTH:

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import Select, func, or_, select
 
 from orders.domain import isbn
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import (
     AdminAuditEntry,
     Campus,
@@ -53,11 +54,6 @@ class Page(Generic[T]):
 def page_number(raw: str | None) -> int:
     """A page number from the query string; anything odd is page 1."""
     return parse_page(raw)
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 def _paginate(query: Select, page: int, size: int) -> Page:
@@ -121,17 +117,17 @@ def user_grants(user: User) -> list[CoordinatorGrant]:
 def users_page(text: str, page: int) -> Page[User]:
     query = select(User).order_by(User.sort_name, User.id)
     if text:
-        pattern = _like(text)
-        query = query.where(or_(func.lower(User.name).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\")))
+        pattern = anywhere(text)
+        query = query.where(or_(func.lower(User.name).like(pattern, escape=ESCAPE), func.lower(User.email).like(pattern, escape=ESCAPE)))
     return _paginate(query, page, PAGE_SIZE)
 
 
 def catalog_page(text: str, page: int) -> Page[CatalogItem]:
     query = select(CatalogItem).order_by(CatalogItem.title, CatalogItem.id)
     if text:
-        pattern = _like(text)
+        pattern = anywhere(text)
         digits = isbn.search_digits(text)
-        conditions = [func.lower(CatalogItem.title).like(pattern, escape="\\"), func.lower(CatalogItem.authors).like(pattern, escape="\\")]
+        conditions = [func.lower(CatalogItem.title).like(pattern, escape=ESCAPE), func.lower(CatalogItem.authors).like(pattern, escape=ESCAPE)]
         if digits:
             conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
         query = query.where(or_(*conditions))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from orders.domain.drafts import SectionChoice
 from orders.domain.institution import institution
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import (
     Campus,
     Course,
@@ -195,12 +196,6 @@ def filter_names(filters: CoursesFilter, state: InstructorFilter) -> dict[str, s
     return {key: value for key, value in row._mapping.items() if value is not None}
 
 
-def _like_needle(text: str) -> str:
-    """`text` as a case-insensitive substring pattern, with LIKE's wildcards taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def matching_instructors(
     user: User, name: str, filters: CoursesFilter, terms: list[Term], now: datetime, limit: int = MATCH_LIMIT
 ) -> list:
@@ -211,7 +206,7 @@ def matching_instructors(
         return []
     query = (
         select(User.id, User.name)
-        .where(func.lower(User.name).like(_like_needle(name), escape="\\"))
+        .where(func.lower(User.name).like(anywhere(name), escape=ESCAPE))
         .where(exists(teaches_in_reach(user).where(_term_clause(filters, terms, now))))
         .order_by(User.sort_name, User.id)
         .limit(limit + 1)
@@ -239,11 +234,11 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
     elif filters.instructor:
         query = query.where(TeachingAssignment.user_id == int(filters.instructor))
     if filters.q:
-        needle = f"%{filters.q.lower()}%"
+        needle = anywhere(filters.q)  # "%" and "_" typed are literal: "CS_1" finds no "CS 101"
         query = query.where(
             or_(
-                func.lower(Course.subject + " " + Course.number).like(needle),
-                func.lower(Course.title).like(needle),
+                func.lower(Course.subject + " " + Course.number).like(needle, escape=ESCAPE),
+                func.lower(Course.title).like(needle, escape=ESCAPE),
             )
         )
     if filters.organization is not None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, raiseload
 
 from orders.domain.drafts import SectionChoice
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -156,11 +157,6 @@ _ORDERING = (_NEWEST.desc(), Order.id.desc())
 COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many orders past the page, then "1,000+"
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its wildcards escaped."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]:
     """Orders on the user's history (SPEC 2 view rule, as SQL) narrowed by the filters.
 
@@ -178,10 +174,10 @@ def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]
     if filters.term:
         conditions.append(Order.term_id.in_(select(Term.id).where(Term.code == filters.term)))
     if filters.q:
-        pattern = _like(filters.q.lower())
+        pattern = anywhere(filters.q)
         text_match = [
-            func.lower(Course.subject + " " + Course.number).like(pattern, escape="\\"),
-            func.lower(Course.title).like(pattern, escape="\\"),
+            func.lower(Course.subject + " " + Course.number).like(pattern, escape=ESCAPE),
+            func.lower(Course.title).like(pattern, escape=ESCAPE),
         ]
         number = _ORDER_NUMBER.match(filters.q)
         if number:

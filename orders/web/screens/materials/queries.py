@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import (
     AdminAuditEntry,
     CatalogItem,
@@ -112,17 +113,12 @@ def clean_query(raw: str | None) -> str:
     return " ".join((raw or "")[: MAX_QUERY * 2].split())[:MAX_QUERY]
 
 
-def _like(word: str) -> str:
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search_clause(q: str):
     """Every word must match the subject, number, title or section label."""
     clauses = []
     for word in q.split()[:MAX_WORDS]:
-        needle = _like(word)
-        clauses.append(or_(*(func.lower(column).like(needle, escape="\\")
+        needle = anywhere(word)
+        clauses.append(or_(*(func.lower(column).like(needle, escape=ESCAPE)
                              for column in (Course.subject, Course.number, Course.title, Section.label))))
     return and_(*clauses) if clauses else None
 

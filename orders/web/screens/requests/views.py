@@ -12,6 +12,7 @@ from orders import clock
 from orders.domain import content_requests as services
 from orders.domain.institution import local_time
 from orders.domain.isbn import search_digits, to_isbn13
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.lookups import all_terms
 from orders.domain.models import (
     CatalogItem,
@@ -121,14 +122,14 @@ def _requests_query(filters: RequestFilter):
     if filters.term:
         query = query.where(Term.code == filters.term)
     if filters.q:
-        needle = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        needle = anywhere(filters.q)
         query = query.where(
             or_(
-                func.lower(ContentRequest.title).like(needle, escape="\\"),
-                ContentRequest.isbn13.like(needle, escape="\\"),
+                func.lower(ContentRequest.title).like(needle, escape=ESCAPE),
+                ContentRequest.isbn13.like(needle, escape=ESCAPE),
                 ContentRequest.isbn13 == (search_digits(filters.q) or ""),  # an ISBN-10 as its ISBN-13
-                func.lower(Course.subject + " " + Course.number).like(needle, escape="\\"),
-                func.lower(Course.title).like(needle, escape="\\"),
+                func.lower(Course.subject + " " + Course.number).like(needle, escape=ESCAPE),
+                func.lower(Course.title).like(needle, escape=ESCAPE),
             )
         )
     return query

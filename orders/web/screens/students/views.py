@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from orders import clock
 from orders.domain.institution import institution, local_time
+from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import Enrollment, OrderStatus, User
 from orders.domain.refusals import PermissionDenied
 from orders.domain.rules import can_choose
@@ -195,13 +196,13 @@ def _student_or_404(user_id: int) -> User:
 
 def search_students(query: str) -> list[User]:
     """Students whose name, email or SIS id contains the query (at most SEARCH_LIMIT)."""
-    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = anywhere(query)
     return list(db.session.scalars(
         select(User)
         .where(
             exists().where(Enrollment.user_id == User.id),
-            or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"),
-                func.lower(User.sis_id).like(pattern, escape="\\")),
+            or_(func.lower(User.name).like(pattern, escape=ESCAPE), User.email.like(pattern, escape=ESCAPE),
+                func.lower(User.sis_id).like(pattern, escape=ESCAPE)),
         )
         .order_by(User.sort_name, User.id)
         .limit(SEARCH_LIMIT)
