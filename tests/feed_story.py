@@ -107,14 +107,14 @@ def approve_request(number: int, title: str, fulfilled_by: str, moment: datetime
 
 
 def cancel(number: int, by: str, moment: datetime) -> None:
-    """The order was canceled: its sections are free again and its open requests cancelled."""
+    """The order was canceled: its sections are free again and its open requests canceled."""
     o = order(number)
     o.status, o.canceled_by_id, o.canceled_at = OrderStatus.CANCELED, user(by).id, moment
     for link in o.order_sections:
         link.claimed = False
     for request in o.content_requests:
         if request.status not in (ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED):
-            request.status = ContentRequestStatus.CANCELLED
+            request.status = ContentRequestStatus.CANCELED
     touch(o, moment)
 
 

@@ -31,13 +31,13 @@ from orders.domain.transitions import transition
 from orders.extensions import db
 
 # Who may move a request where: staff research, then approve or deny; a denial can be reopened.
-# Cancelled is reached only by removing the request from its order or canceling the order.
+# Canceled is reached only by removing the request from its order or canceling the order.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SUBMITTED: frozenset({Status.RESEARCHING, Status.APPROVED, Status.DENIED}),
     Status.RESEARCHING: frozenset({Status.APPROVED, Status.DENIED}),
     Status.DENIED: frozenset({Status.RESEARCHING}),
     Status.APPROVED: frozenset(),
-    Status.CANCELLED: frozenset(),
+    Status.CANCELED: frozenset(),
 }
 STAFF_STATUSES = [Status.RESEARCHING, Status.APPROVED, Status.DENIED]
 MAX_COMMENT = 2000
@@ -110,9 +110,9 @@ def remove_from_draft(draft: Order, request_id: int) -> ContentRequest | None:
 
 
 def cancel_request(request: ContentRequest, now: datetime) -> None:
-    """The request left its order (an edit removed it, or the order was canceled): it is Cancelled."""
-    if request.status is not Status.CANCELLED:
-        request.status, request.updated_at = Status.CANCELLED, now
+    """The request left its order (an edit removed it, or the order was canceled): it is Canceled."""
+    if request.status is not Status.CANCELED:
+        request.status, request.updated_at = Status.CANCELED, now
         request.version += 1
 
 

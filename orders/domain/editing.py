@@ -517,7 +517,7 @@ def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
 
 
 def _apply_requests(order: Order, change: EditDiff, actor: User, now: datetime) -> None:
-    """Removed requests are kept, marked removed and Cancelled; new ones join as Submitted."""
+    """Removed requests are kept, marked removed and Canceled; new ones join as Submitted."""
     for request in change.removed_requests:
         request.removed_at = now  # kept, so the feed reports it deleted
         cancel_request(request, now)

@@ -88,11 +88,16 @@ class ContentRequestStatus(enum.Enum):
     RESEARCHING = "researching"
     APPROVED = "approved"
     DENIED = "denied"
-    CANCELLED = "cancelled"
+    CANCELED = "canceled"
 
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+    @classmethod
+    def _missing_(cls, value):
+        # Stored and linked as "cancelled" before migration d7a2c9e4f1b3 (old audit details, bookmarked filters).
+        return cls.CANCELED if value == "cancelled" else None
 
 
 class ProgramMode(enum.Enum):
@@ -565,7 +570,7 @@ class ContentRequest(db.Model):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Set when an edit took the request off a placed order: kept for the feed, status Cancelled.
+    # Set when an edit took the request off a placed order: kept for the feed, status Canceled.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fulfilled_by_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_item.id"))
     requirement: Mapped[Requirement] = mapped_column(

@@ -78,7 +78,7 @@ def staff_change(demo, request: ContentRequest, to: Status, **kwargs):
 
 def test_transition_table_is_exactly_the_allowed_moves():
     assert {(a, b) for a, targets in TRANSITIONS.items() for b in targets} == ALLOWED
-    assert TRANSITIONS[Status.CANCELLED] == frozenset() and TRANSITIONS[Status.APPROVED] == frozenset()
+    assert TRANSITIONS[Status.CANCELED] == frozenset() and TRANSITIONS[Status.APPROVED] == frozenset()
 
 
 @pytest.mark.parametrize("start,to", list(itertools.product(Status, Status)), ids=lambda s: s.value)
@@ -119,10 +119,10 @@ def test_denied_can_be_reopened_then_approved(demo):
     assert request.status is Status.APPROVED and request.version == 3
 
 
-def test_cancelled_is_final(demo):
+def test_canceled_is_final(demo):
     request = on_order(demo)
     services.cancel_request(request, demo.now)
-    assert request.status is Status.CANCELLED and request.version == 2
+    assert request.status is Status.CANCELED and request.version == 2
     services.cancel_request(request, demo.now + timedelta(hours=1))  # again: nothing moves
     assert request.version == 2 and request.updated_at == demo.now
     assert services.allowed_next(request) == []
@@ -132,10 +132,10 @@ def test_cancelled_is_final(demo):
 
 
 @pytest.mark.parametrize("start", list(Status), ids=lambda s: s.value)
-def test_cancel_request_reaches_cancelled_from_anywhere(demo, start):
+def test_cancel_request_reaches_canceled_from_anywhere(demo, start):
     request = on_order(demo, status=start)
     services.cancel_request(request, demo.now)
-    assert request.status is Status.CANCELLED
+    assert request.status is Status.CANCELED
 
 
 @pytest.mark.parametrize("who", ["ada", "alan", "emmy", "grace"])
@@ -364,11 +364,11 @@ def test_canceling_the_order_cancels_its_requests(demo):
     outcome = canceling.cancel_order(order, actor=demo.user("ada"), now=demo.now, request_id=None)
     db.session.commit()
     assert outcome.changed
-    assert {r.status for r in db.session.scalars(select(ContentRequest))} == {Status.CANCELLED}
-    assert open_request.removed_at is None  # still on the (canceled) order, shown as cancelled
+    assert {r.status for r in db.session.scalars(select(ContentRequest))} == {Status.CANCELED}
+    assert open_request.removed_at is None  # still on the (canceled) order, shown as canceled
 
 
-def test_an_edit_that_removes_a_request_keeps_it_cancelled_with_removed_at(demo):
+def test_an_edit_that_removes_a_request_keeps_it_canceled_with_removed_at(demo):
     request = on_order(demo)
     order = demo.order(1001)
     ada, later = demo.user("ada"), demo.now + timedelta(minutes=5)
@@ -379,7 +379,7 @@ def test_an_edit_that_removes_a_request_keeps_it_cancelled_with_removed_at(demo)
     db.session.commit()
     db.session.expire_all()
     kept = db.session.get(ContentRequest, request.id)
-    assert kept is not None and kept.status is Status.CANCELLED and kept.removed_at == later
+    assert kept is not None and kept.status is Status.CANCELED and kept.removed_at == later
     assert demo.order(1001).current_requests == []
     edited = db.session.scalars(select(OrderEvent).where(OrderEvent.kind == EventKind.EDITED)).one()
     assert edited.details["removed_requests"] == [{"id": request.id, "title": "The Missing Book", "isbn": "9780306406157"}]

@@ -63,7 +63,7 @@ def test_a_content_request_not_yet_approved_has_no_catalog_columns():
         ({}, "false"),
         ({"status": OrderStatus.CANCELED}, "true"),
         ({"state": SectionState.REMOVED}, "true"),
-        ({"item_type": "content_request", "cr_status": ContentRequestStatus.CANCELLED}, "true"),
+        ({"item_type": "content_request", "cr_status": ContentRequestStatus.CANCELED}, "true"),
         ({"item_type": "content_request", "cr_status": ContentRequestStatus.DENIED}, "false"),
     ],
 )
@@ -121,3 +121,13 @@ def test_csv_has_a_header_always_and_counts_rows_and_orders():
     text = "".join(csv_chunks(rows, stats))
     assert stats == {"rows": 1200, "orders": 800}
     assert '1002,"say ""hi"", twice",' in text and "\r" not in text
+
+
+def test_canceled_requests_keep_the_feeds_documented_spelling():
+    """The app says "canceled"; the bookstore's feed keeps SPEC 6a's "cancelled"; old stored values still read."""
+    from orders.domain.feed.rows import feed_status
+
+    assert ContentRequestStatus.CANCELED.value == "canceled" and ContentRequestStatus.CANCELED.label == "Canceled"
+    assert feed_status(ContentRequestStatus.CANCELED) == "cancelled"
+    assert feed_status(ContentRequestStatus.APPROVED) == "approved"
+    assert ContentRequestStatus("cancelled") is ContentRequestStatus.CANCELED

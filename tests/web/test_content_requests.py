@@ -654,7 +654,7 @@ def test_a_disallowed_transition_is_refused_with_a_clear_message(app, login_as, 
                             ("denied", "A request that is Approved can't become Denied.")):
         response = client.post(f"/requests/{seeded['R1']}/status", data={"status": status, "version": "2"})
         assert message in flashed_after(client, response)
-    for status in ("submitted", "cancelled", ""):  # not even offered: a forged form
+    for status in ("submitted", "canceled", ""):  # not even offered: a forged form
         forged = client.post(f"/requests/{seeded['R1']}/status", data={"status": status, "version": "2"})
         assert "A request that is Approved can't change status any more." in flashed_after(client, forged)
     open_request = client.post(f"/requests/{seeded['R2']}/status", data={"status": "submitted", "version": "1"})
@@ -708,13 +708,13 @@ def test_status_change_moves_the_order_for_the_feed_but_a_comment_does_not(app, 
         assert order.version == before + 1 and order.last_changed_at is not None
 
 
-def test_requests_on_a_canceled_order_are_cancelled_and_final(app, login_as, seeded):
+def test_requests_on_a_canceled_order_are_canceled_and_final(app, login_as, seeded):
     client = login_as("ada")
     assert client.post("/orders/1001/cancel", data={"version": "1"}).status_code == 303
-    assert request_row(app, seeded["R1"]).status is Status.CANCELLED
+    assert request_row(app, seeded["R1"]).status is Status.CANCELED
     client.post("/sign-out")
     sign_in(client, "katherine")
-    assert "Cancelled" in text_of(client.get("/requests?status=cancelled"))
+    assert "Canceled" in text_of(client.get("/requests?status=canceled"))
     assert "Change status" not in text_of(client.get(f"/requests/{seeded['R1']}"))
     before = snapshot(app)
     response = client.post(f"/requests/{seeded['R1']}/status", data={"status": "researching", "version": "2"})
@@ -754,9 +754,9 @@ def test_removing_a_request_in_an_edit_cancels_it_and_keeps_the_row(app, login_a
         client, client.post(f"/orders/1001/edit/requests/{'x' * 5000}/remove"))
     client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001)})
     row = request_row(app, seeded["R1"])
-    assert row.status is Status.CANCELLED and row.removed_at is not None
+    assert row.status is Status.CANCELED and row.removed_at is not None
     assert "Alpha Calculus Notes" not in materials_of(client.get("/orders/1001"))
-    assert "Cancelled" in text_of(client.get(f"/requests/{seeded['R1']}"))
+    assert "Canceled" in text_of(client.get(f"/requests/{seeded['R1']}"))
 
 
 def test_a_new_request_can_be_taken_off_an_edit_before_submit(app, login_as, demo_data):

@@ -35,7 +35,7 @@ def test_content_request_page_shows_who_moved_it_and_one_badge_colour_per_status
 def test_status_badges_differ_and_meet_aa_contrast():
     css = (Path(__file__).parents[2] / "static" / "css" / "app.css").read_text()
     colours = {}
-    for status in ("submitted", "researching", "approved", "denied", "cancelled"):
+    for status in ("submitted", "researching", "approved", "denied", "canceled"):
         rule = re.search(r"\.status-cr-" + status + r" \{ background: ([^;]+); color: ([^;]+); \}", css).groups()
         colours[status] = tuple(resolve(css, c) for c in rule)
         assert contrast(*colours[status]) >= 4.5, (status, colours[status])

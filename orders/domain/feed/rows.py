@@ -191,7 +191,7 @@ def format_row(row, since: datetime | None) -> list[str] | None:
         row.status is OrderStatus.CANCELED
         or row.state is SectionState.REMOVED
         or removed_at is not None
-        or (is_request and row.cr_status is ContentRequestStatus.CANCELLED)
+        or (is_request and row.cr_status is ContentRequestStatus.CANCELED)
     )
     has_item = row.item_id is not None
     return [
@@ -212,8 +212,18 @@ def format_row(row, since: datetime | None) -> list[str] | None:
         iso_utc(row.cr_created) if is_request else "",
         (row.cr_title or "") if is_request else "",
         (row.cr_isbn or "") if is_request else "",
-        row.cr_status.value if is_request and row.cr_status else "",
+        feed_status(row.cr_status) if is_request and row.cr_status else "",
     ]
+
+
+# The feed is the bookstore's contract (SPEC 6a) and spells this status the British way; the app says
+# "canceled" everywhere else. Changing the file's value would need FEED_VERSION and the bookstore's parser.
+_FEED_STATUS = {ContentRequestStatus.CANCELED: "cancelled"}
+
+
+def feed_status(status: ContentRequestStatus) -> str:
+    """A content request's status as the feed writes it."""
+    return _FEED_STATUS.get(status, status.value)
 
 
 def feed_rows(connection: Connection, term_id: int, since: datetime | None, also: Select | None = None,

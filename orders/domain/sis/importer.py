@@ -389,7 +389,7 @@ MASS_REMOVAL_FLOOR = 5  # this many removals are never "mass": a small instituti
 def _check_mass_removal(share: float, checks: list[tuple[str, str, str, int, int]]) -> None:
     """Refuse a dump that would remove more than `share` of the active sections or of the teaching assignments.
 
-    A header-only or truncated export looks like "everything was cancelled": applied, it would end
+    A header-only or truncated export looks like "everything was canceled": applied, it would end
     every assignment and remove every section. Above the share the operator confirms with
     --allow-mass-removal.
     """

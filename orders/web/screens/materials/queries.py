@@ -59,7 +59,7 @@ NONE_REQUIRED = "no_materials_required"
 TO_BE_DETERMINED = "to_be_determined"  # no placed order and no answer, or a line not yet known (pending request)
 STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined"}
 PENDING_REQUESTS = (ContentRequestStatus.SUBMITTED, ContentRequestStatus.RESEARCHING)
-HIDDEN_REQUESTS = (ContentRequestStatus.DENIED, ContentRequestStatus.CANCELLED)
+HIDDEN_REQUESTS = (ContentRequestStatus.DENIED, ContentRequestStatus.CANCELED)
 
 
 def visible_terms_clause(now: datetime):
