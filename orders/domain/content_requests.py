@@ -27,6 +27,7 @@ from orders.domain.models import (
 from orders.domain.models import ContentRequestStatus as Status
 from orders.domain.reach import can_view_order
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
+from orders.domain.rules import ALLOWED, Decision
 from orders.domain.transitions import transition
 from orders.extensions import db
 
@@ -119,22 +120,23 @@ def cancel_request(request: ContentRequest, now: datetime) -> None:
 # --- Staff: status and comments ---------------------------------------------------------------------
 
 
-def can_change_status(user: User, request: ContentRequest) -> bool:
-    """Only Program Administrators research, approve and deny requests, on placed orders."""
-    return user.is_program_admin and request.order.status is OrderStatus.PLACED and bool(TRANSITIONS[request.status])
-
-
-def status_locked_message(request: ContentRequest) -> str:
-    """Why a Program Administrator can no longer change this request's status."""
+def status_change_decision(user: User, request: ContentRequest) -> Decision:
+    """Only Program Administrators research, approve and deny requests, on placed orders, while a move is left."""
+    if not user.is_program_admin:
+        return Decision(False, "Only a Program Administrator can change a content request's status.")
     if request.order.status is not OrderStatus.PLACED:
-        return "Only requests on placed orders can change status."
-    return f"A request that is {request.status.label} can't change status any more."
+        return Decision(False, "Only requests on placed orders can change status.")
+    if not TRANSITIONS[request.status]:
+        return Decision(False, f"A request that is {request.status.label} can't change status any more.")
+    return ALLOWED
 
 
-def can_comment(user: User, request: ContentRequest) -> bool:
+def comment_decision(user: User, request: ContentRequest) -> Decision:
     """Anyone who may view the order may comment on its requests, once it is placed (a draft's request
     has reached nobody yet, and its email would have no order number to name)."""
-    return request.order.status in (OrderStatus.PLACED, OrderStatus.CANCELED) and can_view_order(user, request.order)
+    if request.order.status in (OrderStatus.PLACED, OrderStatus.CANCELED) and can_view_order(user, request.order):
+        return ALLOWED
+    return Decision(False, "You can comment only on requests on placed orders you may view.")
 
 
 def allowed_next(request: ContentRequest) -> list[Status]:
@@ -160,7 +162,7 @@ def change_status(
 ) -> None:
     """Move the request (with an optional comment); approving needs the catalog item that fulfils it."""
     if not actor.is_program_admin:
-        raise PermissionDenied("Only a Program Administrator can change a content request's status.")
+        raise PermissionDenied(status_change_decision(actor, request).reason)
     if expected_version != request.version:
         raise StaleOrder("This request changed while you were looking at it (someone else updated it). Nothing was changed.")
     if request.order.status is not OrderStatus.PLACED:
@@ -189,8 +191,9 @@ def change_status(
 
 def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetime, request_id: str | None) -> ContentRequestComment:
     """Append a comment to the thread; the requester and the placer hear about it."""
-    if not can_comment(actor, request):
-        raise PermissionDenied("You can comment only on requests on placed orders you may view.")
+    allowed = comment_decision(actor, request)
+    if not allowed:
+        raise PermissionDenied(allowed.reason)
     text = text.strip()
     if not text:
         raise Refused("Write a comment first.")

@@ -21,8 +21,9 @@ from orders.domain.models import (
     Term,
     User,
 )
+from orders.domain.periods import is_open
 from orders.domain.reach import UNASSIGNED, may_order_for
-from orders.domain.rules import can_answer_no_materials
+from orders.domain.rules import Decision, can_answer_no_materials
 from orders.extensions import db
 
 ANSWERED = "no_materials.answered"
@@ -130,3 +131,18 @@ def undo_no_materials(row: Row, sections: list[Section], *, actor: User, now: da
         ))
         db.session.flush()
     return removed
+
+
+def refusal_decision(user: User, row: Row, sections: RowSections, now: datetime) -> Decision:
+    """Why the user may not answer (or undo) "no materials needed" for this row, when row_sections left them nothing to do."""
+    if not sections.visible:
+        return Decision(False, f"{row.course.code} in {row.term.name} is not a course you teach or coordinate.")
+    if not is_open(row.term, now) and not user.is_program_admin:
+        return Decision(
+            False,
+            f"The ordering period for {row.term.name} is closed, so only a Program Administrator can change "
+            "whether this course needs materials.",
+        )
+    if not sections.unclaimed:
+        return Decision(False, f"Every section of {row.course.code} in {row.term.name} already has an order.")
+    return Decision(False, f"You may not change whether {row.course.code} in {row.term.name} needs materials.")

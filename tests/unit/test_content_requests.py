@@ -107,7 +107,7 @@ def test_approved_can_never_go_back_to_submitted(demo):
         with pytest.raises(Refused, match="Approved can't become"):
             staff_change(demo, request, to)
     assert services.allowed_next(request) == []
-    assert not services.can_change_status(demo.user("katherine"), request)
+    assert not services.status_change_decision(demo.user("katherine"), request)
 
 
 def test_denied_can_be_reopened_then_approved(demo):
@@ -142,7 +142,7 @@ def test_cancel_request_reaches_canceled_from_anywhere(demo, start):
 def test_only_program_administrators_change_status(demo, who):
     request = on_order(demo)
     actor = demo.user(who)
-    assert not services.can_change_status(actor, request)
+    assert not services.status_change_decision(actor, request)
     with pytest.raises(PermissionDenied):
         staff_change(demo, request, Status.RESEARCHING, actor=actor)
     db.session.rollback()
@@ -154,7 +154,7 @@ def test_requests_on_drafts_and_canceled_orders_do_not_change_status(demo):
     order = demo.order(1001)
     order.status = OrderStatus.CANCELED
     db.session.commit()
-    assert not services.can_change_status(demo.user("katherine"), request)
+    assert not services.status_change_decision(demo.user("katherine"), request)
     with pytest.raises(Refused, match="Only requests on placed orders"):
         staff_change(demo, request, Status.RESEARCHING)
 

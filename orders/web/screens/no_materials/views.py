@@ -12,14 +12,19 @@ from wtforms import HiddenField
 
 from orders import clock
 from orders.domain.models import Course, Term
-from orders.domain.no_materials import Row, RowSections, answer_no_materials, row_sections, undo_no_materials
-from orders.domain.periods import is_open
+from orders.domain.no_materials import (
+    Row,
+    RowSections,
+    answer_no_materials,
+    refusal_decision,
+    row_sections,
+    undo_no_materials,
+)
 from orders.domain.reach import UNASSIGNED
-from orders.domain.refusals import PermissionDenied
 from orders.extensions import db
 from orders.web.back_link import courses_url_from_back
 from orders.web.changes import run_change
-from orders.web.guards import staff_only
+from orders.web.guards import require, staff_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
 
@@ -47,20 +52,6 @@ def _load_row(values) -> Row:
         instructor_id = parse_id(instructor)
         instructor = "" if instructor_id is None else str(instructor_id)
     return Row(course, term, instructor)
-
-
-def _refusal(row: Row, sections: RowSections) -> PermissionDenied:
-    """Why the user may not answer (or undo) for this row."""
-    if not sections.visible:
-        return PermissionDenied(f"{row.course.code} in {row.term.name} is not a course you teach or coordinate.")
-    if not is_open(row.term, clock.now()) and not current_user.is_program_admin:
-        return PermissionDenied(
-            f"The ordering period for {row.term.name} is closed, so only a Program Administrator can change "
-            "whether this course needs materials."
-        )
-    if not sections.unclaimed:
-        return PermissionDenied(f"Every section of {row.course.code} in {row.term.name} already has an order.")
-    return PermissionDenied(f"You may not change whether {row.course.code} in {row.term.name} needs materials.")
 
 
 def _back() -> str:
@@ -94,7 +85,7 @@ def confirm():
     if not sections.answerable:
         if sections.answered:
             return _to_courses(_already_answered(row, sections), "notice")
-        raise _refusal(row, sections)
+        require(refusal_decision(current_user, row, sections, clock.now()))
     inline = is_htmx()
     return render_template(
         "no_materials/_prompt.html" if inline else "no_materials/confirm.html",
@@ -135,7 +126,7 @@ def answer():
     if not sections.answerable:
         if sections.answered:
             return _to_courses(_already_answered(row, sections), "notice")
-        raise _refusal(row, sections)
+        require(refusal_decision(current_user, row, sections, clock.now()))
     outcome = run_change(  # a double click or a colleague may have answered a moment ago
         lambda: answer_no_materials(row, sections.answerable, actor=current_user, now=now, request_id=g.get("request_id")),
         conflict="already answered",
@@ -161,7 +152,7 @@ def undo():
     if not sections.undoable:
         if not sections.answered and sections.visible:
             return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
-        raise _refusal(row, sections)
+        require(refusal_decision(current_user, row, sections, clock.now()))
     removed = run_change(
         lambda: undo_no_materials(row, sections.undoable, actor=current_user, now=now, request_id=g.get("request_id"))
     ).result()

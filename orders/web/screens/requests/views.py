@@ -197,8 +197,8 @@ def _detail_context(content_request: ContentRequest, **forms) -> dict:
         local_time=local_time,
         comment_form=forms.get("comment_form") or CommentForm(),
         status_form=status_form,
-        may_change_status=services.can_change_status(current_user, content_request),
-        may_comment=services.can_comment(current_user, content_request),
+        may_change_status=services.status_change_decision(current_user, content_request).allowed,
+        may_comment=services.comment_decision(current_user, content_request).allowed,
         next_statuses=services.allowed_next(content_request),
     )
 
@@ -245,13 +245,14 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
 @request_guard(view_request_decision)
 def change_status(content_request: ContentRequest):
     """A Program Administrator moves the request (Researching, Approved, Denied), optionally with a comment."""
-    if not current_user.is_program_admin:
-        raise PermissionDenied("Only a Program Administrator can change a content request's status.")
+    if not current_user.is_program_admin:  # who, not the request's state: a 403, in the rule's words
+        raise PermissionDenied(services.status_change_decision(current_user, content_request).reason)
     form = RequestStatusForm()
     if not form.validate_on_submit():
-        if not services.can_change_status(current_user, content_request):
+        decision = services.status_change_decision(current_user, content_request)
+        if not decision:
             # The page has no status form to show the errors in: say why nothing can change.
-            flash(services.status_locked_message(content_request), "error")
+            flash(decision.reason, "error")
             return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
         return render_template("content_requests/detail.html", **_detail_context(content_request, status_form=form)), 422
     to = ContentRequestStatus(form.status.data)
