@@ -1,4 +1,4 @@
-"""The demo data set of SPEC section 5, relative to the moment it is loaded."""
+"""The demo data set of docs/spec.md §5, relative to the moment it is loaded."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -78,7 +78,7 @@ CONSENT_TEXT = (
     "your student account. You may opt out of any of them until the deadline; if you opt out, you will not be "
     "charged and you lose access to them."
 )
-# Students beside Mary and Sofia, so the counts and rates mean something (SPEC 5).
+# Students beside Mary and Sofia, so the counts and rates mean something (docs/spec.md §5).
 STUDENT_FIRST = ["Hypatia", "Carl", "Leonhard", "Sophie", "Srinivasa", "Maryam", "Kurt", "Julia", "Pierre", "Marie",
                  "Niels", "Lise", "Henri", "Dorothy", "Alonzo", "Barbara", "John", "Shafi", "Edsger", "Frances"]
 STUDENT_LAST = ["Alexandria", "Gauss", "Euler", "Germain", "Ramanujan", "Mirzakhani", "Godel", "Robinson", "Fermat",
@@ -86,7 +86,7 @@ STUDENT_LAST = ["Alexandria", "Gauss", "Euler", "Germain", "Ramanujan", "Mirzakh
                 "Allen"]
 
 
-# Order #1002's second item is recommended, not required (SPEC 5).
+# Order #1002's second item is recommended, not required (docs/spec.md §5).
 RECOMMENDED_TITLES = {"Automata, Computability and Complexity"}
 
 

@@ -45,7 +45,7 @@ class Config:
     DEVELOPMENT = False
     TESTING = False
 
-    # Sign-in (SPEC 6a): local passwords, a trusted header from a single sign-on proxy, or both.
+    # Sign-in (docs/spec.md §6a): local passwords, a trusted header from a single sign-on proxy, or both.
     AUTH_MODE = os.environ.get("AUTH_MODE", "local").strip().lower()
     AUTH_HEADER = os.environ.get("AUTH_HEADER", "X-Remote-User")
     # Which account field the header names: network_id (exact, e.g. Shibboleth's eppn) or email (oauth2-proxy).

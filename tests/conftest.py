@@ -87,7 +87,7 @@ class Demo:
 
 @pytest.fixture
 def demo_data(request, app, now):
-    """The SPEC section 5 demo set, loaded fresh (with the real scrypt hash under `real_password_hash`)."""
+    """The docs/spec.md §5 demo set, loaded fresh (with the real scrypt hash under `real_password_hash`)."""
     real = request.node.get_closest_marker("real_password_hash") is not None
     with app.app_context():
         demo.load_demo(now, password_hash=REAL_DEMO_PASSWORD_HASH if real else DEMO_PASSWORD_HASH)

@@ -20,7 +20,7 @@ def register(app: Flask) -> None:
     @click.option("--term", "term_code", required=True, help="The term's code, e.g. 202710.")
     @click.option("--out", "out_dir", default=None, help="Directory to write to (default: instance/billing/).")
     def export_billing(term_code: str, out_dir: str | None) -> None:
-        """Write the term's student billing feed CSV (SPEC 6a), atomically."""
+        """Write the term's student billing feed CSV (docs/spec.md §6a), atomically."""
         out_dir = out_dir or os.path.join(current_app.instance_path, "billing")
         now = clock.utcnow()
         try:

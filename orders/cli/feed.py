@@ -44,7 +44,7 @@ def register(app: Flask) -> None:
     @click.option("--since", default=None, help="With --delta: orders changed after this ISO 8601 time (UTC without an offset).")
     @click.option("--out", "out_dir", default=None, help="Directory to write to (default: instance/feed/).")
     def export_feed(term_code: str, full: bool, delta: bool, since: str | None, out_dir: str | None) -> None:
-        """Write the term's order feed CSV (SPEC 6a), atomically; a delta with no change writes nothing."""
+        """Write the term's order feed CSV (docs/spec.md §6a), atomically; a delta with no change writes nothing."""
         if full == delta:
             raise click.UsageError("Choose exactly one of --full or --delta.")
         if since is not None and not delta:

@@ -22,7 +22,7 @@ def run_once(now) -> list[str]:
     """Send every due reminder and student email, committing per term and kind; one line per term for the log.
 
     "Send reminder emails" turns off the staff reminders only: the student emails are the notices the
-    opt-out rule requires before a student is billed (SPEC 4), so they go out whatever that setting says.
+    opt-out rule requires before a student is billed (docs/spec.md §4), so they go out whatever that setting says.
     """
     enabled = institution().reminders_enabled
     lines = [] if enabled else ["Reminders are turned off (institution setting \"Send reminder emails\"): no staff reminder sent."]
@@ -44,7 +44,7 @@ def run_once(now) -> list[str]:
 
 
 def _student_emails(now) -> list[str]:
-    """The student emails due now (SPEC 4 "Student emails"), committed per term and kind."""
+    """The student emails due now (docs/spec.md §4 "Student emails"), committed per term and kind."""
     terms = list(db.session.scalars(select(Term).order_by(Term.starts_on, Term.id)).unique())
     lines = []
     for term, kind in due_student_terms(terms, now):
@@ -61,7 +61,7 @@ def register(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Keep running, once every --interval hours (prefer a daily cron job).")
     @click.option("--interval", default=24.0, show_default=True, help="Hours between runs with --loop.")
     def send_reminders(loop: bool, interval: float) -> None:
-        """Write the due reminder emails (SPEC section 4) to the outbox; each person gets each kind once per term."""
+        """Write the due reminder emails (docs/spec.md §4) to the outbox; each person gets each kind once per term."""
         if not loop:
             for line in run_once(clock.utcnow()):
                 click.echo(line)

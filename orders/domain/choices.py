@@ -1,4 +1,4 @@
-"""Student choice rules (SPEC 1 "Student choice", "Choice window"): one place for what a line's state is.
+"""Student choice rules (docs/spec.md §1 "Student choice", "Choice window"): one place for what a line's state is.
 
 The student page, the staff counts, the billing feed, the reminders and the progress dashboard all
 read a line's state through these functions (or `billable_clause`, their SQL twin), so a student is

@@ -22,7 +22,7 @@ from orders.extensions import db
 
 @dataclass(frozen=True)
 class Profiles:
-    """The signed-in user's Student and Instructor profiles (SPEC 1 "Profiles"), read with the user."""
+    """The signed-in user's Student and Instructor profiles (docs/spec.md §1 "Profiles"), read with the user."""
 
     is_student: bool
     teaches: bool

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2 models for the whole domain of SPEC section 1."""
+"""Typed SQLAlchemy 2 models for the whole domain of docs/spec.md §1."""
 from __future__ import annotations
 
 import enum
@@ -142,13 +142,13 @@ class Institution(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     contact_email: Mapped[str] = mapped_column(String(254))
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    # Student choice (SPEC 1 "Student choice", 3 "Course materials (students)" and "Progress").
+    # Student choice (docs/spec.md §1 "Student choice", 3 "Course materials (students)" and "Progress").
     program_mode: Mapped[ProgramMode] = mapped_column(
         _enum(ProgramMode, "program_mode"), default=ProgramMode.OPT_OUT, server_default=ProgramMode.OPT_OUT.value
     )
     consent_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     at_risk_threshold_percent: Mapped[int] = mapped_column(Integer, default=20, server_default=text("20"))
-    # SPEC 3 "Public course materials": off answers 404 for the whole public lookup.
+    # docs/spec.md §3 "Public course materials": off answers 404 for the whole public lookup.
     publish_course_materials: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
@@ -176,7 +176,7 @@ class Term(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    # The student choice window (SPEC 1 "Choice window"); unset: students see their materials but cannot choose.
+    # The student choice window (docs/spec.md §1 "Choice window"); unset: students see their materials but cannot choose.
     choice_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     choice_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     period: Mapped[OrderingPeriod | None] = relationship(back_populates="term", uselist=False, lazy="joined")
@@ -195,7 +195,7 @@ class OrderingPeriod(db.Model):
 
     @property
     def deadline(self) -> datetime:
-        """The soft close shown to users (SPEC: defaults to the hard close)."""
+        """The soft close shown to users (docs/spec.md: defaults to the hard close)."""
         return self.soft_close_at or self.closes_at
 
 
@@ -671,7 +671,7 @@ class ReminderSent(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# --- Order feed runs (SPEC 6a "Order feed") ---------------------------------------------------------
+# --- Order feed runs (docs/spec.md §6a "Order feed") ---------------------------------------------------------
 
 
 class FeedKind(enum.Enum):
@@ -757,7 +757,7 @@ class SignInLock(db.Model):
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# --- Students: enrollments and choices (SPEC 1 "Enrollment", "Student choice") ----------------------
+# --- Students: enrollments and choices (docs/spec.md §1 "Enrollment", "Student choice") ----------------------
 
 
 class Enrollment(db.Model):
@@ -821,7 +821,7 @@ class ChoiceEvent(db.Model):
     actor: Mapped[User] = relationship(foreign_keys=[actor_id], lazy="raise")
 
 
-# --- Progress: "Remind now" (SPEC 3 "Progress") ----------------------------------------------------
+# --- Progress: "Remind now" (docs/spec.md §3 "Progress") ----------------------------------------------------
 
 
 class ProgressReminder(db.Model):

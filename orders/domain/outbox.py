@@ -24,7 +24,7 @@ def header_safe(value: str, limit: int = 200) -> str:
 
 def order_url(order: Order) -> str:
     """Absolute link to the order summary, from PUBLIC_BASE_URL (requests may come via a proxy)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/orders/{order.number}"
+    return public_url(f"/orders/{order.number}")
 
 
 def _pending(kind: str, recipient: str, subject: str, now: datetime, template: str, context: dict, event_id=None) -> dict:
@@ -59,20 +59,16 @@ def snapshot_row(*, kind: str, template: str, recipient: str, subject: str, now:
 def outbox_row(*, kind: str, template: str, recipient: str, subject: str, now: datetime, context: dict) -> dict:
     """Render an email that reports no order event (reminders, digests) into a pending outbox row's values.
 
-    Insert the rows in the transaction of the change they report: `db.session.execute(insert(OutboundEmail), rows)`.
+    The same row as a snapshot one, with its bodies rendered now (their context holds objects, not plain
+    values). Insert the rows in the transaction of the change they report: `db.session.execute(insert(OutboundEmail), rows)`.
     """
-    return dict(
-        event_id=None,
-        kind=kind,
-        recipient=recipient,
-        subject=header_safe(subject, 300),
+    row = _pending(kind, recipient, subject, now, template, context)
+    row.update(
+        snapshot=None,
         body_text=render_template(f"emails/{template}.txt", **context),
         body_html=render_template(f"emails/{template}.html", **context),
-        status=EmailStatus.PENDING,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
     )
+    return row
 
 
 def public_url(path: str) -> str:

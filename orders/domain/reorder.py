@@ -1,4 +1,4 @@
-"""Reorder (SPEC 3): copy an earlier order of the same course into a new draft for an open term.
+"""Reorder (docs/spec.md §3): copy an earlier order of the same course into a new draft for an open term.
 
 Like every service these take the acting user and `now`, flush and never commit.
 """

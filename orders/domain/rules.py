@@ -30,12 +30,12 @@ def can_place(user: User, section: Section, now: datetime, *, teaches_section: b
 
 def can_answer_no_materials(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool:
     """The user may answer (or undo) "no materials needed" for this section now: whoever may order
-    for it (SPEC section 2), and only for an active section."""
+    for it (docs/spec.md §2), and only for an active section."""
     return not section.is_removed and can_place(user, section, now, teaches_section=teaches_section)
 
 
 def can_reorder(choices) -> bool:
-    """Copy an earlier order into a course offering (SPEC 2 "reorder"): the one rule behind the
+    """Copy an earlier order into a course offering (docs/spec.md §2 "reorder"): the one rule behind the
     Reorder button and its routes.
 
     `choices` are the offering's sections within the user's reach, each with `orderable` (the user
@@ -81,7 +81,7 @@ def _reaches_every_section(user: User, order: Order) -> bool:
 
 
 def cancel_decision(user: User, order: Order, now: datetime) -> Decision:
-    """The cancel rule of SPEC section 2: the placer, a coordinator covering every section, or any PA."""
+    """The cancel rule of docs/spec.md §2: the placer, a coordinator covering every section, or any PA."""
     if order.status is not OrderStatus.PLACED:
         return Decision(False, "Only placed orders can be canceled.")
     if user.is_program_admin:
@@ -102,7 +102,7 @@ def can_cancel(user: User, order: Order, now: datetime) -> bool:
 
 
 def edit_decision(user: User, order: Order, now: datetime) -> Decision:
-    """The edit rule of SPEC section 2: the placer or who reaches every section, while open; PAs any time."""
+    """The edit rule of docs/spec.md §2: the placer or who reaches every section, while open; PAs any time."""
     if order.status is not OrderStatus.PLACED:
         return Decision(False, "Only placed orders can be changed.")
     if user.is_program_admin:
@@ -132,7 +132,7 @@ def can_discard_draft(user: User, order: Order) -> bool:
 
 
 def is_student(user: User) -> bool:
-    """The user has at least one enrollment (SPEC 1 "Profiles"): the header shows "Course materials"."""
+    """The user has at least one enrollment (docs/spec.md §1 "Profiles"): the header shows "Course materials"."""
     return bool(getattr(user, "is_authenticated", False)) and user_profiles(user).is_student
 
 
@@ -161,7 +161,7 @@ def admin_decision(user: User) -> Decision:
 
 
 def staff_decision(user: User) -> Decision:
-    """Students see no order pages, no Courses screen, no history (SPEC 2)."""
+    """Students see no order pages, no Courses screen, no history (docs/spec.md §2)."""
     return ALLOWED if is_staff(user) else Decision(False, STUDENTS_SEE_NO_STAFF_SCREENS)
 
 
@@ -235,7 +235,7 @@ def draft_owner_decision(user: User, order: Order, now: datetime) -> Decision:
     return Decision(False, "This draft order belongs to another user. Only the person who started it can change, place or cancel it.")
 
 
-# --- Progress (SPEC 3 "Progress") -------------------------------------------------------------------
+# --- Progress (docs/spec.md §3 "Progress") -------------------------------------------------------------------
 
 
 def can_view_progress(user: User) -> bool:
@@ -260,7 +260,7 @@ def remind_now_decision(user: User, term, now: datetime) -> Decision:
     return ALLOWED
 
 
-# --- Student choice (SPEC 1 "Student choice", 2 "Students") -----------------------------------------
+# --- Student choice (docs/spec.md §1 "Student choice", 2 "Students") -----------------------------------------
 
 
 def can_choose(actor: User, student: User, enrollment, line, now: datetime) -> Decision:

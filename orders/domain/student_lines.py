@@ -1,7 +1,7 @@
 """SQL: the catalog lines a student of a section sees and may be billed for, one set for every reader.
 
 A placed order's current catalog items, and its approved content requests as the catalog item that
-fulfils them (SPEC 3: an approved request counts as its item everywhere, billing included). The
+fulfils them (docs/spec.md §3: an approved request counts as its item everywhere, billing included). The
 student page, the billing feed and the student emails read this; the rule for each line's state is orders/domain/choices.py.
 """
 from __future__ import annotations

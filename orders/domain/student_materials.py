@@ -1,4 +1,4 @@
-"""The student page's read model (SPEC 3 "Course materials (students)"): a fixed number of queries.
+"""The student page's read model (docs/spec.md §3 "Course materials (students)"): a fixed number of queries.
 
 The student's page, the back office's view of that student and the choice routes all read a
 student's term through `student_term`, so what the buttons offer and what the routes accept never

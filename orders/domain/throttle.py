@@ -1,4 +1,4 @@
-"""Failed local sign-ins, counted in the database so every worker and server agrees (SPEC 6a).
+"""Failed local sign-ins, counted in the database so every worker and server agrees (docs/spec.md §6a).
 
 5 failures for one account from one client address within 15 minutes lock that pair for 15
 minutes; 20 for one account from any addresses lock the account; 50 from one address lock the

@@ -28,7 +28,7 @@ MAX_VERSION = 2**31 - 1
 
 
 class Form(FlaskForm):
-    """Every form's base: the CSRF token renders without an id, since a page may hold many forms."""
+    """The base of every form in the app: the CSRF token renders without an id, since a page may hold many forms."""
 
     class Meta(FlaskForm.Meta):
         def render_field(self, field, render_kw):

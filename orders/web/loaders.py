@@ -10,13 +10,10 @@ from werkzeug.exceptions import NotFound
 from orders.domain.lookups import Profiles, order_load_options
 from orders.domain.models import ContentRequest, Course, Enrollment, Order, TeachingAssignment, Term, User, UserSession
 from orders.extensions import db
-from orders.web.parsing import MAX_ID
 
 
 def get_order_or_404(number: int) -> Order:
     """The order with this number (drafts have none), or a 404."""
-    if not 0 < number <= MAX_ID:  # the URL converter takes any digits; the database column does not
-        raise NotFound(f"There is no order #{number}.")
     order = db.session.scalars(
         select(Order).where(Order.number == number).options(*order_load_options())
     ).unique().first()
@@ -27,8 +24,6 @@ def get_order_or_404(number: int) -> Order:
 
 def get_request_or_404(request_id: int) -> ContentRequest:
     """The content request with this id, with its order loaded, or a 404."""
-    if not 0 < request_id <= MAX_ID:  # the URL converter takes any size; the database does not
-        raise NotFound("There is no such content request. It may be on an order you can no longer see.")
     request = db.session.scalars(
         select(ContentRequest).where(ContentRequest.id == request_id)
         .options(joinedload(ContentRequest.order).options(*order_load_options()))
@@ -40,8 +35,6 @@ def get_request_or_404(request_id: int) -> ContentRequest:
 
 def get_draft_or_404(draft_id: int) -> Order:
     """The order started as draft `draft_id` (in any status now), or a 404."""
-    if not 0 < draft_id <= MAX_ID:
-        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
     draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).unique().first()
     if draft is None:
         raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
@@ -50,8 +43,8 @@ def get_draft_or_404(draft_id: int) -> Order:
 
 def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
     """The course and term named in a Start order link."""
-    in_range = 0 < course_id <= MAX_ID and 0 < term_id <= MAX_ID
-    course, term = (db.session.get(Course, course_id), db.session.get(Term, term_id)) if in_range else (None, None)
+    # URL ids are already bounded to int4 by the app's int converter (orders.web.parsing.BoundedIntConverter).
+    course, term = db.session.get(Course, course_id), db.session.get(Term, term_id)
     if course is None or term is None:
         raise NotFound("There is no such course offering. Go back to your courses and choose it again.")
     return course, term

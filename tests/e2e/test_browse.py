@@ -16,7 +16,7 @@ JS_MODES = [pytest.param(True, id="js"), pytest.param(False, id="no-js")]
 # and neither htmx nor app.js changes it on load); states only JavaScript-off users reach (the prompt
 # page, the banner after a redirect) are checked in test_cancel.py.
 
-# SPEC section 5: what each demo user's Courses screen lists by default (open and upcoming terms),
+# docs/spec.md §5: what each demo user's Courses screen lists by default (open and upcoming terms),
 # and an order they reach through its order-number link.
 MATH_221, MATH_340 = "MATH 221 Calculus I", "MATH 340 Abstract Algebra"
 CS_150, CS_310 = "CS 150 Introduction to Programming", "CS 310 Theory of Computation"

@@ -17,7 +17,7 @@ from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
 pytestmark = pytest.mark.e2e
 
 COURSE = "CS 150 Introduction to Programming"
-# SPEC section 5 places orders #1001-#1004, so the next placed order is #1005.
+# docs/spec.md §5 places orders #1001-#1004, so the next placed order is #1005.
 NEXT_NUMBER = 1005
 
 

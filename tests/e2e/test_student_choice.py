@@ -1,4 +1,4 @@
-"""Mary opts out of a course material and back in, with JavaScript on and off (SPEC 3 "Course
+"""Mary opts out of a course material and back in, with JavaScript on and off (docs/spec.md §3 "Course
 materials (students)"): confirmation with the consent text, a banner, the total, axe-clean at 320 px
 and on a desktop, no sideways scroll on a phone."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A locked or unreachable database answers 503 with Retry-After in bounded time (SPEC 7 Reliability)."""
+"""A locked or unreachable database answers 503 with Retry-After in bounded time (docs/spec.md §7 Reliability)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""send-reminders with a moved clock on the demo data (SPEC section 4), and two runs racing on PostgreSQL."""
+"""send-reminders with a moved clock on the demo data (docs/spec.md §4), and two runs racing on PostgreSQL."""
 from __future__ import annotations
 
 import threading

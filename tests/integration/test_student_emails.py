@@ -1,4 +1,4 @@
-"""send-reminders' student emails on the demo data (SPEC 4 "Student emails"), with a moved clock.
+"""send-reminders' student emails on the demo data (docs/spec.md §4 "Student emails"), with a moved clock.
 
 Demo: Spring 2027's choice window opened 5 days before `now` and closes 20 days after; opt-out mode;
 reminders (staff) off, which does not gate the student emails.

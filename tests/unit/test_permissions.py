@@ -1,4 +1,4 @@
-"""The rules of SPEC section 2 as unit tests: grants, periods, view and cancel predicates."""
+"""The rules of docs/spec.md §2 as unit tests: grants, periods, view and cancel predicates."""
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,4 @@
-"""Single sign-on through a trusted proxy header (SPEC 6a)."""
+"""Single sign-on through a trusted proxy header (docs/spec.md §6a)."""
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,4 @@
-"""Server-side sessions (SPEC 6a): sign-out ends every copy of the cookie, idle and absolute
+"""Server-side sessions (docs/spec.md §6a): sign-out ends every copy of the cookie, idle and absolute
 expiry, deactivation, and a fresh session and CSRF secret at every sign-in."""
 from __future__ import annotations
 

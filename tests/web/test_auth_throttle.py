@@ -1,4 +1,4 @@
-"""Failed local sign-ins are throttled per account, per client address and per pair (SPEC 6a)."""
+"""Failed local sign-ins are throttled per account, per client address and per pair (docs/spec.md §6a)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

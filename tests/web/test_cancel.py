@@ -10,7 +10,7 @@ from tests import factories as f
 from tests.helpers import text_of
 
 ROLES = ["placer", "instructor_of_record", "covering_coordinator", "other_coordinator", "admin", "unrelated"]
-# Who may cancel a placed order, per period state (SPEC section 2).
+# Who may cancel a placed order, per period state (docs/spec.md §2).
 MAY_CANCEL = {
     "open": {"placer", "covering_coordinator", "admin"},
     "closed": {"admin"},

@@ -33,7 +33,7 @@ HX = {"HX-Request": "true"}
 ROLES = ["placer", "every_section_instructor", "some_sections_instructor", "covering_coordinator",
          "other_coordinator", "outsider", "admin"]
 PERIODS = ["open", "closed", "upcoming"]
-# Who may edit a placed order (SPEC section 2): the placer, instructors of every section, covering coordinators
+# Who may edit a placed order (docs/spec.md §2): the placer, instructors of every section, covering coordinators
 # while open; Program Administrators any time.
 MAY_EDIT = {
     "open": {"placer", "every_section_instructor", "covering_coordinator", "admin"},

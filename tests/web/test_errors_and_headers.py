@@ -1,4 +1,4 @@
-"""Errors never show internals; cookies and headers are set as SPEC section 7 asks."""
+"""Errors never show internals; cookies and headers are set as docs/spec.md §7 asks."""
 from __future__ import annotations
 
 import pytest

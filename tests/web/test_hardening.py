@@ -1,4 +1,4 @@
-"""Production hardening (SPEC 7): the development key, security headers, input limits, the back link."""
+"""Production hardening (docs/spec.md §7): the development key, security headers, input limits, the back link."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""No input makes a 500 (SPEC 7): every route in app.url_map, every method, odd values everywhere.
+"""No input makes a 500 (docs/spec.md §7): every route in app.url_map, every method, odd values everywhere.
 
 Signed out, as an instructor and as a Program Administrator, each URL argument, query argument and
 form field gets values probing found: ids past int4 and int8, unicode digits, 5,000 digits, NUL

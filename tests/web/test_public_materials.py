@@ -1,4 +1,4 @@
-"""Public course materials (SPEC 3, issue 25): each status, what never shows, caching, the feeds, bad input."""
+"""Public course materials (docs/spec.md §3, issue 25): each status, what never shows, caching, the feeds, bad input."""
 from __future__ import annotations
 
 import csv

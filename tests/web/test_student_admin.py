@@ -1,4 +1,4 @@
-"""The back office's Student choice settings and Students pages (SPEC 3 "Back office")."""
+"""The back office's Student choice settings and Students pages (docs/spec.md §3 "Back office")."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

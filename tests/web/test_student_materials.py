@@ -1,4 +1,4 @@
-"""The student's Course materials page and every choice route (SPEC 3 "Course materials (students)")."""
+"""The student's Course materials page and every choice route (docs/spec.md §3 "Course materials (students)")."""
 from __future__ import annotations
 
 import re
@@ -366,7 +366,7 @@ def test_opt_in_mode_counts_opt_ins(app, client, demo_data):
 
 
 def test_a_student_signed_in_by_the_campus_sign_on_lands_on_course_materials(app, client, demo_data, monkeypatch):
-    """The same sign-in as everyone (SPEC 6a header mode): "/" sends a pure student to their page."""
+    """The same sign-in as everyone (docs/spec.md §6a header mode): "/" sends a pure student to their page."""
     from tests.web.test_auth_header import PROXY, via_proxy
 
     monkeypatch.setitem(app.config, "AUTH_MODE", "both")

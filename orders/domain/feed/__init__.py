@@ -1,4 +1,4 @@
-"""The order feed (SPEC 6a): per-term CSV snapshots of orders for the bookstore and the content provider.
+"""The order feed (docs/spec.md §6a): per-term CSV snapshots of orders for the bookstore and the content provider.
 
 rows.py builds the rows (one query, streamed); export.py writes files and keeps the delta windows;
 cli.py is `flask --app app export-feed`; views.py is the back office's download page.

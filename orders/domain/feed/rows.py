@@ -104,7 +104,7 @@ def _lines():
         literal_column("1", Integer),
         ContentRequest.position,
         ContentRequest.id,
-        # An approved request counts as the catalog item that fulfils it (SPEC 3, content requests).
+        # An approved request counts as the catalog item that fulfils it (docs/spec.md §3, content requests).
         case((ContentRequest.status == ContentRequestStatus.APPROVED, ContentRequest.fulfilled_by_id)),
         type_coerce(null(), Numeric(10, 2)),
         ContentRequest.removed_at,
@@ -216,7 +216,7 @@ def format_row(row, since: datetime | None) -> list[str] | None:
     ]
 
 
-# The feed is the bookstore's contract (SPEC 6a) and spells this status the British way; the app says
+# The feed is the bookstore's contract (docs/spec.md §6a) and spells this status the British way; the app says
 # "canceled" everywhere else. Changing the file's value would need FEED_VERSION and the bookstore's parser.
 _FEED_STATUS = {ContentRequestStatus.CANCELED: "cancelled"}
 

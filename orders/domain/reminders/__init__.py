@@ -1,1 +1,1 @@
-"""Reminder emails before the deadline (SPEC section 4) and their back-office page."""
+"""Reminder emails before the deadline (docs/spec.md §4) and their back-office page."""

@@ -1,4 +1,4 @@
-"""send-reminders: the two reminders of SPEC section 4, written to the outbox in bounded, set-based queries.
+"""send-reminders: the two reminders of docs/spec.md §4, written to the outbox in bounded, set-based queries.
 
 Per term and kind: one query streams the instructors' missing sections, one the coordinators'
 (every grant joined to every missing section in SQL), both ordered by recipient; recipients are

@@ -1,4 +1,4 @@
-"""send-reminders' student emails (SPEC 4 "Student emails"), written to the outbox in bounded, set-based queries.
+"""send-reminders' student emails (docs/spec.md §4 "Student emails"), written to the outbox in bounded, set-based queries.
 
 "Your course materials for <term>" while the term's choice window is open, and "Choose by <date>"
 during its last 2 days (opt-in mode: to students with billable lines they have not opted in to;
@@ -138,7 +138,7 @@ def student_rows(term_id: int, kind: ReminderKind) -> Select:
 
 
 def state_in_words(choice: LineChoice, price: Decimal, mode: ProgramMode) -> str:
-    """The line's state as the student page words it (SPEC 3 "Course materials (students)")."""
+    """The line's state as the student page words it (docs/spec.md §3 "Course materials (students)")."""
     if choice is LineChoice.ZERO_COST:
         return "Free (no charge)"
     if choice is LineChoice.OPTED_OUT:

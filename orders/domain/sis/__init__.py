@@ -1,1 +1,1 @@
-"""The nightly SIS import (SPEC section 6a): `flask --app app import-sis DIR [--dry-run]`."""
+"""The nightly SIS import (docs/spec.md §6a): `flask --app app import-sis DIR [--dry-run]`."""

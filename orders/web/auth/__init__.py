@@ -1,1 +1,1 @@
-"""Sign-in (SPEC 6a): local passwords with throttling, a single sign-on header, server-side sessions."""
+"""Sign-in (docs/spec.md §6a): local passwords with throttling, a single sign-on header, server-side sessions."""

@@ -1,1 +1,1 @@
-"""The Program Administrators' back office (SPEC section 3, "Back office"), served at /admin."""
+"""The Program Administrators' back office (docs/spec.md §3, "Back office"), served at /admin."""

@@ -2,18 +2,18 @@
 and in orders.domain.catalog.fields, so the forms and the CSV import never disagree."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from orders.domain.models import CourseLevel, Delivery
+from orders.web.forms import Form
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """Times are wall-clock times in the institution's timezone (datetime-local inputs)."""
 
     opens = StringField("Opens", validators=[DataRequired(message="Enter when ordering opens.")])
@@ -21,7 +21,7 @@ class PeriodForm(FlaskForm):
     closes = StringField("Closes", validators=[DataRequired(message="Enter when ordering closes.")])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     """A grant's scope (blank = any) and the term its preview counts sections in."""
 
     subject = SelectField("Subject", choices=[SelectChoice("", "Any subject")], default="")
@@ -37,7 +37,7 @@ class GrantForm(FlaskForm):
         self.term.choices = [SelectChoice(str(t.id), t.name) for t in terms]
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     """A catalog item; every value is checked by orders.domain.catalog.fields.parse_item."""
 
     title = StringField("Title", validators=[Length(max=1000)])
@@ -52,11 +52,11 @@ class ItemForm(FlaskForm):
     zero_cost = BooleanField("Zero cost (OER): free to students, never billed")
 
 
-class CatalogImportForm(FlaskForm):
+class CatalogImportForm(Form):
     file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to import.")])
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(Form):
     name = StringField("Institution name", validators=[DataRequired(message="Enter the institution's name."), Length(max=200)])
     timezone = StringField("Timezone", validators=[DataRequired(message="Enter a timezone."), Length(max=64)])
     contact_email = EmailField(

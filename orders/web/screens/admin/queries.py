@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
 
@@ -24,31 +24,12 @@ from orders.domain.models import (
 from orders.domain.periods import PeriodState, period_state
 from orders.domain.reach import grant_covers_clause
 from orders.extensions import db
+from orders.web.paging import Page, offset_of, page_count
 from orders.web.parsing import parse_id, parse_page
 
 T = TypeVar("T")
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
-
-
-@dataclass
-class Page(Generic[T]):
-    rows: list[T]
-    page: int
-    total: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.size)
 
 
 def page_number(raw: str | None) -> int:
@@ -58,9 +39,8 @@ def page_number(raw: str | None) -> int:
 
 def _paginate(query: Select, page: int, size: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    last_page = max(1, -(-total // size))
-    page = min(page, last_page)
-    rows = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
+    page = min(page, page_count(total, size))
+    rows = list(db.session.scalars(query.limit(size).offset(offset_of(page, size))).unique())
     return Page(rows, page, total, size)
 
 

@@ -37,12 +37,9 @@ from orders.web.screens.admin.forms import CatalogImportForm, GrantForm, Institu
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-MAX_ID = 2**31 - 1
-
-
 def _load(model, ident: int, what: str):
-    """The row the URL names, or a 404 that says what was missing (ids beyond the column's range too)."""
-    found = db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+    """The row the URL names, or a 404 that says what was missing (the int converter bounds the id)."""
+    found = db.session.get(model, ident)
     if found is None:
         abort(404, f"There is no {what} with that number.")
     return found

@@ -158,7 +158,7 @@ COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many ord
 
 
 def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]:
-    """Orders on the user's history (SPEC 2 view rule, as SQL) narrowed by the filters.
+    """Orders on the user's history (docs/spec.md §2 view rule, as SQL) narrowed by the filters.
 
     Text conditions refer to Course, so the statement must join it when `filters.q` is set.
     """

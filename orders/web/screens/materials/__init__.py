@@ -1,1 +1,1 @@
-"""Public course materials (SPEC 3): each section's materials for anyone, no sign-in, cacheable."""
+"""Public course materials (docs/spec.md §3): each section's materials for anyone, no sign-in, cacheable."""

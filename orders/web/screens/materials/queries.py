@@ -46,6 +46,7 @@ from orders.domain.models import (
     Term,
 )
 from orders.extensions import db
+from orders.web.paging import offset_of, page_count
 
 PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after its ordering period ended
 MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
@@ -133,7 +134,7 @@ class SectionPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total, PAGE_SIZE)
 
 
 def matching_sections(term: Term, q: str, page: int) -> SectionPage:
@@ -148,7 +149,7 @@ def matching_sections(term: Term, q: str, page: int) -> SectionPage:
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     ids = list(db.session.scalars(
         query.order_by(Course.subject, Course.number, Section.label, Section.id)
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
     )) if total else []
     return SectionPage(ids, total or 0, page)
 

@@ -1,4 +1,4 @@
-"""Public course materials (SPEC 3): the lookup page, a page per section, the term's CSV and JSON.
+"""Public course materials (docs/spec.md §3): the lookup page, a page per section, the term's CSV and JSON.
 
 No sign-in and no session: every answer is the same for everyone, cacheable for five minutes, with an
 ETag from queries.term_version so a repeat visit costs one aggregate query and a 304.

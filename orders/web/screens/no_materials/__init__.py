@@ -1,1 +1,1 @@
-""""No materials needed": a Courses row answered as done without an order (SPEC sections 1-3)."""
+""""No materials needed": a Courses row answered as done without an order (docs/spec.md §1–3)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from orders import clock
@@ -24,6 +23,7 @@ from orders.domain.reach import UNASSIGNED
 from orders.extensions import db
 from orders.web.back_link import courses_url_from_back
 from orders.web.changes import run_change
+from orders.web.forms import Form
 from orders.web.guards import require, staff_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
@@ -31,7 +31,7 @@ from orders.web.parsing import parse_id
 bp = Blueprint("no_materials", __name__, url_prefix="/no-materials")
 
 
-class RowForm(FlaskForm):
+class RowForm(Form):
     """Which Courses row the POST is about; CSRF included."""
 
     course_id = HiddenField()

@@ -1,1 +1,1 @@
-"""Progress: a live dashboard of who has ordered, with "Remind now" (SPEC 3 "Progress")."""
+"""Progress: a live dashboard of who has ordered, with "Remind now" (docs/spec.md §3 "Progress")."""

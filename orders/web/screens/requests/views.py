@@ -34,6 +34,7 @@ from orders.extensions import db
 from orders.web.changes import run_change
 from orders.web.forms import CommentForm, EmptyForm, RequestStatusForm
 from orders.web.guards import draft_guard, request_guard, staff_only
+from orders.web.paging import offset_of, page_count
 from orders.web.parsing import parse_id
 from orders.web.title_request import request_a_title
 
@@ -142,7 +143,7 @@ def index():
     filters = RequestFilter.from_args(request.args)
     base = _requests_query(filters)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     page = min(filters.page, pages)
     order_by = (ContentRequest.updated_at.desc(), ContentRequest.id.desc()) if filters.sort == "changed" else (
         ContentRequest.created_at, ContentRequest.id)
@@ -157,7 +158,7 @@ def index():
                     lazyload(Order.order_sections), lazyload(Order.lines), lazyload(Order.content_requests)
                 ),
             )
-            .order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            .order_by(*order_by).limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
         )
     )
     terms = all_terms()

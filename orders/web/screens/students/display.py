@@ -1,4 +1,4 @@
-"""A student's materials in words (SPEC 3): the states, the buttons' labels and the deadline line."""
+"""A student's materials in words (docs/spec.md §3): the states, the buttons' labels and the deadline line."""
 from __future__ import annotations
 
 from orders.domain.choices import LineChoice, WindowState

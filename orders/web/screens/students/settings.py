@@ -79,7 +79,7 @@ def settings():
 @admin_only
 def edit_window(term_id: int):
     """Set a term's choice window in the institution's timezone; invalid values save nothing."""
-    term = db.session.get(Term, term_id) if 0 < term_id <= 2**31 - 1 else None
+    term = db.session.get(Term, term_id)
     if term is None:
         raise NotFound("There is no term with that number.")
     tz = institution().timezone

@@ -1,4 +1,4 @@
-"""Course materials for students, and the back office's view of a student (SPEC 3).
+"""Course materials for students, and the back office's view of a student (docs/spec.md §3).
 
 One read model (queries.student_term), one rule (permissions.can_choose) and one change service
 (services.change_choice) serve the student's page, their choice routes and the Program
@@ -25,7 +25,6 @@ from orders.extensions import db
 from orders.web.changes import run_change
 from orders.web.guards import admin_only, student_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, retarget
-from orders.web.parsing import MAX_ID
 from orders.web.screens.students import display
 from orders.web.screens.students.forms import AdminChoiceForm, ChoiceForm
 
@@ -188,7 +187,7 @@ def _run_change(view: StudentTerm, section_id: int, item_id: int, form, *, admin
 
 def _student_or_404(user_id: int) -> User:
     """A user with at least one enrollment, or a 404."""
-    student = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    student = db.session.get(User, user_id)
     if student is None or not db.session.scalar(select(exists().where(Enrollment.user_id == student.id))):
         raise NotFound("There is no student with that number.")
     return student
