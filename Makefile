@@ -37,9 +37,10 @@ test: $(VENV)/.dev
 test-fast: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not e2e"
 
-## lint: ruff (pyflakes, pycodestyle, import order, bugbear; settings in ruff.toml)
+## lint: ruff (pyflakes, pycodestyle, import order, bugbear; ruff.toml) and mypy on the domain layer (mypy.ini)
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 ## bench: load institution-sized data into PostgreSQL and print the benchmark table
 bench: $(VENV)/.dev

@@ -66,17 +66,18 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Refused)
     def refused(error: Refused):
-        """Every refusal no view answered itself (a PermissionDenied from a guard, say): its page, its status."""
-        return render_error(error.status, error.message)
+        """The one handler of the Refused family, for every refusal no view answered itself: its page and status.
 
-    @app.errorhandler(DraftClosed)
-    def draft_closed(closed: DraftClosed):
-        """A step on a draft that was placed or discarded meanwhile: go where it went, calmly."""
-        db.session.rollback()
-        flash(closed.message, "notice")
-        if closed.draft.status is OrderStatus.PLACED:
-            return redirect_to(url_for("orders.summary", number=closed.draft.number))
-        return redirect_to(url_for("courses.index"))
+        A draft placed or discarded meanwhile (a double submit, another tab) is answered calmly instead:
+        straight to where it went, with a notice.
+        """
+        if isinstance(error, DraftClosed):
+            db.session.rollback()
+            flash(error.message, "notice")
+            if error.draft.status is OrderStatus.PLACED:
+                return redirect_to(url_for("orders.summary", number=error.draft.number))
+            return redirect_to(url_for("courses.index"))
+        return render_error(error.status, error.message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
