@@ -73,7 +73,7 @@ def index():
     q = queries.clean_query(request.args.get("q"))
     page = parse_page(request.args.get("page"))
     if term is None:
-        return _cacheable(Response(render_template("public_materials/index.html", terms=terms, term=None, q=q)), "none")
+        return _cacheable(Response(render_template("materials/index.html", terms=terms, term=None, q=q)), "none")
     fingerprint = _version(term)
     listing = ",".join(t.code for t in terms)
     etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page)).encode()).hexdigest()[:12])
@@ -82,7 +82,7 @@ def index():
         found = queries.matching_sections(term, q, page)
         sections = queries.section_records(term, found.section_ids)
         return Response(render_template(
-            "public_materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections,
+            "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections,
         ))
 
     return _answer(etag, build)
@@ -101,7 +101,7 @@ def section(term_code: str, section_sis_id: str):
     def build() -> Response:
         sections = queries.section_records(term, [section_id])
         (key, records), = sections.items()
-        return Response(render_template("public_materials/section.html", term=term, key=key, records=records))
+        return Response(render_template("materials/section.html", term=term, key=key, records=records))
 
     return _answer(etag, build)
 

@@ -163,7 +163,7 @@ def index():
     )
     terms = all_terms()
     return render_template(
-        "content_requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
+        "requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
         first=(page - 1) * PAGE_SIZE + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),
     )
 
@@ -208,7 +208,7 @@ def _detail_context(content_request: ContentRequest, **forms) -> dict:
 @request_guard(view_request_decision)
 def detail(content_request: ContentRequest):
     """One request: its details, its order, the comment thread, and the staff controls."""
-    return render_template("content_requests/detail.html", **_detail_context(content_request))
+    return render_template("requests/detail.html", **_detail_context(content_request))
 
 
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])
@@ -217,7 +217,7 @@ def comment(content_request: ContentRequest):
     """Add a comment; the requester and the placer are emailed."""
     form = CommentForm()
     if not form.validate_on_submit():
-        return render_template("content_requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
+        return render_template("requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
     outcome = run_change(lambda: services.add_comment(content_request, form.text.data, actor=current_user, now=clock.now(),
                                                       request_id=g.request_id))
     flash("Your comment was added." if outcome.ok else outcome.message, "status" if outcome.ok else "error")
@@ -255,7 +255,7 @@ def change_status(content_request: ContentRequest):
             # The page has no status form to show the errors in: say why nothing can change.
             flash(decision.reason, "error")
             return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
-        return render_template("content_requests/detail.html", **_detail_context(content_request, status_form=form)), 422
+        return render_template("requests/detail.html", **_detail_context(content_request, status_form=form)), 422
     to = ContentRequestStatus(form.status.data)
 
     def move() -> None:
