@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.audit import record
@@ -108,7 +109,8 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
         except IntegrityError:
             raise AlreadyChanged(already_notice(line)) from None
         return
-    moved = db.session.execute(
+    # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
+    moved = cast("CursorResult[Any]", db.session.execute(
         update(StudentChoice)
         .where(
             StudentChoice.user_id == student.id, StudentChoice.section_id == line.section_id,
@@ -116,7 +118,7 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
         )
         .values(choice=target, decided_at=now, decided_by_id=actor.id, reason=reason, version=StudentChoice.version + 1)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if moved.rowcount != 1:
         raise AlreadyChanged(already_notice(line))
 
