@@ -67,6 +67,8 @@ def change_choice(
     decision = can_choose(actor, student, section, line, now)
     if not decision:
         raise ChoiceRefused(decision.reason)
+    # can_choose refuses a missing section or line, and a section is shown only within its term.
+    assert section is not None and line is not None and view.term is not None
     on_behalf = actor.id != student.id
     reason = " ".join((reason or "").split())[:MAX_REASON]
     if on_behalf and can_administer(actor) and not reason:
@@ -150,6 +152,7 @@ def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, 
     inst = institution()
     s = section.section
     term = view.term
+    assert term is not None  # a receipt is for a choice in a section of the view's term
     context = dict(
         recipient={"name": view.student.name},
         term={"name": term.name, "code": term.code},
