@@ -74,6 +74,7 @@ def set_program_admin(user: User, flag: bool, *, actor: User, now: datetime) -> 
 
 
 def active_admin_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.is_program_admin.is_(True), User.active.is_(True)))
+    # A COUNT always returns its one row; scalar() is typed Optional.
+    return db.session.scalar(select(func.count()).select_from(User).where(User.is_program_admin.is_(True), User.active.is_(True))) or 0
 
 

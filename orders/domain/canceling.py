@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
@@ -26,7 +27,8 @@ class CancelOutcome:
 def already_canceled_notice(order: Order) -> str:
     """The calm notice for a repeated, late or racing confirmation."""
     who = order.canceled_by.name if order.canceled_by else "another user"
-    return f"This order was already canceled by {who} on {local_time(order.canceled_at)}."
+    canceled_at = cast(datetime, order.canceled_at)  # the cancel transition sets it with the status
+    return f"This order was already canceled by {who} on {local_time(canceled_at)}."
 
 
 def cancel_order(

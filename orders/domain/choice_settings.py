@@ -42,7 +42,7 @@ def window_problem(opens_at: datetime | None, closes_at: datetime | None) -> str
     """Both times or neither, and opens < closes."""
     if (opens_at is None) != (closes_at is None):
         return "Enter both times, or leave both empty for no window."
-    if opens_at is not None and not opens_at < closes_at:
+    if opens_at is not None and closes_at is not None and not opens_at < closes_at:
         return "The choice window must open before it closes."
     return None
 

@@ -176,7 +176,7 @@ def change_status(
         raise StaleOrder("The order changed while you were looking at it. Nothing was changed; review it and try again.")
     previous = request.status
     request.status, request.updated_at, request.version = to, now, request.version + 1
-    if to is Status.APPROVED:
+    if to is Status.APPROVED and fulfilled_by is not None:  # refused above when None
         request.fulfilled_by_id, request.fulfilled_by = fulfilled_by.id, fulfilled_by
     comment = comment.strip()
     if comment:

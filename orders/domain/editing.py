@@ -9,6 +9,7 @@ are dropped and named, and the user reviews the result and submits again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -340,7 +341,7 @@ def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> Catal
     return db.session.get(CatalogItem, item_id)
 
 
-def addable_sections(order: Order, actor: User, now: datetime, *, keep: set[int] = frozenset()) -> list[Section]:
+def addable_sections(order: Order, actor: User, now: datetime, *, keep: AbstractSet[int] = frozenset()) -> list[Section]:
     """The order's own sections, and active sections of its course and term the user may put on it now
     (not on another order).
 
@@ -462,8 +463,8 @@ def submit(
     _apply_requests(order, change, actor, now)
     _apply_sections(order, change, now)
     event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
-    dropped = tuple(person for section in change.removed_sections for person in section.instructors)
-    mail.enqueue_changed_emails(order, event, now=now, also=dropped)
+    dropped_instructors = tuple(person for section in change.removed_sections for person in section.instructors)
+    mail.enqueue_changed_emails(order, event, now=now, also=dropped_instructors)
     return EditOutcome(order, event)
 
 
@@ -581,11 +582,11 @@ def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
     try:
         with db.session.begin_nested():
             for section in change.added_sections:
-                link = links.get(section.id)
-                if link is None:
+                known = links.get(section.id)
+                if known is None:
                     order.order_sections.append(OrderSection(section_id=section.id, section=section, claimed=True))
                 else:
-                    link.removed_at, link.claimed = None, True
+                    known.removed_at, known.claimed = None, True
             db.session.flush()
     except IntegrityError:
         labels = ", ".join(s.label for s in change.added_sections)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from orders.domain.audit import record
 from orders.domain.models import EmailStatus, OutboundEmail, User
@@ -54,12 +55,13 @@ def retry_failed(now: datetime, email_id: int | None = None) -> int:
     conditions = [OutboundEmail.status == EmailStatus.FAILED]
     if email_id is not None:
         conditions.append(OutboundEmail.id == email_id)
-    return db.session.execute(
+    # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
+    return cast("CursorResult[Any]", db.session.execute(
         update(OutboundEmail)
         .where(*conditions)
         .values(status=EmailStatus.PENDING, attempts=0, next_attempt_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
 
 
 def retry_failed_as(actor: User, now: datetime, email: OutboundEmail | None = None) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, lazyload
@@ -35,7 +36,8 @@ def user_profiles(user: User) -> Profiles:
         enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == user.id))
         teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == user.id))
         row = db.session.execute(select(enrolled, teaching)).one()
-        found = user.profiles = Profiles(is_student=bool(row[0]), teaches=bool(row[1]))
+        found = Profiles(is_student=bool(row[0]), teaches=bool(row[1]))
+        user.profiles = found  # type: ignore[attr-defined]  # a per-request cache on the instance, not a mapped column
     return found
 
 
@@ -87,7 +89,8 @@ def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None =
     )
     if excluding_order_id is not None:
         query = query.where(OrderSection.order_id != excluding_order_id)
-    return dict(db.session.execute(query).all())
+    # A claimed section is on a placed order, and placing assigns the number (the column allows None for drafts).
+    return cast("dict[int, int]", dict(db.session.execute(query).all()))
 
 
 def order_events(order: Order) -> list[OrderEvent]:

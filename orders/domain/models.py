@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +26,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from orders.extensions import db
+
+if TYPE_CHECKING:
+    # db.Model is a class Flask-SQLAlchemy builds at runtime over Base; mypy sees only an attribute
+    # typed type[Model], which cannot be a base class, so the checker is shown the declarative Base.
+    from orders.extensions import Base as Model
+else:
+    Model = db.Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -135,7 +142,7 @@ class EmailStatus(enum.Enum):
     FAILED = "failed"
 
 
-class Institution(db.Model):
+class Institution(Model):
     __tablename__ = "institution"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -152,7 +159,7 @@ class Institution(db.Model):
     publish_course_materials: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
-class Campus(db.Model):
+class Campus(Model):
     __tablename__ = "campus"
     id: Mapped[int] = mapped_column(primary_key=True)
     sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -160,7 +167,7 @@ class Campus(db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organization"
     id: Mapped[int] = mapped_column(primary_key=True)
     sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -168,7 +175,7 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class Term(db.Model):
+class Term(Model):
     __tablename__ = "term"
     id: Mapped[int] = mapped_column(primary_key=True)
     sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -182,7 +189,7 @@ class Term(db.Model):
     period: Mapped[OrderingPeriod | None] = relationship(back_populates="term", uselist=False, lazy="joined")
 
 
-class OrderingPeriod(db.Model):
+class OrderingPeriod(Model):
     __tablename__ = "ordering_period"
     __table_args__ = (CheckConstraint("opens_at < closes_at", name="ck_period_opens_before_close"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,7 +206,7 @@ class OrderingPeriod(db.Model):
         return self.soft_close_at or self.closes_at
 
 
-class AcademicSession(db.Model):
+class AcademicSession(Model):
     """A part of a term ("Regular Academic Session", "First Eight Weeks")."""
 
     __tablename__ = "academic_session"
@@ -208,7 +215,7 @@ class AcademicSession(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "course"
     __table_args__ = (UniqueConstraint("subject", "number", name="uq_course_subject_number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,7 +229,7 @@ class Course(db.Model):
         return f"{self.subject} {self.number}"
 
 
-class Section(db.Model):
+class Section(Model):
     """A course offering: one labelled section of a course in a term."""
 
     __tablename__ = "section"
@@ -259,7 +266,7 @@ class Section(db.Model):
     no_materials_answer: Mapped[NoMaterialsAnswer | None] = relationship(lazy="raise", viewonly=True, uselist=False)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -298,13 +305,13 @@ class User(db.Model):
         return " ".join(parts[-1:] + parts[:-1]).lower()
 
 
-class TeachingAssignment(db.Model):
+class TeachingAssignment(Model):
     __tablename__ = "teaching_assignment"
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), primary_key=True, index=True)
 
 
-class CoordinatorGrant(db.Model):
+class CoordinatorGrant(Model):
     """A coordinator's scope; an unset dimension matches any section."""
 
     __tablename__ = "coordinator_grant"
@@ -340,7 +347,7 @@ class CoordinatorGrant(db.Model):
         return ", ".join(parts) or "all sections"
 
 
-class CatalogItem(db.Model):
+class CatalogItem(Model):
     __tablename__ = "catalog_item"
     __table_args__ = (CheckConstraint("student_price >= 0", name="ck_catalog_price_non_negative"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -364,7 +371,7 @@ class CatalogItem(db.Model):
         return f"{self.isbn13[:3]}-{self.isbn13[3:]}"
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "course_order"
     __table_args__ = (
         Index("ix_order_term_course", "term_id", "course_id"),
@@ -453,7 +460,7 @@ class Order(db.Model):
         return sum((line.student_price for line in self.current_lines), Decimal("0.00")) + sum(fulfilled, Decimal("0.00"))
 
 
-class OrderSection(db.Model):
+class OrderSection(Model):
     """A section on an order; `claimed` is true while the order is placed."""
 
     __tablename__ = "order_section"
@@ -478,7 +485,7 @@ class OrderSection(db.Model):
     section: Mapped[Section] = relationship(lazy="joined", innerjoin=True)
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     """A catalog item on an order, with the student price it was ordered at."""
 
     __tablename__ = "order_line"
@@ -496,7 +503,7 @@ class OrderLine(db.Model):
     item: Mapped[CatalogItem] = relationship(lazy="joined", innerjoin=True)
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """Append-only audit row; the app never updates or deletes one."""
 
     __tablename__ = "order_event"
@@ -514,7 +521,7 @@ class OrderEvent(db.Model):
     actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class OrderNumberCounter(db.Model):
+class OrderNumberCounter(Model):
     """One row holding the last order number handed out; bumped atomically."""
 
     __tablename__ = "order_number_counter"
@@ -522,7 +529,7 @@ class OrderNumberCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
-class OutboundEmail(db.Model):
+class OutboundEmail(Model):
     """The outbox: every email, written in the transaction of the change it reports."""
 
     __tablename__ = "outbound_email"
@@ -551,7 +558,7 @@ class OutboundEmail(db.Model):
     snapshot: Mapped[dict | None] = mapped_column(JSON)
 
 
-class ContentRequest(db.Model):
+class ContentRequest(Model):
     """A title the catalog lacks, requested on an order; it is one of the order's lines."""
 
     __tablename__ = "content_request"
@@ -587,7 +594,7 @@ class ContentRequest(db.Model):
         return f"{self.isbn13[:3]}-{self.isbn13[3:]}"
 
 
-class ContentRequestComment(db.Model):
+class ContentRequestComment(Model):
     """One comment on a content request's thread."""
 
     __tablename__ = "content_request_comment"
@@ -601,7 +608,7 @@ class ContentRequestComment(db.Model):
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class PendingEdit(db.Model):
+class PendingEdit(Model):
     """One user's unsubmitted changes to one placed order (two tabs of that user share it)."""
 
     __tablename__ = "pending_edit"
@@ -615,7 +622,7 @@ class PendingEdit(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AdminAuditEntry(db.Model):
+class AdminAuditEntry(Model):
     """Append-only: every back-office change and import (who, when, what, before -> after)."""
 
     __tablename__ = "admin_audit_entry"
@@ -635,7 +642,7 @@ class AdminAuditEntry(db.Model):
 # --- No materials needed and reminders (issue 16) ----------------------------------------------------
 
 
-class NoMaterialsAnswer(db.Model):
+class NoMaterialsAnswer(Model):
     """A section answered "no materials needed": it counts as done for reminders until undone.
 
     Undo deletes the row (the answer is removable); the admin audit log keeps the history.
@@ -659,7 +666,7 @@ class ReminderKind(enum.Enum):
     STUDENT_CHOOSE_BY = "student_choose_by"  # "Choose by <date>", 2 days before the choice window closes
 
 
-class ReminderSent(db.Model):
+class ReminderSent(Model):
     """One reminder of one kind went to one person for one term; the unique constraint makes it at most one."""
 
     __tablename__ = "reminder_sent"
@@ -679,7 +686,7 @@ class FeedKind(enum.Enum):
     DELTA = "delta"
 
 
-class FeedRun(db.Model):
+class FeedRun(Model):
     """One successful `export-feed` run: the window it covered and the file it wrote.
 
     A delta claims the window starting where the term's previous delta ended; the unique constraint
@@ -701,7 +708,7 @@ class FeedRun(db.Model):
     term: Mapped[Term] = relationship(lazy="raise")
 
 
-class FeedChange(db.Model):
+class FeedChange(Model):
     """A change to a placed or canceled order, written in the change's own transaction.
 
     A delta claims every unclaimed row of its term (feed_run_id set), whatever its changed_at: a
@@ -721,7 +728,7 @@ class FeedChange(db.Model):
 # --- Sign-in: server-side sessions and failed-attempt throttling (orders/web/auth) ------------------
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser session; the signed cookie carries a random token whose hash is `id`.
 
     Deleting the row ends the session for every copy of the cookie.
@@ -735,7 +742,7 @@ class UserSession(db.Model):
     via: Mapped[str] = mapped_column(String(16))  # "password" or "header"
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """One failed local sign-in; counted per account, per client address and per pair."""
 
     __tablename__ = "sign_in_failure"
@@ -749,7 +756,7 @@ class SignInFailure(db.Model):
     address: Mapped[str] = mapped_column(String(64))  # the client address
 
 
-class SignInLock(db.Model):
+class SignInLock(Model):
     """A lock on an account, a client address or a pair, until `locked_until`."""
 
     __tablename__ = "sign_in_lock"
@@ -760,7 +767,7 @@ class SignInLock(db.Model):
 # --- Students: enrollments and choices (docs/spec.md §1 "Enrollment", "Student choice") ----------------------
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     """A student in a section, from the SIS import; a dropped enrollment is kept, never deleted."""
 
     __tablename__ = "enrollment"
@@ -781,7 +788,7 @@ class Enrollment(db.Model):
     section: Mapped[Section] = relationship(lazy="raise")
 
 
-class StudentChoice(db.Model):
+class StudentChoice(Model):
     """A student's standing choice on one catalog item of one section; no row means the mode's default."""
 
     __tablename__ = "student_choice"
@@ -802,7 +809,7 @@ class StudentChoice(db.Model):
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id], lazy="raise")
 
 
-class ChoiceEvent(db.Model):
+class ChoiceEvent(Model):
     """Append-only: every change of a student choice (who, when, from what to what, why)."""
 
     __tablename__ = "choice_event"
@@ -824,7 +831,7 @@ class ChoiceEvent(db.Model):
 # --- Progress: "Remind now" (docs/spec.md §3 "Progress") ----------------------------------------------------
 
 
-class ProgressReminder(db.Model):
+class ProgressReminder(Model):
     """A "Remind now" email went to one instructor for one term on one (institution-local) day: at most one."""
 
     __tablename__ = "progress_reminder"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import CursorResult, delete, exists, select
 
 from orders.domain.models import (
     AdminAuditEntry,
@@ -121,9 +122,10 @@ def undo_no_materials(row: Row, sections: list[Section], *, actor: User, now: da
             .order_by(Section.label)
         )
     ]
-    removed = db.session.execute(
+    # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
+    removed = cast("CursorResult[Any]", db.session.execute(
         delete(NoMaterialsAnswer).where(NoMaterialsAnswer.section_id.in_(ids)).execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if removed:
         db.session.add(AdminAuditEntry(
             actor_id=actor.id, occurred_at=now, kind=UNDONE, target=row.label, request_id=request_id,

@@ -76,7 +76,7 @@ def public_url(path: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{path}"
 
 
-def _recipients(first: User, *others: User) -> list[User]:
+def _recipients(first: User | None, *others: User | None) -> list[User]:
     """Each user once, in order of importance."""
     seen: dict[int, User] = {}
     for user in (first, *others):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import overload
 
 from orders.domain.audit import record
 from orders.domain.models import AdminAuditEntry, OrderingPeriod, Term, User
@@ -38,6 +39,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+@overload
+def _kept(stored: datetime | None, sent: datetime) -> datetime: ...
+@overload
+def _kept(stored: datetime | None, sent: None) -> None: ...
 def _kept(stored: datetime | None, sent: datetime | None) -> datetime | None:
     """The stored moment when `sent` is the same minute, else `sent`."""
     if stored is not None and sent is not None and stored.replace(second=0, microsecond=0) == sent.replace(second=0, microsecond=0):

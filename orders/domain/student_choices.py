@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.audit import record
@@ -66,6 +67,8 @@ def change_choice(
     decision = can_choose(actor, student, section, line, now)
     if not decision:
         raise ChoiceRefused(decision.reason)
+    # can_choose refuses a missing section or line, and a section is shown only within its term.
+    assert section is not None and line is not None and view.term is not None
     on_behalf = actor.id != student.id
     reason = " ".join((reason or "").split())[:MAX_REASON]
     if on_behalf and can_administer(actor) and not reason:
@@ -108,7 +111,8 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
         except IntegrityError:
             raise AlreadyChanged(already_notice(line)) from None
         return
-    moved = db.session.execute(
+    # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
+    moved = cast("CursorResult[Any]", db.session.execute(
         update(StudentChoice)
         .where(
             StudentChoice.user_id == student.id, StudentChoice.section_id == line.section_id,
@@ -116,7 +120,7 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
         )
         .values(choice=target, decided_at=now, decided_by_id=actor.id, reason=reason, version=StudentChoice.version + 1)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if moved.rowcount != 1:
         raise AlreadyChanged(already_notice(line))
 
@@ -148,6 +152,7 @@ def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, 
     inst = institution()
     s = section.section
     term = view.term
+    assert term is not None  # a receipt is for a choice in a section of the view's term
     context = dict(
         recipient={"name": view.student.name},
         term={"name": term.name, "code": term.code},

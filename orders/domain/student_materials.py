@@ -8,9 +8,11 @@ the student's stored choices.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
@@ -126,7 +128,9 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
         .where(Enrollment.user_id == student_id)
         .options(joinedload(Section.instructors))  # joined, not the relationship's own extra SELECT
     ).unique().all()
-    return [(e, s, number, answer is not None) for e, s, number, answer in rows]
+    # The rows' shape is the select's; a subquery's columns and a unique() result reach mypy untyped.
+    typed = cast("Sequence[tuple[Enrollment, Section, int | None, int | None]]", rows)
+    return [(e, s, number, answer is not None) for e, s, number, answer in typed]
 
 
 def _lines(student_id: int, section_ids: list[int]):

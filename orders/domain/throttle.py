@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.models import SignInFailure, SignInLock
@@ -110,13 +111,14 @@ def _counts(attempt: Attempt, now: datetime) -> list[tuple[str, int, int]]:
     since = now - WINDOW
     same_account = SignInFailure.account == attempt.account
     same_address = SignInFailure.address == attempt.address
-    pair, account, address = db.session.execute(
+    # coalesce(sum(...), 0) is always an integer; SQLAlchemy types a sum of CASE only as object.
+    pair, account, address = cast("tuple[int, int, int]", db.session.execute(
         select(
             func.coalesce(func.sum(case((same_account & same_address, 1), else_=0)), 0),
             func.coalesce(func.sum(case((same_account, 1), else_=0)), 0),
             func.coalesce(func.sum(case((same_address, 1), else_=0)), 0),
         ).where(or_(same_account, same_address), SignInFailure.occurred_at > since)
-    ).one()
+    ).one())
     return [
         (attempt.pair_scope, pair, PAIR_LIMIT),
         (attempt.account_scope, account, ACCOUNT_LIMIT),
@@ -126,7 +128,8 @@ def _counts(attempt: Attempt, now: datetime) -> list[tuple[str, int, int]]:
 
 def _lock(scope: str, until: datetime) -> None:
     """Insert or extend one lock (two workers locking the same scope at once both succeed)."""
-    updated = db.session.execute(update(SignInLock).where(SignInLock.scope == scope).values(locked_until=until))
+    # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
+    updated = cast("CursorResult[Any]", db.session.execute(update(SignInLock).where(SignInLock.scope == scope).values(locked_until=until)))
     if updated.rowcount:
         return
     try:

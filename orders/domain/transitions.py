@@ -7,9 +7,9 @@ matches; the others match no row, see the order as it now is, and write nothing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orders.domain.feed.changes import record_change
@@ -41,12 +41,13 @@ def transition(
     written = dict(values, version=order.version + 1, last_changed_at=now)
     if to is not None:
         written["status"] = to
-    matched = db.session.execute(
+    # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
+    matched = cast("CursorResult[Any]", db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == expected, Order.version == order.version)
         .values(**written)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if matched != 1:
         db.session.refresh(order)
         return False

@@ -173,6 +173,8 @@ def parse_item(raw: dict) -> tuple[ItemFields | None, dict[str, str]]:
         errors["zero_cost"] = problem
     if errors:
         return None, errors
+    # Each parser gives its value whenever it reports no problem.
+    assert code is not None and delivery is not None and price is not None and active is not None and zero_cost is not None
     return ItemFields(
         title=text["title"], authors=text["authors"], isbn13=code, publisher=text["publisher"], edition=text["edition"],
         delivery=delivery, student_price=price, active=active, copyright_year=year, list_price=list_price,
@@ -198,8 +200,8 @@ def parse_catalog_csv(data: bytes) -> list[ItemFields]:
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        row = data[: error.start].count(b"\n") + 1
-        raise CatalogFileError([f"Row {row}: the file is not UTF-8 text."]) from None
+        line_number = data[: error.start].count(b"\n") + 1
+        raise CatalogFileError([f"Row {line_number}: the file is not UTF-8 text."]) from None
     if "\x00" in content:
         raise CatalogFileError(["The file contains NUL characters; it is not a CSV text file."])
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
@@ -234,6 +236,7 @@ def parse_catalog_csv(data: bytes) -> list[ItemFields]:
             if errors:
                 problems.extend(f"Row {row_number}: {message}" for message in errors.values())
                 continue
+            assert fields is not None  # parse_item gives the fields whenever it reports no errors
             if fields.isbn13 in seen:
                 problems.append(f"Row {row_number}: ISBN {fields.isbn13} already appears in row {seen[fields.isbn13]}.")
                 continue

@@ -18,6 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -117,7 +118,7 @@ def plan_delta(term: Term, now: datetime, since: datetime | None = None) -> Feed
 
 def changed_since(term: Term, moment: datetime) -> bool:
     """Some placed or canceled order of the term changed after `moment`."""
-    return db.session.scalar(
+    return bool(db.session.scalar(  # SELECT EXISTS always returns its one row; scalar() is typed Optional
         select(
             exists().where(
                 Order.term_id == term.id,
@@ -125,12 +126,13 @@ def changed_since(term: Term, moment: datetime) -> bool:
                 changed_at() > moment,
             )
         )
-    )
+    ))
 
 
 def unclaimed_changes(term: Term) -> bool:
     """Some change to an order of the term is in the change log and no delta has claimed it yet."""
-    return db.session.scalar(select(exists().where(FeedChange.term_id == term.id, FeedChange.feed_run_id.is_(None))))
+    # SELECT EXISTS always returns its one row; scalar() is typed Optional.
+    return bool(db.session.scalar(select(exists().where(FeedChange.term_id == term.id, FeedChange.feed_run_id.is_(None)))))
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
     claimed = FeedChange.feed_run_id.in_(same_file)
     earliest = db.session.scalar(select(func.min(FeedChange.changed_at)).where(claimed))
     # An edit's removed rows carry the edit's own time: report those of every claimed change.
-    removed_after = plan.since if earliest is None else min(plan.since, earliest - timedelta(microseconds=1))
+    since = cast(datetime, plan.since)  # only a delta claims changes, and a delta's plan has its since
+    removed_after = since if earliest is None else min(since, earliest - timedelta(microseconds=1))
     return ClaimedChanges(select(FeedChange.order_id).where(claimed), removed_after)
 
 
@@ -228,7 +231,8 @@ def export(plan: FeedPlan, out_dir: str) -> FeedResult:
     try:
         check_directory(out_dir)
         delta = plan.kind is FeedKind.DELTA
-        if delta and not changed_since(plan.term, plan.window_start) and not unclaimed_changes(plan.term):
+        # Only a full has no window start; `delta` is checked first.
+        if delta and not changed_since(plan.term, cast(datetime, plan.window_start)) and not unclaimed_changes(plan.term):
             db.session.rollback()
             return result  # nothing changed in the window: no file, and the window stays open
         run = _claim(plan)

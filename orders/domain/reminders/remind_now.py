@@ -97,7 +97,8 @@ def _insert_markers(term: Term, day: date, user_ids: list[int], actor: User, now
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        # The other dialect's Insert class (same on_conflict_do_nothing API); the two share no typed base.
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     statement = (
         dialect_insert(ProgressReminder)
         .values([dict(term_id=term.id, user_id=uid, day=day, sent_at=now, sent_by_id=actor.id) for uid in user_ids])

@@ -15,9 +15,10 @@ once per term and kind, so markers and emails are written together or not at all
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator
+from typing import Iterator, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy import Select, and_, exists, insert, select
@@ -156,7 +157,7 @@ def coordinator_rows(term_id: int, kind: ReminderKind) -> Select:
 def _links(term: Term, course_id: int, subject: str, number: str, instructor_id: int | None) -> tuple[str, str]:
     """Start order for the course, and the Courses row (where "No materials needed" is answered)."""
     suffix = f"?{urlencode({'instructor': instructor_id})}" if instructor_id else ""
-    row = {"term": term.code, "q": f"{subject} {number}"}
+    row: dict[str, str | int] = {"term": term.code, "q": f"{subject} {number}"}
     if instructor_id:
         row["instructor"] = instructor_id
     return public_url(f"/ordering/start/{course_id}/{term.id}{suffix}"), public_url(f"/?{urlencode(row)}")
@@ -181,8 +182,8 @@ def _instructors(term: Term, kind: ReminderKind) -> Iterator[Recipient]:
 def instructor_recipients(term: Term, rows: Select) -> Iterator[Recipient]:
     """Stream instructor_rows (possibly narrowed) as one Recipient per instructor with their missing courses."""
     result = db.session.execute(rows.execution_options(yield_per=STREAM_ROWS))
-    for (user_id, name, email), rows in itertools.groupby(result, key=lambda r: (r[0], r[1], r[2])):
-        yield Recipient(user_id, name, email, own=_fold(term, (r[3:] for r in rows)))
+    for (user_id, name, email), group in itertools.groupby(result, key=lambda r: (r[0], r[1], r[2])):
+        yield Recipient(user_id, name, email, own=_fold(term, (r[3:] for r in group)))
 
 
 def _coordinators(term: Term, kind: ReminderKind) -> Iterator[Recipient]:
@@ -199,6 +200,7 @@ def _merged(first: Iterator[Recipient], second: Iterator[Recipient]) -> Iterator
     a, b = next(first, None), next(second, None)
     while a is not None or b is not None:
         if b is None or (a is not None and a.id < b.id):
+            assert a is not None  # the loop runs while one of them is left, and b is not
             yield a
             a = next(first, None)
         elif a is None or b.id < a.id:
@@ -210,13 +212,21 @@ def _merged(first: Iterator[Recipient], second: Iterator[Recipient]) -> Iterator
             a, b = next(first, None), next(second, None)
 
 
-def _insert_markers(term: Term, kind: ReminderKind, people: list[Recipient], now: datetime) -> set[int]:
+class _Person(Protocol):
+    """Anyone a reminder marker is written for: an instructor or coordinator Recipient, or a Student."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def _insert_markers(term: Term, kind: ReminderKind, people: Sequence[_Person], now: datetime) -> set[int]:
     """Insert this batch's markers; returns the user ids whose marker is new (a race or rerun skips the rest)."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        # The other dialect's Insert class (same on_conflict_do_nothing API); the two share no typed base.
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     else:  # pragma: no cover - the app supports these two
         raise RuntimeError(f"send-reminders does not support {dialect}")
     statement = (
@@ -231,11 +241,13 @@ def _insert_markers(term: Term, kind: ReminderKind, people: list[Recipient], now
 def _subject(term: Term, kind: ReminderKind) -> str:
     if kind is ReminderKind.OPENING:
         return f"Ordering for {term.name} is open"
+    assert term.period is not None  # reminders are sent only for a term with an ordering period
     return f"Ordering for {term.name} closes on {local_date(term.period.deadline)}"
 
 
 def _email(term: Term, kind: ReminderKind, person: Recipient, now: datetime) -> dict:
     inst = institution()
+    assert term.period is not None  # reminders are sent only for a term with an ordering period
     context = dict(
         recipient=person,
         term=term,

@@ -53,6 +53,7 @@ def student_kinds_due(term: Term, now: datetime) -> list[ReminderKind]:
     if window_state(term, now) is not WindowState.OPEN:
         return []
     kinds = [ReminderKind.STUDENT_MATERIALS]
+    assert term.choice_closes_at is not None  # an open window has both its times
     if now >= term.choice_closes_at - CHOOSE_BY_WINDOW:
         kinds.append(ReminderKind.STUDENT_CHOOSE_BY)
     return kinds
@@ -154,8 +155,8 @@ def _students(term: Term, kind: ReminderKind, mode: ProgramMode) -> Iterator[Stu
     result = db.session.execute(student_rows(term.id, kind).execution_options(yield_per=STREAM_ROWS))
     for (user_id, name, email), rows in itertools.groupby(result, key=lambda r: (r[0], r[1], r[2])):
         student = Student(user_id, name, email)
-        for _, section_rows in itertools.groupby(rows, key=lambda r: r.section_id):
-            section_rows = list(section_rows)
+        for _, grouped in itertools.groupby(rows, key=lambda r: r.section_id):
+            section_rows = list(grouped)
             first = section_rows[0]
             section = EnrolledSection(f"{first.subject} {first.number}", first.course_title, first.label, first.order_id is not None)
             for row in section_rows:
@@ -182,6 +183,7 @@ def is_recipient(kind: ReminderKind, student: Student, mode: ProgramMode) -> boo
 def _subject(term: Term, kind: ReminderKind) -> str:
     if kind is ReminderKind.STUDENT_MATERIALS:
         return f"Your course materials for {term.name}"
+    assert term.choice_closes_at is not None  # student emails go out only while the window is open
     return f"Choose by {local_date(term.choice_closes_at)}: your course materials for {term.name}"
 
 
@@ -192,6 +194,7 @@ def _line(section: EnrolledSection, m: Material) -> dict:
 
 def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, now: datetime, inst) -> dict:
     """The outbox row: a snapshot of plain values, rendered by the mail worker at delivery (not 30,000 times here)."""
+    assert term.choice_closes_at is not None  # student emails go out only while the window is open
     context = dict(
         student={
             "name": student.name,

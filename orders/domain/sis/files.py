@@ -80,7 +80,7 @@ def _records(text: str, file: str, problems: _Problems):
     """Yield (line number, fields) per record; stop at the first malformed one."""
     pos, line, end = 0, 1, len(text)
     while pos < end:
-        start_line, fields = line, []
+        start_line, fields = line, list[str]()
         while True:
             match = _FIELD.match(text, pos)
             if match is None:

@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.audit import record
@@ -340,7 +341,8 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool, max_removal_share:
     if max_removal_share is not None:
         active = sum(1 for row in sections.existing.values() if row.state is SectionState.ACTIVE)
         endable = sum(1 for pair in existing_pairs if pair[0] in user_sis and pair[1] in section_sis)
-        absent = report.counts["enrollments"].removed if "enrollments" in report.counts else 0
+        # The enrollments' Counts always carries a number (removed=0 when made), never None.
+        absent = (report.counts["enrollments"].removed or 0) if "enrollments" in report.counts else 0
         _check_mass_removal(max_removal_share, [("sections.csv", "active sections", "remove", len(removals), active),
                                                 ("teaching_assignments.csv", "teaching assignments", "end", len(deletes), endable),
                                                 ("enrollments.csv", "enrollments", "drop", absent, droppable)])
@@ -442,9 +444,9 @@ def _check_identities(users: _EntityPlan, rows, problems: list[str]) -> None:
     """
     line_of = {values[0]: line for line, values in rows}
     final: dict[object, tuple[str, str | None, str]] = {}
-    for row in db.session.execute(select(User.id, User.sis_id, User.email, User.network_id)):
-        where = f"users.csv line {line_of[row.sis_id]}" if row.sis_id in line_of else f"the user {row.email} in the database"
-        final[row.id] = (row.email, row.network_id, where)
+    for known in db.session.execute(select(User.id, User.sis_id, User.email, User.network_id)):
+        where = f"users.csv line {line_of[known.sis_id]}" if known.sis_id in line_of else f"the user {known.email} in the database"
+        final[known.id] = (known.email, known.network_id, where)
     changed: set[object] = set()
     for row in users.updates:
         final[row["id"]] = (row["email"], row["network_id"], f"users.csv line {line_of[row['sis_id']]}")
@@ -517,7 +519,7 @@ def apply_plan(plan: Plan, now: datetime) -> None:
         for column, ids, ref in zip(("course_id", "term_id", "session_id", "campus_id", "organization_id"), parent_maps, row["_refs"]):
             row[column] = ids[ref]
     _write(Section, sections, SECTION_FIELDS)
-    table = Section.__table__
+    table = cast(Table, Section.__table__)  # a mapped class's __table__ is its Table; the base types it FromClause
     for start in range(0, len(plan.section_removals), BATCH):
         batch = plan.section_removals[start:start + BATCH]
         db.session.execute(update(table).where(table.c.id.in_(batch)).values(state=SectionState.REMOVED))
@@ -527,7 +529,7 @@ def apply_plan(plan: Plan, now: datetime) -> None:
                            .execution_options(synchronize_session=False))
         record_changes(holding, now)
     _write(User, entities["users"], USER_FIELDS, {"password_hash": None, "active": True, "is_program_admin": False})
-    ta = TeachingAssignment.__table__
+    ta = cast(Table, TeachingAssignment.__table__)  # its Table (typed FromClause on the base)
     if plan.ta_deletes:
         statement = delete(ta).where(ta.c.user_id == bindparam("b_user"), ta.c.section_id == bindparam("b_section"))
         _executemany(statement, [{"b_user": u, "b_section": s} for u, s in plan.ta_deletes])
@@ -540,7 +542,7 @@ def apply_plan(plan: Plan, now: datetime) -> None:
 
 def _apply_enrollments(plan: Plan, now: datetime) -> None:
     """Each change of state is stamped with the import's time (enrolled_at or dropped_at)."""
-    table = Enrollment.__table__
+    table = cast(Table, Enrollment.__table__)  # its Table (typed FromClause on the base)
     for state, stamp in ((EnrollmentState.ENROLLED, "enrolled_at"), (EnrollmentState.DROPPED, "dropped_at")):
         ids = [enrollment_id for enrollment_id, new in plan.enrollment_updates if new is state]
         for start in range(0, len(ids), BATCH):
