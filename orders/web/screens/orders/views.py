@@ -7,7 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from orders import clock
-from orders.domain import editing
+from orders.domain import editing, pending_edits
 from orders.domain.canceling import already_canceled_notice, cancel_order
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
 from orders.domain.institution import institution, local_time
@@ -117,10 +117,10 @@ def _after_cancel(order: Order, status: int = 200):
 def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) -> dict:
     """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
-    pending = editing.find_pending(order, current_user)
-    state = editing.pending_state(order, pending)
-    lines = editing.pending_lines(order, state)
-    change = editing.diff(order, state)
+    pending = pending_edits.find_pending(order, current_user)
+    state = pending_edits.pending_state(order, pending)
+    lines = pending_edits.pending_lines(order, state)
+    change = pending_edits.diff(order, state)
     return dict(
         order=order,
         search=search_catalog(query),
@@ -132,14 +132,14 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         remove_url=lambda item_id: url_for("orders.edit_remove_item", number=order.number, item_id=item_id),
         requirement_url=lambda item_id: url_for("orders.edit_set_requirement", number=order.number, item_id=item_id),
         requirements=list(Requirement),
-        requests=editing.pending_requests(order, state),
+        requests=pending_edits.pending_requests(order, state),
         request_url=url_for("orders.edit_request", number=order.number),
         remove_request_url=lambda key: url_for("orders.edit_remove_request", number=order.number, key=key),
         section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
-        stale=editing.is_stale(order, pending),
-        dropped=editing.rebase(order, pending)[1] if editing.is_stale(order, pending) else [],
+        stale=pending_edits.is_stale(order, pending),
+        dropped=pending_edits.rebase(order, pending)[1] if pending_edits.is_stale(order, pending) else [],
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
