@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 
 from orders import clock
+from orders.courses.markup import dedent_html
 from orders.courses.queries import (
     MATCH_LIMIT,
     ORDER_STATE_LABELS,
@@ -22,6 +23,7 @@ from orders.permissions import staff_home, staff_only
 from orders.queries import all_terms
 
 bp = Blueprint("courses", __name__)
+bp.add_app_template_filter(dedent_html, "dedent_html")
 
 
 @bp.route("/")
