@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, raiseload
 
 from orders.extensions import db
+from orders.history import reach
 from orders.models import (
     CatalogItem,
     ContentRequest,
@@ -166,7 +167,7 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]:
+def _conditions(user: User, filters: HistoryFilter, *, probe: bool = False) -> list[ColumnElement[bool]]:
     """Orders on the user's history (SPEC 2 view rule, as SQL) narrowed by the filters.
 
     Text conditions refer to Course, so the statement must join it when `filters.q` is set.
@@ -176,7 +177,7 @@ def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]
             Order.status.in_(REORDER_SOURCE_STATUSES),
             and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
         ),
-        viewable_orders_clause(user),
+        viewable_orders_clause(user, probe=probe),
     ]
     if filters.status is not None:
         conditions.append(Order.status == filters.status)
@@ -290,17 +291,17 @@ def _prices(*joined: str | None) -> list[Decimal]:
     return sorted(Decimal(p).quantize(Decimal("0.01")) for text in joined if text for p in text.split(";"))
 
 
-def _matching(user: User, filters: HistoryFilter) -> Select:
+def _matching(user: User, filters: HistoryFilter, *, probe: bool = False) -> Select:
     """The ids of the orders on this user's history that match the filters."""
     query = select(Order.id.label("order_id")).select_from(Order)
     if filters.q:
         query = query.join(Course, Course.id == Order.course_id)
-    return query.where(*_conditions(user, filters))
+    return query.where(*_conditions(user, filters, probe=probe))
 
 
 def _count(user: User, filters: HistoryFilter, cap: int | None) -> Select:
     """How many orders match, counting no further than `cap` + 1 when there is a cap."""
-    matching = _matching(user, filters)
+    matching = _matching(user, filters, probe=cap is not None)
     return select(func.count()).select_from((matching if cap is None else matching.limit(cap + 1)).subquery())
 
 
@@ -308,12 +309,13 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
     """The page's orders with their sections and the count, in one statement.
 
     The inner query keeps one page of matching ids, newest first; only those are joined to their
-    details. With a `cap` (a Program Administrator's history: every order) the database walks the
-    newest-first index and stops at the page, and the count stops at the cap ("1,000+"). Without
-    (anyone else: the orders they may view, a set the database builds once, viewable_orders_clause)
-    counting all of them exactly in the same pass costs little more than finding the page.
+    details. With a `cap` (a Program Administrator's history, or a reach known to be wide:
+    orders.history.reach) the database walks the newest-first index, probing the view rule per order,
+    and stops at the page, and the count stops at the cap ("1,000+"). Without (a narrow reach: the
+    orders they may view, a set the database builds once, viewable_orders_clause) counting all of
+    them exactly in the same pass costs little more than finding the page.
     """
-    page_ids = _matching(user, filters)
+    page_ids = _matching(user, filters, probe=cap is not None)
     if cap is None:
         page_ids = page_ids.add_columns(func.count().over().label("total"))
     page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset((page - 1) * page_size).subquery("page_ids")
@@ -329,17 +331,22 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
 def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> HistoryPage:
     """One page of the user's order history, newest first, with Reorder targets marked."""
     page = filters.page
-    cap = max(COUNT_CAP, page * page_size) if user.is_program_admin else None
+    cap = max(COUNT_CAP, page * page_size) if reach.is_wide(user, filters) else None
     found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all()
     total = found[0].total if found else 0
+    if cap is None and found:
+        reach.remember(user, filters, total)
     if not found and page > 1:  # a bookmarked page past the end: show the last one
         total = db.session.scalar(_count(user, filters, cap)) or 0
         page = max(1, -(-(total if cap is None else min(total, cap)) // page_size))
         found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all() if total else []
     rows = list(_fold(found))
     mark_reorder_targets(user, rows, now)
-    exact = cap is None or total <= cap
-    total = total if exact else cap
+    # A wide reach is shown capped whichever plan ran, so its count reads the same on every request;
+    # a narrow one is counted exactly.
+    shown_cap = max(COUNT_CAP, page * page_size)
+    exact = (cap is None and total < reach.WIDE_AT) or total <= shown_cap
+    total = total if exact else shown_cap
     pages = max(1, -(-total // page_size))
     first = (page - 1) * page_size + 1 if rows else 0
     return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
