@@ -19,8 +19,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import data
-from bench.__main__ import ADMIN, COORDINATOR, PASSWORD, SIZES, STUDENT, STUDENT_PAGE, TYPEAHEAD, environment, public_section_paths
-from bench.queries import BASE_URL, _CSRF, _client
+from bench.__main__ import (
+    ADMIN,
+    COORDINATOR,
+    PASSWORD,
+    SIZES,
+    STUDENT,
+    STUDENT_PAGE,
+    TYPEAHEAD,
+    environment,
+    public_section_paths,
+)
+from bench.queries import _CSRF, BASE_URL, _client
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = ["SQL build/compile", "DB wait", "ORM rows", "template", "app code", "framework/other"]
@@ -82,9 +92,27 @@ def scenarios(picked: dict, placed_tail: list[int]) -> list[dict]:
     return out
 
 
+def _requester(client, reqs: list, token: str | None, name: str):
+    """A function sending the next request of the cycle; returns the response's size."""
+    position = {"i": 0}
+
+    def one() -> int:
+        method, path, headers = reqs[position["i"] % len(reqs)]
+        position["i"] += 1
+        body = None
+        if method == "POST":
+            body = {"csrf_token": token, "version": "1"}
+            headers = {**headers, "Referer": f"{BASE_URL}{path}"}
+        response = client.open(path, method=method, data=body, headers=headers, base_url=BASE_URL)
+        assert response.status_code in (200, 304), (name, path, response.status_code)
+        return len(response.get_data())
+
+    return one
+
+
 def run(n: int, only: str | None) -> list[dict]:
-    from sqlalchemy import event
     from pyinstrument import Profiler
+    from sqlalchemy import event
 
     database_url = os.environ.get("BENCH_DATABASE_URL", data.DEFAULT_DATABASE_URL)
     env = environment(database_url, 8000, 2525)
@@ -136,19 +164,7 @@ def run(n: int, only: str | None) -> list[dict]:
         if posts:
             page = client.get(reqs[0][1], base_url=BASE_URL).get_data(as_text=True)
             token = _CSRF.search(page).group(1)
-        position = {"i": 0}
-
-        def one():
-            method, path, headers = reqs[position["i"] % len(reqs)]
-            position["i"] += 1
-            body = None
-            if method == "POST":
-                body = {"csrf_token": token, "version": "1"}
-                headers = {**headers, "Referer": f"{BASE_URL}{path}"}
-            response = client.open(path, method=method, data=body, headers=headers, base_url=BASE_URL)
-            assert response.status_code in (200, 304), (sc["name"], path, response.status_code)
-            return len(response.get_data())
-
+        one = _requester(client, reqs, token, sc["name"])
         size = 0
         for _ in range(3 if not posts else 2):
             size = one()

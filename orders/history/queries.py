@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import aliased, raiseload
+from sqlalchemy.orm import aliased
 
 from orders.extensions import db
 from orders.history import reach
@@ -393,6 +393,25 @@ def earlier_order_exists(section=Section) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class _Subject:
+    subject: str
+
+
+@dataclass(frozen=True)
+class _ReorderSection:
+    """What can_place and the Reorder choice read of a section (its course only by subject)."""
+
+    id: int
+    course_id: int
+    term_id: int
+    campus_id: int
+    organization_id: int
+    level: object
+    course: _Subject
+    term: Term
+
+
 def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
     """Set each row's `reorder_terms`: open or upcoming terms whose offering of the row's course the
     user may reorder into (can_reorder), on a campus the row's order was on, and where the user has
@@ -410,9 +429,16 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
             own_draft.term_id == Section.term_id,
         )
     )
+    # Plain columns, not Section entities (each with its course, term and session joined in): the
+    # page's courses can have hundreds of open sections, and only these facts decide (can_place).
     found = db.session.execute(
-        select(Section, teaches_clause(user.id).label("teaches"), claim.number, has_draft.label("has_draft"))
+        select(
+            Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id,
+            Section.level, Course.subject, Term, teaches_clause(user.id).label("teaches"), claim.number,
+            has_draft.label("has_draft"),
+        )
         .join(Course, Course.id == Section.course_id)
+        .join(Term, Term.id == Section.term_id)
         .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
         .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
         .outerjoin(claim, claim.id == OrderSection.order_id)
@@ -421,14 +447,17 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
             OrderingPeriod.closes_at > now,
             visible_sections_clause(user),
         )
-        .options(raiseload(Section.instructors))
         .order_by(Section.term_id, Section.label)
     ).all()
     offerings: dict[tuple[int, int], list[SectionChoice]] = {}
-    for section, teaching, number, drafted in found:
-        if drafted:  # the user continues that draft instead (as on Courses: "Resume draft")
+    for row in found:
+        if row.has_draft:  # the user continues that draft instead (as on Courses: "Resume draft")
             continue
-        orderable = number is None and can_place(user, section, now, teaches_section=bool(teaching))
+        section = _ReorderSection(
+            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, _Subject(row.subject), row.Term
+        )
+        number = row.number
+        orderable = number is None and can_place(user, section, now, teaches_section=bool(row.teaches))
         offerings.setdefault((section.course_id, section.term_id), []).append(SectionChoice(section, number, orderable))
     for row in sources:
         for (course_id, _term_id), choices in offerings.items():
