@@ -439,9 +439,8 @@ def _page_rows(
     )
     offset = (page - 1) * page_size
     cap = max(COUNT_CAP, offset + page_size)
-    capped = select(func.count()).select_from(
-        _matching_rows(user, filters, terms, now, aliased(User, name="counted_instructor")).limit(cap + 1).subquery()
-    )
+    # The same filtered select, counted in its own subquery: built once, not twice.
+    capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
     keys = [column.label(f"k{i}") for i, column in enumerate(ordering)]
     page_ids = matching.add_columns(*keys).order_by(*ordering).limit(page_size).offset(offset).subquery("page_ids")
     instructor = aliased(User, name="instructor")

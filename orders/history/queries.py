@@ -5,6 +5,7 @@ page's courses, whatever the number of orders.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -366,6 +367,7 @@ def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int 
 # --- Reorder: where it applies ---------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8)  # the same expression every time for a given section entity: built once
 def earlier_order_exists(section=Section) -> ColumnElement[bool]:
     """SQL, correlated to `section`: an earlier term has a placed or canceled order of the same course
     (subject + number) on a section of the same campus, with at least one catalog item."""
