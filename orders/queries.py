@@ -1,10 +1,11 @@
 """Read-side loading for pages: a fixed number of queries whatever the data size."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import NotFound
 
@@ -62,13 +63,17 @@ def order_load_options() -> tuple:
     )
 
 
+@functools.cache
+def _order_by_number():
+    """The summary's statement, built once per process (the number is a bound parameter)."""
+    return select(Order).where(Order.number == bindparam("number")).options(*order_load_options())
+
+
 def get_order_or_404(number: int) -> Order:
     """The order with this number (drafts have none), or a 404."""
     if not 0 < number <= MAX_ID:  # the URL converter takes any digits; the database column does not
         raise NotFound(f"There is no order #{number}.")
-    order = db.session.scalars(
-        select(Order).where(Order.number == number).options(*order_load_options())
-    ).unique().first()
+    order = db.session.scalars(_order_by_number(), {"number": number}).unique().first()
     if order is None:
         raise NotFound(f"There is no order #{number}.")
     return order
@@ -76,7 +81,12 @@ def get_order_or_404(number: int) -> Order:
 
 def all_terms() -> list[Term]:
     """Every term, newest first, with its ordering period (Term selects and filters)."""
-    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc(), Term.id.desc())).unique())
+    return list(db.session.scalars(_terms_newest_first()).unique())
+
+
+@functools.cache
+def _terms_newest_first():
+    return select(Term).order_by(Term.starts_on.desc(), Term.id.desc())
 
 
 def get_request_or_404(request_id: int) -> ContentRequest:
@@ -142,10 +152,32 @@ def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None =
 
 def order_events(order: Order) -> list[OrderEvent]:
     """The order's audit trail, oldest first, with actors."""
-    return list(
-        db.session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    return list(db.session.scalars(_events_of_order(), {"order_id": order.id}))
+
+
+@functools.cache
+def _events_of_order():
+    return select(OrderEvent).where(OrderEvent.order_id == bindparam("order_id")).order_by(OrderEvent.id)
+
+
+@functools.cache
+def _session_user():
+    """load_user's statement, built once per process: every signed-in request runs it."""
+    # The profiles the header and the staff guard ask about ride along as two EXISTS columns: no
+    # query of their own on any page.
+    enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
+    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
+    return (
+        select(User, UserSession.last_seen_at, enrolled, teaching)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == bindparam("user_id"),
+            User.active.is_(True),
+            UserSession.id == bindparam("session_id"),
+            UserSession.last_seen_at > bindparam("idle_since"),
+            UserSession.created_at > bindparam("started_since"),
         )
+        .options(joinedload(User.grants))
     )
 
 
@@ -157,21 +189,9 @@ def load_user(
     None when that session ended (signed out, idle since `idle_since`, started before `started_since`)
     or the user was deactivated: the session check costs no query of its own.
     """
-    # The profiles the header and the staff guard ask about ride along as two EXISTS columns: no
-    # query of their own on any page.
-    enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
-    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
     row = db.session.execute(
-        select(User, UserSession.last_seen_at, enrolled, teaching)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.active.is_(True),
-            UserSession.id == session_id,
-            UserSession.last_seen_at > idle_since,
-            UserSession.created_at > started_since,
-        )
-        .options(joinedload(User.grants))
+        _session_user(),
+        {"user_id": user_id, "session_id": session_id, "idle_since": idle_since, "started_since": started_since},
     ).unique().first()
     if row is None:
         return None
