@@ -21,6 +21,7 @@ from orders.permissions import (
     progress_only,
     remind_now_decision,
 )
+from orders.progress.links import courses_href_for
 from orders.progress.queries import (
     DIMENSIONS,
     Counts,
@@ -77,6 +78,7 @@ def index():
         "progress/index.html", "progress/_board.html",
         board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
         time_of_day=_time_of_day, may_remind=remind_now_decision(current_user, term, now).allowed,
+        courses_href=courses_href_for(term.code),
     )
     if is_htmx():
         return with_pushed_url(body, url_for("progress.index", term=term.code))
