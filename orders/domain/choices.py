@@ -93,6 +93,18 @@ def declined_clause(mode: ProgramMode) -> ColumnElement[bool]:
     return and_(CatalogItem.zero_cost == false(), ~_chosen_clause(mode))
 
 
+def enrollment_declined_and_charged(mode: ProgramMode, items, opted_out, opted_in) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """SQL: (declined, charged) of one enrollment from counts over its section's `items` billable items.
+
+    The per-enrollment aggregate of declined_clause and charged_clause: `opted_out` and `opted_in`
+    count the student's stored choices on those items; an item without a choice takes the mode's
+    default (charged in opt-out mode, not charged in opt-in mode).
+    """
+    if mode is ProgramMode.OPT_OUT:
+        return and_(items > 0, opted_out > 0), opted_out < items
+    return opted_in < items, and_(items > 0, opted_in > 0)
+
+
 def billable_clause(mode: ProgramMode) -> ColumnElement[bool]:
     """SQL twin of is_billable, on Enrollment, CatalogItem and an outer-joined StudentChoice."""
     return and_(Enrollment.state == EnrollmentState.ENROLLED, charged_clause(mode))

@@ -1,10 +1,11 @@
 """Lookups the rules and services share: a fixed number of queries whatever the data size."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from orders.domain.models import (
@@ -60,7 +61,12 @@ def order_load_options() -> tuple:
 
 def all_terms() -> list[Term]:
     """Every term, newest first, with its ordering period (Term selects and filters)."""
-    return list(db.session.scalars(select(Term).order_by(Term.starts_on.desc(), Term.id.desc())).unique())
+    return list(db.session.scalars(_terms_newest_first()).unique())
+
+
+@functools.cache
+def _terms_newest_first():
+    return select(Term).order_by(Term.starts_on.desc(), Term.id.desc())
 
 
 def find_draft(user: User, course_id: int, term_id: int) -> Order | None:
@@ -95,10 +101,11 @@ def claimed_sections(section_ids: list[int], *, excluding_order_id: int | None =
 
 def order_events(order: Order) -> list[OrderEvent]:
     """The order's audit trail, oldest first, with actors."""
-    return list(
-        db.session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-        )
-    )
+    return list(db.session.scalars(_events_of_order(), {"order_id": order.id}))
+
+
+@functools.cache
+def _events_of_order():
+    return select(OrderEvent).where(OrderEvent.order_id == bindparam("order_id")).order_by(OrderEvent.id)
 
 

@@ -13,15 +13,7 @@ from sqlalchemy import select
 
 from orders.domain.content_requests import TitleRequest
 from orders.domain.lookups import claimed_sections
-from orders.domain.models import (
-    CatalogItem,
-    ContentRequest,
-    Order,
-    PendingEdit,
-    Requirement,
-    Section,
-    User,
-)
+from orders.domain.models import CatalogItem, ContentRequest, Order, PendingEdit, Requirement, Section, User
 from orders.extensions import db
 
 

@@ -92,11 +92,12 @@ def can_view_order(user: User, order: Order) -> bool:
     return any(teaches(user, s) or coordinates(user, s) for s in order.sections)
 
 
-def viewable_orders_clause(user: User) -> ColumnElement[bool]:
+def viewable_orders_clause(user: User, *, probe: bool = False) -> ColumnElement[bool]:
     """SQL twin of can_view_order, on Order: one clause for lists of orders (history, its CSV).
 
-    The section test is an uncorrelated IN, so the database builds the set of reachable orders once
-    instead of probing each order's sections.
+    By default the section test is an uncorrelated IN, so the database builds the set of reachable
+    orders once instead of probing each order's sections. With `probe` it is a correlated EXISTS
+    instead (the same rule), for walking the orders newest first when most of them are reachable.
     """
     if user.is_program_admin:
         return true()
@@ -106,7 +107,13 @@ def viewable_orders_clause(user: User) -> ColumnElement[bool]:
         .join(Course, Course.id == Section.course_id)
         .where(OrderSection.removed_at.is_(None), visible_sections_clause(user))
     )
-    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, Order.id.in_(on_reach))
+    reach: ColumnElement[bool]
+    if probe:
+        # OFFSET 0 keeps the probe a subplan run per order (stopping at its first section in reach).
+        reach = exists(on_reach.where(OrderSection.order_id == Order.id).offset(0))
+    else:
+        reach = Order.id.in_(on_reach)
+    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, reach)
 
 
 def oversees_clause(user: User) -> ColumnElement[bool]:

@@ -4,6 +4,7 @@ Like every service these take the acting user and `now`, flush and never commit.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -231,6 +232,7 @@ def copy_order(
 REORDER_SOURCE_STATUSES = (OrderStatus.PLACED, OrderStatus.CANCELED)
 
 
+@functools.lru_cache(maxsize=8)  # the same expression for a given section entity: built once per process
 def earlier_order_exists(section=Section) -> ColumnElement[bool]:
     """SQL, correlated to `section`: an earlier term has a placed or canceled order of the same course
     (subject + number) on a section of the same campus, with at least one catalog item."""

@@ -9,11 +9,12 @@ dashboard's count of at-risk sections and the Courses list it links to cannot di
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, literal, select, union_all
 
-from orders.domain.choices import charged_clause, declined_clause
+from orders.domain.choices import enrollment_declined_and_charged
 from orders.domain.models import (
     CatalogItem,
+    ChoiceValue,
     Enrollment,
     EnrollmentState,
     OrderLine,
@@ -26,42 +27,96 @@ from orders.domain.models import (
 
 
 def section_students(mode: ProgramMode, term_ids: list[int]):
-    """Subquery: (section_id, enrolled, rated, declined, opted_in) per active section of the terms with students."""
-    per_enrollment = (
-        select(
-            Enrollment.section_id.label("section_id"),
-            func.max(case((CatalogItem.id.is_not(None), 1), else_=0)).label("rated"),
-            func.max(case((declined_clause(mode), 1), else_=0)).label("declined"),
-            func.max(case((and_(CatalogItem.id.is_not(None), charged_clause(mode)), 1), else_=0)).label("opted_in"),
+    """Subquery: (section_id, enrolled, rated, declined, opted_in) per active section of the terms with students.
+
+    Counted per section, not per enrollment line by line: the section's distinct billable items (of its
+    claimed order) and each enrolled student's stored choices on them decide everything, so the
+    statement reads the (few) choice rows instead of joining every enrollment to every line.
+    """
+    in_terms = and_(Section.term_id.in_(term_ids), Section.state == SectionState.ACTIVE)
+
+    def billable_items(section_id):
+        """SQL: how many distinct billable items the section's claimed order has (a probe by index)."""
+        return (
+            select(func.count(OrderLine.catalog_item_id.distinct()))
+            .join(OrderSection, OrderSection.order_id == OrderLine.order_id)
+            .join(CatalogItem, and_(CatalogItem.id == OrderLine.catalog_item_id, CatalogItem.zero_cost == false()))
+            .where(OrderSection.section_id == section_id, OrderSection.claimed, OrderSection.removed_at.is_(None))
+            .where(OrderLine.removed_at.is_(None))
+            .scalar_subquery()
         )
-        .join(Section, Section.id == Enrollment.section_id)
-        .outerjoin(
-            OrderSection,
-            and_(OrderSection.section_id == Enrollment.section_id, OrderSection.claimed, OrderSection.removed_at.is_(None)),
-        )
-        .outerjoin(OrderLine, and_(OrderLine.order_id == OrderSection.order_id, OrderLine.removed_at.is_(None)))
-        .outerjoin(CatalogItem, and_(CatalogItem.id == OrderLine.catalog_item_id, CatalogItem.zero_cost == false()))
-        .outerjoin(
-            StudentChoice,
-            and_(
-                StudentChoice.user_id == Enrollment.user_id,
-                StudentChoice.section_id == Enrollment.section_id,
-                StudentChoice.catalog_item_id == CatalogItem.id,
-            ),
-        )
-        .where(Section.term_id.in_(term_ids), Section.state == SectionState.ACTIVE, Enrollment.state == EnrollmentState.ENROLLED)
-        .group_by(Enrollment.section_id, Enrollment.id)
-        .subquery("per_enrollment")
+
+    on_the_order = exists(
+        select(OrderLine.order_id)
+        .join(OrderSection, OrderSection.order_id == OrderLine.order_id)
+        .where(OrderSection.section_id == StudentChoice.section_id, OrderSection.claimed, OrderSection.removed_at.is_(None))
+        .where(OrderLine.catalog_item_id == StudentChoice.catalog_item_id, OrderLine.removed_at.is_(None))
     )
+    enrolled_here = exists(
+        select(Enrollment.id).where(
+            Enrollment.user_id == StudentChoice.user_id,
+            Enrollment.section_id == StudentChoice.section_id,
+            Enrollment.state == EnrollmentState.ENROLLED,
+        )
+    )
+    chosen = (  # per enrolled student and section: stored choices on the section's billable items
+        select(
+            StudentChoice.section_id.label("section_id"),
+            func.sum(case((StudentChoice.choice == ChoiceValue.OPTED_OUT, 1), else_=0)).label("opted_out"),
+            func.sum(case((StudentChoice.choice == ChoiceValue.OPTED_IN, 1), else_=0)).label("opted_in"),
+        )
+        .join(CatalogItem, and_(CatalogItem.id == StudentChoice.catalog_item_id, CatalogItem.zero_cost == false()))
+        .join(Section, Section.id == StudentChoice.section_id)
+        .where(in_terms, on_the_order, enrolled_here)
+        .group_by(StudentChoice.user_id, StudentChoice.section_id)
+        .subquery("chosen")
+    )
+    zero = literal(0)
+    choosers = select(  # one row per enrolled student with a stored choice on a billable item
+        chosen.c.section_id, zero.label("enrolled"), zero.label("n_items"), literal(1).label("students"),
+        chosen.c.opted_out, chosen.c.opted_in,
+    )
+    enrolled_count = (
+        select(func.count())
+        .where(Enrollment.section_id == Section.id, Enrollment.state == EnrollmentState.ENROLLED)
+        .scalar_subquery()
+    )
+    sections = select(  # one row per section: its students and billable items, each a probe by index
+        Section.id, enrolled_count, billable_items(Section.id), zero, zero, zero,
+    ).where(in_terms)
+    # Glued, then the section's item count spread to its choosers by a window: the planner cannot
+    # estimate the choosers' rows, and a nested-loop join on that misestimate costs more than the rest.
+    both = union_all(choosers, sections).subquery("both")
+    rows = select(
+        both.c.section_id, both.c.enrolled, both.c.students, both.c.opted_out, both.c.opted_in,
+        func.max(both.c.n_items).over(partition_by=both.c.section_id).label("n_items"),
+    ).subquery("rows")
+    declined, charged = enrollment_declined_and_charged(mode, rows.c.n_items, rows.c.opted_out, rows.c.opted_in)
+    chooser = rows.c.students == 1
+    per_section = (
+        select(
+            rows.c.section_id,
+            func.sum(rows.c.enrolled).label("enrolled"),
+            func.max(rows.c.n_items).label("n_items"),
+            func.sum(rows.c.students).label("students"),
+            func.sum(case((and_(chooser, declined), 1), else_=0)).label("declined"),
+            func.sum(case((and_(chooser, charged), 1), else_=0)).label("charged"),
+        )
+        .group_by(rows.c.section_id)
+        .subquery("per_section")
+    )
+    # Everyone without a stored choice takes the mode's default on every item: the same rule, no choices.
+    default_declined, default_charged = enrollment_declined_and_charged(mode, per_section.c.n_items, zero, zero)
+    without = per_section.c.enrolled - per_section.c.students
     return (
         select(
-            per_enrollment.c.section_id,
-            func.count().label("enrolled"),
-            func.sum(per_enrollment.c.rated).label("rated"),
-            func.sum(per_enrollment.c.declined).label("declined"),
-            func.sum(per_enrollment.c.opted_in).label("opted_in"),
+            per_section.c.section_id,
+            per_section.c.enrolled,
+            case((per_section.c.n_items > 0, per_section.c.enrolled), else_=0).label("rated"),
+            (per_section.c.declined + case((default_declined, without), else_=0)).label("declined"),
+            (per_section.c.charged + case((default_charged, without), else_=0)).label("opted_in"),
         )
-        .group_by(per_enrollment.c.section_id)
+        .where(per_section.c.enrolled > 0)
         .subquery("students")
     )
 

@@ -1,9 +1,10 @@
 """Loading what a URL names (404 when it does not exist) and the signed-in user with their session."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
@@ -12,11 +13,15 @@ from orders.domain.models import ContentRequest, Course, Enrollment, Order, Teac
 from orders.extensions import db
 
 
+@functools.cache
+def _order_by_number():
+    """The summary's statement, built once per process (the number is a bound parameter)."""
+    return select(Order).where(Order.number == bindparam("number")).options(*order_load_options())
+
+
 def get_order_or_404(number: int) -> Order:
     """The order with this number (drafts have none), or a 404."""
-    order = db.session.scalars(
-        select(Order).where(Order.number == number).options(*order_load_options())
-    ).unique().first()
+    order = db.session.scalars(_order_by_number(), {"number": number}).unique().first()
     if order is None:
         raise NotFound(f"There is no order #{number}.")
     return order
@@ -50,6 +55,27 @@ def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
     return course, term
 
 
+@functools.cache
+def _session_user():
+    """load_user's statement, built once per process: every signed-in request runs it."""
+    # The profiles the header and the staff guard ask about ride along as two EXISTS columns: no
+    # query of their own on any page.
+    enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
+    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
+    return (
+        select(User, UserSession.last_seen_at, enrolled, teaching)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == bindparam("user_id"),
+            User.active.is_(True),
+            UserSession.id == bindparam("session_id"),
+            UserSession.last_seen_at > bindparam("idle_since"),
+            UserSession.created_at > bindparam("started_since"),
+        )
+        .options(joinedload(User.grants))
+    )
+
+
 def load_user(
     user_id: int, *, session_id: str, idle_since: datetime, started_since: datetime
 ) -> tuple[User, datetime] | None:
@@ -58,21 +84,9 @@ def load_user(
     None when that session ended (signed out, idle since `idle_since`, started before `started_since`)
     or the user was deactivated: the session check costs no query of its own.
     """
-    # The profiles the header and the staff guard ask about ride along as two EXISTS columns: no
-    # query of their own on any page.
-    enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
-    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
     row = db.session.execute(
-        select(User, UserSession.last_seen_at, enrolled, teaching)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.active.is_(True),
-            UserSession.id == session_id,
-            UserSession.last_seen_at > idle_since,
-            UserSession.created_at > started_since,
-        )
-        .options(joinedload(User.grants))
+        _session_user(),
+        {"user_id": user_id, "session_id": session_id, "idle_since": idle_since, "started_since": started_since},
     ).unique().first()
     if row is None:
         return None

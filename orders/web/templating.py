@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     from orders.domain.rules import can_administer, can_cancel, can_edit, is_staff, is_student
     from orders.web import compression
     from orders.web.forms import EmptyForm
+    from orders.web.markup import dedent_html
 
     app.jinja_env.globals.update(
         can_administer=can_administer,
@@ -40,5 +41,6 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["mailto_links"] = mailto_links
+    app.jinja_env.filters["dedent_html"] = dedent_html
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

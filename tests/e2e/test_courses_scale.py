@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from orders.config import Config
 from orders.domain.models import Term, User
 from orders.extensions import db
 from tests import factories as f
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.e2e
 
 BIO_SECTIONS = 60  # BIO 300-309, six sections each; every other one ordered
 OTHER_SECTIONS = 90
+PAGE = Config.COURSES_PAGE_SIZE  # 25: the ordered half of BIO (30) still spans two pages
 
 
 @pytest.fixture
@@ -48,33 +50,33 @@ def count_line(page: Page):
 
 def test_admin_filters_and_pages_a_large_term_with_htmx(page: Page, live_server, large_term):
     sign_in(page, live_server, "katherine")
-    expect(count_line(page)).to_have_text(shown(1, 50, "1[0-9]{2}"))
+    expect(count_line(page)).to_have_text(shown(1, PAGE, "1[0-9]{2}"))
     page.evaluate("window.__e2eSamePage = true")
 
     page.get_by_label("Term").select_option(label="Spring 2027")
     expect(page).to_have_url(re.compile(r"[?&]term=202710"))
     spring_total = 7 + BIO_SECTIONS + OTHER_SECTIONS  # the demo's seven Spring 2027 sections plus ours
-    expect(count_line(page)).to_have_text(shown(1, 50, spring_total))
+    expect(count_line(page)).to_have_text(shown(1, PAGE, spring_total))
 
     page.get_by_label("Course", exact=True).fill("bio 30")  # debounced: one request after typing stops
-    expect(count_line(page)).to_have_text(shown(1, 50, BIO_SECTIONS))
+    expect(count_line(page)).to_have_text(shown(1, PAGE, BIO_SECTIONS))
     expect(page).to_have_url(re.compile(r"q=bio\+30(&|$)"))
     assert_axe_clean(page)
 
     page.get_by_role("link", name="Next page").click()
-    expect(count_line(page)).to_have_text(shown(51, BIO_SECTIONS, BIO_SECTIONS))
+    expect(count_line(page)).to_have_text(shown(PAGE + 1, 2 * PAGE, BIO_SECTIONS))
     expect(page).to_have_url(re.compile(r"page=2"))
 
     page.get_by_label("Order state").select_option(label="Ordered")
-    expect(count_line(page)).to_have_text(shown(1, BIO_SECTIONS // 2, BIO_SECTIONS // 2))
+    expect(count_line(page)).to_have_text(shown(1, PAGE, BIO_SECTIONS // 2))
     expect(page).not_to_have_url(re.compile(r"page=2"))  # a new filter starts from the first page
     assert page.evaluate("window.__e2eSamePage") is True  # every step swapped in place
     assert_axe_clean(page)
 
     page.go_back()
-    expect(count_line(page)).to_have_text(shown(51, BIO_SECTIONS, BIO_SECTIONS))
+    expect(count_line(page)).to_have_text(shown(PAGE + 1, 2 * PAGE, BIO_SECTIONS))
     page.reload()  # the URL alone restores the same view
-    expect(count_line(page)).to_have_text(shown(51, BIO_SECTIONS, BIO_SECTIONS))
+    expect(count_line(page)).to_have_text(shown(PAGE + 1, 2 * PAGE, BIO_SECTIONS))
     expect(page.get_by_label("Course", exact=True)).to_have_value("bio 30")
 
 
@@ -85,6 +87,6 @@ def test_admin_filters_a_large_term_without_javascript(no_js_page: Page, live_se
     page.get_by_label("Course", exact=True).fill("bio 30")
     page.get_by_label("Order state").select_option(label="Not ordered")
     page.get_by_role("button", name="Show").click()
-    expect(count_line(page)).to_have_text(shown(1, BIO_SECTIONS // 2, BIO_SECTIONS // 2))
+    expect(count_line(page)).to_have_text(shown(1, PAGE, BIO_SECTIONS // 2))
     expect(page).to_have_url(re.compile(r"term=202710.*q=bio\+30.*state=not_ordered|state=not_ordered.*q=bio"))
     assert_axe_clean(page)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from orders.config import Config
 from orders.domain.models import CourseLevel
 from orders.extensions import db
 from tests import factories as f
@@ -93,7 +94,7 @@ def test_large_counts_are_capped(app, login_as, monkeypatch):
         assert re.search(r"\(sections 7–8 of 8\) .*Page 4 of 4", last)
         assert "Next page" not in last
     finally:
-        app.config["COURSES_PAGE_SIZE"] = 50
+        app.config["COURSES_PAGE_SIZE"] = Config.COURSES_PAGE_SIZE
 
 
 @pytest.mark.parametrize("query,present,absent", [
@@ -163,7 +164,7 @@ def test_pagination_counts_and_clamps(app, login_as, demo_data):
         assert "(sections 7–8 of 8)" in third and "Page 3 of 3" in third
         assert "(sections 7–8 of 8)" in text_of(client.get("/?page=99"))
     finally:
-        app.config["COURSES_PAGE_SIZE"] = 50
+        app.config["COURSES_PAGE_SIZE"] = Config.COURSES_PAGE_SIZE
 
 
 def test_order_pages_keep_the_coordinators_context(app, demo_data, login_as):

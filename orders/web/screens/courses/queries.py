@@ -32,6 +32,7 @@ from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
 from orders.domain.student_rates import at_risk_section_ids
 from orders.extensions import db
 from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
+from orders.web.paging import page_count
 
 
 @dataclass
@@ -293,9 +294,9 @@ def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: dat
     page = filters.page
     rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
     if not rows and page > 1:  # a bookmarked page past the end: show the last one
-        page = max(1, -(-total // page_size))
+        page = page_count(total, page_size)
         rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
-    pages = max(1, -(-total // page_size))
+    pages = page_count(total, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     _mark_reorderable(user, groups, orders_by_section, earlier, now)
@@ -327,9 +328,8 @@ def _page_rows(
     )
     offset = (page - 1) * page_size
     cap = max(COUNT_CAP, offset + page_size)
-    capped = select(func.count()).select_from(
-        _matching_rows(user, filters, terms, now, aliased(User, name="counted_instructor")).limit(cap + 1).subquery()
-    )
+    # The same filtered select, counted in its own subquery: built once, not twice.
+    capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
     keys = [column.label(f"k{i}") for i, column in enumerate(ordering)]
     page_ids = matching.add_columns(*keys).order_by(*ordering).limit(page_size).offset(offset).subquery("page_ids")
     instructor = aliased(User, name="instructor")

@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import aliased, raiseload
+from sqlalchemy.orm import aliased
 
 from orders.domain.drafts import SectionChoice
 from orders.domain.like import ESCAPE, anywhere
@@ -45,7 +45,9 @@ from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_
 from orders.domain.reorder import REORDER_SOURCE_STATUSES
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
+from orders.web.paging import page_count
 from orders.web.parsing import parse_page
+from orders.web.screens.history import reach
 
 # The statuses the Status filter offers; drafts are only ever the user's own.
 STATUS_LABELS = {
@@ -157,7 +159,7 @@ _ORDERING = (_NEWEST.desc(), Order.id.desc())
 COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many orders past the page, then "1,000+"
 
 
-def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]:
+def _conditions(user: User, filters: HistoryFilter, *, probe: bool = False) -> list[ColumnElement[bool]]:
     """Orders on the user's history (docs/spec.md §2 view rule, as SQL) narrowed by the filters.
 
     Text conditions refer to Course, so the statement must join it when `filters.q` is set.
@@ -167,7 +169,7 @@ def _conditions(user: User, filters: HistoryFilter) -> list[ColumnElement[bool]]
             Order.status.in_(REORDER_SOURCE_STATUSES),
             and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
         ),
-        viewable_orders_clause(user),
+        viewable_orders_clause(user, probe=probe),
     ]
     if filters.status is not None:
         conditions.append(Order.status == filters.status)
@@ -281,17 +283,17 @@ def _prices(*joined: str | None) -> list[Decimal]:
     return sorted(Decimal(p).quantize(Decimal("0.01")) for text in joined if text for p in text.split(";"))
 
 
-def _matching(user: User, filters: HistoryFilter) -> Select:
+def _matching(user: User, filters: HistoryFilter, *, probe: bool = False) -> Select:
     """The ids of the orders on this user's history that match the filters."""
     query = select(Order.id.label("order_id")).select_from(Order)
     if filters.q:
         query = query.join(Course, Course.id == Order.course_id)
-    return query.where(*_conditions(user, filters))
+    return query.where(*_conditions(user, filters, probe=probe))
 
 
 def _count(user: User, filters: HistoryFilter, cap: int | None) -> Select:
     """How many orders match, counting no further than `cap` + 1 when there is a cap."""
-    matching = _matching(user, filters)
+    matching = _matching(user, filters, probe=cap is not None)
     return select(func.count()).select_from((matching if cap is None else matching.limit(cap + 1)).subquery())
 
 
@@ -299,12 +301,13 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
     """The page's orders with their sections and the count, in one statement.
 
     The inner query keeps one page of matching ids, newest first; only those are joined to their
-    details. With a `cap` (a Program Administrator's history: every order) the database walks the
-    newest-first index and stops at the page, and the count stops at the cap ("1,000+"). Without
-    (anyone else: the orders they may view, a set the database builds once, viewable_orders_clause)
-    counting all of them exactly in the same pass costs little more than finding the page.
+    details. With a `cap` (a Program Administrator's history, or a reach known to be wide:
+    orders.web.screens.history.reach) the database walks the newest-first index, probing the view rule per order,
+    and stops at the page, and the count stops at the cap ("1,000+"). Without (a narrow reach: the
+    orders they may view, a set the database builds once, viewable_orders_clause) counting all of
+    them exactly in the same pass costs little more than finding the page.
     """
-    page_ids = _matching(user, filters)
+    page_ids = _matching(user, filters, probe=cap is not None)
     if cap is None:
         page_ids = page_ids.add_columns(func.count().over().label("total"))
     page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset((page - 1) * page_size).subquery("page_ids")
@@ -320,18 +323,23 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
 def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> HistoryPage:
     """One page of the user's order history, newest first, with Reorder targets marked."""
     page = filters.page
-    cap = max(COUNT_CAP, page * page_size) if user.is_program_admin else None
+    cap = max(COUNT_CAP, page * page_size) if reach.is_wide(user, filters) else None
     found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all()
     total = found[0].total if found else 0
+    if cap is None and found:
+        reach.remember(user, filters, total)
     if not found and page > 1:  # a bookmarked page past the end: show the last one
         total = db.session.scalar(_count(user, filters, cap)) or 0
-        page = max(1, -(-(total if cap is None else min(total, cap)) // page_size))
+        page = page_count(total if cap is None else min(total, cap), page_size)
         found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all() if total else []
     rows = list(_fold(found))
     mark_reorder_targets(user, rows, now)
-    exact = cap is None or total <= cap
-    total = total if exact else cap
-    pages = max(1, -(-total // page_size))
+    # A wide reach is shown capped whichever plan ran, so its count reads the same on every request;
+    # a narrow one is counted exactly.
+    shown_cap = max(COUNT_CAP, page * page_size)
+    exact = (cap is None and total < reach.WIDE_AT) or total <= shown_cap
+    total = total if exact else shown_cap
+    pages = page_count(total, page_size)
     first = (page - 1) * page_size + 1 if rows else 0
     return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
 
@@ -348,6 +356,25 @@ def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int 
 
 
 # --- Reorder: where it applies ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Subject:
+    subject: str
+
+
+@dataclass(frozen=True)
+class _ReorderSection:
+    """What can_place and the Reorder choice read of a section (its course only by subject)."""
+
+    id: int
+    course_id: int
+    term_id: int
+    campus_id: int
+    organization_id: int
+    level: object
+    course: _Subject
+    term: Term
 
 
 def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
@@ -367,9 +394,16 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
             own_draft.term_id == Section.term_id,
         )
     )
+    # Plain columns, not Section entities (each with its course, term and session joined in): the
+    # page's courses can have hundreds of open sections, and only these facts decide (can_place).
     found = db.session.execute(
-        select(Section, teaches_clause(user.id).label("teaches"), claim.number, has_draft.label("has_draft"))
+        select(
+            Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id,
+            Section.level, Course.subject, Term, teaches_clause(user.id).label("teaches"), claim.number,
+            has_draft.label("has_draft"),
+        )
         .join(Course, Course.id == Section.course_id)
+        .join(Term, Term.id == Section.term_id)
         .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
         .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
         .outerjoin(claim, claim.id == OrderSection.order_id)
@@ -378,14 +412,17 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
             OrderingPeriod.closes_at > now,
             visible_sections_clause(user),
         )
-        .options(raiseload(Section.instructors))
         .order_by(Section.term_id, Section.label)
     ).all()
     offerings: dict[tuple[int, int], list[SectionChoice]] = {}
-    for section, teaching, number, drafted in found:
-        if drafted:  # the user continues that draft instead (as on Courses: "Resume draft")
+    for row in found:
+        if row.has_draft:  # the user continues that draft instead (as on Courses: "Resume draft")
             continue
-        orderable = number is None and can_place(user, section, now, teaches_section=bool(teaching))
+        section = _ReorderSection(
+            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, _Subject(row.subject), row.Term
+        )
+        number = row.number
+        orderable = number is None and can_place(user, section, now, teaches_section=bool(row.teaches))
         offerings.setdefault((section.course_id, section.term_id), []).append(SectionChoice(section, number, orderable))
     for row in sources:
         for (course_id, _term_id), choices in offerings.items():

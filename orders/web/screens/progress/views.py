@@ -21,6 +21,7 @@ from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import progress_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
+from orders.web.screens.progress.links import courses_href_for
 from orders.web.screens.progress.queries import Counts, dashboard, default_term, row_label
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
@@ -68,6 +69,7 @@ def index():
         "progress/index.html", "progress/_board.html",
         board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
         time_of_day=_time_of_day, may_remind=remind_now_decision(current_user, term, now).allowed,
+        courses_href=courses_href_for(term.code),
     )
     if is_htmx():
         return with_pushed_url(body, url_for("progress.index", term=term.code))
