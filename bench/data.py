@@ -32,7 +32,7 @@ def libpq_url(sqlalchemy_url: str) -> str:
 def _fingerprint(sizes: dict) -> dict:
     """What the data depends on: the sizes, the generator and the schema."""
     digest = hashlib.sha256()
-    for path in [ROOT / "orders" / "bulk.py", *sorted((ROOT / "migrations" / "versions").glob("*.py"))]:
+    for path in [ROOT / "devtools" / "bulk.py", *sorted((ROOT / "migrations" / "versions").glob("*.py"))]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return {**sizes, "code": digest.hexdigest()[:16]}
