@@ -50,11 +50,11 @@ def _user_guard(name: str, decide: Callable[[User], Decision] | None) -> Callabl
         setattr(guarded, GUARD_ATTRIBUTE, name)
         return guarded
 
+    decorate.__doc__ = f"Require a signed-in user{f' whom {decide.__name__} allows' if decide else ''}."
     return decorate
 
 
 signed_in = _user_guard("signed_in", None)
-signed_in.__doc__ = "Require a signed-in, active user."
 staff_only = _user_guard("staff_only", staff_decision)
 student_only = _user_guard("student_only", student_decision)
 admin_only = _user_guard("admin_only", admin_decision)
