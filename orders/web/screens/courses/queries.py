@@ -32,7 +32,7 @@ from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
 from orders.domain.student_rates import at_risk_section_ids
 from orders.extensions import db
 from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
-from orders.web.paging import page_count
+from orders.web.paging import offset_of, page_count
 
 
 @dataclass
@@ -300,7 +300,7 @@ def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: dat
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     _mark_reorderable(user, groups, orders_by_section, earlier, now)
-    first = (page - 1) * page_size + 1 if rows else 0
+    first = offset_of(page, page_size) + 1 if rows else 0
     return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
 
 
@@ -326,7 +326,7 @@ def _page_rows(
         Course.number,
         Section.label,
     )
-    offset = (page - 1) * page_size
+    offset = offset_of(page, page_size)
     cap = max(COUNT_CAP, offset + page_size)
     # The same filtered select, counted in its own subquery: built once, not twice.
     capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())

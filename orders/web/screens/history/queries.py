@@ -45,7 +45,7 @@ from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_
 from orders.domain.reorder import REORDER_SOURCE_STATUSES
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
-from orders.web.paging import page_count
+from orders.web.paging import offset_of, page_count
 from orders.web.parsing import parse_page
 from orders.web.screens.history import reach
 
@@ -310,7 +310,7 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
     page_ids = _matching(user, filters, probe=cap is not None)
     if cap is None:
         page_ids = page_ids.add_columns(func.count().over().label("total"))
-    page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset((page - 1) * page_size).subquery("page_ids")
+    page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset(offset_of(page, page_size)).subquery("page_ids")
     total = page_ids.c.total if cap is None else _count(user, filters, cap).scalar_subquery()
     return (
         _details()
@@ -340,7 +340,7 @@ def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: i
     exact = (cap is None and total < reach.WIDE_AT) or total <= shown_cap
     total = total if exact else shown_cap
     pages = page_count(total, page_size)
-    first = (page - 1) * page_size + 1 if rows else 0
+    first = offset_of(page, page_size) + 1 if rows else 0
     return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
 
 

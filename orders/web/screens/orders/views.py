@@ -45,8 +45,7 @@ def summary_context(order: Order, **extra) -> dict:
         edit=edit_decision(current_user, order, now),
         institution=institution(),
         local_time=local_time,
-        back_query=request.args.get("back", ""),
-        back_link=back_link(request.args.get("back", "")),
+        **_back_context(),
         source_number=reordered_from_number(order),
         student_counts=section_student_counts(order, institution().program_mode),
         **extra,
@@ -55,6 +54,12 @@ def summary_context(order: Order, **extra) -> dict:
 
 def _back() -> str | None:
     return request.args.get("back") or None
+
+
+def _back_context() -> dict:
+    """The `back` parameter and the "Back to <instructor>'s courses" link the page shows from it."""
+    back = request.args.get("back", "")
+    return dict(back_query=back, back_link=back_link(back))
 
 
 @bp.route("/<int:number>")
@@ -76,8 +81,7 @@ def confirm_cancel(order: Order):
         "orders/_confirm_cancel.html",
         order=order,
         form=VersionedConfirmForm(version=order.version),
-        back_query=request.args.get("back", ""),
-        back_link=back_link(request.args.get("back", "")),
+        **_back_context(),
     )
 
 
@@ -143,7 +147,6 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
-        back_link=back_link(request.args.get("back", "")),
         **extra,
     )
 
@@ -332,8 +335,7 @@ def add_sections_form(order: Order):
         order=order,
         choices=choices,
         form=VersionedConfirmForm(version=order.version),
-        back_query=request.args.get("back", ""),
-        back_link=back_link(request.args.get("back", "")),
+        **_back_context(),
     )
 
 

@@ -164,7 +164,7 @@ def index():
     terms = all_terms()
     return render_template(
         "requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
-        first=(page - 1) * PAGE_SIZE + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),
+        first=offset_of(page, PAGE_SIZE) + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),
     )
 
 
