@@ -52,3 +52,6 @@ def record(kind: str, target: str, before: dict | None, after: dict | None, *, a
     return entry
 
 
+def audit_time(moment: datetime | None) -> str | None:
+    """A moment as an audit entry's before/after value (ISO 8601, or None for no time)."""
+    return moment.isoformat() if moment is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from orders.domain.audit import record
+from orders.domain.audit import audit_time, record
 from orders.domain.models import Institution, ProgramMode, Term, User
 from orders.domain.refusals import RuleBroken
 from orders.extensions import db
@@ -17,10 +17,6 @@ class ChoiceSettings:
     consent_text: str
     at_risk_threshold_percent: int
     publish_course_materials: bool
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def save_settings(inst: Institution, values: ChoiceSettings, *, actor: User, now: datetime):
@@ -52,8 +48,8 @@ def save_window(term: Term, opens_at: datetime | None, closes_at: datetime | Non
     problem = window_problem(opens_at, closes_at)
     if problem:
         raise RuleBroken(problem)
-    before = {"choice_opens_at": _iso(term.choice_opens_at), "choice_closes_at": _iso(term.choice_closes_at)}
-    after = {"choice_opens_at": _iso(opens_at), "choice_closes_at": _iso(closes_at)}
+    before = {"choice_opens_at": audit_time(term.choice_opens_at), "choice_closes_at": audit_time(term.choice_closes_at)}
+    after = {"choice_opens_at": audit_time(opens_at), "choice_closes_at": audit_time(closes_at)}
     changed = [k for k in before if before[k] != after[k]]
     if not changed:
         return None

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import overload
 
-from orders.domain.audit import record
+from orders.domain.audit import audit_time, record
 from orders.domain.models import AdminAuditEntry, OrderingPeriod, Term, User
 from orders.domain.refusals import RuleBroken
 from orders.extensions import db
@@ -33,10 +33,6 @@ def period_state(term: Term, now: datetime) -> PeriodState:
 def is_open(term: Term, now: datetime) -> bool:
     """True while the term's ordering period is open."""
     return period_state(term, now) is PeriodState.OPEN
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 @overload
@@ -74,12 +70,12 @@ def save_period(term: Term, opens_at: datetime, soft_close_at: datetime | None, 
         opens_at = _kept(period.opens_at, opens_at)
         soft_close_at = _kept(period.soft_close_at, soft_close_at)
         closes_at = _kept(period.closes_at, closes_at)
-    after = {"opens_at": _iso(opens_at), "soft_close_at": _iso(soft_close_at), "closes_at": _iso(closes_at)}
+    after = {"opens_at": audit_time(opens_at), "soft_close_at": audit_time(soft_close_at), "closes_at": audit_time(closes_at)}
     if period is None:
         term.period = OrderingPeriod(opens_at=opens_at, soft_close_at=soft_close_at, closes_at=closes_at)
         db.session.flush()
         return record("period.created", f"{term.name} ordering period", None, after, actor=actor, now=now)
-    before = {"opens_at": _iso(period.opens_at), "soft_close_at": _iso(period.soft_close_at), "closes_at": _iso(period.closes_at)}
+    before = {"opens_at": audit_time(period.opens_at), "soft_close_at": audit_time(period.soft_close_at), "closes_at": audit_time(period.closes_at)}
     changed = [k for k in after if before[k] != after[k]]
     if not changed:
         return None
