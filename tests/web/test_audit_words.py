@@ -3,6 +3,7 @@ and the catalog item an approval creates appears (issue 27, item 2)."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -43,7 +44,10 @@ def test_a_soft_close_change_alone_is_logged_as_that_in_local_time(app, login_as
         if name and value and name.group(1) in ("opens", "soft_close", "closes"):
             values[name.group(1)] = value.group(1)
     assert set(values) == {"opens", "soft_close", "closes"}, values
-    new_soft = values["closes"][:11] + "08:00"
+    # The day before the close at 08:00: inside the period at any hour the suite runs (the close
+    # itself is "now + 30 days", so 08:00 on its own day is after it when the suite runs before 08:00).
+    day_before_close = date.fromisoformat(values["closes"][:10]) - timedelta(days=1)
+    new_soft = f"{day_before_close.isoformat()}T08:00"
     response = client.post(f"/admin/periods/{term_id}", data=dict(values, soft_close=new_soft))
     assert response.status_code == 303
     with app.app_context():
