@@ -29,7 +29,7 @@ run: $(VENV)/.runtime
 # Test workers (pytest-xdist): two per core; each gets its own database and live server. A browser
 # test waits on Chromium and the live server in turn and keeps ~0.6 of a core busy, so one worker per
 # core leaves the machine half idle (2 cores: -n 2 6 min 4–56 s, -n 4 5 min 46 s, -n 6 6 min 11 s).
-WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); echo $$((n * 2)))
 
 ## test: set up and run the whole suite (SQLite by default; PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev
