@@ -5,6 +5,7 @@ Nothing here changes the order itself: orders.domain.editing applies a pending e
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -127,6 +128,26 @@ def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
     return wanted_state(pending)
 
 
+def _carry_over(current: list[int], added: list[int], removed: list[int], describe: Callable[[int], str],
+                taken: Collection[int] = ()) -> tuple[list[int], list[str]]:
+    """`current` with the user's additions and removals applied where they still apply, and in words
+    those that do not (someone else did the same meanwhile, or the addition is `taken` elsewhere)."""
+    result, dropped = list(current), []
+    for key in removed:
+        if key in result:
+            result.remove(key)
+        else:
+            dropped.append(f"removing {describe(key)} (someone else already removed it)")
+    for key in added:
+        if key in result:
+            dropped.append(f"adding {describe(key)} (someone else already added it)")
+        elif key in taken:
+            dropped.append(f"adding {describe(key)} (it is now on another order)")
+        else:
+            result.append(key)
+    return result, dropped
+
+
 def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
     """The user's changes (against the order as they began) carried onto the order as it is now, and
     in words those that no longer apply. Without a recorded base (an edit begun before bases were kept)
@@ -135,38 +156,18 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
     base = pending.changes.get("base")
     if base is None:
         return now_state, ["your earlier changes (start again from the order as it is now)"]
-    wanted, dropped = wanted_state(pending), []
+    wanted = wanted_state(pending)
     added = [i for i in wanted.items if i not in base["items"]]
     removed = [i for i in base["items"] if i not in wanted.items]
     titles = {i.id: i.title for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added + removed)))} if added or removed else {}
-    items = list(now_state.items)
-    for item_id in removed:
-        if item_id in items:
-            items.remove(item_id)
-        else:
-            dropped.append(f"removing {titles.get(item_id, 'an item')} (someone else already removed it)")
-    for item_id in added:
-        if item_id in items:
-            dropped.append(f"adding {titles.get(item_id, 'an item')} (someone else already added it)")
-        else:
-            items.append(item_id)
+    items, dropped = _carry_over(now_state.items, added, removed, lambda item_id: titles.get(item_id, "an item"))
     added_sections = [s for s in wanted.sections if s not in base["sections"]]
     removed_sections = [s for s in base["sections"] if s not in wanted.sections]
     labels = {s.id: s.label for s in db.session.scalars(select(Section).where(Section.id.in_(added_sections + removed_sections)))} if added_sections or removed_sections else {}
     taken = claimed_sections(added_sections, excluding_order_id=order.id) if added_sections else set()
-    sections = list(now_state.sections)
-    for section_id in removed_sections:
-        if section_id in sections:
-            sections.remove(section_id)
-        else:
-            dropped.append(f"removing section {labels.get(section_id, '?')} (someone else already removed it)")
-    for section_id in added_sections:
-        if section_id in sections:
-            dropped.append(f"adding section {labels.get(section_id, '?')} (someone else already added it)")
-        elif section_id in taken:
-            dropped.append(f"adding section {labels.get(section_id, '?')} (it is now on another order)")
-        else:
-            sections.append(section_id)
+    sections, dropped_sections = _carry_over(now_state.sections, added_sections, removed_sections,
+                                             lambda section_id: f"section {labels.get(section_id, '?')}", taken)
+    dropped += dropped_sections
     if not sections:  # the user's removals and someone else's would leave none: keep what is there
         sections = list(now_state.sections)
         dropped.append("removing the last sections (an order keeps at least one)")
