@@ -34,7 +34,7 @@ from enum import Enum
 
 from sqlalchemy import Table, func, select, text
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import (
     AcademicSession,
     Campus,

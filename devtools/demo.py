@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from werkzeug.security import generate_password_hash
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import (
     AcademicSession,
     Campus,

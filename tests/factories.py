@@ -5,7 +5,7 @@ import itertools
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import (
     AcademicSession,
     Campus,

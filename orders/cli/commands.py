@@ -34,7 +34,7 @@ def register(app: Flask) -> None:
         if retry_failed:
             if loop:
                 raise click.UsageError("--retry-failed runs once; start the worker (--loop) separately.")
-            from orders.domain.failed_mail import retry_failed as requeue
+            from orders.domain.mail.failed import retry_failed as requeue
 
             count = requeue(clock.utcnow())
             db.session.commit()

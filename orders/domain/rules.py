@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from orders.domain.choices import WindowState, window_state
 from orders.domain.institution import institution, local_time
 from orders.domain.lookups import user_profiles
 from orders.domain.models import ContentRequest, EnrollmentState, Order, OrderStatus, Section, User
 from orders.domain.periods import is_open
 from orders.domain.reach import can_view_order, coordinates, teaches
+from orders.domain.students.choices import WindowState, window_state
 
 # --- Placing and answering: the section-level rules --------------------------------------------------
 
@@ -266,7 +266,7 @@ def remind_now_decision(user: User, term, now: datetime) -> Decision:
 def can_choose(actor: User, student: User, enrollment, line, now: datetime) -> Decision:
     """The one rule behind the Opt out / Opt in buttons and every choice route.
 
-    `enrollment` is the student's section on their page (orders.domain.student_materials.SectionMaterials) or
+    `enrollment` is the student's section on their page (orders.domain.students.materials.SectionMaterials) or
     None when they are not enrolled in it; `line` is the material on that section's order
     (MaterialLine) or None when the item is not on it. A student chooses for themself while the
     term's window is open; a Program Administrator any time (the reason is the service's to require).

@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from orders.domain.feed.changes import record_change
+from orders.domain.changelog import record_change
 from orders.domain.models import Order, OrderSection, OrderStatus
 from orders.extensions import db
 

@@ -49,7 +49,7 @@ class CoursesFilter:
     subject: str = ""
     active: bool = False  # only sections the registrar has not removed
     placed: str = ""  # PLACED_WHEN key: the section's placed order came before or after the soft close
-    at_risk: bool = False  # students declined at or above the threshold (orders.domain.student_rates)
+    at_risk: bool = False  # students declined at or above the threshold (orders.domain.students.rates)
 
     @classmethod
     def from_args(cls, args) -> CoursesFilter:

@@ -20,7 +20,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import ContentRequestStatus, Delivery, Requirement
 from orders.web.parsing import parse_version
 

@@ -21,8 +21,8 @@ def mailto_links(text: str) -> Markup:
 def register(app: Flask) -> None:
     """Template globals and filters."""
     from orders import clock
+    from orders.domain.formats.money import money
     from orders.domain.institution import local_date
-    from orders.domain.money import money
     from orders.domain.rules import can_administer, can_cancel, can_edit, is_staff, is_student
     from orders.web import compression
     from orders.web.forms import EmptyForm

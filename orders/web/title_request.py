@@ -5,9 +5,9 @@ from typing import Callable
 
 from flask import flash, redirect, render_template, request
 
-from orders.domain import content_requests as services
-from orders.domain.content_requests import TitleRequest
-from orders.domain.isbn import to_isbn13
+from orders.domain.formats.isbn import to_isbn13
+from orders.domain.ordering import content_requests as services
+from orders.domain.ordering.content_requests import TitleRequest
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, RequestTitleForm
 

@@ -15,9 +15,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from orders import clock
-from orders.domain.content_requests import TitleRequest, new_request
-from orders.domain.drafts import add_item, start_draft
 from orders.domain.models import CatalogItem, Course, Order, Term, User
+from orders.domain.ordering.content_requests import TitleRequest, new_request
+from orders.domain.ordering.drafts import add_item, start_draft
 from orders.extensions import db
 from tests.e2e.conftest import TIMEOUT_MS, _collect_errors, assert_axe_clean, sign_in
 

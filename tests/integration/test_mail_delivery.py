@@ -108,7 +108,7 @@ def test_a_rolled_back_change_sends_nothing(app, login_as, smtp, monkeypatch):
     def fail_after_enqueue(*args, **kwargs):
         raise RuntimeError("the database went away after the outbox write")
 
-    import orders.domain.canceling as services
+    import orders.domain.ordering.canceling as services
 
     original = services.mail.enqueue_cancel_emails
 

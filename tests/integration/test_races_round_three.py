@@ -73,7 +73,7 @@ def test_parallel_wrong_passwords_check_at_most_five(app, demo_data, monkeypatch
     statuses = Counter(r.status_code for r in responses)
     assert statuses[401] == len(checks) and statuses[429] == 20 - len(checks), statuses
     with app.app_context():
-        from orders.domain import throttle
+        from orders.domain.accounts import throttle
 
         attempt = throttle.Attempt.of("ada@demo.edu", "10.7.7.7")
         assert throttle.locked_until(attempt, clock.utcnow()) is not None
@@ -172,7 +172,7 @@ def _admin_clients(app, count: int) -> list:
 @pytest.mark.postgres
 def test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal(app, demo_data):
     require_postgres()
-    from orders.domain import isbn
+    from orders.domain.formats import isbn
     from orders.domain.models import CatalogItem
 
     code = "979000004343"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from orders.cli.reminders import run_once
 from orders.domain.models import Institution, OutboundEmail, ReminderKind, ReminderSent, Term
-from orders.domain.no_materials import Row, answer_no_materials, row_sections
+from orders.domain.ordering.no_materials import Row, answer_no_materials, row_sections
 from orders.domain.reminders.schedule import days_left, due_kind
 from orders.extensions import db
 from tests.helpers import require_postgres

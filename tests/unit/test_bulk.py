@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from devtools import bulk
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import (
     CatalogItem,
     CoordinatorGrant,
@@ -234,8 +234,8 @@ STUDENTS = dict(SMALL, students=200, enrollments=800)
 
 def test_students_enrollments_and_opt_outs(app):
     counts = load(app, FIXED_NOW, **STUDENTS)
-    from orders.domain.choices import WindowState, window_state
     from orders.domain.models import ChoiceEvent, Enrollment, EnrollmentState, StudentChoice
+    from orders.domain.students.choices import WindowState, window_state
 
     assert counts["enrollment"] == 800
     with app.app_context():

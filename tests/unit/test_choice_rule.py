@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from orders.domain.choices import LineChoice, choice_after_toggle, effective_choice
 from orders.domain.models import ChoiceValue, EnrollmentState, OrderStatus, ProgramMode
 from orders.domain.rules import can_choose
+from orders.domain.students.choices import LineChoice, choice_after_toggle, effective_choice
 from orders.extensions import db
 
 NOW = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
@@ -121,7 +121,7 @@ def test_the_toggle_stores_the_other_state(mode, current, stored):
 def test_the_default_term_is_the_current_then_the_next_then_the_latest():
     from datetime import date
 
-    from orders.domain.student_materials import default_term
+    from orders.domain.students.materials import default_term
 
     fall = SimpleNamespace(starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
     spring = SimpleNamespace(starts_on=date(2027, 1, 11), ends_on=date(2027, 5, 7))

@@ -9,9 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders.domain import canceling, editing, isbn
-from orders.domain import content_requests as services
-from orders.domain.content_requests import TRANSITIONS, TitleRequest, add_comment, change_status
+from orders.domain.formats import isbn
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -24,6 +22,9 @@ from orders.domain.models import (
     OutboundEmail,
 )
 from orders.domain.models import ContentRequestStatus as Status
+from orders.domain.ordering import canceling, editing
+from orders.domain.ordering import content_requests as services
+from orders.domain.ordering.content_requests import TRANSITIONS, TitleRequest, add_comment, change_status
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.extensions import db
 from orders.worker.delivery import render as render_email

@@ -8,9 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders.domain import drafts as ordering
 from orders.domain.catalog.search import search_catalog
-from orders.domain.drafts import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
 from orders.domain.models import (
     CatalogItem,
     Course,
@@ -25,6 +23,8 @@ from orders.domain.models import (
     Term,
     User,
 )
+from orders.domain.ordering import drafts as ordering
+from orders.domain.ordering.drafts import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
 from orders.domain.refusals import PermissionDenied
 from orders.domain.rules import owns_draft
 from orders.extensions import db

@@ -22,9 +22,7 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.reach import can_view_order, viewable_orders_clause
-from orders.domain.refusals import PermissionDenied
-from orders.domain.reorder import (
+from orders.domain.ordering.reorder import (
     AlreadyOrdered,
     DraftExists,
     NotOrderable,
@@ -33,6 +31,8 @@ from orders.domain.reorder import (
     reorder_candidates,
     reorder_choices,
 )
+from orders.domain.reach import can_view_order, viewable_orders_clause
+from orders.domain.refusals import PermissionDenied
 from orders.domain.rules import can_reorder
 from orders.extensions import db
 from tests import factories as f
@@ -219,14 +219,14 @@ def test_earlier_order_clause_correlates_to_the_outer_section():
     """The term lookup sits two subqueries down; uncorrelated it would scan every section
     (PostgreSQL refuses that; SQLite silently takes the first row)."""
     from orders.domain.models import Section
-    from orders.domain.reorder import earlier_order_exists
+    from orders.domain.ordering.reorder import earlier_order_exists
 
     sql = " ".join(str(select(Section.id, earlier_order_exists(Section))).split())
     assert "FROM term AS this_term WHERE this_term.id = section.term_id" in sql
 
 
 def test_reordered_from_number_for_the_summary(ctx):
-    from orders.domain.reorder import reordered_from_number
+    from orders.domain.ordering.reorder import reordered_from_number
 
     draft = reorder_cs150(ctx.user("ada"), ctx.now).draft
     assert reordered_from_number(draft) == 1004

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import AdminAuditEntry, CatalogItem, CoordinatorGrant, Institution, Term, User
 from orders.extensions import db
 
@@ -317,7 +317,7 @@ def test_the_last_admin_cannot_be_deactivated_by_another_admin(app, login_as):
     login_as("katherine")
     with app.app_context():
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one()
-        from orders.domain.accounts import set_user_active
+        from orders.domain.accounts.users import set_user_active
         from orders.domain.refusals import RuleBroken
 
         other = User(name="Other Admin", sort_name="admin other", email="other@demo.edu", is_program_admin=True, active=True)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from orders import clock
-from orders.domain import throttle
+from orders.domain.accounts import throttle
 from orders.extensions import db
 from tests.helpers import text_of
 

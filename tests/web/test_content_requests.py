@@ -11,8 +11,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from orders.domain import content_requests as services
-from orders.domain.content_requests import TitleRequest
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -30,6 +28,8 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.models import ContentRequestStatus as Status
+from orders.domain.ordering import content_requests as services
+from orders.domain.ordering.content_requests import TitleRequest
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
 from tests import factories as f

@@ -26,7 +26,7 @@ def rows_of(text: str) -> list[list[str]]:
     ("plain", "plain"), ("a=b", "a=b"), ("", ""), (None, ""),
 ])
 def test_safe_cell(value, expected):
-    from orders.domain.spreadsheet import safe_cell
+    from orders.domain.formats.spreadsheet import safe_cell
 
     assert safe_cell(value) == expected
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from orders import clock
-from orders.domain import editing
 from orders.domain.models import (
     CatalogItem,
     Course,
@@ -23,6 +22,7 @@ from orders.domain.models import (
     SectionState,
     Term,
 )
+from orders.domain.ordering import editing
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
 from tests import factories as f

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.web.parsing import MAX_ID, parse_id, parse_page, parse_version
 
 NOT_IDS = ["²", "r", "١٢", "+5", " 5", "5 ", "-1", "0", "5.0", "1_000", "", str(MAX_ID + 1), "9" * 5000, "0x10"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from tests.web.test_content_requests import seeded  # noqa: F401 (a fixture)
 from tests.web.test_ordering import start
 from tests.web.test_screens import text_of

@@ -11,8 +11,6 @@ import jsonschema
 import pytest
 from sqlalchemy import select, update
 
-from orders.domain.canceling import cancel_order
-from orders.domain.drafts import add_item, new_draft
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -24,6 +22,8 @@ from orders.domain.models import (
     Section,
     Term,
 )
+from orders.domain.ordering.canceling import cancel_order
+from orders.domain.ordering.drafts import add_item, new_draft
 from orders.extensions import db
 from tests.helpers import text_of
 from tests.web.test_edit import follow, item_id, version_on

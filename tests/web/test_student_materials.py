@@ -381,7 +381,7 @@ def test_a_student_signed_in_by_the_campus_sign_on_lands_on_course_materials(app
 
 def test_a_choice_and_its_receipt_commit_together(app, client, mary, monkeypatch):
     """When the receipt cannot be written, the choice and its event roll back with it."""
-    from orders.domain import student_choices as services
+    from orders.domain.students import choosing as services
 
     def broken(**_):
         raise RuntimeError("the outbox is unavailable")

@@ -4,7 +4,7 @@ Students enrolled in the section, and students who dropped it after the term's c
 opened (their rows say billable=false, so the bursar sees the drop). Catalog lines are the order's
 current catalog items and its approved content requests, as the item that fulfils them. One SQL
 statement whatever the term's size, read in chunks (a server-side cursor on PostgreSQL), so memory
-stays flat. A line's choice and billability come from orders/domain/choices.py, never from here.
+stays flat. A line's choice and billability come from orders/domain/students/choices.py, never from here.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
-from orders.domain.choices import effective_choice, is_billable, is_final
-from orders.domain.csvstream import csv_chunks as stream_csv
 from orders.domain.feed.rows import iso_utc, plain_price
+from orders.domain.formats.csvstream import csv_chunks as stream_csv
+from orders.domain.formats.spreadsheet import safe_rows
 from orders.domain.models import (
     CatalogItem,
     Enrollment,
@@ -30,8 +30,8 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.spreadsheet import safe_rows
-from orders.domain.student_lines import catalog_lines
+from orders.domain.students.choices import effective_choice, is_billable, is_final
+from orders.domain.students.lines import catalog_lines
 
 COLUMNS = (
     "student_sis_id",
@@ -97,7 +97,7 @@ def billing_query(term: Term) -> Select:
 
 
 def format_row(row, mode: ProgramMode, final: bool) -> list[str]:
-    """One CSV row; the choice and `billable` are the rule's (orders/domain/choices.py)."""
+    """One CSV row; the choice and `billable` are the rule's (orders/domain/students/choices.py)."""
     choice = effective_choice(mode, row.choice, zero_cost=row.zero_cost)
     stored = row.choice is not None and not row.zero_cost  # a zero-cost line offers no choice: the default
     if not stored:

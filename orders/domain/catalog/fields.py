@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from orders.domain import isbn
+from orders.domain.formats import isbn
 from orders.domain.models import CatalogItem, Delivery
 
 CSV_COLUMNS = ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price", "active")

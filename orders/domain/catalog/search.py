@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from orders.domain import isbn
-from orders.domain.like import ESCAPE, anywhere
+from orders.domain.formats import isbn
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.models import CatalogItem
 from orders.extensions import db
 

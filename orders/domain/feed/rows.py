@@ -27,7 +27,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from orders.domain.csvstream import csv_chunks as stream_csv
+from orders.domain.formats.csvstream import csv_chunks as stream_csv
+from orders.domain.formats.spreadsheet import safe_rows
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -40,7 +41,6 @@ from orders.domain.models import (
     SectionState,
     UTCDateTime,
 )
-from orders.domain.spreadsheet import safe_rows
 
 COLUMNS = (
     "order_id",

@@ -7,7 +7,7 @@ every enrolled student's sections and lines, ordered by student; students are ha
 each one multi-row INSERT of markers (`reminder_sent`, unique per term, student and kind, ON CONFLICT
 DO NOTHING RETURNING) and one INSERT of outbox rows for the students whose marker is new. So a rerun,
 or a run racing this one, sends nothing twice, and the statements do not grow with the students.
-A line's state comes from orders/domain/choices.py; the lines are orders/domain/student_lines.py.
+A line's state comes from orders/domain/students/choices.py; the lines are orders/domain/students/lines.py.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Iterator
 
 from sqlalchemy import Select, and_, insert, select
 
-from orders.domain.choices import LineChoice, WindowState, effective_choice, is_charged, window_state
+from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_date, local_time
 from orders.domain.models import (
     CatalogItem,
@@ -37,10 +37,10 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.money import money
 from orders.domain.outbox import public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
-from orders.domain.student_lines import catalog_lines
+from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_charged, window_state
+from orders.domain.students.lines import catalog_lines
 from orders.extensions import db
 
 BATCH_SIZE = 1000  # students per marker INSERT and outbox INSERT (a term has tens of thousands)

@@ -27,7 +27,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.audit import record
-from orders.domain.feed.changes import record_changes
+from orders.domain.changelog import record_changes
 from orders.domain.models import (
     AcademicSession,
     Campus,

@@ -57,7 +57,7 @@ class DatabaseCollector:
         return []
 
     def collect(self):
-        from orders.domain.failed_mail import outbox_stats
+        from orders.domain.mail.failed import outbox_stats
         from orders.domain.models import AdminAuditEntry, FeedRun
 
         now = clock.utcnow()

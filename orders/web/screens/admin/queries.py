@@ -7,8 +7,8 @@ from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
 
-from orders.domain import isbn
-from orders.domain.like import ESCAPE, anywhere
+from orders.domain.formats import isbn
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.models import (
     AdminAuditEntry,
     Campus,

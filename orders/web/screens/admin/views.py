@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from orders import clock
-from orders.domain.accounts import set_program_admin, set_user_active
+from orders.domain.accounts.grants import GrantScope, add_grant, remove_grant
+from orders.domain.accounts.users import set_program_admin, set_user_active
 from orders.domain.catalog.fields import (
     CSV_COLUMNS,
     OPTIONAL_CSV_COLUMNS,
@@ -20,7 +21,6 @@ from orders.domain.catalog.fields import (
     parse_item,
 )
 from orders.domain.catalog.items import import_catalog, save_item, set_item_active
-from orders.domain.grants import GrantScope, add_grant, remove_grant
 from orders.domain.institution import InstitutionFields, update_institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import CatalogItem, CoordinatorGrant, CourseLevel, Institution, Term, User

@@ -22,7 +22,7 @@ from sqlalchemy.orm import undefer
 from werkzeug.security import check_password_hash
 
 from orders import clock
-from orders.domain import throttle
+from orders.domain.accounts import throttle
 from orders.domain.institution import institution
 from orders.domain.models import User
 from orders.extensions import db

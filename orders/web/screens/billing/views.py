@@ -9,10 +9,10 @@ from sqlalchemy import select
 from orders import clock
 from orders.domain.billing.export import file_name
 from orders.domain.billing.rows import stream_billing
-from orders.domain.choices import WindowState, window_state
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import Term
+from orders.domain.students.choices import WindowState, window_state
 from orders.extensions import db
 from orders.web.guards import admin_only
 

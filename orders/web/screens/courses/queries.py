@@ -7,9 +7,8 @@ from datetime import datetime
 from sqlalchemy import Integer, Select, String, and_, cast, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
-from orders.domain.drafts import SectionChoice
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution
-from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import (
     Campus,
     Course,
@@ -25,11 +24,12 @@ from orders.domain.models import (
     Term,
     User,
 )
+from orders.domain.ordering.drafts import SectionChoice
+from orders.domain.ordering.reorder import earlier_order_exists
 from orders.domain.periods import PeriodState, period_state
 from orders.domain.reach import UNASSIGNED, covered_by_grants_clause, grant_covers, oversees_clause, teaches_in_reach
-from orders.domain.reorder import earlier_order_exists
 from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
-from orders.domain.student_rates import at_risk_section_ids
+from orders.domain.students.rates import at_risk_section_ids
 from orders.extensions import db
 from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
 from orders.web.paging import offset_of, page_count

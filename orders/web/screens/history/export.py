@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from orders.domain.csvstream import CHUNK_ROWS
-from orders.domain.csvstream import csv_chunks as stream_csv
-from orders.domain.money import money
-from orders.domain.spreadsheet import safe_cell
+from orders.domain.formats.csvstream import CHUNK_ROWS
+from orders.domain.formats.csvstream import csv_chunks as stream_csv
+from orders.domain.formats.money import money
+from orders.domain.formats.spreadsheet import safe_cell
 from orders.web.screens.history.queries import HistoryRow
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",

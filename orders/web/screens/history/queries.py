@@ -25,8 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from orders.domain.drafts import SectionChoice
-from orders.domain.like import ESCAPE, anywhere
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -41,8 +40,9 @@ from orders.domain.models import (
     User,
     UTCDateTime,
 )
+from orders.domain.ordering.drafts import SectionChoice
+from orders.domain.ordering.reorder import REORDER_SOURCE_STATUSES
 from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_sections_clause
-from orders.domain.reorder import REORDER_SOURCE_STATUSES
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
 from orders.web.paging import offset_of, page_count

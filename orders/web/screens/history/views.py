@@ -19,11 +19,10 @@ from flask_login import current_user
 from wtforms import HiddenField
 
 from orders import clock
+from orders.domain.formats.money import money
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms, find_draft
-from orders.domain.money import money
-from orders.domain.refusals import Conflict
-from orders.domain.reorder import (
+from orders.domain.ordering.reorder import (
     DraftExists,
     ReorderRefused,
     copy_order,
@@ -31,6 +30,7 @@ from orders.domain.reorder import (
     reorder_choices,
     require_reorder,
 )
+from orders.domain.refusals import Conflict
 from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import staff_only

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine
 
-from orders.domain.csvstream import csv_chunks
+from orders.domain.formats.csvstream import csv_chunks
 from orders.web.screens.materials.queries import record, records_query
 
 COLUMNS = (

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from orders.domain.like import ESCAPE, anywhere
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.models import (
     AdminAuditEntry,
     CatalogItem,

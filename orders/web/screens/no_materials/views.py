@@ -11,7 +11,7 @@ from wtforms import HiddenField
 
 from orders import clock
 from orders.domain.models import Course, Term
-from orders.domain.no_materials import (
+from orders.domain.ordering.no_materials import (
     Row,
     RowSections,
     answer_no_materials,

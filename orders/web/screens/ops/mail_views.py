@@ -5,8 +5,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from orders import clock
-from orders.domain.failed_mail import FAILED_PAGE_SIZE, failed_emails, retry_failed_as
 from orders.domain.institution import institution, local_time
+from orders.domain.mail.failed import FAILED_PAGE_SIZE, failed_emails, retry_failed_as
 from orders.domain.models import EmailStatus, OutboundEmail
 from orders.domain.outbox import retry_reach
 from orders.extensions import db

@@ -5,12 +5,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from orders import clock
-from orders.domain import drafts as ordering
 from orders.domain.audit import on_behalf_of
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
-from orders.domain.drafts import OrderingError
 from orders.domain.lookups import find_draft
 from orders.domain.models import Order, Requirement
+from orders.domain.ordering import drafts as ordering
+from orders.domain.ordering.drafts import OrderingError
 from orders.domain.refusals import Conflict, PermissionDenied, parse_requirement
 from orders.domain.rules import draft_owner_decision
 from orders.web.changes import run_change

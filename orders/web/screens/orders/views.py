@@ -7,14 +7,14 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from orders import clock
-from orders.domain import editing, pending_edits
-from orders.domain.canceling import already_canceled_notice, cancel_order
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
 from orders.domain.institution import institution, local_time
 from orders.domain.lookups import order_events
 from orders.domain.models import Order, OrderStatus, Requirement
+from orders.domain.ordering import editing, pending_edits
+from orders.domain.ordering.canceling import already_canceled_notice, cancel_order
+from orders.domain.ordering.reorder import reordered_from_number
 from orders.domain.refusals import Refused, StaleOrder, parse_requirement
-from orders.domain.reorder import reordered_from_number
 from orders.domain.rules import (
     add_sections_decision,
     cancel_access,
@@ -23,7 +23,7 @@ from orders.domain.rules import (
     edit_decision,
     view_decision,
 )
-from orders.domain.student_counts import section_student_counts
+from orders.domain.students.counts import section_student_counts
 from orders.web.back_link import back_link
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm

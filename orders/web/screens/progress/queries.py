@@ -5,7 +5,7 @@ campus, whether it is ordered, answered or not started, when its order was place
 four GROUP BYs over it (the whole term, by organization, by subject, by campus) are glued with UNION
 ALL, so PostgreSQL computes the CTE once and the page costs one statement.
 
-Students: orders.domain.student_rates defines enrollments, rated, declined, opted in and at risk; the
+Students: orders.domain.students.rates defines enrollments, rated, declined, opted in and at risk; the
 opt-out rate is declined / rated, the opt-in rate opted-in / rated.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from orders.domain.models import (
 from orders.domain.periods import PeriodState, period_state
 from orders.domain.reach import visible_sections_clause
 from orders.domain.reminders.remind_now import AUDIT_KIND, DIMENSIONS
-from orders.domain.student_rates import at_risk_clause, section_students
+from orders.domain.students.rates import at_risk_clause, section_students
 from orders.extensions import db
 
 # The tables, in page order: URL name, heading, the Courses filter its key becomes.

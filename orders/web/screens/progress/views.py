@@ -9,14 +9,14 @@ from flask_login import current_user
 from wtforms import HiddenField
 
 from orders import clock
-from orders.domain.csvstream import csv_chunks
+from orders.domain.formats.csvstream import csv_chunks
+from orders.domain.formats.spreadsheet import safe_cell
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import ProgramMode, Term
 from orders.domain.refusals import PermissionDenied
 from orders.domain.reminders.remind_now import DIMENSIONS, Row, local_day, preview, remind_now
 from orders.domain.rules import can_view_progress, remind_now_decision
-from orders.domain.spreadsheet import safe_cell
 from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import progress_only

@@ -9,10 +9,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, lazyload
 
 from orders import clock
-from orders.domain import content_requests as services
+from orders.domain.formats.isbn import search_digits, to_isbn13
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import local_time
-from orders.domain.isbn import search_digits, to_isbn13
-from orders.domain.like import ESCAPE, anywhere
 from orders.domain.lookups import all_terms
 from orders.domain.models import (
     CatalogItem,
@@ -27,6 +26,7 @@ from orders.domain.models import (
     OrderStatus,
     Term,
 )
+from orders.domain.ordering import content_requests as services
 from orders.domain.reach import viewable_orders_clause
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import draft_owner_decision, view_request_decision

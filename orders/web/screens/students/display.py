@@ -1,11 +1,11 @@
 """A student's materials in words (docs/spec.md §3): the states, the buttons' labels and the deadline line."""
 from __future__ import annotations
 
-from orders.domain.choices import LineChoice, WindowState
+from orders.domain.formats.money import money
 from orders.domain.institution import local_date, local_time
 from orders.domain.models import ProgramMode, Term
-from orders.domain.money import money
-from orders.domain.student_materials import MaterialLine, SectionMaterials
+from orders.domain.students.choices import LineChoice, WindowState
+from orders.domain.students.materials import MaterialLine, SectionMaterials
 
 
 def access_ends(term: Term) -> str:

@@ -10,11 +10,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders import clock
-from orders.domain.choice_settings import ChoiceSettings, save_settings, save_window
-from orders.domain.choices import window_state
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import ProgramMode, Term
+from orders.domain.students.choices import window_state
+from orders.domain.students.settings import ChoiceSettings, save_settings, save_window
 from orders.extensions import db
 from orders.web.changes import run_change
 from orders.web.forms import Form

@@ -14,13 +14,13 @@ from sqlalchemy import exists, func, or_, select
 from werkzeug.exceptions import NotFound
 
 from orders import clock
+from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution, local_time
-from orders.domain.like import ESCAPE, anywhere
 from orders.domain.models import Enrollment, OrderStatus, User
 from orders.domain.refusals import PermissionDenied
 from orders.domain.rules import can_choose
-from orders.domain.student_choices import AlreadyChanged, change_choice
-from orders.domain.student_materials import MaterialLine, StudentTerm, canceled_order_has, student_term
+from orders.domain.students.choosing import AlreadyChanged, change_choice
+from orders.domain.students.materials import MaterialLine, StudentTerm, canceled_order_has, student_term
 from orders.extensions import db
 from orders.web.changes import run_change
 from orders.web.guards import admin_only, student_only

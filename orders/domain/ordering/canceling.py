@@ -7,9 +7,9 @@ from typing import cast
 
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
-from orders.domain.content_requests import cancel_request
 from orders.domain.institution import local_time
 from orders.domain.models import EventKind, Order, OrderEvent, OrderStatus, User
+from orders.domain.ordering.content_requests import cancel_request
 from orders.domain.refusals import PermissionDenied, StaleOrder
 from orders.domain.rules import cancel_decision
 from orders.domain.transitions import set_claimed, transition

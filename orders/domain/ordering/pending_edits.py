@@ -1,7 +1,7 @@
 """A user's pending edit of a placed order: the order as they want it, the base they began from, and
 the differences; rebased onto the order as it is now when someone changed it meanwhile.
 
-Nothing here changes the order itself: orders.domain.editing applies a pending edit on "Submit changes".
+Nothing here changes the order itself: orders.domain.ordering.editing applies a pending edit on "Submit changes".
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from orders.domain.content_requests import TitleRequest
 from orders.domain.lookups import claimed_sections
 from orders.domain.models import CatalogItem, ContentRequest, Order, PendingEdit, Requirement, Section, User
+from orders.domain.ordering.content_requests import TitleRequest
 from orders.extensions import db
 
 

@@ -17,7 +17,6 @@ from typing import cast
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
-from orders.domain.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
 from orders.domain.models import (
     CatalogItem,
     ChoiceValue,
@@ -35,7 +34,8 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.student_lines import catalog_lines
+from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
+from orders.domain.students.lines import catalog_lines
 from orders.extensions import db
 
 

@@ -14,14 +14,14 @@ from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.audit import record
-from orders.domain.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
+from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User
-from orders.domain.money import money
 from orders.domain.outbox import outbox_row, public_url
 from orders.domain.refusals import Refused
 from orders.domain.rules import can_administer, can_choose
-from orders.domain.student_materials import MaterialLine, SectionMaterials, StudentTerm
+from orders.domain.students.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
+from orders.domain.students.materials import MaterialLine, SectionMaterials, StudentTerm
 from orders.extensions import db
 
 RECEIPT_KIND = "choice_receipt"

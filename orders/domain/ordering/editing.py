@@ -1,4 +1,4 @@
-"""Edit a placed order: changes to the pending edit (orders.domain.pending_edits), applied at once on "Submit changes".
+"""Edit a placed order: changes to the pending edit (orders.domain.ordering.pending_edits), applied at once on "Submit changes".
 
 A PendingEdit holds the order as the user wants it (its items and sections) and the order as it was
 when they began (its version and its "base" state). Nothing touches the order until submit, which checks
@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
-from orders.domain.content_requests import TitleRequest, cancel_request, new_request, next_position
 from orders.domain.lookups import claimed_sections
 from orders.domain.models import (
     CatalogItem,
@@ -33,7 +32,8 @@ from orders.domain.models import (
     SectionState,
     User,
 )
-from orders.domain.pending_edits import (
+from orders.domain.ordering.content_requests import TitleRequest, cancel_request, new_request, next_position
+from orders.domain.ordering.pending_edits import (
     EditDiff,
     diff,
     find_pending,

@@ -12,14 +12,6 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import aliased, lazyload
 
-from orders.domain.drafts import (
-    OrderingError,
-    SectionChoice,
-    new_draft,
-    no_orderable_sections_message,
-    not_your_course_message,
-    section_choices,
-)
 from orders.domain.lookups import find_draft
 from orders.domain.models import (
     CatalogItem,
@@ -33,6 +25,14 @@ from orders.domain.models import (
     Section,
     Term,
     User,
+)
+from orders.domain.ordering.drafts import (
+    OrderingError,
+    SectionChoice,
+    new_draft,
+    no_orderable_sections_message,
+    not_your_course_message,
+    section_choices,
 )
 from orders.domain.reach import viewable_orders_clause
 from orders.domain.refusals import PermissionDenied

@@ -2,7 +2,7 @@
 
 A placed order's current catalog items, and its approved content requests as the catalog item that
 fulfils them (docs/spec.md §3: an approved request counts as its item everywhere, billing included). The
-student page, the billing feed and the student emails read this; the rule for each line's state is orders/domain/choices.py.
+student page, the billing feed and the student emails read this; the rule for each line's state is orders/domain/students/choices.py.
 """
 from __future__ import annotations
 

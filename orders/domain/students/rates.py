@@ -2,7 +2,7 @@
 
 An *enrollment* is one enrolled student in one section. Its *rated* lines are the billable (not zero
 cost) lines of the section's placed order; it has *declined* when at least one of them is not charged
-to the student (orders.domain.choices.declined_clause: opted out, or in opt-in mode not opted in), *opted in*
+to the student (orders.domain.students.choices.declined_clause: opted out, or in opt-in mode not opted in), *opted in*
 when at least one is charged. A section is *at risk* when it has rated enrollments and
 declined / rated >= the institution's threshold. Both screens read these two functions, so the
 dashboard's count of at-risk sections and the Courses list it links to cannot disagree.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, literal, select, union_all
 
-from orders.domain.choices import enrollment_declined_and_charged
 from orders.domain.models import (
     CatalogItem,
     ChoiceValue,
@@ -24,6 +23,7 @@ from orders.domain.models import (
     SectionState,
     StudentChoice,
 )
+from orders.domain.students.choices import enrollment_declined_and_charged
 
 
 def section_students(mode: ProgramMode, term_ids: list[int]):
