@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -32,9 +31,8 @@ from orders.web.auth.network import client_address
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
 from orders.web.guards import public, signed_in
+from orders.web.screens.auth import bp
 from orders.web.screens.auth.forms import SignInForm
-
-bp = Blueprint("auth", __name__)
 
 # A real hash of a random password: checking it costs the same as checking a real user's,
 # so response times do not reveal which emails have accounts.

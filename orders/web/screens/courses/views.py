@@ -1,7 +1,7 @@
 """The Courses screen, home after sign-in."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -10,6 +10,7 @@ from orders.domain.reach import UNASSIGNED
 from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
 from orders.web.guards import staff_home, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
+from orders.web.screens.courses import bp
 from orders.web.screens.courses.queries import (
     MATCH_LIMIT,
     applicable,
@@ -18,8 +19,6 @@ from orders.web.screens.courses.queries import (
     instructor_filter,
     matching_instructors,
 )
-
-bp = Blueprint("courses", __name__)
 
 
 @bp.route("/")

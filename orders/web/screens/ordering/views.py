@@ -1,7 +1,7 @@
 """The ordering workflow: start a draft, choose sections, add materials, review, place, or cancel the draft."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -19,8 +19,7 @@ from orders.web.guards import draft_guard, staff_only
 from orders.web.htmx import is_htmx, redirect_to
 from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import parse_id
-
-bp = Blueprint("ordering", __name__, url_prefix="/ordering")
+from orders.web.screens.ordering import bp
 
 STEPS = [("sections", "Sections"), ("materials", "Materials"), ("review", "Review")]
 
@@ -45,8 +44,8 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
             {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
             for r in draft.current_requests
         ],
-        request_url=url_for("requests.draft_request", draft_id=draft.id),
-        remove_request_url=lambda key: url_for("requests.draft_remove_request", draft_id=draft.id, request_id=key),
+        request_url=url_for("ordering.request_title", draft_id=draft.id),
+        remove_request_url=lambda key: url_for("ordering.remove_request", draft_id=draft.id, request_id=key),
         min_length=MIN_SEARCH_LENGTH,
         **extra,
     )

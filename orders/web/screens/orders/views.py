@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -30,9 +30,8 @@ from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.web.parsing import parse_id
+from orders.web.screens.orders import bp
 from orders.web.title_request import request_a_title
-
-bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 def summary_context(order: Order, **extra) -> dict:
@@ -62,14 +61,14 @@ def _back_context() -> dict:
     return dict(back_query=back, back_link=back_link(back))
 
 
-@bp.route("/<int:number>")
+@bp.route("/orders/<int:number>")
 @order_guard(view_decision)
 def summary(order: Order):
     """The order summary: sections, materials, who placed it, history, and Cancel/Edit when allowed."""
     return render_page_or_fragment("orders/summary.html", "orders/_summary.html", **summary_context(order))
 
 
-@bp.route("/<int:number>/cancel")
+@bp.route("/orders/<int:number>/cancel")
 @order_guard(cancel_access)
 def confirm_cancel(order: Order):
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
@@ -85,7 +84,7 @@ def confirm_cancel(order: Order):
     )
 
 
-@bp.route("/<int:number>/cancel", methods=["POST"])
+@bp.route("/orders/<int:number>/cancel", methods=["POST"])
 @order_guard(cancel_access)
 def cancel(order: Order):
     """Cancel the order once; repeats and races get the canceled order with a calm notice."""
@@ -151,7 +150,7 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
     )
 
 
-@bp.route("/<int:number>/edit")
+@bp.route("/orders/<int:number>/edit")
 @order_guard(edit_access)
 def edit(order: Order):
     """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
@@ -178,7 +177,7 @@ def _pending_change(change) -> tuple[str, str]:
     return (outcome.value, "status") if outcome.ok else (outcome.message, "error")
 
 
-@bp.route("/<int:number>/edit/items", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/items", methods=["POST"])
 @order_guard(edit_access)
 def edit_add_item(order: Order):
     """Add a catalog item to the pending changes."""
@@ -194,7 +193,7 @@ def edit_add_item(order: Order):
     return _after_edit_change(order, *_pending_change(change))
 
 
-@bp.route("/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
 @order_guard(edit_access)
 def edit_remove_item(order: Order, item_id: int):
     """Take an item off the pending changes."""
@@ -208,7 +207,7 @@ def edit_remove_item(order: Order, item_id: int):
     return _after_edit_change(order, *_pending_change(change))
 
 
-@bp.route("/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
 @order_guard(edit_access)
 def edit_set_requirement(order: Order, item_id: int):
     """Mark an item of the pending changes required or recommended."""
@@ -223,7 +222,7 @@ def edit_set_requirement(order: Order, item_id: int):
     return _after_edit_change(order, *_pending_change(change))
 
 
-@bp.route("/<int:number>/edit/sections", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/sections", methods=["POST"])
 @order_guard(edit_access)
 def edit_sections(order: Order):
     """Choose the order's sections in the pending changes."""
@@ -243,7 +242,7 @@ def edit_sections(order: Order):
     return redirect(url_for("orders.edit", number=order.number), code=303)
 
 
-@bp.route("/<int:number>/edit/submit", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/submit", methods=["POST"])
 @order_guard(edit_access)
 def submit_edit(order: Order):
     """Apply the pending changes at once; a stale version applies nothing and shows the order as it is."""
@@ -275,7 +274,7 @@ def submit_edit(order: Order):
     return redirect_to(url_for("orders.summary", number=number))
 
 
-@bp.route("/<int:number>/edit/discard", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/discard", methods=["POST"])
 @order_guard(view_decision)
 def discard_edit(order: Order):
     """Drop the pending changes; the order stays as it was."""
@@ -290,7 +289,7 @@ def discard_edit(order: Order):
 # --- Request a title while editing a placed order --------------------------------------------------
 
 
-@bp.route("/<int:number>/edit/request-title", methods=["GET", "POST"])
+@bp.route("/orders/<int:number>/edit/request-title", methods=["GET", "POST"])
 @order_guard(edit_access)
 def edit_request(order: Order):
     """Request a title as part of the pending changes to a placed order."""
@@ -304,7 +303,7 @@ def edit_request(order: Order):
     )
 
 
-@bp.route("/<int:number>/edit/requests/<key>/remove", methods=["POST"])
+@bp.route("/orders/<int:number>/edit/requests/<key>/remove", methods=["POST"])
 @order_guard(edit_access)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
@@ -324,7 +323,7 @@ def edit_remove_request(order: Order, key: str):
 # --- Add sections ----------------------------------------------------------------------------------
 
 
-@bp.route("/<int:number>/add-sections")
+@bp.route("/orders/<int:number>/add-sections")
 @order_guard(add_sections_decision)
 def add_sections_form(order: Order):
     """Choose sections of the same course and term to put on this placed order."""
@@ -339,7 +338,7 @@ def add_sections_form(order: Order):
     )
 
 
-@bp.route("/<int:number>/add-sections", methods=["POST"])
+@bp.route("/orders/<int:number>/add-sections", methods=["POST"])
 @order_guard(add_sections_decision)
 def add_sections(order: Order):
     """Put the chosen sections on the order: the same materials now cover them."""
