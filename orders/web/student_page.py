@@ -1,5 +1,5 @@
 """The student's Course materials page and its choice flow, shared by the student's own screen and the back
-office's view of a student (docs/spec.md §3): one read model, one rule (can_choose), one change service.
+office's view of a student (docs/spec.md §3): one read model, one rule (choose_decision), one change service.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_login import current_user
 from orders import clock
 from orders.domain.institution import institution, local_time
 from orders.domain.models import OrderStatus, User
-from orders.domain.rules import can_choose
+from orders.domain.rules import choose_decision
 from orders.domain.students.choosing import AlreadyChanged, change_choice
 from orders.domain.students.materials import MaterialLine, StudentTerm, canceled_order_has, student_term
 from orders.web import student_words
@@ -51,7 +51,7 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
         admin=admin,
         show_flashes=is_htmx() or not admin,  # the back office's layout shows a full page's banners
         institution=institution(),
-        decide=lambda section, line: can_choose(actor, view.student, section, line, now),
+        decide=lambda section, line: choose_decision(actor, view.student, section, line, now),
         line_words=student_words.line_words,
         toggle_label=student_words.toggle_label,
         window_words=student_words.window_words(view.term, view.window) if view.term else "",
@@ -82,7 +82,7 @@ def confirm_page(view: StudentTerm, section_id: int, item_id: int, form, *, admi
                  error: str | None = None, status: int = 200):
     """The confirmation prompt (a page of its own without JavaScript), or a refusal."""
     section, line = line_or_refuse(view, section_id, item_id)
-    decision = can_choose(current_user, view.student, section, line, clock.now())
+    decision = choose_decision(current_user, view.student, section, line, clock.now())
     if not decision:
         return refused(view, decision.reason, admin=admin)
     if request.method == "GET":
@@ -131,7 +131,7 @@ def run_choice_change(view: StudentTerm, section_id: int, item_id: int, form, *,
         flash(outcome.message, "notice")
         return after_change(view, admin=admin)
     if not outcome.ok:
-        if admin and line is not None and section is not None and can_choose(current_user, view.student, section, line, clock.now()):
+        if admin and line is not None and section is not None and choose_decision(current_user, view.student, section, line, clock.now()):
             return confirm_page(view, section_id, item_id, form, admin=True, page_template=page_template, error=outcome.message,
                                 status=422)
         return refused(view, outcome.message, admin=admin)

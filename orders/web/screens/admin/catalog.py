@@ -16,7 +16,6 @@ from orders.domain.catalog.fields import (
 from orders.domain.catalog.items import import_catalog, save_item, set_item_active
 from orders.domain.models import CatalogItem
 from orders.web.changes import run_change
-from orders.web.forms import EmptyForm
 from orders.web.guards import admin_only
 from orders.web.screens.admin import bp, queries
 from orders.web.screens.admin.base import load_or_404
@@ -83,10 +82,9 @@ def edit_item(item_id: int):
 def change_item(item_id: int, action: str):
     """Deactivate (no longer orderable; orders keep it) or reactivate an item."""
     item = load_or_404(CatalogItem, item_id, "catalog item")
-    if EmptyForm().validate_on_submit():
-        entry = run_change(lambda: set_item_active(item, action == "reactivate", actor=current_user, now=clock.now())).result()
-        if entry is not None:
-            flash(f"“{item.title}” is {'orderable again' if item.active else 'no longer orderable'}.", "status")
+    entry = run_change(lambda: set_item_active(item, action == "reactivate", actor=current_user, now=clock.now())).result()
+    if entry is not None:
+        flash(f"“{item.title}” is {'orderable again' if item.active else 'no longer orderable'}.", "status")
     return redirect(request.form.get("back") == "edit" and url_for("admin.edit_item", item_id=item.id)
                     or url_for("admin.catalog", q=item.isbn13), code=303)
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from orders import clock
 from orders.domain.lookups import all_terms
 from orders.domain.models import Term
-from orders.domain.periods import period_state, save_period
+from orders.domain.periods import PERIOD_STATE_WORDS, period_state, save_period
 from orders.web.changes import run_change
 from orders.web.guards import admin_only
 from orders.web.localtime import LocalTimeError, parse_local, to_input
@@ -22,7 +22,7 @@ def periods():
     """Every term with its ordering period, in the institution's timezone."""
     now = clock.now()
     terms = all_terms()
-    return render_template("admin/periods.html", terms=terms, states={t.id: period_state(t, now) for t in terms}, tz=timezone_name())
+    return render_template("admin/periods.html", terms=terms, states={t.id: PERIOD_STATE_WORDS[period_state(t, now)] for t in terms}, tz=timezone_name())
 
 
 @bp.route("/periods/<int:term_id>", methods=["GET", "POST"])

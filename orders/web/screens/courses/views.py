@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from orders import clock
 from orders.domain.lookups import all_terms
+from orders.domain.periods import PERIOD_STATE_WORDS
 from orders.domain.reach import UNASSIGNED
 from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
 from orders.web.guards import staff_home, staff_only
@@ -50,6 +51,7 @@ def index():
         matches=None if fragment or not instructor_name else matching_instructors(current_user, instructor_name, filters, terms, now),
         match_limit=MATCH_LIMIT,
         order_states=ORDER_STATE_LABELS,
+        period_words=PERIOD_STATE_WORDS,
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),

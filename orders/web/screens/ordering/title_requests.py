@@ -9,7 +9,6 @@ from orders.domain.models import Order
 from orders.domain.ordering import content_requests as services
 from orders.domain.rules import draft_owner_decision
 from orders.web.changes import run_change
-from orders.web.forms import EmptyForm
 from orders.web.guards import draft_guard
 from orders.web.screens.ordering import bp
 from orders.web.title_request import request_a_title
@@ -33,9 +32,6 @@ def request_title(draft: Order):
 @draft_guard(draft_owner_decision)
 def remove_request(draft: Order, request_id: int):
     """Take a content request off the draft."""
-    if EmptyForm().validate_on_submit():
-        removed = run_change(lambda: services.remove_from_draft(draft, request_id)).result()
-        flash(f"Removed the request for “{removed.title}”." if removed else "That request was not on this order.", "status")
-    else:
-        flash("Your change could not be checked. Reload the page and try again.", "error")
+    removed = run_change(lambda: services.remove_from_draft(draft, request_id, clock.now())).result()
+    flash(f"Removed the request for “{removed.title}”." if removed else "That request was not on this order.", "status")
     return redirect(url_for("ordering.materials", draft_id=draft.id), code=303)

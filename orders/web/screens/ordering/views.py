@@ -152,7 +152,7 @@ def add_item(draft: Order):
     def add():
         if item_id is None:
             raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
-        return ordering.add_item(draft, item_id)
+        return ordering.add_item(draft, item_id, clock.now())
 
     # the same item added twice at once: the primary key keeps one
     outcome = run_change(add, conflict="That item is already on this order.")
@@ -168,7 +168,7 @@ def add_item(draft: Order):
 @draft_guard(draft_owner_decision)
 def remove_item(draft: Order, item_id: int):
     """Take an item off the draft; htmx gets the updated results and items, a plain POST a 303 back."""
-    item = run_change(lambda: ordering.remove_item(draft, item_id)).result()
+    item = run_change(lambda: ordering.remove_item(draft, item_id, clock.now())).result()
     message = f"Removed {item.title}." if item else "That item was not on this order."
     return _after_materials_change(draft, message, "status")
 
@@ -179,7 +179,7 @@ def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
     def mark():
         requirement = parse_requirement(request.form.get("requirement"))
-        return requirement, ordering.set_requirement(draft, item_id, requirement)
+        return requirement, ordering.set_requirement(draft, item_id, requirement, clock.now())
 
     outcome = run_change(mark)
     if not outcome.ok:
@@ -207,10 +207,10 @@ def _after_materials_change(draft: Order, message: str, category: str):
 def review(draft: Order):
     """Step 3: everything that will be ordered, the total per student, and Place order when allowed."""
     taken = ordering.claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
-    problems = ordering.placement_problems(draft, current_user, clock.now(), taken)
+    decision = ordering.placement_decision(draft, current_user, clock.now(), taken)
     return render_template(
         "ordering/review.html",
-        problems=problems,
+        problems=decision.reasons,
         place_form=VersionedConfirmForm(version=draft.version),
         **_step_context(draft, "review"),
     )
@@ -257,10 +257,6 @@ def confirm_discard(draft: Order):
 @draft_guard(draft_owner_decision)
 def discard(draft: Order):
     """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        flash("Your confirmation could not be checked. Please try again.", "error")
-        return redirect_to(url_for("ordering.confirm_discard", draft_id=draft.id))
     changed = run_change(lambda: ordering.discard_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id)).result()
     if not changed:
         raise ordering.DraftClosed(draft)
