@@ -80,7 +80,7 @@ def index():
 
     def build() -> Response:
         found = queries.matching_sections(term, q, page)
-        sections = queries.section_records(term, found.section_ids)
+        sections = queries.section_records(term, found.rows)
         return Response(render_template(
             "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections,
         ))

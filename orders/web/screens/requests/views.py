@@ -31,10 +31,10 @@ from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import view_request_decision
 from orders.extensions import db
 from orders.web.changes import run_change
+from orders.web.filters import QueryFilter, arg, choice, page, text
 from orders.web.forms import CommentForm, RequestStatusForm
 from orders.web.guards import actor, request_guard, staff_only
-from orders.web.paging import offset_of, page_count
-from orders.web.parsing import parse_id
+from orders.web.paging import Page, offset_of, page_count
 from orders.web.screens.requests import bp
 
 PAGE_SIZE = 50
@@ -44,33 +44,14 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class RequestFilter:
+class RequestFilter(QueryFilter):
     """The list's filters; they round-trip through the query string."""
 
-    status: str = ""
-    term: str = ""
-    q: str = ""
-    sort: str = "changed"
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> RequestFilter:
-        status = args.get("status", "")
-        sort = args.get("sort", "changed")
-        page = parse_id(args.get("page")) or 1
-        return cls(
-            status=status if status in {s.value for s in ContentRequestStatus} else "",
-            term=args.get("term", "").strip()[:16],
-            q=args.get("q", "").strip()[:100],
-            sort=sort if sort in {"changed", "age"} else "changed",
-            page=min(page, 100_000),
-        )
-
-    def query_args(self, **changes) -> dict[str, str]:
-        values = {"status": self.status, "term": self.term, "q": self.q, "sort": "" if self.sort == "changed" else self.sort,
-                  "page": "" if self.page == 1 else str(self.page)}
-        values.update({k: str(v) for k, v in changes.items()})
-        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+    status: str = arg(choice({s.value for s in ContentRequestStatus}), "")
+    term: str = arg(text(16), "")
+    q: str = arg(text(100), "")
+    sort: str = arg(choice({"changed", "age"}), "changed")
+    page: int = arg(page(), 1)
 
 
 def _requests_query(filters: RequestFilter):
@@ -111,8 +92,7 @@ def index():
     filters = RequestFilter.from_args(request.args)
     base = _requests_query(filters)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.page, pages)
+    page = min(filters.page, page_count(total, PAGE_SIZE))
     order_by = (ContentRequest.updated_at.desc(), ContentRequest.id.desc()) if filters.sort == "changed" else (
         ContentRequest.created_at, ContentRequest.id)
     rows = list(
@@ -131,8 +111,8 @@ def index():
     )
     terms = all_terms()
     return render_template(
-        "requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
-        first=offset_of(page, PAGE_SIZE) + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),
+        "requests/index.html", page=Page(rows, page, total, PAGE_SIZE), filters=filters, terms=terms,
+        statuses=list(ContentRequestStatus),
     )
 
 
