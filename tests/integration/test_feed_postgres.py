@@ -14,7 +14,7 @@ from orders.extensions import db
 from tests import feed_story as story
 from tests.feed_story import SPRING, at
 from tests.helpers import require_postgres
-from tests.integration.test_postgres_concurrency import run_together
+from tests.integration.test_order_races import run_together
 
 pytestmark = pytest.mark.postgres
 

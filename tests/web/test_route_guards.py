@@ -7,9 +7,9 @@ from tests.helpers import sign_in
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page
 # The public course materials lookup (docs/spec.md §3): no sign-in, no personal data.
 PUBLIC_BY_DESIGN |= {"materials.index", "materials.section", "materials.term_csv", "materials.term_json"}
-# Probes for a load balancer (issue 28): no session, no data, no cookie; tests/web/test_ops.py.
+# Probes for a load balancer (issue 28): no session, no data, no cookie; tests/screens/ops/test_ops.py.
 PUBLIC_BY_DESIGN |= {"ops.healthz", "ops.readyz"}
-# Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/web/test_ops.py.
+# Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/screens/ops/test_ops.py.
 TOKEN_GUARDED = {"ops.scrape": "metrics_token"}
 
 
