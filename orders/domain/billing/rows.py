@@ -1,8 +1,8 @@
 """The billing feed's rows: one per student x section x catalog line of the section's placed order.
 
 Students enrolled in the section, and students who dropped it after the term's choice window
-opened (their rows say billable=false, so the bursar sees the drop). Catalog lines are the order's
-current catalog items and its approved content requests, as the item that fulfils them. One SQL
+opened (their rows say billable=false, so the bursar sees the drop). The lines are orders/domain/lines.py's:
+current catalog items and approved content requests as their item, each item once per order. One SQL
 statement whatever the term's size, read in chunks (a server-side cursor on PostgreSQL), so memory
 stays flat. A line's choice and billability come from orders/domain/students/choices.py, never from here.
 """
@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from orders.domain.feed.rows import iso_utc, plain_price
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
 from orders.domain.formats.spreadsheet import safe_rows
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
     Enrollment,
@@ -31,7 +32,6 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.students.choices import effective_choice, is_billable, is_final
-from orders.domain.students.lines import catalog_lines
 
 COLUMNS = (
     "student_sis_id",
@@ -55,7 +55,7 @@ BY_STUDENT = "student"
 
 def billing_query(term: Term) -> Select:
     """Every row of the term's billing feed, ordered by section, student and line."""
-    line = catalog_lines()
+    line = order_lines()
     decider = aliased(User, name="decider")
     in_feed = Enrollment.state == EnrollmentState.ENROLLED
     if term.choice_opens_at is not None:  # a drop before the window opened was never billable: not reported

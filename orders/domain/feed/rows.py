@@ -29,6 +29,7 @@ from sqlalchemy import (
 
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
 from orders.domain.formats.spreadsheet import safe_rows
+from orders.domain.lines import fulfilling_item_id
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -104,8 +105,9 @@ def _lines():
         literal_column("1", Integer),
         ContentRequest.position,
         ContentRequest.id,
-        # An approved request counts as the catalog item that fulfils it (docs/spec.md §3, content requests).
-        case((ContentRequest.status == ContentRequestStatus.APPROVED, ContentRequest.fulfilled_by_id)),
+        # An approved request counts as the catalog item that fulfils it (docs/spec.md §3, content requests),
+        # unless another line of the order already carries that item: each item once (orders/domain/lines.py).
+        fulfilling_item_id(),
         type_coerce(null(), Numeric(10, 2)),
         ContentRequest.removed_at,
         ContentRequest.status,

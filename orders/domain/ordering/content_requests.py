@@ -13,6 +13,7 @@ from sqlalchemy import select
 from orders.domain import outbox as mail
 from orders.domain.audit import record, record_event
 from orders.domain.catalog.fields import item_values
+from orders.domain.lines import counted_requests
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -171,6 +172,8 @@ def change_status(
         raise Refused(f"A request that is {request.status.label} can't become {to.label}.")
     if to is Status.APPROVED and fulfilled_by is None:
         raise Refused("Choose the catalog item that fulfils this request, or create it, to approve it.")
+    if to is Status.APPROVED and fulfilled_by is not None:
+        refuse_item_already_counted(request, fulfilled_by)
     # The order's version and last change move too: the feed reports the request's new status.
     if not transition(request.order, expected=OrderStatus.PLACED, now=now):
         raise StaleOrder("The order changed while you were looking at it. Nothing was changed; review it and try again.")
@@ -187,6 +190,28 @@ def change_status(
         fulfilled_by={"id": fulfilled_by.id, "title": fulfilled_by.title} if fulfilled_by else None,
     )
     mail.enqueue_request_update_emails(request, event, now=now)
+
+
+def refuse_item_already_counted(request: ContentRequest, item: CatalogItem) -> None:
+    """An order counts each catalog item once (orders/domain/lines.py): approving a request with an item the
+    order already has would list the title twice and bill every student twice, so it is refused.
+
+    Checked against the order as loaded; the approval's transition is guarded on that version, so an
+    edit adding the item meanwhile makes the approval a StaleOrder instead.
+    """
+    order = request.order
+    if any(line.catalog_item_id == item.id for line in order.current_lines):
+        how = "as one of its catalog items"
+    else:
+        other = next((r for r in counted_requests(order) if r.fulfilled_by_id == item.id and r.id != request.id), None)
+        if other is None:
+            return
+        how = f"as the approved request “{other.title}”"
+    raise Refused(
+        f"“{item.title}” is already on order #{order.number} {how}. Approving this request with it would list the "
+        "title twice and charge each student twice. Deny the request (a comment can say the order already has "
+        "the title), or approve it with another item. Nothing was changed."
+    )
 
 
 def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetime, request_id: str | None) -> ContentRequestComment:

@@ -7,7 +7,7 @@ every enrolled student's sections and lines, ordered by student; students are ha
 each one multi-row INSERT of markers (`reminder_sent`, unique per term, student and kind, ON CONFLICT
 DO NOTHING RETURNING) and one INSERT of outbox rows for the students whose marker is new. So a rerun,
 or a run racing this one, sends nothing twice, and the statements do not grow with the students.
-A line's state comes from orders/domain/students/choices.py; the lines are orders/domain/students/lines.py.
+A line's state comes from orders/domain/students/choices.py; the lines are orders/domain/lines.py.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, insert, select
 
 from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_date, local_time
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
     Course,
@@ -40,7 +41,6 @@ from orders.domain.models import (
 from orders.domain.outbox import public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
 from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_charged, window_state
-from orders.domain.students.lines import catalog_lines
 from orders.extensions import db
 
 BATCH_SIZE = 1000  # students per marker INSERT and outbox INSERT (a term has tens of thousands)
@@ -111,7 +111,7 @@ class StudentResult:
 def student_rows(term_id: int, kind: ReminderKind) -> Select:
     """Per enrolled student not yet sent `kind`: each enrolled section (with no line when it has no placed order)
     and each line of its placed order, with the stored choice; ordered by student, course, section, line."""
-    line = catalog_lines()
+    line = order_lines()
     return (
         select(
             User.id, User.name, User.email,

@@ -17,6 +17,7 @@ from typing import cast
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
     ChoiceValue,
@@ -35,7 +36,6 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
-from orders.domain.students.lines import catalog_lines
 from orders.extensions import db
 
 
@@ -134,9 +134,9 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
 
 
 def _lines(student_id: int, section_ids: list[int]):
-    """Current lines (and approved content requests, as their catalog item) of the placed orders of
-    these sections, each with the student's stored choice for that section and item."""
-    line = catalog_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
+    """The lines (orders/domain/lines.py: each catalog item once) of the placed orders of these sections,
+    each with the student's stored choice for that section and item."""
+    line = order_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
     return db.session.execute(
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
@@ -181,8 +181,6 @@ def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now
         by_section = {s.section.id: s for s in sections}
         for section_id, number, status, item_id, price, requirement, item, stored, version in _lines(student.id, with_orders):
             target = by_section[section_id]
-            if target.line(item_id) is not None:  # the same item as a line and an approved request: once
-                continue
             target.lines.append(
                 MaterialLine(
                     section_id=section_id, item_id=item_id, title=item.title, authors=item.authors, isbn13=item.isbn13,
