@@ -16,7 +16,6 @@ from sqlalchemy.orm import aliased
 
 from orders.domain.feed.rows import iso_utc, plain_price
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
-from orders.domain.formats.spreadsheet import safe_rows
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
@@ -133,8 +132,9 @@ def _rows(connection: Connection, statement: Select, mode: ProgramMode, final: b
         yield format_row(row, mode, final)
 
 
-def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:
-    """Header row, then the rows, in chunks; LF line endings, RFC 4180 quoting. `stats` gets rows and billable."""
+def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None, *, for_spreadsheet: bool = False) -> Iterator[str]:
+    """Header row, then the rows, in chunks (orders/domain/formats/csvstream.py: RFC 4180, CRLF); `stats` gets
+    rows and billable. The command's file is exact (for the bursar's importer); a download passes `for_spreadsheet`."""
     billable_index = COLUMNS.index("billable")
 
     def counted() -> Iterator[list[str]]:
@@ -146,7 +146,7 @@ def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator
         if stats is not None:
             stats.update(rows=count, billable=billable)
 
-    return stream_csv(COLUMNS, counted(), lineterminator="\n")
+    return stream_csv(COLUMNS, counted(), for_spreadsheet=for_spreadsheet)
 
 
 def stream_billing(engine: Engine, term: Term, mode: ProgramMode, now: datetime) -> Iterator[str]:
@@ -159,6 +159,6 @@ def stream_billing(engine: Engine, term: Term, mode: ProgramMode, now: datetime)
 
     def chunks() -> Iterator[str]:
         with engine.connect() as connection:
-            yield from csv_chunks(safe_rows(_rows(connection, statement, mode, final)))
+            yield from csv_chunks(_rows(connection, statement, mode, final), for_spreadsheet=True)
 
     return chunks()

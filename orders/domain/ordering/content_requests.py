@@ -13,6 +13,7 @@ from sqlalchemy import select
 from orders.domain import outbox as mail
 from orders.domain.audit import record, record_event
 from orders.domain.catalog.fields import item_values
+from orders.domain.formats.text import clean_text
 from orders.domain.lines import counted_requests
 from orders.domain.models import (
     CatalogItem,
@@ -181,7 +182,7 @@ def change_status(
     request.status, request.updated_at, request.version = to, now, request.version + 1
     if to is Status.APPROVED and fulfilled_by is not None:  # refused above when None
         request.fulfilled_by_id, request.fulfilled_by = fulfilled_by.id, fulfilled_by
-    comment = comment.strip()
+    comment = clean_text(comment)
     if comment:
         db.session.add(ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=comment))
     event = _event(
@@ -219,7 +220,7 @@ def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetim
     allowed = comment_decision(actor, request)
     if not allowed:
         raise PermissionDenied(allowed.reason)
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise Refused("Write a comment first.")
     comment = ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=text)
