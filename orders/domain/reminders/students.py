@@ -40,7 +40,14 @@ from orders.domain.models import (
 )
 from orders.domain.outbox import public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
-from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_charged, window_state
+from orders.domain.students.choices import (
+    LineChoice,
+    WindowState,
+    billable_section_clause,
+    effective_choice,
+    is_charged,
+    window_state,
+)
 from orders.extensions import db
 
 BATCH_SIZE = 1000  # students per marker INSERT and outbox INSERT (a term has tens of thousands)
@@ -109,7 +116,7 @@ class StudentResult:
 
 
 def student_rows(term_id: int, kind: ReminderKind) -> Select:
-    """Per enrolled student not yet sent `kind`: each enrolled section (with no line when it has no placed order)
+    """Per enrolled student not yet sent `kind`: each enrolled section the SIS has not removed (with no line when it has no placed order)
     and each line of its placed order, with the stored choice; ordered by student, course, section, line."""
     line = order_lines()
     return (
@@ -131,7 +138,7 @@ def student_rows(term_id: int, kind: ReminderKind) -> Select:
         .outerjoin(StudentChoice, and_(StudentChoice.user_id == Enrollment.user_id,
                                        StudentChoice.section_id == Enrollment.section_id,
                                        StudentChoice.catalog_item_id == CatalogItem.id))
-        .where(Section.term_id == term_id, Enrollment.state == EnrollmentState.ENROLLED, User.active,
+        .where(Section.term_id == term_id, Enrollment.state == EnrollmentState.ENROLLED, billable_section_clause(), User.active,
                _not_yet_reminded(User.id, term_id, kind))
         .order_by(User.id, Course.subject, Course.number, Section.label, Section.id, line.c.type_rank, line.c.position,
                   CatalogItem.id)

@@ -35,7 +35,14 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
+from orders.domain.students.choices import (
+    LineChoice,
+    WindowState,
+    effective_choice,
+    is_billable,
+    section_billable,
+    window_state,
+)
 from orders.extensions import db
 
 
@@ -74,6 +81,11 @@ class SectionMaterials:
     def dropped(self) -> bool:
         return self.enrollment.state is EnrollmentState.DROPPED
 
+    @property
+    def removed(self) -> bool:
+        """The SIS removed the section: nothing in it is charged (orders/domain/students/choices.py)."""
+        return not section_billable(self.section.state)
+
     def line(self, item_id: int) -> MaterialLine | None:
         return next((line for line in self.lines if line.item_id == item_id), None)
 
@@ -93,7 +105,8 @@ class StudentTerm:
     def total(self) -> Decimal:
         """The term's total to be charged: billable lines of enrolled sections."""
         return sum(
-            (line.price for s in self.sections for line in s.lines if is_billable(line.choice, s.enrollment.state)),
+            (line.price for s in self.sections for line in s.lines
+             if is_billable(line.choice, s.enrollment.state, s.section.state)),
             Decimal("0.00"),
         )
 

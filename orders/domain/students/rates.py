@@ -22,10 +22,9 @@ from orders.domain.models import (
     OrderSection,
     ProgramMode,
     Section,
-    SectionState,
     StudentChoice,
 )
-from orders.domain.students.choices import enrollment_declined_and_charged
+from orders.domain.students.choices import billable_section_clause, enrollment_declined_and_charged
 
 
 def section_students(mode: ProgramMode, term_ids: list[int]):
@@ -35,7 +34,7 @@ def section_students(mode: ProgramMode, term_ids: list[int]):
     claimed order) and each enrolled student's stored choices on them decide everything, so the
     statement reads the (few) choice rows instead of joining every enrollment to every line.
     """
-    in_terms = and_(Section.term_id.in_(term_ids), Section.state == SectionState.ACTIVE)
+    in_terms = and_(Section.term_id.in_(term_ids), billable_section_clause())  # a removed section bills no one
 
     def claimed(section_id):
         """SQL: the section's link to its claimed (placed) order."""
