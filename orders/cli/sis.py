@@ -31,7 +31,8 @@ ordering period (set one in the back office).
 \b
 A bad file (missing column, wrong column order, bad quoting, duplicate id,
 unknown reference, bad date, level or status, a section on an order moved to
-another course or term, two people's single sign-on identities confused) exits
+another course or term, a course on an order renumbered (unless
+--allow-course-changes), two people's single sign-on identities confused) exits
 with status 1, naming file, line and reason, and changes nothing. So does a dump
 that would remove more than SIS_MAX_REMOVAL_PERCENT (default 10) of the active
 sections or teaching assignments (a truncated export?) unless
@@ -46,13 +47,16 @@ def register(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Print the report of what would change; change nothing.")
     @click.option("--allow-mass-removal", is_flag=True,
                   help="Apply a dump that removes more than SIS_MAX_REMOVAL_PERCENT of the active sections or teaching assignments.")
-    def import_sis(directory: Path, dry_run: bool, allow_mass_removal: bool) -> None:
+    @click.option("--allow-course-changes", is_flag=True,
+                  help="Apply a dump that changes the subject or number of a course that is on an order.")
+    def import_sis(directory: Path, dry_run: bool, allow_mass_removal: bool, allow_course_changes: bool) -> None:
         from orders.domain.sis.files import SISFileError
         from orders.domain.sis.importer import run_import
 
         try:
             share = None if allow_mass_removal else current_app.config["SIS_MAX_REMOVAL_PERCENT"] / 100
-            report = run_import(directory.resolve(), dry_run=dry_run, now=clock.utcnow(), max_removal_share=share)
+            report = run_import(directory.resolve(), dry_run=dry_run, now=clock.utcnow(), max_removal_share=share,
+                                allow_course_changes=allow_course_changes)
         except SISFileError as refused:
             db.session.rollback()
             for problem in refused.problems:

@@ -273,6 +273,8 @@ def choose_decision(actor: User, student: User, enrollment, line, now: datetime)
     who = "This student is" if admin and actor.id != student.id else "You are"
     if enrollment is None:
         return Decision(False, f"{who} not enrolled in this section.")
+    if enrollment.removed:
+        return Decision(False, "The registrar removed this section: nothing in it is charged, so there is nothing to choose.")
     if enrollment.enrollment.state is EnrollmentState.DROPPED:
         return Decision(False, "This section was dropped: nothing in it is charged, so there is nothing to choose.")
     if line is None:

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     IntegerField,
+    PasswordField,
     RadioField,
     SelectField,
     StringField,
@@ -20,17 +21,39 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from orders.domain.formats import isbn
+from orders.domain.formats import isbn, text
 from orders.domain.models import ContentRequestStatus, Delivery, Requirement
 from orders.web.parsing import parse_version
 
 MAX_VERSION = 2**31 - 1
 
 
+def _cleaned(clean):
+    """A WTForms filter: the submitted text through `clean` (None, for a field not sent, stays None)."""
+    return lambda value: clean(value) if isinstance(value, str) else value
+
+
+_LINE, _TEXT = _cleaned(text.clean_line), _cleaned(text.clean_text)
+
+
 class Form(FlaskForm):
-    """The base of every form in the app: the CSRF token renders without an id, since a page may hold many forms."""
+    """The base of every form in the app.
+
+    Every text field's value is normalised before any validator runs (orders/domain/formats/text.py): a
+    one-line field loses its line breaks and control characters, a text area keeps its lines, and text
+    with nothing visible (a zero-width space) is empty, so DataRequired and the services' own "required"
+    checks refuse it. Passwords are taken as typed. The CSRF token renders without an id, since a page
+    may hold many forms.
+    """
 
     class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            kind = unbound_field.field_class
+            if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
+                clean = _TEXT if issubclass(kind, TextAreaField) else _LINE
+                options = dict(options, filters=(clean, *unbound_field.kwargs.get("filters", ())))
+            return super().bind_field(form, unbound_field, options)
+
         def render_field(self, field, render_kw):
             if field.type == "CSRFTokenField":
                 render_kw = dict(render_kw, id=False)

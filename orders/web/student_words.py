@@ -18,6 +18,8 @@ def access_ends(term: Term) -> str:
 
 def line_words(mode: ProgramMode, section: SectionMaterials, line: MaterialLine) -> str:
     """A line's state as the student reads it (in opt-out mode, opting back in is simply "Included")."""
+    if section.removed:
+        return "Not charged — the registrar removed this section"
     if section.dropped:
         return "Not charged — you dropped this section"
     choice = line.choice

@@ -260,11 +260,11 @@ def test_sections_removed_by_the_sis_are_reported_deleted(app, frozen_demo, expo
     assert flags == {("1001", "202710-MATH-221-001"): "false", ("1001", "202710-MATH-221-002"): "true", ("1002", "202710-CS-310-001"): "false"}
 
 
-def test_files_are_utf8_with_lf_line_endings_and_quoted_fields(app, frozen_demo, export, tmp_path):
+def test_files_are_utf8_rfc_4180_with_crlf_line_endings_and_quoted_fields(app, frozen_demo, export, tmp_path):
     change(app, (story.request_title, 1002, "Gödel, Escher, Bach:\nan “Eternal” Golden Braid", "9780465026562", at("2026-11-20T15:30")))
     assert export("--full", at=at("2026-11-20T16:00")).exit_code == 0
     data = (tmp_path / "2026-11-20-202710-order-feed-full.csv").read_bytes()
-    assert b"\r" not in data and data.endswith(b"\n")
+    assert data.endswith(b"\r\n") and data.count(b"\r\n") == data.count(b"\n") - 1  # the one bare LF is the title's
     assert '"Gödel, Escher, Bach:\nan “Eternal” Golden Braid"'.encode() in data
     import csv
     import io

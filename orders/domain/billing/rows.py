@@ -1,8 +1,8 @@
 """The billing feed's rows: one per student x section x catalog line of the section's placed order.
 
 Students enrolled in the section, and students who dropped it after the term's choice window
-opened (their rows say billable=false, so the bursar sees the drop). Catalog lines are the order's
-current catalog items and its approved content requests, as the item that fulfils them. One SQL
+opened (their rows say billable=false, so the bursar sees the drop). The lines are orders/domain/lines.py's:
+current catalog items and approved content requests as their item, each item once per order. One SQL
 statement whatever the term's size, read in chunks (a server-side cursor on PostgreSQL), so memory
 stays flat. A line's choice and billability come from orders/domain/students/choices.py, never from here.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from orders.domain.feed.rows import iso_utc, plain_price
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
-from orders.domain.formats.spreadsheet import safe_rows
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
     Enrollment,
@@ -31,7 +31,6 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.students.choices import effective_choice, is_billable, is_final
-from orders.domain.students.lines import catalog_lines
 
 COLUMNS = (
     "student_sis_id",
@@ -55,7 +54,7 @@ BY_STUDENT = "student"
 
 def billing_query(term: Term) -> Select:
     """Every row of the term's billing feed, ordered by section, student and line."""
-    line = catalog_lines()
+    line = order_lines()
     decider = aliased(User, name="decider")
     in_feed = Enrollment.state == EnrollmentState.ENROLLED
     if term.choice_opens_at is not None:  # a drop before the window opened was never billable: not reported
@@ -66,6 +65,7 @@ def billing_query(term: Term) -> Select:
             User.sis_id.label("student_sis_id"),
             User.email.label("student_email"),
             Section.sis_id.label("section_sis_id"),
+            Section.state.label("section_state"),
             Order.number,
             CatalogItem.id.label("item_id"),
             CatalogItem.title,
@@ -116,7 +116,7 @@ def format_row(row, mode: ProgramMode, final: bool) -> list[str]:
         row.isbn13,
         plain_price(row.line_price if row.line_price is not None else row.item_price),
         choice.value,
-        "true" if is_billable(choice, row.enrollment_state) else "false",
+        "true" if is_billable(choice, row.enrollment_state, row.section_state) else "false",
         iso_utc(row.decided_at) if stored else "",
         decided_by,
         "true" if final else "false",
@@ -133,8 +133,9 @@ def _rows(connection: Connection, statement: Select, mode: ProgramMode, final: b
         yield format_row(row, mode, final)
 
 
-def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:
-    """Header row, then the rows, in chunks; LF line endings, RFC 4180 quoting. `stats` gets rows and billable."""
+def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None, *, for_spreadsheet: bool = False) -> Iterator[str]:
+    """Header row, then the rows, in chunks (orders/domain/formats/csvstream.py: RFC 4180, CRLF); `stats` gets
+    rows and billable. The command's file is exact (for the bursar's importer); a download passes `for_spreadsheet`."""
     billable_index = COLUMNS.index("billable")
 
     def counted() -> Iterator[list[str]]:
@@ -146,7 +147,7 @@ def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator
         if stats is not None:
             stats.update(rows=count, billable=billable)
 
-    return stream_csv(COLUMNS, counted(), lineterminator="\n")
+    return stream_csv(COLUMNS, counted(), for_spreadsheet=for_spreadsheet)
 
 
 def stream_billing(engine: Engine, term: Term, mode: ProgramMode, now: datetime) -> Iterator[str]:
@@ -159,6 +160,6 @@ def stream_billing(engine: Engine, term: Term, mode: ProgramMode, now: datetime)
 
     def chunks() -> Iterator[str]:
         with engine.connect() as connection:
-            yield from csv_chunks(safe_rows(_rows(connection, statement, mode, final)))
+            yield from csv_chunks(_rows(connection, statement, mode, final), for_spreadsheet=True)
 
     return chunks()

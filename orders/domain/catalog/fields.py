@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from orders.domain.formats import isbn
+from orders.domain.formats.text import clean_line
 from orders.domain.models import CatalogItem, Delivery
 
 CSV_COLUMNS = ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price", "active")
@@ -142,8 +143,9 @@ def parse_item(raw: dict) -> tuple[ItemFields | None, dict[str, str]]:
     errors: dict[str, str] = {}
     text: dict[str, str] = {}
     for name, limit in _LIMITS.items():
-        value = " ".join(str(raw.get(name) or "").split())
-        if "\x00" in value:
+        given = str(raw.get(name) or "")
+        value = " ".join(clean_line(given).split())  # controls out, invisible-only text empty, spaces folded
+        if "\x00" in given:
             errors[name] = f"{name.capitalize()} contains a NUL character."
         elif not value and name != "edition":
             errors[name] = f"{name.capitalize()} is required."

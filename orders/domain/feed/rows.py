@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
-from orders.domain.formats.spreadsheet import safe_rows
+from orders.domain.lines import fulfilling_item_id
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -104,8 +104,9 @@ def _lines():
         literal_column("1", Integer),
         ContentRequest.position,
         ContentRequest.id,
-        # An approved request counts as the catalog item that fulfils it (docs/spec.md §3, content requests).
-        case((ContentRequest.status == ContentRequestStatus.APPROVED, ContentRequest.fulfilled_by_id)),
+        # An approved request counts as the catalog item that fulfils it (docs/spec.md §3, content requests),
+        # unless another line of the order already carries that item: each item once (orders/domain/lines.py).
+        fulfilling_item_id(),
         type_coerce(null(), Numeric(10, 2)),
         ContentRequest.removed_at,
         ContentRequest.status,
@@ -248,12 +249,13 @@ def stream_feed(engine: Engine, term_id: int, since: datetime | None) -> Iterato
     Read on a connection opened when the first chunk is asked for, closed after the last.
     """
     with engine.connect() as connection:
-        yield from csv_chunks(safe_rows(feed_rows(connection, term_id, since)))
+        yield from csv_chunks(feed_rows(connection, term_id, since), for_spreadsheet=True)
 
 
-def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator[str]:
-    """The CSV text: header row, then the rows, in chunks; UTF-8 safe, LF line endings, RFC 4180 quoting.
+def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None, *, for_spreadsheet: bool = False) -> Iterator[str]:
+    """The CSV text: header row, then the rows, in chunks (orders/domain/formats/csvstream.py: RFC 4180, CRLF).
 
+    The command's file is exact (for the bookstore's importer); a download passes `for_spreadsheet`.
     `stats`, when given, receives "rows" and "orders" as the rows go by.
     """
 
@@ -267,4 +269,4 @@ def csv_chunks(rows: Iterable[list[str]], stats: dict | None = None) -> Iterator
         if stats is not None:
             stats.update(rows=count, orders=orders)
 
-    return stream_csv(COLUMNS, counted(), lineterminator="\n")
+    return stream_csv(COLUMNS, counted(), for_spreadsheet=for_spreadsheet)

@@ -159,10 +159,18 @@ class Order(Model):
         return sorted(seen.values(), key=lambda u: u.sort_name)
 
     @property
+    def counted_requests(self) -> list[ContentRequest]:
+        """The approved requests that count as lines: each catalog item once per order (orders/domain/lines.py)."""
+        from orders.domain.lines import counted_requests  # the rule's module reads these models
+
+        return counted_requests(self)
+
+    @property
     def total_student_price(self) -> Decimal:
-        """What a student pays for the catalog items and the approved requests (priced as their item)."""
-        fulfilled = [r.fulfilled_by.student_price for r in self.current_requests if r.fulfilled_by is not None]
-        return sum((line.student_price for line in self.current_lines), Decimal("0.00")) + sum(fulfilled, Decimal("0.00"))
+        """What a student pays: each counted line once, an approved request priced as its item (orders/domain/lines.py)."""
+        from orders.domain.lines import total_per_student
+
+        return total_per_student(self)
 
 
 class OrderSection(Model):

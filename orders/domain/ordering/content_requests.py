@@ -13,6 +13,8 @@ from sqlalchemy import select
 from orders.domain import outbox as mail
 from orders.domain.audit import record, record_event
 from orders.domain.catalog.fields import item_values
+from orders.domain.formats.text import clean_text
+from orders.domain.lines import counted_requests
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -169,6 +171,8 @@ def change_status(
         raise Refused(f"A request that is {request.status.label} can't become {to.label}.")
     if to is Status.APPROVED and fulfilled_by is None:
         raise Refused("Choose the catalog item that fulfils this request, or create it, to approve it.")
+    if to is Status.APPROVED and fulfilled_by is not None:
+        refuse_item_already_counted(request, fulfilled_by)
     # The order's version and last change move too: the feed reports the request's new status.
     if not transition(request.order, expected=OrderStatus.PLACED, now=now):
         raise StaleOrder("The order changed while you were looking at it. Nothing was changed; review it and try again.")
@@ -176,7 +180,7 @@ def change_status(
     request.status, request.updated_at, request.version = to, now, request.version + 1
     if to is Status.APPROVED and fulfilled_by is not None:  # refused above when None
         request.fulfilled_by_id, request.fulfilled_by = fulfilled_by.id, fulfilled_by
-    comment = comment.strip()
+    comment = clean_text(comment)
     if comment:
         db.session.add(ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=comment))
     event = _event(
@@ -187,12 +191,34 @@ def change_status(
     mail.enqueue_request_update_emails(request, event, now=now)
 
 
+def refuse_item_already_counted(request: ContentRequest, item: CatalogItem) -> None:
+    """An order counts each catalog item once (orders/domain/lines.py): approving a request with an item the
+    order already has would list the title twice and bill every student twice, so it is refused.
+
+    Checked against the order as loaded; the approval's transition is guarded on that version, so an
+    edit adding the item meanwhile makes the approval a StaleOrder instead.
+    """
+    order = request.order
+    if any(line.catalog_item_id == item.id for line in order.current_lines):
+        how = "as one of its catalog items"
+    else:
+        other = next((r for r in counted_requests(order) if r.fulfilled_by_id == item.id and r.id != request.id), None)
+        if other is None:
+            return
+        how = f"as the approved request “{other.title}”"
+    raise Refused(
+        f"“{item.title}” is already on order #{order.number} {how}. Approving this request with it would list the "
+        "title twice and charge each student twice. Deny the request (a comment can say the order already has "
+        "the title), or approve it with another item. Nothing was changed."
+    )
+
+
 def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetime, request_id: str | None) -> ContentRequestComment:
     """Append a comment to the thread; the requester and the placer hear about it."""
     allowed = comment_decision(actor, request)
     if not allowed:
         raise PermissionDenied(allowed.reason)
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise Refused("Write a comment first.")
     comment = ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=text)

@@ -7,7 +7,7 @@ every enrolled student's sections and lines, ordered by student; students are ha
 each one multi-row INSERT of markers (`reminder_sent`, unique per term, student and kind, ON CONFLICT
 DO NOTHING RETURNING) and one INSERT of outbox rows for the students whose marker is new. So a rerun,
 or a run racing this one, sends nothing twice, and the statements do not grow with the students.
-A line's state comes from orders/domain/students/choices.py; the lines are orders/domain/students/lines.py.
+A line's state comes from orders/domain/students/choices.py; the lines are orders/domain/lines.py.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, insert, select
 
 from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_date, local_time
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
     Course,
@@ -39,8 +40,13 @@ from orders.domain.models import (
 )
 from orders.domain.outbox import public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
-from orders.domain.students.choices import LineChoice, effective_choice, is_charged, window_state
-from orders.domain.students.lines import catalog_lines
+from orders.domain.students.choices import (
+    LineChoice,
+    billable_section_clause,
+    effective_choice,
+    is_charged,
+    window_state,
+)
 from orders.domain.windows import WindowState
 from orders.extensions import db
 
@@ -110,9 +116,9 @@ class StudentResult:
 
 
 def student_rows(term_id: int, kind: ReminderKind) -> Select:
-    """Per enrolled student not yet sent `kind`: each enrolled section (with no line when it has no placed order)
+    """Per enrolled student not yet sent `kind`: each enrolled section the SIS has not removed (with no line when it has no placed order)
     and each line of its placed order, with the stored choice; ordered by student, course, section, line."""
-    line = catalog_lines()
+    line = order_lines()
     return (
         select(
             User.id, User.name, User.email,
@@ -132,7 +138,7 @@ def student_rows(term_id: int, kind: ReminderKind) -> Select:
         .outerjoin(StudentChoice, and_(StudentChoice.user_id == Enrollment.user_id,
                                        StudentChoice.section_id == Enrollment.section_id,
                                        StudentChoice.catalog_item_id == CatalogItem.id))
-        .where(Section.term_id == term_id, Enrollment.state == EnrollmentState.ENROLLED, User.active,
+        .where(Section.term_id == term_id, Enrollment.state == EnrollmentState.ENROLLED, billable_section_clause(), User.active,
                _not_yet_reminded(User.id, term_id, kind))
         .order_by(User.id, Course.subject, Course.number, Section.label, Section.id, line.c.type_rank, line.c.position,
                   CatalogItem.id)

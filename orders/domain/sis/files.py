@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from orders.domain.formats.text import clean_line
 from orders.domain.models import CourseLevel, EnrollmentState
 
 
@@ -145,7 +146,10 @@ def _convert(value: str, column: Column):
         if not _EMAIL.match(value):
             return None, f"email {value[:60]!r} is not an email address"
         return value, None
-    return value.strip(), None
+    value = clean_line(value)  # line breaks and controls out of names and titles; invisible-only text is missing
+    if not value and column.required:
+        return None, f"{column.name} is missing"
+    return value or None, None
 
 
 def read_file(directory: Path, name: str, problems: _Problems) -> list[tuple[int, tuple]] | None:

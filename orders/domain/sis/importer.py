@@ -261,11 +261,13 @@ def _reconcile(file: str, label: str, model, fields: tuple[str, ...], keys: tupl
     return plan
 
 
-def plan_import(dump: dict, directory: str, *, dry_run: bool, max_removal_share: float | None = None) -> Plan:
+def plan_import(dump: dict, directory: str, *, dry_run: bool, max_removal_share: float | None = None,
+                allow_course_changes: bool = False) -> Plan:
     """Work out every change; reads the database but writes nothing.
 
     With `max_removal_share`, a plan removing more than that share of the active sections or of the
-    teaching assignments is refused (see _check_mass_removal); None allows any.
+    teaching assignments is refused (see _check_mass_removal); None allows any. A course on an order
+    renumbered (subject or number) is refused unless `allow_course_changes` (_check_ordered_courses_stay).
     """
     report = Report(directory=directory, dry_run=dry_run)
     problems: list[str] = []
@@ -274,6 +276,8 @@ def plan_import(dump: dict, directory: str, *, dry_run: bool, max_removal_share:
         desired = [(line, values[0], dict(zip(entity.fields, values[1:]))) for line, values in dump[entity.file]]
         plans[entity.name] = _reconcile(entity.file, entity.label, entity.model, entity.fields, entity.keys, desired,
                                         entity.name, report, problems)
+    if not allow_course_changes:
+        _check_ordered_courses_stay(plans["courses"], dump["courses.csv"], problems)
 
     # Sections: compare foreign keys in id space; a parent new in this import has no id yet (None).
     parent_ids = {column: plans[name].ids for column, name in PARENT_OF.items()}
@@ -433,6 +437,33 @@ def _check_ordered_sections_stay(sections: _EntityPlan, rows, problems: list[str
                         f"what it was placed for); give the new section a new SIS id")
 
 
+def _check_ordered_courses_stay(courses: _EntityPlan, rows, problems: list[str]) -> None:
+    """A course on an order keeps its subject and number: renumbering it (CS 310 -> MATH 310 under the same SIS id)
+    would rename every order of it and move them to other coordinators' reach, as a moved section would.
+
+    Refused like a moved section, naming the file, line and orders, unless --allow-course-changes (the SIS
+    really renumbered the course). A new title alone is a correction and passes.
+    """
+    line_of = {values[0]: line for line, values in rows}
+    renamed = {}
+    for row in courses.updates:
+        before = courses.existing.get(row["sis_id"])
+        if before is not None and (row["subject"], row["number"]) != (before.subject, before.number):
+            renamed[row["id"]] = (row["sis_id"], f"{before.subject} {before.number}", f"{row['subject']} {row['number']}")
+    if not renamed:
+        return
+    held: dict[int, list[str]] = {}
+    for course_id, number in db.session.execute(
+        select(Order.course_id, Order.number).where(Order.course_id.in_(list(renamed))).order_by(Order.number)
+    ):
+        held.setdefault(course_id, []).append(f"#{number}" if number is not None else "a draft")
+    for course_id, orders in held.items():
+        sis_id, was, becomes = renamed[course_id]
+        problems.append(f"courses.csv line {line_of[sis_id]}: course {sis_id!r} ({was}) would become {becomes}, but it is on "
+                        f"order {', '.join(orders[:5])}{' …' if len(orders) > 5 else ''}, which would then read {becomes} and "
+                        f"move to other coordinators; if the SIS really renumbered it, run again with --allow-course-changes")
+
+
 def _check_identities(users: _EntityPlan, rows, problems: list[str]) -> None:
     """Refuse a dump after which single sign-on could confuse two people.
 
@@ -556,18 +587,21 @@ def _apply_enrollments(plan: Plan, now: datetime) -> None:
             for u, s, state in plan.enrollment_inserts])
 
 
-def run_import(directory: Path, *, dry_run: bool, now: datetime, max_removal_share: float | None = None) -> Report:
+def run_import(directory: Path, *, dry_run: bool, now: datetime, max_removal_share: float | None = None,
+               allow_course_changes: bool = False) -> Report:
     """Read, check, plan and (unless dry_run) apply a dump, and store its report; the caller commits.
 
     Raises SISFileError naming file, line and reason; nothing is written before every check passed.
-    `max_removal_share` refuses a mass removal (the command passes SIS_MAX_REMOVAL_PERCENT).
+    `max_removal_share` refuses a mass removal (the command passes SIS_MAX_REMOVAL_PERCENT);
+    `allow_course_changes` lets a course on an order be renumbered.
     """
     started = time.perf_counter()
     dump = read_dump(directory)
     check_dump(dump)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
-    plan = plan_import(dump, str(directory), dry_run=dry_run, max_removal_share=max_removal_share)
+    plan = plan_import(dump, str(directory), dry_run=dry_run, max_removal_share=max_removal_share,
+                       allow_course_changes=allow_course_changes)
     report = plan.report
     if not dry_run:
         try:

@@ -2,7 +2,9 @@
 
 The student page, the staff counts, the billing feed, the reminders and the progress dashboard all
 read a line's state through these functions (or `billable_clause`, their SQL twin), so a student is
-never told one thing while the bursar is sent another.
+never told one thing while the bursar is sent another. A section the SIS removed is never billable,
+whatever its enrollment rows say (`section_billable`, `billable_section_clause`): an import without
+enrollments.csv leaves the enrollments as they were.
 """
 from __future__ import annotations
 
@@ -11,7 +13,17 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, func, literal_column
 
-from orders.domain.models import CatalogItem, ChoiceValue, Enrollment, EnrollmentState, ProgramMode, StudentChoice, Term
+from orders.domain.models import (
+    CatalogItem,
+    ChoiceValue,
+    Enrollment,
+    EnrollmentState,
+    ProgramMode,
+    Section,
+    SectionState,
+    StudentChoice,
+    Term,
+)
 from orders.domain.windows import WindowState, window_state_of
 
 
@@ -51,9 +63,15 @@ def is_charged(choice: LineChoice) -> bool:
     return choice in (LineChoice.INCLUDED, LineChoice.OPTED_IN)
 
 
-def is_billable(choice: LineChoice, enrollment_state: EnrollmentState) -> bool:
-    """The billing feed's `billable`: only an enrolled student whose line is charged under the mode."""
-    return enrollment_state is EnrollmentState.ENROLLED and is_charged(choice)
+def section_billable(section_state: SectionState) -> bool:
+    """Whether anything in the section can be charged: not once the SIS removed it."""
+    return section_state is SectionState.ACTIVE
+
+
+def is_billable(choice: LineChoice, enrollment_state: EnrollmentState, section_state: SectionState) -> bool:
+    """The billing feed's `billable`: only an enrolled student of a section still offered whose line is charged
+    under the mode."""
+    return section_billable(section_state) and enrollment_state is EnrollmentState.ENROLLED and is_charged(choice)
 
 
 def choice_after_toggle(mode: ProgramMode, current: LineChoice) -> ChoiceValue:
@@ -93,6 +111,11 @@ def enrollment_declined_and_charged(mode: ProgramMode, items, opted_out, opted_i
     return opted_in < items, and_(items > 0, opted_in > 0)
 
 
+def billable_section_clause() -> ColumnElement[bool]:
+    """SQL twin of section_billable, on Section."""
+    return Section.state == SectionState.ACTIVE
+
+
 def billable_clause(mode: ProgramMode) -> ColumnElement[bool]:
-    """SQL twin of is_billable, on Enrollment, CatalogItem and an outer-joined StudentChoice."""
-    return and_(Enrollment.state == EnrollmentState.ENROLLED, charged_clause(mode))
+    """SQL twin of is_billable, on Section, Enrollment, CatalogItem and an outer-joined StudentChoice."""
+    return and_(billable_section_clause(), Enrollment.state == EnrollmentState.ENROLLED, charged_clause(mode))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, distinct, func, select
 
+from orders.domain.lines import counted_requests
 from orders.domain.models import (
     ChoiceValue,
-    ContentRequestStatus,
     Enrollment,
     EnrollmentState,
     Order,
@@ -22,12 +22,9 @@ def chosen_value(mode: ProgramMode) -> ChoiceValue:
 
 
 def order_items_with_choice(order: Order) -> list[int]:
-    """The order's current billable items (lines and approved requests): the ones students choose on."""
+    """The order's billable items (its lines, orders/domain/lines.py: each item once): the ones students choose on."""
     items = [line.item.id for line in order.current_lines if not line.item.zero_cost]
-    items += [
-        r.fulfilled_by.id for r in order.current_requests
-        if r.status is ContentRequestStatus.APPROVED and r.fulfilled_by is not None and not r.fulfilled_by.zero_cost
-    ]
+    items += [r.fulfilled_by.id for r in counted_requests(order) if r.fulfilled_by is not None and not r.fulfilled_by.zero_cost]
     return items
 
 

@@ -17,6 +17,7 @@ from typing import cast
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
     ChoiceValue,
@@ -34,8 +35,13 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.students.choices import LineChoice, effective_choice, is_billable, window_state
-from orders.domain.students.lines import catalog_lines
+from orders.domain.students.choices import (
+    LineChoice,
+    effective_choice,
+    is_billable,
+    section_billable,
+    window_state,
+)
 from orders.domain.windows import WindowState
 from orders.extensions import db
 
@@ -75,6 +81,11 @@ class SectionMaterials:
     def dropped(self) -> bool:
         return self.enrollment.state is EnrollmentState.DROPPED
 
+    @property
+    def removed(self) -> bool:
+        """The SIS removed the section: nothing in it is charged (orders/domain/students/choices.py)."""
+        return not section_billable(self.section.state)
+
     def line(self, item_id: int) -> MaterialLine | None:
         return next((line for line in self.lines if line.item_id == item_id), None)
 
@@ -94,7 +105,8 @@ class StudentTerm:
     def total(self) -> Decimal:
         """The term's total to be charged: billable lines of enrolled sections."""
         return sum(
-            (line.price for s in self.sections for line in s.lines if is_billable(line.choice, s.enrollment.state)),
+            (line.price for s in self.sections for line in s.lines
+             if is_billable(line.choice, s.enrollment.state, s.section.state)),
             Decimal("0.00"),
         )
 
@@ -135,9 +147,9 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
 
 
 def _lines(student_id: int, section_ids: list[int]):
-    """Current lines (and approved content requests, as their catalog item) of the placed orders of
-    these sections, each with the student's stored choice for that section and item."""
-    line = catalog_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
+    """The lines (orders/domain/lines.py: each catalog item once) of the placed orders of these sections,
+    each with the student's stored choice for that section and item."""
+    line = order_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
     return db.session.execute(
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
@@ -182,8 +194,6 @@ def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now
         by_section = {s.section.id: s for s in sections}
         for section_id, number, status, item_id, price, requirement, item, stored, version in _lines(student.id, with_orders):
             target = by_section[section_id]
-            if target.line(item_id) is not None:  # the same item as a line and an approved request: once
-                continue
             target.lines.append(
                 MaterialLine(
                     section_id=section_id, item_id=item_id, title=item.title, authors=item.authors, isbn13=item.isbn13,

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, literal, select, union_all
 
+from orders.domain.lines import carries_item_clause, counted_request_clause
 from orders.domain.models import (
     CatalogItem,
     ChoiceValue,
+    ContentRequest,
     Enrollment,
     EnrollmentState,
     OrderLine,
     OrderSection,
     ProgramMode,
     Section,
-    SectionState,
     StudentChoice,
 )
-from orders.domain.students.choices import enrollment_declined_and_charged
+from orders.domain.students.choices import billable_section_clause, enrollment_declined_and_charged
 
 
 def section_students(mode: ProgramMode, term_ids: list[int]):
@@ -33,24 +34,37 @@ def section_students(mode: ProgramMode, term_ids: list[int]):
     claimed order) and each enrolled student's stored choices on them decide everything, so the
     statement reads the (few) choice rows instead of joining every enrollment to every line.
     """
-    in_terms = and_(Section.term_id.in_(term_ids), Section.state == SectionState.ACTIVE)
+    in_terms = and_(Section.term_id.in_(term_ids), billable_section_clause())  # a removed section bills no one
+
+    def claimed(section_id):
+        """SQL: the section's link to its claimed (placed) order."""
+        return and_(OrderSection.section_id == section_id, OrderSection.claimed, OrderSection.removed_at.is_(None))
 
     def billable_items(section_id):
-        """SQL: how many distinct billable items the section's claimed order has (a probe by index)."""
-        return (
+        """SQL: how many billable items the section's claimed order counts (orders/domain/lines.py): its
+        distinct catalog lines plus its counted requests, which by that rule repeat no line's item.
+        Two probes by index, not the lines' UNION: SQLite's parser runs out of stack on the Courses
+        screen's at-risk filter when the union is nested this deep."""
+        billable = CatalogItem.zero_cost == false()
+        lines = (
             select(func.count(OrderLine.catalog_item_id.distinct()))
             .join(OrderSection, OrderSection.order_id == OrderLine.order_id)
-            .join(CatalogItem, and_(CatalogItem.id == OrderLine.catalog_item_id, CatalogItem.zero_cost == false()))
-            .where(OrderSection.section_id == section_id, OrderSection.claimed, OrderSection.removed_at.is_(None))
-            .where(OrderLine.removed_at.is_(None))
+            .join(CatalogItem, and_(CatalogItem.id == OrderLine.catalog_item_id, billable))
+            .where(claimed(section_id), OrderLine.removed_at.is_(None))
             .scalar_subquery()
         )
+        requests = (
+            select(func.count(ContentRequest.id))
+            .join(OrderSection, OrderSection.order_id == ContentRequest.order_id)
+            .join(CatalogItem, and_(CatalogItem.id == ContentRequest.fulfilled_by_id, billable))
+            .where(claimed(section_id), counted_request_clause())
+            .scalar_subquery()
+        )
+        return lines + requests
 
     on_the_order = exists(
-        select(OrderLine.order_id)
-        .join(OrderSection, OrderSection.order_id == OrderLine.order_id)
-        .where(OrderSection.section_id == StudentChoice.section_id, OrderSection.claimed, OrderSection.removed_at.is_(None))
-        .where(OrderLine.catalog_item_id == StudentChoice.catalog_item_id, OrderLine.removed_at.is_(None))
+        select(OrderSection.order_id)
+        .where(claimed(StudentChoice.section_id), carries_item_clause(OrderSection.order_id, StudentChoice.catalog_item_id))
     )
     enrolled_here = exists(
         select(Enrollment.id).where(

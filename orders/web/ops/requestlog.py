@@ -1,8 +1,16 @@
-"""One log line per request (request id, user id, endpoint, status, duration), as text or JSON lines."""
+"""One log line per request (request id, user id, endpoint, status, duration), as text or JSON lines.
+
+Whatever the format, one record is one line: a logged value is untrusted (a path may carry an encoded
+CR or LF, a header or a reason anything), so the text format escapes every control character in the
+message (`\\n`, `\\r`, `\\x1b`, ...) and JSON escapes them by itself. Without that, a request for
+`/x%0a2026-12-06 21:40:00,000 INFO orders.request: POST /admin/users/5/grant-admin 303 ...` wrote a
+forged request line into the log.
+"""
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import datetime, timezone
 
@@ -29,6 +37,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with each control character (and the Unicode line separators) written as its Python escape."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, one line per record: control characters in the message are escaped (a traceback,
+    appended after it, keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
+
+
+def use_text_logs() -> None:
+    """The root logger's plain handlers (logging.basicConfig's, a file's) escape control characters; their
+    format stays. Handlers with a formatter of their own kind (a test runner's capture) are left alone."""
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        if formatter is None or type(formatter) is logging.Formatter:
+            fmt = formatter._fmt if formatter is not None else None
+            handler.setFormatter(TextFormatter(fmt, formatter.datefmt if formatter is not None else None))
+
+
 def use_json_logs() -> None:
     """Every handler of the root logger writes JSON lines."""
     root = logging.getLogger()
@@ -48,6 +82,8 @@ def register(app: Flask) -> None:
     """Time each request, count it in the metrics and log it."""
     if str(app.config.get("LOG_FORMAT", "")).lower() == "json":
         use_json_logs()
+    else:
+        use_text_logs()
 
     @app.before_request
     def start_clock() -> None:

@@ -116,11 +116,11 @@ def test_since_must_be_iso_8601():
 
 def test_csv_has_a_header_always_and_counts_rows_and_orders():
     stats = {}
-    assert "".join(csv_chunks([], stats)) == ",".join(COLUMNS) + "\n" and stats == {"rows": 0, "orders": 0}
+    assert "".join(csv_chunks([], stats)) == ",".join(COLUMNS) + "\r\n" and stats == {"rows": 0, "orders": 0}
     rows = [["1001"] + [""] * 17, ["1001"] + [""] * 17, ["1002", 'say "hi", twice'] + [""] * 16] * 400
     text = "".join(csv_chunks(rows, stats))
     assert stats == {"rows": 1200, "orders": 800}
-    assert '1002,"say ""hi"", twice",' in text and "\r" not in text
+    assert '1002,"say ""hi"", twice",' in text and text.count("\r\n") == 1201 and "\n" not in text.replace("\r\n", "")
 
 
 def test_canceled_requests_keep_the_feeds_documented_spelling():

@@ -35,10 +35,12 @@ def actor_for(role: str):
     }[role]
 
 
-def case(window: str, state: EnrollmentState | None, zero_cost: bool, mode: ProgramMode, *, order=OrderStatus.PLACED, on_order=True):
+def case(window: str, state: EnrollmentState | None, zero_cost: bool, mode: ProgramMode, *, order=OrderStatus.PLACED, on_order=True,
+         removed=False):
     opens, closes = WINDOWS[window]
     term = SimpleNamespace(name="Spring 2027", choice_opens_at=opens, choice_closes_at=closes)
-    section = None if state is None else SimpleNamespace(enrollment=SimpleNamespace(state=state), section=SimpleNamespace(term=term))
+    section = None if state is None else SimpleNamespace(enrollment=SimpleNamespace(state=state), section=SimpleNamespace(term=term),
+                                                         removed=removed)
     line = None if not on_order else SimpleNamespace(
         zero_cost=zero_cost, order_status=order, order_number=1001, title="Calculus",
         choice=effective_choice(mode, None, zero_cost=zero_cost),
@@ -74,6 +76,13 @@ def test_choice_rule_matrix(institution_ctx, mode, window, state, zero_cost, rol
     assert decision.allowed is expected(role, window, state, zero_cost)
     if not decision.allowed:
         assert decision.reason  # every refusal says why
+
+
+@pytest.mark.parametrize("role", ["student", "program administrator"])
+def test_nothing_is_chosen_in_a_section_the_sis_removed(institution_ctx, role):
+    section, line = case("open", EnrollmentState.ENROLLED, False, ProgramMode.OPT_OUT, removed=True)
+    decision = choose_decision(actor_for(role), person(1), section, line, NOW)
+    assert not decision.allowed and "The registrar removed this section" in decision.reason
 
 
 @pytest.mark.parametrize("window,words", [

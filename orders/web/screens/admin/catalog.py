@@ -14,6 +14,7 @@ from orders.domain.catalog.fields import (
 )
 from orders.domain.catalog.items import import_catalog, save_item, set_item_active
 from orders.domain.models import CatalogItem
+from orders.domain.refusals import Conflict
 from orders.web.changes import run_change
 from orders.web.guards import actor, admin_only
 from orders.web.screens.admin import bp, queries
@@ -35,7 +36,8 @@ ITEM_FORM_FIELDS = ("title", "authors", "isbn", "publisher", "edition", "deliver
 
 
 def _item_form_page(form: ItemForm, item: CatalogItem | None):
-    """Validate and save the item form; re-render with errors (422) when anything is wrong."""
+    """Validate and save the item form; re-render with errors (422; 409 when another change took the ISBN first)."""
+    status = 422
     if form.validate_on_submit():
         fields, errors = parse_item({name: form[name].data for name in ITEM_FORM_FIELDS}
                                     | {"active": item.active if item else True})
@@ -45,11 +47,12 @@ def _item_form_page(form: ItemForm, item: CatalogItem | None):
             outcome = run_change(lambda: save_item(item, fields, actor=actor(), now=clock.now()))
             if not outcome.ok:
                 form.isbn.errors = [outcome.message]
+                status = 409 if isinstance(outcome.refusal, Conflict) else status
             else:
                 saved, changed = outcome.value
                 flash(f"“{saved.title}” {'saved' if changed else 'unchanged'}.", "status")
                 return redirect(url_for("admin.catalog", q=saved.isbn13), code=303)
-    return render_template("admin/item_form.html", form=form, item=item, error="Nothing was saved: correct the errors below."), 422
+    return render_template("admin/item_form.html", form=form, item=item, error="Nothing was saved: correct the errors below."), status
 
 
 @bp.route("/catalog/new", methods=["GET", "POST"])
@@ -104,11 +107,19 @@ def import_items():
             except CatalogFileError as refused:
                 problems = refused.problems
             else:
-                result = run_change(lambda: import_catalog(items, filename, actor=actor(), now=clock.now())).result()
-                flash(f"Imported {filename}: {result.inserted} added, {result.updated} changed, {result.unchanged} unchanged.", "status")
-                return redirect(url_for("admin.catalog"), code=303)
+                outcome = run_change(lambda: import_catalog(items, filename, actor=actor(), now=clock.now()))
+                if outcome.ok:
+                    result = outcome.result()
+                    flash(f"Imported {filename}: {result.inserted} added, {result.updated} changed, {result.unchanged} unchanged.", "status")
+                    return redirect(url_for("admin.catalog"), code=303)
+                # Refused whole (another change added one of its ISBNs first): said on the page, nothing applied.
+                return _import_page(form, [outcome.message], outcome.refusal.status if outcome.refusal else 409)
         status = 422
     else:
         status = 200
+    return _import_page(form, problems, status)
+
+
+def _import_page(form: CatalogImportForm, problems: list[str], status: int):
     return render_template("admin/catalog_import.html", form=form, problems=problems, columns=CSV_COLUMNS,
                            optional_columns=OPTIONAL_CSV_COLUMNS), status

@@ -39,9 +39,10 @@ def _csv_value(value) -> str:
 
 
 def stream_csv(engine: Engine, term_id: int, term_code: str) -> Iterator[str]:
-    """CSV text in chunks: a header row, then one row per record (RFC 4180 quoting, LF line endings)."""
+    """CSV text in chunks: a header row, then one row per record; every cell spreadsheet-safe, since anyone
+    downloads it and a title may come from any instructor's content request."""
     rows = ([_csv_value(item[column]) for column in COLUMNS] for item in _records(engine, term_id, term_code))
-    return csv_chunks(COLUMNS, rows, chunk_rows=CHUNK_RECORDS, lineterminator="\n")
+    return csv_chunks(COLUMNS, rows, for_spreadsheet=True, chunk_rows=CHUNK_RECORDS)
 
 
 def stream_json(engine: Engine, term_id: int, term_code: str, term_name: str) -> Iterator[str]:

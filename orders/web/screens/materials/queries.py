@@ -16,28 +16,23 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     func,
-    literal_column,
-    null,
     or_,
     select,
     true,
-    type_coerce,
 )
 from sqlalchemy.orm import aliased
 
 from orders.domain.formats.like import ESCAPE, anywhere
+from orders.domain.lines import order_lines
 from orders.domain.models import (
     AdminAuditEntry,
     CatalogItem,
     ContentRequest,
-    ContentRequestStatus,
     Course,
     NoMaterialsAnswer,
     Order,
     OrderingPeriod,
-    OrderLine,
     OrderSection,
     OrderStatus,
     Section,
@@ -58,8 +53,6 @@ MATERIAL = "material"  # a listed item
 NONE_REQUIRED = "no_materials_required"
 TO_BE_DETERMINED = "to_be_determined"  # no placed order and no answer, or a line not yet known (pending request)
 STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined"}
-PENDING_REQUESTS = (ContentRequestStatus.SUBMITTED, ContentRequestStatus.RESEARCHING)
-HIDDEN_REQUESTS = (ContentRequestStatus.DENIED, ContentRequestStatus.CANCELED)
 
 
 def visible_terms_clause(now: datetime):
@@ -140,32 +133,6 @@ def matching_sections(term: Term, q: str, page: int) -> Page[int]:
     return Page(ids, page, total or 0, PAGE_SIZE)
 
 
-def _lines(order_ids):
-    """Catalog lines and content requests of these orders (a subquery of ids), as one set: one row per line
-    shown to the public. The ids go into each branch: PostgreSQL does not push a join into a UNION."""
-    catalog = select(
-        OrderLine.order_id.label("order_id"),
-        literal_column("0", Integer).label("kind_rank"),
-        OrderLine.position.label("position"),
-        OrderLine.catalog_item_id.label("item_id"),
-        OrderLine.student_price.label("price"),
-        OrderLine.requirement.label("requirement"),
-        literal_column("0", Integer).label("pending"),
-    ).where(OrderLine.removed_at.is_(None), OrderLine.order_id.in_(order_ids))
-    requests = select(
-        ContentRequest.order_id,
-        literal_column("1", Integer),
-        ContentRequest.position,
-        # An approved request shows as the catalog item that fulfils it; a pending one is "to be determined".
-        case((ContentRequest.status == ContentRequestStatus.APPROVED, ContentRequest.fulfilled_by_id)),
-        type_coerce(null(), OrderLine.student_price.type),
-        ContentRequest.requirement,
-        case((ContentRequest.status.in_(PENDING_REQUESTS), 1), else_=0),
-    ).where(ContentRequest.removed_at.is_(None), ContentRequest.status.not_in(HIDDEN_REQUESTS),
-            ContentRequest.order_id.in_(order_ids))
-    return catalog.union_all(requests).subquery("line")
-
-
 def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
     """SQL and its parameters: one row per section x line of the term (or of these sections), in course order."""
     params = {"term_id": term_id} if section_ids is None else {"term_id": term_id, "section_ids": list(section_ids)}
@@ -187,7 +154,7 @@ def _records_statement(by_sections: bool) -> Select:
         order_ids = select(Order.id).where(Order.term_id == term_id, Order.status == OrderStatus.PLACED)
     else:
         order_ids = select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True))
-    line = _lines(order_ids)
+    line = order_lines(order_ids, pending=True)  # each catalog item once; pending requests "to be determined"
     item = aliased(CatalogItem, name="item")
     query = (
         select(
@@ -196,7 +163,7 @@ def _records_statement(by_sections: bool) -> Select:
             Course.subject, Course.number.label("course_number"), Course.title.label("course_title"),
             placed.c.order_id,
             NoMaterialsAnswer.id.label("answer_id"),
-            line.c.requirement, line.c.pending, line.c.item_id, line.c.kind_rank,
+            line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank,
             item.title, item.authors, item.isbn13, item.publisher, item.edition, item.copyright_year,
             item.delivery, item.list_price, item.zero_cost,
             func.coalesce(line.c.price, item.student_price).label("student_price"),
@@ -208,7 +175,7 @@ def _records_statement(by_sections: bool) -> Select:
         .outerjoin(item, item.id == line.c.item_id)
         .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
         .where(Section.term_id == term_id, Section.state == SectionState.ACTIVE)
-        .order_by(Course.subject, Course.number, Section.label, Section.id, line.c.kind_rank, line.c.position)
+        .order_by(Course.subject, Course.number, Section.label, Section.id, line.c.type_rank, line.c.position)
     )
     if by_sections:
         query = query.where(Section.id.in_(section_ids))

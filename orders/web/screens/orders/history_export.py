@@ -1,4 +1,4 @@
-"""The order history as CSV: RFC 4180 (csv module, CRLF, minimal quoting), UTF-8, a header row, streamed."""
+"""The order history as CSV: the app's one dialect (RFC 4180, CRLF), UTF-8, a header row, spreadsheet-safe, streamed."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from orders.domain.formats.csvstream import CHUNK_ROWS
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
 from orders.domain.formats.money import money
-from orders.domain.formats.spreadsheet import safe_cell
 from orders.web.screens.orders.history_queries import HistoryRow
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
@@ -21,8 +20,8 @@ def _moment(value: datetime | None, zone: ZoneInfo) -> str:
 
 
 def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
-    """One order as CSV fields, every one safe in a spreadsheet; the order number is bare (1042), a draft has none."""
-    return [safe_cell(value) for value in [
+    """One order as CSV fields; the order number is bare (1042), a draft has none."""
+    return [
         str(row.number) if row.number is not None else "Draft",
         row.term_name,
         row.course_code,
@@ -35,9 +34,9 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         row.status_label,
         "; ".join(money(price) for price in row.student_prices),
         money(row.total_student_price),
-    ]]
+    ]
 
 
 def csv_chunks(rows: Iterable[HistoryRow], zone: ZoneInfo, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
-    """The header, then the rows (CRLF line ends, RFC 4180), a few hundred at a time so memory stays flat."""
-    return stream_csv(HEADER, (csv_record(row, zone) for row in rows), chunk_rows=chunk_rows)
+    """The header, then the rows, every cell spreadsheet-safe, a few hundred at a time so memory stays flat."""
+    return stream_csv(HEADER, (csv_record(row, zone) for row in rows), for_spreadsheet=True, chunk_rows=chunk_rows)

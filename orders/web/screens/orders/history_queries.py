@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from orders.domain.formats.like import ESCAPE, anywhere
+from orders.domain.lines import counted_request_clause
 from orders.domain.models import (
     CatalogItem,
     ContentRequest,
@@ -163,9 +164,9 @@ def _details() -> Select:
     last_change = type_coerce(
         func.coalesce(Order.last_changed_at, Order.canceled_at, Order.placed_at, Order.created_at), UTCDateTime
     )
-    # Order.total_student_price in SQL: the current lines' prices, plus each approved request's item.
+    # Order.total_student_price in SQL: the current lines' prices, plus each counted request's item (orders/domain/lines.py).
     current_line = and_(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))
-    fulfilled = and_(ContentRequest.order_id == Order.id, ContentRequest.removed_at.is_(None))
+    fulfilled = and_(ContentRequest.order_id == Order.id, counted_request_clause())
     line_prices = select(func.aggregate_strings(cast(OrderLine.student_price, String), ";")).where(current_line).correlate(Order).scalar_subquery()
     request_prices = (
         select(func.aggregate_strings(cast(CatalogItem.student_price, String), ";"))

@@ -9,7 +9,6 @@ from wtforms import HiddenField
 
 from orders import clock
 from orders.domain.formats.csvstream import csv_chunks
-from orders.domain.formats.spreadsheet import safe_cell
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import ProgramMode, Term
@@ -74,15 +73,15 @@ def index():
 
 
 def _csv_chunks(rows: list[Counts], heading: str, mode: ProgramMode) -> Iterator[str]:
-    """The table as RFC 4180 CSV, a header row first; the row names are spreadsheet-safe."""
+    """The table as CSV (the app's one dialect), a header row first, every cell spreadsheet-safe."""
     rate = "Opt-out rate %" if mode is ProgramMode.OPT_OUT else "Opt-in rate %"
     header = [heading, "Active sections", "Ordered", "No materials needed", "Not started", "Percent done",
               "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections"]
     return csv_chunks(header, (
-        [safe_cell(row.label), row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
+        [row.label, row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
          row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk]
         for row in rows
-    ))
+    ), for_spreadsheet=True)
 
 
 @bp.route("/<dimension>.csv")
