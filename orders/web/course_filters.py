@@ -5,7 +5,7 @@ import enum
 from dataclasses import dataclass
 
 from orders.domain.reach import UNASSIGNED
-from orders.web.parsing import parse_id, parse_page
+from orders.web.parsing import parse_id, parse_id_list, parse_page
 
 CURRENT_TERMS = "current"
 
@@ -50,6 +50,7 @@ class CoursesFilter:
     active: bool = False  # only sections the registrar has not removed
     placed: str = ""  # PLACED_WHEN key: the section's placed order came before or after the soft close
     at_risk: bool = False  # students declined at or above the threshold (orders.domain.students.rates)
+    sections: tuple[int, ...] = ()  # exactly these sections: an LMS course's (docs/spec.md §9)
 
     @classmethod
     def from_args(cls, args) -> CoursesFilter:
@@ -73,6 +74,7 @@ class CoursesFilter:
             active=args.get("active", "") == "1",
             placed=args.get("placed", "") if args.get("placed", "") in PLACED_WHEN else "",
             at_risk=args.get("at_risk", "") == "1",
+            sections=parse_id_list(args.get("sections", "")),
         )
 
     def query_args(self, **changes) -> dict[str, str]:
@@ -89,6 +91,7 @@ class CoursesFilter:
             "active": "1" if self.active else "",
             "placed": self.placed,
             "at_risk": "1" if self.at_risk else "",
+            "sections": ",".join(str(i) for i in self.sections),
         }
         values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}

@@ -9,6 +9,9 @@ PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redir
 PUBLIC_BY_DESIGN |= {"public_materials.index", "public_materials.section", "public_materials.term_csv", "public_materials.term_json"}
 # Probes for a load balancer (issue 28): no session, no data, no cookie; tests/web/test_ops.py.
 PUBLIC_BY_DESIGN |= {"ops.healthz", "ops.readyz"}
+# LTI 1.3 (docs/spec.md §9): an LMS calls these, not a signed-in person. The launch is protected by the
+# state cookie + stored nonce, registration by a one-time code; tests/screens/lti/ covers every refusal.
+PUBLIC_BY_DESIGN |= {"lti.login", "lti.launch", "lti.jwks", "lti.canvas_config", "lti.register"}
 # Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/web/test_ops.py.
 TOKEN_GUARDED = {"ops.scrape": "metrics_token"}
 

@@ -6,6 +6,7 @@ Administrator's "Change choice": the page and the routes never disagree.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -25,6 +26,7 @@ from orders.extensions import db
 from orders.web.changes import run_change
 from orders.web.guards import admin_only, student_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, retarget
+from orders.web.parsing import parse_id_list
 from orders.web.screens.students import display
 from orders.web.screens.students.forms import AdminChoiceForm, ChoiceForm
 
@@ -56,7 +58,7 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
     term_code = view.term.code if view.term else None
 
     def choice_url(section_id: int, item_id: int) -> str:
-        args = dict(section_id=section_id, item_id=item_id, term=term_code)
+        args = dict(section_id=section_id, item_id=item_id, term=term_code, sections=request.values.get("sections") or None)
         if admin:
             args["user_id"] = view.student.id
         return url_for(endpoint, **args)
@@ -73,6 +75,7 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
         mode_words=display.mode_words(view.mode),
         choice_url=choice_url,
         page_url=url_for("admin_students.student", user_id=view.student.id) if admin else url_for("students.materials"),
+        narrowed_to=request.values.get("sections") if not admin and parse_id_list(request.values.get("sections")) else None,
     )
 
 
@@ -98,8 +101,16 @@ def _line_or_refuse(view: StudentTerm, section_id: int, item_id: int):
 @student_only
 def materials():
     """The student's Course materials for a term: sections, materials, states, total, deadline, buttons."""
-    view = load_term(current_user)
+    view = narrowed(load_term(current_user))
     return render_page_or_fragment("students/materials.html", "students/_materials.html", **page_context(view, admin=False))
+
+
+def narrowed(view: StudentTerm) -> StudentTerm:
+    """?sections=12,13 (an LMS course's sections, docs/spec.md §9): only those of the student's sections;
+    when none of them is the student's, the whole term."""
+    wanted = parse_id_list(request.values.get("sections"))
+    keep = [s for s in view.sections if s.section.id in wanted]
+    return replace(view, sections=keep) if keep else view
 
 
 def _confirm(view: StudentTerm, section_id: int, item_id: int, form, *, admin: bool, error: str | None = None, status: int = 200):
@@ -141,7 +152,7 @@ def _after(view: StudentTerm, *, admin: bool, status: int = 200):
     term = view.term.code if view.term else None
     if admin:
         return redirect(url_for("admin_students.student", user_id=view.student.id, term=term), code=303)
-    return redirect(url_for("students.materials", term=term), code=303)
+    return redirect(url_for("students.materials", term=term, sections=request.values.get("sections") or None), code=303)
 
 
 @bp.route("/materials/<int:section_id>/<int:item_id>/choice")
