@@ -20,9 +20,16 @@ def remember_platform(origins: list[str]) -> None:
     session[FRAMED] = " ".join(origins)
 
 
+def _peek(key: str):
+    """A session value read without marking the session accessed (dict's own get), so a public, cacheable
+    answer gets no Vary: Cookie."""
+    current = session._get_current_object()  # type: ignore[attr-defined]  # the session behind the proxy
+    return dict.get(current, key)
+
+
 def _session_origins() -> str:
-    # `in` and dict.get do not mark the session accessed: a public, cacheable answer gets no Vary: Cookie.
-    return dict.get(session, FRAMED, "") if FRAMED in session else ""
+    value = _peek(FRAMED)
+    return value if isinstance(value, str) else ""
 
 
 def frame_ancestors() -> str:
@@ -62,5 +69,5 @@ LMS_COURSE = "_lti_course"  # session: the launched LMS course ({"launch": id, "
 
 def lms_course() -> dict | None:
     """The LMS course this session was launched from (the header's LMS bar), without marking the session accessed."""
-    value = dict.get(session, LMS_COURSE) if LMS_COURSE in session else None
+    value = _peek(LMS_COURSE)
     return value if isinstance(value, dict) and value.get("launch") else None

@@ -19,7 +19,7 @@ from pylti1p3.contrib.flask import (
     FlaskSessionService,
 )
 from pylti1p3.deployment import Deployment
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
@@ -180,7 +180,7 @@ class ToolLogin(FlaskOIDCLogin):
         params = {key: self._get_request_param(key) for key in LOGIN_PARAMS if self._get_request_param(key)}
         try:
             return self.pass_params_to_launch({"login": params}).redirect(launch_url)
-        except LtiException as error:
+        except (LtiException, OIDCException) as error:  # OIDCException is not an LtiException
             message = str(error)
             if "registration" in message.lower():
                 raise LaunchRefused(
@@ -231,7 +231,12 @@ class ToolLaunch(FlaskMessageLaunch):
     def validate_nonce(self):
         """The id token's nonce must be the one our login issued for this state, and unused."""
         nonce = self._get_jwt_body().get("nonce")
-        params = self._session_service.get_state_params(self._get_request_param("state")) or {}
+        params = self._session_service.get_state_params(self._get_request_param("state"))
+        if not params:
+            raise self._refuse(
+                "The login this launch belongs to has expired (after 10 minutes). Launch the tool again from the course.",
+                check="nonce",
+            )
         if not nonce or params.get("nonce") != nonce:
             raise self._refuse("The launch's nonce is not the one this tool's login issued for it.", check="nonce")
         if not self._session_service.check_nonce(nonce):
