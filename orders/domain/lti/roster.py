@@ -57,12 +57,12 @@ def compare(connection: LtiConnection, members: list[dict], sections: list[Secti
     subs = [m["user_id"] for m in learners if isinstance(m.get("user_id"), str)]
     by_sub = dict(db.session.execute(
         select(LtiIdentity.sub, LtiIdentity.user_id).where(LtiIdentity.connection_id == connection.id, LtiIdentity.sub.in_(subs))
-    ).tuples().all()) if subs else {}
+    ).all()) if subs else {}
     keys = [_member_key(connection, m) for m in learners]
     column = User.sis_id if connection.match is PersonMatch.SIS_ID else func.lower(User.email)
     by_key = {key: user_id for key, user_id in db.session.execute(
         select(column, User.id).where(column.in_([k for k in keys if k]))
-    ).tuples().all()} if any(keys) else {}
+    ).all()} if any(keys) else {}
     result = RosterComparison()
     seen: set[int] = set()
     for member, key in zip(learners, keys):
