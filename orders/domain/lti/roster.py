@@ -55,19 +55,22 @@ def compare(connection: LtiConnection, members: list[dict], sections: list[Secti
     for user, section in rows:
         enrolled.setdefault(user.id, (user, []))[1].append(f"{section.course.subject} {section.course.number} {section.label}")
     subs = [m["user_id"] for m in learners if isinstance(m.get("user_id"), str)]
-    by_sub = dict(db.session.execute(
-        select(LtiIdentity.sub, LtiIdentity.user_id).where(LtiIdentity.connection_id == connection.id, LtiIdentity.sub.in_(subs))
-    ).all()) if subs else {}
+    by_sub: dict[str, int] = {
+        sub: user_id for sub, user_id in db.session.execute(
+            select(LtiIdentity.sub, LtiIdentity.user_id).where(LtiIdentity.connection_id == connection.id, LtiIdentity.sub.in_(subs))
+        ).all()
+    } if subs else {}
     keys = [_member_key(connection, m) for m in learners]
     column = User.sis_id if connection.match is PersonMatch.SIS_ID else func.lower(User.email)
-    by_key = {key: user_id for key, user_id in db.session.execute(
-        select(column, User.id).where(column.in_([k for k in keys if k]))
-    ).all()} if any(keys) else {}
+    by_key: dict[str, int] = {
+        str(row[0]): row[1]
+        for row in db.session.execute(select(column, User.id).where(column.in_([k for k in keys if k]))).all()
+    } if any(keys) else {}
     result = RosterComparison()
     seen: set[int] = set()
     for member, key in zip(learners, keys):
         sub = member.get("user_id")
-        user_id = (by_sub.get(sub) if isinstance(sub, str) else None) or by_key.get(key)
+        user_id: int | None = (by_sub.get(sub) if isinstance(sub, str) else None) or by_key.get(key)
         sent_name = member.get("name")
         name: str = sent_name if isinstance(sent_name, str) and sent_name else (key or "(no name sent)")
         person = RosterPerson(name=name, key=key or "(none sent)")
