@@ -207,6 +207,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(students.admin_bp)
     app.register_blueprint(student_choice.bp)
     app.session_interface = PublicAwareSessionInterface()  # public answers carry no cookie
+    if app.config.get("DEVELOPMENT") and importlib.util.find_spec("devtools") is not None:
+        from devtools import lms as demo_lms  # /dev-lms, the demo LMS: development only, never in production
+
+        app.register_blueprint(demo_lms.bp)
 
 
 def register_templates(app: Flask) -> None:

@@ -219,3 +219,12 @@ def test_over_https_the_lti_cookies_are_samesite_none_and_secure(app, lms):
         assert "SameSite=Lax" in next(v for v in plain.headers.getlist("Set-Cookie") if v.startswith("session="))
     finally:
         app.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_the_demo_lms_exists_in_development_only():
+    from app import create_app
+
+    development = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    production_like = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "DEVELOPMENT": False})
+    assert any(r.rule == "/dev-lms" for r in development.url_map.iter_rules())
+    assert not any(r.rule.startswith("/dev-lms") for r in production_like.url_map.iter_rules())
