@@ -25,6 +25,7 @@ from orders.domain.lti import connections, keys, launches
 from orders.domain.lti.connections import ConnectionFields
 from orders.domain.models import Enrollment, EnrollmentState, Section, User
 from orders.extensions import csrf, db
+from orders.web import framing
 from orders.web.guards import public
 
 bp = Blueprint("dev_lms", __name__, url_prefix="/dev-lms", template_folder="templates")
@@ -38,6 +39,12 @@ SECTIONS = "202710-MATH-221-001,202710-MATH-221-002"  # MATH 221 Spring 2027, cr
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 PEOPLE = {"ada": ("Ada Lovelace", "ada@demo.edu", "Instructor"), "mary": ("Mary Somerville", "mary@demo.edu", "Learner")}
+
+
+@bp.before_request
+def its_own_pages_may_be_framed() -> None:
+    """The demo LMS's authorization page runs inside its own course page's iframe, as an LMS's does."""
+    framing.allow_platforms([request.host_url.rstrip("/")])
 
 
 def connection_fields(base_url: str) -> ConnectionFields:
