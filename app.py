@@ -19,7 +19,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_config(app, config)
     register_extensions(app)
     register_input_limits(app)
-    register_observability(app)  # after the bounded int converter: its routes use it
+    register_observability(app)
     register_auth(app)
     register_request_context(app)
     register_transactions(app)
@@ -70,13 +70,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_observability(app: Flask) -> None:
-    """Request logs and metrics; /healthz, /readyz, /metrics and the back office's failed mail."""
+    """Request logs and metrics (/healthz, /readyz and /metrics are the ops screen's)."""
     from orders.web.ops import requestlog
-    from orders.web.screens.ops import mail_views, views
 
     requestlog.register(app)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(mail_views.bp)
 
 
 def register_auth(app: Flask) -> None:
@@ -179,33 +176,12 @@ def register_compression(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Attach every blueprint."""
-    from orders.web.screens.admin import views as admin
-    from orders.web.screens.auth import views as auth
-    from orders.web.screens.billing import views as billing
-    from orders.web.screens.courses import views as courses
-    from orders.web.screens.feed import views as feed
-    from orders.web.screens.history import views as history
-    from orders.web.screens.lti import views as lti
-    from orders.web.screens.materials import views as public_materials
+    """Attach every screen: one package = one blueprint = one URL space (orders.web.screens.URL_SPACES)."""
+    from orders.web import screens
     from orders.web.screens.materials.sessions import PublicAwareSessionInterface
-    from orders.web.screens.no_materials import views as no_materials
-    from orders.web.screens.ordering import views as ordering
-    from orders.web.screens.orders import views as placed
-    from orders.web.screens.progress import views as progress
-    from orders.web.screens.reminders import views as reminders
-    from orders.web.screens.requests import views as content_requests
-    from orders.web.screens.students import settings as student_choice
-    from orders.web.screens.students import views as students
 
-    for blueprint in (
-        auth, courses, history, placed, ordering, content_requests, no_materials, admin, reminders, feed, billing, progress,
-        public_materials, lti,
-    ):
-        app.register_blueprint(blueprint.bp)
-    app.register_blueprint(students.bp)
-    app.register_blueprint(students.admin_bp)
-    app.register_blueprint(student_choice.bp)
+    for blueprint in screens.blueprints():
+        app.register_blueprint(blueprint)
     app.session_interface = PublicAwareSessionInterface()  # public answers carry no cookie
     if app.config.get("DEVELOPMENT") and importlib.util.find_spec("devtools") is not None:
         from devtools import lms as demo_lms  # /dev-lms, the demo LMS: development only, never in production

@@ -9,12 +9,11 @@ class Refused(Exception):
 
     The one family: every refusal of the domain is one of these, and `orders.web.changes.run_change`
     and the handler in `orders.web.errors` answer them all. `status` is the HTTP status of the page
-    that says so; `keeps_writes` marks the few refusals whose service deliberately left a write to
-    commit (stale pending changes carried onto the order as it is now).
+    that says so. Only errors are refusals: what is no error (a change already applied by a double
+    click, stale changes carried onto the order as it is now) a service returns as its outcome.
     """
 
     status = 422
-    keeps_writes = False
     answered_by_handler = False  # True: a view does not answer it; the one handler in orders.web.errors does
 
     def __init__(self, message: str):

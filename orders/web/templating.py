@@ -5,9 +5,14 @@ None of them runs a query of its own: what a page needs from the database its vi
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import Flask
 from markupsafe import Markup, escape
+
+from orders.domain.institution import institution
+from orders.domain.reminders.schedule import days_left, days_left_text
+from orders.web.localtime import describe
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -18,12 +23,27 @@ def mailto_links(text: str) -> Markup:
     return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
+def course_row_key(course_id: int, term_id: int, instructor) -> str:
+    """A DOM id fragment for one Courses row (htmx keeps focus on the element with the same id after a swap)."""
+    return f"{instructor or 'all'}-{term_id}-{course_id}"
+
+
+def deadline_days_left(period, now: datetime) -> str | None:
+    """For the Courses screen: "3 days left" during the last 7 days before the soft close, else None."""
+    left = days_left(period, now, institution().timezone)
+    return None if left is None else days_left_text(left)
+
+
+def admin_time(moment: datetime | None, tz_name: str) -> str:
+    """A moment in the back office's words, in the institution's timezone; a dash for none."""
+    return describe(moment, tz_name) if moment is not None else "—"
+
+
 def register(app: Flask) -> None:
     """Template globals and filters."""
-    from orders import clock
     from orders.domain.formats.money import money
     from orders.domain.institution import local_date
-    from orders.domain.rules import can_administer, can_cancel, can_edit, is_staff, is_student
+    from orders.domain.rules import can_administer, can_view_progress, is_staff, is_student
     from orders.web import compression, framing
     from orders.web.forms import EmptyForm
     from orders.web.markup import dedent_html
@@ -32,9 +52,10 @@ def register(app: Flask) -> None:
         can_administer=can_administer,
         is_staff=is_staff,
         is_student=is_student,
-        can_cancel=can_cancel,
-        can_edit=can_edit,
-        now_utc=clock.now,
+        can_view_progress=can_view_progress,  # the header's Progress link asks the guard's predicate
+        course_row_key=course_row_key,
+        deadline_days_left=deadline_days_left,
+        admin_time=admin_time,
         EmptyForm=EmptyForm,
         money=money,
         static_url=compression.static_url,

@@ -35,7 +35,7 @@ def _title_request_page(form: RequestTitleForm, *, action: str, back: str, add_u
     """The "Request a title" page; a catalog item with the ISBN is offered instead of a request."""
     in_catalog = services.active_item_with_isbn(form.isbn.data) if form.isbn.data and not form.isbn.errors else None
     page = render_template(
-        "requests/request_title.html", form=form, action=action, back=back, add_url=add_url,
+        "shared/request_title.html", form=form, action=action, back=back, add_url=add_url,
         heading=heading, in_catalog=in_catalog, add_form=EmptyForm(),
     )
     return page, status

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from orders.domain.catalog.fields import parse_item, parse_price
-from orders.domain.periods import period_problem
+from orders.domain.periods import period_dates_decision
 from orders.web.localtime import LocalTimeError, is_timezone, parse_local, to_input
 
 UTC = timezone.utc
@@ -31,12 +31,12 @@ def test_unreadable_local_times_are_refused(text):
 
 def test_period_rule():
     a, b, c = (datetime(2027, 1, d, tzinfo=UTC) for d in (1, 2, 3))
-    assert period_problem(a, None, c) is None
-    assert period_problem(a, b, c) is None
-    assert period_problem(a, c, c) is None  # soft close may equal the close
-    assert period_problem(a, a, c) is not None
-    assert period_problem(a, None, a) is not None
-    assert period_problem(a, c, b) is not None
+    assert period_dates_decision(a, None, c)
+    assert period_dates_decision(a, b, c)
+    assert period_dates_decision(a, c, c)  # soft close may equal the close
+    assert not period_dates_decision(a, a, c)
+    assert not period_dates_decision(a, None, a)
+    assert not period_dates_decision(a, c, b)
 
 
 def test_timezones_are_iana_names_only():

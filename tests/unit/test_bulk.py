@@ -25,7 +25,8 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.periods import PeriodState, period_state
+from orders.domain.periods import period_state
+from orders.domain.windows import WindowState
 from orders.extensions import db
 
 SMALL = dict(sections=150, instructors=30, coordinators=8, orders=300)
@@ -129,7 +130,7 @@ def test_invariants(app):
         assert check_password_hash(session.scalar(select(User.password_hash).where(User.email == bulk.ADMIN_EMAIL)), bulk.BULK_PASSWORD)
         # Terms: one open, one upcoming, the others closed.
         states = Counter(period_state(term, FIXED_NOW) for term in session.scalars(select(Term)))
-        assert states == {PeriodState.OPEN: 1, PeriodState.UPCOMING: 1, PeriodState.CLOSED: 4}
+        assert states == {WindowState.OPEN: 1, WindowState.UPCOMING: 1, WindowState.CLOSED: 4}
         # Teaching: most sections one instructor, some two, a few none.
         per_section = Counter(session.scalars(select(TeachingAssignment.section_id)))
         shape = Counter(per_section.values())
@@ -235,7 +236,8 @@ STUDENTS = dict(SMALL, students=200, enrollments=800)
 def test_students_enrollments_and_opt_outs(app):
     counts = load(app, FIXED_NOW, **STUDENTS)
     from orders.domain.models import ChoiceEvent, Enrollment, EnrollmentState, StudentChoice
-    from orders.domain.students.choices import WindowState, window_state
+    from orders.domain.students.choices import window_state
+    from orders.domain.windows import WindowState
 
     assert counts["enrollment"] == 800
     with app.app_context():

@@ -1,4 +1,4 @@
-"""can_choose, the one rule behind the choice buttons and routes: mode x window x enrollment x zero cost x role."""
+"""choose_decision, the one rule behind the choice buttons and routes: mode x window x enrollment x zero cost x role."""
 from __future__ import annotations
 
 import itertools
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from orders.domain.models import ChoiceValue, EnrollmentState, OrderStatus, ProgramMode
-from orders.domain.rules import can_choose
+from orders.domain.rules import choose_decision
 from orders.domain.students.choices import LineChoice, choice_after_toggle, effective_choice
 from orders.extensions import db
 
@@ -70,7 +70,7 @@ MATRIX = list(itertools.product(
 @pytest.mark.parametrize("mode,window,state,zero_cost,role", MATRIX)
 def test_choice_rule_matrix(institution_ctx, mode, window, state, zero_cost, role):
     section, line = case(window, state, zero_cost, mode)
-    decision = can_choose(actor_for(role), person(1), section, line, NOW)
+    decision = choose_decision(actor_for(role), person(1), section, line, NOW)
     assert decision.allowed is expected(role, window, state, zero_cost)
     if not decision.allowed:
         assert decision.reason  # every refusal says why
@@ -83,7 +83,7 @@ def test_choice_rule_matrix(institution_ctx, mode, window, state, zero_cost, rol
 ])
 def test_a_closed_window_names_the_time(institution_ctx, window, words):
     section, line = case(window, EnrollmentState.ENROLLED, False, ProgramMode.OPT_OUT)
-    decision = can_choose(person(1), person(1), section, line, NOW)
+    decision = choose_decision(person(1), person(1), section, line, NOW)
     assert not decision and words in decision.reason
 
 
@@ -93,19 +93,19 @@ def test_window_edges(institution_ctx):
     term = section.section.term
     term.choice_opens_at, term.choice_closes_at = NOW, NOW + timedelta(hours=1)
     student = person(1)
-    assert can_choose(student, student, section, line, NOW)
-    assert can_choose(student, student, section, line, NOW + timedelta(minutes=59, seconds=59))
-    assert not can_choose(student, student, section, line, NOW + timedelta(hours=1))
-    assert not can_choose(student, student, section, line, NOW + timedelta(hours=1, seconds=1))
-    assert not can_choose(student, student, section, line, NOW - timedelta(seconds=1))
+    assert choose_decision(student, student, section, line, NOW)
+    assert choose_decision(student, student, section, line, NOW + timedelta(minutes=59, seconds=59))
+    assert not choose_decision(student, student, section, line, NOW + timedelta(hours=1))
+    assert not choose_decision(student, student, section, line, NOW + timedelta(hours=1, seconds=1))
+    assert not choose_decision(student, student, section, line, NOW - timedelta(seconds=1))
 
 
 @pytest.mark.parametrize("role", ["student", "program administrator"])
 def test_a_line_not_on_the_order_or_a_canceled_order_is_refused(institution_ctx, role):
     section, missing = case("open", EnrollmentState.ENROLLED, False, ProgramMode.OPT_OUT, on_order=False)
-    assert "not on the placed order" in can_choose(actor_for(role), person(1), section, missing, NOW).reason
+    assert "not on the placed order" in choose_decision(actor_for(role), person(1), section, missing, NOW).reason
     section, canceled = case("open", EnrollmentState.ENROLLED, False, ProgramMode.OPT_OUT, order=OrderStatus.CANCELED)
-    assert "#1001" in can_choose(actor_for(role), person(1), section, canceled, NOW).reason
+    assert "#1001" in choose_decision(actor_for(role), person(1), section, canceled, NOW).reason
 
 
 @pytest.mark.parametrize("mode,current,stored", [

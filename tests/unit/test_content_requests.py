@@ -350,10 +350,10 @@ def test_add_to_draft_refuses_a_second_request_for_the_same_isbn_and_remove_dele
     assert added.status is Status.SUBMITTED and draft.version == 2
     with pytest.raises(Refused, match="already on this order"):
         services.add_to_draft(draft, TitleRequest("Other title", "9780306406157"), actor=demo.user("ada"), now=demo.now)
-    assert services.remove_from_draft(draft, added.id) is added and draft.version == 3
+    assert services.remove_from_draft(draft, added.id, demo.now) is added and draft.version == 3
     db.session.commit()
     assert count(ContentRequest) == 0
-    assert services.remove_from_draft(draft, 2**31) is None
+    assert services.remove_from_draft(draft, 2**31, demo.now) is None
 
 
 def test_canceling_the_order_cancels_its_requests(demo):

@@ -71,7 +71,7 @@ def draft_for(demo, first_name: str, subject: str, number: str, *, items=("Pytho
         actor, course, term, now=demo.now, request_id="t", instructor_id=instructor.id if instructor else None
     )
     for title in items:
-        ordering.add_item(draft, item(title).id)
+        ordering.add_item(draft, item(title).id, demo.now)
     db.session.commit()
     return draft
 
@@ -138,7 +138,7 @@ def test_start_refuses_outsiders_closed_periods_and_fully_ordered_courses(demo):
     with pytest.raises(PermissionDenied, match="do not teach or coordinate any section of CS 150"):
         ordering.start_draft(demo.user("emmy"), course, term, now=demo.now, request_id=None)
     summer_course, summer = offering("MATH", "221", "Summer 2027")  # period upcoming
-    with pytest.raises(OrderingError, match="ordering period for Summer 2027 is not open"):
+    with pytest.raises(OrderingError, match="ordering period for Summer 2027 opens on"):
         ordering.start_draft(demo.user("emmy"), summer_course, summer, now=demo.now, request_id=None)
     admin_draft, created = ordering.start_draft(demo.user("katherine"), summer_course, summer, now=demo.now, request_id=None)
     assert created  # Program Administrators are never bound by periods
@@ -175,20 +175,20 @@ def test_set_sections_refuses_foreign_ordered_and_empty_choices_without_changing
 def test_items_are_added_once_at_todays_price_and_removed(demo):
     draft = draft_for(demo, "ada", "CS", "150", items=())
     book = item("Think Python")
-    added, was_added = ordering.add_item(draft, book.id)
+    added, was_added = ordering.add_item(draft, book.id, demo.now)
     assert was_added and draft.lines[0].student_price == Decimal("34.99")
-    assert ordering.add_item(draft, book.id) == (added, False)  # a double submit adds nothing
-    ordering.add_item(draft, item("Python Crash Course").id)
+    assert ordering.add_item(draft, book.id, demo.now) == (added, False)  # a double submit adds nothing
+    ordering.add_item(draft, item("Python Crash Course").id, demo.now)
     db.session.commit()
     assert [(line.item.title, line.position) for line in draft.lines] == [("Think Python", 0), ("Python Crash Course", 1)]
     book.student_price = Decimal("99.00")  # the catalog changes; the draft keeps its snapshot
     db.session.commit()
     db.session.refresh(draft)
     assert draft.total_student_price == Decimal("64.98")
-    assert ordering.remove_item(draft, book.id).title == "Think Python"
-    assert ordering.remove_item(draft, book.id) is None
+    assert ordering.remove_item(draft, book.id, demo.now).title == "Think Python"
+    assert ordering.remove_item(draft, book.id, demo.now) is None
     with pytest.raises(OrderingError, match="not in the catalog"):
-        ordering.add_item(draft, 999999)
+        ordering.add_item(draft, 999999, demo.now)
 
 
 # --- Placing ---------------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def test_closed_period_refuses_instructors_but_not_program_administrators(demo):
     _, spring = offering("CS", "150")
     spring.period.closes_at = demo.now - timedelta(minutes=1)  # the period closes while both drafts are open
     db.session.commit()
-    _refused_and_unchanged(demo, ada_draft, demo.user("ada"), PlacementRefused, "ordering period for Spring 2027 is not open")
+    _refused_and_unchanged(demo, ada_draft, demo.user("ada"), PlacementRefused, "ordering period for Spring 2027 closed on")
     order = ordering.place_draft(admin_draft, actor=demo.user("katherine"), now=demo.now, request_id=None)
     db.session.commit()
     assert order.status is OrderStatus.PLACED and order.number == counter()
@@ -293,7 +293,7 @@ def test_repeat_and_stale_placements(demo):
         ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None)
     db.session.rollback()
     with pytest.raises(DraftClosed):
-        ordering.add_item(draft, item("Think Python").id)
+        ordering.add_item(draft, item("Think Python").id, demo.now)
     assert count(OrderEvent, OrderEvent.order_id == draft.id, OrderEvent.kind == EventKind.PLACED) == 1
     assert count(OutboundEmail) == 1
 

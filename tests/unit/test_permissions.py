@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from orders.domain.models import Course, CourseLevel, OrderStatus, Section
-from orders.domain.periods import PeriodState, is_open, period_state
+from orders.domain.periods import is_open, period_state
 from orders.domain.reach import can_view_order, covered_by_grants_clause, grant_covers
 from orders.domain.rules import can_cancel, can_place, cancel_decision
+from orders.domain.windows import WindowState
 from orders.extensions import db
 from tests import factories as f
 
@@ -18,12 +19,12 @@ from tests import factories as f
 def test_period_boundaries(app_ctx, now):
     term = f.term(now)
     term.period.opens_at, term.period.closes_at = now, now + timedelta(hours=1)
-    assert period_state(term, now - timedelta(microseconds=1)) is PeriodState.UPCOMING
+    assert period_state(term, now - timedelta(microseconds=1)) is WindowState.UPCOMING
     assert is_open(term, now)  # opens_at is inclusive
     assert is_open(term, now + timedelta(minutes=59))
-    assert period_state(term, now + timedelta(hours=1)) is PeriodState.CLOSED  # closes_at is exclusive
+    assert period_state(term, now + timedelta(hours=1)) is WindowState.CLOSED  # closes_at is exclusive
     term.period = None
-    assert period_state(term, now) is PeriodState.NONE and not is_open(term, now)
+    assert period_state(term, now) is WindowState.NOT_SET and not is_open(term, now)
 
 
 def _grid(now):

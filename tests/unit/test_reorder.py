@@ -125,7 +125,7 @@ def test_a_canceled_order_can_be_copied(ctx):
 def test_closed_period_refuses_instructors_and_coordinators(ctx):
     after_close = ctx.now + timedelta(days=31)
     for name in ("ada", "grace"):
-        with pytest.raises(NotOrderable, match="The ordering period for Spring 2027 is not open"):
+        with pytest.raises(NotOrderable, match="The ordering period for Spring 2027 closed on"):
             reorder_cs150(ctx.user(name), after_close)
     assert db.session.scalars(select(Order).where(Order.status == OrderStatus.DRAFT)).all() == []
 

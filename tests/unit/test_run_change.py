@@ -20,10 +20,6 @@ def _count(kind: str) -> int:
     return db.session.scalar(select(func.count()).select_from(AdminAuditEntry).where(AdminAuditEntry.kind == kind))
 
 
-class KeptRefusal(Refused):
-    keeps_writes = True
-
-
 def _refuse(kind: str, refusal: Exception):
     def change():
         _entry(kind)
@@ -48,11 +44,13 @@ def test_a_refusal_rolls_back_and_carries_its_words(app):
             outcome.result()
 
 
-def test_a_refusal_that_keeps_its_write_commits_it(app):
+def test_no_refusal_keeps_a_write(app):
+    """Only errors are refusals: every refusal's writes are rolled back (an outcome that keeps a write is no refusal)."""
     with app.app_context():
-        outcome = run_change(_refuse("t.kept", KeptRefusal("Kept for review.")))
-        db.session.remove()
-        assert not outcome.ok and _count("t.kept") == 1
+        for refusal in (Refused("No."), Conflict("Taken.")):
+            outcome = run_change(_refuse("t.kept", refusal))
+            db.session.remove()
+            assert not outcome.ok and _count("t.kept") == 0
 
 
 @pytest.mark.parametrize("refusal", [PermissionDenied("Not yours."), DraftClosed.__new__(DraftClosed)])

@@ -35,7 +35,7 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
     return {
         "courses.index": ("katherine", "/?q=math"),
         "courses.instructor_matches": ("katherine", "/instructors?instructor_name=ada&term=202710"),
-        "history.index": ("katherine", "/orders?term=202710"),
+        "orders.history": ("katherine", "/orders?term=202710"),
         "admin.grant_preview": ("katherine", f"/admin/users/{ids['emmy']}/grant-preview?subject=MATH&term={ids['spring']}"),
         "admin.user_detail": ("katherine", f"/admin/users/{ids['emmy']}"),
         "ordering.materials": ("ada", f"/ordering/drafts/{draft}/materials?q=calculus"),
@@ -46,7 +46,7 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
         "orders.confirm_cancel": ("ada", "/orders/1001/cancel"),
         "orders.edit": ("ada", "/orders/1001/edit?q=calculus"),
         "students.materials": ("mary", "/student/materials?term=202710"),
-        "admin_students.student": ("katherine", f"/admin/students/{ids['mary']}"),
+        "admin.student": ("katherine", f"/admin/students/{ids['mary']}"),
         "progress.index": ("katherine", "/progress/?term=202710"),
         "progress.confirm_remind": ("katherine", "/progress/remind?term=202710&dimension=subject&key=MATH"),
     }

@@ -172,7 +172,7 @@ def test_pagination(app, login_as, monkeypatch):
 
 def test_past_the_cap_a_program_administrators_count_is_a_lower_bound(app, login_as, monkeypatch):
     """Counting every order stops COUNT_CAP past the page: "of N+", Page N with a Next link, no last page."""
-    from orders.web.screens.history import queries
+    from orders.web.screens.orders import history_queries as queries
 
     monkeypatch.setattr(queries, "COUNT_CAP", 1)
     monkeypatch.setitem(app.config, "HISTORY_PAGE_SIZE", 1)

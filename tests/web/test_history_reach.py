@@ -1,9 +1,9 @@
-"""Order history picks its plan from the user's reach (orders.web.screens.history.reach); the answer never changes."""
+"""Order history picks its plan from the user's reach (orders.web.screens.orders.history_reach); the answer never changes."""
 from __future__ import annotations
 
 import pytest
 
-from orders.web.screens.history import reach
+from orders.web.screens.orders import history_reach as reach
 from tests.web.test_history import count_line, numbers
 
 

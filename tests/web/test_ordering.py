@@ -396,7 +396,7 @@ def test_closed_period_refuses_an_instructor_but_not_an_administrator(client, de
     else:
         assert state(app) == before
         review = text_of(client.get(response.headers["Location"]))
-        assert "The ordering period for Spring 2027 is not open" in review
+        assert "The ordering period for Spring 2027 closed on" in review
 
 
 def test_no_items_means_no_place_button_and_a_refusal(login_as, app):

@@ -108,7 +108,7 @@ def test_a_draft_never_shows(client, demo_data, app):
         ada = demo_data.user("ada")
         section = _section("202710-CS-150-001")
         draft = new_draft(ada, section.course, section.term, [section], now=demo_data.now, request_id=None)
-        add_item(draft, db.session.scalars(select(CatalogItem.id).where(CatalogItem.title == "Python Crash Course")).one())
+        add_item(draft, db.session.scalars(select(CatalogItem.id).where(CatalogItem.title == "Python Crash Course")).one(), demo_data.now)
         db.session.commit()
     text = text_of(client.get(CS150_001))
     assert "To be determined" in text and "Python Crash Course" not in text

@@ -174,7 +174,7 @@ def test_closed_period_refuses_instructors_but_not_program_administrators(app, c
     login_as("ada")
     for response in (client.get(cs150), client.post(cs150, data={"source": "1004"})):
         assert response.status_code == 403
-        assert "The ordering period for Spring 2027 is not open" in response.get_data(as_text=True)
+        assert "The ordering period for Spring 2027 closed on" in response.get_data(as_text=True)
     assert drafts(app) == []
     client.post("/sign-out")
     login_as("katherine")

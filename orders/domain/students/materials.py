@@ -34,8 +34,9 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.students.choices import LineChoice, WindowState, effective_choice, is_billable, window_state
+from orders.domain.students.choices import LineChoice, effective_choice, is_billable, window_state
 from orders.domain.students.lines import catalog_lines
+from orders.domain.windows import WindowState
 from orders.extensions import db
 
 

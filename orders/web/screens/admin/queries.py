@@ -21,8 +21,9 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.periods import PeriodState, period_state
+from orders.domain.periods import period_state
 from orders.domain.reach import grant_covers_clause
+from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.paging import Page, offset_of, page_count
 from orders.web.parsing import parse_id, parse_page
@@ -54,7 +55,7 @@ def search_text(raw: str | None) -> str:
 
 def default_preview_term(terms: list[Term], now: datetime) -> Term | None:
     """The term a grant preview counts in: the open one, else the next upcoming, else the newest."""
-    for wanted in (PeriodState.OPEN, PeriodState.UPCOMING):
+    for wanted in (WindowState.OPEN, WindowState.UPCOMING):
         matching = [t for t in terms if period_state(t, now) is wanted]
         if matching:
             return min(matching, key=lambda t: t.starts_on)

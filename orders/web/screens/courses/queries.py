@@ -26,10 +26,11 @@ from orders.domain.models import (
 )
 from orders.domain.ordering.drafts import SectionChoice
 from orders.domain.ordering.reorder import earlier_order_exists
-from orders.domain.periods import PeriodState, period_state
+from orders.domain.periods import period_state
 from orders.domain.reach import UNASSIGNED, covered_by_grants_clause, grant_covers, oversees_clause, teaches_in_reach
 from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
 from orders.domain.students.rates import at_risk_section_ids
+from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
 from orders.web.paging import offset_of, page_count
@@ -46,7 +47,7 @@ class Offering:
     reason: str = ""
     can_start_order: bool = False
     draft_id: int | None = None  # the user's own draft for this course and term, to resume
-    period: PeriodState = PeriodState.NONE
+    period: WindowState = WindowState.NOT_SET
     ordered_count: int = 0  # active sections on a placed order ("N of M sections ordered")
     active_count: int = 0
 

@@ -1,15 +1,17 @@
 """The Courses screen, home after sign-in."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
 from orders.domain.lookups import all_terms
+from orders.domain.periods import PERIOD_STATE_WORDS
 from orders.domain.reach import UNASSIGNED
 from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
 from orders.web.guards import staff_home, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
+from orders.web.screens.courses import bp
 from orders.web.screens.courses.queries import (
     MATCH_LIMIT,
     applicable,
@@ -18,8 +20,6 @@ from orders.web.screens.courses.queries import (
     instructor_filter,
     matching_instructors,
 )
-
-bp = Blueprint("courses", __name__)
 
 
 @bp.route("/")
@@ -51,6 +51,7 @@ def index():
         matches=None if fragment or not instructor_name else matching_instructors(current_user, instructor_name, filters, terms, now),
         match_limit=MATCH_LIMIT,
         order_states=ORDER_STATE_LABELS,
+        period_words=PERIOD_STATE_WORDS,
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),

@@ -12,7 +12,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 import requests
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.dynamic_registration import DynamicRegistration
@@ -35,9 +35,8 @@ from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
 from orders.web.guards import launch_guard, public, require
 from orders.web.parsing import parse_id
-from orders.web.screens.lti import tool
+from orders.web.screens.lti import bp, tool
 
-bp = Blueprint("lti", __name__, url_prefix="/lti")
 log = logging.getLogger(__name__)
 COURSE = framing.LMS_COURSE  # the launched LMS course, for the header's LMS bar
 

@@ -5,17 +5,16 @@ ETag from queries.term_version so a repeat visit costs one aggregate query and a
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, stream_with_context
+from flask import Response, abort, current_app, g, render_template, request, stream_with_context
 from werkzeug.datastructures import ETags
 
 from orders.domain.institution import institution
 from orders.extensions import db
 from orders.web.guards import public
 from orders.web.parsing import parse_page
-from orders.web.screens.materials import export, queries
+from orders.web.screens.materials import bp, export, queries
 from orders.web.screens.materials.sessions import mark_sessionless
 
-bp = Blueprint("public_materials", __name__, url_prefix="/course-materials")
 bp.before_request(mark_sessionless)
 MAX_AGE = 300
 

@@ -5,7 +5,7 @@ user came from); htmx follows that redirect and swaps the list in place.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request
+from flask import abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from wtforms import HiddenField
 
@@ -27,8 +27,8 @@ from orders.web.forms import Form
 from orders.web.guards import require, staff_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
-
-bp = Blueprint("no_materials", __name__, url_prefix="/no-materials")
+from orders.web.screens.no_materials import bp
+from orders.web.templating import course_row_key
 
 
 class RowForm(Form):
@@ -95,7 +95,7 @@ def confirm():
         back=_back(),
         courses_url=courses_url_from_back(_back()),
         inline=inline,
-        key=row_key(row.course.id, row.term.id, row.instructor),
+        key=course_row_key(row.course.id, row.term.id, row.instructor),
     )
 
 
@@ -109,7 +109,7 @@ def opener():
     return render_template(
         "no_materials/_opener.html",
         course=row.course, term=row.term, instructor=row.instructor, back=_back(), courses_url=courses_url_from_back(_back()), focus=True,
-        button_id=f"nm-action-{row_key(row.course.id, row.term.id, row.instructor)}",
+        button_id=f"nm-action-{course_row_key(row.course.id, row.term.id, row.instructor)}",
     )
 
 
@@ -159,13 +159,3 @@ def undo():
     if not removed:
         return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
     return _to_courses(f"{row.label}: “No materials needed” was undone for {_sections_text(sections.undoable)}.")
-
-
-def row_key(course_id: int, term_id: int, instructor) -> str:
-    """A DOM id fragment for one Courses row (htmx keeps focus on the element with the same id after a swap)."""
-    return f"{instructor or 'all'}-{term_id}-{course_id}"
-
-
-@bp.app_template_global("no_materials_row_key")
-def _row_key_global(course_id: int, term_id: int, instructor) -> str:
-    return row_key(course_id, term_id, instructor)

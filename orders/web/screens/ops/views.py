@@ -7,14 +7,13 @@ from __future__ import annotations
 import hmac
 from functools import wraps
 
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Response, abort, current_app, jsonify
 
 from orders import clock
 from orders.extensions import db
 from orders.web.guards import GUARD_ATTRIBUTE, public
 from orders.web.ops import health, metrics
-
-bp = Blueprint("ops", __name__)
+from orders.web.screens.ops import bp
 
 
 def metrics_token_only(view):

@@ -1,7 +1,7 @@
 """The ordering workflow: start a draft, choose sections, add materials, review, place, or cancel the draft."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -19,8 +19,7 @@ from orders.web.guards import draft_guard, staff_only
 from orders.web.htmx import is_htmx, redirect_to
 from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import parse_id
-
-bp = Blueprint("ordering", __name__, url_prefix="/ordering")
+from orders.web.screens.ordering import bp
 
 STEPS = [("sections", "Sections"), ("materials", "Materials"), ("review", "Review")]
 
@@ -45,8 +44,8 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
             {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
             for r in draft.current_requests
         ],
-        request_url=url_for("requests.draft_request", draft_id=draft.id),
-        remove_request_url=lambda key: url_for("requests.draft_remove_request", draft_id=draft.id, request_id=key),
+        request_url=url_for("ordering.request_title", draft_id=draft.id),
+        remove_request_url=lambda key: url_for("ordering.remove_request", draft_id=draft.id, request_id=key),
         min_length=MIN_SEARCH_LENGTH,
         **extra,
     )
@@ -153,7 +152,7 @@ def add_item(draft: Order):
     def add():
         if item_id is None:
             raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
-        return ordering.add_item(draft, item_id)
+        return ordering.add_item(draft, item_id, clock.now())
 
     # the same item added twice at once: the primary key keeps one
     outcome = run_change(add, conflict="That item is already on this order.")
@@ -169,7 +168,7 @@ def add_item(draft: Order):
 @draft_guard(draft_owner_decision)
 def remove_item(draft: Order, item_id: int):
     """Take an item off the draft; htmx gets the updated results and items, a plain POST a 303 back."""
-    item = run_change(lambda: ordering.remove_item(draft, item_id)).result()
+    item = run_change(lambda: ordering.remove_item(draft, item_id, clock.now())).result()
     message = f"Removed {item.title}." if item else "That item was not on this order."
     return _after_materials_change(draft, message, "status")
 
@@ -180,7 +179,7 @@ def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
     def mark():
         requirement = parse_requirement(request.form.get("requirement"))
-        return requirement, ordering.set_requirement(draft, item_id, requirement)
+        return requirement, ordering.set_requirement(draft, item_id, requirement, clock.now())
 
     outcome = run_change(mark)
     if not outcome.ok:
@@ -208,10 +207,10 @@ def _after_materials_change(draft: Order, message: str, category: str):
 def review(draft: Order):
     """Step 3: everything that will be ordered, the total per student, and Place order when allowed."""
     taken = ordering.claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
-    problems = ordering.placement_problems(draft, current_user, clock.now(), taken)
+    decision = ordering.placement_decision(draft, current_user, clock.now(), taken)
     return render_template(
         "ordering/review.html",
-        problems=problems,
+        problems=decision.reasons,
         place_form=VersionedConfirmForm(version=draft.version),
         **_step_context(draft, "review"),
     )
@@ -258,10 +257,6 @@ def confirm_discard(draft: Order):
 @draft_guard(draft_owner_decision)
 def discard(draft: Order):
     """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        flash("Your confirmation could not be checked. Please try again.", "error")
-        return redirect_to(url_for("ordering.confirm_discard", draft_id=draft.id))
     changed = run_change(lambda: ordering.discard_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id)).result()
     if not changed:
         raise ordering.DraftClosed(draft)

@@ -1,1 +1,11 @@
 """Placed orders: the summary, cancel, edit and added sections."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)
+
+# Imported for their routes, which they register on bp.
+from orders.web.screens.orders import history, views  # noqa: E402
+
+__all__ = ["bp", "views", "history"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -17,10 +17,10 @@ from orders.domain.ordering.reorder import reordered_from_number
 from orders.domain.refusals import Refused, StaleOrder, parse_requirement
 from orders.domain.rules import (
     add_sections_decision,
-    cancel_access,
     cancel_decision,
-    edit_access,
+    cancel_route_decision,
     edit_decision,
+    edit_route_decision,
     view_decision,
 )
 from orders.domain.students.counts import section_student_counts
@@ -30,9 +30,8 @@ from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.web.parsing import parse_id
+from orders.web.screens.orders import bp
 from orders.web.title_request import request_a_title
-
-bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 def summary_context(order: Order, **extra) -> dict:
@@ -62,15 +61,15 @@ def _back_context() -> dict:
     return dict(back_query=back, back_link=back_link(back))
 
 
-@bp.route("/<int:number>")
+@bp.route("/orders/<int:number>")
 @order_guard(view_decision)
 def summary(order: Order):
     """The order summary: sections, materials, who placed it, history, and Cancel/Edit when allowed."""
     return render_page_or_fragment("orders/summary.html", "orders/_summary.html", **summary_context(order))
 
 
-@bp.route("/<int:number>/cancel")
-@order_guard(cancel_access)
+@bp.route("/orders/<int:number>/cancel")
+@order_guard(cancel_route_decision)
 def confirm_cancel(order: Order):
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
     if order.status is OrderStatus.CANCELED:
@@ -85,8 +84,8 @@ def confirm_cancel(order: Order):
     )
 
 
-@bp.route("/<int:number>/cancel", methods=["POST"])
-@order_guard(cancel_access)
+@bp.route("/orders/<int:number>/cancel", methods=["POST"])
+@order_guard(cancel_route_decision)
 def cancel(order: Order):
     """Cancel the order once; repeats and races get the canceled order with a calm notice."""
     form = VersionedConfirmForm()
@@ -151,8 +150,8 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
     )
 
 
-@bp.route("/<int:number>/edit")
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit")
+@order_guard(edit_route_decision)
 def edit(order: Order):
     """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
     context = _edit_context(order, request.args.get("q", ""), full_page=not is_htmx())
@@ -178,12 +177,10 @@ def _pending_change(change) -> tuple[str, str]:
     return (outcome.value, "status") if outcome.ok else (outcome.message, "error")
 
 
-@bp.route("/<int:number>/edit/items", methods=["POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/items", methods=["POST"])
+@order_guard(edit_route_decision)
 def edit_add_item(order: Order):
     """Add a catalog item to the pending changes."""
-    if not EmptyForm().validate_on_submit():
-        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
     item_id = parse_id(request.form.get("item_id"))
 
     def change() -> str:
@@ -194,12 +191,10 @@ def edit_add_item(order: Order):
     return _after_edit_change(order, *_pending_change(change))
 
 
-@bp.route("/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
+@order_guard(edit_route_decision)
 def edit_remove_item(order: Order, item_id: int):
     """Take an item off the pending changes."""
-    if not EmptyForm().validate_on_submit():
-        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
 
     def change() -> str:
         item = editing.remove_item(order, current_user, item_id, clock.now())
@@ -208,12 +203,10 @@ def edit_remove_item(order: Order, item_id: int):
     return _after_edit_change(order, *_pending_change(change))
 
 
-@bp.route("/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
+@order_guard(edit_route_decision)
 def edit_set_requirement(order: Order, item_id: int):
     """Mark an item of the pending changes required or recommended."""
-    if not EmptyForm().validate_on_submit():
-        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
 
     def change() -> str:
         requirement = parse_requirement(request.form.get("requirement"))
@@ -223,13 +216,10 @@ def edit_set_requirement(order: Order, item_id: int):
     return _after_edit_change(order, *_pending_change(change))
 
 
-@bp.route("/<int:number>/edit/sections", methods=["POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/sections", methods=["POST"])
+@order_guard(edit_route_decision)
 def edit_sections(order: Order):
     """Choose the order's sections in the pending changes."""
-    if not EmptyForm().validate_on_submit():
-        flash("Your change could not be checked. Reload the page and try again.", "error")
-        return redirect(url_for("orders.edit", number=order.number), code=303)
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
     def change() -> str:
@@ -243,8 +233,8 @@ def edit_sections(order: Order):
     return redirect(url_for("orders.edit", number=order.number), code=303)
 
 
-@bp.route("/<int:number>/edit/submit", methods=["POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/submit", methods=["POST"])
+@order_guard(edit_route_decision)
 def submit_edit(order: Order):
     """Apply the pending changes at once; a stale version applies nothing and shows the order as it is."""
     form = VersionedConfirmForm()
@@ -255,33 +245,30 @@ def submit_edit(order: Order):
     outcome = run_change(lambda: editing.submit(
         order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
     ))
-    refusal = outcome.refusal
-    if isinstance(refusal, editing.AlreadyApplied):
-        flash(refusal.message, "status")
-        return redirect_to(url_for("orders.summary", number=number))
-    if isinstance(refusal, editing.ChangesKept):  # carried onto the order as it is now, committed for review
-        flash(refusal.message, "notice")
-        return redirect_to(url_for("orders.edit", number=number))
-    if isinstance(refusal, StaleOrder):  # nothing of theirs still applies: the order as it is now
-        flash(refusal.message, "notice")
-        return redirect_to(url_for("orders.summary", number=number))
-    if refusal is not None:
-        flash(refusal.message, "error")
-        return redirect_to(url_for("orders.edit", number=number))
-    if outcome.value.event is None:
-        flash("You had not changed anything, so the order stays as it was.", "notice")
-    else:
-        flash(f"Order #{number} was updated.", "status")
-    return redirect_to(url_for("orders.summary", number=number))
+    if not outcome.ok:  # a rule said no, or someone changed the order at the same moment: nothing applied
+        flash(outcome.message, "notice" if isinstance(outcome.refusal, StaleOrder) else "error")
+        target = "orders.summary" if isinstance(outcome.refusal, StaleOrder) else "orders.edit"
+        return redirect_to(url_for(target, number=number))
+    done = outcome.value
+    category, target = SUBMIT_ANSWERS[done.result]
+    flash(done.message, category)
+    return redirect_to(url_for(target, number=number))
 
 
-@bp.route("/<int:number>/edit/discard", methods=["POST"])
+# How each outcome of a submit is told (the banner's kind) and where the user lands.
+SUBMIT_ANSWERS = {
+    editing.EditResult.APPLIED: ("status", "orders.summary"),
+    editing.EditResult.UNCHANGED: ("notice", "orders.summary"),
+    editing.EditResult.ALREADY_APPLIED: ("status", "orders.summary"),
+    editing.EditResult.CHANGES_KEPT: ("notice", "orders.edit"),  # carried onto the order as it is now, for review
+    editing.EditResult.CHANGES_DROPPED: ("notice", "orders.summary"),  # nothing of theirs still applies
+}
+
+
+@bp.route("/orders/<int:number>/edit/discard", methods=["POST"])
 @order_guard(view_decision)
 def discard_edit(order: Order):
     """Drop the pending changes; the order stays as it was."""
-    if not EmptyForm().validate_on_submit():
-        flash("Your request could not be checked. Reload the page and try again.", "error")
-        return redirect_to(url_for("orders.summary", number=order.number))
     run_change(lambda: editing.discard(order, current_user))
     flash("Your changes were discarded. The order is as it was.", "status")
     return redirect_to(url_for("orders.summary", number=order.number))
@@ -290,8 +277,8 @@ def discard_edit(order: Order):
 # --- Request a title while editing a placed order --------------------------------------------------
 
 
-@bp.route("/<int:number>/edit/request-title", methods=["GET", "POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/request-title", methods=["GET", "POST"])
+@order_guard(edit_route_decision)
 def edit_request(order: Order):
     """Request a title as part of the pending changes to a placed order."""
     return request_a_title(
@@ -304,27 +291,24 @@ def edit_request(order: Order):
     )
 
 
-@bp.route("/<int:number>/edit/requests/<key>/remove", methods=["POST"])
-@order_guard(edit_access)
+@bp.route("/orders/<int:number>/edit/requests/<key>/remove", methods=["POST"])
+@order_guard(edit_route_decision)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
-    if EmptyForm().validate_on_submit():
-        outcome = run_change(lambda: editing.remove_request(order, current_user, key[:40], clock.now()),
-                             conflict="Your other tab changed this edit at the same moment. Try again.")
-        if outcome.ok:
-            title = outcome.value
-            flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
-        else:
-            flash(outcome.message, "error")
+    outcome = run_change(lambda: editing.remove_request(order, current_user, key[:40], clock.now()),
+                         conflict="Your other tab changed this edit at the same moment. Try again.")
+    if outcome.ok:
+        title = outcome.value
+        flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
     else:
-        flash("Your change could not be checked. Reload the page and try again.", "error")
+        flash(outcome.message, "error")
     return redirect(url_for("orders.edit", number=order.number), code=303)
 
 
 # --- Add sections ----------------------------------------------------------------------------------
 
 
-@bp.route("/<int:number>/add-sections")
+@bp.route("/orders/<int:number>/add-sections")
 @order_guard(add_sections_decision)
 def add_sections_form(order: Order):
     """Choose sections of the same course and term to put on this placed order."""
@@ -339,7 +323,7 @@ def add_sections_form(order: Order):
     )
 
 
-@bp.route("/<int:number>/add-sections", methods=["POST"])
+@bp.route("/orders/<int:number>/add-sections", methods=["POST"])
 @order_guard(add_sections_decision)
 def add_sections(order: Order):
     """Put the chosen sections on the order: the same materials now cover them."""
@@ -350,18 +334,15 @@ def add_sections(order: Order):
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
-    def add() -> None:
+    def add() -> editing.EditOutcome:
         if None in ids:
             raise Refused("That section can't be added to this order. Choose from the list.")
-        editing.add_sections(order, ids, actor=current_user, now=clock.now(), request_id=g.request_id,
-                             expected_version=form.version.data)
+        return editing.add_sections(order, ids, actor=current_user, now=clock.now(), request_id=g.request_id,
+                                    expected_version=form.version.data)
 
     outcome = run_change(add)
-    if isinstance(outcome.refusal, editing.AlreadyApplied):
-        flash(outcome.message, "status")
-        return redirect(url_for("orders.summary", number=number), code=303)
     if not outcome.ok:  # StaleOrder included: nothing was applied
         flash(outcome.message, "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    flash(f"Order #{number} was updated.", "status")
+    flash(outcome.value.message, "status")
     return redirect(url_for("orders.summary", number=number), code=303)

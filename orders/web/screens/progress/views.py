@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField
 
@@ -16,16 +16,14 @@ from orders.domain.lookups import all_terms
 from orders.domain.models import ProgramMode, Term
 from orders.domain.refusals import PermissionDenied
 from orders.domain.reminders.remind_now import DIMENSIONS, Row, local_day, preview, remind_now
-from orders.domain.rules import can_view_progress, remind_now_decision
+from orders.domain.rules import remind_now_decision
 from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import progress_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
+from orders.web.screens.progress import bp
 from orders.web.screens.progress.links import courses_href_for
 from orders.web.screens.progress.queries import Counts, dashboard, default_term, row_label
-
-bp = Blueprint("progress", __name__, url_prefix="/progress")
-bp.add_app_template_global(can_view_progress, "can_view_progress")  # the header link asks the guard's predicate
 
 
 class RemindForm(Form):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, lazyload
@@ -29,47 +29,16 @@ from orders.domain.models import (
 from orders.domain.ordering import content_requests as services
 from orders.domain.reach import viewable_orders_clause
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
-from orders.domain.rules import draft_owner_decision, view_request_decision
+from orders.domain.rules import view_request_decision
 from orders.extensions import db
 from orders.web.changes import run_change
-from orders.web.forms import CommentForm, EmptyForm, RequestStatusForm
-from orders.web.guards import draft_guard, request_guard, staff_only
+from orders.web.forms import CommentForm, RequestStatusForm
+from orders.web.guards import request_guard, staff_only
 from orders.web.paging import offset_of, page_count
 from orders.web.parsing import parse_id
-from orders.web.title_request import request_a_title
-
-bp = Blueprint("requests", __name__)
+from orders.web.screens.requests import bp
 
 PAGE_SIZE = 50
-
-
-# --- Request a title on a draft --------------------------------------------------------------------
-
-
-@bp.route("/ordering/drafts/<int:draft_id>/request-title", methods=["GET", "POST"])
-@draft_guard(draft_owner_decision)
-def draft_request(draft: Order):
-    """Request a title the catalog lacks; it joins the draft as "Content request — Submitted"."""
-    return request_a_title(
-        lambda wanted: services.add_to_draft(draft, wanted, actor=current_user, now=clock.now()),
-        added="Requested “{title}”. It is on this order as a content request (Submitted).",
-        action=url_for("requests.draft_request", draft_id=draft.id),
-        back=url_for("ordering.materials", draft_id=draft.id),
-        add_url=url_for("ordering.add_item", draft_id=draft.id),
-        heading=f"Request a title for {draft.course.code}, {draft.term.name}",
-    )
-
-
-@bp.route("/ordering/drafts/<int:draft_id>/requests/<int:request_id>/remove", methods=["POST"])
-@draft_guard(draft_owner_decision)
-def draft_remove_request(draft: Order, request_id: int):
-    """Take a content request off the draft."""
-    if EmptyForm().validate_on_submit():
-        removed = run_change(lambda: services.remove_from_draft(draft, request_id)).result()
-        flash(f"Removed the request for “{removed.title}”." if removed else "That request was not on this order.", "status")
-    else:
-        flash("Your change could not be checked. Reload the page and try again.", "error")
-    return redirect(url_for("ordering.materials", draft_id=draft.id), code=303)
 
 
 # --- The list and one request ----------------------------------------------------------------------

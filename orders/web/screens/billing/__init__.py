@@ -1,1 +1,0 @@
-"""Back office: the student billing feed download."""

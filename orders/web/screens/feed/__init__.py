@@ -1,1 +1,0 @@
-"""Back office: the order feed download."""

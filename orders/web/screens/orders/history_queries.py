@@ -1,0 +1,435 @@
+"""Read side of Order history: the filtered list (a page, or every row for the CSV) and where Reorder applies.
+
+A page costs one query for its orders with their sections, and one for the Reorder targets of the
+page's courses, whatever the number of orders.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import aliased
+
+from orders.domain.formats.like import ESCAPE, anywhere
+from orders.domain.models import (
+    CatalogItem,
+    ContentRequest,
+    Course,
+    Order,
+    OrderingPeriod,
+    OrderLine,
+    OrderSection,
+    OrderStatus,
+    Section,
+    Term,
+    User,
+    UTCDateTime,
+)
+from orders.domain.ordering.drafts import SectionChoice
+from orders.domain.ordering.reorder import REORDER_SOURCE_STATUSES
+from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_sections_clause
+from orders.domain.rules import can_place, can_reorder
+from orders.extensions import db
+from orders.web.paging import offset_of, page_count
+from orders.web.parsing import parse_page
+from orders.web.screens.orders import history_reach as reach
+
+# The statuses the Status filter offers; drafts are only ever the user's own.
+STATUS_LABELS = {
+    OrderStatus.PLACED: "Placed",
+    OrderStatus.CANCELED: "Canceled",
+    OrderStatus.DRAFT: "Draft",
+}
+_ORDER_NUMBER = re.compile(r"^#?\s*([0-9]{1,9})$")
+
+
+def _clean(value: str | None, limit: int) -> str:
+    """Query-string text without control characters (NUL included), trimmed and bounded."""
+    return re.sub(r"[\x00-\x1f\x7f]", "", value or "").strip()[:limit]
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Term code, status and text: they round-trip through the query string."""
+
+    term: str = ""  # a term code, or "" for every term
+    status: OrderStatus | None = None
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> HistoryFilter:
+        """Parse request args leniently: anything malformed falls back to the default."""
+        status_value = args.get("status", "")
+        page = args.get("page", "")
+        return cls(
+            term=_clean(args.get("term"), 16),
+            status=next((s for s in STATUS_LABELS if s.value == status_value), None),
+            q=_clean(args.get("q"), 100),
+            page=parse_page(page),
+        )
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """The non-default parts as URL arguments, with `changes` applied."""
+        values = {
+            "term": self.term,
+            "status": self.status.value if self.status else "",
+            "q": self.q,
+            "page": str(self.page),
+        }
+        values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+    def csv_args(self) -> dict[str, str]:
+        """The same filters for the CSV, which has every row (no page)."""
+        return self.query_args(page=None)
+
+
+@dataclass
+class HistoryRow:
+    """One order as the history table and the CSV show it."""
+
+    id: int
+    number: int | None
+    status: OrderStatus
+    term_id: int
+    term_name: str
+    term_starts_on: date
+    course_id: int
+    course_code: str
+    course_title: str
+    placed_by: str | None
+    placed_at: datetime | None
+    last_change: datetime | None
+    catalog_items: int
+    content_requests: int
+    total_student_price: Decimal = Decimal("0.00")  # the same sum as Order.total_student_price
+    student_prices: list[Decimal] = field(default_factory=list)  # each line's, approved requests as their item's
+    sections: list[str] = field(default_factory=list)
+    campus_ids: set[int] = field(default_factory=set)
+    reorder_terms: list[Term] = field(default_factory=list)  # open terms this order can be copied into
+
+    @property
+    def items(self) -> int:
+        return self.catalog_items + self.content_requests
+
+    @property
+    def display_number(self) -> str:
+        return f"#{self.number}" if self.number is not None else "Draft"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status.value.capitalize())
+
+
+@dataclass
+class HistoryPage:
+    rows: list[HistoryRow]
+    total: int
+    first: int
+    last: int
+    page: int
+    pages: int  # the last page when total_exact, else the pages known so far
+    total_exact: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total or not self.total_exact
+
+
+# --- The list --------------------------------------------------------------------------------------
+
+_NEWEST = func.coalesce(Order.placed_at, Order.created_at)  # index ix_course_order_newest is in this order
+_ORDERING = (_NEWEST.desc(), Order.id.desc())
+COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many orders past the page, then "1,000+"
+
+
+def _conditions(user: User, filters: HistoryFilter, *, probe: bool = False) -> list[ColumnElement[bool]]:
+    """Orders on the user's history (docs/spec.md §2 view rule, as SQL) narrowed by the filters.
+
+    Text conditions refer to Course, so the statement must join it when `filters.q` is set.
+    """
+    conditions = [
+        or_(
+            Order.status.in_(REORDER_SOURCE_STATUSES),
+            and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
+        ),
+        viewable_orders_clause(user, probe=probe),
+    ]
+    if filters.status is not None:
+        conditions.append(Order.status == filters.status)
+    if filters.term:
+        conditions.append(Order.term_id.in_(select(Term.id).where(Term.code == filters.term)))
+    if filters.q:
+        pattern = anywhere(filters.q)
+        text_match = [
+            func.lower(Course.subject + " " + Course.number).like(pattern, escape=ESCAPE),
+            func.lower(Course.title).like(pattern, escape=ESCAPE),
+        ]
+        number = _ORDER_NUMBER.match(filters.q)
+        if number:
+            text_match.append(Order.number == int(number.group(1)))
+        conditions.append(or_(*text_match))
+    return conditions
+
+
+def _details() -> Select:
+    """One row per order and (not removed) section, with everything the table and the CSV show."""
+    placer = aliased(User, name="placer")
+    catalog_items = (
+        select(func.count())
+        .where(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    content_requests = (
+        select(func.count())
+        .where(ContentRequest.order_id == Order.id, ContentRequest.removed_at.is_(None))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    last_change = type_coerce(
+        func.coalesce(Order.last_changed_at, Order.canceled_at, Order.placed_at, Order.created_at), UTCDateTime
+    )
+    # Order.total_student_price in SQL: the current lines' prices, plus each approved request's item.
+    current_line = and_(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))
+    fulfilled = and_(ContentRequest.order_id == Order.id, ContentRequest.removed_at.is_(None))
+    line_prices = select(func.aggregate_strings(cast(OrderLine.student_price, String), ";")).where(current_line).correlate(Order).scalar_subquery()
+    request_prices = (
+        select(func.aggregate_strings(cast(CatalogItem.student_price, String), ";"))
+        .select_from(ContentRequest).join(CatalogItem, CatalogItem.id == ContentRequest.fulfilled_by_id)
+        .where(fulfilled).correlate(Order).scalar_subquery()
+    )
+    return (
+        select(
+            Order.id,
+            Order.number,
+            Order.status,
+            Order.term_id,
+            Term.name.label("term_name"),
+            Term.starts_on.label("term_starts_on"),
+            Order.course_id,
+            Course.subject,
+            Course.number.label("course_number"),
+            Course.title,
+            placer.name.label("placed_by"),
+            Order.placed_at,
+            last_change.label("last_change"),
+            catalog_items.label("catalog_items"),
+            content_requests.label("content_requests"),
+            line_prices.label("line_prices"),
+            request_prices.label("request_prices"),
+            Section.label.label("section_label"),
+            Section.campus_id,
+        )
+        .select_from(Order)
+        .join(Term, Term.id == Order.term_id)
+        .join(Course, Course.id == Order.course_id)
+        .outerjoin(placer, placer.id == Order.placed_by_id)
+        .outerjoin(OrderSection, and_(OrderSection.order_id == Order.id, OrderSection.removed_at.is_(None)))
+        .outerjoin(Section, Section.id == OrderSection.section_id)
+    )
+
+
+def _fold(rows: Iterable) -> Iterator[HistoryRow]:
+    """Fold consecutive (order, section) rows into one HistoryRow per order, keeping their order."""
+    current: HistoryRow | None = None
+    for row in rows:
+        if current is None or current.id != row.id:
+            if current is not None:
+                yield current
+            current = HistoryRow(
+                id=row.id,
+                number=row.number,
+                status=row.status,
+                term_id=row.term_id,
+                term_name=row.term_name,
+                term_starts_on=row.term_starts_on,
+                course_id=row.course_id,
+                course_code=f"{row.subject} {row.course_number}",
+                course_title=row.title,
+                placed_by=row.placed_by,
+                placed_at=row.placed_at,
+                last_change=row.last_change,
+                catalog_items=row.catalog_items or 0,
+                content_requests=row.content_requests or 0,
+            )
+            current.student_prices = _prices(row.line_prices, row.request_prices)
+            current.total_student_price = sum(current.student_prices, Decimal("0.00"))
+        if row.section_label is not None:
+            current.sections.append(row.section_label)
+            current.campus_ids.add(row.campus_id)
+    if current is not None:
+        yield current
+
+
+def _prices(*joined: str | None) -> list[Decimal]:
+    """Prices aggregated as text (exact: Numeric cast to text), smallest first so the CSV is stable."""
+    return sorted(Decimal(p).quantize(Decimal("0.01")) for text in joined if text for p in text.split(";"))
+
+
+def _matching(user: User, filters: HistoryFilter, *, probe: bool = False) -> Select:
+    """The ids of the orders on this user's history that match the filters."""
+    query = select(Order.id.label("order_id")).select_from(Order)
+    if filters.q:
+        query = query.join(Course, Course.id == Order.course_id)
+    return query.where(*_conditions(user, filters, probe=probe))
+
+
+def _count(user: User, filters: HistoryFilter, cap: int | None) -> Select:
+    """How many orders match, counting no further than `cap` + 1 when there is a cap."""
+    matching = _matching(user, filters, probe=cap is not None)
+    return select(func.count()).select_from((matching if cap is None else matching.limit(cap + 1)).subquery())
+
+
+def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, cap: int | None) -> Select:
+    """The page's orders with their sections and the count, in one statement.
+
+    The inner query keeps one page of matching ids, newest first; only those are joined to their
+    details. With a `cap` (a Program Administrator's history, or a reach known to be wide:
+    orders.web.screens.orders.history_reach) the database walks the newest-first index, probing the view rule per order,
+    and stops at the page, and the count stops at the cap ("1,000+"). Without (a narrow reach: the
+    orders they may view, a set the database builds once, viewable_orders_clause) counting all of
+    them exactly in the same pass costs little more than finding the page.
+    """
+    page_ids = _matching(user, filters, probe=cap is not None)
+    if cap is None:
+        page_ids = page_ids.add_columns(func.count().over().label("total"))
+    page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset(offset_of(page, page_size)).subquery("page_ids")
+    total = page_ids.c.total if cap is None else _count(user, filters, cap).scalar_subquery()
+    return (
+        _details()
+        .add_columns(total.label("total"))
+        .join(page_ids, page_ids.c.order_id == Order.id)
+        .order_by(*_ORDERING, Section.label)
+    )
+
+
+def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> HistoryPage:
+    """One page of the user's order history, newest first, with Reorder targets marked."""
+    page = filters.page
+    cap = max(COUNT_CAP, page * page_size) if reach.is_wide(user, filters) else None
+    found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all()
+    total = found[0].total if found else 0
+    if cap is None and found:
+        reach.remember(user, filters, total)
+    if not found and page > 1:  # a bookmarked page past the end: show the last one
+        total = db.session.scalar(_count(user, filters, cap)) or 0
+        page = page_count(total if cap is None else min(total, cap), page_size)
+        found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all() if total else []
+    rows = list(_fold(found))
+    mark_reorder_targets(user, rows, now)
+    # A wide reach is shown capped whichever plan ran, so its count reads the same on every request;
+    # a narrow one is counted exactly.
+    shown_cap = max(COUNT_CAP, page * page_size)
+    exact = (cap is None and total < reach.WIDE_AT) or total <= shown_cap
+    total = total if exact else shown_cap
+    pages = page_count(total, page_size)
+    first = offset_of(page, page_size) + 1 if rows else 0
+    return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
+
+
+def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int = 1000) -> Iterator[HistoryRow]:
+    """Every matching order, newest first, streamed from the database in batches (a server-side
+    cursor on PostgreSQL), so the CSV of 50,000 orders never sits in memory."""
+    query = _details().where(*_conditions(user, filters)).order_by(*_ORDERING, Section.label)
+    result = db.session.execute(query.execution_options(yield_per=batch_size))
+    try:
+        yield from _fold(result)
+    finally:
+        result.close()
+
+
+# --- Reorder: where it applies ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Subject:
+    subject: str
+
+
+@dataclass(frozen=True)
+class _ReorderSection:
+    """What can_place and the Reorder choice read of a section (its course only by subject)."""
+
+    id: int
+    course_id: int
+    term_id: int
+    campus_id: int
+    organization_id: int
+    level: object
+    course: _Subject
+    term: Term
+
+
+def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
+    """Set each row's `reorder_terms`: open or upcoming terms whose offering of the row's course the
+    user may reorder into (can_reorder), on a campus the row's order was on, and where the user has
+    no draft yet. One query for the page."""
+    sources = [r for r in rows if r.status in REORDER_SOURCE_STATUSES and r.catalog_items]
+    if not sources:
+        return
+    claim = aliased(Order, name="claim")
+    own_draft = aliased(Order, name="own_draft")
+    has_draft = exists(
+        select(own_draft.id).where(
+            own_draft.owner_id == user.id,
+            own_draft.status == OrderStatus.DRAFT,
+            own_draft.course_id == Section.course_id,
+            own_draft.term_id == Section.term_id,
+        )
+    )
+    # Plain columns, not Section entities (each with its course, term and session joined in): the
+    # page's courses can have hundreds of open sections, and only these facts decide (can_place).
+    found = db.session.execute(
+        select(
+            Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id,
+            Section.level, Course.subject, Term, teaches_clause(user.id).label("teaches"), claim.number,
+            has_draft.label("has_draft"),
+        )
+        .join(Course, Course.id == Section.course_id)
+        .join(Term, Term.id == Section.term_id)
+        .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
+        .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
+        .outerjoin(claim, claim.id == OrderSection.order_id)
+        .where(
+            Section.course_id.in_({r.course_id for r in sources}),
+            OrderingPeriod.closes_at > now,
+            visible_sections_clause(user),
+        )
+        .order_by(Section.term_id, Section.label)
+    ).all()
+    offerings: dict[tuple[int, int], list[SectionChoice]] = {}
+    for row in found:
+        if row.has_draft:  # the user continues that draft instead (as on Courses: "Resume draft")
+            continue
+        section = _ReorderSection(
+            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, _Subject(row.subject), row.Term
+        )
+        number = row.number
+        orderable = number is None and can_place(user, section, now, teaches_section=bool(row.teaches))
+        offerings.setdefault((section.course_id, section.term_id), []).append(SectionChoice(section, number, orderable))
+    for row in sources:
+        for (course_id, _term_id), choices in offerings.items():
+            term = choices[0].section.term
+            if course_id != row.course_id or term.starts_on <= row.term_starts_on or not can_reorder(choices):
+                continue
+            if row.campus_ids & {c.section.campus_id for c in choices if c.orderable}:
+                row.reorder_terms.append(term)
+
+

@@ -1,1 +1,0 @@
-"""Back office: reminders per term."""
