@@ -133,3 +133,27 @@ def test_the_demo_lms_opens_mary_in_a_new_window(demo_lms, context, base_url):
     with context.expect_page() as opened:
         page.get_by_role("link", name="in a new window as Mary Somerville").click()
     expect(opened.value.get_by_role("heading", level=1, name="Course materials")).to_be_visible()
+
+
+@pytest.mark.parametrize("js", [pytest.param(True, id="js"), pytest.param(False, id="no-js")])
+def test_a_program_administrator_adds_an_lms_connection(demo_data, page_for, base_url, js):
+    from tests.e2e.conftest import sign_in
+
+    page = page_for(js)
+    sign_in(page, base_url, "katherine")
+    page.goto(f"{base_url}/admin/lms")
+    expect(page.get_by_text(f"{base_url}/lti/login")).to_be_visible()
+    page.get_by_role("link", name="Add an LMS connection").click()
+    page.get_by_label("Issuer").fill("https://moodle.example.edu")
+    page.get_by_label("Client id").fill("abc")
+    page.get_by_label("Deployment ids (one per line)").fill("1")
+    page.get_by_label("OIDC authorization URL").fill("https://moodle.example.edu/mod/lti/auth.php")
+    page.get_by_label("Access token URL").fill("https://moodle.example.edu/mod/lti/token.php")
+    page.get_by_label("Key set URL").fill("https://moodle.example.edu/mod/lti/certs.php")
+    _axe_at_both_widths(page)
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.get_by_text("https://moodle.example.edu can now launch the tool.")).to_be_visible()
+    expect(page.get_by_role("cell", name="https://moodle.example.edu", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Make a registration link").click()
+    expect(page.get_by_text(f"{base_url}/lti/register?code=")).to_be_visible()
+    _axe_at_both_widths(page)
