@@ -118,7 +118,7 @@ def register_request_context(app: Flask) -> None:
 
     @app.before_request
     def assign_request_id() -> None:
-        g.now = clock.utcnow()  # read once per request: the guard, the service and the page agree
+        clock.now()  # pins this request's moment at its start: the guard, the service and the page agree
         g.request_id = _incoming_request_id(app.config) or uuid.uuid4().hex
         db.session.info[REQUEST_ID] = g.request_id  # the audit trail's link from a change to this request
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Callable
 
-from flask import url_for
+from flask import g, url_for
 from flask_login import current_user
 
 from orders import clock
@@ -29,6 +29,23 @@ from orders.web.htmx import redirect_to
 from orders.web.loaders import get_draft_or_404, get_launch_or_404, get_order_or_404, get_request_or_404
 
 GUARD_ATTRIBUTE = "route_guard"
+ACTOR = "actor"  # g.actor: the unwrapped signed-in user
+
+
+def actor() -> User:
+    """The signed-in user as the plain User row, unwrapped from Flask-Login's proxy once per request by the
+    guard: what views hand the domain (which may keep it in ORM state, e.g. an order's canceled_by)."""
+    found = g.get(ACTOR)
+    if found is None:
+        found = g.setdefault(ACTOR, current_user._get_current_object())
+    return found
+
+
+def _let_in() -> User | None:
+    """The signed-in user, unwrapped and kept for the request; None for a visitor who must sign in."""
+    if not current_user.is_authenticated:
+        return None
+    return actor()
 
 
 def require(decision: Decision) -> None:
@@ -49,10 +66,11 @@ def _user_guard(name: str, decide: Callable[[User], Decision] | None) -> Callabl
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = _let_in()
+            if user is None:
                 return login_manager.unauthorized()
             if decide is not None:
-                require(decide(current_user))
+                require(decide(user))
             return view(*args, **kwargs)
 
         setattr(guarded, GUARD_ATTRIBUTE, name)
@@ -75,9 +93,10 @@ def staff_home(view: Callable) -> Callable:
 
     @wraps(view)
     def guarded(*args, **kwargs):
-        if not current_user.is_authenticated:
+        user = _let_in()
+        if user is None:
             return login_manager.unauthorized()
-        if not is_staff(current_user):
+        if not is_staff(user):
             return redirect_to(url_for("students.materials"))
         return view(*args, **kwargs)
 
@@ -98,11 +117,12 @@ def _loading_guard(kind: str, parameter: str, load: Callable[[int], object], che
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = _let_in()
+            if user is None:
                 return login_manager.unauthorized()
-            require(staff_decision(current_user))  # orders, drafts and requests are staff screens
+            require(staff_decision(user))  # orders, drafts and requests are staff screens
             loaded = load(kwargs.pop(parameter))
-            require(check(current_user, loaded, clock.now()))
+            require(check(user, loaded, clock.now()))
             if then is not None:
                 then(loaded)
             return view(loaded, *args, **kwargs)

@@ -7,7 +7,6 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.institution import institution, local_time
@@ -17,6 +16,7 @@ from orders.domain.students.choosing import AlreadyChanged, change_choice
 from orders.domain.students.materials import MaterialLine, StudentTerm, canceled_order_has, student_term
 from orders.web import student_words
 from orders.web.changes import run_change
+from orders.web.guards import actor
 from orders.web.htmx import is_htmx, retarget
 from orders.web.parsing import parse_id_list
 
@@ -50,7 +50,7 @@ def _narrowing() -> str | None:
 def page_context(view: StudentTerm, *, admin: bool) -> dict:
     """What the page and its htmx fragment render from (the student's and the back office's alike)."""
     now = clock.now()
-    actor = current_user
+    user = actor()
     endpoint = "admin.confirm_student_choice" if admin else "students.confirm_choice"
     term_code = view.term.code if view.term else None
 
@@ -65,7 +65,7 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
         admin=admin,
         show_flashes=is_htmx() or not admin,  # the back office's layout shows a full page's banners
         institution=institution(),
-        decide=lambda section, line: choose_decision(actor, view.student, section, line, now),
+        decide=lambda section, line: choose_decision(user, view.student, section, line, now),
         line_words=student_words.line_words,
         toggle_label=student_words.toggle_label,
         window_words=student_words.window_words(view.term, view.window) if view.term else "",
@@ -97,7 +97,7 @@ def confirm_page(view: StudentTerm, section_id: int, item_id: int, form, *, admi
                  error: str | None = None, status: int = 200):
     """The confirmation prompt (a page of its own without JavaScript), or a refusal."""
     section, line = line_or_refuse(view, section_id, item_id)
-    decision = choose_decision(current_user, view.student, section, line, clock.now())
+    decision = choose_decision(actor(), view.student, section, line, clock.now())
     if not decision:
         return refused(view, decision.reason, admin=admin)
     if request.method == "GET":
@@ -140,14 +140,14 @@ def run_choice_change(view: StudentTerm, section_id: int, item_id: int, form, *,
     """Run the change service; commit once, or roll back and say why."""
     section, line = line_or_refuse(view, section_id, item_id)
     outcome = run_change(lambda: change_choice(
-        current_user, view, section, line, clock.now(), expected_version=form.version.data,
+        actor(), view, section, line, clock.now(), expected_version=form.version.data,
         reason=(form.reason.data or "") if admin else "", request_id=g.get("request_id"),
     ))
     if isinstance(outcome.refusal, AlreadyChanged):
         flash(outcome.message, "notice")
         return after_change(view, admin=admin)
     if not outcome.ok:
-        if admin and line is not None and section is not None and choose_decision(current_user, view.student, section, line, clock.now()):
+        if admin and line is not None and section is not None and choose_decision(actor(), view.student, section, line, clock.now()):
             return confirm_page(view, section_id, item_id, form, admin=True, page_template=page_template, error=outcome.message,
                                 status=422)
         return refused(view, outcome.message, admin=admin)

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from orders.domain.feed.export import WindowTaken, export, find_term, plan_delta
+from orders.cli.feed import export
+from orders.domain.feed.export import WindowTaken, find_term, plan_delta
 from orders.domain.models import FeedRun
 from orders.extensions import db
 from tests import feed_story as story

@@ -94,7 +94,8 @@ def _delta(app, out_dir, now):
     """One `export-feed --delta` run at `now`; the rows written as (order number, is_deleted) pairs, or None."""
     import csv
 
-    from orders.domain.feed.export import export, find_term, plan_delta
+    from orders.cli.feed import export
+    from orders.domain.feed.export import find_term, plan_delta
 
     with app.app_context():
         result = export(plan_delta(find_term("202710"), now), str(out_dir))

@@ -121,3 +121,25 @@ def test_no_screen_commits_or_rolls_back_by_hand():
         if "session.commit(" in line or "session.rollback(" in line
     ]
     assert by_hand == []
+
+
+def test_the_domain_never_ends_a_transaction():
+    """Services flush; the view (run_change) or the command commits or rolls back."""
+    ending = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((PACKAGE / "domain").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "session.commit(" in line or "session.rollback(" in line
+    ]
+    assert ending == []
+
+
+def test_the_domain_is_never_handed_the_login_proxy():
+    """Views pass guards.actor(), the plain User row, never Flask-Login's current_user proxy."""
+    proxied = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((PACKAGE / "web" / "screens").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "current_user" in line and "is_authenticated" not in line and "import" not in line
+    ]
+    assert proxied == []

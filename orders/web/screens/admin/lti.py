@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.lti import connections, keys, registration
@@ -10,7 +9,7 @@ from orders.domain.lti.connections import ConnectionFields
 from orders.domain.models import LtiConnection
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.screens.admin import bp
 from orders.web.screens.admin.base import load_or_404, timezone_name
 from orders.web.screens.admin.forms import ConnectionForm
@@ -49,7 +48,7 @@ def new_lti_connection():
     """Register a platform by hand (issuer, client id, deployment ids, its URLs, the matching rule)."""
     form = ConnectionForm()
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run_change(lambda: connections.register(_fields(form), actor=current_user, now=clock.now(), allow_http=_allow_http()))
+        outcome = run_change(lambda: connections.register(_fields(form), actor=actor(), now=clock.now(), allow_http=_allow_http()))
         if outcome.ok:
             flash(f"{outcome.value.issuer} can now launch the tool.", "status")
             return redirect(url_for("admin.lti_connections"), code=303)
@@ -66,7 +65,7 @@ def edit_lti_connection(connection_id: int):
     connection = load_or_404(LtiConnection, connection_id, "LMS connection")
     form = ConnectionForm(obj=None if request.method == "POST" else _Values(connection))
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run_change(lambda: connections.update(connection, _fields(form), actor=current_user, now=clock.now(),
+        outcome = run_change(lambda: connections.update(connection, _fields(form), actor=actor(), now=clock.now(),
                                                         allow_http=_allow_http()))
         if outcome.ok:
             flash(f"{connection.issuer} saved.", "status")
@@ -96,7 +95,7 @@ def remove_lti_connection(connection_id: int):
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         issuer = connection.issuer
-        run_change(lambda: connections.remove(connection, actor=current_user, now=clock.now())).result()
+        run_change(lambda: connections.remove(connection, actor=actor(), now=clock.now())).result()
         flash(f"{issuer} can no longer launch the tool.", "status")
         return redirect(url_for("admin.lti_connections"), code=303)
     return render_template("admin/lti_connection_remove.html", connection=connection, form=form)
@@ -107,7 +106,7 @@ def remove_lti_connection(connection_id: int):
 def rotate_lti_key():
     """A new current key; the key set keeps publishing the previous one."""
     if EmptyForm().validate_on_submit():
-        key = run_change(lambda: keys.rotate(actor=current_user, now=clock.now())).result()
+        key = run_change(lambda: keys.rotate(actor=actor(), now=clock.now())).result()
         flash(f"New tool key {key.kid}; the previous key stays published until the next rotation.", "status")
     return redirect(url_for("admin.lti_connections"), code=303)
 
@@ -119,6 +118,6 @@ def lti_registration_link():
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("admin.lti_connections"), code=303)
-    token = run_change(lambda: registration.issue(actor=current_user, now=clock.now())).result()
+    token = run_change(lambda: registration.issue(actor=actor(), now=clock.now())).result()
     return _overview(form, link=url_for("lti.register", code=token, _external=True))
 

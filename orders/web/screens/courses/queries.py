@@ -33,7 +33,7 @@ from orders.domain.students.rates import at_risk_section_ids
 from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
-from orders.web.paging import offset_of, page_count
+from orders.web.paging import Page, offset_of, page_count
 
 
 @dataclass
@@ -67,26 +67,6 @@ class Offering:
 class InstructorGroup:
     instructor: User | None
     offerings: list[Offering] = field(default_factory=list)
-
-
-@dataclass
-class CoursesPage:
-    groups: list[InstructorGroup]
-    total: int  # exact when total_exact, else a lower bound ("1,000+")
-    first: int
-    last: int
-    page: int
-    pages: int  # known pages: the last one when total_exact, else at least this many
-    total_exact: bool = True
-
-    @property
-    def has_next(self) -> bool:
-        return self.last < self.total or not self.total_exact
-
-    @property
-    def offerings(self) -> int:
-        """Course offerings shown on this page: what the rows are (sections are grouped into them)."""
-        return sum(len(group.offerings) for group in self.groups)
 
 
 def current_term_ids(terms: list[Term], now: datetime) -> list[int]:
@@ -292,19 +272,18 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
     return query
 
 
-def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> CoursesPage:
+def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> Page[InstructorGroup]:
     """One page of the Courses screen: the page with its (capped) count in one query, then its orders."""
     page = filters.page
     rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
     if not rows and page > 1:  # a bookmarked page past the end: show the last one
         page = page_count(total, page_size)
         rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
-    pages = page_count(total, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     _mark_reorderable(user, groups, orders_by_section, earlier, now)
-    first = offset_of(page, page_size) + 1 if rows else 0
-    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
+    # The page counts section rows ("sections 26–50 of 95"); its rows are those rows grouped by instructor.
+    return Page(groups, page, total, page_size, exact, shown=len(rows))
 
 
 def _page_rows(

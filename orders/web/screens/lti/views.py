@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import requests
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException
@@ -33,7 +32,7 @@ from orders.web import framing, lti
 from orders.web.auth.sessions import start_session
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm
-from orders.web.guards import launch_guard, public, require
+from orders.web.guards import actor, launch_guard, public, require
 from orders.web.parsing import parse_id
 from orders.web.screens.lti import bp, tool
 
@@ -274,7 +273,7 @@ def course(launch: LtiLaunch):
     """The launched LMS course: its sections, and the way to Courses, the roster check and the course link."""
     sections = course_links.launch_sections(launch)
     return render_template("lti/course.html", launch=launch, sections=sections, from_lis=bool(launch.section_ids),
-                           decision=lms_course_decision(current_user, sections) if sections else None,
+                           decision=lms_course_decision(actor(), sections) if sections else None,
                            courses_url=url_for("courses.index", sections=",".join(str(s.id) for s in sections)))
 
 
@@ -296,7 +295,7 @@ def link_sections(launch: LtiLaunch):
             error = "Choose at least one section."
         else:
             sections = chosen
-            run_change(lambda: course_links.link(launch, sections, actor=current_user, now=clock.now())).result()
+            run_change(lambda: course_links.link(launch, sections, actor=actor(), now=clock.now())).result()
             names = ", ".join(f"{s.course.subject} {s.course.number} {s.label}" for s in sections)
             flash(f"{launch.context_title or 'This LMS course'} is now linked to {names}.", "status")
             terms = {s.term.code for s in sections}
@@ -306,7 +305,7 @@ def link_sections(launch: LtiLaunch):
     return render_template(
         "lti/sections.html", launch=launch, form=form, q=query, error=error,
         linked={s.id for s in course_links.linked_sections(launch.connection_id, launch.context_id)},
-        choices=course_links.linkable_sections(current_user, query, _today()), limit=course_links.LINKABLE_LIMIT,
+        choices=course_links.linkable_sections(actor(), query, _today()), limit=course_links.LINKABLE_LIMIT,
         from_lis=bool(launch.section_ids),
     ), 400 if error else 200
 
@@ -328,7 +327,7 @@ def roster(launch: LtiLaunch):
     if not sections:
         flash("Link this LMS course to its sections first; then the roster check compares them.", "notice")
         return redirect(url_for("lti.link_sections", launch_id=launch.id), code=303)
-    require(lms_course_decision(current_user, sections))
+    require(lms_course_decision(actor(), sections))
     tool_launch, conf = lti.restored_launch(launch.id, clock.now())
     if not tool_launch.has_nrps():
         return render_template("lti/roster.html", launch=launch, sections=sections, comparison=None,

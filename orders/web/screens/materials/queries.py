@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -46,7 +45,7 @@ from orders.domain.models import (
     Term,
 )
 from orders.extensions import db
-from orders.web.paging import offset_of, page_count
+from orders.web.paging import Page, offset_of
 
 PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after its ordering period ended
 MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
@@ -124,20 +123,7 @@ def _search_clause(q: str):
     return and_(*clauses) if clauses else None
 
 
-@dataclass(frozen=True)
-class SectionPage:
-    """One page of matching section ids, with the total count."""
-
-    section_ids: list[int]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, PAGE_SIZE)
-
-
-def matching_sections(term: Term, q: str, page: int) -> SectionPage:
+def matching_sections(term: Term, q: str, page: int) -> Page[int]:
     """The ids of the term's active sections matching `q`, one page of them in course order."""
     query = (
         select(Section.id).join(Course, Course.id == Section.course_id)
@@ -151,7 +137,7 @@ def matching_sections(term: Term, q: str, page: int) -> SectionPage:
         query.order_by(Course.subject, Course.number, Section.label, Section.id)
         .limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
     )) if total else []
-    return SectionPage(ids, total or 0, page)
+    return Page(ids, page, total or 0, PAGE_SIZE)
 
 
 def _lines(order_ids):

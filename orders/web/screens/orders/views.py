@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
@@ -27,7 +26,7 @@ from orders.domain.students.counts import section_student_counts
 from orders.web.back_link import back_link
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm
-from orders.web.guards import order_guard
+from orders.web.guards import actor, order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.web.parsing import parse_id
 from orders.web.screens.orders import bp
@@ -40,8 +39,8 @@ def summary_context(order: Order, **extra) -> dict:
     return dict(
         order=order,
         events=order_events(order),
-        decision=cancel_decision(current_user, order, now),
-        edit=edit_decision(current_user, order, now),
+        decision=cancel_decision(actor(), order, now),
+        edit=edit_decision(actor(), order, now),
         institution=institution(),
         local_time=local_time,
         **_back_context(),
@@ -94,7 +93,7 @@ def cancel(order: Order):
         return _after_cancel(order, status=400)
 
     def cancel_it() -> tuple[str, bool]:
-        result = cancel_order(order, actor=current_user, now=clock.now(), request_id=g.request_id,
+        result = cancel_order(order, actor=actor(), now=clock.now(), request_id=g.request_id,
                               expected_version=form.version.data)
         return (f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)), result.changed
 
@@ -120,7 +119,7 @@ def _after_cancel(order: Order, status: int = 200):
 def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) -> dict:
     """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
-    pending = pending_edits.find_pending(order, current_user)
+    pending = pending_edits.find_pending(order, actor())
     state = pending_edits.pending_state(order, pending)
     lines = pending_edits.pending_lines(order, state)
     change = pending_edits.diff(order, state)
@@ -138,7 +137,7 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         requests=pending_edits.pending_requests(order, state),
         request_url=url_for("orders.edit_request", number=order.number),
         remove_request_url=lambda key: url_for("orders.edit_remove_request", number=order.number, key=key),
-        section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
+        section_choices=editing.addable_sections(order, actor(), now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
         stale=pending_edits.is_stale(order, pending),
@@ -186,7 +185,7 @@ def edit_add_item(order: Order):
     def change() -> str:
         if item_id is None:
             raise Refused("That item is not in the catalog. Search again and choose it from the results.")
-        return f"Added {editing.add_item(order, current_user, item_id, clock.now()).title} (not yet submitted)."
+        return f"Added {editing.add_item(order, actor(), item_id, clock.now()).title} (not yet submitted)."
 
     return _after_edit_change(order, *_pending_change(change))
 
@@ -197,7 +196,7 @@ def edit_remove_item(order: Order, item_id: int):
     """Take an item off the pending changes."""
 
     def change() -> str:
-        item = editing.remove_item(order, current_user, item_id, clock.now())
+        item = editing.remove_item(order, actor(), item_id, clock.now())
         return f"Removed {item.title} (not yet submitted)." if item else "That item was not on this order."
 
     return _after_edit_change(order, *_pending_change(change))
@@ -210,7 +209,7 @@ def edit_set_requirement(order: Order, item_id: int):
 
     def change() -> str:
         requirement = parse_requirement(request.form.get("requirement"))
-        item = editing.set_requirement(order, current_user, item_id, requirement, clock.now())
+        item = editing.set_requirement(order, actor(), item_id, requirement, clock.now())
         return f"{item.title} is {requirement.label.lower()} (not yet submitted)." if item else "That item is not on this order."
 
     return _after_edit_change(order, *_pending_change(change))
@@ -225,7 +224,7 @@ def edit_sections(order: Order):
     def change() -> str:
         if None in ids:
             raise Refused("That section can't be put on this order. Choose from the list.")
-        editing.set_sections(order, current_user, ids, clock.now())
+        editing.set_sections(order, actor(), ids, clock.now())
         return "Sections saved (not yet submitted)."
 
     message, category = _pending_change(change)
@@ -243,7 +242,7 @@ def submit_edit(order: Order):
         return redirect_to(url_for("orders.edit", number=order.number))
     number = order.number
     outcome = run_change(lambda: editing.submit(
-        order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data
     ))
     if not outcome.ok:  # a rule said no, or someone changed the order at the same moment: nothing applied
         flash(outcome.message, "notice" if isinstance(outcome.refusal, StaleOrder) else "error")
@@ -269,7 +268,7 @@ SUBMIT_ANSWERS = {
 @order_guard(view_decision)
 def discard_edit(order: Order):
     """Drop the pending changes; the order stays as it was."""
-    run_change(lambda: editing.discard(order, current_user))
+    run_change(lambda: editing.discard(order, actor()))
     flash("Your changes were discarded. The order is as it was.", "status")
     return redirect_to(url_for("orders.summary", number=order.number))
 
@@ -282,7 +281,7 @@ def discard_edit(order: Order):
 def edit_request(order: Order):
     """Request a title as part of the pending changes to a placed order."""
     return request_a_title(
-        lambda wanted: editing.add_request(order, current_user, wanted, clock.now()),
+        lambda wanted: editing.add_request(order, actor(), wanted, clock.now()),
         added="Requested “{title}” (not yet submitted).",
         action=url_for("orders.edit_request", number=order.number),
         back=url_for("orders.edit", number=order.number),
@@ -295,7 +294,7 @@ def edit_request(order: Order):
 @order_guard(edit_route_decision)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
-    outcome = run_change(lambda: editing.remove_request(order, current_user, key[:40], clock.now()),
+    outcome = run_change(lambda: editing.remove_request(order, actor(), key[:40], clock.now()),
                          conflict="Your other tab changed this edit at the same moment. Try again.")
     if outcome.ok:
         title = outcome.value
@@ -313,7 +312,7 @@ def edit_remove_request(order: Order, key: str):
 def add_sections_form(order: Order):
     """Choose sections of the same course and term to put on this placed order."""
     on_order = {s.id for s in order.sections}
-    choices = [s for s in editing.addable_sections(order, current_user, clock.now()) if s.id not in on_order]
+    choices = [s for s in editing.addable_sections(order, actor(), clock.now()) if s.id not in on_order]
     return render_template(
         "orders/add_sections.html",
         order=order,
@@ -337,7 +336,7 @@ def add_sections(order: Order):
     def add() -> editing.EditOutcome:
         if None in ids:
             raise Refused("That section can't be added to this order. Choose from the list.")
-        return editing.add_sections(order, ids, actor=current_user, now=clock.now(), request_id=g.request_id,
+        return editing.add_sections(order, ids, actor=actor(), now=clock.now(), request_id=g.request_id,
                                     expected_version=form.version.data)
 
     outcome = run_change(add)
