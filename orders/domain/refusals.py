@@ -70,3 +70,15 @@ def parse_requirement(value: str | None) -> Requirement:
         if value == option.value:
             return option
     raise Refused("Choose Required or Recommended.")
+
+
+class LaunchRefused(Refused):
+    """An LMS launch (LTI 1.3, docs/spec.md §9) that failed a check: the page says what to tell the LMS
+    administrator (400 for a broken or stale message, 403 for a sender or person this tool does not accept)."""
+
+    answered_by_handler = True  # one handler writes the log line and the page for the LMS administrator
+
+    def __init__(self, message: str, *, status: int = 400, check: str = "launch"):
+        super().__init__(message)
+        self.status = status
+        self.check = check  # which check failed, for the log line: state, nonce, signature, deployment ...

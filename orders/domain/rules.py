@@ -298,3 +298,39 @@ def choose_decision(actor: User, student: User, enrollment, line, now: datetime)
             f"contact your Program Administrator(s) at {institution().contact_email}.",
         )
     return ALLOWED
+
+
+# --- Inside the LMS (docs/spec.md §9) ------------------------------------------------------------------------
+
+
+def lms_course_decision(user: User, sections: list[Section]) -> Decision:
+    """Link an LMS course to sections, or compare its roster with them: sections the user teaches or
+    covers, any for a Program Administrator (docs/spec.md §2). An LMS role adds nothing to this."""
+    if not can_administer(user) and not is_staff(user):
+        return Decision(False, STUDENTS_SEE_NO_STAFF_SCREENS)
+    if not sections:
+        return Decision(False, "Choose at least one section.")
+    if user.is_program_admin:
+        return ALLOWED
+    outside = [s for s in sections if not (teaches(user, s) or coordinates(user, s))]
+    if outside:
+        names = ", ".join(f"{s.course.subject} {s.course.number} {s.label}" for s in outside)
+        return Decision(False, f"You do not teach or coordinate {names}. Ask a Program Administrator to link it.")
+    return ALLOWED
+
+
+def lms_landing(user: User, *, instructor_role: bool) -> str | None:
+    """Where a launch lands: "courses" (staff) or "materials" (a student), or None when the app has no
+    screen for this user. The LMS role only picks between places the user may already go."""
+    staff, student = is_staff(user), is_student(user)
+    if instructor_role and staff:
+        return "courses"
+    if student:
+        return "materials"
+    return "courses" if staff else None
+
+
+def launch_owner_decision(user: User, launch, now: datetime) -> Decision:
+    """An LMS launch's pages (linked sections, roster check) belong to whoever launched (the loader already
+    reads another's launch as missing); what they show is then narrowed by lms_course_decision."""
+    return ALLOWED if launch.user_id == user.id else Decision(False, "This LMS launch is someone else's.")

@@ -5,7 +5,7 @@ import enum
 from dataclasses import dataclass
 
 from orders.domain.reach import UNASSIGNED
-from orders.web.filters import QueryFilter, arg, choice, flag, identifier, member, page, text
+from orders.web.filters import QueryFilter, arg, choice, flag, identifier, identifiers, member, page, text
 
 CURRENT_TERMS = "current"
 
@@ -50,3 +50,4 @@ class CoursesFilter(QueryFilter):
     active: bool = arg(flag(), False)  # only sections the registrar has not removed
     placed: str = arg(choice(PLACED_WHEN), "")  # PLACED_WHEN key: the section's placed order came before or after the soft close
     at_risk: bool = arg(flag(), False)  # students declined at or above the threshold (orders.domain.students.rates)
+    sections: tuple[int, ...] = arg(identifiers(), ())  # exactly these sections: an LMS course's (docs/spec.md §9)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Generic, TypeVar, cast
 
-from orders.web.parsing import parse_id, parse_page
+from orders.web.parsing import parse_id, parse_id_list, parse_page
 
 V = TypeVar("V")
 E = TypeVar("E", bound=enum.Enum)
@@ -66,6 +66,11 @@ def identifier(*, also: Collection[str] = (), as_text: bool = False) -> Arg[Any]
         return str(found) if as_text and found is not None else found
 
     return Arg(read, lambda value: "" if value is None else str(value))
+
+
+def identifiers() -> Arg[tuple[int, ...]]:
+    """Comma-separated database ids ("12,13"): malformed ones dropped, a bounded number kept."""
+    return Arg(lambda raw: parse_id_list(raw) or None, lambda value: ",".join(str(number) for number in value))
 
 
 def flag() -> Arg[bool]:

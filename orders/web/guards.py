@@ -15,10 +15,18 @@ from flask_login import current_user
 from orders import clock
 from orders.domain.models import ContentRequest, Order, OrderStatus, User
 from orders.domain.refusals import DraftClosed, PermissionDenied
-from orders.domain.rules import Decision, admin_decision, is_staff, progress_decision, staff_decision, student_decision
+from orders.domain.rules import (
+    Decision,
+    admin_decision,
+    is_staff,
+    launch_owner_decision,
+    progress_decision,
+    staff_decision,
+    student_decision,
+)
 from orders.extensions import login_manager
 from orders.web.htmx import redirect_to
-from orders.web.loaders import get_draft_or_404, get_order_or_404, get_request_or_404
+from orders.web.loaders import get_draft_or_404, get_launch_or_404, get_order_or_404, get_request_or_404
 
 GUARD_ATTRIBUTE = "route_guard"
 ACTOR = "actor"  # g.actor: the unwrapped signed-in user
@@ -146,3 +154,11 @@ def draft_guard(check: Callable[[User, Order, datetime], Decision]) -> Callable[
     One placed or discarded since is answered calmly (a double submit is not an error).
     """
     return _loading_guard("draft", "draft_id", get_draft_or_404, check, then=_still_a_draft)
+
+
+def launch_guard(view: Callable) -> Callable:
+    """Guard a launched LMS course's page on the launch named by `launch_id`: signed-in staff, their own launch.
+
+    The view receives the launch.
+    """
+    return _loading_guard("lti_launch", "launch_id", get_launch_or_404, launch_owner_decision)(view)

@@ -3,6 +3,7 @@ office's view of a student (docs/spec.md §3): one read model, one rule (choose_
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from orders.web import student_words
 from orders.web.changes import run_change
 from orders.web.guards import actor
 from orders.web.htmx import is_htmx, retarget
+from orders.web.parsing import parse_id_list
 
 
 def today():
@@ -33,6 +35,18 @@ def load_term(student: User, *, section_id: int | None = None) -> StudentTerm:
     )
 
 
+def narrowed(view: StudentTerm) -> StudentTerm:
+    """?sections=12,13 (an LMS course's sections, docs/spec.md §9): only those of the student's sections;
+    when none of them is the student's, the whole term."""
+    keep = [s for s in view.sections if s.section.id in parse_id_list(request.values.get("sections"))]
+    return replace(view, sections=keep) if keep else view
+
+
+def _narrowing() -> str | None:
+    """The LMS course's sections this page is narrowed to, carried through the choice flow."""
+    return request.values.get("sections") if parse_id_list(request.values.get("sections")) else None
+
+
 def page_context(view: StudentTerm, *, admin: bool) -> dict:
     """What the page and its htmx fragment render from (the student's and the back office's alike)."""
     now = clock.now()
@@ -41,7 +55,7 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
     term_code = view.term.code if view.term else None
 
     def choice_url(section_id: int, item_id: int) -> str:
-        args = dict(section_id=section_id, item_id=item_id, term=term_code)
+        args = dict(section_id=section_id, item_id=item_id, term=term_code, sections=None if admin else _narrowing())
         if admin:
             args["user_id"] = view.student.id
         return url_for(endpoint, **args)
@@ -58,6 +72,7 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
         mode_words=student_words.mode_words(view.mode),
         choice_url=choice_url,
         page_url=url_for("admin.student", user_id=view.student.id) if admin else url_for("students.materials"),
+        narrowed_to=None if admin else _narrowing(),
     )
 
 
@@ -110,6 +125,7 @@ def after_change(view: StudentTerm, *, admin: bool, status: int = 200):
     """htmx: the materials swapped in with the banner; a plain POST: 303 back to the page."""
     if is_htmx():
         fresh = student_term(view.student, view.term.code if view.term else None, mode=view.mode, now=clock.now(), today=today())
+        fresh = fresh if admin else narrowed(fresh)
         # Retargeted: a refused prompt request (its button was stale) replaces the materials, not its slot.
         body, headers = retarget(render_template("shared/_student_materials.html", **page_context(fresh, admin=admin)),
                                  "#student-materials", "outerHTML")
@@ -117,7 +133,7 @@ def after_change(view: StudentTerm, *, admin: bool, status: int = 200):
     term = view.term.code if view.term else None
     if admin:
         return redirect(url_for("admin.student", user_id=view.student.id, term=term), code=303)
-    return redirect(url_for("students.materials", term=term), code=303)
+    return redirect(url_for("students.materials", term=term, sections=_narrowing()), code=303)
 
 
 def run_choice_change(view: StudentTerm, section_id: int, item_id: int, form, *, admin: bool, page_template: str):

@@ -225,6 +225,8 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
         )
     if filters.organization is not None:
         query = query.where(Section.organization_id == filters.organization)
+    if filters.sections:
+        query = query.where(Section.id.in_(filters.sections))
     if filters.campus is not None:
         query = query.where(Section.campus_id == filters.campus)
     if filters.subject:

@@ -9,6 +9,7 @@ from orders.web.student_forms import ChoiceForm
 from orders.web.student_page import (
     confirm_page,
     load_term,
+    narrowed,
     page_context,
     refused,
     run_choice_change,
@@ -23,7 +24,7 @@ CONFIRM_PAGE = "students/confirm.html"  # without JavaScript the prompt is a pag
 @student_only
 def materials():
     """The student's Course materials for a term: sections, materials, states, total, deadline, buttons."""
-    view = load_term(actor())
+    view = narrowed(load_term(actor()))
     return render_page_or_fragment("students/materials.html", "shared/_student_materials.html", **page_context(view, admin=False))
 
 
