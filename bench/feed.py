@@ -45,7 +45,8 @@ def run_one(term_code: str) -> dict:
     from app import create_app
     from orders import clock
     from orders.cli.feed import export
-    from orders.domain.feed.export import find_term, plan_full
+    from orders.domain.feed.export import plan_full
+    from orders.domain.lookups import find_term
     from orders.extensions import db
 
     app = create_app()

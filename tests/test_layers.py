@@ -143,3 +143,15 @@ def test_the_domain_is_never_handed_the_login_proxy():
         if "current_user" in line and "is_authenticated" not in line and "import" not in line
     ]
     assert proxied == []
+
+
+def test_feed_and_billing_share_only_what_lies_below_both():
+    """The two feeds borrow nothing from each other: what they share lives in orders.domain.formats."""
+    crossing = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for one, other in (("feed", "billing"), ("billing", "feed"))
+        for path in sorted((PACKAGE / "domain" / one).rglob("*.py"))
+        for target, _, line in imports(path)
+        if within(target, f"orders.domain.{other}")
+    ]
+    assert crossing == []

@@ -11,15 +11,15 @@ from orders import clock
 from orders.domain.feed import FEED_VERSION
 from orders.domain.feed.export import (
     BEGINNING,
-    FeedError,
     FeedPlan,
     FeedResult,
-    find_term,
     plan_delta,
     plan_full,
     stage,
 )
-from orders.domain.feed.rows import iso_utc
+from orders.domain.formats.files import ExportError
+from orders.domain.formats.times import iso_utc
+from orders.domain.lookups import find_term
 from orders.extensions import db
 
 EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -91,7 +91,7 @@ def register(app: Flask) -> None:
             term = find_term(term_code)
             plan = plan_delta(term, now, since_at) if delta else plan_full(term, now)
             result = export(plan, out_dir)
-        except FeedError as error:
+        except ExportError as error:
             raise click.ClickException(error.message) from error
         if result.path is None:
             click.echo(f"No order of {term.name} ({term.code}) changed after {iso_utc(plan.window_start)}; no file written.")

@@ -16,7 +16,8 @@ def _delta(app, out_dir, now):
     import csv
 
     from orders.cli.feed import export
-    from orders.domain.feed.export import find_term, plan_delta
+    from orders.domain.feed.export import plan_delta
+    from orders.domain.lookups import find_term
 
     with app.app_context():
         result = export(plan_delta(find_term("202710"), now), str(out_dir))

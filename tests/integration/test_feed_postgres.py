@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from orders.cli.feed import export
-from orders.domain.feed.export import WindowTaken, find_term, plan_delta
+from orders.domain.feed.export import WindowTaken, plan_delta
+from orders.domain.lookups import find_term
 from orders.domain.models import FeedRun
 from orders.extensions import db
 from tests import feed_story as story

@@ -25,6 +25,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.feed.rows import changed_at, csv_chunks, feed_rows
+from orders.domain.formats.files import ExportError, OutputNotWritable, check_directory
 from orders.domain.models import FeedChange, FeedKind, FeedRun, Order, OrderStatus, Term
 from orders.extensions import db
 
@@ -32,23 +33,7 @@ from orders.extensions import db
 BEGINNING = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class FeedError(Exception):
-    """A run that cannot go ahead; the message says why in the operator's terms."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class UnknownTerm(FeedError):
-    pass
-
-
-class OutputNotWritable(FeedError):
-    pass
-
-
-class WindowTaken(FeedError):
+class WindowTaken(ExportError):
     """Another run claimed the same delta window first."""
 
 
@@ -72,15 +57,6 @@ class FeedResult:
     path: str | None = None  # None: nothing changed, no file written
     stats: dict = field(default_factory=dict)
     staged: StagedFile | None = None  # the file to put in place when the transaction commits
-
-
-def find_term(code: str) -> Term:
-    """The term with this code, or UnknownTerm naming the known ones."""
-    term = db.session.scalars(select(Term).where(Term.code == code)).first()
-    if term is None:
-        known = ", ".join(db.session.scalars(select(Term.code).order_by(Term.starts_on)))
-        raise UnknownTerm(f"No term has the code {code!r}. Known term codes: {known or 'none'}.")
-    return term
 
 
 def file_name(term: Term, kind: FeedKind, now: datetime) -> str:
@@ -168,16 +144,6 @@ def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
     since = cast(datetime, plan.since)  # only a delta claims changes, and a delta's plan has its since
     removed_after = since if earliest is None else min(since, earliest - timedelta(microseconds=1))
     return ClaimedChanges(select(FeedChange.order_id).where(claimed), removed_after)
-
-
-def check_directory(out_dir: str) -> None:
-    """Create the output directory if needed; OutputNotWritable when that or writing fails."""
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as error:
-        raise OutputNotWritable(f"Cannot create the output directory {out_dir}: {error.strerror or error}.") from error
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise OutputNotWritable(f"The output directory {out_dir} is not writable.")
 
 
 def _claim(plan: FeedPlan) -> FeedRun:

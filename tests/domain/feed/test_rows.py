@@ -9,7 +9,9 @@ import click
 import pytest
 
 from orders.cli.feed import parse_since
-from orders.domain.feed.rows import COLUMNS, csv_chunks, format_row, iso_utc, plain_price
+from orders.domain.feed.rows import COLUMNS, csv_chunks, format_row
+from orders.domain.formats.money import plain_price
+from orders.domain.formats.times import iso_utc
 from orders.domain.models import ContentRequestStatus, Delivery, OrderStatus, SectionState
 
 T0 = datetime(2027, 1, 5, 14, 3, tzinfo=timezone.utc)

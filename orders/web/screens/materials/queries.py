@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from orders.domain.formats.like import ESCAPE, anywhere
+from orders.domain.formats.money import plain_price
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     AdminAuditEntry,
@@ -191,11 +191,6 @@ def record_status(row) -> str:
     return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
 
 
-def plain_price(amount: Decimal | None) -> str | None:
-    """A plain decimal with two places, or None."""
-    return None if amount is None else f"{Decimal(amount).quantize(Decimal('0.01')):f}"
-
-
 def record(row, term_code: str) -> dict:
     """One row as the public record: the same keys in the JSON, the CSV and the page."""
     status = record_status(row)
@@ -218,8 +213,8 @@ def record(row, term_code: str) -> dict:
         "copyright_year": row.copyright_year if listed else None,
         "format": row.delivery.value if listed else None,
         # Zero cost (OER): never billed, so the student price is 0 whatever the line was ordered at.
-        "student_price": ("0.00" if zero_cost else plain_price(row.student_price)) if listed else None,
-        "list_price": plain_price(row.list_price) if listed else None,
+        "student_price": ("0.00" if zero_cost else plain_price(row.student_price) or None) if listed else None,
+        "list_price": plain_price(row.list_price) or None if listed else None,
         "zero_cost": zero_cost,
     }
 
