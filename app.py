@@ -23,6 +23,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_auth(app)
     register_request_context(app)
     register_transactions(app)
+    register_derived_tables(app)
     register_compression(app)
     register_blueprints(app)
     register_templates(app)
@@ -168,6 +169,13 @@ def register_transactions(app: Flask) -> None:
     transactions.register(app)
 
 
+def register_derived_tables(app: Flask) -> None:
+    """Reach and Progress's per-section counts follow every change in its own transaction (orders.domain.upkeep)."""
+    from orders.domain import upkeep
+
+    upkeep.install()
+
+
 def register_compression(app: Flask) -> None:
     """gzip text responses; fingerprinted static files cached for a year."""
     from orders.web import compression
@@ -204,11 +212,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys; in a checkout
-    also the dev tools."""
-    from orders.cli import billing, commands, feed, lti, reminders, sis
+    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys, check-reach,
+    check-counts; in a checkout also the dev tools."""
+    from orders.cli import billing, commands, derived, feed, lti, reminders, sis
 
-    for module in (commands, sis, feed, reminders, billing, lti):
+    for module in (commands, sis, feed, reminders, billing, lti, derived):
         module.register(app)
     if importlib.util.find_spec("devtools") is None:  # seed-demo, seed-bulk, mail-sink: not in the runtime package
         return

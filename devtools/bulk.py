@@ -34,6 +34,7 @@ from enum import Enum
 
 from sqlalchemy import Table, func, select, text
 
+from orders.domain import upkeep
 from orders.domain.formats import isbn
 from orders.domain.models import (
     AcademicSession,
@@ -58,6 +59,8 @@ from orders.domain.models import (
     OrderStatus,
     Organization,
     Section,
+    SectionCounts,
+    SectionReach,
     StudentChoice,
     TeachingAssignment,
     Term,
@@ -200,9 +203,12 @@ def generate(*, sections: int, instructors: int, coordinators: int, orders: int,
         writer.write(model.__table__, rows)
     writer.reset_sequences([model.__table__ for model, _ in tables])
     db.session.flush()
+    upkeep.rebuild_everything(db.session())  # reach and the Progress counts, from the rows just written
     counts: dict[str, int] = {}
     for model, rows in tables:
         counts[model.__tablename__] = counts.get(model.__tablename__, 0) + len(rows)
+    for model in (SectionReach, SectionCounts):
+        counts[model.__tablename__] = db.session.scalar(select(func.count()).select_from(model)) or 0
     return counts
 
 

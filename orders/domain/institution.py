@@ -24,6 +24,11 @@ def institution() -> Institution:
     return found
 
 
+def remember_institution(found: Institution) -> None:
+    """The institution as a query that read it anyway loaded it (the signed-in user's): institution() returns it."""
+    db.session.info.setdefault("institution", found)
+
+
 def lock_institution() -> None:
     """Serialize this transaction with every other that locks the institution row, until it ends.
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from orders.domain import upkeep
 from orders.domain.changelog import record_change
 from orders.domain.models import Order, OrderSection, OrderStatus
 from orders.domain.refusals import Conflict, DraftClosed
@@ -53,6 +54,8 @@ def transition(
         db.session.refresh(order)
         return False
     mirror_update(order, **written, **(related or {}))
+    if to is not None:  # a state change moves its sections' Progress counts (a draft's revisions do not)
+        upkeep.orders_changed(db.session(), [order.id])
     record_change(order, order.status, now)  # in this transaction: a delta that misses the commit leaves it unclaimed
     return True
 
@@ -74,6 +77,7 @@ def set_claimed(order: Order, claimed: bool) -> None:
         .values(claimed=claimed)
         .execution_options(synchronize_session=False)
     )
+    upkeep.orders_changed(db.session(), [order.id])
     for link in order.order_sections:
         if link.removed_at is None:
             set_committed_value(link, "claimed", claimed)

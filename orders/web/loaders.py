@@ -4,12 +4,23 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, select, true
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
+from orders.domain.institution import remember_institution
 from orders.domain.lookups import Profiles, order_load_options
-from orders.domain.models import ContentRequest, Course, Enrollment, Order, TeachingAssignment, Term, User, UserSession
+from orders.domain.models import (
+    ContentRequest,
+    Course,
+    Enrollment,
+    Institution,
+    Order,
+    TeachingAssignment,
+    Term,
+    User,
+    UserSession,
+)
 from orders.extensions import db
 
 
@@ -58,13 +69,15 @@ def get_course_term_or_404(course_id: int, term_id: int) -> tuple[Course, Term]:
 @functools.cache
 def _session_user():
     """load_user's statement, built once per process: every signed-in request runs it."""
-    # The profiles the header and the staff guard ask about ride along as two EXISTS columns: no
+    # The profiles the header and the staff guard ask about ride along as two EXISTS columns, and the
+    # institution's one row (its settings and timezone: nearly every page reads them) as a join: no
     # query of their own on any page.
     enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
     teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
     return (
-        select(User, UserSession.last_seen_at, enrolled, teaching)
+        select(User, UserSession.last_seen_at, enrolled, teaching, Institution)
         .join(UserSession, UserSession.user_id == User.id)
+        .outerjoin(Institution, true())
         .where(
             User.id == bindparam("user_id"),
             User.active.is_(True),
@@ -79,7 +92,8 @@ def _session_user():
 def load_user(
     user_id: int, *, session_id: str, idle_since: datetime, started_since: datetime
 ) -> tuple[User, datetime] | None:
-    """The signed-in user with their grants and their session's last_seen_at, in one query.
+    """The signed-in user with their grants and their session's last_seen_at, in one query (which also reads
+    the institution for the rest of the request: orders.domain.institution.institution()).
 
     None when that session ended (signed out, idle since `idle_since`, started before `started_since`)
     or the user was deactivated: the session check costs no query of its own.
@@ -91,6 +105,8 @@ def load_user(
     if row is None:
         return None
     row[0].profiles = Profiles(is_student=bool(row[2]), teaches=bool(row[3]))
+    if row[4] is not None:
+        remember_institution(row[4])
     return row[0], row[1]
 
 

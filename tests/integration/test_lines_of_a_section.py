@@ -175,6 +175,6 @@ def test_progress_rates_count_the_lines_the_billing_feed_bills(app, doubled):
         rated = {r["student_email"] for r in rows if r["choice"] != "zero_cost"}
         declined = {r["student_email"] for r in rows if r["choice"] in ("opted_out", "not_opted_in")}
         assert "mary@demo.edu" in declined  # the WebAssign line, which only a request brought
-        students = section_students(ProgramMode.OPT_OUT, [term.id])
+        students = section_students(ProgramMode.OPT_OUT, Section.term_id == term.id)
         progress = db.session.execute(select(students).where(students.c.section_id == doubled["section"])).one()
         assert (progress.rated, progress.declined) == (len(rated), len(declined))

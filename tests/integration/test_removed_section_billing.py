@@ -61,7 +61,7 @@ def test_students_of_a_section_the_sis_removed_are_charged_nothing_anywhere(app,
         assert {r["billable"] for r in removed_rows} == {"false"}
         assert {r["billable"] for r in rows if r["sis_section_id"] == "202710-MATH-221-002"} >= {"true"}  # others unchanged
 
-        students = section_students(ProgramMode.OPT_OUT, [term.id])
+        students = section_students(ProgramMode.OPT_OUT, Section.term_id == term.id)
         assert db.session.execute(select(students).where(students.c.section_id == section.id)).first() is None
 
     sign_in(client, "mary")

@@ -15,6 +15,7 @@ from orders.domain.models.courses import (
     SectionState,
     Term,
 )
+from orders.domain.models.derived import EVERYONE, NOBODY, SectionCounts, SectionReach
 from orders.domain.models.feed import FeedChange, FeedKind, FeedRun
 from orders.domain.models.institution import AdminAuditEntry, Institution
 from orders.domain.models.lti import (
@@ -111,6 +112,10 @@ __all__ = [
     "FeedRun",
     "FeedChange",
     "PersonMatch",
+    "EVERYONE",
+    "NOBODY",
+    "SectionReach",
+    "SectionCounts",
     "LtiConnection",
     "LtiDeployment",
     "LtiToolKey",

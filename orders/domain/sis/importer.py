@@ -26,6 +26,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from orders.domain import upkeep
 from orders.domain.audit import record
 from orders.domain.changelog import record_changes
 from orders.domain.models import (
@@ -148,6 +149,7 @@ class Plan:
     ta_deletes: list[tuple[int, int]]  # (user id, section id)
     enrollment_inserts: list[tuple[str, str, EnrollmentState]] = field(default_factory=list)  # (user sis, section sis, state)
     enrollment_updates: list[tuple[int, EnrollmentState]] = field(default_factory=list)  # (enrollment id, new state)
+    enrollment_sections: set[int] = field(default_factory=set)  # sections of the updated enrollments (their counts move)
 
 
 # --- Checking the dump as a whole ----------------------------------------------------------------
@@ -376,6 +378,7 @@ def _plan_enrollments(rows, plan: Plan, user_sis: dict[int, str], section_sis: d
         seen.add(row.id)
         if row.state is not state:
             plan.enrollment_updates.append((row.id, state))
+            plan.enrollment_sections.add(row.section_id)
             report.sample("enrollments", "updated", f"{user} in {section} ({state.value})")
     counts.inserted, counts.updated = len(plan.enrollment_inserts), len(plan.enrollment_updates)
     # Absent = dropped, but only for pairs the SIS owns (both ends carry a SIS id).
@@ -384,6 +387,7 @@ def _plan_enrollments(rows, plan: Plan, user_sis: dict[int, str], section_sis: d
     for row in absent[:SAMPLES]:
         report.sample("enrollments", "dropped (absent)", f"{user_sis[row.user_id]} in {section_sis[row.section_id]}")
     plan.enrollment_updates += [(row.id, EnrollmentState.DROPPED) for row in absent]
+    plan.enrollment_sections.update(row.section_id for row in absent)
     counts.removed = len(absent)
     return sum(1 for row in existing if row.state is EnrollmentState.ENROLLED and row.user_id in user_sis
                and row.section_id in section_sis)
@@ -568,7 +572,26 @@ def apply_plan(plan: Plan, now: datetime) -> None:
         users, section_ids = entities["users"].ids, sections.ids
         _executemany(insert(ta), [{"user_id": users[u], "section_id": section_ids[s]} for u, s in plan.ta_inserts])
     _apply_enrollments(plan, now)
+    _tell_derived_tables(plan)
     db.session.flush()
+
+
+def _tell_derived_tables(plan: Plan) -> None:
+    """Say what the import moved, so reach and the Progress counts follow in this transaction (orders/domain/upkeep.py)."""
+    entities = plan.entities
+    sections = entities["sections"]
+    changed = ({row["id"] for row in sections.updates} | {sections.ids[row["sis_id"]] for row in sections.inserts}
+               | set(plan.section_removals))
+    taught = {section_id for _, section_id in plan.ta_deletes} | {sections.ids[s] for _, s in plan.ta_inserts}
+    enrolled = plan.enrollment_sections | {sections.ids[s] for _, s, _ in plan.enrollment_inserts}
+    session = db.session()
+    upkeep.sections_changed(session, changed | taught, counts=False)
+    upkeep.sections_changed(session, changed | enrolled, reach=False)
+    terms = entities["terms"]
+    moved_terms = {row["id"] for row in terms.updates
+                   if terms.existing.get(row["sis_id"]) is None or terms.existing[row["sis_id"]].starts_on != row["starts_on"]}
+    upkeep.reach_changed(session, courses={row["id"] for row in entities["courses"].updates}, terms=moved_terms,
+                         instructors={row["id"] for row in entities["users"].updates})
 
 
 def _apply_enrollments(plan: Plan, now: datetime) -> None:

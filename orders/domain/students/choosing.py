@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 
+from orders.domain import upkeep
 from orders.domain.audit import record
 from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_time
@@ -110,6 +111,7 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
             ))
         except IntegrityError:
             raise AlreadyChanged(already_notice(line)) from None
+        upkeep.sections_changed(db.session(), [line.section_id], reach=False)
         return
     # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
     moved = cast("CursorResult[Any]", db.session.execute(
@@ -123,6 +125,7 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
     ))
     if moved.rowcount != 1:
         raise AlreadyChanged(already_notice(line))
+    upkeep.sections_changed(db.session(), [line.section_id], reach=False)
 
 
 def _section_code(section: SectionMaterials) -> str:

@@ -22,19 +22,24 @@ from orders.domain.models import (
     OrderSection,
     ProgramMode,
     Section,
+    SectionCounts,
     StudentChoice,
 )
 from orders.domain.students.choices import billable_section_clause, enrollment_declined_and_charged
 
 
-def section_students(mode: ProgramMode, term_ids: list[int]):
-    """Subquery: (section_id, enrolled, rated, declined, opted_in) per active section of the terms with students.
+def section_students(mode: ProgramMode, where: ColumnElement[bool]):
+    """Subquery: (section_id, enrolled, rated, declined, opted_in) per active section with students among the
+    sections matching `where` (a condition on Section), computed from the enrollments and choices themselves.
+
+    What orders/domain/section_counts.py stores per section (and rebuilds from this); Progress and the
+    Courses screen's at-risk filter read the stored counters.
 
     Counted per section, not per enrollment line by line: the section's distinct billable items (of its
     claimed order) and each enrolled student's stored choices on them decide everything, so the
     statement reads the (few) choice rows instead of joining every enrollment to every line.
     """
-    in_terms = and_(Section.term_id.in_(term_ids), billable_section_clause())  # a removed section bills no one
+    in_terms = and_(where, billable_section_clause())  # a removed section bills no one
 
     def claimed(section_id):
         """SQL: the section's link to its claimed (placed) order."""
@@ -140,7 +145,10 @@ def at_risk_clause(rated, declined, threshold_percent: int) -> ColumnElement[boo
     return and_(rated > 0, declined * 100 >= rated * threshold_percent)
 
 
-def at_risk_section_ids(mode: ProgramMode, threshold_percent: int, term_ids: list[int]) -> Select:
-    """SQL: ids of the terms' at-risk sections (the Courses filter)."""
-    students = section_students(mode, term_ids)
-    return select(students.c.section_id).where(at_risk_clause(students.c.rated, students.c.declined, threshold_percent))
+def at_risk_section_ids(threshold_percent: int, term_ids: list[int]) -> Select:
+    """SQL: ids of the terms' at-risk sections (the Courses filter), from the stored per-section counters."""
+    return (
+        select(SectionCounts.section_id)
+        .join(Section, Section.id == SectionCounts.section_id)
+        .where(Section.term_id.in_(term_ids), at_risk_clause(SectionCounts.rated, SectionCounts.declined, threshold_percent))
+    )

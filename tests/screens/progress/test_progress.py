@@ -12,9 +12,11 @@ import pytest
 from orders import clock
 from orders.domain.models import (
     AdminAuditEntry,
+    Institution,
     NoMaterialsAnswer,
     Organization,
     OutboundEmail,
+    ProgramMode,
     ProgressReminder,
     Section,
     SectionState,
@@ -71,7 +73,7 @@ def headline(client, term: str = SPRING) -> dict[str, str]:
 
 
 def table_rows(client, dimension: str, term: str = SPRING) -> list[str]:
-    page = client.get(f"/progress/?term={term}").get_data(as_text=True)
+    page = client.get(f"/progress/{dimension}?term={term}").get_data(as_text=True)
     block = page.split(f'id="table-{dimension}"', 1)[1].split("</table>", 1)[0]
     return [htmllib.unescape(name) for name in re.findall(r'<th scope="row" data-label="[^"]+">([^<]+)</th>', block)]
 
@@ -162,7 +164,8 @@ def test_each_count_equals_the_sections_its_courses_link_lists(login_as, answere
         removed.term.period.soft_close_at = now + timedelta(days=soft_close_days)
         db.session.commit()
     client = login_as(person)
-    counts = board_counts(client.get(f"/progress/?term={SPRING}").get_data(as_text=True))
+    pages = [f"/progress/?term={SPRING}"] + [f"/progress/{table}?term={SPRING}" for table in ("organization", "subject", "campus")]
+    counts = [count for url in pages for count in board_counts(client.get(url).get_data(as_text=True))]
     assert len(counts) >= 10
     for href, number in counts:
         listed = listed_sections(client.get(href).get_data(as_text=True))
@@ -208,7 +211,8 @@ def test_remind_now_confirms_sends_once_per_day_and_audits(login_as, app, demo_d
     ada = next(e for e in emails if e.recipient == "ada@demo.edu")
     assert "MATH 221 Calculus I, section 003" in ada.body_text
     assert "CS 150" not in ada.body_text  # the row's courses only (CS 150 001 is hers too, not started)
-    page = katherine.get(f"/progress/?term={SPRING}").get_data(as_text=True)
+    assert sent.headers["Location"] == f"/progress/subject?term={SPRING}#row-subject-MATH"  # the row's table, without JavaScript
+    page = katherine.get(f"/progress/subject?term={SPRING}").get_data(as_text=True)
     row = page.split('id="row-subject-MATH"', 1)[1].split("</tr>", 1)[0]
     assert re.search(r"Reminded 2 instructors at \d{1,2}:\d\d [AP]M", row)
     with app.app_context():
@@ -288,13 +292,13 @@ def test_remind_now_refused_after_the_period_closed(login_as):
     response = client.get("/progress/remind?term=202630&dimension=subject&key=MATH")
     assert response.status_code == 403
     assert "has closed" in text_of(response)
-    assert "Remind now" not in client.get("/progress/?term=202630").get_data(as_text=True)
+    assert "Remind now" not in client.get("/progress/subject?term=202630").get_data(as_text=True)
 
 
 def test_opt_in_mode_shows_the_opt_in_rate(login_as, app):
     """Opt-in mode: nobody in the demo opted in, so the rate is 0% and every section with rated students is at risk."""
     with app.app_context():
-        db.session.execute(db.text("update institution set program_mode = 'opt-in'"))
+        db.session.scalars(db.select(Institution)).one().program_mode = ProgramMode.OPT_IN
         db.session.commit()
     client = login_as("katherine")
     figures = headline(client)

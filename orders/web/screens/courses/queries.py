@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution
 from orders.domain.models import (
+    NOBODY,
     Campus,
     Course,
     NoMaterialsAnswer,
@@ -19,15 +20,16 @@ from orders.domain.models import (
     OrderStatus,
     Organization,
     Section,
+    SectionReach,
     SectionState,
-    TeachingAssignment,
     Term,
     User,
 )
 from orders.domain.ordering.drafts import SectionChoice
 from orders.domain.ordering.reorder import earlier_order_exists
 from orders.domain.periods import period_state
-from orders.domain.reach import UNASSIGNED, covered_by_grants_clause, grant_covers, oversees_clause, teaches_in_reach
+from orders.domain.reach import UNASSIGNED, grant_covers
+from orders.domain.reach_table import viewer_key
 from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
 from orders.domain.students.rates import at_risk_section_ids
 from orders.domain.windows import WindowState
@@ -112,24 +114,21 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
     every instructor: the type-ahead asks for names as they are typed)."""
     if not (user.is_program_admin or user.is_coordinator):
         return InstructorFilter()
-    unassigned_section = (
-        select(Section.id)
-        .join(Course, Course.id == Section.course_id)
-        .where(_term_clause(filters, terms, now), oversees_clause(user))
-        # OFFSET 0: probe each section's assignments by index and stop at the first unassigned one,
-        # rather than an anti-join that reads every teaching assignment (PostgreSQL's choice here).
-        .where(~exists(select(TeachingAssignment.user_id).where(TeachingAssignment.section_id == Section.id).offset(0)))
+    viewer = viewer_key(user)
+    in_terms = SectionReach.term_id.in_(_chosen_term_ids(filters, terms, now))
+    unassigned_row = select(SectionReach.section_id).where(
+        SectionReach.instructor_id == NOBODY, SectionReach.viewer_id == viewer, in_terms
     )
     parts = [
         select(literal(1).label("kind"), cast(null(), Integer).label("id"), cast(null(), String).label("name"), literal(False).label("here"))
-        .where(exists(unassigned_section))
+        .where(exists(unassigned_row))
     ]
     if filters.instructor and filters.instructor != UNASSIGNED:
         # Any term: a name the user could pick in some term, never an arbitrary account's.
-        teaches = teaches_in_reach(user)
+        rows = select(SectionReach.section_id).where(SectionReach.instructor_id == User.id, SectionReach.viewer_id == viewer)
         parts.append(
-            select(literal(2), User.id, User.name, exists(teaches.where(_term_clause(filters, terms, now))))
-            .where(User.id == int(filters.instructor), exists(teaches))
+            select(literal(2), User.id, User.name, exists(rows.where(in_terms)))
+            .where(User.id == int(filters.instructor), exists(rows))
         )
     parts += [select(literal(kind), cast(null(), Integer), name, literal(False)) for kind, name in _name_parts(filters)]
     rows = db.session.execute(union_all(*parts)).all()
@@ -182,57 +181,69 @@ def matching_instructors(
     user: User, name: str, filters: CoursesFilter, terms: list[Term], now: datetime, limit: int = MATCH_LIMIT
 ) -> list:
     """(id, name) of at most `limit` + 1 instructors whose name contains `name` and whom this user may
-    see in the chosen terms, by family name (the type-ahead and its no-JavaScript list)."""
+    see in the chosen terms, by family name (the type-ahead and its no-JavaScript list).
+
+    The user's reach rows are walked in instructor order (the Courses index), each instructor once,
+    until enough names match: the statement stops early whatever the size of the reach.
+    """
     name = name.strip()
     if not name or not (user.is_program_admin or user.is_coordinator):
         return []
+    instructors = (
+        select(SectionReach.sort_name, SectionReach.instructor_id)
+        .where(
+            SectionReach.viewer_id == viewer_key(user),
+            SectionReach.term_id.in_(_chosen_term_ids(filters, terms, now)),
+            SectionReach.instructor_id != NOBODY,
+        )
+        .distinct()
+        .subquery("instructors")
+    )
     query = (
         select(User.id, User.name)
+        .join(instructors, instructors.c.instructor_id == User.id)
         .where(func.lower(User.name).like(anywhere(name), escape=ESCAPE))
-        .where(exists(teaches_in_reach(user).where(_term_clause(filters, terms, now))))
-        .order_by(User.sort_name, User.id)
+        .order_by(instructors.c.sort_name, instructors.c.instructor_id)
         .limit(limit + 1)
     )
     return list(db.session.execute(query))
 
 
-def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, instructor) -> Select:
-    """(section id, instructor id or null) pairs the user may see, with every filter applied."""
-    query = (
-        select(Section.id.label("section_id"), TeachingAssignment.user_id.label("instructor_id"))
-        .join(Course, Course.id == Section.course_id)
-        .join(Term, Term.id == Section.term_id)
-        .outerjoin(TeachingAssignment, TeachingAssignment.section_id == Section.id)
-        .outerjoin(instructor, instructor.id == TeachingAssignment.user_id)
-        .where(_term_clause(filters, terms, now))
+def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> Select:
+    """(section id, instructor id or NOBODY) rows the user may see, with every filter applied.
+
+    The rows are the user's reach (section_reach): without other filters, a range of its Courses index
+    in page order. Filters on what the table does not copy join the section and its course.
+    """
+    query = select(SectionReach.section_id.label("section_id"), SectionReach.instructor_id.label("instructor_id")).where(
+        SectionReach.viewer_id == viewer_key(user), SectionReach.term_id.in_(_chosen_term_ids(filters, terms, now))
     )
-    if not user.is_program_admin:
-        reach = [TeachingAssignment.user_id == user.id]
-        if user.is_coordinator:
-            reach.append(covered_by_grants_clause(user.grants))
-        query = query.where(or_(*reach))
     if filters.instructor == UNASSIGNED:
-        query = query.where(TeachingAssignment.user_id.is_(None))
+        query = query.where(SectionReach.instructor_id == NOBODY)
     elif filters.instructor:
-        query = query.where(TeachingAssignment.user_id == int(filters.instructor))
+        query = query.where(SectionReach.instructor_id == int(filters.instructor))
+    if filters.sections:
+        query = query.where(SectionReach.section_id.in_(filters.sections))
+    if filters.subject:
+        query = query.where(SectionReach.subject == filters.subject)
+    active_only = filters.active or filters.state is OrderState.MISSING
+    if filters.q or filters.organization is not None or filters.campus is not None or active_only:
+        query = query.join(Section, Section.id == SectionReach.section_id)
     if filters.q:
         needle = anywhere(filters.q)  # "%" and "_" typed are literal: "CS_1" finds no "CS 101"
-        query = query.where(
+        query = query.join(Course, Course.id == Section.course_id).where(
             or_(
-                func.lower(Course.subject + " " + Course.number).like(needle, escape=ESCAPE),
+                func.lower(SectionReach.subject + " " + SectionReach.number).like(needle, escape=ESCAPE),
                 func.lower(Course.title).like(needle, escape=ESCAPE),
             )
         )
     if filters.organization is not None:
         query = query.where(Section.organization_id == filters.organization)
-    if filters.sections:
-        query = query.where(Section.id.in_(filters.sections))
     if filters.campus is not None:
         query = query.where(Section.campus_id == filters.campus)
-    if filters.subject:
-        query = query.where(Course.subject == filters.subject)
-    if filters.active:
+    if active_only:
         query = query.where(Section.state == SectionState.ACTIVE)
+    section_id = SectionReach.section_id
     if filters.placed:
         deadline = func.coalesce(OrderingPeriod.soft_close_at, OrderingPeriod.closes_at)
         placed_at = Order.placed_at < deadline if filters.placed == "on_time" else Order.placed_at >= deadline
@@ -240,36 +251,50 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
             exists(
                 select(OrderSection.order_id)
                 .join(Order, Order.id == OrderSection.order_id)
-                .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
-                .where(OrderSection.section_id == Section.id, OrderSection.claimed, placed_at)
+                .join(OrderingPeriod, OrderingPeriod.term_id == SectionReach.term_id)
+                .where(OrderSection.section_id == section_id, OrderSection.claimed, placed_at)
             )
         )
     if filters.at_risk:
         inst = institution()
-        query = query.where(
-            Section.id.in_(at_risk_section_ids(inst.program_mode, inst.at_risk_threshold_percent, _chosen_term_ids(filters, terms, now)))
-        )
+        query = query.where(section_id.in_(at_risk_section_ids(inst.at_risk_threshold_percent, _chosen_term_ids(filters, terms, now))))
     if filters.state is not None:
-        claimed = exists(
-            select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)
-        )
-        answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
+        claimed = exists(select(OrderSection.order_id).where(OrderSection.section_id == section_id, OrderSection.claimed))
+        answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == section_id))
         if filters.state is OrderState.ORDERED:
             query = query.where(claimed)
         elif filters.state is OrderState.NOT_ORDERED:
             query = query.where(~claimed)
         elif filters.state is OrderState.NO_MATERIALS:
             query = query.where(~claimed, answered)
-        elif filters.state is OrderState.MISSING:
-            query = query.where(~claimed, ~answered, Section.state == SectionState.ACTIVE)
+        elif filters.state is OrderState.MISSING:  # active sections only (active_only, above)
+            query = query.where(~claimed, ~answered)
         else:
             canceled = exists(
                 select(OrderSection.order_id)
                 .join(Order, Order.id == OrderSection.order_id)
-                .where(OrderSection.section_id == Section.id, Order.status == OrderStatus.CANCELED)
+                .where(OrderSection.section_id == section_id, Order.status == OrderStatus.CANCELED)
             )
             query = query.where(and_(~claimed, canceled))
     return query
+
+
+# The Courses order: the section_reach index's (ix_section_reach_courses), so a page is a range of it.
+_SORT = (
+    SectionReach.sort_name,
+    SectionReach.instructor_id,
+    SectionReach.starts_on,
+    SectionReach.subject,
+    SectionReach.number,
+    SectionReach.label,
+    SectionReach.section_id,
+)
+
+
+def _in_courses_order(columns) -> list:
+    """ORDER BY the sort columns, the instructor's name with unassigned sections (NULL) last."""
+    first, *rest = columns
+    return [first.nulls_last(), *rest]
 
 
 def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> Page[InstructorGroup]:
@@ -293,27 +318,17 @@ def _page_rows(
     page, else a lower bound), whether it is exact, and the ids of the page's sections whose course has
     an earlier order to reorder from (earlier_order_exists), in one query.
 
-    The inner query filters and orders narrow rows and keeps one page (a top-N sort, no window over
-    every matching row); only those rows are then joined to their details. Counting stops at the cap:
-    a coordinator with thousands of sections is told "1,000+", not made to wait for an exact count.
+    The inner query reads one page of the user's reach rows in Courses order (an index range, no sort);
+    only those rows are then joined to their details. Counting stops at the cap: a coordinator with
+    thousands of sections is told "1,000+", not made to wait for an exact count.
     """
-    sorting_instructor = aliased(User, name="sorting_instructor")
-    matching = _matching_rows(user, filters, terms, now, sorting_instructor)
-    ordering = (
-        sorting_instructor.sort_name.is_(None),
-        sorting_instructor.sort_name,
-        sorting_instructor.id,
-        Term.starts_on,
-        Course.subject,
-        Course.number,
-        Section.label,
-    )
+    matching = _matching_rows(user, filters, terms, now)
     offset = offset_of(page, page_size)
     cap = max(COUNT_CAP, offset + page_size)
     # The same filtered select, counted in its own subquery: built once, not twice.
     capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
-    keys = [column.label(f"k{i}") for i, column in enumerate(ordering)]
-    page_ids = matching.add_columns(*keys).order_by(*ordering).limit(page_size).offset(offset).subquery("page_ids")
+    keys = [column.label(f"k{i}") for i, column in enumerate(_SORT)]
+    page_ids = matching.add_columns(*keys).order_by(*_in_courses_order(_SORT)).limit(page_size).offset(offset).subquery("page_ids")
     instructor = aliased(User, name="instructor")
     rows = db.session.execute(
         select(Section, instructor, capped.scalar_subquery().label("total"), earlier_order_exists(Section).label("earlier"))
@@ -324,7 +339,7 @@ def _page_rows(
             load_only(instructor.name, instructor.sort_name),
             joinedload(Section.no_materials_answer).joinedload(NoMaterialsAnswer.answered_by).load_only(User.name),
         )
-        .order_by(*(page_ids.c[f"k{i}"] for i in range(len(ordering))))
+        .order_by(*_in_courses_order([page_ids.c[f"k{i}"] for i in range(len(_SORT))]))
     ).all()
     if rows:
         total = rows[0].total

@@ -43,7 +43,8 @@ from orders.domain.models import (
 )
 from orders.domain.ordering.drafts import SectionChoice
 from orders.domain.ordering.reorder import REORDER_SOURCE_STATUSES
-from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_sections_clause
+from orders.domain.reach import teaches_clause
+from orders.domain.reach_table import in_reach, viewable_orders
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
 from orders.web.filters import QueryFilter, arg, member, page, text
@@ -127,7 +128,7 @@ def _conditions(user: User, filters: HistoryFilter, *, probe: bool = False) -> l
             Order.status.in_(REORDER_SOURCE_STATUSES),
             and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
         ),
-        viewable_orders_clause(user, probe=probe),
+        viewable_orders(user, probe=probe),
     ]
     if filters.status is not None:
         conditions.append(Order.status == filters.status)
@@ -262,7 +263,7 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
     details. With a `cap` (a Program Administrator's history, or a reach known to be wide:
     orders.web.screens.orders.history_reach) the database walks the newest-first index, probing the view rule per order,
     and stops at the page, and the count stops at the cap ("1,000+"). Without (a narrow reach: the
-    orders they may view, a set the database builds once, viewable_orders_clause) counting all of
+    orders they may view, a set the database builds once, reach_table.viewable_orders) counting all of
     them exactly in the same pass costs little more than finding the page.
     """
     page_ids = _matching(user, filters, probe=cap is not None)
@@ -365,7 +366,7 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
         .where(
             Section.course_id.in_({r.course_id for r in sources}),
             OrderingPeriod.closes_at > now,
-            visible_sections_clause(user),
+            in_reach(user, Section.id),
         )
         .order_by(Section.term_id, Section.label)
     ).all()

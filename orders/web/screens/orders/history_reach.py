@@ -1,6 +1,6 @@
 """Which plan a history page uses: an estimate of how many orders the user's view rule reaches.
 
-A narrow reach is fastest as a set built once (viewable_orders_clause: the reachable orders hashed,
+A narrow reach is fastest as a set built once (reach_table.viewable_orders: the reachable orders hashed,
 then sorted and counted exactly); a wide one (a large coordinator sees most of 50,000 orders) is
 fastest walking the newest-first index and probing each order until the page and the capped count
 are full, as a Program Administrator's history does. The estimate is the exact total the narrow

@@ -1,9 +1,9 @@
-"""The Progress screen's numbers: every count of a term in one grouped statement, whatever the data size.
+"""The Progress screen's numbers: read from the stored per-section counters, never from the enrollments.
 
 One CTE holds a row per active section of the term in the user's reach (its organization, subject,
-campus, whether it is ordered, answered or not started, when its order was placed, and its students);
-four GROUP BYs over it (the whole term, by organization, by subject, by campus) are glued with UNION
-ALL, so PostgreSQL computes the CTE once and the page costs one statement.
+campus, and its counters from section_counts: orders/domain/section_counts.py keeps them in every
+transaction that moves them); GROUP BYs over it (the whole term, and the tables asked for: by
+organization, by subject, by campus) are glued with UNION ALL: one statement.
 
 Students: orders.domain.students.rates defines enrollments, rated, declined, opted in and at risk; the
 opt-out rate is declined / rated, the opt-in rate opted-in / rated.
@@ -14,27 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, exists, false, func, literal, select, union_all
+from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select, union_all
 
 from orders.domain.models import (
     AdminAuditEntry,
     Campus,
     Course,
     Institution,
-    NoMaterialsAnswer,
-    Order,
-    OrderSection,
     Organization,
     ProgramMode,
     Section,
+    SectionCounts,
     SectionState,
     Term,
     User,
 )
 from orders.domain.periods import period_state
-from orders.domain.reach import visible_sections_clause
+from orders.domain.reach_table import in_reach
 from orders.domain.reminders.remind_now import AUDIT_KIND, DIMENSIONS
-from orders.domain.students.rates import at_risk_clause, section_students
+from orders.domain.students.rates import at_risk_clause
 from orders.domain.windows import WindowState
 from orders.extensions import db
 
@@ -43,7 +41,10 @@ from orders.extensions import db
 
 @dataclass
 class Counts:
-    """One row of a table (or the headline, dimension "total"): sections and students of those sections."""
+    """One row of a table (or the headline, dimension "total"): sections and students of those sections.
+
+    The fields after `label` are the counters, summed per row in COUNTERS' order (same names).
+    """
 
     dimension: str
     key: str  # organization or campus id, subject code; "" for the headline
@@ -88,7 +89,7 @@ class Counts:
 class Dashboard:
     term: Term
     headline: Counts
-    tables: dict[str, list[Counts]]
+    tables: dict[str, list[Counts]]  # the tables asked for, each in page order
     mode: ProgramMode
     threshold: int
     days_left: int | None  # whole days to the soft close, None once it has passed or without a period
@@ -103,62 +104,49 @@ def default_term(terms: list[Term], now: datetime) -> Term | None:
     return terms[0] if terms else None
 
 
-def _section_facts(user: User, term: Term, inst: Institution):
-    """The CTE: one row per active section of the term in the user's reach, with its students."""
-    students = section_students(inst.program_mode, [term.id])
-    placed_at = (
-        select(func.min(Order.placed_at))
-        .join(OrderSection, OrderSection.order_id == Order.id)
-        .where(OrderSection.section_id == Section.id, OrderSection.claimed)
-        .scalar_subquery()
-    )
-    answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
-    rated = func.coalesce(students.c.rated, 0)
-    declined = func.coalesce(students.c.declined, 0)
+def _section_facts(user: User):
+    """The CTE: one row per active section of the term (:term_id) in the user's reach, with its stored counters."""
+    ordered = SectionCounts.placed_at.is_not(None)
+    deadline = bindparam("deadline", type_=SectionCounts.placed_at.type)
     return (
         select(
-            Section.id.label("section_id"),
             cast(Section.organization_id, String).label("organization"),
             Organization.name.label("organization_name"),
             Course.subject.label("subject"),
             cast(Section.campus_id, String).label("campus"),
             Campus.name.label("campus_name"),
-            placed_at.label("placed_at"),
-            answered.label("answered"),
-            func.coalesce(students.c.enrolled, 0).label("enrolled"),
-            rated.label("rated"),
-            declined.label("declined"),
-            func.coalesce(students.c.opted_in, 0).label("opted_in"),
-            case((at_risk_clause(rated, declined, inst.at_risk_threshold_percent), 1), else_=0).label("at_risk"),
+            case((ordered, 1), else_=0).label("ordered"),
+            case((and_(~ordered, SectionCounts.answered), 1), else_=0).label("no_materials"),
+            case((and_(ordered, SectionCounts.placed_at < deadline), 1), else_=0).label("on_time"),
+            case((and_(ordered, SectionCounts.placed_at >= deadline), 1), else_=0).label("late"),
+            SectionCounts.enrolled.label("enrolled"),
+            SectionCounts.rated.label("rated"),
+            SectionCounts.declined.label("declined"),
+            SectionCounts.charged.label("opted_in"),
+            case((at_risk_clause(SectionCounts.rated, SectionCounts.declined, bindparam("threshold")), 1), else_=0).label("at_risk"),
         )
+        .join(SectionCounts, SectionCounts.section_id == Section.id)
         .join(Course, Course.id == Section.course_id)
         .join(Organization, Organization.id == Section.organization_id)
         .join(Campus, Campus.id == Section.campus_id)
-        .outerjoin(students, students.c.section_id == Section.id)
-        .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE, visible_sections_clause(user))
+        .where(Section.term_id == bindparam("term_id"), Section.state == SectionState.ACTIVE, in_reach(user, Section.id))
         .cte("facts")
     )
 
 
-def _grouped(facts, dimension: str, key, label, deadline: datetime | None):
+# Each counter of a Counts row, as the sum over its sections: one more count is one more entry (and a
+# Counts field of the same name, a column in the board's table). "total" counts the sections themselves.
+COUNTERS = ("ordered", "no_materials", "on_time", "late", "enrolled", "rated", "declined", "opted_in", "at_risk")
+
+
+def _grouped(facts, dimension: str, key, label):
     """One GROUP BY over the facts: the counts of every value of `key` (or of everything)."""
-    ordered = facts.c.placed_at.is_not(None)
-    on_time = and_(ordered, facts.c.placed_at < deadline) if deadline is not None else false()
-    late = and_(ordered, facts.c.placed_at >= deadline) if deadline is not None else false()
     query = select(
         literal(dimension).label("dimension"),
         key.label("key"),
         label.label("label"),
         func.count().label("total"),
-        func.sum(case((ordered, 1), else_=0)),
-        func.sum(case((and_(~ordered, facts.c.answered), 1), else_=0)),
-        func.sum(case((on_time, 1), else_=0)),
-        func.sum(case((late, 1), else_=0)),
-        func.sum(facts.c.enrolled),
-        func.sum(facts.c.rated),
-        func.sum(facts.c.declined),
-        func.sum(facts.c.opted_in),
-        func.sum(facts.c.at_risk),
+        *(func.sum(facts.c[name]).label(name) for name in COUNTERS),
     ).select_from(facts)
     if dimension != "total":
         query = query.group_by(key, label)
@@ -177,36 +165,40 @@ def reminded_today(term: Term, now: datetime, zone: ZoneInfo):
     )
 
 
-def dashboard(user: User, term: Term, inst: Institution, now: datetime) -> Dashboard:
-    """Every count of the Progress screen for `term` within the user's reach: two statements."""
-    facts = _section_facts(user, term, inst)
-    deadline = term.period.deadline if term.period else None
+def dashboard(user: User, term: Term, inst: Institution, now: datetime, tables: tuple[str, ...] = ()) -> Dashboard:
+    """The headline of `term` within the user's reach, and the `tables` asked for (names of DIMENSIONS), in one
+    statement (plus one for today's "Remind now" presses when a table is asked for)."""
+    facts = _section_facts(user)
     nothing = cast(literal(""), String)
-    parts = [
-        _grouped(facts, "total", nothing, nothing, deadline),
-        _grouped(facts, "organization", facts.c.organization, facts.c.organization_name, deadline),
-        _grouped(facts, "subject", facts.c.subject, facts.c.subject, deadline),
-        _grouped(facts, "campus", facts.c.campus, facts.c.campus_name, deadline),
-    ]
+    keys = {
+        "organization": (facts.c.organization, facts.c.organization_name),
+        "subject": (facts.c.subject, facts.c.subject),
+        "campus": (facts.c.campus, facts.c.campus_name),
+    }
+    parts = [_grouped(facts, "total", nothing, nothing)]
+    parts += [_grouped(facts, name, *keys[name]) for name in DIMENSIONS if name in tables]
+    deadline = term.period.deadline if term.period else None
     headline = Counts("total", "", term.name)
-    tables: dict[str, list[Counts]] = {name: [] for name in DIMENSIONS}
-    for row in db.session.execute(union_all(*parts)):
-        dimension, key, label, *numbers = row
-        counts = Counts(dimension, key or "", label or "", *(int(n or 0) for n in numbers))
-        if dimension == "total":
+    found: dict[str, list[Counts]] = {name: [] for name in DIMENSIONS if name in tables}
+    params = {"term_id": term.id, "threshold": inst.at_risk_threshold_percent, "deadline": deadline}
+    for row in db.session.execute(union_all(*parts), params):
+        numbers = {name: int(row._mapping[name] or 0) for name in ("total", *COUNTERS)}
+        counts = Counts(row.dimension, row.key or "", row.label or "", **numbers)
+        if row.dimension == "total":
             counts.label = term.name
             headline = counts
         else:
-            tables[dimension].append(counts)
+            found[row.dimension].append(counts)
     zone = ZoneInfo(inst.timezone)
-    rows = {(c.dimension, c.key): c for table in tables.values() for c in table}
-    for after, occurred_at in db.session.execute(reminded_today(term, now, zone)):
-        # A press that sent nothing (everyone already reminded) leaves the row's last real reminder shown.
-        if after and after.get("instructors") and after.get("term_id") == term.id and (after.get("dimension"), after.get("key")) in rows:
-            rows[(after["dimension"], after["key"])].reminded = (int(after.get("instructors", 0)), occurred_at)
-    for table in tables.values():
+    if found:
+        rows = {(c.dimension, c.key): c for table in found.values() for c in table}
+        for after, occurred_at in db.session.execute(reminded_today(term, now, zone)):
+            # A press that sent nothing (everyone already reminded) leaves the row's last real reminder shown.
+            if after and after.get("instructors") and after.get("term_id") == term.id and (after.get("dimension"), after.get("key")) in rows:
+                rows[(after["dimension"], after["key"])].reminded = (int(after.get("instructors", 0)), occurred_at)
+    for table in found.values():
         table.sort(key=lambda c: (-c.not_started, c.label.lower(), c.key))
-    return Dashboard(term, headline, tables, inst.program_mode, inst.at_risk_threshold_percent, _days_left(term, now, zone))
+    return Dashboard(term, headline, found, inst.program_mode, inst.at_risk_threshold_percent, _days_left(term, now, zone))
 
 
 def _days_left(term: Term, now: datetime, zone: ZoneInfo) -> int | None:

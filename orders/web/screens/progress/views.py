@@ -55,7 +55,8 @@ def _time_of_day(moment) -> str:
 @bp.route("/")
 @progress_only
 def index():
-    """The dashboard for the chosen term; htmx swaps the body when the Term select changes."""
+    """The dashboard's headline for the chosen term, and where its tables load (htmx swaps the body when
+    the Term select changes; each table comes as a fragment, or as a page of its own without JavaScript)."""
     terms = all_terms()
     term = _chosen_term(terms)
     inst = institution()
@@ -64,12 +65,30 @@ def index():
     body = render_page_or_fragment(
         "progress/index.html", "progress/_board.html",
         board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
-        time_of_day=_time_of_day, may_remind=remind_now_decision(actor(), term, now).allowed,
         courses_href=courses_href_for(term.code),
     )
     if is_htmx():
         return with_pushed_url(body, url_for("progress.index", term=term.code))
     return body
+
+
+@bp.route("/<dimension>")
+@progress_only
+def table(dimension: str):
+    """One table of the dashboard (by organization, subject or campus): a fragment for htmx, else a page."""
+    if dimension not in DIMENSIONS:
+        abort(404, "There is no such table.")
+    terms = all_terms()
+    term = _chosen_term(terms)
+    inst = institution()
+    now = clock.now()
+    board = dashboard(actor(), term, inst, now, tables=(dimension,))
+    return render_page_or_fragment(
+        "progress/table.html", "progress/_table.html",
+        board=board, dimension=dimension, heading=DIMENSIONS[dimension], rows=board.tables[dimension],
+        opt_out=inst.program_mode is ProgramMode.OPT_OUT, time_of_day=_time_of_day,
+        may_remind=remind_now_decision(actor(), term, now).allowed, courses_href=courses_href_for(term.code),
+    )
 
 
 def _csv_chunks(rows: list[Counts], heading: str, mode: ProgramMode) -> Iterator[str]:
@@ -93,7 +112,7 @@ def download_csv(dimension: str):
     terms = all_terms()
     term = _chosen_term(terms)
     inst = institution()
-    board = dashboard(actor(), term, inst, clock.now())
+    board = dashboard(actor(), term, inst, clock.now(), tables=(dimension,))
     # The rows are few (one per organization, subject or campus); the response is still written row by row.
     response = Response(_csv_chunks(board.tables[dimension], DIMENSIONS[dimension], inst.program_mode), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="progress-{term.code}-{dimension}.csv"'
@@ -158,4 +177,4 @@ def send_reminders():
     if is_htmx():
         return render_template("progress/_remind_done.html", row=row, message=message, sent=result.sent)
     flash(message, "status" if result.sent else "notice")
-    return redirect(url_for("progress.index", term=term.code) + f"#row-{row.dimension}-{row.key}", code=303)
+    return redirect(url_for("progress.table", dimension=row.dimension, term=term.code) + f"#row-{row.dimension}-{row.key}", code=303)

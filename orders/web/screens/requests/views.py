@@ -26,7 +26,7 @@ from orders.domain.models import (
     Term,
 )
 from orders.domain.ordering import content_requests as services
-from orders.domain.reach import viewable_orders_clause
+from orders.domain.reach_table import viewable_orders
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import view_request_decision
 from orders.extensions import db
@@ -62,7 +62,7 @@ def _requests_query(filters: RequestFilter):
         .join(Course, Course.id == Order.course_id)
         .join(Term, Term.id == Order.term_id)
         .where(
-            viewable_orders_clause(actor()),
+            viewable_orders(actor()),
             or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), Order.owner_id == actor().id),
             Order.status != OrderStatus.DISCARDED,
         )

@@ -1,0 +1,95 @@
+"""Counts as data: Progress's per-section counters (section_counts), rebuilt from the rule for the sections a change touched.
+
+The rule: students per section as orders/domain/students/rates.py counts them (enrolled, rated,
+declined, charged, under the institution's program mode), whether the section is on a placed order
+and since when (`placed_at`), and whether it was answered "no materials needed". `expected_counts`
+computes them from the enrollments, choices, orders and answers themselves; `rebuild` makes the
+stored rows of the touched sections equal to that, in one statement (an upsert); `drift` compares
+everything (`flask check-counts`). Progress reads the stored rows, never the enrollments.
+
+To add a counter (say, sections awaiting approval): a column on SectionCounts (and the migration),
+its expression in `expected_counts`, its sum in Progress's `COUNTERS` (orders/web/screens/progress/queries.py)
+and its cell in the board's table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orders.domain.models import (
+    NoMaterialsAnswer,
+    Order,
+    OrderSection,
+    ProgramMode,
+    Section,
+    SectionCounts,
+)
+from orders.domain.students.rates import section_students
+
+COLUMNS = ("section_id", "enrolled", "rated", "declined", "charged", "placed_at", "answered")
+
+
+def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
+    """SQL: one row per section matching `sections` (a condition on Section) with what the rule counts."""
+    students = section_students(mode, sections)
+    placed_at = (
+        select(func.min(Order.placed_at))
+        .join(OrderSection, OrderSection.order_id == Order.id)
+        .where(OrderSection.section_id == Section.id, OrderSection.claimed)
+        .scalar_subquery()
+    )
+    answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
+    zero = literal(0)
+    return (
+        select(
+            Section.id.label("section_id"),
+            func.coalesce(students.c.enrolled, zero).label("enrolled"),
+            func.coalesce(students.c.rated, zero).label("rated"),
+            func.coalesce(students.c.declined, zero).label("declined"),
+            func.coalesce(students.c.opted_in, zero).label("charged"),
+            placed_at.label("placed_at"),
+            answered.label("answered"),
+        )
+        .outerjoin(students, students.c.section_id == Section.id)
+        .where(sections)
+    )
+
+
+def rebuild(connection, mode: ProgramMode, sections: ColumnElement[bool] | None) -> None:
+    """Store the rule's counts for the sections matching `sections` (None: every section), in one upsert."""
+    dialect = connection.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # WHERE always present: SQLite cannot tell an upsert's ON from a join's without it.
+    source = expected_counts(mode, sections if sections is not None else true())
+    statement = insert(SectionCounts).from_select(list(COLUMNS), source)
+    statement = statement.on_conflict_do_update(
+        index_elements=["section_id"], set_={name: statement.excluded[name] for name in COLUMNS[1:]}
+    )
+    connection.execute(statement)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Sections whose stored counters differ from what the rule counts now (or have none)."""
+
+    differing: int
+    samples: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.differing)
+
+
+def drift(session, mode: ProgramMode, sample: int = 10) -> Drift:
+    """Compare every section's stored counters with the rule (flask check-counts)."""
+    expected = expected_counts(mode, true())
+    stored = select(*(SectionCounts.__table__.c[name] for name in COLUMNS))
+    differing = expected.except_(stored).subquery("differing")
+    count = session.scalar(select(func.count()).select_from(differing)) or 0
+    samples = [
+        f"section {row.section_id}: expected enrolled {row.enrolled}, rated {row.rated}, declined {row.declined}, "
+        f"charged {row.charged}, placed_at {row.placed_at}, answered {bool(row.answered)}"
+        for row in session.execute(select(differing).order_by(differing.c.section_id).limit(sample))
+    ]
+    return Drift(count, samples)
