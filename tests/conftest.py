@@ -54,9 +54,22 @@ def _clean_tables(request):
     application = request.getfixturevalue("app")
     with application.app_context():
         db.session.remove()
+        if request.node.get_closest_marker("derived_drift_allowed") is None:
+            _assert_no_drift(request.node.nodeid)
+        db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+
+
+def _assert_no_drift(test: str) -> None:
+    """Whatever a test wrote, through whichever path, reach and the Progress counts followed (orders.domain.upkeep)."""
+    from orders.domain import reach_table, section_counts
+    from orders.domain.models import Institution, ProgramMode
+
+    mode = db.session.scalar(select(Institution.program_mode).limit(1)) or ProgramMode.OPT_OUT
+    reach, counts = reach_table.drift(db.session), section_counts.drift(db.session, mode)
+    assert not reach and not counts, f"{test} left the derived tables behind the data: {reach.samples + counts.samples}"
 
 
 @pytest.fixture

@@ -8,16 +8,19 @@ deactivated user has none.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Integer,
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     except_,
     exists,
@@ -86,6 +89,9 @@ def viewable_orders(user: User, *, probe: bool = False) -> ColumnElement[bool]:
     return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, reach)
 
 
+KINDS = ("sections", "courses", "terms", "instructors", "viewers")
+
+
 @dataclass(frozen=True)
 class Touched:
     """What a change moved: the sections whose rows to rebuild (by id, or every section of a course, a
@@ -99,23 +105,29 @@ class Touched:
     everything: bool = False
 
     def __bool__(self) -> bool:
-        return self.everything or any((self.sections, self.courses, self.terms, self.instructors, self.viewers))
+        return self.everything or bool(self.kinds())
 
-    def sections_clause(self) -> ColumnElement[bool]:
-        """SQL, on Section: the section's rows are to be rebuilt."""
-        if self.everything:
-            return true()
-        parts: list[ColumnElement[bool]] = []
-        if self.sections:
-            parts.append(Section.id.in_(sorted(self.sections)))
-        if self.courses:
-            parts.append(Section.course_id.in_(sorted(self.courses)))
-        if self.terms:
-            parts.append(Section.term_id.in_(sorted(self.terms)))
-        if self.instructors:
-            taught = select(TeachingAssignment.section_id).where(TeachingAssignment.user_id.in_(sorted(self.instructors)))
-            parts.append(Section.id.in_(taught))
-        return or_(*parts) if parts else false()
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of ids given (the statements' shape: built once per shape, the ids bound)."""
+        return tuple(kind for kind in KINDS if getattr(self, kind))
+
+    def params(self) -> dict[str, list[int]]:
+        return {f"touched_{kind}": sorted(getattr(self, kind)) for kind in self.kinds()}
+
+
+def _sections_clause(kinds: tuple[str, ...]) -> ColumnElement[bool]:
+    """SQL, on Section: the section's rows are to be rebuilt (the ids as bound lists: touched_<kind>)."""
+    ids: dict[str, BindParameter[int]] = {kind: bindparam(f"touched_{kind}", expanding=True) for kind in kinds}
+    parts: list[ColumnElement[bool]] = []
+    if "sections" in ids:
+        parts.append(Section.id.in_(ids["sections"]))
+    if "courses" in ids:
+        parts.append(Section.course_id.in_(ids["courses"]))
+    if "terms" in ids:
+        parts.append(Section.term_id.in_(ids["terms"]))
+    if "instructors" in ids:
+        parts.append(Section.id.in_(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id.in_(ids["instructors"]))))
+    return or_(*parts) if parts else false()
 
 
 def _slot_rows(viewer) -> Select:
@@ -146,27 +158,27 @@ def _viewer_may_hold_rows(viewer: type[User]) -> ColumnElement[bool]:
     return and_(viewer.active.is_(True), viewer.is_program_admin.is_(False))
 
 
-def expected_rows(touched: Touched | None = None) -> CompoundSelect:
-    """SQL: the rows the rule gives (every row, or those of the touched sections and viewers).
+def expected_rows(kinds: tuple[str, ...] | None = None) -> CompoundSelect:
+    """SQL: the rows the rule gives: every row, or (with `kinds`) those of the touched sections and viewers,
+    whose ids are bound as touched_<kind> (Touched.params).
 
     EVERYONE sees every (section, instructor) row; an active non-admin coordinator every row of each
     section a grant covers (grant_row_covers_clause, the set-based twin of grant_covers); an active
     non-admin instructor their own row of each section they teach. UNION drops the duplicates (a
     coordinator who also teaches the section; two grants covering it).
     """
-    sections = touched.sections_clause() if touched is not None else true()
-    viewers = sorted(touched.viewers) if touched is not None else None
+    sections = _sections_clause(kinds) if kinds is not None else true()
+    viewers: BindParameter[int] | None = bindparam("touched_viewers", expanding=True) if kinds and "viewers" in kinds else None
     grant = aliased(CoordinatorGrant, name="reach_grant")
     coordinator = aliased(User, name="coordinator")
     teacher = aliased(User, name="teacher")
     own = aliased(TeachingAssignment, name="own")
 
     def narrowed(query: Select, viewer_id) -> Select:
-        if touched is None:
+        if kinds is None:
             return query
-        return query.where(or_(sections, viewer_id.in_(viewers)) if viewers else sections)
+        return query.where(or_(sections, viewer_id.in_(viewers)) if viewers is not None else sections)
 
-    everyone = _slot_rows(literal(EVERYONE, Integer)).where(sections if touched is not None else true())
     coordinating = narrowed(
         _slot_rows(grant.user_id)
         .join(grant, grant_row_covers_clause(grant))
@@ -186,25 +198,34 @@ def expected_rows(touched: Touched | None = None) -> CompoundSelect:
         own.user_id,
     )
     parts = [coordinating, teaching]
-    if touched is None or touched.everything or any((touched.sections, touched.courses, touched.terms, touched.instructors)):
-        parts.insert(0, everyone)
+    if kinds is None or set(kinds) - {"viewers"}:
+        parts.insert(0, _slot_rows(literal(EVERYONE, Integer)).where(sections))
     return union(*parts)
+
+
+@functools.cache
+def _rebuild_statements(kinds: tuple[str, ...] | None):
+    """The DELETE and the INSERT ... SELECT of a rebuild (None: everything), built once per shape."""
+    table = cast(Table, SectionReach.__table__)  # a mapped class's __table__ is its Table; the base types it FromClause
+    if kinds is None:
+        stale = delete(table)
+    else:
+        condition: ColumnElement[bool] = SectionReach.section_id.in_(select(Section.id).where(_sections_clause(kinds)))
+        if "viewers" in kinds:
+            condition = or_(condition, SectionReach.viewer_id.in_(bindparam("touched_viewers", expanding=True)))
+        stale = delete(table).where(condition)
+    rows = expected_rows(kinds).subquery("expected")
+    return stale, insert(table).from_select(list(COLUMNS), select(*(rows.c[name] for name in COLUMNS)))
 
 
 def rebuild(connection, touched: Touched) -> None:
     """Make the touched rows equal to the rule: delete them, insert what the rule gives (two statements)."""
     if not touched:
         return
-    table = cast(Table, SectionReach.__table__)  # a mapped class's __table__ is its Table; the base types it FromClause
-    if touched.everything:
-        connection.execute(delete(table))
-    else:
-        stale: ColumnElement[bool] = SectionReach.section_id.in_(select(Section.id).where(touched.sections_clause()))
-        if touched.viewers:
-            stale = or_(stale, SectionReach.viewer_id.in_(sorted(touched.viewers)))
-        connection.execute(delete(table).where(stale))
-    rows = expected_rows(None if touched.everything else touched).subquery("expected")
-    connection.execute(insert(table).from_select(list(COLUMNS), select(*(rows.c[name] for name in COLUMNS))))
+    kinds = None if touched.everything else touched.kinds()
+    params = {} if kinds is None else touched.params()
+    for statement in _rebuild_statements(kinds):
+        connection.execute(statement, params)
 
 
 @dataclass(frozen=True)

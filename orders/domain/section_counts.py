@@ -13,14 +13,17 @@ and its cell in the board's table.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, func, literal, or_, select, true, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orders.domain.models import (
+    ContentRequest,
     NoMaterialsAnswer,
     Order,
+    OrderLine,
     OrderSection,
     ProgramMode,
     Section,
@@ -57,17 +60,47 @@ def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
     )
 
 
-def rebuild(connection, mode: ProgramMode, sections: ColumnElement[bool] | None) -> None:
-    """Store the rule's counts for the sections matching `sections` (None: every section), in one upsert."""
-    dialect = connection.dialect.name
+BY = ("sections", "orders", "items")  # how a rebuild names its sections: by id, by their orders, by an item on those orders
+
+
+def _touched_clause(by: tuple[str, ...]) -> ColumnElement[bool]:
+    """SQL, on Section: the sections named by the bound id lists count_<kind> (None of them: every section)."""
+    if not by:
+        return true()
+    ids: dict[str, BindParameter[int]] = {kind: bindparam(f"count_{kind}", expanding=True) for kind in by}
+    parts: list[ColumnElement[bool]] = []
+    if "sections" in ids:
+        parts.append(Section.id.in_(ids["sections"]))
+    if "orders" in ids:
+        parts.append(Section.id.in_(select(OrderSection.section_id).where(OrderSection.order_id.in_(ids["orders"]))))
+    if "items" in ids:
+        carrying = union(
+            select(OrderLine.order_id).where(OrderLine.catalog_item_id.in_(ids["items"])),
+            select(ContentRequest.order_id).where(ContentRequest.fulfilled_by_id.in_(ids["items"])),
+        )
+        parts.append(Section.id.in_(select(OrderSection.section_id).where(OrderSection.order_id.in_(carrying))))
+    return or_(*parts)
+
+
+@functools.cache
+def _upsert(dialect: str, mode: ProgramMode, by: tuple[str, ...]):
+    """The rebuild's one statement, built once per dialect, mode and shape (the ids bound)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # WHERE always present: SQLite cannot tell an upsert's ON from a join's without it.
-    source = expected_counts(mode, sections if sections is not None else true())
-    statement = insert(SectionCounts).from_select(list(COLUMNS), source)
-    statement = statement.on_conflict_do_update(
+    statement = insert(SectionCounts).from_select(list(COLUMNS), expected_counts(mode, _touched_clause(by)))
+    return statement.on_conflict_do_update(
         index_elements=["section_id"], set_={name: statement.excluded[name] for name in COLUMNS[1:]}
     )
-    connection.execute(statement)
+
+
+def rebuild(connection, mode: ProgramMode, touched: dict[str, list[int]] | None) -> None:
+    """Store the rule's counts for the sections named by `touched` ({"sections": ids, "orders": ids, "items": ids};
+    None: every section), in one upsert."""
+    by = tuple(kind for kind in BY if touched and touched.get(kind))
+    if touched is not None and not by:
+        return
+    params = {f"count_{kind}": sorted(touched[kind]) for kind in by} if touched else {}
+    connection.execute(_upsert(connection.dialect.name, mode, by), params)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from orders.domain import reach_table, section_counts
@@ -213,20 +213,10 @@ def apply(session: Session) -> None:
     reach_table.rebuild(connection, touched)
     if pending.count_all or len(pending.count_sections) > WHOLESALE_AT or len(pending.count_orders) > WHOLESALE_AT:
         section_counts.rebuild(connection, _mode(session), None)
-        return
-    parts = []
-    if pending.count_sections:
-        parts.append(Section.id.in_(_ids(pending.count_sections)))
-    if pending.count_orders:
-        parts.append(Section.id.in_(select(OrderSection.section_id).where(OrderSection.order_id.in_(_ids(pending.count_orders)))))
-    if pending.count_items:
-        carrying = (
-            select(OrderLine.order_id).where(OrderLine.catalog_item_id.in_(_ids(pending.count_items)))
-            .union(select(ContentRequest.order_id).where(ContentRequest.fulfilled_by_id.in_(_ids(pending.count_items))))
-        )
-        parts.append(Section.id.in_(select(OrderSection.section_id).where(OrderSection.order_id.in_(carrying))))
-    if parts:
-        section_counts.rebuild(connection, _mode(session), or_(*parts) if len(parts) > 1 else parts[0])
+    else:
+        section_counts.rebuild(connection, _mode(session), {
+            "sections": _ids(pending.count_sections), "orders": _ids(pending.count_orders), "items": _ids(pending.count_items),
+        })
 
 
 def rebuild_everything(session: Session) -> None:

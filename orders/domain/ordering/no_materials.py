@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, exists, select
 
+from orders.domain import upkeep
 from orders.domain.models import (
     AdminAuditEntry,
     Course,
@@ -127,6 +128,7 @@ def undo_no_materials(row: Row, sections: list[Section], *, actor: User, now: da
         delete(NoMaterialsAnswer).where(NoMaterialsAnswer.section_id.in_(ids)).execution_options(synchronize_session=False)
     )).rowcount
     if removed:
+        upkeep.sections_changed(db.session(), ids, reach=False)  # their Progress counts: no longer answered
         db.session.add(AdminAuditEntry(
             actor_id=actor.id, occurred_at=now, kind=UNDONE, target=row.label, request_id=request_id,
             before={"answers": before}, after=None,
