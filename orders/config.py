@@ -77,6 +77,13 @@ class Config:
     # frozen server that still ACKs TCP cannot hold a request (orders.database.Watchdog).
     DATABASE_CLIENT_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_CLIENT_TIMEOUT_SECONDS", "20"))
     RETRY_AFTER_SECONDS = 30
+    # psycopg prepares a statement on its 5th run on a connection, so PostgreSQL plans it once. Behind
+    # PgBouncer in transaction pooling (Debian's 1.18: no max_prepared_statements, added in 1.21) a
+    # prepared statement can land on another server connection: set "none" there (orders.database).
+    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+    # Session settings sent at connect (timeouts, jit): PgBouncer refuses the startup "options"; set
+    # "off" behind it and put the same settings in its connect_query (README "PgBouncer").
+    DATABASE_STARTUP_OPTIONS = os.environ.get("DATABASE_STARTUP_OPTIONS", "on")
 
     # Operations (README "Production"): probes, metrics, logs.
     READY_DATABASE_TIMEOUT_MS = int(os.environ.get("READY_DATABASE_TIMEOUT_MS", "2000"))

@@ -43,16 +43,36 @@ def engine_options(config: dict) -> dict:
         connect_args.setdefault("keepalives_interval", max(1, idle // 2))
         connect_args.setdefault("keepalives_count", 3)
         connect_args.setdefault("tcp_user_timeout", int(config.get("DATABASE_TCP_USER_TIMEOUT_MS", 10000)))
-        connect_args.setdefault(
-            "options",
-            f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
-            f" -c lock_timeout={int(config['DATABASE_LOCK_TIMEOUT_MS'])}"
-            # JIT compiling pays off for long analytic queries, not for pages: it added ~90 ms to the
-            # Progress statement (estimated cost over jit_above_cost) to save a few.
-            " -c jit=off",
-        )
+        connect_args.setdefault("prepare_threshold", prepare_threshold(config.get("DATABASE_PREPARE_THRESHOLD", "5")))
+        if str(config.get("DATABASE_STARTUP_OPTIONS", "on")).lower() not in ("off", "0", "false", "no"):
+            connect_args.setdefault("options", startup_options(config))
     options["connect_args"] = connect_args
     return options
+
+
+def session_settings(config) -> dict[str, str]:
+    """The settings every PostgreSQL session starts with (behind PgBouncer: its connect_query, as SET statements)."""
+    return {
+        "statement_timeout": str(int(config["DATABASE_STATEMENT_TIMEOUT_MS"])),
+        "lock_timeout": str(int(config["DATABASE_LOCK_TIMEOUT_MS"])),
+        # JIT compiling pays off for long analytic queries, not for pages: it added ~90 ms to the
+        # Progress statement (estimated cost over jit_above_cost) to save a few.
+        "jit": "off",
+    }
+
+
+def startup_options(config) -> str:
+    """session_settings as libpq's startup `options`."""
+    return " ".join(f"-c {name}={value}" for name, value in session_settings(config).items())
+
+
+def prepare_threshold(value) -> int | None:
+    """DATABASE_PREPARE_THRESHOLD: the run of a statement on a connection from which psycopg prepares it
+    (server-side, planned once); "none" never prepares (PgBouncer in transaction pooling before 1.21)."""
+    text = str(value).strip().lower()
+    if text in ("none", "off", "", "never"):
+        return None
+    return max(0, int(text))
 
 
 class Watchdog:
