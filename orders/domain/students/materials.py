@@ -8,13 +8,14 @@ the student's stored choices.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import BindParameter, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from orders.domain.lines import order_lines
@@ -125,32 +126,39 @@ def default_term(terms: list[Term], today) -> Term | None:
     return terms[0] if terms else None
 
 
-def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None, bool]]:
-    """Every enrollment of the student with its section, instructors and placed order's number."""
+@functools.cache
+def _enrollments_statement():
+    """The student page's enrollments statement, built once per process (:student bound)."""
     placed = (
         select(OrderSection.section_id, Order.number)
         .join(Order, Order.id == OrderSection.order_id)
         .where(OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
         .subquery("placed")
     )
-    rows = db.session.execute(
+    return (
         select(Enrollment, Section, placed.c.number, NoMaterialsAnswer.id)
         .join(Section, Section.id == Enrollment.section_id)
         .outerjoin(placed, placed.c.section_id == Section.id)
         .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
-        .where(Enrollment.user_id == student_id)
+        .where(Enrollment.user_id == bindparam("student"))
         .options(joinedload(Section.instructors))  # joined, not the relationship's own extra SELECT
-    ).unique().all()
+    )
+
+
+def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None, bool]]:
+    """Every enrollment of the student with its section, instructors and placed order's number."""
+    rows = db.session.execute(_enrollments_statement(), {"student": student_id}).unique().all()
     # The rows' shape is the select's; a subquery's columns and a unique() result reach mypy untyped.
     typed = cast("Sequence[tuple[Enrollment, Section, int | None, int | None]]", rows)
     return [(e, s, number, answer is not None) for e, s, number, answer in typed]
 
 
-def _lines(student_id: int, section_ids: list[int]):
-    """The lines (orders/domain/lines.py: each catalog item once) of the placed orders of these sections,
-    each with the student's stored choice for that section and item."""
+@functools.cache
+def _lines_statement():
+    """The student page's lines statement, built once per process (:student, :section_ids bound)."""
+    section_ids: BindParameter[int] = bindparam("section_ids", expanding=True)
     line = order_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
-    return db.session.execute(
+    return (
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
             CatalogItem, StudentChoice.choice, StudentChoice.version,
@@ -161,14 +169,20 @@ def _lines(student_id: int, section_ids: list[int]):
         .outerjoin(
             StudentChoice,
             and_(
-                StudentChoice.user_id == student_id,
+                StudentChoice.user_id == bindparam("student"),
                 StudentChoice.section_id == OrderSection.section_id,
                 StudentChoice.catalog_item_id == line.c.item_id,
             ),
         )
         .where(OrderSection.section_id.in_(section_ids), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
         .order_by(OrderSection.section_id, line.c.type_rank, line.c.position, CatalogItem.title)
-    ).all()
+    )
+
+
+def _lines(student_id: int, section_ids: list[int]):
+    """The lines (orders/domain/lines.py: each catalog item once) of the placed orders of these sections,
+    each with the student's stored choice for that section and item."""
+    return db.session.execute(_lines_statement(), {"student": student_id, "section_ids": section_ids}).all()
 
 
 def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now: datetime, today,

@@ -1,18 +1,35 @@
 """The Courses screen: which sections a user sees, filtered, paginated and grouped by instructor."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, String, and_, cast, exists, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution
 from orders.domain.models import (
     NOBODY,
+    AcademicSession,
     Campus,
     Course,
+    CourseLevel,
     NoMaterialsAnswer,
     Order,
     OrderingPeriod,
@@ -38,14 +55,68 @@ from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
 from orders.web.paging import Page, offset_of, page_count
 
 
+@dataclass(frozen=True)
+class CourseRef:
+    """What a Courses row shows of a course."""
+
+    id: int
+    subject: str
+    number: str
+    title: str
+
+    @property
+    def code(self) -> str:
+        return f"{self.subject} {self.number}"
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    """A section on the page as plain values: what its row shows and what can_place and the reorder rule read."""
+
+    id: int
+    course_id: int
+    term_id: int
+    campus_id: int
+    organization_id: int
+    level: CourseLevel
+    label: str
+    state: SectionState
+    session_name: str
+    course: CourseRef
+    term: Term  # the page's own Term (all_terms), its ordering period loaded
+    answered_by: str | None  # "no materials needed": who answered, when
+    answered_at: datetime | None
+
+    @property
+    def is_removed(self) -> bool:
+        return self.state is SectionState.REMOVED
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """An order a Courses row links to (placed or canceled), or the user's own draft."""
+
+    id: int
+    number: int | None
+    status: OrderStatus
+    course_id: int
+    term_id: int
+
+
+@dataclass(frozen=True)
+class InstructorRef:
+    id: int
+    name: str
+
+
 @dataclass
 class Offering:
     """A course in a term as one instructor (or nobody yet) teaches it."""
 
     term: Term
-    course: Course
-    sections: list[Section] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
+    course: CourseRef
+    sections: list[SectionRow] = field(default_factory=list)
+    orders: list[OrderRef] = field(default_factory=list)
     reason: str = ""
     can_start_order: bool = False
     draft_id: int | None = None  # the user's own draft for this course and term, to resume
@@ -54,12 +125,17 @@ class Offering:
     active_count: int = 0
 
     @property
-    def add_sections_to(self) -> Order | None:
+    def add_sections_to(self) -> OrderRef | None:
         """The placed order that the row's other orderable sections can join ("Add sections")."""
         placed = next((o for o in self.orders if o.status is OrderStatus.PLACED), None)
         return placed if placed is not None and self.can_start_order else None
+
+    @property
+    def placed(self) -> bool:
+        """A placed order holds one of the row's sections (it wins over a "no materials needed" answer)."""
+        return any(o.status is OrderStatus.PLACED for o in self.orders)
     # "No materials needed": the row's answered sections without a placed order, and what the user may do.
-    no_materials_sections: list[Section] = field(default_factory=list)
+    no_materials_sections: list[SectionRow] = field(default_factory=list)
     can_answer_no_materials: bool = False
     can_undo_no_materials: bool = False
     can_reorder: bool = False  # "Reorder" beside "Start order": an earlier order can be copied
@@ -67,7 +143,7 @@ class Offering:
 
 @dataclass
 class InstructorGroup:
-    instructor: User | None
+    instructor: InstructorRef | None
     offerings: list[Offering] = field(default_factory=list)
 
 
@@ -109,13 +185,11 @@ class InstructorFilter:
     names: dict[str, str] = field(default_factory=dict)  # filter_names, read in the same query
 
 
-def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> InstructorFilter:
-    """The Instructor filter's state for the chosen terms, in one small query (never a list of
-    every instructor: the type-ahead asks for names as they are typed)."""
-    if not (user.is_program_admin or user.is_coordinator):
-        return InstructorFilter()
-    viewer = viewer_key(user)
-    in_terms = SectionReach.term_id.in_(_chosen_term_ids(filters, terms, now))
+@functools.lru_cache(maxsize=16)
+def _instructor_filter_statement(chosen: bool, names: tuple[int, ...]):
+    """The Instructor filter's one statement (whether an instructor is chosen, which names are asked), built once."""
+    in_terms = SectionReach.term_id.in_(bindparam("term_ids", expanding=True))
+    viewer = bindparam("viewer")
     unassigned_row = select(SectionReach.section_id).where(
         SectionReach.instructor_id == NOBODY, SectionReach.viewer_id == viewer, in_terms
     )
@@ -123,15 +197,27 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
         select(literal(1).label("kind"), cast(null(), Integer).label("id"), cast(null(), String).label("name"), literal(False).label("here"))
         .where(exists(unassigned_row))
     ]
-    if filters.instructor and filters.instructor != UNASSIGNED:
+    if chosen:
         # Any term: a name the user could pick in some term, never an arbitrary account's.
         rows = select(SectionReach.section_id).where(SectionReach.instructor_id == User.id, SectionReach.viewer_id == viewer)
         parts.append(
             select(literal(2), User.id, User.name, exists(rows.where(in_terms)))
-            .where(User.id == int(filters.instructor), exists(rows))
+            .where(User.id == bindparam("chosen"), exists(rows))
         )
-    parts += [select(literal(kind), cast(null(), Integer), name, literal(False)) for kind, name in _name_parts(filters)]
-    rows = db.session.execute(union_all(*parts)).all()
+    parts += [select(literal(kind), cast(null(), Integer), name, literal(False)) for kind, name in _name_parts(names)]
+    return union_all(*parts)
+
+
+def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> InstructorFilter:
+    """The Instructor filter's state for the chosen terms, in one small query (never a list of
+    every instructor: the type-ahead asks for names as they are typed)."""
+    if not (user.is_program_admin or user.is_coordinator):
+        return InstructorFilter()
+    chosen_id = int(filters.instructor) if filters.instructor and filters.instructor != UNASSIGNED else None
+    names = _named(filters)
+    params = {"viewer": viewer_key(user), "term_ids": _chosen_term_ids(filters, terms, now), "chosen": chosen_id,
+              "organization": filters.organization, "campus": filters.campus}
+    rows = db.session.execute(_instructor_filter_statement(chosen_id is not None, tuple(names)), params).all()
     chosen = next((row for row in rows if row.kind == 2), None)
     return InstructorFilter(
         shown=True,
@@ -155,13 +241,18 @@ def applicable(user: User, filters: CoursesFilter, state: InstructorFilter) -> C
 NAME_KINDS = {3: "organization", 4: "campus"}
 
 
-def _name_parts(filters: CoursesFilter) -> list[tuple[int, Select]]:
-    """(kind, scalar select of the name) for the organization and campus the filter names."""
+def _named(filters: CoursesFilter) -> list[int]:
+    """The NAME_KINDS the filter names (an organization, a campus)."""
+    return [kind for kind, value in ((3, filters.organization), (4, filters.campus)) if value is not None]
+
+
+def _name_parts(kinds) -> list[tuple[int, Select]]:
+    """(kind, scalar select of the name) for the organization and campus the filter names (:organization, :campus)."""
     parts = []
-    if filters.organization is not None:
-        parts.append((3, select(Organization.name).where(Organization.id == filters.organization).scalar_subquery()))
-    if filters.campus is not None:
-        parts.append((4, select(Campus.name).where(Campus.id == filters.campus).scalar_subquery()))
+    if 3 in kinds:
+        parts.append((3, select(Organization.name).where(Organization.id == bindparam("organization")).scalar_subquery()))
+    if 4 in kinds:
+        parts.append((4, select(Campus.name).where(Campus.id == bindparam("campus")).scalar_subquery()))
     return parts
 
 
@@ -170,10 +261,11 @@ def filter_names(filters: CoursesFilter, state: InstructorFilter) -> dict[str, s
     when there is one (Courses stays within its 6 statements), else in one query of their own."""
     if state.shown:
         return state.names
-    parts = _name_parts(filters)
+    parts = _name_parts(_named(filters))
     if not parts:
         return {}
-    row = db.session.execute(select(*(name.label(NAME_KINDS[kind]) for kind, name in parts))).one()
+    row = db.session.execute(select(*(name.label(NAME_KINDS[kind]) for kind, name in parts)),
+                             {"organization": filters.organization, "campus": filters.campus}).one()
     return {key: value for key, value in row._mapping.items() if value is not None}
 
 
@@ -189,64 +281,72 @@ def matching_instructors(
     name = name.strip()
     if not name or not (user.is_program_admin or user.is_coordinator):
         return []
+    params = {"viewer": viewer_key(user), "term_ids": _chosen_term_ids(filters, terms, now), "pattern": anywhere(name),
+              "limit": limit + 1}
+    return list(db.session.execute(_matching_instructors_statement(), params))
+
+
+@functools.cache
+def _matching_instructors_statement():
     instructors = (
         select(SectionReach.sort_name, SectionReach.instructor_id)
         .where(
-            SectionReach.viewer_id == viewer_key(user),
-            SectionReach.term_id.in_(_chosen_term_ids(filters, terms, now)),
+            SectionReach.viewer_id == bindparam("viewer"),
+            SectionReach.term_id.in_(bindparam("term_ids", expanding=True)),
             SectionReach.instructor_id != NOBODY,
         )
         .distinct()
         .subquery("instructors")
     )
-    query = (
+    return (
         select(User.id, User.name)
         .join(instructors, instructors.c.instructor_id == User.id)
-        .where(func.lower(User.name).like(anywhere(name), escape=ESCAPE))
+        .where(func.lower(User.name).like(bindparam("pattern"), escape=ESCAPE))
         .order_by(instructors.c.sort_name, instructors.c.instructor_id)
-        .limit(limit + 1)
+        .limit(bindparam("limit", type_=Integer))
     )
-    return list(db.session.execute(query))
 
 
-def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> Select:
-    """(section id, instructor id or NOBODY) rows the user may see, with every filter applied.
+def _matching_rows(shape: tuple) -> Select:
+    """(section id, instructor id or NOBODY) rows the viewer may see, with every filter of the shape applied.
 
-    The rows are the user's reach (section_reach): without other filters, a range of its Courses index
-    in page order. Filters on what the table does not copy join the section and its course.
+    The rows are the viewer's reach (section_reach): without other filters, a range of its Courses index
+    in page order. Filters on what the table does not copy join the section and its course. Values are
+    bound parameters (_params), so one shape is one statement text whoever asks.
     """
+    admin, instructor, sections, subject, q, organization, campus, active, placed, at_risk, state = shape
     query = select(SectionReach.section_id.label("section_id"), SectionReach.instructor_id.label("instructor_id")).where(
-        SectionReach.viewer_id == viewer_key(user), SectionReach.term_id.in_(_chosen_term_ids(filters, terms, now))
+        SectionReach.viewer_id == bindparam("viewer"), SectionReach.term_id.in_(bindparam("term_ids", expanding=True))
     )
-    if filters.instructor == UNASSIGNED:
+    if instructor == "unassigned":
         query = query.where(SectionReach.instructor_id == NOBODY)
-    elif filters.instructor:
-        query = query.where(SectionReach.instructor_id == int(filters.instructor))
-    if filters.sections:
-        query = query.where(SectionReach.section_id.in_(filters.sections))
-    if filters.subject:
-        query = query.where(SectionReach.subject == filters.subject)
-    active_only = filters.active or filters.state is OrderState.MISSING
-    if filters.q or filters.organization is not None or filters.campus is not None or active_only:
+    elif instructor == "one":
+        query = query.where(SectionReach.instructor_id == bindparam("instructor"))
+    if sections:
+        query = query.where(SectionReach.section_id.in_(bindparam("sections", expanding=True)))
+    if subject:
+        query = query.where(SectionReach.subject == bindparam("subject"))
+    active_only = active or state is OrderState.MISSING
+    if q or organization or campus or active_only:
         query = query.join(Section, Section.id == SectionReach.section_id)
-    if filters.q:
-        needle = anywhere(filters.q)  # "%" and "_" typed are literal: "CS_1" finds no "CS 101"
+    if q:
+        needle = bindparam("needle")
         query = query.join(Course, Course.id == Section.course_id).where(
             or_(
                 func.lower(SectionReach.subject + " " + SectionReach.number).like(needle, escape=ESCAPE),
                 func.lower(Course.title).like(needle, escape=ESCAPE),
             )
         )
-    if filters.organization is not None:
-        query = query.where(Section.organization_id == filters.organization)
-    if filters.campus is not None:
-        query = query.where(Section.campus_id == filters.campus)
+    if organization:
+        query = query.where(Section.organization_id == bindparam("organization"))
+    if campus:
+        query = query.where(Section.campus_id == bindparam("campus"))
     if active_only:
         query = query.where(Section.state == SectionState.ACTIVE)
     section_id = SectionReach.section_id
-    if filters.placed:
+    if placed:
         deadline = func.coalesce(OrderingPeriod.soft_close_at, OrderingPeriod.closes_at)
-        placed_at = Order.placed_at < deadline if filters.placed == "on_time" else Order.placed_at >= deadline
+        placed_at = Order.placed_at < deadline if placed == "on_time" else Order.placed_at >= deadline
         query = query.where(
             exists(
                 select(OrderSection.order_id)
@@ -255,19 +355,18 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
                 .where(OrderSection.section_id == section_id, OrderSection.claimed, placed_at)
             )
         )
-    if filters.at_risk:
-        inst = institution()
-        query = query.where(section_id.in_(at_risk_section_ids(inst.at_risk_threshold_percent, _chosen_term_ids(filters, terms, now))))
-    if filters.state is not None:
+    if at_risk:
+        query = query.where(section_id.in_(at_risk_section_ids(bindparam("threshold"), bindparam("term_ids", expanding=True))))
+    if state is not None:
         claimed = exists(select(OrderSection.order_id).where(OrderSection.section_id == section_id, OrderSection.claimed))
         answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == section_id))
-        if filters.state is OrderState.ORDERED:
+        if state is OrderState.ORDERED:
             query = query.where(claimed)
-        elif filters.state is OrderState.NOT_ORDERED:
+        elif state is OrderState.NOT_ORDERED:
             query = query.where(~claimed)
-        elif filters.state is OrderState.NO_MATERIALS:
+        elif state is OrderState.NO_MATERIALS:
             query = query.where(~claimed, answered)
-        elif filters.state is OrderState.MISSING:  # active sections only (active_only, above)
+        elif state is OrderState.MISSING:  # active sections only (active_only, above)
             query = query.where(~claimed, ~answered)
         else:
             canceled = exists(
@@ -311,9 +410,82 @@ def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: dat
     return Page(groups, page, total, page_size, exact, shown=len(rows))
 
 
+def _shape(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> tuple:
+    """What decides the page statement's SQL (never a value: values are bound)."""
+    instructor = "none" if not filters.instructor else "unassigned" if filters.instructor == UNASSIGNED else "one"
+    return (user.is_program_admin, instructor, bool(filters.sections), bool(filters.subject), bool(filters.q),
+            filters.organization is not None, filters.campus is not None, filters.active, filters.placed,
+            filters.at_risk, filters.state)
+
+
+def _params(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> dict:
+    """The values the page statement binds."""
+    chosen = _chosen_term_ids(filters, terms, now)
+    params: dict = {"viewer": viewer_key(user), "term_ids": chosen or [-1]}
+    if filters.instructor and filters.instructor != UNASSIGNED:
+        params["instructor"] = int(filters.instructor)
+    if filters.sections:
+        params["sections"] = list(filters.sections)
+    if filters.subject:
+        params["subject"] = filters.subject
+    if filters.q:
+        params["needle"] = anywhere(filters.q)  # "%" and "_" typed are literal: "CS_1" finds no "CS 101"
+    if filters.organization is not None:
+        params["organization"] = filters.organization
+    if filters.campus is not None:
+        params["campus"] = filters.campus
+    if filters.at_risk:
+        params["threshold"] = institution().at_risk_threshold_percent
+    return params
+
+
+_SECTION_COLUMNS = (
+    Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id, Section.level,
+    Section.label, Section.state,
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: tuple) -> Select:
+    """The page's statement for one filter shape, built once per process: its reach rows (a range of the
+    Courses index), each joined to its section's plain columns; the capped count and the reorder probe
+    ride along. The viewer, terms, filter values, limit and offset are bound (:viewer, :term_ids, ...)."""
+    matching = _matching_rows(shape)
+    keys = [column.label(f"k{i}") for i, column in enumerate(_SORT)]
+    page_ids = (
+        matching.add_columns(*keys).order_by(*_in_courses_order(_SORT))
+        .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page_ids")
+    )
+    capped = select(func.count()).select_from(matching.limit(bindparam("cap", type_=Integer)).subquery("capped"))
+    answerer = aliased(User, name="answerer")
+    instructor = aliased(User, name="instructor")
+    return (
+        select(
+            *_SECTION_COLUMNS, Course.subject, Course.number.label("course_number"), Course.title,
+            AcademicSession.name.label("session_name"), answerer.name.label("answered_by"),
+            NoMaterialsAnswer.answered_at, instructor.id.label("instructor_id"), instructor.name.label("instructor_name"),
+            capped.scalar_subquery().label("total"), earlier_order_exists(Section).label("earlier"),
+        )
+        .select_from(page_ids)
+        .join(Section, Section.id == page_ids.c.section_id)
+        .join(Course, Course.id == Section.course_id)
+        .join(AcademicSession, AcademicSession.id == Section.session_id)
+        .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
+        .outerjoin(answerer, answerer.id == NoMaterialsAnswer.answered_by_id)
+        .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
+        .order_by(*_in_courses_order([page_ids.c[f"k{i}"] for i in range(len(_SORT))]))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _count_statement(shape: tuple) -> Select:
+    """The capped count alone (a page past the end)."""
+    return select(func.count()).select_from(_matching_rows(shape).limit(bindparam("cap", type_=Integer)).subquery("capped"))
+
+
 def _page_rows(
     user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page: int, page_size: int
-) -> tuple[list, int, bool, set[int]]:
+) -> tuple[list[tuple[SectionRow, InstructorRef | None]], int, bool, set[int]]:
     """One page of (section, instructor) rows, the row count (exact up to COUNT_CAP rows past the
     page, else a lower bound), whether it is exact, and the ids of the page's sections whose course has
     an earlier order to reorder from (earlier_order_exists), in one query.
@@ -322,75 +494,81 @@ def _page_rows(
     only those rows are then joined to their details. Counting stops at the cap: a coordinator with
     thousands of sections is told "1,000+", not made to wait for an exact count.
     """
-    matching = _matching_rows(user, filters, terms, now)
+    shape = _shape(user, filters, terms, now)
     offset = offset_of(page, page_size)
     cap = max(COUNT_CAP, offset + page_size)
-    # The same filtered select, counted in its own subquery: built once, not twice.
-    capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
-    keys = [column.label(f"k{i}") for i, column in enumerate(_SORT)]
-    page_ids = matching.add_columns(*keys).order_by(*_in_courses_order(_SORT)).limit(page_size).offset(offset).subquery("page_ids")
-    instructor = aliased(User, name="instructor")
-    rows = db.session.execute(
-        select(Section, instructor, capped.scalar_subquery().label("total"), earlier_order_exists(Section).label("earlier"))
-        .join(page_ids, page_ids.c.section_id == Section.id)
-        .outerjoin(instructor, instructor.id == page_ids.c.instructor_id)
-        .options(
-            raiseload(Section.instructors),
-            load_only(instructor.name, instructor.sort_name),
-            joinedload(Section.no_materials_answer).joinedload(NoMaterialsAnswer.answered_by).load_only(User.name),
+    params = {**_params(user, filters, terms, now), "limit": page_size, "offset": offset, "cap": cap + 1}
+    found = db.session.execute(_page_statement(shape), params).all()
+    total = found[0].total if found else db.session.scalar(_count_statement(shape), params)
+    by_id = {term.id: term for term in terms}
+    courses: dict[int, CourseRef] = {}
+    rows = []
+    for row in found:
+        course = courses.get(row.course_id)
+        if course is None:
+            course = courses[row.course_id] = CourseRef(row.course_id, row.subject, row.course_number, row.title)
+        section = SectionRow(
+            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, row.label, row.state,
+            row.session_name, course, by_id[row.term_id], row.answered_by, row.answered_at,
         )
-        .order_by(*_in_courses_order([page_ids.c[f"k{i}"] for i in range(len(_SORT))]))
-    ).all()
-    if rows:
-        total = rows[0].total
-    else:
-        total = db.session.scalar(capped)
-    earlier = {section.id for section, _, _, has_earlier in rows if has_earlier}
-    return [(section, person) for section, person, _, _ in rows], min(total, cap), total <= cap, earlier
+        person = InstructorRef(row.instructor_id, row.instructor_name) if row.instructor_id is not None else None
+        rows.append((section, person))
+    earlier = {row.id for row in found if row.earlier}
+    return rows, min(total or 0, cap), (total or 0) <= cap, earlier
 
 
-def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[tuple[int, int], int]]:
-    """In one query: placed and canceled orders on the page's sections (placed first, then newest),
-    and the user's own drafts for the page's courses, keyed by (course id, term id)."""
-    section_ids = {section.id for section, _ in rows}
-    if not section_ids:
-        return {}, {}
-    course_ids = {section.course_id for section, _ in rows}
-    term_ids = {section.term_id for section, _ in rows}
+@functools.cache
+def _orders_statement():
+    """Placed and canceled orders on the page's sections (placed first, then newest) and the user's own drafts
+    of the page's courses, as plain columns: two index lookups glued together (an OR across one outer join
+    would scan every order)."""
     on_sections = (
         select(OrderSection.section_id, OrderSection.order_id)
         .join(Order, Order.id == OrderSection.order_id)
         .where(
-            OrderSection.section_id.in_(section_ids),
+            OrderSection.section_id.in_(bindparam("section_ids", expanding=True)),
             OrderSection.removed_at.is_(None),  # a section an edit took off is no longer on that order
             Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
         )
     )
-    own_drafts = select(literal(None).label("section_id"), Order.id.label("order_id")).where(
+    own_drafts = select(cast(null(), Integer).label("section_id"), Order.id.label("order_id")).where(
         Order.status == OrderStatus.DRAFT,
-        Order.owner_id == user.id,
-        Order.course_id.in_(course_ids),
-        Order.term_id.in_(term_ids),
+        Order.owner_id == bindparam("owner"),
+        Order.course_id.in_(bindparam("course_ids", expanding=True)),
+        Order.term_id.in_(bindparam("term_ids", expanding=True)),
     )
-    # Two index lookups glued together: an OR across one outer join would scan every order.
     matches = union_all(on_sections, own_drafts).subquery()
-    found = db.session.execute(
-        select(matches.c.section_id, Order)
+    return (
+        select(matches.c.section_id, Order.id, Order.number, Order.status, Order.course_id, Order.term_id)
         .join(Order, Order.id == matches.c.order_id)
-        .options(raiseload("*"))
         .order_by(Order.status != OrderStatus.PLACED, Order.number.desc(), Order.id)
-    ).all()
-    orders: dict[int, list[Order]] = {}
+    )
+
+
+def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[OrderRef]], dict[tuple[int, int], int]]:
+    """In one query: placed and canceled orders on the page's sections (placed first, then newest),
+    and the user's own drafts for the page's courses, keyed by (course id, term id)."""
+    if not rows:
+        return {}, {}
+    params = {
+        "section_ids": sorted({section.id for section, _ in rows}), "owner": user.id,
+        "course_ids": sorted({section.course_id for section, _ in rows}), "term_ids": sorted({section.term_id for section, _ in rows}),
+    }
+    orders: dict[int, list[OrderRef]] = {}
     drafts: dict[tuple[int, int], int] = {}
-    for section_id, order in found:
-        if order.status is OrderStatus.DRAFT:
-            drafts.setdefault((order.course_id, order.term_id), order.id)  # the oldest, as ordering resumes it
+    seen: dict[int, OrderRef] = {}
+    for section_id, order_id, number, status, course_id, term_id in db.session.execute(_orders_statement(), params):
+        order = seen.get(order_id)
+        if order is None:
+            order = seen[order_id] = OrderRef(order_id, number, status, course_id, term_id)
+        if status is OrderStatus.DRAFT:
+            drafts.setdefault((course_id, term_id), order_id)  # the oldest, as ordering resumes it
         else:
             orders.setdefault(section_id, []).append(order)
     return orders, drafts
 
 
-def _reason(user: User, instructor: User | None, section: Section) -> str:
+def _reason(user: User, instructor: InstructorRef | None, section: SectionRow) -> str:
     """Why this row is on the user's screen."""
     if instructor is not None and instructor.id == user.id:
         return "You teach this course"
@@ -401,7 +579,7 @@ def _reason(user: User, instructor: User | None, section: Section) -> str:
 
 
 def _group(
-    user: User, rows, orders_by_section: dict[int, list[Order]], drafts: dict[tuple[int, int], int], now: datetime
+    user: User, rows, orders_by_section: dict[int, list[OrderRef]], drafts: dict[tuple[int, int], int], now: datetime
 ) -> list[InstructorGroup]:
     """Fold the page's rows into instructor groups and course offerings, keeping row order."""
     groups: list[InstructorGroup] = []
@@ -436,7 +614,7 @@ def _group(
             offering.can_start_order = True
         if not claimed and not section.is_removed:  # a placed order wins over a "no materials needed" answer
             may_answer = can_answer_no_materials(user, section, now, teaches_section=instructor is not None and instructor.id == user.id)
-            if section.no_materials_answer is not None:
+            if section.answered_by is not None:
                 offering.no_materials_sections.append(section)
                 offering.can_undo_no_materials = offering.can_undo_no_materials or may_answer
             elif may_answer:
@@ -445,7 +623,7 @@ def _group(
 
 
 def _mark_reorderable(
-    user: User, groups: list[InstructorGroup], orders_by_section: dict[int, list[Order]], earlier: set[int], now: datetime
+    user: User, groups: list[InstructorGroup], orders_by_section: dict[int, list[OrderRef]], earlier: set[int], now: datetime
 ) -> None:
     """Offer "Reorder" on offerings the user may reorder into (can_reorder over the row's sections)
     whose course has an earlier order on the campus of one of its orderable sections."""

@@ -11,6 +11,7 @@ from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFi
 from orders.web.guards import actor, staff_home, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.web.screens.courses import bp
+from orders.web.screens.courses.links import RowLinks
 from orders.web.screens.courses.queries import (
     MATCH_LIMIT,
     applicable,
@@ -53,6 +54,7 @@ def index():
         period_words=PERIOD_STATE_WORDS,
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
+        links=RowLinks(request.query_string.decode()),
         term_name=next((t.name for t in terms if t.code == filters.term), None),
         filter_names=filter_names(filters, instructor),
         placed_when=PLACED_WHEN,

@@ -33,6 +33,7 @@ from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import actor, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment
+from orders.web.links import pattern
 from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import parse_id
 from orders.web.screens.orders import bp
@@ -43,6 +44,15 @@ from orders.web.screens.orders.history_queries import (
     history_page,
     history_rows_for_export,
 )
+
+
+class HistoryLinks:
+    """The links of the history rows, made from one url_for each (orders/web/links.py)."""
+
+    def __init__(self):
+        self.summary = pattern("orders.summary", "number")
+        self.draft = pattern("ordering.sections", "draft_id")
+        self.reorder = pattern("orders.reorder", "course_id", "term_id")
 
 
 class ReorderForm(Form):
@@ -74,6 +84,7 @@ def history():
         page=page,
         terms=[] if fragment else all_terms(),
         statuses=STATUS_LABELS,
+        links=HistoryLinks(),
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use
         return body, {"HX-Push-Url": url_for("orders.history", **filters.query_args())}

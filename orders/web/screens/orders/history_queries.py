@@ -5,6 +5,7 @@ page's courses, whatever the number of orders.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -37,14 +39,15 @@ from orders.domain.models import (
     OrderSection,
     OrderStatus,
     Section,
+    SectionReach,
+    TeachingAssignment,
     Term,
     User,
     UTCDateTime,
 )
 from orders.domain.ordering.drafts import SectionChoice
 from orders.domain.ordering.reorder import REORDER_SOURCE_STATUSES
-from orders.domain.reach import teaches_clause
-from orders.domain.reach_table import in_reach, viewable_orders
+from orders.domain.reach_table import viewable_orders, viewer_key
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
 from orders.web.filters import QueryFilter, arg, member, page, text
@@ -320,6 +323,22 @@ class _Subject:
 
 
 @dataclass(frozen=True)
+class _Period:
+    opens_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class _Term:
+    """What can_place and the Reorder links read of a term."""
+
+    id: int
+    name: str
+    starts_on: date
+    period: _Period
+
+
+@dataclass(frozen=True)
 class _ReorderSection:
     """What can_place and the Reorder choice read of a section (its course only by subject)."""
 
@@ -330,7 +349,7 @@ class _ReorderSection:
     organization_id: int
     level: object
     course: _Subject
-    term: Term
+    term: _Term
 
 
 def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> None:
@@ -340,23 +359,57 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
     sources = [r for r in rows if r.status in REORDER_SOURCE_STATUSES and r.catalog_items]
     if not sources:
         return
+    found = db.session.execute(
+        _reorder_statement(user.is_program_admin),
+        {"course_ids": sorted({r.course_id for r in sources}), "now": now, "viewer": viewer_key(user), "user": user.id},
+    ).all()
+    terms: dict[int, _Term] = {}
+    offerings: dict[int, dict[int, list[SectionChoice]]] = {}  # course -> term -> its sections
+    for row in found:
+        if row.has_draft:  # the user continues that draft instead (as on Courses: "Resume draft")
+            continue
+        term = terms.get(row.term_id)
+        if term is None:
+            term = terms[row.term_id] = _Term(row.term_id, row.term_name, row.starts_on, _Period(row.opens_at, row.closes_at))
+        section = _ReorderSection(
+            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, _Subject(row.subject), term
+        )
+        number = row.number
+        orderable = number is None and can_place(user, section, now, teaches_section=bool(row.teaches))
+        offerings.setdefault(row.course_id, {}).setdefault(row.term_id, []).append(SectionChoice(section, number, orderable))
+    for source in sources:
+        for term_id, choices in offerings.get(source.course_id, {}).items():
+            term = terms[term_id]
+            if term.starts_on <= source.term_starts_on or not can_reorder(choices):
+                continue
+            if source.campus_ids & {c.section.campus_id for c in choices if c.orderable}:
+                source.reorder_terms.append(term)
+
+
+@functools.lru_cache(maxsize=2)
+def _reorder_statement(admin: bool):
+    """The sections of the page's courses (:course_ids) in open and upcoming terms (:now) in the user's reach
+    (:viewer), with whether :user teaches each, its placed order's number and whether :user has a draft of it.
+
+    Plain columns, not Section or Term entities: the page's courses can have hundreds of open sections,
+    and only these facts decide (can_place)."""
     claim = aliased(Order, name="claim")
     own_draft = aliased(Order, name="own_draft")
     has_draft = exists(
         select(own_draft.id).where(
-            own_draft.owner_id == user.id,
+            own_draft.owner_id == bindparam("user"),
             own_draft.status == OrderStatus.DRAFT,
             own_draft.course_id == Section.course_id,
             own_draft.term_id == Section.term_id,
         )
     )
-    # Plain columns, not Section entities (each with its course, term and session joined in): the
-    # page's courses can have hundreds of open sections, and only these facts decide (can_place).
-    found = db.session.execute(
+    teaches = exists(select(TeachingAssignment.section_id).where(
+        TeachingAssignment.section_id == Section.id, TeachingAssignment.user_id == bindparam("user")))
+    query = (
         select(
             Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id,
-            Section.level, Course.subject, Term, teaches_clause(user.id).label("teaches"), claim.number,
-            has_draft.label("has_draft"),
+            Section.level, Course.subject, Term.name.label("term_name"), Term.starts_on, OrderingPeriod.opens_at,
+            OrderingPeriod.closes_at, teaches.label("teaches"), claim.number, has_draft.label("has_draft"),
         )
         .join(Course, Course.id == Section.course_id)
         .join(Term, Term.id == Section.term_id)
@@ -364,28 +417,12 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
         .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
         .outerjoin(claim, claim.id == OrderSection.order_id)
         .where(
-            Section.course_id.in_({r.course_id for r in sources}),
-            OrderingPeriod.closes_at > now,
-            in_reach(user, Section.id),
+            Section.course_id.in_(bindparam("course_ids", expanding=True)),
+            OrderingPeriod.closes_at > bindparam("now", type_=OrderingPeriod.closes_at.type),
         )
         .order_by(Section.term_id, Section.label)
-    ).all()
-    offerings: dict[tuple[int, int], list[SectionChoice]] = {}
-    for row in found:
-        if row.has_draft:  # the user continues that draft instead (as on Courses: "Resume draft")
-            continue
-        section = _ReorderSection(
-            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, _Subject(row.subject), row.Term
-        )
-        number = row.number
-        orderable = number is None and can_place(user, section, now, teaches_section=bool(row.teaches))
-        offerings.setdefault((section.course_id, section.term_id), []).append(SectionChoice(section, number, orderable))
-    for row in sources:
-        for (course_id, _term_id), choices in offerings.items():
-            term = choices[0].section.term
-            if course_id != row.course_id or term.starts_on <= row.term_starts_on or not can_reorder(choices):
-                continue
-            if row.campus_ids & {c.section.campus_id for c in choices if c.orderable}:
-                row.reorder_terms.append(term)
-
-
+    )
+    if not admin:
+        query = query.where(exists(select(SectionReach.section_id).where(
+            SectionReach.viewer_id == bindparam("viewer"), SectionReach.section_id == Section.id)))
+    return query
