@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     CompoundSelect,
     Integer,
     Select,
     Table,
     and_,
-    bindparam,
     delete,
     except_,
     exists,
@@ -35,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from orders.domain.binds import one_of
 from orders.domain.models import (
     EVERYONE,
     NOBODY,
@@ -68,16 +67,21 @@ def in_reach(user: User, section_id) -> ColumnElement[bool]:
 
 
 def viewable_orders(user: User, *, probe: bool = False) -> ColumnElement[bool]:
-    """SQL, on Order: the user may view the order (reach.can_view_order), its sections' reach read from the table.
+    """SQL, on Order: the user may view the order (reach.can_view_order), its sections' reach read from the table."""
+    return viewable_orders_of(user.is_program_admin, user.id, probe=probe)
+
+
+def viewable_orders_of(admin: bool, viewer, *, probe: bool = False) -> ColumnElement[bool]:
+    """viewable_orders for an admin or not and a viewer (an id, or a bound parameter: one statement for everyone).
 
     By default an uncorrelated IN: the orders on the user's reach rows, a set the database builds once.
     With `probe`, a correlated EXISTS per order (for walking the orders newest first when most are in reach).
     """
-    if user.is_program_admin:
+    if admin:
         return true()
     on_reach = (
         select(OrderSection.order_id)
-        .join(SectionReach, and_(SectionReach.section_id == OrderSection.section_id, SectionReach.viewer_id == user.id))
+        .join(SectionReach, and_(SectionReach.section_id == OrderSection.section_id, SectionReach.viewer_id == viewer))
         .where(OrderSection.removed_at.is_(None))
     )
     reach: ColumnElement[bool]
@@ -86,7 +90,7 @@ def viewable_orders(user: User, *, probe: bool = False) -> ColumnElement[bool]:
         reach = exists(on_reach.where(OrderSection.order_id == Order.id).offset(0))
     else:
         reach = Order.id.in_(on_reach)
-    return or_(Order.placed_by_id == user.id, Order.owner_id == user.id, reach)
+    return or_(Order.placed_by_id == viewer, Order.owner_id == viewer, reach)
 
 
 KINDS = ("sections", "courses", "terms", "instructors", "viewers")
@@ -115,18 +119,18 @@ class Touched:
         return {f"touched_{kind}": sorted(getattr(self, kind)) for kind in self.kinds()}
 
 
-def _sections_clause(kinds: tuple[str, ...]) -> ColumnElement[bool]:
+def _sections_clause(kinds: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
     """SQL, on Section: the section's rows are to be rebuilt (the ids as bound lists: touched_<kind>)."""
-    ids: dict[str, BindParameter[int]] = {kind: bindparam(f"touched_{kind}", expanding=True) for kind in kinds}
     parts: list[ColumnElement[bool]] = []
-    if "sections" in ids:
-        parts.append(Section.id.in_(ids["sections"]))
-    if "courses" in ids:
-        parts.append(Section.course_id.in_(ids["courses"]))
-    if "terms" in ids:
-        parts.append(Section.term_id.in_(ids["terms"]))
-    if "instructors" in ids:
-        parts.append(Section.id.in_(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id.in_(ids["instructors"]))))
+    if "sections" in kinds:
+        parts.append(one_of(Section.id, "touched_sections", dialect))
+    if "courses" in kinds:
+        parts.append(one_of(Section.course_id, "touched_courses", dialect))
+    if "terms" in kinds:
+        parts.append(one_of(Section.term_id, "touched_terms", dialect))
+    if "instructors" in kinds:
+        taught = select(TeachingAssignment.section_id).where(one_of(TeachingAssignment.user_id, "touched_instructors", dialect))
+        parts.append(Section.id.in_(taught))
     return or_(*parts) if parts else false()
 
 
@@ -158,7 +162,7 @@ def _viewer_may_hold_rows(viewer: type[User]) -> ColumnElement[bool]:
     return and_(viewer.active.is_(True), viewer.is_program_admin.is_(False))
 
 
-def expected_rows(kinds: tuple[str, ...] | None = None) -> CompoundSelect:
+def expected_rows(kinds: tuple[str, ...] | None = None, dialect: str = "") -> CompoundSelect:
     """SQL: the rows the rule gives: every row, or (with `kinds`) those of the touched sections and viewers,
     whose ids are bound as touched_<kind> (Touched.params).
 
@@ -167,8 +171,8 @@ def expected_rows(kinds: tuple[str, ...] | None = None) -> CompoundSelect:
     non-admin instructor their own row of each section they teach. UNION drops the duplicates (a
     coordinator who also teaches the section; two grants covering it).
     """
-    sections = _sections_clause(kinds) if kinds is not None else true()
-    viewers: BindParameter[int] | None = bindparam("touched_viewers", expanding=True) if kinds and "viewers" in kinds else None
+    sections = _sections_clause(kinds, dialect) if kinds is not None else true()
+    by_viewer = kinds is not None and "viewers" in kinds
     grant = aliased(CoordinatorGrant, name="reach_grant")
     coordinator = aliased(User, name="coordinator")
     teacher = aliased(User, name="teacher")
@@ -177,7 +181,7 @@ def expected_rows(kinds: tuple[str, ...] | None = None) -> CompoundSelect:
     def narrowed(query: Select, viewer_id) -> Select:
         if kinds is None:
             return query
-        return query.where(or_(sections, viewer_id.in_(viewers)) if viewers is not None else sections)
+        return query.where(or_(sections, one_of(viewer_id, "touched_viewers", dialect)) if by_viewer else sections)
 
     coordinating = narrowed(
         _slot_rows(grant.user_id)
@@ -204,17 +208,17 @@ def expected_rows(kinds: tuple[str, ...] | None = None) -> CompoundSelect:
 
 
 @functools.cache
-def _rebuild_statements(kinds: tuple[str, ...] | None):
+def _rebuild_statements(kinds: tuple[str, ...] | None, dialect: str):
     """The DELETE and the INSERT ... SELECT of a rebuild (None: everything), built once per shape."""
     table = cast(Table, SectionReach.__table__)  # a mapped class's __table__ is its Table; the base types it FromClause
     if kinds is None:
         stale = delete(table)
     else:
-        condition: ColumnElement[bool] = SectionReach.section_id.in_(select(Section.id).where(_sections_clause(kinds)))
+        condition: ColumnElement[bool] = SectionReach.section_id.in_(select(Section.id).where(_sections_clause(kinds, dialect)))
         if "viewers" in kinds:
-            condition = or_(condition, SectionReach.viewer_id.in_(bindparam("touched_viewers", expanding=True)))
+            condition = or_(condition, one_of(SectionReach.viewer_id, "touched_viewers", dialect))
         stale = delete(table).where(condition)
-    rows = expected_rows(kinds).subquery("expected")
+    rows = expected_rows(kinds, dialect).subquery("expected")
     return stale, insert(table).from_select(list(COLUMNS), select(*(rows.c[name] for name in COLUMNS)))
 
 
@@ -224,7 +228,7 @@ def rebuild(connection, touched: Touched) -> None:
         return
     kinds = None if touched.everything else touched.kinds()
     params = {} if kinds is None else touched.params()
-    for statement in _rebuild_statements(kinds):
+    for statement in _rebuild_statements(kinds, connection.dialect.name):
         connection.execute(statement, params)
 
 

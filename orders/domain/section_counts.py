@@ -16,9 +16,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, func, literal, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, true, union
 from sqlalchemy.dialects import postgresql, sqlite
 
+from orders.domain.binds import one_of
 from orders.domain.models import (
     ContentRequest,
     NoMaterialsAnswer,
@@ -63,20 +64,19 @@ def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
 BY = ("sections", "orders", "items")  # how a rebuild names its sections: by id, by their orders, by an item on those orders
 
 
-def _touched_clause(by: tuple[str, ...]) -> ColumnElement[bool]:
+def _touched_clause(by: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
     """SQL, on Section: the sections named by the bound id lists count_<kind> (None of them: every section)."""
     if not by:
         return true()
-    ids: dict[str, BindParameter[int]] = {kind: bindparam(f"count_{kind}", expanding=True) for kind in by}
     parts: list[ColumnElement[bool]] = []
-    if "sections" in ids:
-        parts.append(Section.id.in_(ids["sections"]))
-    if "orders" in ids:
-        parts.append(Section.id.in_(select(OrderSection.section_id).where(OrderSection.order_id.in_(ids["orders"]))))
-    if "items" in ids:
+    if "sections" in by:
+        parts.append(one_of(Section.id, "count_sections", dialect))
+    if "orders" in by:
+        parts.append(Section.id.in_(select(OrderSection.section_id).where(one_of(OrderSection.order_id, "count_orders", dialect))))
+    if "items" in by:
         carrying = union(
-            select(OrderLine.order_id).where(OrderLine.catalog_item_id.in_(ids["items"])),
-            select(ContentRequest.order_id).where(ContentRequest.fulfilled_by_id.in_(ids["items"])),
+            select(OrderLine.order_id).where(one_of(OrderLine.catalog_item_id, "count_items", dialect)),
+            select(ContentRequest.order_id).where(one_of(ContentRequest.fulfilled_by_id, "count_items", dialect)),
         )
         parts.append(Section.id.in_(select(OrderSection.section_id).where(OrderSection.order_id.in_(carrying))))
     return or_(*parts)
@@ -87,7 +87,7 @@ def _upsert(dialect: str, mode: ProgramMode, by: tuple[str, ...]):
     """The rebuild's one statement, built once per dialect, mode and shape (the ids bound)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # WHERE always present: SQLite cannot tell an upsert's ON from a join's without it.
-    statement = insert(SectionCounts).from_select(list(COLUMNS), expected_counts(mode, _touched_clause(by)))
+    statement = insert(SectionCounts).from_select(list(COLUMNS), expected_counts(mode, _touched_clause(by, dialect)))
     return statement.on_conflict_do_update(
         index_elements=["section_id"], set_={name: statement.excluded[name] for name in COLUMNS[1:]}
     )

@@ -48,6 +48,7 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
         "students.materials": ("mary", "/student/materials?term=202710"),
         "admin.student": ("katherine", f"/admin/students/{ids['mary']}"),
         "progress.index": ("katherine", "/progress/?term=202710"),
+        "progress.table": ("katherine", "/progress/subject?term=202710&page=1"),
         "progress.confirm_remind": ("katherine", "/progress/remind?term=202710&dimension=subject&key=MATH"),
     }
 

@@ -15,9 +15,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import BindParameter, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from orders.domain.binds import dialect_name, one_of
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
@@ -154,10 +155,9 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
 
 
 @functools.cache
-def _lines_statement():
+def _lines_statement(dialect: str):
     """The student page's lines statement, built once per process (:student, :section_ids bound)."""
-    section_ids: BindParameter[int] = bindparam("section_ids", expanding=True)
-    line = order_lines(select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids)))
+    line = order_lines(select(OrderSection.order_id).where(one_of(OrderSection.section_id, "section_ids", dialect)))
     return (
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
@@ -174,7 +174,8 @@ def _lines_statement():
                 StudentChoice.catalog_item_id == line.c.item_id,
             ),
         )
-        .where(OrderSection.section_id.in_(section_ids), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .where(one_of(OrderSection.section_id, "section_ids", dialect), OrderSection.removed_at.is_(None),
+               Order.status == OrderStatus.PLACED)
         .order_by(OrderSection.section_id, line.c.type_rank, line.c.position, CatalogItem.title)
     )
 
@@ -182,7 +183,7 @@ def _lines_statement():
 def _lines(student_id: int, section_ids: list[int]):
     """The lines (orders/domain/lines.py: each catalog item once) of the placed orders of these sections,
     each with the student's stored choice for that section and item."""
-    return db.session.execute(_lines_statement(), {"student": student_id, "section_ids": section_ids}).all()
+    return db.session.execute(_lines_statement(dialect_name()), {"student": student_id, "section_ids": section_ids}).all()
 
 
 def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now: datetime, today,

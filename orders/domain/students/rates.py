@@ -145,10 +145,11 @@ def at_risk_clause(rated, declined, threshold_percent: int) -> ColumnElement[boo
     return and_(rated > 0, declined * 100 >= rated * threshold_percent)
 
 
-def at_risk_section_ids(threshold_percent: int, term_ids: list[int]) -> Select:
-    """SQL: ids of the terms' at-risk sections (the Courses filter), from the stored per-section counters."""
+def at_risk_section_ids(threshold_percent, in_terms: ColumnElement[bool]) -> Select:
+    """SQL: ids of the at-risk sections among those matching `in_terms` (a condition on Section), from the stored
+    per-section counters (the Courses filter)."""
     return (
         select(SectionCounts.section_id)
         .join(Section, Section.id == SectionCounts.section_id)
-        .where(Section.term_id.in_(term_ids), at_risk_clause(SectionCounts.rated, SectionCounts.declined, threshold_percent))
+        .where(in_terms, at_risk_clause(SectionCounts.rated, SectionCounts.declined, threshold_percent))
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app import create_app
 from orders.domain.models import User
@@ -84,7 +84,7 @@ def test_a_new_identity_ends_the_previous_session(app, client, demo_data, header
 @pytest.mark.parametrize("identity", ["stranger@demo.edu", "ada@demo.edu"], ids=["unknown", "deactivated"])
 def test_unknown_or_deactivated_identity_gets_the_403_page_with_the_contact(app, client, demo_data, header_mode, identity):
     with app.app_context():
-        db.session.execute(update(User).where(User.email == "ada@demo.edu").values(active=False))
+        db.session.scalars(select(User).where(User.email == "ada@demo.edu")).one().active = False  # as the admin screen does
         db.session.commit()
     response = via_proxy(client, "/", identity)
     assert response.status_code == 403

@@ -23,6 +23,7 @@ from orders.domain.models import (
     Term,
 )
 from orders.extensions import db
+from tests import factories as f
 from tests.helpers import sign_in, text_of
 
 SPRING = "202710"
@@ -306,3 +307,41 @@ def test_opt_in_mode_shows_the_opt_in_rate(login_as, app):
     assert figures["At-risk sections"] == "3"  # MATH 221 001, 002 and CS 310 001: on placed orders, with students
     rows = list(csv.reader(io.StringIO(client.get(f"/progress/campus.csv?term={SPRING}").get_data(as_text=True))))
     assert rows[0][9] == "Opt-in rate %" and rows[1][9] == "0" and rows[1][10] == "3"
+
+
+# --- The tables as fragments (htmx) or pages of their own --------------------------------------------
+
+
+def test_the_board_loads_each_table_as_a_fragment_or_links_its_page(login_as):
+    client = login_as("katherine")
+    board = client.get(f"/progress/?term={SPRING}").get_data(as_text=True)
+    for table in ("organization", "subject", "campus"):
+        url = f"/progress/{table}?term={SPRING}"
+        assert f'hx-get="{htmllib.escape(url)}" hx-trigger="load"' in board  # with htmx, in place
+        assert f'<a href="{htmllib.escape(url)}">Show progress by {table}</a>' in board  # without JavaScript, its page
+        fragment = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert fragment.lstrip().startswith(f'<section aria-labelledby="table-{table}" id="progress-table-{table}">')
+        assert "<h1>" not in fragment
+        page = client.get(url).get_data(as_text=True)
+        assert "<h1>Progress: Spring 2027</h1>" in page and f'href="/progress/?term={SPRING}">Back to Progress' in page
+    assert 'id="row-subject-MATH"' not in board  # the board itself carries no table rows
+    assert client.get(f"/progress/nothing?term={SPRING}").status_code == 404
+
+
+def test_a_long_table_is_paged_in_the_same_order(login_as, app, now):
+    with app.app_context():
+        spring = db.session.scalars(db.select(Term).where(Term.code == SPRING)).one()
+        for n in range(30):
+            f.section(spring, subject=f"S{n:02d}", number="101", label="001")
+        db.session.commit()
+    client = login_as("katherine")
+    first = client.get(f"/progress/subject?term={SPRING}").get_data(as_text=True)
+    second = client.get(f"/progress/subject?term={SPRING}&page=2").get_data(as_text=True)
+    first_rows = re.findall(r'<tr id="row-subject-([^"]+)">', first)
+    second_rows = re.findall(r'<tr id="row-subject-([^"]+)">', second)
+    assert len(first_rows) == 20 and len(second_rows) == 12  # MATH, CS and the 30 new subjects
+    every = [row[0] for row in csv.reader(io.StringIO(client.get(f"/progress/subject.csv?term={SPRING}").get_data(as_text=True)))][1:]
+    assert first_rows + second_rows == every  # the CSV's order, page after page
+    assert "rows 1–20 of 32" in first and "Page 1 of 2" in first
+    assert f'href="/progress/subject?term={SPRING}&amp;page=2"' in first and 'hx-push-url="false"' in first
+    assert "Page 2 of 2" in second and client.get(f"/progress/subject?term={SPRING}&page=9").status_code == 200

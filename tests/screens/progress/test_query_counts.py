@@ -44,7 +44,7 @@ def count_for(client, count_queries, url, headers=None):
 
 
 @pytest.mark.parametrize("user", ["katherine", "grace", "emmy"])
-@pytest.mark.parametrize("url", ["/progress/", "/progress/?term=202630", "/progress/organization.csv"])
+@pytest.mark.parametrize("url", ["/progress/", "/progress/?term=202630", "/progress/organization.csv", "/progress/subject"])
 def test_progress_query_count_does_not_grow(app, client, demo_data, count_queries, now, user, url):
     client.post("/sign-in", data={"email": f"{user}@demo.edu", "password": "orders-demo"})
     small = count_for(client, count_queries, url)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from orders.domain.binds import dialect_name, one_of
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution
 from orders.domain.models import (
@@ -186,9 +187,9 @@ class InstructorFilter:
 
 
 @functools.lru_cache(maxsize=16)
-def _instructor_filter_statement(chosen: bool, names: tuple[int, ...]):
+def _instructor_filter_statement(dialect: str, chosen: bool, names: tuple[int, ...]):
     """The Instructor filter's one statement (whether an instructor is chosen, which names are asked), built once."""
-    in_terms = SectionReach.term_id.in_(bindparam("term_ids", expanding=True))
+    in_terms = one_of(SectionReach.term_id, "term_ids", dialect)
     viewer = bindparam("viewer")
     unassigned_row = select(SectionReach.section_id).where(
         SectionReach.instructor_id == NOBODY, SectionReach.viewer_id == viewer, in_terms
@@ -217,7 +218,7 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
     names = _named(filters)
     params = {"viewer": viewer_key(user), "term_ids": _chosen_term_ids(filters, terms, now), "chosen": chosen_id,
               "organization": filters.organization, "campus": filters.campus}
-    rows = db.session.execute(_instructor_filter_statement(chosen_id is not None, tuple(names)), params).all()
+    rows = db.session.execute(_instructor_filter_statement(dialect_name(), chosen_id is not None, tuple(names)), params).all()
     chosen = next((row for row in rows if row.kind == 2), None)
     return InstructorFilter(
         shown=True,
@@ -283,16 +284,16 @@ def matching_instructors(
         return []
     params = {"viewer": viewer_key(user), "term_ids": _chosen_term_ids(filters, terms, now), "pattern": anywhere(name),
               "limit": limit + 1}
-    return list(db.session.execute(_matching_instructors_statement(), params))
+    return list(db.session.execute(_matching_instructors_statement(dialect_name()), params))
 
 
 @functools.cache
-def _matching_instructors_statement():
+def _matching_instructors_statement(dialect: str):
     instructors = (
         select(SectionReach.sort_name, SectionReach.instructor_id)
         .where(
             SectionReach.viewer_id == bindparam("viewer"),
-            SectionReach.term_id.in_(bindparam("term_ids", expanding=True)),
+            one_of(SectionReach.term_id, "term_ids", dialect),
             SectionReach.instructor_id != NOBODY,
         )
         .distinct()
@@ -314,16 +315,16 @@ def _matching_rows(shape: tuple) -> Select:
     in page order. Filters on what the table does not copy join the section and its course. Values are
     bound parameters (_params), so one shape is one statement text whoever asks.
     """
-    admin, instructor, sections, subject, q, organization, campus, active, placed, at_risk, state = shape
+    dialect, admin, instructor, sections, subject, q, organization, campus, active, placed, at_risk, state = shape
     query = select(SectionReach.section_id.label("section_id"), SectionReach.instructor_id.label("instructor_id")).where(
-        SectionReach.viewer_id == bindparam("viewer"), SectionReach.term_id.in_(bindparam("term_ids", expanding=True))
+        SectionReach.viewer_id == bindparam("viewer"), one_of(SectionReach.term_id, "term_ids", dialect)
     )
     if instructor == "unassigned":
         query = query.where(SectionReach.instructor_id == NOBODY)
     elif instructor == "one":
         query = query.where(SectionReach.instructor_id == bindparam("instructor"))
     if sections:
-        query = query.where(SectionReach.section_id.in_(bindparam("sections", expanding=True)))
+        query = query.where(one_of(SectionReach.section_id, "sections", dialect))
     if subject:
         query = query.where(SectionReach.subject == bindparam("subject"))
     active_only = active or state is OrderState.MISSING
@@ -356,7 +357,7 @@ def _matching_rows(shape: tuple) -> Select:
             )
         )
     if at_risk:
-        query = query.where(section_id.in_(at_risk_section_ids(bindparam("threshold"), bindparam("term_ids", expanding=True))))
+        query = query.where(section_id.in_(at_risk_section_ids(bindparam("threshold"), one_of(Section.term_id, "term_ids", dialect))))
     if state is not None:
         claimed = exists(select(OrderSection.order_id).where(OrderSection.section_id == section_id, OrderSection.claimed))
         answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == section_id))
@@ -413,7 +414,7 @@ def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: dat
 def _shape(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> tuple:
     """What decides the page statement's SQL (never a value: values are bound)."""
     instructor = "none" if not filters.instructor else "unassigned" if filters.instructor == UNASSIGNED else "one"
-    return (user.is_program_admin, instructor, bool(filters.sections), bool(filters.subject), bool(filters.q),
+    return (dialect_name(), user.is_program_admin, instructor, bool(filters.sections), bool(filters.subject), bool(filters.q),
             filters.organization is not None, filters.campus is not None, filters.active, filters.placed,
             filters.at_risk, filters.state)
 
@@ -518,7 +519,7 @@ def _page_rows(
 
 
 @functools.cache
-def _orders_statement():
+def _orders_statement(dialect: str):
     """Placed and canceled orders on the page's sections (placed first, then newest) and the user's own drafts
     of the page's courses, as plain columns: two index lookups glued together (an OR across one outer join
     would scan every order)."""
@@ -526,7 +527,7 @@ def _orders_statement():
         select(OrderSection.section_id, OrderSection.order_id)
         .join(Order, Order.id == OrderSection.order_id)
         .where(
-            OrderSection.section_id.in_(bindparam("section_ids", expanding=True)),
+            one_of(OrderSection.section_id, "section_ids", dialect),
             OrderSection.removed_at.is_(None),  # a section an edit took off is no longer on that order
             Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
         )
@@ -534,8 +535,8 @@ def _orders_statement():
     own_drafts = select(cast(null(), Integer).label("section_id"), Order.id.label("order_id")).where(
         Order.status == OrderStatus.DRAFT,
         Order.owner_id == bindparam("owner"),
-        Order.course_id.in_(bindparam("course_ids", expanding=True)),
-        Order.term_id.in_(bindparam("term_ids", expanding=True)),
+        one_of(Order.course_id, "course_ids", dialect),
+        one_of(Order.term_id, "term_ids", dialect),
     )
     matches = union_all(on_sections, own_drafts).subquery()
     return (
@@ -557,7 +558,7 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[OrderRef]], dic
     orders: dict[int, list[OrderRef]] = {}
     drafts: dict[tuple[int, int], int] = {}
     seen: dict[int, OrderRef] = {}
-    for section_id, order_id, number, status, course_id, term_id in db.session.execute(_orders_statement(), params):
+    for section_id, order_id, number, status, course_id, term_id in db.session.execute(_orders_statement(dialect_name()), params):
         order = seen.get(order_id)
         if order is None:
             order = seen[order_id] = OrderRef(order_id, number, status, course_id, term_id)

@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     String,
     and_,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from orders.domain.binds import dialect_name, one_of
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.lines import counted_request_clause
 from orders.domain.models import (
@@ -47,7 +49,7 @@ from orders.domain.models import (
 )
 from orders.domain.ordering.drafts import SectionChoice
 from orders.domain.ordering.reorder import REORDER_SOURCE_STATUSES
-from orders.domain.reach_table import viewable_orders, viewer_key
+from orders.domain.reach_table import viewable_orders_of, viewer_key
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
 from orders.web.filters import QueryFilter, arg, member, page, text
@@ -121,35 +123,57 @@ _ORDERING = (_NEWEST.desc(), Order.id.desc())
 COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many orders past the page, then "1,000+"
 
 
-def _conditions(user: User, filters: HistoryFilter, *, probe: bool = False) -> list[ColumnElement[bool]]:
-    """Orders on the user's history (docs/spec.md §2 view rule, as SQL) narrowed by the filters.
+def _shape(user: User, filters: HistoryFilter, *, probe: bool) -> tuple:
+    """What decides the list's SQL (never a value: values are bound, _params)."""
+    return (user.is_program_admin, probe, filters.status is not None, bool(filters.term), bool(filters.q),
+            bool(filters.q and _ORDER_NUMBER.match(filters.q)))
 
-    Text conditions refer to Course, so the statement must join it when `filters.q` is set.
+
+def _params(user: User, filters: HistoryFilter) -> dict:
+    params: dict = {"viewer": user.id}
+    if filters.status is not None:
+        params["status"] = filters.status
+    if filters.term:
+        params["term"] = filters.term
+    if filters.q:
+        params["pattern"] = anywhere(filters.q)
+        number = _ORDER_NUMBER.match(filters.q)
+        if number:
+            params["number"] = int(number.group(1))
+    return params
+
+
+def _conditions(shape: tuple) -> list[ColumnElement[bool]]:
+    """Orders on the user's history (docs/spec.md §2 view rule, as SQL) narrowed by the filters, values bound.
+
+    Text conditions refer to Course, so the statement must join it when the shape has a text filter.
     """
+    admin, probe, status, term, q, number = shape
+    viewer = bindparam("viewer")
     conditions = [
         or_(
             Order.status.in_(REORDER_SOURCE_STATUSES),
-            and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
+            and_(Order.status == OrderStatus.DRAFT, Order.owner_id == viewer),  # drafts: only one's own
         ),
-        viewable_orders(user, probe=probe),
+        viewable_orders_of(admin, viewer, probe=probe),
     ]
-    if filters.status is not None:
-        conditions.append(Order.status == filters.status)
-    if filters.term:
-        conditions.append(Order.term_id.in_(select(Term.id).where(Term.code == filters.term)))
-    if filters.q:
-        pattern = anywhere(filters.q)
+    if status:
+        conditions.append(Order.status == bindparam("status", type_=Order.status.type))
+    if term:
+        conditions.append(Order.term_id.in_(select(Term.id).where(Term.code == bindparam("term"))))
+    if q:
+        pattern = bindparam("pattern")
         text_match = [
             func.lower(Course.subject + " " + Course.number).like(pattern, escape=ESCAPE),
             func.lower(Course.title).like(pattern, escape=ESCAPE),
         ]
-        number = _ORDER_NUMBER.match(filters.q)
         if number:
-            text_match.append(Order.number == int(number.group(1)))
+            text_match.append(Order.number == bindparam("number"))
         conditions.append(or_(*text_match))
     return conditions
 
 
+@functools.cache
 def _details() -> Select:
     """One row per order and (not removed) section, with everything the table and the CSV show."""
     placer = aliased(User, name="placer")
@@ -245,35 +269,38 @@ def _prices(*joined: str | None) -> list[Decimal]:
     return sorted(Decimal(p).quantize(Decimal("0.01")) for text in joined if text for p in text.split(";"))
 
 
-def _matching(user: User, filters: HistoryFilter, *, probe: bool = False) -> Select:
+def _matching(shape: tuple) -> Select:
     """The ids of the orders on this user's history that match the filters."""
     query = select(Order.id.label("order_id")).select_from(Order)
-    if filters.q:
+    if shape[4]:  # a text filter: on the course
         query = query.join(Course, Course.id == Order.course_id)
-    return query.where(*_conditions(user, filters, probe=probe))
+    return query.where(*_conditions(shape))
 
 
-def _count(user: User, filters: HistoryFilter, cap: int | None) -> Select:
-    """How many orders match, counting no further than `cap` + 1 when there is a cap."""
-    matching = _matching(user, filters, probe=cap is not None)
-    return select(func.count()).select_from((matching if cap is None else matching.limit(cap + 1)).subquery())
+@functools.lru_cache(maxsize=128)
+def _count(shape: tuple, capped: bool) -> Select:
+    """How many orders match, counting no further than :cap when `capped`."""
+    matching = _matching(shape)
+    return select(func.count()).select_from((matching.limit(bindparam("cap", type_=Integer)) if capped else matching).subquery())
 
 
-def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, cap: int | None) -> Select:
-    """The page's orders with their sections and the count, in one statement.
+@functools.lru_cache(maxsize=128)
+def _page_query(shape: tuple, capped: bool) -> Select:
+    """The page's orders with their sections and the count, in one statement (:limit, :offset, :cap bound).
 
     The inner query keeps one page of matching ids, newest first; only those are joined to their
-    details. With a `cap` (a Program Administrator's history, or a reach known to be wide:
+    details. Capped (a Program Administrator's history, or a reach known to be wide:
     orders.web.screens.orders.history_reach) the database walks the newest-first index, probing the view rule per order,
-    and stops at the page, and the count stops at the cap ("1,000+"). Without (a narrow reach: the
+    and stops at the page, and the count stops at the cap ("1,000+"). Not capped (a narrow reach: the
     orders they may view, a set the database builds once, reach_table.viewable_orders) counting all of
     them exactly in the same pass costs little more than finding the page.
     """
-    page_ids = _matching(user, filters, probe=cap is not None)
-    if cap is None:
+    page_ids = _matching(shape)
+    if not capped:
         page_ids = page_ids.add_columns(func.count().over().label("total"))
-    page_ids = page_ids.order_by(*_ORDERING).limit(page_size).offset(offset_of(page, page_size)).subquery("page_ids")
-    total = page_ids.c.total if cap is None else _count(user, filters, cap).scalar_subquery()
+    page_ids = (page_ids.order_by(*_ORDERING).limit(bindparam("limit", type_=Integer))
+                .offset(bindparam("offset", type_=Integer)).subquery("page_ids"))
+    total = page_ids.c.total if not capped else _count(shape, True).scalar_subquery()
     return (
         _details()
         .add_columns(total.label("total"))
@@ -286,14 +313,17 @@ def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: i
     """One page of the user's order history, newest first, with Reorder targets marked."""
     page = filters.page
     cap = max(COUNT_CAP, page * page_size) if reach.is_wide(user, filters) else None
-    found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all()
+    shape = _shape(user, filters, probe=cap is not None)
+    params = {**_params(user, filters), "limit": page_size, "offset": offset_of(page, page_size), "cap": (cap or 0) + 1}
+    found = db.session.execute(_page_query(shape, cap is not None), params).all()
     total = found[0].total if found else 0
     if cap is None and found:
         reach.remember(user, filters, total)
     if not found and page > 1:  # a bookmarked page past the end: show the last one
-        total = db.session.scalar(_count(user, filters, cap)) or 0
+        total = db.session.scalar(_count(shape, cap is not None), params) or 0
         page = page_count(total if cap is None else min(total, cap), page_size)
-        found = db.session.execute(_page_query(user, filters, page, page_size, cap)).all() if total else []
+        params["offset"] = offset_of(page, page_size)
+        found = db.session.execute(_page_query(shape, cap is not None), params).all() if total else []
     rows = list(_fold(found))
     mark_reorder_targets(user, rows, now)
     # A wide reach is shown capped whichever plan ran, so its count reads the same on every request;
@@ -306,8 +336,8 @@ def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: i
 def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int = 1000) -> Iterator[HistoryRow]:
     """Every matching order, newest first, streamed from the database in batches (a server-side
     cursor on PostgreSQL), so the CSV of 50,000 orders never sits in memory."""
-    query = _details().where(*_conditions(user, filters)).order_by(*_ORDERING, Section.label)
-    result = db.session.execute(query.execution_options(yield_per=batch_size))
+    query = _details().where(*_conditions(_shape(user, filters, probe=False))).order_by(*_ORDERING, Section.label)
+    result = db.session.execute(query.execution_options(yield_per=batch_size), _params(user, filters))
     try:
         yield from _fold(result)
     finally:
@@ -360,7 +390,7 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
     if not sources:
         return
     found = db.session.execute(
-        _reorder_statement(user.is_program_admin),
+        _reorder_statement(dialect_name(), user.is_program_admin),
         {"course_ids": sorted({r.course_id for r in sources}), "now": now, "viewer": viewer_key(user), "user": user.id},
     ).all()
     terms: dict[int, _Term] = {}
@@ -386,8 +416,8 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
                 source.reorder_terms.append(term)
 
 
-@functools.lru_cache(maxsize=2)
-def _reorder_statement(admin: bool):
+@functools.lru_cache(maxsize=4)
+def _reorder_statement(dialect: str, admin: bool):
     """The sections of the page's courses (:course_ids) in open and upcoming terms (:now) in the user's reach
     (:viewer), with whether :user teaches each, its placed order's number and whether :user has a draft of it.
 
@@ -417,7 +447,7 @@ def _reorder_statement(admin: bool):
         .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed))
         .outerjoin(claim, claim.id == OrderSection.order_id)
         .where(
-            Section.course_id.in_(bindparam("course_ids", expanding=True)),
+            one_of(Section.course_id, "course_ids", dialect),
             OrderingPeriod.closes_at > bindparam("now", type_=OrderingPeriod.closes_at.type),
         )
         .order_by(Section.term_id, Section.label)

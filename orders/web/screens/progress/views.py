@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms import HiddenField
 
 from orders import clock
@@ -19,6 +19,8 @@ from orders.web.changes import run_change
 from orders.web.forms import Form
 from orders.web.guards import actor, progress_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
+from orders.web.paging import Page, offset_of, page_count
+from orders.web.parsing import parse_page
 from orders.web.screens.progress import bp
 from orders.web.screens.progress.links import courses_href_for
 from orders.web.screens.progress.queries import Counts, dashboard, default_term, row_label
@@ -83,9 +85,13 @@ def table(dimension: str):
     inst = institution()
     now = clock.now()
     board = dashboard(actor(), term, inst, now, tables=(dimension,))
+    rows = board.tables[dimension]
+    size = current_app.config["PROGRESS_TABLE_PAGE_SIZE"]
+    number = min(parse_page(request.args.get("page")), page_count(len(rows), size))
+    page = Page(rows[offset_of(number, size):offset_of(number, size) + size], number, len(rows), size)
     return render_page_or_fragment(
         "progress/table.html", "progress/_table.html",
-        board=board, dimension=dimension, heading=DIMENSIONS[dimension], rows=board.tables[dimension],
+        board=board, dimension=dimension, heading=DIMENSIONS[dimension], page=page,
         opt_out=inst.program_mode is ProgramMode.OPT_OUT, time_of_day=_time_of_day,
         may_remind=remind_now_decision(actor(), term, now).allowed, courses_href=courses_href_for(term.code),
     )
@@ -177,4 +183,8 @@ def send_reminders():
     if is_htmx():
         return render_template("progress/_remind_done.html", row=row, message=message, sent=result.sent)
     flash(message, "status" if result.sent else "notice")
-    return redirect(url_for("progress.table", dimension=row.dimension, term=term.code) + f"#row-{row.dimension}-{row.key}", code=303)
+    rows = dashboard(actor(), term, institution(), now, tables=(row.dimension,)).tables[row.dimension]
+    index = next((n for n, counts in enumerate(rows) if counts.key == row.key), 0)
+    number = index // current_app.config["PROGRESS_TABLE_PAGE_SIZE"] + 1  # the table's page that shows the row
+    return redirect(url_for("progress.table", dimension=row.dimension, term=term.code, page=number if number > 1 else None)
+                    + f"#row-{row.dimension}-{row.key}", code=303)
