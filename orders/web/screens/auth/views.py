@@ -53,7 +53,8 @@ def safe_next(target: str | None) -> str:
 
 def _render(form: SignInForm, error: str | None, status: int, headers: dict | None = None):
     page = render_template(
-        "auth/sign_in.html", form=form, error=error, local=local_mode_on(), single_sign_on=header_mode_on()
+        "auth/sign_in.html", form=form, error=error, local=local_mode_on(), single_sign_on=header_mode_on(),
+        publishing=institution().publish_course_materials,  # no link to a lookup that answers 404
     )
     return page, status, headers or {}
 
