@@ -19,8 +19,8 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 ## run: set up, load the demo data if the database is empty, then serve the app with a mail worker and a local mailbox
 run: $(VENV)/.runtime
-	$(FLASK) seed-demo --if-empty
-	@echo "Open http://$(HOST):$(PORT)/ — demo accounts in README.md; emails land in instance/mail/"
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) seed-demo --if-empty
+	@echo "Open http://$(HOST):$(PORT)/ — demo accounts in README.md; emails land in instance/mail/; the demo LMS at /dev-lms"
 	@$(FLASK) mail-sink & sink=$$!; \
 	$(FLASK) send-mail --loop & worker=$$!; \
 	trap 'kill $$sink $$worker 2>/dev/null' EXIT INT TERM; \

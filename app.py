@@ -113,11 +113,12 @@ def register_request_context(app: Flask) -> None:
     from orders import clock
     from orders.domain.audit import REQUEST_ID
     from orders.extensions import db
+    from orders.web import framing
     from orders.web.htmx import add_vary
 
     @app.before_request
     def assign_request_id() -> None:
-        g.now = clock.utcnow()  # read once per request: the guard, the service and the page agree
+        clock.now()  # pins this request's moment at its start: the guard, the service and the page agree
         g.request_id = _incoming_request_id(app.config) or uuid.uuid4().hex
         db.session.info[REQUEST_ID] = g.request_id  # the audit trail's link from a change to this request
 
@@ -126,11 +127,13 @@ def register_request_context(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        ancestors = framing.frame_ancestors()  # 'none', or the registered LMS platforms (docs/spec.md §9)
+        if ancestors == framing.NOBODY:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none';"
-            f" form-action {form_action_sources(app.config)}; base-uri 'none'",
+            f"default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors {ancestors};"
+            f" form-action {form_action_sources(app.config)}{framing.form_targets()}; base-uri 'none'",
         )
         if not app.config.get("DEVELOPMENT"):  # browsers only honour it over https, where production runs
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -180,6 +183,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in screens.blueprints():
         app.register_blueprint(blueprint)
     app.session_interface = PublicAwareSessionInterface()  # public answers carry no cookie
+    if app.config.get("DEVELOPMENT") and importlib.util.find_spec("devtools") is not None:
+        from devtools import lms as demo_lms  # /dev-lms, the demo LMS: development only, never in production
+
+        app.register_blueprint(demo_lms.bp)
 
 
 def register_templates(app: Flask) -> None:
@@ -197,10 +204,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """flask send-mail, send-reminders, import-sis, export-feed, export-billing; in a checkout also the dev tools."""
-    from orders.cli import billing, commands, feed, reminders, sis
+    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys; in a checkout
+    also the dev tools."""
+    from orders.cli import billing, commands, feed, lti, reminders, sis
 
-    for module in (commands, sis, feed, reminders, billing):
+    for module in (commands, sis, feed, reminders, billing, lti):
         module.register(app)
     if importlib.util.find_spec("devtools") is None:  # seed-demo, seed-bulk, mail-sink: not in the runtime package
         return

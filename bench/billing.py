@@ -41,8 +41,8 @@ def run_one(term_code: str) -> dict:
     from app import create_app
     from orders import clock
     from orders.domain.billing.export import export
-    from orders.domain.feed.export import find_term
     from orders.domain.institution import institution
+    from orders.domain.lookups import find_term
     from orders.extensions import db
 
     app = create_app()

@@ -44,7 +44,9 @@ def run_one(term_code: str) -> dict:
     """In this process: the app, a warm connection, then one full export into a temporary directory."""
     from app import create_app
     from orders import clock
-    from orders.domain.feed.export import export, find_term, plan_full
+    from orders.cli.feed import export
+    from orders.domain.feed.export import plan_full
+    from orders.domain.lookups import find_term
     from orders.extensions import db
 
     app = create_app()

@@ -35,8 +35,14 @@ def register(app: Flask) -> None:
                 return
             raise click.ClickException("The database already has data. Use --reset to replace it with the demo set.")
         load_demo(clock.utcnow())
+        if app.config.get("DEVELOPMENT"):  # the demo LMS at /dev-lms, registered as an LMS connection (docs/spec.md §5)
+            from devtools.lms import register_demo_platform
+
+            register_demo_platform(app.config["PUBLIC_BASE_URL"], clock.utcnow())
         db.session.commit()
         click.echo("Demo data loaded. Sign in as ada@demo.edu (or alan, emmy, grace, katherine) with password orders-demo.")
+        if app.config.get("DEVELOPMENT"):
+            click.echo(f"The demo LMS: {app.config['PUBLIC_BASE_URL'].rstrip('/')}/dev-lms (launches the tool as Ada or Mary).")
 
     @app.cli.command("seed-bulk")
     @click.option("--sections", default=20000, show_default=True, help="Course sections across six terms.")

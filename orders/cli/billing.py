@@ -8,8 +8,9 @@ from flask import Flask, current_app
 
 from orders import clock
 from orders.domain.billing.export import export
-from orders.domain.feed.export import FeedError, find_term
+from orders.domain.formats.files import ExportError
 from orders.domain.institution import institution
+from orders.domain.lookups import find_term
 from orders.extensions import db
 
 
@@ -26,7 +27,7 @@ def register(app: Flask) -> None:
         try:
             term = find_term(term_code)
             result = export(term, institution().program_mode, now, out_dir)
-        except FeedError as error:
+        except ExportError as error:
             raise click.ClickException(error.message) from error
         finally:
             db.session.rollback()  # read only

@@ -9,8 +9,18 @@ from flask import Flask, current_app
 
 from orders import clock
 from orders.domain.feed import FEED_VERSION
-from orders.domain.feed.export import BEGINNING, FeedError, export, find_term, plan_delta, plan_full
-from orders.domain.feed.rows import iso_utc
+from orders.domain.feed.export import (
+    BEGINNING,
+    FeedPlan,
+    FeedResult,
+    plan_delta,
+    plan_full,
+    stage,
+)
+from orders.domain.formats.files import ExportError
+from orders.domain.formats.times import iso_utc
+from orders.domain.lookups import find_term
+from orders.extensions import db
 
 EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST_SINCE = datetime(9000, 1, 1, tzinfo=timezone.utc)
@@ -32,6 +42,31 @@ def parse_since(value: str) -> datetime:
             f"{value!r} is outside the years {EARLIEST_SINCE.year} to {LATEST_SINCE.year}.", param_hint="--since"
         )
     return moment
+
+
+def export(plan: FeedPlan, out_dir: str) -> FeedResult:
+    """Stage the file, put it in place and commit; on any failure roll back and leave the directory as it was.
+
+    The command owns the transaction (the domain only flushes): nothing is recorded unless the file is in place.
+    """
+    try:
+        result = stage(plan, out_dir)
+    except BaseException:
+        db.session.rollback()
+        raise
+    staged = result.staged
+    if staged is None:  # nothing changed in the window: no file, nothing recorded
+        db.session.rollback()
+        return result
+    try:
+        staged.place()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        staged.undo()
+        raise
+    staged.done()
+    return result
 
 
 def register(app: Flask) -> None:
@@ -56,7 +91,7 @@ def register(app: Flask) -> None:
             term = find_term(term_code)
             plan = plan_delta(term, now, since_at) if delta else plan_full(term, now)
             result = export(plan, out_dir)
-        except FeedError as error:
+        except ExportError as error:
             raise click.ClickException(error.message) from error
         if result.path is None:
             click.echo(f"No order of {term.name} ({term.code}) changed after {iso_utc(plan.window_start)}; no file written.")

@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload, lazyload
 
+from orders.domain.formats.files import UnknownTerm
 from orders.domain.models import (
     Enrollment,
     Order,
@@ -109,3 +110,10 @@ def _events_of_order():
     return select(OrderEvent).where(OrderEvent.order_id == bindparam("order_id")).order_by(OrderEvent.id)
 
 
+def find_term(code: str) -> Term:
+    """The term with this code, or UnknownTerm naming the known ones (the export commands' words)."""
+    term = db.session.scalars(select(Term).where(Term.code == code)).first()
+    if term is None:
+        known = ", ".join(db.session.scalars(select(Term.code).order_by(Term.starts_on)))
+        raise UnknownTerm(f"No term has the code {code!r}. Known term codes: {known or 'none'}.")
+    return term

@@ -1,38 +1,34 @@
 """Ordering period rules: open iff opens_at <= now < closes_at."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import overload
 
 from orders.domain.audit import audit_time, record
+from orders.domain.decisions import ALLOWED, Decision
 from orders.domain.models import AdminAuditEntry, OrderingPeriod, Term, User
 from orders.domain.refusals import RuleBroken
+from orders.domain.windows import WindowState, window_state_of
 from orders.extensions import db
 
+# The back office's words for each state of a term's ordering period.
+PERIOD_STATE_WORDS = {
+    WindowState.OPEN: "Open",
+    WindowState.UPCOMING: "Not yet open",
+    WindowState.CLOSED: "Closed",
+    WindowState.NOT_SET: "No ordering period",
+}
 
-class PeriodState(enum.Enum):
-    OPEN = "Open"
-    UPCOMING = "Not yet open"
-    CLOSED = "Closed"
-    NONE = "No ordering period"
 
-
-def period_state(term: Term, now: datetime) -> PeriodState:
-    """Where `now` falls relative to the term's ordering period."""
+def period_state(term: Term, now: datetime) -> WindowState:
+    """Where `now` falls relative to the term's ordering period (NOT_SET: the term has none)."""
     period = term.period
-    if period is None:
-        return PeriodState.NONE
-    if now < period.opens_at:
-        return PeriodState.UPCOMING
-    if now < period.closes_at:
-        return PeriodState.OPEN
-    return PeriodState.CLOSED
+    return window_state_of(period.opens_at, period.closes_at, now) if period else WindowState.NOT_SET
 
 
 def is_open(term: Term, now: datetime) -> bool:
     """True while the term's ordering period is open."""
-    return period_state(term, now) is PeriodState.OPEN
+    return period_state(term, now) is WindowState.OPEN
 
 
 @overload
@@ -46,23 +42,23 @@ def _kept(stored: datetime | None, sent: datetime | None) -> datetime | None:
     return sent
 
 
-def period_problem(opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime) -> str | None:
+def period_dates_decision(opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime) -> Decision:
     """The rule opens < soft close <= closes (soft close optional), or why the values break it."""
     if not opens_at < closes_at:
-        return "The period must open before it closes."
+        return Decision(False, "The period must open before it closes.")
     if soft_close_at is not None and not opens_at < soft_close_at:
-        return "The soft close must come after the opening."
+        return Decision(False, "The soft close must come after the opening.")
     if soft_close_at is not None and not soft_close_at <= closes_at:
-        return "The soft close must not come after the close."
-    return None
+        return Decision(False, "The soft close must not come after the close.")
+    return ALLOWED
 
 
 def save_period(term: Term, opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime, *, actor: User,
                 now: datetime) -> AdminAuditEntry | None:
     """Create or change a term's ordering period; None when the values are already those."""
-    problem = period_problem(opens_at, soft_close_at, closes_at)
-    if problem:
-        raise RuleBroken(problem)
+    decision = period_dates_decision(opens_at, soft_close_at, closes_at)
+    if not decision:
+        raise RuleBroken(decision.reason)
     period = term.period
     if period is not None:
         # The form shows times to the minute: a time sent back unchanged keeps its stored seconds, so

@@ -9,12 +9,11 @@ class Refused(Exception):
 
     The one family: every refusal of the domain is one of these, and `orders.web.changes.run_change`
     and the handler in `orders.web.errors` answer them all. `status` is the HTTP status of the page
-    that says so; `keeps_writes` marks the few refusals whose service deliberately left a write to
-    commit (stale pending changes carried onto the order as it is now).
+    that says so. Only errors are refusals: what is no error (a change already applied by a double
+    click, stale changes carried onto the order as it is now) a service returns as its outcome.
     """
 
     status = 422
-    keeps_writes = False
     answered_by_handler = False  # True: a view does not answer it; the one handler in orders.web.errors does
 
     def __init__(self, message: str):
@@ -71,3 +70,15 @@ def parse_requirement(value: str | None) -> Requirement:
         if value == option.value:
             return option
     raise Refused("Choose Required or Recommended.")
+
+
+class LaunchRefused(Refused):
+    """An LMS launch (LTI 1.3, docs/spec.md §9) that failed a check: the page says what to tell the LMS
+    administrator (400 for a broken or stale message, 403 for a sender or person this tool does not accept)."""
+
+    answered_by_handler = True  # one handler writes the log line and the page for the LMS administrator
+
+    def __init__(self, message: str, *, status: int = 400, check: str = "launch"):
+        super().__init__(message)
+        self.status = status
+        self.check = check  # which check failed, for the log line: state, nonce, signature, deployment ...

@@ -1,15 +1,16 @@
 """Who may do what: every "may X" as a Decision(allowed, reason), the one predicate the templates, routes and services ask."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from orders.domain.decisions import ALLOWED, Decision
 from orders.domain.institution import institution, local_time
 from orders.domain.lookups import user_profiles
-from orders.domain.models import ContentRequest, EnrollmentState, Order, OrderStatus, Section, User
-from orders.domain.periods import is_open
+from orders.domain.models import ContentRequest, EnrollmentState, Order, OrderStatus, Section, Term, User
+from orders.domain.periods import is_open, period_state
 from orders.domain.reach import can_view_order, coordinates, teaches
-from orders.domain.students.choices import WindowState, window_state
+from orders.domain.students.choices import window_state
+from orders.domain.windows import WindowState
 
 # --- Placing and answering: the section-level rules --------------------------------------------------
 
@@ -50,26 +51,21 @@ def can_reorder(choices) -> bool:
 # --- Decisions: whether a user may do something now, and if not, the words that say why ---------
 
 
-@dataclass(frozen=True)
-class Decision:
-    """A rule's answer; `reason` is what the user is told when it says no (pages, notices, 403s)."""
-
-    allowed: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.allowed
 
 
-ALLOWED = Decision(True)
-
-
-def _period_closed(order: Order, action: str) -> Decision:
-    closed_on = local_time(order.term.period.closes_at) if order.term.period else None
-    when = f"closed on {closed_on}" if closed_on else "is not open"
+def period_closed(term: Term, now: datetime, to: str) -> Decision:
+    """No, because the term's ordering period is not open: the one wording of it (docs/spec.md §2), naming
+    when it closed (or opens) and whom to ask `to` do the thing."""
+    state = period_state(term, now)
+    if state is WindowState.CLOSED and term.period is not None:
+        when = f"closed on {local_time(term.period.closes_at)}"
+    elif state is WindowState.UPCOMING and term.period is not None:
+        when = f"opens on {local_time(term.period.opens_at)}"
+    else:
+        when = "is not open"
     return Decision(
         False,
-        f"The ordering period for {order.term.name} {when}. To {action} this order, contact your "
+        f"The ordering period for {term.name} {when}. To {to}, contact your "
         f"Program Administrator(s) at {institution().contact_email}.",
     )
 
@@ -92,7 +88,7 @@ def cancel_decision(user: User, order: Order, now: datetime) -> Decision:
         placed_by = order.placed_by.name if order.placed_by else "another user"
         return Decision(False, f"This order was placed by {placed_by}. They or a Program Administrator can cancel it.")
     if not is_open(order.term, now):
-        return _period_closed(order, "cancel")
+        return period_closed(order.term, now, "cancel this order")
     return ALLOWED
 
 
@@ -114,7 +110,7 @@ def edit_decision(user: User, order: Order, now: datetime) -> Decision:
             "Ask the person who placed it or a Program Administrator.",
         )
     if not is_open(order.term, now):
-        return _period_closed(order, "change")
+        return period_closed(order.term, now, "change this order")
     return ALLOWED
 
 
@@ -194,7 +190,7 @@ def view_decision(user: User, order: Order, now: datetime) -> Decision:
     return Decision(False, "This order is for sections you do not teach or coordinate.")
 
 
-def cancel_access(user: User, order: Order, now: datetime) -> Decision:
+def cancel_route_decision(user: User, order: Order, now: datetime) -> Decision:
     """The cancel routes: the cancel rule, except that a canceled order passes so the page can say so calmly."""
     seen = view_decision(user, order, now)
     if not seen or order.status is OrderStatus.CANCELED:
@@ -202,7 +198,7 @@ def cancel_access(user: User, order: Order, now: datetime) -> Decision:
     return cancel_decision(user, order, now)
 
 
-def edit_access(user: User, order: Order, now: datetime) -> Decision:
+def edit_route_decision(user: User, order: Order, now: datetime) -> Decision:
     """The edit routes: a viewer to whom the edit rule says yes."""
     seen = view_decision(user, order, now)
     return edit_decision(user, order, now) if seen else seen
@@ -216,7 +212,7 @@ def add_sections_decision(user: User, order: Order, now: datetime) -> Decision:
     if order.status is not OrderStatus.PLACED:
         return Decision(False, "Sections can only be added to a placed order.")
     if not user.is_program_admin and not is_open(order.term, now):
-        return _period_closed(order, "add sections to")
+        return period_closed(order.term, now, "add sections to this order")
     return ALLOWED
 
 
@@ -263,7 +259,7 @@ def remind_now_decision(user: User, term, now: datetime) -> Decision:
 # --- Student choice (docs/spec.md §1 "Student choice", 2 "Students") -----------------------------------------
 
 
-def can_choose(actor: User, student: User, enrollment, line, now: datetime) -> Decision:
+def choose_decision(actor: User, student: User, enrollment, line, now: datetime) -> Decision:
     """The one rule behind the Opt out / Opt in buttons and every choice route.
 
     `enrollment` is the student's section on their page (orders.domain.students.materials.SectionMaterials) or
@@ -302,3 +298,39 @@ def can_choose(actor: User, student: User, enrollment, line, now: datetime) -> D
             f"contact your Program Administrator(s) at {institution().contact_email}.",
         )
     return ALLOWED
+
+
+# --- Inside the LMS (docs/spec.md §9) ------------------------------------------------------------------------
+
+
+def lms_course_decision(user: User, sections: list[Section]) -> Decision:
+    """Link an LMS course to sections, or compare its roster with them: sections the user teaches or
+    covers, any for a Program Administrator (docs/spec.md §2). An LMS role adds nothing to this."""
+    if not can_administer(user) and not is_staff(user):
+        return Decision(False, STUDENTS_SEE_NO_STAFF_SCREENS)
+    if not sections:
+        return Decision(False, "Choose at least one section.")
+    if user.is_program_admin:
+        return ALLOWED
+    outside = [s for s in sections if not (teaches(user, s) or coordinates(user, s))]
+    if outside:
+        names = ", ".join(f"{s.course.subject} {s.course.number} {s.label}" for s in outside)
+        return Decision(False, f"You do not teach or coordinate {names}. Ask a Program Administrator to link it.")
+    return ALLOWED
+
+
+def lms_landing(user: User, *, instructor_role: bool) -> str | None:
+    """Where a launch lands: "courses" (staff) or "materials" (a student), or None when the app has no
+    screen for this user. The LMS role only picks between places the user may already go."""
+    staff, student = is_staff(user), is_student(user)
+    if instructor_role and staff:
+        return "courses"
+    if student:
+        return "materials"
+    return "courses" if staff else None
+
+
+def launch_owner_decision(user: User, launch, now: datetime) -> Decision:
+    """An LMS launch's pages (linked sections, roster check) belong to whoever launched (the loader already
+    reads another's launch as missing); what they show is then narrowed by lms_course_decision."""
+    return ALLOWED if launch.user_id == user.id else Decision(False, "This LMS launch is someone else's.")

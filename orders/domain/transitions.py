@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from orders.domain.changelog import record_change
 from orders.domain.models import Order, OrderSection, OrderStatus
+from orders.domain.refusals import Conflict, DraftClosed
 from orders.extensions import db
 
 
@@ -54,6 +55,15 @@ def transition(
     mirror_update(order, **written, **(related or {}))
     record_change(order, order.status, now)  # in this transaction: a delta that misses the commit leaves it unclaimed
     return True
+
+
+def revise_draft(draft: Order, now: datetime) -> None:
+    """A draft's sections or lines changed: move its version on through the same guarded UPDATE, so Place
+    (which checks the version the review page showed) sees the change, and two tabs never both win."""
+    if not transition(draft, expected=OrderStatus.DRAFT, now=now):
+        if draft.status is not OrderStatus.DRAFT:
+            raise DraftClosed(draft)
+        raise Conflict("Your other tab changed this draft at the same moment. Check it and try again.")
 
 
 def set_claimed(order: Order, claimed: bool) -> None:

@@ -43,7 +43,7 @@ class Outcome(Generic[T]):
 def run_change(change: Callable[[], T], *, conflict: str | None = None) -> Outcome[T]:
     """Run `change` in the request's transaction and end it.
 
-    Success commits. A Refused rolls back (or commits, for the few refusals that keep a deliberate write).
+    Success commits. A Refused rolls back: nothing of a refused change is kept.
     An IntegrityError, the database refusing a duplicate another request wrote first, rolls back and
     becomes a Conflict with the words `conflict`; without them it is a bug and propagates.
     """
@@ -51,13 +51,9 @@ def run_change(change: Callable[[], T], *, conflict: str | None = None) -> Outco
         value = change()
         db.session.commit()
     except Refused as refusal:
+        db.session.rollback()
         if refusal.answered_by_handler:
-            db.session.rollback()
             raise
-        if refusal.keeps_writes:
-            db.session.commit()
-        else:
-            db.session.rollback()
         return Outcome(refusal=refusal)
     except IntegrityError:
         db.session.rollback()

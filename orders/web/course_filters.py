@@ -5,7 +5,7 @@ import enum
 from dataclasses import dataclass
 
 from orders.domain.reach import UNASSIGNED
-from orders.web.parsing import parse_id, parse_page
+from orders.web.filters import QueryFilter, arg, choice, flag, identifier, identifiers, member, page, text
 
 CURRENT_TERMS = "current"
 
@@ -35,62 +35,19 @@ ORDER_STATE_LABELS = {
 
 
 @dataclass(frozen=True)
-class CoursesFilter:
+class CoursesFilter(QueryFilter):
     """Everything that decides the list; it round-trips through the query string."""
 
-    term: str = CURRENT_TERMS
-    instructor: str = ""  # "" all, a user id, or UNASSIGNED
-    q: str = ""
-    state: OrderState | None = None
-    page: int = 1
+    term: str = arg(text(16), CURRENT_TERMS)
+    instructor: str = arg(identifier(also=(UNASSIGNED,), as_text=True), "")  # "" all, a user id, or UNASSIGNED
+    q: str = arg(text(100), "")
+    state: OrderState | None = arg(member(list(OrderState), STATE_ALIASES), None)
+    page: int = arg(page(), 1)
     # Set by the Progress screen's links (each count names exactly its sections): exact matches.
-    organization: int | None = None
-    campus: int | None = None
-    subject: str = ""
-    active: bool = False  # only sections the registrar has not removed
-    placed: str = ""  # PLACED_WHEN key: the section's placed order came before or after the soft close
-    at_risk: bool = False  # students declined at or above the threshold (orders.domain.students.rates)
-
-    @classmethod
-    def from_args(cls, args) -> CoursesFilter:
-        """Parse request args leniently: anything malformed falls back to the default."""
-        state_value = args.get("state", "")
-        state_value = STATE_ALIASES.get(state_value, state_value)
-        state = next((s for s in OrderState if s.value == state_value), None)
-        instructor = args.get("instructor", "").strip()
-        if instructor != UNASSIGNED:
-            instructor_id = parse_id(instructor)  # ASCII digits that fit an id, never '²' or 5,000 digits
-            instructor = "" if instructor_id is None else str(instructor_id)
-        return cls(
-            term=(args.get("term") or CURRENT_TERMS).strip()[:16],
-            instructor=instructor,
-            q=args.get("q", "").strip()[:100],
-            state=state,
-            page=parse_page(args.get("page")),
-            organization=parse_id(args.get("organization", "").strip()),
-            campus=parse_id(args.get("campus", "").strip()),
-            subject=args.get("subject", "").strip().upper()[:16],
-            active=args.get("active", "") == "1",
-            placed=args.get("placed", "") if args.get("placed", "") in PLACED_WHEN else "",
-            at_risk=args.get("at_risk", "") == "1",
-        )
-
-    def query_args(self, **changes) -> dict[str, str]:
-        """The non-default parts as URL arguments, with `changes` applied."""
-        values = {
-            "term": self.term if self.term != CURRENT_TERMS else "",
-            "instructor": self.instructor,
-            "q": self.q,
-            "state": self.state.value if self.state else "",
-            "page": str(self.page) if self.page != 1 else "",
-            "organization": str(self.organization) if self.organization else "",
-            "campus": str(self.campus) if self.campus else "",
-            "subject": self.subject,
-            "active": "1" if self.active else "",
-            "placed": self.placed,
-            "at_risk": "1" if self.at_risk else "",
-        }
-        values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
-        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
-
-
+    organization: int | None = arg(identifier(), None)
+    campus: int | None = arg(identifier(), None)
+    subject: str = arg(text(16, upper=True), "")
+    active: bool = arg(flag(), False)  # only sections the registrar has not removed
+    placed: str = arg(choice(PLACED_WHEN), "")  # PLACED_WHEN key: the section's placed order came before or after the soft close
+    at_risk: bool = arg(flag(), False)  # students declined at or above the threshold (orders.domain.students.rates)
+    sections: tuple[int, ...] = arg(identifiers(), ())  # exactly these sections: an LMS course's (docs/spec.md §9)

@@ -9,18 +9,43 @@ from datetime import datetime
 from functools import wraps
 from typing import Callable
 
-from flask import url_for
+from flask import g, url_for
 from flask_login import current_user
 
 from orders import clock
 from orders.domain.models import ContentRequest, Order, OrderStatus, User
 from orders.domain.refusals import DraftClosed, PermissionDenied
-from orders.domain.rules import Decision, admin_decision, is_staff, progress_decision, staff_decision, student_decision
+from orders.domain.rules import (
+    Decision,
+    admin_decision,
+    is_staff,
+    launch_owner_decision,
+    progress_decision,
+    staff_decision,
+    student_decision,
+)
 from orders.extensions import login_manager
 from orders.web.htmx import redirect_to
-from orders.web.loaders import get_draft_or_404, get_order_or_404, get_request_or_404
+from orders.web.loaders import get_draft_or_404, get_launch_or_404, get_order_or_404, get_request_or_404
 
 GUARD_ATTRIBUTE = "route_guard"
+ACTOR = "actor"  # g.actor: the unwrapped signed-in user
+
+
+def actor() -> User:
+    """The signed-in user as the plain User row, unwrapped from Flask-Login's proxy once per request by the
+    guard: what views hand the domain (which may keep it in ORM state, e.g. an order's canceled_by)."""
+    found = g.get(ACTOR)
+    if found is None:
+        found = g.setdefault(ACTOR, current_user._get_current_object())
+    return found
+
+
+def _let_in() -> User | None:
+    """The signed-in user, unwrapped and kept for the request; None for a visitor who must sign in."""
+    if not current_user.is_authenticated:
+        return None
+    return actor()
 
 
 def require(decision: Decision) -> None:
@@ -41,10 +66,11 @@ def _user_guard(name: str, decide: Callable[[User], Decision] | None) -> Callabl
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = _let_in()
+            if user is None:
                 return login_manager.unauthorized()
             if decide is not None:
-                require(decide(current_user))
+                require(decide(user))
             return view(*args, **kwargs)
 
         setattr(guarded, GUARD_ATTRIBUTE, name)
@@ -67,9 +93,10 @@ def staff_home(view: Callable) -> Callable:
 
     @wraps(view)
     def guarded(*args, **kwargs):
-        if not current_user.is_authenticated:
+        user = _let_in()
+        if user is None:
             return login_manager.unauthorized()
-        if not is_staff(current_user):
+        if not is_staff(user):
             return redirect_to(url_for("students.materials"))
         return view(*args, **kwargs)
 
@@ -90,11 +117,12 @@ def _loading_guard(kind: str, parameter: str, load: Callable[[int], object], che
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = _let_in()
+            if user is None:
                 return login_manager.unauthorized()
-            require(staff_decision(current_user))  # orders, drafts and requests are staff screens
+            require(staff_decision(user))  # orders, drafts and requests are staff screens
             loaded = load(kwargs.pop(parameter))
-            require(check(current_user, loaded, clock.now()))
+            require(check(user, loaded, clock.now()))
             if then is not None:
                 then(loaded)
             return view(loaded, *args, **kwargs)
@@ -126,3 +154,11 @@ def draft_guard(check: Callable[[User, Order, datetime], Decision]) -> Callable[
     One placed or discarded since is answered calmly (a double submit is not an error).
     """
     return _loading_guard("draft", "draft_id", get_draft_or_404, check, then=_still_a_draft)
+
+
+def launch_guard(view: Callable) -> Callable:
+    """Guard a launched LMS course's page on the launch named by `launch_id`: signed-in staff, their own launch.
+
+    The view receives the launch.
+    """
+    return _loading_guard("lti_launch", "launch_id", get_launch_or_404, launch_owner_decision)(view)

@@ -92,3 +92,16 @@ def load_user(
         return None
     row[0].profiles = Profiles(is_student=bool(row[2]), teaches=bool(row[3]))
     return row[0], row[1]
+
+
+def get_launch_or_404(launch_id: str):
+    """The signed-in user's own unexpired LMS launch with this id, or a 404 (another's reads as missing)."""
+    from flask_login import current_user
+
+    from orders import clock
+    from orders.domain.lti.launches import find_launch
+
+    launch = find_launch(str(launch_id), current_user, clock.now())
+    if launch is None:
+        raise NotFound("This LMS launch has expired or is not yours. Open the tool again from your course in the LMS.")
+    return launch

@@ -29,6 +29,15 @@ def parse_id(value: str | None) -> int | None:
     return parse_int(value, minimum=1)
 
 
+MAX_ID_LIST = 50
+
+
+def parse_id_list(value: str | None) -> tuple[int, ...]:
+    """Comma-separated ids ("12,13") as a tuple, malformed parts dropped, at most MAX_ID_LIST of them."""
+    found = (parse_id(part.strip()) for part in (value or "").split(",")[:MAX_ID_LIST])
+    return tuple(dict.fromkeys(number for number in found if number is not None))
+
+
 def parse_page(value: str | None, default: int = 1) -> int:
     """A 1-based page number; anything malformed or absurd is the default."""
     return parse_int(value, minimum=1, maximum=MAX_PAGE) or default
@@ -79,12 +88,17 @@ def reject_nul_bytes() -> None:
 MAX_TEXT_PARAMETER = 200
 MAX_LINK_PARAMETER = 1000  # back / next hold a page's address with its own query
 LINK_PARAMETERS = frozenset({"back", "next"})
+# An LMS's login and registration hints are opaque tokens (often JWTs) it needs back whole (docs/spec.md §9).
+MAX_LTI_PARAMETER = 4096
+LTI_PARAMETERS = frozenset({"login_hint", "lti_message_hint", "target_link_uri", "openid_configuration", "registration_token"})
 FREE_TEXT_FORM_FIELDS = frozenset({"q", "back", "next", "instructor_name"})
 
 
 def _bounded(values, keys=None):
     """`values` with each (selected) value cut to its cap; the same object when nothing is too long."""
     def cap(key: str) -> int:
+        if key in LTI_PARAMETERS:
+            return MAX_LTI_PARAMETER
         return MAX_LINK_PARAMETER if key in LINK_PARAMETERS else MAX_TEXT_PARAMETER
 
     items = list(values.items(multi=True))

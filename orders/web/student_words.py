@@ -4,8 +4,9 @@ from __future__ import annotations
 from orders.domain.formats.money import money
 from orders.domain.institution import local_date, local_time
 from orders.domain.models import ProgramMode, Term
-from orders.domain.students.choices import LineChoice, WindowState
+from orders.domain.students.choices import LineChoice
 from orders.domain.students.materials import MaterialLine, SectionMaterials
+from orders.domain.windows import WindowState
 
 
 def access_ends(term: Term) -> str:

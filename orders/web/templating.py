@@ -44,7 +44,7 @@ def register(app: Flask) -> None:
     from orders.domain.formats.money import money
     from orders.domain.institution import local_date
     from orders.domain.rules import can_administer, can_view_progress, is_staff, is_student
-    from orders.web import compression
+    from orders.web import compression, framing
     from orders.web.forms import EmptyForm
     from orders.web.markup import dedent_html
 
@@ -59,6 +59,7 @@ def register(app: Flask) -> None:
         EmptyForm=EmptyForm,
         money=money,
         static_url=compression.static_url,
+        lms_course=framing.lms_course,
     )
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["mailto_links"] = mailto_links

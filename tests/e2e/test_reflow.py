@@ -79,13 +79,13 @@ def _seed_pages(app) -> dict[str, list[str]]:
         now = clock.utcnow()
         draft, _ = start_draft(ada, cs150, spring, now=now, request_id=None)
         first_item = db.session.scalars(select(CatalogItem).where(CatalogItem.active).order_by(CatalogItem.id)).first()
-        add_item(draft, first_item.id)
+        add_item(draft, first_item.id, now)
         # One long unbroken word (issue 27: a 170-character title made the materials page 1,318 px wide).
         long_item = CatalogItem(title=LONG_WORD, authors=LONG_WORD[:90], isbn13="9780306406157", publisher="P" * 60,
                                 edition="1st", delivery=first_item.delivery, student_price=first_item.student_price, active=True)
         db.session.add(long_item)
         db.session.flush()
-        add_item(draft, long_item.id)
+        add_item(draft, long_item.id, now)
         wanted = TitleRequest("A rather long title of a requested book that wraps " + LONG_WORD, "9780262033848", "A. Writer", None, "Week 1 " + LONG_WORD)
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         placed_request = new_request(order, wanted, actor=ada, now=now, position=0)

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from orders.domain.models import CatalogItem
 from orders.extensions import db
 from tests.helpers import sign_in, text_of
-from tests.integration.test_postgres_concurrency import run_together
+from tests.integration.test_order_races import run_together
 
 SHARED, ONLY_A, ONLY_B = "9780306406157", "9781861972712", "9780262033848"
 HEADER = "title,authors,isbn,publisher,edition,delivery,student_price,active\n"

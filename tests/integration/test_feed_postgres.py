@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from orders.domain.feed.export import WindowTaken, export, find_term, plan_delta
+from orders.cli.feed import export
+from orders.domain.feed.export import WindowTaken, plan_delta
+from orders.domain.lookups import find_term
 from orders.domain.models import FeedRun
 from orders.extensions import db
 from tests import feed_story as story
 from tests.feed_story import SPRING, at
 from tests.helpers import require_postgres
-from tests.integration.test_postgres_concurrency import run_together
+from tests.integration.test_order_races import run_together
 
 pytestmark = pytest.mark.postgres
 

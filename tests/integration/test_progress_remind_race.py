@@ -9,7 +9,7 @@ from sqlalchemy import select
 from orders.domain.models import OutboundEmail, ProgressReminder
 from orders.extensions import db
 from tests.helpers import require_postgres, sign_in
-from tests.integration.test_postgres_concurrency import run_together
+from tests.integration.test_order_races import run_together
 
 pytestmark = pytest.mark.postgres
 

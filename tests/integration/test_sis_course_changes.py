@@ -35,7 +35,7 @@ def course_of_order(app, number: int) -> str:
     return code
 
 
-def test_a_course_on_an_order_renumbered_is_refused_with_file_line_and_orders(app, demo_data, dump):
+def test_a_course_on_an_order_renumbered_is_refused_with_file_line_and_orders(app, demo_data, dump):  # noqa: F811 (the fixture)
     edit(dump / "courses.csv", CS310, '"CS-310","MATH","310","Theory of Computation"')
     before = counts(app)
     for dry_run in ([], ["--dry-run"]):
@@ -47,14 +47,14 @@ def test_a_course_on_an_order_renumbered_is_refused_with_file_line_and_orders(ap
     assert counts(app) == before and course_of_order(app, 1002) == "CS 310"
 
 
-def test_allow_course_changes_applies_the_renumbering(app, demo_data, dump):
+def test_allow_course_changes_applies_the_renumbering(app, demo_data, dump):  # noqa: F811 (the fixture)
     edit(dump / "courses.csv", CS310, '"CS-310","MATH","310","Theory of Computation"')
     result = run(app, dump, "--allow-course-changes")
     assert result.exit_code == 0, result.output
     assert course_of_order(app, 1002) == "MATH 310"
 
 
-def test_a_new_title_or_a_course_on_no_order_is_not_a_renumbering_to_refuse(app, demo_data, dump):
+def test_a_new_title_or_a_course_on_no_order_is_not_a_renumbering_to_refuse(app, demo_data, dump):  # noqa: F811 (the fixture)
     edit(dump / "courses.csv", CS310, '"CS-310","CS","310","Theory of Computation (revised)"')
     edit(dump / "courses.csv", '"MATH-340","MATH","340","Abstract Algebra"', '"MATH-340","MATH","341","Abstract Algebra"')
     result = run(app, dump)

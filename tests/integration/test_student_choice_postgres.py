@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, StudentChoice
 from orders.extensions import db
 from tests.helpers import require_postgres, sign_in
-from tests.integration.test_postgres_concurrency import run_together
-from tests.web.test_student_materials import CALCULUS, ids
+from tests.integration.test_order_races import run_together
+from tests.screens.students.test_materials import CALCULUS, ids
 
 pytestmark = pytest.mark.postgres
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from orders.domain.models import Course, Term, User
 from orders.extensions import db
-from tests.web.test_ordering import ready_draft
+from tests.screens.ordering.test_ordering import ready_draft
 
 HX = {"HX-Request": "true"}
 

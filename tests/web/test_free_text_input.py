@@ -28,7 +28,7 @@ from orders.domain.models import (
 )
 from orders.extensions import db
 from tests.helpers import sign_in, text_of
-from tests.web.test_content_requests import request_form, start_draft
+from tests.screens.requests.test_content_requests import request_form, start_draft
 
 INVISIBLE = ["\u200b", "\u200b \u2060\ufeff", "\u200c\u200d", "\u00a0\u3164\u2800", "\r\n\t\x07"]
 DEMO_DUMP = Path(__file__).resolve().parents[2] / "examples" / "sis-demo"

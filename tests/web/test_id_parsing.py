@@ -53,7 +53,7 @@ def test_request_keys_on_a_pending_edit(login_as, value):
 ])
 def test_odd_ids_in_queries_and_forms_never_fail(app, login_as, demo_data, value, who, method, url, field):
     client = login_as(who)
-    from tests.web.test_no_materials import row_form
+    from tests.screens.no_materials.test_no_materials import row_form
 
     data = {**row_form(app, demo_data), field: value}
     response = client.get(url, query_string=data) if method == "get" else client.post(url, data=data)

@@ -33,9 +33,13 @@ def captured(app):
         return application, stream
 
     handlers: list[logging.Handler] = []
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # a migration run earlier in this process (alembic's fileConfig) leaves it at WARNING
     yield build
+    root.setLevel(level)
     for handler in handlers:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
 
 
 def test_an_encoded_line_break_in_the_path_stays_inside_its_text_log_line(captured):

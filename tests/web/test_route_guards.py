@@ -7,9 +7,15 @@ from tests.helpers import sign_in
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page
 # The public course materials lookup (docs/spec.md §3): no sign-in, no personal data.
 PUBLIC_BY_DESIGN |= {"materials.index", "materials.section", "materials.term_csv", "materials.term_json"}
-# Probes for a load balancer (issue 28): no session, no data, no cookie; tests/web/test_ops.py.
+# Probes for a load balancer (issue 28): no session, no data, no cookie; tests/screens/ops/test_ops.py.
 PUBLIC_BY_DESIGN |= {"ops.healthz", "ops.readyz"}
-# Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/web/test_ops.py.
+# LTI 1.3 (docs/spec.md §9): an LMS calls these, not a signed-in person. The launch is protected by the
+# state cookie + stored nonce, registration by a one-time code; tests/screens/lti/ covers every refusal.
+PUBLIC_BY_DESIGN |= {"lti.login", "lti.launch", "lti.jwks", "lti.canvas_config", "lti.register"}
+# The demo LMS (devtools/lms.py, docs/spec.md §5): registered in development (and the suite) only; it plays an LMS.
+PUBLIC_BY_DESIGN |= {"dev_lms.index", "dev_lms.course", "dev_lms.jwks", "dev_lms.auth", "dev_lms.token", "dev_lms.roster",
+                     "dev_lms.deep_link_return", "dev_lms.script"}
+# Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/screens/ops/test_ops.py.
 TOKEN_GUARDED = {"ops.scrape": "metrics_token"}
 
 

@@ -22,6 +22,10 @@ RENDERED = re.compile(r"""["']([a-z_]+)/[\w.]+\.(?:html|txt)["']""")
 INCLUDED = re.compile(r"""{%-?\s*(?:include|extends|import|from)\s+["']([a-z_]+)/""")
 
 
+# The dev tools' blueprints are no screen: the demo LMS (devtools/lms.py) at /dev-lms, in development only.
+DEVELOPMENT_ONLY = {"dev_lms": "/dev-lms"}
+
+
 def misplaced_rules(app) -> list[str]:
     """Rules whose blueprint does not own the first segment of their path."""
     wrong = []
@@ -29,6 +33,10 @@ def misplaced_rules(app) -> list[str]:
         if rule.endpoint == "static":
             continue
         blueprint = rule.endpoint.split(".", 1)[0]
+        if blueprint in DEVELOPMENT_ONLY:
+            if not rule.rule.startswith(DEVELOPMENT_ONLY[blueprint]):
+                wrong.append(f"{rule.rule} is served by the development-only {blueprint!r} outside {DEVELOPMENT_ONLY[blueprint]}")
+            continue
         owner = screens.owner_of(rule.rule)
         if owner != blueprint:
             wrong.append(f"{rule.rule} is served by {blueprint!r}, but {owner!r} owns that URL space")
@@ -41,10 +49,12 @@ def test_every_rule_lives_in_the_url_space_of_its_package(app):
 
 def test_each_blueprint_is_its_package(app):
     """The blueprint named X is orders.web.screens.X, and templates/X is its folder."""
-    for name, blueprint in app.blueprints.items():
+    screens_only = {name: blueprint for name, blueprint in app.blueprints.items() if name not in DEVELOPMENT_ONLY}
+    for name, blueprint in screens_only.items():
         assert blueprint.import_name == f"orders.web.screens.{name}", name
         assert (TEMPLATES / name).is_dir() or name == "ops", f"templates/{name}/ is missing"
-    assert set(app.blueprints) == set(screens.URL_SPACES.values())
+    assert set(screens_only) == set(screens.URL_SPACES.values())
+    assert all(app.blueprints[name].import_name.startswith("devtools.") for name in set(app.blueprints) - set(screens_only))
 
 
 def test_the_walk_catches_a_rule_outside_its_space(app):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from orders.domain.billing.rows import billing_rows, csv_chunks
-from orders.domain.feed.export import OutputNotWritable, check_directory
+from orders.domain.formats.files import OutputNotWritable, check_directory
 from orders.domain.models import ProgramMode, Term
 from orders.extensions import db
 

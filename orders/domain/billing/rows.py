@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
-from orders.domain.feed.rows import iso_utc, plain_price
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
+from orders.domain.formats.money import plain_price
+from orders.domain.formats.times import iso_utc
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,

@@ -3,9 +3,10 @@
 A delta covers the orders changed after the previous successful delta of its term ended (or after
 `--since`). Its run claims that window by inserting a FeedRun row; the unique constraint on
 (term, kind, window_start) means a second machine claiming the same window fails, so no window is
-reported twice. Order of work: claim (flush), write a temporary file in the target directory,
-rename it into place, commit. Anything failing before the commit rolls the claim back and leaves no
-file behind; a failed commit removes the file again. The next delta then covers the failed window.
+reported twice. Order of work: claim (flush), write a temporary file in the target directory (stage,
+here), then the command renames it into place and commits. Anything failing before the commit rolls
+the claim back and leaves no file behind; a failed commit removes the file again. The next delta then
+covers the failed window.
 
 A window is a span of `last_changed_at`, and a change reads its time before it commits: a cancel
 waiting on a lock while a delta runs commits later with a time inside the delta's window. So a
@@ -24,6 +25,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain.feed.rows import changed_at, csv_chunks, feed_rows
+from orders.domain.formats.files import ExportError, OutputNotWritable, check_directory
 from orders.domain.models import FeedChange, FeedKind, FeedRun, Order, OrderStatus, Term
 from orders.extensions import db
 
@@ -31,23 +33,7 @@ from orders.extensions import db
 BEGINNING = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class FeedError(Exception):
-    """A run that cannot go ahead; the message says why in the operator's terms."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class UnknownTerm(FeedError):
-    pass
-
-
-class OutputNotWritable(FeedError):
-    pass
-
-
-class WindowTaken(FeedError):
+class WindowTaken(ExportError):
     """Another run claimed the same delta window first."""
 
 
@@ -70,15 +56,7 @@ class FeedResult:
     orders: int = 0
     path: str | None = None  # None: nothing changed, no file written
     stats: dict = field(default_factory=dict)
-
-
-def find_term(code: str) -> Term:
-    """The term with this code, or UnknownTerm naming the known ones."""
-    term = db.session.scalars(select(Term).where(Term.code == code)).first()
-    if term is None:
-        known = ", ".join(db.session.scalars(select(Term.code).order_by(Term.starts_on)))
-        raise UnknownTerm(f"No term has the code {code!r}. Known term codes: {known or 'none'}.")
-    return term
+    staged: StagedFile | None = None  # the file to put in place when the transaction commits
 
 
 def file_name(term: Term, kind: FeedKind, now: datetime) -> str:
@@ -168,31 +146,20 @@ def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
     return ClaimedChanges(select(FeedChange.order_id).where(claimed), removed_after)
 
 
-def check_directory(out_dir: str) -> None:
-    """Create the output directory if needed; OutputNotWritable when that or writing fails."""
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as error:
-        raise OutputNotWritable(f"Cannot create the output directory {out_dir}: {error.strerror or error}.") from error
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise OutputNotWritable(f"The output directory {out_dir} is not writable.")
-
-
 def _claim(plan: FeedPlan) -> FeedRun:
     """Insert the run's row now: a concurrent run claiming the same window waits, then fails here."""
     run = FeedRun(
         term_id=plan.term.id, kind=plan.kind, window_start=plan.window_start, window_end=plan.window_end,
         rows=0, file_name=plan.file_name, created_at=plan.window_end,
     )
+    # Worded before the flush: once it fails, the session loads nothing until the caller rolls back.
+    start = f"{plan.window_start:%Y-%m-%dT%H:%M:%SZ}" if plan.window_start else "at the beginning"
+    taken = f"Another export already claimed the {plan.term.code} delta window starting {start}; this run wrote nothing."
     db.session.add(run)
     try:
         db.session.flush()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise WindowTaken(
-            f"Another export already claimed the {plan.term.code} delta window starting "
-            f"{plan.window_start:%Y-%m-%dT%H:%M:%SZ}; this run wrote nothing."
-        ) from error
+    except IntegrityError as error:  # the caller rolls the transaction back
+        raise WindowTaken(taken) from error
     return run
 
 
@@ -221,58 +188,68 @@ def _unlink(path: str | None) -> None:
             pass
 
 
-def export(plan: FeedPlan, out_dir: str) -> FeedResult:
-    """Claim the window, write the file atomically, then commit; nothing is recorded if any step fails.
+@dataclass
+class StagedFile:
+    """A feed file written whole under a temporary name beside its target, to be put in place just before
+    the run's transaction commits (place), and taken back if the commit fails (undo)."""
 
-    The caller (a command) owns nothing else in this transaction: this commits or rolls back.
-    A delta with no changed order writes no file and records nothing.
+    temporary: str
+    target: str
+    previous: str | None = None
+    placed: bool = False
+
+    def place(self) -> None:
+        """Rename the file into place, keeping a second name for a file it replaces."""
+        self.previous = _keep_previous(self.target)
+        try:
+            os.replace(self.temporary, self.target)
+        except OSError as error:
+            raise OutputNotWritable(f"Cannot write {self.target}: {error.strerror or error}.") from error
+        self.placed = True
+
+    def undo(self) -> None:
+        """The transaction did not commit: leave the directory as it was before the run."""
+        if not self.placed:
+            _unlink(self.temporary)
+        elif self.previous:
+            os.replace(self.previous, self.target)  # the earlier file of that name, as it was
+            self.previous = None
+        else:
+            _unlink(self.target)
+        _unlink(self.previous)
+
+    def done(self) -> None:
+        """The transaction committed: drop the earlier file's second name."""
+        _unlink(self.previous)
+
+
+def stage(plan: FeedPlan, out_dir: str) -> FeedResult:
+    """Claim the window and write the file under a temporary name; flushes, never commits.
+
+    The caller (the export-feed command) ends the transaction: it places the staged file, commits, and
+    on any failure rolls back and undoes the file, so nothing is recorded unless the file is in place.
+    A delta with no changed order stages nothing (result.staged is None): no file, and the window stays open.
     """
     result = FeedResult(plan)
-    try:
-        check_directory(out_dir)
-        delta = plan.kind is FeedKind.DELTA
-        # Only a full has no window start; `delta` is checked first.
-        if delta and not changed_since(plan.term, cast(datetime, plan.window_start)) and not unclaimed_changes(plan.term):
-            db.session.rollback()
-            return result  # nothing changed in the window: no file, and the window stays open
-        run = _claim(plan)
-        claimed = _claim_changes(plan, run) if delta else None
-        try:
-            temporary = _write_temporary(plan, out_dir, result.stats, claimed)
-        except OSError as error:
-            raise OutputNotWritable(f"Cannot write the feed file in {out_dir}: {error.strerror or error}.") from error
-    except BaseException:
-        db.session.rollback()
-        raise
-    result.rows, result.orders = result.stats["rows"], result.stats["orders"]
-    if plan.kind is FeedKind.DELTA and result.rows == 0:  # the changes rolled back meanwhile
-        _unlink(temporary)
-        db.session.rollback()
+    check_directory(out_dir)
+    delta = plan.kind is FeedKind.DELTA
+    # Only a full has no window start; `delta` is checked first.
+    if delta and not changed_since(plan.term, cast(datetime, plan.window_start)) and not unclaimed_changes(plan.term):
         return result
-    target = os.path.join(out_dir, plan.file_name)
-    previous = _keep_previous(target)
-    replaced = False
+    run = _claim(plan)
+    claimed = _claim_changes(plan, run) if delta else None
     try:
-        try:
-            os.replace(temporary, target)
-        except OSError as error:
-            raise OutputNotWritable(f"Cannot write {target}: {error.strerror or error}.") from error
-        replaced = True
-        run.rows = result.rows
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        if not replaced:
-            _unlink(temporary)
-        elif previous:
-            os.replace(previous, target)  # the earlier file of that name, as it was
-            previous = None
-        else:
-            _unlink(target)
-        _unlink(previous)
-        raise
-    _unlink(previous)
-    result.path = target
+        temporary = _write_temporary(plan, out_dir, result.stats, claimed)
+    except OSError as error:
+        raise OutputNotWritable(f"Cannot write the feed file in {out_dir}: {error.strerror or error}.") from error
+    result.rows, result.orders = result.stats["rows"], result.stats["orders"]
+    if delta and result.rows == 0:  # the changes rolled back meanwhile
+        _unlink(temporary)
+        return result
+    run.rows = result.rows
+    db.session.flush()
+    result.staged = StagedFile(temporary, os.path.join(out_dir, plan.file_name))
+    result.path = result.staged.target
     return result
 
 

@@ -6,8 +6,7 @@ so memory stays flat; the rows are formatted here and written by the CSV module 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
-from decimal import Decimal
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -28,6 +27,8 @@ from sqlalchemy import (
 )
 
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
+from orders.domain.formats.money import plain_price
+from orders.domain.formats.times import iso_utc
 from orders.domain.lines import fulfilling_item_id
 from orders.domain.models import (
     CatalogItem,
@@ -68,20 +69,6 @@ FETCH_ROWS = 2000  # rows per round trip to the database
 
 
 @lru_cache(maxsize=4096)  # an order's times repeat on each of its rows
-def iso_utc(moment: datetime | None) -> str:
-    """ISO 8601 in UTC to the second, e.g. 2027-01-05T14:03:00Z; empty for no time."""
-    if moment is None:
-        return ""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def plain_price(amount: Decimal | None) -> str:
-    """A plain decimal with two places (89.99, 110.00): no currency sign, no thousands separator."""
-    if amount is None:
-        return ""
-    return f"{Decimal(amount).quantize(Decimal('0.01')):f}"
-
-
 def _lines():
     """Catalog lines and content requests of every order, as one set with the same columns."""
     catalog = select(

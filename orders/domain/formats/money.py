@@ -9,3 +9,8 @@ def money(amount: Decimal | str) -> str:
     return f"${Decimal(amount).quantize(Decimal('0.01')):,}"
 
 
+def plain_price(amount: Decimal | None) -> str:
+    """A plain decimal with two places (89.99, 110.00): no currency sign, no thousands separator (files)."""
+    if amount is None:
+        return ""
+    return f"{Decimal(amount).quantize(Decimal('0.01')):f}"

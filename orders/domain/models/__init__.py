@@ -17,6 +17,18 @@ from orders.domain.models.courses import (
 )
 from orders.domain.models.feed import FeedChange, FeedKind, FeedRun
 from orders.domain.models.institution import AdminAuditEntry, Institution
+from orders.domain.models.lti import (
+    LtiConnection,
+    LtiCourseLink,
+    LtiDeployment,
+    LtiIdentity,
+    LtiLaunch,
+    LtiNonce,
+    LtiRegistrationToken,
+    LtiStoredValue,
+    LtiToolKey,
+    PersonMatch,
+)
 from orders.domain.models.mail import EmailStatus, OutboundEmail, ProgressReminder, ReminderKind, ReminderSent
 from orders.domain.models.ordering import (
     ContentRequest,
@@ -98,4 +110,14 @@ __all__ = [
     "FeedKind",
     "FeedRun",
     "FeedChange",
+    "PersonMatch",
+    "LtiConnection",
+    "LtiDeployment",
+    "LtiToolKey",
+    "LtiNonce",
+    "LtiStoredValue",
+    "LtiLaunch",
+    "LtiIdentity",
+    "LtiCourseLink",
+    "LtiRegistrationToken",
 ]

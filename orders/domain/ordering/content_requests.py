@@ -30,7 +30,7 @@ from orders.domain.models import ContentRequestStatus as Status
 from orders.domain.reach import can_view_order
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import ALLOWED, Decision
-from orders.domain.transitions import transition
+from orders.domain.transitions import revise_draft, transition
 from orders.extensions import db
 
 # Who may move a request where: staff research, then approve or deny; a denial can be reopened.
@@ -94,12 +94,11 @@ def add_to_draft(draft: Order, wanted: TitleRequest, *, actor: User, now: dateti
         raise Refused(f"A request for ISBN {wanted.isbn13} is already on this order.")
     request = new_request(draft, wanted, actor=actor, now=now, position=next_position(draft))
     draft.content_requests.append(request)
-    draft.version += 1
-    db.session.flush()
+    revise_draft(draft, now)
     return request
 
 
-def remove_from_draft(draft: Order, request_id: int) -> ContentRequest | None:
+def remove_from_draft(draft: Order, request_id: int, now: datetime) -> ContentRequest | None:
     """Take a request off a draft (it was never seen by staff, so it simply goes)."""
     if draft.status is not OrderStatus.DRAFT:
         raise Refused("This draft can no longer be changed.")
@@ -107,8 +106,7 @@ def remove_from_draft(draft: Order, request_id: int) -> ContentRequest | None:
     if request is None:
         return None
     draft.content_requests.remove(request)
-    draft.version += 1
-    db.session.flush()
+    revise_draft(draft, now)
     return request
 
 

@@ -31,8 +31,8 @@ from orders.domain.models import (
 from orders.domain.periods import is_open
 from orders.domain.reach import may_order_for, visible_sections_clause
 from orders.domain.refusals import DraftClosed, PermissionDenied, Refused
-from orders.domain.rules import can_discard_draft, can_place, owns_draft
-from orders.domain.transitions import set_claimed, transition
+from orders.domain.rules import Decision, can_discard_draft, can_place, owns_draft, period_closed
+from orders.domain.transitions import revise_draft, set_claimed, transition
 from orders.extensions import db
 
 OrderingError = Refused  # the workflow's refusals are the app's general kind
@@ -155,10 +155,7 @@ def not_your_course_message(course: Course, term: Term) -> str:
 def no_orderable_sections_message(actor: User, course: Course, term: Term, now: datetime) -> str:
     """Why a course offering offers nothing to order."""
     if not actor.is_program_admin and not is_open(term, now):
-        return (
-            f"The ordering period for {term.name} is not open, so {course.code} can't be ordered now. "
-            "Contact your Program Administrator(s) if you need an order."
-        )
+        return period_closed(term, now, f"order {course.code}").reason
     return f"Every section of {course.code} in {term.name} that you may order for is already on an order."
 
 
@@ -190,14 +187,14 @@ def set_sections(draft: Order, section_ids: list[int], *, actor: User, now: date
     added = [OrderSection(section_id=i, section=choices[i].section, claimed=False) for i in sorted(wanted - have)]
     if added or len(kept) != len(draft.order_sections):
         draft.order_sections = kept + added
-        draft.version += 1
+        revise_draft(draft, now)
     db.session.flush()
 
 
 # --- Materials -------------------------------------------------------------------------------------
 
 
-def add_item(draft: Order, item_id: int) -> tuple[CatalogItem, bool]:
+def add_item(draft: Order, item_id: int, now: datetime) -> tuple[CatalogItem, bool]:
     """Put a catalog item on the draft at today's student price; returns (item, added). Adding twice is a no-op."""
     _require_draft(draft)
     item = db.session.get(CatalogItem, item_id)
@@ -211,24 +208,22 @@ def add_item(draft: Order, item_id: int) -> tuple[CatalogItem, bool]:
     draft.lines.append(
         OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price)
     )
-    draft.version += 1
-    db.session.flush()
+    revise_draft(draft, now)
     return item, True
 
 
-def remove_item(draft: Order, item_id: int) -> CatalogItem | None:
+def remove_item(draft: Order, item_id: int, now: datetime) -> CatalogItem | None:
     """Take an item off the draft; returns it, or None when it was not there."""
     _require_draft(draft)
     line = next((line for line in draft.lines if line.catalog_item_id == item_id), None)
     if line is None:
         return None
     draft.lines.remove(line)
-    draft.version += 1
-    db.session.flush()
+    revise_draft(draft, now)
     return line.item
 
 
-def set_requirement(draft: Order, item_id: int, requirement: Requirement) -> CatalogItem | None:
+def set_requirement(draft: Order, item_id: int, requirement: Requirement, now: datetime) -> CatalogItem | None:
     """Mark a line of the draft required or recommended; returns its item, or None when it was not there."""
     _require_draft(draft)
     line = next((line for line in draft.lines if line.catalog_item_id == item_id), None)
@@ -236,27 +231,18 @@ def set_requirement(draft: Order, item_id: int, requirement: Requirement) -> Cat
         return None
     if line.requirement is not requirement:
         line.requirement = requirement
-        draft.version += 1
-        db.session.flush()
+        revise_draft(draft, now)
     return line.item
 
 
 # --- Place and discard -----------------------------------------------------------------------------
 
 
-def period_closed_message(term: Term) -> str:
-    """What an instructor or coordinator is told once the period is over."""
-    return (
-        f"The ordering period for {term.name} is not open, so only a Program Administrator can place this order. "
-        "Contact your Program Administrator(s)."
-    )
-
-
-def placement_problems(draft: Order, actor: User, now: datetime, taken: dict[int, int]) -> list[str]:
-    """Everything that stops this user placing this draft now (empty: it may be placed)."""
+def placement_decision(draft: Order, actor: User, now: datetime, taken: dict[int, int]) -> Decision:
+    """May this user place this draft now; if not, every reason (the review page lists them all)."""
     problems: list[str] = []
     if not owns_draft(actor, draft):
-        return ["Only the person who started this draft can place it."]
+        return Decision.refused(["Only the person who started this draft can place it."])
     if not draft.sections:
         problems.append("Choose at least one section.")
     period_noted = False
@@ -265,7 +251,7 @@ def placement_problems(draft: Order, actor: User, now: datetime, taken: dict[int
             problems.append(f"You may no longer order for section {section.label}. Remove it from this order.")
         elif not can_place(actor, section, now):
             if not period_noted:
-                problems.append(period_closed_message(draft.term))
+                problems.append(period_closed(draft.term, now, "place this order").reason)
                 period_noted = True
         if section.is_removed:
             problems.append(f"Section {section.label} was removed by the registrar. Remove it from this order.")
@@ -278,7 +264,7 @@ def placement_problems(draft: Order, actor: User, now: datetime, taken: dict[int
             problems.append(f"{line.item.title} is no longer available. Remove it from this order.")
     if not draft.current_lines and not draft.current_requests:
         problems.append("Add at least one course material.")
-    return problems
+    return Decision.refused(problems)
 
 
 def place_draft(
@@ -293,9 +279,9 @@ def place_draft(
     _require_draft(draft)
     if expected_version is not None and expected_version != draft.version:
         raise DraftChanged()
-    problems = placement_problems(draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id))
-    if problems:
-        raise PlacementRefused(problems)
+    decision = placement_decision(draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id))
+    if not decision:
+        raise PlacementRefused(list(decision.reasons))
     number = next_order_number()  # the first write: the transaction is open before the savepoint below
     if not transition(
         draft, expected=OrderStatus.DRAFT, to=OrderStatus.PLACED, now=now,

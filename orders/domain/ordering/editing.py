@@ -8,6 +8,7 @@ are dropped and named, and the user reviews the result and submits again.
 """
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -49,37 +50,28 @@ from orders.domain.transitions import transition
 from orders.extensions import db
 
 CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
+NOTHING_CHANGED = "You had not changed anything, so the order stays as it was."
 CHANGES_KEPT = (
     "This order changed while you were editing, so nothing was applied yet. Your changes are kept: "
     "review them against the order as it is now, then submit again."
 )
 
 
-class AlreadyApplied(Refused):
-    """A repeated submit (double click, second tab) found its changes already applied by the first."""
+class EditResult(enum.Enum):
+    """What became of a submit; none of these is an error, so each is an outcome, not a refusal."""
 
-    def __init__(self, order: Order):
-        super().__init__(f"Your changes to order #{order.number} were already applied (from another tab or an earlier click). Nothing more changed.")
-        self.order = order
-
-
-class EditsDropped(StaleOrder):
-    """A stale submit none of whose changes still applies: the pending edit was deleted (committed)."""
-
-    keeps_writes = True
+    APPLIED = "applied"  # the order changed: one event, one set of emails
+    UNCHANGED = "unchanged"  # nothing pending differed from the order
+    ALREADY_APPLIED = "already applied"  # a repeat (double click, second tab): the first one applied them
+    CHANGES_KEPT = "changes kept"  # stale: the changes now stand on the order as it is, for review (saved)
+    CHANGES_DROPPED = "changes dropped"  # stale, and none of them still applies (the pending edit is deleted)
 
 
-class ChangesKept(StaleOrder):
-    """A stale submit: the pending changes now stand on the current order, for the user to review."""
-
-    keeps_writes = True  # the rebased pending edit is saved for the user's review
-
-    def __init__(self, dropped: list[str]):
-        message = CHANGES_KEPT
-        if dropped:
-            message += " No longer applies, so left out: " + "; ".join(dropped) + "."
-        super().__init__(message)
-        self.dropped = dropped
+def _already_applied(order: Order) -> EditOutcome:
+    return EditOutcome(order, EditResult.ALREADY_APPLIED, message=(
+        f"Your changes to order #{order.number} were already applied (from another tab or an earlier click). "
+        "Nothing more changed."
+    ))
 
 
 def _require_edit(order: Order, actor: User, now: datetime) -> None:
@@ -180,10 +172,12 @@ def discard(order: Order, actor: User) -> bool:
 
 @dataclass(frozen=True)
 class EditOutcome:
-    """What a submit did: the event, or nothing when there was nothing to change."""
+    """What a submit did, the event when it changed the order, and the words that say so."""
 
     order: Order
-    event: OrderEvent | None
+    result: EditResult
+    event: OrderEvent | None = None
+    message: str = ""
 
 
 def submit(
@@ -197,8 +191,8 @@ def submit(
         # applied them (and dropped them) between loading the order and looking for them.
         version = db.session.scalar(select(Order.version).where(Order.id == order.id))
         if expected_version != version and _last_edit_by(order, actor):
-            raise AlreadyApplied(order)  # a double submit: the first one applied and dropped the changes
-        return EditOutcome(order, None)
+            return _already_applied(order)  # a double submit: the first one applied and dropped the changes
+        return EditOutcome(order, EditResult.UNCHANGED, message=NOTHING_CHANGED)
     if pending.base_version != order.version or expected_version != order.version:
         # Their changes were made against an order that no longer exists: carry them onto the order as
         # it is now, for the user to review and submit again (or drop them when none still applies).
@@ -206,20 +200,22 @@ def submit(
         if not diff(order, state):
             db.session.delete(pending)
             db.session.flush()
-            raise EditsDropped(CHANGED_WHILE_EDITING + (" Left out: " + "; ".join(dropped) + "." if dropped else ""))
+            left_out = " Left out: " + "; ".join(dropped) + "." if dropped else ""
+            return EditOutcome(order, EditResult.CHANGES_DROPPED, message=CHANGED_WHILE_EDITING + left_out)
         save_pending(order, actor, pending, state, now)
-        raise ChangesKept(dropped)
+        left_out = " No longer applies, so left out: " + "; ".join(dropped) + "." if dropped else ""
+        return EditOutcome(order, EditResult.CHANGES_KEPT, message=CHANGES_KEPT + left_out)
     change = diff(order, pending_state(order, pending))
     if not change:
         db.session.delete(pending)
         db.session.flush()
-        return EditOutcome(order, None)
+        return EditOutcome(order, EditResult.UNCHANGED, message=NOTHING_CHANGED)
     _check(order, actor, now, change)
     # The guarded UPDATE comes before any other write: of twenty identical submits it lets one through,
     # and the rest wait for it, match nothing and find their pending changes already applied.
     if not transition(order, expected=OrderStatus.PLACED, now=now):
         if find_pending(order, actor) is None:
-            raise AlreadyApplied(order)
+            return _already_applied(order)
         raise StaleOrder(CHANGED_WHILE_EDITING)
     db.session.delete(pending)
     _apply_items(order, change, now)
@@ -228,7 +224,7 @@ def submit(
     event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
     dropped_instructors = tuple(person for section in change.removed_sections for person in section.instructors)
     mail.enqueue_changed_emails(order, event, now=now, also=dropped_instructors)
-    return EditOutcome(order, event)
+    return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")
 
 
 def _last_edit_by(order: Order, actor: User) -> bool:
@@ -350,14 +346,14 @@ def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
 
 def add_sections(
     order: Order, section_ids: list[int], *, actor: User, now: datetime, request_id: str | None, expected_version: int
-) -> OrderEvent:
+) -> EditOutcome:
     """Put more sections on a placed order (the same lines now cover them): one event, one set of emails."""
     if order.status is not OrderStatus.PLACED:
         raise Refused("Only placed orders can get more sections.")
     on_order = {s.id for s in order.sections}
     if expected_version != order.version:
         if section_ids and set(section_ids) <= on_order:
-            raise AlreadyApplied(order)  # a double submit: the first one added them
+            return _already_applied(order)  # a double submit: the first one added them
         raise StaleOrder(CHANGED_WHILE_EDITING)
     if not section_ids:
         raise Refused("Choose at least one section to add.")
@@ -370,7 +366,7 @@ def add_sections(
         chosen.append(section)
     if not transition(order, expected=OrderStatus.PLACED, now=now):
         if {s.id for s in chosen} <= {s.id for s in order.sections}:
-            raise AlreadyApplied(order)  # a double submit: the first one added them
+            return _already_applied(order)  # a double submit: the first one added them
         raise StaleOrder(CHANGED_WHILE_EDITING)
     change = EditDiff([], [], chosen, [])
     _apply_sections(order, change, now)
@@ -378,4 +374,4 @@ def add_sections(
         order, EventKind.SECTIONS_ADDED, actor=actor, now=now, request_id=request_id, details=change.details()
     )
     mail.enqueue_changed_emails(order, event, now=now)
-    return event
+    return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")

@@ -24,7 +24,7 @@ from orders.domain.models import (
 )
 from orders.domain.periods import is_open
 from orders.domain.reach import UNASSIGNED, may_order_for
-from orders.domain.rules import Decision, can_answer_no_materials
+from orders.domain.rules import Decision, can_answer_no_materials, period_closed
 from orders.extensions import db
 
 ANSWERED = "no_materials.answered"
@@ -140,11 +140,7 @@ def refusal_decision(user: User, row: Row, sections: RowSections, now: datetime)
     if not sections.visible:
         return Decision(False, f"{row.course.code} in {row.term.name} is not a course you teach or coordinate.")
     if not is_open(row.term, now) and not user.is_program_admin:
-        return Decision(
-            False,
-            f"The ordering period for {row.term.name} is closed, so only a Program Administrator can change "
-            "whether this course needs materials.",
-        )
+        return period_closed(row.term, now, f"change whether {row.course.code} needs materials")
     if not sections.unclaimed:
         return Decision(False, f"Every section of {row.course.code} in {row.term.name} already has an order.")
     return Decision(False, f"You may not change whether {row.course.code} in {row.term.name} needs materials.")

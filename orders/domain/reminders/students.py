@@ -42,12 +42,12 @@ from orders.domain.outbox import public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
 from orders.domain.students.choices import (
     LineChoice,
-    WindowState,
     billable_section_clause,
     effective_choice,
     is_charged,
     window_state,
 )
+from orders.domain.windows import WindowState
 from orders.extensions import db
 
 BATCH_SIZE = 1000  # students per marker INSERT and outbox INSERT (a term has tens of thousands)

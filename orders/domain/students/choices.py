@@ -24,24 +24,12 @@ from orders.domain.models import (
     StudentChoice,
     Term,
 )
-
-
-class WindowState(enum.Enum):
-    NOT_SET = "not set"  # students see their materials but cannot choose yet
-    UPCOMING = "upcoming"
-    OPEN = "open"
-    CLOSED = "closed"  # choices are final
+from orders.domain.windows import WindowState, window_state_of
 
 
 def window_state(term: Term, now: datetime) -> WindowState:
-    """Where `now` falls in the term's choice window: open iff opens_at <= now < closes_at."""
-    if term.choice_opens_at is None or term.choice_closes_at is None:
-        return WindowState.NOT_SET
-    if now < term.choice_opens_at:
-        return WindowState.UPCOMING
-    if now < term.choice_closes_at:
-        return WindowState.OPEN
-    return WindowState.CLOSED
+    """Where `now` falls in the term's choice window (NOT_SET: students see their materials but cannot choose yet)."""
+    return window_state_of(term.choice_opens_at, term.choice_closes_at, now)
 
 
 def is_final(term: Term, now: datetime) -> bool:

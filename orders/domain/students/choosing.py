@@ -18,8 +18,8 @@ from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User
 from orders.domain.outbox import outbox_row, public_url
-from orders.domain.refusals import Refused
-from orders.domain.rules import can_administer, can_choose
+from orders.domain.refusals import Conflict, Refused
+from orders.domain.rules import can_administer, choose_decision
 from orders.domain.students.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
 from orders.domain.students.materials import MaterialLine, SectionMaterials, StudentTerm
 from orders.extensions import db
@@ -29,11 +29,11 @@ MAX_REASON = 1000
 
 
 class ChoiceRefused(Refused):
-    """can_choose said no, or a Program Administrator gave no reason: nothing was changed."""
+    """choose_decision said no, or a Program Administrator gave no reason: nothing was changed."""
 
 
-class AlreadyChanged(Refused):
-    """The choice is no longer the one the form was rendered from (double submit, another tab)."""
+class AlreadyChanged(Conflict):
+    """The choice is no longer the one the form was rendered from (double submit, another tab): the stale write is refused."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,10 @@ def change_choice(
 ) -> ChoiceChange:
     """Toggle the line's choice (Opt out <-> Opt back in, or Opt in <-> Withdraw) for `view.student`."""
     student = view.student
-    decision = can_choose(actor, student, section, line, now)
+    decision = choose_decision(actor, student, section, line, now)
     if not decision:
         raise ChoiceRefused(decision.reason)
-    # can_choose refuses a missing section or line, and a section is shown only within its term.
+    # choose_decision refuses a missing section or line, and a section is shown only within its term.
     assert section is not None and line is not None and view.term is not None
     on_behalf = actor.id != student.id
     reason = " ".join((reason or "").split())[:MAX_REASON]

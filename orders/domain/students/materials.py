@@ -37,12 +37,12 @@ from orders.domain.models import (
 )
 from orders.domain.students.choices import (
     LineChoice,
-    WindowState,
     effective_choice,
     is_billable,
     section_billable,
     window_state,
 )
+from orders.domain.windows import WindowState
 from orders.extensions import db
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orders.domain.audit import audit_time, record
+from orders.domain.decisions import ALLOWED, Decision
 from orders.domain.models import Institution, ProgramMode, Term, User
 from orders.domain.refusals import RuleBroken
 from orders.extensions import db
@@ -34,20 +35,20 @@ def save_settings(inst: Institution, values: ChoiceSettings, *, actor: User, now
     return record("institution.student_choice", "Student choice settings", before, after, actor=actor, now=now)
 
 
-def window_problem(opens_at: datetime | None, closes_at: datetime | None) -> str | None:
+def window_dates_decision(opens_at: datetime | None, closes_at: datetime | None) -> Decision:
     """Both times or neither, and opens < closes."""
     if (opens_at is None) != (closes_at is None):
-        return "Enter both times, or leave both empty for no window."
+        return Decision(False, "Enter both times, or leave both empty for no window.")
     if opens_at is not None and closes_at is not None and not opens_at < closes_at:
-        return "The choice window must open before it closes."
-    return None
+        return Decision(False, "The choice window must open before it closes.")
+    return ALLOWED
 
 
 def save_window(term: Term, opens_at: datetime | None, closes_at: datetime | None, *, actor: User, now: datetime):
     """Set, change or clear a term's choice window; audited (None when unchanged)."""
-    problem = window_problem(opens_at, closes_at)
-    if problem:
-        raise RuleBroken(problem)
+    decision = window_dates_decision(opens_at, closes_at)
+    if not decision:
+        raise RuleBroken(decision.reason)
     before = {"choice_opens_at": audit_time(term.choice_opens_at), "choice_closes_at": audit_time(term.choice_closes_at)}
     after = {"choice_opens_at": audit_time(opens_at), "choice_closes_at": audit_time(closes_at)}
     changed = [k for k in before if before[k] != after[k]]

@@ -17,6 +17,7 @@ One blueprint, a module per area, each module's routes named after it:
 | /admin/feed                | feed             |
 | /admin/reminders           | reminders        |
 | /admin/mail                | mail             |
+| /admin/lms                 | lti              |
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from orders.web.screens.admin import (  # noqa: E402
     feed,
     imports,
     institution,
+    lti,
     mail,
     overview,
     periods,
@@ -41,5 +43,5 @@ from orders.web.screens.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["bp", "audit", "billing", "catalog", "feed", "imports", "institution", "mail", "overview", "periods",
+__all__ = ["bp", "audit", "billing", "catalog", "feed", "imports", "institution", "lti", "mail", "overview", "periods",
            "reminders", "student_choice", "students", "users"]

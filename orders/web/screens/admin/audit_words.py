@@ -26,6 +26,12 @@ KIND_LABELS = {
     "sis.import": "SIS import",
     "no_materials.answered": "“No materials needed” answered",
     "no_materials.undone": "“No materials needed” undone",
+    "lti.connection_added": "LMS connection added",
+    "lti.connection_changed": "LMS connection changed",
+    "lti.connection_removed": "LMS connection removed",
+    "lti.key_added": "LTI tool key added",
+    "lti.registration_link": "LTI registration link made",
+    "lti.course_linked": "LMS course linked to sections",
 }
 
 FIELD_LABELS = {

@@ -12,7 +12,8 @@ from orders.domain.billing.rows import stream_billing
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
 from orders.domain.models import Term
-from orders.domain.students.choices import WindowState, window_state
+from orders.domain.students.choices import window_state
+from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.guards import admin_only
 from orders.web.screens.admin import bp

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.catalog.fields import (
@@ -17,8 +16,7 @@ from orders.domain.catalog.items import import_catalog, save_item, set_item_acti
 from orders.domain.models import CatalogItem
 from orders.domain.refusals import Conflict
 from orders.web.changes import run_change
-from orders.web.forms import EmptyForm
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.screens.admin import bp, queries
 from orders.web.screens.admin.base import load_or_404
 from orders.web.screens.admin.forms import CatalogImportForm, ItemForm
@@ -46,7 +44,7 @@ def _item_form_page(form: ItemForm, item: CatalogItem | None):
         for name, message in errors.items():
             form[name].errors = [message]
         if fields is not None:
-            outcome = run_change(lambda: save_item(item, fields, actor=current_user, now=clock.now()))
+            outcome = run_change(lambda: save_item(item, fields, actor=actor(), now=clock.now()))
             if not outcome.ok:
                 form.isbn.errors = [outcome.message]
                 status = 409 if isinstance(outcome.refusal, Conflict) else status
@@ -86,10 +84,9 @@ def edit_item(item_id: int):
 def change_item(item_id: int, action: str):
     """Deactivate (no longer orderable; orders keep it) or reactivate an item."""
     item = load_or_404(CatalogItem, item_id, "catalog item")
-    if EmptyForm().validate_on_submit():
-        entry = run_change(lambda: set_item_active(item, action == "reactivate", actor=current_user, now=clock.now())).result()
-        if entry is not None:
-            flash(f"“{item.title}” is {'orderable again' if item.active else 'no longer orderable'}.", "status")
+    entry = run_change(lambda: set_item_active(item, action == "reactivate", actor=actor(), now=clock.now())).result()
+    if entry is not None:
+        flash(f"“{item.title}” is {'orderable again' if item.active else 'no longer orderable'}.", "status")
     return redirect(request.form.get("back") == "edit" and url_for("admin.edit_item", item_id=item.id)
                     or url_for("admin.catalog", q=item.isbn13), code=303)
 
@@ -110,7 +107,7 @@ def import_items():
             except CatalogFileError as refused:
                 problems = refused.problems
             else:
-                outcome = run_change(lambda: import_catalog(items, filename, actor=current_user, now=clock.now()))
+                outcome = run_change(lambda: import_catalog(items, filename, actor=actor(), now=clock.now()))
                 if outcome.ok:
                     result = outcome.result()
                     flash(f"Imported {filename}: {result.inserted} added, {result.updated} changed, {result.unchanged} unchanged.", "status")

@@ -3,11 +3,11 @@ and in orders.domain.catalog.fields, so the forms and the CSV import never disag
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from orders.domain.models import CourseLevel, Delivery
+from orders.domain.models import CourseLevel, Delivery, PersonMatch
 from orders.web.forms import Form
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -64,3 +64,20 @@ class InstitutionForm(Form):
         validators=[DataRequired(message="Enter the contact email."), Length(max=254), Regexp(EMAIL, message="Enter an email address like orders@university.edu.")],
     )
     reminders_enabled = BooleanField("Send reminder emails")
+
+
+class ConnectionForm(Form):
+    """An LMS connection (docs/spec.md §9); the URLs and ids are checked by orders.domain.lti.connections."""
+
+    issuer = StringField("Issuer", validators=[DataRequired(message="Enter the platform's issuer."), Length(max=300)])
+    client_id = StringField("Client id", validators=[DataRequired(message="Enter the client id the LMS gave the tool."),
+                                                      Length(max=200)])
+    deployment_ids = TextAreaField("Deployment ids (one per line)", validators=[DataRequired(message="Enter a deployment id.")])
+    auth_url = StringField("OIDC authorization URL", validators=[DataRequired(message="Enter the authorization URL."), Length(max=500)])
+    token_url = StringField("Access token URL", validators=[DataRequired(message="Enter the access token URL."), Length(max=500)])
+    jwks_url = StringField("Key set URL", validators=[DataRequired(message="Enter the key set URL."), Length(max=500)])
+    match = SelectField("Match people by", choices=[
+        SelectChoice(PersonMatch.EMAIL.value, "Email (the launch's email is the account's email)"),
+        SelectChoice(PersonMatch.SIS_ID.value, "SIS id (the launch's LIS person sourcedid is the account's SIS id)"),
+    ], default=PersonMatch.EMAIL.value)
+    lms_url = StringField("LMS address (optional)", validators=[Optional(), Length(max=300)])

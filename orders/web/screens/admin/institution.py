@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.institution import InstitutionFields, update_institution
 from orders.web.changes import run_change
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.localtime import is_timezone
 from orders.web.screens.admin import bp
 from orders.web.screens.admin.base import institution_row
@@ -31,7 +30,7 @@ def institution():
             else:
                 fields = InstitutionFields(name=name, timezone=tz, contact_email=form.contact_email.data.strip().lower(),
                                            reminders_enabled=bool(form.reminders_enabled.data))
-                entry = run_change(lambda: update_institution(inst, fields, actor=current_user, now=clock.now())).result()
+                entry = run_change(lambda: update_institution(inst, fields, actor=actor(), now=clock.now())).result()
                 flash("Institution settings saved." if entry else "Institution settings unchanged.", "status")
                 return redirect(url_for("admin.institution"), code=303)
         return render_template("admin/institution.html", form=form, error="Nothing was saved: correct the errors below."), 422

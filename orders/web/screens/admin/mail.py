@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.institution import institution, local_time
@@ -11,8 +10,7 @@ from orders.domain.models import EmailStatus, OutboundEmail
 from orders.domain.outbox import retry_reach
 from orders.extensions import db
 from orders.web.changes import run_change
-from orders.web.forms import EmptyForm
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.screens.admin import bp
 
 
@@ -36,11 +34,10 @@ def retry_mail(email_id: int):
     email = db.session.get(OutboundEmail, email_id)
     if email is None:
         abort(404, "There is no email with that number.")
-    if EmptyForm().validate_on_submit():
-        if email.status is not EmailStatus.FAILED:
-            flash(f"Email #{email.id} is not failed ({email.status.value}); nothing changed.", "notice")
-        elif run_change(lambda: retry_failed_as(current_user, clock.now(), email)).result():
-            flash(f"Email #{email.id} to {email.recipient} is queued again; the mail worker sends it next.", "status")
+    if email.status is not EmailStatus.FAILED:
+        flash(f"Email #{email.id} is not failed ({email.status.value}); nothing changed.", "notice")
+    elif run_change(lambda: retry_failed_as(actor(), clock.now(), email)).result():
+        flash(f"Email #{email.id} to {email.recipient} is queued again; the mail worker sends it next.", "status")
     return redirect(url_for("admin.failed_mail"), code=303)
 
 
@@ -48,10 +45,9 @@ def retry_mail(email_id: int):
 @admin_only
 def retry_all_mail():
     """Put every failed email back in the queue."""
-    if EmptyForm().validate_on_submit():
-        count = run_change(lambda: retry_failed_as(current_user, clock.now())).result()
-        if count:
-            flash(f"{count} failed email{'s are' if count != 1 else ' is'} queued again; the mail worker sends them next.", "status")
-        else:
-            flash("No email had failed; nothing changed.", "notice")
+    count = run_change(lambda: retry_failed_as(actor(), clock.now())).result()
+    if count:
+        flash(f"{count} failed email{'s are' if count != 1 else ' is'} queued again; the mail worker sends them next.", "status")
+    else:
+        flash("No email had failed; nothing changed.", "notice")
     return redirect(url_for("admin.failed_mail"), code=303)

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.lookups import all_terms
 from orders.domain.models import Term
-from orders.domain.periods import period_state, save_period
+from orders.domain.periods import PERIOD_STATE_WORDS, period_state, save_period
 from orders.web.changes import run_change
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.localtime import LocalTimeError, parse_local, to_input
 from orders.web.screens.admin import bp
 from orders.web.screens.admin.base import load_or_404, timezone_name
@@ -22,7 +21,7 @@ def periods():
     """Every term with its ordering period, in the institution's timezone."""
     now = clock.now()
     terms = all_terms()
-    return render_template("admin/periods.html", terms=terms, states={t.id: period_state(t, now) for t in terms}, tz=timezone_name())
+    return render_template("admin/periods.html", terms=terms, states={t.id: PERIOD_STATE_WORDS[period_state(t, now)] for t in terms}, tz=timezone_name())
 
 
 @bp.route("/periods/<int:term_id>", methods=["GET", "POST"])
@@ -53,7 +52,7 @@ def edit_period(term_id: int):
                 field.errors = [str(problem)]
         if not any(form[name].errors for name in ("opens", "soft_close", "closes")):
             outcome = run_change(lambda: save_period(term, values["opens"], values["soft_close"], values["closes"],
-                                                     actor=current_user, now=clock.now()))
+                                                     actor=actor(), now=clock.now()))
             if not outcome.ok:
                 error = f"Nothing was saved: {outcome.message}"
             else:

@@ -21,11 +21,13 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.periods import PeriodState, period_state
+from orders.domain.periods import period_state
 from orders.domain.reach import grant_covers_clause
+from orders.domain.windows import WindowState
 from orders.extensions import db
+from orders.web.filters import QueryFilter, arg, identifier, page, text
 from orders.web.paging import Page, offset_of, page_count
-from orders.web.parsing import parse_id, parse_page
+from orders.web.parsing import parse_page
 
 T = TypeVar("T")
 PAGE_SIZE = 25
@@ -54,7 +56,7 @@ def search_text(raw: str | None) -> str:
 
 def default_preview_term(terms: list[Term], now: datetime) -> Term | None:
     """The term a grant preview counts in: the open one, else the next upcoming, else the newest."""
-    for wanted in (PeriodState.OPEN, PeriodState.UPCOMING):
+    for wanted in (WindowState.OPEN, WindowState.UPCOMING):
         matching = [t for t in terms if period_state(t, now) is wanted]
         if matching:
             return min(matching, key=lambda t: t.starts_on)
@@ -117,35 +119,23 @@ def catalog_page(text: str, page: int) -> Page[CatalogItem]:
 # --- Audit log and imports ---------------------------------------------------------------------------
 
 
-@dataclass
-class AuditFilter:
-    kind: str
-    actor: str  # a user id, "system" for commands (the SIS import), or "" for anyone
-    page: int
+@dataclass(frozen=True)
+class AuditFilter(QueryFilter):
+    """The audit log's filters: the kind of change, who made it, the page."""
 
-    @classmethod
-    def from_args(cls, args) -> AuditFilter:
-        kind = search_text(args.get("kind"))[:64]
-        actor = args.get("user") or ""
-        if actor != "system":
-            actor_id = parse_id(actor)
-            actor = "" if actor_id is None else str(actor_id)
-        return cls(kind, actor, page_number(args.get("page")))
-
-    def query_args(self, **overrides) -> dict:
-        values = {"kind": self.kind or None, "user": self.actor or None, "page": self.page if self.page > 1 else None}
-        values.update(overrides)
-        return {k: v for k, v in values.items() if v not in (None, "")}
+    kind: str = arg(text(64), "")
+    user: str = arg(identifier(also=("system",), as_text=True), "")  # a user id, "system" for commands, "" anyone
+    page: int = arg(page(), 1)
 
 
 def audit_page(filters: AuditFilter) -> Page[AdminAuditEntry]:
     query = select(AdminAuditEntry).order_by(AdminAuditEntry.id.desc())
     if filters.kind:
         query = query.where(AdminAuditEntry.kind == filters.kind)
-    if filters.actor == "system":
+    if filters.user == "system":
         query = query.where(AdminAuditEntry.actor_id.is_(None))
-    elif filters.actor:
-        query = query.where(AdminAuditEntry.actor_id == int(filters.actor))
+    elif filters.user:
+        query = query.where(AdminAuditEntry.actor_id == int(filters.user))
     return _paginate(query, filters.page, AUDIT_PAGE_SIZE)
 
 

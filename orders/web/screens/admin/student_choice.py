@@ -3,7 +3,6 @@ at-risk threshold and "Publish course materials". Every change is audited (only 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,7 +17,7 @@ from orders.domain.students.settings import ChoiceSettings, save_settings, save_
 from orders.extensions import db
 from orders.web.changes import run_change
 from orders.web.forms import Form
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.localtime import LocalTimeError, parse_local, to_input
 from orders.web.screens.admin import bp
 
@@ -60,7 +59,7 @@ def student_choice():
                 at_risk_threshold_percent=form.at_risk_threshold_percent.data,
                 publish_course_materials=bool(form.publish_course_materials.data),
             )
-            entry = run_change(lambda: save_settings(inst, values, actor=current_user, now=clock.now())).result()
+            entry = run_change(lambda: save_settings(inst, values, actor=actor(), now=clock.now())).result()
             flash("Student choice settings saved." if entry else "Student choice settings unchanged.", "status")
             return redirect(url_for("admin.student_choice"), code=303)
         if form.at_risk_threshold_percent.errors:  # wtforms' "Not a valid integer value" says less
@@ -95,7 +94,7 @@ def edit_choice_window(term_id: int):
             except LocalTimeError as problem:
                 form[name].errors = [str(problem)]
         if not form.opens.errors and not form.closes.errors:
-            outcome = run_change(lambda: save_window(term, values["opens"], values["closes"], actor=current_user, now=clock.now()))
+            outcome = run_change(lambda: save_window(term, values["opens"], values["closes"], actor=actor(), now=clock.now()))
             if not outcome.ok:
                 error = f"Nothing was saved: {outcome.message}"
             else:

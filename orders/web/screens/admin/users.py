@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.accounts.grants import GrantScope, add_grant, remove_grant
@@ -10,8 +9,7 @@ from orders.domain.accounts.users import set_program_admin, set_user_active
 from orders.domain.lookups import all_terms
 from orders.domain.models import CoordinatorGrant, CourseLevel, User
 from orders.web.changes import run_change
-from orders.web.forms import EmptyForm
-from orders.web.guards import admin_only
+from orders.web.guards import actor, admin_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
 from orders.web.screens.admin import bp, queries
@@ -63,7 +61,7 @@ def user_detail(user_id: int):
         return _user_page(user, form, terms, preview=False, status=422, error="Nothing was saved: correct the errors below.")
     if "preview" in request.form:
         return _user_page(user, form, terms, preview=True)
-    outcome = run_change(lambda: add_grant(user, _grant_scope(form), actor=current_user, now=clock.now()))
+    outcome = run_change(lambda: add_grant(user, _grant_scope(form), actor=actor(), now=clock.now()))
     if not outcome.ok:
         return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {outcome.message}")
     grant = outcome.value
@@ -92,10 +90,9 @@ def remove_user_grant(user_id: int, grant_id: int):
     back = url_for("admin.user_detail", user_id=user.id)
     if grant.user_id != user.id:
         abort(404, "That grant does not belong to this user.")
-    if EmptyForm().validate_on_submit():
-        described = grant.describe()
-        run_change(lambda: remove_grant(grant, actor=current_user, now=clock.now())).result()
-        flash(f"Grant removed: {described}.", "status")
+    described = grant.describe()
+    run_change(lambda: remove_grant(grant, actor=actor(), now=clock.now())).result()
+    flash(f"Grant removed: {described}.", "status")
     return redirect(back, code=303)
 
 
@@ -116,14 +113,12 @@ def change_user(user_id: int, action: str):
     """Activate / deactivate an account, or give / take the Program Administrator flag."""
     user = load_or_404(User, user_id, "user")
     back = url_for("admin.user_detail", user_id=user.id)
-    if not EmptyForm().validate_on_submit():
-        return redirect(back, code=303)
     service, value, message = _USER_ACTIONS[action]
-    outcome = run_change(lambda: service(user, value, actor=current_user, now=clock.now()))
+    outcome = run_change(lambda: service(user, value, actor=actor(), now=clock.now()))
     if not outcome.ok:
         return refuse(outcome.message, back)
     if outcome.value is not None:
         flash(message.format(name=user.name), "status")
-    if not (current_user.is_program_admin and current_user.active):  # an admin who gave up their own flag
+    if not (actor().is_program_admin and actor().active):  # an admin who gave up their own flag
         return redirect(url_for("courses.index"), code=303)
     return redirect(back, code=303)

@@ -26,13 +26,14 @@ from orders.domain.models import (
 )
 from orders.domain.ordering.drafts import SectionChoice
 from orders.domain.ordering.reorder import earlier_order_exists
-from orders.domain.periods import PeriodState, period_state
+from orders.domain.periods import period_state
 from orders.domain.reach import UNASSIGNED, covered_by_grants_clause, grant_covers, oversees_clause, teaches_in_reach
 from orders.domain.rules import can_answer_no_materials, can_place, can_reorder
 from orders.domain.students.rates import at_risk_section_ids
+from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.course_filters import CURRENT_TERMS, CoursesFilter, OrderState
-from orders.web.paging import offset_of, page_count
+from orders.web.paging import Page, offset_of, page_count
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Offering:
     reason: str = ""
     can_start_order: bool = False
     draft_id: int | None = None  # the user's own draft for this course and term, to resume
-    period: PeriodState = PeriodState.NONE
+    period: WindowState = WindowState.NOT_SET
     ordered_count: int = 0  # active sections on a placed order ("N of M sections ordered")
     active_count: int = 0
 
@@ -66,26 +67,6 @@ class Offering:
 class InstructorGroup:
     instructor: User | None
     offerings: list[Offering] = field(default_factory=list)
-
-
-@dataclass
-class CoursesPage:
-    groups: list[InstructorGroup]
-    total: int  # exact when total_exact, else a lower bound ("1,000+")
-    first: int
-    last: int
-    page: int
-    pages: int  # known pages: the last one when total_exact, else at least this many
-    total_exact: bool = True
-
-    @property
-    def has_next(self) -> bool:
-        return self.last < self.total or not self.total_exact
-
-    @property
-    def offerings(self) -> int:
-        """Course offerings shown on this page: what the rows are (sections are grouped into them)."""
-        return sum(len(group.offerings) for group in self.groups)
 
 
 def current_term_ids(terms: list[Term], now: datetime) -> list[int]:
@@ -244,6 +225,8 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
         )
     if filters.organization is not None:
         query = query.where(Section.organization_id == filters.organization)
+    if filters.sections:
+        query = query.where(Section.id.in_(filters.sections))
     if filters.campus is not None:
         query = query.where(Section.campus_id == filters.campus)
     if filters.subject:
@@ -289,19 +272,18 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
     return query
 
 
-def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> CoursesPage:
+def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> Page[InstructorGroup]:
     """One page of the Courses screen: the page with its (capped) count in one query, then its orders."""
     page = filters.page
     rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
     if not rows and page > 1:  # a bookmarked page past the end: show the last one
         page = page_count(total, page_size)
         rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
-    pages = page_count(total, page_size)
     orders_by_section, drafts = _orders_and_drafts(user, rows)
     groups = _group(user, rows, orders_by_section, drafts, now)
     _mark_reorderable(user, groups, orders_by_section, earlier, now)
-    first = offset_of(page, page_size) + 1 if rows else 0
-    return CoursesPage(groups, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
+    # The page counts section rows ("sections 26–50 of 95"); its rows are those rows grouped by instructor.
+    return Page(groups, page, total, page_size, exact, shown=len(rows))
 
 
 def _page_rows(

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.lookups import all_terms
+from orders.domain.periods import PERIOD_STATE_WORDS
 from orders.domain.reach import UNASSIGNED
 from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
-from orders.web.guards import staff_home, staff_only
+from orders.web.guards import actor, staff_home, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.web.screens.courses import bp
 from orders.web.screens.courses.queries import (
@@ -32,9 +32,9 @@ def index():
     filters = CoursesFilter.from_args(request.args)
     now = clock.now()
     terms = all_terms()
-    instructor = instructor_filter(current_user, filters, terms, now)
-    filters = applicable(current_user, filters, instructor)
-    page = courses_page(current_user, filters, terms, now, current_app.config["COURSES_PAGE_SIZE"])
+    instructor = instructor_filter(actor(), filters, terms, now)
+    filters = applicable(actor(), filters, instructor)
+    page = courses_page(actor(), filters, terms, now, current_app.config["COURSES_PAGE_SIZE"])
     fragment = is_htmx()
     instructor_name = _instructor_name()
     body = render_page_or_fragment(
@@ -47,9 +47,10 @@ def index():
         instructor=instructor,
         instructor_name=instructor_name,
         # The swapped-in list carries no match list: only a full page (no JavaScript, Show) lists them.
-        matches=None if fragment or not instructor_name else matching_instructors(current_user, instructor_name, filters, terms, now),
+        matches=None if fragment or not instructor_name else matching_instructors(actor(), instructor_name, filters, terms, now),
         match_limit=MATCH_LIMIT,
         order_states=ORDER_STATE_LABELS,
+        period_words=PERIOD_STATE_WORDS,
         unassigned=UNASSIGNED,
         query_string=request.query_string.decode(),
         term_name=next((t.name for t in terms if t.code == filters.term), None),
@@ -78,7 +79,7 @@ def instructor_matches():
         "courses/_instructor_matches.html",
         filters=filters,
         instructor_name=name,
-        matches=matching_instructors(current_user, name, filters, terms, clock.now()) if name else None,
+        matches=matching_instructors(actor(), name, filters, terms, clock.now()) if name else None,
         match_limit=MATCH_LIMIT,
     )
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -25,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from orders.domain.formats.like import ESCAPE, anywhere
+from orders.domain.formats.money import plain_price
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     AdminAuditEntry,
@@ -41,7 +40,7 @@ from orders.domain.models import (
     Term,
 )
 from orders.extensions import db
-from orders.web.paging import offset_of, page_count
+from orders.web.paging import Page, offset_of
 
 PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after its ordering period ended
 MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
@@ -117,20 +116,7 @@ def _search_clause(q: str):
     return and_(*clauses) if clauses else None
 
 
-@dataclass(frozen=True)
-class SectionPage:
-    """One page of matching section ids, with the total count."""
-
-    section_ids: list[int]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, PAGE_SIZE)
-
-
-def matching_sections(term: Term, q: str, page: int) -> SectionPage:
+def matching_sections(term: Term, q: str, page: int) -> Page[int]:
     """The ids of the term's active sections matching `q`, one page of them in course order."""
     query = (
         select(Section.id).join(Course, Course.id == Section.course_id)
@@ -144,7 +130,7 @@ def matching_sections(term: Term, q: str, page: int) -> SectionPage:
         query.order_by(Course.subject, Course.number, Section.label, Section.id)
         .limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
     )) if total else []
-    return SectionPage(ids, total or 0, page)
+    return Page(ids, page, total or 0, PAGE_SIZE)
 
 
 def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
@@ -205,11 +191,6 @@ def record_status(row) -> str:
     return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
 
 
-def plain_price(amount: Decimal | None) -> str | None:
-    """A plain decimal with two places, or None."""
-    return None if amount is None else f"{Decimal(amount).quantize(Decimal('0.01')):f}"
-
-
 def record(row, term_code: str) -> dict:
     """One row as the public record: the same keys in the JSON, the CSV and the page."""
     status = record_status(row)
@@ -232,8 +213,8 @@ def record(row, term_code: str) -> dict:
         "copyright_year": row.copyright_year if listed else None,
         "format": row.delivery.value if listed else None,
         # Zero cost (OER): never billed, so the student price is 0 whatever the line was ordered at.
-        "student_price": ("0.00" if zero_cost else plain_price(row.student_price)) if listed else None,
-        "list_price": plain_price(row.list_price) if listed else None,
+        "student_price": ("0.00" if zero_cost else plain_price(row.student_price) or None) if listed else None,
+        "list_price": plain_price(row.list_price) or None if listed else None,
         "zero_cost": zero_cost,
     }
 

@@ -6,7 +6,8 @@ Its answers are cached by browsers and shared caches (`Cache-Control: public`), 
 from __future__ import annotations
 
 from flask import g
-from flask.sessions import SecureCookieSessionInterface
+
+from orders.web.framing import FramableSessionInterface
 
 SESSIONLESS = "sessionless_response"
 
@@ -16,8 +17,8 @@ def mark_sessionless() -> None:
     g.setdefault(SESSIONLESS, True)
 
 
-class PublicAwareSessionInterface(SecureCookieSessionInterface):
-    """The usual signed-cookie session, left untouched (not saved, no Vary) on sessionless responses."""
+class PublicAwareSessionInterface(FramableSessionInterface):
+    """The usual signed-cookie session (framable after an LMS launch), left untouched (not saved, no Vary) on sessionless responses."""
 
     def save_session(self, app, session, response) -> None:
         if g.get(SESSIONLESS):

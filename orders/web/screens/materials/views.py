@@ -5,9 +5,10 @@ ETag from queries.term_version so a repeat visit costs one aggregate query and a
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, g, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from werkzeug.datastructures import ETags
 
+from orders import clock
 from orders.domain.institution import institution
 from orders.extensions import db
 from orders.web.guards import public
@@ -27,7 +28,7 @@ def require_published() -> None:
 
 
 def _term_or_404(code: str):
-    term = queries.find_visible_term(code, g.now)
+    term = queries.find_visible_term(code, clock.now())
     if term is None:
         abort(404, "No published term has this code. Choose a term on the course materials page.")
     return term
@@ -66,9 +67,9 @@ def _answer(etag: str, build) -> Response:
 @public
 def index():
     """Choose a term, search its sections; each shows its materials or its status."""
-    terms = queries.visible_terms(g.now)
+    terms = queries.visible_terms(clock.now())
     code = request.args.get("term", "")
-    term = _term_or_404(code) if code else queries.default_term(terms, g.now)
+    term = _term_or_404(code) if code else queries.default_term(terms, clock.now())
     q = queries.clean_query(request.args.get("q"))
     page = parse_page(request.args.get("page"))
     if term is None:
@@ -79,7 +80,7 @@ def index():
 
     def build() -> Response:
         found = queries.matching_sections(term, q, page)
-        sections = queries.section_records(term, found.section_ids)
+        sections = queries.section_records(term, found.rows)
         return Response(render_template(
             "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections,
         ))

@@ -6,7 +6,6 @@ user came from); htmx follows that redirect and swaps the list in place.
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request
-from flask_login import current_user
 from wtforms import HiddenField
 
 from orders import clock
@@ -24,7 +23,7 @@ from orders.extensions import db
 from orders.web.back_link import courses_url_from_back
 from orders.web.changes import run_change
 from orders.web.forms import Form
-from orders.web.guards import require, staff_only
+from orders.web.guards import actor, require, staff_only
 from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
 from orders.web.screens.no_materials import bp
@@ -81,11 +80,11 @@ def _already_answered(row: Row, sections: RowSections) -> str:
 def confirm():
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
     row = _load_row(request.args)
-    sections = row_sections(current_user, row, clock.now())
+    sections = row_sections(actor(), row, clock.now())
     if not sections.answerable:
         if sections.answered:
             return _to_courses(_already_answered(row, sections), "notice")
-        require(refusal_decision(current_user, row, sections, clock.now()))
+        require(refusal_decision(actor(), row, sections, clock.now()))
     inline = is_htmx()
     return render_template(
         "no_materials/_prompt.html" if inline else "no_materials/confirm.html",
@@ -122,13 +121,13 @@ def answer():
         return _to_courses("Your confirmation could not be checked. Please try again.", "error")
     row = _load_row(request.form)
     now = clock.now()
-    sections = row_sections(current_user, row, now)
+    sections = row_sections(actor(), row, now)
     if not sections.answerable:
         if sections.answered:
             return _to_courses(_already_answered(row, sections), "notice")
-        require(refusal_decision(current_user, row, sections, clock.now()))
+        require(refusal_decision(actor(), row, sections, clock.now()))
     outcome = run_change(  # a double click or a colleague may have answered a moment ago
-        lambda: answer_no_materials(row, sections.answerable, actor=current_user, now=now, request_id=g.get("request_id")),
+        lambda: answer_no_materials(row, sections.answerable, actor=actor(), now=now, request_id=g.get("request_id")),
         conflict="already answered",
     )
     if not outcome.ok:
@@ -148,13 +147,13 @@ def undo():
         return _to_courses("Your request could not be checked. Please try again.", "error")
     row = _load_row(request.form)
     now = clock.now()
-    sections = row_sections(current_user, row, now)
+    sections = row_sections(actor(), row, now)
     if not sections.undoable:
         if not sections.answered and sections.visible:
             return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
-        require(refusal_decision(current_user, row, sections, clock.now()))
+        require(refusal_decision(actor(), row, sections, clock.now()))
     removed = run_change(
-        lambda: undo_no_materials(row, sections.undoable, actor=current_user, now=now, request_id=g.get("request_id"))
+        lambda: undo_no_materials(row, sections.undoable, actor=actor(), now=now, request_id=g.get("request_id"))
     ).result()
     if not removed:
         return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.audit import on_behalf_of
@@ -15,7 +14,7 @@ from orders.domain.refusals import Conflict, PermissionDenied, parse_requirement
 from orders.domain.rules import draft_owner_decision
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm
-from orders.web.guards import draft_guard, staff_only
+from orders.web.guards import actor, draft_guard, staff_only
 from orders.web.htmx import is_htmx, redirect_to
 from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import parse_id
@@ -26,7 +25,7 @@ STEPS = [("sections", "Sections"), ("materials", "Materials"), ("review", "Revie
 
 def _step_context(draft: Order, step: str) -> dict:
     """What every step page shows around its own content."""
-    return dict(draft=draft, step=step, steps=STEPS, ordering_for=on_behalf_of(current_user, draft), form=EmptyForm())
+    return dict(draft=draft, step=step, steps=STEPS, ordering_for=on_behalf_of(actor(), draft), form=EmptyForm())
 
 
 def _materials_context(draft: Order, query: str, **extra) -> dict:
@@ -59,12 +58,12 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
 def start(course_id: int, term_id: int):
     """Resume the user's draft for this course and term, or offer to start one (a POST)."""
     course, term = get_course_term_or_404(course_id, term_id)
-    existing = find_draft(current_user, course.id, term.id)
+    existing = find_draft(actor(), course.id, term.id)
     if existing is not None:
         flash(f"You already have a draft order for {course.code} in {term.name}; continue it here.", "notice")
         return redirect(url_for("ordering.sections", draft_id=existing.id), code=303)
     now = clock.now()
-    choices = ordering.section_choices(current_user, course.id, term.id, now)
+    choices = ordering.section_choices(actor(), course.id, term.id, now)
     if not choices:
         raise PermissionDenied(ordering.not_your_course_message(course, term))
     orderable = any(choice.orderable for choice in choices)
@@ -74,7 +73,7 @@ def start(course_id: int, term_id: int):
         term=term,
         choices=choices,
         orderable=orderable,
-        reason=None if orderable else ordering.no_orderable_sections_message(current_user, course, term, now),
+        reason=None if orderable else ordering.no_orderable_sections_message(actor(), course, term, now),
         instructor=parse_id(request.args.get("instructor")),
         form=EmptyForm(),
     )
@@ -87,12 +86,12 @@ def create(course_id: int, term_id: int):
     course, term = get_course_term_or_404(course_id, term_id)
     instructor_id = parse_id(request.form.get("instructor"))
     outcome = run_change(
-        lambda: ordering.start_draft(current_user, course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id),
+        lambda: ordering.start_draft(actor(), course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id),
         conflict="",  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
     )
     if outcome.ok:
         draft, _created = outcome.value
-    elif isinstance(outcome.refusal, Conflict) and (draft := find_draft(current_user, course.id, term.id)) is not None:
+    elif isinstance(outcome.refusal, Conflict) and (draft := find_draft(actor(), course.id, term.id)) is not None:
         pass
     else:
         flash(outcome.message or "Your draft could not be started. Please try again.", "error")
@@ -107,7 +106,7 @@ def create(course_id: int, term_id: int):
 @draft_guard(draft_owner_decision)
 def sections(draft: Order):
     """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
-    choices = ordering.section_choices(current_user, draft.course_id, draft.term_id, clock.now())
+    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now())
     chosen = {link.section_id for link in draft.order_sections}
     return render_template("ordering/sections.html", choices=choices, chosen=chosen, **_step_context(draft, "sections"))
 
@@ -121,7 +120,7 @@ def save_sections(draft: Order):
     def choose() -> None:
         if None in ids:
             raise OrderingError("That section is not one you may order for. Choose from the list.")
-        ordering.set_sections(draft, ids, actor=current_user, now=clock.now())
+        ordering.set_sections(draft, ids, actor=actor(), now=clock.now())
 
     outcome = run_change(choose)
     if not outcome.ok:
@@ -152,7 +151,7 @@ def add_item(draft: Order):
     def add():
         if item_id is None:
             raise OrderingError("That item is not in the catalog. Search again and choose it from the results.")
-        return ordering.add_item(draft, item_id)
+        return ordering.add_item(draft, item_id, clock.now())
 
     # the same item added twice at once: the primary key keeps one
     outcome = run_change(add, conflict="That item is already on this order.")
@@ -168,7 +167,7 @@ def add_item(draft: Order):
 @draft_guard(draft_owner_decision)
 def remove_item(draft: Order, item_id: int):
     """Take an item off the draft; htmx gets the updated results and items, a plain POST a 303 back."""
-    item = run_change(lambda: ordering.remove_item(draft, item_id)).result()
+    item = run_change(lambda: ordering.remove_item(draft, item_id, clock.now())).result()
     message = f"Removed {item.title}." if item else "That item was not on this order."
     return _after_materials_change(draft, message, "status")
 
@@ -179,7 +178,7 @@ def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
     def mark():
         requirement = parse_requirement(request.form.get("requirement"))
-        return requirement, ordering.set_requirement(draft, item_id, requirement)
+        return requirement, ordering.set_requirement(draft, item_id, requirement, clock.now())
 
     outcome = run_change(mark)
     if not outcome.ok:
@@ -207,10 +206,10 @@ def _after_materials_change(draft: Order, message: str, category: str):
 def review(draft: Order):
     """Step 3: everything that will be ordered, the total per student, and Place order when allowed."""
     taken = ordering.claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
-    problems = ordering.placement_problems(draft, current_user, clock.now(), taken)
+    decision = ordering.placement_decision(draft, actor(), clock.now(), taken)
     return render_template(
         "ordering/review.html",
-        problems=problems,
+        problems=decision.reasons,
         place_form=VersionedConfirmForm(version=draft.version),
         **_step_context(draft, "review"),
     )
@@ -225,7 +224,7 @@ def place(draft: Order):
         flash("Your order could not be checked. Review it and place it again.", "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
     outcome = run_change(
-        lambda: ordering.place_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id,
+        lambda: ordering.place_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id,
                                      expected_version=form.version.data).number
     )
     if not outcome.ok:  # nothing was written, not even an order number
@@ -257,11 +256,7 @@ def confirm_discard(draft: Order):
 @draft_guard(draft_owner_decision)
 def discard(draft: Order):
     """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        flash("Your confirmation could not be checked. Please try again.", "error")
-        return redirect_to(url_for("ordering.confirm_discard", draft_id=draft.id))
-    changed = run_change(lambda: ordering.discard_draft(draft, actor=current_user, now=clock.now(), request_id=g.request_id)).result()
+    changed = run_change(lambda: ordering.discard_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id)).result()
     if not changed:
         raise ordering.DraftClosed(draft)
     flash(

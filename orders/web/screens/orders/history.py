@@ -14,7 +14,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 from wtforms import HiddenField
 
 from orders import clock
@@ -32,7 +31,7 @@ from orders.domain.ordering.reorder import (
 from orders.domain.refusals import Conflict
 from orders.web.changes import run_change
 from orders.web.forms import Form
-from orders.web.guards import staff_only
+from orders.web.guards import actor, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment
 from orders.web.loaders import get_course_term_or_404
 from orders.web.parsing import parse_id
@@ -67,7 +66,7 @@ def history():
     """Every order the user may view, filtered by the query string, newest first."""
     filters = HistoryFilter.from_args(request.args)
     fragment = is_htmx()  # the swapped-in table has no filter form: skip the terms query
-    page = history_page(current_user, filters, clock.now(), current_app.config.get("HISTORY_PAGE_SIZE", 50))
+    page = history_page(actor(), filters, clock.now(), current_app.config.get("HISTORY_PAGE_SIZE", 50))
     body = render_page_or_fragment(
         "orders/history.html",
         "orders/_history_results.html",
@@ -87,7 +86,7 @@ def history_csv():
     """The same orders as the history for the same filters, every page, streamed as CSV."""
     filters = HistoryFilter.from_args(request.args)
     zone = ZoneInfo(institution().timezone)
-    rows = history_rows_for_export(current_user._get_current_object(), filters)
+    rows = history_rows_for_export(actor(), filters)
     response = Response(stream_with_context(csv_chunks(rows, zone)), mimetype="text/csv")
     stamp = clock.now().astimezone(zone).date().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="order-history-{stamp}.csv"'
@@ -105,11 +104,11 @@ def reorder(course_id: int, term_id: int):
     course, term = _offering(course_id, term_id)
     instructor = parse_id(request.args.get("instructor"))
     now = clock.now()
-    choices = reorder_choices(current_user, course, term, now, instructor_id=instructor)
-    existing = find_draft(current_user, course.id, term.id)
+    choices = reorder_choices(actor(), course, term, now, instructor_id=instructor)
+    existing = find_draft(actor(), course.id, term.id)
     if existing is None:
-        require_reorder(current_user, course, term, choices, now)  # a 409 when ordered already, else a 403
-    candidates = [] if existing else reorder_candidates(current_user, course, term, choices)
+        require_reorder(actor(), course, term, choices, now)  # a 409 when ordered already, else a 403
+    candidates = [] if existing else reorder_candidates(actor(), course, term, choices)
     return render_template(
         "orders/reorder.html",
         course=course,
@@ -138,12 +137,12 @@ def create_reorder(course_id: int, term_id: int):
     def copy():
         if source is None:
             raise ReorderRefused("Choose one of the earlier orders listed.")
-        return copy_order(current_user, course, term, source, now=clock.now(), request_id=g.request_id, instructor_id=instructor)
+        return copy_order(actor(), course, term, source, now=clock.now(), request_id=g.request_id, instructor_id=instructor)
 
     # ordered already or not orderable: the handler's 409/403 page; a draft exists or no such order: back to the list
     outcome = run_change(copy, conflict="")  # the conflict: another tab started a draft here a moment ago
     if not outcome.ok:
-        existing = find_draft(current_user, course.id, term.id) if isinstance(outcome.refusal, Conflict) else None
+        existing = find_draft(actor(), course.id, term.id) if isinstance(outcome.refusal, Conflict) else None
         flash(DraftExists(existing, course, term).message if existing else outcome.message or
               "Your draft could not be started. Please try again.", "error")
         return redirect(back, code=303)

@@ -46,8 +46,8 @@ from orders.domain.ordering.reorder import REORDER_SOURCE_STATUSES
 from orders.domain.reach import teaches_clause, viewable_orders_clause, visible_sections_clause
 from orders.domain.rules import can_place, can_reorder
 from orders.extensions import db
-from orders.web.paging import offset_of, page_count
-from orders.web.parsing import parse_page
+from orders.web.filters import QueryFilter, arg, member, page, text
+from orders.web.paging import Page, offset_of, page_count
 from orders.web.screens.orders import history_reach as reach
 
 # The statuses the Status filter offers; drafts are only ever the user's own.
@@ -59,42 +59,14 @@ STATUS_LABELS = {
 _ORDER_NUMBER = re.compile(r"^#?\s*([0-9]{1,9})$")
 
 
-def _clean(value: str | None, limit: int) -> str:
-    """Query-string text without control characters (NUL included), trimmed and bounded."""
-    return re.sub(r"[\x00-\x1f\x7f]", "", value or "").strip()[:limit]
-
-
 @dataclass(frozen=True)
-class HistoryFilter:
+class HistoryFilter(QueryFilter):
     """Term code, status and text: they round-trip through the query string."""
 
-    term: str = ""  # a term code, or "" for every term
-    status: OrderStatus | None = None
-    q: str = ""
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> HistoryFilter:
-        """Parse request args leniently: anything malformed falls back to the default."""
-        status_value = args.get("status", "")
-        page = args.get("page", "")
-        return cls(
-            term=_clean(args.get("term"), 16),
-            status=next((s for s in STATUS_LABELS if s.value == status_value), None),
-            q=_clean(args.get("q"), 100),
-            page=parse_page(page),
-        )
-
-    def query_args(self, **changes) -> dict[str, str]:
-        """The non-default parts as URL arguments, with `changes` applied."""
-        values = {
-            "term": self.term,
-            "status": self.status.value if self.status else "",
-            "q": self.q,
-            "page": str(self.page),
-        }
-        values.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
-        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+    term: str = arg(text(16), "")  # a term code, or "" for every term
+    status: OrderStatus | None = arg(member(list(STATUS_LABELS)), None)
+    q: str = arg(text(100), "")
+    page: int = arg(page(), 1)
 
     def csv_args(self) -> dict[str, str]:
         """The same filters for the CSV, which has every row (no page)."""
@@ -136,21 +108,6 @@ class HistoryRow:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status.value.capitalize())
-
-
-@dataclass
-class HistoryPage:
-    rows: list[HistoryRow]
-    total: int
-    first: int
-    last: int
-    page: int
-    pages: int  # the last page when total_exact, else the pages known so far
-    total_exact: bool = True
-
-    @property
-    def has_next(self) -> bool:
-        return self.last < self.total or not self.total_exact
 
 
 # --- The list --------------------------------------------------------------------------------------
@@ -321,7 +278,7 @@ def _page_query(user: User, filters: HistoryFilter, page: int, page_size: int, c
     )
 
 
-def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> HistoryPage:
+def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: int) -> Page[HistoryRow]:
     """One page of the user's order history, newest first, with Reorder targets marked."""
     page = filters.page
     cap = max(COUNT_CAP, page * page_size) if reach.is_wide(user, filters) else None
@@ -339,10 +296,7 @@ def history_page(user: User, filters: HistoryFilter, now: datetime, page_size: i
     # a narrow one is counted exactly.
     shown_cap = max(COUNT_CAP, page * page_size)
     exact = (cap is None and total < reach.WIDE_AT) or total <= shown_cap
-    total = total if exact else shown_cap
-    pages = page_count(total, page_size)
-    first = offset_of(page, page_size) + 1 if rows else 0
-    return HistoryPage(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, exact)
+    return Page(rows, page, total if exact else shown_cap, page_size, exact)
 
 
 def history_rows_for_export(user: User, filters: HistoryFilter, batch_size: int = 1000) -> Iterator[HistoryRow]:

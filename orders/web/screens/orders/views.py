@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from orders import clock
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
@@ -17,17 +16,17 @@ from orders.domain.ordering.reorder import reordered_from_number
 from orders.domain.refusals import Refused, StaleOrder, parse_requirement
 from orders.domain.rules import (
     add_sections_decision,
-    cancel_access,
     cancel_decision,
-    edit_access,
+    cancel_route_decision,
     edit_decision,
+    edit_route_decision,
     view_decision,
 )
 from orders.domain.students.counts import section_student_counts
 from orders.web.back_link import back_link
 from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm
-from orders.web.guards import order_guard
+from orders.web.guards import actor, order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.web.parsing import parse_id
 from orders.web.screens.orders import bp
@@ -40,8 +39,8 @@ def summary_context(order: Order, **extra) -> dict:
     return dict(
         order=order,
         events=order_events(order),
-        decision=cancel_decision(current_user, order, now),
-        edit=edit_decision(current_user, order, now),
+        decision=cancel_decision(actor(), order, now),
+        edit=edit_decision(actor(), order, now),
         institution=institution(),
         local_time=local_time,
         **_back_context(),
@@ -69,7 +68,7 @@ def summary(order: Order):
 
 
 @bp.route("/orders/<int:number>/cancel")
-@order_guard(cancel_access)
+@order_guard(cancel_route_decision)
 def confirm_cancel(order: Order):
     """Ask for confirmation: an inline prompt for htmx, its own page without JavaScript."""
     if order.status is OrderStatus.CANCELED:
@@ -85,7 +84,7 @@ def confirm_cancel(order: Order):
 
 
 @bp.route("/orders/<int:number>/cancel", methods=["POST"])
-@order_guard(cancel_access)
+@order_guard(cancel_route_decision)
 def cancel(order: Order):
     """Cancel the order once; repeats and races get the canceled order with a calm notice."""
     form = VersionedConfirmForm()
@@ -94,7 +93,7 @@ def cancel(order: Order):
         return _after_cancel(order, status=400)
 
     def cancel_it() -> tuple[str, bool]:
-        result = cancel_order(order, actor=current_user, now=clock.now(), request_id=g.request_id,
+        result = cancel_order(order, actor=actor(), now=clock.now(), request_id=g.request_id,
                               expected_version=form.version.data)
         return (f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)), result.changed
 
@@ -120,7 +119,7 @@ def _after_cancel(order: Order, status: int = 200):
 def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) -> dict:
     """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
-    pending = pending_edits.find_pending(order, current_user)
+    pending = pending_edits.find_pending(order, actor())
     state = pending_edits.pending_state(order, pending)
     lines = pending_edits.pending_lines(order, state)
     change = pending_edits.diff(order, state)
@@ -138,7 +137,7 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
         requests=pending_edits.pending_requests(order, state),
         request_url=url_for("orders.edit_request", number=order.number),
         remove_request_url=lambda key: url_for("orders.edit_remove_request", number=order.number, key=key),
-        section_choices=editing.addable_sections(order, current_user, now) if full_page else [],
+        section_choices=editing.addable_sections(order, actor(), now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
         stale=pending_edits.is_stale(order, pending),
@@ -151,7 +150,7 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
 
 
 @bp.route("/orders/<int:number>/edit")
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit(order: Order):
     """The edit page: sections, materials (search, Add, Remove), then Submit changes or Discard changes."""
     context = _edit_context(order, request.args.get("q", ""), full_page=not is_htmx())
@@ -178,63 +177,54 @@ def _pending_change(change) -> tuple[str, str]:
 
 
 @bp.route("/orders/<int:number>/edit/items", methods=["POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit_add_item(order: Order):
     """Add a catalog item to the pending changes."""
-    if not EmptyForm().validate_on_submit():
-        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
     item_id = parse_id(request.form.get("item_id"))
 
     def change() -> str:
         if item_id is None:
             raise Refused("That item is not in the catalog. Search again and choose it from the results.")
-        return f"Added {editing.add_item(order, current_user, item_id, clock.now()).title} (not yet submitted)."
+        return f"Added {editing.add_item(order, actor(), item_id, clock.now()).title} (not yet submitted)."
 
     return _after_edit_change(order, *_pending_change(change))
 
 
 @bp.route("/orders/<int:number>/edit/items/<int:item_id>/remove", methods=["POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit_remove_item(order: Order, item_id: int):
     """Take an item off the pending changes."""
-    if not EmptyForm().validate_on_submit():
-        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
 
     def change() -> str:
-        item = editing.remove_item(order, current_user, item_id, clock.now())
+        item = editing.remove_item(order, actor(), item_id, clock.now())
         return f"Removed {item.title} (not yet submitted)." if item else "That item was not on this order."
 
     return _after_edit_change(order, *_pending_change(change))
 
 
 @bp.route("/orders/<int:number>/edit/items/<int:item_id>/requirement", methods=["POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit_set_requirement(order: Order, item_id: int):
     """Mark an item of the pending changes required or recommended."""
-    if not EmptyForm().validate_on_submit():
-        return _after_edit_change(order, "Your change could not be checked. Reload the page and try again.", "error")
 
     def change() -> str:
         requirement = parse_requirement(request.form.get("requirement"))
-        item = editing.set_requirement(order, current_user, item_id, requirement, clock.now())
+        item = editing.set_requirement(order, actor(), item_id, requirement, clock.now())
         return f"{item.title} is {requirement.label.lower()} (not yet submitted)." if item else "That item is not on this order."
 
     return _after_edit_change(order, *_pending_change(change))
 
 
 @bp.route("/orders/<int:number>/edit/sections", methods=["POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit_sections(order: Order):
     """Choose the order's sections in the pending changes."""
-    if not EmptyForm().validate_on_submit():
-        flash("Your change could not be checked. Reload the page and try again.", "error")
-        return redirect(url_for("orders.edit", number=order.number), code=303)
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
     def change() -> str:
         if None in ids:
             raise Refused("That section can't be put on this order. Choose from the list.")
-        editing.set_sections(order, current_user, ids, clock.now())
+        editing.set_sections(order, actor(), ids, clock.now())
         return "Sections saved (not yet submitted)."
 
     message, category = _pending_change(change)
@@ -243,7 +233,7 @@ def edit_sections(order: Order):
 
 
 @bp.route("/orders/<int:number>/edit/submit", methods=["POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def submit_edit(order: Order):
     """Apply the pending changes at once; a stale version applies nothing and shows the order as it is."""
     form = VersionedConfirmForm()
@@ -252,36 +242,33 @@ def submit_edit(order: Order):
         return redirect_to(url_for("orders.edit", number=order.number))
     number = order.number
     outcome = run_change(lambda: editing.submit(
-        order, actor=current_user, now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data
     ))
-    refusal = outcome.refusal
-    if isinstance(refusal, editing.AlreadyApplied):
-        flash(refusal.message, "status")
-        return redirect_to(url_for("orders.summary", number=number))
-    if isinstance(refusal, editing.ChangesKept):  # carried onto the order as it is now, committed for review
-        flash(refusal.message, "notice")
-        return redirect_to(url_for("orders.edit", number=number))
-    if isinstance(refusal, StaleOrder):  # nothing of theirs still applies: the order as it is now
-        flash(refusal.message, "notice")
-        return redirect_to(url_for("orders.summary", number=number))
-    if refusal is not None:
-        flash(refusal.message, "error")
-        return redirect_to(url_for("orders.edit", number=number))
-    if outcome.value.event is None:
-        flash("You had not changed anything, so the order stays as it was.", "notice")
-    else:
-        flash(f"Order #{number} was updated.", "status")
-    return redirect_to(url_for("orders.summary", number=number))
+    if not outcome.ok:  # a rule said no, or someone changed the order at the same moment: nothing applied
+        flash(outcome.message, "notice" if isinstance(outcome.refusal, StaleOrder) else "error")
+        target = "orders.summary" if isinstance(outcome.refusal, StaleOrder) else "orders.edit"
+        return redirect_to(url_for(target, number=number))
+    done = outcome.value
+    category, target = SUBMIT_ANSWERS[done.result]
+    flash(done.message, category)
+    return redirect_to(url_for(target, number=number))
+
+
+# How each outcome of a submit is told (the banner's kind) and where the user lands.
+SUBMIT_ANSWERS = {
+    editing.EditResult.APPLIED: ("status", "orders.summary"),
+    editing.EditResult.UNCHANGED: ("notice", "orders.summary"),
+    editing.EditResult.ALREADY_APPLIED: ("status", "orders.summary"),
+    editing.EditResult.CHANGES_KEPT: ("notice", "orders.edit"),  # carried onto the order as it is now, for review
+    editing.EditResult.CHANGES_DROPPED: ("notice", "orders.summary"),  # nothing of theirs still applies
+}
 
 
 @bp.route("/orders/<int:number>/edit/discard", methods=["POST"])
 @order_guard(view_decision)
 def discard_edit(order: Order):
     """Drop the pending changes; the order stays as it was."""
-    if not EmptyForm().validate_on_submit():
-        flash("Your request could not be checked. Reload the page and try again.", "error")
-        return redirect_to(url_for("orders.summary", number=order.number))
-    run_change(lambda: editing.discard(order, current_user))
+    run_change(lambda: editing.discard(order, actor()))
     flash("Your changes were discarded. The order is as it was.", "status")
     return redirect_to(url_for("orders.summary", number=order.number))
 
@@ -290,11 +277,11 @@ def discard_edit(order: Order):
 
 
 @bp.route("/orders/<int:number>/edit/request-title", methods=["GET", "POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit_request(order: Order):
     """Request a title as part of the pending changes to a placed order."""
     return request_a_title(
-        lambda wanted: editing.add_request(order, current_user, wanted, clock.now()),
+        lambda wanted: editing.add_request(order, actor(), wanted, clock.now()),
         added="Requested “{title}” (not yet submitted).",
         action=url_for("orders.edit_request", number=order.number),
         back=url_for("orders.edit", number=order.number),
@@ -304,19 +291,16 @@ def edit_request(order: Order):
 
 
 @bp.route("/orders/<int:number>/edit/requests/<key>/remove", methods=["POST"])
-@order_guard(edit_access)
+@order_guard(edit_route_decision)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
-    if EmptyForm().validate_on_submit():
-        outcome = run_change(lambda: editing.remove_request(order, current_user, key[:40], clock.now()),
-                             conflict="Your other tab changed this edit at the same moment. Try again.")
-        if outcome.ok:
-            title = outcome.value
-            flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
-        else:
-            flash(outcome.message, "error")
+    outcome = run_change(lambda: editing.remove_request(order, actor(), key[:40], clock.now()),
+                         conflict="Your other tab changed this edit at the same moment. Try again.")
+    if outcome.ok:
+        title = outcome.value
+        flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
     else:
-        flash("Your change could not be checked. Reload the page and try again.", "error")
+        flash(outcome.message, "error")
     return redirect(url_for("orders.edit", number=order.number), code=303)
 
 
@@ -328,7 +312,7 @@ def edit_remove_request(order: Order, key: str):
 def add_sections_form(order: Order):
     """Choose sections of the same course and term to put on this placed order."""
     on_order = {s.id for s in order.sections}
-    choices = [s for s in editing.addable_sections(order, current_user, clock.now()) if s.id not in on_order]
+    choices = [s for s in editing.addable_sections(order, actor(), clock.now()) if s.id not in on_order]
     return render_template(
         "orders/add_sections.html",
         order=order,
@@ -349,18 +333,15 @@ def add_sections(order: Order):
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
-    def add() -> None:
+    def add() -> editing.EditOutcome:
         if None in ids:
             raise Refused("That section can't be added to this order. Choose from the list.")
-        editing.add_sections(order, ids, actor=current_user, now=clock.now(), request_id=g.request_id,
-                             expected_version=form.version.data)
+        return editing.add_sections(order, ids, actor=actor(), now=clock.now(), request_id=g.request_id,
+                                    expected_version=form.version.data)
 
     outcome = run_change(add)
-    if isinstance(outcome.refusal, editing.AlreadyApplied):
-        flash(outcome.message, "status")
-        return redirect(url_for("orders.summary", number=number), code=303)
     if not outcome.ok:  # StaleOrder included: nothing was applied
         flash(outcome.message, "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    flash(f"Order #{number} was updated.", "status")
+    flash(outcome.value.message, "status")
     return redirect(url_for("orders.summary", number=number), code=303)

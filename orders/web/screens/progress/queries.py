@@ -31,10 +31,11 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.periods import PeriodState, period_state
+from orders.domain.periods import period_state
 from orders.domain.reach import visible_sections_clause
 from orders.domain.reminders.remind_now import AUDIT_KIND, DIMENSIONS
 from orders.domain.students.rates import at_risk_clause, section_students
+from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.parsing import parse_id
 
@@ -96,7 +97,7 @@ class Dashboard:
 
 def default_term(terms: list[Term], now: datetime) -> Term | None:
     """The open term (the earliest-starting if several), else the next upcoming, else the newest."""
-    for wanted in (PeriodState.OPEN, PeriodState.UPCOMING):
+    for wanted in (WindowState.OPEN, WindowState.UPCOMING):
         found = [t for t in terms if period_state(t, now) is wanted]
         if found:
             return min(found, key=lambda t: (t.starts_on, t.id))

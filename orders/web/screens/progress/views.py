@@ -5,7 +5,6 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from wtforms import HiddenField
 
 from orders import clock
@@ -18,7 +17,7 @@ from orders.domain.reminders.remind_now import DIMENSIONS, Row, local_day, previ
 from orders.domain.rules import remind_now_decision
 from orders.web.changes import run_change
 from orders.web.forms import Form
-from orders.web.guards import progress_only
+from orders.web.guards import actor, progress_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.web.screens.progress import bp
 from orders.web.screens.progress.links import courses_href_for
@@ -61,11 +60,11 @@ def index():
     term = _chosen_term(terms)
     inst = institution()
     now = clock.now()
-    board = dashboard(current_user, term, inst, now)
+    board = dashboard(actor(), term, inst, now)
     body = render_page_or_fragment(
         "progress/index.html", "progress/_board.html",
         board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
-        time_of_day=_time_of_day, may_remind=remind_now_decision(current_user, term, now).allowed,
+        time_of_day=_time_of_day, may_remind=remind_now_decision(actor(), term, now).allowed,
         courses_href=courses_href_for(term.code),
     )
     if is_htmx():
@@ -94,7 +93,7 @@ def download_csv(dimension: str):
     terms = all_terms()
     term = _chosen_term(terms)
     inst = institution()
-    board = dashboard(current_user, term, inst, clock.now())
+    board = dashboard(actor(), term, inst, clock.now())
     # The rows are few (one per organization, subject or campus); the response is still written row by row.
     response = Response(_csv_chunks(board.tables[dimension], DIMENSIONS[dimension], inst.program_mode), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="progress-{term.code}-{dimension}.csv"'
@@ -116,7 +115,7 @@ def _load_row(values, terms: list[Term]) -> tuple[Term, Row]:
 
 
 def _refuse_unless_may_remind(term: Term, now) -> None:
-    decision = remind_now_decision(current_user, term, now)
+    decision = remind_now_decision(actor(), term, now)
     if not decision:
         raise PermissionDenied(decision.reason)
 
@@ -129,7 +128,7 @@ def confirm_remind():
     term, row = _load_row(request.args, terms)
     now = clock.now()
     _refuse_unless_may_remind(term, now)
-    waiting, reminded = preview(current_user, term, row, local_day(now, institution().timezone))
+    waiting, reminded = preview(actor(), term, row, local_day(now, institution().timezone))
     inline = is_htmx()
     return render_template(
         "progress/_remind_prompt.html" if inline else "progress/confirm_remind.html",
@@ -150,7 +149,7 @@ def send_reminders():
     term, row = _load_row(request.form, terms)
     now = clock.now()
     _refuse_unless_may_remind(term, now)
-    result = run_change(lambda: remind_now(current_user, term, row, timezone=institution().timezone, now=now)).result()
+    result = run_change(lambda: remind_now(actor(), term, row, timezone=institution().timezone, now=now)).result()
     if result.sent:
         people = "instructor" if result.sent == 1 else "instructors"
         message = f"Reminded {result.sent} {people} at {_time_of_day(now)} ({row.describe()})."

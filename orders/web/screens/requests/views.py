@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, lazyload
 
@@ -32,10 +31,10 @@ from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.domain.rules import view_request_decision
 from orders.extensions import db
 from orders.web.changes import run_change
+from orders.web.filters import QueryFilter, arg, choice, page, text
 from orders.web.forms import CommentForm, RequestStatusForm
-from orders.web.guards import request_guard, staff_only
-from orders.web.paging import offset_of, page_count
-from orders.web.parsing import parse_id
+from orders.web.guards import actor, request_guard, staff_only
+from orders.web.paging import Page, offset_of, page_count
 from orders.web.screens.requests import bp
 
 PAGE_SIZE = 50
@@ -45,33 +44,14 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class RequestFilter:
+class RequestFilter(QueryFilter):
     """The list's filters; they round-trip through the query string."""
 
-    status: str = ""
-    term: str = ""
-    q: str = ""
-    sort: str = "changed"
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> RequestFilter:
-        status = args.get("status", "")
-        sort = args.get("sort", "changed")
-        page = parse_id(args.get("page")) or 1
-        return cls(
-            status=status if status in {s.value for s in ContentRequestStatus} else "",
-            term=args.get("term", "").strip()[:16],
-            q=args.get("q", "").strip()[:100],
-            sort=sort if sort in {"changed", "age"} else "changed",
-            page=min(page, 100_000),
-        )
-
-    def query_args(self, **changes) -> dict[str, str]:
-        values = {"status": self.status, "term": self.term, "q": self.q, "sort": "" if self.sort == "changed" else self.sort,
-                  "page": "" if self.page == 1 else str(self.page)}
-        values.update({k: str(v) for k, v in changes.items()})
-        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+    status: str = arg(choice({s.value for s in ContentRequestStatus}), "")
+    term: str = arg(text(16), "")
+    q: str = arg(text(100), "")
+    sort: str = arg(choice({"changed", "age"}), "changed")
+    page: int = arg(page(), 1)
 
 
 def _requests_query(filters: RequestFilter):
@@ -82,8 +62,8 @@ def _requests_query(filters: RequestFilter):
         .join(Course, Course.id == Order.course_id)
         .join(Term, Term.id == Order.term_id)
         .where(
-            viewable_orders_clause(current_user),
-            or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), Order.owner_id == current_user.id),
+            viewable_orders_clause(actor()),
+            or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), Order.owner_id == actor().id),
             Order.status != OrderStatus.DISCARDED,
         )
     )
@@ -112,8 +92,7 @@ def index():
     filters = RequestFilter.from_args(request.args)
     base = _requests_query(filters)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.page, pages)
+    page = min(filters.page, page_count(total, PAGE_SIZE))
     order_by = (ContentRequest.updated_at.desc(), ContentRequest.id.desc()) if filters.sort == "changed" else (
         ContentRequest.created_at, ContentRequest.id)
     rows = list(
@@ -132,8 +111,8 @@ def index():
     )
     terms = all_terms()
     return render_template(
-        "requests/index.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
-        first=offset_of(page, PAGE_SIZE) + 1 if total else 0, terms=terms, statuses=list(ContentRequestStatus),
+        "requests/index.html", page=Page(rows, page, total, PAGE_SIZE), filters=filters, terms=terms,
+        statuses=list(ContentRequestStatus),
     )
 
 
@@ -167,8 +146,8 @@ def _detail_context(content_request: ContentRequest, **forms) -> dict:
         local_time=local_time,
         comment_form=forms.get("comment_form") or CommentForm(),
         status_form=status_form,
-        may_change_status=services.status_change_decision(current_user, content_request).allowed,
-        may_comment=services.comment_decision(current_user, content_request).allowed,
+        may_change_status=services.status_change_decision(actor(), content_request).allowed,
+        may_comment=services.comment_decision(actor(), content_request).allowed,
         next_statuses=services.allowed_next(content_request),
     )
 
@@ -187,7 +166,7 @@ def comment(content_request: ContentRequest):
     form = CommentForm()
     if not form.validate_on_submit():
         return render_template("requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
-    outcome = run_change(lambda: services.add_comment(content_request, form.text.data, actor=current_user, now=clock.now(),
+    outcome = run_change(lambda: services.add_comment(content_request, form.text.data, actor=actor(), now=clock.now(),
                                                       request_id=g.request_id))
     flash("Your comment was added." if outcome.ok else outcome.message, "status" if outcome.ok else "error")
     return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
@@ -200,7 +179,7 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
             raise Refused("To create the catalog item, give its publisher, delivery and student price.")
         return services.create_item_for(
             content_request, publisher=form.publisher.data.strip(), edition=(form.item_edition.data or content_request.edition or "").strip(),
-            delivery=Delivery(form.delivery.data), price=form.price.data, actor=current_user, now=clock.now(),
+            delivery=Delivery(form.delivery.data), price=form.price.data, actor=actor(), now=clock.now(),
         )
     code = to_isbn13(form.item_isbn.data or content_request.isbn13)
     item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None
@@ -215,11 +194,11 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
 @request_guard(view_request_decision)
 def change_status(content_request: ContentRequest):
     """A Program Administrator moves the request (Researching, Approved, Denied), optionally with a comment."""
-    if not current_user.is_program_admin:  # who, not the request's state: a 403, in the rule's words
-        raise PermissionDenied(services.status_change_decision(current_user, content_request).reason)
+    if not actor().is_program_admin:  # who, not the request's state: a 403, in the rule's words
+        raise PermissionDenied(services.status_change_decision(actor(), content_request).reason)
     form = RequestStatusForm()
     if not form.validate_on_submit():
-        decision = services.status_change_decision(current_user, content_request)
+        decision = services.status_change_decision(actor(), content_request)
         if not decision:
             # The page has no status form to show the errors in: say why nothing can change.
             flash(decision.reason, "error")
@@ -230,7 +209,7 @@ def change_status(content_request: ContentRequest):
     def move() -> None:
         item = _fulfilling_item(form, content_request) if to is ContentRequestStatus.APPROVED else None
         services.change_status(
-            content_request, to, actor=current_user, now=clock.now(), request_id=g.request_id,
+            content_request, to, actor=actor(), now=clock.now(), request_id=g.request_id,
             expected_version=form.version.data, comment=form.comment.data or "", fulfilled_by=item,
         )
 
