@@ -1,4 +1,4 @@
-"""Issue 38 item 10, the smaller edges: the sign-in page links to the public lookup only while it is published."""
+"""Issue 38 item 10: the sign-in page links to the public course materials lookup only while it is published."""
 from __future__ import annotations
 
 import pytest
