@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
+from orders.domain.lines import counted_requests
 from orders.domain.lookups import claimed_sections
 from orders.domain.models import (
     CatalogItem,
@@ -80,6 +81,14 @@ def _require_edit(order: Order, actor: User, now: datetime) -> None:
         raise PermissionDenied(decision.reason)
 
 
+def _refuse_a_second_line(order: Order, item: CatalogItem) -> None:
+    """An item an approved request already brought to the order is on it: a line for it would bill students
+    twice (orders/domain/lines.py counts each item once; this keeps the order's own rows saying so too)."""
+    brought = next((r for r in counted_requests(order) if r.fulfilled_by_id == item.id), None)
+    if brought is not None:
+        raise Refused(f"{item.title} is already on this order: the approved request for “{brought.title}” brought it.")
+
+
 def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem:
     """Put an active catalog item on the pending edit (a no-op when it is already there)."""
     _require_edit(order, actor, now)
@@ -91,6 +100,7 @@ def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogI
     if item.id not in state.items:
         if not item.active:
             raise Refused(f"{item.title} is no longer available to order. Search for a current edition.")
+        _refuse_a_second_line(order, item)
         state.items.append(item.id)
         save_pending(order, actor, pending, state, now)
     return item
@@ -248,6 +258,7 @@ def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
     for item in change.added_items:
         if not item.active:
             raise Refused(f"{item.title} is no longer available to order. Remove it, then submit again.")
+        _refuse_a_second_line(order, item)
     for section in change.added_sections:
         if section.course_id != order.course_id or section.term_id != order.term_id or section.is_removed:
             raise Refused(f"Section {section.label} can't be put on this order.")
