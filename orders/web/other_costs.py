@@ -18,21 +18,18 @@ class OtherCostForm(Form):
     amount = StringField("Amount (US dollars)", validators=[Length(max=100, message="Enter the amount in dollars, like 15.00.")])
 
 
+REFUSED = "Nothing was added: correct the cost below."
+
+
 def submitted_cost(form: OtherCostForm) -> CostFields | None:
-    """The form's cost when CSRF, the lengths and the cost rules all pass; else None, with each field's message set."""
+    """The form's cost when the lengths and the cost rules pass; else None, with each field's message set.
+    (CSRF is checked for every POST before any view runs: orders.web.errors answers a missing token.)"""
     if not form.validate_on_submit():
         return None
     cost, errors = parse_cost(form.description.data, form.amount.data)
     for name, message in errors.items():
         form[name].errors = [message]
     return cost
-
-
-def form_problem(form: OtherCostForm) -> str:
-    """The banner for a refused form: its fields say what to correct (or the page was stale: CSRF)."""
-    if form.description.errors or form.amount.errors:
-        return "Nothing was added: correct the cost below."
-    return "Your form could not be checked (the page may have been open too long). Please try again."
 
 
 def costs_context(costs: Iterable, form: OtherCostForm | None, add_url: str, remove_url: Callable[[str], str]) -> dict:

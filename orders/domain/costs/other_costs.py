@@ -191,30 +191,33 @@ class OrderCostFacts:
     """What the estimate needs of an order besides the lines a page already read: its other required costs,
     and whether a required title of it is still to be determined (a content request being researched)."""
 
+    number: int | None = None  # the order's number
     costs: list[tuple[str, Decimal]] = field(default_factory=list)
     pending_required: bool = False
 
 
 def cost_facts_query(order_ids: Select) -> Select:
-    """SQL: rows (order_id, description, amount, pending) for the orders `order_ids` selects: one per other
+    """SQL: rows (order_id, number, description, amount, pending) for the orders `order_ids` selects: one per other
     required cost, and one per required line still to be determined (orders/domain/lines.py, pending)."""
     line = order_lines(order_ids, pending=True)
     pending = select(
-        line.c.order_id.label("order_id"), null().label("description"), null().label("amount"),
-        literal(1).label("pending"), line.c.position.label("position"),
-    ).where(line.c.pending == 1, line.c.requirement == Requirement.REQUIRED)
-    costs = select(OtherCost.order_id, OtherCost.description, OtherCost.amount, literal(0), OtherCost.position).where(
-        OtherCost.order_id.in_(order_ids)
+        line.c.order_id, Order.number, null(), null(),
+        literal(1), line.c.position,
+    ).join(Order, Order.id == line.c.order_id).where(line.c.pending == 1, line.c.requirement == Requirement.REQUIRED)
+    costs = (
+        select(OtherCost.order_id.label("order_id"), Order.number.label("number"), OtherCost.description.label("description"),
+               OtherCost.amount.label("amount"), literal(0).label("pending"), OtherCost.position.label("position"))
+        .join(Order, Order.id == OtherCost.order_id).where(OtherCost.order_id.in_(order_ids))
     )
-    both = union_all(costs, pending).subquery("cost_fact")
-    return select(both).order_by(both.c.order_id, both.c.pending, both.c.position)
+    both = union_all(costs, pending).subquery("cost_fact")  # the first SELECT names the columns and types the amount
+    return select(*both.c).order_by(both.c.order_id, both.c.pending, both.c.position)
 
 
 def fold_facts(rows) -> dict[int, OrderCostFacts]:
     """The rows of cost_facts_query by order."""
     facts: dict[int, OrderCostFacts] = {}
     for row in rows:
-        found = facts.setdefault(row.order_id, OrderCostFacts())
+        found = facts.setdefault(row.order_id, OrderCostFacts(row.number))
         if row.pending:
             found.pending_required = True
         else:

@@ -11,7 +11,7 @@ from orders.domain.rules import draft_owner_decision
 from orders.web.changes import run_change
 from orders.web.guards import draft_guard
 from orders.web.htmx import is_htmx
-from orders.web.other_costs import OtherCostForm, form_problem, submitted_cost
+from orders.web.other_costs import REFUSED, OtherCostForm, submitted_cost
 from orders.web.screens.ordering import bp
 from orders.web.screens.ordering.views import _materials_context, draft_costs_context
 
@@ -25,23 +25,20 @@ def add_other_cost(draft: Order):
     form = OtherCostForm()
     cost = submitted_cost(form)
     if cost is None:
-        return _answer(draft, form_problem(form), "error", form=form, status=422)
+        return _answer(draft, REFUSED, "error", form=form, status=422)
     outcome = run_change(lambda: other_costs.add_to_draft(draft, cost, clock.now()), conflict=TWO_TABS)
     if not outcome.ok:
         return _answer(draft, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
-    _, added = outcome.value
+    found, added = outcome.value
     if added:
-        return _answer(draft, f"Added {cost.description} ({money(cost.amount)}).", "status")
-    return _answer(draft, f"{cost.description} ({money(cost.amount)}) is already on this order.", "status")
+        return _answer(draft, f"Added {found.description} ({money(found.amount)}).", "status")
+    return _answer(draft, f"{found.description} ({money(found.amount)}) is already on this order.", "status")
 
 
 @bp.route("/drafts/<int:draft_id>/other-costs/<int:cost_id>/remove", methods=["POST"])
 @draft_guard(draft_owner_decision)
 def remove_other_cost(draft: Order, cost_id: int):
     """Take an other required cost off the draft (a second click finds it gone and says so)."""
-    form = OtherCostForm()
-    if not form.validate_on_submit():
-        return _answer(draft, form_problem(form), "error", status=400)
     outcome = run_change(lambda: other_costs.remove_from_draft(draft, cost_id, clock.now()), conflict=TWO_TABS)
     if not outcome.ok:
         return _answer(draft, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)

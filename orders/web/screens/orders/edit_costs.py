@@ -12,7 +12,7 @@ from orders.domain.rules import edit_route_decision
 from orders.web.changes import run_change
 from orders.web.guards import actor, order_guard
 from orders.web.htmx import is_htmx
-from orders.web.other_costs import OtherCostForm, form_problem, submitted_cost
+from orders.web.other_costs import REFUSED, OtherCostForm, submitted_cost
 from orders.web.screens.orders import bp
 from orders.web.screens.orders.views import _edit_context, edit_costs_context
 
@@ -26,7 +26,7 @@ def edit_add_other_cost(order: Order):
     form = OtherCostForm()
     cost = submitted_cost(form)
     if cost is None:
-        return _answer(order, form_problem(form), "error", form=form, status=422)
+        return _answer(order, REFUSED, "error", form=form, status=422)
     outcome = run_change(lambda: editing.add_cost(order, actor(), cost, clock.now()), conflict=TWO_TABS)
     if not outcome.ok:
         return _answer(order, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
@@ -39,9 +39,6 @@ def edit_add_other_cost(order: Order):
 @order_guard(edit_route_decision)
 def edit_remove_other_cost(order: Order, key: str):
     """Take an other required cost off the pending changes."""
-    form = OtherCostForm()
-    if not form.validate_on_submit():
-        return _answer(order, form_problem(form), "error", status=400)
     outcome = run_change(lambda: editing.remove_cost(order, actor(), key[:40], clock.now()), conflict=TWO_TABS)
     if not outcome.ok:
         return _answer(order, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
