@@ -196,19 +196,22 @@ class OrderCostFacts:
     pending_required: bool = False
 
 
-def cost_facts_query(order_ids: Select) -> Select:
+def cost_facts_query(order_ids: Select, *, pending_lines: bool = True) -> Select:
     """SQL: rows (order_id, number, description, amount, pending) for the orders `order_ids` selects: one per other
-    required cost, and one per required line still to be determined (orders/domain/lines.py, pending)."""
-    line = order_lines(order_ids, pending=True)
-    pending = select(
-        line.c.order_id, Order.number, null(), null(),
-        literal(1), line.c.position,
-    ).join(Order, Order.id == line.c.order_id).where(line.c.pending == 1, line.c.requirement == Requirement.REQUIRED)
+    required cost, and (unless the caller reads the lines itself) one per required line still to be determined
+    (orders/domain/lines.py, pending)."""
     costs = (
         select(OtherCost.order_id.label("order_id"), Order.number.label("number"), OtherCost.description.label("description"),
                OtherCost.amount.label("amount"), literal(0).label("pending"), OtherCost.position.label("position"))
         .join(Order, Order.id == OtherCost.order_id).where(OtherCost.order_id.in_(order_ids))
     )
+    if not pending_lines:
+        return costs.order_by(OtherCost.order_id, OtherCost.position)
+    line = order_lines(order_ids, pending=True)
+    pending = select(
+        line.c.order_id, Order.number, null(), null(),
+        literal(1), line.c.position,
+    ).join(Order, Order.id == line.c.order_id).where(line.c.pending == 1, line.c.requirement == Requirement.REQUIRED)
     both = union_all(costs, pending).subquery("cost_fact")  # the first SELECT names the columns and types the amount
     return select(*both.c).order_by(both.c.order_id, both.c.pending, both.c.position)
 
@@ -225,6 +228,6 @@ def fold_facts(rows) -> dict[int, OrderCostFacts]:
     return facts
 
 
-def cost_facts(order_ids: Select) -> dict[int, OrderCostFacts]:
+def cost_facts(order_ids: Select, *, pending_lines: bool = True) -> dict[int, OrderCostFacts]:
     """One query: the facts of every order `order_ids` selects (orders without any are absent)."""
-    return fold_facts(db.session.execute(cost_facts_query(order_ids)))
+    return fold_facts(db.session.execute(cost_facts_query(order_ids, pending_lines=pending_lines)))

@@ -28,7 +28,7 @@ from orders.extensions import db
 from tests.helpers import text_of
 from tests.screens.orders.test_edit import follow, item_id, version_on
 
-SCHEMA = json.loads((pathlib.Path(__file__).parents[3] / "docs" / "course-materials.schema.json").read_text())
+SCHEMA = json.loads((pathlib.Path(__file__).parents[3] / "docs" / "course-materials.v2.schema.json").read_text())
 SPRING = "/course-materials/202710"
 MATH221_001 = f"{SPRING}/202710-MATH-221-001"
 CS310 = f"{SPRING}/202710-CS-310-001"
