@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, String, case, cast, exists, func, or_, select
 
 from orders.domain.models import (
+    Course,
     Institution,
     NoMaterialsAnswer,
     Order,
@@ -126,6 +127,7 @@ def coverage(user: User, term: Term, inst: Institution, now: datetime) -> Covera
             *([func.sum(then).label("then")] if then is not None else []),
         )
         .join(Organization, Organization.id == Section.organization_id)
+        .join(Course, Course.id == Section.course_id)  # the grants' clause reads the course's subject
         .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE, visible_sections_clause(user))
         .group_by(Section.organization_id, Organization.name)
     )
