@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, String, case, cast, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from orders.domain.models import (
     Course,
@@ -60,8 +61,10 @@ def disclosed_clause(as_of=None) -> ColumnElement[bool]:
 
 
 def registration_opens_of_section() -> ColumnElement:
-    """SQL (correlated to Section): when its term's registration opens (NULL when not set)."""
-    return select(Term.registration_opens_at).where(Term.id == Section.term_id).scalar_subquery()
+    """SQL (correlated to Section): when its term's registration opens (NULL when not set). Its own alias of the term,
+    so a query that joins Term already (Courses does) cannot capture it and widen it to every section's term."""
+    term = aliased(Term, name="registration_term")
+    return select(term.registration_opens_at).where(term.id == Section.term_id).correlate(Section).scalar_subquery()
 
 
 @dataclass
