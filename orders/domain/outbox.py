@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from sqlalchemy import insert
 
+from orders.domain.costs import other_costs
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ContentRequest, EmailStatus, EventKind, Order, OrderEvent, OutboundEmail, User
 from orders.extensions import db
@@ -116,6 +117,7 @@ def order_snapshot(order: Order) -> dict:
         ],
         "current_requests": [_request_snapshot(r) for r in order.current_requests],
         "total_student_price": str(order.total_student_price),
+        "other_costs": other_costs.snapshot(order),  # disclosed, never billed: apart from the total
     }
 
 

@@ -32,6 +32,8 @@ KIND_LABELS = {
     "lti.key_added": "LTI tool key added",
     "lti.registration_link": "LTI registration link made",
     "lti.course_linked": "LMS course linked to sections",
+    "institution.cost_disclosure": "Cost disclosure settings changed",
+    "term.registration_opens": "Registration opening changed",
 }
 
 FIELD_LABELS = {
@@ -46,6 +48,12 @@ FIELD_LABELS = {
     "answered_by": "answered by",
     "answered_at": "answered",
     "source": "From content request",
+    "courseware_for_graded_work": "Courseware needed for graded work",
+    "data_terms_url": "Student-data terms",
+    "low_cost_threshold": "Low-cost threshold",
+    "low_cost_criteria_url": "Low-cost criteria",
+    "coverage_target_percent": "Coverage target (%)",
+    "registration_opens_at": "Registration opens",
 }
 
 # Ids are for machines (the same entry names the sections and items in words).
@@ -73,7 +81,7 @@ def words(value, tz_name: str, key: str = "") -> str:
     if isinstance(value, str):
         if _ISO.match(value):
             return describe(datetime.fromisoformat(value.replace("Z", "+00:00")), tz_name)
-        if key == "student_price":
+        if key in ("student_price", "low_cost_threshold"):
             return f"${value}"
         return value
     if isinstance(value, (int, float)):

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, Select, String, and_, cast, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
+from orders.domain.costs.coverage import disclosed_clause, registration_opens_of_section
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution
 from orders.domain.models import (
@@ -249,6 +250,9 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
         query = query.where(
             Section.id.in_(at_risk_section_ids(inst.program_mode, inst.at_risk_threshold_percent, _chosen_term_ids(filters, terms, now)))
         )
+    if filters.disclosed:
+        as_of = registration_opens_of_section() if filters.disclosed == "registration" else None
+        query = query.where(disclosed_clause(as_of))
     if filters.state is not None:
         claimed = exists(
             select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)

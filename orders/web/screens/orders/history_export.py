@@ -11,7 +11,7 @@ from orders.domain.formats.money import money
 from orders.web.screens.orders.history_queries import HistoryRow
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
-          "Student prices", "Total per student"]
+          "Student prices", "Total per student", "Other required costs"]
 
 
 def _moment(value: datetime | None, zone: ZoneInfo) -> str:
@@ -34,6 +34,7 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         row.status_label,
         "; ".join(money(price) for price in row.student_prices),
         money(row.total_student_price),
+        "; ".join(f"{description} {money(amount)}" for description, amount in row.other_costs),
     ]
 
 

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from wtforms import HiddenField
 
 from orders import clock
+from orders.domain.costs.coverage import coverage
 from orders.domain.formats.csvstream import csv_chunks
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
@@ -66,6 +67,7 @@ def index():
         board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
         time_of_day=_time_of_day, may_remind=remind_now_decision(actor(), term, now).allowed,
         courses_href=courses_href_for(term.code),
+        coverage=coverage(actor(), term, inst, now),
     )
     if is_htmx():
         return with_pushed_url(body, url_for("progress.index", term=term.code))
