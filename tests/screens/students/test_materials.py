@@ -226,7 +226,9 @@ def test_the_receipt_lists_section_item_price_state_who_when_and_total(app, clie
         text, html = render(email)
     for part in (text, html):
         assert "MATH 221 001 Calculus I" in part and CALCULUS in part and "9780357693544" in part and "$89.99" in part
-        assert "Opted out (not charged)" in part and "Mary Somerville" in part and "$150.25" in part
+        assert "Opted out" in part and "Mary Somerville" in part and "$150.25" in part
+        assert "not charged) — you will not be charged" not in part  # issue 37 item 11: the state said twice
+    assert "Now: Opted out — you will not be charged\n" in text
     assert "Changed by: Mary Somerville" in text and "When: " in text
 
 
