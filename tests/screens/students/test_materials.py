@@ -412,3 +412,12 @@ def test_before_the_window_students_see_their_materials_but_cannot_choose(app, c
     before = counts(app)
     assert client.post(choice_url(mary), data={"student": mary["student"], "version": 0}).status_code == 303
     assert counts(app) == before
+
+
+def test_the_prompt_heading_sits_under_its_line_inline_and_under_the_title_on_its_own_page(client, mary):
+    """Issue 37 item 12: inline (htmx) the prompt is under the line's h4; its own page has an h1 above it."""
+    sign_in(client, "mary")
+    inline = client.get(choice_url(mary), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'<h5 id="choice-title">Opt out: ', inline) and "<h2" not in inline
+    page = client.get(choice_url(mary)).get_data(as_text=True)
+    assert "<h1" in page and re.search(r'<h2 id="choice-title">Opt out: ', page)
