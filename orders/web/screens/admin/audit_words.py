@@ -32,6 +32,11 @@ KIND_LABELS = {
     "lti.key_added": "LTI tool key added",
     "lti.registration_link": "LTI registration link made",
     "lti.course_linked": "LMS course linked to sections",
+    "institution.student_choice": "Student choice settings changed",
+    "term.choice_window": "Choice window changed",
+    "choice.changed": "A student's choice changed",
+    "progress.remind_now": "Remind now (Progress)",
+    "mail.retry": "Failed mail retried",
 }
 
 FIELD_LABELS = {
@@ -46,10 +51,22 @@ FIELD_LABELS = {
     "answered_by": "answered by",
     "answered_at": "answered",
     "source": "From content request",
+    "at_risk_threshold_percent": "At-risk threshold (%)",
+    "choice_opens_at": "Choices open",
+    "choice_closes_at": "Choices close",
 }
 
-# Ids are for machines (the same entry names the sections and items in words).
-_HIDDEN = re.compile(r"(^|_)ids?$")
+# Stored codes as a person reads them, by field.
+VALUE_WORDS = {
+    "choice": {"included": "Included", "opted_out": "Opted out", "opted_in": "Opted in", "not_opted_in": "Not opted in"},
+    "program_mode": {"opt-out": "Opt-out", "opt-in": "Opt-in"},
+    "status": {"failed": "Failed", "pending": "Waiting to be sent"},
+}
+
+# Ids are for machines (the same entry names the sections and items in words); so are Remind now's
+# `dimension` and `key` (the Progress row as its URL names it: an organization's or a campus's id), which
+# the entry's `row` says in words.
+_HIDDEN = re.compile(r"(^|_)ids?$|^(dimension|key)$")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?$")
 
 
@@ -75,7 +92,7 @@ def words(value, tz_name: str, key: str = "") -> str:
             return describe(datetime.fromisoformat(value.replace("Z", "+00:00")), tz_name)
         if key == "student_price":
             return f"${value}"
-        return value
+        return VALUE_WORDS.get(key, {}).get(value, value)
     if isinstance(value, (int, float)):
         return f"{value:,}"
     if isinstance(value, list):
