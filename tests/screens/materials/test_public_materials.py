@@ -321,3 +321,33 @@ def test_a_huge_q_is_cut(client, demo_data):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "MATH " + "y" * 195 + "\"" in html and "y" * 196 not in html  # cut to 200 characters
+
+
+# --- Words (issue 37, item 6) ----------------------------------------------------------------------
+
+
+def test_the_lookup_offers_sign_in(client, demo_data):
+    for url in ("/course-materials/", MATH340):
+        html = client.get(url).get_data(as_text=True)
+        assert '<a href="/sign-in">Sign in</a>' in html, url
+
+
+def test_to_be_determined_says_what_it_means_and_when_to_look_again(client, demo_data, app):
+    """Before the deadline: the date instructors order by; after it, that it passed and when classes start."""
+    text = text_of(client.get(MATH340))
+    with app.app_context():
+        from orders.domain.institution import local_date
+
+        term = db.session.scalars(select(Term).where(Term.code == "202710")).unique().one()
+        deadline, starts = local_date(term.period.deadline), term.starts_on
+        etag = client.get(MATH340).headers["ETag"]
+        term.period.soft_close_at = demo_data.now - timedelta(days=1)  # the deadline has passed
+        passed = local_date(term.period.soft_close_at)
+        db.session.commit()
+    assert "To be determined The instructor has not chosen this section's materials yet." in text
+    assert f"Instructors order them by {deadline}: look again after that date." in text
+    later = client.get(MATH340, headers={"If-None-Match": etag})
+    assert later.status_code == 200  # the words changed, so the cached copy is stale
+    assert f"The ordering deadline ({passed}) has passed" in text_of(later)
+    assert f"look again before classes start on {starts:%b} {starts.day}, {starts.year}" in text_of(later)
+    assert "To be determined" in text_of(client.get("/course-materials/?term=202710&q=MATH+340"))

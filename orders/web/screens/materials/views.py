@@ -76,13 +76,16 @@ def index():
         return _cacheable(Response(render_template("materials/index.html", terms=terms, term=None, q=q)), "none")
     fingerprint = _version(term)
     listing = ",".join(t.code for t in terms)
-    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page)).encode()).hexdigest()[:12])
+    now = clock.now()
+    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page)).encode()).hexdigest()[:12],
+                 queries.look_again_tag(term, now))
 
     def build() -> Response:
         found = queries.matching_sections(term, q, page)
         sections = queries.section_records(term, found.rows)
         return Response(render_template(
             "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections,
+            look_again=queries.look_again(term, now),
         ))
 
     return _answer(etag, build)
@@ -96,12 +99,14 @@ def section(term_code: str, section_sis_id: str):
     section_id = queries.find_section_id(term, section_sis_id)
     if section_id is None:
         abort(404, "No section of this term has this id. Search for it on the course materials page.")
-    etag = _etag("s", _version(term))
+    now = clock.now()
+    etag = _etag("s", _version(term), queries.look_again_tag(term, now))
 
     def build() -> Response:
         sections = queries.section_records(term, [section_id])
         (key, records), = sections.items()
-        return Response(render_template("materials/section.html", term=term, key=key, records=records))
+        return Response(render_template("materials/section.html", term=term, key=key, records=records,
+                                        look_again=queries.look_again(term, now)))
 
     return _answer(etag, build)
 
