@@ -210,11 +210,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys; in a checkout
-    also the dev tools."""
-    from orders.cli import billing, commands, feed, lti, reminders, sis
+    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys, create-admin;
+    in a checkout also the dev tools."""
+    from orders.cli import accounts, billing, commands, feed, lti, reminders, sis
 
-    for module in (commands, sis, feed, reminders, billing, lti):
+    for module in (commands, sis, feed, reminders, billing, lti, accounts):
         module.register(app)
     if importlib.util.find_spec("devtools") is None:  # seed-demo, seed-bulk, mail-sink: not in the runtime package
         return
