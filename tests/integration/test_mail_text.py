@@ -48,6 +48,7 @@ CASES = {
 _IDS = [
     (re.compile(r"/requests/\d+"), "/requests/<id>"),
     (re.compile(r"/ordering/start/\d+/\d+"), "/ordering/start/<course>/<term>"),
+    (re.compile(r"instructor=\d+"), "instructor=<user>"),
 ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,6 +116,7 @@ def _stop_group(process: subprocess.Popen) -> None:
 
 
 def test_the_production_block_runs_and_the_app_it_starts_works(deployment, throwaway_database):
+    assert shutil.which("curl") and shutil.which("python3"), "the block needs curl and python3 (README's apt-get line)"
     block = production_block()
     for line in INSTALL_LINES:
         assert line in block.splitlines(), f"the block must install with `{line}`"
