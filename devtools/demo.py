@@ -42,6 +42,16 @@ from orders.extensions import db
 
 DEMO_PASSWORD = "orders-demo"
 
+
+def greeting() -> str:
+    """Whom to sign in as: seed-demo prints it, and so does every `make run` (the demo table is README's)."""
+    return (
+        f"Sign in with password {DEMO_PASSWORD} as staff: ada@demo.edu and alan@demo.edu (instructors), emmy@demo.edu "
+        "(instructor, MATH coordinator), grace@demo.edu (CS coordinator), katherine@demo.edu (Program Administrator); "
+        "or as a student: mary@demo.edu, sofia@demo.edu, student01@demo.edu … student40@demo.edu."
+    )
+
+
 # title, authors, first 12 ISBN digits (check digit computed), publisher, edition, delivery, price
 CATALOG = [
     ("Calculus: Early Transcendentals", "James Stewart, Daniel Clegg, Saleem Watson", "978035769354", "Cengage", "9th", Delivery.ETEXT, "89.99"),

@@ -92,7 +92,9 @@ def _user(user: User) -> dict:
 
 def _item(item) -> dict | None:
     # Prices as exact decimal strings (JSON has no Decimal); the templates format them with money().
-    return None if item is None else {"title": item.title, "isbn13": item.isbn13, "student_price": str(item.student_price)}
+    return None if item is None else {
+        "title": item.title, "isbn13": item.isbn13, "student_price": str(item.student_price), "zero_cost": bool(item.zero_cost),
+    }
 
 
 def _request_snapshot(request: ContentRequest) -> dict:

@@ -380,13 +380,13 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[t
 
 
 def _reason(user: User, instructor: User | None, section: Section) -> str:
-    """Why this row is on the user's screen."""
+    """Why this row is on the user's screen, as a sentence about the user like every other row's."""
     if instructor is not None and instructor.id == user.id:
         return "You teach this course"
     if user.is_program_admin:
-        return "Program Administrator"
+        return "You are a Program Administrator"
     grant = next((g for g in user.grants if grant_covers(g, section)), None)
-    return f"Coordinator: {grant.describe()}" if grant else ""
+    return f"You coordinate {grant.describe()}" if grant else ""
 
 
 def _group(

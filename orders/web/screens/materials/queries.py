@@ -31,6 +31,7 @@ from orders.domain.costs.other_costs import OrderCostFacts, cost_facts
 from orders.domain.costs.settings import AUDIT_SETTINGS
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.formats.money import plain_price
+from orders.domain.institution import local_date
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     AdminAuditEntry,
@@ -224,6 +225,23 @@ def record_status(row) -> str:
     if row.order_id is not None:  # a placed order wins over a "no materials" answer
         return TO_BE_DETERMINED
     return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
+
+
+def look_again(term: Term, now: datetime) -> str:
+    """What "To be determined" means for a section of this term, and when to look again."""
+    deadline = term.period.deadline
+    if now < deadline:
+        return f"Instructors order them by {local_date(deadline)}: look again after that date."
+    starts = f"{term.starts_on:%b} {term.starts_on.day}, {term.starts_on.year}"
+    return (f"The ordering deadline ({local_date(deadline)}) has passed: look again before classes start on {starts}, "
+            "or ask the department.")
+
+
+def look_again_tag(term: Term, now: datetime) -> str:
+    """The part of an answer's ETag that moves with look_again's words (a period change, the deadline passing)."""
+    deadline = term.period.deadline
+    return hashlib.sha256(repr((deadline.isoformat(), now < deadline, term.starts_on)).encode()).hexdigest()[:8]
+
 
 
 def record(row, term_code: str) -> dict:

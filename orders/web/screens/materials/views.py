@@ -81,13 +81,16 @@ def index():
         return _cacheable(Response(render_template("materials/index.html", terms=terms, term=None, q=q, **costs)), "none")
     fingerprint = _version(term)
     listing = ",".join(t.code for t in terms)
-    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page, costs["cost"])).encode()).hexdigest()[:12])
+    now = clock.now()
+    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page, costs["cost"])).encode()).hexdigest()[:12],
+                 queries.look_again_tag(term, now))
 
     def build() -> Response:
         found = queries.matching_sections(term, q, page, label=label, threshold=inst.low_cost_threshold)
         sections = queries.section_records(term, found.rows, inst.low_cost_threshold)
         return Response(render_template(
             "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections, **costs,
+            look_again=queries.look_again(term, now),
         ))
 
     return _answer(etag, build)
@@ -107,14 +110,15 @@ def section(term_code: str, section_sis_id: str):
     section_id = queries.find_section_id(term, section_sis_id)
     if section_id is None:
         abort(404, "No section of this term has this id. Search for it on the course materials page.")
-    etag = _etag("s", _version(term))
+    now = clock.now()
+    etag = _etag("s", _version(term), queries.look_again_tag(term, now))
 
     def build() -> Response:
         inst = institution()
         sections = queries.section_records(term, [section_id], inst.low_cost_threshold)
         (key, records), = sections.items()
         return Response(render_template("materials/section.html", term=term, key=key, records=records,
-                                        criteria_url=inst.low_cost_criteria_url))
+                                        criteria_url=inst.low_cost_criteria_url, look_again=queries.look_again(term, now)))
 
     return _answer(etag, build)
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from orders.domain.formats.csvstream import CHUNK_ROWS
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
-from orders.domain.formats.money import money
+from orders.domain.formats.money import money, price_words
 from orders.web.screens.orders.history_queries import HistoryRow
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
@@ -32,7 +32,7 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         _moment(row.placed_at, zone),
         _moment(row.last_change, zone),
         row.status_label,
-        "; ".join(money(price) for price in row.student_prices),
+        "; ".join(price_words(amount) for amount in row.student_prices),
         money(row.total_student_price),
         "; ".join(f"{description} {money(amount)}" for description, amount in row.other_costs),
     ]
