@@ -19,6 +19,10 @@ branch_labels = None
 depends_on = None
 
 
+# Batch operations reflect their table alone (resolve_fks=False): SQLite cannot reflect course_order's expression
+# index, and a reflection of the tables a foreign key reaches warned about it on every fresh database.
+
+
 def upgrade():
     op.create_table('order_other_cost',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -30,43 +34,43 @@ def upgrade():
     sa.ForeignKeyConstraint(['order_id'], ['course_order.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('order_other_cost', schema=None) as batch_op:
+    with op.batch_alter_table('order_other_cost', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.create_index('ix_other_cost_order', ['order_id', 'position'], unique=False)
 
-    with op.batch_alter_table('catalog_item', schema=None) as batch_op:
+    with op.batch_alter_table('catalog_item', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.add_column(sa.Column('courseware_for_graded_work', sa.Boolean(), server_default=sa.text('false'), nullable=False))
         batch_op.add_column(sa.Column('data_terms_url', sa.String(length=500), nullable=True))
 
-    with op.batch_alter_table('institution', schema=None) as batch_op:
+    with op.batch_alter_table('institution', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.add_column(sa.Column('low_cost_threshold', sa.Numeric(precision=10, scale=2), nullable=True))
         batch_op.add_column(sa.Column('low_cost_criteria_url', sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column('coverage_target_percent', sa.Integer(), server_default=sa.text('55'), nullable=False))
 
-    with op.batch_alter_table('order_section', schema=None) as batch_op:
+    with op.batch_alter_table('order_section', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.add_column(sa.Column('added_at', orders.domain.models.UTCDateTime(), nullable=True))
 
-    with op.batch_alter_table('term', schema=None) as batch_op:
+    with op.batch_alter_table('term', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.add_column(sa.Column('registration_opens_at', orders.domain.models.UTCDateTime(), nullable=True))
 
 
 
 def downgrade():
-    with op.batch_alter_table('term', schema=None) as batch_op:
+    with op.batch_alter_table('term', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_column('registration_opens_at')
 
-    with op.batch_alter_table('order_section', schema=None) as batch_op:
+    with op.batch_alter_table('order_section', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_column('added_at')
 
-    with op.batch_alter_table('institution', schema=None) as batch_op:
+    with op.batch_alter_table('institution', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_column('coverage_target_percent')
         batch_op.drop_column('low_cost_criteria_url')
         batch_op.drop_column('low_cost_threshold')
 
-    with op.batch_alter_table('catalog_item', schema=None) as batch_op:
+    with op.batch_alter_table('catalog_item', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_column('data_terms_url')
         batch_op.drop_column('courseware_for_graded_work')
 
-    with op.batch_alter_table('order_other_cost', schema=None) as batch_op:
+    with op.batch_alter_table('order_other_cost', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_index('ix_other_cost_order')
 
     op.drop_table('order_other_cost')

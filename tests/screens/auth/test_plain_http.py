@@ -13,7 +13,7 @@ import re
 import pytest
 
 from app import create_app
-from tests.helpers import TEST_DATABASE_URL, text_of
+from tests.helpers import text_of
 
 HTTPS_NEEDED = "This site must be reached over HTTPS"
 
@@ -61,10 +61,10 @@ def test_over_https_nothing_warns(production_cookies, demo_data):
     assert response.status_code == 303
 
 
-def test_behind_a_tls_proxy_with_proxy_fix_nothing_warns(tmp_path, demo_data):
-    """The proxy speaks plain HTTP to the app and says X-Forwarded-Proto: https."""
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'unused.sqlite3'}"
-    behind = create_app({"SQLALCHEMY_DATABASE_URI": url, "PROXY_FIX_X_PROTO": 1, "SESSION_COOKIE_SECURE": True,
+def test_behind_a_tls_proxy_with_proxy_fix_nothing_warns(app, demo_data):
+    """The proxy speaks plain HTTP to the app and says X-Forwarded-Proto: https (the sign-in page reads the
+    institution's publishing flag, so the app is the suite's, on its database)."""
+    behind = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_FIX_X_PROTO": 1, "SESSION_COOKIE_SECURE": True,
                          "WTF_CSRF_ENABLED": True})
     proxied = {"X-Forwarded-Proto": "https"}
     browser = behind.test_client()
