@@ -94,12 +94,18 @@ def register_input_limits(app: Flask) -> None:
 
 
 def _unauthorized():
-    """Signed out: the sign-in page, or for htmx a 401 telling the browser to go there."""
+    """Signed out: the sign-in page, or for htmx a 401 telling the browser to go there.
+
+    The home page is where everyone starts: it leads to the sign-in page as it is, with no banner and no
+    `next`. Any other page says why the sign-in page came first.
+    """
     from flask import flash, url_for
 
     from orders.web.htmx import is_htmx, unauthorized_redirect
     from orders.web.parsing import bounded_next
 
+    if request.path == "/":
+        return unauthorized_redirect(url_for("auth.sign_in"))
     target = url_for("auth.sign_in", next=bounded_next(request.full_path) if request.method == "GET" else None)
     if not is_htmx():
         flash("Please sign in to continue.", "notice")
@@ -212,11 +218,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys, check-reach,
-    check-counts; in a checkout also the dev tools."""
-    from orders.cli import billing, commands, derived, feed, lti, reminders, sis
+    """flask send-mail, send-reminders, import-sis, export-feed, export-billing, lti-register, lti-keys, create-admin,
+    check-reach, check-counts; in a checkout also the dev tools."""
+    from orders.cli import accounts, billing, commands, derived, feed, lti, reminders, sis
 
-    for module in (commands, sis, feed, reminders, billing, lti, derived):
+    for module in (commands, sis, feed, reminders, billing, lti, accounts, derived):
         module.register(app)
     if importlib.util.find_spec("devtools") is None:  # seed-demo, seed-bulk, mail-sink: not in the runtime package
         return

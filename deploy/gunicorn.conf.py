@@ -9,7 +9,9 @@ import shutil
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # only nginx reaches the app (the SSO header!)
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))  # 4 x 2 measured best on 2 cores (README "Production")
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-worker_class = "gthread"
+# gthread, but /healthz is answered by each worker's main thread, never queued behind requests that
+# wait on the database (orders/web/ops/probe_worker.py; probe timeouts: deploy/README.md).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "orders.web.ops.probe_worker.ProbeThreadWorker")
 # Above the app's own bounds (database waits answer 503 within ~20 s), so gunicorn never kills a worker
 # that is about to answer; a worker stuck past this is killed and replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

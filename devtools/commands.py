@@ -24,14 +24,14 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
     def seed_demo(reset: bool, if_empty: bool) -> None:
         """Create the schema through the migrations and load the demo data (no email is sent)."""
-        from devtools.demo import load_demo
+        from devtools.demo import greeting, load_demo
 
         if reset:
             reset_schema()
         upgrade()
         if db.session.scalar(select(User.id).limit(1)) is not None:
             if if_empty:
-                click.echo("Demo data already present; nothing to do.")
+                click.echo(f"Demo data already present; nothing to do. {greeting()}")
                 return
             raise click.ClickException("The database already has data. Use --reset to replace it with the demo set.")
         load_demo(clock.utcnow())
@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
 
             register_demo_platform(app.config["PUBLIC_BASE_URL"], clock.utcnow())
         db.session.commit()
-        click.echo("Demo data loaded. Sign in as ada@demo.edu (or alan, emmy, grace, katherine) with password orders-demo.")
+        click.echo(f"Demo data loaded. {greeting()}")
         if app.config.get("DEVELOPMENT"):
             click.echo(f"The demo LMS: {app.config['PUBLIC_BASE_URL'].rstrip('/')}/dev-lms (launches the tool as Ada or Mary).")
 

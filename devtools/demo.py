@@ -29,6 +29,7 @@ from orders.domain.models import (
     OrderSection,
     OrderStatus,
     Organization,
+    OtherCost,
     ProgramMode,
     Requirement,
     Section,
@@ -40,6 +41,16 @@ from orders.domain.models import (
 from orders.extensions import db
 
 DEMO_PASSWORD = "orders-demo"
+
+
+def greeting() -> str:
+    """Whom to sign in as: seed-demo prints it, and so does every `make run` (the demo table is README's)."""
+    return (
+        f"Sign in with password {DEMO_PASSWORD} as staff: ada@demo.edu and alan@demo.edu (instructors), emmy@demo.edu "
+        "(instructor, MATH coordinator), grace@demo.edu (CS coordinator), katherine@demo.edu (Program Administrator); "
+        "or as a student: mary@demo.edu, sofia@demo.edu, student01@demo.edu … student40@demo.edu."
+    )
+
 
 # title, authors, first 12 ISBN digits (check digit computed), publisher, edition, delivery, price
 CATALOG = [
@@ -88,6 +99,14 @@ STUDENT_LAST = ["Alexandria", "Gauss", "Euler", "Germain", "Ramanujan", "Mirzakh
 
 # Order #1002's second item is recommended, not required (docs/spec.md §5).
 RECOMMENDED_TITLES = {"Automata, Computability and Complexity"}
+# Costs (docs/spec.md §5, §10): the calculus text's homework platform is where the graded work happens, with the
+# publisher's student-data terms; order #1001 also needs a graphing calculator; "Low cost" is at most $40.00.
+COURSEWARE_TITLE = "Calculus: Early Transcendentals"
+DATA_TERMS_URL = "https://www.example.com/publisher/student-data-terms"
+OTHER_COST = ("Graphing calculator", Decimal("15.00"))
+LOW_COST_THRESHOLD = Decimal("40.00")
+LOW_COST_CRITERIA_URL = "https://www.example.edu/course-materials/low-cost"
+COVERAGE_TARGET_PERCENT = 55
 
 
 def _catalog() -> list[CatalogItem]:
@@ -223,11 +242,27 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
         )
     db.session.add(OrderNumberCounter(id=1, last_number=number))
     db.session.flush()
+    _load_costs(now, by_title, spring=spring, summer=summer)
     _load_students(
         now, password_hash, by_title,
         spring_sections=[m221_s27_001, m221_s27_002, m221_s27_003, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001],
         mary_in=[m221_s27_001, cs310_s27_001], sofia_in=[m221_s27_002, cs150_s27_001], sofia_dropped=[cs310_s27_001],
     )
+
+
+def _load_costs(now, by_title, *, spring, summer) -> None:
+    """The costs of docs/spec.md §10: a courseware title with data terms, #1001's calculator, the low-cost threshold
+    and its criteria, the coverage target; Spring 2027's registration opened 10 days ago, Summer 2027's opens in 40."""
+    item = by_title[COURSEWARE_TITLE]
+    item.courseware_for_graded_work, item.data_terms_url = True, DATA_TERMS_URL
+    order = db.session.query(Order).filter_by(number=1001).one()
+    db.session.add(OtherCost(order_id=order.id, description=OTHER_COST[0], amount=OTHER_COST[1], position=0))
+    institution = db.session.query(Institution).one()
+    institution.low_cost_threshold, institution.low_cost_criteria_url = LOW_COST_THRESHOLD, LOW_COST_CRITERIA_URL
+    institution.coverage_target_percent = COVERAGE_TARGET_PERCENT
+    spring.registration_opens_at = now - timedelta(days=10)
+    summer.registration_opens_at = now + timedelta(days=40)
+    db.session.flush()
 
 
 def _load_students(now, password_hash, by_title, *, spring_sections, mary_in, sofia_in, sofia_dropped) -> None:

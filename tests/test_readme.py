@@ -38,3 +38,21 @@ def test_a_five_minute_tour_comes_first_with_the_setup_times():
         assert step in tour, step
     assert re.search(r"first `make run` takes: measured at \d+ s", section("Run the demo (one command)"))
     assert "first `make test` takes" in section("Run the tests (one command)")
+
+
+def test_the_history_csv_header_in_the_readme_is_the_one_the_app_writes():
+    """Issue 38 item 10: the README's header lacked `Student prices` and `Total per student`."""
+    from orders.web.screens.orders.history_export import HEADER
+
+    history = section("Order history and Reorder")
+    assert f"`{','.join(HEADER)}`" in history.replace("\n  ", " ").replace("`\n  `", "")
+
+
+def test_the_readme_says_which_csv_files_are_neutralised_and_which_are_exact():
+    """Issue 38 item 10: the billing download is neutralised, so it is not always the command's bytes."""
+    billing = section("Billing feed")
+    assert "raw (no spreadsheet formula neutralising)" not in billing
+    assert "with every cell neutralised for spreadsheets" in billing and "the command's file stays exact" in billing
+    feed = section("Order feed (feed version 1)")
+    for served in ("billing feed's", "order history's", "Progress tables", "public course materials"):
+        assert served in feed.replace("\n", " "), served

@@ -17,6 +17,10 @@ down_revision = '7d3c2a1b9e40'
 branch_labels = None
 depends_on = None
 
+# SQLite rebuilds outbound_email from its reflection: reflect that table alone, not the tables its foreign keys
+# reach (course_order's expression index, which SQLite cannot reflect, warned on every fresh database).
+NO_REFERRED_TABLES = {'resolve_fks': False}
+
 
 def upgrade():
     op.create_table('progress_reminder',
@@ -104,7 +108,7 @@ def upgrade():
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         batch_op.add_column(sa.Column('requirement', sa.Enum('required', 'recommended', name='requirement', native_enum=False, length=32), server_default='required', nullable=False))
 
-    with op.batch_alter_table('outbound_email', schema=None) as batch_op:
+    with op.batch_alter_table('outbound_email', schema=None, reflect_kwargs=NO_REFERRED_TABLES) as batch_op:
         batch_op.add_column(sa.Column('choice_event_id', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint('uq_outbound_email_choice_event_recipient', ['choice_event_id', 'recipient'])
         batch_op.create_foreign_key('fk_outbound_email_choice_event', 'choice_event', ['choice_event_id'], ['id'])
@@ -120,12 +124,12 @@ def downgrade():
         batch_op.drop_column('choice_closes_at')
         batch_op.drop_column('choice_opens_at')
 
-    with op.batch_alter_table('outbound_email', schema=None) as batch_op:
+    with op.batch_alter_table('outbound_email', schema=None, reflect_kwargs=NO_REFERRED_TABLES) as batch_op:
         batch_op.drop_constraint('fk_outbound_email_choice_event', type_='foreignkey')
         batch_op.drop_constraint('uq_outbound_email_choice_event_recipient', type_='unique')
         batch_op.drop_column('choice_event_id')
 
-    with op.batch_alter_table('order_line', schema=None) as batch_op:
+    with op.batch_alter_table('order_line', schema=None, reflect_kwargs=NO_REFERRED_TABLES) as batch_op:
         batch_op.drop_column('requirement')
 
     with op.batch_alter_table('institution', schema=None) as batch_op:
@@ -134,7 +138,7 @@ def downgrade():
         batch_op.drop_column('consent_text')
         batch_op.drop_column('program_mode')
 
-    with op.batch_alter_table('content_request', schema=None) as batch_op:
+    with op.batch_alter_table('content_request', schema=None, reflect_kwargs=NO_REFERRED_TABLES) as batch_op:
         batch_op.drop_column('requirement')
 
     with op.batch_alter_table('catalog_item', schema=None) as batch_op:

@@ -62,9 +62,9 @@ class InstitutionFields:
     reminders_enabled: bool
 
 
-def update_institution(institution: Institution | None, fields: InstitutionFields, *, actor: User,
+def update_institution(institution: Institution | None, fields: InstitutionFields, *, actor: User | None,
                        now: datetime) -> AdminAuditEntry | None:
-    """Change the institution's settings (creating the one row if none exists yet)."""
+    """Change the institution's settings (creating the one row if none exists yet); `actor` None: a command."""
     after = {"name": fields.name, "timezone": fields.timezone, "contact_email": fields.contact_email,
              "reminders_enabled": fields.reminders_enabled}
     if institution is None:

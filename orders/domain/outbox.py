@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from sqlalchemy import insert
 
+from orders.domain.costs import other_costs
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ContentRequest, EmailStatus, EventKind, Order, OrderEvent, OutboundEmail, User
 from orders.extensions import db
@@ -91,7 +92,9 @@ def _user(user: User) -> dict:
 
 def _item(item) -> dict | None:
     # Prices as exact decimal strings (JSON has no Decimal); the templates format them with money().
-    return None if item is None else {"title": item.title, "isbn13": item.isbn13, "student_price": str(item.student_price)}
+    return None if item is None else {
+        "title": item.title, "isbn13": item.isbn13, "student_price": str(item.student_price), "zero_cost": bool(item.zero_cost),
+    }
 
 
 def _request_snapshot(request: ContentRequest) -> dict:
@@ -116,6 +119,7 @@ def order_snapshot(order: Order) -> dict:
         ],
         "current_requests": [_request_snapshot(r) for r in order.current_requests],
         "total_student_price": str(order.total_student_price),
+        "other_costs": other_costs.snapshot(order),  # disclosed, never billed: apart from the total
     }
 
 

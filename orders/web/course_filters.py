@@ -19,6 +19,9 @@ class OrderState(enum.Enum):
 
 
 PLACED_WHEN = {"on_time": "placed on time (before the soft close)", "late": "placed late (at or after the soft close)"}
+# Cost disclosure (docs/spec.md §10; orders/domain/costs/coverage.py): now, or by the term's registration opening.
+DISCLOSED_WHEN = {"now": "disclosed (a placed order or “no materials needed”)",
+                  "registration": "disclosed by the time registration opened"}
 
 
 # "not_started" is the Progress screen's word for a missing section (active, neither ordered nor answered).
@@ -51,3 +54,4 @@ class CoursesFilter(QueryFilter):
     placed: str = arg(choice(PLACED_WHEN), "")  # PLACED_WHEN key: the section's placed order came before or after the soft close
     at_risk: bool = arg(flag(), False)  # students declined at or above the threshold (orders.domain.students.rates)
     sections: tuple[int, ...] = arg(identifiers(), ())  # exactly these sections: an LMS course's (docs/spec.md §9)
+    disclosed: str = arg(choice(DISCLOSED_WHEN), "")  # DISCLOSED_WHEN key: the section's cost is (or was) disclosed

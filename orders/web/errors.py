@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from orders.domain.models import OrderStatus
 from orders.domain.refusals import DraftClosed, Refused
 from orders.extensions import db, login_manager
+from orders.web.auth.network import reached_over_plain_http
 from orders.web.htmx import is_htmx, redirect_to, unauthorized_redirect
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,18 @@ def _returning_page() -> str:
     return url_for("courses.index")
 
 
+def plain_http_refused():
+    """A form sent over plain HTTP to a production server: its Secure session cookie never came back, so
+    say that the site must be reached over HTTPS (not that a session ended), with the https address."""
+    db.session.rollback()
+    return render_template("errors/plain_http.html", https_url=https_sign_in_url()), 400
+
+
+def https_sign_in_url() -> str:
+    """This server's sign-in page over HTTPS, for the words about plain HTTP."""
+    return f"https://{request.host}{url_for('auth.sign_in')}"
+
+
 def session_ended():
     """A form sent after its session ended: say so, in the normal layout, with a sign-in link back to the page."""
     db.session.rollback()
@@ -81,6 +94,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if reached_over_plain_http():  # the CSRF token's session cookie was Secure: the browser never sent it back
+            return plain_http_refused()
         if not current_user.is_authenticated:  # signed out meanwhile (another tab, idle timeout): the token went with the session
             return session_ended()
         return render_error(400, "Your form expired or was not sent from this site. Go back, reload the page and try again.")

@@ -41,7 +41,7 @@ def admin_time(moment: datetime | None, tz_name: str) -> str:
 
 def register(app: Flask) -> None:
     """Template globals and filters."""
-    from orders.domain.formats.money import money
+    from orders.domain.formats.money import money, price_words
     from orders.domain.institution import local_date
     from orders.domain.rules import can_administer, can_view_progress, is_staff, is_student
     from orders.web import compression, framing
@@ -58,6 +58,7 @@ def register(app: Flask) -> None:
         admin_time=admin_time,
         EmptyForm=EmptyForm,
         money=money,
+        price_words=price_words,  # a material's price: "Free" or money()
         static_url=compression.static_url,
         lms_course=framing.lms_course,
     )

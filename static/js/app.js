@@ -52,6 +52,15 @@
     var prompt = document.querySelector("#cancel-prompt [data-prompt]");
     if (prompt) closePrompt(prompt);
   });
+  // A Required/Recommended select saves on change through htmx, so its Save button (for pages without
+  // JavaScript) goes, on the page and in every fragment htmx swaps in. Without htmx it stays.
+  function dropSaveButtons(root) {
+    if (!window.htmx || !root.querySelectorAll) return;
+    var buttons = root.querySelectorAll("[data-save-without-js]");
+    for (var i = 0; i < buttons.length; i++) buttons[i].remove();
+  }
+  dropSaveButtons(document);
+  document.addEventListener("htmx:load", function (event) { dropSaveButtons(event.target); });
 })();
 // The header menu: wide screens show its links anyway (CSS); opening it there also tells assistive
 // technology they are shown. Phones keep it closed until asked.

@@ -276,3 +276,25 @@ def test_add_sections_from_the_courses_row(page_for, live_server, demo_data, app
             "Order #1001 changed — MATH 221 Calculus I, Spring 2027"
         ]
         db.session.remove()
+
+
+@pytest.mark.parametrize("js", [pytest.param(True, id="js"), pytest.param(False, id="no-js")])
+def test_the_requirement_select_saves_on_change_and_offers_save_only_without_javascript(page_for, live_server, demo_data, js):
+    """Issue 37 item 10: with JavaScript a change already saves, so no Save button sits beside the select;
+    without it, Save is how the choice is sent."""
+    page = page_for(js)
+    sign_in(page, live_server, "ada")
+    open_edit_page(page)
+    select = page.get_by_label(f"Required or recommended: {STEWART}")
+    save = page.get_by_role("button", name=f"Save whether {STEWART} is required")
+    if js:
+        expect(save).to_have_count(0)
+        select.select_option("recommended")
+        expect(pending(page)).to_contain_text(f"Mark {STEWART} recommended (was required)")
+        expect(page.get_by_role("button", name=re.compile(r"^Save whether "))).to_have_count(0)  # after the swap too
+    else:
+        expect(save).to_be_visible()
+        select.select_option("recommended")
+        save.click()
+        expect(pending(page)).to_contain_text(f"Mark {STEWART} recommended (was required)")
+    assert_axe_clean(page)

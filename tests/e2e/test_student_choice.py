@@ -148,3 +148,17 @@ def test_student_and_back_office_pages_reflow_and_are_axe_clean(page_for, live_s
             page.set_viewport_size({"width": width, "height": height})
             no_sideways_scroll(page)
             assert_axe_clean(page)
+
+
+def test_the_inline_prompt_keeps_the_heading_order(page_for, live_server, demo_data):
+    """Issue 37 item 12: the prompt under a line (an h4) was an h2, so the next line's h4 skipped a level
+    (axe heading-order). CS 310 has two lines: open the prompt on the first."""
+    page = page_for(True)
+    sign_in_as_student(page, live_server, "mary")
+    first = "Introduction to the Theory of Computation"
+    page.locator(".material").filter(has=page.get_by_role("heading", name=first)).get_by_role(
+        "link", name=f"Opt out for {first}").click()
+    dialog = page.get_by_role("alertdialog", name=f"Opt out: {first}?")
+    expect(dialog).to_be_visible()
+    assert_axe_clean(page)
+    expect(dialog.get_by_role("heading", level=5)).to_have_text(f"Opt out: {first}?")

@@ -72,7 +72,14 @@ def test_every_flask_command_the_units_run_exists_with_its_options(app):
 
 def test_the_gunicorn_config_loads_as_a_module():
     settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
-    assert settings["bind"] == "127.0.0.1:8000" and settings["workers"] >= 2 and settings["worker_class"] == "gthread"
+    assert settings["bind"] == "127.0.0.1:8000" and settings["workers"] >= 2
+    # gthread, with /healthz answered by each worker's main thread (issue 38: never behind database waits)
+    assert settings["worker_class"] == "orders.web.ops.probe_worker.ProbeThreadWorker"
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from orders.web.ops.probe_worker import ProbeThreadWorker
+
+    assert issubclass(ProbeThreadWorker, ThreadWorker)
     assert settings["timeout"] > 20  # above the app's own bound on database waits
     assert callable(settings["child_exit"]) and callable(settings["on_starting"])
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+import warnings
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SAWarning
 
 from app import create_app
 from orders.domain.models import Order, User
@@ -54,3 +57,15 @@ def test_migrations_match_models_and_seed_demo_loads(scratch_database_url):
         assert db.session.scalar(select(func.count()).select_from(Order)) == 4
         db.session.remove()
         db.engine.dispose()
+
+
+def test_migrating_a_fresh_sqlite_database_warns_nothing(tmp_path):
+    """Issue 37 item 4: `make run`, seed-demo and seed-bulk printed an SAWarning that looked like a failure."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    with app.app_context(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        upgrade()
+        downgrade(revision="base")
+        upgrade()
+        db.engine.dispose()
+    assert [str(w.message) for w in caught if issubclass(w.category, SAWarning)] == []

@@ -6,13 +6,25 @@ line and orders, unless --allow-course-changes.
 """
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from orders.domain.models import Course, Order
 from orders.extensions import db
-from tests.integration.test_sis_import import counts, dump, edit, run  # noqa: F401 - `dump` is a fixture
+from tests.integration.test_sis_import import DEMO_DUMP, counts, edit, run
 
 CS310 = '"CS-310","CS","310","Theory of Computation"'
+
+
+@pytest.fixture
+def dump(tmp_path) -> Path:
+    """A private copy of the demo dump to edit."""
+    target = tmp_path / "dump"
+    shutil.copytree(DEMO_DUMP, target)
+    return target
 
 
 def course_of_order(app, number: int) -> str:

@@ -7,6 +7,7 @@ TEST_DATABASE_URL, on PostgreSQL (where int4 overflow and NUL bytes used to fail
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from devtools import demo
 from orders.domain.models import CatalogItem, Course, Section, Term
+from orders.domain.reminders.remind_now import DIMENSIONS
 from orders.extensions import db
 from tests.helpers import sign_in
 
@@ -30,7 +32,10 @@ ODD_VALUES = [
 ]
 # Every query and form name a view reads (grep request.args / request.form / form fields).
 FIELDS = ["page", "instructor", "q", "term", "state", "back", "step", "next", "version", "item_id", "section", "email", "password",
-          "student", "reason", "opens", "closes", "program_mode", "consent_text", "at_risk_threshold_percent"]
+          "student", "reason", "opens", "closes", "program_mode", "consent_text", "at_risk_threshold_percent", "dimension", "key"]
+# A view that reads one field only once another names something real (Progress's "Remind now" reads `key`
+# once `term` and `dimension` are valid) gets each odd value again under each real context, per screen.
+CONTEXTS = {"progress": [{"term": "202710", "dimension": dimension} for dimension in DIMENSIONS]}
 URL_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -57,12 +62,12 @@ def requests_for(app, real: dict):
             for value in ODD_VALUES if rule.arguments else []:
                 url = url_for_rule(rule.rule, value)
                 yield rule.endpoint, method, url, ({} if method == "GET" else {"data": {name: value for name in FIELDS}})
-            for value in ODD_VALUES:
-                query = {name: value for name in FIELDS if name != "next"}
+            for value, context in itertools.product(ODD_VALUES, [{}, *CONTEXTS.get(rule.endpoint.split(".")[0], [])]):
+                query = {**{name: value for name in FIELDS if name != "next"}, **context}
                 if method == "GET":
                     yield rule.endpoint, method, base, {"query_string": query}
                 else:
-                    form = {**{name: value for name in FIELDS}, "section": [value, real["section_id"]]}
+                    form = {**{name: value for name in FIELDS}, "section": [value, real["section_id"]], **context}
                     yield rule.endpoint, method, base, {"query_string": query, "data": form}
             if method == "POST":
                 yield rule.endpoint, method, base, {"data": {"q": "x" * (2 * 1024 * 1024)}}

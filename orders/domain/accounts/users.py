@@ -1,6 +1,8 @@
 """Accounts: activating users and the Program Administrator flag, never leaving the institution without an active one."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -71,6 +73,51 @@ def set_program_admin(user: User, flag: bool, *, actor: User, now: datetime) -> 
     db.session.flush()
     kind = "user.admin_granted" if flag else "user.admin_revoked"
     return record(kind, _user_target(user), {"is_program_admin": not flag}, {"is_program_admin": flag}, actor=actor, now=now)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_ADMIN_PASSWORD = 12
+
+
+@dataclass(frozen=True)
+class AdminSetUp:
+    """What create-admin did: a new account, or an existing one given the flag and a password."""
+
+    user: User
+    created: bool
+
+
+def admin_account_problem(email: str, name: str, password: str) -> str | None:
+    """Why these cannot make a Program Administrator's account, or None."""
+    if not _EMAIL.match(email) or len(email) > 254:
+        return f"“{email[:254]}” is not an email address like orders-admin@university.edu."
+    if not name.strip() or len(name) > 200:
+        return "Give the person's name (up to 200 characters)."
+    if len(password) < MIN_ADMIN_PASSWORD:
+        return f"The password must have at least {MIN_ADMIN_PASSWORD} characters."
+    return None
+
+
+def set_up_program_admin(email: str, name: str, password_hash: str, *, now: datetime) -> AdminSetUp:
+    """A Program Administrator from the command line (the first one, or one locked out): a new active account with
+    this password, or the account with this email (an SIS-imported one has no password) made active, given the
+    flag and the password. Audited as the command's (no actor). Check admin_account_problem first."""
+    email = email.strip().lower()
+    user = db.session.scalars(select(User).where(func.lower(User.email) == email)).first()
+    after = {"active": True, "is_program_admin": True, "password": "set"}
+    if user is None:
+        name = " ".join(name.split())
+        user = User(name=name, sort_name=User.sort_key_for(name), email=email, password_hash=password_hash,
+                    active=True, is_program_admin=True)
+        db.session.add(user)
+        db.session.flush()
+        record("user.admin_created", _user_target(user), None, after, actor=None, now=now)
+        return AdminSetUp(user, True)
+    before = {"active": user.active, "is_program_admin": user.is_program_admin}
+    user.active, user.is_program_admin, user.password_hash = True, True, password_hash
+    db.session.flush()
+    record("user.admin_granted", _user_target(user), before, after, actor=None, now=now)
+    return AdminSetUp(user, False)
 
 
 def active_admin_count() -> int:

@@ -9,11 +9,12 @@ from decimal import Decimal
 
 from orders.domain.formats import isbn
 from orders.domain.formats.text import clean_line
+from orders.domain.formats.weburl import parse_web_url
 from orders.domain.models import CatalogItem, Delivery
 
 CSV_COLUMNS = ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price", "active")
 # Optional: a file without them still imports, and leaves those values of existing items as they are.
-OPTIONAL_CSV_COLUMNS = ("copyright_year", "list_price", "zero_cost")
+OPTIONAL_CSV_COLUMNS = ("copyright_year", "list_price", "zero_cost", "courseware_for_graded_work", "data_terms_url")
 MAX_CSV_BYTES = 5_000_000
 MAX_CSV_ROWS = 20_000
 MAX_PRICE = Decimal("99999999.99")  # Numeric(10, 2)
@@ -40,6 +41,8 @@ class ItemFields:
     copyright_year: int | None = None
     list_price: Decimal | None = None
     zero_cost: bool = False
+    courseware_for_graded_work: bool = False  # docs/spec.md §10: students see it before they opt out
+    data_terms_url: str | None = None  # the publisher's student-data terms (http or https)
     keep: tuple[str, ...] = ()  # fields the source did not give: an existing item keeps its values
 
     def as_audit(self) -> dict:
@@ -59,6 +62,7 @@ def item_values(item: CatalogItem) -> dict:
         copyright_year=item.copyright_year,
         list_price=None if item.list_price is None else str(item.list_price.quantize(Decimal("0.01"))),
         zero_cost=bool(item.zero_cost),
+        courseware_for_graded_work=bool(item.courseware_for_graded_work), data_terms_url=item.data_terms_url,
     )
 
 
@@ -119,6 +123,18 @@ def parse_zero_cost(raw: str | bool | None) -> tuple[bool | None, str | None]:
     return None, "Zero cost must be true or false."
 
 
+def parse_courseware(raw: str | bool | None) -> tuple[bool | None, str | None]:
+    """"Courseware needed for graded work": true or false (empty: false)."""
+    if isinstance(raw, bool):
+        return raw, None
+    value = (raw or "").strip().lower()
+    if value == "" or value in _FALSE:
+        return False, None
+    if value in _TRUE:
+        return True, None
+    return None, "Courseware needed for graded work must be true or false."
+
+
 def parse_delivery(raw: str) -> tuple[Delivery | None, str | None]:
     value = (raw or "").strip().lower()
     for option in Delivery:
@@ -173,14 +189,21 @@ def parse_item(raw: dict) -> tuple[ItemFields | None, dict[str, str]]:
     zero_cost, problem = parse_zero_cost(raw.get("zero_cost", False))
     if problem:
         errors["zero_cost"] = problem
+    courseware, problem = parse_courseware(raw.get("courseware_for_graded_work", False))
+    if problem:
+        errors["courseware_for_graded_work"] = problem
+    terms_url, problem = parse_web_url(str(raw.get("data_terms_url") or ""), "The student-data terms link")
+    if problem:
+        errors["data_terms_url"] = problem
     if errors:
         return None, errors
     # Each parser gives its value whenever it reports no problem.
     assert code is not None and delivery is not None and price is not None and active is not None and zero_cost is not None
+    assert courseware is not None
     return ItemFields(
         title=text["title"], authors=text["authors"], isbn13=code, publisher=text["publisher"], edition=text["edition"],
         delivery=delivery, student_price=price, active=active, copyright_year=year, list_price=list_price,
-        zero_cost=zero_cost, keep=tuple(name for name in OPTIONAL_CSV_COLUMNS if name not in raw),
+        zero_cost=zero_cost, courseware_for_graded_work=courseware, data_terms_url=terms_url, keep=tuple(name for name in OPTIONAL_CSV_COLUMNS if name not in raw),
     ), {}
 
 

@@ -4,6 +4,7 @@ Importing the package maps every table; `from orders.domain.models import Order`
 """
 from orders.domain.models.base import UTCDateTime
 from orders.domain.models.catalog import CatalogItem, Delivery
+from orders.domain.models.costs import OtherCost
 from orders.domain.models.courses import (
     AcademicSession,
     Campus,
@@ -96,6 +97,7 @@ __all__ = [
     "ContentRequest",
     "ContentRequestComment",
     "PendingEdit",
+    "OtherCost",
     "NoMaterialsAnswer",
     "ProgramMode",
     "EnrollmentState",

@@ -44,6 +44,10 @@ class CatalogItem(Model):
     list_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # the publisher's retail price
     # OER or otherwise free to students: never billed, offers no student choice.
     zero_cost: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # docs/spec.md §10: the course's graded work runs on it (students see so before opting out), and where the
+    # publisher states what it does with students' data (http or https only).
+    courseware_for_graded_work: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    data_terms_url: Mapped[str | None] = mapped_column(String(500))
     # An inactive item can no longer be ordered; orders that have it keep it.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 

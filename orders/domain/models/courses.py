@@ -63,6 +63,8 @@ class Term(Model):
     # The student choice window (docs/spec.md §1 "Choice window"); unset: students see their materials but cannot choose.
     choice_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     choice_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When registration for the term opens (docs/spec.md §10): Progress measures cost disclosure as of then.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     period: Mapped[OrderingPeriod | None] = relationship(back_populates="term", uselist=False, lazy="joined")
 
 

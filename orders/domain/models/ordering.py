@@ -25,6 +25,7 @@ from orders.extensions import db
 
 if TYPE_CHECKING:
     from orders.domain.models.catalog import CatalogItem
+    from orders.domain.models.costs import OtherCost
     from orders.domain.models.courses import Course, Section, Term
     from orders.domain.models.people import User
     from orders.extensions import Base as Model
@@ -125,6 +126,10 @@ class Order(Model):
     content_requests: Mapped[list[ContentRequest]] = relationship(
         back_populates="order", lazy="selectin", cascade="all, delete-orphan", order_by="ContentRequest.position"
     )
+    # Loaded when read (the pages and emails that show them), not with every order.
+    other_costs: Mapped[list[OtherCost]] = relationship(
+        back_populates="order", lazy="select", cascade="all, delete-orphan", order_by="OtherCost.position"
+    )
     reordered_from: Mapped[Order | None] = relationship(remote_side=[id], lazy="raise")
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderEvent.id"
@@ -193,6 +198,9 @@ class OrderSection(Model):
     claimed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when an edit took the section off the order: the row stays so the feed can report it deleted.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an edit put the section on the placed order (None: it came with the order, at placed_at);
+    # cost-disclosure coverage as of a past moment reads it (orders/domain/costs/coverage.py).
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="order_sections")
     section: Mapped[Section] = relationship(lazy="joined", innerjoin=True)

@@ -19,6 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.domain import outbox as mail
 from orders.domain.audit import record_event
+from orders.domain.costs import other_costs
+from orders.domain.costs.fields import CostFields
+from orders.domain.lines import counted_requests
 from orders.domain.lookups import claimed_sections
 from orders.domain.models import (
     CatalogItem,
@@ -80,6 +83,14 @@ def _require_edit(order: Order, actor: User, now: datetime) -> None:
         raise PermissionDenied(decision.reason)
 
 
+def _refuse_a_second_line(order: Order, item: CatalogItem) -> None:
+    """An item an approved request already brought to the order is on it: a line for it would bill students
+    twice (orders/domain/lines.py counts each item once; this keeps the order's own rows saying so too)."""
+    brought = next((r for r in counted_requests(order) if r.fulfilled_by_id == item.id), None)
+    if brought is not None:
+        raise Refused(f"{item.title} is already on this order: the approved request for “{brought.title}” brought it.")
+
+
 def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem:
     """Put an active catalog item on the pending edit (a no-op when it is already there)."""
     _require_edit(order, actor, now)
@@ -91,6 +102,7 @@ def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogI
     if item.id not in state.items:
         if not item.active:
             raise Refused(f"{item.title} is no longer available to order. Search for a current edition.")
+        _refuse_a_second_line(order, item)
         state.items.append(item.id)
         save_pending(order, actor, pending, state, now)
     return item
@@ -220,6 +232,7 @@ def submit(
     db.session.delete(pending)
     _apply_items(order, change, now)
     _apply_requests(order, change, actor, now)
+    other_costs.apply(order, change.costs)
     _apply_sections(order, change, now)
     event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
     dropped_instructors = tuple(person for section in change.removed_sections for person in section.instructors)
@@ -248,6 +261,7 @@ def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
     for item in change.added_items:
         if not item.active:
             raise Refused(f"{item.title} is no longer available to order. Remove it, then submit again.")
+        _refuse_a_second_line(order, item)
     for section in change.added_sections:
         if section.course_id != order.course_id or section.term_id != order.term_id or section.is_removed:
             raise Refused(f"Section {section.label} can't be put on this order.")
@@ -319,6 +333,29 @@ def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | 
     return title
 
 
+def add_cost(order: Order, actor: User, cost: CostFields, now: datetime) -> bool:
+    """Put an other required cost on the pending edit; False when exactly it is already there (a double click)."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    added = other_costs.add_to_pending(order, state.costs, state.new_costs, cost)
+    if added:
+        save_pending(order, actor, pending, state, now)
+    return added
+
+
+def remove_cost(order: Order, actor: User, key: str, now: datetime) -> str | None:
+    """Take an other required cost off the pending edit (`c<id>` for one on the order, else a new one's key);
+    its description, or None when it was not there."""
+    _require_edit(order, actor, now)
+    pending = find_pending(order, actor)
+    state = pending_state(order, pending)
+    description = other_costs.remove_from_pending(order, state.costs, state.new_costs, key)
+    if description is not None:
+        save_pending(order, actor, pending, state, now)
+    return description
+
+
 def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
     """Removed sections are released and kept, marked removed; added ones are claimed (the database decides races)."""
     removed_ids = {s.id for s in change.removed_sections}
@@ -332,9 +369,9 @@ def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
             for section in change.added_sections:
                 known = links.get(section.id)
                 if known is None:
-                    order.order_sections.append(OrderSection(section_id=section.id, section=section, claimed=True))
+                    order.order_sections.append(OrderSection(section_id=section.id, section=section, claimed=True, added_at=now))
                 else:
-                    known.removed_at, known.claimed = None, True
+                    known.removed_at, known.claimed, known.added_at = None, True, now
             db.session.flush()
     except IntegrityError:
         labels = ", ".join(s.label for s in change.added_sections)

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from orders.domain.costs import other_costs
+from orders.domain.costs.other_costs import CostChange
 from orders.domain.lookups import claimed_sections
 from orders.domain.models import CatalogItem, ContentRequest, Order, PendingEdit, Requirement, Section, User
 from orders.domain.ordering.content_requests import TitleRequest
@@ -23,13 +25,15 @@ class EditState:
     """The order as the user wants it: catalog item ids (in order), section ids, the content requests
     it keeps (ids) and new ones (each with a key, as the user filled them in), and the requirement the
     user chose per item (item id as text -> Requirement value; an item without one keeps the order's, or
-    is required when new)."""
+    is required when new); and the other required costs it keeps (ids) and new ones (each with a key)."""
 
     items: list[int] = field(default_factory=list)
     sections: list[int] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
     new_requests: list[dict] = field(default_factory=list)
     requirements: dict[str, str] = field(default_factory=dict)
+    costs: list[int] = field(default_factory=list)
+    new_costs: list[dict] = field(default_factory=list)
 
     @classmethod
     def of(cls, order: Order) -> EditState:
@@ -37,11 +41,12 @@ class EditState:
             [line.catalog_item_id for line in order.current_lines],
             [s.id for s in order.sections],
             [r.id for r in order.current_requests],
+            costs=[c.id for c in order.other_costs],
         )
 
     def as_json(self) -> dict:
         return {"items": self.items, "sections": self.sections, "requests": self.requests, "new_requests": self.new_requests,
-                "requirements": self.requirements}
+                "requirements": self.requirements, "costs": self.costs, "new_costs": self.new_costs}
 
     def requirement_of(self, item_id: int, current: Requirement | None) -> Requirement:
         """The requirement this item would have: the user's choice, else the order's, else required."""
@@ -64,11 +69,13 @@ class EditDiff:
     # Kept items whose requirement changes: (item, from, to). Added items carry theirs in `requirements`.
     changed_requirements: list[tuple[CatalogItem, Requirement, Requirement]] = field(default_factory=list)
     requirements: dict[int, Requirement] = field(default_factory=dict)
+    costs: CostChange = field(default_factory=CostChange)  # other required costs added and removed
 
     def __bool__(self) -> bool:
         return bool(
             self.added_items or self.removed_items or self.added_sections or self.removed_sections
             or self.added_requests or self.removed_requests or self.changed_requirements
+            or self.costs.added or self.costs.removed
         )
 
     def details(self) -> dict:
@@ -94,7 +101,7 @@ class EditDiff:
             "removed_sections": sections(self.removed_sections),
             "added_requests": [{"title": r.title, "isbn": r.isbn13} for r in self.added_requests],
             "removed_requests": [{"id": r.id, "title": r.title, "isbn": r.isbn13} for r in self.removed_requests],
-        } | ({"changed_requirements": requirements} if requirements else {})
+        } | ({"changed_requirements": requirements} if requirements else {}) | self.costs.details()
 
 
 def find_pending(order: Order, user: User) -> PendingEdit | None:
@@ -106,10 +113,12 @@ def find_pending(order: Order, user: User) -> PendingEdit | None:
 
 def wanted_state(pending: PendingEdit) -> EditState:
     changes = pending.changes
+    # An edit saved before other required costs existed has none: its order had none at its version either.
     return EditState(
         list(changes.get("items", [])), list(changes.get("sections", [])),
         list(changes.get("requests", [])), list(changes.get("new_requests", [])),
         dict(changes.get("requirements", {})),
+        costs=list(changes.get("costs", [])), new_costs=list(changes.get("new_costs", [])),
     )
 
 
@@ -188,7 +197,9 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
     # A Required/Recommended choice carries over for the items still on the edit (a same choice made
     # meanwhile by someone else is then simply no change).
     requirements = {key: value for key, value in wanted.requirements.items() if int(key) in items}
-    return EditState(items, sorted(sections), requests, new_requests, requirements), dropped
+    costs, new_costs, dropped_costs = other_costs.carry_over(order, base.get("costs", []), wanted.costs, wanted.new_costs)
+    dropped += dropped_costs
+    return EditState(items, sorted(sections), requests, new_requests, requirements, costs=costs, new_costs=new_costs), dropped
 
 
 @dataclass(frozen=True)
@@ -229,7 +240,7 @@ def save_pending(order: Order, user: User, pending: PendingEdit | None, state: E
     if base is None or pending.base_version != order.version:
         pending.base_version = order.version
         current = EditState.of(order)
-        base = {"items": current.items, "sections": current.sections, "requests": current.requests}
+        base = {"items": current.items, "sections": current.sections, "requests": current.requests, "costs": current.costs}
     pending.changes = dict(state.as_json(), base=base)
     pending.updated_at = now
     db.session.flush()
@@ -259,6 +270,7 @@ def diff(order: Order, state: EditState) -> EditDiff:
             and state.requirement_of(line.catalog_item_id, line.requirement) is not line.requirement
         ],
         requirements={i: state.requirement_of(i, None) for i in added_item_ids},
+        costs=other_costs.cost_change(order, state.costs, state.new_costs),
     )
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import aliased, lazyload
 
+from orders.domain.costs.other_costs import copy_for
 from orders.domain.lookups import find_draft
 from orders.domain.models import (
     CatalogItem,
@@ -225,6 +226,7 @@ def copy_order(
             "content_requests": [item.isbn13 for item in requested],
         },
         reordered_from_id=source.id, lines=lines, content_requests=requests,
+        other_costs=copy_for(source),  # a calculator or a fee the course needed then: kept, to review
     )
     return ReorderResult(draft, source, copied, changes, requested)
 

@@ -19,7 +19,7 @@ from typing import Iterator
 
 from sqlalchemy import Select, and_, insert, select
 
-from orders.domain.formats.money import money
+from orders.domain.formats.money import money, price_words
 from orders.domain.institution import institution, local_date, local_time
 from orders.domain.lines import order_lines
 from orders.domain.models import (
@@ -196,7 +196,7 @@ def _subject(term: Term, kind: ReminderKind) -> str:
 
 def _line(section: EnrolledSection, m: Material) -> dict:
     return {"code": section.code, "label": section.label, "title": m.title, "isbn13": m.isbn13,
-            "requirement": m.requirement, "price": money(m.price)}
+            "requirement": m.requirement, "price": price_words(m.price, zero_cost=m.choice is LineChoice.ZERO_COST)}
 
 
 def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, now: datetime, inst) -> dict:

@@ -46,17 +46,25 @@ class ChoiceChange:
     message: str
 
 
-def state_in_words(line: MaterialLine, mode: ProgramMode | None = None) -> str:
-    """The short name of a line's state (the receipt and the banner); opted back in reads "Included"."""
+def state_name(line: MaterialLine, mode: ProgramMode | None = None) -> str:
+    """The short name of a line's state (the receipt's "Now:" says what it costs beside it); opted back in reads "Included"."""
     if line.choice is LineChoice.OPTED_IN and mode is ProgramMode.OPT_OUT:
-        return "Included (charged)"
+        return "Included"
     return {
-        "included": "Included (charged)",
-        "opted_out": "Opted out (not charged)",
-        "opted_in": "Opted in (charged)",
-        "not_opted_in": "Not opted in (not charged)",
-        "zero_cost": "Free (no charge)",
+        "included": "Included",
+        "opted_out": "Opted out",
+        "opted_in": "Opted in",
+        "not_opted_in": "Not opted in",
+        "zero_cost": "Free",
     }[line.choice.value]
+
+
+def state_in_words(line: MaterialLine, mode: ProgramMode | None = None) -> str:
+    """A line's state with whether it is charged, for the banner a Program Administrator reads."""
+    name = state_name(line, mode)
+    if line.choice is LineChoice.ZERO_COST:
+        return f"{name} (no charge)"
+    return f"{name} ({'charged' if is_charged(line.choice) else 'not charged'})"
 
 
 def change_choice(
@@ -163,7 +171,7 @@ def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, 
         course_title=s.course.title,
         session=s.session.name,
         item={"title": line.title, "isbn13": line.isbn13, "price": money(line.price)},
-        state=state_in_words(line, view.mode),
+        state=state_name(line, view.mode),
         charged=is_charged(line.choice),
         changed_by=actor.name,
         on_behalf=actor.id != view.student.id,

@@ -19,6 +19,8 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from orders.domain.binds import dialect_name, one_of
+from orders.domain.costs.estimate import CostEstimate, CostLine, Disclosure, estimate
+from orders.domain.costs.other_costs import cost_facts
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     CatalogItem,
@@ -66,6 +68,8 @@ class MaterialLine:
     stored: ChoiceValue | None  # the student's choice row, None for the mode's default
     version: int  # the choice row's version; 0 when there is none (the form carries it back)
     choice: LineChoice
+    courseware: bool = False  # "Courseware needed for graded work": opting out loses the homework platform
+    data_terms_url: str | None = None  # the publisher's student-data terms
 
 
 @dataclass
@@ -78,6 +82,18 @@ class SectionMaterials:
     order_number: int | None
     no_materials: bool
     lines: list[MaterialLine] = field(default_factory=list)
+    # docs/spec.md §10: the order's other required costs, and whether a required title is still to be determined.
+    other_costs: list[tuple[str, Decimal]] = field(default_factory=list)
+    pending_required: bool = False
+
+    def cost_estimate(self, threshold: Decimal | None) -> CostEstimate:
+        """The section's estimated required cost and label: the one rule (orders/domain/costs/estimate.py)."""
+        if self.order_number is None:
+            return estimate(Disclosure.NO_MATERIALS if self.no_materials else Disclosure.NOT_YET, [], [], threshold)
+        lines = [CostLine(line.requirement, line.price, line.zero_cost) for line in self.lines]
+        if self.pending_required:
+            lines.append(CostLine(Requirement.REQUIRED, None))
+        return estimate(Disclosure.ORDERED, lines, [amount for _, amount in self.other_costs], threshold)
 
     @property
     def dropped(self) -> bool:
@@ -216,12 +232,27 @@ def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now
                     price=price if price is not None else item.student_price, zero_cost=item.zero_cost,
                     order_number=number, order_status=status, stored=stored, version=version or 0,
                     choice=effective_choice(mode, stored, zero_cost=item.zero_cost),
+                    courseware=item.courseware_for_graded_work, data_terms_url=item.data_terms_url,
                 )
             )
+        _add_cost_facts(sections, with_orders)
     return StudentTerm(
         student=student, terms=terms, term=term, mode=mode,
         window=window_state(term, now) if term is not None else WindowState.NOT_SET, sections=sections,
     )
+
+
+def _add_cost_facts(sections: list[SectionMaterials], section_ids: list[int]) -> None:
+    """Each section's other required costs and pending required titles, in one query for the term."""
+    placed = (
+        select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id.in_(section_ids), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+    )
+    by_number = {facts.number: facts for facts in cost_facts(placed).values()}
+    for target in sections:
+        found = by_number.get(target.order_number)
+        if found is not None:
+            target.other_costs, target.pending_required = found.costs, found.pending_required
 
 
 def canceled_order_has(section_id: int, item_id: int) -> int | None:

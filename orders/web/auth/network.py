@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from flask import request
+from flask import current_app, request
 
 
 def peer_address() -> str:
@@ -31,6 +31,12 @@ def address_in(address: str, spec: str) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in parse_networks(spec) if network.version == ip.version)
+
+
+def reached_over_plain_http() -> bool:
+    """The session cookie is Secure (production) but this request came over plain HTTP, so the browser drops
+    the cookie and no form can be sent. Behind a TLS proxy, PROXY_FIX_X_PROTO makes the request https here."""
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) and not request.is_secure
 
 
 def is_loopback(address: str) -> bool:

@@ -399,3 +399,16 @@ def test_an_edit_that_adds_a_request_creates_it_on_submit(demo):
     created = db.session.scalars(select(ContentRequest)).one()
     assert (created.order_id, created.status, created.requested_by_id, created.note) == (
         order.id, Status.SUBMITTED, grace.id, "Please find it")
+
+
+def test_an_edit_cannot_add_as_a_line_an_item_an_approved_request_brought(demo):
+    """Issue 38 item 1, the edit's side: the item already counts through the request, so a line would bill it twice."""
+    request = on_order(demo)
+    brought = item("Linear Algebra Done Right")
+    staff_change(demo, request, Status.APPROVED, fulfilled_by=brought)
+    db.session.commit()
+    order, ada = demo.order(1001), demo.user("ada")
+    with pytest.raises(Refused, match="already on this order: the approved request for “The Missing Book” brought it"):
+        editing.add_item(order, ada, brought.id, demo.now)
+    db.session.rollback()
+    assert editing.find_pending(order, ada) is None

@@ -89,3 +89,55 @@ def test_the_catalog_item_an_approval_creates_is_in_the_audit_log(app, login_as,
     assert "Catalog item added" in text and "Catalog item 9780804429573 Beta Automata" in text
     assert "Student price: $42.50" in text and "From content request: Beta Automata (ISBN 9780804429573), on order #1002" in text
     assert_readable(text)
+
+
+def test_the_overview_describes_every_area_of_the_back_office(login_as):
+    """Issue 37 item 8: the overview described 9 of the areas its own tab bar lists."""
+    html = login_as("katherine").get("/admin/").get_data(as_text=True)
+    nav = html.split('aria-label="Administration"', 1)[1].split("</nav>", 1)[0]
+    areas = [href for href in re.findall(r'href="([^"]+)"', nav) if href != "/admin/"]
+    assert len(areas) >= 12
+    overview = html.split('class="admin-index"', 1)[1].split("</ul>", 1)[0]
+    for href in areas:
+        item = re.search(rf'<li><a href="{re.escape(href)}">[^<]+</a>: ([^<]+)</li>', overview)
+        assert item and len(item.group(1)) > 20, href
+
+
+def test_every_audit_kind_the_code_writes_has_a_label():
+    """A kind without a label read as its code's words ("Progress remind now", "Institution student choice")."""
+    from pathlib import Path
+
+    from orders.web.screens.admin.audit_words import KIND_LABELS
+
+    domain = Path(__file__).resolve().parents[3] / "orders" / "domain"
+    written = set()
+    for path in domain.rglob("*.py"):
+        source = path.read_text()
+        if "from orders.domain.audit import" in source and "record" in source:
+            written |= {k for k in re.findall(r'"([a-z_]+\.[a-z_]+)"', source) if not k.endswith(".csv")}
+    assert {"period.updated", "choice.changed", "progress.remind_now"} <= written
+    assert written <= set(KIND_LABELS), written - set(KIND_LABELS)
+
+
+def test_remind_now_and_a_changed_choice_read_as_words_not_ids_or_codes(app, login_as):
+    """Issue 37 item 8: Remind now's entry showed "Key: 2" (an organization's id) and a choice "opted_out"."""
+    from orders.domain.models import Organization
+    from tests.screens.students.test_materials import CALCULUS, ids
+
+    client = login_as("katherine")
+    with app.app_context():
+        math = db.session.scalars(select(Organization).where(Organization.code == "MATH")).one()
+        math_id, math_name = math.id, math.name
+    client.post("/progress/remind", data={"term": "202710", "dimension": "organization", "key": str(math_id)})
+    mary = ids(app, "mary@demo.edu", "MATH", "221", "001", CALCULUS)
+    client.post(f"/admin/students/{mary['student']}/{mary['section']}/{mary['item']}/choice",
+                data={"student": mary["student"], "version": 0, "reason": "Financial aid covers it"})
+    client.post("/admin/student-choice", data={"program_mode": "opt-in", "consent_text": "New consent.",
+                                               "at_risk_threshold_percent": "25", "publish_course_materials": "y"})
+    text = audit_text(client)
+    assert f"Remind now (Progress) Spring 2027 progress: Organization {math_name}" in text
+    assert "Key:" not in text and "Dimension:" not in text and f": {math_id} " not in text
+    assert "A student's choice changed" in text and "Choice: Included → Opted out" in text
+    assert "Student choice settings changed" in text and "Program mode: Opt-out → Opt-in" in text
+    assert "At-risk threshold (%): 20 → 25" in text
+    assert_readable(text)

@@ -34,6 +34,16 @@ def test_signed_out_goes_to_sign_in_and_htmx_gets_401(client, demo_data):
     assert htmx.headers["HX-Redirect"].startswith("/sign-in")
 
 
+def test_signed_out_home_page_is_the_calm_sign_in_page(client, demo_data):
+    """Issue 37 item 5: opening the site signed out is not a problem, so no warning banner; a deep link says why."""
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in")
+    assert "banner" not in page.get_data(as_text=True) and "Please sign in to continue" not in text_of(page)
+    client.get("/orders/1001")
+    assert "Please sign in to continue." in text_of(client.get("/sign-in?next=/orders/1001"))
+
+
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, demo_data):
     wrong = client.post("/sign-in", data={"email": "ada@demo.edu", "password": "nope"})
     unknown = client.post("/sign-in", data={"email": "nobody@demo.edu", "password": "nope"})

@@ -1,6 +1,9 @@
 """The Courses screen as each demo user: their sections, order links and Start order, past terms, the instructor filter."""
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 
 from tests.helpers import text_of
@@ -54,3 +57,34 @@ def test_coordinator_instructor_select_filters_the_list(login_as, demo_data, app
     page = text_of(client.get(f"/?instructor={alan_id}"))
     assert "Alan Turing" in page and "CS 310 Theory of Computation" in page
     assert "Ada Lovelace CS 150" not in page
+
+
+@pytest.mark.parametrize("user,reason", [
+    ("ada", "You teach this course"),
+    ("grace", "You coordinate subject CS"),
+    ("katherine", "You are a Program Administrator"),
+])
+def test_every_row_says_why_it_is_listed_in_the_same_voice(login_as, user, reason):
+    """Issue 37 item 9: a Program Administrator's rows said "· Program Administrator" beside "You teach this course"."""
+    page = text_of(login_as(user).get("/"))
+    assert f"· {reason}" in page
+    assert "· Program Administrator" not in page and "· Coordinator:" not in page
+
+
+def test_a_row_not_yet_open_capitalises_each_part_like_an_open_one(app, login_as, demo_data):
+    """Issue 37 item 9: "Ordering not yet open · opens … · order by …" had its parts in lowercase."""
+    from sqlalchemy import select
+
+    from orders.domain.models import OrderingPeriod, Term
+    from orders.extensions import db
+    from tests import factories
+
+    with app.app_context():
+        summer = db.session.scalars(select(Term).where(Term.code == "202750")).one()
+        summer.period = summer.period or OrderingPeriod(opens_at=demo_data.now + timedelta(days=60),
+                                                        closes_at=demo_data.now + timedelta(days=90))
+        factories.section(summer, subject="MATH", number="221", label="S01", instructors=(demo_data.user("ada"),))
+        db.session.commit()
+    page = text_of(login_as("ada").get("/?term=202750"))
+    assert re.search(r"Ordering not yet open · Opens \w+ \d+, \d{4} · Order by \w+ \d+, \d{4}", page), page
+    assert "· opens" not in page and "· order by" not in page

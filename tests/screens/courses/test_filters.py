@@ -208,7 +208,7 @@ def test_coordinator_reach_follows_grants(app, login_as, now):
     client.post("/sign-in", data={"email": email, "password": "orders-demo"})
     results = text_of(client.get("/")).split("Show", 1)[1]
     assert "BIO 101" in results and "CHEM 101" in results and "BIO 102" not in results
-    assert "Coordinator: subject BIO, Graduate" in results and "Coordinator: subject CHEM" in results
+    assert "You coordinate subject BIO, Graduate" in results and "You coordinate subject CHEM" in results
 
 
 def test_a_started_draft_is_resumed_from_the_courses_screen(login_as, count_queries):

@@ -28,7 +28,7 @@ from orders.extensions import db
 from tests.helpers import text_of
 from tests.screens.orders.test_edit import follow, item_id, version_on
 
-SCHEMA = json.loads((pathlib.Path(__file__).parents[3] / "docs" / "course-materials.schema.json").read_text())
+SCHEMA = json.loads((pathlib.Path(__file__).parents[3] / "docs" / "course-materials.v2.schema.json").read_text())
 SPRING = "/course-materials/202710"
 MATH221_001 = f"{SPRING}/202710-MATH-221-001"
 CS310 = f"{SPRING}/202710-CS-310-001"
@@ -48,7 +48,8 @@ def _records(client, code: str = "202710") -> list[dict]:
 
 
 def _of(records: list[dict], sis_id: str) -> list[dict]:
-    return [r for r in records if r["section_sis_id"] == sis_id]
+    """The section's line records (its other required costs, records of their own since issue 35, left out)."""
+    return [r for r in records if r["section_sis_id"] == sis_id and r["status"] != "other_required_cost"]
 
 
 # --- Each status -----------------------------------------------------------------------------------
@@ -65,14 +66,14 @@ def test_a_section_with_a_placed_order_shows_its_materials(client, demo_data):
     assert not any(name in text for name in PEOPLE)  # no names of people (Alan teaches it, Grace placed it)
 
 
-def test_a_zero_cost_item_shows_free_oer(client, demo_data, app):
+def test_a_zero_cost_item_shows_free(client, demo_data, app):
     with app.app_context():
         order = demo_data.order(1001)
         draft_item = db.session.scalars(select(CatalogItem).where(CatalogItem.title == "Calculus Volume 1")).one()
         order.lines[0].catalog_item_id = draft_item.id
         db.session.commit()
     text = text_of(client.get(MATH221_001))
-    assert "Calculus Volume 1" in text and "Free (OER)" in text and "OpenStax" in text
+    assert "Calculus Volume 1" in text and "Free" in text and "Free (OER)" not in text and "OpenStax" in text
     [record] = _of(_records(client), "202710-MATH-221-001")
     assert record["zero_cost"] is True and record["student_price"] == "0.00" and record["list_price"] is None
 
@@ -266,7 +267,7 @@ def test_json_validates_against_the_schema(client, demo_data, app):
     document = json.loads(response.get_data(as_text=True))
     jsonschema.validate(document, SCHEMA, format_checker=jsonschema.FormatChecker())
     statuses = {r["status"] for r in document["records"]}
-    assert statuses == {"material", "no_materials_required", "to_be_determined"}
+    assert statuses == {"material", "no_materials_required", "to_be_determined", "other_required_cost"}
     broken = dict(document, records=[dict(document["records"][0], status="maybe")])
     with pytest.raises(jsonschema.ValidationError):  # the schema does constrain
         jsonschema.validate(broken, SCHEMA)
@@ -321,3 +322,33 @@ def test_a_huge_q_is_cut(client, demo_data):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "MATH " + "y" * 195 + "\"" in html and "y" * 196 not in html  # cut to 200 characters
+
+
+# --- Words (issue 37, item 6) ----------------------------------------------------------------------
+
+
+def test_the_lookup_offers_sign_in(client, demo_data):
+    for url in ("/course-materials/", MATH340):
+        html = client.get(url).get_data(as_text=True)
+        assert '<a href="/sign-in">Sign in</a>' in html, url
+
+
+def test_to_be_determined_says_what_it_means_and_when_to_look_again(client, demo_data, app):
+    """Before the deadline: the date instructors order by; after it, that it passed and when classes start."""
+    text = text_of(client.get(MATH340))
+    with app.app_context():
+        from orders.domain.institution import local_date
+
+        term = db.session.scalars(select(Term).where(Term.code == "202710")).unique().one()
+        deadline, starts = local_date(term.period.deadline), term.starts_on
+        etag = client.get(MATH340).headers["ETag"]
+        term.period.soft_close_at = demo_data.now - timedelta(days=1)  # the deadline has passed
+        passed = local_date(term.period.soft_close_at)
+        db.session.commit()
+    assert "To be determined The instructor has not chosen this section's materials yet." in text
+    assert f"Instructors order them by {deadline}: look again after that date." in text
+    later = client.get(MATH340, headers={"If-None-Match": etag})
+    assert later.status_code == 200  # the words changed, so the cached copy is stale
+    assert f"The ordering deadline ({passed}) has passed" in text_of(later)
+    assert f"look again before classes start on {starts:%b} {starts.day}, {starts.year}" in text_of(later)
+    assert "To be determined" in text_of(client.get("/course-materials/?term=202710&q=MATH+340"))

@@ -239,7 +239,7 @@ def test_courses_show_the_soft_close_and_the_days_left(app, login_as, demo_data,
     page = text_of(login_as("ada").get("/"))
     assert "last day" in page or "1 day left" in page
     monkeypatch.setattr(clock, "utcnow", lambda: deadline + timedelta(hours=1))
-    assert "(passed) · closes" in text_of(login_as("ada").get("/"))
+    assert "(passed) · Closes" in text_of(login_as("ada").get("/"))
 
 
 def test_courses_query_count_is_the_same_with_answers(app, client, demo_data, count_queries):

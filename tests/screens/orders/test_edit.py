@@ -883,7 +883,8 @@ def measure_edit_steps(client, app, count_queries, add_title: str) -> dict[str, 
 
 
 # What the steps take today; a regression shows as a failure here.
-EDIT_BUDGETS = {"edit page": 7, "htmx add": 10, "submit": 11, "add sections page": 5}  # submit: +1, the feed change-log row
+# submit: +1, the feed change-log row; edit page, htmx add and submit: +1 each, the order's other required costs (issue 35)
+EDIT_BUDGETS = {"edit page": 8, "htmx add": 11, "submit": 12, "add sections page": 5}
 
 
 def test_edit_query_counts_do_not_grow(app, login_as, count_queries, now):

@@ -227,10 +227,11 @@ def test_csv_has_a_header_and_the_same_rows_as_the_page(login_as):
     assert response.headers["Content-Disposition"].startswith('attachment; filename="order-history-')
     rows = csv_rows(response)
     assert rows[0] == ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
-                       "Student prices", "Total per student"]
+                       "Student prices", "Total per student", "Other required costs"]
     assert [r[0] for r in rows[1:]] == numbers(client.get("/orders"))
     assert rows[2][:7] == ["1001", "Spring 2027", "MATH 221", "Calculus I", "001, 002", "1", "Ada Lovelace"]
     assert rows[2][9] == "Placed"
+    assert rows[2][10:] == ["$89.99", "$89.99", "Graphing calculator $15.00"]  # disclosed, never in the total
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d[-+]\d\d:\d\d", rows[2][7])
 
 
@@ -240,7 +241,7 @@ def test_csv_is_rfc_4180(app, login_as):
         db.session.commit()
     body = login_as("ada").get("/orders.csv").get_data()
     text = body.decode("utf-8")
-    assert text.startswith("Order,Term,Course,Title,Sections,Items,Placed by,Placed,Last change,Status,Student prices,Total per student\r\n")
+    assert text.startswith("Order,Term,Course,Title,Sections,Items,Placed by,Placed,Last change,Status,Student prices,Total per student,Other required costs\r\n")
     assert '"Calculus I, ""Honors""\nlab","001, 002"' in text  # quotes doubled, commas and line breaks quoted
     assert text.endswith("\r\n") and "\r\n\r\n" not in text
 

@@ -226,7 +226,9 @@ def test_the_receipt_lists_section_item_price_state_who_when_and_total(app, clie
         text, html = render(email)
     for part in (text, html):
         assert "MATH 221 001 Calculus I" in part and CALCULUS in part and "9780357693544" in part and "$89.99" in part
-        assert "Opted out (not charged)" in part and "Mary Somerville" in part and "$150.25" in part
+        assert "Opted out" in part and "Mary Somerville" in part and "$150.25" in part
+        assert "not charged) — you will not be charged" not in part  # issue 37 item 11: the state said twice
+    assert "Now: Opted out — you will not be charged\n" in text
     assert "Changed by: Mary Somerville" in text and "When: " in text
 
 
@@ -352,9 +354,11 @@ def test_the_order_summary_counts_students_per_section(app, client, mary):
     client.post(choice_url(mary), data={"student": mary["student"], "version": 0})
     client.post("/sign-out")
     sign_in(client, "ada")
-    text = text_of(client.get("/orders/1001"))
-    assert "Students: 7 enrolled, 3 opted out" in text  # MATH 221 001: 2 demo opt-outs and Mary
-    assert "Students: 7 enrolled, 2 opted out" in text  # MATH 221 002
+    html = client.get("/orders/1001").get_data(as_text=True)
+    # The cells under the "Students" header (and, stacked on a phone, beside that label) do not repeat it.
+    assert '<td data-label="Students">7 enrolled, 3 opted out</td>' in html  # MATH 221 001: 2 demo opt-outs and Mary
+    assert '<td data-label="Students">7 enrolled, 2 opted out</td>' in html  # MATH 221 002
+    assert "Students: " not in html
 
 
 def test_opt_in_mode_counts_opt_ins(app, client, demo_data):
@@ -362,7 +366,7 @@ def test_opt_in_mode_counts_opt_ins(app, client, demo_data):
         db.session.scalars(select(Institution)).one().program_mode = ProgramMode.OPT_IN
         db.session.commit()
     sign_in(client, "ada")
-    assert "Students: 7 enrolled, 0 opted in" in text_of(client.get("/orders/1001"))
+    assert '<td data-label="Students">7 enrolled, 0 opted in</td>' in client.get("/orders/1001").get_data(as_text=True)
 
 
 def test_a_student_signed_in_by_the_campus_sign_on_lands_on_course_materials(app, client, demo_data, monkeypatch):
@@ -410,3 +414,12 @@ def test_before_the_window_students_see_their_materials_but_cannot_choose(app, c
     before = counts(app)
     assert client.post(choice_url(mary), data={"student": mary["student"], "version": 0}).status_code == 303
     assert counts(app) == before
+
+
+def test_the_prompt_heading_sits_under_its_line_inline_and_under_the_title_on_its_own_page(client, mary):
+    """Issue 37 item 12: inline (htmx) the prompt is under the line's h4; its own page has an h1 above it."""
+    sign_in(client, "mary")
+    inline = client.get(choice_url(mary), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'<h5 id="choice-title">Opt out: ', inline) and "<h2" not in inline
+    page = client.get(choice_url(mary)).get_data(as_text=True)
+    assert "<h1" in page and re.search(r'<h2 id="choice-title">Opt out: ', page)

@@ -12,6 +12,7 @@ One blueprint, a module per area, each module's routes named after it:
 | /admin/imports             | imports          |
 | /admin/audit               | audit            |
 | /admin/student-choice      | student_choice   |
+| /admin/student-choice/costs, .../terms/<id>/registration | costs (cost disclosure) |
 | /admin/students            | students         |
 | /admin/billing             | billing          |
 | /admin/feed                | feed             |
@@ -30,6 +31,7 @@ from orders.web.screens.admin import (  # noqa: E402
     audit,
     billing,
     catalog,
+    costs,
     feed,
     imports,
     institution,
@@ -43,5 +45,5 @@ from orders.web.screens.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["bp", "audit", "billing", "catalog", "feed", "imports", "institution", "lti", "mail", "overview", "periods",
+__all__ = ["bp", "audit", "billing", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "overview", "periods",
            "reminders", "student_choice", "students", "users"]

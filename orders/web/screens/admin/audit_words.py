@@ -17,6 +17,7 @@ KIND_LABELS = {
     "user.deactivated": "Account deactivated",
     "user.admin_granted": "Program Administrator flag given",
     "user.admin_revoked": "Program Administrator flag taken away",
+    "user.admin_created": "Program Administrator created",
     "catalog.item_added": "Catalog item added",
     "catalog.item_updated": "Catalog item changed",
     "catalog.item_deactivated": "Catalog item deactivated",
@@ -32,6 +33,13 @@ KIND_LABELS = {
     "lti.key_added": "LTI tool key added",
     "lti.registration_link": "LTI registration link made",
     "lti.course_linked": "LMS course linked to sections",
+    "institution.cost_disclosure": "Cost disclosure settings changed",
+    "term.registration_opens": "Registration opening changed",
+    "institution.student_choice": "Student choice settings changed",
+    "term.choice_window": "Choice window changed",
+    "choice.changed": "A student's choice changed",
+    "progress.remind_now": "Remind now (Progress)",
+    "mail.retry": "Failed mail retried",
 }
 
 FIELD_LABELS = {
@@ -39,6 +47,7 @@ FIELD_LABELS = {
     "soft_close_at": "Soft close",
     "closes_at": "Closes",
     "is_program_admin": "Program Administrator",
+    "password": "Password",
     "isbn13": "ISBN",
     "student_price": "Student price",
     "reminders_enabled": "Send reminder emails",
@@ -46,10 +55,28 @@ FIELD_LABELS = {
     "answered_by": "answered by",
     "answered_at": "answered",
     "source": "From content request",
+    "courseware_for_graded_work": "Courseware needed for graded work",
+    "data_terms_url": "Student-data terms",
+    "low_cost_threshold": "Low-cost threshold",
+    "low_cost_criteria_url": "Low-cost criteria",
+    "coverage_target_percent": "Coverage target (%)",
+    "registration_opens_at": "Registration opens",
+    "at_risk_threshold_percent": "At-risk threshold (%)",
+    "choice_opens_at": "Choices open",
+    "choice_closes_at": "Choices close",
 }
 
-# Ids are for machines (the same entry names the sections and items in words).
-_HIDDEN = re.compile(r"(^|_)ids?$")
+# Stored codes as a person reads them, by field.
+VALUE_WORDS = {
+    "choice": {"included": "Included", "opted_out": "Opted out", "opted_in": "Opted in", "not_opted_in": "Not opted in"},
+    "program_mode": {"opt-out": "Opt-out", "opt-in": "Opt-in"},
+    "status": {"failed": "Failed", "pending": "Waiting to be sent"},
+}
+
+# Ids are for machines (the same entry names the sections and items in words); so are Remind now's
+# `dimension` and `key` (the Progress row as its URL names it: an organization's or a campus's id), which
+# the entry's `row` says in words.
+_HIDDEN = re.compile(r"(^|_)ids?$|^(dimension|key)$")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?$")
 
 
@@ -73,9 +100,9 @@ def words(value, tz_name: str, key: str = "") -> str:
     if isinstance(value, str):
         if _ISO.match(value):
             return describe(datetime.fromisoformat(value.replace("Z", "+00:00")), tz_name)
-        if key == "student_price":
+        if key in ("student_price", "low_cost_threshold"):
             return f"${value}"
-        return value
+        return VALUE_WORDS.get(key, {}).get(value, value)
     if isinstance(value, (int, float)):
         return f"{value:,}"
     if isinstance(value, list):

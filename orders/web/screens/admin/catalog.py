@@ -32,7 +32,7 @@ def catalog():
 
 
 ITEM_FORM_FIELDS = ("title", "authors", "isbn", "publisher", "edition", "delivery", "student_price", "copyright_year",
-                    "list_price", "zero_cost")
+                    "list_price", "zero_cost", "courseware_for_graded_work", "data_terms_url")
 
 
 def _item_form_page(form: ItemForm, item: CatalogItem | None):

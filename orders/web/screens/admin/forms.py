@@ -50,6 +50,8 @@ class ItemForm(Form):
     copyright_year = StringField("Copyright year (optional)", validators=[Length(max=100)])
     list_price = StringField("List price (US dollars, optional)", validators=[Length(max=100)])
     zero_cost = BooleanField("Zero cost (OER): free to students, never billed")
+    courseware_for_graded_work = BooleanField("Courseware needed for graded work (students lose their homework platform if they opt out)")
+    data_terms_url = StringField("Publisher's student-data terms (link, optional)", validators=[Length(max=1000)])
 
 
 class CatalogImportForm(Form):

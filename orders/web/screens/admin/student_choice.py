@@ -68,7 +68,7 @@ def student_choice():
     now = clock.now()
     terms = all_terms()
     return render_template(
-        "admin/student_choice.html", form=form, error=error, terms=terms, tz=inst.timezone,
+        "admin/student_choice.html", form=form, error=error, terms=terms, tz=inst.timezone, institution=inst,
         states={t.id: window_state(t, now).value for t in terms},
     ), status
 

@@ -27,8 +27,9 @@ from orders.domain.models import User
 from orders.extensions import db
 from orders.web.auth import sessions
 from orders.web.auth.header import header_mode_on, local_mode_on
-from orders.web.auth.network import client_address
+from orders.web.auth.network import client_address, reached_over_plain_http
 from orders.web.changes import run_change
+from orders.web.errors import https_sign_in_url, plain_http_refused
 from orders.web.guards import public, signed_in
 from orders.web.screens.auth import bp
 from orders.web.screens.auth.forms import SignInForm
@@ -51,8 +52,11 @@ def safe_next(target: str | None) -> str:
 
 
 def _render(form: SignInForm, error: str | None, status: int, headers: dict | None = None):
+    plain_http = reached_over_plain_http()
     page = render_template(
-        "auth/sign_in.html", form=form, error=error, local=local_mode_on(), single_sign_on=header_mode_on()
+        "auth/sign_in.html", form=form, error=error, local=local_mode_on(), single_sign_on=header_mode_on(),
+        publishing=institution().publish_course_materials,  # no link to a lookup that answers 404
+        plain_http=plain_http, https_url=https_sign_in_url() if plain_http else None,
     )
     return page, status, headers or {}
 
@@ -77,6 +81,8 @@ def sign_in():
         return _render(form, None, 403 if request.method == "POST" else 200)
     if request.method != "POST":
         return _render(form, None, 200)
+    if reached_over_plain_http():  # a session started now would be dropped by the browser: say why instead
+        return plain_http_refused()
     if not form.validate_on_submit():
         return _render(form, "Enter your email and password.", 400)
     now = clock.now()

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from orders.domain.binds import dialect_name, one_of
+from orders.domain.costs.coverage import disclosed_clause, registration_opens_of_section
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.institution import institution
 from orders.domain.models import (
@@ -315,7 +316,7 @@ def _matching_rows(shape: tuple) -> Select:
     in page order. Filters on what the table does not copy join the section and its course. Values are
     bound parameters (_params), so one shape is one statement text whoever asks.
     """
-    dialect, admin, instructor, sections, subject, q, organization, campus, active, placed, at_risk, state = shape
+    dialect, admin, instructor, sections, subject, q, organization, campus, active, placed, at_risk, state, disclosed = shape
     query = select(SectionReach.section_id.label("section_id"), SectionReach.instructor_id.label("instructor_id")).where(
         SectionReach.viewer_id == bindparam("viewer"), one_of(SectionReach.term_id, "term_ids", dialect)
     )
@@ -328,7 +329,7 @@ def _matching_rows(shape: tuple) -> Select:
     if subject:
         query = query.where(SectionReach.subject == bindparam("subject"))
     active_only = active or state is OrderState.MISSING
-    if q or organization or campus or active_only:
+    if q or organization or campus or active_only or disclosed:
         query = query.join(Section, Section.id == SectionReach.section_id)
     if q:
         needle = bindparam("needle")
@@ -358,6 +359,8 @@ def _matching_rows(shape: tuple) -> Select:
         )
     if at_risk:
         query = query.where(section_id.in_(at_risk_section_ids(bindparam("threshold"), one_of(Section.term_id, "term_ids", dialect))))
+    if disclosed:  # "now" or "registration": correlated to Section (joined above)
+        query = query.where(disclosed_clause(registration_opens_of_section() if disclosed == "registration" else None))
     if state is not None:
         claimed = exists(select(OrderSection.order_id).where(OrderSection.section_id == section_id, OrderSection.claimed))
         answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == section_id))
@@ -416,7 +419,7 @@ def _shape(user: User, filters: CoursesFilter, terms: list[Term], now: datetime)
     instructor = "none" if not filters.instructor else "unassigned" if filters.instructor == UNASSIGNED else "one"
     return (dialect_name(), user.is_program_admin, instructor, bool(filters.sections), bool(filters.subject), bool(filters.q),
             filters.organization is not None, filters.campus is not None, filters.active, filters.placed,
-            filters.at_risk, filters.state)
+            filters.at_risk, filters.state, filters.disclosed or None)
 
 
 def _params(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> dict:
@@ -570,13 +573,13 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[OrderRef]], dic
 
 
 def _reason(user: User, instructor: InstructorRef | None, section: SectionRow) -> str:
-    """Why this row is on the user's screen."""
+    """Why this row is on the user's screen, as a sentence about the user like every other row's."""
     if instructor is not None and instructor.id == user.id:
         return "You teach this course"
     if user.is_program_admin:
-        return "Program Administrator"
+        return "You are a Program Administrator"
     grant = next((g for g in user.grants if grant_covers(g, section)), None)
-    return f"Coordinator: {grant.describe()}" if grant else ""
+    return f"You coordinate {grant.describe()}" if grant else ""
 
 
 def _group(

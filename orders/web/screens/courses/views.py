@@ -7,7 +7,7 @@ from orders import clock
 from orders.domain.lookups import all_terms
 from orders.domain.periods import PERIOD_STATE_WORDS
 from orders.domain.reach import UNASSIGNED
-from orders.web.course_filters import ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
+from orders.web.course_filters import DISCLOSED_WHEN, ORDER_STATE_LABELS, PLACED_WHEN, CoursesFilter
 from orders.web.guards import actor, staff_home, staff_only
 from orders.web.htmx import is_htmx, render_page_or_fragment, with_pushed_url
 from orders.web.screens.courses import bp
@@ -58,6 +58,7 @@ def index():
         term_name=next((t.name for t in terms if t.code == filters.term), None),
         filter_names=filter_names(filters, instructor),
         placed_when=PLACED_WHEN,
+        disclosed_when=DISCLOSED_WHEN,
         oob=fragment,
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use

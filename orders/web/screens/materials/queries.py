@@ -1,13 +1,16 @@
 """The public lookup's reads: visible terms, sections matching a search, their records, the ETag.
 
-A record is one section x line (a section without a line is one record with its status). Only
-placed orders count; drafts and canceled orders never reach these queries. No column names a person.
+A record is one section x line (a section without a line is one record with its status), then one per other
+required cost of the section's order (docs/spec.md §10); every record of a section carries the section's estimated
+required cost and label (orders/domain/costs/estimate.py, asked once per section here). Only placed orders count;
+drafts and canceled orders never reach these queries. No column names a person.
 """
 from __future__ import annotations
 
 import hashlib
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -15,6 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    exists,
     func,
     or_,
     select,
@@ -22,8 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from orders.domain.costs.estimate import CostLabel, CostLine, Disclosure, estimate, label_clause, order_totals
+from orders.domain.costs.other_costs import OrderCostFacts, cost_facts
+from orders.domain.costs.settings import AUDIT_SETTINGS
 from orders.domain.formats.like import ESCAPE, anywhere
 from orders.domain.formats.money import plain_price
+from orders.domain.institution import local_date
 from orders.domain.lines import order_lines
 from orders.domain.models import (
     AdminAuditEntry,
@@ -35,6 +43,7 @@ from orders.domain.models import (
     OrderingPeriod,
     OrderSection,
     OrderStatus,
+    Requirement,
     Section,
     SectionState,
     Term,
@@ -46,13 +55,18 @@ PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after it
 MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
 MAX_WORDS = 8
 PAGE_SIZE = 20
-FORMAT_VERSION = "1"  # part of every ETag: a change of what the pages show must not be answered by an old 304
+FORMAT_VERSION = "2"  # part of every ETag: a change of what the pages show must not be answered by an old 304
 
 # A record's status: what this record tells a student.
 MATERIAL = "material"  # a listed item
 NONE_REQUIRED = "no_materials_required"
 TO_BE_DETERMINED = "to_be_determined"  # no placed order and no answer, or a line not yet known (pending request)
-STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined"}
+OTHER_COST = "other_required_cost"  # an other required cost of the section's order (docs/spec.md §10)
+STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined",
+                 OTHER_COST: "Other required cost"}
+# The fields every record of a section shares (the section's, then its estimate's).
+SECTION_FIELDS = ("term_code", "section_sis_id", "subject", "course_number", "course_title", "section_label")
+ESTIMATE_FIELDS = ("estimated_required_cost", "estimated_recommended_cost", "cost_label")
 
 
 def visible_terms_clause(now: datetime):
@@ -116,8 +130,9 @@ def _search_clause(q: str):
     return and_(*clauses) if clauses else None
 
 
-def matching_sections(term: Term, q: str, page: int) -> Page[int]:
-    """The ids of the term's active sections matching `q`, one page of them in course order."""
+def matching_sections(term: Term, q: str, page: int, *, label: CostLabel | None = None,
+                      threshold: Decimal | None = None) -> Page[int]:
+    """The ids of the term's active sections matching `q` (and carrying `label`), one page of them in course order."""
     query = (
         select(Section.id).join(Course, Course.id == Section.course_id)
         .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE)
@@ -125,12 +140,32 @@ def matching_sections(term: Term, q: str, page: int) -> Page[int]:
     clause = _search_clause(q)
     if clause is not None:
         query = query.where(clause)
+    if label is not None:
+        query = _with_label(query, term, label, threshold)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     ids = list(db.session.scalars(
         query.order_by(Course.subject, Course.number, Section.label, Section.id)
         .limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
     )) if total else []
     return Page(ids, page, total or 0, PAGE_SIZE)
+
+
+def _with_label(query: Select, term: Term, label: CostLabel, threshold: Decimal | None) -> Select:
+    """The sections of `query` whose estimate carries `label`: the estimate's SQL twin (orders/domain/costs/estimate.py)."""
+    link = (
+        select(OrderSection.section_id, OrderSection.order_id)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED,
+               Order.term_id == term.id)
+        .subquery("label_link")
+    )
+    totals = order_totals(select(Order.id).where(Order.term_id == term.id, Order.status == OrderStatus.PLACED))
+    answered = exists().where(NoMaterialsAnswer.section_id == Section.id)
+    return (
+        query.outerjoin(link, link.c.section_id == Section.id)
+        .outerjoin(totals, totals.c.order_id == link.c.order_id)
+        .where(label_clause(label, totals, ordered=link.c.order_id.is_not(None), answered=answered, threshold=threshold))
+    )
 
 
 def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
@@ -158,6 +193,7 @@ def _records_statement(by_sections: bool) -> Select:
     item = aliased(CatalogItem, name="item")
     query = (
         select(
+            Section.id.label("section_id"),
             Section.sis_id.label("section_sis_id"),
             Section.label.label("section_label"),
             Course.subject, Course.number.label("course_number"), Course.title.label("course_title"),
@@ -165,7 +201,7 @@ def _records_statement(by_sections: bool) -> Select:
             NoMaterialsAnswer.id.label("answer_id"),
             line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank,
             item.title, item.authors, item.isbn13, item.publisher, item.edition, item.copyright_year,
-            item.delivery, item.list_price, item.zero_cost,
+            item.delivery, item.list_price, item.zero_cost, item.courseware_for_graded_work, item.data_terms_url,
             func.coalesce(line.c.price, item.student_price).label("student_price"),
         )
         .select_from(Section)
@@ -189,6 +225,23 @@ def record_status(row) -> str:
     if row.order_id is not None:  # a placed order wins over a "no materials" answer
         return TO_BE_DETERMINED
     return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
+
+
+def look_again(term: Term, now: datetime) -> str:
+    """What "To be determined" means for a section of this term, and when to look again."""
+    deadline = term.period.deadline
+    if now < deadline:
+        return f"Instructors order them by {local_date(deadline)}: look again after that date."
+    starts = f"{term.starts_on:%b} {term.starts_on.day}, {term.starts_on.year}"
+    return (f"The ordering deadline ({local_date(deadline)}) has passed: look again before classes start on {starts}, "
+            "or ask the department.")
+
+
+def look_again_tag(term: Term, now: datetime) -> str:
+    """The part of an answer's ETag that moves with look_again's words (a period change, the deadline passing)."""
+    deadline = term.period.deadline
+    return hashlib.sha256(repr((deadline.isoformat(), now < deadline, term.starts_on)).encode()).hexdigest()[:8]
+
 
 
 def record(row, term_code: str) -> dict:
@@ -216,16 +269,60 @@ def record(row, term_code: str) -> dict:
         "student_price": ("0.00" if zero_cost else plain_price(row.student_price) or None) if listed else None,
         "list_price": plain_price(row.list_price) or None if listed else None,
         "zero_cost": zero_cost,
+        # Schema version 2 (docs/course-materials.v2.schema.json): the item's data terms, other required costs, the estimate.
+        "courseware_for_graded_work": bool(row.courseware_for_graded_work) if listed else None,
+        "data_terms_url": row.data_terms_url if listed else None,
+        "other_cost_description": None,
+        "other_cost_amount": None,
+        **dict.fromkeys(ESTIMATE_FIELDS),
     }
 
 
-def section_records(term: Term, section_ids: list[int]) -> dict[str | None, list[dict]]:
-    """The records of these sections, grouped by section in course order (keyed by SIS id)."""
+def _cost_line(item: dict) -> CostLine | None:
+    """A record as the estimate reads it: a listed item with its price, a line still to be determined, or none."""
+    if item["requirement"] is None:
+        return None
+    price = Decimal(item["student_price"]) if item["status"] == MATERIAL else None
+    return CostLine(Requirement(item["requirement"]), price, bool(item["zero_cost"]))
+
+
+def finish_section(records: list[dict], *, order_id: int | None, answered: bool, facts: OrderCostFacts | None,
+                   threshold: Decimal | None) -> list[dict]:
+    """A section's records with its estimate on each and one record per other required cost after its lines."""
+    costs = facts.costs if facts is not None and order_id is not None else []
+    disclosure = Disclosure.ORDERED if order_id is not None else Disclosure.NO_MATERIALS if answered else Disclosure.NOT_YET
+    lines = [line for line in (_cost_line(item) for item in records) if line is not None]
+    found = estimate(disclosure, lines, [amount for _, amount in costs], threshold)
+    first = records[0]
+    for description, amount in costs:
+        records.append(dict(
+            dict.fromkeys(first), **{k: first[k] for k in SECTION_FIELDS}, status=OTHER_COST,
+            requirement=Requirement.REQUIRED.value, other_cost_description=description, other_cost_amount=plain_price(amount),
+        ))
+    shared = {
+        "estimated_required_cost": plain_price(found.required) or None,
+        "estimated_recommended_cost": plain_price(found.recommended) or None,
+        "cost_label": found.label.value if found.label is not None else None,
+    }
+    for item in records:
+        item.update(shared)
+    return records
+
+
+def section_records(term: Term, section_ids: list[int], threshold: Decimal | None) -> dict[tuple, list[dict]]:
+    """The records of these sections, grouped by section in course order (keyed by subject, number, label, SIS id),
+    each section's finished with its other required costs and estimate (one more query for the costs)."""
     grouped: dict = {}
+    orders: dict = {}
     for row in db.session.execute(*records_query(term.id, section_ids)):
-        grouped.setdefault((row.subject, row.course_number, row.section_label, row.section_sis_id), []).append(
-            record(row, term.code)
-        )
+        key = (row.subject, row.course_number, row.section_label, row.section_sis_id)
+        grouped.setdefault(key, []).append(record(row, term.code))
+        orders[key] = (row.order_id, row.answer_id is not None)
+    order_ids = [order_id for order_id, _ in orders.values() if order_id is not None]
+    facts = cost_facts(select(Order.id).where(Order.id.in_(order_ids)), pending_lines=False) if order_ids else {}
+    for key, records in grouped.items():
+        order_id, answered = orders[key]
+        finish_section(records, order_id=order_id, answered=answered, facts=facts.get(order_id), threshold=threshold)
     return grouped
 
 
@@ -255,7 +352,9 @@ def term_version(term: Term) -> str:
     Orders: placing, editing and canceling bump version and last_changed_at (count, sum and max catch
     each). Content request status: their versions. Answers: count and newest id. Catalog items and SIS
     data carry no timestamp, but every change of either writes an admin audit entry (catalog.*, sis.*),
-    so the newest such entry's id moves with them. One round trip, aggregates over indexed columns.
+    so the newest such entry's id moves with them; so does a change of the low-cost threshold or its criteria
+    (institution.cost_disclosure). Other required costs change only with their order's version. One round
+    trip, aggregates over indexed columns.
     """
     term_orders = (Order.term_id == term.id, Order.status.in_((OrderStatus.PLACED, OrderStatus.CANCELED)))
     orders = select(func.count(Order.id), func.coalesce(func.sum(Order.version), 0), func.max(Order.last_changed_at)).where(*term_orders)
@@ -268,7 +367,7 @@ def term_version(term: Term) -> str:
         .join(Section, Section.id == NoMaterialsAnswer.section_id).where(Section.term_id == term.id)
     )
     audit = select(func.max(AdminAuditEntry.id)).where(
-        or_(AdminAuditEntry.kind.like("catalog.%"), AdminAuditEntry.kind.like("sis.%"))
+        or_(AdminAuditEntry.kind.like("catalog.%"), AdminAuditEntry.kind.like("sis.%"), AdminAuditEntry.kind == AUDIT_SETTINGS)
     )
     o, r, a = orders.subquery(), requests.subquery(), answers.subquery()
     # Each subquery is one row: joined on true, the four aggregates come back in one row.

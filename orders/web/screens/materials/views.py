@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, render_template, request, stream
 from werkzeug.datastructures import ETags
 
 from orders import clock
+from orders.domain.costs.estimate import CostLabel
 from orders.domain.institution import institution
 from orders.extensions import db
 from orders.web.guards import public
@@ -72,20 +73,33 @@ def index():
     term = _term_or_404(code) if code else queries.default_term(terms, clock.now())
     q = queries.clean_query(request.args.get("q"))
     page = parse_page(request.args.get("page"))
+    inst = institution()
+    label = _label(request.args.get("cost"), inst.low_cost_threshold)
+    costs = dict(cost=label.value if label else "", low_cost_threshold=inst.low_cost_threshold,
+                 criteria_url=inst.low_cost_criteria_url)
     if term is None:
-        return _cacheable(Response(render_template("materials/index.html", terms=terms, term=None, q=q)), "none")
+        return _cacheable(Response(render_template("materials/index.html", terms=terms, term=None, q=q, **costs)), "none")
     fingerprint = _version(term)
     listing = ",".join(t.code for t in terms)
-    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page)).encode()).hexdigest()[:12])
+    now = clock.now()
+    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page, costs["cost"])).encode()).hexdigest()[:12],
+                 queries.look_again_tag(term, now))
 
     def build() -> Response:
-        found = queries.matching_sections(term, q, page)
-        sections = queries.section_records(term, found.rows)
+        found = queries.matching_sections(term, q, page, label=label, threshold=inst.low_cost_threshold)
+        sections = queries.section_records(term, found.rows, inst.low_cost_threshold)
         return Response(render_template(
-            "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections,
+            "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections, **costs,
+            look_again=queries.look_again(term, now),
         ))
 
     return _answer(etag, build)
+
+
+def _label(raw: str | None, threshold) -> CostLabel | None:
+    """The ?cost= filter: "zero_textbook_cost", or "low_cost" when the institution has a threshold; else none."""
+    wanted = next((label for label in CostLabel if label.value == (raw or "")[:32]), None)
+    return None if wanted is CostLabel.LOW_COST and threshold is None else wanted
 
 
 @bp.get("/<term_code>/<section_sis_id>")
@@ -96,12 +110,15 @@ def section(term_code: str, section_sis_id: str):
     section_id = queries.find_section_id(term, section_sis_id)
     if section_id is None:
         abort(404, "No section of this term has this id. Search for it on the course materials page.")
-    etag = _etag("s", _version(term))
+    now = clock.now()
+    etag = _etag("s", _version(term), queries.look_again_tag(term, now))
 
     def build() -> Response:
-        sections = queries.section_records(term, [section_id])
+        inst = institution()
+        sections = queries.section_records(term, [section_id], inst.low_cost_threshold)
         (key, records), = sections.items()
-        return Response(render_template("materials/section.html", term=term, key=key, records=records))
+        return Response(render_template("materials/section.html", term=term, key=key, records=records,
+                                        criteria_url=inst.low_cost_criteria_url, look_again=queries.look_again(term, now)))
 
     return _answer(etag, build)
 
@@ -109,11 +126,13 @@ def section(term_code: str, section_sis_id: str):
 def _stream(term_code: str, kind: str) -> Response:
     term = _term_or_404(term_code)
     etag = _etag(kind, _version(term))
+    inst = institution()
+    settings = export.CostSettings(inst.low_cost_threshold, inst.low_cost_criteria_url)
     if kind == "csv":
-        body, mimetype = export.stream_csv(db.engine, term.id, term.code), "text/csv"
+        body, mimetype = export.stream_csv(db.engine, term.id, term.code, settings), "text/csv"
         headers = {"Content-Disposition": f'inline; filename="course-materials-{term.code}.csv"'}
     else:
-        body, mimetype = export.stream_json(db.engine, term.id, term.code, term.name), "application/json"
+        body, mimetype = export.stream_json(db.engine, term.id, term.code, term.name, settings), "application/json"
         headers = {}
     # The records are read on a connection of the generator's own: the request's session ends when
     # this view returns, before the body is sent.
@@ -130,5 +149,5 @@ def term_csv(term_code: str):
 @bp.get("/<term_code>.json")
 @public
 def term_json(term_code: str):
-    """The term's records as JSON (docs/course-materials.schema.json)."""
+    """The term's records as JSON (docs/course-materials.v2.schema.json)."""
     return _stream(term_code, "json")

@@ -39,7 +39,8 @@ def metrics_token_only(view):
 @bp.route("/healthz")
 @public
 def healthz():
-    """The process is alive and answering; touches no database."""
+    """The process is alive and answering; touches no database (under gunicorn the worker's main thread answers
+    first: orders/web/ops/probe_worker.py)."""
     return jsonify(status="ok")
 
 

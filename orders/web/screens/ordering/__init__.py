@@ -6,6 +6,6 @@ from flask import Blueprint
 bp = Blueprint("ordering", __name__, url_prefix="/ordering")
 
 # Imported for their routes, which they register on bp.
-from orders.web.screens.ordering import title_requests, views  # noqa: E402
+from orders.web.screens.ordering import other_costs, title_requests, views  # noqa: E402
 
-__all__ = ["bp", "views", "title_requests"]
+__all__ = ["bp", "views", "title_requests", "other_costs"]

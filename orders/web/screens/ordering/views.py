@@ -17,6 +17,7 @@ from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import actor, draft_guard, staff_only
 from orders.web.htmx import is_htmx, redirect_to
 from orders.web.loaders import get_course_term_or_404
+from orders.web.other_costs import OtherCostForm, costs_context
 from orders.web.parsing import parse_id
 from orders.web.screens.ordering import bp
 
@@ -28,9 +29,10 @@ def _step_context(draft: Order, step: str) -> dict:
     return dict(draft=draft, step=step, steps=STEPS, ordering_for=on_behalf_of(actor(), draft), form=EmptyForm())
 
 
-def _materials_context(draft: Order, query: str, **extra) -> dict:
+def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None = None, **extra) -> dict:
     return dict(
         _step_context(draft, "materials"),
+        **draft_costs_context(draft, cost_form),
         search=search_catalog(query),
         on_order={line.catalog_item_id for line in draft.lines},
         lines=draft.lines,
@@ -47,6 +49,15 @@ def _materials_context(draft: Order, query: str, **extra) -> dict:
         remove_request_url=lambda key: url_for("ordering.remove_request", draft_id=draft.id, request_id=key),
         min_length=MIN_SEARCH_LENGTH,
         **extra,
+    )
+
+
+def draft_costs_context(draft: Order, form: OtherCostForm | None = None) -> dict:
+    """The draft's other required costs for templates/shared/_other_costs.html (each keyed by its id)."""
+    return costs_context(
+        ({"key": str(c.id), "description": c.description, "amount": c.amount} for c in draft.other_costs), form,
+        url_for("ordering.add_other_cost", draft_id=draft.id),
+        lambda key: url_for("ordering.remove_other_cost", draft_id=draft.id, cost_id=key),
     )
 
 

@@ -6,6 +6,6 @@ from flask import Blueprint
 bp = Blueprint("orders", __name__)
 
 # Imported for their routes, which they register on bp.
-from orders.web.screens.orders import history, views  # noqa: E402
+from orders.web.screens.orders import edit_costs, history, views  # noqa: E402
 
-__all__ = ["bp", "views", "history"]
+__all__ = ["bp", "views", "history", "edit_costs"]

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from orders.domain.formats.csvstream import CHUNK_ROWS
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
-from orders.domain.formats.money import money
+from orders.domain.formats.money import money, price_words
 from orders.web.screens.orders.history_queries import HistoryRow
 
 HEADER = ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
-          "Student prices", "Total per student"]
+          "Student prices", "Total per student", "Other required costs"]
 
 
 def _moment(value: datetime | None, zone: ZoneInfo) -> str:
@@ -32,8 +32,9 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         _moment(row.placed_at, zone),
         _moment(row.last_change, zone),
         row.status_label,
-        "; ".join(money(price) for price in row.student_prices),
+        "; ".join(price_words(amount) for amount in row.student_prices),
         money(row.total_student_price),
+        "; ".join(f"{description} {money(amount)}" for description, amount in row.other_costs),
     ]
 
 

@@ -40,6 +40,7 @@ from orders.domain.models import (
     OrderLine,
     OrderSection,
     OrderStatus,
+    OtherCost,
     Section,
     SectionReach,
     TeachingAssignment,
@@ -99,6 +100,7 @@ class HistoryRow:
     content_requests: int
     total_student_price: Decimal = Decimal("0.00")  # the same sum as Order.total_student_price
     student_prices: list[Decimal] = field(default_factory=list)  # each line's, approved requests as their item's
+    other_costs: list[tuple[str, Decimal]] = field(default_factory=list)  # docs/spec.md §10: disclosed, never billed
     sections: list[str] = field(default_factory=list)
     campus_ids: set[int] = field(default_factory=set)
     reorder_terms: list[Term] = field(default_factory=list)  # open terms this order can be copied into
@@ -201,6 +203,13 @@ def _details() -> Select:
         .select_from(ContentRequest).join(CatalogItem, CatalogItem.id == ContentRequest.fulfilled_by_id)
         .where(fulfilled).correlate(Order).scalar_subquery()
     )
+    # The other required costs as "position US description US amount", joined by RS (free text holds no control character).
+    other_costs = (
+        select(func.aggregate_strings(
+            cast(OtherCost.position, String) + COST_FIELD + OtherCost.description + COST_FIELD + cast(OtherCost.amount, String),
+            COST_RECORD,
+        )).where(OtherCost.order_id == Order.id).correlate(Order).scalar_subquery()
+    )
     return (
         select(
             Order.id,
@@ -220,6 +229,7 @@ def _details() -> Select:
             content_requests.label("content_requests"),
             line_prices.label("line_prices"),
             request_prices.label("request_prices"),
+            other_costs.label("other_costs"),
             Section.label.label("section_label"),
             Section.campus_id,
         )
@@ -257,11 +267,24 @@ def _fold(rows: Iterable) -> Iterator[HistoryRow]:
             )
             current.student_prices = _prices(row.line_prices, row.request_prices)
             current.total_student_price = sum(current.student_prices, Decimal("0.00"))
+            current.other_costs = _other_costs(row.other_costs)
         if row.section_label is not None:
             current.sections.append(row.section_label)
             current.campus_ids.add(row.campus_id)
     if current is not None:
         yield current
+
+
+COST_FIELD, COST_RECORD = "\x1f", "\x1e"
+
+
+def _other_costs(joined: str | None) -> list[tuple[str, Decimal]]:
+    """The aggregated other required costs, in the order's order."""
+    found = []
+    for part in (joined or "").split(COST_RECORD) if joined else []:
+        position, description, amount = part.split(COST_FIELD)
+        found.append((int(position), description, Decimal(amount).quantize(Decimal("0.01"))))
+    return [(description, amount) for _, description, amount in sorted(found)]
 
 
 def _prices(*joined: str | None) -> list[Decimal]:

@@ -7,6 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from orders import clock
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
+from orders.domain.costs import other_costs
 from orders.domain.institution import institution, local_time
 from orders.domain.lookups import order_events
 from orders.domain.models import Order, OrderStatus, Requirement
@@ -28,6 +29,7 @@ from orders.web.changes import run_change
 from orders.web.forms import EmptyForm, VersionedConfirmForm
 from orders.web.guards import actor, order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
+from orders.web.other_costs import OtherCostForm, costs_context
 from orders.web.parsing import parse_id
 from orders.web.screens.orders import bp
 from orders.web.title_request import request_a_title
@@ -116,7 +118,16 @@ def _after_cancel(order: Order, status: int = 200):
 # --- Edit order ------------------------------------------------------------------------------------
 
 
-def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) -> dict:
+def edit_costs_context(order: Order, state: pending_edits.EditState, form: OtherCostForm | None = None) -> dict:
+    """The pending edit's other required costs for templates/shared/_other_costs.html."""
+    return costs_context(
+        other_costs.pending_costs(order, state.costs, state.new_costs), form,
+        url_for("orders.edit_add_other_cost", number=order.number),
+        lambda key: url_for("orders.edit_remove_other_cost", number=order.number, key=key),
+    )
+
+
+def _edit_context(order: Order, query: str, *, full_page: bool = True, cost_form: OtherCostForm | None = None, **extra) -> dict:
     """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
     pending = pending_edits.find_pending(order, actor())
@@ -125,6 +136,7 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, **extra) 
     change = pending_edits.diff(order, state)
     return dict(
         order=order,
+        **edit_costs_context(order, state, cost_form),
         search=search_catalog(query),
         min_length=MIN_SEARCH_LENGTH,
         on_order=set(state.items),

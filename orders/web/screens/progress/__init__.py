@@ -6,6 +6,6 @@ from flask import Blueprint
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
 # Imported for their routes, which they register on bp.
-from orders.web.screens.progress import views  # noqa: E402
+from orders.web.screens.progress import coverage, views  # noqa: E402
 
-__all__ = ["bp", "views"]
+__all__ = ["bp", "views", "coverage"]

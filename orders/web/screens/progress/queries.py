@@ -35,6 +35,7 @@ from orders.domain.reminders.remind_now import AUDIT_KIND, DIMENSIONS
 from orders.domain.students.rates import at_risk_clause
 from orders.domain.windows import WindowState
 from orders.extensions import db
+from orders.web.parsing import parse_id
 
 # The tables, in page order: URL name, heading, the Courses filter its key becomes.
 
@@ -214,7 +215,8 @@ def row_label(dimension: str, key: str) -> str | None:
         found = db.session.scalar(select(Course.subject).where(Course.subject == key).limit(1))
         return found
     model = {"organization": Organization, "campus": Campus}.get(dimension)
-    if model is None or not key.isdigit() or len(key) > 9:
+    row_id = parse_id(key)  # the one id parser: str.isdigit() let "²" through to int(), a 500
+    if model is None or row_id is None:
         return None
-    return db.session.scalar(select(model.name).where(model.id == int(key)))
+    return db.session.scalar(select(model.name).where(model.id == row_id))
 

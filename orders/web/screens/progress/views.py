@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from wtforms import HiddenField
 
 from orders import clock
+from orders.domain.costs.coverage import coverage
 from orders.domain.formats.csvstream import csv_chunks
 from orders.domain.institution import institution
 from orders.domain.lookups import all_terms
@@ -68,6 +69,7 @@ def index():
         "progress/index.html", "progress/_board.html",
         board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
         courses_href=courses_href_for(term.code),
+        coverage=coverage(actor(), term, inst, now),
     )
     if is_htmx():
         return with_pushed_url(body, url_for("progress.index", term=term.code))
