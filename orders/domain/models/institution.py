@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     text,
@@ -42,6 +44,9 @@ class Institution(Model):
     at_risk_threshold_percent: Mapped[int] = mapped_column(Integer, default=20, server_default=text("20"))
     # docs/spec.md §3 "Public course materials": off answers 404 for the whole public lookup.
     publish_course_materials: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # docs/spec.md §8: a royalty Yes goes to review always (None), or only when the estimated royalty per
+    # section (royalty per copy x the section's enrolled students) is above this amount.
+    royalty_review_threshold: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
 
 class AdminAuditEntry(Model):
