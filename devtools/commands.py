@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
 
             register_demo_platform(app.config["PUBLIC_BASE_URL"], clock.utcnow())
         db.session.commit()
-        click.echo("Demo data loaded. Sign in as ada@demo.edu (or alan, emmy, grace, katherine) with password orders-demo.")
+        click.echo("Demo data loaded. Sign in as ada@demo.edu (or alan, emmy, grace, katherine, sophie) with password orders-demo.")
         if app.config.get("DEVELOPMENT"):
             click.echo(f"The demo LMS: {app.config['PUBLIC_BASE_URL'].rstrip('/')}/dev-lms (launches the tool as Ada or Mary).")
 

@@ -13,7 +13,7 @@ from flask import g, url_for
 from flask_login import current_user
 
 from orders import clock
-from orders.domain.models import ContentRequest, Order, OrderStatus, User
+from orders.domain.models import ContentRequest, Order, User
 from orders.domain.refusals import DraftClosed, PermissionDenied
 from orders.domain.rules import (
     Decision,
@@ -144,8 +144,8 @@ def request_guard(check: Callable[[User, ContentRequest, datetime], Decision]) -
 
 
 def _still_a_draft(draft: Order) -> None:
-    if draft.status is not OrderStatus.DRAFT:
-        raise DraftClosed(draft)  # placed or discarded meanwhile (a double submit): answered calmly
+    if not draft.status.workable:  # a draft, or an order returned to its placer (docs/spec.md §8)
+        raise DraftClosed(draft)  # placed, submitted or discarded meanwhile (a double submit): answered calmly
 
 
 def draft_guard(check: Callable[[User, Order, datetime], Decision]) -> Callable[[Callable], Callable]:

@@ -15,11 +15,11 @@ from orders.web.screens.materials.queries import record, records_query
 COLUMNS = (
     "term_code", "section_sis_id", "subject", "course_number", "course_title", "section_label", "status",
     "requirement", "title", "authors", "isbn13", "publisher", "edition", "copyright_year", "format",
-    "student_price", "list_price", "zero_cost",
+    "student_price", "list_price", "zero_cost", "instructor_authored",
 )
 FETCH_ROWS = 2000
 CHUNK_RECORDS = 500
-SCHEMA_ID = "course-materials.schema.json"
+SCHEMA_ID = "course-materials.v2.schema.json"  # v2 (docs/spec.md §8): instructor_authored; v1's fields unchanged
 
 
 def _records(engine: Engine, term_id: int, term_code: str) -> Iterator[dict]:
@@ -46,7 +46,7 @@ def stream_csv(engine: Engine, term_id: int, term_code: str) -> Iterator[str]:
 
 
 def stream_json(engine: Engine, term_id: int, term_code: str, term_name: str) -> Iterator[str]:
-    """JSON text in chunks: {"term": ..., "records": [...]}, the shape docs/course-materials.schema.json describes."""
+    """JSON text in chunks: {"term": ..., "records": [...]}, the shape docs/course-materials.v2.schema.json describes."""
     head = {"schema": SCHEMA_ID, "term": {"code": term_code, "name": term_name}}
     prefix = json.dumps(head, ensure_ascii=False)[:-1] + ', "records": ['
     parts, first = [prefix], True

@@ -46,13 +46,15 @@ PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after it
 MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
 MAX_WORDS = 8
 PAGE_SIZE = 20
-FORMAT_VERSION = "1"  # part of every ETag: a change of what the pages show must not be answered by an old 304
+FORMAT_VERSION = "2"  # part of every ETag: a change of what the pages show must not be answered by an old 304
 
 # A record's status: what this record tells a student.
 MATERIAL = "material"  # a listed item
 NONE_REQUIRED = "no_materials_required"
 TO_BE_DETERMINED = "to_be_determined"  # no placed order and no answer, or a line not yet known (pending request)
 STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined"}
+# Orders that hold a section: placed ones count; those in review (docs/spec.md §8) make it "to be determined".
+HOLDING = (OrderStatus.PLACED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
 
 
 def visible_terms_clause(now: datetime):
@@ -144,16 +146,19 @@ def _records_statement(by_sections: bool) -> Select:
     """Built once per shape (the construction costs more than running it for one section); bound at execute."""
     term_id = bindparam("term_id", type_=Integer)
     section_ids = bindparam("section_ids", expanding=True, type_=Integer)
+    # The order holding each section: placed, or in review (awaiting approval or returned: "to be determined",
+    # docs/spec.md §8, whatever a "no materials needed" answer says). Only a placed order's lines are shown.
     placed = (
-        select(OrderSection.section_id, OrderSection.order_id)
+        select(OrderSection.section_id, OrderSection.order_id, Order.status.label("order_status"))
         .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status.in_(HOLDING))
         .subquery("placed")
     )
     if not by_sections:
         order_ids = select(Order.id).where(Order.term_id == term_id, Order.status == OrderStatus.PLACED)
     else:
-        order_ids = select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True))
+        order_ids = select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id).where(
+            OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True), Order.status == OrderStatus.PLACED)
     line = order_lines(order_ids, pending=True)  # each catalog item once; pending requests "to be determined"
     item = aliased(CatalogItem, name="item")
     query = (
@@ -161,9 +166,9 @@ def _records_statement(by_sections: bool) -> Select:
             Section.sis_id.label("section_sis_id"),
             Section.label.label("section_label"),
             Course.subject, Course.number.label("course_number"), Course.title.label("course_title"),
-            placed.c.order_id,
+            placed.c.order_id, placed.c.order_status,
             NoMaterialsAnswer.id.label("answer_id"),
-            line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank,
+            line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank, line.c.instructor_authored,
             item.title, item.authors, item.isbn13, item.publisher, item.edition, item.copyright_year,
             item.delivery, item.list_price, item.zero_cost,
             func.coalesce(line.c.price, item.student_price).label("student_price"),
@@ -171,7 +176,7 @@ def _records_statement(by_sections: bool) -> Select:
         .select_from(Section)
         .join(Course, Course.id == Section.course_id)
         .outerjoin(placed, placed.c.section_id == Section.id)
-        .outerjoin(line, line.c.order_id == placed.c.order_id)
+        .outerjoin(line, and_(line.c.order_id == placed.c.order_id, placed.c.order_status == OrderStatus.PLACED))
         .outerjoin(item, item.id == line.c.item_id)
         .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
         .where(Section.term_id == term_id, Section.state == SectionState.ACTIVE)
@@ -186,7 +191,7 @@ def record_status(row) -> str:
     """What one row tells: a listed item, no materials required, or to be determined."""
     if row.requirement is not None:
         return MATERIAL if row.item_id is not None and not row.pending else TO_BE_DETERMINED
-    if row.order_id is not None:  # a placed order wins over a "no materials" answer
+    if row.order_id is not None:  # a placed order (or one in review) wins over a "no materials" answer
         return TO_BE_DETERMINED
     return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
 
@@ -221,6 +226,8 @@ def record(row, term_code: str) -> dict:
         "student_price": ("0.00" if zero_cost else plain_price(row.student_price)) if listed else None,
         "list_price": plain_price(row.list_price) if listed else None,
         "zero_cost": zero_cost,
+        # docs/spec.md §8: the royalty question marked the line (schema v2).
+        "instructor_authored": bool(row.instructor_authored) if listed else None,
     }
 
 
@@ -262,7 +269,7 @@ def term_version(term: Term) -> str:
     data carry no timestamp, but every change of either writes an admin audit entry (catalog.*, sis.*),
     so the newest such entry's id moves with them. One round trip, aggregates over indexed columns.
     """
-    term_orders = (Order.term_id == term.id, Order.status.in_((OrderStatus.PLACED, OrderStatus.CANCELED)))
+    term_orders = (Order.term_id == term.id, Order.status.in_((*HOLDING, OrderStatus.CANCELED)))
     orders = select(func.count(Order.id), func.coalesce(func.sum(Order.version), 0), func.max(Order.last_changed_at)).where(*term_orders)
     requests = (
         select(func.count(ContentRequest.id), func.coalesce(func.sum(ContentRequest.version), 0))

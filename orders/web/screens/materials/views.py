@@ -130,5 +130,5 @@ def term_csv(term_code: str):
 @bp.get("/<term_code>.json")
 @public
 def term_json(term_code: str):
-    """The term's records as JSON (docs/course-materials.schema.json)."""
+    """The term's records as JSON (docs/course-materials.v2.schema.json)."""
     return _stream(term_code, "json")
