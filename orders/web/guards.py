@@ -15,6 +15,7 @@ from flask_login import current_user
 from orders import clock
 from orders.domain.models import ContentRequest, Order, User
 from orders.domain.refusals import DraftClosed, PermissionDenied
+from orders.domain.review.rules import approvals_decision
 from orders.domain.rules import (
     Decision,
     admin_decision,
@@ -85,6 +86,7 @@ staff_only = _user_guard("staff_only", staff_decision)
 student_only = _user_guard("student_only", student_decision)
 admin_only = _user_guard("admin_only", admin_decision)
 progress_only = _user_guard("progress_only", progress_decision)
+approver_only = _user_guard("approver_only", approvals_decision)
 
 
 def staff_home(view: Callable) -> Callable:

@@ -75,7 +75,7 @@ def enqueue_approved(order: Order, event: OrderEvent, *, now: datetime, submitte
                "message": f"{approver} approved your order #{order.number}. It is now placed: this email is your receipt.",
                "royalty_lines": _royalty_lines(event)}
     rows = _rows(order, event, now, [submitter], "review_approved", f"Order #{order.number} was approved — {_about(order)}", receipt)
-    others = [u for u in unique_recipients(*on_behalf_of(submitter, order)) if u.id != submitter.id]
+    others = [u for u in unique_recipients(None, *on_behalf_of(submitter, order)) if u.id != submitter.id]
     notice = {"kind": "approved", "change": False, "actor_label": "Approved by",
               "message": f"{submitter.name} placed order #{order.number} for your course, and {approver} approved it."}
     rows += _rows(order, event, now, others, "review_approved_notice",

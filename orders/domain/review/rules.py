@@ -7,7 +7,7 @@ from datetime import datetime
 from orders.domain.decisions import ALLOWED, Decision
 from orders.domain.models import Order, OrderStatus, PendingEdit, Section, Term, User
 from orders.domain.periods import is_open
-from orders.domain.review.approvers import deciding_grants, uncovered
+from orders.domain.review.approvers import deciding_grants, is_approver, uncovered
 from orders.domain.rules import period_closed, view_decision
 
 OWN_ROYALTY_REVIEW = "You submitted this, and it is under royalty review: another reviewer must decide it."
@@ -70,3 +70,11 @@ def decide_route_decision(user: User, order: Order, now: datetime) -> Decision:
     if order.submitted_at is None and order.royalty_answer is None:
         return Decision(False, "This order was never submitted for approval.")
     return decider_decision(user, order.sections, order.term, royalty=order.royalty_review, submitter_id=None, now=None)
+
+
+def approvals_decision(user: User) -> Decision:
+    """The Approvals screen: Program Administrators and coordinators with a flagged grant ("Approvals" in the header)."""
+    if is_approver(user):
+        return ALLOWED
+    return Decision(False, "The Approvals screen is for approvers: Program Administrators and coordinators whose grant may "
+                           "approve orders or review royalties.")

@@ -32,6 +32,12 @@ KIND_LABELS = {
     "lti.key_added": "LTI tool key added",
     "lti.registration_link": "LTI registration link made",
     "lti.course_linked": "LMS course linked to sections",
+    "organization.policy": "Ordering policy changed",
+    "pre_approved.added": "Added to a pre-approved list",
+    "pre_approved.removed": "Removed from a pre-approved list",
+    "pre_approved.imported": "Pre-approved list imported",
+    "institution.royalty_threshold": "Royalty review changed",
+    "grant.flags_changed": "Coordinator grant's approval flags changed",
 }
 
 FIELD_LABELS = {
