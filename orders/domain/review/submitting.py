@@ -95,7 +95,7 @@ def mark_authored(order: Order, answer: RoyaltyAnswer, *, only: set[int] | None 
 def royalty_details(answer: RoyaltyAnswer) -> dict:
     """The answer as the order's history keeps it (with the titles as they were)."""
     titles = dict(db.session.execute(select(CatalogItem.id, CatalogItem.title).where(CatalogItem.id.in_(list(answer.items))))
-                  .tuples().all()) if answer.items else {}
+                  .all()) if answer.items else {}
     return answer.details(titles)
 
 

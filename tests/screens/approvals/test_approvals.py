@@ -17,7 +17,7 @@ from orders.domain.models import (
 )
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
-from tests.helpers import sign_in, text_of
+from tests.helpers import text_of
 
 HX = {"HX-Request": "true"}
 SOPHIE_ORDER = 1005  # the demo's order awaiting approval: Sophie Germain, MATH 110 001, Mathematics under `approval`

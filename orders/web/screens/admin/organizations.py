@@ -23,7 +23,7 @@ from orders.web.screens.admin.forms import CatalogImportForm, PolicyForm, Royalt
 def _list_sizes() -> dict[int, int]:
     return dict(db.session.execute(
         select(PreApprovedItem.organization_id, func.count()).group_by(PreApprovedItem.organization_id)
-    ).tuples().all())
+    ).all())
 
 
 @bp.route("/organizations", methods=["GET", "POST"])
