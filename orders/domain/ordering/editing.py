@@ -38,6 +38,7 @@ from orders.domain.models import (
 from orders.domain.ordering.content_requests import TitleRequest, cancel_request, new_request, next_position
 from orders.domain.ordering.pending_edits import (
     EditDiff,
+    EditState,
     diff,
     find_pending,
     is_stale,
@@ -439,14 +440,43 @@ def add_sections(
         if section is None or section_id in on_order:
             raise Refused("That section can't be added to this order. Choose from the list.")
         chosen.append(section)
+    change = EditDiff([], [], chosen, [])
+    route = route_change(order, actor, change, NO_ROYALTY, now)
+    if route.waits:  # adding sections is an edit: in an organization under review it waits (docs/spec.md §8)
+        return _submit_added_sections(order, change, route, actor=actor, now=now, request_id=request_id)
     if not transition(order, expected=OrderStatus.PLACED, now=now):
         if {s.id for s in chosen} <= {s.id for s in order.sections}:
             return _already_applied(order)  # a double submit: the first one added them
         raise StaleOrder(CHANGED_WHILE_EDITING)
-    change = EditDiff([], [], chosen, [])
     _apply_sections(order, change, now)
     event = record_event(
         order, EventKind.SECTIONS_ADDED, actor=actor, now=now, request_id=request_id, details=change.details()
     )
     mail.enqueue_changed_emails(order, event, now=now)
     return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")
+
+
+def _submit_added_sections(order: Order, change: EditDiff, route, *, actor: User, now: datetime,
+                           request_id: str | None) -> EditOutcome:
+    """Sections to add, sent to review as the user's pending change (the one pending-edits machinery holds both)."""
+    pending = find_pending(order, actor)
+    if pending is not None and pending.submitted_at is not None:
+        return _already_submitted(order)  # a double submit: the first one sent them to review
+    if pending is not None:
+        raise Refused("You have changes to this order that are not submitted yet. Submit or discard them (Edit order), "
+                      "then add the sections.")
+    state = EditState.of(order)
+    state.sections = sorted(set(state.sections) | {s.id for s in change.added_sections})
+    try:
+        with db.session.begin_nested():  # the same sections added twice at once: uq_pending_edit_order_user keeps one
+            pending = save_pending(order, actor, None, state, now)
+    except IntegrityError:
+        return _already_submitted(order)
+    event = submit_change(order, pending, change, route, NO_ROYALTY, actor=actor, now=now, request_id=request_id)
+    if event is None:
+        return _already_submitted(order)
+    return EditOutcome(order, EditResult.SUBMITTED, event, (
+        f"Adding section{'s' if len(change.added_sections) > 1 else ''} "
+        f"{', '.join(s.label for s in change.added_sections)} to order #{order.number} awaits approval. "
+        "The order stays as it is until an approver approves it."
+    ))

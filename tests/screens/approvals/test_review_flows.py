@@ -252,3 +252,23 @@ def test_an_order_awaiting_approval_counts_nowhere_yet(login_as, app, now):
     listed = text_of(katherine.get(link))
     assert "MATH 110 College Algebra" in listed and "MATH 221" not in listed
     assert "Awaiting approval" in text_of(katherine.get("/orders?status=awaiting_approval"))
+
+
+def test_added_sections_wait_like_any_change(login_as, app):
+    with app.app_context():
+        section_003 = db.session.scalars(select(Section.id).where(Section.sis_id == "202710-MATH-221-003")).one()
+    ada = login_as("ada")
+    page = follow(ada, ada.post("/orders/1001/add-sections", data={"section": str(section_003), "version": "1"}))
+    assert "Adding section 003 to order #1001 awaits approval." in page
+    again = follow(ada, ada.post("/orders/1001/add-sections", data={"section": str(section_003), "version": "1"}))
+    assert "already await approval" in again  # a double submit sends them once
+    assert order_row(app, 1001).version == 1 and len(events(app, 1001, EventKind.SUBMITTED_FOR_APPROVAL)) == 1
+    assert "Add section 003" in text_of(ada.get("/orders/1001"))
+    emmy = login_as("emmy")
+    change = re.search(r"approve\?change=(\d+)", emmy.get("/orders/1001").get_data(as_text=True)).group(1)
+    follow(emmy, emmy.post("/orders/1001/approve", data={"version": "1", "change": change}))
+    from orders.domain.models import OrderSection
+
+    with app.app_context():
+        claimed = db.session.scalars(select(OrderSection.claimed).where(OrderSection.section_id == section_003)).one()
+    assert claimed and "3 of 3 sections ordered" not in text_of(ada.get("/"))  # all on the order now: no "Add sections"
