@@ -197,7 +197,8 @@ def test_add_and_remove_a_grant_writes_audit_entries(app, login_as):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Grant added: subject MATH, Graduate." in page
     entry = _audit(app)[-1]
-    assert entry.kind == "grant.added" and entry.after == {"subject": "MATH", "level": "Graduate", "organization": None, "campus": None}
+    assert entry.kind == "grant.added" and entry.after == {"subject": "MATH", "level": "Graduate", "organization": None, "campus": None,
+                                                   "may_approve": False, "may_review_royalties": False}
     # The same scope twice is refused.
     again = client.post(f"/admin/users/{alan}", data={"subject": "MATH", "level": "Graduate", "term": ids["term"]})
     assert again.status_code == 422 and "already has this grant" in again.get_data(as_text=True)
