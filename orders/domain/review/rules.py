@@ -8,6 +8,7 @@ from orders.domain.decisions import ALLOWED, Decision
 from orders.domain.models import Order, OrderStatus, PendingEdit, Section, Term, User
 from orders.domain.periods import is_open
 from orders.domain.review.approvers import deciding_grants, is_approver, uncovered
+from orders.domain.review.changes import awaiting_change
 from orders.domain.rules import period_closed, view_decision
 
 OWN_ROYALTY_REVIEW = "You submitted this, and it is under royalty review: another reviewer must decide it."
@@ -62,13 +63,9 @@ def decide_route_decision(user: User, order: Order, now: datetime) -> Decision:
         return seen
     if order.status is OrderStatus.AWAITING_APPROVAL:
         return approve_decision(user, order, now)
-    from orders.domain.review.changes import awaiting_change  # the change's reads sit above this rule
-
     change = awaiting_change(order) if order.status is OrderStatus.PLACED else None
     if change is not None:
         return change_decision(user, order, change.pending, change.diff.added_sections, now)
-    if order.submitted_at is None and order.royalty_answer is None:
-        return Decision(False, "This order was never submitted for approval.")
     return decider_decision(user, order.sections, order.term, royalty=order.royalty_review, submitter_id=None, now=None)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import exists, select
 
-from orders.domain.models import Enrollment, EnrollmentState, OrderingPolicy, OrderStatus, PreApprovedItem
+from orders.domain.models import Enrollment, EnrollmentState, Order, OrderingPolicy, OrderStatus, PreApprovedItem
 from orders.domain.ordering.drafts import add_item, new_draft, remove_item
+from orders.domain.review.approvers import decidable_clause
 from orders.domain.review.policy import review_need
 from orders.domain.review.royalty import NO_ROYALTY, RoyaltyAnswer
 from orders.domain.review.rules import approve_decision, decider_decision
@@ -79,6 +81,10 @@ def test_who_may_approve_or_return(app_ctx, now, role, flags, royalty, period):
     order = _awaiting(now, sections, people["placer"], royalty=royalty)
     decision = approve_decision(people[role], order, now)
     assert bool(decision) is _expected(role, flags, royalty, period), decision.reason
+    # The Approvals list's SQL twin says the same (orders/domain/review/approvers.py).
+    listed = db.session.scalar(select(exists().where(
+        Order.id == order.id, decidable_clause(people[role], Order.id, Order.royalty_review, Order.placed_by_id, now))))
+    assert listed is bool(decision)
     if not decision:
         assert decision.reason  # every refusal says why
     if role == "coordinator" and period == "closed" and _expected(role, flags, royalty, "open"):
