@@ -352,3 +352,21 @@ def test_a_policy_change_keeps_waiting_orders_waiting(login_as, app):
     assert "#1005" in text_of(login_as("emmy").get("/approvals"))
     emmy = login_as("emmy")
     assert "Order #1005 was approved." in follow(emmy, emmy.post("/orders/1005/approve", data={"version": "1"}))
+
+
+def test_a_returned_order_keeps_its_own_sections_choosable(login_as, app):
+    """In the ordering workflow a returned order's sections are its own (not "on order #1005"), so saving them keeps them."""
+    emmy = login_as("emmy")
+    follow(emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Check the sections"}))
+    sophie = login_as("sophie")
+    draft_id = order_row(app, 1005).id
+    page = sophie.get(f"/ordering/drafts/{draft_id}/sections").get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*name="section"[^>]*>', page).group(0)
+    assert "checked" in checkbox and "disabled" not in checkbox
+    section_id = re.search(r'value="(\d+)"', checkbox).group(1)
+    saved = sophie.post(f"/ordering/drafts/{draft_id}/sections", data={"section": section_id})
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("/materials")
+    with app.app_context():
+        from orders.domain.models import OrderSection
+
+        assert db.session.scalars(select(OrderSection.claimed).where(OrderSection.order_id == draft_id)).all() == [True]

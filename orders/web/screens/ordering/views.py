@@ -109,7 +109,7 @@ def create(course_id: int, term_id: int):
 @draft_guard(draft_owner_decision)
 def sections(draft: Order):
     """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
-    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now())
+    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now(), excluding_order_id=draft.id)
     chosen = {link.section_id for link in draft.order_sections}
     return render_template("ordering/sections.html", choices=choices, chosen=chosen, **_step_context(draft, "sections"))
 
