@@ -370,3 +370,21 @@ def test_a_returned_order_keeps_its_own_sections_choosable(login_as, app):
         from orders.domain.models import OrderSection
 
         assert db.session.scalars(select(OrderSection.claimed).where(OrderSection.order_id == draft_id)).all() == [True]
+
+
+def test_a_returned_orders_title_requests_are_changed_like_a_drafts_but_kept(login_as, app):
+    from orders.domain.models import ContentRequest, ContentRequestStatus
+
+    emmy = login_as("emmy")
+    follow(emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Add the workbook"}))
+    sophie = login_as("sophie")
+    draft_id = order_row(app, 1005).id
+    added = sophie.post(f"/ordering/drafts/{draft_id}/request-title",
+                        data={"title": "Algebra Workbook", "isbn": "9780306406157", "requirement": "required"})
+    assert added.status_code == 303
+    with app.app_context():
+        request_id = db.session.scalars(select(ContentRequest.id).where(ContentRequest.order_id == draft_id)).one()
+    assert sophie.post(f"/ordering/drafts/{draft_id}/requests/{request_id}/remove").status_code == 303
+    with app.app_context():
+        kept = db.session.get(ContentRequest, request_id)
+        assert kept.removed_at is not None and kept.status is ContentRequestStatus.CANCELED
