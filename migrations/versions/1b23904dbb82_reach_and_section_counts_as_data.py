@@ -1,7 +1,7 @@
 """Reach and per-section counts as data (issue 36): section_reach and section_counts, filled from the rule
 
 Revision ID: 1b23904dbb82
-Revises: f7ec0fd0b0b3
+Revises: c8d4445eefdb
 Create Date: 2026-12-06 23:45:50.601408
 
 """
@@ -13,7 +13,7 @@ import orders.domain.models
 
 # revision identifiers, used by Alembic.
 revision = '1b23904dbb82'
-down_revision = 'f7ec0fd0b0b3'
+down_revision = 'c8d4445eefdb'
 branch_labels = None
 depends_on = None
 
@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('declined', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('charged', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('placed_at', orders.domain.models.UTCDateTime(), nullable=True),
+    sa.Column('in_review', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.Column('answered', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.ForeignKeyConstraint(['section_id'], ['section.id'], ),
     sa.PrimaryKeyConstraint('section_id')

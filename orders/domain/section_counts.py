@@ -2,12 +2,13 @@
 
 The rule: students per section as orders/domain/students/rates.py counts them (enrolled, rated,
 declined, charged, under the institution's program mode), whether the section is on a placed order
-and since when (`placed_at`), and whether it was answered "no materials needed". `expected_counts`
+and since when it was submitted (`placed_at`), whether an order for it is in review (awaiting approval or
+returned: counted nowhere, `in_review`), and whether it was answered "no materials needed". `expected_counts`
 computes them from the enrollments, choices, orders and answers themselves; `rebuild` makes the
 stored rows of the touched sections equal to that, in one statement (an upsert); `drift` compares
 everything (`flask check-counts`). Progress reads the stored rows, never the enrollments.
 
-To add a counter (say, sections awaiting approval): a column on SectionCounts (and the migration),
+To add a counter (as in_review was, for sections awaiting approval): a column on SectionCounts (and the migration),
 its expression in `expected_counts`, its sum in Progress's `COUNTERS` (orders/web/screens/progress/queries.py)
 and its cell in the board's table.
 """
@@ -26,23 +27,31 @@ from orders.domain.models import (
     Order,
     OrderLine,
     OrderSection,
+    OrderStatus,
     ProgramMode,
     Section,
     SectionCounts,
 )
 from orders.domain.students.rates import section_students
 
-COLUMNS = ("section_id", "enrolled", "rated", "declined", "charged", "placed_at", "answered")
+COLUMNS = ("section_id", "enrolled", "rated", "declined", "charged", "placed_at", "in_review", "answered")
+IN_REVIEW = (OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
 
 
 def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
     """SQL: one row per section matching `sections` (a condition on Section) with what the rule counts."""
     students = section_students(mode, sections)
+    # "Placed on time" counts the moment the order was first submitted (docs/spec.md §8: the instructor met the
+    # deadline even when an approver placed it later); orders from before review have it equal to placed_at.
     placed_at = (
-        select(func.min(Order.placed_at))
+        select(func.min(func.coalesce(Order.submitted_at, Order.placed_at)))
         .join(OrderSection, OrderSection.order_id == Order.id)
-        .where(OrderSection.section_id == Section.id, OrderSection.claimed)
+        .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status == OrderStatus.PLACED)
         .scalar_subquery()
+    )
+    in_review = exists(  # claimed by an order awaiting approval or returned: not ordered yet (docs/spec.md §8)
+        select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status.in_(IN_REVIEW))
     )
     answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
     zero = literal(0)
@@ -54,6 +63,7 @@ def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
             func.coalesce(students.c.declined, zero).label("declined"),
             func.coalesce(students.c.opted_in, zero).label("charged"),
             placed_at.label("placed_at"),
+            in_review.label("in_review"),
             answered.label("answered"),
         )
         .outerjoin(students, students.c.section_id == Section.id)
@@ -122,7 +132,7 @@ def drift(session, mode: ProgramMode, sample: int = 10) -> Drift:
     count = session.scalar(select(func.count()).select_from(differing)) or 0
     samples = [
         f"section {row.section_id}: expected enrolled {row.enrolled}, rated {row.rated}, declined {row.declined}, "
-        f"charged {row.charged}, placed_at {row.placed_at}, answered {bool(row.answered)}"
+        f"charged {row.charged}, placed_at {row.placed_at}, in_review {bool(row.in_review)}, answered {bool(row.answered)}"
         for row in session.execute(select(differing).order_by(differing.c.section_id).limit(sample))
     ]
     return Drift(count, samples)

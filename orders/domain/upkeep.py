@@ -148,7 +148,7 @@ def _note(session: Session, pending: Pending, obj, kind: str) -> None:
         if obj.claimed or (changed and _changed(obj, "claimed")) or (kind == "deleted" and _before(obj, "claimed")):
             pending.count_sections.add(obj.section_id)
     elif isinstance(obj, Order):
-        if not changed or _changed(obj, "status", "placed_at"):
+        if not changed or _changed(obj, "status", "placed_at", "submitted_at"):
             pending.count_orders.add(obj.id)
     elif isinstance(obj, (OrderLine, ContentRequest)):
         if _order_counts(session, obj.order_id):

@@ -1,10 +1,12 @@
 """Counts as data: Progress's per-section counters as the Python rule computes them (effective_choice,
 is_charged, the order's counted lines), as the SQL twin computes them (section_counts.expected_counts), and
 as stored (section_counts) agree, whatever enrollments, orders, choices and answers made them (hypothesis).
+An order awaiting approval, or returned to its placer, claims its sections but counts nowhere (docs/spec.md §8):
+not ordered, not "no materials needed", no student charged, until it is approved.
 
 Each example goes through the real write paths: an SIS import (sections, students, enrollments), orders,
 lines, approved requests, choices and answers as the ORM writes them, then changes: cancel_order (the
-guarded UPDATE and the claims), change_choice (a choice's INSERT or UPDATE), a second SIS import
+guarded UPDATE and the claims), approve_order (awaiting approval -> placed), change_choice (a choice's INSERT or UPDATE), a second SIS import
 (enrollments dropped, added, a section removed), a line taken off, an item made free, the program mode.
 """
 from __future__ import annotations
@@ -45,6 +47,7 @@ from orders.domain.models import (
     User,
 )
 from orders.domain.ordering.canceling import cancel_order
+from orders.domain.review.deciding import approve_order
 from orders.domain.section_counts import COLUMNS, drift, expected_counts
 from orders.domain.sis.files import write_file
 from orders.domain.sis.importer import run_import
@@ -66,6 +69,7 @@ world = st.fixed_dictionaries({
     "orders": st.lists(st.fixed_dictionaries({
         "sections": st.sets(st.integers(0, SECTIONS - 1), min_size=1, max_size=2),
         "canceled": st.booleans(),
+        "review": st.sampled_from([None, "awaiting", "returned"]),  # submitted in an organization under review
         "lines": st.sets(st.integers(0, ITEMS - 1), max_size=ITEMS),
         "requests": st.lists(st.integers(0, ITEMS - 1), max_size=2),
     }), min_size=1, max_size=3),
@@ -74,6 +78,7 @@ world = st.fixed_dictionaries({
     "answered": st.sets(st.integers(0, SECTIONS - 1), max_size=2),
     # The changes.
     "cancel": st.sets(st.integers(0, 2), max_size=2),
+    "approve": st.sets(st.integers(0, 2), max_size=2),
     "toggles": st.lists(st.tuples(st.integers(0, STUDENTS - 1), st.integers(0, SECTIONS - 1), st.integers(0, ITEMS - 1)), max_size=3),
     "enrollments_after": st.dictionaries(st.tuples(st.integers(0, STUDENTS - 1), st.integers(0, SECTIONS - 1)),
                                          st.sampled_from(["enrolled", "dropped"]), max_size=8),
@@ -126,13 +131,16 @@ def _build(data: dict, tmp: Path) -> dict:
     claimed: set[int] = set()
     orders = []
     for number, shape in enumerate(data["orders"]):
-        placed = not shape["canceled"] and not (shape["sections"] & claimed)  # one placed order per section
-        status = OrderStatus.PLACED if placed else OrderStatus.CANCELED
+        placed = not shape["canceled"] and not (shape["sections"] & claimed)  # one claimed order per section
+        review = shape.get("review") if placed else None
+        status = {None: OrderStatus.PLACED, "awaiting": OrderStatus.AWAITING_APPROVAL, "returned": OrderStatus.RETURNED}[review]
+        status = status if placed else OrderStatus.CANCELED
         if placed:
             claimed |= shape["sections"]
         chosen = [sections[n] for n in sorted(shape["sections"])]
+        when = NOW - timedelta(days=3 - number)
         order = Order(number=1000 + number, term_id=term.id, course_id=chosen[0].course_id, status=status, owner_id=actor.id,
-                      created_at=NOW - timedelta(days=3 - number), placed_by_id=actor.id, placed_at=NOW - timedelta(days=3 - number))
+                      created_at=when, placed_by_id=actor.id, placed_at=None if review else when, submitted_at=when if review else None)
         db.session.add(order)
         db.session.flush()
         db.session.add_all(OrderSection(order_id=order.id, section_id=s.id, claimed=placed) for s in chosen)
@@ -165,6 +173,11 @@ def _change(data: dict, built: dict, tmp: Path) -> None:
             cancel_order(orders[index], actor=actor, now=NOW, request_id=None)
     db.session.commit()
     _no_drift("cancel")
+    for index in sorted(data.get("approve", ())):
+        if index < len(orders) and orders[index].status is OrderStatus.AWAITING_APPROVAL:
+            approve_order(orders[index], actor=actor, now=NOW, request_id=None, expected_version=orders[index].version)
+    db.session.commit()
+    _no_drift("approve")
     for u, s, i in data["toggles"]:
         student = built["students"][u]
         view = student_term(student, "202710", mode=db.session.scalars(select(Institution)).one().program_mode, now=NOW, today=NOW.date())
@@ -204,8 +217,12 @@ def _change(data: dict, built: dict, tmp: Path) -> None:
 def _counts_by_python(section: Section, mode: ProgramMode) -> tuple:
     """One section's counters from the Python rule, reading the rows one by one."""
     links = db.session.scalars(select(OrderSection).where(OrderSection.section_id == section.id, OrderSection.claimed)).all()
-    placed_at = min((db.session.get(Order, link.order_id).placed_at for link in links), default=None)
-    order = next((db.session.get(Order, link.order_id) for link in links if link.removed_at is None), None)
+    claiming = [db.session.get(Order, link.order_id) for link in links]
+    # Ordered since it was first submitted, and only once placed: an order in review counts nowhere (docs/spec.md §8).
+    placed_at = min((o.submitted_at or o.placed_at for o in claiming if o.status is OrderStatus.PLACED), default=None)
+    in_review = any(o.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED) for o in claiming)
+    order = next((db.session.get(Order, link.order_id) for link in links
+                  if link.removed_at is None and db.session.get(Order, link.order_id).status is OrderStatus.PLACED), None)
     items = [i for i in counted_item_ids(order) if not db.session.get(CatalogItem, i).zero_cost] if order else []
     students = [] if section.state is not SectionState.ACTIVE else db.session.scalars(
         select(Enrollment.user_id).where(Enrollment.section_id == section.id, Enrollment.state == EnrollmentState.ENROLLED)).all()
@@ -217,16 +234,16 @@ def _counts_by_python(section: Section, mode: ProgramMode) -> tuple:
         declined += not all(states) if states else 0
         charged += any(states)
     answered = db.session.scalar(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == section.id)) is not None
-    return (section.id, len(students), len(students) if items else 0, declined, charged, placed_at, answered)
+    return (section.id, len(students), len(students) if items else 0, declined, charged, placed_at, in_review, answered)
 
 
 # Always tried, whatever the random draw: each bulk write path with an effect on an enrolled student.
 EVERY_PATH = {
     "mode": ProgramMode.OPT_OUT, "zero_cost": [False, True, False],
     "enrollments": {(0, 0): "enrolled", (1, 0): "enrolled", (2, 1): "enrolled"},
-    "orders": [{"sections": {0}, "canceled": False, "lines": {0, 1}, "requests": [2]},
-               {"sections": {1}, "canceled": False, "lines": {0}, "requests": []}],
-    "choices": {(1, 0, 0): ChoiceValue.OPTED_OUT}, "answered": {2}, "cancel": {1},
+    "orders": [{"sections": {0}, "canceled": False, "review": None, "lines": {0, 1}, "requests": [2]},
+               {"sections": {1}, "canceled": False, "review": None, "lines": {0}, "requests": []}],
+    "choices": {(1, 0, 0): ChoiceValue.OPTED_OUT}, "answered": {2}, "cancel": {1}, "approve": set(),
     "toggles": [(0, 0, 0), (0, 0, 2)], "enrollments_after": {(1, 0): "dropped", (3, 0): "enrolled"}, "removed_section": 2,
     "line_taken_off": (0, 0), "made_free": 2, "unanswered": set(), "mode_after": None,
 }
@@ -236,6 +253,14 @@ EVERY_PATH = {
 @given(data=world)
 @example(data=EVERY_PATH)
 @example(data={**EVERY_PATH, "mode": ProgramMode.OPT_IN, "mode_after": ProgramMode.OPT_OUT, "cancel": {0}})
+# Orders in review: one awaiting approval on an answered section with an opted-out student (neither ordered, nor
+# "no materials needed", nor anyone charged), one returned; then the first approved (ordered since it was submitted).
+@example(data={**EVERY_PATH, "answered": {0}, "cancel": set(), "approve": set(), "orders": [
+    {"sections": {0}, "canceled": False, "review": "awaiting", "lines": {0, 1}, "requests": [2]},
+    {"sections": {1}, "canceled": False, "review": "returned", "lines": {0}, "requests": []}]})
+@example(data={**EVERY_PATH, "answered": {0}, "cancel": set(), "approve": {0}, "orders": [
+    {"sections": {0}, "canceled": False, "review": "awaiting", "lines": {0, 1}, "requests": [2]},
+    {"sections": {1}, "canceled": False, "review": "returned", "lines": {0}, "requests": []}]})
 def test_the_rule_its_sql_twin_and_the_table_agree(app_ctx, data):
     _empty_every_table()
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,8 +273,8 @@ def test_the_rule_its_sql_twin_and_the_table_agree(app_ctx, data):
     by_sql = [tuple(row) for row in db.session.execute(expected_counts(mode, Section.id.is_not(None)).order_by(Section.id))]
     stored = [tuple(row) for row in db.session.execute(
         select(*(SectionCounts.__table__.c[name] for name in COLUMNS)).order_by(SectionCounts.section_id))]
-    normalized = [(*row[:6], bool(row[6])) for row in by_sql]
-    assert by_python == normalized == [(*row[:6], bool(row[6])) for row in stored]
+    normalized = [(*row[:6], bool(row[6]), bool(row[7])) for row in by_sql]
+    assert by_python == normalized == [(*row[:6], bool(row[6]), bool(row[7])) for row in stored]
     assert not drift(db.session, mode)
 
 

@@ -50,6 +50,9 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
         "progress.index": ("katherine", "/progress/?term=202710"),
         "progress.table": ("katherine", "/progress/subject?term=202710&page=1"),
         "progress.confirm_remind": ("katherine", "/progress/remind?term=202710&dimension=subject&key=MATH"),
+        "approvals.index": ("emmy", "/approvals?term=202710"),
+        "orders.confirm_approve": ("emmy", "/orders/1005/approve"),
+        "orders.confirm_return": ("emmy", "/orders/1005/return"),
     }
 
 

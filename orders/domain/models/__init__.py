@@ -55,6 +55,7 @@ from orders.domain.models.people import (
     User,
     UserSession,
 )
+from orders.domain.models.review import ApprovalDigestSent, OrderingPolicy, PreApprovedItem
 from orders.domain.models.students import (
     ChoiceEvent,
     ChoiceValue,
@@ -127,4 +128,7 @@ __all__ = [
     "LtiIdentity",
     "LtiCourseLink",
     "LtiRegistrationToken",
+    "OrderingPolicy",
+    "PreApprovedItem",
+    "ApprovalDigestSent",
 ]

@@ -60,7 +60,9 @@ class SectionCounts(Model):
     enrolled: students enrolled (0 once the SIS removed the section: it bills no one); rated: of them,
     those with billable lines; declined / charged: of those, how many are not charged for at least one
     line / are charged for at least one, under the institution's program mode (orders/domain/students/rates.py).
-    placed_at: when the section's placed order was placed (NULL: not ordered); answered: "no materials needed".
+    placed_at: when the section's placed order was first submitted (NULL: not ordered; docs/spec.md §8: an order an
+    approver placed later still met the deadline when it was submitted); in_review: an order for it awaits approval
+    or was returned (it counts nowhere yet: neither ordered nor "no materials needed"); answered: "no materials needed".
     """
 
     __tablename__ = "section_counts"
@@ -70,4 +72,5 @@ class SectionCounts(Model):
     declined: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     charged: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    in_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     answered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -19,6 +19,7 @@ One blueprint, a module per area, each module's routes named after it:
 | /admin/reminders           | reminders        |
 | /admin/mail                | mail             |
 | /admin/lms                 | lti              |
+| /admin/organizations       | organizations    |
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from orders.web.screens.admin import (  # noqa: E402
     institution,
     lti,
     mail,
+    organizations,
     overview,
     periods,
     reminders,
@@ -45,5 +47,5 @@ from orders.web.screens.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["bp", "audit", "billing", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "overview", "periods",
+__all__ = ["bp", "audit", "billing", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "organizations", "overview", "periods",
            "reminders", "student_choice", "students", "users"]

@@ -60,6 +60,8 @@ from orders.web.screens.orders import history_reach as reach
 # The statuses the Status filter offers; drafts are only ever the user's own.
 STATUS_LABELS = {
     OrderStatus.PLACED: "Placed",
+    OrderStatus.AWAITING_APPROVAL: "Awaiting approval",
+    OrderStatus.RETURNED: "Returned",
     OrderStatus.CANCELED: "Canceled",
     OrderStatus.DRAFT: "Draft",
 }
@@ -154,7 +156,7 @@ def _conditions(shape: tuple) -> list[ColumnElement[bool]]:
     viewer = bindparam("viewer")
     conditions = [
         or_(
-            Order.status.in_(REORDER_SOURCE_STATUSES),
+            Order.status.in_((*REORDER_SOURCE_STATUSES, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)),
             and_(Order.status == OrderStatus.DRAFT, Order.owner_id == viewer),  # drafts: only one's own
         ),
         viewable_orders_of(admin, viewer, probe=probe),

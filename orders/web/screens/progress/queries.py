@@ -37,8 +37,6 @@ from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.parsing import parse_id
 
-# The tables, in page order: URL name, heading, the Courses filter its key becomes.
-
 
 @dataclass
 class Counts:
@@ -60,11 +58,12 @@ class Counts:
     declined: int = 0
     opted_in: int = 0
     at_risk: int = 0
+    awaiting: int = 0  # on an order awaiting approval (or returned to its placer): counted nowhere else yet (docs/spec.md §8)
     reminded: tuple[int, datetime] | None = None  # today's last "Remind now" on this row: instructors, when
 
     @property
     def not_started(self) -> int:
-        return self.total - self.ordered - self.no_materials
+        return self.total - self.ordered - self.awaiting - self.no_materials
 
     @property
     def done(self) -> int:
@@ -107,7 +106,8 @@ def default_term(terms: list[Term], now: datetime) -> Term | None:
 
 def _section_facts(user: User):
     """The CTE: one row per active section of the term (:term_id) in the user's reach, with its stored counters."""
-    ordered = SectionCounts.placed_at.is_not(None)
+    ordered = SectionCounts.placed_at.is_not(None)  # on a placed order (section_counts: never one in review)
+    in_review = and_(~ordered, SectionCounts.in_review)
     deadline = bindparam("deadline", type_=SectionCounts.placed_at.type)
     return (
         select(
@@ -117,7 +117,7 @@ def _section_facts(user: User):
             cast(Section.campus_id, String).label("campus"),
             Campus.name.label("campus_name"),
             case((ordered, 1), else_=0).label("ordered"),
-            case((and_(~ordered, SectionCounts.answered), 1), else_=0).label("no_materials"),
+            case((and_(~ordered, ~SectionCounts.in_review, SectionCounts.answered), 1), else_=0).label("no_materials"),
             case((and_(ordered, SectionCounts.placed_at < deadline), 1), else_=0).label("on_time"),
             case((and_(ordered, SectionCounts.placed_at >= deadline), 1), else_=0).label("late"),
             SectionCounts.enrolled.label("enrolled"),
@@ -125,6 +125,7 @@ def _section_facts(user: User):
             SectionCounts.declined.label("declined"),
             SectionCounts.charged.label("opted_in"),
             case((at_risk_clause(SectionCounts.rated, SectionCounts.declined, bindparam("threshold")), 1), else_=0).label("at_risk"),
+            case((in_review, 1), else_=0).label("awaiting"),
         )
         .join(SectionCounts, SectionCounts.section_id == Section.id)
         .join(Course, Course.id == Section.course_id)
@@ -137,7 +138,7 @@ def _section_facts(user: User):
 
 # Each counter of a Counts row, as the sum over its sections: one more count is one more entry (and a
 # Counts field of the same name, a column in the board's table). "total" counts the sections themselves.
-COUNTERS = ("ordered", "no_materials", "on_time", "late", "enrolled", "rated", "declined", "opted_in", "at_risk")
+COUNTERS = ("ordered", "no_materials", "on_time", "late", "enrolled", "rated", "declined", "opted_in", "at_risk", "awaiting")
 
 
 def _grouped(facts, dimension: str, key, label):
