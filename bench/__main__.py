@@ -65,6 +65,7 @@ def environment(database_url: str, port: int, smtp_port: int) -> dict:
         MAIL_PORT=str(smtp_port),
         MAIL_TIMEOUT="10",
         PYTHONPATH=str(ROOT),
+        PROXY_FIX_X_PROTO="1",  # behind a TLS proxy, as the README's production setup (sign-in needs HTTPS)
     )
     env.pop("FLASK_DEBUG", None)
     return env

@@ -26,6 +26,9 @@ from tests.helpers import require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Production cookies are Secure: sign-in is refused over plain HTTP, so the load balancer says the browser's
+# connection was HTTPS (the processes run with PROXY_FIX_X_PROTO=1, as behind the README's TLS proxy).
+THROUGH_TLS_PROXY = {"X-Forwarded-Proto": "https"}
 
 
 def _free_port() -> int:
@@ -40,9 +43,9 @@ class Browser:
     def __init__(self):
         self.cookies: dict[str, str] = {}
 
-    def request(self, port: int, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
+    def request(self, port: int, method: str, path: str, form: dict | None = None, headers: dict | None = None) -> tuple[int, dict, str]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"User-Agent": "two-processes"}  # strong session protection ties the session to it
+        headers = {"User-Agent": "two-processes", **(headers or {})}  # strong session protection ties the session to it
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -70,7 +73,8 @@ class Browser:
 
     def sign_in(self, port: int, email: str, password: str) -> int:
         token = self.token(port, "/sign-in")
-        status, _, _ = self.request(port, "POST", "/sign-in", {"csrf_token": token, "email": email, "password": password})
+        status, _, _ = self.request(port, "POST", "/sign-in", {"csrf_token": token, "email": email, "password": password},
+                                    headers=THROUGH_TLS_PROXY | {"Referer": f"https://127.0.0.1:{port}/sign-in"})
         return status
 
 
@@ -80,7 +84,7 @@ def two_processes(app, demo_data):
     url = require_postgres()
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     env.update(ORDERS_ENV="production", DATABASE_URL=url, SECRET_KEY=secrets.token_hex(32), MAIL_SERVER="127.0.0.1",
-               MAIL_PORT="1", PUBLIC_BASE_URL="http://127.0.0.1", PYTHONPATH=str(ROOT))
+               MAIL_PORT="1", PUBLIC_BASE_URL="http://127.0.0.1", PYTHONPATH=str(ROOT), PROXY_FIX_X_PROTO="1")
     ports = [_free_port(), _free_port()]
     processes = [
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2", "--bind", f"127.0.0.1:{port}",
@@ -137,6 +141,7 @@ def test_the_sign_in_throttle_counts_across_both_processes(two_processes):
     for port in (a, b):  # the pair is locked on both: even the right password waits
         token = guesser.token(port, "/sign-in")
         status, _, page = guesser.request(port, "POST", "/sign-in", {"csrf_token": token, "email": "grace@demo.edu",
-                                                                     "password": DEMO_PASSWORD})
+                                                                     "password": DEMO_PASSWORD},
+                                          headers=THROUGH_TLS_PROXY | {"Referer": f"https://127.0.0.1:{port}/sign-in"})
         assert status == 429 and "Too many" in page, (port, status)
     assert Browser().sign_in(b, "katherine@demo.edu", DEMO_PASSWORD) == 303  # another account is not held up
