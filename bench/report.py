@@ -50,7 +50,9 @@ def markdown(result: dict) -> str:
         "|---|---:|---:|---|",
     ]
     for part in weight["parts"]:
-        lines.append(f"| `{part['url']}` | {_fmt_bytes(part['raw'])} | {_fmt_bytes(part['gzip'])} | {part['cache_control'] or '—'} |")
+        lines.append(
+            f"| `{part['url']}` | {_fmt_bytes(part['raw'])} | {_fmt_bytes(part['gzip'])} | {part['cache_control'] or '—'} |"
+        )
     lines += ["", "## Targets", "", "| target | measured | result |", "|---|---|---|"]
     for t in result["targets"]:
         lines.append(f"| {t['target']} | {t['measured']} | **{t['result']}** |")
@@ -66,7 +68,9 @@ def markdown(result: dict) -> str:
     if result.get("reminders"):
         from bench.reminders import describe
 
-        lines += ["", "## send-reminders (one term, rolled back)", ""] + [f"- {line}" for line in describe(result["reminders"])]
+        lines += ["", "## send-reminders (one term, rolled back)", ""] + [
+            f"- {line}" for line in describe(result["reminders"])
+        ]
     sis = result.get("sis_import")
     if sis:
         rows = sis["rows"]
@@ -106,11 +110,18 @@ def feed_lines(feed: dict | None) -> list[str]:
     """The order feed's rows/s and peak RSS (`export-feed --full`, one process per term)."""
     if not feed:
         return []
-    lines = ["", "## Order feed (`export-feed --full`, one process per term)", "",
-             "| term | rows | orders | seconds | rows/s | file | peak RSS | RSS added by the export |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "",
+        "## Order feed (`export-feed --full`, one process per term)",
+        "",
+        "| term | rows | orders | seconds | rows/s | file | peak RSS | RSS added by the export |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for run in feed["runs"]:
-        lines.append(f"| {run['term']} | {run['rows']:,} | {run['orders']:,} | {run['seconds']:.2f} | {run['rows_per_second']:,} | "
-                     f"{run['bytes'] / 1e6:.1f} MB | {run['peak_rss_mb']:.0f} MB | {run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB |")
+        lines.append(
+            f"| {run['term']} | {run['rows']:,} | {run['orders']:,} | {run['seconds']:.2f} | {run['rows_per_second']:,} | "
+            f"{run['bytes'] / 1e6:.1f} MB | {run['peak_rss_mb']:.0f} MB | {run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB |"
+        )
     return lines
 
 
@@ -118,11 +129,18 @@ def billing_lines(billing: dict | None) -> list[str]:
     """The billing feed's rows/s and peak RSS (`export-billing`, one process per term)."""
     if not billing or not billing.get("runs"):
         return []
-    lines = ["", "## Billing feed (`export-billing`, one process per term)", "",
-             "| term | rows | billable | seconds | rows/s | file | peak RSS | RSS added by the export |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "",
+        "## Billing feed (`export-billing`, one process per term)",
+        "",
+        "| term | rows | billable | seconds | rows/s | file | peak RSS | RSS added by the export |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for run in billing["runs"]:
-        lines.append(f"| {run['term']} | {run['rows']:,} | {run['billable']:,} | {run['seconds']:.2f} | {run['rows_per_second']:,} | "
-                     f"{run['bytes'] / 1e6:.1f} MB | {run['peak_rss_mb']:.0f} MB | {run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB |")
+        lines.append(
+            f"| {run['term']} | {run['rows']:,} | {run['billable']:,} | {run['seconds']:.2f} | {run['rows_per_second']:,} | "
+            f"{run['bytes'] / 1e6:.1f} MB | {run['peak_rss_mb']:.0f} MB | {run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB |"
+        )
     return lines
 
 
@@ -136,7 +154,9 @@ def write(result: dict) -> Path:
 
 def table(result: dict) -> str:
     """The console version: one line per scenario, then the targets."""
-    rows = [f"{'scenario':44} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'base':>7} {'ratio':>6} {'SQL':>4} {'raw':>8} {'gzip':>8}"]
+    rows = [
+        f"{'scenario':44} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'base':>7} {'ratio':>6} {'SQL':>4} {'raw':>8} {'gzip':>8}"
+    ]
     for s in result["scenarios"]:
         run = s["run"]
         rows.append(
@@ -144,15 +164,23 @@ def table(result: dict) -> str:
             f"{s['baseline_rps']:7.0f} {s['ratio']:6.1%} {s['queries'] if s['queries'] is not None else '-':>4} "
             f"{_fmt_bytes(s['bytes']['raw']):>8} {_fmt_bytes(s['bytes']['gzip']):>8}"
         )
-    rows.append(f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip")
+    rows.append(
+        f"order summary first load: {_fmt_bytes(result['first_load']['raw'])} raw, {_fmt_bytes(result['first_load']['gzip'])} gzip"
+    )
     for run in (result.get("feed") or {}).get("runs", []):
-        rows.append(f"order feed full {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
-                    f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
+        rows.append(
+            f"order feed full {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)"
+        )
     for run in (result.get("billing") or {}).get("runs", []):
-        rows.append(f"billing feed {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
-                    f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
+        rows.append(
+            f"billing feed {run['term']}: {run['rows']:,} rows in {run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB ({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)"
+        )
     for run in result.get("csv", {}).get("runs", []):
-        rows.append(f"CSV {run['path']}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s, "
-                    f"worker peak RSS {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled (before {run['rss_before_kb'] / 1024:.0f} MB)")
+        rows.append(
+            f"CSV {run['path']}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s, "
+            f"worker peak RSS {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled (before {run['rss_before_kb'] / 1024:.0f} MB)"
+        )
     rows += [f"{t['result']:4}  {t['target']}: {t['measured']}" for t in result["targets"]]
     return "\n".join(rows)

@@ -46,7 +46,9 @@ def read_royalty(form: Mapping, offered: list[int] | None = None) -> tuple[Royal
     raw = (form.get("royalty") or "").strip().lower()
     named = [i for i in (parse_id(v) for v in form.getlist("royalty_item")[:MAX_LINES]) if i is not None]
     chosen = {i for i in named if offered is None or i in offered}
-    estimates = {i: (form.get(f"royalty_estimate_{i}") or "")[:40] for i in (offered if offered is not None else chosen)}
+    estimates = {
+        i: (form.get(f"royalty_estimate_{i}") or "")[:40] for i in (offered if offered is not None else chosen)
+    }
     entry = RoyaltyEntry(raw if raw in ("yes", "no") else "", chosen, estimates)
     if entry.answer == "":
         entry.error = UNANSWERED

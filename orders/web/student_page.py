@@ -105,9 +105,16 @@ def confirm_page(view: StudentTerm, section_id: int, item_id: int, form, *, admi
     context = page_context(view, admin=admin)
     action = context["choice_url"](section_id, item_id)
     body = render_template(
-        "shared/_choice_confirm.html" if is_htmx() else page_template, section=section, line=line, form=form, action=action,
-        label=student_words.toggle_label(view.mode, line), after=student_words.after_words(view.mode, line),
-        deadline=local_time(view.term.choice_closes_at) if view.term.choice_closes_at else None, error=error, **context,
+        "shared/_choice_confirm.html" if is_htmx() else page_template,
+        section=section,
+        line=line,
+        form=form,
+        action=action,
+        label=student_words.toggle_label(view.mode, line),
+        after=student_words.after_words(view.mode, line),
+        deadline=local_time(view.term.choice_closes_at) if view.term.choice_closes_at else None,
+        error=error,
+        **context,
     )
     if is_htmx() and request.method == "POST":  # the prompt again, with its error, where it was
         fragment, headers = retarget(body, f"#prompt-{section_id}-{item_id}")
@@ -124,11 +131,16 @@ def refused(view: StudentTerm, reason: str, *, admin: bool, status: int = 409):
 def after_change(view: StudentTerm, *, admin: bool, status: int = 200):
     """htmx: the materials swapped in with the banner; a plain POST: 303 back to the page."""
     if is_htmx():
-        fresh = student_term(view.student, view.term.code if view.term else None, mode=view.mode, now=clock.now(), today=today())
+        fresh = student_term(
+            view.student, view.term.code if view.term else None, mode=view.mode, now=clock.now(), today=today()
+        )
         fresh = fresh if admin else narrowed(fresh)
         # Retargeted: a refused prompt request (its button was stale) replaces the materials, not its slot.
-        body, headers = retarget(render_template("shared/_student_materials.html", **page_context(fresh, admin=admin)),
-                                 "#student-materials", "outerHTML")
+        body, headers = retarget(
+            render_template("shared/_student_materials.html", **page_context(fresh, admin=admin)),
+            "#student-materials",
+            "outerHTML",
+        )
         return body, status, headers
     term = view.term.code if view.term else None
     if admin:
@@ -139,17 +151,38 @@ def after_change(view: StudentTerm, *, admin: bool, status: int = 200):
 def run_choice_change(view: StudentTerm, section_id: int, item_id: int, form, *, admin: bool, page_template: str):
     """Run the change service; commit once, or roll back and say why."""
     section, line = line_or_refuse(view, section_id, item_id)
-    outcome = run_change(lambda: change_choice(
-        actor(), view, section, line, clock.now(), expected_version=form.version.data,
-        reason=(form.reason.data or "") if admin else "", request_id=g.get("request_id"),
-    ))
+    outcome = run_change(
+        lambda: change_choice(
+            actor(),
+            view,
+            section,
+            line,
+            clock.now(),
+            expected_version=form.version.data,
+            reason=(form.reason.data or "") if admin else "",
+            request_id=g.get("request_id"),
+        )
+    )
     if isinstance(outcome.refusal, AlreadyChanged):
         flash(outcome.message, "notice")
         return after_change(view, admin=admin)
     if not outcome.ok:
-        if admin and line is not None and section is not None and choose_decision(actor(), view.student, section, line, clock.now()):
-            return confirm_page(view, section_id, item_id, form, admin=True, page_template=page_template, error=outcome.message,
-                                status=422)
+        if (
+            admin
+            and line is not None
+            and section is not None
+            and choose_decision(actor(), view.student, section, line, clock.now())
+        ):
+            return confirm_page(
+                view,
+                section_id,
+                item_id,
+                form,
+                admin=True,
+                page_template=page_template,
+                error=outcome.message,
+                status=422,
+            )
         return refused(view, outcome.message, admin=admin)
     flash(outcome.value.message, "status")
     return after_change(view, admin=admin)

@@ -31,12 +31,20 @@ def _prefill_from_search(form: RequestTitleForm) -> None:
             form.title.data = words
 
 
-def _title_request_page(form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200):
+def _title_request_page(
+    form: RequestTitleForm, *, action: str, back: str, add_url: str, heading: str, status: int = 200
+):
     """The "Request a title" page; a catalog item with the ISBN is offered instead of a request."""
     in_catalog = services.active_item_with_isbn(form.isbn.data) if form.isbn.data and not form.isbn.errors else None
     page = render_template(
-        "shared/request_title.html", form=form, action=action, back=back, add_url=add_url,
-        heading=heading, in_catalog=in_catalog, add_form=EmptyForm(),
+        "shared/request_title.html",
+        form=form,
+        action=action,
+        back=back,
+        add_url=add_url,
+        heading=heading,
+        in_catalog=in_catalog,
+        add_form=EmptyForm(),
     )
     return page, status
 
@@ -55,11 +63,11 @@ def request_a_title(add: Callable[[TitleRequest], None], *, added: str, **page: 
     if services.active_item_with_isbn(wanted.isbn13) is not None:
         return _title_request_page(form, status=409, **page)
     # another tab of the same user may change the same pending edit at once
-    outcome = run_change(lambda: add(wanted), conflict="Your other tab changed this order at the same moment. Check it and try again.")
+    outcome = run_change(
+        lambda: add(wanted), conflict="Your other tab changed this order at the same moment. Check it and try again."
+    )
     if outcome.ok:
         flash(added.format(title=wanted.title), "status")
     else:
         flash(outcome.message, "error")
     return redirect(page["back"], code=303)
-
-

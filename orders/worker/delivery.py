@@ -228,5 +228,3 @@ def _record_failure(email: OutboundEmail, error: Exception, now: datetime, max_a
     else:
         email.status = EmailStatus.PENDING
         email.next_attempt_at = now + backoff(email.attempts)
-
-

@@ -46,9 +46,10 @@ def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
         conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
     items = list(
         db.session.scalars(
-            select(CatalogItem).where(CatalogItem.active, or_(*conditions)).order_by(CatalogItem.title, CatalogItem.id).limit(limit + 1)
+            select(CatalogItem)
+            .where(CatalogItem.active, or_(*conditions))
+            .order_by(CatalogItem.title, CatalogItem.id)
+            .limit(limit + 1)
         )
     )
     return CatalogSearch(query, items[:limit], more=len(items) > limit)
-
-

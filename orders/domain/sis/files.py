@@ -53,8 +53,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 def describe_files() -> str:
     """The files and their columns, for --help and the README."""
-    return "\n".join(f"  {name:26} {', '.join(c.name for c in columns)}" + (" (optional)" if name in OPTIONAL_FILES else "")
-                     for name, columns in FILES.items())
+    return "\n".join(
+        f"  {name:26} {', '.join(c.name for c in columns)}" + (" (optional)" if name in OPTIONAL_FILES else "")
+        for name, columns in FILES.items()
+    )
 
 
 class SISFileError(Exception):
@@ -109,7 +111,9 @@ def _records(text: str, file: str, problems: _Problems):
                 pos += 1 if char == "\n" else 2
                 line += 1
                 break
-            problems.add(file, line, f"malformed quoting: unexpected {char!r} after the closing quote of field {len(fields)}")
+            problems.add(
+                file, line, f"malformed quoting: unexpected {char!r} after the closing quote of field {len(fields)}"
+            )
             return
         yield start_line, fields
 

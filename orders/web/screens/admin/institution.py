@@ -28,10 +28,16 @@ def institution():
             elif not is_timezone(tz):
                 form.timezone.errors = [f"“{tz[:64]}” is not an IANA timezone name; use one like America/Chicago."]
             else:
-                fields = InstitutionFields(name=name, timezone=tz, contact_email=form.contact_email.data.strip().lower(),
-                                           reminders_enabled=bool(form.reminders_enabled.data))
+                fields = InstitutionFields(
+                    name=name,
+                    timezone=tz,
+                    contact_email=form.contact_email.data.strip().lower(),
+                    reminders_enabled=bool(form.reminders_enabled.data),
+                )
                 entry = run_change(lambda: update_institution(inst, fields, actor=actor(), now=clock.now())).result()
                 flash("Institution settings saved." if entry else "Institution settings unchanged.", "status")
                 return redirect(url_for("admin.institution"), code=303)
-        return render_template("admin/institution.html", form=form, error="Nothing was saved: correct the errors below."), 422
+        return render_template(
+            "admin/institution.html", form=form, error="Nothing was saved: correct the errors below."
+        ), 422
     return render_template("admin/institution.html", form=form, error=None)

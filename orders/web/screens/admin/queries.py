@@ -90,7 +90,11 @@ def covered_section_count(grant: CoordinatorGrant, term: Term) -> int:
 
 
 def user_grants(user: User) -> list[CoordinatorGrant]:
-    return list(db.session.scalars(select(CoordinatorGrant).where(CoordinatorGrant.user_id == user.id).order_by(CoordinatorGrant.id)).unique())
+    return list(
+        db.session.scalars(
+            select(CoordinatorGrant).where(CoordinatorGrant.user_id == user.id).order_by(CoordinatorGrant.id)
+        ).unique()
+    )
 
 
 # --- Users and catalog -------------------------------------------------------------------------------
@@ -100,7 +104,9 @@ def users_page(text: str, page: int) -> Page[User]:
     query = select(User).order_by(User.sort_name, User.id)
     if text:
         pattern = anywhere(text)
-        query = query.where(or_(func.lower(User.name).like(pattern, escape=ESCAPE), func.lower(User.email).like(pattern, escape=ESCAPE)))
+        query = query.where(
+            or_(func.lower(User.name).like(pattern, escape=ESCAPE), func.lower(User.email).like(pattern, escape=ESCAPE))
+        )
     return _paginate(query, page, PAGE_SIZE)
 
 
@@ -109,7 +115,10 @@ def catalog_page(text: str, page: int) -> Page[CatalogItem]:
     if text:
         pattern = anywhere(text)
         digits = isbn.search_digits(text)
-        conditions = [func.lower(CatalogItem.title).like(pattern, escape=ESCAPE), func.lower(CatalogItem.authors).like(pattern, escape=ESCAPE)]
+        conditions = [
+            func.lower(CatalogItem.title).like(pattern, escape=ESCAPE),
+            func.lower(CatalogItem.authors).like(pattern, escape=ESCAPE),
+        ]
         if digits:
             conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
@@ -145,7 +154,9 @@ def audit_choices() -> tuple[list[str], list[tuple[int, str]]]:
     actors = [
         (row.id, row.name)
         for row in db.session.execute(
-            select(User.id, User.name).where(User.id.in_(select(AdminAuditEntry.actor_id).distinct())).order_by(User.sort_name)
+            select(User.id, User.name)
+            .where(User.id.in_(select(AdminAuditEntry.actor_id).distinct()))
+            .order_by(User.sort_name)
         )
     ]
     return kinds, actors

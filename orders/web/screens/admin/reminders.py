@@ -55,7 +55,11 @@ def term_statuses(now: datetime) -> list[TermStatus]:
         status.sections, status.ordered, status.no_materials = total, ordered or 0, no_materials or 0
         status.missing = total - status.ordered - status.no_materials
     sent = select(
-        ReminderSent.term_id, ReminderSent.kind, func.count(), func.min(ReminderSent.sent_at), func.max(ReminderSent.sent_at)
+        ReminderSent.term_id,
+        ReminderSent.kind,
+        func.count(),
+        func.min(ReminderSent.sent_at),
+        func.max(ReminderSent.sent_at),
     ).group_by(ReminderSent.term_id, ReminderSent.kind)
     for term_id, kind, people, first, last in db.session.execute(sent):
         statuses[term_id].reminders[kind] = (people, first, last)
