@@ -103,7 +103,8 @@ def open_term_code(database_url: str) -> str:
     with psycopg.connect(libpq_url(database_url)) as conn:
         return conn.execute(
             "SELECT t.code FROM term t JOIN ordering_period p ON p.term_id = t.id "
-            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') ORDER BY t.code LIMIT 1"
+            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') "
+            "ORDER BY t.code LIMIT 1"
         ).fetchone()[0]
 
 
@@ -129,7 +130,8 @@ def measure(env: dict, results_dir: Path, email: str, password: str, paths: list
             log(
                 f"  {path}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s "
                 f"(first byte {run['first_byte_ms']:.0f} ms); worker RSS {run['rss_before_kb'] / 1024:.0f} MB before, "
-                f"peak {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled, high-water mark {run['hwm_after_kb'] / 1024:.0f} MB"
+                f"peak {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled, high-water mark "
+                f"{run['hwm_after_kb'] / 1024:.0f} MB"
             )
     return {
         "idle_rss_kb": idle["VmRSS"],

@@ -132,7 +132,8 @@ def pick(database_url: str, *, seed: int, summary_orders: int, cancel_orders: in
                 """
             SELECT DISTINCT ta.user_id FROM teaching_assignment ta JOIN section s ON s.id = ta.section_id
             JOIN ordering_period p ON p.term_id = s.term_id
-            WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') AND s.campus_id = 1
+            WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC')
+              AND s.campus_id = 1
             ORDER BY ta.user_id
             """
             )
@@ -140,7 +141,8 @@ def pick(database_url: str, *, seed: int, summary_orders: int, cancel_orders: in
         # The public lookup: the open term and a sample of its sections (most have a placed order).
         public_term = conn.execute(
             "SELECT t.id, t.code FROM term t JOIN ordering_period p ON p.term_id = t.id "
-            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') ORDER BY t.code LIMIT 1"
+            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') "
+            "ORDER BY t.code LIMIT 1"
         ).fetchone()
         public_sections = [
             row[0]

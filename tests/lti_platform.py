@@ -259,7 +259,10 @@ class FakePlatform:
         def deep_link_return():
             claims = self.verify_tool_jwt(request.form["JWT"], audience=self.issuer)
             self.deep_links.append(claims)
-            return "<!doctype html><html lang='en'><head><title>Added</title></head><body><main><h1>Added</h1></main></body></html>"
+            return (
+                "<!doctype html><html lang='en'><head><title>Added</title></head>"
+                "<body><main><h1>Added</h1></main></body></html>"
+            )
 
         @app.get("/.well-known/openid-configuration")
         def openid_configuration():

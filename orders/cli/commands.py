@@ -43,7 +43,8 @@ def register(app: Flask) -> None:
             count = requeue(clock.utcnow())
             db.session.commit()
             click.echo(
-                f"Queued {count} failed email{'' if count == 1 else 's'} again; the mail worker sends {'it' if count == 1 else 'them'} next."
+                f"Queued {count} failed email{'' if count == 1 else 's'} again; the mail worker sends "
+                f"{'it' if count == 1 else 'them'} next."
             )
             return
         if not loop:

@@ -101,7 +101,8 @@ def register(app: Flask) -> None:
             )
             return
         click.echo(
-            f"Wrote {result.path}: {_count(result.rows, 'row')}, {_count(result.orders, 'order')} of {term.name}, feed version {FEED_VERSION}."
+            f"Wrote {result.path}: {_count(result.rows, 'row')}, {_count(result.orders, 'order')} of {term.name}, "
+            f"feed version {FEED_VERSION}."
         )
         if delta:
             click.echo(describe_window(plan))
@@ -117,5 +118,8 @@ def describe_window(plan) -> str:
         return "The term's first delta: every order."
     text = f"Orders changed after {iso_utc(plan.window_start)}."
     if plan.since < plan.window_start:
-        text += f" It replaces today's earlier delta file, so it also carries the orders changed after {iso_utc(plan.since)}."
+        text += (
+            " It replaces today's earlier delta file, so it also carries the orders changed after "
+            f"{iso_utc(plan.since)}."
+        )
     return text

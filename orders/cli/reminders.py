@@ -71,7 +71,8 @@ def _approval_digests(now) -> list[str]:
         return []
     again = f" {result.skipped} already had today's." if result.skipped else ""
     return [
-        f"Approvals: a digest of what has waited more than 3 days to {result.sent} approver{'' if result.sent == 1 else 's'}.{again}"
+        f"Approvals: a digest of what has waited more than 3 days to {result.sent} "
+        f"approver{'' if result.sent == 1 else 's'}.{again}"
     ]
 
 

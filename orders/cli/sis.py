@@ -48,7 +48,10 @@ def register(app: Flask) -> None:
     @click.option(
         "--allow-mass-removal",
         is_flag=True,
-        help="Apply a dump that removes more than SIS_MAX_REMOVAL_PERCENT of the active sections or teaching assignments.",
+        help=(
+            "Apply a dump that removes more than SIS_MAX_REMOVAL_PERCENT of the active sections "
+            "or teaching assignments."
+        ),
     )
     @click.option(
         "--allow-course-changes",

@@ -1,4 +1,7 @@
-"""Who may do what: every "may X" as a Decision(allowed, reason), the one predicate the templates, routes and services ask."""
+"""Who may do what: every "may X" as a Decision(allowed, reason).
+
+The one predicate the templates, routes and services ask.
+"""
 
 from __future__ import annotations
 
@@ -231,7 +234,10 @@ def owns_draft(user: User, order: Order) -> bool:
 
 
 def draft_owner_decision(user: User, order: Order, now: datetime) -> Decision:
-    """Only the user who started the draft may work on it (a placed or discarded one is answered calmly by the guard)."""
+    """Only the user who started the draft may work on it.
+
+    A placed or discarded one is answered calmly by the guard.
+    """
     if owns_draft(user, order):
         return ALLOWED
     return Decision(

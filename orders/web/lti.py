@@ -196,7 +196,9 @@ class CookiesBlocked(LaunchRefused):
     """The launch came back without the state cookie our login set: the browser blocks cookies in the frame."""
 
     def __init__(self, login_params: dict):
-        super().__init__("Your browser blocked the cookies this tool needs inside the LMS page.", status=400, check="cookies")
+        super().__init__(
+            "Your browser blocked the cookies this tool needs inside the LMS page.", status=400, check="cookies"
+        )
         self.login_params = login_params
 
 
@@ -235,7 +237,8 @@ class ToolLaunch(FlaskMessageLaunch):
         params = self._session_service.get_state_params(self._get_request_param("state"))
         if not params:
             raise self._refuse(
-                "The login this launch belongs to has expired (after 10 minutes). Launch the tool again from the course.",
+                "The login this launch belongs to has expired (after 10 minutes). "
+                "Launch the tool again from the course.",
                 check="nonce",
             )
         if not nonce or params.get("nonce") != nonce:

@@ -207,7 +207,12 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
             # sent again after its lease with the same Message-ID: delivery is at least once, deduplicable.
             sent_at = now_fn()
             _mark_sent(email.id, sent_at)
-            for name, value in (("status", EmailStatus.SENT), ("attempts", email.attempts + 1), ("sent_at", sent_at), ("last_error", None)):
+            for name, value in (
+                ("status", EmailStatus.SENT),
+                ("attempts", email.attempts + 1),
+                ("sent_at", sent_at),
+                ("last_error", None),
+            ):
                 set_committed_value(email, name, value)  # the loaded copy agrees with the committed row
             sent += 1
     finally:

@@ -277,7 +277,8 @@ def test_query_counts_do_not_grow_with_the_data(app, client, count_queries):
     assert not differences, "\n".join(differences)
     for key in small:
         print(
-            f"{key}: {len(small[key])} queries at {SMALL['sections']} sections, {len(large[key])} at {LARGE['sections']}"
+            f"{key}: {len(small[key])} queries at {SMALL['sections']} sections, {len(large[key])} at "
+            f"{LARGE['sections']}"
         )
 
 

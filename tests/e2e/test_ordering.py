@@ -80,7 +80,10 @@ def go_to_review(page: Page) -> None:
 
 
 def place_and_expect_banner(page: Page, number: int, title: str) -> None:
-    """Answer the royalty question No, choose "Place order": the order summary shows the banner (focused) and the item."""
+    """Answer the royalty question No, choose "Place order".
+
+    The order summary shows the banner (focused) and the item.
+    """
     page.get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Place order").click()
     expect(page).to_have_url(re.compile(rf"/orders/{number}$"))

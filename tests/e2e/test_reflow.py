@@ -45,7 +45,9 @@ _LAYOUT_PROBLEMS = """() => {
   if (repeated.length) problems.push(`repeated ids: ${repeated.join(', ')}`);
   for (const selector of ['.site-header', '.site-footer']) {
     const box = document.querySelector(selector)?.getBoundingClientRect();
-    if (box && Math.round(box.width) < root.scrollWidth) problems.push(`${selector} is ${box.width}px of ${root.scrollWidth}px`);
+    if (box && Math.round(box.width) < root.scrollWidth) {
+      problems.push(`${selector} is ${box.width}px of ${root.scrollWidth}px`);
+    }
   }
   const signOut = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Sign out');
   if (signOut) {

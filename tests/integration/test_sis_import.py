@@ -363,7 +363,10 @@ IDENTITY_COLLISIONS = [
 
 @pytest.mark.parametrize("edits, message", IDENTITY_COLLISIONS, ids=["case twin", "another's email"])
 def test_a_dump_that_would_confuse_two_identities_is_refused(app, demo_data, dump, edits, message):
-    """Single sign-on matches one field exactly: the import refuses twins and cross-field collisions (issue 28, defect 3)."""
+    """Single sign-on matches one field exactly (issue 28, defect 3).
+
+    The import refuses twins and cross-field collisions.
+    """
     for old, new in edits:
         edit(dump / "users.csv", old, new)
     before = counts(app)
@@ -445,7 +448,8 @@ def _header_only(path: Path) -> None:
         ),
         (
             "teaching_assignments.csv",
-            "teaching_assignments.csv: the dump would end 10 of 10 teaching assignments (100%), more than the 10% allowed",
+            "teaching_assignments.csv: the dump would end 10 of 10 teaching assignments (100%), "
+            "more than the 10% allowed",
         ),
     ],
     ids=["sections", "teaching assignments"],

@@ -1,4 +1,7 @@
-"""One id parser for every path and form value (issue 28, defect 4): '²', '١٢', '+5', ' 5' and huge numbers are no id."""
+"""One id parser for every path and form value (issue 28, defect 4).
+
+'²', '١٢', '+5', ' 5' and huge numbers are no id.
+"""
 
 from __future__ import annotations
 

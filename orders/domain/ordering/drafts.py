@@ -139,7 +139,10 @@ def new_draft(
     actor: User, course: Course, term: Term, sections: list[Section], *, now: datetime, request_id: str | None,
     details: dict | None = None, **fields,
 ) -> Order:
-    """A new draft owned by the actor for these sections (plus `fields`: lines, requests, its source), with its event."""
+    """A new draft owned by the actor for these sections, with its event.
+
+    `fields` carries the rest: lines, requests, its source.
+    """
     draft = Order(
         term_id=term.id,
         course_id=course.id,

@@ -23,7 +23,10 @@ def deciding_grants(user: User, *, royalty: bool) -> list[CoordinatorGrant]:
 
 
 def is_approver(user: User) -> bool:
-    """The user decides some reviews: a Program Administrator, or a coordinator with a flagged grant ("Approvals" in the header)."""
+    """The user decides some reviews ("Approvals" in the header).
+
+    A Program Administrator, or a coordinator with a flagged grant.
+    """
     return bool(
         getattr(user, "is_authenticated", False)
         and user.active

@@ -39,7 +39,10 @@ STALE_CHANGE = (
 
 @dataclass(frozen=True)
 class Decided:
-    """What a decision did: `changed` False when nothing was applied (decided before, withdrawn, stale), with the words."""
+    """What a decision did, with the words.
+
+    `changed` is False when nothing was applied (decided before, withdrawn, stale).
+    """
 
     order: Order
     changed: bool

@@ -80,7 +80,10 @@ def decide_route_decision(user: User, order: Order, now: datetime) -> Decision:
 
 
 def approvals_decision(user: User) -> Decision:
-    """The Approvals screen: Program Administrators and coordinators with a flagged grant ("Approvals" in the header)."""
+    """The Approvals screen ("Approvals" in the header).
+
+    Program Administrators and coordinators with a flagged grant.
+    """
     if is_approver(user):
         return ALLOWED
     return Decision(

@@ -38,7 +38,8 @@ FILES: dict[str, tuple[Column, ...]] = {
     "teaching_assignments.csv": (Column("user_sis_id", _ID), Column("section_sis_id", _ID)),
     "enrollments.csv": (Column("user_sis_id", _ID), Column("section_sis_id", _ID), Column("status", kind="status")),
 }
-# A dump without enrollments.csv carries no enrollment data: enrollments are left as they are (orders.domain.sis.importer).
+# A dump without enrollments.csv carries no enrollment data: enrollments are left as they are
+# (orders.domain.sis.importer).
 OPTIONAL_FILES = frozenset({"enrollments.csv"})
 LEVELS = {level.value.lower(): level for level in CourseLevel}
 STATUSES = {state.value: state for state in EnrollmentState}

@@ -198,7 +198,10 @@ def test_csv_has_a_header_always_and_counts_rows_and_orders():
 
 
 def test_canceled_requests_keep_the_feeds_documented_spelling():
-    """The app says "canceled"; the bookstore's feed keeps docs/spec.md §6a's "cancelled"; old stored values still read."""
+    """The app says "canceled"; the bookstore's feed keeps docs/spec.md §6a's "cancelled".
+
+    Old stored values still read.
+    """
     from orders.domain.feed.rows import feed_status
 
     assert ContentRequestStatus.CANCELED.value == "canceled" and ContentRequestStatus.CANCELED.label == "Canceled"

@@ -131,7 +131,9 @@ PLACERS = ["instructor", "coordinator", "admin"]
 def test_whether_placing_waits(app_ctx, now, policy, placer, answer):
     _term, sections, people = _scene(now, policy=policy, flags="approve")
     item, listed = f.catalog_item("Off the list"), f.catalog_item("On the list")
-    db.session.add(PreApprovedItem(organization_id=sections[0].organization_id, catalog_item_id=listed.id, added_at=now))
+    db.session.add(
+        PreApprovedItem(organization_id=sections[0].organization_id, catalog_item_id=listed.id, added_at=now)
+    )
     db.session.flush()
     draft = _draft(now, sections, people[placer], item)
     for chosen, on_list in ((item, False), (listed, True)):

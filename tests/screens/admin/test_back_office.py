@@ -1,4 +1,7 @@
-"""The back office through HTTP: every action, every refusal, nothing changed on a refusal, one audit entry per change."""
+"""The back office through HTTP: every action, every refusal.
+
+Nothing changed on a refusal, one audit entry per change.
+"""
 
 from __future__ import annotations
 
@@ -434,7 +437,7 @@ def test_the_last_admin_cannot_be_deactivated_by_another_admin(app, login_as):
         db.session.rollback()
 
 
-# --- Catalog ------------------------------------------------------------------------------------------------------------
+# --- Catalog ----------------------------------------------------------------------------------------------------------
 
 
 def _isbn(n: int) -> str:
@@ -622,7 +625,7 @@ def test_malformed_catalog_files_are_refused(app, login_as, payload, message):
     assert _snapshot(app) == before
 
 
-# --- Institution ----------------------------------------------------------------------------------------------------------
+# --- Institution ------------------------------------------------------------------------------------------------------
 
 
 def test_institution_settings(app, login_as):
@@ -674,7 +677,7 @@ def test_invalid_institution_settings_save_nothing(app, login_as, changes, messa
     assert _snapshot(app) == before
 
 
-# --- Audit log and imports ------------------------------------------------------------------------------------------------
+# --- Audit log and imports --------------------------------------------------------------------------------------------
 
 
 def test_audit_log_lists_newest_first_filters_and_is_read_only(app, login_as):

@@ -1,4 +1,7 @@
-"""Back office catalog: copyright year, list price and "Zero cost (OER)" in the item form and the CSV import (issue 25)."""
+"""Back office catalog: copyright year, list price and "Zero cost (OER)" (issue 25).
+
+In the item form and the CSV import.
+"""
 
 from __future__ import annotations
 

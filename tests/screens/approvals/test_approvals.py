@@ -314,7 +314,10 @@ def test_a_coordinator_without_the_flag_may_not_decide(login_as, app):
 
 
 def test_a_forged_form_with_the_attackers_own_csrf_token_is_refused(app, demo_data, csrf_on):
-    """Ada has a valid session and token of her own, but may not decide #1005: the guard refuses before anything runs."""
+    """Ada has a valid session and token of her own, but may not decide #1005.
+
+    The guard refuses before anything runs.
+    """
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -388,7 +391,10 @@ def test_a_policy_change_keeps_waiting_orders_waiting(login_as, app):
 
 
 def test_a_returned_order_keeps_its_own_sections_choosable(login_as, app):
-    """In the ordering workflow a returned order's sections are its own (not "on order #1005"), so saving them keeps them."""
+    """In the ordering workflow a returned order's sections are its own (not "on order #1005").
+
+    So saving them keeps them.
+    """
     emmy = login_as("emmy")
     follow(emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Check the sections"}))
     sophie = login_as("sophie")

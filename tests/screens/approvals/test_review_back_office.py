@@ -1,5 +1,8 @@
-"""The back office of review (docs/spec.md §8): Organizations (policy, pre-approved list, royalty threshold), the grants'
-approval flags, all audited; and the approvers' daily digest from send-reminders."""
+"""The back office of review (docs/spec.md §8), all audited.
+
+Organizations (policy, pre-approved list, royalty threshold), the grants' approval flags; and the approvers'
+daily digest from send-reminders.
+"""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def set_policy(app, code: str, policy: OrderingPolicy) -> None:
         db.session.commit()
 
 
-# --- Placing -----------------------------------------------------------------------------------------------------------
+# --- Placing ----------------------------------------------------------------------------------------------------------
 
 
 def test_an_instructor_in_an_organization_under_approval_submits_for_approval(login_as, app):
@@ -149,7 +149,7 @@ def test_under_a_pre_approved_list_only_listed_items_place_at_once(login_as, app
     assert order_row(app, newest_number(app)).status is OrderStatus.AWAITING_APPROVAL
 
 
-# --- Changes to a placed order ------------------------------------------------------------------------------------------
+# --- Changes to a placed order ----------------------------------------------------------------------------------------
 
 
 def _ada_adds_thomas(client, app) -> str:
@@ -246,7 +246,7 @@ def test_a_stale_change_is_not_applied(login_as, app):
     assert "were returned to Ada Lovelace" in page
 
 
-# --- Where an order in review counts -----------------------------------------------------------------------------------
+# --- Where an order in review counts ----------------------------------------------------------------------------------
 
 
 def test_an_order_awaiting_approval_counts_nowhere_yet(login_as, app, now):

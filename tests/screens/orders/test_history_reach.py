@@ -1,4 +1,7 @@
-"""Order history picks its plan from the user's reach (orders.web.screens.orders.history_reach); the answer never changes."""
+"""Order history picks its plan from the user's reach; the answer never changes.
+
+The plans: orders.web.screens.orders.history_reach.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""A content request's page and emails: who moved it and when, one badge colour per status (AA contrast), the section and session named."""
+"""A content request's page and emails.
+
+Who moved it and when, one badge colour per status (AA contrast), the section and session named.
+"""
 
 from __future__ import annotations
 

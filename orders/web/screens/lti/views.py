@@ -142,7 +142,9 @@ def _landing(user: User, record: LtiLaunch, sections: list[Section], *, instruct
 def _deep_link(tool_launch: lti.ToolLaunch, user: User):
     """Deep linking: one "Course materials" resource link, signed with the tool's key, posted back to the LMS."""
     if not is_staff(user):
-        raise LaunchRefused("Only instructors and staff can add Course materials to a course.", status=403, check="role")
+        raise LaunchRefused(
+            "Only instructors and staff can add Course materials to a course.", status=403, check="role"
+        )
     settings = (
         dict(tool_launch.get_launch_data()).get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings")
         or {}
