@@ -9,7 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; stubs are 3.2
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -81,6 +81,12 @@ class VersionedConfirmForm(Form):
     """A confirmed change (cancel, place, submit changes): CSRF plus the order version the user saw."""
 
     version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
+
+    def seen_version(self) -> int:
+        """The version the user saw; call it once the form has validated."""
+        version = self.version.data
+        assert version is not None  # InputRequired: a validated form has one
+        return version
 
 
 def _valid_isbn(form, field) -> None:

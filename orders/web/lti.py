@@ -7,6 +7,7 @@ deployment and message checks; these subclasses add what it lacks (see each over
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import jwt
@@ -37,7 +38,7 @@ LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti
 class BoundedSession(requests.Session):
     """The library calls requests without a timeout; every outbound call here has one."""
 
-    def request(self, *args, **kwargs):  # type: ignore[override]
+    def request(self, *args, **kwargs):
         kwargs.setdefault("timeout", OUTBOUND_TIMEOUT_SECONDS)
         return super().request(*args, **kwargs)
 
@@ -265,7 +266,8 @@ class ToolLaunch(FlaskMessageLaunch):
                 check="registration",
             ) from None
         client_id = self._registration.get_client_id() if self._registration else None
-        audiences = body.get("aud") if isinstance(body.get("aud"), list) else [body.get("aud")]
+        aud = body.get("aud")
+        audiences: Sequence[str | None] = aud if isinstance(aud, list) else (aud,)
         if client_id not in audiences:
             raise self._refuse(
                 f"The launch's audience does not include client id “{client_id}”.", status=403, check="audience"
@@ -334,7 +336,9 @@ def launch_for(now: datetime) -> tuple[ToolLaunch, DatabaseToolConf]:
         session_service=session_service,
         cookie_service=cookies,
         requests_session=outbound_session(),
-        service_connector_cls=UncachedConnector,
+        # FlaskMessageLaunch annotates this as type[FlaskServiceConnector], but hands it on to MessageLaunch,
+        # which takes (and only needs) any type[ServiceConnector].
+        service_connector_cls=UncachedConnector,  # type: ignore[arg-type]
     )
     return launch, conf
 

@@ -14,8 +14,10 @@ from orders.web.forms import EmptyForm, RequestTitleForm
 
 def _title_request_from(form: RequestTitleForm) -> TitleRequest:
     """The validated form as a request (empty optional fields stored as none)."""
+    title, isbn13 = form.title.data, form.isbn.data
+    assert title is not None and isbn13 is not None  # both DataRequired: a validated form has them
     return TitleRequest(
-        title=form.title.data.strip(), isbn13=form.isbn.data, author=(form.author.data or "").strip() or None,
+        title=title.strip(), isbn13=isbn13, author=(form.author.data or "").strip() or None,
         edition=(form.edition.data or "").strip() or None, note=(form.note.data or "").strip() or None,
         requirement=form.requirement.data,
     )
@@ -49,7 +51,7 @@ def _title_request_page(
     return page, status
 
 
-def request_a_title(add: Callable[[TitleRequest], None], *, added: str, **page: str):
+def request_a_title(add: Callable[[TitleRequest], object], *, added: str, **page: str):
     """The "Request a title" page and its POST, for a draft or an edit: `add` puts the request on the order.
 
     `page` names the form's action, the page to go back to, the catalog Add URL (offered when the ISBN is

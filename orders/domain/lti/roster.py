@@ -1,6 +1,7 @@
 """The roster check: the LMS's learners against the SIS enrollments of the mapped sections, both ways."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -42,9 +43,9 @@ def _user_key(connection: LtiConnection, user: User) -> str:
     return (user.sis_id or "") if connection.match is PersonMatch.SIS_ID else user.email.lower()
 
 
-def compare(connection: LtiConnection, members: list[dict], sections: list[Section]) -> RosterComparison:
+def compare(connection: LtiConnection, members: Sequence[object], sections: list[Section]) -> RosterComparison:
     """Match each active LMS learner to a user (remembered `sub` first, then the connection's rule) and
-    compare with who is enrolled (not dropped) in the sections."""
+    compare with who is enrolled (not dropped) in the sections. `members` is the LMS's JSON, checked here."""
     learners = [m for m in members if isinstance(m, dict) and is_learner_member(m)]
     enrolled: dict[int, tuple[User, list[str]]] = {}
     rows = db.session.execute(

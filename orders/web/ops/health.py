@@ -35,7 +35,7 @@ def check_database() -> str | None:
 def check_migrations() -> str | None:
     """None when the database's alembic revision is the code's head."""
     try:
-        current = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        current: set[str] = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except Exception:  # no alembic_version table: the schema was never migrated
         db.session.rollback()
         return "the database has no migration history (run flask --app app db upgrade)"

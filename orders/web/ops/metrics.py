@@ -22,8 +22,9 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 
 
-if multiprocess_dir():  # each metric below opens its file there at once; the directory must exist
-    os.makedirs(multiprocess_dir(), exist_ok=True)
+_directory = multiprocess_dir()
+if _directory:  # each metric below opens its file there at once; the directory must exist
+    os.makedirs(_directory, exist_ok=True)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 

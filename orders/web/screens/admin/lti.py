@@ -58,7 +58,7 @@ def new_lti_connection():
             lambda: connections.register(_fields(form), actor=actor(), now=clock.now(), allow_http=_allow_http())
         )
         if outcome.ok:
-            flash(f"{outcome.value.issuer} can now launch the tool.", "status")
+            flash(f"{outcome.result().issuer} can now launch the tool.", "status")
             return redirect(url_for("admin.lti_connections"), code=303)
         return render_template(
             "admin/lti_connection_form.html", form=form, connection=None, error=f"Nothing was saved: {outcome.message}"

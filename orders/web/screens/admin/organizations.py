@@ -159,6 +159,6 @@ def import_pre_approved(organization_id: int):
     if not outcome.ok:
         problems = getattr(outcome.refusal, "problems", None) or [outcome.message]
         return _organization_page(found, import_form=form, problems=problems, status=422)
-    done = outcome.value
+    done = outcome.result()
     flash(f"Imported: {done.added} added to the pre-approved list, {done.already} already on it.", "status")
     return redirect(url_for("admin.organization", organization_id=found.id), code=303)

@@ -1,6 +1,8 @@
 """Ordering periods per term: opens, soft close, closes, in the institution's timezone."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, redirect, render_template, request, url_for
 
 from orders import clock
@@ -45,7 +47,7 @@ def edit_period(term_id: int):
         return render_template("admin/period_form.html", term=term, form=form, tz=tz, error=None)
     error = None
     if form.validate_on_submit():
-        values = {}
+        values: dict[str, datetime | None] = {}
         for name in ("opens", "soft_close", "closes"):
             field = form[name]
             if not field.data:
@@ -56,10 +58,10 @@ def edit_period(term_id: int):
             except LocalTimeError as problem:
                 field.errors = [str(problem)]
         if not any(form[name].errors for name in ("opens", "soft_close", "closes")):
+            opens_at, soft_close_at, closes_at = values["opens"], values["soft_close"], values["closes"]
+            assert opens_at is not None and closes_at is not None  # both DataRequired, and they parsed
             outcome = run_change(
-                lambda: save_period(
-                    term, values["opens"], values["soft_close"], values["closes"], actor=actor(), now=clock.now()
-                )
+                lambda: save_period(term, opens_at, soft_close_at, closes_at, actor=actor(), now=clock.now())
             )
             if not outcome.ok:
                 error = f"Nothing was saved: {outcome.message}"

@@ -40,7 +40,7 @@ def page_number(raw: str | None) -> int:
 
 
 def _paginate(query: Select, page: int, size: int) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     page = min(page, page_count(total, size))
     rows = list(db.session.scalars(query.limit(size).offset(offset_of(page, size))).unique())
     return Page(rows, page, total, size)
@@ -83,10 +83,10 @@ def grant_options() -> GrantOptions:
 
 def covered_section_count(grant: CoordinatorGrant, term: Term) -> int:
     """How many active sections of the term the (possibly unsaved) grant covers."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Section).join(Course, Course.id == Section.course_id)
         .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE, grant_covers_clause(grant))
-    )
+    ).scalar_one()
 
 
 def user_grants(user: User) -> list[CoordinatorGrant]:

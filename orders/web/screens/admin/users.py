@@ -83,7 +83,7 @@ def user_detail(user_id: int):
     )
     if not outcome.ok:
         return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {outcome.message}")
-    grant = outcome.value
+    grant = outcome.result()
     flags = grant.describe_flags()
     flash(f"Grant added: {grant.describe()}{f' ({flags})' if flags else ''}.", "status")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)

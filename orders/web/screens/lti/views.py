@@ -9,6 +9,7 @@ ordinary signed-in pages with CSRF.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -130,7 +131,10 @@ def _landing(user: User, record: LtiLaunch, sections: list[Section], *, instruct
     if where is None:
         raise PersonNotSetUp()
     terms = {s.term.code for s in sections}
-    args = {"sections": ",".join(str(s.id) for s in sections), "term": terms.pop() if len(terms) == 1 else None}
+    args: dict[str, Any] = {
+        "sections": ",".join(str(s.id) for s in sections),
+        "term": terms.pop() if len(terms) == 1 else None,
+    }
     if where == "courses":
         return url_for("courses.index", **args) if sections else url_for("lti.link_sections", launch_id=record.id)
     if not sections:
@@ -269,7 +273,11 @@ def register():
                 check="registration",
             )
         try:
-            return ToolRegistration(config_url, request.args.get("registration_token"), actor=actor, now=now).register()
+            # pylti1p3 annotates register() as Dict[str, Any], but it returns complete_registration()'s value:
+            # here the LtiConnection saved.
+            return ToolRegistration(  # type: ignore[return-value]
+                config_url, request.args.get("registration_token"), actor=actor, now=now
+            ).register()
         except (LtiException, AssertionError, KeyError, TypeError, ValueError, requests.RequestException) as error:
             raise LaunchRefused(
                 f"The LMS's registration could not be completed ({error}).", check="registration"

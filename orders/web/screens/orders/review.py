@@ -115,11 +115,11 @@ def approve(order: Order):
     if not form.validate_on_submit():
         flash("Your confirmation could not be checked. Please try again.", "error")
         return _summary(order, status=400)
-    change_id = form.change.data
+    change_id, version = form.change.data, form.seen_version()
     if change_id is None:
         outcome = run_change(
             lambda: deciding.approve_order(
-                order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+                order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=version
             )
         )
     else:
@@ -130,7 +130,7 @@ def approve(order: Order):
                 actor=actor(),
                 now=clock.now(),
                 request_id=g.request_id,
-                expected_version=form.version.data,
+                expected_version=version,
             )
         )
     return _answer(order, outcome)
@@ -148,7 +148,7 @@ def return_to_placer(order: Order):
         if not _still_waits(order, form.change.data):
             return _nothing_waits(order, form.change.data)
         return _prompt(order, "return", form, status=422, error=form.reason.errors[0])
-    change_id = form.change.data
+    change_id, version = form.change.data, form.seen_version()
 
     def decide():
         if change_id is None:
@@ -158,7 +158,7 @@ def return_to_placer(order: Order):
                 actor=actor(),
                 now=clock.now(),
                 request_id=g.request_id,
-                expected_version=form.version.data,
+                expected_version=version,
             )
         return deciding.return_change(
             order, change_id, form.reason.data, actor=actor(), now=clock.now(), request_id=g.request_id
