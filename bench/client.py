@@ -53,7 +53,9 @@ class Browser:
         token = self.csrf_token("/sign-in")
         # Production cookies are Secure and sign-in is refused over plain HTTP: say the connection was HTTPS, as the
         # README's TLS proxy does (the bench's gunicorn runs with PROXY_FIX_X_PROTO=1).
-        status, _, body = self.request("POST", "/sign-in", form={"csrf_token": token, "email": email, "password": password},
-                                       headers={"X-Forwarded-Proto": "https", "Referer": f"https://127.0.0.1:{self.port}/sign-in"})
+        status, _, body = self.request(
+            "POST", "/sign-in", form={"csrf_token": token, "email": email, "password": password},
+            headers={"X-Forwarded-Proto": "https", "Referer": f"https://127.0.0.1:{self.port}/sign-in"},
+        )
         if status != 303:
             raise RuntimeError(f"sign-in as {email} failed: HTTP {status} {body[:200]!r}")
