@@ -193,3 +193,20 @@ def test_admin_overview(page: Page, base_url, demo_data, width, height):
     assert groups.count() == page.locator(".admin-nav-heading").count() >= 5
     assert page.locator(".admin-group li p").count() == page.locator(".admin-nav a").count() - 1  # every area but the Overview
     check_page(page, "admin-overview", width)
+
+
+@WIDTHS
+def test_order_history_filters_line_up(page: Page, base_url, demo_data, width, height):
+    """The third filter panel the issue names: its fields and Show button level at 1280, stacked full width at 320."""
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, base_url, "katherine")
+    page.goto(f"{base_url}/orders")
+    boxes = page.locator("#history-filters > .field > :is(input, select), #history-filters > button").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.bottom, r.width]; })")
+    assert len(boxes) == 4
+    if width == DESKTOP[0]:
+        assert max(b for _, b, _ in boxes) - min(b for _, b, _ in boxes) < 1, boxes  # one row, bottoms level
+    else:
+        assert len({round(left) for left, _, _ in boxes}) == 1, boxes  # one column
+        assert len({round(w) for _, _, w in boxes[:3]}) == 1, boxes  # the fields full width
+    check_page(page, "order-history", width)
