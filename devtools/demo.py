@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from devtools.demo_logo import demo_logo_png
@@ -26,6 +27,7 @@ from orders.domain.models import (
     Order,
     OrderEvent,
     OrderingPeriod,
+    OrderingPolicy,
     OrderLine,
     OrderNumberCounter,
     OrderSection,
@@ -50,7 +52,8 @@ def greeting() -> str:
     """Whom to sign in as: seed-demo prints it, and so does every `make run` (the demo table is README's)."""
     return (
         f"Sign in with password {DEMO_PASSWORD} as staff: ada@demo.edu and alan@demo.edu (instructors), emmy@demo.edu "
-        "(instructor, MATH coordinator), grace@demo.edu (CS coordinator), katherine@demo.edu (Program Administrator); "
+        "(instructor, MATH coordinator and approver), grace@demo.edu (CS coordinator), katherine@demo.edu (Program "
+        "Administrator), sophie@demo.edu (instructor whose order awaits approval); "
         "or as a student: mary@demo.edu, sofia@demo.edu, student01@demo.edu … student40@demo.edu."
     )
 
@@ -99,6 +102,10 @@ STUDENT_LAST = ["Alexandria", "Gauss", "Euler", "Germain", "Ramanujan", "Mirzakh
                 "Curie", "Bohr", "Meitner", "Poincare", "Vaughan", "Church", "Liskov", "Nash", "Goldwasser", "Dijkstra",
                 "Allen"]
 
+
+# Sophie Germain's order for MATH 110, awaiting approval (docs/spec.md §5): title, authors, first 12 ISBN digits,
+# publisher, edition, price.
+REVIEW_ITEM = ("College Algebra", "Robert F. Blitzer", "978013546925", "Pearson", "7th", "84.99")
 
 # Order #1002's second item is recommended, not required (docs/spec.md §5).
 RECOMMENDED_TITLES = {"Automata, Computability and Complexity"}
@@ -229,6 +236,7 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
         order = Order(
             number=number, term_id=first.term_id, course_id=first.course_id, status=OrderStatus.PLACED,
             owner_id=placer.id, created_at=placed_at - timedelta(minutes=20), placed_by_id=placer.id, placed_at=placed_at,
+            submitted_at=placed_at,
             last_changed_at=placed_at, version=1,
         )
         db.session.add(order)
@@ -247,6 +255,7 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
                 on_behalf_of=[{"id": u.id, "name": u.name} for u in for_whom], details={},
             )
         )
+    number = _load_review(now, password_hash, spring, math, main, regular, emmy, number)
     db.session.add(OrderNumberCounter(id=1, last_number=number))
     db.session.flush()
     _load_costs(now, by_title, spring=spring, summer=summer)
@@ -270,6 +279,47 @@ def _load_costs(now, by_title, *, spring, summer) -> None:
     spring.registration_opens_at = now - timedelta(days=10)
     summer.registration_opens_at = now + timedelta(days=40)
     db.session.flush()
+def _load_review(now, password_hash, spring, math, main, regular, emmy, number: int) -> int:
+    """Review (docs/spec.md §5, §8): Mathematics orders under `approval` (#1001 and #1003 were placed before and stay
+    placed), Emmy's MATH grant may approve, and Sophie Germain's order for MATH 110 001 awaits approval (submitted 4
+    days ago, so the approvers' daily digest lists it). Computer Science stays `open`. Returns the last order number."""
+    math.ordering_policy = OrderingPolicy.APPROVAL
+    for grant in db.session.scalars(select(CoordinatorGrant).where(CoordinatorGrant.user_id == emmy.id)):
+        grant.may_approve = True
+    sophie = _user("Sophie Germain", "sophie@demo.edu", password_hash, "900006")
+    math110 = Course(sis_id="MATH-110", subject="MATH", number="110", title="College Algebra")
+    m110_s27_001 = Section(
+        course=math110, term=spring, label="001", session=regular, campus=main, organization=math,
+        level=CourseLevel.UNDERGRADUATE, sis_id=f"{spring.code}-MATH-110-001",
+    )
+    first12 = REVIEW_ITEM[2]
+    algebra = CatalogItem(
+        title=REVIEW_ITEM[0], authors=REVIEW_ITEM[1], isbn13=first12 + isbn.check_digit(first12), publisher=REVIEW_ITEM[3],
+        edition=REVIEW_ITEM[4], delivery=Delivery.ETEXT, student_price=Decimal(REVIEW_ITEM[5]), active=True,
+    )
+    db.session.add_all([sophie, math110, m110_s27_001, algebra])
+    db.session.flush()
+    db.session.add(TeachingAssignment(user_id=sophie.id, section_id=m110_s27_001.id))
+    number += 1
+    submitted_at = now - timedelta(days=4)
+    order = Order(
+        number=number, term_id=spring.id, course_id=math110.id, status=OrderStatus.AWAITING_APPROVAL, owner_id=sophie.id,
+        created_at=submitted_at - timedelta(minutes=15), placed_by_id=sophie.id, placed_at=None, submitted_at=submitted_at,
+        last_changed_at=submitted_at, version=1, royalty_answer=False, royalty_review=False,
+    )
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(OrderSection(order_id=order.id, section_id=m110_s27_001.id, claimed=True))
+    db.session.add(OrderLine(order_id=order.id, catalog_item_id=algebra.id, position=0, student_price=algebra.student_price))
+    db.session.add(OrderEvent(
+        order_id=order.id, kind=EventKind.SUBMITTED_FOR_APPROVAL, actor_id=sophie.id, occurred_at=submitted_at,
+        request_id="seed-demo", on_behalf_of=[], details={
+            "royalty": {"authored": False, "lines": []}, "resubmitted": False,
+            "why": "The Department of Mathematics reviews every order before it counts.",
+        },
+    ))
+    db.session.flush()
+    return number
 
 
 def _load_students(now, password_hash, by_title, *, spring_sections, mary_in, sofia_in, sofia_dropped) -> None:

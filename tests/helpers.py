@@ -104,3 +104,17 @@ def no_dialogs(page) -> list[str]:
     page.on("dialog", record)
     return seen
 
+
+
+def open_every_organization(app) -> None:
+    """Every organization's ordering policy `open` (docs/spec.md §8): for tests about ordering or editing itself,
+    which the demo's Mathematics (under `approval`) would otherwise send to review."""
+    from sqlalchemy import update
+
+    from orders.domain.models import OrderingPolicy, Organization
+    from orders.extensions import db
+
+    with app.app_context():
+        db.session.execute(update(Organization).values(ordering_policy=OrderingPolicy.OPEN))
+        db.session.commit()
+        db.session.remove()

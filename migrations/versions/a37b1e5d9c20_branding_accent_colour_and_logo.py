@@ -1,7 +1,7 @@
 """Branding (issue 37): the institution's accent colour and logo (its bytes, type, digest and size)
 
 Revision ID: a37b1e5d9c20
-Revises: f7ec0fd0b0b3
+Revises: c8d4445eefdb
 Create Date: 2026-12-08 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a37b1e5d9c20'
-down_revision = 'f7ec0fd0b0b3'
+down_revision = 'c8d4445eefdb'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ from orders.domain.institution import institution
 from orders.domain.models import ReminderKind, Term
 from orders.domain.reminders.sending import due_terms, send_term_reminders
 from orders.domain.reminders.students import due_student_terms, send_student_emails
+from orders.domain.review.digest import send_digests
 from orders.extensions import db
 from orders.worker.loop import run_until_stopped
 
@@ -27,6 +28,7 @@ def run_once(now) -> list[str]:
     enabled = institution().reminders_enabled
     lines = [] if enabled else ["Reminders are turned off (institution setting \"Send reminder emails\"): no staff reminder sent."]
     lines += _student_emails(now)
+    lines += _approval_digests(now)
     if not enabled:
         db.session.commit()
         return lines
@@ -54,6 +56,17 @@ def _student_emails(now) -> list[str]:
         raced = f" {result.skipped} skipped: another run sent them meanwhile." if result.skipped else ""
         lines.append(f"{term.name}: {what} email to {result.sent} student{'' if result.sent == 1 else 's'}.{raced}")
     return lines
+
+
+def _approval_digests(now) -> list[str]:
+    """The approvers' daily digest (docs/spec.md §4, §8): sent whatever "Send reminder emails" says, since an order
+    waiting for approval counts nowhere."""
+    result = send_digests(now)
+    db.session.commit()
+    if not result.sent and not result.skipped:
+        return []
+    again = f" {result.skipped} already had today's." if result.skipped else ""
+    return [f"Approvals: a digest of what has waited more than 3 days to {result.sent} approver{'' if result.sent == 1 else 's'}.{again}"]
 
 
 def register(app: Flask) -> None:

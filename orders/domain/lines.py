@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    false,
     literal_column,
     or_,
     select,
@@ -93,7 +94,8 @@ def order_lines(order_ids: Select | None = None, *, pending: bool = False) -> Su
     submitted or researching request, item_id NULL: the public lookup's "to be determined").
 
     Columns: order_id, item_id, price (NULL: priced as the item), requirement, type_rank (0 a catalog
-    line, 1 a request), position, pending (1 for a pending request). `order_ids`, a SELECT of order ids,
+    line, 1 a request), position, pending (1 for a pending request), instructor_authored (a catalog line
+    marked by the royalty question, docs/spec.md §8; never a request). `order_ids`, a SELECT of order ids,
     narrows both halves of the union: PostgreSQL does not push a join's condition into a UNION, so a
     page about a few sections would otherwise read every line.
     """
@@ -106,6 +108,7 @@ def order_lines(order_ids: Select | None = None, *, pending: bool = False) -> Su
         literal_column("0", Integer).label("type_rank"),
         OrderLine.position.label("position"),
         literal_column("0", Integer).label("pending"),
+        OrderLine.instructor_authored.label("instructor_authored"),
     ).where(OrderLine.removed_at.is_(None), *narrow(OrderLine.order_id))
     wanted = counted_request_clause()
     if pending:
@@ -118,6 +121,7 @@ def order_lines(order_ids: Select | None = None, *, pending: bool = False) -> Su
         literal_column("1", Integer),
         ContentRequest.position,
         case((ContentRequest.status.in_(PENDING), 1), else_=0),
+        false(),
     ).where(wanted, *narrow(ContentRequest.order_id))
     return union_all(items, requests).subquery("line")
 

@@ -186,7 +186,8 @@ def _enqueue_all(
                 event_id=event.id,
             )
         )
-    db.session.execute(insert(OutboundEmail), rows)
+    if rows:
+        db.session.execute(insert(OutboundEmail), rows)
 
 
 def enqueue_cancel_emails(order: Order, event: OrderEvent, *, now: datetime) -> None:
@@ -215,16 +216,19 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
     )
 
 
-def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime, also: tuple[User, ...] = ()) -> None:
+def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime, also: tuple[User, ...] = (),
+                           receipt: bool = True) -> None:
     """"Order #N changed" to the editor, and to the placer and instructors of record when someone else edited.
 
     `also`: the instructors of sections the change took off the order, who are no longer of record on it
-    but must learn that their students lost these materials.
+    but must learn that their students lost these materials. `receipt` False: not to the editor (an approved
+    change's author, whose "changes were approved" email is their receipt).
     """
     about = f"{order.course.code} {order.course.title}, {order.term.name}"
+    recipients = _recipients(event.actor, order.placed_by, *order.instructors, *also)
     _enqueue_all(
         order, event, now,
-        recipients=_recipients(event.actor, order.placed_by, *order.instructors, *also),
+        recipients=recipients if receipt else [u for u in recipients if u.id != event.actor_id],
         template="order_changed",
         kind="changed",
         receipt_subject=f"Order #{order.number} changed — {about}",
@@ -264,3 +268,10 @@ def retry_reach(config) -> timedelta:
     return timedelta(seconds=sum(min(base * 2 ** min(n - 1, 60), cap) for n in range(1, config["MAIL_MAX_ATTEMPTS"])))
 
 
+
+
+# --- For the writers of other capabilities' order emails (orders/domain/review/notices.py) ----------------
+
+order_context = _order_context
+email_row = _pending
+unique_recipients = _recipients

@@ -48,6 +48,10 @@ class DraftClosed(Refused):
     def __init__(self, draft: Order):
         if draft.status is OrderStatus.PLACED:
             message = f"This draft was already placed as order #{draft.number}."
+        elif draft.status is OrderStatus.AWAITING_APPROVAL:
+            message = f"Order #{draft.number} was already submitted for approval."
+        elif draft.status is OrderStatus.CANCELED and draft.number is not None:
+            message = f"Order #{draft.number} was canceled, so it can no longer be changed."
         else:
             message = (
                 f"Your draft order for {draft.course.code} in {draft.term.name} was canceled, "

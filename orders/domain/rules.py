@@ -77,8 +77,9 @@ def _reaches_every_section(user: User, order: Order) -> bool:
 
 
 def cancel_decision(user: User, order: Order, now: datetime) -> Decision:
-    """The cancel rule of docs/spec.md §2: the placer, a coordinator covering every section, or any PA."""
-    if order.status is not OrderStatus.PLACED:
+    """The cancel rule of docs/spec.md §2: the placer, a coordinator covering every section, or any PA. An order
+    awaiting approval or returned to its placer is withdrawn the same way (docs/spec.md §8)."""
+    if order.status is not OrderStatus.PLACED and not order.status.in_review:
         return Decision(False, "Only placed orders can be canceled.")
     if user.is_program_admin:
         return ALLOWED

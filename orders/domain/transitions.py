@@ -59,9 +59,11 @@ def transition(
 
 def revise_draft(draft: Order, now: datetime) -> None:
     """A draft's sections or lines changed: move its version on through the same guarded UPDATE, so Place
-    (which checks the version the review page showed) sees the change, and two tabs never both win."""
-    if not transition(draft, expected=OrderStatus.DRAFT, now=now):
-        if draft.status is not OrderStatus.DRAFT:
+    (which checks the version the review page showed) sees the change, and two tabs never both win.
+    An order returned to its placer (docs/spec.md §8) is worked on the same way, in its own status."""
+    expected = draft.status if draft.status.workable else OrderStatus.DRAFT
+    if not transition(draft, expected=expected, now=now):
+        if draft.status is not expected:
             raise DraftClosed(draft)
         raise Conflict("Your other tab changed this draft at the same moment. Check it and try again.")
 

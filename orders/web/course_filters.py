@@ -16,6 +16,7 @@ class OrderState(enum.Enum):
     CANCELED = "canceled"
     NO_MATERIALS = "no_materials"  # answered "no materials needed", no placed order
     MISSING = "missing"  # active, neither ordered nor answered (what reminders are about)
+    AWAITING_APPROVAL = "awaiting_approval"  # on an order awaiting approval or returned to its placer (docs/spec.md §8)
 
 
 PLACED_WHEN = {"on_time": "placed on time (before the soft close)", "late": "placed late (at or after the soft close)"}
@@ -34,6 +35,7 @@ ORDER_STATE_LABELS = {
     OrderState.CANCELED: "Canceled",
     OrderState.NO_MATERIALS: "No materials needed",
     OrderState.MISSING: "Missing",
+    OrderState.AWAITING_APPROVAL: "Awaiting approval",
 }
 
 

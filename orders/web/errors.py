@@ -11,7 +11,6 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from orders.domain.models import OrderStatus
 from orders.domain.refusals import DraftClosed, Refused
 from orders.extensions import db, login_manager
 from orders.web.auth.network import reached_over_plain_http
@@ -88,7 +87,7 @@ def register(app: Flask) -> None:
         if isinstance(error, DraftClosed):
             db.session.rollback()
             flash(error.message, "notice")
-            if error.draft.status is OrderStatus.PLACED:
+            if error.draft.number is not None:  # placed, awaiting approval or canceled: its summary says which
                 return redirect_to(url_for("orders.summary", number=error.draft.number))
             return redirect_to(url_for("courses.index"))
         return render_error(error.status, error.message)

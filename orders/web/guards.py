@@ -13,8 +13,9 @@ from flask import g, url_for
 from flask_login import current_user
 
 from orders import clock
-from orders.domain.models import ContentRequest, Order, OrderStatus, User
+from orders.domain.models import ContentRequest, Order, User
 from orders.domain.refusals import DraftClosed, PermissionDenied
+from orders.domain.review.rules import approvals_decision
 from orders.domain.rules import (
     Decision,
     admin_decision,
@@ -85,6 +86,7 @@ staff_only = _user_guard("staff_only", staff_decision)
 student_only = _user_guard("student_only", student_decision)
 admin_only = _user_guard("admin_only", admin_decision)
 progress_only = _user_guard("progress_only", progress_decision)
+approver_only = _user_guard("approver_only", approvals_decision)
 
 
 def staff_home(view: Callable) -> Callable:
@@ -144,8 +146,8 @@ def request_guard(check: Callable[[User, ContentRequest, datetime], Decision]) -
 
 
 def _still_a_draft(draft: Order) -> None:
-    if draft.status is not OrderStatus.DRAFT:
-        raise DraftClosed(draft)  # placed or discarded meanwhile (a double submit): answered calmly
+    if not draft.status.workable:  # a draft, or an order returned to its placer (docs/spec.md §8)
+        raise DraftClosed(draft)  # placed, submitted or discarded meanwhile (a double submit): answered calmly
 
 
 def draft_guard(check: Callable[[User, Order, datetime], Decision]) -> Callable[[Callable], Callable]:

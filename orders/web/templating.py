@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     """Template globals and filters."""
     from orders.domain.formats.money import money, price_words
     from orders.domain.institution import local_date
+    from orders.domain.review.approvers import is_approver
     from orders.domain.rules import can_administer, can_view_progress, is_staff, is_student
     from orders.web import compression, framing
     from orders.web.branding import brand
@@ -54,6 +55,7 @@ def register(app: Flask) -> None:
         is_staff=is_staff,
         is_student=is_student,
         can_view_progress=can_view_progress,  # the header's Progress link asks the guard's predicate
+        is_approver=is_approver,  # the header's Approvals link asks the guard's predicate (docs/spec.md §8)
         course_row_key=course_row_key,
         deadline_days_left=deadline_days_left,
         admin_time=admin_time,

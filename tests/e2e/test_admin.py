@@ -72,14 +72,14 @@ def test_add_and_remove_a_coordinator_grant_with_preview(page_for, base_url, app
     preview = page.locator("#grant-preview")
     page.get_by_label("Subject").select_option("MATH")
     if js:  # htmx counts as soon as a dimension changes
-        expect(preview).to_have_text("This grant covers 4 sections in Spring 2027.")
+        expect(preview).to_have_text("This grant covers 5 sections in Spring 2027.")
         page.get_by_label("Course level").select_option("Graduate")
         expect(preview).to_have_text("This grant covers 0 sections in Spring 2027.")
         page.get_by_label("Course level").select_option("")
-        expect(preview).to_have_text("This grant covers 4 sections in Spring 2027.")
+        expect(preview).to_have_text("This grant covers 5 sections in Spring 2027.")
     else:  # the Preview button posts the form and saves nothing
         page.get_by_role("button", name="Preview").click()
-        expect(preview).to_have_text("This grant covers 4 sections in Spring 2027.")
+        expect(preview).to_have_text("This grant covers 5 sections in Spring 2027.")
         expect(page.get_by_label("Subject")).to_have_value("MATH")
     assert_axe_clean(page)
 

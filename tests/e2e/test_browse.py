@@ -20,12 +20,13 @@ JS_MODES = [pytest.param(True, id="js"), pytest.param(False, id="no-js")]
 # and an order they reach through its order-number link.
 MATH_221, MATH_340 = "MATH 221 Calculus I", "MATH 340 Abstract Algebra"
 CS_150, CS_310 = "CS 150 Introduction to Programming", "CS 310 Theory of Computation"
+MATH_110 = "MATH 110 College Algebra"  # Sophie Germain's, whose order #1005 awaits approval (docs/spec.md §5)
 COURSES_BY_USER = {
     "ada": ({MATH_221, CS_150}, 1001),  # Instructor
     "alan": ({CS_310, CS_150}, 1002),  # Instructor; order #1002 was placed for him by Grace
-    "emmy": ({MATH_340, MATH_221}, 1001),  # Instructor of MATH 340, Coordinator for MATH
+    "emmy": ({MATH_340, MATH_221, MATH_110}, 1001),  # Instructor of MATH 340, Coordinator for MATH
     "grace": ({CS_150, CS_310}, 1002),  # Coordinator for CS
-    "katherine": ({MATH_221, MATH_340, CS_150, CS_310}, 1001),  # Program Administrator
+    "katherine": ({MATH_221, MATH_340, MATH_110, CS_150, CS_310}, 1001),  # Program Administrator
 }
 
 

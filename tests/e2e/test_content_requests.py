@@ -98,6 +98,7 @@ def test_from_no_match_to_a_placed_request_approved_as_a_catalog_line(page_for, 
     # Review and place an order that consists of the request alone.
     navigate(page, lambda: page.get_by_role("link", name="Continue to review").click())
     expect(materials_row(page, TITLE)).to_contain_text("Content request — Submitted")
+    page.get_by_label("No", exact=True).check()  # the royalty question (docs/spec.md §8)
     navigate(page, lambda: page.get_by_role("button", name="Place order").click())
     expect(page).to_have_url(re.compile(r"/orders/\d+$"))
     number = int(page.url.rsplit("/", 1)[1])

@@ -11,9 +11,17 @@ from sqlalchemy import select
 from orders.domain.models import EventKind, Order, OrderEvent, OutboundEmail
 from orders.extensions import db
 from tests.e2e.conftest import assert_axe_clean, sign_in
-from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
+from tests.helpers import marker_survives, no_dialogs, open_every_organization, set_marker, tab_to
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def demo_data(demo_data, app):
+    """The demo with every organization `open`: these tests are about editing itself (with the demo's Mathematics under
+    `approval`, Ada's edits would wait for an approver: tests/e2e/test_review.py)."""
+    open_every_organization(app)
+    return demo_data
 
 THOMAS = "Thomas' Calculus"
 STEWART = "Calculus: Early Transcendentals"
@@ -27,7 +35,8 @@ def heading(page: Page, level: int, name: str | re.Pattern) -> Locator:
 
 
 def pending(page: Page) -> Locator:
-    return page.locator("#pending-changes")
+    """The list of pending changes (or "No changes yet."), without the royalty question below it."""
+    return page.locator("#pending-changes > ul, #pending-changes > p:not(.notice)")
 
 
 def open_edit_page(page: Page) -> None:
@@ -108,6 +117,7 @@ def test_edit_with_javascript(page: Page, live_server, demo_data, app):
     expect(pending(page).get_by_role("listitem")).to_have_text([f"Add {THOMAS}", f"Remove {STEWART}", "Add section 003"])
     assert_axe_clean(page)
 
+    page.get_by_label("No", exact=True).check()  # the royalty question on added items
     page.get_by_role("button", name="Submit changes").click()
     expect_updated(page)
     history = page.get_by_role("list").filter(has_text="Edited by Ada Lovelace")
@@ -146,6 +156,7 @@ def test_edit_without_javascript(no_js_page: Page, live_server, demo_data, app):
     expect(pending(page).get_by_role("listitem")).to_have_text([f"Add {THOMAS}", f"Remove {STEWART}", "Remove section 002"])
     assert records(app) == ([], [STEWART], [])
 
+    page.get_by_label("No", exact=True).check()  # the royalty question on added items
     page.get_by_role("button", name="Submit changes").click()
     expect(page).to_have_url(re.compile(r"/orders/1001$"))
     expect(page.get_by_role("status")).to_have_text("Order #1001 was updated.")
@@ -203,6 +214,8 @@ def test_edit_by_keyboard_alone(page: Page, live_server, demo_data, app):
     expect(remove).to_be_focused()
     expect(page.locator("#draft-status")).to_have_text(f"Added {THOMAS} (not yet submitted).")
 
+    tab_to(page, page.get_by_label("No", exact=True))  # the royalty question on the added item (docs/spec.md §8)
+    page.keyboard.press("Space")
     tab_to(page, page.get_by_role("button", name="Submit changes"))
     page.keyboard.press("Enter")
     expect_updated(page)
@@ -226,8 +239,11 @@ def test_someone_else_edited_meanwhile(page: Page, no_js_page: Page, live_server
     katherine.get_by_role("button", name="Search", exact=True).click()
     katherine.get_by_role("button", name="Add Calculus: Single Variable").click()
     expect(pending(katherine)).to_have_text("Add Calculus: Single Variable")
+    katherine.get_by_label("No", exact=True).check()  # the royalty question on added items
     katherine.get_by_role("button", name="Submit changes").click()
     expect(katherine.get_by_role("status")).to_have_text("Order #1001 was updated.")
+
+    ada.get_by_label("No", exact=True).check()  # the royalty question on added items
 
     ada.get_by_role("button", name="Submit changes").click()
     # Nothing applied yet, and nothing lost: Ada's change stands on the order as it is now (issue 27).
@@ -239,6 +255,7 @@ def test_someone_else_edited_meanwhile(page: Page, no_js_page: Page, live_server
     assert_axe_clean(ada)
     details, titles, _ = records(app)
     assert len(details) == 1 and titles == [STEWART, "Calculus: Single Variable"]
+    ada.get_by_label("No", exact=True).check()  # the royalty question on added items
     ada.get_by_role("button", name="Submit changes").click()
     expect(ada.get_by_role("status")).to_have_text("Order #1001 was updated.")
     expect(ada.get_by_role("cell", name=THOMAS, exact=True)).to_be_visible()

@@ -17,8 +17,8 @@ from tests.helpers import marker_survives, no_dialogs, set_marker, tab_to
 pytestmark = pytest.mark.e2e
 
 COURSE = "CS 150 Introduction to Programming"
-# docs/spec.md §5 places orders #1001-#1004, so the next placed order is #1005.
-NEXT_NUMBER = 1005
+# docs/spec.md §5 numbers orders #1001-#1005 (#1005 awaits approval), so the next placed order is #1006.
+NEXT_NUMBER = 1006
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
@@ -78,7 +78,8 @@ def go_to_review(page: Page) -> None:
 
 
 def place_and_expect_banner(page: Page, number: int, title: str) -> None:
-    """Choose "Place order": the order summary shows the banner (focused) and the item."""
+    """Answer the royalty question No, choose "Place order": the order summary shows the banner (focused) and the item."""
+    page.get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Place order").click()
     expect(page).to_have_url(re.compile(rf"/orders/{number}$"))
     expect(heading(page, 1, f"Order #{number}")).to_be_visible()
@@ -287,7 +288,7 @@ def test_instructor_discards_a_draft_with_javascript(page: Page, live_server, de
     assert_axe_clean(page)
     assert dialogs == []
 
-    # The discarded draft used no order number: the next order placed is still #1005.
+    # The discarded draft used no order number: the next order placed is still #1006.
     start_draft_for_cs150(page)
     save_sections(page)
     live_search(page, "sicp", "0 items match “sicp”.")
@@ -355,6 +356,9 @@ def test_keyboard_alone_starts_an_order_adds_an_item_and_reaches_review(page: Pa
     expect_step(page, 3, "Review")
     expect(page.locator("main")).to_contain_text("Think Python")
 
+    tab_to(page, page.get_by_label("No", exact=True))  # the royalty question (docs/spec.md §8)
+    page.keyboard.press("Space")
+    expect(page.get_by_label("No", exact=True)).to_be_checked()
     tab_to(page, page.get_by_role("button", name="Place order"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text(f"Order #{NEXT_NUMBER} placed.")

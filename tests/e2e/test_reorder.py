@@ -17,7 +17,7 @@ from tests.e2e.conftest import assert_axe_clean, sign_in
 pytestmark = pytest.mark.e2e
 
 COURSE = "CS 150 Introduction to Programming"
-NEXT_NUMBER = 1005  # the demo places #1001-#1004
+NEXT_NUMBER = 1006  # the demo numbers #1001-#1005 (#1005 awaits approval)
 
 
 def raise_price(app, title: str, amount: str) -> None:
@@ -67,6 +67,7 @@ def test_reorder_from_courses_to_a_placed_order(page_for, live_server, app, demo
     expect(page.get_by_role("heading", level=2, name="Step 3 of 3: Review")).to_be_visible()
     expect(page.get_by_role("row", name="CS 150 001 First Eight Weeks Ada Lovelace")).to_be_visible()
     expect(page.get_by_role("row", name="Total per student $32.99")).to_be_visible()
+    page.get_by_label("No", exact=True).check()  # the royalty question (docs/spec.md §8)
     page.get_by_role("button", name="Place order").click()
     expect(page).to_have_url(re.compile(rf"/orders/{NEXT_NUMBER}$"))
     expect(page.get_by_role("status")).to_have_text(f"Order #{NEXT_NUMBER} placed.")
@@ -88,7 +89,7 @@ def test_history_filters_and_reorder_link(page_for, live_server, demo_data, js):
     page = page_for(js)
     sign_in(page, live_server, "katherine")
     page.get_by_role("link", name="Order history").click()
-    expect(page.locator("p.count")).to_have_text("Showing 1–4 of 4 orders")
+    expect(page.locator("p.count")).to_have_text("Showing 1–5 of 5 orders")  # #1005 awaits approval
     assert_axe_clean(page)
     if js:
         page.evaluate("window.__e2eSamePage = true")
@@ -121,7 +122,7 @@ def test_history_reflows_at_320_px(page: Page, live_server, demo_data):
     page.set_viewport_size({"width": 320, "height": 800})
     sign_in(page, live_server, "katherine")
     page.goto(f"{live_server}/orders")
-    expect(page.locator("p.count")).to_have_text("Showing 1–4 of 4 orders")
+    expect(page.locator("p.count")).to_have_text("Showing 1–5 of 5 orders")  # #1005 awaits approval
     expect_no_sideways_scroll(page)
     assert_axe_clean(page)
     href = page.get_by_role("link", name="Reorder CS 150 for Spring 2027").get_attribute("href")

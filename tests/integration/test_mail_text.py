@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from orders import clock
 from orders.cli.reminders import run_once
-from orders.domain.models import ContentRequest, Institution, OutboundEmail
+from orders.domain.models import ContentRequest, Institution, Order, OrderingPolicy, Organization, OutboundEmail
 from orders.extensions import db
 from orders.worker.delivery import render
 from tests import feed_story as story
@@ -42,6 +42,10 @@ CASES = {
     "reminder_closing": ("reminder_closing", "grace@demo.edu"),
     "student_materials": ("student_materials", "mary@demo.edu"),
     "student_choose_by": ("student_choose_by", "mary@demo.edu"),
+    "review_digest": ("review_digest", "emmy@demo.edu"),
+    "order_review-returned": ("review_returned", "sophie@demo.edu"),
+    "order_review-awaits": ("review_awaits", "emmy@demo.edu"),
+    "order_review-approved": ("review_approved", "sophie@demo.edu"),
 }
 
 # Row ids differ between databases (PostgreSQL sequences survive the suite's DELETEs): name them instead.
@@ -66,6 +70,9 @@ def story_rendered(app, client, monkeypatch) -> dict:
     with app.app_context():
         story.load_frozen_demo()
         db.session.scalars(select(Institution)).one().reminders_enabled = True
+        # Ada's change below is applied at once; review (docs/spec.md §8) has its own part of the story.
+        mathematics = db.session.scalars(select(Organization).where(Organization.name.contains("Mathematics"))).one()
+        mathematics.ordering_policy = OrderingPolicy.OPEN
         db.session.commit()
         db.session.remove()
 
@@ -82,7 +89,7 @@ def story_rendered(app, client, monkeypatch) -> dict:
     thomas = item_id(app, "Thomas' Calculus")
     client.post("/orders/1001/edit/items", data={"item_id": str(thomas)})
     client.post(f"/orders/1001/edit/items/{thomas}/requirement", data={"requirement": "recommended"})
-    assert client.post("/orders/1001/edit/submit", data={"version": "1"}).status_code == 303
+    assert client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}).status_code == 303
     client.post("/sign-out")
 
     # Mary opts out of a required title while the choice window is open.
@@ -102,9 +109,34 @@ def story_rendered(app, client, monkeypatch) -> dict:
     assert client.post("/orders/1002/cancel", data={"version": "1"}).status_code == 303
     client.post("/sign-out")
 
-    # send-reminders the next morning (opening, student materials) and in the window's last days.
+    # send-reminders the next morning (opening, student materials, and the approvers' digest: Sophie's #1005 has
+    # waited four days) and in the window's last days.
     with app.app_context():
         run_once(story.FROZEN + timedelta(hours=18))
+        db.session.remove()
+
+    # Mathematics back under approval: Emmy returns #1005 with a reason, Sophie submits it again, Emmy approves it.
+    with app.app_context():
+        db.session.scalars(select(Organization).where(Organization.name.contains("Mathematics"))).one().ordering_policy = (
+            OrderingPolicy.APPROVAL)
+        db.session.commit()
+        db.session.remove()
+    sign_in(client, "emmy")
+    assert client.post("/orders/1005/return", data={"version": "1", "reason": "Please use the 8th edition."}).status_code == 303
+    client.post("/sign-out")
+    sign_in(client, "sophie")
+    resubmit = re.search(r'href="(/ordering/drafts/\d+)/review"[^>]*>Edit and submit again',
+                         client.get("/orders/1005").get_data(as_text=True)).group(1)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', client.get(f"{resubmit}/review").get_data(as_text=True))
+    assert client.post(f"{resubmit}/place", data={"version": version.group(1), "royalty": "no"}).status_code == 303
+    client.post("/sign-out")
+    sign_in(client, "emmy")
+    with app.app_context():
+        waiting = db.session.scalars(select(Order.version).where(Order.number == 1005)).one()
+    assert client.post("/orders/1005/approve", data={"version": str(waiting)}).status_code == 303
+    client.post("/sign-out")
+
+    with app.app_context():
         run_once(story.FROZEN + timedelta(days=19))
         db.session.remove()
 
@@ -168,3 +200,11 @@ def test_every_html_email_opens_with_the_institutions_band(story_rendered, app):
         assert f"background:{DEMO_ACCENT};color:#ffffff" in band, name
         assert f'<img src="{logo_url}" alt="" width="48" height="48"' in band, name
         assert "Demo State University</span>" in band, name
+
+
+def test_every_html_email_template_has_the_band():
+    """A new kind of email gets the band too: it extends the layout or includes emails/_brand.html."""
+    emails = Path(__file__).resolve().parents[2] / "templates" / "emails"
+    bare = [p.name for p in emails.glob("[!_]*.html")
+            if '{% extends "emails/_layout.html" %}' not in p.read_text() and '{% include "emails/_brand.html" %}' not in p.read_text()]
+    assert bare == []

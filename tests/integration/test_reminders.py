@@ -30,9 +30,14 @@ def spring_deadline(app):
 
 def run(app, moment) -> list[str]:
     with app.app_context():
-        lines = run_once(moment)
+        lines = without_digest(run_once(moment))
         db.session.remove()
         return lines
+
+
+def without_digest(lines: list[str]) -> list[str]:
+    """The command's lines but the approvers' digest (the demo's #1005 has waited 4 days: tests/screens/approvals)."""
+    return [line for line in lines if not line.startswith("Approvals:")]
 
 
 def outbox(app) -> dict[str, list[OutboundEmail]]:
@@ -156,7 +161,7 @@ def test_two_concurrent_runs_send_each_reminder_once(app, reminders_on, now):
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                outputs.append(run_once(now + timedelta(minutes=1)))
+                outputs.append(without_digest(run_once(now + timedelta(minutes=1))))
                 db.session.remove()
         except Exception as error:  # pragma: no cover - reported below
             errors.append(repr(error))

@@ -53,14 +53,14 @@ def test_demo_dump_right_after_seed_demo_changes_nothing(app, demo_data):
     with app.app_context():
         entry = db.session.scalars(select(AdminAuditEntry)).one()
         assert entry.kind == "sis.import" and entry.actor_id is None and entry.after["changed"] is False
-        assert entry.after["counts"]["sections"] == {"rows": 10, "inserted": 0, "updated": 0, "removed": 0}
+        assert entry.after["counts"]["sections"] == {"rows": 11, "inserted": 0, "updated": 0, "removed": 0}
 
 
 def test_import_into_an_empty_database_inserts_everything(app, tmp_path):
     result = run(app, DEMO_DUMP)
     assert result.exit_code == 0, result.output
     c = counts(app)
-    assert (c["term"], c["course"], c["section"], c["app_user"], c["teaching_assignment"]) == (3, 4, 10, 47, 9)
+    assert (c["term"], c["course"], c["section"], c["app_user"], c["teaching_assignment"]) == (3, 5, 11, 48, 10)  # Sophie Germain and MATH 110 (docs/spec.md §5, review)
     with app.app_context():
         ada = db.session.scalars(select(User).where(User.sis_id == "900001")).one()
         assert ada.password_hash is None and ada.active and not ada.is_program_admin and ada.network_id == "ada@demo.edu"
@@ -83,8 +83,8 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
     with open(dump / "sections.csv", "a", encoding="utf-8") as out:
         out.write('"202710-CS-310-002","CS-310","202710","REG","MAIN","CS","Graduate","002"\n')
     with open(dump / "users.csv", "a", encoding="utf-8") as out:
-        out.write('"900006","Barbara Liskov","Barbara@Demo.edu","null"\n')
-    edit(dump / "teaching_assignments.csv", '"900002","202710-CS-150-002"\n', '"900006","202710-CS-310-002"\n')
+        out.write('"900007","Barbara Liskov","Barbara@Demo.edu","null"\n')
+    edit(dump / "teaching_assignments.csv", '"900002","202710-CS-150-002"\n', '"900007","202710-CS-310-002"\n')
 
     with app.app_context():
         before = {o.number: o.last_changed_at for o in db.session.scalars(select(Order).where(Order.number.in_([1001, 1002])))}
@@ -92,10 +92,10 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
     result = run(app, dump, "--allow-mass-removal")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "courses                         4         0        1" in out
-    assert "sections                       10         1        0        1" in out
-    assert "users                          48         1        1" in out
-    assert "teaching assignments            8         1        0        2" in out
+    assert "courses                         5         0        1" in out
+    assert "sections                       11         1        0        1" in out
+    assert "users                          49         1        1" in out
+    assert "teaching assignments            9         1        0        2" in out
     assert "202710-MATH-221-001 on order #1001" in out
     with app.app_context():
         removed = db.session.scalars(select(Section).where(Section.sis_id == "202710-MATH-221-001")).unique().one()
@@ -105,10 +105,10 @@ def test_changes_are_applied_and_a_second_run_changes_nothing(app, demo_data, du
         # ... and its last change moves, so the next feed delta reports the section deleted; #1002 is untouched.
         assert order.last_changed_at > before[1001]
         assert db.session.scalars(select(Order).where(Order.number == 1002)).unique().one().last_changed_at == before[1002]
-        barbara = db.session.scalars(select(User).where(User.sis_id == "900006")).one()
+        barbara = db.session.scalars(select(User).where(User.sis_id == "900007")).one()
         assert barbara.email == "barbara@demo.edu" and barbara.network_id is None and barbara.password_hash is None
         new = db.session.scalars(select(Section).where(Section.sis_id == "202710-CS-310-002")).unique().one()
-        assert [u.sis_id for u in new.instructors] == ["900006"]
+        assert [u.sis_id for u in new.instructors] == ["900007"]
         alan = db.session.scalars(select(User).where(User.sis_id == "900002")).one()
         assert alan.name == "Alan M. Turing" and alan.sort_name == "turing alan m."
         assert not db.session.scalar(select(func.count()).select_from(TeachingAssignment).where(TeachingAssignment.user_id == alan.id,
@@ -293,7 +293,7 @@ def test_a_section_on_an_order_never_moves_to_another_course_or_term(app, demo_d
     before = counts(app)
     result = run(app, dump)
     assert result.exit_code == 1, result.output
-    assert ("sections.csv line 7: section '202710-MATH-221-001' is on order #1001 and cannot move to another course or term"
+    assert ("sections.csv line 8: section '202710-MATH-221-001' is on order #1001 and cannot move to another course or term"
             in result.output), result.output
     assert counts(app) == before and _section_course(app, "202710-MATH-221-001") == ("MATH 221", "202710")
 
@@ -311,8 +311,8 @@ def _header_only(path: Path) -> None:
 
 
 @pytest.mark.parametrize("file, message", [
-    ("sections.csv", "sections.csv: the dump would remove 10 of 10 active sections (100%), more than the 10% allowed"),
-    ("teaching_assignments.csv", "teaching_assignments.csv: the dump would end 9 of 9 teaching assignments (100%), more than the 10% allowed"),
+    ("sections.csv", "sections.csv: the dump would remove 11 of 11 active sections (100%), more than the 10% allowed"),
+    ("teaching_assignments.csv", "teaching_assignments.csv: the dump would end 10 of 10 teaching assignments (100%), more than the 10% allowed"),
 ], ids=["sections", "teaching assignments"])
 def test_a_header_only_file_is_refused_unless_mass_removal_is_allowed(app, demo_data, dump, file, message):
     """A truncated export would remove everything: refused (dry run too) unless --allow-mass-removal."""

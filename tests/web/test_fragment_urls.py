@@ -49,6 +49,9 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
         "admin.student": ("katherine", f"/admin/students/{ids['mary']}"),
         "progress.index": ("katherine", "/progress/?term=202710"),
         "progress.confirm_remind": ("katherine", "/progress/remind?term=202710&dimension=subject&key=MATH"),
+        "approvals.index": ("emmy", "/approvals?term=202710"),
+        "orders.confirm_approve": ("emmy", "/orders/1005/approve"),
+        "orders.confirm_return": ("emmy", "/orders/1005/return"),
     }
 
 

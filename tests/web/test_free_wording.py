@@ -17,7 +17,7 @@ from orders.cli.reminders import run_once
 from orders.domain.models import OutboundEmail
 from orders.extensions import db
 from orders.worker.delivery import render
-from tests.helpers import sign_in, text_of
+from tests.helpers import open_every_organization, sign_in, text_of
 from tests.screens.ordering.test_ordering import start
 from tests.screens.orders.test_edit import follow, item_id
 
@@ -39,11 +39,12 @@ def assert_free(where: str, text: str) -> None:
 
 
 def test_a_free_material_reads_free_everywhere(app, client, demo_data):
+    open_every_organization(app)  # the change applies at once (Mathematics orders under `approval` in the demo)
     sign_in(client, "ada")
     oer = item_id(app, OER)
     client.post("/orders/1001/edit/items", data={"item_id": str(oer)})
     assert_free("edit page", text_of(client.get("/orders/1001/edit")))
-    follow(client, client.post("/orders/1001/edit/submit", data={"version": "1"}))
+    follow(client, client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
     assert_free("order summary", text_of(client.get("/orders/1001")))
     assert_free("cancel prompt", text_of(client.get("/orders/1001/cancel")))
     draft = start(client, app, "MATH", "221")

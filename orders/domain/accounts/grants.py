@@ -35,6 +35,8 @@ def grant_audit(grant: CoordinatorGrant) -> dict:
         "level": grant.level.value if grant.level else None,
         "organization": org.code if org else None,
         "campus": campus.code if campus else None,
+        "may_approve": bool(grant.may_approve),
+        "may_review_royalties": bool(grant.may_review_royalties),
     }
 
 
@@ -46,14 +48,16 @@ def grant_describe_scope(scope: GrantScope) -> str:
     return unsaved.describe()
 
 
-def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime) -> CoordinatorGrant:
-    """Give a user a coordinator grant; the same scope twice is refused."""
+def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime, may_approve: bool = False,
+              may_review_royalties: bool = False) -> CoordinatorGrant:
+    """Give a user a coordinator grant (with its approval flags, docs/spec.md §8); the same scope twice is refused."""
     for existing in user.grants:
         if (existing.subject, existing.level, existing.organization_id, existing.campus_id) == (
             scope.subject, scope.level, scope.organization_id, scope.campus_id
         ):
             raise RuleBroken(f"{user.name} already has this grant ({existing.describe()}).")
     grant = scope.grant(user.id)
+    grant.may_approve, grant.may_review_royalties = may_approve, may_review_royalties
     try:
         with db.session.begin_nested():  # the same grant posted at once: the unique scope index decides
             db.session.add(grant)
@@ -62,6 +66,21 @@ def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime) -> C
     db.session.refresh(grant)  # load organization and campus for describe()
     record("grant.added", f"Grant for {user.name} ({user.email}): {grant.describe()}", None, grant_audit(grant), actor=actor, now=now)
     return grant
+
+
+def set_grant_flags(grant: CoordinatorGrant, *, may_approve: bool, may_review_royalties: bool, actor: User,
+                    now: datetime) -> bool:
+    """Change what a grant lets its holder decide (docs/spec.md §8: approve, review royalties); False when unchanged.
+    Orders already waiting keep waiting; who may decide them is asked again at each decision."""
+    before = {"may_approve": bool(grant.may_approve), "may_review_royalties": bool(grant.may_review_royalties)}
+    after = {"may_approve": may_approve, "may_review_royalties": may_review_royalties}
+    if before == after:
+        return False
+    grant.may_approve, grant.may_review_royalties = may_approve, may_review_royalties
+    db.session.flush()
+    record("grant.flags_changed", f"Grant for {grant.user.name} ({grant.user.email}): {grant.describe()}", before, after,
+           actor=actor, now=now)
+    return True
 
 
 def remove_grant(grant: CoordinatorGrant, *, actor: User, now: datetime) -> None:

@@ -97,6 +97,11 @@ def parse_price(raw: str) -> tuple[Decimal | None, str | None]:
     return _parse_money(raw, "Student price", required=True, example="49.95")
 
 
+def parse_optional_amount(raw: str, label: str, example: str = "4.50") -> tuple[Decimal | None, str | None]:
+    """An optional amount of dollars, like a price (an estimated royalty per copy, docs/spec.md §8)."""
+    return _parse_money(raw, label, required=False, example=example)
+
+
 def parse_list_price(raw: str) -> tuple[Decimal | None, str | None]:
     """The publisher's retail price: optional, else like a student price."""
     return _parse_money(raw, "List price", required=False, example="129.95")

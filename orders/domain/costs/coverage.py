@@ -41,7 +41,9 @@ def disclosed_clause(as_of=None) -> ColumnElement[bool]:
     (a moment, or an SQL expression of one, such as the section's term's registration opening)."""
     if as_of is None:
         return or_(
-            exists(select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)),
+            # A placed order's claim: an order awaiting approval claims its sections too, but discloses nothing yet.
+            exists(select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id).where(
+                OrderSection.section_id == Section.id, OrderSection.claimed, Order.status == OrderStatus.PLACED)),
             exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id)),
         )
     on_order = (

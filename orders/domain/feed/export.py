@@ -24,9 +24,10 @@ from typing import cast
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from orders.domain.changelog import reported_clause
 from orders.domain.feed.rows import changed_at, csv_chunks, feed_rows
 from orders.domain.formats.files import ExportError, OutputNotWritable, check_directory
-from orders.domain.models import FeedChange, FeedKind, FeedRun, Order, OrderStatus, Term
+from orders.domain.models import FeedChange, FeedKind, FeedRun, Order, Term
 from orders.extensions import db
 
 # The start of a term's first delta: before any order existed, so it covers every order.
@@ -100,7 +101,7 @@ def changed_since(term: Term, moment: datetime) -> bool:
         select(
             exists().where(
                 Order.term_id == term.id,
-                Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
+                reported_clause(),
                 changed_at() > moment,
             )
         )

@@ -26,6 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from orders.domain.changelog import reported_clause
 from orders.domain.formats.csvstream import csv_chunks as stream_csv
 from orders.domain.formats.money import plain_price
 from orders.domain.formats.times import iso_utc
@@ -150,7 +151,7 @@ def feed_query(term_id: int, since: datetime | None, also: Select | None = None)
         .join(Section, Section.id == OrderSection.section_id)
         .join(line, line.c.order_id == Order.id)
         .outerjoin(CatalogItem, CatalogItem.id == line.c.item_id)
-        .where(Order.term_id == term_id, Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]))
+        .where(Order.term_id == term_id, reported_clause())
         .order_by(Order.number, Section.label, Section.id, line.c.type_rank, line.c.position, line.c.line_key)
     )
     if since is not None:

@@ -54,6 +54,7 @@ from orders.domain.models.people import (
     User,
     UserSession,
 )
+from orders.domain.models.review import ApprovalDigestSent, OrderingPolicy, PreApprovedItem
 from orders.domain.models.students import (
     ChoiceEvent,
     ChoiceValue,
@@ -122,4 +123,7 @@ __all__ = [
     "LtiIdentity",
     "LtiCourseLink",
     "LtiRegistrationToken",
+    "OrderingPolicy",
+    "PreApprovedItem",
+    "ApprovalDigestSent",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.domain.models.base import UTCDateTime, _enum
+from orders.domain.models.review import OrderingPolicy
 from orders.extensions import db
 
 if TYPE_CHECKING:
@@ -50,6 +51,10 @@ class Organization(Model):
     sis_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # docs/spec.md §8: set in the back office (Organizations), never by the SIS import.
+    ordering_policy: Mapped[OrderingPolicy] = mapped_column(
+        _enum(OrderingPolicy, "ordering_policy"), default=OrderingPolicy.OPEN, server_default=OrderingPolicy.OPEN.value
+    )
 
 
 class Term(Model):

@@ -50,6 +50,9 @@ class Institution(Model):
     low_cost_threshold: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     low_cost_criteria_url: Mapped[str | None] = mapped_column(String(500))
     coverage_target_percent: Mapped[int] = mapped_column(Integer, default=55, server_default=text("55"))
+    # docs/spec.md §8: a royalty Yes goes to review always (None), or only when the estimated royalty per
+    # section (royalty per copy x the section's enrolled students) is above this amount.
+    royalty_review_threshold: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     # Branding (issue 37, docs/design.md): an accent colour (#rrggbb; None: the product's own) and a small logo,
     # served by the app at a URL with its digest (orders.domain.branding). The image is deferred: every request
     # reads the institution, only the logo's own URL reads its bytes.

@@ -35,9 +35,25 @@ else:
 
 class OrderStatus(enum.Enum):
     DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"  # submitted in an organization under review (docs/spec.md §8)
+    RETURNED = "returned"  # sent back to the placer by an approver, with a reason
     PLACED = "placed"
     CANCELED = "canceled"
     DISCARDED = "discarded"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def in_review(self) -> bool:
+        """Submitted but not yet counted: it claims its sections, and counts nowhere (docs/spec.md §8)."""
+        return self in (OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
+
+    @property
+    def workable(self) -> bool:
+        """Its owner works on it in the ordering workflow: a draft, or an order returned to them."""
+        return self in (OrderStatus.DRAFT, OrderStatus.RETURNED)
 
 
 class EventKind(enum.Enum):
@@ -49,6 +65,9 @@ class EventKind(enum.Enum):
     SECTIONS_ADDED = "sections_added"
     CONTENT_REQUEST_STATUS = "content_request_status"
     CONTENT_REQUEST_COMMENT = "content_request_comment"
+    SUBMITTED_FOR_APPROVAL = "submitted_for_approval"  # an order, or a change to a placed one (details: change)
+    APPROVED = "approved"
+    RETURNED = "returned"  # details: reason
 
 
 class Requirement(enum.Enum):
@@ -111,6 +130,12 @@ class Order(Model):
     last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     reordered_from_id: Mapped[int | None] = mapped_column(ForeignKey("course_order.id", name="fk_order_reordered_from"))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # Review (docs/spec.md §8): when the order was first submitted ("placed on time" counts it; placed_at is
+    # the approval), the royalty question's answer (None: never asked, as for orders placed before it),
+    # and whether the review it waits for (or had) is a royalty review.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    royalty_answer: Mapped[bool | None] = mapped_column(Boolean)
+    royalty_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     term: Mapped[Term] = relationship(lazy="joined", innerjoin=True)
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
@@ -219,6 +244,10 @@ class OrderLine(Model):
     )
     # Set when an edit took the item off the order: the row stays so the feed can report it deleted.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The royalty question (docs/spec.md §8): written or edited by an instructor of the course, or a royalty
+    # earned by someone teaching it; the placer's optional estimate of that royalty per copy.
+    instructor_authored: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    royalty_per_copy: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     order: Mapped[Order] = relationship(back_populates="lines")
     item: Mapped[CatalogItem] = relationship(lazy="joined", innerjoin=True)
@@ -301,10 +330,18 @@ class ContentRequestComment(Model):
 
 
 class PendingEdit(Model):
-    """One user's unsubmitted changes to one placed order (two tabs of that user share it)."""
+    """One user's unsubmitted changes to one placed order (two tabs of that user share it); or, once
+    submitted in an organization under review, the change awaiting an approver (docs/spec.md §8)."""
 
     __tablename__ = "pending_edit"
-    __table_args__ = (UniqueConstraint("order_id", "user_id", name="uq_pending_edit_order_user"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "user_id", name="uq_pending_edit_order_user"),
+        # One change awaits approval per order at a time: approving another would find it stale.
+        Index(
+            "uq_pending_edit_one_awaiting", "order_id", unique=True,
+            sqlite_where=text("submitted_at IS NOT NULL"), postgresql_where=text("submitted_at IS NOT NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("course_order.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
@@ -312,6 +349,12 @@ class PendingEdit(Model):
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the change was submitted and waits for an approver; it can no longer be changed, only
+    # approved (applied), returned (dropped) or discarded by its author.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    royalty_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
 class NoMaterialsAnswer(Model):

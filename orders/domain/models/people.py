@@ -86,6 +86,10 @@ class CoordinatorGrant(Model):
     level: Mapped[CourseLevel | None] = mapped_column(_enum(CourseLevel, "course_level"))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     campus_id: Mapped[int | None] = mapped_column(ForeignKey("campus.id"))
+    # docs/spec.md §8: approve orders whose every section this grant (or another flagged one) covers;
+    # review orders whose materials an instructor wrote or earns a royalty on.
+    may_approve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    may_review_royalties: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     user: Mapped[User] = relationship(back_populates="grants")
     organization: Mapped[Organization | None] = relationship(lazy="joined")
@@ -103,6 +107,11 @@ class CoordinatorGrant(Model):
         if self.campus:
             parts.append(f"{self.campus.name} campus")
         return ", ".join(parts) or "all sections"
+
+    def describe_flags(self) -> str:
+        """What the grant lets its holder decide besides ordering, e.g. "may approve, may review royalties"."""
+        return ", ".join(word for flag, word in ((self.may_approve, "may approve"),
+                                                 (self.may_review_royalties, "may review royalties")) if flag)
 
 
 class UserSession(Model):

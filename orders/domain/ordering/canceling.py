@@ -42,8 +42,9 @@ def cancel_order(
     decision = cancel_decision(actor, order, now)
     if not decision:
         raise PermissionDenied(decision.reason)
+    was = order.status  # placed, or awaiting approval or returned (withdrawn: docs/spec.md §8)
     if not transition(
-        order, expected=OrderStatus.PLACED, to=OrderStatus.CANCELED, now=now,
+        order, expected=was, to=OrderStatus.CANCELED, now=now,
         canceled_by_id=actor.id, canceled_at=now, related={"canceled_by": actor},
     ):
         if order.status is OrderStatus.CANCELED:

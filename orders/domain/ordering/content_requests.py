@@ -87,8 +87,8 @@ def next_position(order: Order) -> int:
 
 
 def add_to_draft(draft: Order, wanted: TitleRequest, *, actor: User, now: datetime) -> ContentRequest:
-    """Put a content request on a draft; it becomes Submitted to staff when the order is placed."""
-    if draft.status is not OrderStatus.DRAFT:
+    """Put a content request on a draft (or an order returned to its placer); staff see it once the order is placed."""
+    if not draft.status.workable:
         raise Refused("This draft can no longer be changed.")
     if any(r.isbn13 == wanted.isbn13 for r in draft.current_requests):
         raise Refused(f"A request for ISBN {wanted.isbn13} is already on this order.")
@@ -99,13 +99,18 @@ def add_to_draft(draft: Order, wanted: TitleRequest, *, actor: User, now: dateti
 
 
 def remove_from_draft(draft: Order, request_id: int, now: datetime) -> ContentRequest | None:
-    """Take a request off a draft (it was never seen by staff, so it simply goes)."""
-    if draft.status is not OrderStatus.DRAFT:
+    """Take a request off a draft (it was never seen by staff, so it simply goes); on an order returned to its placer
+    it stays, removed and canceled, since staff could see it while the order waited (docs/spec.md §8)."""
+    if not draft.status.workable:
         raise Refused("This draft can no longer be changed.")
     request = next((r for r in draft.current_requests if r.id == request_id), None)
     if request is None:
         return None
-    draft.content_requests.remove(request)
+    if draft.status is OrderStatus.RETURNED:
+        request.removed_at = now
+        cancel_request(request, now)
+    else:
+        draft.content_requests.remove(request)
     revise_draft(draft, now)
     return request
 

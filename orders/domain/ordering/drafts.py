@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from orders.domain import outbox as mail
 from orders.domain.audit import record_event
 from orders.domain.lookups import claimed_sections, find_draft
 from orders.domain.models import (
@@ -31,6 +30,8 @@ from orders.domain.models import (
 from orders.domain.periods import is_open
 from orders.domain.reach import may_order_for, visible_sections_clause
 from orders.domain.refusals import DraftClosed, PermissionDenied, Refused
+from orders.domain.review.royalty import NO_ROYALTY, RoyaltyAnswer
+from orders.domain.review.submitting import Route, mark_authored, record_order_submission, route_order
 from orders.domain.rules import Decision, can_discard_draft, can_place, owns_draft, period_closed
 from orders.domain.transitions import revise_draft, set_claimed, transition
 from orders.extensions import db
@@ -87,8 +88,10 @@ class SectionChoice:
     orderable: bool
 
 
-def section_choices(actor: User, course_id: int, term_id: int, now: datetime) -> list[SectionChoice]:
-    """The sections of a course in a term within the user's reach, each orderable or not."""
+def section_choices(actor: User, course_id: int, term_id: int, now: datetime, *,
+                    excluding_order_id: int | None = None) -> list[SectionChoice]:
+    """The sections of a course in a term within the user's reach, each orderable or not (the sections an order
+    returned to its placer holds are its own: `excluding_order_id`)."""
     sections = list(
         db.session.scalars(
             select(Section)
@@ -102,7 +105,7 @@ def section_choices(actor: User, course_id: int, term_id: int, now: datetime) ->
             .order_by(Section.label)
         )
     )
-    taken = claimed_sections([s.id for s in sections])
+    taken = claimed_sections([s.id for s in sections], excluding_order_id=excluding_order_id)
     return [
         SectionChoice(s, taken.get(s.id), s.id not in taken and can_place(actor, s, now))
         for s in sections
@@ -160,8 +163,9 @@ def no_orderable_sections_message(actor: User, course: Course, term: Term, now: 
 
 
 def _require_draft(draft: Order) -> None:
-    """Services re-check what the draft guard checked: a service may be called from anywhere."""
-    if draft.status is not OrderStatus.DRAFT:
+    """Services re-check what the draft guard checked: a service may be called from anywhere. An order returned
+    to its placer (docs/spec.md §8) is worked on like a draft."""
+    if not draft.status.workable:
         raise DraftClosed(draft)
 
 
@@ -170,7 +174,7 @@ def set_sections(draft: Order, section_ids: list[int], *, actor: User, now: date
     _require_draft(draft)
     if not section_ids:
         raise OrderingError("Choose at least one section.")
-    choices = {c.section.id: c for c in section_choices(actor, draft.course_id, draft.term_id, now)}
+    choices = {c.section.id: c for c in section_choices(actor, draft.course_id, draft.term_id, now, excluding_order_id=draft.id)}
     for section_id in section_ids:
         choice = choices.get(section_id)
         if choice is None:
@@ -184,9 +188,16 @@ def set_sections(draft: Order, section_ids: list[int], *, actor: User, now: date
     wanted = set(section_ids)
     kept = [link for link in draft.order_sections if link.section_id in wanted]
     have = {link.section_id for link in kept}
-    added = [OrderSection(section_id=i, section=choices[i].section, claimed=False) for i in sorted(wanted - have)]
+    # A returned order keeps claiming its sections (no second order for them meanwhile), added ones too.
+    holds = draft.status is OrderStatus.RETURNED
+    added = [OrderSection(section_id=i, section=choices[i].section, claimed=holds) for i in sorted(wanted - have)]
     if added or len(kept) != len(draft.order_sections):
         draft.order_sections = kept + added
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            raise OrderingError("One of those sections was put on another order a moment ago. Choose again.") from None
         revise_draft(draft, now)
     db.session.flush()
 
@@ -267,13 +278,25 @@ def placement_decision(draft: Order, actor: User, now: datetime, taken: dict[int
     return Decision.refused(problems)
 
 
+def route_preview(draft: Order, actor: User, now: datetime) -> Route:
+    """What "Place order" would do under today's policies with a No to the royalty question: the review page
+    says whether the order will wait for an approver (a Yes may send it to review as well)."""
+    return route_order(draft, actor, NO_ROYALTY, now)
+
+
+ROYALTY_UNANSWERED = "Answer the question about the materials' authors and royalties: Yes or No."
+
+
 def place_draft(
-    draft: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int | None = None
+    draft: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int | None = None,
+    royalty: RoyaltyAnswer | None = None,
 ) -> Order:
     """Place the draft: re-check every rule, claim its sections, number it, write the event and receipts.
 
-    Raises DraftClosed for a repeat, DraftChanged when the reviewed version is stale, and
-    PlacementRefused / SectionsTaken when a rule fails; the caller then rolls back, so nothing
+    In an organization under review, or with a royalty Yes (docs/spec.md §8), the order is numbered and claims its
+    sections but waits for an approver instead (status awaiting approval); an order returned to its placer
+    goes the same way again. Raises DraftClosed for a repeat, DraftChanged when the reviewed version is
+    stale, and PlacementRefused / SectionsTaken when a rule fails; the caller then rolls back, so nothing
     (not even an order number) is consumed.
     """
     _require_draft(draft)
@@ -282,12 +305,20 @@ def place_draft(
     decision = placement_decision(draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id))
     if not decision:
         raise PlacementRefused(list(decision.reasons))
-    number = next_order_number()  # the first write: the transaction is open before the savepoint below
+    if royalty is None:
+        raise PlacementRefused([ROYALTY_UNANSWERED])
+    answer = royalty.check(line.catalog_item_id for line in draft.current_lines)
+    route = route_order(draft, actor, answer, now)
+    was = draft.status
+    # The first write (a returned order keeps its number): the transaction is open before the savepoint below.
+    number = draft.number if draft.number is not None else next_order_number()
     if not transition(
-        draft, expected=OrderStatus.DRAFT, to=OrderStatus.PLACED, now=now,
-        number=number, placed_by_id=actor.id, placed_at=now, related={"placed_by": actor},
+        draft, expected=was, to=route.status, now=now,
+        number=number, placed_by_id=actor.id, placed_at=None if route.waits else now,
+        submitted_at=draft.submitted_at or now, royalty_answer=answer.authored, royalty_review=route.need.royalty,
+        related={"placed_by": actor},
     ):
-        if draft.status is not OrderStatus.DRAFT:
+        if draft.status is not was:
             raise DraftClosed(draft)
         raise DraftChanged()
     try:
@@ -305,13 +336,17 @@ def place_draft(
                 + ". Your draft is kept: remove that section and place the order again."
             ]
         ) from None
-    event = record_event(draft, EventKind.PLACED, actor=actor, now=now, request_id=request_id)
-    mail.enqueue_placed_emails(draft, event, now=now)
+    mark_authored(draft, answer)
+    record_order_submission(draft, route, answer, actor=actor, now=now, request_id=request_id,
+                            resubmitted=was is OrderStatus.RETURNED)
     return draft
 
 
 def discard_draft(draft: Order, *, actor: User, now: datetime, request_id: str | None) -> bool:
-    """Discard the draft once: no order number, no email, one audit event. False if it was no longer a draft."""
+    """Discard the draft once: no order number, no email, one audit event. False if it was no longer a draft.
+    (An order returned to its placer has a number and a history: it is withdrawn by the cancel flow instead.)"""
+    if draft.status is OrderStatus.RETURNED:
+        raise Refused(f"Order #{draft.number} was returned to you: to withdraw it, use Cancel Order on the order.")
     if not can_discard_draft(actor, draft):
         if draft.status is not OrderStatus.DRAFT:
             return False

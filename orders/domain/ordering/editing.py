@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from orders.domain import outbox as mail
@@ -31,6 +32,7 @@ from orders.domain.models import (
     OrderLine,
     OrderSection,
     OrderStatus,
+    PendingEdit,
     Requirement,
     Section,
     SectionState,
@@ -39,6 +41,7 @@ from orders.domain.models import (
 from orders.domain.ordering.content_requests import TitleRequest, cancel_request, new_request, next_position
 from orders.domain.ordering.pending_edits import (
     EditDiff,
+    EditState,
     diff,
     find_pending,
     is_stale,
@@ -48,10 +51,13 @@ from orders.domain.ordering.pending_edits import (
     wanted_state,
 )
 from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
+from orders.domain.review.royalty import NO_ROYALTY, RoyaltyAnswer
+from orders.domain.review.submitting import mark_authored, route_change, royalty_details, submit_change
 from orders.domain.rules import can_place, edit_decision
 from orders.domain.transitions import transition
 from orders.extensions import db
 
+ROYALTY_UNANSWERED = "Answer the question about the added materials' authors and royalties: Yes or No."
 CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
 NOTHING_CHANGED = "You had not changed anything, so the order stays as it was."
 CHANGES_KEPT = (
@@ -68,6 +74,8 @@ class EditResult(enum.Enum):
     ALREADY_APPLIED = "already applied"  # a repeat (double click, second tab): the first one applied them
     CHANGES_KEPT = "changes kept"  # stale: the changes now stand on the order as it is, for review (saved)
     CHANGES_DROPPED = "changes dropped"  # stale, and none of them still applies (the pending edit is deleted)
+    SUBMITTED = "submitted for approval"  # the organization reviews changes: they wait for an approver (docs/spec.md §8)
+    ALREADY_SUBMITTED = "already submitted"  # a repeat of a submit that sent them to review
 
 
 def _already_applied(order: Order) -> EditOutcome:
@@ -89,6 +97,18 @@ def _refuse_a_second_line(order: Order, item: CatalogItem) -> None:
     brought = next((r for r in counted_requests(order) if r.fulfilled_by_id == item.id), None)
     if brought is not None:
         raise Refused(f"{item.title} is already on this order: the approved request for “{brought.title}” brought it.")
+def awaiting_approval_notice(order: Order) -> str:
+    """Why a user's submitted changes can't be changed any more (docs/spec.md §8)."""
+    return (f"Your changes to order #{order.number} await approval, so they can no longer be changed. "
+            "Discard them to withdraw them, or wait for the decision.")
+
+
+def _changeable_pending(order: Order, actor: User) -> PendingEdit | None:
+    """The user's pending edit, refused once submitted for approval: an approver decides what was submitted."""
+    pending = find_pending(order, actor)
+    if pending is not None and pending.submitted_at is not None:
+        raise Refused(awaiting_approval_notice(order))
+    return pending
 
 
 def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem:
@@ -97,7 +117,7 @@ def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogI
     item = db.session.get(CatalogItem, item_id)
     if item is None:
         raise Refused("That item is not in the catalog. Search again and choose it from the results.")
-    pending = find_pending(order, actor)
+    pending = _changeable_pending(order, actor)
     state = pending_state(order, pending)
     if item.id not in state.items:
         if not item.active:
@@ -111,7 +131,7 @@ def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogI
 def set_requirement(order: Order, actor: User, item_id: int, requirement: Requirement, now: datetime) -> CatalogItem | None:
     """Mark an item of the pending edit required or recommended; returns it, or None when it is not on the edit."""
     _require_edit(order, actor, now)
-    pending = find_pending(order, actor)
+    pending = _changeable_pending(order, actor)
     state = pending_state(order, pending)
     if item_id not in state.items:
         return None
@@ -125,7 +145,7 @@ def set_requirement(order: Order, actor: User, item_id: int, requirement: Requir
 def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogItem | None:
     """Take an item off the pending edit; returns it, or None when it was not there."""
     _require_edit(order, actor, now)
-    pending = find_pending(order, actor)
+    pending = _changeable_pending(order, actor)
     state = pending_state(order, pending)
     if item_id not in state.items:
         return None
@@ -166,20 +186,22 @@ def set_sections(order: Order, actor: User, section_ids: list[int], now: datetim
     allowed = {s.id for s in addable_sections(order, actor, now)} | {s.id for s in order.sections}
     if any(section_id not in allowed for section_id in section_ids):
         raise Refused("That section can't be put on this order. Choose from the list.")
-    pending = find_pending(order, actor)
+    pending = _changeable_pending(order, actor)
     state = pending_state(order, pending)
     state.sections = sorted(set(section_ids))
     save_pending(order, actor, pending, state, now)
 
 
 def discard(order: Order, actor: User) -> bool:
-    """Drop the user's pending changes; False when there were none."""
+    """Drop the user's pending changes (submitted for approval or not: discarding withdraws them); False when
+    there were none."""
     pending = find_pending(order, actor)
     if pending is None:
         return False
-    db.session.delete(pending)
-    db.session.flush()
-    return True
+    # A guarded DELETE: an approver deciding the same submitted change at this moment wins or loses whole.
+    gone = db.session.execute(delete(PendingEdit).where(PendingEdit.id == pending.id).execution_options(synchronize_session=False))
+    db.session.expunge(pending)
+    return cast("CursorResult[Any]", gone).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -192,12 +214,28 @@ class EditOutcome:
     message: str = ""
 
 
+def royalty_offered(change: EditDiff) -> list[CatalogItem]:
+    """The lines the royalty question asks about on "Submit changes": the items the change adds (docs/spec.md §8)."""
+    return change.added_items
+
+
+def _already_submitted(order: Order) -> EditOutcome:
+    return EditOutcome(order, EditResult.ALREADY_SUBMITTED, message=(
+        f"Your changes to order #{order.number} already await approval. Nothing more was submitted."
+    ))
+
+
 def submit(
-    order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int
+    order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int,
+    royalty: RoyaltyAnswer | None = None,
 ) -> EditOutcome:
-    """Apply the user's pending changes at once, if the order is still the version they started from."""
+    """Apply the user's pending changes at once, if the order is still the version they started from; in an
+    organization that reviews changes (or with a royalty Yes on an added item) send them to review instead.
+    `royalty` answers the royalty question, required when the change adds an item."""
     _require_edit(order, actor, now)
     pending = find_pending(order, actor)
+    if pending is not None and pending.submitted_at is not None:
+        return _already_submitted(order)  # a double submit: the first one sent them to review
     if pending is None:
         # Read the version as it is now, not as loaded: a concurrent submit of these same changes may have
         # applied them (and dropped them) between loading the order and looking for them.
@@ -223,6 +261,18 @@ def submit(
         db.session.flush()
         return EditOutcome(order, EditResult.UNCHANGED, message=NOTHING_CHANGED)
     _check(order, actor, now, change)
+    if change.added_items and royalty is None:
+        raise Refused(ROYALTY_UNANSWERED)
+    answer = (royalty or NO_ROYALTY).check(item.id for item in royalty_offered(change))
+    route = route_change(order, actor, change, answer, now)
+    if route.waits:
+        event = submit_change(order, pending, change, route, answer, actor=actor, now=now, request_id=request_id)
+        if event is None:
+            return _already_submitted(order)
+        return EditOutcome(order, EditResult.SUBMITTED, event, (
+            f"Your changes to order #{order.number} were submitted for approval. The order stays as it is until an "
+            "approver approves them."
+        ))
     # The guarded UPDATE comes before any other write: of twenty identical submits it lets one through,
     # and the rest wait for it, match nothing and find their pending changes already applied.
     if not transition(order, expected=OrderStatus.PLACED, now=now):
@@ -230,14 +280,32 @@ def submit(
             return _already_applied(order)
         raise StaleOrder(CHANGED_WHILE_EDITING)
     db.session.delete(pending)
+    apply_change(order, change, actor, now)
+    mark_authored(order, answer, only={item.id for item in change.added_items})
+    details = change.details()
+    if answer.authored:
+        details["royalty"] = royalty_details(answer)
+    if route.self_approved:
+        details["approved_by_placer"] = True
+    event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=details)
+    dropped_instructors = tuple(person for section in change.removed_sections for person in section.instructors)
+    mail.enqueue_changed_emails(order, event, now=now, also=dropped_instructors)
+    return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")
+
+
+def apply_change(order: Order, change: EditDiff, actor: User, now: datetime) -> None:
+    """Write a change onto the order (whose version the caller has just moved): lines, requests, costs, sections.
+    `actor` is who requested any new title (the change's author, when an approver applies it)."""
     _apply_items(order, change, now)
     _apply_requests(order, change, actor, now)
     other_costs.apply(order, change.costs)
     _apply_sections(order, change, now)
-    event = record_event(order, EventKind.EDITED, actor=actor, now=now, request_id=request_id, details=change.details())
-    dropped_instructors = tuple(person for section in change.removed_sections for person in section.instructors)
-    mail.enqueue_changed_emails(order, event, now=now, also=dropped_instructors)
-    return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")
+
+
+def check_change(order: Order, change: EditDiff) -> None:
+    """What must still hold when an approver applies a change: at least one material and section, items still
+    orderable, added sections still of this course and term (the author's period rule held when submitted)."""
+    _check_shape(order, change)
 
 
 def _last_edit_by(order: Order, actor: User) -> bool:
@@ -250,6 +318,14 @@ def _last_edit_by(order: Order, actor: User) -> bool:
 
 def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
     """Refuse a change that breaks a rule, naming what to do instead."""
+    _check_shape(order, change)
+    for section in change.added_sections:
+        if not can_place(actor, section, now):
+            raise Refused(f"You may not order for section {section.label} now.")
+
+
+def _check_shape(order: Order, change: EditDiff) -> None:
+    """The order the change leaves: some material, some section, orderable items, sections of its course and term."""
     remaining_items = len(order.current_lines) - len(change.removed_items) + len(change.added_items)
     remaining_requests = len(order.current_requests) - len(change.removed_requests) + len(change.added_requests)
     if remaining_items + remaining_requests == 0:
@@ -265,8 +341,6 @@ def _check(order: Order, actor: User, now: datetime, change: EditDiff) -> None:
     for section in change.added_sections:
         if section.course_id != order.course_id or section.term_id != order.term_id or section.is_removed:
             raise Refused(f"Section {section.label} can't be put on this order.")
-        if not can_place(actor, section, now):
-            raise Refused(f"You may not order for section {section.label} now.")
 
 
 def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
@@ -304,7 +378,7 @@ def _apply_requests(order: Order, change: EditDiff, actor: User, now: datetime) 
 def add_request(order: Order, actor: User, wanted: TitleRequest, now: datetime) -> None:
     """Put a new content request on the pending edit."""
     _require_edit(order, actor, now)
-    pending = find_pending(order, actor)
+    pending = _changeable_pending(order, actor)
     state = pending_state(order, pending)
     kept = [r.isbn13 for r in order.current_requests if r.id in state.requests]
     if wanted.isbn13 in kept or any(d["isbn13"] == wanted.isbn13 for d in state.new_requests):
@@ -316,7 +390,7 @@ def add_request(order: Order, actor: User, wanted: TitleRequest, now: datetime) 
 def remove_request(order: Order, actor: User, key: str, now: datetime) -> str | None:
     """Take a content request off the pending edit (`r<id>` for one on the order, else a new one's key)."""
     _require_edit(order, actor, now)
-    pending = find_pending(order, actor)
+    pending = _changeable_pending(order, actor)
     state = pending_state(order, pending)
     title = None
     request_id = next((rid for rid in state.requests if key == f"r{rid}"), None)  # one already on the order
@@ -401,14 +475,43 @@ def add_sections(
         if section is None or section_id in on_order:
             raise Refused("That section can't be added to this order. Choose from the list.")
         chosen.append(section)
+    change = EditDiff([], [], chosen, [])
+    route = route_change(order, actor, change, NO_ROYALTY, now)
+    if route.waits:  # adding sections is an edit: in an organization under review it waits (docs/spec.md §8)
+        return _submit_added_sections(order, change, route, actor=actor, now=now, request_id=request_id)
     if not transition(order, expected=OrderStatus.PLACED, now=now):
         if {s.id for s in chosen} <= {s.id for s in order.sections}:
             return _already_applied(order)  # a double submit: the first one added them
         raise StaleOrder(CHANGED_WHILE_EDITING)
-    change = EditDiff([], [], chosen, [])
     _apply_sections(order, change, now)
     event = record_event(
         order, EventKind.SECTIONS_ADDED, actor=actor, now=now, request_id=request_id, details=change.details()
     )
     mail.enqueue_changed_emails(order, event, now=now)
     return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")
+
+
+def _submit_added_sections(order: Order, change: EditDiff, route, *, actor: User, now: datetime,
+                           request_id: str | None) -> EditOutcome:
+    """Sections to add, sent to review as the user's pending change (the one pending-edits machinery holds both)."""
+    pending = find_pending(order, actor)
+    if pending is not None and pending.submitted_at is not None:
+        return _already_submitted(order)  # a double submit: the first one sent them to review
+    if pending is not None:
+        raise Refused("You have changes to this order that are not submitted yet. Submit or discard them (Edit order), "
+                      "then add the sections.")
+    state = EditState.of(order)
+    state.sections = sorted(set(state.sections) | {s.id for s in change.added_sections})
+    try:
+        with db.session.begin_nested():  # the same sections added twice at once: uq_pending_edit_order_user keeps one
+            pending = save_pending(order, actor, None, state, now)
+    except IntegrityError:
+        return _already_submitted(order)
+    event = submit_change(order, pending, change, route, NO_ROYALTY, actor=actor, now=now, request_id=request_id)
+    if event is None:
+        return _already_submitted(order)
+    return EditOutcome(order, EditResult.SUBMITTED, event, (
+        f"Adding section{'s' if len(change.added_sections) > 1 else ''} "
+        f"{', '.join(s.label for s in change.added_sections)} to order #{order.number} awaits approval. "
+        "The order stays as it is until an approver approves it."
+    ))

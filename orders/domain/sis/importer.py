@@ -501,7 +501,7 @@ def _check_identities(users: _EntityPlan, rows, problems: list[str]) -> None:
 
 
 def _warn_removed_on_orders(removals: list[int], sections: _EntityPlan, report: Report) -> None:
-    """Removed sections on placed orders stay there ("Not fulfilled"); name a few."""
+    """Removed sections on placed orders (or orders in review) stay there ("Not fulfilled"); name a few."""
     sis_by_id = {row.id: sis_id for sis_id, row in sections.existing.items()}
     found: list[tuple[str, int]] = []
     total = 0
@@ -509,7 +509,8 @@ def _warn_removed_on_orders(removals: list[int], sections: _EntityPlan, report: 
         chunk = removals[start:start + BATCH]
         rows = db.session.execute(
             select(OrderSection.section_id, Order.number).join(Order, Order.id == OrderSection.order_id)
-            .where(OrderSection.section_id.in_(chunk), Order.status == OrderStatus.PLACED)
+            .where(OrderSection.section_id.in_(chunk), Order.status.in_(
+                (OrderStatus.PLACED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)))
         ).all()
         total += len(rows)
         found += [(sis_by_id[row.section_id], row.number) for row in rows[: SAMPLES - len(found)]] if len(found) < SAMPLES else []

@@ -68,6 +68,7 @@ class MaterialLine:
     choice: LineChoice
     courseware: bool = False  # "Courseware needed for graded work": opting out loses the homework platform
     data_terms_url: str | None = None  # the publisher's student-data terms
+    instructor_authored: bool = False  # "Written or edited by an instructor of this course" (docs/spec.md §8)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class SectionMaterials:
     order_number: int | None
     no_materials: bool
     lines: list[MaterialLine] = field(default_factory=list)
+    in_review: bool = False  # an order for it awaits approval (or was returned): it counts nowhere yet (docs/spec.md §8)
     # docs/spec.md §10: the order's other required costs, and whether a required title is still to be determined.
     other_costs: list[tuple[str, Decimal]] = field(default_factory=list)
     pending_required: bool = False
@@ -87,7 +89,9 @@ class SectionMaterials:
     def cost_estimate(self, threshold: Decimal | None) -> CostEstimate:
         """The section's estimated required cost and label: the one rule (orders/domain/costs/estimate.py)."""
         if self.order_number is None:
-            return estimate(Disclosure.NO_MATERIALS if self.no_materials else Disclosure.NOT_YET, [], [], threshold)
+            # An order in review counts nowhere yet, not even as the "no materials needed" it may replace.
+            answered = self.no_materials and not self.in_review
+            return estimate(Disclosure.NO_MATERIALS if answered else Disclosure.NOT_YET, [], [], threshold)
         lines = [CostLine(line.requirement, line.price, line.zero_cost) for line in self.lines]
         if self.pending_required:
             lines.append(CostLine(Requirement.REQUIRED, None))
@@ -141,16 +145,20 @@ def default_term(terms: list[Term], today) -> Term | None:
     return terms[0] if terms else None
 
 
-def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None, bool]]:
-    """Every enrollment of the student with its section, instructors and placed order's number."""
+IN_REVIEW = (OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
+
+
+def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None, bool, bool]]:
+    """Every enrollment of the student with its section, instructors, placed order's number, whether it has a
+    "no materials needed" answer, and whether an order for it is in review (awaiting approval or returned)."""
     placed = (
-        select(OrderSection.section_id, Order.number)
+        select(OrderSection.section_id, Order.number, Order.status)
         .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .where(OrderSection.removed_at.is_(None), Order.status.in_((OrderStatus.PLACED, *IN_REVIEW)))
         .subquery("placed")
     )
     rows = db.session.execute(
-        select(Enrollment, Section, placed.c.number, NoMaterialsAnswer.id)
+        select(Enrollment, Section, placed.c.number, NoMaterialsAnswer.id, placed.c.status)
         .join(Section, Section.id == Enrollment.section_id)
         .outerjoin(placed, placed.c.section_id == Section.id)
         .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
@@ -158,8 +166,11 @@ def _enrollments(student_id: int) -> list[tuple[Enrollment, Section, int | None,
         .options(joinedload(Section.instructors))  # joined, not the relationship's own extra SELECT
     ).unique().all()
     # The rows' shape is the select's; a subquery's columns and a unique() result reach mypy untyped.
-    typed = cast("Sequence[tuple[Enrollment, Section, int | None, int | None]]", rows)
-    return [(e, s, number, answer is not None) for e, s, number, answer in typed]
+    typed = cast("Sequence[tuple[Enrollment, Section, int | None, int | None, OrderStatus | None]]", rows)
+    return [
+        (e, s, number if status is OrderStatus.PLACED else None, answer is not None, status in IN_REVIEW)
+        for e, s, number, answer, status in typed
+    ]
 
 
 def _lines(student_id: int, section_ids: list[int]):
@@ -169,7 +180,7 @@ def _lines(student_id: int, section_ids: list[int]):
     return db.session.execute(
         select(
             OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
-            CatalogItem, StudentChoice.choice, StudentChoice.version,
+            CatalogItem, StudentChoice.choice, StudentChoice.version, line.c.instructor_authored,
         )
         .join(Order, Order.id == OrderSection.order_id)
         .join(line, line.c.order_id == Order.id)
@@ -192,23 +203,24 @@ def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now
     """The student's materials for the term `term_code` names (default: current or next with enrollments);
     with `section_id`, the term of that enrolled section (the choice routes)."""
     enrollments = _enrollments(student.id)
-    terms_by_id = {s.term.id: s.term for _, s, _, _ in enrollments}
+    terms_by_id = {s.term.id: s.term for _, s, _, _, _ in enrollments}
     terms = sorted(terms_by_id.values(), key=lambda t: (t.starts_on, t.id), reverse=True)
     term = next((t for t in terms if t.code == term_code), None) if term_code else None
     if section_id is not None:
-        term = next((s.term for _, s, _, _ in enrollments if s.id == section_id), term)
+        term = next((s.term for _, s, _, _, _ in enrollments if s.id == section_id), term)
     if term is None:
         term = default_term(terms, today)
     chosen = [row for row in enrollments if term is not None and row[1].term_id == term.id]
     chosen.sort(key=lambda row: (row[1].course.subject, row[1].course.number, row[1].label))
     sections = [
-        SectionMaterials(enrollment=e, section=s, instructors=[i.name for i in s.instructors], order_number=n, no_materials=nm)
-        for e, s, n, nm in chosen
+        SectionMaterials(enrollment=e, section=s, instructors=[i.name for i in s.instructors], order_number=n, no_materials=nm,
+                         in_review=review)
+        for e, s, n, nm, review in chosen
     ]
     with_orders = [s.section.id for s in sections if s.order_number is not None]
     if with_orders:
         by_section = {s.section.id: s for s in sections}
-        for section_id, number, status, item_id, price, requirement, item, stored, version in _lines(student.id, with_orders):
+        for section_id, number, status, item_id, price, requirement, item, stored, version, authored in _lines(student.id, with_orders):
             target = by_section[section_id]
             target.lines.append(
                 MaterialLine(
@@ -216,7 +228,7 @@ def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now
                     delivery=item.delivery.value, requirement=requirement,
                     price=price if price is not None else item.student_price, zero_cost=item.zero_cost,
                     order_number=number, order_status=status, stored=stored, version=version or 0,
-                    choice=effective_choice(mode, stored, zero_cost=item.zero_cost),
+                    choice=effective_choice(mode, stored, zero_cost=item.zero_cost), instructor_authored=bool(authored),
                     courseware=item.courseware_for_graded_work, data_terms_url=item.data_terms_url,
                 )
             )

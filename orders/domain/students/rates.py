@@ -18,8 +18,10 @@ from orders.domain.models import (
     ContentRequest,
     Enrollment,
     EnrollmentState,
+    Order,
     OrderLine,
     OrderSection,
+    OrderStatus,
     ProgramMode,
     Section,
     StudentChoice,
@@ -37,8 +39,9 @@ def section_students(mode: ProgramMode, term_ids: list[int]):
     in_terms = and_(Section.term_id.in_(term_ids), billable_section_clause())  # a removed section bills no one
 
     def claimed(section_id):
-        """SQL: the section's link to its claimed (placed) order."""
-        return and_(OrderSection.section_id == section_id, OrderSection.claimed, OrderSection.removed_at.is_(None))
+        """SQL: the section's link to its claimed order, when placed (one awaiting approval bills nobody yet)."""
+        return and_(OrderSection.section_id == section_id, OrderSection.claimed, OrderSection.removed_at.is_(None),
+                    exists().where(Order.id == OrderSection.order_id, Order.status == OrderStatus.PLACED))
 
     def billable_items(section_id):
         """SQL: how many billable items the section's claimed order counts (orders/domain/lines.py): its

@@ -22,6 +22,7 @@ URL_SPACES: dict[str, str] = {
     "requests": "requests",
     "no-materials": "no_materials",
     "progress": "progress",
+    "approvals": "approvals",  # orders and changes awaiting the signed-in approver (docs/spec.md §8)
     "student": "students",
     "course-materials": "materials",
     "admin": "admin",

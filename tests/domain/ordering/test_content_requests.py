@@ -29,6 +29,15 @@ from orders.domain.refusals import PermissionDenied, Refused, StaleOrder
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
 from tests import factories as f
+from tests.helpers import open_every_organization
+
+
+@pytest.fixture
+def demo_data(demo_data, app):
+    """The demo with every organization `open`: these tests are about editing and ordering itself; with the demo's
+    Mathematics under `approval` its edits would wait for an approver (that is tested in tests/screens/approvals)."""
+    open_every_organization(app)
+    return demo_data
 
 MISSING = TitleRequest("The Missing Book", "9780306406157", "A. Writer", "2nd", "Please find it")
 

@@ -26,6 +26,7 @@ from orders.domain.models import (
 from orders.domain.ordering import drafts as ordering
 from orders.domain.ordering.drafts import DraftChanged, DraftClosed, OrderingError, PlacementRefused, SectionsTaken
 from orders.domain.refusals import PermissionDenied
+from orders.domain.review.royalty import NO_ROYALTY
 from orders.domain.rules import owns_draft
 from orders.extensions import db
 from orders.web.loaders import get_draft_or_404
@@ -197,7 +198,7 @@ def test_items_are_added_once_at_todays_price_and_removed(demo):
 def test_place_numbers_claims_records_and_queues_the_receipt(demo):
     draft = draft_for(demo, "ada", "CS", "150", items=("Python Crash Course", "Think Python"))
     before = counter()
-    order = ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id="req-9", expected_version=draft.version)
+    order = ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id="req-9", expected_version=draft.version, royalty=NO_ROYALTY)
     db.session.commit()
     assert order.number == before + 1 == counter()
     assert (order.status, order.placed_by_id, order.placed_at) == (OrderStatus.PLACED, demo.user("ada").id, demo.now)
@@ -215,7 +216,7 @@ def test_place_numbers_claims_records_and_queues_the_receipt(demo):
 def test_coordinator_places_on_behalf_of_the_instructor_who_gets_a_receipt_too(demo):
     alan = demo.user("alan")
     draft = draft_for(demo, "grace", "CS", "150", instructor=alan)
-    order = ordering.place_draft(draft, actor=demo.user("grace"), now=demo.now, request_id=None)
+    order = ordering.place_draft(draft, actor=demo.user("grace"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.commit()
     placed = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.PLACED)).one()
     assert placed.on_behalf_of == [{"id": alan.id, "name": "Alan Turing"}]
@@ -228,7 +229,7 @@ def test_coordinator_places_on_behalf_of_the_instructor_who_gets_a_receipt_too(d
 def _refused_and_unchanged(demo, draft, actor, error, match):
     before = (counter(), count(OrderEvent), count(OutboundEmail))
     with pytest.raises(error, match=match):
-        ordering.place_draft(draft, actor=actor, now=demo.now, request_id=None)
+        ordering.place_draft(draft, actor=actor, now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.rollback()
     db.session.refresh(draft)
     assert draft.status is OrderStatus.DRAFT and draft.number is None
@@ -252,7 +253,7 @@ def test_closed_period_refuses_instructors_but_not_program_administrators(demo):
     spring.period.closes_at = demo.now - timedelta(minutes=1)  # the period closes while both drafts are open
     db.session.commit()
     _refused_and_unchanged(demo, ada_draft, demo.user("ada"), PlacementRefused, "ordering period for Spring 2027 closed on")
-    order = ordering.place_draft(admin_draft, actor=demo.user("katherine"), now=demo.now, request_id=None)
+    order = ordering.place_draft(admin_draft, actor=demo.user("katherine"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.commit()
     assert order.status is OrderStatus.PLACED and order.number == counter()
 
@@ -260,7 +261,7 @@ def test_closed_period_refuses_instructors_but_not_program_administrators(demo):
 def test_place_refuses_a_section_someone_else_ordered_and_keeps_the_draft(demo):
     ada_draft = draft_for(demo, "ada", "CS", "150")
     grace_draft = draft_for(demo, "grace", "CS", "150", instructor=demo.user("ada"))
-    ordering.place_draft(grace_draft, actor=demo.user("grace"), now=demo.now, request_id=None)
+    ordering.place_draft(grace_draft, actor=demo.user("grace"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.commit()
     _refused_and_unchanged(demo, ada_draft, demo.user("ada"), PlacementRefused, r"Section 001 is already on order #\d+")
 
@@ -269,7 +270,7 @@ def test_the_database_constraint_backs_up_the_check(demo, monkeypatch):
     """When two placements pass the check together, the partial unique index refuses the second."""
     ada_draft = draft_for(demo, "ada", "CS", "150")
     grace_draft = draft_for(demo, "grace", "CS", "150", instructor=demo.user("ada"))
-    ordering.place_draft(grace_draft, actor=demo.user("grace"), now=demo.now, request_id=None)
+    ordering.place_draft(grace_draft, actor=demo.user("grace"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.commit()
     real = ordering.claimed_sections
     calls = []
@@ -285,12 +286,12 @@ def test_the_database_constraint_backs_up_the_check(demo, monkeypatch):
 def test_repeat_and_stale_placements(demo):
     draft = draft_for(demo, "ada", "CS", "150")
     with pytest.raises(DraftChanged):
-        ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version - 1)
+        ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version - 1, royalty=NO_ROYALTY)
     db.session.rollback()
-    ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version)
+    ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version, royalty=NO_ROYALTY)
     db.session.commit()
     with pytest.raises(DraftClosed, match="already placed as order #"):
-        ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None)
+        ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.rollback()
     with pytest.raises(DraftClosed):
         ordering.add_item(draft, item("Think Python").id, demo.now)
@@ -350,7 +351,7 @@ def test_concurrent_placements_for_one_section_place_exactly_one_order(app, demo
                 actor = db.session.get(User, drafts[draft_id])
                 assert actor.grants is not None and draft.sections and draft.lines  # loaded before the race
                 barrier.wait(timeout=10)
-                ordering.place_draft(draft, actor=actor, now=demo_data.now, request_id=None)
+                ordering.place_draft(draft, actor=actor, now=demo_data.now, request_id=None, royalty=NO_ROYALTY)
                 db.session.commit()
                 outcomes[draft_id] = "placed"
             except SectionsTaken as refused:

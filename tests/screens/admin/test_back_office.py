@@ -177,7 +177,7 @@ def test_grant_preview_counts_sections_in_the_term(app, login_as):
                       headers={"HX-Request": "true"})
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and body.lstrip().startswith("<p id=\"grant-preview\"")
-    assert "covers <strong>4</strong> sections in Spring 2027" in body  # MATH 221 x3, MATH 340
+    assert "covers <strong>5</strong> sections in Spring 2027" in body  # MATH 221 x3, MATH 340, MATH 110 (Sophie's)
     cs = client.get(f"/admin/users/{ids['user']}/grant-preview?subject=CS&term={ids['term']}", headers={"HX-Request": "true"})
     assert "<strong>3</strong> sections" in cs.get_data(as_text=True)
     # Without JavaScript the Preview button posts the form: the page shows the count and saves nothing.
@@ -197,7 +197,8 @@ def test_add_and_remove_a_grant_writes_audit_entries(app, login_as):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Grant added: subject MATH, Graduate." in page
     entry = _audit(app)[-1]
-    assert entry.kind == "grant.added" and entry.after == {"subject": "MATH", "level": "Graduate", "organization": None, "campus": None}
+    assert entry.kind == "grant.added" and entry.after == {"subject": "MATH", "level": "Graduate", "organization": None, "campus": None,
+                                                   "may_approve": False, "may_review_royalties": False}
     # The same scope twice is refused.
     again = client.post(f"/admin/users/{alan}", data={"subject": "MATH", "level": "Graduate", "term": ids["term"]})
     assert again.status_code == 422 and "already has this grant" in again.get_data(as_text=True)
@@ -254,7 +255,7 @@ def test_users_are_paginated(app, login_as):
             db.session.add(User(name=f"Zed Person{n:02d}", sort_name=f"zz person{n:02d}", email=f"zed{n}@demo.edu", active=True))
         db.session.commit()
         total = db.session.scalar(select(func.count()).select_from(User))
-    assert total == 47 + 30  # the demo's 5 staff and 42 students, and these
+    assert total == 48 + 30  # the demo's 6 staff and 42 students, and these
     first = client.get("/admin/users").get_data(as_text=True)
     assert f"Showing 1–25 of {total} users" in first and "Page 1 of 4" in first
     last = client.get("/admin/users?page=4").get_data(as_text=True)

@@ -40,7 +40,7 @@ def test_the_type_ahead_matches_belong_to_the_chosen_term(app, demo_data, login_
     assert status(fall) == "Listing instructor: Alan Turing (no sections in Fall 2026)· All instructors"
     assert matches(client.get("/instructors?term=202630&instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Ada Lovelace"]
     spring = client.get("/instructors?term=202710&instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert matches(spring) == ["Ada Lovelace", "Alan Turing"]  # Alan teaches in Spring 2027, not Fall 2026
+    assert matches(spring) == ["Sophie Germain", "Ada Lovelace", "Alan Turing"]  # Alan teaches in Spring 2027, not Fall 2026
 
 
 def test_unassigned_appears_whenever_the_term_has_an_unassigned_section(login_as):
@@ -77,5 +77,5 @@ def test_no_clear_link_without_filters(login_as):
 def test_the_count_counts_the_rows_shown(login_as):
     response = login_as("katherine").get("/")
     shown = response.get_data(as_text=True).count('<li class="offering">')
-    assert shown == 6  # MATH 221 Spring 2027 shows its three sections in one row
-    assert "Showing 6 course offerings (8 sections)" in text_of(response)
+    assert shown == 7  # MATH 221 Spring 2027 shows its three sections in one row; MATH 110 is Sophie's (demo)
+    assert "Showing 7 course offerings (9 sections)" in text_of(response)

@@ -35,8 +35,9 @@ def test_instructor_field_lists_only_reachable_instructors_by_family_name(login_
 
 def test_admin_matches_every_instructor_case_insensitively(login_as):
     client = login_as("katherine")
-    assert matches(client.get("/instructors?instructor_name=A", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Ada Lovelace", "Alan Turing"]
-    assert matches(client.get("/instructors?instructor_name=E", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Ada Lovelace", "Emmy Noether"]
+    # Sophie Germain (the demo's MATH 110 instructor) sorts first by family name
+    assert matches(client.get("/instructors?instructor_name=A", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Sophie Germain", "Ada Lovelace", "Alan Turing"]
+    assert matches(client.get("/instructors?instructor_name=E", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Sophie Germain", "Ada Lovelace", "Emmy Noether"]
     assert matches(client.get("/instructors?instructor_name=noe", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Emmy Noether"]
     none = text_of(client.get("/instructors?instructor_name=%25_zz", headers={"HX-Request": "true"}))
     assert "No instructor matches “%_zz”." in none  # LIKE wildcards are taken literally
@@ -90,9 +91,9 @@ def test_large_counts_are_capped(app, login_as, monkeypatch):
         client = login_as("katherine")
         first = text_of(client.get("/"))
         assert "(sections 1–2 of 3+)" in first and "Page 1 Next page" in first
-        assert "of 4" not in first
-        last = text_of(client.get("/?page=4"))
-        assert re.search(r"\(sections 7–8 of 8\) .*Page 4 of 4", last)
+        assert "of 5" not in first
+        last = text_of(client.get("/?page=5"))
+        assert re.search(r"\(sections 9–9 of 9\) .*Page 5 of 5", last)
         assert "Next page" not in last
     finally:
         app.config["COURSES_PAGE_SIZE"] = Config.COURSES_PAGE_SIZE
@@ -159,11 +160,11 @@ def test_pagination_counts_and_clamps(app, login_as, demo_data):
     try:
         client = login_as("katherine")
         first = client.get("/")
-        assert "Showing 2 course offerings (sections 1–3 of 8)" in text_of(first)
+        assert "Showing 3 course offerings (sections 1–3 of 9)" in text_of(first)
         assert 'href="/?page=2"' in first.get_data(as_text=True)
         third = text_of(client.get("/?page=3"))
-        assert "(sections 7–8 of 8)" in third and "Page 3 of 3" in third
-        assert "(sections 7–8 of 8)" in text_of(client.get("/?page=99"))
+        assert "(sections 7–9 of 9)" in third and "Page 3 of 3" in third
+        assert "(sections 7–9 of 9)" in text_of(client.get("/?page=99"))
     finally:
         app.config["COURSES_PAGE_SIZE"] = Config.COURSES_PAGE_SIZE
 

@@ -102,7 +102,7 @@ def review_version(client, draft_id: int) -> str:
 
 
 def place(client, draft_id: int, headers=None):
-    return client.post(f"/ordering/drafts/{draft_id}/place", data={"version": review_version(client, draft_id)}, headers=headers or {})
+    return client.post(f"/ordering/drafts/{draft_id}/place", data={"version": review_version(client, draft_id), "royalty": "no"}, headers=headers or {})
 
 
 def ready_draft(client, app, title="Python Crash Course", **kwargs) -> int:
@@ -297,7 +297,7 @@ def draft_routes(draft_id: int, item: int) -> list[tuple[str, str, dict]]:
         ("GET", f"{base}/sections", {}), ("POST", f"{base}/sections", {"section": "1"}),
         ("GET", f"{base}/materials?q=python", {}), ("POST", f"{base}/items", {"item_id": str(item)}),
         ("POST", f"{base}/items/{item}/remove", {}), ("GET", f"{base}/review", {}),
-        ("POST", f"{base}/place", {"version": "1"}), ("GET", f"{base}/cancel", {}), ("POST", f"{base}/cancel", {}),
+        ("POST", f"{base}/place", {"version": "1", "royalty": "no"}), ("GET", f"{base}/cancel", {}), ("POST", f"{base}/cancel", {}),
     ]
 
 
@@ -367,7 +367,7 @@ def test_section_ordered_meanwhile_keeps_the_draft_with_a_clear_message(client, 
     client.post("/sign-out")
     sign_in(client, "ada")
     before = state(app)
-    lost = client.post(f"/ordering/drafts/{ada_draft}/place", data={"version": version})
+    lost = client.post(f"/ordering/drafts/{ada_draft}/place", data={"version": version, "royalty": "no"})
     assert lost.headers["Location"] == f"/ordering/drafts/{ada_draft}/review" and state(app) == before
     review = text_of(client.get(lost.headers["Location"]))
     assert f"Section 001 is already on order #{number}. Remove it from this order." in review
@@ -388,7 +388,7 @@ def test_closed_period_refuses_an_instructor_but_not_an_administrator(client, de
         term.period.closes_at = demo_data.now - timedelta(minutes=1)
         db.session.commit()
     before = state(app)
-    response = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
+    response = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
     assert response.status_code == 303
     if allowed:
         assert re.fullmatch(r"/orders/\d+", response.headers["Location"])
@@ -406,7 +406,7 @@ def test_no_items_means_no_place_button_and_a_refusal(login_as, app):
     assert "Add at least one course material." in text_of(review)
     assert "Place order</button>" not in review.get_data(as_text=True)
     before = state(app)
-    refused = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": str(draft_row(app, draft_id).version)})
+    refused = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": str(draft_row(app, draft_id).version), "royalty": "no"})
     assert refused.headers["Location"] == f"/ordering/drafts/{draft_id}/review" and state(app) == before
     assert "Add at least one course material." in text_of(client.get(refused.headers["Location"]))
 
@@ -417,12 +417,12 @@ def test_double_submit_and_stale_review_place_once(login_as, app):
     version = review_version(client, draft_id)
     add(client, draft_id, item_id(app, "Think Python"))  # another tab changed the draft after review
     before = state(app)
-    stale = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
+    stale = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
     assert stale.headers["Location"].endswith("/review") and state(app) == before
     assert "changed since you reviewed it" in text_of(client.get(stale.headers["Location"]))
     version = review_version(client, draft_id)
-    first = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
-    second = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
+    first = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
+    second = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
     assert first.headers["Location"] == second.headers["Location"]
     page = text_of(client.get(second.headers["Location"]))
     assert "This draft was already placed as order #" in page
@@ -440,7 +440,7 @@ def test_csrf_is_enforced_on_workflow_posts(login_as, app):
         for url, data in [
             (f"/ordering/start/{course_id}/{term_id}", {}),
             (f"/ordering/drafts/{draft_id}/items", {"item_id": str(item_id(app, "Think Python"))}),
-            (f"/ordering/drafts/{draft_id}/place", {"version": "1"}),
+            (f"/ordering/drafts/{draft_id}/place", {"version": "1", "royalty": "no"}),
             (f"/ordering/drafts/{draft_id}/cancel", {}),
         ]:
             response = client.post(url, data=data)
@@ -508,7 +508,7 @@ def test_queries_per_step_do_not_grow_with_the_draft(login_as, app, count_querie
     version = review_version(client, draft_id)
     counts = {}
     with counting(count_queries, counts, "place"):
-        client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
+        client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
     print("place:", counts)
     assert counts["place"] <= 25
 

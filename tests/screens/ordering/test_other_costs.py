@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from orders.domain.models import EventKind, Order, OtherCost, OutboundEmail, PendingEdit
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
-from tests.helpers import text_of
+from tests.helpers import open_every_organization, text_of
 from tests.screens.ordering.test_ordering import HX, place, ready_draft, start
 from tests.screens.orders.test_edit import events_of, follow, version_on
 
@@ -199,6 +199,7 @@ def test_at_most_twenty_costs(login_as, app):
 
 
 def test_editing_adds_and_removes_costs_on_submit_with_event_and_email(login_as, app):
+    open_every_organization(app)  # the change applies at once; review has its own test below
     client = login_as("ada")
     with app.app_context():
         order_id = db.session.scalars(select(Order.id).where(Order.number == 1001)).one()
@@ -241,6 +242,7 @@ def test_editing_refuses_a_bad_amount_with_a_field_message(login_as, app, amount
 
 
 def test_a_stale_edit_carries_its_costs_onto_the_order_as_it_is(login_as, app, client):
+    open_every_organization(app)
     ada = login_as("ada")
     add_cost(ada, "/orders/1001/edit/other-costs", "Lab kit", "30")
     page = ada.get("/orders/1001/edit").get_data(as_text=True)
@@ -250,6 +252,26 @@ def test_a_stale_edit_carries_its_costs_onto_the_order_as_it_is(login_as, app, c
         db.session.add(OtherCost(order_id=order.id, description="Lab kit", amount=Decimal("30.00"), position=9))
         db.session.commit()
         order_id = order.id
-    kept = ada.post("/orders/1001/edit/submit", data={"version": version_on(page)})
+    kept = ada.post("/orders/1001/edit/submit", data={"version": version_on(page), "royalty": "no"})
     assert "adding “Lab kit” (someone else already added it)" in follow(ada, kept)
     assert [d for d, _ in costs_of(app, order_id)].count("Lab kit") == 1
+
+
+def test_costs_in_a_change_awaiting_approval_apply_when_it_is_approved(login_as, app):
+    """Mathematics orders under `approval` (docs/spec.md §8): the added cost waits with the change, counts nowhere,
+    and lands on the order when Emmy approves the change."""
+    ada = login_as("ada")
+    add_cost(ada, "/orders/1001/edit/other-costs", "Lab manual printing", "12.50")
+    page = ada.get("/orders/1001/edit").get_data(as_text=True)
+    assert "submitted for approval" in follow(ada, ada.post("/orders/1001/edit/submit", data={"version": version_on(page)}))
+    with app.app_context():
+        order_id = db.session.scalars(select(Order.id).where(Order.number == 1001)).one()
+    assert costs_of(app, order_id) == [("Graphing calculator", Decimal("15.00"))]  # not yet
+    assert "Lab manual printing" not in text_of(ada.get("/course-materials/202710/202710-MATH-221-001"))
+    emmy = login_as("emmy")
+    change = re.search(r'href="/orders/1001/approve\?change=(\d+)"', emmy.get("/orders/1001").get_data(as_text=True)).group(1)
+    done = follow(emmy, emmy.post("/orders/1001/approve", data={"version": "1", "change": change}))
+    assert "The changes to order #1001 were approved and applied." in done
+    assert costs_of(app, order_id) == [("Graphing calculator", Decimal("15.00")), ("Lab manual printing", Decimal("12.50"))]
+    public = text_of(ada.get("/course-materials/202710/202710-MATH-221-001"))
+    assert "Lab manual printing" in public and "$117.49" in public  # $104.99 + $12.50

@@ -8,9 +8,17 @@ from sqlalchemy import select
 from orders.domain.models import EventKind, Order, OrderLine, OutboundEmail, Requirement
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
-from tests.helpers import text_of
+from tests.helpers import open_every_organization, text_of
 from tests.screens.ordering.test_ordering import place, ready_draft
 from tests.screens.orders.test_edit import events_of, follow, item_id, version_on
+
+
+@pytest.fixture
+def demo_data(demo_data, app):
+    """The demo with every organization `open`: these tests are about editing and ordering itself; with the demo's
+    Mathematics under `approval` its edits would wait for an approver (that is tested in tests/screens/approvals)."""
+    open_every_organization(app)
+    return demo_data
 
 HX = {"HX-Request": "true"}
 
@@ -80,7 +88,7 @@ def test_an_edit_that_only_changes_a_requirement_is_a_change(login_as, app):
     assert "Mark Calculus: Early Transcendentals recommended (was required)" in text_of(edit_page)
     assert _line(app, order_id, stewart).requirement is Requirement.REQUIRED  # nothing applied before submit
 
-    page = follow(client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page.get_data(as_text=True))}))
+    page = follow(client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page.get_data(as_text=True)), "royalty": "no"}))
     assert "Order #1001 was updated." in page
     assert "Marked Calculus: Early Transcendentals recommended (was required)" in page
     assert _line(app, order_id, stewart).requirement is Requirement.RECOMMENDED
@@ -102,7 +110,7 @@ def test_an_item_added_in_an_edit_takes_its_chosen_requirement(login_as, app):
     client.post(f"/orders/1001/edit/items/{thomas}/requirement", data={"requirement": "recommended"}, headers=HX)
     edit_page = client.get("/orders/1001/edit").get_data(as_text=True)
     assert "Add Thomas' Calculus (recommended)" in text_of(client.get("/orders/1001/edit"))
-    follow(client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page)}))
+    follow(client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page), "royalty": "no"}))
     with app.app_context():
         order_id = db.session.scalars(select(Order.id).where(Order.number == 1001)).one()
     assert _line(app, order_id, thomas).requirement is Requirement.RECOMMENDED

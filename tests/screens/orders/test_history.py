@@ -61,10 +61,10 @@ def csv_rows(response) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("user,expected", [
-    ("katherine", ["1002", "1001", "1003", "1004"]),  # Program Administrator: every order
+    ("katherine", ["1005", "1002", "1001", "1003", "1004"]),  # Program Administrator: every order (#1005 awaits approval)
     ("ada", ["1001", "1003", "1004"]),  # placed them, teaches their sections
     ("alan", ["1002"]),  # instructor of record of #1002, which Grace placed for him
-    ("emmy", ["1001", "1003"]),  # coordinator by grant (subject MATH)
+    ("emmy", ["1005", "1001", "1003"]),  # coordinator by grant (subject MATH); #1005 awaits her approval
     ("grace", ["1002", "1004"]),  # placed #1002; #1004 by grant (subject CS)
 ])
 def test_each_user_sees_the_orders_they_may_view_newest_first(login_as, user, expected):
@@ -125,7 +125,7 @@ def test_signed_out_visitors_go_to_sign_in(client, demo_data):
 
 @pytest.mark.parametrize("query,expected", [
     ("term=202630", ["1003", "1004"]),
-    ("term=202710", ["1002", "1001"]),
+    ("term=202710", ["1005", "1002", "1001"]),
     ("q=calculus", ["1001", "1003"]),
     ("q=CS+150", ["1004"]),
     ("q=1004", ["1004"]),
@@ -134,9 +134,9 @@ def test_signed_out_visitors_go_to_sign_in(client, demo_data):
     ("status=canceled", []),
     ("term=bogus", []),
     ("q=100%25", []),  # a LIKE wildcard is matched literally
-    ("status=bogus&page=-3&term=", ["1002", "1001", "1003", "1004"]),  # malformed filters fall back
-    ("page=%C2%B2&q=", ["1002", "1001", "1003", "1004"]),  # unicode digits: no error (NUL bytes get 400 before any view)
-    ("page=99999999999999999999", ["1002", "1001", "1003", "1004"]),
+    ("status=bogus&page=-3&term=", ["1005", "1002", "1001", "1003", "1004"]),  # malformed filters fall back
+    ("page=%C2%B2&q=", ["1005", "1002", "1001", "1003", "1004"]),  # unicode digits: no error (NUL bytes get 400 before any view)
+    ("page=99999999999999999999", ["1005", "1002", "1001", "1003", "1004"]),
 ])
 def test_filters(login_as, query, expected):
     assert numbers(login_as("katherine").get("/orders?" + query)) == expected
@@ -158,14 +158,14 @@ def test_pagination(app, login_as, monkeypatch):
     monkeypatch.setitem(app.config, "HISTORY_PAGE_SIZE", 3)
     client = login_as("katherine")
     first = client.get("/orders")
-    assert numbers(first) == ["1002", "1001", "1003"]
-    assert count_line(first) == "Showing 1–3 of 4 orders"
+    assert numbers(first) == ["1005", "1002", "1001"]  # #1005 (awaiting approval) is the newest
+    assert count_line(first) == "Showing 1–3 of 5 orders"
     html = first.get_data(as_text=True)
     assert 'href="/orders?page=2"' in html and "Page 1 of 2" in html and "Previous page" not in html
     second = client.get("/orders?page=2")
-    assert numbers(second) == ["1004"] and count_line(second) == "Showing 4–4 of 4 orders"
+    assert numbers(second) == ["1003", "1004"] and count_line(second) == "Showing 4–5 of 5 orders"
     past_the_end = client.get("/orders?page=9")
-    assert numbers(past_the_end) == ["1004"] and "Page 2 of 2" in past_the_end.get_data(as_text=True)
+    assert numbers(past_the_end) == ["1003", "1004"] and "Page 2 of 2" in past_the_end.get_data(as_text=True)
     filtered = client.get("/orders?term=202630&page=2")
     assert numbers(filtered) == ["1003", "1004"] and count_line(filtered) == "Showing 1–2 of 2 orders"
 
@@ -229,10 +229,12 @@ def test_csv_has_a_header_and_the_same_rows_as_the_page(login_as):
     assert rows[0] == ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
                        "Student prices", "Total per student", "Other required costs"]
     assert [r[0] for r in rows[1:]] == numbers(client.get("/orders"))
-    assert rows[2][:7] == ["1001", "Spring 2027", "MATH 221", "Calculus I", "001, 002", "1", "Ada Lovelace"]
-    assert rows[2][9] == "Placed"
-    assert rows[2][10:] == ["$89.99", "$89.99", "Graphing calculator $15.00"]  # disclosed, never in the total
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d[-+]\d\d:\d\d", rows[2][7])
+    assert rows[3][:7] == ["1001", "Spring 2027", "MATH 221", "Calculus I", "001, 002", "1", "Ada Lovelace"]
+    assert rows[3][9] == "Placed"
+    assert rows[3][10:] == ["$89.99", "$89.99", "Graphing calculator $15.00"]  # disclosed, never in the total
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d[-+]\d\d:\d\d", rows[3][7])
+    assert rows[1][:7] == ["1005", "Spring 2027", "MATH 110", "College Algebra", "001", "1", "Sophie Germain"]
+    assert rows[1][7] == "" and rows[1][9] == "Awaiting approval"  # not placed until an approver approves it
 
 
 def test_csv_is_rfc_4180(app, login_as):
@@ -259,7 +261,7 @@ def test_csv_follows_the_same_filters(login_as, query, expected):
 
 def test_csv_only_has_orders_the_user_may_view(app, client, login_as):
     login_as("emmy")
-    assert [r[0] for r in csv_rows(client.get("/orders.csv"))[1:]] == ["1001", "1003"]
+    assert [r[0] for r in csv_rows(client.get("/orders.csv"))[1:]] == ["1005", "1001", "1003"]
     client.post("/sign-out")
     login_as("ada")
     start_draft(app, client, "CS", "150", "202710")

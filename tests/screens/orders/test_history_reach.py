@@ -23,7 +23,7 @@ def _plans(client, count_queries, url):
 
 
 @pytest.mark.parametrize("user,url,expected", [
-    ("emmy", "/orders", ["1001", "1003"]),  # coordinator by grant (subject MATH)
+    ("emmy", "/orders", ["1005", "1001", "1003"]),  # coordinator by grant (subject MATH); #1005 awaits her approval
     ("grace", "/orders", ["1002", "1004"]),  # placed #1002; #1004 by grant (subject CS)
     ("ada", "/orders?term=202630", ["1003", "1004"]),  # instructor: placed them
 ])
@@ -41,7 +41,7 @@ def test_a_narrow_reach_keeps_the_set_and_its_exact_count(login_as, count_querie
     client = login_as("emmy")
     for _ in range(2):
         response, plan = _plans(client, count_queries, "/orders")
-        assert plan == "set" and count_line(response) == "Showing 1–2 of 2 orders"
+        assert plan == "set" and count_line(response) == "Showing 1–3 of 3 orders"
 
 
 def test_the_estimate_belongs_to_the_filters(login_as, count_queries, monkeypatch):
@@ -68,4 +68,4 @@ def test_a_changed_grant_is_measured_again(app, login_as, count_queries, monkeyp
         db.session.add(CoordinatorGrant(user_id=emmy.id, subject="CS"))
         db.session.commit()
     response, plan = _plans(client, count_queries, "/orders")
-    assert plan == "set" and numbers(response) == ["1002", "1001", "1003", "1004"]
+    assert plan == "set" and numbers(response) == ["1005", "1002", "1001", "1003", "1004"]

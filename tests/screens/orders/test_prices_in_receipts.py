@@ -6,10 +6,20 @@ import csv
 import io
 import re
 
+import pytest
+
 from orders.worker.delivery import render as render_email
-from tests.helpers import text_of
+from tests.helpers import open_every_organization, text_of
 from tests.screens.ordering.test_ordering import place, ready_draft
 from tests.screens.orders.test_edit import follow, item_id, outbox
+
+
+@pytest.fixture
+def demo_data(demo_data, app):
+    """The demo with every organization `open`: these tests are about editing and ordering itself; with the demo's
+    Mathematics under `approval` its edits would wait for an approver (that is tested in tests/screens/approvals)."""
+    open_every_organization(app)
+    return demo_data
 
 
 def summary_total(client, number: int) -> str:
@@ -36,7 +46,7 @@ def test_cancel_receipt_lists_prices_and_the_summary_total(app, login_as):
 def test_changed_email_lists_the_new_prices_and_total(app, login_as):
     client = login_as("ada")
     client.post("/orders/1001/edit/items", data={"item_id": str(item_id(app, "Thomas' Calculus"))})
-    follow(client, client.post("/orders/1001/edit/submit", data={"version": "1"}))
+    follow(client, client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
     total = summary_total(client, 1001)
     assert total == "$164.98"
     [email] = outbox(app)

@@ -35,12 +35,13 @@ def coverage_rows(client, term: str = SPRING) -> list[list[str]]:
 
 
 def test_the_demo_term_in_words(login_as):
-    """Spring 2027: registration opened 10 days ago; #1001 (MATH 221 001, 002) was placed 12 days ago, #1002 (CS 310) 6."""
+    """Spring 2027: registration opened 10 days ago; #1001 (MATH 221 001, 002) was placed 12 days ago, #1002 (CS 310) 6;
+    #1005 (MATH 110 001) awaits approval, so it discloses nothing yet (docs/spec.md §8)."""
     client = login_as("katherine")
     assert coverage_rows(client) == [
-        ["All organizations", "7", "3", "42% below the target", "2", "28% below the target"],
+        ["All organizations", "8", "3", "37% below the target", "2", "25% below the target"],
+        ["Department of Mathematics", "5", "2", "40% below the target", "2", "40% below the target"],
         ["Department of Computer Science", "3", "1", "33% below the target", "0", "0% below the target"],
-        ["Department of Mathematics", "4", "2", "50% below the target", "2", "50% below the target"],
     ]
     text = text_of(client.get(f"/progress/?term={SPRING}"))
     assert "against the target of 55%" in text and "Registration opened" in text
@@ -73,14 +74,14 @@ def test_the_courses_filter_names_the_disclosure(login_as):
 
 def test_the_target_is_met_exactly_not_by_the_rounded_share(login_as, app):
     with app.app_context():
-        db.session.execute(db.update(institution().__class__).values(coverage_target_percent=50))
+        db.session.execute(db.update(institution().__class__).values(coverage_target_percent=40))
         db.session.commit()
     rows = coverage_rows(login_as("katherine"))
-    assert rows[2][:4] == ["Department of Mathematics", "4", "2", "50% meets the target"]
+    assert rows[1][:4] == ["Department of Mathematics", "5", "2", "40% meets the target"]  # most undisclosed first
     with app.app_context():
-        db.session.execute(db.update(institution().__class__).values(coverage_target_percent=43))
+        db.session.execute(db.update(institution().__class__).values(coverage_target_percent=38))
         db.session.commit()
-    assert coverage_rows(login_as("katherine"))[0][3] == "42% below the target"  # 3/7 = 42.86% < 43%
+    assert coverage_rows(login_as("katherine"))[0][3] == "37% below the target"  # 3/8 = 37.5% < 38%
 
 
 def test_the_csv_has_the_tables_rows(login_as):
@@ -89,9 +90,9 @@ def test_the_csv_has_the_tables_rows(login_as):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows == [
         ["Organization", "Active sections", "Disclosed today", "Share today %", "Disclosed when registration opened", "Share then %", "Target %"],
-        ["All organizations", "7", "3", "42", "2", "28", "55"],
+        ["All organizations", "8", "3", "37", "2", "25", "55"],
+        ["Department of Mathematics", "5", "2", "40", "2", "40", "55"],
         ["Department of Computer Science", "3", "1", "33", "0", "0", "55"],
-        ["Department of Mathematics", "4", "2", "50", "2", "50", "55"],
     ]
 
 
@@ -100,10 +101,10 @@ def test_without_a_registration_opening_the_then_column_is_empty(login_as, app):
         db.session.execute(db.update(Term).where(Term.code == SPRING).values(registration_opens_at=None))
         db.session.commit()
     client = login_as("katherine")
-    assert coverage_rows(client)[0] == ["All organizations", "7", "3", "42% below the target", "—", "—"]
+    assert coverage_rows(client)[0] == ["All organizations", "8", "3", "37% below the target", "—", "—"]
     assert "No registration opening is set for Spring 2027 ( set it )" in text_of(client.get(f"/progress/?term={SPRING}"))
     assert list(csv.reader(io.StringIO(client.get(f"/progress/coverage.csv?term={SPRING}").get_data(as_text=True))))[1] == [
-        "All organizations", "7", "3", "42", "", "", "55"]
+        "All organizations", "8", "3", "37", "", "", "55"]
 
 
 def test_a_registration_opening_still_to_come_counts_nothing_yet(login_as):
@@ -159,7 +160,7 @@ def test_as_of_registration_counts_what_was_true_then(login_as, app, demo_data, 
         db.session.commit()
     rows = {row[0]: row for row in coverage_rows(login_as("katherine"))}
     # Mathematics now: 221 001, 221 003, 340 001; then: 221 001, 221 002.
-    assert rows["Department of Mathematics"] == ["Department of Mathematics", "4", "3", "75% meets the target", "2", "50% below the target"]
+    assert rows["Department of Mathematics"] == ["Department of Mathematics", "5", "3", "60% meets the target", "2", "40% below the target"]
     # Computer Science now: 150 002, 310 001 (#1002, placed 6 days ago); then: 150 001, 150 002.
     assert rows["Department of Computer Science"] == ["Department of Computer Science", "3", "2", "66% meets the target", "2",
                                                       "66% meets the target"]

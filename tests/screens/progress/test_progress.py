@@ -108,8 +108,10 @@ def test_default_term_is_the_open_one_and_the_select_changes_it(login_as):
 def test_program_administrator_sees_everything(login_as, answered):
     client = login_as("katherine")
     figures = headline(client)
-    assert (figures["Active sections"], figures["Ordered"], figures["No materials needed"], figures["Not started"]) == ("7", "3", "1", "3")
-    assert figures["Done"] == "57%"  # 4 of 7, rounded down
+    # MATH 110 001 (Sophie's #1005) awaits approval: counted on its own, neither ordered nor not started
+    assert (figures["Active sections"], figures["Ordered"], figures["No materials needed"], figures["Not started"]) == ("8", "3", "1", "3")
+    assert figures["Awaiting approval"] == "1"
+    assert figures["Done"] == "50%"  # 4 of 8, rounded down
     assert (figures["Placed on time"], figures["Placed late"]) == ("3", "0")
     assert figures["Enrolled students"] == "44"  # enrollments: the 40 others, Mary's 2, Sofia's 2 (her dropped one not counted)
     assert table_rows(client, "organization") == ["Department of Mathematics", "Department of Computer Science"]  # not started 2, 1
@@ -184,7 +186,8 @@ def test_csv_has_the_tables_rows_in_order_and_defuses_formulas(login_as, answere
     assert 'filename="progress-202710-organization.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:6] == ["Organization", "Active sections", "Ordered", "No materials needed", "Not started", "Percent done"]
-    assert rows[1][:6] == ["Department of Mathematics", "4", "2", "0", "2", "50"]
+    assert rows[1][:6] == ["Department of Mathematics", "5", "2", "0", "2", "40"]  # and MATH 110 001 awaiting approval
+    assert rows[1][-1] == "1" and rows[0][-1] == "Awaiting approval"
     assert rows[2][:6] == ["'=HYPERLINK(\"http://evil\")", "3", "1", "1", "1", "66"]
     assert client.get("/progress/nothing.csv").status_code == 404
 

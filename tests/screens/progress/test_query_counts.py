@@ -62,12 +62,12 @@ def test_htmx_term_change_costs_the_same(app, client, demo_data, count_queries):
 
 
 def test_grown_counts_still_match(app, client, demo_data, now):
-    """With the extra rows, the headline still adds up: ordered + no materials + not started = total."""
+    """With the extra rows, the headline still adds up: ordered + no materials + not started + awaiting approval = total."""
     grow(app, now, 30)
     client.post("/sign-in", data={"email": "katherine@demo.edu", "password": "orders-demo"})
     rows = list(csv.reader(io.StringIO(client.get("/progress/campus.csv?term=202710").get_data(as_text=True))))[1:]
-    assert sum(int(r[1]) for r in rows) == 37  # 7 demo + 30
-    assert all(int(r[2]) + int(r[3]) + int(r[4]) == int(r[1]) for r in rows)
+    assert sum(int(r[1]) for r in rows) == 38  # 8 demo + 30
+    assert all(int(r[2]) + int(r[3]) + int(r[4]) + int(r[-1]) == int(r[1]) for r in rows)
 
 
 @pytest.mark.parametrize("user", ["katherine", "grace"])

@@ -33,7 +33,15 @@ from orders.domain.ordering.content_requests import TitleRequest
 from orders.extensions import db
 from orders.worker.delivery import render as render_email
 from tests import factories as f
-from tests.helpers import sign_in, text_of
+from tests.helpers import open_every_organization, sign_in, text_of
+
+
+@pytest.fixture
+def demo_data(demo_data, app):
+    """The demo with every organization `open`: these tests are about editing and ordering itself; with the demo's
+    Mathematics under `approval` its edits would wait for an approver (that is tested in tests/screens/approvals)."""
+    open_every_organization(app)
+    return demo_data
 
 ISBN = "9780306406157"  # also 0-306-40615-2
 OTHER_ISBN = "9780804429573"  # also 0-8044-2957-X
@@ -170,7 +178,7 @@ def test_an_order_of_content_requests_only_can_be_placed(app, login_as):
     client.post(f"/ordering/drafts/{draft_id}/request-title", data=request_form())
     review = client.get(f"/ordering/drafts/{draft_id}/review").get_data(as_text=True)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', review).group(1)
-    placed = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
+    placed = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
     summary = flashed_after(client, placed)
     assert "The Missing Book Content request — Submitted" in summary
     with app.app_context():
@@ -291,7 +299,7 @@ def test_html_in_every_field_is_escaped_in_pages_and_the_html_email(app, login_a
     assert client.post(f"/ordering/drafts/{draft_id}/request-title", data=fields).status_code == 303
     review = client.get(f"/ordering/drafts/{draft_id}/review").get_data(as_text=True)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', review).group(1)
-    placed = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version})
+    placed = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": version, "royalty": "no"})
     number = int(placed.headers["Location"].rsplit("/", 1)[1])
     request_id = request_row_id(app)
     client.post("/sign-out")
@@ -735,7 +743,7 @@ def test_a_request_in_an_edit_is_pending_until_submit_then_a_row(app, login_as, 
     assert "Requested “The Missing Book” (not yet submitted)." in page
     assert "Content request — Submitted (not yet submitted)" in page
     assert count(app, ContentRequest) == 0
-    summary = flashed_after(client, client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001)}))
+    summary = flashed_after(client, client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001), "royalty": "no"}))
     assert "Order #1001 was updated." in summary and "The Missing Book Content request — Submitted" in summary
     with app.app_context():
         row = db.session.scalars(select(ContentRequest)).one()
@@ -752,7 +760,7 @@ def test_removing_a_request_in_an_edit_cancels_it_and_keeps_the_row(app, login_a
         client, client.post(f"/orders/1001/edit/requests/r{seeded['R2']}/remove"))  # on another order
     assert "That request was not on this order." in flashed_after(
         client, client.post(f"/orders/1001/edit/requests/{'x' * 5000}/remove"))
-    client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001)})
+    client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001), "royalty": "no"})
     row = request_row(app, seeded["R1"])
     assert row.status is Status.CANCELED and row.removed_at is not None
     assert "Alpha Calculus Notes" not in materials_of(client.get("/orders/1001"))

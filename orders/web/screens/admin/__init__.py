@@ -20,6 +20,7 @@ One blueprint, a module per area, each module's routes named after it:
 | /admin/reminders           | reminders        |
 | /admin/mail                | mail             |
 | /admin/lms                 | lti              |
+| /admin/organizations       | organizations    |
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from orders.web.screens.admin import (  # noqa: E402
     institution,
     lti,
     mail,
+    organizations,
     overview,
     periods,
     reminders,
@@ -47,5 +49,5 @@ from orders.web.screens.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["bp", "audit", "billing", "branding", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "overview", "periods",
-           "reminders", "student_choice", "students", "users"]
+__all__ = ["bp", "audit", "billing", "branding", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "organizations", "overview",
+           "periods", "reminders", "student_choice", "students", "users"]

@@ -41,6 +41,12 @@ KIND_LABELS = {
     "choice.changed": "A student's choice changed",
     "progress.remind_now": "Remind now (Progress)",
     "mail.retry": "Failed mail retried",
+    "organization.policy": "Ordering policy changed",
+    "pre_approved.added": "Added to a pre-approved list",
+    "pre_approved.removed": "Removed from a pre-approved list",
+    "pre_approved.imported": "Pre-approved list imported",
+    "institution.royalty_threshold": "Royalty review changed",
+    "grant.flags_changed": "Coordinator grant's approval flags changed",
 }
 
 FIELD_LABELS = {

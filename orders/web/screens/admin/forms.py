@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from orders.domain.models import CourseLevel, Delivery, PersonMatch
+from orders.domain.models import CourseLevel, Delivery, OrderingPolicy, PersonMatch
 from orders.web.forms import Form
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -29,12 +29,41 @@ class GrantForm(Form):
     organization = SelectField("Organization", choices=[SelectChoice("", "Any organization")], default="")
     campus = SelectField("Campus", choices=[SelectChoice("", "Any campus")], default="")
     term = SelectField("Preview in term", choices=[], default="", validate_choice=False)  # resolved by the view
+    may_approve = BooleanField("May approve orders for these sections")
+    may_review_royalties = BooleanField("May review royalties (materials an instructor wrote or earns a royalty on)")
 
     def set_choices(self, options, terms) -> None:
         self.subject.choices = [SelectChoice("", "Any subject")] + [SelectChoice(s, s) for s in options.subjects]
         self.organization.choices = [SelectChoice("", "Any organization")] + [SelectChoice(str(o.id), o.name) for o in options.organizations]
         self.campus.choices = [SelectChoice("", "Any campus")] + [SelectChoice(str(c.id), c.name) for c in options.campuses]
         self.term.choices = [SelectChoice(str(t.id), t.name) for t in terms]
+
+
+class GrantFlagsForm(Form):
+    """An existing grant's approval flags (docs/spec.md §8)."""
+
+    may_approve = BooleanField("May approve")
+    may_review_royalties = BooleanField("May review royalties")
+
+
+class PolicyForm(Form):
+    """An organization's ordering policy (docs/spec.md §8)."""
+
+    policy = SelectField("Ordering policy", choices=[
+        SelectChoice(OrderingPolicy.OPEN.value, "Open: “Place order” places it"),
+        SelectChoice(OrderingPolicy.APPROVAL.value, "Approval: every order waits for an approver"),
+        SelectChoice(OrderingPolicy.PRE_APPROVED_LIST.value, "Pre-approved list: placed at once when every item is on the list"),
+    ])
+
+
+class RoyaltyThresholdForm(Form):
+    """When a royalty Yes goes to review (docs/spec.md §8): always, or above an estimated royalty per section."""
+
+    review = SelectField("Review a royalty Yes", choices=[
+        SelectChoice("always", "Always"),
+        SelectChoice("above", "Only above an estimated royalty per section"),
+    ])
+    amount = StringField("Estimated royalty per section, US dollars", validators=[Length(max=100)])
 
 
 class ItemForm(Form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from orders import clock
-from orders.domain.accounts.grants import GrantScope, add_grant, remove_grant
+from orders.domain.accounts.grants import GrantScope, add_grant, remove_grant, set_grant_flags
 from orders.domain.accounts.users import set_program_admin, set_user_active
 from orders.domain.lookups import all_terms
 from orders.domain.models import CoordinatorGrant, CourseLevel, User
@@ -14,7 +14,7 @@ from orders.web.htmx import is_htmx
 from orders.web.parsing import parse_id
 from orders.web.screens.admin import bp, queries
 from orders.web.screens.admin.base import load_or_404, refuse
-from orders.web.screens.admin.forms import GrantForm
+from orders.web.screens.admin.forms import GrantFlagsForm, GrantForm
 
 
 @bp.route("/users")
@@ -61,11 +61,14 @@ def user_detail(user_id: int):
         return _user_page(user, form, terms, preview=False, status=422, error="Nothing was saved: correct the errors below.")
     if "preview" in request.form:
         return _user_page(user, form, terms, preview=True)
-    outcome = run_change(lambda: add_grant(user, _grant_scope(form), actor=actor(), now=clock.now()))
+    outcome = run_change(lambda: add_grant(user, _grant_scope(form), actor=actor(), now=clock.now(),
+                                           may_approve=bool(form.may_approve.data),
+                                           may_review_royalties=bool(form.may_review_royalties.data)))
     if not outcome.ok:
         return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {outcome.message}")
     grant = outcome.value
-    flash(f"Grant added: {grant.describe()}.", "status")
+    flags = grant.describe_flags()
+    flash(f"Grant added: {grant.describe()}{f' ({flags})' if flags else ''}.", "status")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
 
 
@@ -79,6 +82,26 @@ def grant_preview(user_id: int):
     form.set_choices(queries.grant_options(), terms)
     valid = form.validate()
     return _user_page(user, form, terms, preview=valid, status=200 if valid else 422)
+
+
+@bp.route("/users/<int:user_id>/grants/<int:grant_id>/flags", methods=["POST"])
+@admin_only
+def set_user_grant_flags(user_id: int, grant_id: int):
+    """Change what a grant lets its holder decide: approve orders, review royalties (docs/spec.md §8)."""
+    user = load_or_404(User, user_id, "user")
+    grant = load_or_404(CoordinatorGrant, grant_id, "grant")
+    if grant.user_id != user.id:
+        abort(404, "That grant does not belong to this user.")
+    form = GrantFlagsForm()
+    if not form.validate_on_submit():
+        return refuse("Your change could not be checked. Please try again.", url_for("admin.user_detail", user_id=user.id))
+    changed = run_change(lambda: set_grant_flags(
+        grant, may_approve=bool(form.may_approve.data), may_review_royalties=bool(form.may_review_royalties.data),
+        actor=actor(), now=clock.now(),
+    )).result()
+    flags = grant.describe_flags() or "no approval flags"
+    flash(f"Grant {grant.describe()}: {flags}." if changed else f"Grant {grant.describe()} unchanged.", "status")
+    return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
 
 
 @bp.route("/users/<int:user_id>/grants/<int:grant_id>/remove", methods=["POST"])

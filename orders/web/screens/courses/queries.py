@@ -92,6 +92,9 @@ def _chosen_term_ids(filters: CoursesFilter, terms: list[Term], now: datetime) -
 
 MATCH_LIMIT = 10  # instructors listed for a typed name; more means "type more of the name"
 COUNT_CAP = 1000  # the Courses count is exact up to this many rows past the page, then "1,000+"
+# Orders a row shows, and those that hold their sections (docs/spec.md §8: one in review claims them too).
+HOLDS = (OrderStatus.PLACED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
+SHOWN = (*HOLDS, OrderStatus.CANCELED)
 
 
 @dataclass(frozen=True)
@@ -236,13 +239,15 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
         query = query.where(Section.state == SectionState.ACTIVE)
     if filters.placed:
         deadline = func.coalesce(OrderingPeriod.soft_close_at, OrderingPeriod.closes_at)
-        placed_at = Order.placed_at < deadline if filters.placed == "on_time" else Order.placed_at >= deadline
+        submitted = func.coalesce(Order.submitted_at, Order.placed_at)  # Progress counts the first submission too
+        placed_at = submitted < deadline if filters.placed == "on_time" else submitted >= deadline
         query = query.where(
             exists(
                 select(OrderSection.order_id)
                 .join(Order, Order.id == OrderSection.order_id)
                 .join(OrderingPeriod, OrderingPeriod.term_id == Section.term_id)
-                .where(OrderSection.section_id == Section.id, OrderSection.claimed, placed_at)
+                .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status == OrderStatus.PLACED,
+                       placed_at)
             )
         )
     if filters.at_risk:
@@ -258,8 +263,16 @@ def _matching_rows(user: User, filters: CoursesFilter, terms: list[Term], now: d
             select(OrderSection.order_id).where(OrderSection.section_id == Section.id, OrderSection.claimed)
         )
         answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
-        if filters.state is OrderState.ORDERED:
-            query = query.where(claimed)
+        def held(statuses):
+            return exists(
+                select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
+                .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status.in_(statuses))
+            )
+
+        if filters.state is OrderState.ORDERED:  # on a placed order (one awaiting approval is not ordered yet)
+            query = query.where(held([OrderStatus.PLACED]))
+        elif filters.state is OrderState.AWAITING_APPROVAL:
+            query = query.where(held([OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED]))
         elif filters.state is OrderState.NOT_ORDERED:
             query = query.where(~claimed)
         elif filters.state is OrderState.NO_MATERIALS:
@@ -352,7 +365,7 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[Order]], dict[t
         .where(
             OrderSection.section_id.in_(section_ids),
             OrderSection.removed_at.is_(None),  # a section an edit took off is no longer on that order
-            Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]),
+            Order.status.in_(SHOWN),
         )
     )
     own_drafts = select(literal(None).label("section_id"), Order.id.label("order_id")).where(
@@ -416,11 +429,11 @@ def _group(
         for order in section_orders:
             if order not in offering.orders:
                 offering.orders.append(order)
-        claimed = any(o.status is OrderStatus.PLACED for o in section_orders)
+        claimed = any(o.status in HOLDS for o in section_orders)  # placed, or in review: no second order
         if section.is_removed:
             continue  # the registrar dropped it: it stays on its order, but is neither counted nor orderable
         offering.active_count += 1
-        offering.ordered_count += claimed
+        offering.ordered_count += any(o.status is OrderStatus.PLACED for o in section_orders)
         if not claimed and can_place(user, section, now, teaches_section=instructor is not None and instructor.id == user.id):
             offering.can_start_order = True
         if not claimed and not section.is_removed:  # a placed order wins over a "no materials needed" answer
@@ -446,7 +459,7 @@ def _mark_reorderable(
             choices = []
             for section in offering.sections:
                 ordered_as = next(
-                    (o.number for o in orders_by_section.get(section.id, []) if o.status is OrderStatus.PLACED), None
+                    (o.number for o in orders_by_section.get(section.id, []) if o.status in HOLDS), None
                 )
                 orderable = ordered_as is None and can_place(user, section, now, teaches_section=own_group)
                 choices.append(SectionChoice(section, ordered_as, orderable))

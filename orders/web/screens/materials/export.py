@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from orders.domain.costs.other_costs import cost_facts_query, fold_facts
 from orders.domain.formats.csvstream import csv_chunks
 from orders.domain.models import Order, OrderStatus
-from orders.web.screens.materials.queries import finish_section, plain_price, record, records_query
+from orders.web.screens.materials.queries import disclosed, finish_section, plain_price, record, records_query
 
 # Version 1's columns, in order, then version 2's (docs/course-materials.v2.schema.json): old fields keep their meaning.
 COLUMNS = (
@@ -23,7 +23,7 @@ COLUMNS = (
     "requirement", "title", "authors", "isbn13", "publisher", "edition", "copyright_year", "format",
     "student_price", "list_price", "zero_cost",
     "courseware_for_graded_work", "data_terms_url", "other_cost_description", "other_cost_amount",
-    "estimated_required_cost", "estimated_recommended_cost", "cost_label",
+    "estimated_required_cost", "estimated_recommended_cost", "cost_label", "instructor_authored",
 )
 FETCH_ROWS = 2000
 CHUNK_RECORDS = 500
@@ -48,9 +48,9 @@ def _records(engine: Engine, term_id: int, term_code: str, settings: CostSetting
         result = connection.execute(statement.execution_options(yield_per=FETCH_ROWS), params)
         for _, rows in groupby(result, key=lambda row: row.section_id):
             rows = list(rows)
-            order_id = rows[0].order_id
+            order_id, answered = disclosed(rows[0])
             yield from finish_section(
-                [record(row, term_code) for row in rows], order_id=order_id, answered=rows[0].answer_id is not None,
+                [record(row, term_code) for row in rows], order_id=order_id, answered=answered,
                 facts=facts.get(order_id) if order_id is not None else None, threshold=settings.low_cost_threshold,
             )
 

@@ -67,6 +67,8 @@ STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials requi
 # The fields every record of a section shares (the section's, then its estimate's).
 SECTION_FIELDS = ("term_code", "section_sis_id", "subject", "course_number", "course_title", "section_label")
 ESTIMATE_FIELDS = ("estimated_required_cost", "estimated_recommended_cost", "cost_label")
+# Orders that hold a section: placed ones count; those in review (docs/spec.md §8) make it "to be determined".
+HOLDING = (OrderStatus.PLACED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
 
 
 def visible_terms_clause(now: datetime):
@@ -160,7 +162,12 @@ def _with_label(query: Select, term: Term, label: CostLabel, threshold: Decimal 
         .subquery("label_link")
     )
     totals = order_totals(select(Order.id).where(Order.term_id == term.id, Order.status == OrderStatus.PLACED))
-    answered = exists().where(NoMaterialsAnswer.section_id == Section.id)
+    held, holder = aliased(OrderSection), aliased(Order)  # their own names: never correlated with the page's query
+    in_review = exists().where(
+        held.section_id == Section.id, held.claimed.is_(True), held.removed_at.is_(None), held.order_id == holder.id,
+        holder.status.in_(HOLDING), holder.status != OrderStatus.PLACED,
+    )
+    answered = and_(exists().where(NoMaterialsAnswer.section_id == Section.id), ~in_review)  # twin of disclosed()
     return (
         query.outerjoin(link, link.c.section_id == Section.id)
         .outerjoin(totals, totals.c.order_id == link.c.order_id)
@@ -179,16 +186,19 @@ def _records_statement(by_sections: bool) -> Select:
     """Built once per shape (the construction costs more than running it for one section); bound at execute."""
     term_id = bindparam("term_id", type_=Integer)
     section_ids = bindparam("section_ids", expanding=True, type_=Integer)
+    # The order holding each section: placed, or in review (awaiting approval or returned: "to be determined",
+    # docs/spec.md §8, whatever a "no materials needed" answer says). Only a placed order's lines are shown.
     placed = (
-        select(OrderSection.section_id, OrderSection.order_id)
+        select(OrderSection.section_id, OrderSection.order_id, Order.status.label("order_status"))
         .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status.in_(HOLDING))
         .subquery("placed")
     )
     if not by_sections:
         order_ids = select(Order.id).where(Order.term_id == term_id, Order.status == OrderStatus.PLACED)
     else:
-        order_ids = select(OrderSection.order_id).where(OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True))
+        order_ids = select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id).where(
+            OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True), Order.status == OrderStatus.PLACED)
     line = order_lines(order_ids, pending=True)  # each catalog item once; pending requests "to be determined"
     item = aliased(CatalogItem, name="item")
     query = (
@@ -197,9 +207,9 @@ def _records_statement(by_sections: bool) -> Select:
             Section.sis_id.label("section_sis_id"),
             Section.label.label("section_label"),
             Course.subject, Course.number.label("course_number"), Course.title.label("course_title"),
-            placed.c.order_id,
+            placed.c.order_id, placed.c.order_status,
             NoMaterialsAnswer.id.label("answer_id"),
-            line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank,
+            line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank, line.c.instructor_authored,
             item.title, item.authors, item.isbn13, item.publisher, item.edition, item.copyright_year,
             item.delivery, item.list_price, item.zero_cost, item.courseware_for_graded_work, item.data_terms_url,
             func.coalesce(line.c.price, item.student_price).label("student_price"),
@@ -207,7 +217,7 @@ def _records_statement(by_sections: bool) -> Select:
         .select_from(Section)
         .join(Course, Course.id == Section.course_id)
         .outerjoin(placed, placed.c.section_id == Section.id)
-        .outerjoin(line, line.c.order_id == placed.c.order_id)
+        .outerjoin(line, and_(line.c.order_id == placed.c.order_id, placed.c.order_status == OrderStatus.PLACED))
         .outerjoin(item, item.id == line.c.item_id)
         .outerjoin(NoMaterialsAnswer, NoMaterialsAnswer.section_id == Section.id)
         .where(Section.term_id == term_id, Section.state == SectionState.ACTIVE)
@@ -222,7 +232,7 @@ def record_status(row) -> str:
     """What one row tells: a listed item, no materials required, or to be determined."""
     if row.requirement is not None:
         return MATERIAL if row.item_id is not None and not row.pending else TO_BE_DETERMINED
-    if row.order_id is not None:  # a placed order wins over a "no materials" answer
+    if row.order_id is not None:  # a placed order (or one in review) wins over a "no materials" answer
         return TO_BE_DETERMINED
     return NONE_REQUIRED if row.answer_id is not None else TO_BE_DETERMINED
 
@@ -242,6 +252,14 @@ def look_again_tag(term: Term, now: datetime) -> str:
     deadline = term.period.deadline
     return hashlib.sha256(repr((deadline.isoformat(), now < deadline, term.starts_on)).encode()).hexdigest()[:8]
 
+
+
+def disclosed(row) -> tuple[int | None, bool]:
+    """A section's row as its estimate reads it: the placed order whose lines it shows (None when unordered or in
+    review), and whether "no materials needed" holds (never while an order for the section is in review)."""
+    if row.order_id is None:
+        return None, row.answer_id is not None
+    return (row.order_id if row.order_status == OrderStatus.PLACED else None), False
 
 
 def record(row, term_code: str) -> dict:
@@ -275,6 +293,8 @@ def record(row, term_code: str) -> dict:
         "other_cost_description": None,
         "other_cost_amount": None,
         **dict.fromkeys(ESTIMATE_FIELDS),
+        # docs/spec.md §8: the royalty question marked the line (schema v2).
+        "instructor_authored": bool(row.instructor_authored) if listed else None,
     }
 
 
@@ -317,7 +337,7 @@ def section_records(term: Term, section_ids: list[int], threshold: Decimal | Non
     for row in db.session.execute(*records_query(term.id, section_ids)):
         key = (row.subject, row.course_number, row.section_label, row.section_sis_id)
         grouped.setdefault(key, []).append(record(row, term.code))
-        orders[key] = (row.order_id, row.answer_id is not None)
+        orders[key] = disclosed(row)
     order_ids = [order_id for order_id, _ in orders.values() if order_id is not None]
     facts = cost_facts(select(Order.id).where(Order.id.in_(order_ids)), pending_lines=False) if order_ids else {}
     for key, records in grouped.items():
@@ -356,7 +376,7 @@ def term_version(term: Term) -> str:
     (institution.cost_disclosure). Other required costs change only with their order's version. One round
     trip, aggregates over indexed columns.
     """
-    term_orders = (Order.term_id == term.id, Order.status.in_((OrderStatus.PLACED, OrderStatus.CANCELED)))
+    term_orders = (Order.term_id == term.id, Order.status.in_((*HOLDING, OrderStatus.CANCELED)))
     orders = select(func.count(Order.id), func.coalesce(func.sum(Order.version), 0), func.max(Order.last_changed_at)).where(*term_orders)
     requests = (
         select(func.count(ContentRequest.id), func.coalesce(func.sum(ContentRequest.version), 0))

@@ -7,7 +7,7 @@ from orders import clock
 from orders.domain.audit import on_behalf_of
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
 from orders.domain.lookups import find_draft
-from orders.domain.models import Order, Requirement
+from orders.domain.models import Order, OrderStatus, Requirement
 from orders.domain.ordering import drafts as ordering
 from orders.domain.ordering.drafts import OrderingError
 from orders.domain.refusals import Conflict, PermissionDenied, parse_requirement
@@ -19,6 +19,8 @@ from orders.web.htmx import is_htmx, redirect_to
 from orders.web.loaders import get_course_term_or_404
 from orders.web.other_costs import OtherCostForm, costs_context
 from orders.web.parsing import parse_id
+from orders.web.review_words import earlier_royalty, placed_message, returned_context
+from orders.web.royalty_form import RoyaltyEntry, read_royalty
 from orders.web.screens.ordering import bp
 
 STEPS = [("sections", "Sections"), ("materials", "Materials"), ("review", "Review")]
@@ -26,7 +28,8 @@ STEPS = [("sections", "Sections"), ("materials", "Materials"), ("review", "Revie
 
 def _step_context(draft: Order, step: str) -> dict:
     """What every step page shows around its own content."""
-    return dict(draft=draft, step=step, steps=STEPS, ordering_for=on_behalf_of(actor(), draft), form=EmptyForm())
+    return dict(draft=draft, step=step, steps=STEPS, ordering_for=on_behalf_of(actor(), draft), form=EmptyForm(),
+                returned=returned_context(draft))
 
 
 def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None = None, **extra) -> dict:
@@ -117,7 +120,7 @@ def create(course_id: int, term_id: int):
 @draft_guard(draft_owner_decision)
 def sections(draft: Order):
     """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
-    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now())
+    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now(), excluding_order_id=draft.id)
     chosen = {link.section_id for link in draft.order_sections}
     return render_template("ordering/sections.html", choices=choices, chosen=chosen, **_step_context(draft, "sections"))
 
@@ -212,38 +215,51 @@ def _after_materials_change(draft: Order, message: str, category: str):
 # --- Step 3: review and place ----------------------------------------------------------------------
 
 
-@bp.route("/drafts/<int:draft_id>/review")
-@draft_guard(draft_owner_decision)
-def review(draft: Order):
-    """Step 3: everything that will be ordered, the total per student, and Place order when allowed."""
+def _review_page(draft: Order, *, royalty: RoyaltyEntry | None = None, status: int = 200):
+    """Step 3 as it stands, with the royalty question (what was entered, after a refused answer)."""
+    now = clock.now()
     taken = ordering.claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
-    decision = ordering.placement_decision(draft, actor(), clock.now(), taken)
+    decision = ordering.placement_decision(draft, actor(), now, taken)
     return render_template(
         "ordering/review.html",
         problems=decision.reasons,
         place_form=VersionedConfirmForm(version=draft.version),
+        route=ordering.route_preview(draft, actor(), now),
+        royalty=royalty or RoyaltyEntry.of(earlier_royalty(draft)),
+        royalty_lines=[line.item for line in draft.current_lines],
         **_step_context(draft, "review"),
-    )
+    ), status
+
+
+@bp.route("/drafts/<int:draft_id>/review")
+@draft_guard(draft_owner_decision)
+def review(draft: Order):
+    """Step 3: everything that will be ordered, the total per student, the royalty question and Place order when allowed."""
+    return _review_page(draft)
 
 
 @bp.route("/drafts/<int:draft_id>/place", methods=["POST"])
 @draft_guard(draft_owner_decision)
 def place(draft: Order):
-    """Place the order: every rule re-checked, a number assigned, receipts queued; then its summary."""
+    """Place the order: every rule re-checked, a number assigned, receipts queued; then its summary. In an
+    organization under review (or with a royalty Yes) it is submitted for approval instead (docs/spec.md §8)."""
     form = VersionedConfirmForm()
     if not form.validate_on_submit():
         flash("Your order could not be checked. Review it and place it again.", "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
+    answer, entry = read_royalty(request.form, [line.catalog_item_id for line in draft.current_lines])
+    if answer is None:  # the question's own message, beside it; nothing was written
+        return _review_page(draft, royalty=entry, status=422)
     outcome = run_change(
         lambda: ordering.place_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                     expected_version=form.version.data).number
+                                     expected_version=form.version.data, royalty=answer)
     )
     if not outcome.ok:  # nothing was written, not even an order number
         flash(outcome.message, "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
-    number = outcome.value
-    flash(f"Order #{number} placed.", "status")
-    return redirect_to(url_for("orders.summary", number=number))
+    order = outcome.value
+    flash(placed_message(order), "status")
+    return redirect_to(url_for("orders.summary", number=order.number))
 
 
 # --- Cancel (discard) the draft --------------------------------------------------------------------
@@ -258,6 +274,8 @@ def _step_from_args() -> str:
 @draft_guard(draft_owner_decision)
 def confirm_discard(draft: Order):
     """Ask before discarding: an inline prompt for htmx, its own page without JavaScript."""
+    if draft.status is OrderStatus.RETURNED:  # numbered, with a history: withdrawn by the order's cancel flow
+        return redirect_to(url_for("orders.confirm_cancel", number=draft.number))
     context = dict(_step_context(draft, _step_from_args()))
     template = "ordering/_confirm_discard.html" if is_htmx() else "ordering/confirm_discard.html"
     return render_template(template, **context)

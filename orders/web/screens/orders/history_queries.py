@@ -54,6 +54,8 @@ from orders.web.screens.orders import history_reach as reach
 # The statuses the Status filter offers; drafts are only ever the user's own.
 STATUS_LABELS = {
     OrderStatus.PLACED: "Placed",
+    OrderStatus.AWAITING_APPROVAL: "Awaiting approval",
+    OrderStatus.RETURNED: "Returned",
     OrderStatus.CANCELED: "Canceled",
     OrderStatus.DRAFT: "Draft",
 }
@@ -126,7 +128,7 @@ def _conditions(user: User, filters: HistoryFilter, *, probe: bool = False) -> l
     """
     conditions = [
         or_(
-            Order.status.in_(REORDER_SOURCE_STATUSES),
+            Order.status.in_((*REORDER_SOURCE_STATUSES, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)),
             and_(Order.status == OrderStatus.DRAFT, Order.owner_id == user.id),  # drafts: only one's own
         ),
         viewable_orders_clause(user, probe=probe),

@@ -31,21 +31,25 @@ from orders.web.guards import actor, order_guard
 from orders.web.htmx import is_htmx, redirect_to, render_page_or_fragment
 from orders.web.other_costs import OtherCostForm, costs_context
 from orders.web.parsing import parse_id
+from orders.web.royalty_form import read_royalty
 from orders.web.screens.orders import bp
+from orders.web.screens.orders.review_panel import edit_review_context, review_context
 from orders.web.title_request import request_a_title
 
 
 def summary_context(order: Order, **extra) -> dict:
     """What the summary page and its htmx fragment render from."""
     now = clock.now()
+    events = order_events(order)
     return dict(
         order=order,
-        events=order_events(order),
+        events=events,
+        **review_context(order, events, actor()),
         decision=cancel_decision(actor(), order, now),
         edit=edit_decision(actor(), order, now),
         institution=institution(),
         local_time=local_time,
-        **_back_context(),
+        **back_context(),
         source_number=reordered_from_number(order),
         student_counts=section_student_counts(order, institution().program_mode),
         **extra,
@@ -56,7 +60,7 @@ def _back() -> str | None:
     return request.args.get("back") or None
 
 
-def _back_context() -> dict:
+def back_context() -> dict:
     """The `back` parameter and the "Back to <instructor>'s courses" link the page shows from it."""
     back = request.args.get("back", "")
     return dict(back_query=back, back_link=back_link(back))
@@ -81,7 +85,7 @@ def confirm_cancel(order: Order):
         "orders/_confirm_cancel.html",
         order=order,
         form=VersionedConfirmForm(version=order.version),
-        **_back_context(),
+        **back_context(),
     )
 
 
@@ -157,6 +161,7 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, cost_form
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
+        **edit_review_context(order, actor(), pending, change, now, extra.pop("royalty", None)),
         **extra,
     )
 
@@ -253,9 +258,17 @@ def submit_edit(order: Order):
         flash("Your changes could not be checked. Review them and submit again.", "error")
         return redirect_to(url_for("orders.edit", number=order.number))
     number = order.number
+    # The royalty question, asked when the change adds items (docs/spec.md §8): the service says when it was
+    # required and unanswered, and checks that the answer names only the added items.
+    answer, entry = read_royalty(request.form)
+    if entry.answer and answer is None:  # a Yes without a line, or an estimate that is no amount
+        return render_template("orders/edit.html", **_edit_context(order, "", royalty=entry)), 422
     outcome = run_change(lambda: editing.submit(
-        order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data, royalty=answer
     ))
+    if not outcome.ok and outcome.message == editing.ROYALTY_UNANSWERED:
+        entry.error = outcome.message
+        return render_template("orders/edit.html", **_edit_context(order, "", royalty=entry)), 422
     if not outcome.ok:  # a rule said no, or someone changed the order at the same moment: nothing applied
         flash(outcome.message, "notice" if isinstance(outcome.refusal, StaleOrder) else "error")
         target = "orders.summary" if isinstance(outcome.refusal, StaleOrder) else "orders.edit"
@@ -273,13 +286,15 @@ SUBMIT_ANSWERS = {
     editing.EditResult.ALREADY_APPLIED: ("status", "orders.summary"),
     editing.EditResult.CHANGES_KEPT: ("notice", "orders.edit"),  # carried onto the order as it is now, for review
     editing.EditResult.CHANGES_DROPPED: ("notice", "orders.summary"),  # nothing of theirs still applies
+    editing.EditResult.SUBMITTED: ("status", "orders.summary"),  # they wait for an approver (docs/spec.md §8)
+    editing.EditResult.ALREADY_SUBMITTED: ("notice", "orders.summary"),
 }
 
 
 @bp.route("/orders/<int:number>/edit/discard", methods=["POST"])
 @order_guard(view_decision)
 def discard_edit(order: Order):
-    """Drop the pending changes; the order stays as it was."""
+    """Drop the pending changes (withdrawing them when they await approval); the order stays as it was."""
     run_change(lambda: editing.discard(order, actor()))
     flash("Your changes were discarded. The order is as it was.", "status")
     return redirect_to(url_for("orders.summary", number=order.number))
@@ -330,7 +345,7 @@ def add_sections_form(order: Order):
         order=order,
         choices=choices,
         form=VersionedConfirmForm(version=order.version),
-        **_back_context(),
+        **back_context(),
     )
 
 

@@ -24,6 +24,7 @@ from orders.domain.models import (
     NoMaterialsAnswer,
     Order,
     OrderSection,
+    OrderStatus,
     Organization,
     ProgramMode,
     Section,
@@ -39,7 +40,7 @@ from orders.domain.windows import WindowState
 from orders.extensions import db
 from orders.web.parsing import parse_id
 
-# The tables, in page order: URL name, heading, the Courses filter its key becomes.
+IN_REVIEW = (OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)
 
 
 @dataclass
@@ -59,11 +60,12 @@ class Counts:
     declined: int = 0
     opted_in: int = 0
     at_risk: int = 0
+    awaiting: int = 0  # on an order awaiting approval (or returned to its placer): counted nowhere else yet (docs/spec.md §8)
     reminded: tuple[int, datetime] | None = None  # today's last "Remind now" on this row: instructors, when
 
     @property
     def not_started(self) -> int:
-        return self.total - self.ordered - self.no_materials
+        return self.total - self.ordered - self.awaiting - self.no_materials
 
     @property
     def done(self) -> int:
@@ -107,11 +109,17 @@ def default_term(terms: list[Term], now: datetime) -> Term | None:
 def _section_facts(user: User, term: Term, inst: Institution):
     """The CTE: one row per active section of the term in the user's reach, with its students."""
     students = section_students(inst.program_mode, [term.id])
+    # "Placed on time" counts the moment the order was first submitted (docs/spec.md §8: the instructor met the
+    # deadline even when an approver placed it later); orders from before review have it equal to placed_at.
     placed_at = (
-        select(func.min(Order.placed_at))
+        select(func.min(func.coalesce(Order.submitted_at, Order.placed_at)))
         .join(OrderSection, OrderSection.order_id == Order.id)
-        .where(OrderSection.section_id == Section.id, OrderSection.claimed)
+        .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status == OrderStatus.PLACED)
         .scalar_subquery()
+    )
+    in_review = exists(
+        select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
+        .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status.in_(IN_REVIEW))
     )
     answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
     rated = func.coalesce(students.c.rated, 0)
@@ -126,6 +134,7 @@ def _section_facts(user: User, term: Term, inst: Institution):
             Campus.name.label("campus_name"),
             placed_at.label("placed_at"),
             answered.label("answered"),
+            in_review.label("in_review"),
             func.coalesce(students.c.enrolled, 0).label("enrolled"),
             rated.label("rated"),
             declined.label("declined"),
@@ -144,6 +153,7 @@ def _section_facts(user: User, term: Term, inst: Institution):
 def _grouped(facts, dimension: str, key, label, deadline: datetime | None):
     """One GROUP BY over the facts: the counts of every value of `key` (or of everything)."""
     ordered = facts.c.placed_at.is_not(None)
+    awaiting = and_(~ordered, facts.c.in_review)
     on_time = and_(ordered, facts.c.placed_at < deadline) if deadline is not None else false()
     late = and_(ordered, facts.c.placed_at >= deadline) if deadline is not None else false()
     query = select(
@@ -152,7 +162,7 @@ def _grouped(facts, dimension: str, key, label, deadline: datetime | None):
         label.label("label"),
         func.count().label("total"),
         func.sum(case((ordered, 1), else_=0)),
-        func.sum(case((and_(~ordered, facts.c.answered), 1), else_=0)),
+        func.sum(case((and_(~ordered, ~facts.c.in_review, facts.c.answered), 1), else_=0)),
         func.sum(case((on_time, 1), else_=0)),
         func.sum(case((late, 1), else_=0)),
         func.sum(facts.c.enrolled),
@@ -160,6 +170,7 @@ def _grouped(facts, dimension: str, key, label, deadline: datetime | None):
         func.sum(facts.c.declined),
         func.sum(facts.c.opted_in),
         func.sum(facts.c.at_risk),
+        func.sum(case((awaiting, 1), else_=0)),
     ).select_from(facts)
     if dimension != "total":
         query = query.group_by(key, label)

@@ -78,10 +78,10 @@ def _csv_chunks(rows: list[Counts], heading: str, mode: ProgramMode) -> Iterator
     """The table as CSV (the app's one dialect), a header row first, every cell spreadsheet-safe."""
     rate = "Opt-out rate %" if mode is ProgramMode.OPT_OUT else "Opt-in rate %"
     header = [heading, "Active sections", "Ordered", "No materials needed", "Not started", "Percent done",
-              "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections"]
+              "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections", "Awaiting approval"]
     return csv_chunks(header, (
         [row.label, row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
-         row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk]
+         row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk, row.awaiting]
         for row in rows
     ), for_spreadsheet=True)
 

@@ -63,7 +63,8 @@ def _requests_query(filters: RequestFilter):
         .join(Term, Term.id == Order.term_id)
         .where(
             viewable_orders_clause(actor()),
-            or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED]), Order.owner_id == actor().id),
+            or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED]),
+                Order.owner_id == actor().id),
             Order.status != OrderStatus.DISCARDED,
         )
     )
