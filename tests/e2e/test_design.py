@@ -211,3 +211,24 @@ def test_order_history_filters_line_up(page: Page, base_url, demo_data, width, h
         assert len({round(left) for left, _, _ in boxes}) == 1, boxes  # one column
         assert len({round(w) for _, _, w in boxes[:3]}) == 1, boxes  # the fields full width
     check_page(page, "order-history", width)
+
+
+@WIDTHS
+def test_approvals_and_the_review_panel(page: Page, base_url, demo_data, width, height):
+    """Issue 33's screens in the same components: the Approvals filter panel and table, the order summary's review panel."""
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, base_url, "emmy")
+    page.goto(f"{base_url}/approvals")
+    expect(page.get_by_role("heading", level=1, name="Approvals")).to_be_visible()
+    selects = page.locator(".filters > .field > select").evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    assert len(selects) == 3 and (len(set(selects)) == 1) == (width == DESKTOP[0]), selects
+    check_page(page, "approvals", width)
+    page.locator("table.data tbody a").first.click()
+    panel = page.locator(".review-panel")
+    expect(panel).to_contain_text("Awaiting approval")
+    buttons = panel.locator(".review-actions .button").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; })")
+    (left1, right1, top1, bottom1), (left2, _, top2, _) = buttons
+    # Approve and Return to placer apart: side by side, or one under the other on a narrow phone.
+    assert (left2 - right1 >= 8) if top1 == top2 else (top2 - bottom1 >= 8), buttons
+    check_page(page, "review-panel", width)
