@@ -3,7 +3,7 @@
 Each test opens a page at both widths, checks what the design promises from bounding boxes and computed
 styles (no sideways scroll, the institution's brand on one line in its accent, aligned filters, even cards,
 one secondary button, one-line column headers, one table per term, a grouped admin menu), runs axe, and
-saves a full-page screenshot under test-results/screenshots/ (gitignored: fonts differ between machines,
+saves a full-page screenshot under test-screenshots/ (gitignored: fonts differ between machines,
 so the pictures are for people to look at, never compared pixel by pixel).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"  # a folder of its own: pytest-playwright empties test-results/
 PHONE, DESKTOP = (320, 640), (1280, 900)
 WIDTHS = pytest.mark.parametrize("width,height", [PHONE, DESKTOP], ids=["320", "1280"])
 
