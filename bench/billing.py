@@ -31,7 +31,8 @@ def terms_by_enrollments(database_url: str) -> list[tuple[str, int]]:
 
     with psycopg.connect(libpq_url(database_url)) as conn:
         return conn.execute(
-            "SELECT t.code, count(*) FROM enrollment e JOIN section s ON s.id = e.section_id JOIN term t ON t.id = s.term_id "
+            "SELECT t.code, count(*) FROM enrollment e JOIN section s ON s.id = e.section_id "
+            "JOIN term t ON t.id = s.term_id "
             "GROUP BY t.code ORDER BY count(*) DESC, t.code"
         ).fetchall()
 
@@ -78,9 +79,12 @@ def measure(database_url: str, env: dict, log) -> dict:
     for code in picked:
         run = export_in_own_process("bench.billing", code, database_url, env)
         runs.append(run)
-        log(f"  billing feed {run['term']}: {run['rows']:,} rows ({run['billable']:,} billable, {run['bytes'] / 1e6:.1f} MB) in "
-            f"{run['seconds']:.2f} s = {run['rows_per_second']:,} rows/s; peak RSS {run['peak_rss_mb']:.0f} MB "
-            f"({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
+        log(
+            f"  billing feed {run['term']}: {run['rows']:,} rows ({run['billable']:,} billable, "
+            f"{run['bytes'] / 1e6:.1f} MB) in {run['seconds']:.2f} s = {run['rows_per_second']:,} rows/s; "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB "
+            f"({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)"
+        )
     return {"runs": runs}
 
 

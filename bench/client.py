@@ -51,6 +51,8 @@ class Browser:
 
     def sign_in(self, email: str, password: str) -> None:
         token = self.csrf_token("/sign-in")
-        status, _, body = self.request("POST", "/sign-in", form={"csrf_token": token, "email": email, "password": password})
+        status, _, body = self.request(
+            "POST", "/sign-in", form={"csrf_token": token, "email": email, "password": password}
+        )
         if status != 303:
             raise RuntimeError(f"sign-in as {email} failed: HTTP {status} {body[:200]!r}")

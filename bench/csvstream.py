@@ -103,14 +103,17 @@ def open_term_code(database_url: str) -> str:
     with psycopg.connect(libpq_url(database_url)) as conn:
         return conn.execute(
             "SELECT t.code FROM term t JOIN ordering_period p ON p.term_id = t.id "
-            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') ORDER BY t.code LIMIT 1"
+            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') "
+            "ORDER BY t.code LIMIT 1"
         ).fetchone()[0]
 
 
 def measure(env: dict, results_dir: Path, email: str, password: str, paths: list[str], log) -> dict:
     """Serve with one gunicorn worker, sign in, warm the history page, then download each path."""
     port = free_port()
-    with Process(gunicorn_args(1, 1, port), {**env, "ORDERS_BENCH": "1"}, results_dir / "gunicorn-csv.log.tmp") as gunicorn:
+    with Process(
+        gunicorn_args(1, 1, port), {**env, "ORDERS_BENCH": "1"}, results_dir / "gunicorn-csv.log.tmp"
+    ) as gunicorn:
         wait_until_serving(port, BASELINE_PATH, gunicorn)
         workers = _children(gunicorn.proc.pid)
         if len(workers) != 1:
@@ -124,7 +127,15 @@ def measure(env: dict, results_dir: Path, email: str, password: str, paths: list
         for path in paths:
             run = _download(port, browser, path, worker)
             runs.append(run)
-            log(f"  {path}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s "
+            log(
+                f"  {path}: {run['rows']:,} rows, {run['bytes'] / 1e6:.1f} MB in {run['seconds']:.1f} s "
                 f"(first byte {run['first_byte_ms']:.0f} ms); worker RSS {run['rss_before_kb'] / 1024:.0f} MB before, "
-                f"peak {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled, high-water mark {run['hwm_after_kb'] / 1024:.0f} MB")
-    return {"idle_rss_kb": idle["VmRSS"], "idle_hwm_kb": idle["VmHWM"], "runs": runs, "server": "gunicorn --workers 1 --threads 1"}
+                f"peak {run['rss_peak_sampled_kb'] / 1024:.0f} MB sampled, high-water mark "
+                f"{run['hwm_after_kb'] / 1024:.0f} MB"
+            )
+    return {
+        "idle_rss_kb": idle["VmRSS"],
+        "idle_hwm_kb": idle["VmHWM"],
+        "runs": runs,
+        "server": "gunicorn --workers 1 --threads 1",
+    }

@@ -39,11 +39,13 @@ def _fingerprint(sizes: dict) -> dict:
 
 
 def _read_marker(conn) -> dict | None:
-    comment = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()").fetchone()[0]
+    comment = conn.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+    ).fetchone()[0]
     if not comment or not comment.startswith(MARKER_PREFIX):
         return None
     try:
-        return json.loads(comment[len(MARKER_PREFIX):])
+        return json.loads(comment[len(MARKER_PREFIX) :])
     except ValueError:
         return None
 
@@ -109,7 +111,9 @@ def pick(database_url: str, *, seed: int, summary_orders: int, cancel_orders: in
     rng = random.Random(seed)
     with psycopg.connect(libpq_url(database_url)) as conn:
         numbers = [row[0] for row in conn.execute("SELECT number FROM course_order ORDER BY number")]
-        placed = [row[0] for row in conn.execute("SELECT number FROM course_order WHERE status = 'placed' ORDER BY number")]
+        placed = [
+            row[0] for row in conn.execute("SELECT number FROM course_order WHERE status = 'placed' ORDER BY number")
+        ]
         instructor = conn.execute(
             """
             SELECT u.id, u.email, count(*) FROM app_user u
@@ -122,25 +126,34 @@ def pick(database_url: str, *, seed: int, summary_orders: int, cancel_orders: in
         ).fetchone()
         coordinator_id = conn.execute("SELECT id FROM app_user WHERE email = 'coord-large@bulk.edu'").fetchone()[0]
         # Instructors of the large coordinator's open-term sections (campus Main): whom they switch between.
-        switch_ids = [row[0] for row in conn.execute(
-            """
+        switch_ids = [
+            row[0]
+            for row in conn.execute(
+                """
             SELECT DISTINCT ta.user_id FROM teaching_assignment ta JOIN section s ON s.id = ta.section_id
             JOIN ordering_period p ON p.term_id = s.term_id
-            WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') AND s.campus_id = 1
+            WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC')
+              AND s.campus_id = 1
             ORDER BY ta.user_id
             """
-        )]
+            )
+        ]
         # The public lookup: the open term and a sample of its sections (most have a placed order).
         public_term = conn.execute(
             "SELECT t.id, t.code FROM term t JOIN ordering_period p ON p.term_id = t.id "
-            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') ORDER BY t.code LIMIT 1"
+            "WHERE p.opens_at <= (now() AT TIME ZONE 'UTC') AND p.closes_at > (now() AT TIME ZONE 'UTC') "
+            "ORDER BY t.code LIMIT 1"
         ).fetchone()
-        public_sections = [row[0] for row in conn.execute(
-            "SELECT sis_id FROM section WHERE term_id = %s AND sis_id IS NOT NULL AND state = 'active' ORDER BY id", (public_term[0],)
-        )]
+        public_sections = [
+            row[0]
+            for row in conn.execute(
+                "SELECT sis_id FROM section WHERE term_id = %s AND sis_id IS NOT NULL AND state = 'active' ORDER BY id",
+                (public_term[0],),
+            )
+        ]
     rng.shuffle(placed)
-    cancel = placed[: cancel_orders]
-    probe = placed[cancel_orders: cancel_orders + 5]  # canceled through the test client for query counts
+    cancel = placed[:cancel_orders]
+    probe = placed[cancel_orders : cancel_orders + 5]  # canceled through the test client for query counts
     return dict(
         summary_numbers=rng.sample(numbers, min(summary_orders, len(numbers))),
         cancel_numbers=cancel,

@@ -88,9 +88,11 @@ def measure(database_url: str, env: dict, log) -> dict:
     for code in picked:
         run = export_in_own_process("bench.feed", code, database_url, env)
         runs.append(run)
-        log(f"  full feed {run['term']}: {run['rows']:,} rows ({run['orders']:,} orders, {run['bytes'] / 1e6:.1f} MB) in "
-            f"{run['seconds']:.2f} s = {run['rows_per_second']:,} rows/s; peak RSS {run['peak_rss_mb']:.0f} MB "
-            f"({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)")
+        log(
+            f"  full feed {run['term']}: {run['rows']:,} rows ({run['orders']:,} orders, {run['bytes'] / 1e6:.1f} MB) "
+            f"in {run['seconds']:.2f} s = {run['rows_per_second']:,} rows/s; peak RSS {run['peak_rss_mb']:.0f} MB "
+            f"({run['peak_rss_mb'] - run['rss_before_mb']:+.0f} MB during the export)"
+        )
     return {"runs": runs}
 
 

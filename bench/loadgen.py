@@ -59,17 +59,35 @@ def run_wrk(
     the last answer arrives, for `seconds` (and at most `max_requests`; with once=True every line once)."""
     requests_file = work_dir / f"{name}.requests.tmp"
     requests_file.write_text("\n".join(lines) + "\n")
-    args = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-H", f"User-Agent: {USER_AGENT}"]
+    args = [
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-H",
+        f"User-Agent: {USER_AGENT}",
+    ]
     if cookie:
         args += ["-H", f"Cookie: {cookie}"]
     for key, value in (headers or {}).items():
         args += ["-H", f"{key}: {value}"]
-    args += ["-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(requests_file), str(max_requests), "1" if once else "0", "1"]
+    args += [
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(requests_file),
+        str(max_requests),
+        "1" if once else "0",
+        "1",
+    ]
     result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60)
     line = next((text for text in result.stdout.splitlines() if text.startswith("BENCH-JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout[-500:]} {result.stderr[-500:]}")
-    data = json.loads(line[len("BENCH-JSON "):])
+    data = json.loads(line[len("BENCH-JSON ") :])
     duration = data["duration_us"] / 1e6
     return Run(
         requests=data["requests"],

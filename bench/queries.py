@@ -51,7 +51,11 @@ def count_queries(plan: dict, password: str) -> dict[str, dict]:
             assert response.status_code in (200, 303), (name, path, response.status_code)
             counts.append(len(counter.statements))
             first = first or counter.statements
-        results[name] = {"queries": max(counts), "per_request": counts, "statements": [s.split("\n")[0][:160] for s in first]}
+        results[name] = {
+            "queries": max(counts),
+            "per_request": counts,
+            "statements": [s.split("\n")[0][:160] for s in first],
+        }
 
     for name, (email, requests) in plan.items():
         measure(name, email, requests)

@@ -39,7 +39,11 @@ def measure_reminders() -> dict:
                 started = time.perf_counter()
                 with StatementCounter(db.engine) as counter:
                     # The student kinds as if their window were due now (the bulk window is open).
-                    result = send_student_emails(term, kind, now=now) if student else send_term_reminders(term, kind, now=now)
+                    result = (
+                        send_student_emails(term, kind, now=now)
+                        if student
+                        else send_term_reminders(term, kind, now=now)
+                    )
                 seconds = time.perf_counter() - started
                 peak = tracemalloc.get_traced_memory()[1] if traced else None
                 if traced:

@@ -13,7 +13,16 @@ BASELINE_PATH = "/_bench/baseline"
 
 def gunicorn_args(workers: int, threads: int, port: int) -> list[str]:
     """The production command (README), pointed at bench.wsgi:app, which only adds the baseline route."""
-    return ["gunicorn", "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "bench.wsgi:app"]
+    return [
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "bench.wsgi:app",
+    ]
 
 
 class Process:
@@ -27,7 +36,9 @@ class Process:
 
     def __enter__(self):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", *self.args], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *self.args], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         return self
 
     def __exit__(self, *exc):

@@ -45,7 +45,9 @@ def guess(port: int, deadline: float, statuses: Counter, lock: threading.Lock, l
     for attempt in range(limit):
         if time.monotonic() >= deadline:
             break
-        status, _, _ = browser.request("POST", "/sign-in", form={"csrf_token": token, "email": TARGET, "password": f"guess-{attempt}"})
+        status, _, _ = browser.request(
+            "POST", "/sign-in", form={"csrf_token": token, "email": TARGET, "password": f"guess-{attempt}"}
+        )
         with lock:
             statuses[status] += 1
 
@@ -85,7 +87,13 @@ def main() -> None:
         "SECRET_KEY": "attack-measurement-" + "x" * 20,
         "ORDERS_ENV": "development",  # plain http cookies on loopback
     }
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "seed-demo", "--reset"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "seed-demo", "--reset"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     with Process(gunicorn_args(4, 2, port), env, folder / "gunicorn.log") as server:
         wait_until_serving(port, "/sign-in", server)
@@ -110,8 +118,10 @@ def main() -> None:
         print(f"12 guessing threads: {total / args.seconds:.1f} requests/s, statuses {dict(statuses)}")
         for name, times in (("alone", alone), ("under attack", under_attack)):
             p90 = statistics.quantiles(times, n=10)[-1] if len(times) > 1 else times[0]
-            print(f"victim Courses page {name}: median {statistics.median(times):.0f} ms, "
-                  f"p90 {p90:.0f} ms, max {max(times):.0f} ms over {len(times)} requests")
+            print(
+                f"victim Courses page {name}: median {statistics.median(times):.0f} ms, "
+                f"p90 {p90:.0f} ms, max {max(times):.0f} ms over {len(times)} requests"
+            )
 
 
 if __name__ == "__main__":

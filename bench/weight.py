@@ -17,7 +17,12 @@ def gz(data: bytes) -> int:
 
 def response_size(browser: Browser, path: str, headers: dict | None = None) -> dict:
     status, response_headers, body = browser.request("GET", path, headers=headers)
-    return {"status": status, "raw": len(body), "gzip": gz(body), "served_encoding": response_headers.get("Content-Encoding") or "none"}
+    return {
+        "status": status,
+        "raw": len(body),
+        "gzip": gz(body),
+        "served_encoding": response_headers.get("Content-Encoding") or "none",
+    }
 
 
 def first_load(browser: Browser, path: str) -> dict:
@@ -28,5 +33,12 @@ def first_load(browser: Browser, path: str) -> dict:
         asset_path = urlsplit(url.replace("&amp;", "&"))
         target = asset_path.path + (f"?{asset_path.query}" if asset_path.query else "")
         _, asset_headers, body = browser.request("GET", target)
-        parts.append({"url": target, "raw": len(body), "gzip": gz(body), "cache_control": asset_headers.get("Cache-Control", "")})
-    return {"status": status, "parts": parts, "raw": sum(p["raw"] for p in parts), "gzip": sum(p["gzip"] for p in parts)}
+        parts.append(
+            {"url": target, "raw": len(body), "gzip": gz(body), "cache_control": asset_headers.get("Cache-Control", "")}
+        )
+    return {
+        "status": status,
+        "parts": parts,
+        "raw": sum(p["raw"] for p in parts),
+        "gzip": sum(p["gzip"] for p in parts),
+    }

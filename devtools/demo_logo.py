@@ -1,4 +1,4 @@
-"""The demo institution's logo: a gold badge with an open book, drawn here as a PNG (no image library, no file to ship)."""
+"""The demo institution's logo: a gold badge with an open book, drawn as a PNG (no image library, no file to ship)."""
 from __future__ import annotations
 
 import struct

@@ -38,7 +38,10 @@ KID = "demo-lms-key-1"
 SECTIONS = "202710-MATH-221-001,202710-MATH-221-002"  # MATH 221 Spring 2027, cross-listed sections 001 and 002
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-PEOPLE = {"ada": ("Ada Lovelace", "ada@demo.edu", "Instructor"), "mary": ("Mary Somerville", "mary@demo.edu", "Learner")}
+PEOPLE = {
+    "ada": ("Ada Lovelace", "ada@demo.edu", "Instructor"),
+    "mary": ("Mary Somerville", "mary@demo.edu", "Learner"),
+}
 
 
 @bp.before_request
@@ -51,8 +54,12 @@ def connection_fields(base_url: str) -> ConnectionFields:
     """The demo platform as a connection, its URLs under the app's own address."""
     base = base_url.rstrip("/")
     return ConnectionFields(
-        issuer=f"{base}/dev-lms", client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT_ID,), auth_url=f"{base}/dev-lms/auth",
-        token_url=f"{base}/dev-lms/token", jwks_url=f"{base}/dev-lms/jwks",
+        issuer=f"{base}/dev-lms",
+        client_id=CLIENT_ID,
+        deployment_ids=(DEPLOYMENT_ID,),
+        auth_url=f"{base}/dev-lms/auth",
+        token_url=f"{base}/dev-lms/token",
+        jwks_url=f"{base}/dev-lms/jwks",
     )
 
 
@@ -66,8 +73,9 @@ def _private_pem(now: datetime) -> str:
     pem = launches.stored(KEY_NAME, now)
     if pem is None:
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
         launches.store(KEY_NAME, pem, now, timedelta(days=3650))
     return pem
 
@@ -81,8 +89,15 @@ def _connection():
 
 def _login_url(who: str, message: str = "course") -> str:
     connection = _connection()
-    return url_for("lti.login", iss=connection.issuer, login_hint=who, target_link_uri=url_for("lti.launch", _external=True),
-                   client_id=CLIENT_ID, lti_deployment_id=DEPLOYMENT_ID, lti_message_hint=message)
+    return url_for(
+        "lti.login",
+        iss=connection.issuer,
+        login_hint=who,
+        target_link_uri=url_for("lti.launch", _external=True),
+        client_id=CLIENT_ID,
+        lti_deployment_id=DEPLOYMENT_ID,
+        lti_message_hint=message,
+    )
 
 
 @bp.route("")
@@ -105,16 +120,20 @@ def course():
     """The course with the tool inside an iframe, as an LMS shows a course-navigation tool."""
     who = request.args.get("as", "ada") if request.args.get("as") in PEOPLE else "ada"
     message = "deep-link" if request.args.get("message") == "deep-link" else "course"
-    return render_template("dev_lms/course.html", who=who, name=PEOPLE[who][0], login_url=_login_url(who, message),
-                           message=message)
+    return render_template(
+        "dev_lms/course.html", who=who, name=PEOPLE[who][0], login_url=_login_url(who, message), message=message
+    )
 
 
 @bp.route("/jwks")
 @public
 def jwks():
     """The demo platform's public key set."""
-    public = json.loads(RSAAlgorithm.to_jwk(serialization.load_pem_private_key(
-        _private_pem(clock.now()).encode(), password=None).public_key()))
+    public = json.loads(
+        RSAAlgorithm.to_jwk(
+            serialization.load_pem_private_key(_private_pem(clock.now()).encode(), password=None).public_key()
+        )
+    )
     return jsonify({"keys": [{**public, "kid": KID, "alg": "RS256", "use": "sig"}]})
 
 
@@ -131,22 +150,39 @@ def auth():
     name, email, role = PEOPLE[who]
     now = int(time.time())
     body = {
-        "iss": connection.issuer, "aud": CLIENT_ID, "sub": f"demo-lms-{who}", "iat": now, "exp": now + 300,
-        "nonce": values["nonce"], "name": name, "email": email,
-        LTI + "message_type": "LtiDeepLinkingRequest" if values.get("lti_message_hint") == "deep-link" else "LtiResourceLinkRequest",
-        LTI + "version": "1.3.0", LTI + "deployment_id": DEPLOYMENT_ID, LTI + "target_link_uri": values.get("redirect_uri", ""),
-        LTI + "roles": [ROLE + role], LTI + "resource_link": {"id": "demo-course-materials", "title": "Course materials"},
+        "iss": connection.issuer,
+        "aud": CLIENT_ID,
+        "sub": f"demo-lms-{who}",
+        "iat": now,
+        "exp": now + 300,
+        "nonce": values["nonce"],
+        "name": name,
+        "email": email,
+        LTI + "message_type": "LtiDeepLinkingRequest"
+        if values.get("lti_message_hint") == "deep-link"
+        else "LtiResourceLinkRequest",
+        LTI + "version": "1.3.0",
+        LTI + "deployment_id": DEPLOYMENT_ID,
+        LTI + "target_link_uri": values.get("redirect_uri", ""),
+        LTI + "roles": [ROLE + role],
+        LTI + "resource_link": {"id": "demo-course-materials", "title": "Course materials"},
         LTI + "context": {"id": "demo-math-221", "title": "Calculus I (Spring 2027)", "label": "MATH 221"},
         LTI + "lis": {"course_section_sourcedid": SECTIONS},
         "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
-            "context_memberships_url": url_for("dev_lms.roster", _external=True), "service_versions": ["2.0"]},
+            "context_memberships_url": url_for("dev_lms.roster", _external=True),
+            "service_versions": ["2.0"],
+        },
     }
     if values.get("lti_message_hint") == "deep-link":
         body["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
-            "deep_link_return_url": url_for("dev_lms.deep_link_return", _external=True), "accept_types": ["ltiResourceLink"],
-            "accept_presentation_document_targets": ["iframe", "window"]}
+            "deep_link_return_url": url_for("dev_lms.deep_link_return", _external=True),
+            "accept_types": ["ltiResourceLink"],
+            "accept_presentation_document_targets": ["iframe", "window"],
+        }
     token = jwt.encode(body, _private_pem(clock.now()), algorithm="RS256", headers={"kid": KID})
-    return render_template("dev_lms/post.html", action=values.get("redirect_uri", ""), id_token=token, state=values.get("state", ""))
+    return render_template(
+        "dev_lms/post.html", action=values.get("redirect_uri", ""), id_token=token, state=values.get("state", "")
+    )
 
 
 def _tool_claims(token: str, audience: str) -> dict:
@@ -180,14 +216,31 @@ def roster():
     if not bearer or not launches.stored(f"dev-lms-token-{bearer}", clock.now()):
         abort(401)
     students = db.session.scalars(
-        select(User).join(Enrollment, Enrollment.user_id == User.id).join(Section, Section.id == Enrollment.section_id)
+        select(User)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .join(Section, Section.id == Enrollment.section_id)
         .where(Section.sis_id.in_(SECTIONS.split(",")), Enrollment.state == EnrollmentState.ENROLLED)
         .order_by(func.lower(User.email))
     ).all()
-    members = [{"user_id": f"demo-lms-{u.email.split('@')[0]}", "name": u.name, "email": u.email, "status": "Active",
-                "roles": [ROLE + "Learner"]} for u in students[1:]]
-    members.append({"user_id": "demo-lms-visitor", "name": "Vera Visitor", "email": "vera@visiting.example", "status": "Active",
-                    "roles": [ROLE + "Learner"]})
+    members = [
+        {
+            "user_id": f"demo-lms-{u.email.split('@')[0]}",
+            "name": u.name,
+            "email": u.email,
+            "status": "Active",
+            "roles": [ROLE + "Learner"],
+        }
+        for u in students[1:]
+    ]
+    members.append(
+        {
+            "user_id": "demo-lms-visitor",
+            "name": "Vera Visitor",
+            "email": "vera@visiting.example",
+            "status": "Active",
+            "roles": [ROLE + "Learner"],
+        }
+    )
     return jsonify({"id": request.url, "context": {"id": "demo-math-221"}, "members": members})
 
 
@@ -199,4 +252,3 @@ def deep_link_return():
     claims = _tool_claims(request.form.get("JWT", ""), _connection().issuer)
     items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
     return render_template("dev_lms/added.html", items=items)
-

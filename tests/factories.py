@@ -77,12 +77,21 @@ def section(
     course = db.session.query(Course).filter_by(subject=subject, number=number).first() or Course(
         subject=subject, number=number, title=f"{subject} course {number}"
     )
-    org = db.session.query(Organization).filter_by(code=org_code).first() or Organization(code=org_code, name=f"Org {org_code}")
-    campus = db.session.query(Campus).filter_by(code=campus_code).first() or Campus(code=campus_code, name=campus_code.title())
+    org = db.session.query(Organization).filter_by(code=org_code).first() or Organization(
+        code=org_code, name=f"Org {org_code}"
+    )
+    campus = db.session.query(Campus).filter_by(code=campus_code).first() or Campus(
+        code=campus_code, name=campus_code.title()
+    )
     session = db.session.query(AcademicSession).first() or AcademicSession(name="Regular Academic Session")
     s = Section(
-        course=course, term=term_, label=label or f"{next(_seq):03d}", level=level,
-        organization=org, campus=campus, session=session,
+        course=course,
+        term=term_,
+        label=label or f"{next(_seq):03d}",
+        level=level,
+        organization=org,
+        campus=campus,
+        session=session,
     )
     db.session.add(s)
     db.session.flush()
@@ -103,22 +112,36 @@ def catalog_item(title: str = "A Book") -> CatalogItem:
     n = next(_seq)
     first12 = f"978{n:09d}"
     item = CatalogItem(
-        title=title, authors="Some Author", isbn13=first12 + isbn.check_digit(first12), publisher="Pub",
-        edition="1st", delivery=Delivery.ETEXT, student_price=Decimal("25.00"),
+        title=title,
+        authors="Some Author",
+        isbn13=first12 + isbn.check_digit(first12),
+        publisher="Pub",
+        edition="1st",
+        delivery=Delivery.ETEXT,
+        student_price=Decimal("25.00"),
     )
     db.session.add(item)
     db.session.flush()
     return item
 
 
-def placed_order(sections: list[Section], placer: User, now: datetime, *, status: OrderStatus = OrderStatus.PLACED) -> Order:
+def placed_order(
+    sections: list[Section], placer: User, now: datetime, *, status: OrderStatus = OrderStatus.PLACED
+) -> Order:
     """An order placed (or already canceled) directly, without emails."""
     institution()
     number = 5000 + next(_seq)
     first = sections[0]
     order = Order(
-        number=number, term_id=first.term_id, course_id=first.course_id, status=status, owner_id=placer.id,
-        created_at=now, placed_by_id=placer.id, placed_at=now, version=1,
+        number=number,
+        term_id=first.term_id,
+        course_id=first.course_id,
+        status=status,
+        owner_id=placer.id,
+        created_at=now,
+        placed_by_id=placer.id,
+        placed_at=now,
+        version=1,
     )
     if status is OrderStatus.CANCELED:
         order.canceled_by_id, order.canceled_at = placer.id, now
@@ -128,6 +151,10 @@ def placed_order(sections: list[Section], placer: User, now: datetime, *, status
         db.session.add(OrderSection(order_id=order.id, section_id=s.id, claimed=status is OrderStatus.PLACED))
     item = catalog_item()
     db.session.add(OrderLine(order_id=order.id, catalog_item_id=item.id, position=0, student_price=item.student_price))
-    db.session.add(OrderEvent(order_id=order.id, kind=EventKind.PLACED, actor_id=placer.id, occurred_at=now, on_behalf_of=[], details={}))
+    db.session.add(
+        OrderEvent(
+            order_id=order.id, kind=EventKind.PLACED, actor_id=placer.id, occurred_at=now, on_behalf_of=[], details={}
+        )
+    )
     db.session.flush()
     return order

@@ -74,7 +74,9 @@ def add_line(number: int, title: str, moment: datetime) -> None:
     """An edit added a catalog item."""
     o = order(number)
     new = item(title)
-    db.session.add(OrderLine(order_id=o.id, catalog_item_id=new.id, position=len(o.lines), student_price=new.student_price))
+    db.session.add(
+        OrderLine(order_id=o.id, catalog_item_id=new.id, position=len(o.lines), student_price=new.student_price)
+    )
     touch(o, moment)
 
 
@@ -90,8 +92,13 @@ def request_title(number: int, title: str, isbn13: str, moment: datetime) -> Con
     """An edit added a content request (status Submitted)."""
     o = order(number)
     request = ContentRequest(
-        order_id=o.id, position=len(o.lines) + len(o.content_requests), title=title, isbn13=isbn13,
-        requested_by_id=o.placed_by_id, created_at=moment, updated_at=moment,
+        order_id=o.id,
+        position=len(o.lines) + len(o.content_requests),
+        title=title,
+        isbn13=isbn13,
+        requested_by_id=o.placed_by_id,
+        created_at=moment,
+        updated_at=moment,
     )
     db.session.add(request)
     touch(o, moment)
@@ -102,7 +109,11 @@ def approve_request(number: int, title: str, fulfilled_by: str, moment: datetime
     """A Program Administrator approved the request with the catalog item that fulfils it."""
     o = order(number)
     request = next(r for r in o.content_requests if r.title == title)
-    request.status, request.fulfilled_by_id, request.updated_at = ContentRequestStatus.APPROVED, item(fulfilled_by).id, moment
+    request.status, request.fulfilled_by_id, request.updated_at = (
+        ContentRequestStatus.APPROVED,
+        item(fulfilled_by).id,
+        moment,
+    )
     touch(o, moment)
 
 
@@ -123,10 +134,14 @@ def draft(course_number: str, label: str, moment: datetime, *, status: OrderStat
     section = db.session.scalars(
         select(Section).join(Section.course).where(Section.sis_id == f"{SPRING}-CS-{course_number}-{label}")
     ).one()
-    o = Order(term_id=section.term_id, course_id=section.course_id, status=status, owner_id=user("ada").id, created_at=moment)
+    o = Order(
+        term_id=section.term_id, course_id=section.course_id, status=status, owner_id=user("ada").id, created_at=moment
+    )
     db.session.add(o)
     db.session.flush()
     db.session.add(OrderSection(order_id=o.id, section_id=section.id, claimed=False))
     first = item("Python Crash Course")
-    db.session.add(OrderLine(order_id=o.id, catalog_item_id=first.id, position=0, student_price=Decimal(first.student_price)))
+    db.session.add(
+        OrderLine(order_id=o.id, catalog_item_id=first.id, position=0, student_price=Decimal(first.student_price))
+    )
     return o

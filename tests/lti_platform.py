@@ -34,7 +34,9 @@ CONTEXT_ID = "lms-course-221"
 def rsa_key() -> tuple[str, dict]:
     """A private key in PEM and its public JWK."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     public = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
     return pem, public
 
@@ -120,15 +122,24 @@ class FakePlatform:
         from orders.domain.lti.connections import ConnectionFields
 
         return ConnectionFields(
-            issuer=self.issuer, client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT_ID,), auth_url=f"{self.url}/auth",
-            token_url=f"{self.url}/token", jwks_url=f"{self.url}/jwks", match=match,
+            issuer=self.issuer,
+            client_id=CLIENT_ID,
+            deployment_ids=(DEPLOYMENT_ID,),
+            auth_url=f"{self.url}/auth",
+            token_url=f"{self.url}/token",
+            jwks_url=f"{self.url}/jwks",
+            match=match,
         )
 
     def login_params(self, who: str, *, message_hint: str = "") -> dict:
         """What the LMS sends to the tool's login URL to start a launch."""
         return {
-            "iss": self.issuer, "login_hint": who, "target_link_uri": self.tool_launch_url or "http://localhost/lti/launch",
-            "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT_ID, "lti_message_hint": message_hint or f"hint-{who}",
+            "iss": self.issuer,
+            "login_hint": who,
+            "target_link_uri": self.tool_launch_url or "http://localhost/lti/launch",
+            "client_id": CLIENT_ID,
+            "lti_deployment_id": DEPLOYMENT_ID,
+            "lti_message_hint": message_hint or f"hint-{who}",
         }
 
     # --- Signing launches -----------------------------------------------------------------------------
@@ -138,24 +149,38 @@ class FakePlatform:
         plan = plan or self.plan
         now = int(time.time())
         body = {
-            "iss": self.issuer, "aud": plan.aud if plan.aud is not None else CLIENT_ID, "sub": person.sub,
-            "iat": now - 5 if plan.expires_in > 0 else now - 600, "exp": now + plan.expires_in, "nonce": plan.nonce or nonce,
-            "name": person.name, "email": person.email,
-            LTI + "message_type": plan.message_type, LTI + "version": "1.3.0", LTI + "deployment_id": plan.deployment_id,
-            LTI + "target_link_uri": self.tool_launch_url, LTI + "roles": list(plan.roles or person.roles),
+            "iss": self.issuer,
+            "aud": plan.aud if plan.aud is not None else CLIENT_ID,
+            "sub": person.sub,
+            "iat": now - 5 if plan.expires_in > 0 else now - 600,
+            "exp": now + plan.expires_in,
+            "nonce": plan.nonce or nonce,
+            "name": person.name,
+            "email": person.email,
+            LTI + "message_type": plan.message_type,
+            LTI + "version": "1.3.0",
+            LTI + "deployment_id": plan.deployment_id,
+            LTI + "target_link_uri": self.tool_launch_url,
+            LTI + "roles": list(plan.roles or person.roles),
             LTI + "resource_link": {"id": "resource-link-1", "title": "Course materials"},
             LTI + "context": {"id": plan.context_id, "title": plan.context_title, "label": "MATH 221"},
-            LTI + "lis": {"person_sourcedid": person.sis_id, **({"course_section_sourcedid": plan.sections} if plan.sections else {})},
+            LTI + "lis": {
+                "person_sourcedid": person.sis_id,
+                **({"course_section_sourcedid": plan.sections} if plan.sections else {}),
+            },
             "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
-                "context_memberships_url": f"{self.url}/roster", "service_versions": ["2.0"],
+                "context_memberships_url": f"{self.url}/roster",
+                "service_versions": ["2.0"],
             },
         }
         if plan.azp is not None:
             body["azp"] = plan.azp
         if plan.message_type == "LtiDeepLinkingRequest":
             body["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
-                "deep_link_return_url": f"{self.url}/deep-link-return", "accept_types": ["ltiResourceLink"],
-                "accept_presentation_document_targets": ["iframe", "window"], "data": "opaque-platform-data",
+                "deep_link_return_url": f"{self.url}/deep-link-return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "data": "opaque-platform-data",
             }
         key = self.rogue_pem if plan.rogue_key else self.private_pem
         return jwt.encode(body, key, algorithm="RS256", headers={"kid": plan.kid or self.kid})
@@ -209,9 +234,9 @@ class FakePlatform:
             return (
                 '<!doctype html><html lang="en"><head><title>Fake LMS course</title></head><body><main>'
                 f'<h1>Calculus I in the fake LMS</h1><p><a id="new-window" href="{login}" target="_blank">'
-                'Course materials (new window)</a></p>'
+                "Course materials (new window)</a></p>"
                 f'<iframe id="tool" title="Course materials" src="{login}" width="1000" height="700"></iframe>'
-                '</main></body></html>'
+                "</main></body></html>"
             )
 
         @app.post("/token")
@@ -234,15 +259,26 @@ class FakePlatform:
         def deep_link_return():
             claims = self.verify_tool_jwt(request.form["JWT"], audience=self.issuer)
             self.deep_links.append(claims)
-            return "<!doctype html><html lang='en'><head><title>Added</title></head><body><main><h1>Added</h1></main></body></html>"
+            return (
+                "<!doctype html><html lang='en'><head><title>Added</title></head>"
+                "<body><main><h1>Added</h1></main></body></html>"
+            )
 
         @app.get("/.well-known/openid-configuration")
         def openid_configuration():
-            return jsonify({
-                "issuer": self.issuer, "authorization_endpoint": f"{self.url}/auth", "token_endpoint": f"{self.url}/token",
-                "jwks_uri": f"{self.url}/jwks", "registration_endpoint": f"{self.url}/register",
-                "https://purl.imsglobal.org/spec/lti-platform-configuration": {"product_family_code": "fake-lms", "version": "1"},
-            })
+            return jsonify(
+                {
+                    "issuer": self.issuer,
+                    "authorization_endpoint": f"{self.url}/auth",
+                    "token_endpoint": f"{self.url}/token",
+                    "jwks_uri": f"{self.url}/jwks",
+                    "registration_endpoint": f"{self.url}/register",
+                    "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                        "product_family_code": "fake-lms",
+                        "version": "1",
+                    },
+                }
+            )
 
         @app.post("/register")
         def register():
@@ -251,7 +287,12 @@ class FakePlatform:
             data = request.get_json()
             self.registrations.append(data)
             tool = data["https://purl.imsglobal.org/spec/lti-tool-configuration"]
-            return jsonify({**data, "client_id": CLIENT_ID,
-                            "https://purl.imsglobal.org/spec/lti-tool-configuration": {**tool, "deployment_id": DEPLOYMENT_ID}})
+            return jsonify(
+                {
+                    **data,
+                    "client_id": CLIENT_ID,
+                    "https://purl.imsglobal.org/spec/lti-tool-configuration": {**tool, "deployment_id": DEPLOYMENT_ID},
+                }
+            )
 
         return app

@@ -29,7 +29,9 @@ class Inbox:
 
             await asyncio.sleep(self.stall_seconds)
         with self.lock:
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            self.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            )
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

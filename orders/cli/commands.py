@@ -26,7 +26,11 @@ def register(app: Flask) -> None:
     @app.cli.command("send-mail")
     @click.option("--loop", is_flag=True, help="Keep delivering until stopped.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle (with --loop).")
-    @click.option("--retry-failed", is_flag=True, help="Put every failed email back in the queue (fresh attempts), print how many, and stop.")
+    @click.option(
+        "--retry-failed",
+        is_flag=True,
+        help="Put every failed email back in the queue (fresh attempts), print how many, and stop.",
+    )
     def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         """Deliver pending outbox emails over SMTP, once or continuously."""
         from orders.worker.delivery import deliver_due
@@ -38,7 +42,10 @@ def register(app: Flask) -> None:
 
             count = requeue(clock.utcnow())
             db.session.commit()
-            click.echo(f"Queued {count} failed email{'' if count == 1 else 's'} again; the mail worker sends {'it' if count == 1 else 'them'} next.")
+            click.echo(
+                f"Queued {count} failed email{'' if count == 1 else 's'} again; the mail worker sends "
+                f"{'it' if count == 1 else 'them'} next."
+            )
             return
         if not loop:
             sent, failed = deliver_due(clock.utcnow, limit=1000)

@@ -76,7 +76,9 @@ def register(app: Flask) -> None:
     @click.option("--term", "term_code", required=True, help="The term's code, e.g. 202710.")
     @click.option("--full", is_flag=True, help="Every placed or canceled order of the term.")
     @click.option("--delta", is_flag=True, help="The orders changed since the term's previous delta (the first: all).")
-    @click.option("--since", default=None, help="With --delta: orders changed after this ISO 8601 time (UTC without an offset).")
+    @click.option(
+        "--since", default=None, help="With --delta: orders changed after this ISO 8601 time (UTC without an offset)."
+    )
     @click.option("--out", "out_dir", default=None, help="Directory to write to (default: instance/feed/).")
     def export_feed(term_code: str, full: bool, delta: bool, since: str | None, out_dir: str | None) -> None:
         """Write the term's order feed CSV (docs/spec.md §6a), atomically; a delta with no change writes nothing."""
@@ -94,9 +96,14 @@ def register(app: Flask) -> None:
         except ExportError as error:
             raise click.ClickException(error.message) from error
         if result.path is None:
-            click.echo(f"No order of {term.name} ({term.code}) changed after {iso_utc(plan.window_start)}; no file written.")
+            click.echo(
+                f"No order of {term.name} ({term.code}) changed after {iso_utc(plan.window_start)}; no file written."
+            )
             return
-        click.echo(f"Wrote {result.path}: {_count(result.rows, 'row')}, {_count(result.orders, 'order')} of {term.name}, feed version {FEED_VERSION}.")
+        click.echo(
+            f"Wrote {result.path}: {_count(result.rows, 'row')}, {_count(result.orders, 'order')} of {term.name}, "
+            f"feed version {FEED_VERSION}."
+        )
         if delta:
             click.echo(describe_window(plan))
 
@@ -111,5 +118,8 @@ def describe_window(plan) -> str:
         return "The term's first delta: every order."
     text = f"Orders changed after {iso_utc(plan.window_start)}."
     if plan.since < plan.window_start:
-        text += f" It replaces today's earlier delta file, so it also carries the orders changed after {iso_utc(plan.since)}."
+        text += (
+            " It replaces today's earlier delta file, so it also carries the orders changed after "
+            f"{iso_utc(plan.since)}."
+        )
     return text

@@ -26,7 +26,11 @@ def run_once(now) -> list[str]:
     opt-out rule requires before a student is billed (docs/spec.md §4), so they go out whatever that setting says.
     """
     enabled = institution().reminders_enabled
-    lines = [] if enabled else ["Reminders are turned off (institution setting \"Send reminder emails\"): no staff reminder sent."]
+    lines = (
+        []
+        if enabled
+        else ['Reminders are turned off (institution setting "Send reminder emails"): no staff reminder sent.']
+    )
     lines += _student_emails(now)
     lines += _approval_digests(now)
     if not enabled:
@@ -66,7 +70,10 @@ def _approval_digests(now) -> list[str]:
     if not result.sent and not result.skipped:
         return []
     again = f" {result.skipped} already had today's." if result.skipped else ""
-    return [f"Approvals: a digest of what has waited more than 3 days to {result.sent} approver{'' if result.sent == 1 else 's'}.{again}"]
+    return [
+        f"Approvals: a digest of what has waited more than 3 days to {result.sent} "
+        f"approver{'' if result.sent == 1 else 's'}.{again}"
+    ]
 
 
 def register(app: Flask) -> None:

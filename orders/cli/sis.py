@@ -45,18 +45,32 @@ def register(app: Flask) -> None:
     @app.cli.command("import-sis", help=HELP, short_help="Import a nightly SIS dump (CSV files).")
     @click.argument("directory", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="Print the report of what would change; change nothing.")
-    @click.option("--allow-mass-removal", is_flag=True,
-                  help="Apply a dump that removes more than SIS_MAX_REMOVAL_PERCENT of the active sections or teaching assignments.")
-    @click.option("--allow-course-changes", is_flag=True,
-                  help="Apply a dump that changes the subject or number of a course that is on an order.")
+    @click.option(
+        "--allow-mass-removal",
+        is_flag=True,
+        help=(
+            "Apply a dump that removes more than SIS_MAX_REMOVAL_PERCENT of the active sections "
+            "or teaching assignments."
+        ),
+    )
+    @click.option(
+        "--allow-course-changes",
+        is_flag=True,
+        help="Apply a dump that changes the subject or number of a course that is on an order.",
+    )
     def import_sis(directory: Path, dry_run: bool, allow_mass_removal: bool, allow_course_changes: bool) -> None:
         from orders.domain.sis.files import SISFileError
         from orders.domain.sis.importer import run_import
 
         try:
             share = None if allow_mass_removal else current_app.config["SIS_MAX_REMOVAL_PERCENT"] / 100
-            report = run_import(directory.resolve(), dry_run=dry_run, now=clock.utcnow(), max_removal_share=share,
-                                allow_course_changes=allow_course_changes)
+            report = run_import(
+                directory.resolve(),
+                dry_run=dry_run,
+                now=clock.utcnow(),
+                max_removal_share=share,
+                allow_course_changes=allow_course_changes,
+            )
         except SISFileError as refused:
             db.session.rollback()
             for problem in refused.problems:

@@ -41,11 +41,18 @@ def record_event(
     return event
 
 
-def record(kind: str, target: str, before: dict | None, after: dict | None, *, actor: User | None, now: datetime) -> AdminAuditEntry:
+def record(
+    kind: str, target: str, before: dict | None, after: dict | None, *, actor: User | None, now: datetime
+) -> AdminAuditEntry:
     """Append one audit entry (who, when, what, before -> after)."""
     entry = AdminAuditEntry(
-        actor_id=actor.id if actor is not None else None, occurred_at=now, kind=kind, target=target[:300],
-        before=before, after=after, request_id=db.session.info.get(REQUEST_ID),
+        actor_id=actor.id if actor is not None else None,
+        occurred_at=now,
+        kind=kind,
+        target=target[:300],
+        before=before,
+        after=after,
+        request_id=db.session.info.get(REQUEST_ID),
     )
     db.session.add(entry)
     db.session.flush()

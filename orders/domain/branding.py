@@ -83,7 +83,10 @@ STYLESHEET_REVISION = "1"  # bump when templates/brand/accent.css changes: its U
 
 
 def stylesheet_version(inst: Institution) -> str:
-    """A short digest of what the accent stylesheet says: part of its URL, so browsers keep it until the accent changes."""
+    """A short digest of what the accent stylesheet says.
+
+    Part of its URL, so browsers keep it until the accent changes.
+    """
     return hashlib.sha256(f"{STYLESHEET_REVISION}:{accent_of(inst)}".encode()).hexdigest()[:12]
 
 
@@ -108,7 +111,9 @@ def read_logo(data: bytes) -> Logo:
     if not data:
         raise RuleBroken("The logo file is empty. Choose a PNG or JPEG image.")
     if len(data) > LOGO_MAX_BYTES:
-        raise RuleBroken(f"The logo is {len(data) // 1024:,} KB; the most is {LOGO_MAX_BYTES // 1024} KB. Save it smaller.")
+        raise RuleBroken(
+            f"The logo is {len(data) // 1024:,} KB; the most is {LOGO_MAX_BYTES // 1024} KB. Save it smaller."
+        )
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         content_type, size = PNG, _png_size(data)
     elif data.startswith(b"\xff\xd8\xff"):

@@ -33,5 +33,7 @@ def record_changes(order_ids: Select, now: datetime) -> None:
         Order.id.in_(order_ids), reported_clause()
     )
     db.session.execute(
-        insert(FeedChange).from_select(["order_id", "term_id", "changed_at"], changed).execution_options(synchronize_session=False)
+        insert(FeedChange)
+        .from_select(["order_id", "term_id", "changed_at"], changed)
+        .execution_options(synchronize_session=False)
     )

@@ -75,10 +75,16 @@ def carries_item_clause(order_id, item_id) -> ColumnElement[bool]:
     """SQL: the order (an id expression) counts the catalog item (an id expression) among its lines: a current
     line of it, or a current approved request for it (when several, one of them counts)."""
     return or_(
-        exists().where(OrderLine.order_id == order_id, OrderLine.catalog_item_id == item_id, OrderLine.removed_at.is_(None))
+        exists()
+        .where(OrderLine.order_id == order_id, OrderLine.catalog_item_id == item_id, OrderLine.removed_at.is_(None))
         .correlate_except(OrderLine),
-        exists().where(ContentRequest.order_id == order_id, ContentRequest.fulfilled_by_id == item_id,
-                       ContentRequest.status == APPROVED, ContentRequest.removed_at.is_(None))
+        exists()
+        .where(
+            ContentRequest.order_id == order_id,
+            ContentRequest.fulfilled_by_id == item_id,
+            ContentRequest.status == APPROVED,
+            ContentRequest.removed_at.is_(None),
+        )
         .correlate_except(ContentRequest),
     )
 
@@ -142,8 +148,9 @@ def counted_requests(order: Order) -> list[ContentRequest]:
 
 def counted_item_ids(order: Order) -> set[int]:
     """Every catalog item the order counts: its current lines' and its counted requests' items."""
-    return {line.catalog_item_id for line in order.current_lines} | {r.fulfilled_by_id for r in counted_requests(order)
-                                                                     if r.fulfilled_by_id is not None}
+    return {line.catalog_item_id for line in order.current_lines} | {
+        r.fulfilled_by_id for r in counted_requests(order) if r.fulfilled_by_id is not None
+    }
 
 
 def total_per_student(order: Order) -> Decimal:

@@ -11,6 +11,7 @@ from sqlalchemy import insert
 from orders.domain import branding
 from orders.domain.costs import other_costs
 from orders.domain.institution import institution, local_time
+from orders.domain.lines import total_per_student
 from orders.domain.models import (
     ContentRequest,
     EmailStatus,
@@ -145,7 +146,7 @@ def order_snapshot(order: Order) -> dict:
             for line in order.current_lines
         ],
         "current_requests": [_request_snapshot(r) for r in order.current_requests],
-        "total_student_price": str(order.total_student_price),
+        "total_student_price": str(total_per_student(order)),
         "other_costs": other_costs.snapshot(order),  # disclosed, never billed: apart from the total
     }
 

@@ -37,7 +37,11 @@ def _kept(stored: datetime | None, sent: datetime) -> datetime: ...
 def _kept(stored: datetime | None, sent: None) -> None: ...
 def _kept(stored: datetime | None, sent: datetime | None) -> datetime | None:
     """The stored moment when `sent` is the same minute, else `sent`."""
-    if stored is not None and sent is not None and stored.replace(second=0, microsecond=0) == sent.replace(second=0, microsecond=0):
+    if (
+        stored is not None
+        and sent is not None
+        and stored.replace(second=0, microsecond=0) == sent.replace(second=0, microsecond=0)
+    ):
         return stored
     return sent
 
@@ -53,8 +57,9 @@ def period_dates_decision(opens_at: datetime, soft_close_at: datetime | None, cl
     return ALLOWED
 
 
-def save_period(term: Term, opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime, *, actor: User,
-                now: datetime) -> AdminAuditEntry | None:
+def save_period(
+    term: Term, opens_at: datetime, soft_close_at: datetime | None, closes_at: datetime, *, actor: User, now: datetime
+) -> AdminAuditEntry | None:
     """Create or change a term's ordering period; None when the values are already those."""
     decision = period_dates_decision(opens_at, soft_close_at, closes_at)
     if not decision:
@@ -66,19 +71,31 @@ def save_period(term: Term, opens_at: datetime, soft_close_at: datetime | None, 
         opens_at = _kept(period.opens_at, opens_at)
         soft_close_at = _kept(period.soft_close_at, soft_close_at)
         closes_at = _kept(period.closes_at, closes_at)
-    after = {"opens_at": audit_time(opens_at), "soft_close_at": audit_time(soft_close_at), "closes_at": audit_time(closes_at)}
+    after = {
+        "opens_at": audit_time(opens_at),
+        "soft_close_at": audit_time(soft_close_at),
+        "closes_at": audit_time(closes_at),
+    }
     if period is None:
         term.period = OrderingPeriod(opens_at=opens_at, soft_close_at=soft_close_at, closes_at=closes_at)
         db.session.flush()
         return record("period.created", f"{term.name} ordering period", None, after, actor=actor, now=now)
-    before = {"opens_at": audit_time(period.opens_at), "soft_close_at": audit_time(period.soft_close_at), "closes_at": audit_time(period.closes_at)}
+    before = {
+        "opens_at": audit_time(period.opens_at),
+        "soft_close_at": audit_time(period.soft_close_at),
+        "closes_at": audit_time(period.closes_at),
+    }
     changed = [k for k in after if before[k] != after[k]]
     if not changed:
         return None
     period.opens_at, period.soft_close_at, period.closes_at = opens_at, soft_close_at, closes_at
     db.session.flush()
     # Only what changed: a new soft close alone is logged as that, not as three changes.
-    return record("period.updated", f"{term.name} ordering period", {k: before[k] for k in changed},
-                  {k: after[k] for k in changed}, actor=actor, now=now)
-
-
+    return record(
+        "period.updated",
+        f"{term.name} ordering period",
+        {k: before[k] for k in changed},
+        {k: after[k] for k in changed},
+        actor=actor,
+        now=now,
+    )

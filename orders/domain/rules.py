@@ -1,4 +1,8 @@
-"""Who may do what: every "may X" as a Decision(allowed, reason), the one predicate the templates, routes and services ask."""
+"""Who may do what: every "may X" as a Decision(allowed, reason).
+
+The one predicate the templates, routes and services ask.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,7 +33,9 @@ def can_place(user: User, section: Section, now: datetime, *, teaches_section: b
     return teaching or coordinates(user, section)
 
 
-def can_answer_no_materials(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool:
+def can_answer_no_materials(
+    user: User, section: Section, now: datetime, *, teaches_section: bool | None = None
+) -> bool:
     """The user may answer (or undo) "no materials needed" for this section now: whoever may order
     for it (docs/spec.md §2), and only for an active section."""
     return not section.is_removed and can_place(user, section, now, teaches_section=teaches_section)
@@ -49,8 +55,6 @@ def can_reorder(choices) -> bool:
 
 
 # --- Decisions: whether a user may do something now, and if not, the words that say why ---------
-
-
 
 
 def period_closed(term: Term, now: datetime, to: str) -> Decision:
@@ -142,7 +146,9 @@ def is_staff(user: User) -> bool:
     return profiles.teaches or not profiles.is_student
 
 
-STUDENTS_SEE_NO_STAFF_SCREENS = "This page is for instructors and staff. Your course materials are under “Course materials”."
+STUDENTS_SEE_NO_STAFF_SCREENS = (
+    "This page is for instructors and staff. Your course materials are under “Course materials”."
+)
 
 
 def student_decision(user: User) -> Decision:
@@ -180,7 +186,9 @@ def view_request_decision(user: User, request: ContentRequest, now: datetime) ->
     if can_view_request(user, request):
         return ALLOWED
     if request.order.status in (OrderStatus.DRAFT, OrderStatus.DISCARDED):
-        return Decision(False, "This request is on another user's draft order. You can see it once the order is placed.")
+        return Decision(
+            False, "This request is on another user's draft order. You can see it once the order is placed."
+        )
     return Decision(False, "This request is on an order for sections you do not teach or coordinate.")
 
 
@@ -226,10 +234,16 @@ def owns_draft(user: User, order: Order) -> bool:
 
 
 def draft_owner_decision(user: User, order: Order, now: datetime) -> Decision:
-    """Only the user who started the draft may work on it (a placed or discarded one is answered calmly by the guard)."""
+    """Only the user who started the draft may work on it.
+
+    A placed or discarded one is answered calmly by the guard.
+    """
     if owns_draft(user, order):
         return ALLOWED
-    return Decision(False, "This draft order belongs to another user. Only the person who started it can change, place or cancel it.")
+    return Decision(
+        False,
+        "This draft order belongs to another user. Only the person who started it can change, place or cancel it.",
+    )
 
 
 # --- Progress (docs/spec.md §3 "Progress") -------------------------------------------------------------------
@@ -237,16 +251,22 @@ def draft_owner_decision(user: User, order: Order, now: datetime) -> Decision:
 
 def can_view_progress(user: User) -> bool:
     """The Progress screen is for Program Administrators (everything) and coordinators (their reach)."""
-    return bool(getattr(user, "is_authenticated", False) and user.active and (user.is_program_admin or user.is_coordinator))
+    return bool(
+        getattr(user, "is_authenticated", False) and user.active and (user.is_program_admin or user.is_coordinator)
+    )
 
 
 def progress_decision(user: User) -> Decision:
     """The Progress screen."""
-    return ALLOWED if can_view_progress(user) else Decision(False, "Progress is for Program Administrators and coordinators.")
+    return (
+        ALLOWED
+        if can_view_progress(user)
+        else Decision(False, "Progress is for Program Administrators and coordinators.")
+    )
 
 
 def remind_now_decision(user: User, term, now: datetime) -> Decision:
-    """"Remind now" on a Progress row: whoever may view Progress, for a term whose ordering has not closed
+    """ "Remind now" on a Progress row: whoever may view Progress, for a term whose ordering has not closed
     (the row itself is narrowed to the user's reach by the query, so a coordinator reminds only there)."""
     if not can_view_progress(user):
         return Decision(False, "Progress is for Program Administrators and coordinators.")
@@ -275,7 +295,9 @@ def choose_decision(actor: User, student: User, enrollment, line, now: datetime)
     if enrollment is None:
         return Decision(False, f"{who} not enrolled in this section.")
     if enrollment.removed:
-        return Decision(False, "The registrar removed this section: nothing in it is charged, so there is nothing to choose.")
+        return Decision(
+            False, "The registrar removed this section: nothing in it is charged, so there is nothing to choose."
+        )
     if enrollment.enrollment.state is EnrollmentState.DROPPED:
         return Decision(False, "This section was dropped: nothing in it is charged, so there is nothing to choose.")
     if line is None:

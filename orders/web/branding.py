@@ -1,4 +1,4 @@
-"""What the layout shows of the institution (docs/design.md, "Branding"): its name, its logo and its accent stylesheet."""
+"""What the layout shows of the institution (docs/design.md, "Branding"): its name, logo and accent stylesheet."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,9 +40,10 @@ def brand() -> Brand:
             g.brand = UNBRANDED
             return UNBRANDED
         box = branding.logo_box(inst, *HEADER_LOGO)
+        sheet = url_for("brand.stylesheet", version=branding.stylesheet_version(inst)) if inst.accent_colour else None
         found = g.brand = Brand(
             name=inst.name,
-            stylesheet_url=url_for("brand.stylesheet", version=branding.stylesheet_version(inst)) if inst.accent_colour else None,
+            stylesheet_url=sheet,
             logo_url=url_for("brand.logo", digest=inst.logo_digest[:16]) if inst.logo_digest else None,
             logo_width=box[0] if box else None,
             logo_height=box[1] if box else None,

@@ -8,7 +8,7 @@ DraftClosed) is not the view's to answer: it goes on to the one handler in order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, TypeVar, cast
 
 from sqlalchemy.exc import IntegrityError
 
@@ -33,7 +33,8 @@ class Outcome(Generic[T]):
         """The value; a refusal the view does not answer itself goes on to the one handler (its page and status)."""
         if self.refusal is not None:
             raise self.refusal
-        return self.value
+        # Not narrowed to T: on success `value` is what the service returned, and that may itself be None.
+        return cast(T, self.value)
 
     @property
     def message(self) -> str:

@@ -24,6 +24,7 @@ def static_url(filename: str) -> str:
     """URL of a static file with its content hash, so browsers may cache it for a year."""
     from flask import current_app
 
+    assert current_app.static_folder is not None  # the app factory keeps Flask's static folder
     path = os.path.join(current_app.static_folder, filename)
     return url_for("static", filename=filename, v=_file_digest(path, os.path.getmtime(path)))
 
@@ -65,7 +66,7 @@ def compress_and_cache(response: Response) -> Response:
     response.headers["Content-Encoding"] = "gzip"
     if response.headers.get("ETag"):
         etag, weak = response.get_etag()
-        response.set_etag(f"{etag}-gzip", weak=weak)
+        response.set_etag(f"{etag}-gzip", weak=bool(weak))  # weak is a bool whenever there is an ETag
     return response
 
 

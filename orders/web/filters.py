@@ -57,7 +57,11 @@ def member(options: Collection[E], aliases: Mapping[str, str] | None = None) -> 
 
 
 def identifier(*, also: Collection[str] = (), as_text: bool = False) -> Arg[Any]:
-    """A database id (ASCII digits that fit int4, never '²'), or one of the words in `also`; `as_text` keeps it a string."""
+    """A database id (ASCII digits that fit int4, never '²'), or one of the words in `also`.
+
+    `as_text` keeps it a string.
+    """
+
     def read(raw: str) -> Any:
         raw = raw.strip()
         if raw in also:

@@ -9,7 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; stubs are 3.2
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -82,6 +82,12 @@ class VersionedConfirmForm(Form):
 
     version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
 
+    def seen_version(self) -> int:
+        """The version the user saw; call it once the form has validated."""
+        version = self.version.data
+        assert version is not None  # InputRequired: a validated form has one
+        return version
+
 
 def _valid_isbn(form, field) -> None:
     normalised = isbn.to_isbn13(field.data or "")
@@ -97,16 +103,26 @@ class RequestTitleForm(Form):
     isbn = StringField("ISBN", validators=[DataRequired("Enter the ISBN."), Length(max=40), _valid_isbn])
     author = StringField("Author", validators=[Optional(), Length(max=300)])
     edition = StringField("Edition", validators=[Optional(), Length(max=50)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")])
+    note = TextAreaField(
+        "Note", validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")]
+    )
     requirement = SelectField(
-        "Required or recommended", choices=[SelectChoice(r.value, r.label) for r in Requirement], default=Requirement.REQUIRED.value,
+        "Required or recommended",
+        choices=[SelectChoice(r.value, r.label) for r in Requirement],
+        default=Requirement.REQUIRED.value,
     )
 
 
 class CommentForm(Form):
     """A comment on a content request's thread."""
 
-    text = TextAreaField("Comment", validators=[DataRequired("Write a comment first."), Length(max=2000, message="Keep the comment under 2,000 characters.")])
+    text = TextAreaField(
+        "Comment",
+        validators=[
+            DataRequired("Write a comment first."),
+            Length(max=2000, message="Keep the comment under 2,000 characters."),
+        ],
+    )
 
 
 def _finite(form, field) -> None:
@@ -116,21 +132,38 @@ def _finite(form, field) -> None:
         raise StopValidation("Enter the price as a number, like 24.99.")
 
 
-STAFF_STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)]
+STAFF_STATUS_CHOICES = [
+    SelectChoice(s.value, s.label)
+    for s in (ContentRequestStatus.RESEARCHING, ContentRequestStatus.APPROVED, ContentRequestStatus.DENIED)
+]
 
 
 class RequestStatusForm(Form):
     """A Program Administrator moves a request, optionally with a comment; approving names the fulfilling item."""
 
     version = VersionField(validators=[InputRequired(), NumberRange(min=1, max=MAX_VERSION)])
-    status = RadioField("New status", choices=STAFF_STATUS_CHOICES, validators=[InputRequired("Choose the new status.")])
-    comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")])
+    status = RadioField(
+        "New status", choices=STAFF_STATUS_CHOICES, validators=[InputRequired("Choose the new status.")]
+    )
+    comment = TextAreaField(
+        "Comment (optional)",
+        validators=[Optional(), Length(max=2000, message="Keep the comment under 2,000 characters.")],
+    )
     fulfil_with = RadioField(
-        "Fulfil with", choices=[SelectChoice("existing", "An item already in the catalog"), SelectChoice("new", "A new catalog item made from this request")],
-        default="existing", validators=[Optional()],
+        "Fulfil with",
+        choices=[
+            SelectChoice("existing", "An item already in the catalog"),
+            SelectChoice("new", "A new catalog item made from this request"),
+        ],
+        default="existing",
+        validators=[Optional()],
     )
     item_isbn = StringField("ISBN of the catalog item", validators=[Optional(), Length(max=40)])
     publisher = StringField("Publisher", validators=[Optional(), Length(max=200)])
     item_edition = StringField("Edition", validators=[Optional(), Length(max=50)])
-    delivery = SelectField("Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validators=[Optional()])
-    price = DecimalField("Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)])
+    delivery = SelectField(
+        "Delivery", choices=[SelectChoice(d.value, d.value) for d in Delivery], validators=[Optional()]
+    )
+    price = DecimalField(
+        "Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)]
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 from flask import g, url_for
 from flask_login import current_user
@@ -106,11 +106,16 @@ def staff_home(view: Callable) -> Callable:
     return guarded
 
 
-Check = Callable[[User, object, datetime], Decision]
+Loaded = TypeVar("Loaded")
 
 
-def _loading_guard(kind: str, parameter: str, load: Callable[[int], object], check: Check,
-                   then: Callable[[object], None] | None = None) -> Callable[[Callable], Callable]:
+def _loading_guard(
+    kind: str,
+    parameter: str,
+    load: Callable[[Any], Loaded],  # the URL's value: an int id, or a launch's string id
+    check: Callable[[User, Loaded, datetime], Decision],
+    then: Callable[[Loaded], None] | None = None,
+) -> Callable[[Callable], Callable]:
     """Require a signed-in staff user, load the object the URL names (404 if unknown) and require `check` on it.
 
     The view receives the loaded object instead of the id.

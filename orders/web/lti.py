@@ -7,6 +7,7 @@ deployment and message checks; these subclasses add what it lacks (see each over
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import jwt
@@ -37,7 +38,7 @@ LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti
 class BoundedSession(requests.Session):
     """The library calls requests without a timeout; every outbound call here has one."""
 
-    def request(self, *args, **kwargs):  # type: ignore[override]
+    def request(self, *args, **kwargs):
         kwargs.setdefault("timeout", OUTBOUND_TIMEOUT_SECONDS)
         return super().request(*args, **kwargs)
 
@@ -196,7 +197,9 @@ class CookiesBlocked(LaunchRefused):
     """The launch came back without the state cookie our login set: the browser blocks cookies in the frame."""
 
     def __init__(self, login_params: dict):
-        super().__init__("Your browser blocked the cookies this tool needs inside the LMS page.", status=400, check="cookies")
+        super().__init__(
+            "Your browser blocked the cookies this tool needs inside the LMS page.", status=400, check="cookies"
+        )
         self.login_params = login_params
 
 
@@ -218,7 +221,8 @@ class ToolLaunch(FlaskMessageLaunch):
                 raise CookiesBlocked(params.get("login") or {})
             raise self._refuse(
                 "The launch's state is unknown or expired: it did not come through this tool's login, or took "
-                "more than 10 minutes. Launch the tool again from the course.", check="state",
+                "more than 10 minutes. Launch the tool again from the course.",
+                check="state",
             )
         return self
 
@@ -234,7 +238,8 @@ class ToolLaunch(FlaskMessageLaunch):
         params = self._session_service.get_state_params(self._get_request_param("state"))
         if not params:
             raise self._refuse(
-                "The login this launch belongs to has expired (after 10 minutes). Launch the tool again from the course.",
+                "The login this launch belongs to has expired (after 10 minutes). "
+                "Launch the tool again from the course.",
                 check="nonce",
             )
         if not nonce or params.get("nonce") != nonce:
@@ -242,7 +247,8 @@ class ToolLaunch(FlaskMessageLaunch):
         if not self._session_service.check_nonce(nonce):
             raise self._refuse(
                 "This launch was already used (or its nonce expired). Each launch can be used once: launch the "
-                "tool again from the course.", check="nonce",
+                "tool again from the course.",
+                check="nonce",
             )
         return self
 
@@ -255,16 +261,22 @@ class ToolLaunch(FlaskMessageLaunch):
         except LtiException:
             raise self._refuse(
                 f"No LMS connection is registered for issuer “{body.get('iss', '')}” with client id (audience) "
-                f"“{self.get_client_id()}”.", status=403, check="registration",
+                f"“{self.get_client_id()}”.",
+                status=403,
+                check="registration",
             ) from None
         client_id = self._registration.get_client_id() if self._registration else None
-        audiences = body.get("aud") if isinstance(body.get("aud"), list) else [body.get("aud")]
+        aud = body.get("aud")
+        audiences: Sequence[str | None] = aud if isinstance(aud, list) else (aud,)
         if client_id not in audiences:
-            raise self._refuse(f"The launch's audience does not include client id “{client_id}”.", status=403, check="audience")
+            raise self._refuse(
+                f"The launch's audience does not include client id “{client_id}”.", status=403, check="audience"
+            )
         if (len(audiences) > 1 or "azp" in body) and body.get("azp") != client_id:
             raise self._refuse(
                 f"The launch's authorized party (azp) is “{body.get('azp', '')}”, not client id “{client_id}”.",
-                status=403, check="audience",
+                status=403,
+                check="audience",
             )
         return self
 
@@ -276,18 +288,24 @@ class ToolLaunch(FlaskMessageLaunch):
             cause = error.__cause__
             kid = self._jwt.get("header", {}).get("kid", "")
             if isinstance(cause, jwt.ExpiredSignatureError):
-                raise self._refuse("The launch's id token has expired. Launch the tool again from the course.",
-                                   check="expired") from None
+                raise self._refuse(
+                    "The launch's id token has expired. Launch the tool again from the course.", check="expired"
+                ) from None
             if isinstance(cause, jwt.InvalidSignatureError):
                 raise self._refuse(
-                    f"The launch's signature does not verify against the platform's key “{kid}”.", status=403, check="signature",
+                    f"The launch's signature does not verify against the platform's key “{kid}”.",
+                    status=403,
+                    check="signature",
                 ) from None
             if "Unable to find public key" in str(error):
                 raise self._refuse(
                     f"The launch was signed with key id “{kid}”, which the platform's key set does not publish.",
-                    status=403, check="signature",
+                    status=403,
+                    check="signature",
                 ) from None
-            raise self._refuse(f"The launch's id token could not be verified: {error}", status=403, check="signature") from None
+            raise self._refuse(
+                f"The launch's id token could not be verified: {error}", status=403, check="signature"
+            ) from None
 
     def validate_deployment(self):
         try:
@@ -296,7 +314,9 @@ class ToolLaunch(FlaskMessageLaunch):
             deployment = self._get_jwt_body().get("https://purl.imsglobal.org/spec/lti/claim/deployment_id", "")
             raise self._refuse(
                 f"Deployment id “{deployment}” is not registered for this LMS connection. A Program Administrator "
-                "adds it under Administration → LMS connections.", status=403, check="deployment",
+                "adds it under Administration → LMS connections.",
+                status=403,
+                check="deployment",
             ) from None
 
     def validate_message(self):
@@ -310,8 +330,16 @@ def launch_for(now: datetime) -> tuple[ToolLaunch, DatabaseToolConf]:
     """A launch to validate from this request."""
     request, cookies, session_service = services(now)
     conf = DatabaseToolConf()
-    launch = ToolLaunch(request, conf, session_service=session_service, cookie_service=cookies,
-                        requests_session=outbound_session(), service_connector_cls=UncachedConnector)
+    launch = ToolLaunch(
+        request,
+        conf,
+        session_service=session_service,
+        cookie_service=cookies,
+        requests_session=outbound_session(),
+        # FlaskMessageLaunch annotates this as type[FlaskServiceConnector], but hands it on to MessageLaunch,
+        # which takes (and only needs) any type[ServiceConnector].
+        service_connector_cls=UncachedConnector,  # type: ignore[arg-type]
+    )
     return launch, conf
 
 
@@ -320,10 +348,19 @@ def restored_launch(launch_id: str, now: datetime) -> tuple[ToolLaunch, Database
     request, cookies, session_service = services(now)
     conf = DatabaseToolConf()
     try:
-        launch = ToolLaunch.from_cache(launch_id, request, conf, session_service=session_service, cookie_service=cookies,
-                                       requests_session=outbound_session(), service_connector_cls=UncachedConnector)
+        launch = ToolLaunch.from_cache(
+            launch_id,
+            request,
+            conf,
+            session_service=session_service,
+            cookie_service=cookies,
+            requests_session=outbound_session(),
+            service_connector_cls=UncachedConnector,
+        )
     except LtiException:
-        raise LaunchRefused("This LMS launch has expired. Open the tool again from the course.", check="restore") from None
+        raise LaunchRefused(
+            "This LMS launch has expired. Open the tool again from the course.", check="restore"
+        ) from None
     return launch, conf  # type: ignore[return-value]
 
 

@@ -90,12 +90,15 @@ MAX_LINK_PARAMETER = 1000  # back / next hold a page's address with its own quer
 LINK_PARAMETERS = frozenset({"back", "next"})
 # An LMS's login and registration hints are opaque tokens (often JWTs) it needs back whole (docs/spec.md §9).
 MAX_LTI_PARAMETER = 4096
-LTI_PARAMETERS = frozenset({"login_hint", "lti_message_hint", "target_link_uri", "openid_configuration", "registration_token"})
+LTI_PARAMETERS = frozenset(
+    {"login_hint", "lti_message_hint", "target_link_uri", "openid_configuration", "registration_token"}
+)
 FREE_TEXT_FORM_FIELDS = frozenset({"q", "back", "next", "instructor_name"})
 
 
 def _bounded(values, keys=None):
     """`values` with each (selected) value cut to its cap; the same object when nothing is too long."""
+
     def cap(key: str) -> int:
         if key in LTI_PARAMETERS:
             return MAX_LTI_PARAMETER
@@ -104,9 +107,7 @@ def _bounded(values, keys=None):
     items = list(values.items(multi=True))
     if not any(isinstance(v, str) and len(v) > cap(k) and (keys is None or k in keys) for k, v in items):
         return values
-    return type(values)(
-        (k, v[: cap(k)] if isinstance(v, str) and (keys is None or k in keys) else v) for k, v in items
-    )
+    return type(values)((k, v[: cap(k)] if isinstance(v, str) and (keys is None or k in keys) else v) for k, v in items)
 
 
 def cap_free_text() -> None:

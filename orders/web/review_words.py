@@ -36,7 +36,9 @@ class Returned:
     reason: str
 
 
-def last_decision(order: Order, kinds: tuple[EventKind, ...], events: list[OrderEvent] | None = None) -> OrderEvent | None:
+def last_decision(
+    order: Order, kinds: tuple[EventKind, ...], events: list[OrderEvent] | None = None
+) -> OrderEvent | None:
     """The order's latest event of these kinds about the order itself (not about a change to it)."""
     for event in reversed(events if events is not None else order_events(order)):
         if event.kind in kinds and "change_id" not in (event.details or {}):

@@ -6,9 +6,10 @@ per copy, optional). A refused answer comes back with its message and what was t
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from werkzeug.datastructures import MultiDict
 
 from orders.domain.catalog.fields import parse_optional_amount
 from orders.domain.review.royalty import QUESTION, RoyaltyAnswer
@@ -40,13 +41,17 @@ class RoyaltyEntry:
 MAX_LINES = 200  # more checkboxes than any order has lines: the rest are not read
 
 
-def read_royalty(form: Mapping, offered: list[int] | None = None) -> tuple[RoyaltyAnswer | None, RoyaltyEntry]:
+def read_royalty(
+    form: MultiDict[str, str], offered: list[int] | None = None
+) -> tuple[RoyaltyAnswer | None, RoyaltyEntry]:
     """The answer from the submitted form, or None with the entry's error. `offered`: the lines it may name (None:
     whatever it names, which the service then checks against the lines it asks about)."""
     raw = (form.get("royalty") or "").strip().lower()
     named = [i for i in (parse_id(v) for v in form.getlist("royalty_item")[:MAX_LINES]) if i is not None]
     chosen = {i for i in named if offered is None or i in offered}
-    estimates = {i: (form.get(f"royalty_estimate_{i}") or "")[:40] for i in (offered if offered is not None else chosen)}
+    estimates = {
+        i: (form.get(f"royalty_estimate_{i}") or "")[:40] for i in (offered if offered is not None else chosen)
+    }
     entry = RoyaltyEntry(raw if raw in ("yes", "no") else "", chosen, estimates)
     if entry.answer == "":
         entry.error = UNANSWERED

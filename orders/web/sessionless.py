@@ -18,7 +18,10 @@ def mark_sessionless() -> None:
 
 
 class PublicAwareSessionInterface(FramableSessionInterface):
-    """The usual signed-cookie session (framable after an LMS launch), left untouched (not saved, no Vary) on sessionless responses."""
+    """The usual signed-cookie session (framable after an LMS launch).
+
+    Left untouched (not saved, no Vary) on sessionless responses.
+    """
 
     def save_session(self, app, session, response) -> None:
         if g.get(SESSIONLESS):

@@ -18,4 +18,6 @@ class ChoiceForm(Form):
 class AdminChoiceForm(ChoiceForm):
     """A Program Administrator's change on a student's behalf: the reason is required (the service says so)."""
 
-    reason = TextAreaField("Reason (required; the student sees it in their receipt)", validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField(
+        "Reason (required; the student sees it in their receipt)", validators=[Optional(), Length(max=1000)]
+    )

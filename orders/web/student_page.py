@@ -4,14 +4,17 @@ office's view of a student (docs/spec.md §3): one read model, one rule (choose_
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, g, redirect, render_template, request, url_for
 
 from orders import clock
 from orders.domain.institution import institution, local_time
-from orders.domain.models import OrderStatus, User
+from orders.domain.models import OrderStatus, Requirement, User
 from orders.domain.rules import choose_decision
+from orders.domain.students.choices import LineChoice
 from orders.domain.students.choosing import AlreadyChanged, change_choice
 from orders.domain.students.materials import MaterialLine, StudentTerm, canceled_order_has, student_term
 from orders.web import student_words
@@ -55,7 +58,9 @@ def page_context(view: StudentTerm, *, admin: bool) -> dict:
     term_code = view.term.code if view.term else None
 
     def choice_url(section_id: int, item_id: int) -> str:
-        args = dict(section_id=section_id, item_id=item_id, term=term_code, sections=None if admin else _narrowing())
+        args: dict[str, Any] = dict(
+            section_id=section_id, item_id=item_id, term=term_code, sections=None if admin else _narrowing()
+        )
         if admin:
             args["user_id"] = view.student.id
         return url_for(endpoint, **args)
@@ -83,10 +88,11 @@ def line_or_refuse(view: StudentTerm, section_id: int, item_id: int):
     if section is not None and line is None and section.order_number is None:
         number = canceled_order_has(section_id, item_id)
         if number is not None:  # say the order was canceled, not that the item is unknown
+            # A stand-in the rule refuses on its status; nothing reads its requirement, price or choice.
             line = MaterialLine(
                 section_id=section_id, item_id=item_id, title="", authors="", isbn13="", delivery="",
-                requirement=None, price=0, zero_cost=False, order_number=number, order_status=OrderStatus.CANCELED,
-                stored=None, version=0, choice=None,
+                requirement=Requirement.REQUIRED, price=Decimal(0), zero_cost=False, order_number=number,
+                order_status=OrderStatus.CANCELED, stored=None, version=0, choice=LineChoice.INCLUDED,
             )
     return section, line
 
@@ -105,9 +111,16 @@ def confirm_page(view: StudentTerm, section_id: int, item_id: int, form, *, admi
     context = page_context(view, admin=admin)
     action = context["choice_url"](section_id, item_id)
     body = render_template(
-        "shared/_choice_confirm.html" if is_htmx() else page_template, section=section, line=line, form=form, action=action,
-        label=student_words.toggle_label(view.mode, line), after=student_words.after_words(view.mode, line),
-        deadline=local_time(view.term.choice_closes_at) if view.term.choice_closes_at else None, error=error, **context,
+        "shared/_choice_confirm.html" if is_htmx() else page_template,
+        section=section,
+        line=line,
+        form=form,
+        action=action,
+        label=student_words.toggle_label(view.mode, line),
+        after=student_words.after_words(view.mode, line),
+        deadline=local_time(view.term.choice_closes_at) if view.term and view.term.choice_closes_at else None,
+        error=error,
+        **context,
     )
     if is_htmx() and request.method == "POST":  # the prompt again, with its error, where it was
         fragment, headers = retarget(body, f"#prompt-{section_id}-{item_id}")
@@ -124,11 +137,16 @@ def refused(view: StudentTerm, reason: str, *, admin: bool, status: int = 409):
 def after_change(view: StudentTerm, *, admin: bool, status: int = 200):
     """htmx: the materials swapped in with the banner; a plain POST: 303 back to the page."""
     if is_htmx():
-        fresh = student_term(view.student, view.term.code if view.term else None, mode=view.mode, now=clock.now(), today=today())
+        fresh = student_term(
+            view.student, view.term.code if view.term else None, mode=view.mode, now=clock.now(), today=today()
+        )
         fresh = fresh if admin else narrowed(fresh)
         # Retargeted: a refused prompt request (its button was stale) replaces the materials, not its slot.
-        body, headers = retarget(render_template("shared/_student_materials.html", **page_context(fresh, admin=admin)),
-                                 "#student-materials", "outerHTML")
+        body, headers = retarget(
+            render_template("shared/_student_materials.html", **page_context(fresh, admin=admin)),
+            "#student-materials",
+            "outerHTML",
+        )
         return body, status, headers
     term = view.term.code if view.term else None
     if admin:
@@ -139,17 +157,38 @@ def after_change(view: StudentTerm, *, admin: bool, status: int = 200):
 def run_choice_change(view: StudentTerm, section_id: int, item_id: int, form, *, admin: bool, page_template: str):
     """Run the change service; commit once, or roll back and say why."""
     section, line = line_or_refuse(view, section_id, item_id)
-    outcome = run_change(lambda: change_choice(
-        actor(), view, section, line, clock.now(), expected_version=form.version.data,
-        reason=(form.reason.data or "") if admin else "", request_id=g.get("request_id"),
-    ))
+    outcome = run_change(
+        lambda: change_choice(
+            actor(),
+            view,
+            section,
+            line,
+            clock.now(),
+            expected_version=form.version.data,
+            reason=(form.reason.data or "") if admin else "",
+            request_id=g.get("request_id"),
+        )
+    )
     if isinstance(outcome.refusal, AlreadyChanged):
         flash(outcome.message, "notice")
         return after_change(view, admin=admin)
     if not outcome.ok:
-        if admin and line is not None and section is not None and choose_decision(actor(), view.student, section, line, clock.now()):
-            return confirm_page(view, section_id, item_id, form, admin=True, page_template=page_template, error=outcome.message,
-                                status=422)
+        if (
+            admin
+            and line is not None
+            and section is not None
+            and choose_decision(actor(), view.student, section, line, clock.now())
+        ):
+            return confirm_page(
+                view,
+                section_id,
+                item_id,
+                form,
+                admin=True,
+                page_template=page_template,
+                error=outcome.message,
+                status=422,
+            )
         return refused(view, outcome.message, admin=admin)
-    flash(outcome.value.message, "status")
+    flash(outcome.result().message, "status")
     return after_change(view, admin=admin)

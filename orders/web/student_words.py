@@ -43,12 +43,15 @@ def toggle_label(mode: ProgramMode, line: MaterialLine) -> str:
 
 def window_words(term: Term, window: WindowState) -> str:
     """The deadline line at the top of the page."""
+    opens, closes = term.choice_opens_at, term.choice_closes_at
+    if opens is None or closes is None:  # the window is NOT_SET
+        return f"Choices for {term.name} are not open yet"
     if window is WindowState.OPEN:
-        return f"Choose by {local_time(term.choice_closes_at)}"
+        return f"Choose by {local_time(closes)}"
     if window is WindowState.CLOSED:
-        return f"Choices closed on {local_time(term.choice_closes_at)}"
+        return f"Choices closed on {local_time(closes)}"
     if window is WindowState.UPCOMING:
-        return f"Choices open on {local_time(term.choice_opens_at)}"
+        return f"Choices open on {local_time(opens)}"
     return f"Choices for {term.name} are not open yet"
 
 

@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     """Template globals and filters."""
     from orders.domain.formats.money import money, price_words
     from orders.domain.institution import local_date
+    from orders.domain.lines import counted_requests, total_per_student
     from orders.domain.review.approvers import is_approver
     from orders.domain.rules import can_administer, can_view_progress, is_staff, is_student
     from orders.web import compression, framing
@@ -61,6 +62,8 @@ def register(app: Flask) -> None:
         admin_time=admin_time,
         EmptyForm=EmptyForm,
         money=money,
+        counted_requests=counted_requests,  # an order's approved requests that count as lines (domain/lines.py)
+        total_per_student=total_per_student,  # what a student pays for an order: each counted line once
         price_words=price_words,  # a material's price: "Free" or money()
         static_url=compression.static_url,
         lms_course=framing.lms_course,

@@ -9,12 +9,12 @@ import smtplib
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from types import SimpleNamespace
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orders.domain.models import EmailStatus, OrderEvent, OutboundEmail
@@ -62,12 +62,14 @@ def _due_clause(now: datetime):
 
 def _mark_claimed(now: datetime, *conditions) -> int:
     """Mark the matching rows as being sent, under a lease; returns how many were marked."""
-    return db.session.execute(
+    result = db.session.execute(
         update(OutboundEmail)
         .where(*conditions)
         .values(status=EmailStatus.SENDING, next_attempt_at=now + SEND_LEASE)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed as returning a Result.
+    return cast(CursorResult, result).rowcount
 
 
 def claim_batch(now: datetime, limit: int = 20) -> list[int]:
@@ -188,7 +190,8 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
                 if rendered:
                     # Rendered here, not in the request that wrote the row; kept as the record of what was sent.
                     email.body_text, email.body_html = render(email)
-                message = _message(email, request_ids.get(email.event_id))
+                request_id = request_ids.get(email.event_id) if email.event_id is not None else None
+                message = _message(email, request_id)
             except Exception as error:
                 _record_failure(email, error, now_fn(), max_attempts)
                 db.session.commit()
@@ -207,12 +210,18 @@ def deliver_due(now_fn, limit: int = 20) -> tuple[int, int]:
             # sent again after its lease with the same Message-ID: delivery is at least once, deduplicable.
             sent_at = now_fn()
             _mark_sent(email.id, sent_at)
-            for name, value in (("status", EmailStatus.SENT), ("attempts", email.attempts + 1), ("sent_at", sent_at), ("last_error", None)):
+            for name, value in (
+                ("status", EmailStatus.SENT),
+                ("attempts", email.attempts + 1),
+                ("sent_at", sent_at),
+                ("last_error", None),
+            ):
                 set_committed_value(email, name, value)  # the loaded copy agrees with the committed row
             sent += 1
     finally:
         try:
-            connection.__exit__(None, None, None)
+            # Flask-Mail annotates __exit__ without Optional, but a clean exit passes None three times.
+            connection.__exit__(None, None, None)  # type: ignore[arg-type]
         except Exception:  # the server vanished mid-batch; the rows are already recorded
             log.warning("SMTP connection did not close cleanly", exc_info=True)
     return sent, failed
@@ -228,5 +237,3 @@ def _record_failure(email: OutboundEmail, error: Exception, now: datetime, max_a
     else:
         email.status = EmailStatus.PENDING
         email.next_attempt_at = now + backoff(email.attempts)
-
-

@@ -56,13 +56,40 @@ def snapshot() -> dict:
     """Enough of the data to tell two loads apart."""
     return dict(
         users=list(db.session.execute(select(User.id, User.email, User.is_program_admin).order_by(User.id))),
-        sections=list(db.session.execute(select(Section.id, Section.course_id, Section.term_id, Section.label, Section.campus_id).order_by(Section.id))),
-        orders=list(db.session.execute(
-            select(Order.number, Order.status, Order.term_id, Order.course_id, Order.placed_by_id, Order.canceled_by_id, Order.placed_at)
-            .order_by(Order.number)
-        )),
-        order_sections=list(db.session.execute(select(OrderSection.order_id, OrderSection.section_id, OrderSection.claimed).order_by(OrderSection.order_id, OrderSection.section_id))),
-        lines=list(db.session.execute(select(OrderLine.order_id, OrderLine.catalog_item_id).order_by(OrderLine.order_id, OrderLine.catalog_item_id))),
+        sections=list(
+            db.session.execute(
+                select(Section.id, Section.course_id, Section.term_id, Section.label, Section.campus_id).order_by(
+                    Section.id
+                )
+            )
+        ),
+        orders=list(
+            db.session.execute(
+                select(
+                    Order.number,
+                    Order.status,
+                    Order.term_id,
+                    Order.course_id,
+                    Order.placed_by_id,
+                    Order.canceled_by_id,
+                    Order.placed_at,
+                ).order_by(Order.number)
+            )
+        ),
+        order_sections=list(
+            db.session.execute(
+                select(OrderSection.order_id, OrderSection.section_id, OrderSection.claimed).order_by(
+                    OrderSection.order_id, OrderSection.section_id
+                )
+            )
+        ),
+        lines=list(
+            db.session.execute(
+                select(OrderLine.order_id, OrderLine.catalog_item_id).order_by(
+                    OrderLine.order_id, OrderLine.catalog_item_id
+                )
+            )
+        ),
     )
 
 
@@ -95,13 +122,27 @@ def test_invariants(app):
         # A section belongs to at most one placed order; placed orders claim theirs, canceled ones none.
         claims = Counter(session.scalars(select(OrderSection.section_id).where(OrderSection.claimed)))
         assert claims and max(claims.values()) == 1
-        rows = session.execute(select(Order.status, OrderSection.claimed).join(OrderSection, OrderSection.order_id == Order.id)).all()
-        assert {(status, claimed) for status, claimed in rows} == {(OrderStatus.PLACED, True), (OrderStatus.CANCELED, False)}
+        rows = session.execute(
+            select(Order.status, OrderSection.claimed).join(OrderSection, OrderSection.order_id == Order.id)
+        ).all()
+        assert {(status, claimed) for status, claimed in rows} == {
+            (OrderStatus.PLACED, True),
+            (OrderStatus.CANCELED, False),
+        }
         # Each order: 1-3 sections of its own course and term, 1-3 lines at the item's price.
         per_order = session.execute(
-            select(Order.id, func.count(), func.min(Section.course_id), func.max(Section.course_id), func.min(Section.term_id),
-                   func.max(Section.term_id), Order.course_id, Order.term_id)
-            .join(OrderSection, OrderSection.order_id == Order.id).join(Section, Section.id == OrderSection.section_id)
+            select(
+                Order.id,
+                func.count(),
+                func.min(Section.course_id),
+                func.max(Section.course_id),
+                func.min(Section.term_id),
+                func.max(Section.term_id),
+                Order.course_id,
+                Order.term_id,
+            )
+            .join(OrderSection, OrderSection.order_id == Order.id)
+            .join(Section, Section.id == OrderSection.section_id)
             .group_by(Order.id)
         ).all()
         assert len(per_order) == LARGE["orders"]
@@ -114,12 +155,17 @@ def test_invariants(app):
         assert numbers == list(range(bulk.FIRST_ORDER_NUMBER, bulk.FIRST_ORDER_NUMBER + LARGE["orders"]))
         assert session.scalar(select(OrderNumberCounter.last_number)) == numbers[-1]
         # Events: one placed per order, one canceled per canceled order, by the recorded actors.
-        events = Counter(session.execute(select(OrderEvent.kind, Order.status).join(Order, Order.id == OrderEvent.order_id)).all())
+        events = Counter(
+            session.execute(select(OrderEvent.kind, Order.status).join(Order, Order.id == OrderEvent.order_id)).all()
+        )
         placed = session.scalar(select(func.count()).where(Order.status == OrderStatus.PLACED))
         canceled = session.scalar(select(func.count()).where(Order.status == OrderStatus.CANCELED))
         assert placed and canceled
-        assert events == {(EventKind.PLACED, OrderStatus.PLACED): placed, (EventKind.PLACED, OrderStatus.CANCELED): canceled,
-                          (EventKind.CANCELED, OrderStatus.CANCELED): canceled}
+        assert events == {
+            (EventKind.PLACED, OrderStatus.PLACED): placed,
+            (EventKind.PLACED, OrderStatus.CANCELED): canceled,
+            (EventKind.CANCELED, OrderStatus.CANCELED): canceled,
+        }
         for order in session.scalars(select(Order).where(Order.status == OrderStatus.CANCELED).limit(50)):
             assert order.canceled_at > order.placed_at and order.canceled_by_id is not None and order.version == 2
         # Catalog: valid ISBN-13s; users: unique lower-case emails and the documented password.
@@ -127,7 +173,9 @@ def test_invariants(app):
         assert all(isbn.is_valid(code) for code in codes) and len(set(codes)) == len(codes)
         emails = list(session.scalars(select(User.email)))
         assert len(set(emails)) == len(emails) and all(e == e.lower() for e in emails)
-        assert check_password_hash(session.scalar(select(User.password_hash).where(User.email == bulk.ADMIN_EMAIL)), bulk.BULK_PASSWORD)
+        assert check_password_hash(
+            session.scalar(select(User.password_hash).where(User.email == bulk.ADMIN_EMAIL)), bulk.BULK_PASSWORD
+        )
         # Terms: one open, one upcoming, the others closed.
         states = Counter(period_state(term, FIXED_NOW) for term in session.scalars(select(Term)))
         assert states == {WindowState.OPEN: 1, WindowState.UPCOMING: 1, WindowState.CLOSED: 4}
@@ -184,9 +232,12 @@ def _measure(app, client, count_queries, sizes: dict) -> dict[str, list[str]]:
     with app.app_context():
         instructor = _instructor_with_orders()
         coordinator_order = db.session.scalar(
-            select(Order.number).join(OrderSection, OrderSection.order_id == Order.id)
+            select(Order.number)
+            .join(OrderSection, OrderSection.order_id == Order.id)
             .join(Section, Section.id == OrderSection.section_id)
-            .where(Section.campus_id == 1, Order.status == OrderStatus.PLACED).order_by(Order.number.desc()).limit(1)
+            .where(Section.campus_id == 1, Order.status == OrderStatus.PLACED)
+            .order_by(Order.number.desc())
+            .limit(1)
         )
         plan = {
             "admin": (bulk.ADMIN_EMAIL, _order_for(None)),
@@ -225,7 +276,10 @@ def test_query_counts_do_not_grow_with_the_data(app, client, count_queries):
             differences.append(f"{key}: {len(small[key])} -> {len(large[key])} queries; grew: {+grown}")
     assert not differences, "\n".join(differences)
     for key in small:
-        print(f"{key}: {len(small[key])} queries at {SMALL['sections']} sections, {len(large[key])} at {LARGE['sections']}")
+        print(
+            f"{key}: {len(small[key])} queries at {SMALL['sections']} sections, {len(large[key])} at "
+            f"{LARGE['sections']}"
+        )
 
 
 # --- Students ---------------------------------------------------------------------------------------
@@ -247,29 +301,46 @@ def test_students_enrollments_and_opt_outs(app):
         assert counts["app_user"] == 200 + 3 + SMALL["coordinators"] + SMALL["instructors"]
         # The benchmark's student: 4 enrollments, each in an open-term section on a placed order.
         first = session.scalars(select(User).where(User.email == bulk.STUDENT_EMAIL)).one()
-        sections = session.scalars(select(Enrollment.section_id).where(Enrollment.user_id == first.id,
-                                                                       Enrollment.state == EnrollmentState.ENROLLED)).all()
+        sections = session.scalars(
+            select(Enrollment.section_id).where(
+                Enrollment.user_id == first.id, Enrollment.state == EnrollmentState.ENROLLED
+            )
+        ).all()
         assert len(sections) == bulk.STUDENT_ENROLLMENTS
         claimed = set(session.scalars(select(OrderSection.section_id).where(OrderSection.claimed)))
         assert set(sections) <= claimed
         terms = {session.get(Section, s).term for s in sections}
         assert [window_state(t, FIXED_NOW) for t in terms] == [WindowState.OPEN]
         # Enrollments only in the open and the closed term, one per pair, a few dropped after the window opened.
-        by_term = Counter(session.scalars(select(Section.term_id).join(Enrollment, Enrollment.section_id == Section.id)))
+        by_term = Counter(
+            session.scalars(select(Section.term_id).join(Enrollment, Enrollment.section_id == Section.id))
+        )
         assert len(by_term) == 2 and max(by_term.values()) > 2 * min(by_term.values())
         pairs = session.execute(select(Enrollment.user_id, Enrollment.section_id)).all()
         assert len(set(pairs)) == len(pairs) == 800
-        dropped = session.execute(select(Enrollment.dropped_at, Term.choice_opens_at).join(Section, Section.id == Enrollment.section_id)
-                                  .join(Term, Term.id == Section.term_id).where(Enrollment.state == EnrollmentState.DROPPED)).all()
+        dropped = session.execute(
+            select(Enrollment.dropped_at, Term.choice_opens_at)
+            .join(Section, Section.id == Enrollment.section_id)
+            .join(Term, Term.id == Section.term_id)
+            .where(Enrollment.state == EnrollmentState.DROPPED)
+        ).all()
         assert 0 < len(dropped) < 80 and all(at > opens for at, opens in dropped)
         # Opt-outs: about 8% of the billable lines, each on a line of the section's placed order, each with its event.
         choices = session.scalars(select(StudentChoice)).all()
-        on_orders = set(session.execute(select(OrderSection.section_id, OrderLine.catalog_item_id)
-                                        .join(OrderLine, OrderLine.order_id == OrderSection.order_id).where(OrderSection.claimed)))
+        on_orders = set(
+            session.execute(
+                select(OrderSection.section_id, OrderLine.catalog_item_id)
+                .join(OrderLine, OrderLine.order_id == OrderSection.order_id)
+                .where(OrderSection.claimed)
+            )
+        )
         assert choices and all((c.section_id, c.catalog_item_id) in on_orders for c in choices)
-        enrolled_lines = session.scalar(select(func.count()).select_from(Enrollment)
-                                        .join(OrderSection, (OrderSection.section_id == Enrollment.section_id) & OrderSection.claimed)
-                                        .join(OrderLine, OrderLine.order_id == OrderSection.order_id))
+        enrolled_lines = session.scalar(
+            select(func.count())
+            .select_from(Enrollment)
+            .join(OrderSection, (OrderSection.section_id == Enrollment.section_id) & OrderSection.claimed)
+            .join(OrderLine, OrderLine.order_id == OrderSection.order_id)
+        )
         assert 0.04 < len(choices) / enrolled_lines < 0.12
         assert session.scalar(select(func.count()).select_from(ChoiceEvent)) == len(choices)
 

@@ -23,7 +23,9 @@ def test_local_times_follow_daylight_saving_time():
     assert to_input(datetime(2027, 7, 15, 14, tzinfo=UTC), "America/Chicago") == "2027-07-15T09:00"
 
 
-@pytest.mark.parametrize("text", ["", "tomorrow", "2027-13-01T09:00", "1999-01-01T09:00", "２０２７-01-01T09:00", "2027-01-01T09:00\x00"])
+@pytest.mark.parametrize(
+    "text", ["", "tomorrow", "2027-13-01T09:00", "1999-01-01T09:00", "２０２７-01-01T09:00", "2027-01-01T09:00\x00"]
+)
 def test_unreadable_local_times_are_refused(text):
     with pytest.raises(LocalTimeError):
         parse_local(text, "America/Chicago")
@@ -44,7 +46,9 @@ def test_timezones_are_iana_names_only():
     assert not is_timezone("../etc/passwd") and not is_timezone("Mars/Olympus")
 
 
-@pytest.mark.parametrize("raw, expected", [("0", Decimal("0.00")), ("$49.9", Decimal("49.90")), ("99999999.99", Decimal("99999999.99"))])
+@pytest.mark.parametrize(
+    "raw, expected", [("0", Decimal("0.00")), ("$49.9", Decimal("49.90")), ("99999999.99", Decimal("99999999.99"))]
+)
 def test_prices(raw, expected):
     assert parse_price(raw) == (expected, None)
 
@@ -55,8 +59,18 @@ def test_bad_prices(raw):
 
 
 def test_item_parsing_normalises_and_reports_every_field():
-    fields, errors = parse_item({"title": "  A   Book ", "authors": "X", "isbn": "978-0-13-468599-1", "publisher": "P",
-                                 "edition": "", "delivery": "etext", "student_price": "5", "active": "no"})
+    fields, errors = parse_item(
+        {
+            "title": "  A   Book ",
+            "authors": "X",
+            "isbn": "978-0-13-468599-1",
+            "publisher": "P",
+            "edition": "",
+            "delivery": "etext",
+            "student_price": "5",
+            "active": "no",
+        }
+    )
     assert errors == {} and fields.title == "A Book" and fields.isbn13 == "9780134685991" and fields.active is False
     _, errors = parse_item({})
     assert set(errors) == {"title", "authors", "publisher", "isbn", "delivery", "student_price"}

@@ -68,7 +68,9 @@ def test_reach_is_the_union_of_grants(app_ctx, now):
     f.grant(coordinator, subject="MATH", level=CourseLevel.GRADUATE)
     f.grant(coordinator, subject="CS", campus_id=east.id)
     db.session.expire(coordinator)
-    covered = set(db.session.scalars(select(Section.id).join(Course).where(covered_by_grants_clause(coordinator.grants))))
+    covered = set(
+        db.session.scalars(select(Section.id).join(Course).where(covered_by_grants_clause(coordinator.grants)))
+    )
     assert len(covered) == 4 + 4  # MATH graduate (4) + CS on EAST (4), disjoint
     assert covered == {s.id for s in sections if any(grant_covers(g, s) for g in coordinator.grants)}
 
@@ -94,25 +96,35 @@ def world(app_ctx, now):
     return w
 
 
-@pytest.mark.parametrize("who,expected", [
-    ("instructor", True), ("coordinator", True), ("admin", True), ("cs_coordinator", False), ("outsider", False),
-])
+@pytest.mark.parametrize(
+    "who,expected",
+    [
+        ("instructor", True),
+        ("coordinator", True),
+        ("admin", True),
+        ("cs_coordinator", False),
+        ("outsider", False),
+    ],
+)
 def test_can_view_order(world, who, expected):
     assert can_view_order(getattr(world, who), world.orders["open"]) is expected
 
 
-@pytest.mark.parametrize("who,state,allowed,refusal", [
-    ("instructor", "open", True, ""),
-    ("instructor", "closed", False, "To cancel this order, contact your Program Administrator(s) at pa@test.edu."),
-    ("instructor", "upcoming", False, "To cancel this order, contact your Program Administrator(s)"),
-    ("coordinator", "open", True, ""),
-    ("coordinator", "closed", False, "closed on"),
-    ("cs_coordinator", "open", False, "They or a Program Administrator can cancel it."),
-    ("outsider", "open", False, "They or a Program Administrator can cancel it."),
-    ("admin", "open", True, ""),
-    ("admin", "closed", True, ""),
-    ("admin", "upcoming", True, ""),
-])
+@pytest.mark.parametrize(
+    "who,state,allowed,refusal",
+    [
+        ("instructor", "open", True, ""),
+        ("instructor", "closed", False, "To cancel this order, contact your Program Administrator(s) at pa@test.edu."),
+        ("instructor", "upcoming", False, "To cancel this order, contact your Program Administrator(s)"),
+        ("coordinator", "open", True, ""),
+        ("coordinator", "closed", False, "closed on"),
+        ("cs_coordinator", "open", False, "They or a Program Administrator can cancel it."),
+        ("outsider", "open", False, "They or a Program Administrator can cancel it."),
+        ("admin", "open", True, ""),
+        ("admin", "closed", True, ""),
+        ("admin", "upcoming", True, ""),
+    ],
+)
 def test_cancel_decision(world, now, who, state, allowed, refusal):
     f.institution()
     decision = cancel_decision(getattr(world, who), world.orders[state], now)

@@ -40,7 +40,9 @@ def test_set_an_ordering_period(page_for, base_url, app, demo_data, js):
     page.get_by_label("Soft close (optional)").fill("2027-03-25T09:00")
     page.get_by_label("Closes").fill("2027-03-20T17:00")
     page.get_by_role("button", name="Save period").click()
-    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved: The soft close must not come after the close.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Nothing was saved: The soft close must not come after the close."
+    )
     assert_axe_clean(page)
 
     page.get_by_label("Soft close (optional)").fill("2027-03-14T09:00")
@@ -114,8 +116,16 @@ def test_other_admin_screens_are_axe_clean_on_a_small_screen(page_for, base_url,
     page = page_for(True)
     page.set_viewport_size({"width": 320, "height": 800})
     sign_in(page, base_url, "katherine")
-    for path in ["/admin/users", "/admin/catalog", "/admin/catalog/new", "/admin/catalog/import", "/admin/institution",
-                 "/admin/imports", "/admin/audit", "/admin/periods"]:
+    for path in [
+        "/admin/users",
+        "/admin/catalog",
+        "/admin/catalog/new",
+        "/admin/catalog/import",
+        "/admin/institution",
+        "/admin/imports",
+        "/admin/audit",
+        "/admin/periods",
+    ]:
         page.goto(f"{base_url}{path}")
         assert_axe_clean(page)
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), path

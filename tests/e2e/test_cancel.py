@@ -190,7 +190,9 @@ def test_instructor_who_did_not_place_the_order_sees_who_did(page_for, live_serv
 
     refused = page.goto(f"{live_server}/orders/1002/cancel")  # the server enforces the same rule
     assert refused is not None and refused.status == 403
-    expect(page.locator("main")).to_contain_text("This order was placed by Grace Hopper. They or a Program Administrator can cancel it.")
+    expect(page.locator("main")).to_contain_text(
+        "This order was placed by Grace Hopper. They or a Program Administrator can cancel it."
+    )
 
 
 @pytest.mark.parametrize("js", JS_MODES)

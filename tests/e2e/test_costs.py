@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from orders.domain.models import OrderingPolicy, Organization, OtherCost
+from orders.domain.models import OtherCost
 from orders.extensions import db
 from tests.e2e.conftest import assert_axe_clean, sign_in
 from tests.e2e.test_student_choice import (
@@ -24,6 +24,7 @@ from tests.e2e.test_student_choice import (
     sign_in_as_student,
     toggle,
 )
+from tests.helpers import open_every_organization
 
 pytestmark = pytest.mark.e2e
 
@@ -71,10 +72,7 @@ def test_mary_sees_what_opting_out_of_courseware_loses(page_for, live_server, de
 
 @pytest.mark.parametrize("js", JS_MODES)
 def test_ada_adds_an_other_required_cost_on_the_materials_step(page_for, live_server, demo_data, app, browser_errors, js):
-    with app.app_context():  # the demo's Mathematics reviews every change (issue 33); this test is about the costs
-        db.session.scalars(select(Organization).where(Organization.code == "MATH")).one().ordering_policy = OrderingPolicy.OPEN
-        db.session.commit()
-        db.session.remove()
+    open_every_organization(app)  # the change applies at once; review's own browser tests cover approval
     page = page_for(js)
     page.set_viewport_size({"width": 320, "height": 640})
     sign_in(page, live_server, "ada")

@@ -29,7 +29,9 @@ def large_term(app, demo_data):
         for i in range(BIO_SECTIONS + OTHER_SECTIONS):
             teacher = f.user(f"Bulk{i:03d} Teacher{i:03d}")
             if i < BIO_SECTIONS:
-                section = f.section(spring, subject="BIO", number=f"30{i % 10}", label=f"{100 + i}", instructors=(teacher,))
+                section = f.section(
+                    spring, subject="BIO", number=f"30{i % 10}", label=f"{100 + i}", instructors=(teacher,)
+                )
                 if i % 2:
                     f.placed_order([section], grace, demo_data.now)
             else:

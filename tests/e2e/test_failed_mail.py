@@ -16,11 +16,20 @@ pytestmark = pytest.mark.e2e
 def failed_email(app, recipient: str) -> None:
     now = clock.utcnow()
     with app.app_context():
-        db.session.execute(insert(OutboundEmail).values(
-            kind="cancel_notice", recipient=recipient, subject="Order #1001 canceled — MATH 221 Calculus I, Spring 2027",
-            body_text="b", body_html="b", status=EmailStatus.FAILED, attempts=32, created_at=now, next_attempt_at=now,
-            last_error="SMTPRecipientsRefused: {'" + recipient + "': (550, b'5.1.1 mailbox unavailable')}",
-        ))
+        db.session.execute(
+            insert(OutboundEmail).values(
+                kind="cancel_notice",
+                recipient=recipient,
+                subject="Order #1001 canceled — MATH 221 Calculus I, Spring 2027",
+                body_text="b",
+                body_html="b",
+                status=EmailStatus.FAILED,
+                attempts=32,
+                created_at=now,
+                next_attempt_at=now,
+                last_error="SMTPRecipientsRefused: {'" + recipient + "': (550, b'5.1.1 mailbox unavailable')}",
+            )
+        )
         db.session.commit()
 
 

@@ -32,5 +32,7 @@ def test_a_program_administrator_downloads_the_full_feed(page_for, live_server, 
 
     page.get_by_label("Changes since").fill("2030-01-01")
     page.get_by_role("button", name="Download changes since date").click()
-    expect(page.get_by_role("status")).to_have_text("No order of Spring 2027 changed since 2030-01-01: there is nothing to download.")
+    expect(page.get_by_role("status")).to_have_text(
+        "No order of Spring 2027 changed since 2030-01-01: there is nothing to download."
+    )
     assert_axe_clean(page)

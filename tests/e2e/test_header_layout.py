@@ -14,7 +14,10 @@ _HEADER = """() => {
   const header = document.querySelector('.site-header').getBoundingClientRect();
   const items = [...document.querySelectorAll('.site-header .main-nav li, .site-header .brand, .site-header .account')]
     .filter(e => e.getBoundingClientRect().height > 0)
-    .map(e => { const r = e.getBoundingClientRect(); return {text: e.textContent.trim(), mid: (r.top + r.bottom) / 2}; });
+    .map(e => {
+      const r = e.getBoundingClientRect();
+      return {text: e.textContent.trim(), mid: (r.top + r.bottom) / 2};
+    });
   return {height: header.height, items};
 }"""
 
@@ -65,7 +68,10 @@ def test_courses_row_actions_sit_in_one_place(page: Page, base_url, demo_data):
     sign_in(page, base_url, "katherine")
     rows = page.evaluate("""() => [...document.querySelectorAll('#course-results li.offering')].map(row => {
       const first = row.querySelector('.offering-actions > *'); const main = row.querySelector('.offering-main');
-      return first ? [Math.round(first.getBoundingClientRect().left), first.getBoundingClientRect().top >= main.getBoundingClientRect().bottom] : null;
+      return first ? [
+        Math.round(first.getBoundingClientRect().left),
+        first.getBoundingClientRect().top >= main.getBoundingClientRect().bottom,
+      ] : null;
     }).filter(Boolean)""")
     assert len(rows) >= 4 and len({left for left, _ in rows}) == 1 and all(below for _, below in rows), rows
 

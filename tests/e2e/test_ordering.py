@@ -69,7 +69,9 @@ def add_live(page: Page, title: str, items_on_order: int) -> None:
     page.get_by_role("button", name=f"Add {title}").click()
     expect(page.get_by_role("button", name=f"Remove {title}").first).to_be_visible()
     expect(page.locator("#draft-status")).to_have_text(f"Added {title}.")
-    expect(heading(page, 3, f"On this order ({items_on_order} item{'s' if items_on_order != 1 else ''})")).to_be_visible()
+    expect(
+        heading(page, 3, f"On this order ({items_on_order} item{'s' if items_on_order != 1 else ''})")
+    ).to_be_visible()
 
 
 def go_to_review(page: Page) -> None:
@@ -78,7 +80,10 @@ def go_to_review(page: Page) -> None:
 
 
 def place_and_expect_banner(page: Page, number: int, title: str) -> None:
-    """Answer the royalty question No, choose "Place order": the order summary shows the banner (focused) and the item."""
+    """Answer the royalty question No, choose "Place order".
+
+    The order summary shows the banner (focused) and the item.
+    """
     page.get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Place order").click()
     expect(page).to_have_url(re.compile(rf"/orders/{number}$"))
@@ -145,7 +150,9 @@ def test_instructor_places_an_order_with_javascript(page: Page, live_server, dem
     go_to_review(page)
     main = page.locator("main")
     expect(page.get_by_role("row", name="CS 150 001 First Eight Weeks Ada Lovelace")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile(r"^Python Crash Course Eric Matthes 9781718502703 "))).to_be_visible()
+    expect(
+        page.get_by_role("row", name=re.compile(r"^Python Crash Course Eric Matthes 9781718502703 "))
+    ).to_be_visible()
     expect(page.get_by_role("row", name="Total per student $29.99")).to_be_visible()
     expect(main).to_contain_text("an email receipt goes to you.")
     assert_axe_clean(page)
@@ -205,7 +212,9 @@ def test_coordinator_orders_on_behalf_of_an_instructor(page: Page, live_server, 
     page.get_by_label("Instructor name").fill("Turing")
     page.locator("#instructor-matches").get_by_role("link", name="Alan Turing").click()
     expect(page).to_have_url(re.compile(rf"[?&]instructor={alan_id}(&|$)"))
-    expect(page.get_by_role("region", name="Course offerings").get_by_role("heading", level=3)).to_have_text(["Alan Turing"])
+    expect(page.get_by_role("region", name="Course offerings").get_by_role("heading", level=3)).to_have_text(
+        ["Alan Turing"]
+    )
 
     start_draft_for_cs150(page, "Start order for CS 150, Alan Turing")
     expect(page.locator(".status-line")).to_contain_text("Ordering on behalf of Alan Turing")

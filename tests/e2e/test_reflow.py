@@ -24,7 +24,9 @@ from tests.e2e.conftest import TIMEOUT_MS, _collect_errors, assert_axe_clean, si
 pytestmark = pytest.mark.e2e
 
 WIDTHS = [(320, 640), (390, 844)]
-LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3 + "Floccinaucinihilipilification" + "x" * 6  # 170 characters
+LONG_WORD = (
+    "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3 + "Floccinaucinihilipilification" + "x" * 6
+)  # 170 characters
 assert len(LONG_WORD) == 170
 
 # What each page must not do at a phone width, measured in the browser.
@@ -43,7 +45,9 @@ _LAYOUT_PROBLEMS = """() => {
   if (repeated.length) problems.push(`repeated ids: ${repeated.join(', ')}`);
   for (const selector of ['.site-header', '.site-footer']) {
     const box = document.querySelector(selector)?.getBoundingClientRect();
-    if (box && Math.round(box.width) < root.scrollWidth) problems.push(`${selector} is ${box.width}px of ${root.scrollWidth}px`);
+    if (box && Math.round(box.width) < root.scrollWidth) {
+      problems.push(`${selector} is ${box.width}px of ${root.scrollWidth}px`);
+    }
   }
   const signOut = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Sign out');
   if (signOut) {
@@ -81,12 +85,26 @@ def _seed_pages(app) -> dict[str, list[str]]:
         first_item = db.session.scalars(select(CatalogItem).where(CatalogItem.active).order_by(CatalogItem.id)).first()
         add_item(draft, first_item.id, now)
         # One long unbroken word (issue 27: a 170-character title made the materials page 1,318 px wide).
-        long_item = CatalogItem(title=LONG_WORD, authors=LONG_WORD[:90], isbn13="9780306406157", publisher="P" * 60,
-                                edition="1st", delivery=first_item.delivery, student_price=first_item.student_price, active=True)
+        long_item = CatalogItem(
+            title=LONG_WORD,
+            authors=LONG_WORD[:90],
+            isbn13="9780306406157",
+            publisher="P" * 60,
+            edition="1st",
+            delivery=first_item.delivery,
+            student_price=first_item.student_price,
+            active=True,
+        )
         db.session.add(long_item)
         db.session.flush()
         add_item(draft, long_item.id, now)
-        wanted = TitleRequest("A rather long title of a requested book that wraps " + LONG_WORD, "9780262033848", "A. Writer", None, "Week 1 " + LONG_WORD)
+        wanted = TitleRequest(
+            "A rather long title of a requested book that wraps " + LONG_WORD,
+            "9780262033848",
+            "A. Writer",
+            None,
+            "Week 1 " + LONG_WORD,
+        )
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         placed_request = new_request(order, wanted, actor=ada, now=now, position=0)
         db.session.add(placed_request)
@@ -98,22 +116,43 @@ def _seed_pages(app) -> dict[str, list[str]]:
 
     common = ["/", "/orders", "/requests"]
     ordering = [f"/ordering/drafts/{draft_id}/{step}" for step in ("sections", "materials", "review", "cancel")]
-    ordering += [f"/ordering/drafts/{draft_id}/materials?q=calculus", f"/ordering/drafts/{draft_id}/request-title",
-                 f"/ordering/drafts/{draft_id}/materials?q=Pneumono"]
+    ordering += [
+        f"/ordering/drafts/{draft_id}/materials?q=calculus",
+        f"/ordering/drafts/{draft_id}/request-title",
+        f"/ordering/drafts/{draft_id}/materials?q=Pneumono",
+    ]
 
     def order_pages(n):
         return [f"/orders/{n}", f"/orders/{n}/cancel", f"/orders/{n}/edit", f"/orders/{n}/add-sections"]
 
     admin = [
-        "/admin/", "/admin/periods", f"/admin/periods/{term_id}", "/admin/users", f"/admin/users/{ids['emmy']}",
-        "/admin/catalog", "/admin/catalog/new", f"/admin/catalog/{item_id}", "/admin/catalog/import",
-        "/admin/institution", "/admin/imports", "/admin/audit", "/admin/feed/", "/admin/billing/", "/admin/reminders/",
+        "/admin/",
+        "/admin/periods",
+        f"/admin/periods/{term_id}",
+        "/admin/users",
+        f"/admin/users/{ids['emmy']}",
+        "/admin/catalog",
+        "/admin/catalog/new",
+        f"/admin/catalog/{item_id}",
+        "/admin/catalog/import",
+        "/admin/institution",
+        "/admin/imports",
+        "/admin/audit",
+        "/admin/feed/",
+        "/admin/billing/",
+        "/admin/reminders/",
     ]
     return {
-        "ada": common + ["/nowhere-at-all"] + ordering + order_pages(1001) + order_pages(1003)
+        "ada": common
+        + ["/nowhere-at-all"]
+        + ordering
+        + order_pages(1001)
+        + order_pages(1003)
         + ["/orders/1001/edit?q=calculus", "/orders/1001/edit/request-title", f"/requests/{request_id}"],
         "alan": common + order_pages(1002),
-        "emmy": common + order_pages(1001) + [f"/requests/{request_id}", f"/?instructor={ids['ada']}&term={summer_code}"],
+        "emmy": common
+        + order_pages(1001)
+        + [f"/requests/{request_id}", f"/?instructor={ids['ada']}&term={summer_code}"],
         "grace": common + order_pages(1002) + ["/?instructor=unassigned"],
         "katherine": common + admin + order_pages(1001) + order_pages(1002) + [f"/requests/{request_id}"],
     }
@@ -197,8 +236,12 @@ def test_the_order_summary_prints_without_chrome_and_with_the_number_large(page_
     page.goto("/orders/1001")
     screen_size = page.get_by_role("heading", level=1).evaluate("h => parseFloat(getComputedStyle(h).fontSize)")
     page.emulate_media(media="print")
-    for chrome in (page.locator(".site-header"), page.locator(".site-footer"), page.get_by_role("link", name="Edit order"),
-                   page.get_by_role("link", name="Cancel Order")):
+    for chrome in (
+        page.locator(".site-header"),
+        page.locator(".site-footer"),
+        page.get_by_role("link", name="Edit order"),
+        page.get_by_role("link", name="Cancel Order"),
+    ):
         expect(chrome).to_be_hidden()
     heading = page.get_by_role("heading", level=1, name="Order #1001")
     expect(heading).to_be_visible()

@@ -50,7 +50,9 @@ def test_reorder_from_courses_to_a_placed_order(page_for, live_server, app, demo
     expect(page.get_by_role("heading", level=1, name=f"Reorder: {COURSE}")).to_be_visible()
     offer = page.locator("li.offering").filter(has=page.get_by_role("heading", level=3, name=re.compile("Order #1004")))
     expect(offer).to_contain_text("Fall 2026")
-    expect(offer.get_by_role("row", name=re.compile(r"^Python Crash Course 9781718502703 \$29\.99 \$32\.99"))).to_be_visible()
+    expect(
+        offer.get_by_role("row", name=re.compile(r"^Python Crash Course 9781718502703 \$29\.99 \$32\.99"))
+    ).to_be_visible()
     assert_axe_clean(page)
 
     page.get_by_role("button", name="Copy order #1004 into Spring 2027").click()
@@ -58,7 +60,9 @@ def test_reorder_from_courses_to_a_placed_order(page_for, live_server, app, demo
     expect(page.get_by_role("heading", level=1, name=f"New order: {COURSE}")).to_be_visible()
     expect(page.get_by_role("heading", level=2, name="Step 2 of 3: Materials")).to_be_visible()
     banners = page.locator(".banners")
-    expect(banners).to_contain_text("Copied 1 item from order #1004 (Fall 2026) into a new draft for CS 150, Spring 2027.")
+    expect(banners).to_contain_text(
+        "Copied 1 item from order #1004 (Fall 2026) into a new draft for CS 150, Spring 2027."
+    )
     expect(banners).to_contain_text("Prices changed since order #1004: Python Crash Course: was $29.99, now $32.99.")
     expect(page.get_by_role("heading", level=3, name="On this order (1 item)")).to_be_visible()
     assert_axe_clean(page)

@@ -58,9 +58,13 @@ def recipients(app) -> list[tuple[str, str]]:
 def computer_science_under_approval(app) -> None:
     """CS reviews every order, and Grace's CS grant may approve (the demo keeps CS open)."""
     with app.app_context():
-        db.session.scalars(select(Organization).where(Organization.code == "CS")).one().ordering_policy = OrderingPolicy.APPROVAL
+        db.session.scalars(
+            select(Organization).where(Organization.code == "CS")
+        ).one().ordering_policy = OrderingPolicy.APPROVAL
         grace = db.session.scalars(select(User).where(User.email == "grace@demo.edu")).one()
-        db.session.scalars(select(CoordinatorGrant).where(CoordinatorGrant.user_id == grace.id)).one().may_approve = True
+        db.session.scalars(
+            select(CoordinatorGrant).where(CoordinatorGrant.user_id == grace.id)
+        ).one().may_approve = True
         db.session.commit()
         db.session.remove()
 
@@ -90,7 +94,9 @@ def test_submit_then_approve(page_for, live_server, demo_data, app, js):
     page.get_by_role("button", name="Add Python Crash Course").click()
     expect(page.get_by_role("button", name="Remove Python Crash Course").first).to_be_visible()
     go_to_review(page)
-    expect(page.get_by_role("group", name=re.compile("^Did an instructor of this course write or edit"))).to_be_visible()
+    expect(
+        page.get_by_role("group", name=re.compile("^Did an instructor of this course write or edit"))
+    ).to_be_visible()
     expect(page.locator("#review-waits")).to_contain_text("The Department of Computer Science reviews every order")
     axe_at_both_widths(page)
     page.get_by_label("No", exact=True).check()
@@ -104,7 +110,11 @@ def test_submit_then_approve(page_for, live_server, demo_data, app, js):
     sign_in(page, live_server, "grace")
     page.get_by_role("link", name="Approvals").click()
     expect(page.get_by_role("heading", level=1, name="Approvals")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile(r"^#1006 Spring 2027 CS 150 Introduction to Programming 001 Ada Lovelace"))).to_be_visible()
+    expect(
+        page.get_by_role(
+            "row", name=re.compile(r"^#1006 Spring 2027 CS 150 Introduction to Programming 001 Ada Lovelace")
+        )
+    ).to_be_visible()
     axe_at_both_widths(page)
     page.get_by_role("link", name="#1006").click()
     decide(page, js, "Approve", "Approve")
@@ -129,7 +139,9 @@ def test_submit_return_and_submit_again(page_for, live_server, demo_data, app, j
         page.get_by_role("link", name="Return to placer", exact=True).click()
         page.get_by_label(re.compile("^Reason for ")).fill("\u200b\u200b")
         page.get_by_role("button", name="Return to placer", exact=True).click()
-        expect(page.get_by_role("alert")).to_have_text("Give a reason: tell the placer what to change before it can be approved.")
+        expect(page.get_by_role("alert")).to_have_text(
+            "Give a reason: tell the placer what to change before it can be approved."
+        )
         expect(page.get_by_label(re.compile("^Reason for "))).to_have_attribute("aria-invalid", "true")
         axe_at_both_widths(page)
         assert status_of(app, 1005) is OrderStatus.AWAITING_APPROVAL
@@ -153,5 +165,7 @@ def test_submit_return_and_submit_again(page_for, live_server, demo_data, app, j
     expect(banner(page, "Order #1005 was submitted for approval.")).to_be_visible()
     assert status_of(app, 1005) is OrderStatus.AWAITING_APPROVAL
     assert [subject.split(" — ")[0] for _, subject in recipients(app)] == [
-        "Order #1005 was returned", "Order #1005 awaits your approval"]
+        "Order #1005 was returned",
+        "Order #1005 awaits your approval",
+    ]
     assert dialogs == []

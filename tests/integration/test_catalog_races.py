@@ -28,13 +28,26 @@ def csv_file(*isbns: str) -> bytes:
 
 
 def import_file(client, data: bytes):
-    return client.post("/admin/catalog/import", data={"file": (io.BytesIO(data), "items.csv")}, content_type="multipart/form-data")
+    return client.post(
+        "/admin/catalog/import", data={"file": (io.BytesIO(data), "items.csv")}, content_type="multipart/form-data"
+    )
 
 
 def new_item(client, isbn: str):
-    return client.post("/admin/catalog/new", data={
-        "title": f"Book {isbn}", "authors": "An Author", "isbn": isbn, "publisher": "A Press", "edition": "",
-        "delivery": "eText", "student_price": "19.99", "copyright_year": "", "list_price": ""})
+    return client.post(
+        "/admin/catalog/new",
+        data={
+            "title": f"Book {isbn}",
+            "authors": "An Author",
+            "isbn": isbn,
+            "publisher": "A Press",
+            "edition": "",
+            "delivery": "eText",
+            "student_price": "19.99",
+            "copyright_year": "",
+            "list_price": "",
+        },
+    )
 
 
 @pytest.fixture
@@ -64,7 +77,9 @@ def admins(app, count: int):
 
 def catalog_isbns(app) -> list[str]:
     with app.app_context():
-        found = sorted(db.session.scalars(select(CatalogItem.isbn13).where(CatalogItem.isbn13.in_([SHARED, ONLY_A, ONLY_B]))))
+        found = sorted(
+            db.session.scalars(select(CatalogItem.isbn13).where(CatalogItem.isbn13.in_([SHARED, ONLY_A, ONLY_B])))
+        )
         db.session.remove()
     return found
 

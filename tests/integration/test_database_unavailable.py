@@ -88,7 +88,12 @@ def test_a_held_postgres_row_lock_answers_503_within_the_lock_timeout(app, demo_
         holder.close()
         with application.app_context():
             db.engine.dispose()
-    assert application.test_client().post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"}).status_code == 303
+    assert (
+        application.test_client()
+        .post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"})
+        .status_code
+        == 303
+    )
 
 
 def test_postgres_sessions_carry_statement_and_lock_timeouts(app):

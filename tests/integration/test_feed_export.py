@@ -36,7 +36,9 @@ def export(app, tmp_path, monkeypatch):
 
     def run(*args: str, at, out: Path | None = None):
         monkeypatch.setattr(clock, "utcnow", lambda: at)
-        return app.test_cli_runner().invoke(args=["export-feed", "--term", SPRING, *args, "--out", str(out or tmp_path)])
+        return app.test_cli_runner().invoke(
+            args=["export-feed", "--term", SPRING, *args, "--out", str(out or tmp_path)]
+        )
 
     return run
 
@@ -81,20 +83,34 @@ def test_golden_story(app, frozen_demo, export, tmp_path):
     assert (tmp_path / "2026-11-20-202710-order-feed-delta.csv").stat().st_mtime_ns == before
 
     # An edit of #1002 (a line removed, one added) and of #1001 (section 002 removed).
-    change(app, (story.remove_line, 1002, "Automata, Computability and Complexity", at("2026-11-21T09:30")),
-           (story.add_line, 1002, "Think Python", at("2026-11-21T09:30")),
-           (story.remove_section, 1001, "002", at("2026-11-21T10:15")))
+    change(
+        app,
+        (story.remove_line, 1002, "Automata, Computability and Complexity", at("2026-11-21T09:30")),
+        (story.add_line, 1002, "Think Python", at("2026-11-21T09:30")),
+        (story.remove_section, 1001, "002", at("2026-11-21T10:15")),
+    )
     result = export("--delta", at=at("2026-11-22T02:00"))
     assert result.exit_code == 0, result.output
     check_golden(tmp_path / "2026-11-22-202710-order-feed-delta.csv", "03-delta-after-edit.csv")
 
-    change(app, (story.request_title, 1002, "Grokking Algorithms, 2nd \"new\" edition", "9781633438538", at("2026-11-22T11:00")))
+    change(
+        app,
+        (story.request_title, 1002, 'Grokking Algorithms, 2nd "new" edition', "9781633438538", at("2026-11-22T11:00")),
+    )
     result = export("--delta", at=at("2026-11-23T02:00"))
     assert result.exit_code == 0, result.output
     check_golden(tmp_path / "2026-11-23-202710-order-feed-delta.csv", "04-delta-request-submitted.csv")
 
-    change(app, (story.approve_request, 1002, "Grokking Algorithms, 2nd \"new\" edition",
-                 "Structure and Interpretation of Computer Programs", at("2026-11-23T15:45")))
+    change(
+        app,
+        (
+            story.approve_request,
+            1002,
+            'Grokking Algorithms, 2nd "new" edition',
+            "Structure and Interpretation of Computer Programs",
+            at("2026-11-23T15:45"),
+        ),
+    )
     result = export("--delta", at=at("2026-11-24T02:00"))
     assert result.exit_code == 0, result.output
     check_golden(tmp_path / "2026-11-24-202710-order-feed-delta.csv", "05-delta-after-approval.csv")
@@ -119,12 +135,20 @@ def test_golden_story(app, frozen_demo, export, tmp_path):
         (at("2026-11-23T02:00"), at("2026-11-24T02:00"), 3),
         (at("2026-11-24T02:00"), at("2026-11-25T02:00"), 1),
     ]
-    assert fulls == [(None, 4, "2026-11-20-202710-order-feed-full.csv"), (None, 4, "2026-11-25-202710-order-feed-full.csv")]
+    assert fulls == [
+        (None, 4, "2026-11-20-202710-order-feed-full.csv"),
+        (None, 4, "2026-11-25-202710-order-feed-full.csv"),
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["2026-11-20-202710-order-feed-full.csv", "2026-11-20-202710-order-feed-delta.csv",
-         "2026-11-22-202710-order-feed-delta.csv", "2026-11-23-202710-order-feed-delta.csv",
-         "2026-11-24-202710-order-feed-delta.csv", "2026-11-25-202710-order-feed-delta.csv",
-         "2026-11-25-202710-order-feed-full.csv"]
+        [
+            "2026-11-20-202710-order-feed-full.csv",
+            "2026-11-20-202710-order-feed-delta.csv",
+            "2026-11-22-202710-order-feed-delta.csv",
+            "2026-11-23-202710-order-feed-delta.csv",
+            "2026-11-24-202710-order-feed-delta.csv",
+            "2026-11-25-202710-order-feed-delta.csv",
+            "2026-11-25-202710-order-feed-full.csv",
+        ]
     ), "no temporary or backup file is left behind"
 
 
@@ -155,7 +179,9 @@ def test_refusals_exit_non_zero_and_write_nothing(app, frozen_demo, tmp_path, ar
 def test_an_unwritable_directory_exits_non_zero_and_records_nothing(app, frozen_demo, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    result = app.test_cli_runner().invoke(args=["export-feed", "--term", SPRING, "--delta", "--out", str(blocker / "feed")])
+    result = app.test_cli_runner().invoke(
+        args=["export-feed", "--term", SPRING, "--delta", "--out", str(blocker / "feed")]
+    )
     assert result.exit_code == 1
     assert "Cannot create the output directory" in result.output and "Not a directory" in result.output
     assert feed_runs(app) == []
@@ -169,7 +195,9 @@ def test_default_directory_is_instance_feed(app, frozen_demo, monkeypatch, tmp_p
     assert (tmp_path / "feed" / "2026-11-20-202710-order-feed-full.csv").exists()
 
 
-def test_a_failed_write_records_nothing_and_the_next_delta_covers_its_window(app, frozen_demo, export, tmp_path, monkeypatch):
+def test_a_failed_write_records_nothing_and_the_next_delta_covers_its_window(
+    app, frozen_demo, export, tmp_path, monkeypatch
+):
     import orders.domain.feed.export as feed_export
 
     def broken_replace(source, target):
@@ -257,11 +285,24 @@ def test_sections_removed_by_the_sis_are_reported_deleted(app, frozen_demo, expo
     assert export("--full", at=at("2026-11-20T16:00")).exit_code == 0
     rows = (tmp_path / "2026-11-20-202710-order-feed-full.csv").read_text().splitlines()[1:]
     flags = {(row.split(",")[0], row.split(",")[3]): row.split(",")[4] for row in rows}
-    assert flags == {("1001", "202710-MATH-221-001"): "false", ("1001", "202710-MATH-221-002"): "true", ("1002", "202710-CS-310-001"): "false"}
+    assert flags == {
+        ("1001", "202710-MATH-221-001"): "false",
+        ("1001", "202710-MATH-221-002"): "true",
+        ("1002", "202710-CS-310-001"): "false",
+    }
 
 
 def test_files_are_utf8_rfc_4180_with_crlf_line_endings_and_quoted_fields(app, frozen_demo, export, tmp_path):
-    change(app, (story.request_title, 1002, "Gödel, Escher, Bach:\nan “Eternal” Golden Braid", "9780465026562", at("2026-11-20T15:30")))
+    change(
+        app,
+        (
+            story.request_title,
+            1002,
+            "Gödel, Escher, Bach:\nan “Eternal” Golden Braid",
+            "9780465026562",
+            at("2026-11-20T15:30"),
+        ),
+    )
     assert export("--full", at=at("2026-11-20T16:00")).exit_code == 0
     data = (tmp_path / "2026-11-20-202710-order-feed-full.csv").read_bytes()
     assert data.endswith(b"\r\n") and data.count(b"\r\n") == data.count(b"\n") - 1  # the one bare LF is the title's
@@ -284,4 +325,6 @@ def test_a_cancel_reaches_the_delta_even_if_last_changed_at_did_not_move(app, fr
     result = export("--delta", at=at("2026-11-21T02:00"))
     assert result.exit_code == 0, result.output
     rows = (tmp_path / "2026-11-21-202710-order-feed-delta.csv").read_text().splitlines()[1:]
-    assert [r.split(",")[:5] for r in rows] == [["1002", "2026-11-14T15:00:00Z", "2026-11-20T18:00:00Z", "202710-CS-310-001", "true"]] * 2
+    assert [r.split(",")[:5] for r in rows] == [
+        ["1002", "2026-11-14T15:00:00Z", "2026-11-20T18:00:00Z", "202710-CS-310-001", "true"]
+    ] * 2

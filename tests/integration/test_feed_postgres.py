@@ -74,4 +74,6 @@ def test_racing_runs_never_report_a_window_twice(app, frozen_demo, tmp_path):
         runs = db.session.scalars(select(FeedRun).order_by(FeedRun.window_start)).all()
     starts = [run.window_start for run in runs]
     assert len(starts) == len(set(starts)) == 5
-    assert all(later.window_start == earlier.window_end for earlier, later in zip(runs, runs[1:])), "windows chain, no gap"
+    assert all(later.window_start == earlier.window_end for earlier, later in zip(runs, runs[1:])), (
+        "windows chain, no gap"
+    )

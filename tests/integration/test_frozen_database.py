@@ -142,22 +142,38 @@ def test_a_statement_the_frozen_database_never_answers_fails_within_the_bound(fr
 
 
 def test_postgres_engines_bound_every_wait():
-    options = engine_options({
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u:p@db.example/orders", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "DATABASE_POOL_TIMEOUT_SECONDS": 10, "DATABASE_CONNECT_TIMEOUT_SECONDS": 5, "DATABASE_STATEMENT_TIMEOUT_MS": 15000,
-        "DATABASE_LOCK_TIMEOUT_MS": 5000, "DATABASE_TCP_USER_TIMEOUT_MS": 10000, "DATABASE_KEEPALIVES_IDLE_SECONDS": 10,
-    })
+    options = engine_options(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u:p@db.example/orders",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "DATABASE_POOL_TIMEOUT_SECONDS": 10,
+            "DATABASE_CONNECT_TIMEOUT_SECONDS": 5,
+            "DATABASE_STATEMENT_TIMEOUT_MS": 15000,
+            "DATABASE_LOCK_TIMEOUT_MS": 5000,
+            "DATABASE_TCP_USER_TIMEOUT_MS": 10000,
+            "DATABASE_KEEPALIVES_IDLE_SECONDS": 10,
+        }
+    )
     args = options["connect_args"]
     assert options["pool_timeout"] == 10 and options["pool_pre_ping"] is False  # the bounded ping replaces it
     assert args["connect_timeout"] == 5 and args["tcp_user_timeout"] == 10000
-    assert (args["keepalives"], args["keepalives_idle"], args["keepalives_interval"], args["keepalives_count"]) == (1, 10, 5, 3)
+    assert (args["keepalives"], args["keepalives_idle"], args["keepalives_interval"], args["keepalives_count"]) == (
+        1,
+        10,
+        5,
+        3,
+    )
     assert "statement_timeout=15000" in args["options"] and "lock_timeout=5000" in args["options"]
 
 
 def test_the_connection_carries_keepalives_and_tcp_user_timeout(app):
     require_postgres()
     with app.app_context():
-        assert db.session.execute(text("SHOW tcp_user_timeout")).scalar() in ("0", "10s", "10000ms")  # server side: its own
+        assert db.session.execute(text("SHOW tcp_user_timeout")).scalar() in (
+            "0",
+            "10s",
+            "10000ms",
+        )  # server side: its own
         raw = db.session.connection().connection.dbapi_connection
         info = raw.info.get_parameters()
         assert info.get("tcp_user_timeout") == "10000" and info.get("keepalives") == "1"
@@ -168,11 +184,15 @@ def test_the_statement_timeout_alone_turns_a_lock_wait_into_a_503(app, demo_data
     import psycopg
 
     url = require_postgres()
-    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATABASE_LOCK_TIMEOUT_MS": 0, "DATABASE_STATEMENT_TIMEOUT_MS": 400})
+    application = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "DATABASE_LOCK_TIMEOUT_MS": 0, "DATABASE_STATEMENT_TIMEOUT_MS": 400}
+    )
     holder = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
     try:
         holder.execute("SELECT id FROM app_user WHERE email = 'ada@demo.edu' FOR UPDATE")
-        response = answer_within(application.test_client(), 20, "/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"})
+        response = answer_within(
+            application.test_client(), 20, "/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"}
+        )
         assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     finally:
         holder.rollback()

@@ -15,7 +15,9 @@ def test_lti_register_adds_then_updates_a_connection(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=ARGS + ["--match", "sis_id"])
     assert first.exit_code == 0, first.output
-    assert "Registered https://moodle.example.edu (client id abc; deployments 1; people matched by sis_id)" in first.output
+    assert (
+        "Registered https://moodle.example.edu (client id abc; deployments 1; people matched by sis_id)" in first.output
+    )
     again = runner.invoke(args=ARGS + ["--deployment-id", "2", "--match", "sis_id"])
     assert again.exit_code == 0 and "Updated" in again.output and "deployments 1, 2" in again.output
     with app.app_context():
@@ -27,7 +29,9 @@ def test_lti_register_adds_then_updates_a_connection(app):
 
 
 def test_lti_register_refuses_bad_input_and_saves_nothing(app):
-    result = app.test_cli_runner().invoke(args=[a if a != "https://moodle.example.edu/mod/lti/certs.php" else "certs" for a in ARGS])
+    result = app.test_cli_runner().invoke(
+        args=[a if a != "https://moodle.example.edu/mod/lti/certs.php" else "certs" for a in ARGS]
+    )
     assert result.exit_code != 0 and "Key set URL must be" in result.output
     with app.app_context():
         assert db.session.scalars(select(LtiConnection)).first() is None

@@ -37,8 +37,23 @@ def _serve(database_url: str, port: int) -> subprocess.Popen:
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return subprocess.Popen(
         # Two threads, as deploy/gunicorn.conf.py runs: the roster's token request makes the LMS fetch our key set.
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -77,13 +92,22 @@ def test_login_on_one_worker_launch_on_the_other(app, demo_data, two_servers):
     platform = FakePlatform().start()
     try:
         platform.tool_launch_url, platform.tool_jwks_url = f"{first}/lti/launch", f"{first}/lti/jwks"
-        platform.members = [{"user_id": "lms-user-mary", "name": "Mary Somerville", "email": "mary@demo.edu",
-                             "status": "Active", "roles": [LEARNER]}]
+        platform.members = [
+            {
+                "user_id": "lms-user-mary",
+                "name": "Mary Somerville",
+                "email": "mary@demo.edu",
+                "status": "Active",
+                "roles": [LEARNER],
+            }
+        ]
         with app.app_context():
             connections.register(platform.registration_fields(), actor=None, now=demo_data.now, allow_http=True)
             db.session.commit()
         browser = requests.Session()
-        login = browser.get(f"{first}/lti/login", params=platform.login_params("ada"), allow_redirects=False, timeout=10)
+        login = browser.get(
+            f"{first}/lti/login", params=platform.login_params("ada"), allow_redirects=False, timeout=10
+        )
         assert login.status_code == 302, login.text[:500]
         fields = platform.answer_login_redirect(login.headers["Location"])
         landed = browser.post(f"{second}/lti/launch", data=fields, allow_redirects=False, timeout=10)
@@ -93,9 +117,13 @@ def test_login_on_one_worker_launch_on_the_other(app, demo_data, two_servers):
         assert courses.status_code == 200 and "MATH 221" in courses.text
         with app.app_context():
             launch_id = db.session.scalar(select(LtiLaunch.id))
-        roster = browser.get(f"{first}/lti/launches/{launch_id}/roster", timeout=20)  # the launch data from the database
+        roster = browser.get(
+            f"{first}/lti/launches/{launch_id}/roster", timeout=20
+        )  # the launch data from the database
         assert roster.status_code == 200 and "Mary Somerville" in roster.text
-        replayed = requests.post(f"{first}/lti/launch", data=fields, cookies=browser.cookies, allow_redirects=False, timeout=10)
+        replayed = requests.post(
+            f"{first}/lti/launch", data=fields, cookies=browser.cookies, allow_redirects=False, timeout=10
+        )
         assert replayed.status_code == 400 and "already used" in replayed.text
     finally:
         platform.stop()

@@ -71,7 +71,12 @@ def test_order_emails_carry_the_request_id_of_the_change(app, login_as, smtp):
 
 
 def test_default_retries_reach_past_a_day():
-    reach = retry_reach({name: getattr(Config, name) for name in ("MAIL_BACKOFF_SECONDS", "MAIL_BACKOFF_MAX_SECONDS", "MAIL_MAX_ATTEMPTS")})
+    reach = retry_reach(
+        {
+            name: getattr(Config, name)
+            for name in ("MAIL_BACKOFF_SECONDS", "MAIL_BACKOFF_MAX_SECONDS", "MAIL_MAX_ATTEMPTS")
+        }
+    )
     assert reach >= timedelta(hours=24)
     assert reach < timedelta(hours=30)  # and gives up within a day and a bit
 
@@ -80,7 +85,11 @@ def fail_everything(app, login_as, smtp):
     smtp.stop()
     login_as("grace").post("/orders/1002/cancel", data={"version": "1"})
     with app.app_context():
-        db.session.execute(update(OutboundEmail).values(status=EmailStatus.FAILED, attempts=32, last_error="ConnectionRefusedError: down"))
+        db.session.execute(
+            update(OutboundEmail).values(
+                status=EmailStatus.FAILED, attempts=32, last_error="ConnectionRefusedError: down"
+            )
+        )
         db.session.commit()
     smtp.start()
 
@@ -115,8 +124,15 @@ def test_back_office_lists_failed_mail_and_retries_one_or_all(app, login_as, smt
     assert "1 failed email is queued again" in response.get_data(as_text=True)
     assert {row.status for row in outbox(app)} == {EmailStatus.PENDING}
     with app.app_context():
-        entries = list(db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind == "mail.retry").order_by(AdminAuditEntry.id)))
-        assert [(e.actor.email, e.after["emails"]) for e in entries] == [("katherine@demo.edu", 1), ("katherine@demo.edu", 1)]
+        entries = list(
+            db.session.scalars(
+                select(AdminAuditEntry).where(AdminAuditEntry.kind == "mail.retry").order_by(AdminAuditEntry.id)
+            )
+        )
+        assert [(e.actor.email, e.after["emails"]) for e in entries] == [
+            ("katherine@demo.edu", 1),
+            ("katherine@demo.edu", 1),
+        ]
         assert f"#{first}" in entries[0].target
 
 

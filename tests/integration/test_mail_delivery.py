@@ -43,7 +43,11 @@ def test_cancellation_emails_reach_each_person_with_every_detail(app, login_as, 
     ]:
         assert fact in text, fact
     assert "CST" in text or "CDT" in text  # the institution's timezone, America/Chicago
-    assert "Digital Course Materials" in html and "9781335990327" in html and 'href="http://orders.test/orders/1002"' in html
+    assert (
+        "Digital Course Materials" in html
+        and "9781335990327" in html
+        and 'href="http://orders.test/orders/1002"' in html
+    )
     assert "You canceled order #1002" in text
     assert "Grace Hopper canceled order #1002" in notice.get_body(("plain",)).get_content()
     assert {row.status for row in outbox(app)} == {EmailStatus.SENT}
@@ -88,7 +92,7 @@ def test_gives_up_after_max_attempts_and_keeps_the_error(app, login_as, smtp):
             drain(app, lambda step=step: moment + timedelta(hours=step + 1))
     finally:
         app.config["MAIL_MAX_ATTEMPTS"] = previous
-    row, = outbox(app)
+    (row,) = outbox(app)
     assert row.status is EmailStatus.FAILED and row.attempts == 3
     assert "ConnectionRefusedError" in row.last_error
 
@@ -131,11 +135,16 @@ def test_header_injection_from_user_text_is_neutralised(app, login_as, smtp):
         db.session.commit()
     login_as("ada").post("/orders/1001/cancel", data={"version": "1"})
     drain(app)
-    message, = smtp.inbox.messages
+    (message,) = smtp.inbox.messages
     assert message["Bcc"] is None
     assert "\n" not in message["Subject"] and "Bcc: victim@evil.example" in message["Subject"]
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(OutboundEmail).where(OutboundEmail.recipient.like("%evil%"))) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(OutboundEmail).where(OutboundEmail.recipient.like("%evil%"))
+            )
+            == 0
+        )
 
 
 def test_the_request_writes_a_snapshot_and_the_worker_renders_the_order_as_it_was(app, login_as, smtp):
@@ -149,13 +158,15 @@ def test_the_request_writes_a_snapshot_and_the_worker_renders_the_order_as_it_wa
     # A later change, before the worker runs: a title renamed and a line taken off the order.
     with app.app_context():
         order = db.session.scalars(select(Order).where(Order.number == 1002)).one()
-        line = db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)).first()
+        line = db.session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+        ).first()
         kept_title = line.item.title
         db.session.get(CatalogItem, line.catalog_item_id).title = "Renamed Later"
         line.removed_at = clock.utcnow()
         db.session.commit()
     assert drain(app) == (2, 0)
-    receipt, = smtp.inbox.to("grace@demo.edu")
+    (receipt,) = smtp.inbox.to("grace@demo.edu")
     text = receipt.get_body(("plain",)).get_content()
     html = receipt.get_body(("html",)).get_content()
     assert kept_title in text and kept_title in html

@@ -62,13 +62,21 @@ def test_twenty_simultaneous_confirmations_cancel_once(app, demo_data):
     banners = Counter()
     for client in clients:
         page = client.get("/orders/1001").get_data(as_text=True)
-        banners["canceled" if "Order #1001 was canceled." in page else "already" if "already canceled by Ada Lovelace" in page else "other"] += 1
+        banners[
+            "canceled"
+            if "Order #1001 was canceled." in page
+            else "already"
+            if "already canceled by Ada Lovelace" in page
+            else "other"
+        ] += 1
     assert banners == {"canceled": 1, "already": 19}
     with app.app_context():
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         assert order.status is OrderStatus.CANCELED and order.version == 2
         events = db.session.scalar(
-            select(func.count()).select_from(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.CANCELED)
+            select(func.count())
+            .select_from(OrderEvent)
+            .where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.CANCELED)
         )
         emails = db.session.scalar(select(func.count()).select_from(OutboundEmail))
     assert events == 1
@@ -105,7 +113,10 @@ def test_two_workers_never_send_one_email_twice(app, login_as, smtp):  # noqa: F
 
 def _events(order_number: int, kind: EventKind) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(OrderEvent).join(Order).where(Order.number == order_number, OrderEvent.kind == kind)
+        select(func.count())
+        .select_from(OrderEvent)
+        .join(Order)
+        .where(Order.number == order_number, OrderEvent.kind == kind)
     )
 
 
@@ -121,18 +132,26 @@ def test_twenty_simultaneous_submits_apply_one_edit_once(app, demo_data):
         thomas = db.session.scalars(select(CatalogItem.id).where(CatalogItem.title == "Thomas' Calculus")).one()
     assert clients[0].post("/orders/1001/edit/items", data={"item_id": str(thomas)}).status_code == 303
     clients[0].get("/orders/1001/edit")  # take the "Added" banner
-    responses = run_together(20, lambda i: clients[i].post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
+    responses = run_together(
+        20, lambda i: clients[i].post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"})
+    )
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert Counter(r.status_code for r in responses) == {303: 20}
     assert {r.headers["Location"] for r in responses} == {"/orders/1001"}
     pages = [client.get("/orders/1001").get_data(as_text=True) for client in clients]
     # the winner and every repeat: calm (a repeat says its changes were already applied)
-    assert all("Order #1001 was updated." in page or "Your changes to order #1001 were already applied" in page for page in pages)
+    assert all(
+        "Order #1001 was updated." in page or "Your changes to order #1001 were already applied" in page
+        for page in pages
+    )
     assert not any("changed while you were editing" in page or "Something went wrong" in page for page in pages)
     with app.app_context():
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         assert order.version == 2
-        assert [line.item.title for line in order.current_lines] == ["Calculus: Early Transcendentals", "Thomas' Calculus"]
+        assert [line.item.title for line in order.current_lines] == [
+            "Calculus: Early Transcendentals",
+            "Thomas' Calculus",
+        ]
         assert _events(1001, EventKind.EDITED) == 1
         recipients = sorted(db.session.scalars(select(OutboundEmail.recipient)))
         assert db.session.scalar(select(func.count()).select_from(PendingEdit)) == 0
@@ -145,9 +164,13 @@ def test_two_orders_racing_for_one_section_one_wins(app, demo_data, now):
     with app.app_context():
         spring = db.session.scalars(select(Term).where(Term.name == "Spring 2027")).one()
         katherine = demo_data.user("katherine")
-        other = factories.placed_order([factories.section(spring, subject="MATH", number="221", label="004")], katherine, now)
+        other = factories.placed_order(
+            [factories.section(spring, subject="MATH", number="221", label="004")], katherine, now
+        )
         section_003 = db.session.scalars(
-            select(Section.id).where(Section.term_id == spring.id, Section.course_id == other.course_id, Section.label == "003")
+            select(Section.id).where(
+                Section.term_id == spring.id, Section.course_id == other.course_id, Section.label == "003"
+            )
         ).one()
         numbers = [1001, other.number]
         db.session.commit()
@@ -158,7 +181,10 @@ def test_two_orders_racing_for_one_section_one_wins(app, demo_data, now):
         sign_in(client, "katherine")
         clients.append(client)
     responses = run_together(
-        2, lambda i: clients[i].post(f"/orders/{numbers[i]}/add-sections", data={"section": str(section_003), "version": "1"})
+        2,
+        lambda i: clients[i].post(
+            f"/orders/{numbers[i]}/add-sections", data={"section": str(section_003), "version": "1"}
+        ),
     )
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert [r.status_code for r in responses] == [303, 303]
@@ -173,6 +199,13 @@ def test_two_orders_racing_for_one_section_one_wins(app, demo_data, now):
             select(Order.number).join(OrderSection).where(OrderSection.section_id == section_003, OrderSection.claimed)
         ).all()
         assert claimed == [numbers[won[0]]]
-        assert _events(numbers[won[0]], EventKind.SECTIONS_ADDED) == 1 and _events(numbers[lost], EventKind.SECTIONS_ADDED) == 0
+        assert (
+            _events(numbers[won[0]], EventKind.SECTIONS_ADDED) == 1
+            and _events(numbers[lost], EventKind.SECTIONS_ADDED) == 0
+        )
         loser = db.session.scalars(select(Order).where(Order.number == numbers[lost])).one()
-        assert loser.version == 1 and [s.label for s in loser.sections] != [] and "003" not in [s.label for s in loser.sections]
+        assert (
+            loser.version == 1
+            and [s.label for s in loser.sections] != []
+            and "003" not in [s.label for s in loser.sections]
+        )

@@ -25,7 +25,9 @@ def test_ten_simultaneous_presses_by_different_people_send_once(app, demo_data):
     responses = run_together(10, lambda i: clients[i].post("/progress/remind", data=form))
     assert all(not isinstance(r, Exception) and r.status_code == 303 for r in responses), responses
     with app.app_context():
-        recipients = Counter(db.session.scalars(select(OutboundEmail.recipient).where(OutboundEmail.kind.like("reminder_%"))))
+        recipients = Counter(
+            db.session.scalars(select(OutboundEmail.recipient).where(OutboundEmail.kind.like("reminder_%")))
+        )
         markers = db.session.query(ProgressReminder).count()
     assert recipients == Counter({"ada@demo.edu": 1, "emmy@demo.edu": 1})
     assert markers == 2

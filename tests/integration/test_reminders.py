@@ -44,7 +44,9 @@ def outbox(app) -> dict[str, list[OutboundEmail]]:
     """Reminder emails by recipient, oldest first (detached copies for assertions)."""
     with app.app_context():
         found: dict[str, list] = {}
-        for email in db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind.like("reminder_%")).order_by(OutboundEmail.id)):
+        for email in db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.kind.like("reminder_%")).order_by(OutboundEmail.id)
+        ):
             found.setdefault(email.recipient, []).append(email)
         db.session.expunge_all()
         return found
@@ -65,13 +67,18 @@ def answer(app, demo, who: str, subject: str, number: str, at) -> None:
 
 def test_opening_reminder_goes_to_people_with_missing_courses(app, reminders_on, now):
     lines = run(app, now + timedelta(minutes=1))
-    assert lines[0].startswith("Spring 2027: opening reminder written to the outbox for 4 (3 with their own courses, 2 coordinator digests)")
+    assert lines[0].startswith(
+        "Spring 2027: opening reminder written to the outbox for 4 (3 with their own courses, 2 coordinator digests)"
+    )
     sent = outbox(app)
     # Katherine is a Program Administrator without grants: no digest. Summer (upcoming) and Fall (closed): nothing.
     assert sorted(sent) == ["ada@demo.edu", "alan@demo.edu", "emmy@demo.edu", "grace@demo.edu"]
     ada = sent["ada@demo.edu"][0]
     assert ada.subject == "Ordering for Spring 2027 is open" and ada.event_id is None and ada.status.value == "pending"
-    assert "MATH 221 Calculus I, section 003" in ada.body_text and "CS 150 Introduction to Programming, section 001" in ada.body_text
+    assert (
+        "MATH 221 Calculus I, section 003" in ada.body_text
+        and "CS 150 Introduction to Programming, section 001" in ada.body_text
+    )
     assert "CS 310" not in ada.body_text  # not hers
     assert "/ordering/start/" in ada.body_text and "?term=202710&q=MATH+221" in ada.body_text
     assert 'href="http://localhost/ordering/start/' in ada.body_html or "/ordering/start/" in ada.body_html
@@ -108,10 +115,16 @@ def test_closing_reminder_seven_days_before_the_soft_close_skips_answered_course
     assert sorted(closing) == ["ada@demo.edu", "emmy@demo.edu", "grace@demo.edu"]  # Alan has nothing missing
     assert closing["ada@demo.edu"].subject.startswith("Ordering for Spring 2027 closes on ")
     emmy = closing["emmy@demo.edu"].body_text
-    assert "Your courses still missing" not in emmy and "MATH 221 Calculus I, section 003" in emmy and "MATH 340" not in emmy
+    assert (
+        "Your courses still missing" not in emmy
+        and "MATH 221 Calculus I, section 003" in emmy
+        and "MATH 340" not in emmy
+    )
     grace = closing["grace@demo.edu"].body_text
     assert "Ada Lovelace" in grace and "Alan Turing" not in grace
-    assert run(app, deadline - timedelta(days=1))[0].startswith("Spring 2027: closing reminder written to the outbox for 0 ")
+    assert run(app, deadline - timedelta(days=1))[0].startswith(
+        "Spring 2027: closing reminder written to the outbox for 0 "
+    )
 
 
 def test_nothing_after_the_soft_close(app, reminders_on):

@@ -31,8 +31,14 @@ def frozen_demo(app):
         story.load_frozen_demo()
         section = db.session.scalars(select(Section).where(Section.sis_id == MATH110)).unique().one()
         for student in ("mary", "student01"):  # two students of MATH 110 001, enrolled before the window opened
-            db.session.add(Enrollment(user_id=story.user(student).id, section_id=section.id, state=EnrollmentState.ENROLLED,
-                                      enrolled_at=at("2026-11-01T09:00")))
+            db.session.add(
+                Enrollment(
+                    user_id=story.user(student).id,
+                    section_id=section.id,
+                    state=EnrollmentState.ENROLLED,
+                    enrolled_at=at("2026-11-01T09:00"),
+                )
+            )
         db.session.commit()
         db.session.remove()
 
@@ -74,7 +80,9 @@ def test_feeds_skip_orders_awaiting_approval(app, frozen_demo, run, tmp_path):
 
     with app.app_context():  # Emmy approves #1005
         order = story.order(1005)
-        done = deciding.approve_order(order, actor=story.user("emmy"), now=at("2026-11-21T09:00"), request_id=None, expected_version=1)
+        done = deciding.approve_order(
+            order, actor=story.user("emmy"), now=at("2026-11-21T09:00"), request_id=None, expected_version=1
+        )
         assert done.changed
         db.session.commit()
         db.session.remove()
@@ -84,18 +92,29 @@ def test_feeds_skip_orders_awaiting_approval(app, frozen_demo, run, tmp_path):
     assert sections_of(delta, "sis_section_id") == {MATH110}  # only the approved order changed
     result = run("export-billing", at=at("2026-11-21T10:00"))
     billing = check_golden(tmp_path / "2026-11-21-202710-student-billing.csv", "review-billing-02-after-approval.csv")
-    assert [row["student_email"] for row in csv.DictReader(billing.splitlines()) if row["sis_section_id"] == MATH110] == [
-        "mary@demo.edu", "student01@demo.edu"]
+    assert [
+        row["student_email"] for row in csv.DictReader(billing.splitlines()) if row["sis_section_id"] == MATH110
+    ] == ["mary@demo.edu", "student01@demo.edu"]
 
     with app.app_context():  # Ada orders MATH 221 003: it waits; Emmy returns it; Ada withdraws it
         ada, emmy = story.user("ada"), story.user("emmy")
-        section_003 = db.session.scalars(select(Section).where(Section.sis_id == f"{SPRING}-MATH-221-003")).unique().one()
-        draft = drafts.new_draft(ada, section_003.course, section_003.term, [section_003], now=at("2026-11-22T09:00"), request_id=None)
+        section_003 = (
+            db.session.scalars(select(Section).where(Section.sis_id == f"{SPRING}-MATH-221-003")).unique().one()
+        )
+        draft = drafts.new_draft(
+            ada, section_003.course, section_003.term, [section_003], now=at("2026-11-22T09:00"), request_id=None
+        )
         drafts.add_item(draft, story.item("Thomas' Calculus").id, at("2026-11-22T09:01"))
         placed = drafts.place_draft(draft, actor=ada, now=at("2026-11-22T09:02"), request_id=None, royalty=NO_ROYALTY)
         assert placed.status is OrderStatus.AWAITING_APPROVAL
-        deciding.return_order(placed, "Use the 9th edition", actor=emmy, now=at("2026-11-22T10:00"), request_id=None,
-                              expected_version=placed.version)
+        deciding.return_order(
+            placed,
+            "Use the 9th edition",
+            actor=emmy,
+            now=at("2026-11-22T10:00"),
+            request_id=None,
+            expected_version=placed.version,
+        )
         withdrawn = canceling.cancel_order(placed, actor=ada, now=at("2026-11-22T11:00"), request_id=None)
         assert withdrawn.changed and placed.status is OrderStatus.CANCELED and placed.placed_at is None
         db.session.commit()

@@ -26,7 +26,10 @@ def _clients(app, people: list[str]) -> list:
 
 def _events(number: int, *kinds: EventKind) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(OrderEvent).join(Order).where(Order.number == number, OrderEvent.kind.in_(kinds))
+        select(func.count())
+        .select_from(OrderEvent)
+        .join(Order)
+        .where(Order.number == number, OrderEvent.kind.in_(kinds))
     )
 
 
@@ -49,7 +52,10 @@ def test_two_approvers_at_once_decide_once(app, demo_data):
 def test_approve_and_return_at_once_one_wins(app, demo_data):
     require_postgres()
     clients = _clients(app, ["emmy", "katherine"])
-    actions = [("/orders/1005/approve", {"version": "1"}), ("/orders/1005/return", {"version": "1", "reason": "Wrong edition"})]
+    actions = [
+        ("/orders/1005/approve", {"version": "1"}),
+        ("/orders/1005/return", {"version": "1", "reason": "Wrong edition"}),
+    ]
     responses = run_together(2, lambda i: clients[i].post(actions[i][0], data=actions[i][1]))
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert [r.status_code for r in responses] == [303, 303]
@@ -76,13 +82,17 @@ def test_two_approvers_decide_one_change_once(app, demo_data):
     require_postgres()
     change = _ada_submits_a_change(app)
     clients = _clients(app, ["emmy", "katherine"] * 3)
-    responses = run_together(6, lambda i: clients[i].post("/orders/1001/approve", data={"version": "1", "change": str(change)}))
+    responses = run_together(
+        6, lambda i: clients[i].post("/orders/1001/approve", data={"version": "1", "change": str(change)})
+    )
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert Counter(r.status_code for r in responses) == {303: 6}
     with app.app_context():
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         assert order.version == 2 and [line.item.title for line in order.current_lines] == [
-            "Calculus: Early Transcendentals", "Thomas' Calculus"]
+            "Calculus: Early Transcendentals",
+            "Thomas' Calculus",
+        ]
         assert _events(1001, EventKind.APPROVED) == 1 and _events(1001, EventKind.EDITED) == 1
         assert db.session.scalar(select(func.count()).select_from(PendingEdit)) == 0
         recipients = sorted(db.session.scalars(select(OutboundEmail.recipient)))
@@ -95,7 +105,9 @@ def test_twenty_submits_of_one_change_submit_it_once(app, demo_data):
     with app.app_context():
         thomas = db.session.scalars(select(CatalogItem.id).where(CatalogItem.title == "Thomas' Calculus")).one()
     clients[0].post("/orders/1001/edit/items", data={"item_id": str(thomas)})
-    responses = run_together(20, lambda i: clients[i].post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
+    responses = run_together(
+        20, lambda i: clients[i].post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"})
+    )
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert Counter(r.status_code for r in responses) == {303: 20}
     with app.app_context():

@@ -47,7 +47,9 @@ def test_parallel_wrong_passwords_check_at_most_five(app, demo_data, monkeypatch
 @pytest.mark.parametrize("crlf", ["/history\r\nX-Injected: 1", "/history\n", "/\tx", "/history\x7f"])
 def test_sign_in_with_control_characters_in_next_goes_home(client, demo_data, crlf):
     """A correct password and a `next` holding CR/LF: a 303 home, never a 500 from a split header."""
-    response = client.post("/sign-in", query_string={"next": crlf}, data={"email": "ada@demo.edu", "password": demo.DEMO_PASSWORD})
+    response = client.post(
+        "/sign-in", query_string={"next": crlf}, data={"email": "ada@demo.edu", "password": demo.DEMO_PASSWORD}
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/"
     again = client.get("/sign-in", query_string={"next": crlf})  # signed in already: the same rule
     assert again.status_code == 303 and again.headers["Location"] == "/"

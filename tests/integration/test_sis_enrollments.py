@@ -109,22 +109,44 @@ def test_dry_run_reports_and_changes_nothing(app, demo_data, dump):
 
 
 BAD_ROWS = [
-    ('"910001","202710-CS-310-001","enrolled"', '"919999","202710-CS-310-001","enrolled"',
-     "enrollments.csv line 2: user_sis_id '919999' is not in users.csv"),
-    ('"910001","202710-CS-310-001","enrolled"', '"910001","202710-CS-999-001","enrolled"',
-     "enrollments.csv line 2: section_sis_id '202710-CS-999-001' is not in sections.csv"),
-    ('"910001","202710-CS-310-001","enrolled"', '"910001","202710-CS-310-001","auditing"',
-     "enrollments.csv line 2: status 'auditing' must be enrolled or dropped"),
-    ('"910001","202710-CS-310-001","enrolled"', '"910001","202710-CS-310-001","null"', "enrollments.csv line 2: status is missing"),
-    ('"910001","202710-MATH-221-001","enrolled"', '"910001","202710-CS-310-001","dropped"',
-     "enrollments.csv line 3: duplicate enrollment (user and section) 910001 / 202710-CS-310-001 (first on line 2)"),
-    ('"user_sis_id","section_sis_id","status"', '"user_sis_id","section_sis_id"', "enrollments.csv line 1: missing column status"),
+    (
+        '"910001","202710-CS-310-001","enrolled"',
+        '"919999","202710-CS-310-001","enrolled"',
+        "enrollments.csv line 2: user_sis_id '919999' is not in users.csv",
+    ),
+    (
+        '"910001","202710-CS-310-001","enrolled"',
+        '"910001","202710-CS-999-001","enrolled"',
+        "enrollments.csv line 2: section_sis_id '202710-CS-999-001' is not in sections.csv",
+    ),
+    (
+        '"910001","202710-CS-310-001","enrolled"',
+        '"910001","202710-CS-310-001","auditing"',
+        "enrollments.csv line 2: status 'auditing' must be enrolled or dropped",
+    ),
+    (
+        '"910001","202710-CS-310-001","enrolled"',
+        '"910001","202710-CS-310-001","null"',
+        "enrollments.csv line 2: status is missing",
+    ),
+    (
+        '"910001","202710-MATH-221-001","enrolled"',
+        '"910001","202710-CS-310-001","dropped"',
+        "enrollments.csv line 3: duplicate enrollment (user and section) 910001 / 202710-CS-310-001 (first on line 2)",
+    ),
+    (
+        '"user_sis_id","section_sis_id","status"',
+        '"user_sis_id","section_sis_id"',
+        "enrollments.csv line 1: missing column status",
+    ),
 ]
 
 
 @pytest.mark.parametrize("old, new, message", BAD_ROWS, ids=[m[17:60] for *_, m in BAD_ROWS])
 def test_a_bad_row_is_refused_with_file_line_and_reason_and_nothing_changes(app, demo_data, dump, old, new, message):
-    edit(dump / "enrollments.csv", '"910002","202710-MATH-221-002","enrolled"\n', "")  # a good change, not applied either
+    edit(
+        dump / "enrollments.csv", '"910002","202710-MATH-221-002","enrolled"\n', ""
+    )  # a good change, not applied either
     edit(dump / "enrollments.csv", old, new)
     before = enrollments(app)
     result = run(app, dump)

@@ -40,7 +40,9 @@ def test_parallel_posts_change_a_choice_once(app, demo_data, first):
                                data={"student": mary["student"], "version": 0}).status_code == 303
         version = 1
     url = f"/student/materials/{mary['section']}/{mary['item']}/choice"
-    responses = run_together(len(clients), lambda i: clients[i].post(url, data={"student": mary["student"], "version": version}))
+    responses = run_together(
+        len(clients), lambda i: clients[i].post(url, data={"student": mary["student"], "version": version})
+    )
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert all(r.status_code == 303 for r in responses), [r.status_code for r in responses]
     choices, events, receipts = _state(app, mary)

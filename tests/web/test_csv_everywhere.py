@@ -55,7 +55,9 @@ def hostile(app, demo_data):
             db.session.add(ContentRequest(
                 order_id=order.id, position=position, title=title, isbn13=isbn13, requested_by_id=order.placed_by_id,
                 created_at=now, updated_at=now, status=ContentRequestStatus.APPROVED, fulfilled_by_id=item.id))
-        db.session.scalars(select(Course).where(Course.subject == "MATH", Course.number == "221")).one().title = COURSE_TITLE
+        db.session.scalars(
+            select(Course).where(Course.subject == "MATH", Course.number == "221")
+        ).one().title = COURSE_TITLE
         for organization in db.session.scalars(select(Organization)):
             organization.name = f"-{organization.name}\r\n@"
         db.session.commit()
@@ -69,8 +71,11 @@ def csv_routes(app):
             continue
         urls = [rule.rule]
         for name in rule.arguments:
-            urls = [ARGUMENT.sub(lambda m, v=value, n=name: v if m.group(1) == n else m.group(0), url)
-                    for url in urls for value in fills[name]]
+            urls = [
+                ARGUMENT.sub(lambda m, v=value, n=name: v if m.group(1) == n else m.group(0), url)
+                for url in urls
+                for value in fills[name]
+            ]
         for url in urls:
             yield rule.endpoint, url
 
@@ -109,11 +114,14 @@ def test_the_public_csv_is_neutralised_for_anyone(client, hostile):
     assert "'" + FORMULA in titles and FORMULA not in titles and BARE_CR in titles
 
 
-@pytest.mark.parametrize("command, name", [
-    (["export-feed", "--term", SPRING, "--full"], "order-feed-full"),
-    (["export-feed", "--term", SPRING, "--delta"], "order-feed-delta"),
-    (["export-billing", "--term", SPRING], "student-billing"),
-])
+@pytest.mark.parametrize(
+    "command, name",
+    [
+        (["export-feed", "--term", SPRING, "--full"], "order-feed-full"),
+        (["export-feed", "--term", SPRING, "--delta"], "order-feed-delta"),
+        (["export-billing", "--term", SPRING], "student-billing"),
+    ],
+)
 def test_every_csv_command_writes_hostile_text_back_exactly(app, hostile, tmp_path, command, name):
     result = app.test_cli_runner().invoke(args=[*command, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -53,7 +53,11 @@ def test_a_requested_title_typed_with_a_carriage_return_is_stored_on_one_line(ap
     assert response.status_code == 303, text_of(response)
     with app.app_context():
         row = db.session.scalars(select(ContentRequest)).one()
-        assert (row.title, row.author, row.note) == ("Linear Algebra Done Right", "Sheldon Axler", "Chapters 1–3\nand 5\n(the proofs)")
+        assert (row.title, row.author, row.note) == (
+            "Linear Algebra Done Right",
+            "Sheldon Axler",
+            "Chapters 1–3\nand 5\n(the proofs)",
+        )
 
 
 @pytest.mark.parametrize("blank", INVISIBLE)
@@ -69,15 +73,24 @@ def test_a_title_of_invisible_characters_is_required(app, login_as, blank):
 def test_comments_keep_their_lines_and_an_invisible_one_is_refused(app, client, demo_data):
     with app.app_context():
         order = demo_data.order(1001)
-        request = ContentRequest(order_id=order.id, position=5, title="A Book", isbn13="9780306406157",
-                                 requested_by_id=order.placed_by_id, created_at=demo_data.now, updated_at=demo_data.now)
+        request = ContentRequest(
+            order_id=order.id,
+            position=5,
+            title="A Book",
+            isbn13="9780306406157",
+            requested_by_id=order.placed_by_id,
+            created_at=demo_data.now,
+            updated_at=demo_data.now,
+        )
         db.session.add(request)
         db.session.commit()
         request_id = request.id
     sign_in(client, "ada")
     refused = client.post(f"/requests/{request_id}/comments", data={"text": "\u200b\u2060"})
     assert refused.status_code == 422 and "Write a comment first." in text_of(refused)
-    assert client.post(f"/requests/{request_id}/comments", data={"text": "first\r\nsecond\rthird\x1b"}).status_code == 303
+    assert (
+        client.post(f"/requests/{request_id}/comments", data={"text": "first\r\nsecond\rthird\x1b"}).status_code == 303
+    )
     with app.app_context():
         assert list(db.session.scalars(select(ContentRequestComment.text))) == ["first\nsecond\nthird"]
 
@@ -87,11 +100,19 @@ def test_a_reason_made_only_of_a_zero_width_space_is_no_reason(app, client, demo
     sign_in(client, "katherine")
     with app.app_context():
         mary = db.session.scalars(select(User).where(User.email == "mary@demo.edu")).one()
-        section = db.session.scalars(
-            select(Section).join(Course).join(Term, Term.id == Section.term_id)
-            .where(Course.subject == "MATH", Course.number == "221", Section.label == "001", Term.code == "202710")
-        ).unique().one()
-        item = db.session.scalars(select(CatalogItem).where(CatalogItem.title == "Calculus: Early Transcendentals")).one()
+        section = (
+            db.session.scalars(
+                select(Section)
+                .join(Course)
+                .join(Term, Term.id == Section.term_id)
+                .where(Course.subject == "MATH", Course.number == "221", Section.label == "001", Term.code == "202710")
+            )
+            .unique()
+            .one()
+        )
+        item = db.session.scalars(
+            select(CatalogItem).where(CatalogItem.title == "Calculus: Early Transcendentals")
+        ).one()
         url = f"/admin/students/{mary.id}/{section.id}/{item.id}/choice"
         student = mary.id
         before = db.session.scalar(select(func.count()).select_from(StudentChoice))
@@ -100,21 +121,39 @@ def test_a_reason_made_only_of_a_zero_width_space_is_no_reason(app, client, demo
         assert refused.status_code == 422 and "Enter a reason" in text_of(refused), repr(reason)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StudentChoice)) == before
-        assert db.session.scalar(select(func.count()).select_from(ChoiceEvent).where(ChoiceEvent.user_id == student)) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(ChoiceEvent).where(ChoiceEvent.user_id == student)) == 0
+        )
 
 
 @pytest.mark.parametrize("title, message", [("\u200b", "Title is required."), ("A\x07Bell", None)])
 def test_the_catalog_form_and_import_clean_titles_and_require_a_visible_one(app, client, demo_data, title, message):
     sign_in(client, "katherine")
-    form = {"title": title, "authors": "An Author", "isbn": "9780306406157", "publisher": "P", "edition": "",
-            "delivery": "eText", "student_price": "10.00", "copyright_year": "", "list_price": ""}
+    form = {
+        "title": title,
+        "authors": "An Author",
+        "isbn": "9780306406157",
+        "publisher": "P",
+        "edition": "",
+        "delivery": "eText",
+        "student_price": "10.00",
+        "copyright_year": "",
+        "list_price": "",
+    }
     response = client.post("/admin/catalog/new", data=form)
     header = "title,authors,isbn,publisher,edition,delivery,student_price,active\n"
     upload = f'"{title}","An Author",9781861972712,P,,eText,10.00,true\n'.encode()
-    imported = client.post("/admin/catalog/import", data={"file": (io.BytesIO(header.encode() + upload), "c.csv")},
-                           content_type="multipart/form-data")
+    imported = client.post(
+        "/admin/catalog/import",
+        data={"file": (io.BytesIO(header.encode() + upload), "c.csv")},
+        content_type="multipart/form-data",
+    )
     with app.app_context():
-        titles = set(db.session.scalars(select(CatalogItem.title).where(CatalogItem.isbn13.in_(["9780306406157", "9781861972712"]))))
+        titles = set(
+            db.session.scalars(
+                select(CatalogItem.title).where(CatalogItem.isbn13.in_(["9780306406157", "9781861972712"]))
+            )
+        )
     if message:
         assert response.status_code == 422 and message in text_of(response)
         assert imported.status_code == 422 and f"Row 2: {message}" in text_of(imported)
@@ -128,11 +167,16 @@ def test_the_sis_import_cleans_names_and_titles(app, demo_data, tmp_path):
     dump = tmp_path / "dump"
     shutil.copytree(DEMO_DUMP, dump)
     courses = dump / "courses.csv"
-    courses.write_text(courses.read_text(encoding="utf-8").replace('"Calculus I"', '"Calculus\rI\x07"'), encoding="utf-8")
+    courses.write_text(
+        courses.read_text(encoding="utf-8").replace('"Calculus I"', '"Calculus\rI\x07"'), encoding="utf-8"
+    )
     users = dump / "users.csv"
     users.write_text(users.read_text(encoding="utf-8").replace('"Ada Lovelace"', '"Ada\r\nLovelace"'), encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import-sis", str(dump)])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert db.session.scalars(select(Course.title).where(Course.subject == "MATH", Course.number == "221")).one() == "Calculus I"
+        assert (
+            db.session.scalars(select(Course.title).where(Course.subject == "MATH", Course.number == "221")).one()
+            == "Calculus I"
+        )
         assert db.session.scalars(select(User.name).where(User.email == "ada@demo.edu")).one() == "Ada Lovelace"

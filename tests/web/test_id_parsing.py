@@ -1,4 +1,8 @@
-"""One id parser for every path and form value (issue 28, defect 4): '²', '١٢', '+5', ' 5' and huge numbers are no id."""
+"""One id parser for every path and form value (issue 28, defect 4).
+
+'²', '١٢', '+5', ' 5' and huge numbers are no id.
+"""
+
 from __future__ import annotations
 
 import pytest
@@ -42,15 +46,18 @@ def test_request_keys_on_a_pending_edit(login_as, value):
 
 
 @pytest.mark.parametrize("value", ODD)
-@pytest.mark.parametrize("who,method,url,field", [
-    ("ada", "get", "/history", "instructor"),
-    ("emmy", "get", "/no-materials/confirm", "course_id"),
-    ("emmy", "get", "/no-materials/confirm", "instructor"),
-    ("emmy", "post", "/no-materials/answer", "term_id"),
-    ("katherine", "get", "/admin/audit", "user"),
-    ("katherine", "get", "/admin/users", "page"),
-    ("katherine", "get", "/admin/catalog", "page"),
-])
+@pytest.mark.parametrize(
+    "who,method,url,field",
+    [
+        ("ada", "get", "/history", "instructor"),
+        ("emmy", "get", "/no-materials/confirm", "course_id"),
+        ("emmy", "get", "/no-materials/confirm", "instructor"),
+        ("emmy", "post", "/no-materials/answer", "term_id"),
+        ("katherine", "get", "/admin/audit", "user"),
+        ("katherine", "get", "/admin/users", "page"),
+        ("katherine", "get", "/admin/catalog", "page"),
+    ],
+)
 def test_odd_ids_in_queries_and_forms_never_fail(app, login_as, demo_data, value, who, method, url, field):
     client = login_as(who)
     from tests.screens.no_materials.test_no_materials import row_form

@@ -14,7 +14,9 @@ import pytest
 
 from app import create_app
 
-FORGED = "2031-01-01 21:40:00,000 INFO orders.request: POST /admin/users/5/grant-admin 303 admin.users user=1 2.0 ms id=x"
+FORGED = (
+    "2031-01-01 21:40:00,000 INFO orders.request: POST /admin/users/5/grant-admin 303 admin.users user=1 2.0 ms id=x"
+)
 PATH = "/x%0a" + FORGED.replace(" ", "%20") + "%0d%1b[2J%e2%80%a8"
 
 
@@ -28,7 +30,9 @@ def captured(app):
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
         root.addHandler(handler)
-        application = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "LOG_FORMAT": log_format})
+        application = create_app(
+            {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "LOG_FORMAT": log_format}
+        )
         handlers.append(handler)
         return application, stream
 

@@ -53,7 +53,11 @@ def answers(app):
 
 
 def test_no_long_value_makes_a_5xx(answers):
-    failures = [(who, endpoint, method, status) for who, endpoint, method, status, _ in answers if status >= 500 and endpoint != "ops.readyz"]
+    failures = [
+        (who, endpoint, method, status)
+        for who, endpoint, method, status, _ in answers
+        if status >= 500 and endpoint != "ops.readyz"
+    ]
     assert failures == []
     assert len({endpoint for _, endpoint, *_ in answers}) > 40  # the walk reached the routes
 
@@ -61,7 +65,9 @@ def test_no_long_value_makes_a_5xx(answers):
 def test_no_long_value_is_echoed_into_a_header(answers):
     long_headers = [
         (who, endpoint, method, name, len(value))
-        for who, endpoint, method, _, headers in answers for name, value in headers.items() if len(value) > HEADER_LIMIT
+        for who, endpoint, method, _, headers in answers
+        for name, value in headers.items()
+        if len(value) > HEADER_LIMIT
     ]
     assert long_headers == []
     redirects = [headers["Location"] for *_, headers in answers if "Location" in headers]
@@ -72,7 +78,9 @@ def test_long_values_are_cut_to_their_caps_in_one_place(app):
     from flask import request
 
     query = {"q": "é" * 5000, "back": "b" * 5000, "page": "2"}
-    with app.test_request_context("/", query_string=query, method="POST", data={"q": "w" * 5000, "comment": "c" * 5000}):
+    with app.test_request_context(
+        "/", query_string=query, method="POST", data={"q": "w" * 5000, "comment": "c" * 5000}
+    ):
         app.preprocess_request()
         assert request.args["q"] == "é" * MAX_TEXT_PARAMETER
         assert request.args["back"] == "b" * MAX_LINK_PARAMETER and request.args["page"] == "2"

@@ -45,7 +45,10 @@ def test_a_refusal_rolls_back_and_carries_its_words(app):
 
 
 def test_no_refusal_keeps_a_write(app):
-    """Only errors are refusals: every refusal's writes are rolled back (an outcome that keeps a write is no refusal)."""
+    """Only errors are refusals: every refusal's writes are rolled back.
+
+    An outcome that keeps a write is no refusal.
+    """
     with app.app_context():
         for refusal in (Refused("No."), Conflict("Taken.")):
             outcome = run_change(_refuse("t.kept", refusal))

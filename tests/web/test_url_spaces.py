@@ -35,7 +35,9 @@ def misplaced_rules(app) -> list[str]:
         blueprint = rule.endpoint.split(".", 1)[0]
         if blueprint in DEVELOPMENT_ONLY:
             if not rule.rule.startswith(DEVELOPMENT_ONLY[blueprint]):
-                wrong.append(f"{rule.rule} is served by the development-only {blueprint!r} outside {DEVELOPMENT_ONLY[blueprint]}")
+                wrong.append(
+                    f"{rule.rule} is served by the development-only {blueprint!r} outside {DEVELOPMENT_ONLY[blueprint]}"
+                )
             continue
         owner = screens.owner_of(rule.rule)
         if owner != blueprint:
@@ -54,7 +56,9 @@ def test_each_blueprint_is_its_package(app):
         assert blueprint.import_name == f"orders.web.screens.{name}", name
         assert (TEMPLATES / name).is_dir() or name == "ops", f"templates/{name}/ is missing"
     assert set(screens_only) == set(screens.URL_SPACES.values())
-    assert all(app.blueprints[name].import_name.startswith("devtools.") for name in set(app.blueprints) - set(screens_only))
+    assert all(
+        app.blueprints[name].import_name.startswith("devtools.") for name in set(app.blueprints) - set(screens_only)
+    )
 
 
 def test_the_walk_catches_a_rule_outside_its_space(app):
@@ -63,7 +67,9 @@ def test_the_walk_catches_a_rule_outside_its_space(app):
 
     stray = Flask(__name__)
     stray.add_url_rule("/orders/<int:number>/stray", endpoint="requests.stray", view_func=lambda number: "")
-    assert misplaced_rules(stray) == ["/orders/<int:number>/stray is served by 'requests', but 'orders' owns that URL space"]
+    assert misplaced_rules(stray) == [
+        "/orders/<int:number>/stray is served by 'requests', but 'orders' owns that URL space"
+    ]
 
 
 @pytest.mark.parametrize("package", sorted(p.name for p in SCREENS.iterdir() if (p / "__init__.py").exists()))
@@ -93,6 +99,7 @@ def test_every_template_global_is_registered_in_web_templating():
     registering = [
         str(path.relative_to(ROOT))
         for path in sorted((ROOT / "orders").rglob("*.py"))
-        if path.name != "templating.py" and re.search(r"app_template_(global|filter)|jinja_env\.(globals|filters)", path.read_text())
+        if path.name != "templating.py"
+        and re.search(r"app_template_(global|filter)|jinja_env\.(globals|filters)", path.read_text())
     ]
     assert registering == []

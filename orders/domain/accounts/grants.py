@@ -64,12 +64,20 @@ def add_grant(user: User, scope: GrantScope, *, actor: User, now: datetime, may_
     except IntegrityError as error:
         raise RuleBroken(f"{user.name} already has this grant ({grant_describe_scope(scope)}).") from error
     db.session.refresh(grant)  # load organization and campus for describe()
-    record("grant.added", f"Grant for {user.name} ({user.email}): {grant.describe()}", None, grant_audit(grant), actor=actor, now=now)
+    record(
+        "grant.added",
+        f"Grant for {user.name} ({user.email}): {grant.describe()}",
+        None,
+        grant_audit(grant),
+        actor=actor,
+        now=now,
+    )
     return grant
 
 
-def set_grant_flags(grant: CoordinatorGrant, *, may_approve: bool, may_review_royalties: bool, actor: User,
-                    now: datetime) -> bool:
+def set_grant_flags(
+    grant: CoordinatorGrant, *, may_approve: bool, may_review_royalties: bool, actor: User, now: datetime
+) -> bool:
     """Change what a grant lets its holder decide (docs/spec.md §8: approve, review royalties); False when unchanged.
     Orders already waiting keep waiting; who may decide them is asked again at each decision."""
     before = {"may_approve": bool(grant.may_approve), "may_review_royalties": bool(grant.may_review_royalties)}
@@ -78,8 +86,14 @@ def set_grant_flags(grant: CoordinatorGrant, *, may_approve: bool, may_review_ro
         return False
     grant.may_approve, grant.may_review_royalties = may_approve, may_review_royalties
     db.session.flush()
-    record("grant.flags_changed", f"Grant for {grant.user.name} ({grant.user.email}): {grant.describe()}", before, after,
-           actor=actor, now=now)
+    record(
+        "grant.flags_changed",
+        f"Grant for {grant.user.name} ({grant.user.email}): {grant.describe()}",
+        before,
+        after,
+        actor=actor,
+        now=now,
+    )
     return True
 
 
@@ -91,5 +105,3 @@ def remove_grant(grant: CoordinatorGrant, *, actor: User, now: datetime) -> None
     db.session.delete(grant)
     db.session.flush()
     record("grant.removed", target, before, None, actor=actor, now=now)
-
-

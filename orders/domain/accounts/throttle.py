@@ -58,7 +58,9 @@ class Attempt:
 def locked_until(attempt: Attempt, now: datetime) -> datetime | None:
     """When the attempt may be tried again, if any of its scopes is locked: one indexed query."""
     return db.session.scalar(
-        select(func.max(SignInLock.locked_until)).where(SignInLock.scope.in_(attempt.scopes), SignInLock.locked_until > now)
+        select(func.max(SignInLock.locked_until)).where(
+            SignInLock.scope.in_(attempt.scopes), SignInLock.locked_until > now
+        )
     )
 
 
@@ -70,8 +72,10 @@ def _serialize(attempt: Attempt) -> None:
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    keys = sorted(int.from_bytes(hashlib.sha256(scope.encode()).digest()[:8], "big", signed=True)
-                  for scope in (attempt.account_scope, attempt.address_scope))
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(scope.encode()).digest()[:8], "big", signed=True)
+        for scope in (attempt.account_scope, attempt.address_scope)
+    )
     for key in keys:
         db.session.execute(select(func.pg_advisory_xact_lock(key)))
 
@@ -85,7 +89,9 @@ def reserve(attempt: Attempt, now: datetime) -> datetime | None:
     _serialize(attempt)
     db.session.execute(delete(SignInFailure).where(SignInFailure.occurred_at <= now - WINDOW))
     row_id = db.session.execute(
-        insert(SignInFailure).values(occurred_at=now, account=attempt.account, address=attempt.address).returning(SignInFailure.id)
+        insert(SignInFailure)
+        .values(occurred_at=now, account=attempt.account, address=attempt.address)
+        .returning(SignInFailure.id)
     ).scalar_one()
     over = [scope for scope, count, limit in _counts(attempt, now) if count > limit]
     if not over:
@@ -112,13 +118,16 @@ def _counts(attempt: Attempt, now: datetime) -> list[tuple[str, int, int]]:
     same_account = SignInFailure.account == attempt.account
     same_address = SignInFailure.address == attempt.address
     # coalesce(sum(...), 0) is always an integer; SQLAlchemy types a sum of CASE only as object.
-    pair, account, address = cast("tuple[int, int, int]", db.session.execute(
-        select(
-            func.coalesce(func.sum(case((same_account & same_address, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((same_account, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((same_address, 1), else_=0)), 0),
-        ).where(or_(same_account, same_address), SignInFailure.occurred_at > since)
-    ).one())
+    pair, account, address = cast(
+        "tuple[int, int, int]",
+        db.session.execute(
+            select(
+                func.coalesce(func.sum(case((same_account & same_address, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((same_account, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((same_address, 1), else_=0)), 0),
+            ).where(or_(same_account, same_address), SignInFailure.occurred_at > since)
+        ).one(),
+    )
     return [
         (attempt.pair_scope, pair, PAIR_LIMIT),
         (attempt.account_scope, account, ACCOUNT_LIMIT),
@@ -129,7 +138,10 @@ def _counts(attempt: Attempt, now: datetime) -> list[tuple[str, int, int]]:
 def _lock(scope: str, until: datetime) -> None:
     """Insert or extend one lock (two workers locking the same scope at once both succeed)."""
     # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
-    updated = cast("CursorResult[Any]", db.session.execute(update(SignInLock).where(SignInLock.scope == scope).values(locked_until=until)))
+    updated = cast(
+        "CursorResult[Any]",
+        db.session.execute(update(SignInLock).where(SignInLock.scope == scope).values(locked_until=until)),
+    )
     if updated.rowcount:
         return
     try:

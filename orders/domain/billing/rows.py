@@ -59,7 +59,9 @@ def billing_query(term: Term) -> Select:
     decider = aliased(User, name="decider")
     in_feed = Enrollment.state == EnrollmentState.ENROLLED
     if term.choice_opens_at is not None:  # a drop before the window opened was never billable: not reported
-        in_feed = or_(in_feed, and_(Enrollment.state == EnrollmentState.DROPPED, Enrollment.dropped_at >= term.choice_opens_at))
+        in_feed = or_(
+            in_feed, and_(Enrollment.state == EnrollmentState.DROPPED, Enrollment.dropped_at >= term.choice_opens_at)
+        )
     return (
         select(
             User.id.label("student_id"),
@@ -83,14 +85,23 @@ def billing_query(term: Term) -> Select:
         .select_from(Enrollment)
         .join(Section, Section.id == Enrollment.section_id)
         .join(User, User.id == Enrollment.user_id)
-        .join(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed.is_(True),
-                                 OrderSection.removed_at.is_(None)))
+        .join(
+            OrderSection,
+            and_(
+                OrderSection.section_id == Section.id, OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None)
+            ),
+        )
         .join(Order, and_(Order.id == OrderSection.order_id, Order.status == OrderStatus.PLACED))
         .join(line, line.c.order_id == Order.id)
         .join(CatalogItem, CatalogItem.id == line.c.item_id)
-        .outerjoin(StudentChoice, and_(StudentChoice.user_id == Enrollment.user_id,
-                                       StudentChoice.section_id == Enrollment.section_id,
-                                       StudentChoice.catalog_item_id == CatalogItem.id))
+        .outerjoin(
+            StudentChoice,
+            and_(
+                StudentChoice.user_id == Enrollment.user_id,
+                StudentChoice.section_id == Enrollment.section_id,
+                StudentChoice.catalog_item_id == CatalogItem.id,
+            ),
+        )
         .outerjoin(decider, decider.id == StudentChoice.decided_by_id)
         .where(Section.term_id == term.id, in_feed)
         .order_by(Section.sis_id, Section.id, User.sis_id, User.id, line.c.type_rank, line.c.position, CatalogItem.id)

@@ -77,7 +77,9 @@ def set_item_active(item: CatalogItem, active: bool, *, actor: User, now: dateti
     item.active = active
     db.session.flush()
     kind = "catalog.item_reactivated" if active else "catalog.item_deactivated"
-    return record(kind, _item_target(item_values(item)), {"active": not active}, {"active": active}, actor=actor, now=now)
+    return record(
+        kind, _item_target(item_values(item)), {"active": not active}, {"active": active}, actor=actor, now=now
+    )
 
 
 def _insert_new(rows: list[dict]) -> set[str]:
@@ -87,8 +89,12 @@ def _insert_new(rows: list[dict]) -> set[str]:
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     done: set[str] = set()
     for start in range(0, len(rows), 500):  # one multi-row VALUES per batch: RETURNING then names every row inserted
-        statement = (dialect.insert(table).values(rows[start:start + 500])
-                     .on_conflict_do_nothing(index_elements=["isbn13"]).returning(table.c.isbn13))
+        statement = (
+            dialect.insert(table)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["isbn13"])
+            .returning(table.c.isbn13)
+        )
         done.update(db.session.execute(statement).scalars())
     return done
 
@@ -105,8 +111,10 @@ def import_catalog(items: list[ItemFields], filename: str, *, actor: User, now: 
     codes = [i.isbn13 for i in items]
     existing: dict[str, CatalogItem] = {}
     for start in range(0, len(codes), 1000):
-        chunk = codes[start:start + 1000]
-        existing.update((item.isbn13, item) for item in db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13.in_(chunk))))
+        chunk = codes[start : start + 1000]
+        existing.update(
+            (item.isbn13, item) for item in db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13.in_(chunk)))
+        )
     inserted, updated, new_rows = [], {}, []
     for fields in items:
         after = fields.as_audit()
@@ -129,10 +137,11 @@ def import_catalog(items: list[ItemFields], filename: str, *, actor: User, now: 
     result = CatalogImportResult(len(inserted), len(updated), len(items) - len(inserted) - len(updated))
     if inserted or updated:
         record(
-            "catalog.imported", f"Catalog import {filename}"[:300], None,
+            "catalog.imported",
+            f"Catalog import {filename}"[:300],
+            None,
             {"file": filename, "inserted": inserted, "updated": updated, "unchanged": result.unchanged},
-            actor=actor, now=now,
+            actor=actor,
+            now=now,
         )
     return result
-
-

@@ -32,7 +32,10 @@ class CatalogSearch:
 
 
 def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
-    """Catalog items whose title or authors contain the query, or whose ISBN does (hyphens ignored, ISBN-10 as ISBN-13)."""
+    """Catalog items whose title or authors contain the query, or whose ISBN does.
+
+    Hyphens are ignored, and an ISBN-10 is searched as its ISBN-13.
+    """
     query = " ".join(raw.split())[:100]
     if len(query) < MIN_SEARCH_LENGTH:
         return CatalogSearch(query, [])
@@ -46,9 +49,10 @@ def search_catalog(raw: str, limit: int = SEARCH_LIMIT) -> CatalogSearch:
         conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
     items = list(
         db.session.scalars(
-            select(CatalogItem).where(CatalogItem.active, or_(*conditions)).order_by(CatalogItem.title, CatalogItem.id).limit(limit + 1)
+            select(CatalogItem)
+            .where(CatalogItem.active, or_(*conditions))
+            .order_by(CatalogItem.title, CatalogItem.id)
+            .limit(limit + 1)
         )
     )
     return CatalogSearch(query, items[:limit], more=len(items) > limit)
-
-

@@ -111,7 +111,9 @@ def changed_since(term: Term, moment: datetime) -> bool:
 def unclaimed_changes(term: Term) -> bool:
     """Some change to an order of the term is in the change log and no delta has claimed it yet."""
     # SELECT EXISTS always returns its one row; scalar() is typed Optional.
-    return bool(db.session.scalar(select(exists().where(FeedChange.term_id == term.id, FeedChange.feed_run_id.is_(None)))))
+    return bool(
+        db.session.scalar(select(exists().where(FeedChange.term_id == term.id, FeedChange.feed_run_id.is_(None))))
+    )
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,19 @@ def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
         FeedRun.term_id == plan.term.id, FeedRun.kind == FeedKind.DELTA, FeedRun.file_name == plan.file_name
     )
     db.session.execute(
-        update(FeedChange).where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_(None))
-        .values(feed_run_id=run.id).execution_options(synchronize_session=False)
+        update(FeedChange)
+        .where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_(None))
+        .values(feed_run_id=run.id)
+        .execution_options(synchronize_session=False)
     )
     db.session.execute(
-        delete(FeedChange).where(FeedChange.term_id == plan.term.id, FeedChange.feed_run_id.is_not(None),
-                                 FeedChange.feed_run_id.not_in(same_file)).execution_options(synchronize_session=False)
+        delete(FeedChange)
+        .where(
+            FeedChange.term_id == plan.term.id,
+            FeedChange.feed_run_id.is_not(None),
+            FeedChange.feed_run_id.not_in(same_file),
+        )
+        .execution_options(synchronize_session=False)
     )
     claimed = FeedChange.feed_run_id.in_(same_file)
     earliest = db.session.scalar(select(func.min(FeedChange.changed_at)).where(claimed))
@@ -150,12 +159,19 @@ def _claim_changes(plan: FeedPlan, run: FeedRun) -> ClaimedChanges:
 def _claim(plan: FeedPlan) -> FeedRun:
     """Insert the run's row now: a concurrent run claiming the same window waits, then fails here."""
     run = FeedRun(
-        term_id=plan.term.id, kind=plan.kind, window_start=plan.window_start, window_end=plan.window_end,
-        rows=0, file_name=plan.file_name, created_at=plan.window_end,
+        term_id=plan.term.id,
+        kind=plan.kind,
+        window_start=plan.window_start,
+        window_end=plan.window_end,
+        rows=0,
+        file_name=plan.file_name,
+        created_at=plan.window_end,
     )
     # Worded before the flush: once it fails, the session loads nothing until the caller rolls back.
     start = f"{plan.window_start:%Y-%m-%dT%H:%M:%SZ}" if plan.window_start else "at the beginning"
-    taken = f"Another export already claimed the {plan.term.code} delta window starting {start}; this run wrote nothing."
+    taken = (
+        f"Another export already claimed the {plan.term.code} delta window starting {start}; this run wrote nothing."
+    )
     db.session.add(run)
     try:
         db.session.flush()
@@ -167,7 +183,12 @@ def _claim(plan: FeedPlan) -> FeedRun:
 def _write_temporary(plan: FeedPlan, out_dir: str, stats: dict, claimed: ClaimedChanges | None) -> str:
     """The whole file under a hidden temporary name in the target directory, flushed to disk."""
     handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{plan.file_name}.", suffix=".tmp")
-    rows = feed_rows(db.session.connection(), plan.term.id, plan.since, *((claimed.order_ids, claimed.removed_after) if claimed else ()))
+    rows = feed_rows(
+        db.session.connection(),
+        plan.term.id,
+        plan.since,
+        *((claimed.order_ids, claimed.removed_after) if claimed else ()),
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             for chunk in csv_chunks(rows, stats):

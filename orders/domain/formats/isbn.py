@@ -17,7 +17,13 @@ def check_digit(first12: str) -> str:
 
 def is_valid(isbn: str) -> bool:
     """True for a 13-digit string starting 978/979 with a correct check digit."""
-    return len(isbn) == 13 and isbn.isascii() and isbn.isdigit() and isbn[:3] in {"978", "979"} and check_digit(isbn[:12]) == isbn[12]
+    return (
+        len(isbn) == 13
+        and isbn.isascii()
+        and isbn.isdigit()
+        and isbn[:3] in {"978", "979"}
+        and check_digit(isbn[:12]) == isbn[12]
+    )
 
 
 def _isbn10_valid(code: str) -> bool:

@@ -20,9 +20,13 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Cn
 
 
 def is_blank(value: str | None) -> bool:
-    """True when nothing of `value` shows: empty, or only spaces, controls, zero-width and other invisible characters."""
-    return not value or all(ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
-                            for ch in value)
+    """True when nothing of `value` shows.
+
+    That is: empty, or only spaces, controls, zero-width and other invisible characters.
+    """
+    return not value or all(
+        ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value
+    )
 
 
 def clean_line(value: str | None) -> str:

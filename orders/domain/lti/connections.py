@@ -87,18 +87,27 @@ def find(issuer: str, client_id: str | None = None) -> LtiConnection | None:
 
 
 def all_connections() -> list[LtiConnection]:
-    return list(db.session.scalars(
-        select(LtiConnection).options(selectinload(LtiConnection.deployments)).order_by(LtiConnection.issuer, LtiConnection.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(LtiConnection)
+            .options(selectinload(LtiConnection.deployments))
+            .order_by(LtiConnection.issuer, LtiConnection.id)
+        )
+    )
 
 
 def register(fields: ConnectionFields, *, actor: User | None, now: datetime, allow_http: bool = False) -> LtiConnection:
     """Add a platform (and the tool's first key pair if it has none); refused when issuer + client id exist."""
     values = _clean(fields, allow_http=allow_http)
     deployments = values.pop("deployment_ids")
-    if db.session.scalar(select(LtiConnection.id).where(
-        LtiConnection.issuer == values["issuer"], LtiConnection.client_id == values["client_id"]
-    )) is not None:
+    if (
+        db.session.scalar(
+            select(LtiConnection.id).where(
+                LtiConnection.issuer == values["issuer"], LtiConnection.client_id == values["client_id"]
+            )
+        )
+        is not None
+    ):
         raise RuleBroken(f"A connection for {values['issuer']} with client id {values['client_id']} already exists.")
     connection = LtiConnection(created_at=now, **values)
     connection.deployments = [LtiDeployment(deployment_id=d) for d in deployments]
@@ -109,14 +118,19 @@ def register(fields: ConnectionFields, *, actor: User | None, now: datetime, all
     return connection
 
 
-def update(connection: LtiConnection, fields: ConnectionFields, *, actor: User | None, now: datetime,
-           allow_http: bool = False) -> LtiConnection:
+def update(
+    connection: LtiConnection, fields: ConnectionFields, *, actor: User | None, now: datetime, allow_http: bool = False
+) -> LtiConnection:
     """Change a platform's fields and deployment ids; only what changed is audited."""
     values = _clean(fields, allow_http=allow_http)
     deployments = values.pop("deployment_ids")
-    clash = db.session.scalar(select(LtiConnection.id).where(
-        LtiConnection.issuer == values["issuer"], LtiConnection.client_id == values["client_id"], LtiConnection.id != connection.id
-    ))
+    clash = db.session.scalar(
+        select(LtiConnection.id).where(
+            LtiConnection.issuer == values["issuer"],
+            LtiConnection.client_id == values["client_id"],
+            LtiConnection.id != connection.id,
+        )
+    )
     if clash is not None:
         raise RuleBroken(f"Another connection already uses {values['issuer']} with client id {values['client_id']}.")
     before = audit_values(connection)
@@ -128,7 +142,14 @@ def update(connection: LtiConnection, fields: ConnectionFields, *, actor: User |
     after = audit_values(connection)
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:
-        record("lti.connection_changed", _target(connection), {k: before[k] for k in changed}, changed, actor=actor, now=now)
+        record(
+            "lti.connection_changed",
+            _target(connection),
+            {k: before[k] for k in changed},
+            changed,
+            actor=actor,
+            now=now,
+        )
     return connection
 
 

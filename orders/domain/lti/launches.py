@@ -53,8 +53,13 @@ def record_launch(launch_id: str, *, connection_id: int, user: User, context_id:
                   section_ids: list[int], now: datetime) -> LtiLaunch:
     """Remember who launched from which LMS course, for that course's pages. Flushes."""
     launch = LtiLaunch(
-        id=launch_id[:80], connection_id=connection_id, user_id=user.id, context_id=(context_id or None) and context_id[:255],
-        context_title=(context_title or None) and context_title[:300], section_ids=section_ids, created_at=now,
+        id=launch_id[:80],
+        connection_id=connection_id,
+        user_id=user.id,
+        context_id=(context_id or None) and context_id[:255],
+        context_title=(context_title or None) and context_title[:300],
+        section_ids=section_ids,
+        created_at=now,
         expires_at=now + LAUNCH_LIFETIME,
     )
     db.session.add(launch)
@@ -65,7 +70,9 @@ def record_launch(launch_id: str, *, connection_id: int, user: User, context_id:
 def find_launch(launch_id: str, user: User, now: datetime) -> LtiLaunch | None:
     """The user's own unexpired launch with this id (anyone else's reads as missing)."""
     return db.session.scalars(
-        select(LtiLaunch).where(LtiLaunch.id == launch_id[:80], LtiLaunch.user_id == user.id, LtiLaunch.expires_at > now)
+        select(LtiLaunch).where(
+            LtiLaunch.id == launch_id[:80], LtiLaunch.user_id == user.id, LtiLaunch.expires_at > now
+        )
     ).first()
 
 

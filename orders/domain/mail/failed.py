@@ -40,10 +40,17 @@ def outbox_stats() -> OutboxStats:
 
 def failed_emails(limit: int = FAILED_PAGE_SIZE) -> tuple[list[OutboundEmail], int]:
     """The failed emails, newest first (at most `limit`), and how many there are in all."""
-    total = db.session.scalar(select(func.count()).select_from(OutboundEmail).where(OutboundEmail.status == EmailStatus.FAILED))
-    rows = list(db.session.scalars(
-        select(OutboundEmail).where(OutboundEmail.status == EmailStatus.FAILED).order_by(OutboundEmail.id.desc()).limit(limit)
-    ))
+    total = db.session.scalar(
+        select(func.count()).select_from(OutboundEmail).where(OutboundEmail.status == EmailStatus.FAILED)
+    )
+    rows = list(
+        db.session.scalars(
+            select(OutboundEmail)
+            .where(OutboundEmail.status == EmailStatus.FAILED)
+            .order_by(OutboundEmail.id.desc())
+            .limit(limit)
+        )
+    )
     return rows, total or 0
 
 
@@ -56,12 +63,15 @@ def retry_failed(now: datetime, email_id: int | None = None) -> int:
     if email_id is not None:
         conditions.append(OutboundEmail.id == email_id)
     # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
-    return cast("CursorResult[Any]", db.session.execute(
-        update(OutboundEmail)
-        .where(*conditions)
-        .values(status=EmailStatus.PENDING, attempts=0, next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    return cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(OutboundEmail)
+            .where(*conditions)
+            .values(status=EmailStatus.PENDING, attempts=0, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
 
 
 def retry_failed_as(actor: User, now: datetime, email: OutboundEmail | None = None) -> int:

@@ -145,7 +145,8 @@ class LtiRegistrationToken(Model):
     """A one-time LTI Dynamic Registration link a Program Administrator made: nobody else can register a platform."""
 
     __tablename__ = "lti_registration_token"
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex: a leaked table registers nothing
+    # sha256 hex: a leaked table registers nothing
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -45,7 +45,9 @@ class OutboundEmail(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("order_event.id"))
     # Set on a student choice receipt (orders/domain/choices.py); one per event and recipient, like event_id.
-    choice_event_id: Mapped[int | None] = mapped_column(ForeignKey("choice_event.id", name="fk_outbound_email_choice_event"))
+    choice_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("choice_event.id", name="fk_outbound_email_choice_event")
+    )
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))

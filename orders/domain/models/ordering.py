@@ -188,20 +188,6 @@ class Order(Model):
                 seen.setdefault(user.id, user)
         return sorted(seen.values(), key=lambda u: u.sort_name)
 
-    @property
-    def counted_requests(self) -> list[ContentRequest]:
-        """The approved requests that count as lines: each catalog item once per order (orders/domain/lines.py)."""
-        from orders.domain.lines import counted_requests  # the rule's module reads these models
-
-        return counted_requests(self)
-
-    @property
-    def total_student_price(self) -> Decimal:
-        """What a student pays: each counted line once, an approved request priced as its item (orders/domain/lines.py)."""
-        from orders.domain.lines import total_per_student
-
-        return total_per_student(self)
-
 
 class OrderSection(Model):
     """A section on an order; `claimed` is true while the order is placed."""

@@ -58,13 +58,25 @@ class TitleRequest:
     requirement: str = Requirement.REQUIRED.value
 
     def as_json(self) -> dict:
-        return {"title": self.title, "isbn13": self.isbn13, "author": self.author, "edition": self.edition, "note": self.note,
-                "requirement": self.requirement}
+        return {
+            "title": self.title,
+            "isbn13": self.isbn13,
+            "author": self.author,
+            "edition": self.edition,
+            "note": self.note,
+            "requirement": self.requirement,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> TitleRequest:
-        return cls(data["title"], data["isbn13"], data.get("author"), data.get("edition"), data.get("note"),
-                   data.get("requirement", Requirement.REQUIRED.value))
+        return cls(
+            data["title"],
+            data["isbn13"],
+            data.get("author"),
+            data.get("edition"),
+            data.get("note"),
+            data.get("requirement", Requirement.REQUIRED.value),
+        )
 
 
 def active_item_with_isbn(isbn13: str) -> CatalogItem | None:
@@ -75,10 +87,20 @@ def active_item_with_isbn(isbn13: str) -> CatalogItem | None:
 def new_request(order: Order, wanted: TitleRequest, *, actor: User, now: datetime, position: int) -> ContentRequest:
     """A content request line for `order` (not yet added to the session)."""
     return ContentRequest(
-        order_id=order.id, position=position, title=wanted.title, isbn13=wanted.isbn13, author=wanted.author,
-        edition=wanted.edition, note=wanted.note, status=Status.SUBMITTED, requested_by_id=actor.id,
+        order_id=order.id,
+        position=position,
+        title=wanted.title,
+        isbn13=wanted.isbn13,
+        author=wanted.author,
+        edition=wanted.edition,
+        note=wanted.note,
+        status=Status.SUBMITTED,
+        requested_by_id=actor.id,
         requirement=Requirement(wanted.requirement),
-        requested_by=actor, created_at=now, updated_at=now, version=1,
+        requested_by=actor,
+        created_at=now,
+        updated_at=now,
+        version=1,
     )
 
 
@@ -169,7 +191,9 @@ def change_status(
     if not actor.is_program_admin:
         raise PermissionDenied(status_change_decision(actor, request).reason)
     if expected_version != request.version:
-        raise StaleOrder("This request changed while you were looking at it (someone else updated it). Nothing was changed.")
+        raise StaleOrder(
+            "This request changed while you were looking at it (someone else updated it). Nothing was changed."
+        )
     if request.order.status is not OrderStatus.PLACED:
         raise Refused("Only requests on placed orders can change status.")
     if to not in TRANSITIONS[request.status]:
@@ -180,17 +204,27 @@ def change_status(
         refuse_item_already_counted(request, fulfilled_by)
     # The order's version and last change move too: the feed reports the request's new status.
     if not transition(request.order, expected=OrderStatus.PLACED, now=now):
-        raise StaleOrder("The order changed while you were looking at it. Nothing was changed; review it and try again.")
+        raise StaleOrder(
+            "The order changed while you were looking at it. Nothing was changed; review it and try again."
+        )
     previous = request.status
     request.status, request.updated_at, request.version = to, now, request.version + 1
     if to is Status.APPROVED and fulfilled_by is not None:  # refused above when None
         request.fulfilled_by_id, request.fulfilled_by = fulfilled_by.id, fulfilled_by
     comment = clean_text(comment)
     if comment:
-        db.session.add(ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=comment))
+        db.session.add(
+            ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=comment)
+        )
     event = _event(
-        request, EventKind.CONTENT_REQUEST_STATUS, actor=actor, now=now, request_id=request_id,
-        from_status=previous.value, to_status=to.value, comment=comment,
+        request,
+        EventKind.CONTENT_REQUEST_STATUS,
+        actor=actor,
+        now=now,
+        request_id=request_id,
+        from_status=previous.value,
+        to_status=to.value,
+        comment=comment,
         fulfilled_by={"id": fulfilled_by.id, "title": fulfilled_by.title} if fulfilled_by else None,
     )
     mail.enqueue_request_update_emails(request, event, now=now)
@@ -218,7 +252,9 @@ def refuse_item_already_counted(request: ContentRequest, item: CatalogItem) -> N
     )
 
 
-def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetime, request_id: str | None) -> ContentRequestComment:
+def add_comment(
+    request: ContentRequest, text: str, *, actor: User, now: datetime, request_id: str | None
+) -> ContentRequestComment:
     """Append a comment to the thread; the requester and the placer hear about it."""
     allowed = comment_decision(actor, request)
     if not allowed:
@@ -229,13 +265,22 @@ def add_comment(request: ContentRequest, text: str, *, actor: User, now: datetim
     comment = ContentRequestComment(request_id=request.id, author_id=actor.id, author=actor, created_at=now, text=text)
     db.session.add(comment)
     request.updated_at = now
-    event = _event(request, EventKind.CONTENT_REQUEST_COMMENT, actor=actor, now=now, request_id=request_id, comment=text)
+    event = _event(
+        request, EventKind.CONTENT_REQUEST_COMMENT, actor=actor, now=now, request_id=request_id, comment=text
+    )
     mail.enqueue_request_update_emails(request, event, now=now)
     return comment
 
 
 def create_item_for(
-    request: ContentRequest, *, publisher: str, edition: str, delivery: Delivery, price: Decimal, actor: User, now: datetime
+    request: ContentRequest,
+    *,
+    publisher: str,
+    edition: str,
+    delivery: Delivery,
+    price: Decimal,
+    actor: User,
+    now: datetime,
 ) -> CatalogItem:
     """A catalog item made from the request's title and ISBN (approving "create it here"); it joins the
     audit log like every catalog item a Program Administrator adds."""
@@ -243,11 +288,19 @@ def create_item_for(
     if existing is not None:
         raise Refused(f"The catalog already has ISBN {request.isbn13}: {existing.title}. Choose it instead.")
     item = CatalogItem(
-        title=request.title, authors=request.author or "", isbn13=request.isbn13, publisher=publisher,
-        edition=edition, delivery=delivery, student_price=price, active=True,
+        title=request.title,
+        authors=request.author or "",
+        isbn13=request.isbn13,
+        publisher=publisher,
+        edition=edition,
+        delivery=delivery,
+        student_price=price,
+        active=True,
     )
     db.session.add(item)
     db.session.flush()
-    values = dict(item_values(item), source=f"{request.title} (ISBN {request.isbn13}), on order #{request.order.number}")
+    values = dict(
+        item_values(item), source=f"{request.title} (ISBN {request.isbn13}), on order #{request.order.number}"
+    )
     record("catalog.item_added", f"Catalog item {item.isbn13} {item.title}", None, values, actor=actor, now=now)
     return item

@@ -139,10 +139,19 @@ def new_draft(
     actor: User, course: Course, term: Term, sections: list[Section], *, now: datetime, request_id: str | None,
     details: dict | None = None, **fields,
 ) -> Order:
-    """A new draft owned by the actor for these sections (plus `fields`: lines, requests, its source), with its event."""
+    """A new draft owned by the actor for these sections, with its event.
+
+    `fields` carries the rest: lines, requests, its source.
+    """
     draft = Order(
-        term_id=term.id, course_id=course.id, status=OrderStatus.DRAFT, owner_id=actor.id, created_at=now, version=1,
-        order_sections=[OrderSection(section_id=s.id, section=s, claimed=False) for s in sections], **fields,
+        term_id=term.id,
+        course_id=course.id,
+        status=OrderStatus.DRAFT,
+        owner_id=actor.id,
+        created_at=now,
+        version=1,
+        order_sections=[OrderSection(section_id=s.id, section=s, claimed=False) for s in sections],
+        **fields,
     )
     db.session.add(draft)
     db.session.flush()
@@ -174,7 +183,10 @@ def set_sections(draft: Order, section_ids: list[int], *, actor: User, now: date
     _require_draft(draft)
     if not section_ids:
         raise OrderingError("Choose at least one section.")
-    choices = {c.section.id: c for c in section_choices(actor, draft.course_id, draft.term_id, now, excluding_order_id=draft.id)}
+    choices = {
+        c.section.id: c
+        for c in section_choices(actor, draft.course_id, draft.term_id, now, excluding_order_id=draft.id)
+    }
     for section_id in section_ids:
         choice = choices.get(section_id)
         if choice is None:
@@ -258,7 +270,11 @@ def placement_decision(draft: Order, actor: User, now: datetime, taken: dict[int
         problems.append("Choose at least one section.")
     period_noted = False
     for section in draft.sections:
-        if section.course_id != draft.course_id or section.term_id != draft.term_id or not may_order_for(actor, section):
+        if (
+            section.course_id != draft.course_id
+            or section.term_id != draft.term_id
+            or not may_order_for(actor, section)
+        ):
             problems.append(f"You may no longer order for section {section.label}. Remove it from this order.")
         elif not can_place(actor, section, now):
             if not period_noted:
@@ -288,7 +304,12 @@ ROYALTY_UNANSWERED = "Answer the question about the materials' authors and royal
 
 
 def place_draft(
-    draft: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int | None = None,
+    draft: Order,
+    *,
+    actor: User,
+    now: datetime,
+    request_id: str | None,
+    expected_version: int | None = None,
     royalty: RoyaltyAnswer | None = None,
 ) -> Order:
     """Place the draft: re-check every rule, claim its sections, number it, write the event and receipts.
@@ -302,7 +323,9 @@ def place_draft(
     _require_draft(draft)
     if expected_version is not None and expected_version != draft.version:
         raise DraftChanged()
-    decision = placement_decision(draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id))
+    decision = placement_decision(
+        draft, actor, now, claimed_sections([s.id for s in draft.sections], excluding_order_id=draft.id)
+    )
     if not decision:
         raise PlacementRefused(list(decision.reasons))
     if royalty is None:
@@ -313,9 +336,16 @@ def place_draft(
     # The first write (a returned order keeps its number): the transaction is open before the savepoint below.
     number = draft.number if draft.number is not None else next_order_number()
     if not transition(
-        draft, expected=was, to=route.status, now=now,
-        number=number, placed_by_id=actor.id, placed_at=None if route.waits else now,
-        submitted_at=draft.submitted_at or now, royalty_answer=answer.authored, royalty_review=route.need.royalty,
+        draft,
+        expected=was,
+        to=route.status,
+        now=now,
+        number=number,
+        placed_by_id=actor.id,
+        placed_at=None if route.waits else now,
+        submitted_at=draft.submitted_at or now,
+        royalty_answer=answer.authored,
+        royalty_review=route.need.royalty,
         related={"placed_by": actor},
     ):
         if draft.status is not was:
@@ -337,8 +367,9 @@ def place_draft(
             ]
         ) from None
     mark_authored(draft, answer)
-    record_order_submission(draft, route, answer, actor=actor, now=now, request_id=request_id,
-                            resubmitted=was is OrderStatus.RETURNED)
+    record_order_submission(
+        draft, route, answer, actor=actor, now=now, request_id=request_id, resubmitted=was is OrderStatus.RETURNED
+    )
     return draft
 
 

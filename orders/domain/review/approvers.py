@@ -23,9 +23,15 @@ def deciding_grants(user: User, *, royalty: bool) -> list[CoordinatorGrant]:
 
 
 def is_approver(user: User) -> bool:
-    """The user decides some reviews: a Program Administrator, or a coordinator with a flagged grant ("Approvals" in the header)."""
-    return bool(getattr(user, "is_authenticated", False) and user.active
-                and (user.is_program_admin or any(g.may_approve or g.may_review_royalties for g in user.grants)))
+    """The user decides some reviews ("Approvals" in the header).
+
+    A Program Administrator, or a coordinator with a flagged grant.
+    """
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.active
+        and (user.is_program_admin or any(g.may_approve or g.may_review_royalties for g in user.grants))
+    )
 
 
 def uncovered(user: User, sections: Iterable[Section], *, royalty: bool) -> list[Section]:
@@ -42,8 +48,10 @@ def approvers_of(sections: list[Section], *, royalty: bool, excluding: Iterable[
     skip = set(excluding)
     flag = CoordinatorGrant.may_review_royalties if royalty else CoordinatorGrant.may_approve
     candidates = db.session.scalars(
-        select(User).where(User.active.is_(True), User.id.in_(select(CoordinatorGrant.user_id).where(flag.is_(True))))
-        .options(selectinload(User.grants)).order_by(User.sort_name, User.id)
+        select(User)
+        .where(User.active.is_(True), User.id.in_(select(CoordinatorGrant.user_id).where(flag.is_(True))))
+        .options(selectinload(User.grants))
+        .order_by(User.sort_name, User.id)
     ).all()
     found = [u for u in candidates if u.id not in skip and sections and not uncovered(u, sections, royalty=royalty)]
     if found:
@@ -83,7 +91,8 @@ def decidable_clause(user: User, order_id, royalty, submitter_id, now: datetime)
         and_(royalty, _all_sections_covered(order_id, deciding_grants(user, royalty=True))),
     )
     open_now = exists(
-        select(OrderingPeriod.id).join(Order, Order.term_id == OrderingPeriod.term_id)
+        select(OrderingPeriod.id)
+        .join(Order, Order.term_id == OrderingPeriod.term_id)
         .where(Order.id == order_id, OrderingPeriod.opens_at <= now, OrderingPeriod.closes_at > now)
     )
     return and_(covered, open_now, not_own_royalty)

@@ -39,7 +39,10 @@ STALE_CHANGE = (
 
 @dataclass(frozen=True)
 class Decided:
-    """What a decision did: `changed` False when nothing was applied (decided before, withdrawn, stale), with the words."""
+    """What a decision did, with the words.
+
+    `changed` is False when nothing was applied (decided before, withdrawn, stale).
+    """
 
     order: Order
     changed: bool
@@ -86,7 +89,9 @@ def _require(decision) -> None:
 # --- Orders awaiting approval -------------------------------------------------------------------------------
 
 
-def approve_order(order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int) -> Decided:
+def approve_order(
+    order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> Decided:
     """Approve an order awaiting approval: it is placed now (placed at = now), counted everywhere, receipts sent."""
     if order.status is not OrderStatus.AWAITING_APPROVAL:
         return Decided(order, False, decided_notice(order))
@@ -98,8 +103,14 @@ def approve_order(order: Order, *, actor: User, now: datetime, request_id: str |
         if order.status is not OrderStatus.AWAITING_APPROVAL:
             return Decided(order, False, decided_notice(order))
         raise StaleOrder(CHANGED_MEANWHILE)
-    event = record_event(order, EventKind.APPROVED, actor=actor, now=now, request_id=request_id,
-                         details={"royalty_review": order.royalty_review, "royalty": _order_royalty(order)})
+    event = record_event(
+        order,
+        EventKind.APPROVED,
+        actor=actor,
+        now=now,
+        request_id=request_id,
+        details={"royalty_review": order.royalty_review, "royalty": _order_royalty(order)},
+    )
     if placer is not None:
         notices.enqueue_approved(order, event, now=now, submitter=placer, change=False)
     return Decided(order, True, f"Order #{order.number} was approved. It is now placed and counts everywhere.", event)
@@ -107,14 +118,22 @@ def approve_order(order: Order, *, actor: User, now: datetime, request_id: str |
 
 def _order_royalty(order: Order) -> dict:
     lines = [line for line in order.current_lines if line.instructor_authored]
-    return {"authored": bool(order.royalty_answer), "lines": [
-        {"id": line.catalog_item_id, "title": line.item.title,
-         "royalty_per_copy": None if line.royalty_per_copy is None else str(line.royalty_per_copy)} for line in lines
-    ]}
+    return {
+        "authored": bool(order.royalty_answer),
+        "lines": [
+            {
+                "id": line.catalog_item_id,
+                "title": line.item.title,
+                "royalty_per_copy": None if line.royalty_per_copy is None else str(line.royalty_per_copy),
+            }
+            for line in lines
+        ],
+    }
 
 
-def return_order(order: Order, reason: str | None, *, actor: User, now: datetime, request_id: str | None,
-                 expected_version: int) -> Decided:
+def return_order(
+    order: Order, reason: str | None, *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> Decided:
     """Return an order awaiting approval to its placer, with the reason: it keeps its sections, counts nowhere,
     and its placer changes it and submits it again (or cancels it)."""
     if order.status is not OrderStatus.AWAITING_APPROVAL:
@@ -128,10 +147,14 @@ def return_order(order: Order, reason: str | None, *, actor: User, now: datetime
         if order.status is not OrderStatus.AWAITING_APPROVAL:
             return Decided(order, False, decided_notice(order))
         raise StaleOrder(CHANGED_MEANWHILE)
-    event = record_event(order, EventKind.RETURNED, actor=actor, now=now, request_id=request_id, details={"reason": cleaned})
+    event = record_event(
+        order, EventKind.RETURNED, actor=actor, now=now, request_id=request_id, details={"reason": cleaned}
+    )
     if placer is not None:
         notices.enqueue_returned(order, event, now=now, submitter=placer, change=False)
-    return Decided(order, True, f"Order #{order.number} was returned to {placer.name if placer else 'its placer'}.", event)
+    return Decided(
+        order, True, f"Order #{order.number} was returned to {placer.name if placer else 'its placer'}.", event
+    )
 
 
 # --- Changes to placed orders awaiting approval -----------------------------------------------------------------
@@ -139,7 +162,12 @@ def return_order(order: Order, reason: str | None, *, actor: User, now: datetime
 
 def _submitted(order: Order, change_id: int) -> PendingEdit | None:
     pending = db.session.get(PendingEdit, change_id)
-    if pending is None or pending.order_id != order.id or pending.submitted_at is None or order.status is not OrderStatus.PLACED:
+    if (
+        pending is None
+        or pending.order_id != order.id
+        or pending.submitted_at is None
+        or order.status is not OrderStatus.PLACED
+    ):
         return None
     return pending
 
@@ -147,7 +175,8 @@ def _submitted(order: Order, change_id: int) -> PendingEdit | None:
 def _take(pending: PendingEdit) -> bool:
     """Delete the submitted change, guarded: of two decisions at once exactly one finds it (the row lock)."""
     gone = db.session.execute(
-        delete(PendingEdit).where(PendingEdit.id == pending.id, PendingEdit.submitted_at.is_not(None))
+        delete(PendingEdit)
+        .where(PendingEdit.id == pending.id, PendingEdit.submitted_at.is_not(None))
         .execution_options(synchronize_session=False)
     )
     if cast("CursorResult[Any]", gone).rowcount != 1:
@@ -156,8 +185,9 @@ def _take(pending: PendingEdit) -> bool:
     return True
 
 
-def approve_change(order: Order, change_id: int, *, actor: User, now: datetime, request_id: str | None,
-                   expected_version: int) -> Decided:
+def approve_change(
+    order: Order, change_id: int, *, actor: User, now: datetime, request_id: str | None, expected_version: int
+) -> Decided:
     """Apply a submitted change, version-checked like every edit: one `approved` and one `edited` event, the
     author's "changes were approved", and the usual "Order changed" notices to the order's other people."""
     pending = _submitted(order, change_id)
@@ -182,16 +212,23 @@ def approve_change(order: Order, change_id: int, *, actor: User, now: datetime, 
     if change.royalty is not None and change.royalty.authored:
         details["royalty"] = royalty_details(change.royalty)
     approved = record_event(order, EventKind.APPROVED, actor=actor, now=now, request_id=request_id, details=details)
-    edited = record_event(order, EventKind.EDITED, actor=author, now=now, request_id=request_id,
-                          details=dict(change.diff.details(), approved_by=actor.name))
+    edited = record_event(
+        order,
+        EventKind.EDITED,
+        actor=author,
+        now=now,
+        request_id=request_id,
+        details=dict(change.diff.details(), approved_by=actor.name),
+    )
     notices.enqueue_approved(order, approved, now=now, submitter=author, change=True)
     dropped = tuple(person for section in change.diff.removed_sections for person in section.instructors)
     mail.enqueue_changed_emails(order, edited, now=now, also=dropped, receipt=False)
     return Decided(order, True, f"The changes to order #{order.number} were approved and applied.", approved)
 
 
-def return_change(order: Order, change_id: int, reason: str | None, *, actor: User, now: datetime,
-                  request_id: str | None) -> Decided:
+def return_change(
+    order: Order, change_id: int, reason: str | None, *, actor: User, now: datetime, request_id: str | None
+) -> Decided:
     """Drop a submitted change with the reason (the order stays as it was), and tell its author."""
     pending = _submitted(order, change_id)
     if pending is None:
@@ -202,7 +239,13 @@ def return_change(order: Order, change_id: int, reason: str | None, *, actor: Us
     author = pending.user
     if not _take(pending):
         return Decided(order, False, decided_notice(order, change_id))
-    event = record_event(order, EventKind.RETURNED, actor=actor, now=now, request_id=request_id,
-                         details=dict(change.diff.details(), change_id=change_id, reason=cleaned))
+    event = record_event(
+        order,
+        EventKind.RETURNED,
+        actor=actor,
+        now=now,
+        request_id=request_id,
+        details=dict(change.diff.details(), change_id=change_id, reason=cleaned),
+    )
     notices.enqueue_returned(order, event, now=now, submitter=author, change=True)
     return Decided(order, True, f"The changes to order #{order.number} were returned to {author.name}.", event)

@@ -50,18 +50,29 @@ def _waiting(now: datetime) -> list[tuple[Order, list, bool, User, datetime, boo
     """(order, sections, royalty, submitter, since, is_change) for everything waiting longer than WAITED."""
     cutoff = now - WAITED
     orders = db.session.scalars(
-        select(Order).where(Order.status == OrderStatus.AWAITING_APPROVAL, Order.last_changed_at < cutoff)
-        .options(selectinload(Order.order_sections).selectinload(OrderSection.section)).order_by(Order.last_changed_at, Order.id)
+        select(Order)
+        .where(Order.status == OrderStatus.AWAITING_APPROVAL, Order.last_changed_at < cutoff)
+        .options(selectinload(Order.order_sections).selectinload(OrderSection.section))
+        .order_by(Order.last_changed_at, Order.id)
     ).all()
-    found = [(o, o.sections, o.royalty_review, o.placed_by, o.last_changed_at, False) for o in orders
-             if o.placed_by is not None and o.last_changed_at is not None]
+    found = [
+        (o, o.sections, o.royalty_review, o.placed_by, o.last_changed_at, False)
+        for o in orders
+        if o.placed_by is not None and o.last_changed_at is not None
+    ]
     changes = db.session.execute(
-        select(PendingEdit, Order).join(Order, Order.id == PendingEdit.order_id)
-        .where(Order.status == OrderStatus.PLACED, PendingEdit.submitted_at.is_not(None), PendingEdit.submitted_at < cutoff)
+        select(PendingEdit, Order)
+        .join(Order, Order.id == PendingEdit.order_id)
+        .where(
+            Order.status == OrderStatus.PLACED, PendingEdit.submitted_at.is_not(None), PendingEdit.submitted_at < cutoff
+        )
         .order_by(PendingEdit.submitted_at, PendingEdit.id)
     ).all()
-    found += [(order, order.sections, pending.royalty_review, pending.user, pending.submitted_at, True)
-              for pending, order in changes if pending.submitted_at is not None]
+    found += [
+        (order, order.sections, pending.royalty_review, pending.user, pending.submitted_at, True)
+        for pending, order in changes
+        if pending.submitted_at is not None
+    ]
     return found
 
 
@@ -70,8 +81,13 @@ def digests(now: datetime) -> list[Digest]:
     by_approver: dict[int, Digest] = {}
     for order, sections, royalty, submitter, since, is_change in _waiting(now):
         line = DigestLine(
-            order.number or 0, f"{'Changes to order' if is_change else 'Order'} #{order.number}",
-            f"{order.course.code} {order.course.title}", order.term.name, submitter.name, since, royalty,
+            order.number or 0,
+            f"{'Changes to order' if is_change else 'Order'} #{order.number}",
+            f"{order.course.code} {order.course.title}",
+            order.term.name,
+            submitter.name,
+            since,
+            royalty,
             public_url(f"/orders/{order.number}"),
         )
         for approver in approvers_of(sections, royalty=royalty, excluding=[submitter.id] if royalty else []):
@@ -108,12 +124,22 @@ def send_digests(now: datetime) -> DigestResult:
         if digest.approver.id not in new:
             continue
         count = len(digest.lines)
-        rows.append(outbox_row(
-            kind="review_digest", template="review_digest", recipient=digest.approver.email,
-            subject=f"{count} order{'s' if count != 1 else ''} awaiting your approval for more than 3 days", now=now,
-            context=dict(recipient=digest.approver, lines=digest.lines, institution=institution_snapshot(inst), local_date=local_date,
-                         approvals_link=public_url("/approvals")),
-        ))
+        rows.append(
+            outbox_row(
+                kind="review_digest",
+                template="review_digest",
+                recipient=digest.approver.email,
+                subject=f"{count} order{'s' if count != 1 else ''} awaiting your approval for more than 3 days",
+                now=now,
+                context=dict(
+                    recipient=digest.approver,
+                    lines=digest.lines,
+                    institution=institution_snapshot(inst),
+                    local_date=local_date,
+                    approvals_link=public_url("/approvals"),
+                ),
+            )
+        )
     if rows:
         db.session.execute(insert(OutboundEmail), rows)
     return DigestResult(len(rows), len(found) - len(rows))

@@ -52,26 +52,44 @@ def add_to_list(organization: Organization, item: CatalogItem, *, actor: User, n
     constraint keeps one)."""
     try:
         with db.session.begin_nested():
-            db.session.add(PreApprovedItem(organization_id=organization.id, catalog_item_id=item.id, added_by_id=actor.id,
-                                           added_at=now))
+            db.session.add(
+                PreApprovedItem(
+                    organization_id=organization.id, catalog_item_id=item.id, added_by_id=actor.id, added_at=now
+                )
+            )
     except IntegrityError:
         return False
-    record("pre_approved.added", f"Pre-approved list of {organization.name}: {item.title}", None, _audit_item(item),
-           actor=actor, now=now)
+    record(
+        "pre_approved.added",
+        f"Pre-approved list of {organization.name}: {item.title}",
+        None,
+        _audit_item(item),
+        actor=actor,
+        now=now,
+    )
     return True
 
 
 def remove_from_list(organization: Organization, item: CatalogItem, *, actor: User, now: datetime) -> bool:
     """Take a catalog item off the list; False when it was not on it."""
-    gone = cast("CursorResult[Any]", db.session.execute(
-        delete(PreApprovedItem).where(PreApprovedItem.organization_id == organization.id,
-                                      PreApprovedItem.catalog_item_id == item.id)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    gone = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            delete(PreApprovedItem)
+            .where(PreApprovedItem.organization_id == organization.id, PreApprovedItem.catalog_item_id == item.id)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if not gone:
         return False
-    record("pre_approved.removed", f"Pre-approved list of {organization.name}: {item.title}", _audit_item(item), None,
-           actor=actor, now=now)
+    record(
+        "pre_approved.removed",
+        f"Pre-approved list of {organization.name}: {item.title}",
+        _audit_item(item),
+        None,
+        actor=actor,
+        now=now,
+    )
     return True
 
 
@@ -124,27 +142,49 @@ class ListImport:
     already: int
 
 
-def import_list(organization: Organization, codes: list[str], filename: str, *, actor: User, now: datetime) -> ListImport:
+def import_list(
+    organization: Organization, codes: list[str], filename: str, *, actor: User, now: datetime
+) -> ListImport:
     """Put every catalog item these ISBN-13s name on the list; an ISBN the catalog lacks refuses the whole file."""
     items: dict[str, CatalogItem] = {}
     for start in range(0, len(codes), 1000):
-        chunk = codes[start:start + 1000]
-        items.update((i.isbn13, i) for i in db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13.in_(chunk))))
+        chunk = codes[start : start + 1000]
+        items.update(
+            (i.isbn13, i) for i in db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13.in_(chunk)))
+        )
     unknown = [code for code in codes if code not in items]
     if unknown:
-        raise ListFileError([f"Not in the catalog: {', '.join(unknown[:20])}{' …' if len(unknown) > 20 else ''}. "
-                             "Add them to the catalog first; nothing was imported."])
-    listed = set(db.session.scalars(select(PreApprovedItem.catalog_item_id).where(PreApprovedItem.organization_id == organization.id)))
+        raise ListFileError(
+            [
+                f"Not in the catalog: {', '.join(unknown[:20])}{' …' if len(unknown) > 20 else ''}. "
+                "Add them to the catalog first; nothing was imported."
+            ]
+        )
+    listed = set(
+        db.session.scalars(
+            select(PreApprovedItem.catalog_item_id).where(PreApprovedItem.organization_id == organization.id)
+        )
+    )
     new = [items[code] for code in codes if items[code].id not in listed]
     try:
         with db.session.begin_nested():
-            db.session.add_all(PreApprovedItem(organization_id=organization.id, catalog_item_id=item.id, added_by_id=actor.id,
-                                               added_at=now) for item in new)
+            db.session.add_all(
+                PreApprovedItem(
+                    organization_id=organization.id, catalog_item_id=item.id, added_by_id=actor.id, added_at=now
+                )
+                for item in new
+            )
     except IntegrityError:
         raise RuleBroken("Someone changed this list at the same moment. Nothing was imported; try again.") from None
     if new:
-        record("pre_approved.imported", f"Pre-approved list of {organization.name}: import {filename}"[:300], None,
-               {"file": filename, "added": [item.isbn13 for item in new]}, actor=actor, now=now)
+        record(
+            "pre_approved.imported",
+            f"Pre-approved list of {organization.name}: import {filename}"[:300],
+            None,
+            {"file": filename, "added": [item.isbn13 for item in new]},
+            actor=actor,
+            now=now,
+        )
     return ListImport(len(new), len(codes) - len(new))
 
 
@@ -159,6 +199,12 @@ def set_royalty_threshold(inst: Institution, threshold: Decimal | None, *, actor
     def words(amount: Decimal | None) -> str:
         return "always" if amount is None else f"above ${amount:,.2f} per section"
 
-    record("institution.royalty_threshold", "Royalty review", {"royalty_review": words(before)},
-           {"royalty_review": words(threshold)}, actor=actor, now=now)
+    record(
+        "institution.royalty_threshold",
+        "Royalty review",
+        {"royalty_review": words(before)},
+        {"royalty_review": words(threshold)},
+        actor=actor,
+        now=now,
+    )
     return True

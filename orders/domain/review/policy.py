@@ -96,8 +96,11 @@ def royalty_need(sections: Iterable[Section], answer: RoyaltyAnswer | None) -> R
     if answer is None or not answer.authored:
         return NO_REVIEW
     threshold = institution().royalty_review_threshold
-    waits = ReviewNeed(royalty=True, reason="An instructor of this course wrote these materials or earns a royalty from them, "
-                                            "so a royalty reviewer decides before the order counts.")
+    waits = ReviewNeed(
+        royalty=True,
+        reason="An instructor of this course wrote these materials or earns a royalty from them, "
+        "so a royalty reviewer decides before the order counts.",
+    )
     if threshold is None:
         return waits
     sections = list(sections)
@@ -116,8 +119,9 @@ def combined(by_policy: ReviewNeed, by_royalty: ReviewNeed) -> ReviewNeed:
     return by_policy
 
 
-def review_need(sections: Iterable[Section], item_ids: Collection[int], *, requests: bool,
-                royalty: RoyaltyAnswer | None) -> ReviewNeed:
+def review_need(
+    sections: Iterable[Section], item_ids: Collection[int], *, requests: bool, royalty: RoyaltyAnswer | None
+) -> ReviewNeed:
     """What an order with these sections, catalog items (and, with `requests`, content requests) waits for."""
     sections = list(sections)
     return combined(policy_need(sections, item_ids, requests=requests), royalty_need(sections, royalty))

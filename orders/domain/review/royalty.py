@@ -27,7 +27,9 @@ class RoyaltyAnswer:
             return NO_ROYALTY
         offered = set(offered)
         if not self.items:
-            raise Refused("You answered Yes: choose the materials an instructor wrote or edited, or earns a royalty from.")
+            raise Refused(
+                "You answered Yes: choose the materials an instructor wrote or edited, or earns a royalty from."
+            )
         if any(item_id not in offered for item_id in self.items):
             raise Refused("That material is not one of these. Choose from the list.")
         for estimate in self.items.values():
@@ -37,7 +39,10 @@ class RoyaltyAnswer:
 
     def as_json(self) -> dict:
         """For a change's stored state (a pending edit): amounts as exact strings."""
-        return {"authored": self.authored, "items": {str(k): (None if v is None else str(v)) for k, v in self.items.items()}}
+        return {
+            "authored": self.authored,
+            "items": {str(k): (None if v is None else str(v)) for k, v in self.items.items()},
+        }
 
     @classmethod
     def from_json(cls, data: dict | None) -> RoyaltyAnswer | None:
@@ -48,10 +53,13 @@ class RoyaltyAnswer:
 
     def details(self, titles: dict[int, str]) -> dict:
         """The event's record of the answer (the order's history shows it)."""
-        return {"authored": self.authored, "lines": [
-            {"id": item_id, "title": titles.get(item_id, ""), "royalty_per_copy": None if v is None else str(v)}
-            for item_id, v in self.items.items()
-        ]}
+        return {
+            "authored": self.authored,
+            "lines": [
+                {"id": item_id, "title": titles.get(item_id, ""), "royalty_per_copy": None if v is None else str(v)}
+                for item_id, v in self.items.items()
+            ],
+        }
 
 
 NO_ROYALTY = RoyaltyAnswer(False)

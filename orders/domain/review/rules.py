@@ -27,12 +27,17 @@ def decider_decision(user: User, sections: list[Section], term: Term, *, royalty
         if royalty:
             return Decision(False, "This order is under royalty review: only reviewers who may review royalties "
                                    "(or a Program Administrator) decide it.")
-        return Decision(False, "Only approvers for these sections (or a Program Administrator) can approve or return it.")
+        return Decision(
+            False, "Only approvers for these sections (or a Program Administrator) can approve or return it."
+        )
     outside = uncovered(user, sections, royalty=royalty)
     if outside:
         labels = ", ".join(s.label for s in outside)
-        return Decision(False, f"Your approval grants do not cover section{'s' if len(outside) > 1 else ''} {labels}. "
-                               "An approver covering every section, or a Program Administrator, decides it.")
+        return Decision(
+            False,
+            f"Your approval grants do not cover section{'s' if len(outside) > 1 else ''} {labels}. "
+            "An approver covering every section, or a Program Administrator, decides it.",
+        )
     if now is not None and not is_open(term, now):
         return period_closed(term, now, "approve or return it")
     return ALLOWED
@@ -42,17 +47,22 @@ def approve_decision(user: User, order: Order, now: datetime) -> Decision:
     """May the user approve (or return) this order, awaiting approval, now."""
     if order.status is not OrderStatus.AWAITING_APPROVAL:
         return Decision(False, "This order is not awaiting approval.")
-    return decider_decision(user, order.sections, order.term, royalty=order.royalty_review,
-                            submitter_id=order.placed_by_id, now=now)
+    return decider_decision(
+        user, order.sections, order.term, royalty=order.royalty_review, submitter_id=order.placed_by_id, now=now
+    )
 
 
-def change_decision(user: User, order: Order, change: PendingEdit, added_sections: list[Section], now: datetime) -> Decision:
+def change_decision(
+    user: User, order: Order, change: PendingEdit, added_sections: list[Section], now: datetime
+) -> Decision:
     """May the user approve (or return) this change to a placed order, awaiting approval: the same rule over
     the order's sections and those the change adds."""
     if order.status is not OrderStatus.PLACED or change.submitted_at is None or change.order_id != order.id:
         return Decision(False, "These changes are not awaiting approval.")
     sections = order.sections + [s for s in added_sections if s.id not in {x.id for x in order.sections}]
-    return decider_decision(user, sections, order.term, royalty=change.royalty_review, submitter_id=change.user_id, now=now)
+    return decider_decision(
+        user, sections, order.term, royalty=change.royalty_review, submitter_id=change.user_id, now=now
+    )
 
 
 def decide_route_decision(user: User, order: Order, now: datetime) -> Decision:
@@ -70,8 +80,14 @@ def decide_route_decision(user: User, order: Order, now: datetime) -> Decision:
 
 
 def approvals_decision(user: User) -> Decision:
-    """The Approvals screen: Program Administrators and coordinators with a flagged grant ("Approvals" in the header)."""
+    """The Approvals screen ("Approvals" in the header).
+
+    Program Administrators and coordinators with a flagged grant.
+    """
     if is_approver(user):
         return ALLOWED
-    return Decision(False, "The Approvals screen is for approvers: Program Administrators and coordinators whose grant may "
-                           "approve orders or review royalties.")
+    return Decision(
+        False,
+        "The Approvals screen is for approvers: Program Administrators and coordinators whose grant may "
+        "approve orders or review royalties.",
+    )

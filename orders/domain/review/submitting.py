@@ -76,7 +76,9 @@ def route_change(order: Order, actor: User, change: EditDiff, answer: RoyaltyAns
     exposed = [i.id for i in change.added_items]
     if change.added_sections:
         exposed += [line.catalog_item_id for line in order.current_lines if line.catalog_item_id not in removed]
-    need = combined(policy_need(sections, exposed, requests=bool(change.added_requests)), royalty_need(sections, answer))
+    need = combined(
+        policy_need(sections, exposed, requests=bool(change.added_requests)), royalty_need(sections, answer)
+    )
     return _route(need, actor, sections, order, now)
 
 
@@ -94,19 +96,35 @@ def mark_authored(order: Order, answer: RoyaltyAnswer, *, only: set[int] | None 
 
 def royalty_details(answer: RoyaltyAnswer) -> dict:
     """The answer as the order's history keeps it (with the titles as they were)."""
-    titles = dict(db.session.execute(select(CatalogItem.id, CatalogItem.title).where(CatalogItem.id.in_(list(answer.items))))
-                  .all()) if answer.items else {}
+    titles = (
+        dict(
+            db.session.execute(
+                select(CatalogItem.id, CatalogItem.title).where(CatalogItem.id.in_(list(answer.items)))
+            ).all()
+        )
+        if answer.items
+        else {}
+    )
     return answer.details(titles)
 
 
-def record_order_submission(order: Order, route: Route, answer: RoyaltyAnswer, *, actor: User, now: datetime,
-                            request_id: str | None, resubmitted: bool) -> OrderEvent:
+def record_order_submission(
+    order: Order,
+    route: Route,
+    answer: RoyaltyAnswer,
+    *,
+    actor: User,
+    now: datetime,
+    request_id: str | None,
+    resubmitted: bool,
+) -> OrderEvent:
     """The event and emails of an order just placed or just sent to review (its status already moved)."""
     details: dict[str, Any] = {"royalty": royalty_details(answer)}
     if route.waits:
         details.update(why=route.need.reason, resubmitted=resubmitted)
-        event = record_event(order, EventKind.SUBMITTED_FOR_APPROVAL, actor=actor, now=now, request_id=request_id,
-                             details=details)
+        event = record_event(
+            order, EventKind.SUBMITTED_FOR_APPROVAL, actor=actor, now=now, request_id=request_id, details=details
+        )
         approvers = approvers_of(order.sections, royalty=route.need.royalty, excluding=[actor.id])
         notices.enqueue_awaiting(order, event, approvers, now=now, change=False)
         return event
@@ -117,12 +135,23 @@ def record_order_submission(order: Order, route: Route, answer: RoyaltyAnswer, *
     return event
 
 
-ANOTHER_CHANGE_WAITS = ("Another change to this order already awaits approval. Nothing of yours was submitted: your "
-                        "changes are kept; submit them again once that one is decided.")
+ANOTHER_CHANGE_WAITS = (
+    "Another change to this order already awaits approval. Nothing of yours was submitted: your "
+    "changes are kept; submit them again once that one is decided."
+)
 
 
-def submit_change(order: Order, pending: PendingEdit, change: EditDiff, route: Route, answer: RoyaltyAnswer, *,
-                  actor: User, now: datetime, request_id: str | None) -> OrderEvent | None:
+def submit_change(
+    order: Order,
+    pending: PendingEdit,
+    change: EditDiff,
+    route: Route,
+    answer: RoyaltyAnswer,
+    *,
+    actor: User,
+    now: datetime,
+    request_id: str | None,
+) -> OrderEvent | None:
     """Send the user's pending change to review: the order stays as it is. None when this very change was
     submitted meanwhile (a double click, a second tab): the guarded UPDATE lets exactly one through."""
     other = awaiting_pending(order)
@@ -131,19 +160,28 @@ def submit_change(order: Order, pending: PendingEdit, change: EditDiff, route: R
     changes = dict(pending.changes, **{ROYALTY_KEY: answer.as_json()})
     try:
         with db.session.begin_nested():
-            matched = cast("CursorResult[Any]", db.session.execute(
-                update(PendingEdit)
-                .where(PendingEdit.id == pending.id, PendingEdit.submitted_at.is_(None), PendingEdit.base_version == order.version)
-                .values(submitted_at=now, royalty_review=route.need.royalty, changes=changes, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )).rowcount
+            matched = cast(
+                "CursorResult[Any]",
+                db.session.execute(
+                    update(PendingEdit)
+                    .where(
+                        PendingEdit.id == pending.id,
+                        PendingEdit.submitted_at.is_(None),
+                        PendingEdit.base_version == order.version,
+                    )
+                    .values(submitted_at=now, royalty_review=route.need.royalty, changes=changes, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                ),
+            ).rowcount
     except IntegrityError:  # uq_pending_edit_one_awaiting: another user's change was submitted at the same moment
         raise Refused(ANOTHER_CHANGE_WAITS) from None
     if matched != 1:
         return None
     mirror_update(pending, submitted_at=now, royalty_review=route.need.royalty, changes=changes, updated_at=now)
     details = dict(change.details(), change_id=pending.id, why=route.need.reason, royalty=royalty_details(answer))
-    event = record_event(order, EventKind.SUBMITTED_FOR_APPROVAL, actor=actor, now=now, request_id=request_id, details=details)
+    event = record_event(
+        order, EventKind.SUBMITTED_FOR_APPROVAL, actor=actor, now=now, request_id=request_id, details=details
+    )
     approvers = approvers_of(sections_after(order, change), royalty=route.need.royalty, excluding=[actor.id])
     notices.enqueue_awaiting(order, event, approvers, now=now, change=True)
     return event

@@ -38,7 +38,8 @@ FILES: dict[str, tuple[Column, ...]] = {
     "teaching_assignments.csv": (Column("user_sis_id", _ID), Column("section_sis_id", _ID)),
     "enrollments.csv": (Column("user_sis_id", _ID), Column("section_sis_id", _ID), Column("status", kind="status")),
 }
-# A dump without enrollments.csv carries no enrollment data: enrollments are left as they are (orders.domain.sis.importer).
+# A dump without enrollments.csv carries no enrollment data: enrollments are left as they are
+# (orders.domain.sis.importer).
 OPTIONAL_FILES = frozenset({"enrollments.csv"})
 LEVELS = {level.value.lower(): level for level in CourseLevel}
 STATUSES = {state.value: state for state in EnrollmentState}
@@ -53,8 +54,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 def describe_files() -> str:
     """The files and their columns, for --help and the README."""
-    return "\n".join(f"  {name:26} {', '.join(c.name for c in columns)}" + (" (optional)" if name in OPTIONAL_FILES else "")
-                     for name, columns in FILES.items())
+    return "\n".join(
+        f"  {name:26} {', '.join(c.name for c in columns)}" + (" (optional)" if name in OPTIONAL_FILES else "")
+        for name, columns in FILES.items()
+    )
 
 
 class SISFileError(Exception):
@@ -109,7 +112,9 @@ def _records(text: str, file: str, problems: _Problems):
                 pos += 1 if char == "\n" else 2
                 line += 1
                 break
-            problems.add(file, line, f"malformed quoting: unexpected {char!r} after the closing quote of field {len(fields)}")
+            problems.add(
+                file, line, f"malformed quoting: unexpected {char!r} after the closing quote of field {len(fields)}"
+            )
             return
         yield start_line, fields
 

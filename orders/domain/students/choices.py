@@ -99,7 +99,9 @@ def declined_clause(mode: ProgramMode) -> ColumnElement[bool]:
     return and_(CatalogItem.zero_cost == false(), ~_chosen_clause(mode))
 
 
-def enrollment_declined_and_charged(mode: ProgramMode, items, opted_out, opted_in) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def enrollment_declined_and_charged(
+    mode: ProgramMode, items, opted_out, opted_in
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """SQL: (declined, charged) of one enrollment from counts over its section's `items` billable items.
 
     The per-enrollment aggregate of declined_clause and charged_clause: `opted_out` and `opted_in`

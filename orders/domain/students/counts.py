@@ -24,7 +24,11 @@ def chosen_value(mode: ProgramMode) -> ChoiceValue:
 def order_items_with_choice(order: Order) -> list[int]:
     """The order's billable items (its lines, orders/domain/lines.py: each item once): the ones students choose on."""
     items = [line.item.id for line in order.current_lines if not line.item.zero_cost]
-    items += [r.fulfilled_by.id for r in counted_requests(order) if r.fulfilled_by is not None and not r.fulfilled_by.zero_cost]
+    items += [
+        r.fulfilled_by.id
+        for r in counted_requests(order)
+        if r.fulfilled_by is not None and not r.fulfilled_by.zero_cost
+    ]
     return items
 
 
@@ -41,8 +45,10 @@ def section_student_counts(order: Order, mode: ProgramMode) -> dict[int, tuple[i
         .outerjoin(
             StudentChoice,
             and_(
-                StudentChoice.user_id == Enrollment.user_id, StudentChoice.section_id == Enrollment.section_id,
-                StudentChoice.catalog_item_id.in_(items), StudentChoice.choice == chosen_value(mode),
+                StudentChoice.user_id == Enrollment.user_id,
+                StudentChoice.section_id == Enrollment.section_id,
+                StudentChoice.catalog_item_id.in_(items),
+                StudentChoice.choice == chosen_value(mode),
             ),
         )
         .where(Enrollment.section_id.in_(section_ids), Enrollment.state == EnrollmentState.ENROLLED)

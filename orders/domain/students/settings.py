@@ -49,14 +49,21 @@ def save_window(term: Term, opens_at: datetime | None, closes_at: datetime | Non
     decision = window_dates_decision(opens_at, closes_at)
     if not decision:
         raise RuleBroken(decision.reason)
-    before = {"choice_opens_at": audit_time(term.choice_opens_at), "choice_closes_at": audit_time(term.choice_closes_at)}
+    before = {
+        "choice_opens_at": audit_time(term.choice_opens_at),
+        "choice_closes_at": audit_time(term.choice_closes_at),
+    }
     after = {"choice_opens_at": audit_time(opens_at), "choice_closes_at": audit_time(closes_at)}
     changed = [k for k in before if before[k] != after[k]]
     if not changed:
         return None
     term.choice_opens_at, term.choice_closes_at = opens_at, closes_at
     db.session.flush()
-    return record("term.choice_window", f"{term.name} choice window", {k: before[k] for k in changed},
-                  {k: after[k] for k in changed}, actor=actor, now=now)
-
-
+    return record(
+        "term.choice_window",
+        f"{term.name} choice window",
+        {k: before[k] for k in changed},
+        {k: after[k] for k in changed},
+        actor=actor,
+        now=now,
+    )

@@ -48,7 +48,10 @@ def register(app: Flask) -> None:
     login_manager.user_loader(sessions.load_session_user)
     proxies = {key: app.config[f"PROXY_FIX_X_{key.upper()}"] for key in ("for", "proto", "host")}
     if any(proxies.values()):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies["for"], x_proto=proxies["proto"], x_host=proxies["host"])
+        # Flask's documented way to add WSGI middleware; its annotations make wsgi_app a plain method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies["for"], x_proto=proxies["proto"], x_host=proxies["host"]
+        )
     app.before_request(refuse_development_key_off_loopback)
     app.before_request(header.sign_in_from_header)
     app.register_error_handler(header.AccountNotSetUp, not_set_up)

@@ -87,12 +87,14 @@ def load_session_user(user_id: str) -> User | None:
     token = session.get(TOKEN_KEY)
     number = parse_id(user_id)
     if not isinstance(token, str) or not token or number is None:
-        return _forget()
+        _forget()
+        return None
     now = clock.now()
     sid = token_hash(token)
     loaded = load_user(number, session_id=sid, idle_since=now - idle_limit(), started_since=now - max_age())
     if loaded is None:
-        return _forget()
+        _forget()
+        return None
     user, last_seen_at = loaded
     if now - last_seen_at >= touch_every():
         _touch(sid, now)

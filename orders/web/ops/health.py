@@ -35,13 +35,16 @@ def check_database() -> str | None:
 def check_migrations() -> str | None:
     """None when the database's alembic revision is the code's head."""
     try:
-        current = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        current: set[str] = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except Exception:  # no alembic_version table: the schema was never migrated
         db.session.rollback()
         return "the database has no migration history (run flask --app app db upgrade)"
     heads = migration_heads()
     if current != heads:
-        return f"the database is at {', '.join(sorted(current)) or 'nothing'}, the code at {', '.join(sorted(heads))} (run flask --app app db upgrade)"
+        return (
+            f"the database is at {', '.join(sorted(current)) or 'nothing'}, the code at {', '.join(sorted(heads))} "
+            "(run flask --app app db upgrade)"
+        )
     return None
 
 
@@ -63,7 +66,10 @@ def check_outbox(now: datetime) -> str | None:
     limit = float(current_app.config["READY_OUTBOX_MAX_OVERDUE_SECONDS"])
     due_since = oldest_overdue(now)
     if due_since is not None and (now - due_since).total_seconds() > limit:
-        return f"an email has been due for {int((now - due_since).total_seconds())} s (limit {int(limit)} s): is the mail worker running?"
+        return (
+            f"an email has been due for {int((now - due_since).total_seconds())} s (limit {int(limit)} s): "
+            "is the mail worker running?"
+        )
     return None
 
 

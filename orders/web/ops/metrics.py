@@ -22,8 +22,9 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 
 
-if multiprocess_dir():  # each metric below opens its file there at once; the directory must exist
-    os.makedirs(multiprocess_dir(), exist_ok=True)
+_directory = multiprocess_dir()
+if _directory:  # each metric below opens its file there at once; the directory must exist
+    os.makedirs(_directory, exist_ok=True)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -62,15 +63,30 @@ class DatabaseCollector:
 
         now = clock.utcnow()
         stats = outbox_stats()
-        yield GaugeMetricFamily("orders_outbox_pending", "Emails waiting to be sent (pending or being sent).", value=stats.pending)
-        yield GaugeMetricFamily("orders_outbox_failed", "Emails the worker gave up on (see the back office: Failed mail).", value=stats.failed)
         yield GaugeMetricFamily(
-            "orders_outbox_oldest_pending_age_seconds", "Age of the oldest email not yet sent; 0 when none waits.",
+            "orders_outbox_pending", "Emails waiting to be sent (pending or being sent).", value=stats.pending
+        )
+        yield GaugeMetricFamily(
+            "orders_outbox_failed",
+            "Emails the worker gave up on (see the back office: Failed mail).",
+            value=stats.failed,
+        )
+        yield GaugeMetricFamily(
+            "orders_outbox_oldest_pending_age_seconds",
+            "Age of the oldest email not yet sent; 0 when none waits.",
             value=stats.oldest_pending_age(now),
         )
-        feeds = CounterMetricFamily("orders_feed_runs", "Order feed files written (export-feed), by kind.", labels=["kind"])
-        last_feed = GaugeMetricFamily("orders_feed_last_run_timestamp_seconds", "When the last feed file of each kind was written.", labels=["kind"])
-        for kind, count, last in db.session.execute(select(FeedRun.kind, func.count(), func.max(FeedRun.created_at)).group_by(FeedRun.kind)):
+        feeds = CounterMetricFamily(
+            "orders_feed_runs", "Order feed files written (export-feed), by kind.", labels=["kind"]
+        )
+        last_feed = GaugeMetricFamily(
+            "orders_feed_last_run_timestamp_seconds",
+            "When the last feed file of each kind was written.",
+            labels=["kind"],
+        )
+        for kind, count, last in db.session.execute(
+            select(FeedRun.kind, func.count(), func.max(FeedRun.created_at)).group_by(FeedRun.kind)
+        ):
             feeds.add_metric([kind.value], count)
             last_feed.add_metric([kind.value], last.timestamp())
         yield feeds
@@ -78,9 +94,12 @@ class DatabaseCollector:
         count, last = db.session.execute(
             select(func.count(), func.max(AdminAuditEntry.occurred_at)).where(AdminAuditEntry.kind == "sis.import")
         ).one()
-        yield CounterMetricFamily("orders_sis_imports", "SIS imports applied (import-sis, recorded in the audit log).", value=count)
+        yield CounterMetricFamily(
+            "orders_sis_imports", "SIS imports applied (import-sis, recorded in the audit log).", value=count
+        )
         yield GaugeMetricFamily(
-            "orders_sis_import_last_run_timestamp_seconds", "When the last SIS import was applied; 0 if never.",
+            "orders_sis_import_last_run_timestamp_seconds",
+            "When the last SIS import was applied; 0 if never.",
             value=last.timestamp() if last else 0,
         )
 

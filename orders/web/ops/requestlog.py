@@ -101,8 +101,14 @@ def register(app: Flask) -> None:
                 "duration_ms": round(seconds * 1000, 1),
             }
             log.info(
-                "%s %s %s %s user=%s %.1f ms id=%s", fields["method"], fields["path"], fields["status"], fields["endpoint"],
-                fields["user_id"] if fields["user_id"] is not None else "-", fields["duration_ms"], fields["request_id"],
+                "%s %s %s %s user=%s %.1f ms id=%s",
+                fields["method"],
+                fields["path"],
+                fields["status"],
+                fields["endpoint"],
+                fields["user_id"] if fields["user_id"] is not None else "-",
+                fields["duration_ms"],
+                fields["request_id"],
                 extra={"request": fields},
             )
         return response

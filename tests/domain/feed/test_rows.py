@@ -19,11 +19,27 @@ T0 = datetime(2027, 1, 5, 14, 3, tzinfo=timezone.utc)
 
 def row(**changes):
     base = dict(
-        number=1042, placed_at=T0, updated_at=T0 + timedelta(days=1), status=OrderStatus.PLACED,
-        sis_id="202710-MATH-221-001", state=SectionState.ACTIVE, section_removed_at=None,
-        item_type="catalog_item", item_id=7, removed_at=None, cr_status=None, cr_created=None, cr_title=None, cr_isbn=None,
-        title="Calculus", authors="A, B", isbn13="9780357693544", publisher="Cengage", edition="9th",
-        delivery=Delivery.ETEXT, price=Decimal("89.9"),
+        number=1042,
+        placed_at=T0,
+        updated_at=T0 + timedelta(days=1),
+        status=OrderStatus.PLACED,
+        sis_id="202710-MATH-221-001",
+        state=SectionState.ACTIVE,
+        section_removed_at=None,
+        item_type="catalog_item",
+        item_id=7,
+        removed_at=None,
+        cr_status=None,
+        cr_created=None,
+        cr_title=None,
+        cr_isbn=None,
+        title="Calculus",
+        authors="A, B",
+        isbn13="9780357693544",
+        publisher="Cengage",
+        edition="9th",
+        delivery=Delivery.ETEXT,
+        price=Decimal("89.9"),
     )
     base.update(changes)
     return SimpleNamespace(**base)
@@ -35,28 +51,79 @@ def as_dict(values):
 
 def test_columns_are_the_specs_in_its_order():
     assert COLUMNS == (
-        "order_id", "order_created", "order_updated", "sis_section_id", "is_deleted", "order_item_type", "content_id",
-        "ci_title", "ci_author", "ci_searchable_isbn", "ci_publisher_name", "ci_edition", "ci_delivery_solution",
-        "ci_student_price", "cr_created", "cr_title", "cr_isbn", "cr_status",
+        "order_id",
+        "order_created",
+        "order_updated",
+        "sis_section_id",
+        "is_deleted",
+        "order_item_type",
+        "content_id",
+        "ci_title",
+        "ci_author",
+        "ci_searchable_isbn",
+        "ci_publisher_name",
+        "ci_edition",
+        "ci_delivery_solution",
+        "ci_student_price",
+        "cr_created",
+        "cr_title",
+        "cr_isbn",
+        "cr_status",
     )
 
 
 def test_a_catalog_line():
     assert as_dict(format_row(row(), None)) == {
-        "order_id": "1042", "order_created": "2027-01-05T14:03:00Z", "order_updated": "2027-01-06T14:03:00Z",
-        "sis_section_id": "202710-MATH-221-001", "is_deleted": "false", "order_item_type": "catalog_item",
-        "content_id": "7", "ci_title": "Calculus", "ci_author": "A, B", "ci_searchable_isbn": "9780357693544",
-        "ci_publisher_name": "Cengage", "ci_edition": "9th", "ci_delivery_solution": "eText", "ci_student_price": "89.90",
-        "cr_created": "", "cr_title": "", "cr_isbn": "", "cr_status": "",
+        "order_id": "1042",
+        "order_created": "2027-01-05T14:03:00Z",
+        "order_updated": "2027-01-06T14:03:00Z",
+        "sis_section_id": "202710-MATH-221-001",
+        "is_deleted": "false",
+        "order_item_type": "catalog_item",
+        "content_id": "7",
+        "ci_title": "Calculus",
+        "ci_author": "A, B",
+        "ci_searchable_isbn": "9780357693544",
+        "ci_publisher_name": "Cengage",
+        "ci_edition": "9th",
+        "ci_delivery_solution": "eText",
+        "ci_student_price": "89.90",
+        "cr_created": "",
+        "cr_title": "",
+        "cr_isbn": "",
+        "cr_status": "",
     }
 
 
 def test_a_content_request_not_yet_approved_has_no_catalog_columns():
-    values = as_dict(format_row(row(item_type="content_request", item_id=None, title=None, price=None,
-                                    cr_status=ContentRequestStatus.RESEARCHING, cr_created=T0, cr_title="X", cr_isbn="9781633438538"), None))
-    assert [values[c] for c in ("content_id", "ci_title", "ci_student_price", "ci_delivery_solution")] == ["", "", "", ""]
+    values = as_dict(
+        format_row(
+            row(
+                item_type="content_request",
+                item_id=None,
+                title=None,
+                price=None,
+                cr_status=ContentRequestStatus.RESEARCHING,
+                cr_created=T0,
+                cr_title="X",
+                cr_isbn="9781633438538",
+            ),
+            None,
+        )
+    )
+    assert [values[c] for c in ("content_id", "ci_title", "ci_student_price", "ci_delivery_solution")] == [
+        "",
+        "",
+        "",
+        "",
+    ]
     assert [values[c] for c in ("cr_created", "cr_title", "cr_isbn", "cr_status", "is_deleted")] == [
-        "2027-01-05T14:03:00Z", "X", "9781633438538", "researching", "false"]
+        "2027-01-05T14:03:00Z",
+        "X",
+        "9781633438538",
+        "researching",
+        "false",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -78,7 +145,9 @@ def test_a_row_removed_by_an_edit_is_reported_once(field):
     removed = {field: T0 + timedelta(days=2)}
     assert format_row(row(**removed), None) is None, "never in a full"
     assert format_row(row(**removed), T0 + timedelta(days=2)) is None, "not in a delta after its removal"
-    assert as_dict(format_row(row(**removed), T0 + timedelta(days=1)))["is_deleted"] == "true", "in the delta covering it"
+    assert as_dict(format_row(row(**removed), T0 + timedelta(days=1)))["is_deleted"] == "true", (
+        "in the delta covering it"
+    )
 
 
 def test_the_earlier_removal_decides():
@@ -87,7 +156,10 @@ def test_the_earlier_removal_decides():
     assert format_row(r, T0 + timedelta(days=1)) is None
 
 
-@pytest.mark.parametrize("amount, text", [(Decimal("110"), "110.00"), (Decimal("0.5"), "0.50"), (Decimal("1234567.891"), "1234567.89"), (None, "")])
+@pytest.mark.parametrize(
+    "amount, text",
+    [(Decimal("110"), "110.00"), (Decimal("0.5"), "0.50"), (Decimal("1234567.891"), "1234567.89"), (None, "")],
+)
 def test_prices_are_plain_decimals_with_two_places(amount, text):
     assert plain_price(amount) == text
 
@@ -126,7 +198,10 @@ def test_csv_has_a_header_always_and_counts_rows_and_orders():
 
 
 def test_canceled_requests_keep_the_feeds_documented_spelling():
-    """The app says "canceled"; the bookstore's feed keeps docs/spec.md §6a's "cancelled"; old stored values still read."""
+    """The app says "canceled"; the bookstore's feed keeps docs/spec.md §6a's "cancelled".
+
+    Old stored values still read.
+    """
     from orders.domain.feed.rows import feed_status
 
     assert ContentRequestStatus.CANCELED.value == "canceled" and ContentRequestStatus.CANCELED.label == "Canceled"

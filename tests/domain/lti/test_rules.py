@@ -54,11 +54,18 @@ def test_where_a_launch_lands(app_ctx, demo_data, who, instructor_role, landing)
 
 
 def test_claims_are_read_defensively():
-    claims = read({
-        "sub": "u1", "email": " Ada@Demo.EDU ", "https://purl.imsglobal.org/spec/lti/claim/roles": [INSTRUCTOR, 7],
-        "https://purl.imsglobal.org/spec/lti/claim/lis": {"course_section_sourcedid": "a, b,,a", "person_sourcedid": "S1"},
-        "https://purl.imsglobal.org/spec/lti/claim/context": "not an object",
-    })
+    claims = read(
+        {
+            "sub": "u1",
+            "email": " Ada@Demo.EDU ",
+            "https://purl.imsglobal.org/spec/lti/claim/roles": [INSTRUCTOR, 7],
+            "https://purl.imsglobal.org/spec/lti/claim/lis": {
+                "course_section_sourcedid": "a, b,,a",
+                "person_sourcedid": "S1",
+            },
+            "https://purl.imsglobal.org/spec/lti/claim/context": "not an object",
+        }
+    )
     assert claims.email == "ada@demo.edu" and claims.person_sis_id == "S1" and claims.instructor_like
     assert claims.section_sis_ids == ("a", "b") and claims.context_id == ""
     assert split_ids(None) == () and not read({}).instructor_like
@@ -80,21 +87,28 @@ def test_people_are_matched_by_one_rule_and_remembered(app_ctx, demo_data, now):
     email_claims = read({"sub": "s-ada", "email": "ADA@demo.edu"})
     assert identities.match_person(by_email, email_claims, now) == ada
     assert identities.match_person(by_sis, email_claims, now) is None  # the SIS-id rule never falls back to email
-    sis_claims = read({"sub": "s-ada-2", "https://purl.imsglobal.org/spec/lti/claim/lis": {"person_sourcedid": ada.sis_id}})
+    sis_claims = read(
+        {"sub": "s-ada-2", "https://purl.imsglobal.org/spec/lti/claim/lis": {"person_sourcedid": ada.sis_id}}
+    )
     assert identities.match_person(by_sis, sis_claims, now) == ada
-    assert identities.match_person(by_email, read({"sub": "s-ada", "email": "changed@lms.edu"}), now) == ada  # remembered
+    assert (
+        identities.match_person(by_email, read({"sub": "s-ada", "email": "changed@lms.edu"}), now) == ada
+    )  # remembered
     ada.active = False
     assert identities.match_person(by_email, email_claims, now) is None
     assert identities.match_person(by_email, read({"email": "ada@demo.edu"}), now) is None  # no sub, nobody
 
 
-@pytest.mark.parametrize("changes, words", [
-    (dict(issuer="http://lms.example.edu"), "Issuer must be an https:// address"),
-    (dict(jwks_url="not a url"), "Key set URL"),
-    (dict(client_id=" "), "Client id is required"),
-    (dict(deployment_ids=("", " ")), "at least one deployment id"),
-    (dict(match="name"), "email or by SIS id"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        (dict(issuer="http://lms.example.edu"), "Issuer must be an https:// address"),
+        (dict(jwks_url="not a url"), "Key set URL"),
+        (dict(client_id=" "), "Client id is required"),
+        (dict(deployment_ids=("", " ")), "at least one deployment id"),
+        (dict(match="name"), "email or by SIS id"),
+    ],
+)
 def test_a_bad_connection_is_refused_and_nothing_is_saved(app_ctx, now, changes, words):
     with pytest.raises(RuleBroken, match=words):
         connections.register(_fields(**changes), actor=None, now=now)
@@ -108,19 +122,32 @@ def test_connections_are_audited_and_unique(app_ctx, demo_data, now):
         connections.register(_fields(), actor=katherine, now=now)
     connections.update(connection, _fields(deployment_ids=("d1", "d2"), match="sis_id"), actor=katherine, now=now)
     connections.remove(connection, actor=katherine, now=now)
-    entries = db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind.like("lti.%")).order_by(AdminAuditEntry.id)).all()
-    assert [e.kind for e in entries] == ["lti.key_added", "lti.connection_added", "lti.connection_changed", "lti.connection_removed"]
+    entries = db.session.scalars(
+        select(AdminAuditEntry).where(AdminAuditEntry.kind.like("lti.%")).order_by(AdminAuditEntry.id)
+    ).all()
+    assert [e.kind for e in entries] == [
+        "lti.key_added",
+        "lti.connection_added",
+        "lti.connection_changed",
+        "lti.connection_removed",
+    ]
     assert entries[2].before == {"deployment_ids": ["d1"], "match": "email"}
     assert entries[2].after == {"deployment_ids": ["d1", "d2"], "match": "sis_id"}
     assert all(e.actor_id == katherine.id for e in entries[1:])
 
 
 def test_frame_origins_are_the_issuers_and_lms_addresses(app_ctx, now):
-    canvas = connections.register(_fields(issuer="https://canvas.instructure.com", lms_url="https://school.instructure.com/x"),
-                                  actor=None, now=now)
+    canvas = connections.register(
+        _fields(issuer="https://canvas.instructure.com", lms_url="https://school.instructure.com/x"),
+        actor=None,
+        now=now,
+    )
     moodle = connections.register(_fields(issuer="https://moodle.school.edu"), actor=None, now=now)
     assert connections.frame_origins([canvas, moodle]) == [
-        "https://canvas.instructure.com", "https://school.instructure.com", "https://moodle.school.edu"]
+        "https://canvas.instructure.com",
+        "https://school.instructure.com",
+        "https://moodle.school.edu",
+    ]
 
 
 def test_keys_rotate_and_publish_two(app_ctx, now):

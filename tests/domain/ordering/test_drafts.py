@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from orders.domain.catalog.search import search_catalog
+from orders.domain.lines import total_per_student
 from orders.domain.models import (
     CatalogItem,
     Course,
@@ -64,7 +65,9 @@ def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def draft_for(demo, first_name: str, subject: str, number: str, *, items=("Python Crash Course",), instructor=None) -> Order:
+def draft_for(
+    demo, first_name: str, subject: str, number: str, *, items=("Python Crash Course",), instructor=None
+) -> Order:
     """A committed draft by this demo user, with its preselected sections and the given items."""
     actor = demo.user(first_name)
     course, term = offering(subject, number)
@@ -141,7 +144,9 @@ def test_start_refuses_outsiders_closed_periods_and_fully_ordered_courses(demo):
     summer_course, summer = offering("MATH", "221", "Summer 2027")  # period upcoming
     with pytest.raises(OrderingError, match="ordering period for Summer 2027 opens on"):
         ordering.start_draft(demo.user("emmy"), summer_course, summer, now=demo.now, request_id=None)
-    admin_draft, created = ordering.start_draft(demo.user("katherine"), summer_course, summer, now=demo.now, request_id=None)
+    admin_draft, created = ordering.start_draft(
+        demo.user("katherine"), summer_course, summer, now=demo.now, request_id=None
+    )
     assert created  # Program Administrators are never bound by periods
     cs310, spring = offering("CS", "310")  # its only section is on order #1002
     with pytest.raises(OrderingError, match="already on an order"):
@@ -167,7 +172,9 @@ def test_set_sections_refuses_foreign_ordered_and_empty_choices_without_changing
     grace = demo.user("grace")
     cs310 = section("CS", "310", "001")  # already on order #1002
     grace_draft, _ = ordering.start_draft(grace, *offering("CS", "150"), now=demo.now, request_id=None)
-    ordering.set_sections(grace_draft, [section("CS", "150", "001").id, section("CS", "150", "002").id], actor=grace, now=demo.now)
+    ordering.set_sections(
+        grace_draft, [section("CS", "150", "001").id, section("CS", "150", "002").id], actor=grace, now=demo.now
+    )
     assert [s.label for s in grace_draft.sections] == ["001", "002"]
     with pytest.raises(OrderingError):
         ordering.set_sections(grace_draft, [cs310.id], actor=grace, now=demo.now)
@@ -181,11 +188,14 @@ def test_items_are_added_once_at_todays_price_and_removed(demo):
     assert ordering.add_item(draft, book.id, demo.now) == (added, False)  # a double submit adds nothing
     ordering.add_item(draft, item("Python Crash Course").id, demo.now)
     db.session.commit()
-    assert [(line.item.title, line.position) for line in draft.lines] == [("Think Python", 0), ("Python Crash Course", 1)]
+    assert [(line.item.title, line.position) for line in draft.lines] == [
+        ("Think Python", 0),
+        ("Python Crash Course", 1),
+    ]
     book.student_price = Decimal("99.00")  # the catalog changes; the draft keeps its snapshot
     db.session.commit()
     db.session.refresh(draft)
-    assert draft.total_student_price == Decimal("64.98")
+    assert total_per_student(draft) == Decimal("64.98")
     assert ordering.remove_item(draft, book.id, demo.now).title == "Think Python"
     assert ordering.remove_item(draft, book.id, demo.now) is None
     with pytest.raises(OrderingError, match="not in the catalog"):
@@ -198,18 +208,33 @@ def test_items_are_added_once_at_todays_price_and_removed(demo):
 def test_place_numbers_claims_records_and_queues_the_receipt(demo):
     draft = draft_for(demo, "ada", "CS", "150", items=("Python Crash Course", "Think Python"))
     before = counter()
-    order = ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id="req-9", expected_version=draft.version, royalty=NO_ROYALTY)
+    order = ordering.place_draft(
+        draft,
+        actor=demo.user("ada"),
+        now=demo.now,
+        request_id="req-9",
+        expected_version=draft.version,
+        royalty=NO_ROYALTY,
+    )
     db.session.commit()
     assert order.number == before + 1 == counter()
     assert (order.status, order.placed_by_id, order.placed_at) == (OrderStatus.PLACED, demo.user("ada").id, demo.now)
     assert all(link.claimed for link in order.order_sections)
-    placed = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.PLACED)).one()
+    placed = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.PLACED)
+    ).one()
     assert placed.on_behalf_of == [] and placed.request_id == "req-9"
     emails = list(db.session.scalars(select(OutboundEmail)))
     assert [(e.recipient, e.kind, e.event_id) for e in emails] == [("ada@demo.edu", "placed_receipt", placed.id)]
     assert emails[0].subject == f"Order #{order.number} placed — CS 150 Introduction to Programming, Spring 2027"
-    for fact in ["Course: CS 150 Introduction to Programming", "Term: Spring 2027", "Section(s): 001",
-                 "Session: First Eight Weeks", "Python Crash Course (ISBN 9781718502703)", "Think Python"]:
+    for fact in [
+        "Course: CS 150 Introduction to Programming",
+        "Term: Spring 2027",
+        "Section(s): 001",
+        "Session: First Eight Weeks",
+        "Python Crash Course (ISBN 9781718502703)",
+        "Think Python",
+    ]:
         assert fact in render_email(emails[0]).text
 
 
@@ -218,7 +243,9 @@ def test_coordinator_places_on_behalf_of_the_instructor_who_gets_a_receipt_too(d
     draft = draft_for(demo, "grace", "CS", "150", instructor=alan)
     order = ordering.place_draft(draft, actor=demo.user("grace"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
     db.session.commit()
-    placed = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.PLACED)).one()
+    placed = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.PLACED)
+    ).one()
     assert placed.on_behalf_of == [{"id": alan.id, "name": "Alan Turing"}]
     emails = {e.recipient: e for e in db.session.scalars(select(OutboundEmail))}
     assert set(emails) == {"grace@demo.edu", "alan@demo.edu"}
@@ -252,8 +279,12 @@ def test_closed_period_refuses_instructors_but_not_program_administrators(demo):
     _, spring = offering("CS", "150")
     spring.period.closes_at = demo.now - timedelta(minutes=1)  # the period closes while both drafts are open
     db.session.commit()
-    _refused_and_unchanged(demo, ada_draft, demo.user("ada"), PlacementRefused, "ordering period for Spring 2027 closed on")
-    order = ordering.place_draft(admin_draft, actor=demo.user("katherine"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
+    _refused_and_unchanged(
+        demo, ada_draft, demo.user("ada"), PlacementRefused, "ordering period for Spring 2027 closed on"
+    )
+    order = ordering.place_draft(
+        admin_draft, actor=demo.user("katherine"), now=demo.now, request_id=None, royalty=NO_ROYALTY
+    )
     db.session.commit()
     assert order.status is OrderStatus.PLACED and order.number == counter()
 
@@ -280,15 +311,26 @@ def test_the_database_constraint_backs_up_the_check(demo, monkeypatch):
         return {} if len(calls) == 1 else real(ids, **kwargs)
 
     monkeypatch.setattr(ordering, "claimed_sections", stale_first_check)
-    _refused_and_unchanged(demo, ada_draft, demo.user("ada"), SectionsTaken, r"001 was ordered by someone else .*#\d+.*draft is kept")
+    _refused_and_unchanged(
+        demo, ada_draft, demo.user("ada"), SectionsTaken, r"001 was ordered by someone else .*#\d+.*draft is kept"
+    )
 
 
 def test_repeat_and_stale_placements(demo):
     draft = draft_for(demo, "ada", "CS", "150")
     with pytest.raises(DraftChanged):
-        ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version - 1, royalty=NO_ROYALTY)
+        ordering.place_draft(
+            draft,
+            actor=demo.user("ada"),
+            now=demo.now,
+            request_id=None,
+            expected_version=draft.version - 1,
+            royalty=NO_ROYALTY,
+        )
     db.session.rollback()
-    ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version, royalty=NO_ROYALTY)
+    ordering.place_draft(
+        draft, actor=demo.user("ada"), now=demo.now, request_id=None, expected_version=draft.version, royalty=NO_ROYALTY
+    )
     db.session.commit()
     with pytest.raises(DraftClosed, match="already placed as order #"):
         ordering.place_draft(draft, actor=demo.user("ada"), now=demo.now, request_id=None, royalty=NO_ROYALTY)
@@ -302,7 +344,9 @@ def test_repeat_and_stale_placements(demo):
 def test_only_the_owner_may_place(demo):
     draft = draft_for(demo, "ada", "CS", "150")
     assert owns_draft(demo.user("ada"), draft) and not owns_draft(demo.user("katherine"), draft)
-    _refused_and_unchanged(demo, draft, demo.user("katherine"), PlacementRefused, "Only the person who started this draft")
+    _refused_and_unchanged(
+        demo, draft, demo.user("katherine"), PlacementRefused, "Only the person who started this draft"
+    )
 
 
 # --- Discarding ------------------------------------------------------------------------------------
@@ -319,7 +363,9 @@ def test_discard_is_once_without_number_or_email(demo):
     assert ordering.discard_draft(draft, actor=demo.user("ada"), now=demo.now, request_id="d2") is False
     db.session.commit()
     assert (draft.status, draft.number, counter()) == (OrderStatus.DISCARDED, None, before)
-    kinds = list(db.session.scalars(select(OrderEvent.kind).where(OrderEvent.order_id == draft.id).order_by(OrderEvent.id)))
+    kinds = list(
+        db.session.scalars(select(OrderEvent.kind).where(OrderEvent.order_id == draft.id).order_by(OrderEvent.id))
+    )
     assert kinds == [EventKind.DRAFT_STARTED, EventKind.DRAFT_DISCARDED]
     assert count(OutboundEmail) == 0
     assert ordering.find_draft(demo.user("ada"), draft.course_id, draft.term_id) is None

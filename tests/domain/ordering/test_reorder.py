@@ -66,7 +66,9 @@ def test_copies_items_sections_and_records_where_from(ctx):
     assert draft.status is OrderStatus.DRAFT and draft.owner_id == ada.id and draft.number is None
     assert draft.reordered_from_id == ctx.order(1004).id and result.source.number == 1004
     assert [s.label for s in draft.sections] == ["001"]  # Ada's section; 002 is Alan's
-    assert [(line.item.title, line.student_price) for line in draft.lines] == [("Python Crash Course", Decimal("29.99"))]
+    assert [(line.item.title, line.student_price) for line in draft.lines] == [
+        ("Python Crash Course", Decimal("29.99"))
+    ]
     assert result.price_changes == [] and result.requested == []
     event = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == draft.id)).one()
     assert event.kind is EventKind.DRAFT_STARTED and event.details["reordered_from"] == 1004
@@ -100,13 +102,27 @@ def test_an_inactive_item_becomes_a_content_request(ctx):
 def test_content_requests_and_removed_lines_are_not_copied(ctx):
     source = ctx.order(1004)
     ada = ctx.user("ada")
-    db.session.add(ContentRequest(
-        order_id=source.id, title="A Missing Title", isbn13="9780306406157", requested_by_id=ada.id,
-        created_at=ctx.now, updated_at=ctx.now, status=ContentRequestStatus.APPROVED,
-    ))
+    db.session.add(
+        ContentRequest(
+            order_id=source.id,
+            title="A Missing Title",
+            isbn13="9780306406157",
+            requested_by_id=ada.id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            status=ContentRequestStatus.APPROVED,
+        )
+    )
     think = item("Think Python")
-    db.session.add(OrderLine(order_id=source.id, catalog_item_id=think.id, position=1, student_price=think.student_price,
-                             removed_at=ctx.now - timedelta(days=1)))
+    db.session.add(
+        OrderLine(
+            order_id=source.id,
+            catalog_item_id=think.id,
+            position=1,
+            student_price=think.student_price,
+            removed_at=ctx.now - timedelta(days=1),
+        )
+    )
     db.session.flush()
     db.session.expire_all()
     assert len(ctx.order(1004).lines) == 2 and len(ctx.order(1004).content_requests) == 1
@@ -187,13 +203,16 @@ class Choice:
     ordered_as: int | None = None
 
 
-@pytest.mark.parametrize("choices,allowed", [
-    ([Choice(True)], True),
-    ([Choice(True), Choice(False)], True),  # another instructor's section, say
-    ([Choice(False)], False),  # period closed
-    ([Choice(True), Choice(False, 1001)], False),  # the course already has an order
-    ([], False),
-])
+@pytest.mark.parametrize(
+    "choices,allowed",
+    [
+        ([Choice(True)], True),
+        ([Choice(True), Choice(False)], True),  # another instructor's section, say
+        ([Choice(False)], False),  # period closed
+        ([Choice(True), Choice(False, 1001)], False),  # the course already has an order
+        ([], False),
+    ],
+)
 def test_can_reorder(choices, allowed):
     assert can_reorder(choices) is allowed
 

@@ -131,7 +131,9 @@ PLACERS = ["instructor", "coordinator", "admin"]
 def test_whether_placing_waits(app_ctx, now, policy, placer, answer):
     _term, sections, people = _scene(now, policy=policy, flags="approve")
     item, listed = f.catalog_item("Off the list"), f.catalog_item("On the list")
-    db.session.add(PreApprovedItem(organization_id=sections[0].organization_id, catalog_item_id=listed.id, added_at=now))
+    db.session.add(
+        PreApprovedItem(organization_id=sections[0].organization_id, catalog_item_id=listed.id, added_at=now)
+    )
     db.session.flush()
     draft = _draft(now, sections, people[placer], item)
     for chosen, on_list in ((item, False), (listed, True)):
@@ -150,19 +152,28 @@ def test_whether_placing_waits(app_ctx, now, policy, placer, answer):
         assert route.self_approved is (by_policy and may_approve and answer != YES)
 
 
-@pytest.mark.parametrize("threshold,estimate,enrolled,waits", [
-    (None, "0.50", 10, True),  # "always": any Yes
-    (Decimal("500.00"), "10.00", 40, False),  # $400 per section: under the threshold
-    (Decimal("500.00"), "12.51", 40, True),  # $500.40: above it
-    (Decimal("500.00"), "12.50", 40, False),  # exactly $500: not above
-    (Decimal("500.00"), None, 40, True),  # no estimate: nobody can say it is under
-])
+@pytest.mark.parametrize(
+    "threshold,estimate,enrolled,waits",
+    [
+        (None, "0.50", 10, True),  # "always": any Yes
+        (Decimal("500.00"), "10.00", 40, False),  # $400 per section: under the threshold
+        (Decimal("500.00"), "12.51", 40, True),  # $500.40: above it
+        (Decimal("500.00"), "12.50", 40, False),  # exactly $500: not above
+        (Decimal("500.00"), None, 40, True),  # no estimate: nobody can say it is under
+    ],
+)
 def test_the_royalty_threshold(app_ctx, now, threshold, estimate, enrolled, waits):
     _term, sections, people = _scene(now, policy=OrderingPolicy.OPEN)
     f.institution().royalty_review_threshold = threshold
     for n in range(enrolled):
-        db.session.add(Enrollment(user_id=f.user(f"Stu Dent{n}").id, section_id=sections[0].id, state=EnrollmentState.ENROLLED,
-                                  enrolled_at=now))
+        db.session.add(
+            Enrollment(
+                user_id=f.user(f"Stu Dent{n}").id,
+                section_id=sections[0].id,
+                state=EnrollmentState.ENROLLED,
+                enrolled_at=now,
+            )
+        )
     db.session.flush()
     item = f.catalog_item()
     answer = RoyaltyAnswer(True, {item.id: None if estimate is None else Decimal(estimate)})

@@ -35,15 +35,35 @@ def actor_for(role: str):
     }[role]
 
 
-def case(window: str, state: EnrollmentState | None, zero_cost: bool, mode: ProgramMode, *, order=OrderStatus.PLACED, on_order=True,
-         removed=False):
+def case(
+    window: str,
+    state: EnrollmentState | None,
+    zero_cost: bool,
+    mode: ProgramMode,
+    *,
+    order=OrderStatus.PLACED,
+    on_order=True,
+    removed=False,
+):
     opens, closes = WINDOWS[window]
     term = SimpleNamespace(name="Spring 2027", choice_opens_at=opens, choice_closes_at=closes)
-    section = None if state is None else SimpleNamespace(enrollment=SimpleNamespace(state=state), section=SimpleNamespace(term=term),
-                                                         removed=removed)
-    line = None if not on_order else SimpleNamespace(
-        zero_cost=zero_cost, order_status=order, order_number=1001, title="Calculus",
-        choice=effective_choice(mode, None, zero_cost=zero_cost),
+    section = (
+        None
+        if state is None
+        else SimpleNamespace(
+            enrollment=SimpleNamespace(state=state), section=SimpleNamespace(term=term), removed=removed
+        )
+    )
+    line = (
+        None
+        if not on_order
+        else SimpleNamespace(
+            zero_cost=zero_cost,
+            order_status=order,
+            order_number=1001,
+            title="Calculus",
+            choice=effective_choice(mode, None, zero_cost=zero_cost),
+        )
     )
     return section, line
 
@@ -51,7 +71,9 @@ def case(window: str, state: EnrollmentState | None, zero_cost: bool, mode: Prog
 @pytest.fixture
 def institution_ctx(app):
     with app.test_request_context():
-        db.session.info["institution"] = SimpleNamespace(timezone="America/Chicago", contact_email="orders@demo.edu", name="Demo")
+        db.session.info["institution"] = SimpleNamespace(
+            timezone="America/Chicago", contact_email="orders@demo.edu", name="Demo"
+        )
         yield
         db.session.info.pop("institution", None)
 
@@ -64,9 +86,15 @@ def expected(role: str, window: str, state: EnrollmentState | None, zero_cost: b
     return role == "program administrator" or window == "open"
 
 
-MATRIX = list(itertools.product(
-    list(ProgramMode), list(WINDOWS), [EnrollmentState.ENROLLED, EnrollmentState.DROPPED, None], [False, True], ROLES,
-))
+MATRIX = list(
+    itertools.product(
+        list(ProgramMode),
+        list(WINDOWS),
+        [EnrollmentState.ENROLLED, EnrollmentState.DROPPED, None],
+        [False, True],
+        ROLES,
+    )
+)
 
 
 @pytest.mark.parametrize("mode,window,state,zero_cost,role", MATRIX)
@@ -85,11 +113,14 @@ def test_nothing_is_chosen_in_a_section_the_sis_removed(institution_ctx, role):
     assert not decision.allowed and "The registrar removed this section" in decision.reason
 
 
-@pytest.mark.parametrize("window,words", [
-    ("closed", "closed on January 15, 2027, 5:59 AM CST"),
-    ("upcoming", "open on January 16, 2027"),
-    ("not set", "are not open yet"),
-])
+@pytest.mark.parametrize(
+    "window,words",
+    [
+        ("closed", "closed on January 15, 2027, 5:59 AM CST"),
+        ("upcoming", "open on January 16, 2027"),
+        ("not set", "are not open yet"),
+    ],
+)
 def test_a_closed_window_names_the_time(institution_ctx, window, words):
     section, line = case(window, EnrollmentState.ENROLLED, False, ProgramMode.OPT_OUT)
     decision = choose_decision(person(1), person(1), section, line, NOW)
@@ -117,12 +148,15 @@ def test_a_line_not_on_the_order_or_a_canceled_order_is_refused(institution_ctx,
     assert "#1001" in choose_decision(actor_for(role), person(1), section, canceled, NOW).reason
 
 
-@pytest.mark.parametrize("mode,current,stored", [
-    (ProgramMode.OPT_OUT, LineChoice.INCLUDED, ChoiceValue.OPTED_OUT),
-    (ProgramMode.OPT_OUT, LineChoice.OPTED_OUT, ChoiceValue.OPTED_IN),
-    (ProgramMode.OPT_IN, LineChoice.NOT_OPTED_IN, ChoiceValue.OPTED_IN),
-    (ProgramMode.OPT_IN, LineChoice.OPTED_IN, ChoiceValue.OPTED_OUT),
-])
+@pytest.mark.parametrize(
+    "mode,current,stored",
+    [
+        (ProgramMode.OPT_OUT, LineChoice.INCLUDED, ChoiceValue.OPTED_OUT),
+        (ProgramMode.OPT_OUT, LineChoice.OPTED_OUT, ChoiceValue.OPTED_IN),
+        (ProgramMode.OPT_IN, LineChoice.NOT_OPTED_IN, ChoiceValue.OPTED_IN),
+        (ProgramMode.OPT_IN, LineChoice.OPTED_IN, ChoiceValue.OPTED_OUT),
+    ],
+)
 def test_the_toggle_stores_the_other_state(mode, current, stored):
     assert choice_after_toggle(mode, current) is stored
 

@@ -58,7 +58,9 @@ def test_the_back_office_links_to_it_for_program_administrators_only(client, fro
 
 
 @pytest.mark.parametrize("who", ["ada", "alan", "emmy", "grace"])
-@pytest.mark.parametrize("url", ["/admin/feed/", FULL, f"/admin/feed/download?term={SPRING}&kind=delta&since=2026-11-01"])
+@pytest.mark.parametrize(
+    "url", ["/admin/feed/", FULL, f"/admin/feed/download?term={SPRING}&kind=delta&since=2026-11-01"]
+)
 def test_everyone_but_program_administrators_gets_403(client, frozen, who, url):
     sign_in(client, who)
     response = client.get(url)
@@ -96,7 +98,9 @@ def test_changes_since_a_date_count_from_local_midnight_and_leave_the_window_alo
 
     response = admin.get(f"/admin/feed/download?term={SPRING}&kind=delta&since=2026-11-22")
     assert response.status_code == 200 and response.mimetype == "text/html"
-    assert "No order of Spring 2027 changed since 2026-11-22: there is nothing to download." in response.get_data(as_text=True)
+    assert "No order of Spring 2027 changed since 2026-11-22: there is nothing to download." in response.get_data(
+        as_text=True
+    )
 
     admin.get(FULL).get_data()
     assert feed_run_count(app) == 0

@@ -54,23 +54,36 @@ def test_the_tab_bar_has_student_choice_and_students(admin):
 def test_settings_are_saved_and_audited_with_only_the_changed_fields(app, admin):
     page = text_of(admin.get("/admin/student-choice"))
     assert "Spring 2027" in page and "Open" in page and "Publish course materials" in page
-    response = admin.post("/admin/student-choice", data={
-        "program_mode": "opt-in", "consent_text": "New consent.", "at_risk_threshold_percent": "20", "publish_course_materials": "y",
-    })
+    response = admin.post(
+        "/admin/student-choice",
+        data={
+            "program_mode": "opt-in",
+            "consent_text": "New consent.",
+            "at_risk_threshold_percent": "20",
+            "publish_course_materials": "y",
+        },
+    )
     assert response.status_code == 303
     with app.app_context():
         inst = db.session.scalars(select(Institution)).one()
-        assert inst.program_mode is ProgramMode.OPT_IN and inst.consent_text == "New consent." and inst.publish_course_materials
+        assert (
+            inst.program_mode is ProgramMode.OPT_IN
+            and inst.consent_text == "New consent."
+            and inst.publish_course_materials
+        )
     [entry] = audit(app, "institution.student_choice")
     assert entry.before.keys() == entry.after.keys() == {"program_mode", "consent_text"}
     assert entry.before["program_mode"] == "opt-out" and entry.after["program_mode"] == "opt-in"
 
 
-@pytest.mark.parametrize("field,value,words", [
-    ("at_risk_threshold_percent", "101", "Enter a whole number from 0 to 100."),
-    ("at_risk_threshold_percent", "ten", "Enter a whole number from 0 to 100."),
-    ("program_mode", "sometimes", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "field,value,words",
+    [
+        ("at_risk_threshold_percent", "101", "Enter a whole number from 0 to 100."),
+        ("at_risk_threshold_percent", "ten", "Enter a whole number from 0 to 100."),
+        ("program_mode", "sometimes", "Not a valid choice"),
+    ],
+)
 def test_bad_settings_save_nothing(app, admin, field, value, words):
     data = {"program_mode": "opt-in", "consent_text": "x", "at_risk_threshold_percent": "30", field: value}
     response = admin.post("/admin/student-choice", data=data)
@@ -91,18 +104,24 @@ def test_a_choice_window_is_entered_in_the_institution_timezone_and_audited(app,
     assert saved.choice_opens_at.isoformat() == "2027-01-11T14:00:00+00:00"  # America/Chicago, CST
     assert saved.choice_closes_at.isoformat() == "2027-01-25T23:00:00+00:00"
     [entry] = audit(app, "term.choice_window")
-    assert entry.after == {"choice_opens_at": "2027-01-11T14:00:00+00:00", "choice_closes_at": "2027-01-25T23:00:00+00:00"}
+    assert entry.after == {
+        "choice_opens_at": "2027-01-11T14:00:00+00:00",
+        "choice_closes_at": "2027-01-25T23:00:00+00:00",
+    }
     assert admin.post(url, data={"opens": "", "closes": ""}).status_code == 303  # cleared: no window
     assert spring(app).choice_opens_at is None
 
 
-@pytest.mark.parametrize("opens,closes,words", [
-    ("2027-01-25T17:00", "2027-01-11T08:00", "The choice window must open before it closes."),
-    ("2027-01-11T08:00", "2027-01-11T08:00", "The choice window must open before it closes."),
-    ("2027-01-11T08:00", "", "Enter both times, or leave both empty"),
-    ("tomorrow", "2027-01-11T08:00", "Enter a date and time like"),
-    ("2027-03-14T02:30", "2027-03-20T08:00", "does not exist in America/Chicago"),
-])
+@pytest.mark.parametrize(
+    "opens,closes,words",
+    [
+        ("2027-01-25T17:00", "2027-01-11T08:00", "The choice window must open before it closes."),
+        ("2027-01-11T08:00", "2027-01-11T08:00", "The choice window must open before it closes."),
+        ("2027-01-11T08:00", "", "Enter both times, or leave both empty"),
+        ("tomorrow", "2027-01-11T08:00", "Enter a date and time like"),
+        ("2027-03-14T02:30", "2027-03-20T08:00", "does not exist in America/Chicago"),
+    ],
+)
 def test_a_bad_window_saves_nothing(app, admin, opens, closes, words):
     before = spring(app)
     response = admin.post(f"/admin/student-choice/terms/{before.id}", data={"opens": opens, "closes": closes})
@@ -137,7 +156,10 @@ def test_a_program_administrator_changes_a_choice_with_a_reason_any_time(app, ad
     mary = ids(app, "mary@demo.edu", "MATH", "221", "001", CALCULUS)
     with app.app_context():  # after the window: students can no longer choose, a PA still can
         term = db.session.scalars(select(Term).where(Term.code == "202710")).one()
-        term.choice_opens_at, term.choice_closes_at = demo_now(app) - timedelta(days=10), demo_now(app) - timedelta(days=1)
+        term.choice_opens_at, term.choice_closes_at = (
+            demo_now(app) - timedelta(days=10),
+            demo_now(app) - timedelta(days=1),
+        )
         db.session.commit()
     url = f"/admin/students/{mary['student']}/{mary['section']}/{mary['item']}/choice"
     prompt = admin.get(url)
@@ -152,13 +174,19 @@ def test_a_program_administrator_changes_a_choice_with_a_reason_any_time(app, ad
     assert done.status_code == 303 and stored(app, mary) == (ChoiceValue.OPTED_OUT, 1)
     assert "Mary Somerville's choice for" in text_of(admin.get(done.headers["Location"]))
     [entry] = audit(app, "choice.changed")
-    assert entry.after == {"choice": "opted_out", "reason": "Financial aid covers it"} and entry.before == {"choice": "included"}
+    assert entry.after == {"choice": "opted_out", "reason": "Financial aid covers it"} and entry.before == {
+        "choice": "included"
+    }
     with app.app_context():
         event = db.session.scalars(select(ChoiceEvent).order_by(ChoiceEvent.id.desc())).first()
         assert event.reason == "Financial aid covers it" and event.actor_id != mary["student"]
         email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.choice_event_id == event.id)).one()
         text, _ = render(email)
-    assert email.recipient == "mary@demo.edu" and "Changed by: Katherine Johnson" in text and "Reason: Financial aid covers it" in text
+    assert (
+        email.recipient == "mary@demo.edu"
+        and "Changed by: Katherine Johnson" in text
+        and "Reason: Financial aid covers it" in text
+    )
 
 
 def test_a_forged_student_in_the_admin_form_is_refused(app, admin):
@@ -177,7 +205,12 @@ def test_instructors_and_students_cannot_use_the_back_office(app, client, demo_d
         sign_in(client, who)
         for url in ("/admin/student-choice", "/admin/students", f"/admin/students/{mary['student']}"):
             assert client.get(url).status_code == 403, (who, url)
-        assert client.post(f"/admin/students/{mary['student']}/{mary['section']}/{mary['item']}/choice",
-                           data={"student": mary["student"], "version": 0, "reason": "x"}).status_code == 403
+        assert (
+            client.post(
+                f"/admin/students/{mary['student']}/{mary['section']}/{mary['item']}/choice",
+                data={"student": mary["student"], "version": 0, "reason": "x"},
+            ).status_code
+            == 403
+        )
         client.post("/sign-out")
     assert counts(app) == before

@@ -32,9 +32,14 @@ def order_row(app, number: int) -> Order:
 
 def events(app, number: int, kind: EventKind) -> list[OrderEvent]:
     with app.app_context():
-        found = list(db.session.scalars(
-            select(OrderEvent).join(Order).where(Order.number == number, OrderEvent.kind == kind).order_by(OrderEvent.id)
-        ))
+        found = list(
+            db.session.scalars(
+                select(OrderEvent)
+                .join(Order)
+                .where(Order.number == number, OrderEvent.kind == kind)
+                .order_by(OrderEvent.id)
+            )
+        )
         for event in found:
             db.session.expunge(event)
         return found
@@ -79,7 +84,10 @@ def test_the_approvals_screen_lists_what_awaits_the_approver(login_as, app):
     assert "Nothing waiting for you matches these filters." in text_of(client.get("/approvals?royalty=yes"))
     assert "#1005" in text_of(client.get("/approvals?royalty=no&term=202710"))
     with app.app_context():
-        math, cs = (db.session.scalars(select(Organization.id).where(Organization.code == code)).one() for code in ("MATH", "CS"))
+        math, cs = (
+            db.session.scalars(select(Organization.id).where(Organization.code == code)).one()
+            for code in ("MATH", "CS")
+        )
     assert "#1005" in text_of(client.get(f"/approvals?organization={math}"))
     assert "#1005" not in text_of(client.get(f"/approvals?organization={cs}"))
     fragment = client.get("/approvals?term=202710", headers=HX)
@@ -100,8 +108,11 @@ def test_a_coordinator_sees_nothing_once_the_period_closed(app, login_as, now):
 
     with app.app_context():
         spring = db.session.scalars(select(Term).where(Term.code == "202710")).one()
-        spring.period.opens_at, spring.period.soft_close_at, spring.period.closes_at = now.replace(year=now.year - 1), None, now.replace(
-            year=now.year - 1) + (now - now.replace(year=now.year - 1)) / 2
+        spring.period.opens_at, spring.period.soft_close_at, spring.period.closes_at = (
+            now.replace(year=now.year - 1),
+            None,
+            now.replace(year=now.year - 1) + (now - now.replace(year=now.year - 1)) / 2,
+        )
         db.session.commit()
     assert "Nothing is waiting for your decision." in text_of(login_as("emmy").get("/approvals"))
     assert "#1005" in text_of(login_as("katherine").get("/approvals"))  # Program Administrators any time
@@ -119,17 +130,22 @@ def test_approve_without_javascript(login_as, app, now):
     assert 'href="/orders/1005/approve"' in html and 'href="/orders/1005/return"' in html
     confirm = client.get("/orders/1005/approve")
     assert confirm.status_code == 200 and "Approve order #1005?" in text_of(confirm)
-    assert 'hx-post' not in confirm.get_data(as_text=True)  # its own page: a plain POST
+    assert "hx-post" not in confirm.get_data(as_text=True)  # its own page: a plain POST
     before = order_row(app, 1005)
     page = follow(client, client.post("/orders/1005/approve", data={"version": "1"}))
     assert "Order #1005 was approved. It is now placed and counts everywhere." in page
     after = order_row(app, 1005)
     assert after.status is OrderStatus.PLACED and after.version == 2
-    assert after.placed_at is not None and after.submitted_at == before.submitted_at < after.placed_at  # on time: first submission
+    assert (
+        after.placed_at is not None and after.submitted_at == before.submitted_at < after.placed_at
+    )  # on time: first submission
     [approved] = events(app, 1005, EventKind.APPROVED)
     assert approved.actor.name == "Emmy Noether"
     [mail] = emails(app)
-    assert mail.recipient == "sophie@demo.edu" and mail.subject == "Order #1005 was approved — MATH 110 College Algebra, Spring 2027"
+    assert (
+        mail.recipient == "sophie@demo.edu"
+        and mail.subject == "Order #1005 was approved — MATH 110 College Algebra, Spring 2027"
+    )
     text = render_email(mail, app).text
     assert "Emmy Noether approved your order #1005. It is now placed: this email is your receipt." in text
     assert "College Algebra (ISBN 9780135469255) — $84.99" in text and "Approved by: Emmy Noether" in text
@@ -141,7 +157,7 @@ def test_approve_with_htmx(login_as, app):
     client = login_as("katherine")
     prompt = client.get("/orders/1005/approve", headers=HX)
     body = prompt.get_data(as_text=True)
-    assert body.lstrip().startswith("<section class=\"prompt\"") and 'hx-post="/orders/1005/approve"' in body
+    assert body.lstrip().startswith('<section class="prompt"') and 'hx-post="/orders/1005/approve"' in body
     swapped = client.post("/orders/1005/approve", data={"version": "1"}, headers=HX)
     assert swapped.status_code == 200
     html = swapped.get_data(as_text=True)
@@ -207,7 +223,9 @@ def test_return_then_edit_and_submit_again(login_as, app):
     emmy = login_as("emmy")
     prompt = text_of(emmy.get("/orders/1005/return"))
     assert "Reason for Sophie Germain (required)" in prompt
-    page = follow(emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Please use the 8th edition."}))
+    page = follow(
+        emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Please use the 8th edition."})
+    )
     assert "Order #1005 was returned to Sophie Germain." in page
     returned = order_row(app, 1005)
     assert returned.status is OrderStatus.RETURNED and returned.placed_at is None
@@ -229,7 +247,9 @@ def test_return_then_edit_and_submit_again(login_as, app):
     unanswered = sophie.post(resubmit.replace("/review", "/place"), data={"version": version})
     assert unanswered.status_code == 422 and "Answer the question: Yes or No." in text_of(unanswered)
     assert order_row(app, 1005).status is OrderStatus.RETURNED
-    again = follow(sophie, sophie.post(resubmit.replace("/review", "/place"), data={"version": version, "royalty": "no"}))
+    again = follow(
+        sophie, sophie.post(resubmit.replace("/review", "/place"), data={"version": version, "royalty": "no"})
+    )
     assert "Order #1005 was submitted for approval." in again
     assert order_row(app, 1005).status is OrderStatus.AWAITING_APPROVAL
     [submitted] = [e for e in events(app, 1005, EventKind.SUBMITTED_FOR_APPROVAL) if e.details.get("resubmitted")]
@@ -256,15 +276,21 @@ def test_a_returned_order_keeps_its_sections_and_is_withdrawn_by_cancel(login_as
 # --- Refusals ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("user,why", [
-    ("ada", "This order is for sections you do not teach or coordinate."),
-    ("grace", "This order is for sections you do not teach or coordinate."),
-    ("sophie", "Only approvers for these sections"),
-])
+@pytest.mark.parametrize(
+    "user,why",
+    [
+        ("ada", "This order is for sections you do not teach or coordinate."),
+        ("grace", "This order is for sections you do not teach or coordinate."),
+        ("sophie", "Only approvers for these sections"),
+    ],
+)
 def test_who_may_not_decide_gets_403_and_nothing_changes(login_as, app, user, why):
     client = login_as(user)
     before = state(app, 1005)
-    for url, data in [("/orders/1005/approve", {"version": "1"}), ("/orders/1005/return", {"version": "1", "reason": "No"})]:
+    for url, data in [
+        ("/orders/1005/approve", {"version": "1"}),
+        ("/orders/1005/return", {"version": "1", "reason": "No"}),
+    ]:
         assert client.get(url).status_code == 403
         refused = client.post(url, data=data)
         assert refused.status_code == 403 and why in text_of(refused)
@@ -288,11 +314,19 @@ def test_a_coordinator_without_the_flag_may_not_decide(login_as, app):
 
 
 def test_a_forged_form_with_the_attackers_own_csrf_token_is_refused(app, demo_data, csrf_on):
-    """Ada has a valid session and token of her own, but may not decide #1005: the guard refuses before anything runs."""
+    """Ada has a valid session and token of her own, but may not decide #1005.
+
+    The guard refuses before anything runs.
+    """
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert client.post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo", "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo", "csrf_token": token}
+        ).status_code
+        == 303
+    )
     own = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
     before = state(app, 1005)
     forged = client.post("/orders/1005/approve", data={"version": "1", "csrf_token": own})
@@ -339,7 +373,9 @@ def test_after_the_period_closes_only_a_program_administrator_decides(app, login
     refused = emmy.post("/orders/1005/approve", data={"version": "1"})
     assert refused.status_code == 403 and "The ordering period for Spring 2027 closed on" in text_of(refused)
     katherine = login_as("katherine")
-    assert "Order #1005 was approved." in follow(katherine, katherine.post("/orders/1005/approve", data={"version": "1"}))
+    assert "Order #1005 was approved." in follow(
+        katherine, katherine.post("/orders/1005/approve", data={"version": "1"})
+    )
 
 
 def test_a_policy_change_keeps_waiting_orders_waiting(login_as, app):
@@ -355,7 +391,10 @@ def test_a_policy_change_keeps_waiting_orders_waiting(login_as, app):
 
 
 def test_a_returned_order_keeps_its_own_sections_choosable(login_as, app):
-    """In the ordering workflow a returned order's sections are its own (not "on order #1005"), so saving them keeps them."""
+    """In the ordering workflow a returned order's sections are its own (not "on order #1005").
+
+    So saving them keeps them.
+    """
     emmy = login_as("emmy")
     follow(emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Check the sections"}))
     sophie = login_as("sophie")
@@ -379,8 +418,10 @@ def test_a_returned_orders_title_requests_are_changed_like_a_drafts_but_kept(log
     follow(emmy, emmy.post("/orders/1005/return", data={"version": "1", "reason": "Add the workbook"}))
     sophie = login_as("sophie")
     draft_id = order_row(app, 1005).id
-    added = sophie.post(f"/ordering/drafts/{draft_id}/request-title",
-                        data={"title": "Algebra Workbook", "isbn": "9780306406157", "requirement": "required"})
+    added = sophie.post(
+        f"/ordering/drafts/{draft_id}/request-title",
+        data={"title": "Algebra Workbook", "isbn": "9780306406157", "requirement": "required"},
+    )
     assert added.status_code == 303
     with app.app_context():
         request_id = db.session.scalars(select(ContentRequest.id).where(ContentRequest.order_id == draft_id)).one()

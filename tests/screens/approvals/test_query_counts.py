@@ -17,12 +17,24 @@ def grow_waiting(app, now, count: int) -> None:
         spring = db.session.scalars(select(Term).where(Term.code == "202710")).one()
         for i in range(count):
             teacher = f.user(f"Wait{i} Ing{i}")
-            sections = [f.section(spring, subject="MATH", number=f"{500 + i}", label=label, org_code="MATH", instructors=(teacher,))
-                        for label in (("001", "002") if i % 2 else ("001",))]
+            sections = [
+                f.section(
+                    spring, subject="MATH", number=f"{500 + i}", label=label, org_code="MATH", instructors=(teacher,)
+                )
+                for label in (("001", "002") if i % 2 else ("001",))
+            ]
             order = f.placed_order(sections, teacher, now, status=OrderStatus.AWAITING_APPROVAL)
             order.placed_at, order.submitted_at, order.last_changed_at = None, now, now
-            db.session.add(OrderEvent(order_id=order.id, kind=EventKind.SUBMITTED_FOR_APPROVAL, actor_id=teacher.id,
-                                      occurred_at=now, on_behalf_of=[], details={"royalty": {"authored": False, "lines": []}}))
+            db.session.add(
+                OrderEvent(
+                    order_id=order.id,
+                    kind=EventKind.SUBMITTED_FOR_APPROVAL,
+                    actor_id=teacher.id,
+                    occurred_at=now,
+                    on_behalf_of=[],
+                    details={"royalty": {"authored": False, "lines": []}},
+                )
+            )
         db.session.commit()
         assert db.session.scalars(select(User).where(User.email == "emmy@demo.edu")).one()
 

@@ -1,5 +1,9 @@
-"""The back office of review (docs/spec.md §8): Organizations (policy, pre-approved list, royalty threshold), the grants'
-approval flags, all audited; and the approvers' daily digest from send-reminders."""
+"""The back office of review (docs/spec.md §8), all audited.
+
+Organizations (policy, pre-approved list, royalty threshold), the grants' approval flags; and the approvers'
+daily digest from send-reminders.
+"""
+
 from __future__ import annotations
 
 import io
@@ -27,7 +31,9 @@ from tests.helpers import text_of
 
 def audit(app, kind: str) -> list[AdminAuditEntry]:
     with app.app_context():
-        found = list(db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind == kind).order_by(AdminAuditEntry.id)))
+        found = list(
+            db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind == kind).order_by(AdminAuditEntry.id))
+        )
         for entry in found:
             db.session.expunge(entry)
         return found
@@ -40,10 +46,14 @@ def organization_id(app, code: str) -> int:
 
 def listed(app, code: str) -> list[str]:
     with app.app_context():
-        return sorted(db.session.scalars(
-            select(CatalogItem.title).join(PreApprovedItem, PreApprovedItem.catalog_item_id == CatalogItem.id)
-            .join(Organization, Organization.id == PreApprovedItem.organization_id).where(Organization.code == code)
-        ))
+        return sorted(
+            db.session.scalars(
+                select(CatalogItem.title)
+                .join(PreApprovedItem, PreApprovedItem.catalog_item_id == CatalogItem.id)
+                .join(Organization, Organization.id == PreApprovedItem.organization_id)
+                .where(Organization.code == code)
+            )
+        )
 
 
 def isbn_of(app, title: str) -> str:
@@ -72,7 +82,9 @@ def test_a_policy_change_is_audited_and_a_bad_value_refused(login_as, app):
     bogus = client.post(f"/admin/organizations/{cs}/policy", data={"policy": "anything"})
     assert bogus.status_code == 422 and "Not a valid choice" in text_of(bogus)
     assert client.post(f"/admin/organizations/{cs}/policy", data={"policy": "pre_approved_list"}).status_code == 303
-    assert "Department of Computer Science: ordering policy Pre-approved list." in text_of(client.get(f"/admin/organizations/{cs}"))
+    assert "Department of Computer Science: ordering policy Pre-approved list." in text_of(
+        client.get(f"/admin/organizations/{cs}")
+    )
     [entry] = audit(app, "organization.policy")
     assert (entry.before, entry.after) == ({"policy": "Open"}, {"policy": "Pre-approved list"})
     assert "Ordering policy changed" in text_of(client.get("/admin/audit"))
@@ -95,7 +107,9 @@ def test_the_pre_approved_list_search_add_remove(login_as, app):
     assert client.post(f"/admin/organizations/{math}/list/{thomas}/remove").status_code == 303
     assert listed(app, "MATH") == []
     assert [e.kind for e in audit(app, "pre_approved.added") + audit(app, "pre_approved.removed")] == [
-        "pre_approved.added", "pre_approved.removed"]
+        "pre_approved.added",
+        "pre_approved.removed",
+    ]
 
 
 def test_a_csv_of_isbns_is_imported_whole_or_not_at_all(login_as, app):
@@ -104,8 +118,11 @@ def test_a_csv_of_isbns_is_imported_whole_or_not_at_all(login_as, app):
     python, sipser = isbn_of(app, "Python Crash Course"), isbn_of(app, "Introduction to the Theory of Computation")
 
     def upload(text: str):
-        return client.post(f"/admin/organizations/{cs}/list/import",
-                           data={"file": (io.BytesIO(text.encode()), "list.csv")}, content_type="multipart/form-data")
+        return client.post(
+            f"/admin/organizations/{cs}/list/import",
+            data={"file": (io.BytesIO(text.encode()), "list.csv")},
+            content_type="multipart/form-data",
+        )
 
     bad = upload(f"isbn\n{python}\n978-0-00-000000-1\n")
     assert bad.status_code == 422 and "Row 3: “978-0-00-000000-1” is not a valid ISBN-10 or ISBN-13." in text_of(bad)
@@ -114,11 +131,16 @@ def test_a_csv_of_isbns_is_imported_whole_or_not_at_all(login_as, app):
     assert listed(app, "CS") == []
     ok = upload(f"isbn\n{python}\n{sipser[:3]}-{sipser[3:]}\n{python}\n")
     assert ok.status_code == 303
-    assert "Imported: 2 added to the pre-approved list, 0 already on it." in text_of(client.get(f"/admin/organizations/{cs}"))
+    assert "Imported: 2 added to the pre-approved list, 0 already on it." in text_of(
+        client.get(f"/admin/organizations/{cs}")
+    )
     assert listed(app, "CS") == ["Introduction to the Theory of Computation", "Python Crash Course"]
     [entry] = audit(app, "pre_approved.imported")
     assert entry.after["added"] == [python, sipser]
-    assert client.post(f"/admin/organizations/{cs}/list/import", data={}, content_type="multipart/form-data").status_code == 422
+    assert (
+        client.post(f"/admin/organizations/{cs}/list/import", data={}, content_type="multipart/form-data").status_code
+        == 422
+    )
 
 
 def test_the_royalty_threshold_is_a_setting(login_as, app):
@@ -145,13 +167,20 @@ def test_grants_carry_approval_flags(login_as, app):
         grace_id = grace.id
     page = text_of(client.get(f"/admin/users/{grace_id}"))
     assert "May approve" in page and "May review royalties" in page
-    assert client.post(f"/admin/users/{grace_id}/grants/{grant_id}/flags", data={"may_review_royalties": "y"}).status_code == 303
+    assert (
+        client.post(f"/admin/users/{grace_id}/grants/{grant_id}/flags", data={"may_review_royalties": "y"}).status_code
+        == 303
+    )
     assert "subject CS (may review royalties)" in text_of(client.get(f"/admin/users/{grace_id}"))
     [entry] = audit(app, "grant.flags_changed")
-    assert (entry.before, entry.after) == ({"may_approve": False, "may_review_royalties": False},
-                                           {"may_approve": False, "may_review_royalties": True})
-    added = client.post(f"/admin/users/{grace_id}", data={"subject": "MATH", "level": "", "organization": "", "campus": "",
-                                                          "may_approve": "y"})
+    assert (entry.before, entry.after) == (
+        {"may_approve": False, "may_review_royalties": False},
+        {"may_approve": False, "may_review_royalties": True},
+    )
+    added = client.post(
+        f"/admin/users/{grace_id}",
+        data={"subject": "MATH", "level": "", "organization": "", "campus": "", "may_approve": "y"},
+    )
     assert added.status_code == 303
     assert "Grant added: subject MATH (may approve)." in text_of(client.get(f"/admin/users/{grace_id}"))
     assert "/approvals" in login_as("grace").get("/").get_data(as_text=True)  # an approver now

@@ -29,14 +29,18 @@ from tests.screens.orders.test_edit import item_id, version_on
 
 
 def place_with(client, draft_id: int, **answer):
-    return client.post(f"/ordering/drafts/{draft_id}/place", data={"version": review_version(client, draft_id), **answer})
+    return client.post(
+        f"/ordering/drafts/{draft_id}/place", data={"version": review_version(client, draft_id), **answer}
+    )
 
 
 def newest_number(app) -> int:
     from orders.domain.models import Order
 
     with app.app_context():
-        return db.session.scalars(select(Order.number).where(Order.number.is_not(None)).order_by(Order.number.desc())).first()
+        return db.session.scalars(
+            select(Order.number).where(Order.number.is_not(None)).order_by(Order.number.desc())
+        ).first()
 
 
 def set_policy(app, code: str, policy: OrderingPolicy) -> None:
@@ -45,7 +49,7 @@ def set_policy(app, code: str, policy: OrderingPolicy) -> None:
         db.session.commit()
 
 
-# --- Placing -----------------------------------------------------------------------------------------------------------
+# --- Placing ----------------------------------------------------------------------------------------------------------
 
 
 def test_an_instructor_in_an_organization_under_approval_submits_for_approval(login_as, app):
@@ -95,7 +99,10 @@ def test_a_royalty_yes_goes_to_a_royalty_reviewer_whatever_the_policy(login_as, 
     bad = place_with(ada, draft_id, royalty="yes", royalty_item=str(python), **{f"royalty_estimate_{python}": "lots"})
     assert bad.status_code == 422 and "must be a number of dollars" in text_of(bad)
     assert 'value="lots"' in bad.get_data(as_text=True)  # what was typed, shown again
-    page = follow(ada, place_with(ada, draft_id, royalty="yes", royalty_item=str(python), **{f"royalty_estimate_{python}": "2.50"}))
+    page = follow(
+        ada,
+        place_with(ada, draft_id, royalty="yes", royalty_item=str(python), **{f"royalty_estimate_{python}": "2.50"}),
+    )
     number = newest_number(app)
     assert "submitted for approval" in page
     order = order_row(app, number)
@@ -110,7 +117,9 @@ def test_a_royalty_yes_goes_to_a_royalty_reviewer_whatever_the_policy(login_as, 
     assert grace.post(f"/orders/{number}/approve", data={"version": str(order.version)}).status_code == 403
     katherine = login_as("katherine")
     version = order_row(app, number).version
-    assert f"Order #{number} was approved." in follow(katherine, katherine.post(f"/orders/{number}/approve", data={"version": str(version)}))
+    assert f"Order #{number} was approved." in follow(
+        katherine, katherine.post(f"/orders/{number}/approve", data={"version": str(version)})
+    )
     # Placed: the line says so to students and in the public lookup.
     public = katherine.get("/course-materials/202710/202710-CS-150-001")
     assert "Written or edited by an instructor of this course" in text_of(public)
@@ -140,7 +149,7 @@ def test_under_a_pre_approved_list_only_listed_items_place_at_once(login_as, app
     assert order_row(app, newest_number(app)).status is OrderStatus.AWAITING_APPROVAL
 
 
-# --- Changes to a placed order ------------------------------------------------------------------------------------------
+# --- Changes to a placed order ----------------------------------------------------------------------------------------
 
 
 def _ada_adds_thomas(client, app) -> str:
@@ -199,13 +208,18 @@ def test_a_returned_change_is_dropped_with_its_reason(login_as, app):
     with app.app_context():
         change = db.session.scalars(select(PendingEdit.id).where(PendingEdit.submitted_at.is_not(None))).one()
     emmy = login_as("emmy")
-    page = follow(emmy, emmy.post("/orders/1001/return", data={"version": "1", "change": str(change), "reason": "Not this term."}))
+    page = follow(
+        emmy, emmy.post("/orders/1001/return", data={"version": "1", "change": str(change), "reason": "Not this term."})
+    )
     assert "The changes to order #1001 were returned to Ada Lovelace." in page
     assert order_row(app, 1001).version == 1
     with app.app_context():
         assert db.session.scalar(select(PendingEdit.id)) is None
     [returned] = [m for m in emails(app) if m.recipient == "ada@demo.edu"]
-    assert returned.subject.startswith("Changes to order #1001 were returned") and "Not this term." in render_email(returned, app).text
+    assert (
+        returned.subject.startswith("Changes to order #1001 were returned")
+        and "Not this term." in render_email(returned, app).text
+    )
     history = text_of(ada.get("/orders/1001"))
     assert "Returned by Emmy Noether" in history and "Reason: Not this term." in history
 
@@ -225,18 +239,23 @@ def test_a_stale_change_is_not_applied(login_as, app):
     page = follow(katherine, katherine.post("/orders/1001/approve", data={"version": "2", "change": str(change)}))
     assert "can no longer be applied as submitted. Nothing was applied" in page
     assert state(app, 1001) == before
-    page = follow(katherine, katherine.post("/orders/1001/return", data={"version": "2", "change": str(change), "reason": "Please redo"}))
+    page = follow(
+        katherine,
+        katherine.post("/orders/1001/return", data={"version": "2", "change": str(change), "reason": "Please redo"}),
+    )
     assert "were returned to Ada Lovelace" in page
 
 
-# --- Where an order in review counts -----------------------------------------------------------------------------------
+# --- Where an order in review counts ----------------------------------------------------------------------------------
 
 
 def test_an_order_awaiting_approval_counts_nowhere_yet(login_as, app, now):
     with app.app_context():  # a student in MATH 110 001, whose order (#1005) awaits approval
         mary = db.session.scalars(select(User).where(User.email == "mary@demo.edu")).one()
         section = db.session.scalars(select(Section).where(Section.sis_id == "202710-MATH-110-001")).one()
-        db.session.add(Enrollment(user_id=mary.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now))
+        db.session.add(
+            Enrollment(user_id=mary.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now)
+        )
         db.session.commit()
     mary = login_as("mary")
     page = text_of(mary.get("/student/materials?term=202710"))

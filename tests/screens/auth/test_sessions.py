@@ -38,7 +38,10 @@ def move_clock(monkeypatch, delta: timedelta) -> None:
 def sessions_of(app, email: str) -> int:
     with app.app_context():
         return db.session.scalar(
-            select(func.count()).select_from(UserSession).join(User, User.id == UserSession.user_id).where(User.email == email)
+            select(func.count())
+            .select_from(UserSession)
+            .join(User, User.id == UserSession.user_id)
+            .where(User.email == email)
         )
 
 
@@ -150,7 +153,6 @@ def _token(html: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
-
 def test_a_form_sent_after_signing_out_in_another_tab_says_the_session_ended(app, login_as):
     """Item 7: not the bare "That request could not be handled" page."""
     client = login_as("ada")
@@ -160,20 +162,32 @@ def test_a_form_sent_after_signing_out_in_another_tab_says_the_session_ended(app
         token = _token(prompt)
         other_tab = client.get("/orders/1001").get_data(as_text=True)
         assert client.post("/sign-out", data={"csrf_token": _token(other_tab)}).status_code in (302, 303)
-        response = client.post("/orders/1001/cancel", data={"csrf_token": token, "version": "1"},
-                               headers={"Referer": "http://localhost/orders/1001/cancel"})
+        response = client.post(
+            "/orders/1001/cancel",
+            data={"csrf_token": token, "version": "1"},
+            headers={"Referer": "http://localhost/orders/1001/cancel"},
+        )
         html = response.get_data(as_text=True)
         assert response.status_code == 400
         assert "<h1>Your session ended</h1>" in html and 'class="site-header"' in html
         assert 'href="/sign-in?next=/orders/1001/cancel"' in html.replace("%2F", "/")
         assert "could not be handled" not in html
-        htmx = client.post("/orders/1001/cancel", data={"csrf_token": token, "version": "1"},
-                           headers={"Referer": "http://localhost/orders/1001", "HX-Request": "true"})
-        assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].replace("%2F", "/") == "/sign-in?next=/orders/1001"
+        htmx = client.post(
+            "/orders/1001/cancel",
+            data={"csrf_token": token, "version": "1"},
+            headers={"Referer": "http://localhost/orders/1001", "HX-Request": "true"},
+        )
+        assert (
+            htmx.status_code == 401 and htmx.headers["HX-Redirect"].replace("%2F", "/") == "/sign-in?next=/orders/1001"
+        )
         # A forged form from a signed-in user still gets the plain refusal.
         sign_in_page = client.get("/sign-in").get_data(as_text=True)
-        client.post("/sign-in", data={"csrf_token": _token(sign_in_page), "email": "ada@demo.edu", "password": "orders-demo"})
+        client.post(
+            "/sign-in", data={"csrf_token": _token(sign_in_page), "email": "ada@demo.edu", "password": "orders-demo"}
+        )
         forged = client.post("/orders/1001/cancel", data={"version": "1"})
-        assert forged.status_code == 400 and "Your form expired or was not sent from this site" in forged.get_data(as_text=True)
+        assert forged.status_code == 400 and "Your form expired or was not sent from this site" in forged.get_data(
+            as_text=True
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = False

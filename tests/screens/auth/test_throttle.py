@@ -22,7 +22,9 @@ def attempt(client, email="ada@demo.edu", password="wrong", address="10.0.0.1"):
 @pytest.fixture
 def fast_hash(monkeypatch):
     """Bulk tests check no real passwords: skip the deliberately slow hash."""
-    monkeypatch.setattr("orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == "orders-demo")
+    monkeypatch.setattr(
+        "orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == "orders-demo"
+    )
 
 
 def test_five_failures_lock_the_account_from_that_address(client, demo_data):
@@ -93,7 +95,9 @@ def test_unknown_emails_are_throttled_like_real_ones(client, demo_data):
 def test_the_check_is_one_query_and_no_hash(client, demo_data, count_queries, monkeypatch):
     for _ in range(5):
         attempt(client)
-    monkeypatch.setattr("orders.web.screens.auth.views.check_password_hash", lambda *a: pytest.fail("a locked attempt ran the hash"))
+    monkeypatch.setattr(
+        "orders.web.screens.auth.views.check_password_hash", lambda *a: pytest.fail("a locked attempt ran the hash")
+    )
     with count_queries() as counter:
         assert attempt(client).status_code == 429
     lock_queries = [s for s in counter.statements if "sign_in_lock" in s]

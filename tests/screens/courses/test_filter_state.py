@@ -38,9 +38,17 @@ def test_the_type_ahead_matches_belong_to_the_chosen_term(app, demo_data, login_
     client = login_as("katherine")
     fall = client.get(f"/?term=202630&instructor={alan_id}").get_data(as_text=True)
     assert status(fall) == "Listing instructor: Alan Turing (no sections in Fall 2026)· All instructors"
-    assert matches(client.get("/instructors?term=202630&instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Ada Lovelace"]
-    spring = client.get("/instructors?term=202710&instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert matches(spring) == ["Sophie Germain", "Ada Lovelace", "Alan Turing"]  # Alan teaches in Spring 2027, not Fall 2026
+    assert matches(
+        client.get("/instructors?term=202630&instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)
+    ) == ["Ada Lovelace"]
+    spring = client.get("/instructors?term=202710&instructor_name=a", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert matches(spring) == [
+        "Sophie Germain",
+        "Ada Lovelace",
+        "Alan Turing",
+    ]  # Alan teaches in Spring 2027, not Fall 2026
 
 
 def test_unassigned_appears_whenever_the_term_has_an_unassigned_section(login_as):
@@ -53,17 +61,22 @@ def test_unassigned_appears_whenever_the_term_has_an_unassigned_section(login_as
 
 
 def test_the_htmx_list_carries_the_status_for_the_new_term(app, demo_data, login_as):
-    ada_id, = ids(app, demo_data, "ada")
+    (ada_id,) = ids(app, demo_data, "ada")
     body = login_as("emmy").get(f"/?instructor={ada_id}&term=202750", headers=HX).get_data(as_text=True)
     assert body.lstrip().startswith('<section id="course-results"')
     assert '<p id="instructor-chosen" class="meta" hx-swap-oob="true">' in body
-    assert status(body) == "Listing instructor: Ada Lovelace (no sections in Summer 2027)· All instructors· Unassigned sections"
+    assert (
+        status(body)
+        == "Listing instructor: Ada Lovelace (no sections in Summer 2027)· All instructors· Unassigned sections"
+    )
     assert body.count('id="instructor-chosen"') == 1 and 'id="filter-instructor-name"' not in body
 
 
 def test_an_instructor_filter_nobody_could_pick_is_dropped(app, demo_data, login_as):
     alan_id, grace_id = ids(app, demo_data, "alan", "grace")
-    ada = login_as("ada").get(f"/?instructor={alan_id}")  # no Instructor filter for an instructor: nothing hidden applies
+    ada = login_as("ada").get(
+        f"/?instructor={alan_id}"
+    )  # no Instructor filter for an instructor: nothing hidden applies
     assert "MATH 221 Calculus I" in text_of(ada) and 'id="filter-instructor"' not in ada.get_data(as_text=True)
     emmy = login_as("emmy").get(f"/?instructor={grace_id}").get_data(as_text=True)  # Grace teaches nothing
     assert applied(emmy) == "" and "MATH 340 Abstract Algebra" in emmy

@@ -31,8 +31,11 @@ def test_campus_subject_state_and_active_together(login_as, app):
     org, campus = _ids(app)
     client = login_as("katherine")
     text = text_of(client.get(f"/?term=202710&campus={campus}&subject=math&state=not_started&active=1"))
-    assert "Filtered by: Subject MATH ( remove the subject filter ) · Campus Main ( remove the campus filter ) · " \
-           "Sections active only (not removed by the registrar) ( remove the sections filter ) · Order state Missing" in text
+    assert (
+        "Filtered by: Subject MATH ( remove the subject filter ) · Campus Main ( remove the campus filter ) · "
+        "Sections active only (not removed by the registrar) ( remove the sections filter ) · Order state Missing"
+        in text
+    )
     assert "MATH 340" in text and "MATH 221" in text and "CS 150" not in text
     assert "Section 003" in text and "Sections 001, 002" not in text  # 001 and 002 are ordered
 
@@ -55,7 +58,9 @@ def test_htmx_fragment_carries_the_filter_status_and_the_tidy_url(login_as, app)
     assert "Filtered by: Organization Department of Mathematics" in text_of(response)
 
 
-@pytest.mark.parametrize("query", ["organization=abc", "organization=99999999999", "campus=-1", "subject=" + "x" * 500, "active=yes"])
+@pytest.mark.parametrize(
+    "query", ["organization=abc", "organization=99999999999", "campus=-1", "subject=" + "x" * 500, "active=yes"]
+)
 def test_malformed_filters_fall_back_calmly(login_as, query):
     client = login_as("katherine")
     response = client.get(f"/?term=202710&{query}")
@@ -84,7 +89,13 @@ def test_placed_on_time_or_late(login_as, app):
     assert "Order placed late (at or after the soft close)" in late
     on_time = text_of(client.get("/?term=202710&state=ordered&placed=on_time"))
     assert "MATH 221" in on_time and "CS 310" not in on_time
-    assert "placed=" not in client.get("/?term=202710&placed=whenever").get_data(as_text=True).split("<main", 1)[1].split("</form>", 1)[0]
+    assert (
+        "placed="
+        not in client.get("/?term=202710&placed=whenever")
+        .get_data(as_text=True)
+        .split("<main", 1)[1]
+        .split("</form>", 1)[0]
+    )
 
 
 def test_at_risk_lists_the_sections_whose_students_declined_at_or_above_the_threshold(login_as, app):

@@ -45,7 +45,11 @@ def test_register_change_and_remove_a_connection(app, login_as):
     assert client.post(f"/admin/lms/{connection_id}/remove").status_code == 303
     assert _count(app, LtiConnection) == 0
     with app.app_context():
-        kinds = list(db.session.scalars(select(AdminAuditEntry.kind).where(AdminAuditEntry.kind.like("lti.%")).order_by(AdminAuditEntry.id)))
+        kinds = list(
+            db.session.scalars(
+                select(AdminAuditEntry.kind).where(AdminAuditEntry.kind.like("lti.%")).order_by(AdminAuditEntry.id)
+            )
+        )
     assert kinds == ["lti.key_added", "lti.connection_added", "lti.connection_changed", "lti.connection_removed"]
     audit = text_of(client.get("/admin/audit"))
     assert "LMS connection added" in audit and "LMS connection removed" in audit

@@ -22,19 +22,34 @@ def _nothing_happened(app) -> None:
         assert db.session.scalar(select(func.count()).select_from(LtiNonce).where(LtiNonce.used_at.is_not(None))) == 0
 
 
-@pytest.mark.parametrize("plan, status, words, check", [
-    (LaunchPlan(rogue_key=True), 403, "signature does not verify", "signature"),
-    (LaunchPlan(kid="a-key-nobody-published"), 403, "key id “a-key-nobody-published”, which the platform's key set does not publish", "signature"),
-    (LaunchPlan(aud="another-tool"), 403, "No LMS connection is registered", "registration"),
-    (LaunchPlan(aud=["another-tool", "course-materials-tool"], azp="another-tool"), 403, "No LMS connection is registered", "registration"),
-    (LaunchPlan(aud=["course-materials-tool", "another-tool"]), 403, "authorized party (azp)", "audience"),
-    (LaunchPlan(azp="another-tool"), 403, "authorized party (azp) is “another-tool”", "audience"),
-    (LaunchPlan(deployment_id="deployment-9"), 403, "Deployment id “deployment-9” is not registered", "deployment"),
-    (LaunchPlan(expires_in=-60), 400, "id token has expired", "expired"),
-    (LaunchPlan(nonce="a-nonce-we-never-issued"), 400, "nonce is not the one this tool's login issued", "nonce"),
-    (LaunchPlan(message_type="LtiSomethingElse"), 400, "not a message this tool accepts", "message"),
-])
-def test_a_bad_launch_is_refused_with_a_page_a_log_line_and_nothing_else(app, client, lms, caplog, plan, status, words, check):
+@pytest.mark.parametrize(
+    "plan, status, words, check",
+    [
+        (LaunchPlan(rogue_key=True), 403, "signature does not verify", "signature"),
+        (
+            LaunchPlan(kid="a-key-nobody-published"),
+            403,
+            "key id “a-key-nobody-published”, which the platform's key set does not publish",
+            "signature",
+        ),
+        (LaunchPlan(aud="another-tool"), 403, "No LMS connection is registered", "registration"),
+        (
+            LaunchPlan(aud=["another-tool", "course-materials-tool"], azp="another-tool"),
+            403,
+            "No LMS connection is registered",
+            "registration",
+        ),
+        (LaunchPlan(aud=["course-materials-tool", "another-tool"]), 403, "authorized party (azp)", "audience"),
+        (LaunchPlan(azp="another-tool"), 403, "authorized party (azp) is “another-tool”", "audience"),
+        (LaunchPlan(deployment_id="deployment-9"), 403, "Deployment id “deployment-9” is not registered", "deployment"),
+        (LaunchPlan(expires_in=-60), 400, "id token has expired", "expired"),
+        (LaunchPlan(nonce="a-nonce-we-never-issued"), 400, "nonce is not the one this tool's login issued", "nonce"),
+        (LaunchPlan(message_type="LtiSomethingElse"), 400, "not a message this tool accepts", "message"),
+    ],
+)
+def test_a_bad_launch_is_refused_with_a_page_a_log_line_and_nothing_else(
+    app, client, lms, caplog, plan, status, words, check
+):
     with caplog.at_level(logging.WARNING, logger="orders.web.screens.lti.views"):
         response = launch(client, lms, "ada", plan)
     assert response.status_code == status
@@ -98,7 +113,12 @@ def test_a_learner_on_a_staff_route_is_refused(app, client, lms):
     assert launch(client, lms, "mary").status_code == 303
     with app.app_context():
         launch_id = db.session.scalar(select(LtiLaunch.id))
-    for url in (f"/lti/launches/{launch_id}", f"/lti/launches/{launch_id}/roster", f"/lti/launches/{launch_id}/sections", "/orders"):
+    for url in (
+        f"/lti/launches/{launch_id}",
+        f"/lti/launches/{launch_id}/roster",
+        f"/lti/launches/{launch_id}/sections",
+        "/orders",
+    ):
         response = client.get(url)
         assert response.status_code == 403, url
     assert client.post(f"/lti/launches/{launch_id}/sections", data={"section": "1"}).status_code == 403
@@ -117,7 +137,10 @@ def test_another_users_launch_reads_as_missing(app, client, lms, login_as):
 
 def test_a_login_from_an_unknown_platform_is_refused(app, client, lms):
     response = client.get("/lti/login", query_string={**lms.login_params("ada"), "iss": "https://lms.unknown.example"})
-    assert response.status_code == 403 and "No LMS connection is registered for issuer “https://lms.unknown.example”" in text_of(response)
+    assert (
+        response.status_code == 403
+        and "No LMS connection is registered for issuer “https://lms.unknown.example”" in text_of(response)
+    )
     incomplete = client.post("/lti/login", data={"iss": lms.issuer})
     assert incomplete.status_code == 400 and "login request is incomplete" in text_of(incomplete)
 

@@ -45,7 +45,10 @@ def test_a_student_cannot_add_the_tool_by_deep_linking(app, client, lms):
 
 
 def _members(*people):
-    return [{"user_id": sub, "name": name, "email": email, "status": "Active", "roles": [LEARNER]} for sub, name, email in people]
+    return [
+        {"user_id": sub, "name": name, "email": email, "status": "Active", "roles": [LEARNER]}
+        for sub, name, email in people
+    ]
 
 
 def test_the_roster_check_compares_the_lms_learners_with_the_sis_both_ways(app, client, lms, demo_data):
@@ -58,8 +61,15 @@ def test_the_roster_check_compares_the_lms_learners_with_the_sis_both_ways(app, 
         ("lms-user-mary", "Mary Somerville", "mary@demo.edu"),  # enrolled in MATH 221 001: both
         ("lms-x", "Visiting Student", "visitor@elsewhere.edu"),  # no account: only in the LMS
         ("lms-sofia", "Sofia Kovalevskaya", "sofia@demo.edu"),  # in MATH 221 002: both
-    ) + [{"user_id": "lms-ada", "name": "Ada Lovelace", "email": "ada@demo.edu", "status": "Active",
-          "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]}]  # not a learner: left out
+    ) + [
+        {
+            "user_id": "lms-ada",
+            "name": "Ada Lovelace",
+            "email": "ada@demo.edu",
+            "status": "Active",
+            "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+        }
+    ]  # not a learner: left out
     assert launch(client, lms, "ada").status_code == 303
     response = client.get(f"/lti/launches/{_launch_id(app)}/roster")
     assert response.status_code == 200
@@ -69,14 +79,17 @@ def test_the_roster_check_compares_the_lms_learners_with_the_sis_both_ways(app, 
     both = text.split("In both", 1)[1]
     assert "Visiting Student" in lms_only and "Mary" not in lms_only
     assert "Mary Somerville" in both and "Sofia Kovalevskaya" in both and "Ada" not in both
-    assert "Sofia" not in sis_only and "Mary" not in sis_only and sis_only.count("@demo.edu") >= 1  # the 40 demo students
+    assert (
+        "Sofia" not in sis_only and "Mary" not in sis_only and sis_only.count("@demo.edu") >= 1
+    )  # the 40 demo students
     assert len(lms.tokens) == 1  # one client-credentials token, signed with the tool's key (the platform verified it)
 
 
 def test_the_roster_check_is_for_who_may_see_the_sections(app, client, lms):
     """Katherine (PA) may; an instructor of other sections may not, whatever the LMS role says."""
-    lms.people["alan"] = lms.people["ada"].__class__("lms-alan", "Alan Turing", "alan@demo.edu",
-                                                     roles=lms.people["ada"].roles)
+    lms.people["alan"] = lms.people["ada"].__class__(
+        "lms-alan", "Alan Turing", "alan@demo.edu", roles=lms.people["ada"].roles
+    )
     assert launch(client, lms, "alan").status_code == 303
     response = client.get(f"/lti/launches/{_launch_id(app)}/roster")
     assert response.status_code == 403 and "You do not teach or coordinate MATH 221 001" in text_of(response)
@@ -93,7 +106,11 @@ def test_without_lis_sections_an_instructor_links_the_course_once(app, client, l
     form = client.get(response.headers["Location"] + "?q=MATH 221")
     assert form.status_code == 200 and "MATH 221 Calculus I, section 001 (Spring 2027)" in text_of(form)
     with app.app_context():
-        ids = list(db.session.scalars(select(Section.id).where(Section.sis_id.in_(["202710-MATH-221-001", "202710-MATH-221-003"]))))
+        ids = list(
+            db.session.scalars(
+                select(Section.id).where(Section.sis_id.in_(["202710-MATH-221-001", "202710-MATH-221-003"]))
+            )
+        )
         alan_section = db.session.scalar(select(Section.id).where(Section.sis_id == "202710-CS-310-001"))
     refused = client.post(f"/lti/launches/{launch_id}/sections", data={"section": [str(ids[0]), str(alan_section)]})
     assert refused.status_code == 403 and "You do not teach or coordinate CS 310 001" in text_of(refused)
@@ -140,7 +157,11 @@ def test_the_key_set_publishes_the_current_and_previous_key(app, client, lms, no
         db.session.commit()
         newest_kid = newest.kid
     published = client.get("/lti/jwks").get_json()["keys"]
-    assert len(published) == 2 and published[0]["kid"] == newest_kid and first[0]["kid"] not in {k["kid"] for k in published}
+    assert (
+        len(published) == 2
+        and published[0]["kid"] == newest_kid
+        and first[0]["kid"] not in {k["kid"] for k in published}
+    )
     public = RSAAlgorithm.from_jwk(json.dumps(published[0]))
     with app.app_context():
         signed = jwt.encode({"x": 1}, keys.current().private_pem, algorithm="RS256")
@@ -154,8 +175,11 @@ def test_the_canvas_developer_key_json(client, lms):
     assert config["public_jwk_url"] == "http://localhost/lti/jwks"
     assert config["scopes"] == ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"]
     placements = {p["placement"]: p["message_type"] for p in config["extensions"][0]["settings"]["placements"]}
-    assert placements == {"course_navigation": "LtiResourceLinkRequest", "editor_button": "LtiDeepLinkingRequest",
-                          "link_selection": "LtiDeepLinkingRequest"}
+    assert placements == {
+        "course_navigation": "LtiResourceLinkRequest",
+        "editor_button": "LtiDeepLinkingRequest",
+        "link_selection": "LtiDeepLinkingRequest",
+    }
 
 
 def test_dynamic_registration_with_a_one_time_link(app, client, fake_lms, demo_data):
@@ -163,17 +187,26 @@ def test_dynamic_registration_with_a_one_time_link(app, client, fake_lms, demo_d
     with app.app_context():
         code = registration.issue(actor=demo_data.user("katherine"), now=demo_data.now)
         db.session.commit()
-    query = {"openid_configuration": f"{fake_lms.url}/.well-known/openid-configuration",
-             "registration_token": "registration-token-1", "code": code}
+    query = {
+        "openid_configuration": f"{fake_lms.url}/.well-known/openid-configuration",
+        "registration_token": "registration-token-1",
+        "code": code,
+    }
     response = client.get("/lti/register", query_string=query)
     assert response.status_code == 200, text_of(response)
     assert "Course materials is registered" in text_of(response)
     sent = fake_lms.registrations[0]
-    assert sent["initiate_login_uri"] == "http://localhost/lti/login" and sent["redirect_uris"] == ["http://localhost/lti/launch"]
+    assert sent["initiate_login_uri"] == "http://localhost/lti/login" and sent["redirect_uris"] == [
+        "http://localhost/lti/launch"
+    ]
     assert sent["jwks_uri"] == "http://localhost/lti/jwks" and "contextmembership.readonly" in sent["scope"]
     with app.app_context():
         connection = db.session.scalars(select(LtiConnection)).one()
-        assert (connection.issuer, connection.client_id, connection.deployment_ids) == (fake_lms.issuer, CLIENT_ID, [DEPLOYMENT_ID])
+        assert (connection.issuer, connection.client_id, connection.deployment_ids) == (
+            fake_lms.issuer,
+            CLIENT_ID,
+            [DEPLOYMENT_ID],
+        )
         entry = db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind == "lti.connection_added")).one()
         assert entry.actor_id == demo_data.user("katherine").id
     again = client.get("/lti/register", query_string=query)
@@ -182,9 +215,14 @@ def test_dynamic_registration_with_a_one_time_link(app, client, fake_lms, demo_d
 
 @pytest.mark.parametrize("code", ["", "made-up"])
 def test_dynamic_registration_without_a_valid_link_registers_nothing(app, client, fake_lms, demo_data, code):
-    response = client.get("/lti/register", query_string={
-        "openid_configuration": f"{fake_lms.url}/.well-known/openid-configuration", "registration_token": "registration-token-1",
-        "code": code})
+    response = client.get(
+        "/lti/register",
+        query_string={
+            "openid_configuration": f"{fake_lms.url}/.well-known/openid-configuration",
+            "registration_token": "registration-token-1",
+            "code": code,
+        },
+    )
     assert response.status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LtiConnection)) == 0
@@ -194,7 +232,9 @@ def test_the_lti_pages_may_be_framed_by_the_registered_platforms_only(app, clien
     login = client.get("/lti/login", query_string=lms.login_params("ada"))
     assert f"frame-ancestors {lms.url};" in login.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in login.headers
-    landed = client.get(client.post("/lti/launch", data=lms.answer_login_redirect(login.headers["Location"])).headers["Location"])
+    landed = client.get(
+        client.post("/lti/launch", data=lms.answer_login_redirect(login.headers["Location"])).headers["Location"]
+    )
     assert f"frame-ancestors {lms.url};" in landed.headers["Content-Security-Policy"]
     elsewhere = app.test_client().get("/sign-in")
     assert "frame-ancestors 'none'" in elsewhere.headers["Content-Security-Policy"]
@@ -214,8 +254,9 @@ def test_over_https_the_lti_cookies_are_samesite_none_and_secure(app, lms):
         landed = secure.post("/lti/launch", data=fields, base_url="https://localhost")
         session_cookie = next(v for v in landed.headers.getlist("Set-Cookie") if v.startswith("session="))
         assert "SameSite=None" in session_cookie and "Secure" in session_cookie and "Partitioned" in session_cookie
-        plain = app.test_client().post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"},
-                                       base_url="https://localhost")
+        plain = app.test_client().post(
+            "/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"}, base_url="https://localhost"
+        )
         assert "SameSite=Lax" in next(v for v in plain.headers.getlist("Set-Cookie") if v.startswith("session="))
     finally:
         app.config["SESSION_COOKIE_SECURE"] = False

@@ -34,10 +34,19 @@ def at_head(app):
 def add_email(app, *, due_minutes_ago: float, status=EmailStatus.PENDING):
     now = clock.utcnow()
     with app.app_context():
-        db.session.execute(insert(OutboundEmail).values(
-            kind="test", recipient="someone@demo.edu", subject="s", body_text="b", body_html="b", status=status,
-            attempts=0, created_at=now - timedelta(minutes=due_minutes_ago + 5), next_attempt_at=now - timedelta(minutes=due_minutes_ago),
-        ))
+        db.session.execute(
+            insert(OutboundEmail).values(
+                kind="test",
+                recipient="someone@demo.edu",
+                subject="s",
+                body_text="b",
+                body_html="b",
+                status=status,
+                attempts=0,
+                created_at=now - timedelta(minutes=due_minutes_ago + 5),
+                next_attempt_at=now - timedelta(minutes=due_minutes_ago),
+            )
+        )
         db.session.commit()
 
 
@@ -114,7 +123,7 @@ def metric(body: str, name: str, labels: str = "") -> float:
     prefix = f"{name}{{{labels}}} " if labels else f"{name} "
     for line in body.splitlines():
         if line.startswith(prefix):
-            return float(line[len(prefix):])
+            return float(line[len(prefix) :])
     raise AssertionError(f"no sample {prefix!r}")
 
 
@@ -128,7 +137,9 @@ def scrape(client) -> str:
 
 def test_metrics_count_requests_latency_outbox_and_throttles(app, client, demo_data, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_TOKEN", TOKEN)
-    monkeypatch.setattr("orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == "orders-demo")
+    monkeypatch.setattr(
+        "orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == "orders-demo"
+    )
     before = scrape(client)
     healthz = 'endpoint="ops.healthz",method="GET",status="200"'
     start = metric(before, "orders_http_requests_total", healthz) if healthz in before else 0.0
@@ -156,7 +167,7 @@ def test_one_log_line_per_request_with_id_user_endpoint_status_and_duration(app,
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="orders.request"):
         response = client.get("/")
-    record, = [r for r in caplog.records if r.name == "orders.request"]
+    (record,) = [r for r in caplog.records if r.name == "orders.request"]
     fields = record.request
     assert fields["request_id"] == response.headers["X-Request-ID"] and len(fields["request_id"]) == 32
     assert fields["endpoint"] == "courses.index" and fields["status"] == 200 and fields["duration_ms"] >= 0
@@ -171,7 +182,7 @@ def test_json_log_lines(app, login_as, caplog):
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="orders.request"):
         client.get("/healthz")
-    record, = [r for r in caplog.records if r.name == "orders.request"]
+    (record,) = [r for r in caplog.records if r.name == "orders.request"]
     line = json.loads(JsonFormatter().format(record))
     assert line["endpoint"] == "ops.healthz" and line["status"] == 200 and line["level"] == "INFO"
     assert set(line) >= {"time", "message", "request_id", "user_id", "method", "path", "duration_ms"}
@@ -182,7 +193,9 @@ def test_x_request_id_is_accepted_only_from_a_trusted_proxy(app, client, monkeyp
     assert client.get("/healthz", headers=sent).headers["X-Request-ID"] != "from-the-proxy-42"
     monkeypatch.setitem(app.config, "TRUSTED_PROXIES", "127.0.0.1")
     assert client.get("/healthz", headers=sent).headers["X-Request-ID"] == "from-the-proxy-42"
-    assert client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"] != "bad id <script>"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"] != "bad id <script>"
+    )
 
 
 def test_order_events_carry_the_request_id(app, login_as):

@@ -30,7 +30,9 @@ def test_search_digits_turn_an_isbn10_into_its_isbn13():
 def test_materials_step_and_edit_find_an_isbn10(login_as, app, query):
     client = login_as("ada")
     draft = start(client, app)
-    assert "Python Crash Course" in text_of(client.get(f"/ordering/drafts/{draft}/materials", query_string={"q": query}))
+    assert "Python Crash Course" in text_of(
+        client.get(f"/ordering/drafts/{draft}/materials", query_string={"q": query})
+    )
     assert "Python Crash Course" in text_of(client.get("/orders/1001/edit", query_string={"q": query}))
 
 

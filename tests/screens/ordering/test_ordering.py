@@ -62,8 +62,13 @@ def state(app) -> dict:
         orders = db.session.execute(
             select(Order.id, Order.status, Order.number, Order.version).order_by(Order.id)
         ).all()
-        drafts = {o.id: (tuple(sorted(s.section_id for s in o.order_sections)), tuple(line.catalog_item_id for line in o.lines))
-                  for o in db.session.scalars(select(Order))}
+        drafts = {
+            o.id: (
+                tuple(sorted(s.section_id for s in o.order_sections)),
+                tuple(line.catalog_item_id for line in o.lines),
+            )
+            for o in db.session.scalars(select(Order))
+        }
         return dict(
             orders=orders,
             drafts=drafts,
@@ -102,7 +107,11 @@ def review_version(client, draft_id: int) -> str:
 
 
 def place(client, draft_id: int, headers=None):
-    return client.post(f"/ordering/drafts/{draft_id}/place", data={"version": review_version(client, draft_id), "royalty": "no"}, headers=headers or {})
+    return client.post(
+        f"/ordering/drafts/{draft_id}/place",
+        data={"version": review_version(client, draft_id), "royalty": "no"},
+        headers=headers or {},
+    )
 
 
 def ready_draft(client, app, title="Python Crash Course", **kwargs) -> int:
@@ -134,13 +143,24 @@ def test_instructor_orders_without_javascript(login_as, app):
     text = text_of(sections)
     assert "Step 1 of 3: Sections" in text and "Section 001 · First Eight Weeks · Ada Lovelace" in text
     assert re.search(r'name="section" value="\d+" checked', sections.get_data(as_text=True))
-    saved = client.post(f"/ordering/drafts/{draft_id}/sections", data={"section": [str(section_id(app, "CS", "150", "001"))]})
+    saved = client.post(
+        f"/ordering/drafts/{draft_id}/sections", data={"section": [str(section_id(app, "CS", "150", "001"))]}
+    )
     assert saved.status_code == 303 and saved.headers["Location"] == f"/ordering/drafts/{draft_id}/materials"
 
     search = client.get(f"/ordering/drafts/{draft_id}/materials?q=978-1-7185")
     text = text_of(search)
     assert "1 item matches “978-1-7185”." in text
-    for fact in ["Python Crash Course", "Eric Matthes", "9781718502703", "No Starch Press", "3rd edition", "eText", "$29.99", "Add"]:
+    for fact in [
+        "Python Crash Course",
+        "Eric Matthes",
+        "9781718502703",
+        "No Starch Press",
+        "3rd edition",
+        "eText",
+        "$29.99",
+        "Add",
+    ]:
         assert fact in text, fact
     assert 'method="get"' in search.get_data(as_text=True)
 
@@ -151,7 +171,14 @@ def test_instructor_orders_without_javascript(login_as, app):
     assert "Added Python Crash Course." in after_add and "On this order (1 item)" in after_add
 
     review = text_of(client.get(f"/ordering/drafts/{draft_id}/review"))
-    for fact in ["Step 3 of 3: Review", "CS 150 001", "First Eight Weeks", "Python Crash Course", "Total per student $29.99", "Place order"]:
+    for fact in [
+        "Step 3 of 3: Review",
+        "CS 150 001",
+        "First Eight Weeks",
+        "Python Crash Course",
+        "Total per student $29.99",
+        "Place order",
+    ]:
         assert fact in review, fact
 
     placed = place(client, draft_id)
@@ -165,7 +192,13 @@ def test_instructor_orders_without_javascript(login_as, app):
         emails = list(db.session.scalars(select(OutboundEmail)))
         assert [e.recipient for e in emails] == ["ada@demo.edu"]
         assert emails[0].subject == f"Order #{number} placed — CS 150 Introduction to Programming, Spring 2027"
-        for fact in ["Course: CS 150", "Term: Spring 2027", "Section(s): 001", "Session: First Eight Weeks", "Python Crash Course"]:
+        for fact in [
+            "Course: CS 150",
+            "Term: Spring 2027",
+            "Section(s): 001",
+            "Session: First Eight Weeks",
+            "Python Crash Course",
+        ]:
             assert fact in render_email(emails[0]).text
     courses = text_of(client.get("/"))
     assert f"Order #{number}" in courses
@@ -177,7 +210,9 @@ def test_htmx_search_add_remove_and_place(login_as, app):
     url = f"/ordering/drafts/{draft_id}/materials"
     page = client.get(url).get_data(as_text=True)
     assert 'hx-trigger="input changed delay:300ms from:#catalog-q, submit"' in page
-    assert '<p id="catalog-count" class="count" role="status">' in page and '<p id="draft-status" role="status">' in page
+    assert (
+        '<p id="catalog-count" class="count" role="status">' in page and '<p id="draft-status" role="status">' in page
+    )
 
     live = client.get(url + "?q=pyth", headers=HX)
     html = live.get_data(as_text=True)
@@ -219,12 +254,17 @@ def test_coordinator_orders_on_behalf_of_an_instructor(login_as, app, demo_data)
     assert [s.label for s in draft_row(app, draft_id).sections] == ["002"]
     assert "Ordering on behalf of Alan Turing" in text_of(client.get(f"/ordering/drafts/{draft_id}/sections"))
     add(client, draft_id, item_id(app, "Think Python"))
-    assert "an email receipt goes to you and to Alan Turing" in text_of(client.get(f"/ordering/drafts/{draft_id}/review"))
+    assert "an email receipt goes to you and to Alan Turing" in text_of(
+        client.get(f"/ordering/drafts/{draft_id}/review")
+    )
     placed = place(client, draft_id)
     summary = text_of(client.get(placed.headers["Location"]))
     assert "Placed by Grace Hopper" in summary and "On behalf of Alan Turing" in summary
     with app.app_context():
-        assert sorted(e.recipient for e in db.session.scalars(select(OutboundEmail))) == ["alan@demo.edu", "grace@demo.edu"]
+        assert sorted(e.recipient for e in db.session.scalars(select(OutboundEmail))) == [
+            "alan@demo.edu",
+            "grace@demo.edu",
+        ]
 
 
 def test_start_order_resumes_the_same_draft(login_as, app):
@@ -237,7 +277,9 @@ def test_start_order_resumes_the_same_draft(login_as, app):
     assert f'href="/ordering/start/{course_id}/{term_id}' not in courses
     resumed = client.get(f"/ordering/start/{course_id}/{term_id}")
     assert resumed.status_code == 303 and resumed.headers["Location"] == f"/ordering/drafts/{draft_id}/sections"
-    assert "You already have a draft order for CS 150 in Spring 2027" in text_of(client.get(resumed.headers["Location"]))
+    assert "You already have a draft order for CS 150 in Spring 2027" in text_of(
+        client.get(resumed.headers["Location"])
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order).where(Order.status == OrderStatus.DRAFT)) == 1
 
@@ -257,7 +299,10 @@ def test_cancel_a_draft_from_any_step(login_as, app, step):
     inline = client.get(prompt_url, headers=HX)
     html = inline.get_data(as_text=True)
     assert "<html" not in html and 'role="alertdialog"' in html and "window.confirm" not in html
-    assert "Discard draft</button>" in html and f'href="/ordering/drafts/{draft_id}/{step}" data-keep-order>Keep draft' in html
+    assert (
+        "Discard draft</button>" in html
+        and f'href="/ordering/drafts/{draft_id}/{step}" data-keep-order>Keep draft' in html
+    )
     own_page = client.get(prompt_url)
     assert "<html" in own_page.get_data(as_text=True) and "Discard this draft?" in text_of(own_page)
     assert state(app) == before  # asking changes nothing
@@ -265,8 +310,10 @@ def test_cancel_a_draft_from_any_step(login_as, app, step):
     done = client.post(f"/ordering/drafts/{draft_id}/cancel")
     assert done.status_code == 303 and done.headers["Location"] == "/"
     banner = client.get("/").get_data(as_text=True)
-    assert ('role="status" tabindex="-1" autofocus>Your draft order for CS 150 Introduction to Programming, '
-            "Spring 2027 was canceled. Nothing was ordered.</div>") in banner
+    assert (
+        'role="status" tabindex="-1" autofocus>Your draft order for CS 150 Introduction to Programming, '
+        "Spring 2027 was canceled. Nothing was ordered.</div>"
+    ) in banner
     after = state(app)
     assert draft_row(app, draft_id).status is OrderStatus.DISCARDED and draft_row(app, draft_id).number is None
     assert (after["emails"], after["counter"], after["events"]) == (0, before["counter"], before["events"] + 1)
@@ -294,10 +341,15 @@ def test_htmx_discard_redirects_the_browser(login_as, app):
 def draft_routes(draft_id: int, item: int) -> list[tuple[str, str, dict]]:
     base = f"/ordering/drafts/{draft_id}"
     return [
-        ("GET", f"{base}/sections", {}), ("POST", f"{base}/sections", {"section": "1"}),
-        ("GET", f"{base}/materials?q=python", {}), ("POST", f"{base}/items", {"item_id": str(item)}),
-        ("POST", f"{base}/items/{item}/remove", {}), ("GET", f"{base}/review", {}),
-        ("POST", f"{base}/place", {"version": "1", "royalty": "no"}), ("GET", f"{base}/cancel", {}), ("POST", f"{base}/cancel", {}),
+        ("GET", f"{base}/sections", {}),
+        ("POST", f"{base}/sections", {"section": "1"}),
+        ("GET", f"{base}/materials?q=python", {}),
+        ("POST", f"{base}/items", {"item_id": str(item)}),
+        ("POST", f"{base}/items/{item}/remove", {}),
+        ("GET", f"{base}/review", {}),
+        ("POST", f"{base}/place", {"version": "1", "royalty": "no"}),
+        ("GET", f"{base}/cancel", {}),
+        ("POST", f"{base}/cancel", {}),
     ]
 
 
@@ -328,7 +380,9 @@ def test_sections_not_permitted_or_already_ordered_are_refused(login_as, app):
     draft_id = start(client, app)
     before = state(app)
     for bad in [section_id(app, "CS", "150", "002"), section_id(app, "CS", "310", "001"), "abc", ""]:
-        response = client.post(f"/ordering/drafts/{draft_id}/sections", data={"section": [str(bad)]} if bad != "" else {})
+        response = client.post(
+            f"/ordering/drafts/{draft_id}/sections", data={"section": [str(bad)]} if bad != "" else {}
+        )
         assert response.status_code == 303 and response.headers["Location"] == f"/ordering/drafts/{draft_id}/sections"
         message = text_of(client.get(response.headers["Location"]))
         assert "you may order for" in message or "Choose at least one section" in message
@@ -380,7 +434,9 @@ def test_closed_period_refuses_an_instructor_but_not_an_administrator(client, de
     sign_in(client, who)
     draft_id = start(client, app)
     if who == "katherine":
-        client.post(f"/ordering/drafts/{draft_id}/sections", data={"section": [str(section_id(app, "CS", "150", "001"))]})
+        client.post(
+            f"/ordering/drafts/{draft_id}/sections", data={"section": [str(section_id(app, "CS", "150", "001"))]}
+        )
     add(client, draft_id, item_id(app, "Think Python"))
     version = review_version(client, draft_id)
     with app.app_context():
@@ -406,7 +462,9 @@ def test_no_items_means_no_place_button_and_a_refusal(login_as, app):
     assert "Add at least one course material." in text_of(review)
     assert "Place order</button>" not in review.get_data(as_text=True)
     before = state(app)
-    refused = client.post(f"/ordering/drafts/{draft_id}/place", data={"version": str(draft_row(app, draft_id).version), "royalty": "no"})
+    refused = client.post(
+        f"/ordering/drafts/{draft_id}/place", data={"version": str(draft_row(app, draft_id).version), "royalty": "no"}
+    )
     assert refused.headers["Location"] == f"/ordering/drafts/{draft_id}/review" and state(app) == before
     assert "Add at least one course material." in text_of(client.get(refused.headers["Location"]))
 
@@ -457,9 +515,17 @@ def test_csrf_is_enforced_on_workflow_posts(login_as, app):
 def test_every_workflow_route_declares_a_guard(app):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("ordering.")]
     assert {r.endpoint for r in rules} >= {
-        "ordering.start", "ordering.create", "ordering.sections", "ordering.save_sections", "ordering.materials",
-        "ordering.add_item", "ordering.remove_item", "ordering.review", "ordering.place",
-        "ordering.confirm_discard", "ordering.discard",
+        "ordering.start",
+        "ordering.create",
+        "ordering.sections",
+        "ordering.save_sections",
+        "ordering.materials",
+        "ordering.add_item",
+        "ordering.remove_item",
+        "ordering.review",
+        "ordering.place",
+        "ordering.confirm_discard",
+        "ordering.discard",
     }
     for rule in rules:
         assert getattr(app.view_functions[rule.endpoint], GUARD_ATTRIBUTE, None), rule.endpoint

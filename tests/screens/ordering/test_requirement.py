@@ -47,7 +47,9 @@ def test_a_draft_line_defaults_to_required_and_can_be_recommended_without_javasc
     assert '<option value="required" selected>Required</option>' in page
     assert _line(app, draft_id, python).requirement is Requirement.REQUIRED
 
-    response = client.post(f"/ordering/drafts/{draft_id}/items/{python}/requirement", data={"requirement": "recommended"})
+    response = client.post(
+        f"/ordering/drafts/{draft_id}/items/{python}/requirement", data={"requirement": "recommended"}
+    )
     assert response.status_code == 303
     assert "Python Crash Course is recommended." in text_of(client.get(response.headers["Location"]))
     assert _line(app, draft_id, python).requirement is Requirement.RECOMMENDED
@@ -64,12 +66,16 @@ def test_htmx_sets_the_requirement_in_place_and_bad_values_change_nothing(login_
     client = login_as("ada")
     draft_id = ready_draft(client, app)
     python = item_id(app, "Python Crash Course")
-    swapped = client.post(f"/ordering/drafts/{draft_id}/items/{python}/requirement", data={"requirement": "recommended"}, headers=HX)
+    swapped = client.post(
+        f"/ordering/drafts/{draft_id}/items/{python}/requirement", data={"requirement": "recommended"}, headers=HX
+    )
     assert swapped.status_code == 200
     html = swapped.get_data(as_text=True)
     assert 'id="materials-work"' in html and '<option value="recommended" selected>Recommended</option>' in html
     for bad in ("optional", "", "REQUIRED"):
-        refused = client.post(f"/ordering/drafts/{draft_id}/items/{python}/requirement", data={"requirement": bad}, headers=HX)
+        refused = client.post(
+            f"/ordering/drafts/{draft_id}/items/{python}/requirement", data={"requirement": bad}, headers=HX
+        )
         assert refused.status_code == 422 and "Choose Required or Recommended." in text_of(refused)
     assert _line(app, draft_id, python).requirement is Requirement.RECOMMENDED
     missing = client.post(f"/ordering/drafts/{draft_id}/items/999999/requirement", data={"requirement": "required"})
@@ -88,13 +94,24 @@ def test_an_edit_that_only_changes_a_requirement_is_a_change(login_as, app):
     assert "Mark Calculus: Early Transcendentals recommended (was required)" in text_of(edit_page)
     assert _line(app, order_id, stewart).requirement is Requirement.REQUIRED  # nothing applied before submit
 
-    page = follow(client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page.get_data(as_text=True)), "royalty": "no"}))
+    page = follow(
+        client,
+        client.post(
+            "/orders/1001/edit/submit", data={"version": version_on(edit_page.get_data(as_text=True)), "royalty": "no"}
+        ),
+    )
     assert "Order #1001 was updated." in page
     assert "Marked Calculus: Early Transcendentals recommended (was required)" in page
     assert _line(app, order_id, stewart).requirement is Requirement.RECOMMENDED
     [event] = events_of(app, 1001, EventKind.EDITED)
     assert event.details["changed_requirements"] == [
-        {"id": stewart, "title": "Calculus: Early Transcendentals", "isbn": "9780357693544", "from": "required", "to": "recommended"}
+        {
+            "id": stewart,
+            "title": "Calculus: Early Transcendentals",
+            "isbn": "9780357693544",
+            "from": "required",
+            "to": "recommended",
+        }
     ]
     body = _mail_text(app, "Order #1001 changed")
     assert "Recommended: Calculus: Early Transcendentals (ISBN 9780357693544), was required" in body
@@ -135,12 +152,17 @@ def test_a_content_request_takes_its_requirement(login_as, app):
     draft_id = ready_draft(client, app)
     form = client.get(f"/ordering/drafts/{draft_id}/request-title").get_data(as_text=True)
     assert 'name="requirement"' in form and '<option selected value="required">Required</option>' in form
-    response = client.post(f"/ordering/drafts/{draft_id}/request-title",
-                           data={"title": "Lecture Notes", "isbn": "9780306406157", "requirement": "recommended"})
+    response = client.post(
+        f"/ordering/drafts/{draft_id}/request-title",
+        data={"title": "Lecture Notes", "isbn": "9780306406157", "requirement": "recommended"},
+    )
     assert response.status_code == 303
     assert "Content request — Submitted · Recommended" in text_of(client.get(f"/ordering/drafts/{draft_id}/materials"))
     with app.app_context():
         request_row = db.session.scalars(select(ContentRequest).where(ContentRequest.order_id == draft_id)).one()
         assert request_row.requirement is Requirement.RECOMMENDED
-    bad = client.post(f"/ordering/drafts/{draft_id}/request-title", data={"title": "X", "isbn": "9781861972712", "requirement": "maybe"})
+    bad = client.post(
+        f"/ordering/drafts/{draft_id}/request-title",
+        data={"title": "X", "isbn": "9781861972712", "requirement": "maybe"},
+    )
     assert bad.status_code in (400, 422) and "Not a valid choice" in text_of(bad)

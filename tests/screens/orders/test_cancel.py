@@ -55,7 +55,11 @@ def scenario(app, now):
             s = f.section(term, instructors=(users["placer"], users["instructor_of_record"]))
             order = f.placed_order([s], users["placer"], now, status=status)
             db.session.commit()
-            result = order.number, order.id, {role: type("U", (), {"email": u.email, "name": u.name})() for role, u in users.items()}
+            result = (
+                order.number,
+                order.id,
+                {role: type("U", (), {"email": u.email, "name": u.name})() for role, u in users.items()},
+            )
             db.session.remove()
             return result
 
@@ -131,7 +135,9 @@ def test_withheld_button_explains_why(login_as):
 def _counts(app):
     with app.app_context():
         return (
-            db.session.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.kind == EventKind.CANCELED)),
+            db.session.scalar(
+                select(func.count()).select_from(OrderEvent).where(OrderEvent.kind == EventKind.CANCELED)
+            ),
             db.session.scalar(select(func.count()).select_from(OutboundEmail)),
         )
 
@@ -194,7 +200,6 @@ def test_get_never_changes_state(app, login_as):
     assert _counts(app) == (0, 0)
 
 
-
 def test_csrf_is_required_on_every_post(app, client, demo_data, csrf_on):
     sign_in_page = client.get("/sign-in").get_data(as_text=True)
     assert 'name="csrf_token"' in sign_in_page
@@ -218,14 +223,21 @@ def test_csrf_is_required_on_every_post(app, client, demo_data, csrf_on):
 HX = {"HX-Request": "true"}
 
 
-
 @pytest.mark.parametrize("headers", [{}, HX], ids=["own-page", "inline"])
 def test_the_cancel_prompt_lists_sections_and_materials_both_ways(login_as, headers):
     response = login_as("ada").get("/orders/1001/cancel", headers=headers)
     text = text_of(response)
-    for expected in ("Cancel order #1001?", "Sections being canceled", "MATH 221 001", "MATH 221 002",
-                     "Materials being canceled", "Calculus: Early Transcendentals", "Confirm cancellation", "Keep order"):
+    for expected in (
+        "Cancel order #1001?",
+        "Sections being canceled",
+        "MATH 221 001",
+        "MATH 221 002",
+        "Materials being canceled",
+        "Calculus: Early Transcendentals",
+        "Confirm cancellation",
+        "Keep order",
+    ):
         assert expected in text, expected
     html = response.get_data(as_text=True)
     # On its own page there is no summary to swap into: a plain form (htmx would fail its target).
-    assert ('hx-post=' in html) == bool(headers)
+    assert ("hx-post=" in html) == bool(headers)

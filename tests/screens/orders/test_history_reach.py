@@ -1,4 +1,8 @@
-"""Order history picks its plan from the user's reach (orders.web.screens.orders.history_reach); the answer never changes."""
+"""Order history picks its plan from the user's reach; the answer never changes.
+
+The plans: orders.web.screens.orders.history_reach.
+"""
+
 from __future__ import annotations
 
 import pytest
@@ -22,12 +26,17 @@ def _plans(client, count_queries, url):
     return response, ("walk" if "EXISTS (SELECT order_section.order_id" in page else "set")
 
 
-@pytest.mark.parametrize("user,url,expected", [
-    ("emmy", "/orders", ["1005", "1001", "1003"]),  # coordinator by grant (subject MATH); #1005 awaits her approval
-    ("grace", "/orders", ["1002", "1004"]),  # placed #1002; #1004 by grant (subject CS)
-    ("ada", "/orders?term=202630", ["1003", "1004"]),  # instructor: placed them
-])
-def test_a_wide_reach_walks_the_index_and_lists_the_same_orders(login_as, count_queries, monkeypatch, user, url, expected):
+@pytest.mark.parametrize(
+    "user,url,expected",
+    [
+        ("emmy", "/orders", ["1005", "1001", "1003"]),  # coordinator by grant (subject MATH); #1005 awaits her approval
+        ("grace", "/orders", ["1002", "1004"]),  # placed #1002; #1004 by grant (subject CS)
+        ("ada", "/orders?term=202630", ["1003", "1004"]),  # instructor: placed them
+    ],
+)
+def test_a_wide_reach_walks_the_index_and_lists_the_same_orders(
+    login_as, count_queries, monkeypatch, user, url, expected
+):
     monkeypatch.setattr(reach, "WIDE_AT", 1)  # every reach counts as wide once measured
     client = login_as(user)
     first, plan = _plans(client, count_queries, url)

@@ -86,8 +86,13 @@ def test_history_offers_no_reorder_once_there_is_a_draft_or_an_order(app, client
     materials = client.post(cs150, data={"source": "1004"}).headers["Location"]
     assert reorder_links(client.get("/orders").get_data(as_text=True)) == []
     review = materials.replace("/materials", "/review")
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', client.get(review).get_data(as_text=True)).group(1)
-    assert client.post(materials.replace("/materials", "/place"), data={"version": version, "royalty": "no"}).status_code == 303
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', client.get(review).get_data(as_text=True)).group(
+        1
+    )
+    assert (
+        client.post(materials.replace("/materials", "/place"), data={"version": version, "royalty": "no"}).status_code
+        == 303
+    )
     html = client.get("/orders").get_data(as_text=True)
     assert numbers_in(html)[:2] == ["1006", "1001"] and reorder_links(html) == []  # #1005 is Sophie's (demo)
 
@@ -162,14 +167,18 @@ def test_user_without_sections_is_refused(login_as, cs150):
 def test_course_with_an_order_is_refused(app, login_as):
     course_id, term_id = offering_ids(app, "MATH", "221", "202710")
     client = login_as("ada")
-    for response in (client.get(f"/orders/reorder/{course_id}/{term_id}"),
-                     client.post(f"/orders/reorder/{course_id}/{term_id}", data={"source": "1003"})):
+    for response in (
+        client.get(f"/orders/reorder/{course_id}/{term_id}"),
+        client.post(f"/orders/reorder/{course_id}/{term_id}", data={"source": "1003"}),
+    ):
         assert response.status_code == 409
         assert "MATH 221 in Spring 2027 already has order #1001" in response.get_data(as_text=True)
     assert drafts(app) == []
 
 
-def test_closed_period_refuses_instructors_but_not_program_administrators(app, client, login_as, cs150, monkeypatch, now):
+def test_closed_period_refuses_instructors_but_not_program_administrators(
+    app, client, login_as, cs150, monkeypatch, now
+):
     monkeypatch.setattr(clock, "utcnow", lambda: now + timedelta(days=31))  # Spring 2027 closed a day ago
     login_as("ada")
     for response in (client.get(cs150), client.post(cs150, data={"source": "1004"})):
@@ -209,7 +218,9 @@ def test_an_existing_draft_is_refused_with_a_link_to_it(app, client, login_as, c
         assert db.session.scalar(select(func.count()).select_from(Order).where(Order.status == OrderStatus.DRAFT)) == 1
 
 
-@pytest.mark.parametrize("url", ["/orders/reorder/999/1", "/orders/reorder/1/999", "/orders/reorder/99999999999999999999/1"])
+@pytest.mark.parametrize(
+    "url", ["/orders/reorder/999/1", "/orders/reorder/1/999", "/orders/reorder/99999999999999999999/1"]
+)
 def test_unknown_offering_is_not_found(login_as, url):
     for response in (login_as("ada").get(url), login_as("ada").post(url, data={"source": "1004"})):
         assert response.status_code == 404
@@ -250,5 +261,5 @@ def test_reorder_needs_an_earlier_term_not_a_later_one(app, login_as):
         db.session.commit()
     client = login_as("katherine")
     html = client.get("/?term=202630").get_data(as_text=True)
-    assert "CS 310 Theory of Computation" in html and "Start order<span class=\"visually-hidden\"> for CS 310" in html
+    assert "CS 310 Theory of Computation" in html and 'Start order<span class="visually-hidden"> for CS 310' in html
     assert reorder_links(html) == []

@@ -79,7 +79,9 @@ def seed(app, number: int, requester: str, title: str, isbn13: str = ISBN, *, st
         order = db.session.scalars(select(Order).where(Order.number == number)).one()
         user = db.session.scalars(select(User).where(User.email == f"{requester}@demo.edu")).one()
         now = NOW
-        request = services.new_request(order, TitleRequest(title, isbn13), actor=user, now=now, position=services.next_position(order))
+        request = services.new_request(
+            order, TitleRequest(title, isbn13), actor=user, now=now, position=services.next_position(order)
+        )
         request.status = status
         request.created_at = now - timedelta(days=created_days_ago)
         request.updated_at = now - timedelta(days=updated_days_ago)
@@ -134,7 +136,9 @@ def edit_version(client, number: int) -> str:
 def materials_of(response) -> str:
     """The visible text of the order summary's materials table (the history below also names titles)."""
     page = response.get_data(as_text=True)
-    table = re.search(r'<table class="data stacked">\s*<thead><tr><th scope="col">Title</th>.*?</table>', page, re.S).group(0)
+    table = re.search(
+        r'<table class="data stacked">\s*<thead><tr><th scope="col">Title</th>.*?</table>', page, re.S
+    ).group(0)
     return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table)).strip())
 
 
@@ -159,9 +163,14 @@ def test_no_match_offers_request_a_title_prefilled_and_it_joins_the_draft(app, l
     assert 'name="author" type="text"' in form.get_data(as_text=True)  # optional fields are not "required"
     # An ISBN typed into the search goes into the ISBN field instead.
     assert 'id="isbn" maxlength="40" name="isbn" required type="text" value="0-306-40615-2"' in client.get(
-        f"/ordering/drafts/{draft_id}/request-title?q=0-306-40615-2").get_data(as_text=True)
-    response = client.post(f"/ordering/drafts/{draft_id}/request-title",
-                           data=request_form("Obscure Treatise", "0 306 40615 2", author="A. Writer", edition="3rd", note="Chapter 2 only"))
+        f"/ordering/drafts/{draft_id}/request-title?q=0-306-40615-2"
+    ).get_data(as_text=True)
+    response = client.post(
+        f"/ordering/drafts/{draft_id}/request-title",
+        data=request_form(
+            "Obscure Treatise", "0 306 40615 2", author="A. Writer", edition="3rd", note="Chapter 2 only"
+        ),
+    )
     page = flashed_after(client, response)
     assert response.headers["Location"] == f"/ordering/drafts/{draft_id}/materials"
     assert "Requested “Obscure Treatise”. It is on this order as a content request (Submitted)." in page
@@ -169,7 +178,13 @@ def test_no_match_offers_request_a_title_prefilled_and_it_joins_the_draft(app, l
     with app.app_context():
         row = db.session.scalars(select(ContentRequest)).one()
         assert (row.order_id, row.isbn13, row.author, row.edition, row.note, row.status) == (
-            draft_id, ISBN, "A. Writer", "3rd", "Chapter 2 only", Status.SUBMITTED)
+            draft_id,
+            ISBN,
+            "A. Writer",
+            "3rd",
+            "Chapter 2 only",
+            Status.SUBMITTED,
+        )
 
 
 def test_an_order_of_content_requests_only_can_be_placed(app, login_as):
@@ -209,7 +224,9 @@ def test_the_same_isbn_twice_on_a_draft_is_refused(app, login_as):
     client = login_as("ada")
     draft_id = start_draft(client, app)
     client.post(f"/ordering/drafts/{draft_id}/request-title", data=request_form())
-    page = flashed_after(client, client.post(f"/ordering/drafts/{draft_id}/request-title", data=request_form("Other", ISBN)))
+    page = flashed_after(
+        client, client.post(f"/ordering/drafts/{draft_id}/request-title", data=request_form("Other", ISBN))
+    )
     assert f"A request for ISBN {ISBN} is already on this order." in page
     assert count(app, ContentRequest) == 1
 
@@ -232,7 +249,10 @@ def test_someone_elses_draft_is_refused(app, login_as):
 @pytest.mark.parametrize(
     "fields,message",
     [
-        (request_form(isbn="0-306-40615-3"), "Enter a valid ISBN-10 or ISBN-13 (hyphens and spaces are fine); check the last digit."),
+        (
+            request_form(isbn="0-306-40615-3"),
+            "Enter a valid ISBN-10 or ISBN-13 (hyphens and spaces are fine); check the last digit.",
+        ),
         (request_form(isbn="978-0-306-40615-8"), "check the last digit"),
         (request_form(isbn="97803064061"), "Enter a valid ISBN-10 or ISBN-13"),
         (request_form(isbn="٠٣٠٦٤٠٦١٥٢"), "Enter a valid ISBN-10 or ISBN-13"),
@@ -244,8 +264,19 @@ def test_someone_elses_draft_is_refused(app, login_as):
         (request_form(note="n" * 10_000), "Keep the note under 2,000 characters."),
         (request_form(edition="e" * 51), "Field cannot be longer than 50 characters."),
     ],
-    ids=["isbn10-check", "isbn13-check", "short", "arabic-digits", "huge", "no-isbn", "no-title", "blank-title",
-         "long-title", "10k-note", "long-edition"],
+    ids=[
+        "isbn10-check",
+        "isbn13-check",
+        "short",
+        "arabic-digits",
+        "huge",
+        "no-isbn",
+        "no-title",
+        "blank-title",
+        "long-title",
+        "10k-note",
+        "long-edition",
+    ],
 )
 def test_bad_request_forms_are_refused_with_a_message(app, login_as, fields, message):
     client = login_as("ada")
@@ -262,7 +293,11 @@ def test_nul_bytes_in_any_field_are_refused_and_nothing_is_saved(app, login_as):
     client = login_as("ada")
     draft_id = start_draft(client, app)
     before = snapshot(app)
-    for fields in (request_form("Nul\x00Title", ISBN), request_form(isbn="0306406152\x00"), request_form(ISBN, note="x\x00y")):
+    for fields in (
+        request_form("Nul\x00Title", ISBN),
+        request_form(isbn="0306406152\x00"),
+        request_form(ISBN, note="x\x00y"),
+    ):
         assert client.post(f"/ordering/drafts/{draft_id}/request-title", data=fields).status_code == 400
     assert snapshot(app) == before
 
@@ -272,7 +307,9 @@ def test_an_isbn_in_the_catalog_offers_that_item_and_its_add_works(app, login_as
     draft_id = start_draft(client, app)
     python = item_of(app, "Python Crash Course")
     hyphenated = f"{python.isbn13[:3]}-{python.isbn13[3:7]}-{python.isbn13[7:]}"
-    response = client.post(f"/ordering/drafts/{draft_id}/request-title", data=request_form("My Python book", hyphenated))
+    response = client.post(
+        f"/ordering/drafts/{draft_id}/request-title", data=request_form("My Python book", hyphenated)
+    )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert f"ISBN {python.isbn13} is already in the catalog: Python Crash Course" in text_of(response)
@@ -288,7 +325,9 @@ def test_an_isbn_of_an_inactive_item_may_be_requested(app, login_as):
     client = login_as("ada")
     draft_id = start_draft(client, app)
     retired = item_of(app, "Think Python (2nd edition)")
-    response = client.post(f"/ordering/drafts/{draft_id}/request-title", data=request_form("Think Python 2e", retired.isbn13))
+    response = client.post(
+        f"/ordering/drafts/{draft_id}/request-title", data=request_form("Think Python 2e", retired.isbn13)
+    )
     assert response.status_code == 303 and count(app, ContentRequest) == 1
 
 
@@ -329,29 +368,56 @@ def seeded(app, demo_data):
     requested by Alan), R3 on #1003 (MATH 221 Fall 2026, denied), D1 on Grace's CS 150 draft that
     includes Ada's section, and D2 on Ada's own draft."""
     r1 = seed(app, 1001, "ada", "Alpha Calculus Notes", ISBN, created_days_ago=9, updated_days_ago=0.5)
-    r2 = seed(app, 1002, "alan", "Beta Automata", OTHER_ISBN, status=Status.RESEARCHING, created_days_ago=5, updated_days_ago=2)
-    r3 = seed(app, 1003, "ada", "Gamma Old Term", THIRD_ISBN, status=Status.DENIED, created_days_ago=7, updated_days_ago=3)
+    r2 = seed(
+        app,
+        1002,
+        "alan",
+        "Beta Automata",
+        OTHER_ISBN,
+        status=Status.RESEARCHING,
+        created_days_ago=5,
+        updated_days_ago=2,
+    )
+    r3 = seed(
+        app, 1003, "ada", "Gamma Old Term", THIRD_ISBN, status=Status.DENIED, created_days_ago=7, updated_days_ago=3
+    )
     with app.app_context():
+
         def user(name):
             return db.session.scalars(select(User).where(User.email == f"{name}@demo.edu")).one()
 
         cs150 = db.session.scalars(select(Course).where(Course.subject == "CS", Course.number == "150")).one()
         spring = db.session.scalars(select(Term).where(Term.code == "202710")).one()
-        ada_section = db.session.scalars(select(Section).where(Section.course_id == cs150.id, Section.term_id == spring.id,
-                                                                Section.label == "001")).one()
+        ada_section = db.session.scalars(
+            select(Section).where(Section.course_id == cs150.id, Section.term_id == spring.id, Section.label == "001")
+        ).one()
         drafts = {}
         for owner, title in (("grace", "Delta Grace Draft"), ("ada", "Epsilon Ada Draft")):
-            draft = Order(term_id=spring.id, course_id=cs150.id, status=OrderStatus.DRAFT, owner_id=user(owner).id,
-                          created_at=demo_data.now, version=1)
+            draft = Order(
+                term_id=spring.id,
+                course_id=cs150.id,
+                status=OrderStatus.DRAFT,
+                owner_id=user(owner).id,
+                created_at=demo_data.now,
+                version=1,
+            )
             draft.order_sections = [OrderSection(section_id=ada_section.id, claimed=False)]
             db.session.add(draft)
             db.session.flush()
-            drafts[owner] = services.add_to_draft(draft, TitleRequest(title, ISBN), actor=user(owner), now=demo_data.now).id
+            drafts[owner] = services.add_to_draft(
+                draft, TitleRequest(title, ISBN), actor=user(owner), now=demo_data.now
+            ).id
         db.session.commit()
     return {"R1": r1, "R2": r2, "R3": r3, "D1": drafts["grace"], "D2": drafts["ada"]}
 
 
-TITLES = {"R1": "Alpha Calculus Notes", "R2": "Beta Automata", "R3": "Gamma Old Term", "D1": "Delta Grace Draft", "D2": "Epsilon Ada Draft"}
+TITLES = {
+    "R1": "Alpha Calculus Notes",
+    "R2": "Beta Automata",
+    "R3": "Gamma Old Term",
+    "D1": "Delta Grace Draft",
+    "D2": "Epsilon Ada Draft",
+}
 
 # role -> (demo user or None for a user with no profile, the requests they see in /requests)
 ROLES = {
@@ -518,7 +584,9 @@ def test_anyone_who_may_view_the_order_comments_and_requester_and_placer_are_ema
     with app.app_context():
         rows = list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.recipient)))
         assert [(r.recipient, r.kind, r.status.value) for r in rows] == [
-            ("alan@demo.edu", "request_update", "pending"), ("grace@demo.edu", "request_update", "pending")]
+            ("alan@demo.edu", "request_update", "pending"),
+            ("grace@demo.edu", "request_update", "pending"),
+        ]
         assert all(r.subject == "New comment on your content request — Beta Automata, order #1002" for r in rows)
         assert all(f"Comment: Comment from {who}" in render_email(r).text for r in rows)
         event = db.session.scalars(select(OrderEvent).where(OrderEvent.kind == EventKind.CONTENT_REQUEST_COMMENT)).one()
@@ -541,8 +609,14 @@ def test_a_comment_with_nul_bytes_is_refused(app, login_as, seeded):
     assert snapshot(app) == before
 
 
-@pytest.mark.parametrize("text,message", [("", "Write a comment first."), ("   ", "Write a comment first."),
-                                          ("c" * 10_000, "Keep the comment under 2,000 characters.")])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "Write a comment first."),
+        ("   ", "Write a comment first."),
+        ("c" * 10_000, "Keep the comment under 2,000 characters."),
+    ],
+)
 def test_bad_comments_are_refused(app, login_as, seeded, text, message):
     client = login_as("ada")
     before = snapshot(app)
@@ -564,8 +638,15 @@ def test_comments_on_a_draft_are_not_possible(app, login_as, seeded):
 # --- Status changes --------------------------------------------------------------------------------
 
 
-FORGED = {"status": "approved", "version": "1", "fulfil_with": "new", "publisher": "Forged", "delivery": "eText",
-          "price": "1.00", "comment": "forged"}
+FORGED = {
+    "status": "approved",
+    "version": "1",
+    "fulfil_with": "new",
+    "publisher": "Forged",
+    "delivery": "eText",
+    "price": "1.00",
+    "comment": "forged",
+}
 
 
 @pytest.mark.parametrize("who", ["ada", "alan", "grace", "emmy", None])
@@ -584,14 +665,22 @@ def test_administrator_researches_then_approves_with_an_existing_item(app, login
     page = client.get(f"/requests/{seeded['R1']}").get_data(as_text=True)
     assert 'value="researching"' in page and 'value="approved"' in page and 'value="denied"' in page
     assert 'value="submitted"' not in page
-    response = client.post(f"/requests/{seeded['R1']}/status",
-                           data={"status": "researching", "version": version_on(client, seeded["R1"]), "comment": "Asking the publisher"})
+    response = client.post(
+        f"/requests/{seeded['R1']}/status",
+        data={"status": "researching", "version": version_on(client, seeded["R1"]), "comment": "Asking the publisher"},
+    )
     page = flashed_after(client, response)
     assert "The request is now Researching." in page and "Asking the publisher" in page
     linear = item_of(app, "Linear Algebra Done Right")
-    response = client.post(f"/requests/{seeded['R1']}/status", data={
-        "status": "approved", "version": version_on(client, seeded["R1"]), "fulfil_with": "existing",
-        "item_isbn": f"{linear.isbn13[:3]}-{linear.isbn13[3:]}"})
+    response = client.post(
+        f"/requests/{seeded['R1']}/status",
+        data={
+            "status": "approved",
+            "version": version_on(client, seeded["R1"]),
+            "fulfil_with": "existing",
+            "item_isbn": f"{linear.isbn13[:3]}-{linear.isbn13[3:]}",
+        },
+    )
     assert "The request is now Approved." in flashed_after(client, response)
     summary = materials_of(client.get("/orders/1001"))
     assert "Linear Algebra Done Right Sheldon Axler" in summary and "Alpha Calculus Notes" not in summary
@@ -599,7 +688,9 @@ def test_administrator_researches_then_approves_with_an_existing_item(app, login
     with app.app_context():
         row = db.session.get(ContentRequest, seeded["R1"])
         assert row.status is Status.APPROVED and row.fulfilled_by_id == linear.id and row.version == 3
-        kinds = list(db.session.scalars(select(OrderEvent.kind).where(OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS)))
+        kinds = list(
+            db.session.scalars(select(OrderEvent.kind).where(OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS))
+        )
         assert len(kinds) == 2
         assert count(app, OutboundEmail) == 2  # Ada requested and placed #1001: one email per change
 
@@ -607,20 +698,40 @@ def test_administrator_researches_then_approves_with_an_existing_item(app, login
 def test_approving_by_creating_the_catalog_item(app, login_as, seeded):
     client = login_as("katherine")
     before_items = count(app, CatalogItem)
-    response = client.post(f"/requests/{seeded['R2']}/status", data={
-        "status": "approved", "version": "1", "fulfil_with": "new", "publisher": "MIT Press", "item_edition": "1st",
-        "delivery": "eText", "price": "42.50", "comment": "Added to the catalog"})
+    response = client.post(
+        f"/requests/{seeded['R2']}/status",
+        data={
+            "status": "approved",
+            "version": "1",
+            "fulfil_with": "new",
+            "publisher": "MIT Press",
+            "item_edition": "1st",
+            "delivery": "eText",
+            "price": "42.50",
+            "comment": "Added to the catalog",
+        },
+    )
     assert "The request is now Approved." in flashed_after(client, response)
     assert count(app, CatalogItem) == before_items + 1
     with app.app_context():
         created = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == OTHER_ISBN)).one()
-        assert (created.title, created.publisher, created.student_price, created.active) == ("Beta Automata", "MIT Press", Decimal("42.50"), True)
+        assert (created.title, created.publisher, created.student_price, created.active) == (
+            "Beta Automata",
+            "MIT Press",
+            Decimal("42.50"),
+            True,
+        )
         emails = list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.recipient)))
         assert [e.recipient for e in emails] == ["alan@demo.edu", "grace@demo.edu"]
         assert emails[0].subject == "Content request Approved — Beta Automata, order #1002"
         assert "Fulfilled by: Beta Automata (ISBN 9780804429573)" in render_email(emails[0]).text
     summary = materials_of(client.get("/orders/1002"))
-    assert "Beta Automata" in summary and "MIT Press" in summary and "$42.50" in summary and "Content request" not in summary
+    assert (
+        "Beta Automata" in summary
+        and "MIT Press" in summary
+        and "$42.50" in summary
+        and "Content request" not in summary
+    )
 
 
 @pytest.mark.parametrize(
@@ -628,9 +739,15 @@ def test_approving_by_creating_the_catalog_item(app, login_as, seeded):
     [
         ({"fulfil_with": "existing"}, "No catalog item has that ISBN."),  # the requested ISBN is not in the catalog
         ({"fulfil_with": "existing", "item_isbn": "9780306406158"}, "No catalog item has that ISBN."),
-        ({"fulfil_with": "existing", "item_isbn": "978-1491939369"}, "Think Python (2nd edition) is no longer available to order."),
+        (
+            {"fulfil_with": "existing", "item_isbn": "978-1491939369"},
+            "Think Python (2nd edition) is no longer available to order.",
+        ),
         ({"fulfil_with": "new", "delivery": "eText", "price": "10"}, "give its publisher, delivery and student price"),
-        ({"fulfil_with": "new", "publisher": "P", "delivery": "eText"}, "give its publisher, delivery and student price"),
+        (
+            {"fulfil_with": "new", "publisher": "P", "delivery": "eText"},
+            "give its publisher, delivery and student price",
+        ),
     ],
 )
 def test_approval_without_a_fulfilling_item_is_refused(app, login_as, seeded, data, message):
@@ -645,8 +762,17 @@ def test_approval_without_a_fulfilling_item_is_refused(app, login_as, seeded, da
 def test_bad_prices_are_refused_with_a_message(app, login_as, seeded, price):
     client = login_as("katherine")
     before = snapshot(app)
-    response = client.post(f"/requests/{seeded['R1']}/status", data={
-        "status": "approved", "version": "1", "fulfil_with": "new", "publisher": "P", "delivery": "eText", "price": price})
+    response = client.post(
+        f"/requests/{seeded['R1']}/status",
+        data={
+            "status": "approved",
+            "version": "1",
+            "fulfil_with": "new",
+            "publisher": "P",
+            "delivery": "eText",
+            "price": price,
+        },
+    )
     assert response.status_code in (303, 422), response.status_code
     assert snapshot(app) == before
 
@@ -654,12 +780,16 @@ def test_bad_prices_are_refused_with_a_message(app, login_as, seeded, price):
 def test_a_disallowed_transition_is_refused_with_a_clear_message(app, login_as, seeded):
     client = login_as("katherine")
     linear = item_of(app, "Linear Algebra Done Right")
-    client.post(f"/requests/{seeded['R1']}/status", data={"status": "approved", "version": "1", "item_isbn": linear.isbn13})
+    client.post(
+        f"/requests/{seeded['R1']}/status", data={"status": "approved", "version": "1", "item_isbn": linear.isbn13}
+    )
     before = snapshot(app)
     page = client.get(f"/requests/{seeded['R1']}")
     assert "Change status" not in text_of(page)  # nothing left to move to
-    for status, message in (("researching", "A request that is Approved can't become Researching."),
-                            ("denied", "A request that is Approved can't become Denied.")):
+    for status, message in (
+        ("researching", "A request that is Approved can't become Researching."),
+        ("denied", "A request that is Approved can't become Denied."),
+    ):
         response = client.post(f"/requests/{seeded['R1']}/status", data={"status": status, "version": "2"})
         assert message in flashed_after(client, response)
     for status in ("submitted", "canceled", ""):  # not even offered: a forged form
@@ -669,10 +799,15 @@ def test_a_disallowed_transition_is_refused_with_a_clear_message(app, login_as, 
     assert open_request.status_code == 422 and "Not a valid choice" in text_of(open_request)
     assert snapshot(app) == before
     # A denied request reopens to Researching but cannot be approved straight away.
-    assert "A request that is Denied can't become Approved." in flashed_after(client, client.post(
-        f"/requests/{seeded['R3']}/status", data={"status": "approved", "version": "1", "item_isbn": linear.isbn13}))
-    assert "The request is now Researching." in flashed_after(client, client.post(
-        f"/requests/{seeded['R3']}/status", data={"status": "researching", "version": "1"}))
+    assert "A request that is Denied can't become Approved." in flashed_after(
+        client,
+        client.post(
+            f"/requests/{seeded['R3']}/status", data={"status": "approved", "version": "1", "item_isbn": linear.isbn13}
+        ),
+    )
+    assert "The request is now Researching." in flashed_after(
+        client, client.post(f"/requests/{seeded['R3']}/status", data={"status": "researching", "version": "1"})
+    )
 
 
 @pytest.mark.parametrize("version", ["", "0", "abc", str(2**31), "-1", "1.5"])
@@ -693,10 +828,14 @@ def test_two_administrators_at_once_one_wins_the_other_gets_a_notice(app, seeded
     assert second_client.post("/sign-in", data={"email": second_email, "password": "orders-demo"}).status_code == 303
     seen_first, seen_second = version_on(first_client, seeded["R2"]), version_on(second_client, seeded["R2"])
     assert seen_first == seen_second == "1"
-    won = first_client.post(f"/requests/{seeded['R2']}/status", data={"status": "denied", "version": seen_first, "comment": "No licence"})
+    won = first_client.post(
+        f"/requests/{seeded['R2']}/status", data={"status": "denied", "version": seen_first, "comment": "No licence"}
+    )
     assert "The request is now Denied." in flashed_after(first_client, won)
     after_win = snapshot(app)
-    lost = second_client.post(f"/requests/{seeded['R2']}/status", data={"status": "researching", "version": seen_second, "comment": "On it"})
+    lost = second_client.post(
+        f"/requests/{seeded['R2']}/status", data={"status": "researching", "version": seen_second, "comment": "On it"}
+    )
     page = flashed_after(second_client, lost)
     assert "This request changed while you were looking at it (someone else updated it). Nothing was changed." in page
     assert "Denied" in page and "No licence" in page and "On it" not in page
@@ -743,7 +882,9 @@ def test_a_request_in_an_edit_is_pending_until_submit_then_a_row(app, login_as, 
     assert "Requested “The Missing Book” (not yet submitted)." in page
     assert "Content request — Submitted (not yet submitted)" in page
     assert count(app, ContentRequest) == 0
-    summary = flashed_after(client, client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001), "royalty": "no"}))
+    summary = flashed_after(
+        client, client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001), "royalty": "no"})
+    )
     assert "Order #1001 was updated." in summary and "The Missing Book Content request — Submitted" in summary
     with app.app_context():
         row = db.session.scalars(select(ContentRequest)).one()
@@ -757,9 +898,11 @@ def test_removing_a_request_in_an_edit_cancels_it_and_keeps_the_row(app, login_a
     assert "Removed the request for “Alpha Calculus Notes” (not yet submitted)." in flashed_after(client, response)
     assert request_row(app, seeded["R1"]).status is Status.SUBMITTED
     assert "That request was not on this order." in flashed_after(
-        client, client.post(f"/orders/1001/edit/requests/r{seeded['R2']}/remove"))  # on another order
+        client, client.post(f"/orders/1001/edit/requests/r{seeded['R2']}/remove")
+    )  # on another order
     assert "That request was not on this order." in flashed_after(
-        client, client.post(f"/orders/1001/edit/requests/{'x' * 5000}/remove"))
+        client, client.post(f"/orders/1001/edit/requests/{'x' * 5000}/remove")
+    )
     client.post("/orders/1001/edit/submit", data={"version": edit_version(client, 1001), "royalty": "no"})
     row = request_row(app, seeded["R1"])
     assert row.status is Status.CANCELED and row.removed_at is not None
@@ -805,10 +948,14 @@ def grow(app, now, orders: int) -> None:
             section = f.section(spring, subject="CS", number=f"{500 + i}", instructors=(teacher,))
             order = f.placed_order([section], grace, now)
             for n in range(2):
-                request = services.new_request(order, TitleRequest(f"Grown {i}-{n}", ISBN), actor=teacher, now=now, position=n)
+                request = services.new_request(
+                    order, TitleRequest(f"Grown {i}-{n}", ISBN), actor=teacher, now=now, position=n
+                )
                 order.content_requests.append(request)
                 db.session.flush()
-                db.session.add(ContentRequestComment(request_id=request.id, author_id=admin.id, created_at=now, text="c"))
+                db.session.add(
+                    ContentRequestComment(request_id=request.id, author_id=admin.id, created_at=now, text="c")
+                )
         db.session.commit()
 
 
@@ -851,22 +998,32 @@ def test_query_counts_do_not_grow(app, client, seeded, count_queries, demo_data,
 # --- CSRF ------------------------------------------------------------------------------------------
 
 
-
 def token_in(page: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def test_csrf_is_required_on_every_content_request_post(app, client, seeded, csrf_on):
     sign_in_page = client.get("/sign-in").get_data(as_text=True)
-    client.post("/sign-in", data={"email": "katherine@demo.edu", "password": "orders-demo", "csrf_token": token_in(sign_in_page)})
+    client.post(
+        "/sign-in",
+        data={"email": "katherine@demo.edu", "password": "orders-demo", "csrf_token": token_in(sign_in_page)},
+    )
     with app.app_context():
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one()
         cs310 = db.session.scalars(select(Course).where(Course.subject == "CS", Course.number == "310")).one()
-        draft = Order(term_id=db.session.scalars(select(Term.id).where(Term.code == "202710")).one(), course_id=cs310.id,
-                      status=OrderStatus.DRAFT, owner_id=katherine.id, created_at=seeded_now(), version=1)
+        draft = Order(
+            term_id=db.session.scalars(select(Term.id).where(Term.code == "202710")).one(),
+            course_id=cs310.id,
+            status=OrderStatus.DRAFT,
+            owner_id=katherine.id,
+            created_at=seeded_now(),
+            version=1,
+        )
         db.session.add(draft)
         db.session.flush()
-        draft_request = services.add_to_draft(draft, TitleRequest("Draft title", ISBN), actor=katherine, now=seeded_now())
+        draft_request = services.add_to_draft(
+            draft, TitleRequest("Draft title", ISBN), actor=katherine, now=seeded_now()
+        )
         db.session.commit()
         draft_id, draft_request_id = draft.id, draft_request.id
     before = snapshot(app)
@@ -888,11 +1045,24 @@ def test_csrf_is_required_on_every_content_request_post(app, client, seeded, csr
     # With the token from the page, each works.
     detail = client.get(f"/requests/{seeded['R2']}").get_data(as_text=True)
     token = token_in(detail)
-    assert client.post(f"/requests/{seeded['R2']}/comments", data={"text": "hello", "csrf_token": token}).status_code == 303
-    assert client.post(f"/requests/{seeded['R2']}/status", data={"status": "denied", "version": "1", "csrf_token": token}).status_code == 303
+    assert (
+        client.post(f"/requests/{seeded['R2']}/comments", data={"text": "hello", "csrf_token": token}).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"/requests/{seeded['R2']}/status", data={"status": "denied", "version": "1", "csrf_token": token}
+        ).status_code
+        == 303
+    )
     form = client.get(f"/ordering/drafts/{draft_id}/request-title").get_data(as_text=True)
-    assert client.post(f"/ordering/drafts/{draft_id}/request-title",
-                       data=dict(request_form(isbn=OTHER_ISBN), csrf_token=token_in(form))).status_code == 303
+    assert (
+        client.post(
+            f"/ordering/drafts/{draft_id}/request-title",
+            data=dict(request_form(isbn=OTHER_ISBN), csrf_token=token_in(form)),
+        ).status_code
+        == 303
+    )
     assert request_row(app, seeded["R2"]).status is Status.DENIED
     assert count(app, ContentRequestComment) == 1  # the comment; the status change had none
 

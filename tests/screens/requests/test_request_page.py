@@ -1,4 +1,8 @@
-"""A content request's page and emails: who moved it and when, one badge colour per status (AA contrast), the section and session named."""
+"""A content request's page and emails.
+
+Who moved it and when, one badge colour per status (AA contrast), the section and session named.
+"""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -15,9 +19,10 @@ def resolve(css: str, value: str) -> str:
 
 def contrast(background: str, foreground: str) -> float:
     def luminance(hex_colour: str) -> float:
-        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     high, low = sorted((luminance(background), luminance(foreground)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -26,17 +31,27 @@ def text_of_html(html: str) -> str:
     return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).replace(" ·", " ·").strip()
 
 
-
 def test_content_request_page_shows_who_moved_it_and_one_badge_colour_per_status(app, login_as, seeded):  # noqa: F811
     """Item 3: the status history names who approved and when; Approved is not Submitted's yellow."""
     client = login_as("katherine")
-    client.post(f"/requests/{seeded['R2']}/status", data={
-        "status": "approved", "version": "1", "fulfil_with": "new", "publisher": "MIT Press", "item_edition": "1st",
-        "delivery": "eText", "price": "42.50"})
+    client.post(
+        f"/requests/{seeded['R2']}/status",
+        data={
+            "status": "approved",
+            "version": "1",
+            "fulfil_with": "new",
+            "publisher": "MIT Press",
+            "item_edition": "1st",
+            "delivery": "eText",
+            "price": "42.50",
+        },
+    )
     html = client.get(f"/requests/{seeded['R2']}").get_data(as_text=True)
     history = text_of_html(html.split("<h2>Status history</h2>", 1)[1].split("</ol>", 1)[0])
     assert re.search(r"Submitted by Alan Turing · \w+ \d+, \d{4}, \d+:\d\d [AP]M", history), history
-    assert re.search(r"Approved by Katherine Johnson · \w+ \d+, \d{4}, \d+:\d\d [AP]M C[SD]T · fulfilled by Beta Automata", history), history
+    assert re.search(
+        r"Approved by Katherine Johnson · \w+ \d+, \d{4}, \d+:\d\d [AP]M C[SD]T · fulfilled by Beta Automata", history
+    ), history
     assert '<span class="status status-cr-approved">Approved</span>' in html
     assert "status-cr-submitted" in html  # the history's first step keeps its own colour
 
@@ -62,5 +77,5 @@ def test_content_request_emails_name_the_section_and_session(app, login_as, seed
     for email in emails:
         rendered = render_email(email, app)
         assert "Section(s): 001, 002" in rendered.text and "Session: Regular Academic Session" in rendered.text
-        assert "<th align=\"left\">Section(s)</th><td>001, 002</td>" in rendered.html
-        assert "<th align=\"left\">Session</th><td>Regular Academic Session</td>" in rendered.html
+        assert '<th align="left">Section(s)</th><td>001, 002</td>' in rendered.html
+        assert '<th align="left">Session</th><td>Regular Academic Session</td>' in rendered.html

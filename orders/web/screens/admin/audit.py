@@ -15,6 +15,12 @@ def audit():
     filters = queries.AuditFilter.from_args(request.args)
     kinds, actors = queries.audit_choices()
     return render_template(
-        "admin/audit.html", filters=filters, page=queries.audit_page(filters), kinds=kinds, actors=actors, tz=timezone_name(),
-        kind_label=audit_words.kind_label, changes=audit_words.changes,
+        "admin/audit.html",
+        filters=filters,
+        page=queries.audit_page(filters),
+        kinds=kinds,
+        actors=actors,
+        tz=timezone_name(),
+        kind_label=audit_words.kind_label,
+        changes=audit_words.changes,
     )

@@ -87,17 +87,25 @@ def feed_download():
     if term is None:
         return _page(404, error="Choose a term from the list: that term does not exist.", since=since_value)
     if kind_value not in (FeedKind.FULL.value, FeedKind.DELTA.value):
-        return _page(400, error="Choose “Download full feed” or “Download changes since date”.", chosen=code, since=since_value)
+        return _page(
+            400, error="Choose “Download full feed” or “Download changes since date”.", chosen=code, since=since_value
+        )
     kind, since = FeedKind(kind_value), None
     if kind is FeedKind.DELTA:
         day = _parse_date(since_value)
         if day is None:
-            return _page(400, error="Enter the date to download the changes since, e.g. 2027-01-05.", chosen=code, since=since_value)
+            return _page(
+                400,
+                error="Enter the date to download the changes since, e.g. 2027-01-05.",
+                chosen=code,
+                since=since_value,
+            )
         since = datetime.combine(day, time.min, tzinfo=ZoneInfo(institution().timezone)).astimezone(timezone.utc)
         if not changed_since(term, since):
             return _page(
                 notice=f"No order of {term.name} changed since {day.isoformat()}: there is nothing to download.",
-                chosen=code, since=day.isoformat(),
+                chosen=code,
+                since=day.isoformat(),
             )
     # The rows are read on a connection of the generator's own: the request's session ends (Flask
     # runs teardown) as soon as this view returns, before the body is sent.

@@ -21,17 +21,25 @@ def institution():
     form = InstitutionForm(obj=inst) if request.method == "GET" else InstitutionForm()
     if request.method == "POST":
         if form.validate_on_submit():
-            name = " ".join(form.name.data.split())
-            tz = form.timezone.data.strip()
+            raw_name, raw_tz, email = form.name.data, form.timezone.data, form.contact_email.data
+            assert raw_name is not None and raw_tz is not None and email is not None  # all three DataRequired
+            name = " ".join(raw_name.split())
+            tz = raw_tz.strip()
             if not name:
                 form.name.errors = ["Enter the institution's name."]
             elif not is_timezone(tz):
                 form.timezone.errors = [f"“{tz[:64]}” is not an IANA timezone name; use one like America/Chicago."]
             else:
-                fields = InstitutionFields(name=name, timezone=tz, contact_email=form.contact_email.data.strip().lower(),
-                                           reminders_enabled=bool(form.reminders_enabled.data))
+                fields = InstitutionFields(
+                    name=name,
+                    timezone=tz,
+                    contact_email=email.strip().lower(),
+                    reminders_enabled=bool(form.reminders_enabled.data),
+                )
                 entry = run_change(lambda: update_institution(inst, fields, actor=actor(), now=clock.now())).result()
                 flash("Institution settings saved." if entry else "Institution settings unchanged.", "status")
                 return redirect(url_for("admin.institution"), code=303)
-        return render_template("admin/institution.html", form=form, error="Nothing was saved: correct the errors below."), 422
+        return render_template(
+            "admin/institution.html", form=form, error="Nothing was saved: correct the errors below."
+        ), 422
     return render_template("admin/institution.html", form=form, error=None)

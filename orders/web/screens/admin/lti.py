@@ -38,8 +38,14 @@ def lti_connections():
 
 def _overview(form: EmptyForm, *, link: str | None):
     """The LMS connections page (with the one-time registration link just made, if any)."""
-    return render_template("admin/lti_connections.html", connections=connections.all_connections(), keys=keys.published(),
-                           form=form, link=link, tz=timezone_name())
+    return render_template(
+        "admin/lti_connections.html",
+        connections=connections.all_connections(),
+        keys=keys.published(),
+        form=form,
+        link=link,
+        tz=timezone_name(),
+    )
 
 
 @bp.route("/lms/new", methods=["GET", "POST"])
@@ -48,11 +54,15 @@ def new_lti_connection():
     """Register a platform by hand (issuer, client id, deployment ids, its URLs, the matching rule)."""
     form = ConnectionForm()
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run_change(lambda: connections.register(_fields(form), actor=actor(), now=clock.now(), allow_http=_allow_http()))
+        outcome = run_change(
+            lambda: connections.register(_fields(form), actor=actor(), now=clock.now(), allow_http=_allow_http())
+        )
         if outcome.ok:
-            flash(f"{outcome.value.issuer} can now launch the tool.", "status")
+            flash(f"{outcome.result().issuer} can now launch the tool.", "status")
             return redirect(url_for("admin.lti_connections"), code=303)
-        return render_template("admin/lti_connection_form.html", form=form, connection=None, error=f"Nothing was saved: {outcome.message}"), 422
+        return render_template(
+            "admin/lti_connection_form.html", form=form, connection=None, error=f"Nothing was saved: {outcome.message}"
+        ), 422
     status = 422 if request.method == "POST" else 200
     error = "Nothing was saved: correct the errors below." if request.method == "POST" else None
     return render_template("admin/lti_connection_form.html", form=form, connection=None, error=error), status
@@ -65,13 +75,20 @@ def edit_lti_connection(connection_id: int):
     connection = load_or_404(LtiConnection, connection_id, "LMS connection")
     form = ConnectionForm(obj=None if request.method == "POST" else _Values(connection))
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run_change(lambda: connections.update(connection, _fields(form), actor=actor(), now=clock.now(),
-                                                        allow_http=_allow_http()))
+        outcome = run_change(
+            lambda: connections.update(
+                connection, _fields(form), actor=actor(), now=clock.now(), allow_http=_allow_http()
+            )
+        )
         if outcome.ok:
             flash(f"{connection.issuer} saved.", "status")
             return redirect(url_for("admin.lti_connections"), code=303)
-        return render_template("admin/lti_connection_form.html", form=form, connection=connection,
-                               error=f"Nothing was saved: {outcome.message}"), 422
+        return render_template(
+            "admin/lti_connection_form.html",
+            form=form,
+            connection=connection,
+            error=f"Nothing was saved: {outcome.message}",
+        ), 422
     status = 422 if request.method == "POST" else 200
     error = "Nothing was saved: correct the errors below." if request.method == "POST" else None
     return render_template("admin/lti_connection_form.html", form=form, connection=connection, error=error), status
@@ -120,4 +137,3 @@ def lti_registration_link():
         return redirect(url_for("admin.lti_connections"), code=303)
     token = run_change(lambda: registration.issue(actor=actor(), now=clock.now())).result()
     return _overview(form, link=url_for("lti.register", code=token, _external=True))
-

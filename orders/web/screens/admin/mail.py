@@ -47,7 +47,10 @@ def retry_all_mail():
     """Put every failed email back in the queue."""
     count = run_change(lambda: retry_failed_as(actor(), clock.now())).result()
     if count:
-        flash(f"{count} failed email{'s are' if count != 1 else ' is'} queued again; the mail worker sends them next.", "status")
+        flash(
+            f"{count} failed email{'s are' if count != 1 else ' is'} queued again; the mail worker sends them next.",
+            "status",
+        )
     else:
         flash("No email had failed; nothing changed.", "notice")
     return redirect(url_for("admin.failed_mail"), code=303)

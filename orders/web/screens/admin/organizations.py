@@ -46,7 +46,9 @@ def organizations():
             form.amount.errors = [problem]
             status = 422
         else:
-            changed = run_change(lambda: review_settings.set_royalty_threshold(inst, amount, actor=actor(), now=clock.now())).result()
+            changed = run_change(
+                lambda: review_settings.set_royalty_threshold(inst, amount, actor=actor(), now=clock.now())
+            ).result()
             flash("Royalty review saved." if changed else "Royalty review unchanged.", "status")
             return redirect(url_for("admin.organizations"), code=303)
     else:
@@ -55,16 +57,28 @@ def organizations():
     return render_template("admin/organizations.html", rows=rows, sizes=_list_sizes(), form=form), status
 
 
-def _organization_page(organization: Organization, *, form: PolicyForm | None = None, import_form: CatalogImportForm | None = None,
-                       problems: list[str] | None = None, status: int = 200):
+def _organization_page(
+    organization: Organization,
+    *,
+    form: PolicyForm | None = None,
+    import_form: CatalogImportForm | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+):
     query = request.args.get("q", "")
     listed = review_settings.listed_items(organization)
     if form is None:
         form = PolicyForm(policy=organization.ordering_policy.value)
     return render_template(
-        "admin/organization.html", organization=organization, form=form, import_form=import_form or CatalogImportForm(),
-        listed=listed, listed_ids={entry.catalog_item_id for entry in listed}, search=search_catalog(query),
-        min_length=MIN_SEARCH_LENGTH, problems=problems or [],
+        "admin/organization.html",
+        organization=organization,
+        form=form,
+        import_form=import_form or CatalogImportForm(),
+        listed=listed,
+        listed_ids={entry.catalog_item_id for entry in listed},
+        search=search_catalog(query),
+        min_length=MIN_SEARCH_LENGTH,
+        problems=problems or [],
     ), status
 
 
@@ -85,8 +99,12 @@ def set_organization_policy(organization_id: int):
         return _organization_page(found, form=form, status=422)
     policy = OrderingPolicy(form.policy.data)
     changed = run_change(lambda: review_settings.set_policy(found, policy, actor=actor(), now=clock.now())).result()
-    flash(f"{found.name}: ordering policy {policy.label}." if changed else f"{found.name}: the policy was already {policy.label}.",
-          "status")
+    flash(
+        f"{found.name}: ordering policy {policy.label}."
+        if changed
+        else f"{found.name}: the policy was already {policy.label}.",
+        "status",
+    )
     return redirect(url_for("admin.organization", organization_id=found.id), code=303)
 
 
@@ -101,7 +119,10 @@ def add_pre_approved(organization_id: int):
         flash("That item is not in the catalog. Search again and choose it from the results.", "error")
     else:
         added = run_change(lambda: review_settings.add_to_list(found, item, actor=actor(), now=clock.now())).result()
-        flash(f"Added “{item.title}” to the pre-approved list." if added else f"“{item.title}” is already on the list.", "status")
+        flash(
+            f"Added “{item.title}” to the pre-approved list." if added else f"“{item.title}” is already on the list.",
+            "status",
+        )
     return redirect(url_for("admin.organization", organization_id=found.id, q=request.form.get("q") or None), code=303)
 
 
@@ -112,7 +133,10 @@ def remove_pre_approved(organization_id: int, item_id: int):
     found = load_or_404(Organization, organization_id, "organization")
     item = load_or_404(CatalogItem, item_id, "catalog item")
     removed = run_change(lambda: review_settings.remove_from_list(found, item, actor=actor(), now=clock.now())).result()
-    flash(f"Removed “{item.title}” from the pre-approved list." if removed else f"“{item.title}” was not on the list.", "status")
+    flash(
+        f"Removed “{item.title}” from the pre-approved list." if removed else f"“{item.title}” was not on the list.",
+        "status",
+    )
     return redirect(url_for("admin.organization", organization_id=found.id), code=303)
 
 
@@ -135,6 +159,6 @@ def import_pre_approved(organization_id: int):
     if not outcome.ok:
         problems = getattr(outcome.refusal, "problems", None) or [outcome.message]
         return _organization_page(found, import_form=form, problems=problems, status=422)
-    done = outcome.value
+    done = outcome.result()
     flash(f"Imported: {done.added} added to the pre-approved list, {done.already} already on it.", "status")
     return redirect(url_for("admin.organization", organization_id=found.id), code=303)

@@ -1,6 +1,8 @@
 """Ordering periods per term: opens, soft close, closes, in the institution's timezone."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, redirect, render_template, request, url_for
 
 from orders import clock
@@ -21,7 +23,12 @@ def periods():
     """Every term with its ordering period, in the institution's timezone."""
     now = clock.now()
     terms = all_terms()
-    return render_template("admin/periods.html", terms=terms, states={t.id: PERIOD_STATE_WORDS[period_state(t, now)] for t in terms}, tz=timezone_name())
+    return render_template(
+        "admin/periods.html",
+        terms=terms,
+        states={t.id: PERIOD_STATE_WORDS[period_state(t, now)] for t in terms},
+        tz=timezone_name(),
+    )
 
 
 @bp.route("/periods/<int:term_id>", methods=["GET", "POST"])
@@ -40,7 +47,7 @@ def edit_period(term_id: int):
         return render_template("admin/period_form.html", term=term, form=form, tz=tz, error=None)
     error = None
     if form.validate_on_submit():
-        values = {}
+        values: dict[str, datetime | None] = {}
         for name in ("opens", "soft_close", "closes"):
             field = form[name]
             if not field.data:
@@ -51,12 +58,24 @@ def edit_period(term_id: int):
             except LocalTimeError as problem:
                 field.errors = [str(problem)]
         if not any(form[name].errors for name in ("opens", "soft_close", "closes")):
-            outcome = run_change(lambda: save_period(term, values["opens"], values["soft_close"], values["closes"],
-                                                     actor=actor(), now=clock.now()))
+            opens_at, soft_close_at, closes_at = values["opens"], values["soft_close"], values["closes"]
+            assert opens_at is not None and closes_at is not None  # both DataRequired, and they parsed
+            outcome = run_change(
+                lambda: save_period(term, opens_at, soft_close_at, closes_at, actor=actor(), now=clock.now())
+            )
             if not outcome.ok:
                 error = f"Nothing was saved: {outcome.message}"
             else:
                 entry = outcome.value
-                flash(f"{term.name} ordering period saved." if entry else f"{term.name} ordering period unchanged.", "status")
+                flash(
+                    f"{term.name} ordering period saved." if entry else f"{term.name} ordering period unchanged.",
+                    "status",
+                )
                 return redirect(url_for("admin.periods"), code=303)
-    return render_template("admin/period_form.html", term=term, form=form, tz=tz, error=error or "Nothing was saved: correct the errors below."), 422
+    return render_template(
+        "admin/period_form.html",
+        term=term,
+        form=form,
+        tz=tz,
+        error=error or "Nothing was saved: correct the errors below.",
+    ), 422

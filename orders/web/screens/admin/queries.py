@@ -40,7 +40,7 @@ def page_number(raw: str | None) -> int:
 
 
 def _paginate(query: Select, page: int, size: int) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     page = min(page, page_count(total, size))
     rows = list(db.session.scalars(query.limit(size).offset(offset_of(page, size))).unique())
     return Page(rows, page, total, size)
@@ -83,14 +83,18 @@ def grant_options() -> GrantOptions:
 
 def covered_section_count(grant: CoordinatorGrant, term: Term) -> int:
     """How many active sections of the term the (possibly unsaved) grant covers."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Section).join(Course, Course.id == Section.course_id)
         .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE, grant_covers_clause(grant))
-    )
+    ).scalar_one()
 
 
 def user_grants(user: User) -> list[CoordinatorGrant]:
-    return list(db.session.scalars(select(CoordinatorGrant).where(CoordinatorGrant.user_id == user.id).order_by(CoordinatorGrant.id)).unique())
+    return list(
+        db.session.scalars(
+            select(CoordinatorGrant).where(CoordinatorGrant.user_id == user.id).order_by(CoordinatorGrant.id)
+        ).unique()
+    )
 
 
 # --- Users and catalog -------------------------------------------------------------------------------
@@ -100,7 +104,9 @@ def users_page(text: str, page: int) -> Page[User]:
     query = select(User).order_by(User.sort_name, User.id)
     if text:
         pattern = anywhere(text)
-        query = query.where(or_(func.lower(User.name).like(pattern, escape=ESCAPE), func.lower(User.email).like(pattern, escape=ESCAPE)))
+        query = query.where(
+            or_(func.lower(User.name).like(pattern, escape=ESCAPE), func.lower(User.email).like(pattern, escape=ESCAPE))
+        )
     return _paginate(query, page, PAGE_SIZE)
 
 
@@ -109,7 +115,10 @@ def catalog_page(text: str, page: int) -> Page[CatalogItem]:
     if text:
         pattern = anywhere(text)
         digits = isbn.search_digits(text)
-        conditions = [func.lower(CatalogItem.title).like(pattern, escape=ESCAPE), func.lower(CatalogItem.authors).like(pattern, escape=ESCAPE)]
+        conditions = [
+            func.lower(CatalogItem.title).like(pattern, escape=ESCAPE),
+            func.lower(CatalogItem.authors).like(pattern, escape=ESCAPE),
+        ]
         if digits:
             conditions.append(CatalogItem.isbn13.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
@@ -145,7 +154,9 @@ def audit_choices() -> tuple[list[str], list[tuple[int, str]]]:
     actors = [
         (row.id, row.name)
         for row in db.session.execute(
-            select(User.id, User.name).where(User.id.in_(select(AdminAuditEntry.actor_id).distinct())).order_by(User.sort_name)
+            select(User.id, User.name)
+            .where(User.id.in_(select(AdminAuditEntry.actor_id).distinct()))
+            .order_by(User.sort_name)
         )
     ]
     return kinds, actors

@@ -1,8 +1,10 @@
 """Back office: per term, sections ordered / answered "no materials needed" / missing, and the reminders sent."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from flask import render_template
 from sqlalchemy import case, exists, func, select
@@ -50,12 +52,18 @@ def term_statuses(now: datetime) -> list[TermStatus]:
         func.sum(case((claimed, 1), else_=0)),
         func.sum(case((~claimed & answered, 1), else_=0)),
     ).where(Section.state == SectionState.ACTIVE).group_by(Section.term_id)
-    for term_id, total, ordered, no_materials in db.session.execute(counts):
+    # mypy unpacks a Row (typed as a Tuple of the columns) into `object`s; these are its four columns.
+    rows = cast(Iterable[tuple[int, int, int | None, int | None]], db.session.execute(counts))
+    for term_id, total, ordered, no_materials in rows:
         status = statuses[term_id]
         status.sections, status.ordered, status.no_materials = total, ordered or 0, no_materials or 0
         status.missing = total - status.ordered - status.no_materials
     sent = select(
-        ReminderSent.term_id, ReminderSent.kind, func.count(), func.min(ReminderSent.sent_at), func.max(ReminderSent.sent_at)
+        ReminderSent.term_id,
+        ReminderSent.kind,
+        func.count(),
+        func.min(ReminderSent.sent_at),
+        func.max(ReminderSent.sent_at),
     ).group_by(ReminderSent.term_id, ReminderSent.kind)
     for term_id, kind, people, first, last in db.session.execute(sent):
         statuses[term_id].reminders[kind] = (people, first, last)

@@ -66,7 +66,9 @@ def students():
 def student(user_id: int):
     """The student's page as they see it, with "Change choice" beside each billable line."""
     view = load_term(_student_or_404(user_id))
-    return render_page_or_fragment("admin/student.html", "shared/_student_materials.html", **page_context(view, admin=True))
+    return render_page_or_fragment(
+        "admin/student.html", "shared/_student_materials.html", **page_context(view, admin=True)
+    )
 
 
 @bp.route("/students/<int:user_id>/<int:section_id>/<int:item_id>/choice")

@@ -36,11 +36,19 @@ def _grant_scope(form: GrantForm) -> GrantScope:
 
 
 def _user_page(user: User, form: GrantForm, terms, *, preview: bool, status: int = 200, error: str | None = None):
-    term = next((t for t in terms if str(t.id) == form.term.data), None) or queries.default_preview_term(terms, clock.now())
+    term = next((t for t in terms if str(t.id) == form.term.data), None) or queries.default_preview_term(
+        terms, clock.now()
+    )
     if term is not None:
         form.term.data = str(term.id)
-    count = queries.covered_section_count(_grant_scope(form).grant(), term) if preview and term and not form.errors else None
-    context = dict(user=user, form=form, grants=queries.user_grants(user), preview_term=term, preview_count=count, error=error)
+    count = (
+        queries.covered_section_count(_grant_scope(form).grant(), term)
+        if preview and term and not form.errors
+        else None
+    )
+    context = dict(
+        user=user, form=form, grants=queries.user_grants(user), preview_term=term, preview_count=count, error=error
+    )
     if is_htmx() and request.method == "GET":
         return render_template("admin/_grant_preview.html", **context), status
     return render_template("admin/user.html", **context), status
@@ -58,15 +66,24 @@ def user_detail(user_id: int):
         form.term.data = request.args.get("term", "")
         return _user_page(user, form, terms, preview=True)
     if not form.validate_on_submit():
-        return _user_page(user, form, terms, preview=False, status=422, error="Nothing was saved: correct the errors below.")
+        return _user_page(
+            user, form, terms, preview=False, status=422, error="Nothing was saved: correct the errors below."
+        )
     if "preview" in request.form:
         return _user_page(user, form, terms, preview=True)
-    outcome = run_change(lambda: add_grant(user, _grant_scope(form), actor=actor(), now=clock.now(),
-                                           may_approve=bool(form.may_approve.data),
-                                           may_review_royalties=bool(form.may_review_royalties.data)))
+    outcome = run_change(
+        lambda: add_grant(
+            user,
+            _grant_scope(form),
+            actor=actor(),
+            now=clock.now(),
+            may_approve=bool(form.may_approve.data),
+            may_review_royalties=bool(form.may_review_royalties.data),
+        )
+    )
     if not outcome.ok:
         return _user_page(user, form, terms, preview=True, status=422, error=f"Nothing was saved: {outcome.message}")
-    grant = outcome.value
+    grant = outcome.result()
     flags = grant.describe_flags()
     flash(f"Grant added: {grant.describe()}{f' ({flags})' if flags else ''}.", "status")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
@@ -94,11 +111,18 @@ def set_user_grant_flags(user_id: int, grant_id: int):
         abort(404, "That grant does not belong to this user.")
     form = GrantFlagsForm()
     if not form.validate_on_submit():
-        return refuse("Your change could not be checked. Please try again.", url_for("admin.user_detail", user_id=user.id))
-    changed = run_change(lambda: set_grant_flags(
-        grant, may_approve=bool(form.may_approve.data), may_review_royalties=bool(form.may_review_royalties.data),
-        actor=actor(), now=clock.now(),
-    )).result()
+        return refuse(
+            "Your change could not be checked. Please try again.", url_for("admin.user_detail", user_id=user.id)
+        )
+    changed = run_change(
+        lambda: set_grant_flags(
+            grant,
+            may_approve=bool(form.may_approve.data),
+            may_review_royalties=bool(form.may_review_royalties.data),
+            actor=actor(),
+            now=clock.now(),
+        )
+    ).result()
     flags = grant.describe_flags() or "no approval flags"
     flash(f"Grant {grant.describe()}: {flags}." if changed else f"Grant {grant.describe()} unchanged.", "status")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)

@@ -59,41 +59,83 @@ def waiting_page(user: User, filters: ApprovalsFilter, now: datetime) -> Page[Wa
     """One page of what awaits the user, oldest first: the approval rule's SQL twin decides what is listed."""
     placer = aliased(User, name="placer")
     author = aliased(User, name="author")
-    base = (Order.number, Term.name.label("term_name"), Course.subject, Course.number.label("course_number"), Course.title)
+    base = (
+        Order.number,
+        Term.name.label("term_name"),
+        Course.subject,
+        Course.number.label("course_number"),
+        Course.title,
+    )
     orders = _narrowed(
-        select(literal("order", String).label("kind"), *base, placer.name.label("placed_by"),
-               Order.last_changed_at.label("since"), Order.royalty_review.label("royalty"),
-               null().cast(Integer).label("change_id"), Order.id.label("order_id"))
-        .join(Term, Term.id == Order.term_id).join(Course, Course.id == Order.course_id)
+        select(
+            literal("order", String).label("kind"),
+            *base,
+            placer.name.label("placed_by"),
+            Order.last_changed_at.label("since"),
+            Order.royalty_review.label("royalty"),
+            null().cast(Integer).label("change_id"),
+            Order.id.label("order_id"),
+        )
+        .join(Term, Term.id == Order.term_id)
+        .join(Course, Course.id == Order.course_id)
         .join(placer, placer.id == Order.placed_by_id)
-        .where(Order.status == OrderStatus.AWAITING_APPROVAL,
-               decidable_clause(user, Order.id, Order.royalty_review, Order.placed_by_id, now)),
+        .where(
+            Order.status == OrderStatus.AWAITING_APPROVAL,
+            decidable_clause(user, Order.id, Order.royalty_review, Order.placed_by_id, now),
+        ),
         filters,
     )
     changes = _narrowed(
-        select(literal("change", String), *base, author.name, PendingEdit.submitted_at, PendingEdit.royalty_review,
-               PendingEdit.id, Order.id)
+        select(
+            literal("change", String),
+            *base,
+            author.name,
+            PendingEdit.submitted_at,
+            PendingEdit.royalty_review,
+            PendingEdit.id,
+            Order.id,
+        )
         .join(PendingEdit, PendingEdit.order_id == Order.id)
-        .join(Term, Term.id == Order.term_id).join(Course, Course.id == Order.course_id)
+        .join(Term, Term.id == Order.term_id)
+        .join(Course, Course.id == Order.course_id)
         .join(author, author.id == PendingEdit.user_id)
-        .where(Order.status == OrderStatus.PLACED, PendingEdit.submitted_at.is_not(None),
-               decidable_clause(user, Order.id, PendingEdit.royalty_review, PendingEdit.user_id, now)),
+        .where(
+            Order.status == OrderStatus.PLACED,
+            PendingEdit.submitted_at.is_not(None),
+            decidable_clause(user, Order.id, PendingEdit.royalty_review, PendingEdit.user_id, now),
+        ),
         filters,
     )
     both = union_all(orders, changes).subquery("waiting")
     if filters.royalty:
         wanted = filters.royalty == "yes"
-        listed = select(both).where(both.c.royalty.is_(True) if wanted else both.c.royalty.is_(False)).subquery("listed")
+        listed = (
+            select(both).where(both.c.royalty.is_(True) if wanted else both.c.royalty.is_(False)).subquery("listed")
+        )
     else:
         listed = both
     total = db.session.scalar(select(func.count()).select_from(listed)) or 0
-    rows = db.session.execute(
-        select(listed).order_by(listed.c.since, listed.c.number, listed.c.change_id)
-        .limit(PAGE_SIZE).offset(offset_of(filters.page, PAGE_SIZE))
-    ).all() if total else []
+    rows = (
+        db.session.execute(
+            select(listed)
+            .order_by(listed.c.since, listed.c.number, listed.c.change_id)
+            .limit(PAGE_SIZE)
+            .offset(offset_of(filters.page, PAGE_SIZE))
+        ).all()
+        if total
+        else []
+    )
     found = [
-        Waiting(row.kind, row.number, row.term_name, f"{row.subject} {row.course_number} {row.title}", row.placed_by,
-                row.since, bool(row.royalty), row.change_id)
+        Waiting(
+            row.kind,
+            row.number,
+            row.term_name,
+            f"{row.subject} {row.course_number} {row.title}",
+            row.placed_by,
+            row.since,
+            bool(row.royalty),
+            row.change_id,
+        )
         for row in rows
     ]
     _add_sections(found, [row.order_id for row in rows])
@@ -106,8 +148,10 @@ def _add_sections(found: list[Waiting], order_ids: list[int]) -> None:
         return
     labels: dict[int, list[str]] = {}
     for order_id, label in db.session.execute(
-        select(OrderSection.order_id, Section.label).join(Section, Section.id == OrderSection.section_id)
-        .where(OrderSection.order_id.in_(order_ids), OrderSection.removed_at.is_(None)).order_by(Section.label)
+        select(OrderSection.order_id, Section.label)
+        .join(Section, Section.id == OrderSection.section_id)
+        .where(OrderSection.order_id.in_(order_ids), OrderSection.removed_at.is_(None))
+        .order_by(Section.label)
     ):
         labels.setdefault(order_id, []).append(label)
     for waiting, order_id in zip(found, order_ids):
@@ -118,4 +162,7 @@ def organizations() -> list[tuple[int, str]]:
     """(id, name) of every organization, for the filter."""
     from orders.domain.models import Organization
 
-    return [(row.id, row.name) for row in db.session.execute(select(Organization.id, Organization.name).order_by(Organization.name))]
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(select(Organization.id, Organization.name).order_by(Organization.name))
+    ]

@@ -20,8 +20,13 @@ def index():
     page = waiting_page(actor(), filters, clock.now())
     fragment = is_htmx()
     body = render_page_or_fragment(
-        "approvals/index.html", "approvals/_results.html", filters=filters, page=page,
-        terms=[] if fragment else all_terms(), organizations=[] if fragment else organizations(), royalty_choices=ROYALTY_CHOICES,
+        "approvals/index.html",
+        "approvals/_results.html",
+        filters=filters,
+        page=page,
+        terms=[] if fragment else all_terms(),
+        organizations=[] if fragment else organizations(),
+        royalty_choices=ROYALTY_CHOICES,
     )
     if fragment:
         return body, {"HX-Push-Url": url_for("approvals.index", **filters.query_args())}

@@ -1,4 +1,4 @@
-"""The institution's identity as files (docs/design.md, "Branding"): its accent stylesheet and its logo, public and cacheable."""
+"""The institution's identity as files (docs/design.md, "Branding"): its accent stylesheet and logo, public, cached."""
 from __future__ import annotations
 
 from flask import Blueprint

@@ -20,7 +20,8 @@ SHORT = 300
 
 
 def _cached(response: Response, current: bool) -> Response:
-    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable" if current else f"public, max-age={SHORT}"
+    cache = f"public, max-age={ONE_YEAR}, immutable" if current else f"public, max-age={SHORT}"
+    response.headers["Cache-Control"] = cache
     return response
 
 

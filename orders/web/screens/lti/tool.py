@@ -32,17 +32,24 @@ def canvas_config() -> dict:
         "target_link_uri": address["launch"],
         "public_jwk_url": address["jwks"],
         "scopes": [NRPS_SCOPE],
-        "extensions": [{
-            "platform": "canvas.instructure.com",
-            "privacy_level": "public",
-            "settings": {
-                "placements": [
-                    {**placement, "placement": "course_navigation", "message_type": "LtiResourceLinkRequest", "default": "enabled"},
-                    {**placement, "placement": "editor_button", "message_type": "LtiDeepLinkingRequest"},
-                    {**placement, "placement": "link_selection", "message_type": "LtiDeepLinkingRequest"},
-                ],
-            },
-        }],
+        "extensions": [
+            {
+                "platform": "canvas.instructure.com",
+                "privacy_level": "public",
+                "settings": {
+                    "placements": [
+                        {
+                            **placement,
+                            "placement": "course_navigation",
+                            "message_type": "LtiResourceLinkRequest",
+                            "default": "enabled",
+                        },
+                        {**placement, "placement": "editor_button", "message_type": "LtiDeepLinkingRequest"},
+                        {**placement, "placement": "link_selection", "message_type": "LtiDeepLinkingRequest"},
+                    ],
+                },
+            }
+        ],
         "custom_fields": {},
     }
 
@@ -51,6 +58,16 @@ def registration_messages() -> list[dict]:
     """LTI Dynamic Registration: the messages and placements the tool asks for."""
     launch = urls()["launch"]
     return [
-        {"type": "LtiResourceLinkRequest", "target_link_uri": launch, "label": TITLE, "placements": ["CourseNavigation"]},
-        {"type": "LtiDeepLinkingRequest", "target_link_uri": launch, "label": TITLE, "placements": ["ContentArea", "RichTextEditor"]},
+        {
+            "type": "LtiResourceLinkRequest",
+            "target_link_uri": launch,
+            "label": TITLE,
+            "placements": ["CourseNavigation"],
+        },
+        {
+            "type": "LtiDeepLinkingRequest",
+            "target_link_uri": launch,
+            "label": TITLE,
+            "placements": ["ContentArea", "RichTextEditor"],
+        },
     ]

@@ -9,6 +9,7 @@ ordinary signed-in pages with CSRF.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -130,7 +131,10 @@ def _landing(user: User, record: LtiLaunch, sections: list[Section], *, instruct
     if where is None:
         raise PersonNotSetUp()
     terms = {s.term.code for s in sections}
-    args = {"sections": ",".join(str(s.id) for s in sections), "term": terms.pop() if len(terms) == 1 else None}
+    args: dict[str, Any] = {
+        "sections": ",".join(str(s.id) for s in sections),
+        "term": terms.pop() if len(terms) == 1 else None,
+    }
     if where == "courses":
         return url_for("courses.index", **args) if sections else url_for("lti.link_sections", launch_id=record.id)
     if not sections:
@@ -142,8 +146,13 @@ def _landing(user: User, record: LtiLaunch, sections: list[Section], *, instruct
 def _deep_link(tool_launch: lti.ToolLaunch, user: User):
     """Deep linking: one "Course materials" resource link, signed with the tool's key, posted back to the LMS."""
     if not is_staff(user):
-        raise LaunchRefused("Only instructors and staff can add Course materials to a course.", status=403, check="role")
-    settings = dict(tool_launch.get_launch_data()).get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
+        raise LaunchRefused(
+            "Only instructors and staff can add Course materials to a course.", status=403, check="role"
+        )
+    settings = (
+        dict(tool_launch.get_launch_data()).get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings")
+        or {}
+    )
     return_url = settings.get("deep_link_return_url", "") if isinstance(settings, dict) else ""
     if connections.origin(return_url) is None:
         raise LaunchRefused("The deep-linking request has no return URL.", check="message")
@@ -222,12 +231,17 @@ class ToolRegistration(DynamicRegistration):
         tool_configuration = openid_registration.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
         deployment = tool_configuration.get("deployment_id")
         if not deployment:
-            raise LaunchRefused("The LMS registered the tool but sent no deployment id; add the connection by hand.",
-                                check="registration")
+            raise LaunchRefused(
+                "The LMS registered the tool but sent no deployment id; add the connection by hand.",
+                check="registration",
+            )
         fields = ConnectionFields(
-            issuer=openid_configuration.get("issuer", ""), client_id=openid_registration.get("client_id", ""),
-            deployment_ids=(str(deployment),), auth_url=openid_configuration.get("authorization_endpoint", ""),
-            token_url=openid_configuration.get("token_endpoint", ""), jwks_url=openid_configuration.get("jwks_uri", ""),
+            issuer=openid_configuration.get("issuer", ""),
+            client_id=openid_registration.get("client_id", ""),
+            deployment_ids=(str(deployment),),
+            auth_url=openid_configuration.get("authorization_endpoint", ""),
+            token_url=openid_configuration.get("token_endpoint", ""),
+            jwks_url=openid_configuration.get("jwks_uri", ""),
         )
         return connections.register(fields, actor=self.actor, now=self.now, allow_http=_http_allowed())
 
@@ -244,20 +258,30 @@ def register():
     now = clock.now()
     config_url = request.args.get("openid_configuration", "")
     if not config_url:
-        raise LaunchRefused("Open this address from the LMS's tool registration screen: it brings openid_configuration.",
-                            check="registration")
+        raise LaunchRefused(
+            "Open this address from the LMS's tool registration screen: it brings openid_configuration.",
+            check="registration",
+        )
 
     def change() -> LtiConnection:
         actor = registration.spend(request.args.get("code", ""), now)
         if actor is None:
             raise LaunchRefused(
                 "This registration link was already used or has expired. A Program Administrator makes a new one under "
-                "Administration → LMS connections.", status=403, check="registration",
+                "Administration → LMS connections.",
+                status=403,
+                check="registration",
             )
         try:
-            return ToolRegistration(config_url, request.args.get("registration_token"), actor=actor, now=now).register()
+            # pylti1p3 annotates register() as Dict[str, Any], but it returns complete_registration()'s value:
+            # here the LtiConnection saved.
+            return ToolRegistration(  # type: ignore[return-value]
+                config_url, request.args.get("registration_token"), actor=actor, now=now
+            ).register()
         except (LtiException, AssertionError, KeyError, TypeError, ValueError, requests.RequestException) as error:
-            raise LaunchRefused(f"The LMS's registration could not be completed ({error}).", check="registration") from None
+            raise LaunchRefused(
+                f"The LMS's registration could not be completed ({error}).", check="registration"
+            ) from None
 
     connection = run_change(change).result()
     framing.allow_platforms(connections.frame_origins(connections.all_connections()))
@@ -272,9 +296,14 @@ def register():
 def course(launch: LtiLaunch):
     """The launched LMS course: its sections, and the way to Courses, the roster check and the course link."""
     sections = course_links.launch_sections(launch)
-    return render_template("lti/course.html", launch=launch, sections=sections, from_lis=bool(launch.section_ids),
-                           decision=lms_course_decision(actor(), sections) if sections else None,
-                           courses_url=url_for("courses.index", sections=",".join(str(s.id) for s in sections)))
+    return render_template(
+        "lti/course.html",
+        launch=launch,
+        sections=sections,
+        from_lis=bool(launch.section_ids),
+        decision=lms_course_decision(actor(), sections) if sections else None,
+        courses_url=url_for("courses.index", sections=",".join(str(s.id) for s in sections)),
+    )
 
 
 def _today():
@@ -299,13 +328,24 @@ def link_sections(launch: LtiLaunch):
             names = ", ".join(f"{s.course.subject} {s.course.number} {s.label}" for s in sections)
             flash(f"{launch.context_title or 'This LMS course'} is now linked to {names}.", "status")
             terms = {s.term.code for s in sections}
-            return redirect(url_for("courses.index", sections=",".join(str(s.id) for s in sections),
-                                    term=terms.pop() if len(terms) == 1 else None), code=303)
+            return redirect(
+                url_for(
+                    "courses.index",
+                    sections=",".join(str(s.id) for s in sections),
+                    term=terms.pop() if len(terms) == 1 else None,
+                ),
+                code=303,
+            )
     query = request.values.get("q", launch.context_title or "")[:100]
     return render_template(
-        "lti/sections.html", launch=launch, form=form, q=query, error=error,
+        "lti/sections.html",
+        launch=launch,
+        form=form,
+        q=query,
+        error=error,
         linked={s.id for s in course_links.linked_sections(launch.connection_id, launch.context_id)},
-        choices=course_links.linkable_sections(actor(), query, _today()), limit=course_links.LINKABLE_LIMIT,
+        choices=course_links.linkable_sections(actor(), query, _today()),
+        limit=course_links.LINKABLE_LIMIT,
         from_lis=bool(launch.section_ids),
     ), 400 if error else 200
 
@@ -330,13 +370,23 @@ def roster(launch: LtiLaunch):
     require(lms_course_decision(actor(), sections))
     tool_launch, conf = lti.restored_launch(launch.id, clock.now())
     if not tool_launch.has_nrps():
-        return render_template("lti/roster.html", launch=launch, sections=sections, comparison=None,
-                               problem="The LMS sent no roster service (Names and Role Provisioning) with this launch.")
+        return render_template(
+            "lti/roster.html",
+            launch=launch,
+            sections=sections,
+            comparison=None,
+            problem="The LMS sent no roster service (Names and Role Provisioning) with this launch.",
+        )
     try:
         members = tool_launch.get_nrps().get_members()
     except (LtiException, requests.RequestException, ValueError, KeyError) as error:
         log.warning("LTI roster request failed for %s: %s", launch.connection.issuer, error)
-        return render_template("lti/roster.html", launch=launch, sections=sections, comparison=None,
-                               problem="The LMS did not answer the roster request. Try again in a moment."), 502
+        return render_template(
+            "lti/roster.html",
+            launch=launch,
+            sections=sections,
+            comparison=None,
+            problem="The LMS did not answer the roster request. Try again in a moment.",
+        ), 502
     comparison = rosters.compare(conf.connection or launch.connection, list(members), sections)
     return render_template("lti/roster.html", launch=launch, sections=sections, comparison=comparison, problem=None)

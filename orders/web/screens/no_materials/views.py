@@ -107,7 +107,12 @@ def opener():
         return _to_courses()
     return render_template(
         "no_materials/_opener.html",
-        course=row.course, term=row.term, instructor=row.instructor, back=_back(), courses_url=courses_url_from_back(_back()), focus=True,
+        course=row.course,
+        term=row.term,
+        instructor=row.instructor,
+        back=_back(),
+        courses_url=courses_url_from_back(_back()),
+        focus=True,
         button_id=f"nm-action-{course_row_key(row.course.id, row.term.id, row.instructor)}",
     )
 
@@ -131,7 +136,9 @@ def answer():
         conflict="already answered",
     )
     if not outcome.ok:
-        return _to_courses(f"{row.course.code} in {row.term.name} was already answered “No materials needed”.", "notice")
+        return _to_courses(
+            f"{row.course.code} in {row.term.name} was already answered “No materials needed”.", "notice"
+        )
     return _to_courses(
         f"{row.label}: “No materials needed” for {_sections_text(sections.answerable)}. Reminders about "
         f"{'them' if len(sections.answerable) > 1 else 'it'} stop."
@@ -150,11 +157,15 @@ def undo():
     sections = row_sections(actor(), row, now)
     if not sections.undoable:
         if not sections.answered and sections.visible:
-            return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
+            return _to_courses(
+                f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice"
+            )
         require(refusal_decision(actor(), row, sections, clock.now()))
     removed = run_change(
         lambda: undo_no_materials(row, sections.undoable, actor=actor(), now=now, request_id=g.get("request_id"))
     ).result()
     if not removed:
-        return _to_courses(f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice")
+        return _to_courses(
+            f"{row.course.code} in {row.term.name} has no “No materials needed” answer to undo.", "notice"
+        )
     return _to_courses(f"{row.label}: “No materials needed” was undone for {_sections_text(sections.undoable)}.")

@@ -6,6 +6,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from orders import clock
 from orders.domain.audit import on_behalf_of
 from orders.domain.catalog.search import MIN_SEARCH_LENGTH, search_catalog
+from orders.domain.lines import total_per_student
 from orders.domain.lookups import find_draft
 from orders.domain.models import Order, OrderStatus, Requirement
 from orders.domain.ordering import drafts as ordering
@@ -39,7 +40,7 @@ def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None
         search=search_catalog(query),
         on_order={line.catalog_item_id for line in draft.lines},
         lines=draft.lines,
-        total=draft.total_student_price,
+        total=total_per_student(draft),
         add_url=url_for("ordering.add_item", draft_id=draft.id),
         remove_url=lambda item_id: url_for("ordering.remove_item", draft_id=draft.id, item_id=item_id),
         requirement_url=lambda item_id: url_for("ordering.set_requirement", draft_id=draft.id, item_id=item_id),

@@ -30,9 +30,13 @@ class DecisionForm(VersionedConfirmForm):
 class ReturnForm(DecisionForm):
     """Return to placer: the reason is required (text with nothing visible in it is empty)."""
 
-    reason = TextAreaField("Reason for the placer", validators=[
-        DataRequired(deciding.REASON_REQUIRED), Length(max=deciding.MAX_REASON, message="Keep the reason under 2,000 characters."),
-    ])
+    reason = TextAreaField(
+        "Reason for the placer",
+        validators=[
+            DataRequired(deciding.REASON_REQUIRED),
+            Length(max=deciding.MAX_REASON, message="Keep the reason under 2,000 characters."),
+        ],
+    )
 
 
 def _back() -> str | None:
@@ -111,13 +115,24 @@ def approve(order: Order):
     if not form.validate_on_submit():
         flash("Your confirmation could not be checked. Please try again.", "error")
         return _summary(order, status=400)
-    change_id = form.change.data
+    change_id, version = form.change.data, form.seen_version()
     if change_id is None:
-        outcome = run_change(lambda: deciding.approve_order(order, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                                            expected_version=form.version.data))
+        outcome = run_change(
+            lambda: deciding.approve_order(
+                order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=version
+            )
+        )
     else:
-        outcome = run_change(lambda: deciding.approve_change(order, change_id, actor=actor(), now=clock.now(),
-                                                             request_id=g.request_id, expected_version=form.version.data))
+        outcome = run_change(
+            lambda: deciding.approve_change(
+                order,
+                change_id,
+                actor=actor(),
+                now=clock.now(),
+                request_id=g.request_id,
+                expected_version=version,
+            )
+        )
     return _answer(order, outcome)
 
 
@@ -133,17 +148,23 @@ def return_to_placer(order: Order):
         if not _still_waits(order, form.change.data):
             return _nothing_waits(order, form.change.data)
         return _prompt(order, "return", form, status=422, error=form.reason.errors[0])
-    change_id = form.change.data
+    change_id, version = form.change.data, form.seen_version()
 
     def decide():
         if change_id is None:
-            return deciding.return_order(order, form.reason.data, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                         expected_version=form.version.data)
-        return deciding.return_change(order, change_id, form.reason.data, actor=actor(), now=clock.now(),
-                                      request_id=g.request_id)
+            return deciding.return_order(
+                order,
+                form.reason.data,
+                actor=actor(),
+                now=clock.now(),
+                request_id=g.request_id,
+                expected_version=version,
+            )
+        return deciding.return_change(
+            order, change_id, form.reason.data, actor=actor(), now=clock.now(), request_id=g.request_id
+        )
 
     outcome = run_change(decide)
     if not outcome.ok and outcome.message == deciding.REASON_REQUIRED:
         return _prompt(order, "return", form, status=422, error=outcome.message)
     return _answer(order, outcome)
-

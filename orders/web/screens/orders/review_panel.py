@@ -72,19 +72,31 @@ def review_context(order: Order, events: list[OrderEvent], user: User) -> dict:
         return {"review": ReviewPanel(approved_by_placer=self_approved)}
     submitted = next((e for e in reversed(events) if e.kind is EventKind.SUBMITTED_FOR_APPROVAL
                       and (e.details or {}).get("change_id") == change.pending.id), None)
-    return {"review": ReviewPanel(submitted, change, change_decision(user, order, change.pending, change.diff.added_sections, now),
-                                  approved_by_placer=self_approved)}
+    return {
+        "review": ReviewPanel(
+            submitted,
+            change,
+            change_decision(user, order, change.pending, change.diff.added_sections, now),
+            approved_by_placer=self_approved,
+        )
+    }
 
 
 # --- The edit page: the royalty question for added items, and whether the change will wait -------------------
 
 
-def edit_review_context(order: Order, user: User, pending: PendingEdit | None, change: EditDiff, now,
-                        royalty: RoyaltyEntry | None) -> dict:
+def edit_review_context(
+    order: Order, user: User, pending: PendingEdit | None, change: EditDiff, now, royalty: RoyaltyEntry | None
+) -> dict:
     """What the edit page shows about review: the user's change awaiting approval, or whether it would wait (the
     policy; a royalty Yes too), and the royalty question for the items it adds."""
     awaiting = pending if pending is not None and pending.submitted_at is not None else None
     offered = editing.royalty_offered(change) if awaiting is None else []
     route = route_change(order, user, change, NO_ROYALTY, now) if change and awaiting is None else None
-    return dict(awaiting_change=awaiting, change_route=route, royalty=royalty or RoyaltyEntry(), royalty_lines=offered,
-                royalty_form_id="submit-changes-form")
+    return dict(
+        awaiting_change=awaiting,
+        change_route=route,
+        royalty=royalty or RoyaltyEntry(),
+        royalty_lines=offered,
+        royalty_form_id="submit-changes-form",
+    )

@@ -25,14 +25,23 @@ CONFIRM_PAGE = "students/confirm.html"  # without JavaScript the prompt is a pag
 def materials():
     """The student's Course materials for a term: sections, materials, states, total, deadline, buttons."""
     view = narrowed(load_term(actor()))
-    return render_page_or_fragment("students/materials.html", "shared/_student_materials.html", **page_context(view, admin=False))
+    return render_page_or_fragment(
+        "students/materials.html", "shared/_student_materials.html", **page_context(view, admin=False)
+    )
 
 
 @bp.route("/materials/<int:section_id>/<int:item_id>/choice")
 @student_only
 def confirm_choice(section_id: int, item_id: int):
     """Ask before changing a choice: consent text, price, deadline."""
-    return confirm_page(load_term(actor(), section_id=section_id), section_id, item_id, ChoiceForm(), admin=False, page_template=CONFIRM_PAGE)
+    return confirm_page(
+        load_term(actor(), section_id=section_id),
+        section_id,
+        item_id,
+        ChoiceForm(),
+        admin=False,
+        page_template=CONFIRM_PAGE,
+    )
 
 
 @bp.route("/materials/<int:section_id>/<int:item_id>/choice", methods=["POST"])
