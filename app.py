@@ -192,7 +192,7 @@ def register_compression(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every screen: one package = one blueprint = one URL space (orders.web.screens.URL_SPACES)."""
     from orders.web import screens
-    from orders.web.screens.materials.sessions import PublicAwareSessionInterface
+    from orders.web.sessionless import PublicAwareSessionInterface
 
     for blueprint in screens.blueprints():
         app.register_blueprint(blueprint)

@@ -7,6 +7,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from devtools.demo_logo import demo_logo_png
+from orders.domain.branding import read_logo
 from orders.domain.formats import isbn
 from orders.domain.models import (
     AcademicSession,
@@ -43,6 +45,7 @@ from orders.domain.models import (
 from orders.extensions import db
 
 DEMO_PASSWORD = "orders-demo"
+DEMO_ACCENT = "#00573f"  # white text on it: 8.6:1
 
 
 def greeting() -> str:
@@ -149,11 +152,15 @@ def _user(name: str, email: str, password_hash: str, sis_id: str, **flags) -> Us
 def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     """Insert the demo set (the schema must be empty); sends no email. Caller commits."""
     password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
+    logo = read_logo(demo_logo_png())
     db.session.add(
         Institution(
             name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu",
             reminders_enabled=False, program_mode=ProgramMode.OPT_OUT, consent_text=CONSENT_TEXT,
             at_risk_threshold_percent=20, publish_course_materials=True,
+            # Its identity (docs/design.md, "Branding"): a green accent and a gold badge, as Administration > Branding sets them.
+            accent_colour=DEMO_ACCENT, logo_data=logo.data, logo_content_type=logo.content_type, logo_digest=logo.digest,
+            logo_width=logo.width, logo_height=logo.height,
         )
     )
     # SIS ids match examples/sis-demo/, so importing that dump right after seed-demo changes nothing.

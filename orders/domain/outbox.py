@@ -8,10 +8,20 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from sqlalchemy import insert
 
+from orders.domain import branding
 from orders.domain.costs import other_costs
 from orders.domain.institution import institution, local_time
 from orders.domain.lines import total_per_student
-from orders.domain.models import ContentRequest, EmailStatus, EventKind, Order, OrderEvent, OutboundEmail, User
+from orders.domain.models import (
+    ContentRequest,
+    EmailStatus,
+    EventKind,
+    Institution,
+    Order,
+    OrderEvent,
+    OutboundEmail,
+    User,
+)
 from orders.extensions import db
 
 log = logging.getLogger(__name__)
@@ -78,6 +88,23 @@ def public_url(path: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{path}"
 
 
+EMAIL_LOGO = (48, 240)  # the logo's box in an email's header band: at most 48 px high and 240 px wide
+
+
+def institution_snapshot(inst: Institution) -> dict:
+    """The institution as every email shows it (emails/_brand.html): name, contact, accent and logo, plain values.
+
+    The logo is a link to this site (PUBLIC_BASE_URL), at a URL with its digest; its box is in the HTML, so a mail
+    client that blocks images keeps the layout, and the institution's name is written beside it anyway.
+    """
+    path, box = branding.logo_path(inst), branding.logo_box(inst, *EMAIL_LOGO)
+    return {
+        "name": inst.name, "contact_email": inst.contact_email, "accent": branding.accent_of(inst),
+        "logo_url": public_url(path) if path and box else None,
+        "logo_width": box[0] if box else None, "logo_height": box[1] if box else None,
+    }
+
+
 def _recipients(first: User | None, *others: User | None) -> list[User]:
     """Each user once, in order of importance."""
     seen: dict[int, User] = {}
@@ -133,7 +160,7 @@ def _order_context(order: Order, event: OrderEvent) -> dict:
             "id": event.id, "kind": {"value": event.kind.value}, "actor": _user(event.actor),
             "details": event.details or {},
         },
-        institution={"name": inst.name, "contact_email": inst.contact_email},
+        institution=institution_snapshot(inst),
         when=local_time(event.occurred_at, inst),
         link=order_url(order),
         on_behalf_of=", ".join(entry["name"] for entry in event.on_behalf_of),

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from orders.domain.refusals import DraftClosed, Refused
 from orders.extensions import db, login_manager
 from orders.web.auth.network import reached_over_plain_http
+from orders.web.branding import UNBRANDED
 from orders.web.htmx import is_htmx, redirect_to, unauthorized_redirect
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def register(app: Flask) -> None:
         log.warning("Database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
         if "_login_user" not in g:  # the page header must not ask the database who is signed in
             g._login_user = login_manager.anonymous_user()
+        g.setdefault("brand", UNBRANDED)  # nor which institution it is
         body, status = render_error(503, "The database is busy or unreachable. Nothing was changed; please try again in a moment.")
         return body, status, {"Retry-After": str(current_app.config.get("RETRY_AFTER_SECONDS", 30))}
 

@@ -47,6 +47,7 @@ def register(app: Flask) -> None:
     from orders.domain.review.approvers import is_approver
     from orders.domain.rules import can_administer, can_view_progress, is_staff, is_student
     from orders.web import compression, framing
+    from orders.web.branding import brand
     from orders.web.forms import EmptyForm
     from orders.web.markup import dedent_html
 
@@ -66,6 +67,7 @@ def register(app: Flask) -> None:
         price_words=price_words,  # a material's price: "Free" or money()
         static_url=compression.static_url,
         lms_course=framing.lms_course,
+        brand=brand,  # the institution's name, logo and accent stylesheet, for the layout
     )
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["mailto_links"] = mailto_links

@@ -62,14 +62,19 @@
   dropSaveButtons(document);
   document.addEventListener("htmx:load", function (event) { dropSaveButtons(event.target); });
 })();
-// The header menu: wide screens show its links anyway (CSS); opening it there also tells assistive
-// technology they are shown. Phones keep it closed until asked.
+// The header menu and the back office's menu: wide screens show their links anyway (CSS); opening them there
+// also tells assistive technology they are shown (and opens them where CSS cannot). Phones keep them closed until asked.
 (function () {
   "use strict";
-  var menu = document.querySelector(".site-menu");
-  if (!menu || !window.matchMedia) return;
-  var wide = window.matchMedia("(min-width: 40.0625rem)");
-  function follow() { menu.open = wide.matches; }
-  follow();
-  if (wide.addEventListener) wide.addEventListener("change", follow);
+  if (!window.matchMedia) return;
+  function follow(selector, query) {
+    var menu = document.querySelector(selector);
+    if (!menu) return;
+    var wide = window.matchMedia(query);
+    function update() { menu.open = wide.matches; }
+    update();
+    if (wide.addEventListener) wide.addEventListener("change", update);
+  }
+  follow(".site-menu", "(min-width: 40.0625rem)");
+  follow(".admin-menu", "(min-width: 56.0625rem)");
 })();

@@ -29,7 +29,8 @@ def test_a_visitor_without_javascript_looks_up_a_section_at_320px(no_js_page: Pa
     page.get_by_label("Course or section").fill("theory")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("status")).to_contain_text("1 section matches “theory”")
-    table = page.get_by_role("table", name="Course materials for CS 310 section 001")
+    table = page.get_by_role("table", name="Course materials for Spring 2027, by section")  # one table per listing
+    expect(table.get_by_role("rowheader", name="CS 310 Theory of Computation, section 001")).to_be_visible()
     expect(table).to_contain_text("Introduction to the Theory of Computation")
     expect(table).to_contain_text("Recommended")
     expect(table).to_contain_text("$199.95")

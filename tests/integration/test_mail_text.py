@@ -63,8 +63,8 @@ def normalised(text: str) -> str:
 
 
 @pytest.fixture
-def story_emails(app, client, monkeypatch) -> dict[str, str]:
-    """Run the story; return every golden case's text part."""
+def story_rendered(app, client, monkeypatch) -> dict:
+    """Run the story; return every golden case as the worker renders it (its text and HTML parts)."""
     moment = story.FROZEN
     monkeypatch.setattr(clock, "utcnow", lambda: moment)
     with app.app_context():
@@ -146,9 +146,15 @@ def story_emails(app, client, monkeypatch) -> dict[str, str]:
             emails = list(db.session.scalars(
                 select(OutboundEmail).where(OutboundEmail.kind == kind, OutboundEmail.recipient == recipient)))
             assert len(emails) == 1, (name, len(emails))
-            found[name] = normalised(render(emails[0]).text)
+            found[name] = render(emails[0])
         db.session.remove()
     return found
+
+
+@pytest.fixture
+def story_emails(story_rendered) -> dict[str, str]:
+    """Every golden case's text part."""
+    return {name: normalised(rendered.text) for name, rendered in story_rendered.items()}
 
 
 def _alan(app) -> int:
@@ -180,3 +186,25 @@ def test_each_material_and_the_total_stand_on_their_own_lines(story_emails):
     for name, text in story_emails.items():
         assert "RequiredTotal" not in text and "RecommendedTotal" not in text, name
         assert not re.search(r"(Required|Recommended) *  - ", text), name
+
+
+def test_every_html_email_opens_with_the_institutions_band(story_rendered, app):
+    """Issue 37: the HTML emails were unbranded. Each opens with the institution's name and logo on its accent."""
+    from devtools.demo import DEMO_ACCENT
+    from devtools.demo_logo import demo_logo_png
+    from orders.domain.branding import read_logo
+
+    logo_url = f"http://orders.test/brand/logo-{read_logo(demo_logo_png()).digest[:16]}"
+    for name, rendered in story_rendered.items():
+        band = rendered.html.split("<body", 1)[1].split("</table>", 1)[0]
+        assert f"background:{DEMO_ACCENT};color:#ffffff" in band, name
+        assert f'<img src="{logo_url}" alt="" width="48" height="48"' in band, name
+        assert "Demo State University</span>" in band, name
+
+
+def test_every_html_email_template_has_the_band():
+    """A new kind of email gets the band too: it extends the layout or includes emails/_brand.html."""
+    emails = Path(__file__).resolve().parents[2] / "templates" / "emails"
+    bare = [p.name for p in emails.glob("[!_]*.html")
+            if '{% extends "emails/_layout.html" %}' not in p.read_text() and '{% include "emails/_brand.html" %}' not in p.read_text()]
+    assert bare == []

@@ -7,6 +7,9 @@ from tests.helpers import sign_in
 PUBLIC_BY_DESIGN = {"static", "auth.sign_in", "auth.login"}  # /login only redirects to the sign-in page
 # The public course materials lookup (docs/spec.md §3): no sign-in, no personal data.
 PUBLIC_BY_DESIGN |= {"materials.index", "materials.section", "materials.term_csv", "materials.term_json"}
+# The institution's accent stylesheet and logo (docs/design.md, "Branding"): on every page, the sign-in page and
+# the emails, so before any sign-in; the same for everyone. tests/screens/brand/.
+PUBLIC_BY_DESIGN |= {"brand.stylesheet", "brand.logo"}
 # Probes for a load balancer (issue 28): no session, no data, no cookie; tests/screens/ops/test_ops.py.
 PUBLIC_BY_DESIGN |= {"ops.healthz", "ops.readyz"}
 # LTI 1.3 (docs/spec.md §9): an LMS calls these, not a signed-in person. The launch is protected by the

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -52,6 +53,15 @@ class Institution(Model):
     # docs/spec.md §8: a royalty Yes goes to review always (None), or only when the estimated royalty per
     # section (royalty per copy x the section's enrolled students) is above this amount.
     royalty_review_threshold: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # Branding (issue 37, docs/design.md): an accent colour (#rrggbb; None: the product's own) and a small logo,
+    # served by the app at a URL with its digest (orders.domain.branding). The image is deferred: every request
+    # reads the institution, only the logo's own URL reads its bytes.
+    accent_colour: Mapped[str | None] = mapped_column(String(7))
+    logo_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_content_type: Mapped[str | None] = mapped_column(String(20))
+    logo_digest: Mapped[str | None] = mapped_column(String(64))
+    logo_width: Mapped[int | None] = mapped_column(Integer)
+    logo_height: Mapped[int | None] = mapped_column(Integer)
 
 
 class AdminAuditEntry(Model):

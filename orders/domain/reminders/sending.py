@@ -39,7 +39,7 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.outbox import outbox_row, public_url
+from orders.domain.outbox import institution_snapshot, outbox_row, public_url
 from orders.domain.reach import grant_row_covers_clause
 from orders.domain.reminders.schedule import due_kind
 from orders.extensions import db
@@ -252,7 +252,7 @@ def _email(term: Term, kind: ReminderKind, person: Recipient, now: datetime) -> 
         recipient=person,
         term=term,
         kind=kind.value,
-        institution=inst,
+        institution=institution_snapshot(inst),
         deadline=local_time(term.period.deadline, inst),
         courses_url=public_url("/?" + urlencode({"term": term.code})),
     )

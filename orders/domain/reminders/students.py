@@ -38,7 +38,7 @@ from orders.domain.models import (
     Term,
     User,
 )
-from orders.domain.outbox import public_url, snapshot_row
+from orders.domain.outbox import institution_snapshot, public_url, snapshot_row
 from orders.domain.reminders.sending import STREAM_ROWS, _insert_markers, _not_yet_reminded
 from orders.domain.students.choices import (
     LineChoice,
@@ -212,7 +212,7 @@ def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, 
             "total": money(student.total),
         },
         term={"name": term.name, "code": term.code},
-        institution={"name": inst.name, "contact_email": inst.contact_email},
+        institution=institution_snapshot(inst),
         opt_in=mode is ProgramMode.OPT_IN,
         deadline=local_time(term.choice_closes_at, inst),
         materials_url=public_url(f"/student/materials?term={term.code}"),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from orders.domain.institution import institution, local_date
 from orders.domain.models import ApprovalDigestSent, Order, OrderSection, OrderStatus, OutboundEmail, PendingEdit, User
-from orders.domain.outbox import outbox_row, public_url
+from orders.domain.outbox import institution_snapshot, outbox_row, public_url
 from orders.domain.review.approvers import approvers_of
 from orders.extensions import db
 
@@ -134,7 +134,7 @@ def send_digests(now: datetime) -> DigestResult:
                 context=dict(
                     recipient=digest.approver,
                     lines=digest.lines,
-                    institution=inst,
+                    institution=institution_snapshot(inst),
                     local_date=local_date,
                     approvals_link=public_url("/approvals"),
                 ),

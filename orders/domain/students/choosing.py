@@ -18,7 +18,7 @@ from orders.domain.audit import record
 from orders.domain.formats.money import money
 from orders.domain.institution import institution, local_time
 from orders.domain.models import ChoiceEvent, ChoiceValue, OutboundEmail, ProgramMode, StudentChoice, User
-from orders.domain.outbox import outbox_row, public_url
+from orders.domain.outbox import institution_snapshot, outbox_row, public_url
 from orders.domain.refusals import Conflict, Refused
 from orders.domain.rules import can_administer, choose_decision
 from orders.domain.students.choices import LineChoice, choice_after_toggle, effective_choice, is_charged
@@ -180,7 +180,7 @@ def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, 
         total=money(view.total),
         closes=local_time(term.choice_closes_at, inst) if term.choice_closes_at and now < term.choice_closes_at else "",
         link=public_url(f"/student/materials?term={term.code}"),
-        institution={"name": inst.name, "contact_email": inst.contact_email},
+        institution=institution_snapshot(inst),
     )
     row = outbox_row(
         kind=RECEIPT_KIND, template="choice_receipt", recipient=view.student.email,

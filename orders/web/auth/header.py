@@ -60,7 +60,9 @@ def sign_in_from_header() -> None:
 
     The first request with a new identity starts a server-side session; later ones cost nothing.
     """
-    if not header_mode_on() or request.endpoint == "static":  # stylesheets are public: no sign-in for them
+    # Stylesheets and the institution's logo and accent (/brand/) are public and cached: no sign-in for them,
+    # and every page, an "account not set up" page too, can load them.
+    if not header_mode_on() or request.endpoint == "static" or request.blueprint == "brand":
         return
     value = request.headers.get(current_app.config["AUTH_HEADER"])
     if value is None:

@@ -26,6 +26,7 @@ URL_SPACES: dict[str, str] = {
     "student": "students",
     "course-materials": "materials",
     "admin": "admin",
+    "brand": "brand",  # the institution's accent stylesheet and logo (public, cached)
     "lti": "lti",  # the LTI 1.3 tool: what an LMS calls, and the launched course's pages
     "healthz": "ops",
     "readyz": "ops",

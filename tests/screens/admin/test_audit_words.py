@@ -97,9 +97,9 @@ def test_the_overview_describes_every_area_of_the_back_office(login_as):
     nav = html.split('aria-label="Administration"', 1)[1].split("</nav>", 1)[0]
     areas = [href for href in re.findall(r'href="([^"]+)"', nav) if href != "/admin/"]
     assert len(areas) >= 12
-    overview = html.split('class="admin-index"', 1)[1].split("</ul>", 1)[0]
+    overview = html.split('class="admin-groups"', 1)[1].split("</main>", 1)[0]
     for href in areas:
-        item = re.search(rf'<li><a href="{re.escape(href)}">[^<]+</a>: ([^<]+)</li>', overview)
+        item = re.search(rf'<li><a href="{re.escape(href)}">[^<]+</a><p>([^<]+)</p></li>', overview)
         assert item and len(item.group(1)) > 20, href
 
 

@@ -66,7 +66,8 @@ def listed_sections(html: str) -> set[tuple[str, str]]:
 
 def headline(client, term: str = SPRING) -> dict[str, str]:
     page = client.get(f"/progress/?term={term}").get_data(as_text=True)
-    block = page.split('<dl class="headline">', 1)[1].split("</dl>", 1)[0]
+    # The cards come in two lists (the sections, then the deadline and the students): read them all.
+    block = "".join(part.split("</dl>", 1)[0] for part in page.split('<dl class="headline">')[1:])
     return {
         htmllib.unescape(dt): re.sub(r"<[^>]+>", " ", dd).split()[0]
         for dt, dd in re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", block, flags=re.S)

@@ -9,6 +9,7 @@ One blueprint, a module per area, each module's routes named after it:
 | /admin/users               | users (grants)   |
 | /admin/catalog             | catalog          |
 | /admin/institution         | institution      |
+| /admin/branding            | branding (logo, accent colour) |
 | /admin/imports             | imports          |
 | /admin/audit               | audit            |
 | /admin/student-choice      | student_choice   |
@@ -31,6 +32,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from orders.web.screens.admin import (  # noqa: E402
     audit,
     billing,
+    branding,
     catalog,
     costs,
     feed,
@@ -47,5 +49,5 @@ from orders.web.screens.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["bp", "audit", "billing", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "organizations", "overview", "periods",
-           "reminders", "student_choice", "students", "users"]
+__all__ = ["bp", "audit", "billing", "branding", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "organizations", "overview",
+           "periods", "reminders", "student_choice", "students", "users"]

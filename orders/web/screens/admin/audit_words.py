@@ -24,6 +24,7 @@ KIND_LABELS = {
     "catalog.item_reactivated": "Catalog item reactivated",
     "catalog.imported": "Catalog imported",
     "institution.updated": "Institution settings changed",
+    "institution.branding": "Branding changed",
     "sis.import": "SIS import",
     "no_materials.answered": "“No materials needed” answered",
     "no_materials.undone": "“No materials needed” undone",
@@ -70,6 +71,8 @@ FIELD_LABELS = {
     "at_risk_threshold_percent": "At-risk threshold (%)",
     "choice_opens_at": "Choices open",
     "choice_closes_at": "Choices close",
+    "accent_colour": "Accent colour",
+    "logo": "Logo",
 }
 
 # Stored codes as a person reads them, by field.

@@ -97,6 +97,14 @@ class InstitutionForm(Form):
     reminders_enabled = BooleanField("Send reminder emails")
 
 
+class BrandingForm(Form):
+    """The institution's accent colour and logo; checked by orders.domain.branding (parse_accent, read_logo)."""
+
+    accent_colour = StringField("Accent colour (optional)", validators=[Length(max=20)])
+    logo = FileField("Logo (optional)")
+    remove_logo = BooleanField("Remove the logo")
+
+
 class ConnectionForm(Form):
     """An LMS connection (docs/spec.md §9); the URLs and ids are checked by orders.domain.lti.connections."""
 

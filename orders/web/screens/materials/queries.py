@@ -55,7 +55,7 @@ PUBLISHED_FOR = timedelta(days=365)  # a term stays listed until a year after it
 MAX_QUERY = 200  # longer searches are cut: nobody types more, and LIKE patterns stay cheap
 MAX_WORDS = 8
 PAGE_SIZE = 20
-FORMAT_VERSION = "2"  # part of every ETag: a change of what the pages show must not be answered by an old 304
+FORMAT_VERSION = "3"  # part of every ETag: a change of what the pages show must not be answered by an old 304
 
 # A record's status: what this record tells a student.
 MATERIAL = "material"  # a listed item

@@ -9,13 +9,14 @@ from flask import Response, abort, current_app, render_template, request, stream
 from werkzeug.datastructures import ETags
 
 from orders import clock
+from orders.domain.branding import brand_tag
 from orders.domain.costs.estimate import CostLabel
 from orders.domain.institution import institution
 from orders.extensions import db
 from orders.web.guards import public
 from orders.web.parsing import parse_page
 from orders.web.screens.materials import bp, export, queries
-from orders.web.screens.materials.sessions import mark_sessionless
+from orders.web.sessionless import mark_sessionless
 
 bp.before_request(mark_sessionless)
 MAX_AGE = 300
@@ -83,7 +84,7 @@ def index():
     listing = ",".join(t.code for t in terms)
     now = clock.now()
     etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page, costs["cost"])).encode()).hexdigest()[:12],
-                 queries.look_again_tag(term, now))
+                 queries.look_again_tag(term, now), brand_tag(inst))
 
     def build() -> Response:
         found = queries.matching_sections(term, q, page, label=label, threshold=inst.low_cost_threshold)
@@ -111,7 +112,7 @@ def section(term_code: str, section_sis_id: str):
     if section_id is None:
         abort(404, "No section of this term has this id. Search for it on the course materials page.")
     now = clock.now()
-    etag = _etag("s", _version(term), queries.look_again_tag(term, now))
+    etag = _etag("s", _version(term), queries.look_again_tag(term, now), brand_tag(institution()))
 
     def build() -> Response:
         inst = institution()

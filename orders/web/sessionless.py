@@ -1,4 +1,4 @@
-"""A session interface that never writes a cookie for the public lookup.
+"""A session interface that never writes a cookie for public, cached answers (the lookup, the brand files).
 
 Its answers are cached by browsers and shared caches (`Cache-Control: public`), so they must carry no
 `Set-Cookie` and no `Vary: Cookie`; Flask adds both whenever a request merely reads the session.
