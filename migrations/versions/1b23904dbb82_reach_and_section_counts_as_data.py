@@ -1,7 +1,7 @@
 """Reach and per-section counts as data (issue 36): section_reach and section_counts, filled from the rule
 
 Revision ID: 1b23904dbb82
-Revises: c8d4445eefdb
+Revises: a37b1e5d9c20
 Create Date: 2026-12-06 23:45:50.601408
 
 """
@@ -13,7 +13,7 @@ import orders.domain.models
 
 # revision identifiers, used by Alembic.
 revision = '1b23904dbb82'
-down_revision = 'c8d4445eefdb'
+down_revision = 'a37b1e5d9c20'
 branch_labels = None
 depends_on = None
 
