@@ -33,17 +33,29 @@ _CLIPPED = """() => [...document.querySelectorAll('body *')].filter(e => {
 }).slice(0, 5).map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`)"""
 
 PAGES = {
-    "katherine": ["/", "/orders", "/orders/1001", "/orders/1001/edit", "/orders/1002/cancel", "/requests", "/progress/",
-                  "/admin/", "/admin/audit", "/admin/catalog", "/admin/students"],
+    "katherine": [
+        "/",
+        "/orders",
+        "/orders/1001",
+        "/orders/1001/edit",
+        "/orders/1002/cancel",
+        "/requests",
+        "/progress/",
+        "/admin/",
+        "/admin/audit",
+        "/admin/catalog",
+        "/admin/students",
+    ],
     "mary": ["/student/materials"],
     None: ["/sign-in", "/course-materials/", "/course-materials/202710/202710-CS-310-001"],
 }
 
 
-@pytest.mark.parametrize("who,width", [
-    (who, width) for who in PAGES for width in (1280, 640)
-] + [(who, 320) for who in PAGES],
-    ids=lambda value: str(value) if value else "signed-out")
+@pytest.mark.parametrize(
+    "who,width",
+    [(who, width) for who in PAGES for width in (1280, 640)] + [(who, 320) for who in PAGES],
+    ids=lambda value: str(value) if value else "signed-out",
+)
 def test_forced_text_spacing_cuts_no_text(page: Page, live_server, demo_data, who, width):
     """At 1280 px (a desktop), 640 px (a desktop zoomed to 200%) and 320 px (400%), where WCAG does not ask for it."""
     if who == "mary":
@@ -55,9 +67,14 @@ def test_forced_text_spacing_cuts_no_text(page: Page, live_server, demo_data, wh
     for url in PAGES[who]:
         page.goto(f"{live_server}{url}")
         # A constructed style sheet, as a user's text-spacing bookmarklet adds one: the app's CSP blocks inline <style>.
-        page.evaluate("css => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css); "
-                      "document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }", SPACING)
-        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")  # the phone menu too
+        page.evaluate(
+            "css => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css); "
+            "document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }",
+            SPACING,
+        )
+        page.evaluate(
+            "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+        )  # the phone menu too
         wide, clipped = page.evaluate(_PAST_THE_EDGE), page.evaluate(_CLIPPED)
         if wide or clipped:
             failures.append(f"{width}px {url}: past the edge {wide}, clipped {clipped}")

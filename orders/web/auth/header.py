@@ -69,7 +69,9 @@ def sign_in_from_header() -> None:
         return
     peer = peer_address()
     if not address_in(peer, current_app.config["TRUSTED_PROXIES"]):
-        log.warning("Refused a %s header from %s, which is not in TRUSTED_PROXIES", current_app.config["AUTH_HEADER"], peer)
+        log.warning(
+            "Refused a %s header from %s, which is not in TRUSTED_PROXIES", current_app.config["AUTH_HEADER"], peer
+        )
         raise Forbidden("This request carried a sign-in header but did not come through the campus sign-in service.")
     identity = value.strip()
     if not identity or len(identity) > 254 or not identity.isprintable():

@@ -97,7 +97,9 @@ def sign_in():
         retry = max(1, math.ceil((until - now).total_seconds()))
         return _render(form, _try_again_message(until, now), 429, {"Retry-After": str(retry)})
     user = db.session.scalars(
-        select(User).where(func.lower(User.email) == form.email.data.strip().lower()).options(undefer(User.password_hash))
+        select(User)
+        .where(func.lower(User.email) == form.email.data.strip().lower())
+        .options(undefer(User.password_hash))
     ).first()
     password_ok = check_password_hash((user.password_hash if user else None) or _DUMMY_HASH, form.password.data)
     if user is not None and password_ok and user.active:
@@ -117,7 +119,9 @@ def sign_in():
 def login():
     """Where many people type first: the sign-in page (which sends a signed-in user home)."""
     next_url = request.args.get("next")
-    return redirect(url_for("auth.sign_in", next=next_url if next_url and safe_next(next_url) == next_url else None), code=302)
+    return redirect(
+        url_for("auth.sign_in", next=next_url if next_url and safe_next(next_url) == next_url else None), code=302
+    )
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -46,7 +46,13 @@ def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None
         requirement_url=lambda item_id: url_for("ordering.set_requirement", draft_id=draft.id, item_id=item_id),
         requirements=list(Requirement),
         requests=[
-            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
+            {
+                "key": str(r.id),
+                "title": r.title,
+                "isbn13": r.isbn13,
+                "status": r.status.label,
+                "requirement": r.requirement.label,
+            }
             for r in draft.current_requests
         ],
         request_url=url_for("ordering.request_title", draft_id=draft.id),
@@ -59,7 +65,8 @@ def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None
 def draft_costs_context(draft: Order, form: OtherCostForm | None = None) -> dict:
     """The draft's other required costs for templates/shared/_other_costs.html (each keyed by its id)."""
     return costs_context(
-        ({"key": str(c.id), "description": c.description, "amount": c.amount} for c in draft.other_costs), form,
+        ({"key": str(c.id), "description": c.description, "amount": c.amount} for c in draft.other_costs),
+        form,
         url_for("ordering.add_other_cost", draft_id=draft.id),
         lambda key: url_for("ordering.remove_other_cost", draft_id=draft.id, cost_id=key),
     )
@@ -101,7 +108,9 @@ def create(course_id: int, term_id: int):
     course, term = get_course_term_or_404(course_id, term_id)
     instructor_id = parse_id(request.form.get("instructor"))
     outcome = run_change(
-        lambda: ordering.start_draft(actor(), course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id),
+        lambda: ordering.start_draft(
+            actor(), course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id
+        ),
         conflict="",  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
     )
     if outcome.ok:
@@ -121,7 +130,9 @@ def create(course_id: int, term_id: int):
 @draft_guard(draft_owner_decision)
 def sections(draft: Order):
     """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
-    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now(), excluding_order_id=draft.id)
+    choices = ordering.section_choices(
+        actor(), draft.course_id, draft.term_id, clock.now(), excluding_order_id=draft.id
+    )
     chosen = {link.section_id for link in draft.order_sections}
     return render_template("ordering/sections.html", choices=choices, chosen=chosen, **_step_context(draft, "sections"))
 
@@ -191,6 +202,7 @@ def remove_item(draft: Order, item_id: int):
 @draft_guard(draft_owner_decision)
 def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
+
     def mark():
         requirement = parse_requirement(request.form.get("requirement"))
         return requirement, ordering.set_requirement(draft, item_id, requirement, clock.now())
@@ -252,8 +264,14 @@ def place(draft: Order):
     if answer is None:  # the question's own message, beside it; nothing was written
         return _review_page(draft, royalty=entry, status=422)
     outcome = run_change(
-        lambda: ordering.place_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                     expected_version=form.version.data, royalty=answer)
+        lambda: ordering.place_draft(
+            draft,
+            actor=actor(),
+            now=clock.now(),
+            request_id=g.request_id,
+            expected_version=form.version.data,
+            royalty=answer,
+        )
     )
     if not outcome.ok:  # nothing was written, not even an order number
         flash(outcome.message, "error")
@@ -286,7 +304,9 @@ def confirm_discard(draft: Order):
 @draft_guard(draft_owner_decision)
 def discard(draft: Order):
     """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
-    changed = run_change(lambda: ordering.discard_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id)).result()
+    changed = run_change(
+        lambda: ordering.discard_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id)
+    ).result()
     if not changed:
         raise ordering.DraftClosed(draft)
     flash(

@@ -101,11 +101,16 @@ def cancel(order: Order):
     def cancel_it() -> tuple[str, bool]:
         result = cancel_order(order, actor=actor(), now=clock.now(), request_id=g.request_id,
                               expected_version=form.version.data)
-        return (f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)), result.changed
+        return (
+            f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)
+        ), result.changed
 
     outcome = run_change(cancel_it)
     if not outcome.ok:  # a stale version: nothing was canceled
-        flash("This order changed while you were looking at it. Review it and cancel again if you still want to.", "notice")
+        flash(
+            "This order changed while you were looking at it. Review it and cancel again if you still want to.",
+            "notice",
+        )
         return _after_cancel(order, status=outcome.refusal.status)
     notice, changed = outcome.value
     flash(notice, "status" if changed else "notice")
@@ -125,13 +130,16 @@ def _after_cancel(order: Order, status: int = 200):
 def edit_costs_context(order: Order, state: pending_edits.EditState, form: OtherCostForm | None = None) -> dict:
     """The pending edit's other required costs for templates/shared/_other_costs.html."""
     return costs_context(
-        other_costs.pending_costs(order, state.costs, state.new_costs), form,
+        other_costs.pending_costs(order, state.costs, state.new_costs),
+        form,
         url_for("orders.edit_add_other_cost", number=order.number),
         lambda key: url_for("orders.edit_remove_other_cost", number=order.number, key=key),
     )
 
 
-def _edit_context(order: Order, query: str, *, full_page: bool = True, cost_form: OtherCostForm | None = None, **extra) -> dict:
+def _edit_context(
+    order: Order, query: str, *, full_page: bool = True, cost_form: OtherCostForm | None = None, **extra
+) -> dict:
     """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
     pending = pending_edits.find_pending(order, actor())
@@ -189,7 +197,9 @@ def _after_edit_change(order: Order, message: str, category: str):
 def _pending_change(change) -> tuple[str, str]:
     """Run one change to the pending edit; (message, category) for the user."""
     # two tabs may make their first change at once: the other tab's row stands
-    outcome = run_change(change, conflict="Your other tab changed this edit at the same moment. Check the list and try again.")
+    outcome = run_change(
+        change, conflict="Your other tab changed this edit at the same moment. Check the list and try again."
+    )
     return (outcome.value, "status") if outcome.ok else (outcome.message, "error")
 
 
@@ -227,7 +237,11 @@ def edit_set_requirement(order: Order, item_id: int):
     def change() -> str:
         requirement = parse_requirement(request.form.get("requirement"))
         item = editing.set_requirement(order, actor(), item_id, requirement, clock.now())
-        return f"{item.title} is {requirement.label.lower()} (not yet submitted)." if item else "That item is not on this order."
+        return (
+            f"{item.title} is {requirement.label.lower()} (not yet submitted)."
+            if item
+            else "That item is not on this order."
+        )
 
     return _after_edit_change(order, *_pending_change(change))
 
@@ -263,9 +277,16 @@ def submit_edit(order: Order):
     answer, entry = read_royalty(request.form)
     if entry.answer and answer is None:  # a Yes without a line, or an estimate that is no amount
         return render_template("orders/edit.html", **_edit_context(order, "", royalty=entry)), 422
-    outcome = run_change(lambda: editing.submit(
-        order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data, royalty=answer
-    ))
+    outcome = run_change(
+        lambda: editing.submit(
+            order,
+            actor=actor(),
+            now=clock.now(),
+            request_id=g.request_id,
+            expected_version=form.version.data,
+            royalty=answer,
+        )
+    )
     if not outcome.ok and outcome.message == editing.ROYALTY_UNANSWERED:
         entry.error = outcome.message
         return render_template("orders/edit.html", **_edit_context(order, "", royalty=entry)), 422
@@ -321,11 +342,18 @@ def edit_request(order: Order):
 @order_guard(edit_route_decision)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
-    outcome = run_change(lambda: editing.remove_request(order, actor(), key[:40], clock.now()),
-                         conflict="Your other tab changed this edit at the same moment. Try again.")
+    outcome = run_change(
+        lambda: editing.remove_request(order, actor(), key[:40], clock.now()),
+        conflict="Your other tab changed this edit at the same moment. Try again.",
+    )
     if outcome.ok:
         title = outcome.value
-        flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
+        flash(
+            f"Removed the request for “{title}” (not yet submitted)."
+            if title
+            else "That request was not on this order.",
+            "status",
+        )
     else:
         flash(outcome.message, "error")
     return redirect(url_for("orders.edit", number=order.number), code=303)
@@ -363,8 +391,9 @@ def add_sections(order: Order):
     def add() -> editing.EditOutcome:
         if None in ids:
             raise Refused("That section can't be added to this order. Choose from the list.")
-        return editing.add_sections(order, ids, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                    expected_version=form.version.data)
+        return editing.add_sections(
+            order, ids, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+        )
 
     outcome = run_change(add)
     if not outcome.ok:  # StaleOrder included: nothing was applied
