@@ -264,7 +264,8 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
             consent_text=CONSENT_TEXT,
             at_risk_threshold_percent=20,
             publish_course_materials=True,
-            # Its identity (docs/design.md, "Branding"): a green accent and a gold badge, as Administration > Branding sets them.
+            # Its identity (docs/design.md, "Branding"): a green accent and a gold badge, as Administration > Branding
+            # sets them.
             accent_colour=DEMO_ACCENT,
             logo_data=logo.data,
             logo_content_type=logo.content_type,

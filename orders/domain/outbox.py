@@ -74,7 +74,8 @@ def outbox_row(*, kind: str, template: str, recipient: str, subject: str, now: d
     """Render an email that reports no order event (reminders, digests) into a pending outbox row's values.
 
     The same row as a snapshot one, with its bodies rendered now (their context holds objects, not plain
-    values). Insert the rows in the transaction of the change they report: `db.session.execute(insert(OutboundEmail), rows)`.
+    values). Insert the rows in the transaction of the change they report:
+    `db.session.execute(insert(OutboundEmail), rows)`.
     """
     row = _pending(kind, recipient, subject, now, template, context)
     row.update(

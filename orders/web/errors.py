@@ -96,7 +96,8 @@ def register(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if reached_over_plain_http():  # the CSRF token's session cookie was Secure: the browser never sent it back
             return plain_http_refused()
-        if not current_user.is_authenticated:  # signed out meanwhile (another tab, idle timeout): the token went with the session
+        # Signed out meanwhile (another tab, idle timeout): the token went with the session.
+        if not current_user.is_authenticated:
             return session_ended()
         return render_error(
             400, "Your form expired or was not sent from this site. Go back, reload the page and try again."

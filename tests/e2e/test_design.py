@@ -33,7 +33,8 @@ def _rgb(hex_colour: str) -> str:
 # How many lines an element's text takes: its text's line boxes, grouped by their top (a px of slack).
 _LINES = """el => {
   const range = document.createRange(); range.selectNodeContents(el);
-  const tops = [...range.getClientRects()].filter(r => r.width > 1 && r.height > 1).map(r => r.top).sort((a, b) => a - b);
+  const tops = [...range.getClientRects()].filter(r => r.width > 1 && r.height > 1).map(r => r.top)
+    .sort((a, b) => a - b);
   return tops.filter((t, i) => i === 0 || t - tops[i - 1] > 4).length;
 }"""
 
@@ -74,7 +75,8 @@ def test_courses(page: Page, base_url, demo_data, width, height):
     controls = page.locator(
         ".filters > .field:not(.instructor-field) > input, .filters > .field > select"
     ).evaluate_all(
-        "els => els.filter(e => e.offsetParent).map(e => { const r = e.getBoundingClientRect(); return [r.top, r.height]; })"
+        "els => els.filter(e => e.offsetParent)"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.top, r.height]; })"
     )
     assert len(controls) >= 3
     if width == DESKTOP[0]:
@@ -86,7 +88,11 @@ def test_courses(page: Page, base_url, demo_data, width, height):
         assert abs((show["y"] + show["height"]) - (first[0] + first[1])) < 1, (show, controls)  # level with the fields
     # One secondary button: "Start order", "Reorder" and "No materials needed" look alike.
     looks = page.locator(".offering-actions .button").evaluate_all("""els => [...new Set(els.map(e => {
-      const s = getComputedStyle(e); return [s.color, s.backgroundColor, s.borderTopColor, s.fontWeight, s.fontSize, Math.round(e.getBoundingClientRect().height)].join(' ');
+      const s = getComputedStyle(e);
+      return [
+        s.color, s.backgroundColor, s.borderTopColor, s.fontWeight, s.fontSize,
+        Math.round(e.getBoundingClientRect().height),
+      ].join(' ');
     }))]""")
     names = set(page.locator(".offering-actions .button").all_inner_texts())
     assert {"Start order", "No materials needed"} <= {n.split("\n")[0] for n in names}
@@ -111,7 +117,8 @@ def test_progress(page: Page, base_url, demo_data, width, height):
     cards = page.locator(
         "dl.headline"
     ).evaluate_all("""lists => lists.map(dl => [...dl.children].map(c => {
-      const r = c.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.width), Math.round(r.height)]; }))""")
+      const r = c.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.width), Math.round(r.height)];
+    }))""")
     assert [len(row) for row in cards] == [6, 5], cards  # the sections, then the deadline and the students
     assert len({w for row in cards for _, w, _ in row}) == 1, cards  # an even grid: one width for every card
     for row in cards:
@@ -124,7 +131,9 @@ def test_progress(page: Page, base_url, demo_data, width, height):
     numbers = page.locator(
         "dl.headline dd"
     ).evaluate_all("""els => [...new Set(els.map(dd => {
-      const t = dd.querySelector('a') || dd; const s = getComputedStyle(t); return [s.color, s.fontSize, s.fontWeight].join(' '); }))]""")
+      const t = dd.querySelector('a') || dd; const s = getComputedStyle(t);
+      return [s.color, s.fontSize, s.fontWeight].join(' ');
+    }))]""")
     assert len(numbers) == 1, numbers
     # Each "Download CSV" is level with its table's heading.
     heads = page.locator(".section-head").evaluate_all("""els => els.map(e => {
@@ -236,7 +245,10 @@ def test_order_history_filters_line_up(page: Page, base_url, demo_data, width, h
 
 @WIDTHS
 def test_approvals_and_the_review_panel(page: Page, base_url, demo_data, width, height):
-    """Issue 33's screens in the same components: the Approvals filter panel and table, the order summary's review panel."""
+    """Issue 33's screens in the same components.
+
+    The Approvals filter panel and table, the order summary's review panel.
+    """
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, base_url, "emmy")
     page.goto(f"{base_url}/approvals")

@@ -22,12 +22,14 @@ p { margin-bottom: 2em !important; }"""
 _PAST_THE_EDGE = """() => document.documentElement.scrollWidth <= window.innerWidth ? [] :
   [...document.querySelectorAll('body *')].filter(e =>
     e.getBoundingClientRect().right > window.innerWidth + 0.5 && getComputedStyle(e).position !== 'absolute'
-    && !e.closest('table.data')).slice(0, 5).map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`)"""
+    && !e.closest('table.data')).slice(0, 5)
+    .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`)"""
 
 # Boxes whose overflow is hidden (or clipped) and whose content no longer fits: text cut off.
 _CLIPPED = """() => [...document.querySelectorAll('body *')].filter(e => {
   const style = getComputedStyle(e);
-  if (!/(hidden|clip)/.test(style.overflowX + style.overflowY) || e.closest('.visually-hidden, .skip-link')) return false;
+  if (!/(hidden|clip)/.test(style.overflowX + style.overflowY)) return false;
+  if (e.closest('.visually-hidden, .skip-link')) return false;
   if (!e.offsetParent || !e.textContent.trim() || e.clientWidth <= 1) return false;  // visually hidden on purpose
   return e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1;
 }).slice(0, 5).map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`)"""

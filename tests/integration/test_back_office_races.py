@@ -26,7 +26,10 @@ def _admin_clients(app, count: int) -> list:
 
 @pytest.mark.parametrize("round_", range(4))
 def test_two_admins_revoking_each_other_leave_one_admin(app, demo_data, round_):
-    """Katherine revokes Grace while Grace revokes Katherine: one wins, the other is the last admin and keeps the flag."""
+    """Katherine revokes Grace while Grace revokes Katherine.
+
+    One wins, the other is the last admin and keeps the flag.
+    """
     katherine_client, grace_client = app.test_client(), app.test_client()
     sign_in(katherine_client, "katherine")
     with app.app_context():

@@ -1,4 +1,7 @@
-"""Accounts: activating users and the Program Administrator flag, never leaving the institution without an active one."""
+"""Accounts: activating users and the Program Administrator flag.
+
+No change here leaves the institution without an active Program Administrator.
+"""
 
 from __future__ import annotations
 

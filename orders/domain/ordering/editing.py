@@ -1,10 +1,11 @@
-"""Edit a placed order: changes to the pending edit (orders.domain.ordering.pending_edits), applied at once on "Submit changes".
+"""Edit a placed order: changes to the pending edit, applied at once on "Submit changes".
 
-A PendingEdit holds the order as the user wants it (its items and sections) and the order as it was
-when they began (its version and its "base" state). Nothing touches the order until submit, which checks
-that version: if someone changed the order meanwhile, nothing is applied; the user's changes (what they
-added and removed against the base) are carried onto the order as it is now, those that no longer apply
-are dropped and named, and the user reviews the result and submits again.
+The pending edit is orders.domain.ordering.pending_edits. A PendingEdit holds the order as the user
+wants it (its items and sections) and the order as it was when they began (its version and its "base"
+state). Nothing touches the order until submit, which checks that version: if someone changed the order
+meanwhile, nothing is applied; the user's changes (what they added and removed against the base) are
+carried onto the order as it is now, those that no longer apply are dropped and named, and the user
+reviews the result and submits again.
 """
 
 from __future__ import annotations

@@ -195,7 +195,8 @@ def copy_order(
     found = reorder_candidates(actor, course, term, choices, number=source_number)
     if not found:
         raise ReorderRefused(
-            f"Order #{source_number} can't be copied into {course.code}, {term.name}. Choose one of the earlier orders listed."
+            f"Order #{source_number} can't be copied into {course.code}, {term.name}. "
+            "Choose one of the earlier orders listed."
         )
     source = found[0].order
     lines: list[OrderLine] = []

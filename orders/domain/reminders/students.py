@@ -1,4 +1,6 @@
-"""send-reminders' student emails (docs/spec.md §4 "Student emails"), written to the outbox in bounded, set-based queries.
+"""send-reminders' student emails (docs/spec.md §4 "Student emails").
+
+They are written to the outbox in bounded, set-based queries.
 
 "Your course materials for <term>" while the term's choice window is open, and "Choose by <date>"
 during its last 2 days (opt-in mode: to students with billable lines they have not opted in to;
@@ -121,8 +123,11 @@ class StudentResult:
 
 
 def student_rows(term_id: int, kind: ReminderKind) -> Select:
-    """Per enrolled student not yet sent `kind`: each enrolled section the SIS has not removed (with no line when it has no placed order)
-    and each line of its placed order, with the stored choice; ordered by student, course, section, line."""
+    """Per enrolled student not yet sent `kind`: their sections and lines, ordered by student, course, section, line.
+
+    Each enrolled section the SIS has not removed (with no line when it has no placed order) and each line
+    of its placed order, with the stored choice.
+    """
     line = order_lines()
     return (
         select(

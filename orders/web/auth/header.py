@@ -46,7 +46,9 @@ def identity_key(identity: str) -> str:
 
 
 def find_user(identity: str) -> User | None:
-    """The one user whose network id (exact, case-sensitive) or, with AUTH_HEADER_MATCH=email, whose email is `identity`.
+    """The one user whose network id (exact, case-sensitive) is `identity`.
+
+    With AUTH_HEADER_MATCH=email, the one user whose email is `identity` instead.
 
     One field only, never a fallback to the other: with a mix, one user's network id could equal
     another's email and capture that account.

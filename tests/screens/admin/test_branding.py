@@ -1,4 +1,7 @@
-"""Administration > Branding (issue 37): the accent colour and the logo, refused with a reason and nothing saved when wrong."""
+"""Administration > Branding (issue 37): the accent colour and the logo.
+
+Refused with a reason and nothing saved when wrong.
+"""
 
 from __future__ import annotations
 

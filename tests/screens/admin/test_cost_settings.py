@@ -1,6 +1,8 @@
-"""Back office for costs (issue 35, docs/spec.md §10): the catalog's courseware flag and student-data terms (form and CSV),
-the cost disclosure settings and each term's registration opening beside Student choice; refusals save nothing, every
-change is audited."""
+"""Back office for costs (issue 35, docs/spec.md §10).
+
+The catalog's courseware flag and student-data terms (form and CSV), the cost disclosure settings and
+each term's registration opening beside Student choice; refusals save nothing, every change is audited.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Signing in and out: /login, the sign-in page once signed in, one answer for every wrong pair, next only within the site."""
+"""Signing in and out.
+
+/login, the sign-in page once signed in, one answer for every wrong pair, next only within the site.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The Courses screen as each demo user: their sections, order links and Start order, past terms, the instructor filter."""
+"""The Courses screen as each demo user.
+
+Their sections, order links and Start order, past terms, the instructor filter.
+"""
 
 from __future__ import annotations
 

@@ -58,8 +58,8 @@ def test_the_costed_section_page_says_what_it_costs(client, demo_data):
     text = text_of(client.get(MATH221_001))
     assert "Calculus: Early Transcendentals" in text and "Courseware needed for graded work" in text
     assert (
-        "Also required (students buy or pay for these apart; they are not charged through the course materials program, "
-        "and there is nothing to opt out of): Graphing calculator — $15.00" in text
+        "Also required (students buy or pay for these apart; they are not charged through the course materials "
+        "program, and there is nothing to opt out of): Graphing calculator — $15.00" in text
     )
     assert "Estimated required cost: $104.99" in text  # $89.99 + $15.00
     assert "Low cost" not in text and "Zero textbook cost" not in text
@@ -338,7 +338,10 @@ def test_the_schema_refuses_what_version_2_forbids(client, demo_data):
 
 @pytest.fixture
 def frozen_lookup(app, client, monkeypatch):
-    """The demo as loaded at tests/feed_story.FROZEN, MATH 340 answered "no materials needed", the clock an hour later."""
+    """The demo as loaded at tests/feed_story.FROZEN.
+
+    MATH 340 answered "no materials needed", the clock an hour later.
+    """
     with app.app_context():
         story.load_frozen_demo()
         section = db.session.scalars(select(Section).where(Section.sis_id == "202710-MATH-340-001")).one()

@@ -997,10 +997,10 @@ def measure_edit_steps(client, app, count_queries, add_title: str) -> dict[str, 
 
 
 # What the steps take today; a regression shows as a failure here.
-# submit: +1, the feed change-log row; edit page, htmx add and submit: +1 each, the order's other required costs (issue 35);
-# htmx add and submit: +1 each, the organizations' ordering policy (whether the change waits for an approver, docs/spec.md §8).
-# The edit page and the add sections page: +1 each since issue 37 (the header shows the institution: its name, logo
-# and accent, one read a request).
+# submit: +1, the feed change-log row; edit page, htmx add and submit: +1 each, the order's other required costs
+# (issue 35); htmx add and submit: +1 each, the organizations' ordering policy (whether the change waits for an
+# approver, docs/spec.md §8). The edit page and the add sections page: +1 each since issue 37 (the header shows the
+# institution: its name, logo and accent, one read a request).
 EDIT_BUDGETS = {"edit page": 9, "htmx add": 12, "submit": 13, "add sections page": 6}
 
 

@@ -117,7 +117,8 @@ def import_items():
                 if outcome.ok:
                     result = outcome.result()
                     flash(
-                        f"Imported {filename}: {result.inserted} added, {result.updated} changed, {result.unchanged} unchanged.",
+                        f"Imported {filename}: {result.inserted} added, {result.updated} changed, "
+                        f"{result.unchanged} unchanged.",
                         "status",
                     )
                     return redirect(url_for("admin.catalog"), code=303)

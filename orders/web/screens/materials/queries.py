@@ -177,7 +177,10 @@ def matching_sections(
 
 
 def _with_label(query: Select, term: Term, label: CostLabel, threshold: Decimal | None) -> Select:
-    """The sections of `query` whose estimate carries `label`: the estimate's SQL twin (orders/domain/costs/estimate.py)."""
+    """The sections of `query` whose estimate carries `label`.
+
+    The estimate's SQL twin (orders/domain/costs/estimate.py).
+    """
     link = (
         select(OrderSection.section_id, OrderSection.order_id)
         .join(Order, Order.id == OrderSection.order_id)
@@ -345,7 +348,8 @@ def record(row, term_code: str) -> dict:
         "student_price": ("0.00" if zero_cost else plain_price(row.student_price) or None) if listed else None,
         "list_price": plain_price(row.list_price) or None if listed else None,
         "zero_cost": zero_cost,
-        # Schema version 2 (docs/course-materials.v2.schema.json): the item's data terms, other required costs, the estimate.
+        # Schema version 2 (docs/course-materials.v2.schema.json): the item's data terms, other required costs,
+        # the estimate.
         "courseware_for_graded_work": bool(row.courseware_for_graded_work) if listed else None,
         "data_terms_url": row.data_terms_url if listed else None,
         "other_cost_description": None,

@@ -247,7 +247,10 @@ def _review_page(draft: Order, *, royalty: RoyaltyEntry | None = None, status: i
 @bp.route("/drafts/<int:draft_id>/review")
 @draft_guard(draft_owner_decision)
 def review(draft: Order):
-    """Step 3: everything that will be ordered, the total per student, the royalty question and Place order when allowed."""
+    """Step 3: everything that will be ordered.
+
+    The total per student, the royalty question and Place order when allowed.
+    """
     return _review_page(draft)
 
 
@@ -310,7 +313,8 @@ def discard(draft: Order):
     if not changed:
         raise ordering.DraftClosed(draft)
     flash(
-        f"Your draft order for {draft.course.code} {draft.course.title}, {draft.term.name} was canceled. Nothing was ordered.",
+        f"Your draft order for {draft.course.code} {draft.course.title}, {draft.term.name} was canceled. "
+        "Nothing was ordered.",
         "status",
     )
     return redirect_to(url_for("courses.index"))

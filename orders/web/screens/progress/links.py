@@ -11,7 +11,10 @@ _SAFE = "!$'()*,/:;?@"
 
 
 def courses_href_for(term_code: str) -> Callable[..., str]:
-    """href(counts, state, placed, at_risk, disclosed): the Courses filter naming a cell's sections, as url_for builds it."""
+    """href(counts, state, placed, at_risk, disclosed): the Courses filter naming a cell's sections.
+
+    The href is the URL url_for builds for that filter.
+    """
     base = url_for("courses.index")
 
     def href(counts, state=None, placed=None, at_risk=None, disclosed=None) -> str:
