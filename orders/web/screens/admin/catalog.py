@@ -49,7 +49,7 @@ def _item_form_page(form: ItemForm, item: CatalogItem | None):
                 form.isbn.errors = [outcome.message]
                 status = 409 if isinstance(outcome.refusal, Conflict) else status
             else:
-                saved, changed = outcome.value
+                saved, changed = outcome.result()
                 flash(f"“{saved.title}” {'saved' if changed else 'unchanged'}.", "status")
                 return redirect(url_for("admin.catalog", q=saved.isbn13), code=303)
     return render_template(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; stubs are 3.2
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders import clock
@@ -65,10 +65,12 @@ def student_choice():
     status, error = 200, None
     if request.method == "POST":
         if form.validate_on_submit():
+            threshold = form.at_risk_threshold_percent.data
+            assert threshold is not None  # InputRequired: a validated form has one
             values = ChoiceSettings(
                 program_mode=ProgramMode(form.program_mode.data),
                 consent_text=(form.consent_text.data or "").strip(),
-                at_risk_threshold_percent=form.at_risk_threshold_percent.data,
+                at_risk_threshold_percent=threshold,
                 publish_course_materials=bool(form.publish_course_materials.data),
             )
             entry = run_change(lambda: save_settings(inst, values, actor=actor(), now=clock.now())).result()

@@ -91,14 +91,21 @@ def visible_terms(now: datetime) -> list[Term]:
     return list(db.session.scalars(query))
 
 
+def _period(term: Term) -> OrderingPeriod:
+    """A visible term's ordering period: the lookup offers only terms that have one (its queries join it)."""
+    period = term.period
+    assert period is not None  # visible_terms and find_visible_term join OrderingPeriod
+    return period
+
+
 def default_term(terms: list[Term], now: datetime) -> Term | None:
     """The term whose ordering is open (the earliest starting), else the next upcoming, else the latest."""
     by_start = sorted(terms, key=lambda t: t.starts_on)
     for term in by_start:
-        if term.period.opens_at <= now < term.period.closes_at:
+        if _period(term).opens_at <= now < _period(term).closes_at:
             return term
     for term in by_start:
-        if now < term.period.opens_at:
+        if now < _period(term).opens_at:
             return term
     return terms[0] if terms else None
 
@@ -214,7 +221,9 @@ def _with_label(query: Select, term: Term, label: CostLabel, threshold: Decimal 
 
 def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
     """SQL and its parameters: one row per section x line of the term (or of these sections), in course order."""
-    params = {"term_id": term_id} if section_ids is None else {"term_id": term_id, "section_ids": list(section_ids)}
+    params: dict[str, int | list[int]] = {"term_id": term_id}
+    if section_ids is not None:
+        params["section_ids"] = list(section_ids)
     return _records_statement(section_ids is not None), params
 
 
@@ -299,7 +308,7 @@ def record_status(row) -> str:
 
 def look_again(term: Term, now: datetime) -> str:
     """What "To be determined" means for a section of this term, and when to look again."""
-    deadline = term.period.deadline
+    deadline = _period(term).deadline
     if now < deadline:
         return f"Instructors order them by {local_date(deadline)}: look again after that date."
     starts = f"{term.starts_on:%b} {term.starts_on.day}, {term.starts_on.year}"
@@ -311,7 +320,7 @@ def look_again(term: Term, now: datetime) -> str:
 
 def look_again_tag(term: Term, now: datetime) -> str:
     """The part of an answer's ETag that moves with look_again's words (a period change, the deadline passing)."""
-    deadline = term.period.deadline
+    deadline = _period(term).deadline
     return hashlib.sha256(repr((deadline.isoformat(), now < deadline, term.starts_on)).encode()).hexdigest()[:8]
 
 

@@ -29,7 +29,7 @@ def add_other_cost(draft: Order):
     outcome = run_change(lambda: other_costs.add_to_draft(draft, cost, clock.now()), conflict=TWO_TABS)
     if not outcome.ok:
         return _answer(draft, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
-    found, added = outcome.value
+    found, added = outcome.result()
     if added:
         return _answer(draft, f"Added {found.description} ({money(found.amount)}).", "status")
     return _answer(draft, f"{found.description} ({money(found.amount)}) is already on this order.", "status")

@@ -113,11 +113,14 @@ def create(course_id: int, term_id: int):
         ),
         conflict="",  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
     )
+    draft: Order | None
     if outcome.ok:
-        draft, _created = outcome.value
-    elif isinstance(outcome.refusal, Conflict) and (draft := find_draft(actor(), course.id, term.id)) is not None:
-        pass
+        draft, _created = outcome.result()
+    elif isinstance(outcome.refusal, Conflict):
+        draft = find_draft(actor(), course.id, term.id)
     else:
+        draft = None
+    if draft is None:
         flash(outcome.message or "Your draft could not be started. Please try again.", "error")
         return redirect_to(url_for("ordering.start", course_id=course_id, term_id=term_id))
     return redirect_to(url_for("ordering.sections", draft_id=draft.id))
@@ -144,9 +147,10 @@ def save_sections(draft: Order):
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
     def choose() -> None:
-        if None in ids:
+        section_ids = [section_id for section_id in ids if section_id is not None]
+        if len(section_ids) != len(ids):
             raise OrderingError("That section is not one you may order for. Choose from the list.")
-        ordering.set_sections(draft, ids, actor=actor(), now=clock.now())
+        ordering.set_sections(draft, section_ids, actor=actor(), now=clock.now())
 
     outcome = run_change(choose)
     if not outcome.ok:
@@ -182,7 +186,7 @@ def add_item(draft: Order):
     # the same item added twice at once: the primary key keeps one
     outcome = run_change(add, conflict="That item is already on this order.")
     if outcome.ok:
-        item, added = outcome.value
+        item, added = outcome.result()
         message, category = (f"Added {item.title}." if added else f"{item.title} is already on this order."), "status"
     else:
         message, category = outcome.message, "status" if isinstance(outcome.refusal, Conflict) else "error"
@@ -210,7 +214,7 @@ def set_requirement(draft: Order, item_id: int):
     outcome = run_change(mark)
     if not outcome.ok:
         return _after_materials_change(draft, outcome.message, "error")
-    requirement, item = outcome.value
+    requirement, item = outcome.result()
     message = f"{item.title} is {requirement.label.lower()}." if item else "That item is not on this order."
     return _after_materials_change(draft, message, "status")
 
@@ -279,7 +283,7 @@ def place(draft: Order):
     if not outcome.ok:  # nothing was written, not even an order number
         flash(outcome.message, "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
-    order = outcome.value
+    order = outcome.result()
     flash(placed_message(order), "status")
     return redirect_to(url_for("orders.summary", number=order.number))
 

@@ -106,13 +106,13 @@ def cancel(order: Order):
         ), result.changed
 
     outcome = run_change(cancel_it)
-    if not outcome.ok:  # a stale version: nothing was canceled
+    if outcome.refusal is not None:  # a stale version: nothing was canceled
         flash(
             "This order changed while you were looking at it. Review it and cancel again if you still want to.",
             "notice",
         )
         return _after_cancel(order, status=outcome.refusal.status)
-    notice, changed = outcome.value
+    notice, changed = outcome.result()
     flash(notice, "status" if changed else "notice")
     return _after_cancel(order)
 
@@ -146,6 +146,7 @@ def _edit_context(
     state = pending_edits.pending_state(order, pending)
     lines = pending_edits.pending_lines(order, state)
     change = pending_edits.diff(order, state)
+    stale = pending_edits.is_stale(order, pending)
     return dict(
         order=order,
         **edit_costs_context(order, state, cost_form),
@@ -164,8 +165,8 @@ def _edit_context(
         section_choices=editing.addable_sections(order, actor(), now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
-        stale=pending_edits.is_stale(order, pending),
-        dropped=pending_edits.rebase(order, pending)[1] if pending_edits.is_stale(order, pending) else [],
+        stale=stale,
+        dropped=pending_edits.rebase(order, pending)[1] if stale and pending is not None else [],
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
@@ -200,7 +201,7 @@ def _pending_change(change) -> tuple[str, str]:
     outcome = run_change(
         change, conflict="Your other tab changed this edit at the same moment. Check the list and try again."
     )
-    return (outcome.value, "status") if outcome.ok else (outcome.message, "error")
+    return (outcome.result(), "status") if outcome.ok else (outcome.message, "error")
 
 
 @bp.route("/orders/<int:number>/edit/items", methods=["POST"])
@@ -253,9 +254,10 @@ def edit_sections(order: Order):
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
     def change() -> str:
-        if None in ids:
+        section_ids = [section_id for section_id in ids if section_id is not None]
+        if len(section_ids) != len(ids):
             raise Refused("That section can't be put on this order. Choose from the list.")
-        editing.set_sections(order, actor(), ids, clock.now())
+        editing.set_sections(order, actor(), section_ids, clock.now())
         return "Sections saved (not yet submitted)."
 
     message, category = _pending_change(change)
@@ -271,7 +273,7 @@ def submit_edit(order: Order):
     if not form.validate_on_submit():
         flash("Your changes could not be checked. Review them and submit again.", "error")
         return redirect_to(url_for("orders.edit", number=order.number))
-    number = order.number
+    number, version = order.number, form.seen_version()
     # The royalty question, asked when the change adds items (docs/spec.md §8): the service says when it was
     # required and unanswered, and checks that the answer names only the added items.
     answer, entry = read_royalty(request.form)
@@ -283,7 +285,7 @@ def submit_edit(order: Order):
             actor=actor(),
             now=clock.now(),
             request_id=g.request_id,
-            expected_version=form.version.data,
+            expected_version=version,
             royalty=answer,
         )
     )
@@ -294,7 +296,7 @@ def submit_edit(order: Order):
         flash(outcome.message, "notice" if isinstance(outcome.refusal, StaleOrder) else "error")
         target = "orders.summary" if isinstance(outcome.refusal, StaleOrder) else "orders.edit"
         return redirect_to(url_for(target, number=number))
-    done = outcome.value
+    done = outcome.result()
     category, target = SUBMIT_ANSWERS[done.result]
     flash(done.message, category)
     return redirect_to(url_for(target, number=number))
@@ -386,18 +388,19 @@ def add_sections(order: Order):
     if not form.validate_on_submit():
         flash("Your choice could not be checked. Choose the sections again.", "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    ids = [parse_id(value) for value in request.form.getlist("section")]
+    ids, version = [parse_id(value) for value in request.form.getlist("section")], form.seen_version()
 
     def add() -> editing.EditOutcome:
-        if None in ids:
+        section_ids = [section_id for section_id in ids if section_id is not None]
+        if len(section_ids) != len(ids):
             raise Refused("That section can't be added to this order. Choose from the list.")
         return editing.add_sections(
-            order, ids, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data
+            order, section_ids, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=version
         )
 
     outcome = run_change(add)
     if not outcome.ok:  # StaleOrder included: nothing was applied
         flash(outcome.message, "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    flash(outcome.value.message, "status")
+    flash(outcome.result().message, "status")
     return redirect(url_for("orders.summary", number=number), code=303)
