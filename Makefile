@@ -39,7 +39,8 @@ test: $(VENV)/.dev
 test-fast: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not e2e"
 
-## lint: ruff (pyflakes, pycodestyle, import order, bugbear; ruff.toml) and mypy on the domain layer (mypy.ini)
+## lint: ruff (pyflakes, pycodestyle with lines of at most 120 columns, import order, bugbear; ruff.toml) and mypy on
+## orders/domain, orders/web, orders/cli and orders/worker (mypy.ini)
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

@@ -42,19 +42,36 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Demo data loaded. {greeting()}")
         if app.config.get("DEVELOPMENT"):
-            click.echo(f"The demo LMS: {app.config['PUBLIC_BASE_URL'].rstrip('/')}/dev-lms (launches the tool as Ada or Mary).")
+            click.echo(
+                f"The demo LMS: {app.config['PUBLIC_BASE_URL'].rstrip('/')}/dev-lms (launches the tool as Ada or Mary)."
+            )
 
     @app.cli.command("seed-bulk")
     @click.option("--sections", default=20000, show_default=True, help="Course sections across six terms.")
     @click.option("--instructors", default=2000, show_default=True)
     @click.option("--coordinators", default=200, show_default=True)
-    @click.option("--orders", default=50000, show_default=True, help="Placed (one per section at most) plus canceled orders.")
+    @click.option(
+        "--orders", default=50000, show_default=True, help="Placed (one per section at most) plus canceled orders."
+    )
     @click.option("--students", default=30000, show_default=True, help="Students (0: none).")
-    @click.option("--enrollments", default=120000, show_default=True, help="Enrollments across the students (open and closed term).")
+    @click.option(
+        "--enrollments",
+        default=120000,
+        show_default=True,
+        help="Enrollments across the students (open and closed term).",
+    )
     @click.option("--seed", default=1, show_default=True, help="Same seed and sizes, same data.")
     @click.option("--reset", is_flag=True, help="Drop all data first.")
-    def seed_bulk(sections: int, instructors: int, coordinators: int, orders: int, students: int, enrollments: int,
-                  seed: int, reset: bool) -> None:
+    def seed_bulk(
+        sections: int,
+        instructors: int,
+        coordinators: int,
+        orders: int,
+        students: int,
+        enrollments: int,
+        seed: int,
+        reset: bool,
+    ) -> None:
         """Create the schema through the migrations and load institution-sized data for benchmarks (no email)."""
         import time
 
@@ -67,8 +84,14 @@ def register(app: Flask) -> None:
             raise click.ClickException("The database already has data. Use --reset to replace it with bulk data.")
         started = time.perf_counter()
         counts = bulk.generate(
-            sections=sections, instructors=instructors, coordinators=coordinators, orders=orders, seed=seed, now=clock.utcnow(),
-            students=students, enrollments=enrollments,
+            sections=sections,
+            instructors=instructors,
+            coordinators=coordinators,
+            orders=orders,
+            seed=seed,
+            now=clock.utcnow(),
+            students=students,
+            enrollments=enrollments,
         )
         db.session.commit()
         bulk.analyze()

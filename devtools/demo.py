@@ -60,19 +60,75 @@ def greeting() -> str:
 
 # title, authors, first 12 ISBN digits (check digit computed), publisher, edition, delivery, price
 CATALOG = [
-    ("Calculus: Early Transcendentals", "James Stewart, Daniel Clegg, Saleem Watson", "978035769354", "Cengage", "9th", Delivery.ETEXT, "89.99"),
-    ("Thomas' Calculus", "Joel Hass, Christopher Heil, Maurice Weir", "978013443902", "Pearson", "14th", Delivery.ETEXT, "74.99"),
+    (
+        "Calculus: Early Transcendentals",
+        "James Stewart, Daniel Clegg, Saleem Watson",
+        "978035769354",
+        "Cengage",
+        "9th",
+        Delivery.ETEXT,
+        "89.99",
+    ),
+    (
+        "Thomas' Calculus",
+        "Joel Hass, Christopher Heil, Maurice Weir",
+        "978013443902",
+        "Pearson",
+        "14th",
+        Delivery.ETEXT,
+        "74.99",
+    ),
     ("WebAssign for Calculus", "Cengage WebAssign", "978035770198", "Cengage", "9th", Delivery.COURSEWARE, "110.00"),
-    ("Calculus: Single Variable", "Deborah Hughes-Hallett, Andrew Gleason", "978111937434", "Wiley", "8th", Delivery.ETEXT, "65.50"),
+    (
+        "Calculus: Single Variable",
+        "Deborah Hughes-Hallett, Andrew Gleason",
+        "978111937434",
+        "Wiley",
+        "8th",
+        Delivery.ETEXT,
+        "65.50",
+    ),
     ("Abstract Algebra", "David S. Dummit, Richard M. Foote", "978047143334", "Wiley", "3rd", Delivery.ETEXT, "79.95"),
     ("A Book of Abstract Algebra", "Charles C. Pinter", "978048647417", "Dover", "2nd", Delivery.ETEXT, "19.95"),
-    ("Contemporary Abstract Algebra", "Joseph A. Gallian", "978036776679", "CRC Press", "10th", Delivery.ETEXT, "84.00"),
-    ("Introduction to the Theory of Computation", "Michael Sipser", "978133599032", "Cengage", "3rd", Delivery.ETEXT, "92.25"),
-    ("Automata, Computability and Complexity", "Elaine Rich", "978013228806", "Pearson", "1st", Delivery.ETEXT, "58.00"),
+    (
+        "Contemporary Abstract Algebra",
+        "Joseph A. Gallian",
+        "978036776679",
+        "CRC Press",
+        "10th",
+        Delivery.ETEXT,
+        "84.00",
+    ),
+    (
+        "Introduction to the Theory of Computation",
+        "Michael Sipser",
+        "978133599032",
+        "Cengage",
+        "3rd",
+        Delivery.ETEXT,
+        "92.25",
+    ),
+    (
+        "Automata, Computability and Complexity",
+        "Elaine Rich",
+        "978013228806",
+        "Pearson",
+        "1st",
+        Delivery.ETEXT,
+        "58.00",
+    ),
     ("Python Crash Course", "Eric Matthes", "978171850270", "No Starch Press", "3rd", Delivery.ETEXT, "29.99"),
     ("Think Python", "Allen B. Downey", "978109815543", "O'Reilly Media", "3rd", Delivery.ETEXT, "34.99"),
     ("zyBooks Programming in Python 3", "zyBooks", "979888706023", "Wiley", "1st", Delivery.COURSEWARE, "77.00"),
-    ("Structure and Interpretation of Computer Programs", "Harold Abelson, Gerald Jay Sussman", "978026254323", "MIT Press", "2nd", Delivery.ETEXT, "45.00"),
+    (
+        "Structure and Interpretation of Computer Programs",
+        "Harold Abelson, Gerald Jay Sussman",
+        "978026254323",
+        "MIT Press",
+        "2nd",
+        Delivery.ETEXT,
+        "45.00",
+    ),
     ("Linear Algebra Done Right", "Sheldon Axler", "978303141025", "Springer", "4th", Delivery.ETEXT, "39.99"),
     ("Think Python (2nd edition)", "Allen B. Downey", "978149193936", "O'Reilly Media", "2nd", Delivery.ETEXT, "31.99"),
     ("Calculus Volume 1", "Gilbert Strang, Edwin Herman", "978193816802", "OpenStax", "1st", Delivery.ETEXT, "0.00"),
@@ -96,11 +152,50 @@ CONSENT_TEXT = (
     "charged and you lose access to them."
 )
 # Students beside Mary and Sofia, so the counts and rates mean something (docs/spec.md §5).
-STUDENT_FIRST = ["Hypatia", "Carl", "Leonhard", "Sophie", "Srinivasa", "Maryam", "Kurt", "Julia", "Pierre", "Marie",
-                 "Niels", "Lise", "Henri", "Dorothy", "Alonzo", "Barbara", "John", "Shafi", "Edsger", "Frances"]
-STUDENT_LAST = ["Alexandria", "Gauss", "Euler", "Germain", "Ramanujan", "Mirzakhani", "Godel", "Robinson", "Fermat",
-                "Curie", "Bohr", "Meitner", "Poincare", "Vaughan", "Church", "Liskov", "Nash", "Goldwasser", "Dijkstra",
-                "Allen"]
+STUDENT_FIRST = [
+    "Hypatia",
+    "Carl",
+    "Leonhard",
+    "Sophie",
+    "Srinivasa",
+    "Maryam",
+    "Kurt",
+    "Julia",
+    "Pierre",
+    "Marie",
+    "Niels",
+    "Lise",
+    "Henri",
+    "Dorothy",
+    "Alonzo",
+    "Barbara",
+    "John",
+    "Shafi",
+    "Edsger",
+    "Frances",
+]
+STUDENT_LAST = [
+    "Alexandria",
+    "Gauss",
+    "Euler",
+    "Germain",
+    "Ramanujan",
+    "Mirzakhani",
+    "Godel",
+    "Robinson",
+    "Fermat",
+    "Curie",
+    "Bohr",
+    "Meitner",
+    "Poincare",
+    "Vaughan",
+    "Church",
+    "Liskov",
+    "Nash",
+    "Goldwasser",
+    "Dijkstra",
+    "Allen",
+]
 
 
 # Sophie Germain's order for MATH 110, awaiting approval (docs/spec.md §5): title, authors, first 12 ISBN digits,
@@ -144,8 +239,14 @@ def _catalog() -> list[CatalogItem]:
 
 def _user(name: str, email: str, password_hash: str, sis_id: str, **flags) -> User:
     return User(
-        name=name, sort_name=User.sort_key_for(name), email=email, network_id=email, sis_id=sis_id,
-        password_hash=password_hash, active=True, **flags,
+        name=name,
+        sort_name=User.sort_key_for(name),
+        email=email,
+        network_id=email,
+        sis_id=sis_id,
+        password_hash=password_hash,
+        active=True,
+        **flags,
     )
 
 
@@ -155,12 +256,22 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     logo = read_logo(demo_logo_png())
     db.session.add(
         Institution(
-            name="Demo State University", timezone="America/Chicago", contact_email="orders-admin@demo.edu",
-            reminders_enabled=False, program_mode=ProgramMode.OPT_OUT, consent_text=CONSENT_TEXT,
-            at_risk_threshold_percent=20, publish_course_materials=True,
-            # Its identity (docs/design.md, "Branding"): a green accent and a gold badge, as Administration > Branding sets them.
-            accent_colour=DEMO_ACCENT, logo_data=logo.data, logo_content_type=logo.content_type, logo_digest=logo.digest,
-            logo_width=logo.width, logo_height=logo.height,
+            name="Demo State University",
+            timezone="America/Chicago",
+            contact_email="orders-admin@demo.edu",
+            reminders_enabled=False,
+            program_mode=ProgramMode.OPT_OUT,
+            consent_text=CONSENT_TEXT,
+            at_risk_threshold_percent=20,
+            publish_course_materials=True,
+            # Its identity (docs/design.md, "Branding"): a green accent and a gold badge, as Administration > Branding
+            # sets them.
+            accent_colour=DEMO_ACCENT,
+            logo_data=logo.data,
+            logo_content_type=logo.content_type,
+            logo_digest=logo.digest,
+            logo_width=logo.width,
+            logo_height=logo.height,
         )
     )
     # SIS ids match examples/sis-demo/, so importing that dump right after seed-demo changes nothing.
@@ -170,9 +281,15 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     regular = AcademicSession(sis_id="REG", name="Regular Academic Session")
     eight_weeks = AcademicSession(sis_id="8W1", name="First Eight Weeks")
 
-    spring = Term(sis_id="202710", code="202710", name="Spring 2027", starts_on=date(2027, 1, 19), ends_on=date(2027, 5, 14))
-    fall = Term(sis_id="202630", code="202630", name="Fall 2026", starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18))
-    summer = Term(sis_id="202750", code="202750", name="Summer 2027", starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 6))
+    spring = Term(
+        sis_id="202710", code="202710", name="Spring 2027", starts_on=date(2027, 1, 19), ends_on=date(2027, 5, 14)
+    )
+    fall = Term(
+        sis_id="202630", code="202630", name="Fall 2026", starts_on=date(2026, 8, 24), ends_on=date(2026, 12, 18)
+    )
+    summer = Term(
+        sis_id="202750", code="202750", name="Summer 2027", starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 6)
+    )
     spring.choice_opens_at, spring.choice_closes_at = now - timedelta(days=5), now + timedelta(days=20)
     fall.choice_opens_at, fall.choice_closes_at = now - timedelta(days=100), now - timedelta(days=60)
     spring.period = OrderingPeriod(
@@ -188,7 +305,13 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
 
     def section(course, term, label, org, session=regular, level=CourseLevel.UNDERGRADUATE):
         return Section(
-            course=course, term=term, label=label, session=session, campus=main, organization=org, level=level,
+            course=course,
+            term=term,
+            label=label,
+            session=session,
+            campus=main,
+            organization=org,
+            level=level,
             sis_id=f"{term.code}-{course.subject}-{course.number}-{label}",
         )
 
@@ -202,7 +325,18 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     cs150_s27_002 = section(cs150, spring, "002", cs, session=eight_weeks)
     cs310_s27_001 = section(cs310, spring, "001", cs)
     m221_su27_001 = section(math221, summer, "001", math)
-    sections = [m221_s27_001, m221_s27_002, m221_s27_003, m221_f26_001, cs150_f26_001, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001, m221_su27_001]
+    sections = [
+        m221_s27_001,
+        m221_s27_002,
+        m221_s27_003,
+        m221_f26_001,
+        cs150_f26_001,
+        m340_s27_001,
+        cs150_s27_001,
+        cs150_s27_002,
+        cs310_s27_001,
+        m221_su27_001,
+    ]
 
     ada = _user("Ada Lovelace", "ada@demo.edu", password_hash, "900001")
     alan = _user("Alan Turing", "alan@demo.edu", password_hash, "900002")
@@ -215,17 +349,31 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     db.session.flush()
 
     teaching = [
-        (ada, m221_s27_001), (ada, m221_s27_002), (ada, m221_s27_003), (ada, cs150_s27_001), (ada, m221_f26_001),
+        (ada, m221_s27_001),
+        (ada, m221_s27_002),
+        (ada, m221_s27_003),
+        (ada, cs150_s27_001),
+        (ada, m221_f26_001),
         (ada, cs150_f26_001),
-        (alan, cs310_s27_001), (alan, cs150_s27_002), (emmy, m340_s27_001),
+        (alan, cs310_s27_001),
+        (alan, cs150_s27_002),
+        (emmy, m340_s27_001),
     ]
     db.session.add_all(TeachingAssignment(user_id=u.id, section_id=s.id) for u, s in teaching)
-    db.session.add_all([CoordinatorGrant(user_id=emmy.id, subject="MATH"), CoordinatorGrant(user_id=grace.id, subject="CS")])
+    db.session.add_all(
+        [CoordinatorGrant(user_id=emmy.id, subject="MATH"), CoordinatorGrant(user_id=grace.id, subject="CS")]
+    )
 
     by_title = {item.title: item for item in catalog}
     demo_orders = [
         (ada, [m221_s27_001, m221_s27_002], ["Calculus: Early Transcendentals"], now - timedelta(days=12), []),
-        (grace, [cs310_s27_001], ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"], now - timedelta(days=6), [alan]),  # noqa: E501
+        (
+            grace,
+            [cs310_s27_001],
+            ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"],
+            now - timedelta(days=6),
+            [alan],
+        ),  # noqa: E501
         (ada, [m221_f26_001], ["Thomas' Calculus"], now - timedelta(days=40), []),
         (ada, [cs150_f26_001], ["Python Crash Course"], now - timedelta(days=45), []),
     ]
@@ -234,25 +382,40 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
         number += 1
         first = order_sections[0]
         order = Order(
-            number=number, term_id=first.term_id, course_id=first.course_id, status=OrderStatus.PLACED,
-            owner_id=placer.id, created_at=placed_at - timedelta(minutes=20), placed_by_id=placer.id, placed_at=placed_at,
+            number=number,
+            term_id=first.term_id,
+            course_id=first.course_id,
+            status=OrderStatus.PLACED,
+            owner_id=placer.id,
+            created_at=placed_at - timedelta(minutes=20),
+            placed_by_id=placer.id,
+            placed_at=placed_at,
             submitted_at=placed_at,
-            last_changed_at=placed_at, version=1,
+            last_changed_at=placed_at,
+            version=1,
         )
         db.session.add(order)
         db.session.flush()
         db.session.add_all(OrderSection(order_id=order.id, section_id=s.id, claimed=True) for s in order_sections)
         db.session.add_all(
             OrderLine(
-                order_id=order.id, catalog_item_id=by_title[t].id, position=i, student_price=by_title[t].student_price,
+                order_id=order.id,
+                catalog_item_id=by_title[t].id,
+                position=i,
+                student_price=by_title[t].student_price,
                 requirement=Requirement.RECOMMENDED if t in RECOMMENDED_TITLES else Requirement.REQUIRED,
             )
             for i, t in enumerate(titles)
         )
         db.session.add(
             OrderEvent(
-                order_id=order.id, kind=EventKind.PLACED, actor_id=placer.id, occurred_at=placed_at, request_id="seed-demo",
-                on_behalf_of=[{"id": u.id, "name": u.name} for u in for_whom], details={},
+                order_id=order.id,
+                kind=EventKind.PLACED,
+                actor_id=placer.id,
+                occurred_at=placed_at,
+                request_id="seed-demo",
+                on_behalf_of=[{"id": u.id, "name": u.name} for u in for_whom],
+                details={},
             )
         )
     number = _load_review(now, password_hash, spring, math, main, regular, emmy, number)
@@ -260,9 +423,21 @@ def load_demo(now: datetime, *, password_hash: str | None = None) -> None:
     db.session.flush()
     _load_costs(now, by_title, spring=spring, summer=summer)
     _load_students(
-        now, password_hash, by_title,
-        spring_sections=[m221_s27_001, m221_s27_002, m221_s27_003, m340_s27_001, cs150_s27_001, cs150_s27_002, cs310_s27_001],
-        mary_in=[m221_s27_001, cs310_s27_001], sofia_in=[m221_s27_002, cs150_s27_001], sofia_dropped=[cs310_s27_001],
+        now,
+        password_hash,
+        by_title,
+        spring_sections=[
+            m221_s27_001,
+            m221_s27_002,
+            m221_s27_003,
+            m340_s27_001,
+            cs150_s27_001,
+            cs150_s27_002,
+            cs310_s27_001,
+        ],
+        mary_in=[m221_s27_001, cs310_s27_001],
+        sofia_in=[m221_s27_002, cs150_s27_001],
+        sofia_dropped=[cs310_s27_001],
     )
 
 
@@ -279,6 +454,8 @@ def _load_costs(now, by_title, *, spring, summer) -> None:
     spring.registration_opens_at = now - timedelta(days=10)
     summer.registration_opens_at = now + timedelta(days=40)
     db.session.flush()
+
+
 def _load_review(now, password_hash, spring, math, main, regular, emmy, number: int) -> int:
     """Review (docs/spec.md §5, §8): Mathematics orders under `approval` (#1001 and #1003 were placed before and stay
     placed), Emmy's MATH grant may approve, and Sophie Germain's order for MATH 110 001 awaits approval (submitted 4
@@ -289,13 +466,25 @@ def _load_review(now, password_hash, spring, math, main, regular, emmy, number: 
     sophie = _user("Sophie Germain", "sophie@demo.edu", password_hash, "900006")
     math110 = Course(sis_id="MATH-110", subject="MATH", number="110", title="College Algebra")
     m110_s27_001 = Section(
-        course=math110, term=spring, label="001", session=regular, campus=main, organization=math,
-        level=CourseLevel.UNDERGRADUATE, sis_id=f"{spring.code}-MATH-110-001",
+        course=math110,
+        term=spring,
+        label="001",
+        session=regular,
+        campus=main,
+        organization=math,
+        level=CourseLevel.UNDERGRADUATE,
+        sis_id=f"{spring.code}-MATH-110-001",
     )
     first12 = REVIEW_ITEM[2]
     algebra = CatalogItem(
-        title=REVIEW_ITEM[0], authors=REVIEW_ITEM[1], isbn13=first12 + isbn.check_digit(first12), publisher=REVIEW_ITEM[3],
-        edition=REVIEW_ITEM[4], delivery=Delivery.ETEXT, student_price=Decimal(REVIEW_ITEM[5]), active=True,
+        title=REVIEW_ITEM[0],
+        authors=REVIEW_ITEM[1],
+        isbn13=first12 + isbn.check_digit(first12),
+        publisher=REVIEW_ITEM[3],
+        edition=REVIEW_ITEM[4],
+        delivery=Delivery.ETEXT,
+        student_price=Decimal(REVIEW_ITEM[5]),
+        active=True,
     )
     db.session.add_all([sophie, math110, m110_s27_001, algebra])
     db.session.flush()
@@ -303,21 +492,41 @@ def _load_review(now, password_hash, spring, math, main, regular, emmy, number: 
     number += 1
     submitted_at = now - timedelta(days=4)
     order = Order(
-        number=number, term_id=spring.id, course_id=math110.id, status=OrderStatus.AWAITING_APPROVAL, owner_id=sophie.id,
-        created_at=submitted_at - timedelta(minutes=15), placed_by_id=sophie.id, placed_at=None, submitted_at=submitted_at,
-        last_changed_at=submitted_at, version=1, royalty_answer=False, royalty_review=False,
+        number=number,
+        term_id=spring.id,
+        course_id=math110.id,
+        status=OrderStatus.AWAITING_APPROVAL,
+        owner_id=sophie.id,
+        created_at=submitted_at - timedelta(minutes=15),
+        placed_by_id=sophie.id,
+        placed_at=None,
+        submitted_at=submitted_at,
+        last_changed_at=submitted_at,
+        version=1,
+        royalty_answer=False,
+        royalty_review=False,
     )
     db.session.add(order)
     db.session.flush()
     db.session.add(OrderSection(order_id=order.id, section_id=m110_s27_001.id, claimed=True))
-    db.session.add(OrderLine(order_id=order.id, catalog_item_id=algebra.id, position=0, student_price=algebra.student_price))
-    db.session.add(OrderEvent(
-        order_id=order.id, kind=EventKind.SUBMITTED_FOR_APPROVAL, actor_id=sophie.id, occurred_at=submitted_at,
-        request_id="seed-demo", on_behalf_of=[], details={
-            "royalty": {"authored": False, "lines": []}, "resubmitted": False,
-            "why": "The Department of Mathematics reviews every order before it counts.",
-        },
-    ))
+    db.session.add(
+        OrderLine(order_id=order.id, catalog_item_id=algebra.id, position=0, student_price=algebra.student_price)
+    )
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            kind=EventKind.SUBMITTED_FOR_APPROVAL,
+            actor_id=sophie.id,
+            occurred_at=submitted_at,
+            request_id="seed-demo",
+            on_behalf_of=[],
+            details={
+                "royalty": {"authored": False, "lines": []},
+                "resubmitted": False,
+                "why": "The Department of Mathematics reviews every order before it counts.",
+            },
+        )
+    )
     db.session.flush()
     return number
 
@@ -329,8 +538,10 @@ def _load_students(now, password_hash, by_title, *, spring_sections, mary_in, so
     sofia = _user("Sofia Kovalevskaya", "sofia@demo.edu", password_hash, "910002")
     others = [
         _user(
-            f"{STUDENT_FIRST[i % 20]} {STUDENT_LAST[(i * 7 + i // 20) % 20]}", f"student{i + 1:02d}@demo.edu",
-            password_hash, f"{910003 + i}",
+            f"{STUDENT_FIRST[i % 20]} {STUDENT_LAST[(i * 7 + i // 20) % 20]}",
+            f"student{i + 1:02d}@demo.edu",
+            password_hash,
+            f"{910003 + i}",
         )
         for i in range(40)
     ]
@@ -339,10 +550,16 @@ def _load_students(now, password_hash, by_title, *, spring_sections, mary_in, so
     rows = [(mary, s, EnrollmentState.ENROLLED) for s in mary_in]
     rows += [(sofia, s, EnrollmentState.ENROLLED) for s in sofia_in]
     rows += [(sofia, s, EnrollmentState.DROPPED) for s in sofia_dropped]
-    rows += [(student, spring_sections[i % len(spring_sections)], EnrollmentState.ENROLLED) for i, student in enumerate(others)]
+    rows += [
+        (student, spring_sections[i % len(spring_sections)], EnrollmentState.ENROLLED)
+        for i, student in enumerate(others)
+    ]
     db.session.add_all(
         Enrollment(
-            user_id=u.id, section_id=s.id, state=state, enrolled_at=enrolled_at,
+            user_id=u.id,
+            section_id=s.id,
+            state=state,
+            enrolled_at=enrolled_at,
             dropped_at=now - timedelta(days=3) if state is EnrollmentState.DROPPED else None,
         )
         for u, s, state in rows
@@ -354,19 +571,29 @@ def _load_students(now, password_hash, by_title, *, spring_sections, mary_in, so
         spring_sections[6].id: ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"],
     }
     decided_at = now - timedelta(days=2)
-    opted = [(u, s) for u, s, _ in rows[len(mary_in) + len(sofia_in) + len(sofia_dropped):] if s.id in ordered_items]
+    opted = [(u, s) for u, s, _ in rows[len(mary_in) + len(sofia_in) + len(sofia_dropped) :] if s.id in ordered_items]
     for student, section in opted[::4]:
         item = by_title[ordered_items[section.id][-1]]
         db.session.add(
             StudentChoice(
-                user_id=student.id, section_id=section.id, catalog_item_id=item.id, choice=ChoiceValue.OPTED_OUT,
-                decided_at=decided_at, decided_by_id=student.id,
+                user_id=student.id,
+                section_id=section.id,
+                catalog_item_id=item.id,
+                choice=ChoiceValue.OPTED_OUT,
+                decided_at=decided_at,
+                decided_by_id=student.id,
             )
         )
         db.session.add(
             ChoiceEvent(
-                user_id=student.id, section_id=section.id, catalog_item_id=item.id, previous=None,
-                choice=ChoiceValue.OPTED_OUT, actor_id=student.id, occurred_at=decided_at, request_id="seed-demo",
+                user_id=student.id,
+                section_id=section.id,
+                catalog_item_id=item.id,
+                previous=None,
+                choice=ChoiceValue.OPTED_OUT,
+                actor_id=student.id,
+                occurred_at=decided_at,
+                request_id="seed-demo",
             )
         )
     db.session.flush()

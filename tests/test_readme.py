@@ -12,7 +12,12 @@ def section(title: str) -> str:
 
 
 def test_no_command_calls_a_bare_flask_that_is_not_on_the_path():
-    for title in ("Run the demo (one command)", "Try this first (five minutes)", "Run the tests (one command)", "Commands"):
+    for title in (
+        "Run the demo (one command)",
+        "Try this first (five minutes)",
+        "Run the tests (one command)",
+        "Commands",
+    ):
         for command in re.findall(r"`([^`]*flask --app app[^`]*)`", section(title)):
             assert ".venv/bin/flask" in command, command
     assert "ORDERS_ENV=development .venv/bin/flask --app app seed-demo --reset" in section("Commands")

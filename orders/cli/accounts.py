@@ -34,7 +34,9 @@ def register(app: Flask) -> None:
     @click.option("--institution", "institution_name", default="", help="First run only: the institution's name.")
     @click.option("--timezone", default="", help="First run only: its IANA timezone, e.g. America/Chicago.")
     @click.option("--contact-email", default="", help="First run only: the address people write to (default: --email).")
-    def create_admin(email: str, name: str, password: str, institution_name: str, timezone: str, contact_email: str) -> None:
+    def create_admin(
+        email: str, name: str, password: str, institution_name: str, timezone: str, contact_email: str
+    ) -> None:
         """Make a Program Administrator who signs in with a password: a new account, or the account with this
         email (e.g. one the SIS import made) given the flag and the password. The first run also sets up the
         institution (--institution, --timezone). Audited; change the rest in Administration."""
@@ -42,17 +44,25 @@ def register(app: Flask) -> None:
         existing = db.session.scalars(select(Institution).limit(1)).first()
         if problem is None and existing is None:
             if not institution_name.strip() or not timezone.strip():
-                problem = "No institution is set up yet: give --institution NAME and --timezone ZONE (e.g. America/Chicago)."
+                problem = (
+                    "No institution is set up yet: give --institution NAME and --timezone ZONE (e.g. America/Chicago)."
+                )
             else:
                 problem = _timezone_problem(timezone.strip())
         if problem:
             raise click.ClickException(f"{problem} Nothing was changed.")
         now = clock.utcnow()
         if existing is None:
-            fields = InstitutionFields(name=" ".join(institution_name.split()), timezone=timezone.strip(),
-                                       contact_email=(contact_email or email).strip().lower(), reminders_enabled=False)
+            fields = InstitutionFields(
+                name=" ".join(institution_name.split()),
+                timezone=timezone.strip(),
+                contact_email=(contact_email or email).strip().lower(),
+                reminders_enabled=False,
+            )
             update_institution(None, fields, actor=None, now=now)
         done = set_up_program_admin(email, name, generate_password_hash(password), now=now)
         db.session.commit()
         verb = "Created" if done.created else "Made"
-        click.echo(f"{verb} {done.user.name} <{done.user.email}> a Program Administrator; they sign in with this password.")
+        click.echo(
+            f"{verb} {done.user.name} <{done.user.email}> a Program Administrator; they sign in with this password."
+        )

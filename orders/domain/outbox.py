@@ -39,7 +39,9 @@ def order_url(order: Order) -> str:
     return public_url(f"/orders/{order.number}")
 
 
-def _pending(kind: str, recipient: str, subject: str, now: datetime, template: str, context: dict, event_id=None) -> dict:
+def _pending(
+    kind: str, recipient: str, subject: str, now: datetime, template: str, context: dict, event_id=None
+) -> dict:
     """A pending outbox row that carries its email as a snapshot; the worker renders it at delivery.
 
     `context` holds plain values only (strings, numbers, lists, dicts), so the email shows what was
@@ -72,7 +74,8 @@ def outbox_row(*, kind: str, template: str, recipient: str, subject: str, now: d
     """Render an email that reports no order event (reminders, digests) into a pending outbox row's values.
 
     The same row as a snapshot one, with its bodies rendered now (their context holds objects, not plain
-    values). Insert the rows in the transaction of the change they report: `db.session.execute(insert(OutboundEmail), rows)`.
+    values). Insert the rows in the transaction of the change they report:
+    `db.session.execute(insert(OutboundEmail), rows)`.
     """
     row = _pending(kind, recipient, subject, now, template, context)
     row.update(
@@ -99,9 +102,12 @@ def institution_snapshot(inst: Institution) -> dict:
     """
     path, box = branding.logo_path(inst), branding.logo_box(inst, *EMAIL_LOGO)
     return {
-        "name": inst.name, "contact_email": inst.contact_email, "accent": branding.accent_of(inst),
+        "name": inst.name,
+        "contact_email": inst.contact_email,
+        "accent": branding.accent_of(inst),
         "logo_url": public_url(path) if path and box else None,
-        "logo_width": box[0] if box else None, "logo_height": box[1] if box else None,
+        "logo_width": box[0] if box else None,
+        "logo_height": box[1] if box else None,
     }
 
 
@@ -120,14 +126,23 @@ def _user(user: User) -> dict:
 
 def _item(item) -> dict | None:
     # Prices as exact decimal strings (JSON has no Decimal); the templates format them with money().
-    return None if item is None else {
-        "title": item.title, "isbn13": item.isbn13, "student_price": str(item.student_price), "zero_cost": bool(item.zero_cost),
-    }
+    return (
+        None
+        if item is None
+        else {
+            "title": item.title,
+            "isbn13": item.isbn13,
+            "student_price": str(item.student_price),
+            "zero_cost": bool(item.zero_cost),
+        }
+    )
 
 
 def _request_snapshot(request: ContentRequest) -> dict:
     return {
-        "id": request.id, "title": request.title, "isbn13": request.isbn13,
+        "id": request.id,
+        "title": request.title,
+        "isbn13": request.isbn13,
         "status": {"value": request.status.value, "label": request.status.label},
         "fulfilled_by": _item(request.fulfilled_by),
         "requirement": request.requirement.label,
@@ -157,7 +172,9 @@ def _order_context(order: Order, event: OrderEvent) -> dict:
     return dict(
         order=order_snapshot(order),
         event={
-            "id": event.id, "kind": {"value": event.kind.value}, "actor": _user(event.actor),
+            "id": event.id,
+            "kind": {"value": event.kind.value},
+            "actor": _user(event.actor),
             "details": event.details or {},
         },
         institution=institution_snapshot(inst),
@@ -168,8 +185,15 @@ def _order_context(order: Order, event: OrderEvent) -> dict:
 
 
 def _enqueue_all(
-    order: Order, event: OrderEvent, now: datetime, *, recipients: list[User], template: str, kind: str,
-    receipt_subject: str, notice_subject: str,
+    order: Order,
+    event: OrderEvent,
+    now: datetime,
+    *,
+    recipients: list[User],
+    template: str,
+    kind: str,
+    receipt_subject: str,
+    notice_subject: str,
 ) -> None:
     """One row per recipient: the actor gets the receipt, everyone else a notice. One INSERT for all."""
     context = _order_context(order, event)
@@ -195,7 +219,9 @@ def enqueue_cancel_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
     """Receipt to the canceler; notices to the placer and instructors of record who did neither."""
     about = f"{order.course.code} {order.course.title}, {order.term.name}"
     _enqueue_all(
-        order, event, now,
+        order,
+        event,
+        now,
         recipients=_recipients(event.actor, order.placed_by, *order.instructors),
         template="order_canceled",
         kind="cancel",
@@ -208,7 +234,9 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
     """Receipt to the placer, and to the instructors of record they ordered for."""
     about = f"{order.course.code} {order.course.title}, {order.term.name}"
     _enqueue_all(
-        order, event, now,
+        order,
+        event,
+        now,
         recipients=_recipients(event.actor, *(order.instructors if event.on_behalf_of else [])),
         template="order_placed",
         kind="placed",
@@ -217,9 +245,10 @@ def enqueue_placed_emails(order: Order, event: OrderEvent, *, now: datetime) -> 
     )
 
 
-def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime, also: tuple[User, ...] = (),
-                           receipt: bool = True) -> None:
-    """"Order #N changed" to the editor, and to the placer and instructors of record when someone else edited.
+def enqueue_changed_emails(
+    order: Order, event: OrderEvent, *, now: datetime, also: tuple[User, ...] = (), receipt: bool = True
+) -> None:
+    """ "Order #N changed" to the editor, and to the placer and instructors of record when someone else edited.
 
     `also`: the instructors of sections the change took off the order, who are no longer of record on it
     but must learn that their students lost these materials. `receipt` False: not to the editor (an approved
@@ -228,7 +257,9 @@ def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime, al
     about = f"{order.course.code} {order.course.title}, {order.term.name}"
     recipients = _recipients(event.actor, order.placed_by, *order.instructors, *also)
     _enqueue_all(
-        order, event, now,
+        order,
+        event,
+        now,
         recipients=recipients if receipt else [u for u in recipients if u.id != event.actor_id],
         template="order_changed",
         kind="changed",
@@ -238,11 +269,12 @@ def enqueue_changed_emails(order: Order, event: OrderEvent, *, now: datetime, al
 
 
 def enqueue_request_update_emails(request: ContentRequest, event: OrderEvent, *, now: datetime) -> None:
-    """"Content request update" (a status change or a comment) to the requester and the order's placer."""
+    """ "Content request update" (a status change or a comment) to the requester and the order's placer."""
     order = request.order
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     context = dict(
-        _order_context(order, event), request_link=f"{base}/requests/{request.id}",
+        _order_context(order, event),
+        request_link=f"{base}/requests/{request.id}",
         comment=event.details.get("comment", ""),
         on_behalf_of="",  # staff act on the request, not for the instructors
     )
@@ -252,8 +284,13 @@ def enqueue_request_update_emails(request: ContentRequest, event: OrderEvent, *,
     context["request"] = _request_snapshot(request)
     rows = [
         _pending(
-            "request_update", recipient.email, subject, now, "content_request_update",
-            dict(context, recipient=_user(recipient), is_receipt=False), event_id=event.id,
+            "request_update",
+            recipient.email,
+            subject,
+            now,
+            "content_request_update",
+            dict(context, recipient=_user(recipient), is_receipt=False),
+            event_id=event.id,
         )
         for recipient in _recipients(request.requested_by, order.placed_by)
     ]
@@ -267,8 +304,6 @@ def retry_reach(config) -> timedelta:
     """How long after the first failure the last attempt is made, with these settings."""
     base, cap = config["MAIL_BACKOFF_SECONDS"], config.get("MAIL_BACKOFF_MAX_SECONDS", 3600)
     return timedelta(seconds=sum(min(base * 2 ** min(n - 1, 60), cap) for n in range(1, config["MAIL_MAX_ATTEMPTS"])))
-
-
 
 
 # --- For the writers of other capabilities' order emails (orders/domain/review/notices.py) ----------------

@@ -53,7 +53,8 @@ class CoursesFilter(QueryFilter):
     campus: int | None = arg(identifier(), None)
     subject: str = arg(text(16, upper=True), "")
     active: bool = arg(flag(), False)  # only sections the registrar has not removed
-    placed: str = arg(choice(PLACED_WHEN), "")  # PLACED_WHEN key: the section's placed order came before or after the soft close
+    # PLACED_WHEN key: the section's placed order came before or after the soft close
+    placed: str = arg(choice(PLACED_WHEN), "")
     at_risk: bool = arg(flag(), False)  # students declined at or above the threshold (orders.domain.students.rates)
     sections: tuple[int, ...] = arg(identifiers(), ())  # exactly these sections: an LMS course's (docs/spec.md §9)
     disclosed: str = arg(choice(DISCLOSED_WHEN), "")  # DISCLOSED_WHEN key: the section's cost is (or was) disclosed

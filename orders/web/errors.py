@@ -96,16 +96,21 @@ def register(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if reached_over_plain_http():  # the CSRF token's session cookie was Secure: the browser never sent it back
             return plain_http_refused()
-        if not current_user.is_authenticated:  # signed out meanwhile (another tab, idle timeout): the token went with the session
+        # Signed out meanwhile (another tab, idle timeout): the token went with the session.
+        if not current_user.is_authenticated:
             return session_ended()
-        return render_error(400, "Your form expired or was not sent from this site. Go back, reload the page and try again.")
+        return render_error(
+            400, "Your form expired or was not sent from this site. Go back, reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
         if status == 404:
-            message = error.description if error.description and "requested URL" not in error.description else (
-                "There is nothing at this address. Check the link, or go back to your courses."
+            message = (
+                error.description
+                if error.description and "requested URL" not in error.description
+                else ("There is nothing at this address. Check the link, or go back to your courses.")
             )
         else:
             message = MESSAGES.get(status) or error.description or TITLES.get(status, "Error")
@@ -119,7 +124,9 @@ def register(app: Flask) -> None:
         if "_login_user" not in g:  # the page header must not ask the database who is signed in
             g._login_user = login_manager.anonymous_user()
         g.setdefault("brand", UNBRANDED)  # nor which institution it is
-        body, status = render_error(503, "The database is busy or unreachable. Nothing was changed; please try again in a moment.")
+        body, status = render_error(
+            503, "The database is busy or unreachable. Nothing was changed; please try again in a moment."
+        )
         return body, status, {"Retry-After": str(current_app.config.get("RETRY_AFTER_SECONDS", 30))}
 
     @app.errorhandler(Exception)

@@ -14,8 +14,12 @@ from orders.web.forms import Form
 class OtherCostForm(Form):
     """A description and an amount; the rules (and their messages) are orders.domain.costs.fields's."""
 
-    description = StringField("Description", validators=[Length(max=1000, message="Keep the description under 200 characters.")])
-    amount = StringField("Amount (US dollars)", validators=[Length(max=100, message="Enter the amount in dollars, like 15.00.")])
+    description = StringField(
+        "Description", validators=[Length(max=1000, message="Keep the description under 200 characters.")]
+    )
+    amount = StringField(
+        "Amount (US dollars)", validators=[Length(max=100, message="Enter the amount in dollars, like 15.00.")]
+    )
 
 
 REFUSED = "Nothing was added: correct the cost below."
@@ -35,6 +39,8 @@ def submitted_cost(form: OtherCostForm) -> CostFields | None:
 def costs_context(costs: Iterable, form: OtherCostForm | None, add_url: str, remove_url: Callable[[str], str]) -> dict:
     """What the partial reads: the costs (each with key, description, amount), the form, the add and remove URLs."""
     return dict(
-        other_costs=list(costs), cost_form=form if form is not None else OtherCostForm(formdata=None),
-        add_cost_url=add_url, remove_cost_url=remove_url,
+        other_costs=list(costs),
+        cost_form=form if form is not None else OtherCostForm(formdata=None),
+        add_cost_url=add_url,
+        remove_cost_url=remove_url,
     )

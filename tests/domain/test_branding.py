@@ -55,7 +55,9 @@ def test_contrast_ratio_is_wcag_s():
     with pytest.raises(RuleBroken):
         branding.parse_accent("#777777")  # 4.48:1, just too light
     assert branding.contrast_ratio(branding.DEFAULT_ACCENT, "#ffffff") >= branding.MIN_CONTRAST
-    assert branding.contrast_ratio(branding.darker("#00573f"), "#ffffff") > branding.contrast_ratio("#00573f", "#ffffff")
+    assert branding.contrast_ratio(branding.darker("#00573f"), "#ffffff") > branding.contrast_ratio(
+        "#00573f", "#ffffff"
+    )
 
 
 def test_a_png_and_a_jpeg_are_read_by_their_bytes():
@@ -69,17 +71,20 @@ def test_a_png_and_a_jpeg_are_read_by_their_bytes():
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script></svg>'
 
 
-@pytest.mark.parametrize("data,words", [
-    (SVG, "must be a PNG or JPEG"),
-    (b"<?xml version='1.0'?>" + SVG, "must be a PNG or JPEG"),
-    (b"GIF89a" + b"\x00" * 20, "must be a PNG or JPEG"),
-    (b"<html><script>alert(1)</script></html>", "must be a PNG or JPEG"),
-    (b"", "empty"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "damaged"),  # a PNG signature on what is not one
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "damaged"),
-    (png(10, 10), "10×10 px"),  # too small to read
-    (png(2400, 20), "2400×20 px"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (SVG, "must be a PNG or JPEG"),
+        (b"<?xml version='1.0'?>" + SVG, "must be a PNG or JPEG"),
+        (b"GIF89a" + b"\x00" * 20, "must be a PNG or JPEG"),
+        (b"<html><script>alert(1)</script></html>", "must be a PNG or JPEG"),
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "damaged"),  # a PNG signature on what is not one
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "damaged"),
+        (png(10, 10), "10×10 px"),  # too small to read
+        (png(2400, 20), "2400×20 px"),
+    ],
+)
 def test_anything_else_is_refused_with_a_reason(data, words):
     with pytest.raises(RuleBroken) as refused:
         branding.read_logo(data)

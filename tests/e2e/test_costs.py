@@ -71,7 +71,9 @@ def test_mary_sees_what_opting_out_of_courseware_loses(page_for, live_server, de
 
 
 @pytest.mark.parametrize("js", JS_MODES)
-def test_ada_adds_an_other_required_cost_on_the_materials_step(page_for, live_server, demo_data, app, browser_errors, js):
+def test_ada_adds_an_other_required_cost_on_the_materials_step(
+    page_for, live_server, demo_data, app, browser_errors, js
+):
     open_every_organization(app)  # the change applies at once; review's own browser tests cover approval
     page = page_for(js)
     page.set_viewport_size({"width": 320, "height": 640})
@@ -87,8 +89,12 @@ def test_ada_adds_an_other_required_cost_on_the_materials_step(page_for, live_se
     expect(amount).to_have_attribute("aria-invalid", "true")
     no_sideways_scroll(page)
     assert_axe_clean(page)
-    if js:  # htmx swapped in the 422 answer with the field message: the refusal this step asked for, not a browser error
-        refused = [e for e in browser_errors if e.startswith("HTTP 422: POST") and e.endswith("/orders/1001/edit/other-costs")]
+    if (
+        js
+    ):  # htmx swapped in the 422 answer with the field message: the refusal this step asked for, not a browser error
+        refused = [
+            e for e in browser_errors if e.startswith("HTTP 422: POST") and e.endswith("/orders/1001/edit/other-costs")
+        ]
         assert len(refused) == 1
         browser_errors.remove(refused[0])
     with app.app_context():
@@ -108,8 +114,14 @@ def test_ada_adds_an_other_required_cost_on_the_materials_step(page_for, live_se
         db.session.remove()
 
 
-@pytest.mark.parametrize("path", ["/course-materials/202710/202710-MATH-221-001", "/course-materials/?term=202710&cost=low_cost",
-                                  "/course-materials/202630/202630-CS-150-001"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/course-materials/202710/202710-MATH-221-001",
+        "/course-materials/?term=202710&cost=low_cost",
+        "/course-materials/202630/202630-CS-150-001",
+    ],
+)
 def test_public_cost_pages_reflow_and_are_axe_clean(no_js_page, live_server, demo_data, path):
     no_js_page.goto(f"{live_server}{path}")
     for width, height in ((320, 640), (1280, 900)):
@@ -127,5 +139,7 @@ def test_progress_coverage_reflows_and_is_axe_clean(page, live_server, demo_data
         page.set_viewport_size({"width": width, "height": height})
         no_sideways_scroll(page)
         assert_axe_clean(page)
-    coverage.get_by_role("link", name="2 sections with their cost disclosed when registration opened", exact=True).first.click()
+    coverage.get_by_role(
+        "link", name="2 sections with their cost disclosed when registration opened", exact=True
+    ).first.click()
     expect(page.get_by_text("Cost disclosed by the time registration opened")).to_be_visible()

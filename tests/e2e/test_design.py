@@ -18,20 +18,23 @@ from tests.e2e.conftest import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"  # a folder of its own: pytest-playwright empties test-results/
+SHOTS = (
+    Path(__file__).resolve().parents[2] / "test-screenshots"
+)  # a folder of its own: pytest-playwright empties test-results/
 PHONE, DESKTOP = (320, 640), (1280, 900)
 WIDTHS = pytest.mark.parametrize("width,height", [PHONE, DESKTOP], ids=["320", "1280"])
 
 
 def _rgb(hex_colour: str) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgb({r}, {g}, {b})"
 
 
 # How many lines an element's text takes: its text's line boxes, grouped by their top (a px of slack).
 _LINES = """el => {
   const range = document.createRange(); range.selectNodeContents(el);
-  const tops = [...range.getClientRects()].filter(r => r.width > 1 && r.height > 1).map(r => r.top).sort((a, b) => a - b);
+  const tops = [...range.getClientRects()].filter(r => r.width > 1 && r.height > 1).map(r => r.top)
+    .sort((a, b) => a - b);
   return tops.filter((t, i) => i === 0 || t - tops[i - 1] > 4).length;
 }"""
 
@@ -69,8 +72,12 @@ def test_courses(page: Page, base_url, demo_data, width, height):
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, base_url, "katherine")
     # The filter panel: every control on one line, at 1280 in one row (the Course field sat 2-3 px higher).
-    controls = page.locator(".filters > .field:not(.instructor-field) > input, .filters > .field > select").evaluate_all(
-        "els => els.filter(e => e.offsetParent).map(e => { const r = e.getBoundingClientRect(); return [r.top, r.height]; })")
+    controls = page.locator(
+        ".filters > .field:not(.instructor-field) > input, .filters > .field > select"
+    ).evaluate_all(
+        "els => els.filter(e => e.offsetParent)"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.top, r.height]; })"
+    )
     assert len(controls) >= 3
     if width == DESKTOP[0]:
         assert max(t for t, _ in controls) - min(t for t, _ in controls) < 1, controls
@@ -81,7 +88,11 @@ def test_courses(page: Page, base_url, demo_data, width, height):
         assert abs((show["y"] + show["height"]) - (first[0] + first[1])) < 1, (show, controls)  # level with the fields
     # One secondary button: "Start order", "Reorder" and "No materials needed" look alike.
     looks = page.locator(".offering-actions .button").evaluate_all("""els => [...new Set(els.map(e => {
-      const s = getComputedStyle(e); return [s.color, s.backgroundColor, s.borderTopColor, s.fontWeight, s.fontSize, Math.round(e.getBoundingClientRect().height)].join(' ');
+      const s = getComputedStyle(e);
+      return [
+        s.color, s.backgroundColor, s.borderTopColor, s.fontWeight, s.fontSize,
+        Math.round(e.getBoundingClientRect().height),
+      ].join(' ');
     }))]""")
     names = set(page.locator(".offering-actions .button").all_inner_texts())
     assert {"Start order", "No materials needed"} <= {n.split("\n")[0] for n in names}
@@ -103,8 +114,11 @@ def test_progress(page: Page, base_url, demo_data, width, height):
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, base_url, "katherine")
     page.goto(f"{base_url}/progress/")
-    cards = page.locator("dl.headline").evaluate_all("""lists => lists.map(dl => [...dl.children].map(c => {
-      const r = c.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.width), Math.round(r.height)]; }))""")
+    cards = page.locator(
+        "dl.headline"
+    ).evaluate_all("""lists => lists.map(dl => [...dl.children].map(c => {
+      const r = c.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.width), Math.round(r.height)];
+    }))""")
     assert [len(row) for row in cards] == [6, 5], cards  # the sections, then the deadline and the students
     assert len({w for row in cards for _, w, _ in row}) == 1, cards  # an even grid: one width for every card
     for row in cards:
@@ -114,8 +128,12 @@ def test_progress(page: Page, base_url, demo_data, width, height):
         else:
             assert len({t for t, _, _ in row}) == 3, row  # two a row on a phone
     # A linked number and a plain one look the same.
-    numbers = page.locator("dl.headline dd").evaluate_all("""els => [...new Set(els.map(dd => {
-      const t = dd.querySelector('a') || dd; const s = getComputedStyle(t); return [s.color, s.fontSize, s.fontWeight].join(' '); }))]""")
+    numbers = page.locator(
+        "dl.headline dd"
+    ).evaluate_all("""els => [...new Set(els.map(dd => {
+      const t = dd.querySelector('a') || dd; const s = getComputedStyle(t);
+      return [s.color, s.fontSize, s.fontWeight].join(' ');
+    }))]""")
     assert len(numbers) == 1, numbers
     # Each "Download CSV" is level with its table's heading.
     heads = page.locator(".section-head").evaluate_all("""els => els.map(e => {
@@ -126,7 +144,9 @@ def test_progress(page: Page, base_url, demo_data, width, height):
         assert all(abs(h - b) < 2 for h, b, _ in heads), heads
         assert len({round(right) for _, _, right in heads}) == 1, heads  # all at the right edge
         assert set(lines(page, "table.progress thead th")) == {1}  # short column headers, one line each
-        edge = page.locator("main").evaluate("m => m.getBoundingClientRect().right - parseFloat(getComputedStyle(m).paddingRight)")
+        edge = page.locator("main").evaluate(
+            "m => m.getBoundingClientRect().right - parseFloat(getComputedStyle(m).paddingRight)"
+        )
         rights = page.locator("table.data").evaluate_all("els => els.map(t => t.getBoundingClientRect().right)")
         assert max(rights) <= edge + 0.5, (rights, edge)  # every table within the page's width
     check_page(page, "progress", width)
@@ -148,17 +168,22 @@ def test_public_lookup(page: Page, base_url, demo_data, width, height):
     if width == DESKTOP[0]:
         # Columns aligned down the page: every price cell's right edge, every ISBN cell's left edge.
         prices = page.locator("table.lookup td[data-label='Student price']").evaluate_all(
-            "els => els.map(e => Math.round(e.getBoundingClientRect().right))")
+            "els => els.map(e => Math.round(e.getBoundingClientRect().right))"
+        )
         isbns = page.locator("table.lookup td[data-label='ISBN-13']").evaluate_all(
-            "els => els.map(e => Math.round(e.getBoundingClientRect().left))")
+            "els => els.map(e => Math.round(e.getBoundingClientRect().left))"
+        )
         assert len(prices) >= 3 and len(set(prices)) == 1 and len(set(isbns)) == 1, (prices, isbns)
         # The search row stays level although the course field has a hint under it.
         tops = page.locator(".filters > .field > input, .filters > .field > select").evaluate_all(
-            "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+        )
         assert len(tops) >= 2 and len(set(tops)) == 1, tops
     else:
         # Stacked rows: the labels are quiet (not bold), the titles are.
-        weights = page.locator("table.lookup td[data-label]").first.evaluate("e => getComputedStyle(e, '::before').fontWeight")
+        weights = page.locator("table.lookup td[data-label]").first.evaluate(
+            "e => getComputedStyle(e, '::before').fontWeight"
+        )
         assert weights == "400"
     page.get_by_role("link", name="Sign in").first.wait_for()
     check_page(page, "public-lookup", width)
@@ -174,7 +199,9 @@ def test_admin_overview(page: Page, base_url, demo_data, width, height):
     if width == DESKTOP[0]:
         # A sidebar: every link on one line, one above the other, none wrapping; the groups headed.
         expect(links.first).to_be_visible()
-        boxes = links.evaluate_all("els => els.map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), r.top]; })")
+        boxes = links.evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), r.top]; })"
+        )
         assert len(boxes) >= 14 and len({left for left, _ in boxes}) == 1, boxes
         assert set(lines(page, ".admin-nav a")) == {1}
         main = page.locator(".admin-main").bounding_box()
@@ -192,7 +219,9 @@ def test_admin_overview(page: Page, base_url, demo_data, width, height):
     # The overview's table of contents: the same five groups, each area described.
     groups = page.locator(".admin-group")
     assert groups.count() == page.locator(".admin-nav-heading").count() >= 5
-    assert page.locator(".admin-group li p").count() == page.locator(".admin-nav a").count() - 1  # every area but the Overview
+    assert (
+        page.locator(".admin-group li p").count() == page.locator(".admin-nav a").count() - 1
+    )  # every area but the Overview
     check_page(page, "admin-overview", width)
 
 
@@ -203,7 +232,8 @@ def test_order_history_filters_line_up(page: Page, base_url, demo_data, width, h
     sign_in(page, base_url, "katherine")
     page.goto(f"{base_url}/orders")
     boxes = page.locator("#history-filters > .field > :is(input, select), #history-filters > button").evaluate_all(
-        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.bottom, r.width]; })")
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.bottom, r.width]; })"
+    )
     assert len(boxes) == 4
     if width == DESKTOP[0]:
         assert max(b for _, b, _ in boxes) - min(b for _, b, _ in boxes) < 1, boxes  # one row, bottoms level
@@ -215,19 +245,25 @@ def test_order_history_filters_line_up(page: Page, base_url, demo_data, width, h
 
 @WIDTHS
 def test_approvals_and_the_review_panel(page: Page, base_url, demo_data, width, height):
-    """Issue 33's screens in the same components: the Approvals filter panel and table, the order summary's review panel."""
+    """Issue 33's screens in the same components.
+
+    The Approvals filter panel and table, the order summary's review panel.
+    """
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, base_url, "emmy")
     page.goto(f"{base_url}/approvals")
     expect(page.get_by_role("heading", level=1, name="Approvals")).to_be_visible()
-    selects = page.locator(".filters > .field > select").evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    selects = page.locator(".filters > .field > select").evaluate_all(
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
     assert len(selects) == 3 and (len(set(selects)) == 1) == (width == DESKTOP[0]), selects
     check_page(page, "approvals", width)
     page.locator("table.data tbody a").first.click()
     panel = page.locator(".review-panel")
     expect(panel).to_contain_text("Awaiting approval")
     buttons = panel.locator(".review-actions .button").evaluate_all(
-        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; })")
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; })"
+    )
     (left1, right1, top1, bottom1), (left2, _, top2, _) = buttons
     # Approve and Return to placer apart: side by side, or one under the other on a narrow phone.
     assert (left2 - right1 >= 8) if top1 == top2 else (top2 - bottom1 >= 8), buttons

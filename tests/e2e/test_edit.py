@@ -114,7 +114,9 @@ def test_edit_with_javascript(page: Page, live_server, demo_data, app):
     page.get_by_role("button", name="Save sections").click()
     expect(page.get_by_role("status").filter(has_text="Sections saved")).to_be_focused()
     expect(page.get_by_label("Section 003")).to_be_checked()
-    expect(pending(page).get_by_role("listitem")).to_have_text([f"Add {THOMAS}", f"Remove {STEWART}", "Add section 003"])
+    expect(pending(page).get_by_role("listitem")).to_have_text(
+        [f"Add {THOMAS}", f"Remove {STEWART}", "Add section 003"]
+    )
     assert_axe_clean(page)
 
     page.get_by_label("No", exact=True).check()  # the royalty question on added items
@@ -150,10 +152,14 @@ def test_edit_without_javascript(no_js_page: Page, live_server, demo_data, app):
     assert_axe_clean(page)
 
     page.get_by_role("button", name=f"Remove {STEWART}").click()
-    expect(page.get_by_role("status").filter(has_text="Removed")).to_have_text(f"Removed {STEWART} (not yet submitted).")
+    expect(page.get_by_role("status").filter(has_text="Removed")).to_have_text(
+        f"Removed {STEWART} (not yet submitted)."
+    )
     page.get_by_label("Section 002").uncheck()
     page.get_by_role("button", name="Save sections").click()
-    expect(pending(page).get_by_role("listitem")).to_have_text([f"Add {THOMAS}", f"Remove {STEWART}", "Remove section 002"])
+    expect(pending(page).get_by_role("listitem")).to_have_text(
+        [f"Add {THOMAS}", f"Remove {STEWART}", "Remove section 002"]
+    )
     assert records(app) == ([], [STEWART], [])
 
     page.get_by_label("No", exact=True).check()  # the royalty question on added items
@@ -280,7 +286,9 @@ def test_add_sections_from_the_courses_row(page_for, live_server, demo_data, app
     page.get_by_role("button", name="Add sections").click()
     expect_updated(page) if js else expect(page.get_by_role("status")).to_have_text("Order #1001 was updated.")
     expect(page.get_by_role("cell", name="MATH 221 003")).to_be_visible()
-    expect(page.get_by_role("list").filter(has_text="Sections added by Ada Lovelace")).to_contain_text("Added section 003")
+    expect(page.get_by_role("list").filter(has_text="Sections added by Ada Lovelace")).to_contain_text(
+        "Added section 003"
+    )
     assert_axe_clean(page)
 
     page.get_by_role("link", name="Back to courses").click()
@@ -296,7 +304,9 @@ def test_add_sections_from_the_courses_row(page_for, live_server, demo_data, app
 
 
 @pytest.mark.parametrize("js", [pytest.param(True, id="js"), pytest.param(False, id="no-js")])
-def test_the_requirement_select_saves_on_change_and_offers_save_only_without_javascript(page_for, live_server, demo_data, js):
+def test_the_requirement_select_saves_on_change_and_offers_save_only_without_javascript(
+    page_for, live_server, demo_data, js
+):
     """Issue 37 item 10: with JavaScript a change already saves, so no Save button sits beside the select;
     without it, Save is how the choice is sent."""
     page = page_for(js)

@@ -29,7 +29,9 @@ def test_program_administrator_header_is_balanced_at_1280(page: Page, base_url, 
     sign_in(page, base_url, "katherine")
     found = page.evaluate(_HEADER)
     by_text = {i["text"].split()[0]: i["mid"] for i in found["items"]}
-    assert abs(by_text["Demo"] - by_text["Signed"]) < 4, found  # the brand (the institution's name) and account share the top row
+    assert abs(by_text["Demo"] - by_text["Signed"]) < 4, (
+        found
+    )  # the brand (the institution's name) and account share the top row
     names = ("Courses", "Content requests", "Order history", "Progress", "Approvals", "Administration")
     links = [i["mid"] for i in found["items"] if i["text"] in names]
     assert len(links) == 6 and max(links) - min(links) < 2, found  # every link in one row (Approvals: docs/spec.md §8)
@@ -38,7 +40,9 @@ def test_program_administrator_header_is_balanced_at_1280(page: Page, base_url, 
     # An administrator who is also a student has "Course materials" too: it stays in the same row.
     page.evaluate("""() => { const li = document.createElement('li');
       li.innerHTML = `<a href="/">Course materials</a>`; document.querySelector('.main-nav ul').append(li); }""")
-    links = [i["mid"] for i in page.evaluate(_HEADER)["items"] if "Sign" not in i["text"] and "University" not in i["text"]]
+    links = [
+        i["mid"] for i in page.evaluate(_HEADER)["items"] if "Sign" not in i["text"] and "University" not in i["text"]
+    ]
     assert len(links) == 7 and max(links) - min(links) < 2
 
 

@@ -53,7 +53,9 @@ def records(app) -> tuple[int, int]:
     with app.app_context():
         mary = db.session.scalars(select(User).where(User.email == "mary@demo.edu")).one()
         events = db.session.scalar(select(func.count()).select_from(ChoiceEvent).where(ChoiceEvent.user_id == mary.id))
-        receipts = db.session.scalar(select(func.count()).select_from(OutboundEmail).where(OutboundEmail.recipient == "mary@demo.edu"))
+        receipts = db.session.scalar(
+            select(func.count()).select_from(OutboundEmail).where(OutboundEmail.recipient == "mary@demo.edu")
+        )
         db.session.remove()
     return events, receipts
 
@@ -70,7 +72,9 @@ def choose(page: Page, js: bool, label: str, confirm: str) -> None:
         expect(dialog).to_be_focused()
     expect(dialog).to_contain_text("$89.99")
     expect(dialog).to_contain_text("You can change this choice until")
-    expect(dialog).to_contain_text("if you opt out, you will not be charged and you lose access to them")  # consent text
+    expect(dialog).to_contain_text(
+        "if you opt out, you will not be charged and you lose access to them"
+    )  # consent text
     no_sideways_scroll(page)
     assert_axe_clean(page)
     dialog.get_by_role("button", name=confirm).click()
@@ -134,8 +138,12 @@ def test_student_and_back_office_pages_reflow_and_are_axe_clean(page_for, live_s
     if who == "katherine":
         sign_in(page, live_server, who)
         mary = known["users"]["mary"]
-        urls = ["/admin/student-choice", f"/admin/student-choice/terms/{known['spring']}", "/admin/students?q=demo.edu",
-                f"/admin/students/{mary}"]
+        urls = [
+            "/admin/student-choice",
+            f"/admin/student-choice/terms/{known['spring']}",
+            "/admin/students?q=demo.edu",
+            f"/admin/students/{mary}",
+        ]
         page.goto(f"{live_server}/admin/students/{mary}")
         urls += [page.locator("a.choice-button").first.get_attribute("href")]
     else:
@@ -157,7 +165,8 @@ def test_the_inline_prompt_keeps_the_heading_order(page_for, live_server, demo_d
     sign_in_as_student(page, live_server, "mary")
     first = "Introduction to the Theory of Computation"
     page.locator(".material").filter(has=page.get_by_role("heading", name=first)).get_by_role(
-        "link", name=f"Opt out for {first}").click()
+        "link", name=f"Opt out for {first}"
+    ).click()
     dialog = page.get_by_role("alertdialog", name=f"Opt out: {first}?")
     expect(dialog).to_be_visible()
     assert_axe_clean(page)

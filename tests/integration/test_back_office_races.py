@@ -26,19 +26,27 @@ def _admin_clients(app, count: int) -> list:
 
 @pytest.mark.parametrize("round_", range(4))
 def test_two_admins_revoking_each_other_leave_one_admin(app, demo_data, round_):
-    """Katherine revokes Grace while Grace revokes Katherine: one wins, the other is the last admin and keeps the flag."""
+    """Katherine revokes Grace while Grace revokes Katherine.
+
+    One wins, the other is the last admin and keeps the flag.
+    """
     katherine_client, grace_client = app.test_client(), app.test_client()
     sign_in(katherine_client, "katherine")
     with app.app_context():
         katherine, grace = _user_id("katherine@demo.edu"), _user_id("grace@demo.edu")
     assert katherine_client.post(f"/admin/users/{grace}/grant-admin").status_code == 303
     sign_in(grace_client, "grace")
-    posts = [(katherine_client, f"/admin/users/{grace}/revoke-admin"), (grace_client, f"/admin/users/{katherine}/revoke-admin")]
+    posts = [
+        (katherine_client, f"/admin/users/{grace}/revoke-admin"),
+        (grace_client, f"/admin/users/{katherine}/revoke-admin"),
+    ]
     responses = run_together(2, lambda i: posts[i][0].post(posts[i][1]))
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert sorted(r.status_code for r in responses) in ([303, 303], [303, 403])  # 403: the loser was no admin by then
     with app.app_context():
-        admins = db.session.scalar(select(func.count()).select_from(User).where(User.is_program_admin.is_(True), User.active.is_(True)))
+        admins = db.session.scalar(
+            select(func.count()).select_from(User).where(User.is_program_admin.is_(True), User.active.is_(True))
+        )
         db.session.remove()
     assert admins == 1
     flashes = Counter()
@@ -58,8 +66,15 @@ def test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal(app
 
     code = "979000004343"
     code += isbn.check_digit(code)
-    form = {"title": "Twice Posted", "authors": "A. Writer", "isbn": code, "publisher": "Pub", "edition": "1st",
-            "delivery": "eText", "student_price": "10"}
+    form = {
+        "title": "Twice Posted",
+        "authors": "A. Writer",
+        "isbn": code,
+        "publisher": "Pub",
+        "edition": "1st",
+        "delivery": "eText",
+        "student_price": "10",
+    }
     clients = _admin_clients(app, 2)
     responses = run_together(2, lambda i: clients[i].post("/admin/catalog/new", data=form))
     assert all(not isinstance(r, Exception) for r in responses), responses
@@ -87,9 +102,18 @@ def test_the_same_grant_posted_three_times_at_once_is_one_grant(app, demo_data):
     responses = run_together(3, lambda i: clients[i].post(f"/admin/users/{alan}", data=form))
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert sorted(r.status_code for r in responses) == [303, 422, 422]
-    assert all("already has this grant (subject MATH, Graduate)" in r.get_data(as_text=True) for r in responses if r.status_code == 422)
+    assert all(
+        "already has this grant (subject MATH, Graduate)" in r.get_data(as_text=True)
+        for r in responses
+        if r.status_code == 422
+    )
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(CoordinatorGrant).where(CoordinatorGrant.user_id == alan)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(CoordinatorGrant).where(CoordinatorGrant.user_id == alan)
+            )
+            == 1
+        )
         db.session.remove()
 
 

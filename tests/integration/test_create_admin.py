@@ -30,8 +30,18 @@ def state(app) -> tuple:
 
 
 def test_the_first_admin_and_the_institution_then_signing_in(app, client):
-    result = create_admin(app, "--email", "Ops@Example.edu", "--name", "Olive  Operator", "--institution", "Example University",
-                          "--timezone", "America/Chicago", interactive=True)
+    result = create_admin(
+        app,
+        "--email",
+        "Ops@Example.edu",
+        "--name",
+        "Olive  Operator",
+        "--institution",
+        "Example University",
+        "--timezone",
+        "America/Chicago",
+        interactive=True,
+    )
     assert result.exit_code == 0, result.output
     assert "Created Olive Operator <ops@example.edu> a Program Administrator" in result.output
     assert PASSWORD not in result.output
@@ -63,14 +73,20 @@ def test_an_imported_account_without_a_password_is_made_admin(app, client, demo_
     assert client.post("/sign-in", data={"email": "alan@demo.edu", "password": PASSWORD}).status_code == 303
 
 
-@pytest.mark.parametrize("args,password,words", [
-    (["--email", "not-an-email", "--name", "X"], PASSWORD, "is not an email address"),
-    (["--email", "ops@example.edu", "--name", "  "], PASSWORD, "Give the person's name"),
-    (["--email", "ops@example.edu", "--name", "Olive"], "short", "at least 12 characters"),
-    (["--email", "ops@example.edu", "--name", "Olive"], PASSWORD, "give --institution NAME and --timezone ZONE"),
-    (["--email", "ops@example.edu", "--name", "Olive", "--institution", "U", "--timezone", "Mars/Olympus"], PASSWORD,
-     "is not an IANA timezone name"),
-])
+@pytest.mark.parametrize(
+    "args,password,words",
+    [
+        (["--email", "not-an-email", "--name", "X"], PASSWORD, "is not an email address"),
+        (["--email", "ops@example.edu", "--name", "  "], PASSWORD, "Give the person's name"),
+        (["--email", "ops@example.edu", "--name", "Olive"], "short", "at least 12 characters"),
+        (["--email", "ops@example.edu", "--name", "Olive"], PASSWORD, "give --institution NAME and --timezone ZONE"),
+        (
+            ["--email", "ops@example.edu", "--name", "Olive", "--institution", "U", "--timezone", "Mars/Olympus"],
+            PASSWORD,
+            "is not an IANA timezone name",
+        ),
+    ],
+)
 def test_refusals_change_nothing(app, args, password, words):
     before = state(app)
     result = create_admin(app, *args, password=password)

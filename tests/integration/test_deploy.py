@@ -42,7 +42,9 @@ def test_the_units_cover_the_web_app_the_mail_worker_and_the_timers():
     web = (DEPLOY / "systemd" / "orders-web.service").read_text()
     assert "gunicorn -c deploy/gunicorn.conf.py app:create_app()" in web
     # Only the web app counts in multiprocess mode; the commands (read-only /run) must not try to.
-    assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/orders-web/metrics" in web and "RuntimeDirectory=orders-web" in web
+    assert (
+        "Environment=PROMETHEUS_MULTIPROC_DIR=/run/orders-web/metrics" in web and "RuntimeDirectory=orders-web" in web
+    )
     assert "\nPROMETHEUS_MULTIPROC_DIR" not in (DEPLOY / "systemd" / "orders.env.example").read_text()
 
 
@@ -85,11 +87,19 @@ def test_the_gunicorn_config_loads_as_a_module():
 
 
 def test_gunicorn_checks_the_config_and_loads_the_app(tmp_path):
-    env = dict(os.environ, SECRET_KEY="check-config-only", DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
-               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    env = dict(
+        os.environ,
+        SECRET_KEY="check-config-only",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--check-config", "-c", "deploy/gunicorn.conf.py", "app:create_app()"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

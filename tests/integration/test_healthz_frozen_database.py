@@ -105,7 +105,9 @@ def gunicorn_on_a_freezable_database(app, demo_data, tmp_path):
     url = make_url(require_postgres())
     proxy = FreezableProxy(url.host or "127.0.0.1", url.port or 5432)
     through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    bounds = dict(DATABASE_CONNECT_TIMEOUT_SECONDS="60", DATABASE_CLIENT_TIMEOUT_SECONDS="60", DATABASE_POOL_TIMEOUT_SECONDS="60")
+    bounds = dict(
+        DATABASE_CONNECT_TIMEOUT_SECONDS="60", DATABASE_CLIENT_TIMEOUT_SECONDS="60", DATABASE_POOL_TIMEOUT_SECONDS="60"
+    )
     try:
         with gunicorn(tmp_path, through_proxy, **bounds) as port:
             yield port, proxy
@@ -153,16 +155,19 @@ def test_the_probe_worker_serves_ordinary_traffic_too(app, demo_data, tmp_path):
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n")
 
 
-@pytest.mark.parametrize("head, answered", [
-    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", True),
-    (b"GET /healthz?x=1 HTTP/1.0\r\n\r\n", True),
-    (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", True),
-    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", False),  # the head has not all arrived: the pool reads it
-    (b"GET /healthzz HTTP/1.1\r\n\r\n", False),
-    (b"POST /healthz HTTP/1.1\r\n\r\n", False),
-    (b"GET /readyz HTTP/1.1\r\n\r\n", False),
-    (b"\x16\x03\x01\x02\x00", False),  # TLS
-])
+@pytest.mark.parametrize(
+    "head, answered",
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        (b"GET /healthz?x=1 HTTP/1.0\r\n\r\n", True),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", False),  # the head has not all arrived: the pool reads it
+        (b"GET /healthzz HTTP/1.1\r\n\r\n", False),
+        (b"POST /healthz HTTP/1.1\r\n\r\n", False),
+        (b"GET /readyz HTTP/1.1\r\n\r\n", False),
+        (b"\x16\x03\x01\x02\x00", False),  # TLS
+    ],
+)
 def test_only_a_whole_healthz_request_is_answered_by_the_main_thread(head, answered):
     answer = probe_answer(head)
     assert (answer is not None) is answered

@@ -103,9 +103,13 @@ def story_rendered(app, client, monkeypatch) -> dict:
     # Katherine moves the request on with a comment, then cancels Alan's CS 310 order (#1002).
     sign_in(client, "katherine")
     with app.app_context():
-        request_id = db.session.scalars(select(ContentRequest.id).where(ContentRequest.title == "The Missing Book")).one()
-    client.post(f"/requests/{request_id}/status",
-                data={"status": "researching", "version": version_on(client, request_id), "comment": "Asking the publisher"})
+        request_id = db.session.scalars(
+            select(ContentRequest.id).where(ContentRequest.title == "The Missing Book")
+        ).one()
+    client.post(
+        f"/requests/{request_id}/status",
+        data={"status": "researching", "version": version_on(client, request_id), "comment": "Asking the publisher"},
+    )
     assert client.post("/orders/1002/cancel", data={"version": "1"}).status_code == 303
     client.post("/sign-out")
 
@@ -117,17 +121,25 @@ def story_rendered(app, client, monkeypatch) -> dict:
 
     # Mathematics back under approval: Emmy returns #1005 with a reason, Sophie submits it again, Emmy approves it.
     with app.app_context():
-        db.session.scalars(select(Organization).where(Organization.name.contains("Mathematics"))).one().ordering_policy = (
-            OrderingPolicy.APPROVAL)
+        db.session.scalars(
+            select(Organization).where(Organization.name.contains("Mathematics"))
+        ).one().ordering_policy = OrderingPolicy.APPROVAL
         db.session.commit()
         db.session.remove()
     sign_in(client, "emmy")
-    assert client.post("/orders/1005/return", data={"version": "1", "reason": "Please use the 8th edition."}).status_code == 303
+    assert (
+        client.post("/orders/1005/return", data={"version": "1", "reason": "Please use the 8th edition."}).status_code
+        == 303
+    )
     client.post("/sign-out")
     sign_in(client, "sophie")
-    resubmit = re.search(r'href="(/ordering/drafts/\d+)/review"[^>]*>Edit and submit again',
-                         client.get("/orders/1005").get_data(as_text=True)).group(1)
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', client.get(f"{resubmit}/review").get_data(as_text=True))
+    resubmit = re.search(
+        r'href="(/ordering/drafts/\d+)/review"[^>]*>Edit and submit again',
+        client.get("/orders/1005").get_data(as_text=True),
+    ).group(1)
+    version = re.search(
+        r'name="version" type="hidden" value="(\d+)"', client.get(f"{resubmit}/review").get_data(as_text=True)
+    )
     assert client.post(f"{resubmit}/place", data={"version": version.group(1), "royalty": "no"}).status_code == 303
     client.post("/sign-out")
     sign_in(client, "emmy")
@@ -143,8 +155,11 @@ def story_rendered(app, client, monkeypatch) -> dict:
     found = {}
     with app.app_context():
         for name, (kind, recipient) in CASES.items():
-            emails = list(db.session.scalars(
-                select(OutboundEmail).where(OutboundEmail.kind == kind, OutboundEmail.recipient == recipient)))
+            emails = list(
+                db.session.scalars(
+                    select(OutboundEmail).where(OutboundEmail.kind == kind, OutboundEmail.recipient == recipient)
+                )
+            )
             assert len(emails) == 1, (name, len(emails))
             found[name] = render(emails[0])
         db.session.remove()
@@ -205,6 +220,10 @@ def test_every_html_email_opens_with_the_institutions_band(story_rendered, app):
 def test_every_html_email_template_has_the_band():
     """A new kind of email gets the band too: it extends the layout or includes emails/_brand.html."""
     emails = Path(__file__).resolve().parents[2] / "templates" / "emails"
-    bare = [p.name for p in emails.glob("[!_]*.html")
-            if '{% extends "emails/_layout.html" %}' not in p.read_text() and '{% include "emails/_brand.html" %}' not in p.read_text()]
+    bare = [
+        p.name
+        for p in emails.glob("[!_]*.html")
+        if '{% extends "emails/_layout.html" %}' not in p.read_text()
+        and '{% include "emails/_brand.html" %}' not in p.read_text()
+    ]
     assert bare == []

@@ -45,7 +45,9 @@ def test_migrations_match_models_and_seed_demo_loads(scratch_database_url):
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert diff == [], diff
-        assert db.session.scalar(select(func.count()).select_from(User)) == 48  # 6 staff (Sophie Germain: docs/spec.md §5, §8), 42 students
+        assert (
+            db.session.scalar(select(func.count()).select_from(User)) == 48
+        )  # 6 staff (Sophie Germain: docs/spec.md §5, §8), 42 students
         assert sorted(db.session.scalars(select(Order.number))) == [1001, 1002, 1003, 1004, 1005]
         db.session.remove()
     again = runner.invoke(args=["seed-demo"])

@@ -23,11 +23,15 @@ def test_ten_tabs_adding_one_cost_to_a_draft_add_it_once(app, demo_data):
         clients.append(client)
     draft_id = ready_draft(clients[0], app)
     url = f"/ordering/drafts/{draft_id}/other-costs"
-    responses = run_together(10, lambda i: clients[i].post(url, data={"description": "Graphing calculator", "amount": "15.00"}))
+    responses = run_together(
+        10, lambda i: clients[i].post(url, data={"description": "Graphing calculator", "amount": "15.00"})
+    )
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert Counter(r.status_code for r in responses) == {303: 10}
     with app.app_context():
-        rows = db.session.execute(select(OtherCost.description, OtherCost.amount).where(OtherCost.order_id == draft_id)).all()
+        rows = db.session.execute(
+            select(OtherCost.description, OtherCost.amount).where(OtherCost.order_id == draft_id)
+        ).all()
         assert rows == [("Graphing calculator", Decimal("15.00"))]
     banners = [client.get(f"/ordering/drafts/{draft_id}/materials").get_data(as_text=True) for client in clients]
     assert not any("Something went wrong" in page for page in banners)
@@ -40,7 +44,10 @@ def test_ten_simultaneous_submits_add_a_cost_once(app, demo_data):
         client = app.test_client()
         sign_in(client, "emmy")
         clients.append(client)
-    assert clients[0].post("/orders/1001/edit/other-costs", data={"description": "Lab kit", "amount": "30"}).status_code == 303
+    assert (
+        clients[0].post("/orders/1001/edit/other-costs", data={"description": "Lab kit", "amount": "30"}).status_code
+        == 303
+    )
     responses = run_together(10, lambda i: clients[i].post("/orders/1001/edit/submit", data={"version": "1"}))
     assert all(not isinstance(r, Exception) for r in responses), responses
     assert Counter(r.status_code for r in responses) == {303: 10}
@@ -48,5 +55,11 @@ def test_ten_simultaneous_submits_add_a_cost_once(app, demo_data):
         order = db.session.scalars(select(Order).where(Order.number == 1001)).one()
         assert order.version == 2
         assert [c.description for c in order.other_costs] == ["Graphing calculator", "Lab kit"]
-        assert db.session.scalar(select(func.count()).select_from(OrderEvent).where(
-            OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.EDITED)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(OrderEvent)
+                .where(OrderEvent.order_id == order.id, OrderEvent.kind == EventKind.EDITED)
+            )
+            == 1
+        )

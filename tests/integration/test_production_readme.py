@@ -133,13 +133,24 @@ def test_the_production_block_runs_and_the_app_it_starts_works(deployment, throw
         "\n".join(line for line in block.splitlines() if line not in INSTALL_LINES),
         {"DATABASE_URL": throwaway_database, "GUNICORN_BIND": f"127.0.0.1:{port}", "METRICS_TOKEN": METRICS_TOKEN},
     )
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ORDERS_", "FLASK_", "PROMETHEUS_", "GUNICORN_")) and k not in ("DATABASE_URL", "SECRET_KEY", "METRICS_TOKEN")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ORDERS_", "FLASK_", "PROMETHEUS_", "GUNICORN_"))
+        and k not in ("DATABASE_URL", "SECRET_KEY", "METRICS_TOKEN")
+    }
     env.update(ORDERS_ADMIN_PASSWORD=ADMIN_PASSWORD, GUNICORN_WORKERS="1")  # the prompt's answer; a lighter gunicorn
     log = deployment / "block.log"
     with log.open("w") as output:
-        process = subprocess.Popen(["bash", "-e", "-c", script], cwd=deployment, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["bash", "-e", "-c", script],
+            cwd=deployment,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         try:
             status = process.wait(timeout=BLOCK_SECONDS)
@@ -167,11 +178,19 @@ def check_the_running_app(base: str, port: int) -> None:
     page = requests.get(f"{base}/sign-in", headers=https, timeout=10)
     assert page.status_code == 200 and "This site must be reached over HTTPS" not in page.text
     assert "Secure" in page.headers["Set-Cookie"]
-    cookie = f"session={page.cookies['session']}"  # sent by hand: requests, like a browser, keeps Secure cookies off http
+    cookie = f"session={page.cookies['session']}"
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    signed_in = requests.post(f"{base}/sign-in", timeout=30, allow_redirects=False, data={
-        "csrf_token": token, "email": "you@example.edu", "password": ADMIN_PASSWORD,
-    }, headers={**https, "Cookie": cookie, "Referer": f"https://127.0.0.1:{port}/sign-in"})
+    signed_in = requests.post(
+        f"{base}/sign-in",
+        timeout=30,
+        allow_redirects=False,
+        data={
+            "csrf_token": token,
+            "email": "you@example.edu",
+            "password": ADMIN_PASSWORD,
+        },
+        headers={**https, "Cookie": cookie, "Referer": f"https://127.0.0.1:{port}/sign-in"},
+    )
     assert signed_in.status_code == 303, signed_in.text[-1500:]
     session = {**https, "Cookie": f"session={signed_in.cookies['session']}"}
     courses = requests.get(f"{base}/?term=202710", headers=session, timeout=10)  # no ordering period yet: name the term

@@ -56,9 +56,14 @@ def test_allow_course_changes_applies_the_renumbering(app, demo_data, dump):  # 
 
 def test_a_new_title_or_a_course_on_no_order_is_not_a_renumbering_to_refuse(app, demo_data, dump):  # noqa: F811 (the fixture)
     edit(dump / "courses.csv", CS310, '"CS-310","CS","310","Theory of Computation (revised)"')
-    edit(dump / "courses.csv", '"MATH-340","MATH","340","Abstract Algebra"', '"MATH-340","MATH","341","Abstract Algebra"')
+    edit(
+        dump / "courses.csv", '"MATH-340","MATH","340","Abstract Algebra"', '"MATH-340","MATH","341","Abstract Algebra"'
+    )
     result = run(app, dump)
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert db.session.scalars(select(Course.title).where(Course.sis_id == "CS-310")).one() == "Theory of Computation (revised)"
+        assert (
+            db.session.scalars(select(Course.title).where(Course.sis_id == "CS-310")).one()
+            == "Theory of Computation (revised)"
+        )
         assert db.session.scalars(select(Course.number).where(Course.sis_id == "MATH-340")).one() == "341"

@@ -48,7 +48,9 @@ def test_a_free_material_reads_free_everywhere(app, client, demo_data):
     assert_free("order summary", text_of(client.get("/orders/1001")))
     assert_free("cancel prompt", text_of(client.get("/orders/1001/cancel")))
     draft = start(client, app, "MATH", "221")
-    assert_free("catalog search while ordering", text_of(client.get(f"/ordering/drafts/{draft}/materials?q=calculus+volume")))
+    assert_free(
+        "catalog search while ordering", text_of(client.get(f"/ordering/drafts/{draft}/materials?q=calculus+volume"))
+    )
     with app.app_context():
         [receipt] = db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "changed_receipt"))
         text, html = render(receipt)
@@ -69,11 +71,17 @@ def test_a_free_material_reads_free_everywhere(app, client, demo_data):
     assert_free("public lookup", text_of(client.get("/course-materials/202710/202710-MATH-221-001")))
     with app.app_context():
         run_once(demo_data.now)
-        [email] = db.session.scalars(select(OutboundEmail).where(
-            OutboundEmail.kind == "student_materials", OutboundEmail.recipient == "mary@demo.edu"))
+        [email] = db.session.scalars(
+            select(OutboundEmail).where(
+                OutboundEmail.kind == "student_materials", OutboundEmail.recipient == "mary@demo.edu"
+            )
+        )
         assert f"{OER} (ISBN 9781938168024), required, Free\n" in render(email).text
 
     # Files for machines keep the plain decimal and the flag.
-    [record] = [r for r in json.loads(client.get("/course-materials/202710.json").get_data(as_text=True))["records"]
-                if r["section_sis_id"] == "202710-MATH-221-001" and r["title"] == OER]
+    [record] = [
+        r
+        for r in json.loads(client.get("/course-materials/202710.json").get_data(as_text=True))["records"]
+        if r["section_sis_id"] == "202710-MATH-221-001" and r["title"] == OER
+    ]
     assert record["student_price"] == "0.00" and record["zero_cost"] is True

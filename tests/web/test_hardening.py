@@ -68,7 +68,10 @@ def test_development_sends_no_hsts(client, demo_data):
     assert "Strict-Transport-Security" not in client.get("/sign-in").headers
 
 
-@pytest.mark.parametrize("url", ["/orders/2147483648", "/orders/9223372036854775808", "/orders/" + "9" * 5000, "/orders/%C2%B2", "/orders/%D9%A1"])
+@pytest.mark.parametrize(
+    "url",
+    ["/orders/2147483648", "/orders/9223372036854775808", "/orders/" + "9" * 5000, "/orders/%C2%B2", "/orders/%D9%A1"],
+)
 def test_ids_past_int4_or_not_ascii_are_404(login_as, url):
     assert login_as("ada").get(url).status_code == 404
 
@@ -97,8 +100,20 @@ def test_an_oversized_body_gets_the_friendly_413_page(login_as):
 
 @pytest.mark.parametrize(
     "value,expected",
-    [("1", 1), ("2147483647", 2147483647), ("2147483648", None), ("0", None), ("²", None), ("١", None),
-     ("9" * 5000, None), (" 1", None), ("-1", None), ("", None), (None, None), ("00012", 12)],
+    [
+        ("1", 1),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        ("0", None),
+        ("²", None),
+        ("١", None),
+        ("9" * 5000, None),
+        (" 1", None),
+        ("-1", None),
+        ("", None),
+        (None, None),
+        ("00012", 12),
+    ],
 )
 def test_parse_id_accepts_only_short_ascii_digits(value, expected):
     assert parse_id(value) == expected

@@ -31,8 +31,30 @@ ODD_VALUES = [
     "é🙂",
 ]
 # Every query and form name a view reads (grep request.args / request.form / form fields).
-FIELDS = ["page", "instructor", "q", "term", "state", "back", "step", "next", "version", "item_id", "section", "email", "password",
-          "student", "reason", "opens", "closes", "program_mode", "consent_text", "at_risk_threshold_percent", "dimension", "key"]
+FIELDS = [
+    "page",
+    "instructor",
+    "q",
+    "term",
+    "state",
+    "back",
+    "step",
+    "next",
+    "version",
+    "item_id",
+    "section",
+    "email",
+    "password",
+    "student",
+    "reason",
+    "opens",
+    "closes",
+    "program_mode",
+    "consent_text",
+    "at_risk_threshold_percent",
+    "dimension",
+    "key",
+]
 # A view that reads one field only once another names something real (Progress's "Remind now" reads `key`
 # once `term` and `dimension` are valid) gets each odd value again under each real context, per screen.
 CONTEXTS = {"progress": [{"term": "202710", "dimension": dimension} for dimension in DIMENSIONS]}
@@ -55,13 +77,20 @@ def requests_for(app, real: dict):
     odd query and form values reach the views' own parsing, not only the 404 of an unknown id.
     """
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    for rule in sorted(rules, key=lambda r: (r.endpoint in LAST, LAST.index(r.endpoint) if r.endpoint in LAST else 0, r.rule)):
+    for rule in sorted(
+        rules, key=lambda r: (r.endpoint in LAST, LAST.index(r.endpoint) if r.endpoint in LAST else 0, r.rule)
+    ):
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         base = url_for_rule(rule.rule, real)
         for method in methods:
             for value in ODD_VALUES if rule.arguments else []:
                 url = url_for_rule(rule.rule, value)
-                yield rule.endpoint, method, url, ({} if method == "GET" else {"data": {name: value for name in FIELDS}})
+                yield (
+                    rule.endpoint,
+                    method,
+                    url,
+                    ({} if method == "GET" else {"data": {name: value for name in FIELDS}}),
+                )
             for value, context in itertools.product(ODD_VALUES, [{}, *CONTEXTS.get(rule.endpoint.split(".")[0], [])]):
                 query = {**{name: value for name in FIELDS if name != "next"}, **context}
                 if method == "GET":
@@ -71,7 +100,12 @@ def requests_for(app, real: dict):
                     yield rule.endpoint, method, base, {"query_string": query, "data": form}
             if method == "POST":
                 yield rule.endpoint, method, base, {"data": {"q": "x" * (2 * 1024 * 1024)}}
-                yield rule.endpoint, method, base, {"data": b"\xff\xfe" * 10, "content_type": "application/x-www-form-urlencoded"}
+                yield (
+                    rule.endpoint,
+                    method,
+                    base,
+                    {"data": b"\xff\xfe" * 10, "content_type": "application/x-www-form-urlencoded"},
+                )
                 yield rule.endpoint, method, base, {"data": "not json", "content_type": "application/json"}
 
 
@@ -92,8 +126,14 @@ def real_ids(app, client, who: str | None) -> dict:
         match = re.search(r"/ordering/drafts/(\d+)/", response.headers.get("Location", ""))
         assert match, (response.status_code, response.headers.get("Location"))
         draft_id = match.group(1)
-    return {"number": "1001", "draft_id": draft_id, "course_id": str(course_id), "term_id": str(term_id),
-            "item_id": str(item_id), "section_id": str(section_id)}
+    return {
+        "number": "1001",
+        "draft_id": draft_id,
+        "course_id": str(course_id),
+        "term_id": str(term_id),
+        "item_id": str(item_id),
+        "section_id": str(section_id),
+    }
 
 
 def walk(app, client, real: dict) -> tuple[Counter, list[str]]:
@@ -118,12 +158,16 @@ def walk(app, client, real: dict) -> tuple[Counter, list[str]]:
 def test_no_input_makes_a_500(app, demo_data, monkeypatch, who):
     """One walk per user, so parallel workers share the ~6,000 requests."""
     # The walk is about answers, not timing: odd sign-in attempts skip the deliberately slow hash.
-    monkeypatch.setattr("orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == demo.DEMO_PASSWORD)
+    monkeypatch.setattr(
+        "orders.web.screens.auth.views.check_password_hash", lambda stored, given: given == demo.DEMO_PASSWORD
+    )
     client = app.test_client()
     if who:
         sign_in(client, who)
     totals, failures = walk(app, client, real_ids(app, client, who))
-    print(f"fuzz walk as {who or 'signed out'}: {sum(totals.values())} requests, statuses {dict(sorted(totals.items()))}")
+    print(
+        f"fuzz walk as {who or 'signed out'}: {sum(totals.values())} requests, statuses {dict(sorted(totals.items()))}"
+    )
     assert failures == [], f"{len(failures)} requests answered 5xx:\n" + "\n".join(failures[:40])
     assert totals[413] > 0 and totals[400] > 0 and totals[404] > 0
     assert totals[200] > 10, totals  # the walk reached real pages (14 signed out, 21 as Mary), not only refusals

@@ -16,8 +16,16 @@ PUBLIC_BY_DESIGN |= {"ops.healthz", "ops.readyz"}
 # state cookie + stored nonce, registration by a one-time code; tests/screens/lti/ covers every refusal.
 PUBLIC_BY_DESIGN |= {"lti.login", "lti.launch", "lti.jwks", "lti.canvas_config", "lti.register"}
 # The demo LMS (devtools/lms.py, docs/spec.md §5): registered in development (and the suite) only; it plays an LMS.
-PUBLIC_BY_DESIGN |= {"dev_lms.index", "dev_lms.course", "dev_lms.jwks", "dev_lms.auth", "dev_lms.token", "dev_lms.roster",
-                     "dev_lms.deep_link_return", "dev_lms.script"}
+PUBLIC_BY_DESIGN |= {
+    "dev_lms.index",
+    "dev_lms.course",
+    "dev_lms.jwks",
+    "dev_lms.auth",
+    "dev_lms.token",
+    "dev_lms.roster",
+    "dev_lms.deep_link_return",
+    "dev_lms.script",
+}
 # Not for people: a bearer token (METRICS_TOKEN) or nothing at all; tests/screens/ops/test_ops.py.
 TOKEN_GUARDED = {"ops.scrape": "metrics_token"}
 
@@ -72,7 +80,10 @@ def test_a_pure_student_gets_403_on_every_staff_route(app, client, demo_data):
             response = client.open(url, method=method)
             walked += 1
             if rule.endpoint in STUDENT_HOME:
-                assert response.status_code == 303 and response.headers["Location"] == "/student/materials", (method, url)
+                assert response.status_code == 303 and response.headers["Location"] == "/student/materials", (
+                    method,
+                    url,
+                )
             else:
                 assert response.status_code == 403, (method, url, response.status_code)
     assert walked > 50

@@ -1,4 +1,8 @@
-"""Accounts: activating users and the Program Administrator flag, never leaving the institution without an active one."""
+"""Accounts: activating users and the Program Administrator flag.
+
+No change here leaves the institution without an active Program Administrator.
+"""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +20,14 @@ from orders.extensions import db
 
 def _active_admin_ids() -> list[int]:
     """Active Program Administrators (locked on PostgreSQL too, for a deployment without an institution row yet)."""
-    return list(db.session.scalars(
-        select(User.id).where(User.is_program_admin.is_(True), User.active.is_(True)).order_by(User.id).with_for_update()
-    ))
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(User.is_program_admin.is_(True), User.active.is_(True))
+            .order_by(User.id)
+            .with_for_update()
+        )
+    )
 
 
 def _user_target(user: User) -> str:
@@ -72,7 +81,9 @@ def set_program_admin(user: User, flag: bool, *, actor: User, now: datetime) -> 
     user.is_program_admin = flag
     db.session.flush()
     kind = "user.admin_granted" if flag else "user.admin_revoked"
-    return record(kind, _user_target(user), {"is_program_admin": not flag}, {"is_program_admin": flag}, actor=actor, now=now)
+    return record(
+        kind, _user_target(user), {"is_program_admin": not flag}, {"is_program_admin": flag}, actor=actor, now=now
+    )
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -107,8 +118,14 @@ def set_up_program_admin(email: str, name: str, password_hash: str, *, now: date
     after = {"active": True, "is_program_admin": True, "password": "set"}
     if user is None:
         name = " ".join(name.split())
-        user = User(name=name, sort_name=User.sort_key_for(name), email=email, password_hash=password_hash,
-                    active=True, is_program_admin=True)
+        user = User(
+            name=name,
+            sort_name=User.sort_key_for(name),
+            email=email,
+            password_hash=password_hash,
+            active=True,
+            is_program_admin=True,
+        )
         db.session.add(user)
         db.session.flush()
         record("user.admin_created", _user_target(user), None, after, actor=None, now=now)
@@ -122,6 +139,9 @@ def set_up_program_admin(email: str, name: str, password_hash: str, *, now: date
 
 def active_admin_count() -> int:
     # A COUNT always returns its one row; scalar() is typed Optional.
-    return db.session.scalar(select(func.count()).select_from(User).where(User.is_program_admin.is_(True), User.active.is_(True))) or 0
-
-
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.is_program_admin.is_(True), User.active.is_(True))
+        )
+        or 0
+    )

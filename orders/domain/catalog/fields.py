@@ -57,12 +57,19 @@ class ItemFields:
 def item_values(item: CatalogItem) -> dict:
     """An item's current values in the shape of ItemFields.as_audit()."""
     return dict(
-        title=item.title, authors=item.authors, isbn13=item.isbn13, publisher=item.publisher, edition=item.edition,
-        delivery=item.delivery.value, student_price=str(item.student_price.quantize(Decimal("0.01"))), active=item.active,
+        title=item.title,
+        authors=item.authors,
+        isbn13=item.isbn13,
+        publisher=item.publisher,
+        edition=item.edition,
+        delivery=item.delivery.value,
+        student_price=str(item.student_price.quantize(Decimal("0.01"))),
+        active=item.active,
         copyright_year=item.copyright_year,
         list_price=None if item.list_price is None else str(item.list_price.quantize(Decimal("0.01"))),
         zero_cost=bool(item.zero_cost),
-        courseware_for_graded_work=bool(item.courseware_for_graded_work), data_terms_url=item.data_terms_url,
+        courseware_for_graded_work=bool(item.courseware_for_graded_work),
+        data_terms_url=item.data_terms_url,
     )
 
 
@@ -129,7 +136,7 @@ def parse_zero_cost(raw: str | bool | None) -> tuple[bool | None, str | None]:
 
 
 def parse_courseware(raw: str | bool | None) -> tuple[bool | None, str | None]:
-    """"Courseware needed for graded work": true or false (empty: false)."""
+    """ "Courseware needed for graded work": true or false (empty: false)."""
     if isinstance(raw, bool):
         return raw, None
     value = (raw or "").strip().lower()
@@ -203,12 +210,25 @@ def parse_item(raw: dict) -> tuple[ItemFields | None, dict[str, str]]:
     if errors:
         return None, errors
     # Each parser gives its value whenever it reports no problem.
-    assert code is not None and delivery is not None and price is not None and active is not None and zero_cost is not None
+    assert (
+        code is not None and delivery is not None and price is not None and active is not None and zero_cost is not None
+    )
     assert courseware is not None
     return ItemFields(
-        title=text["title"], authors=text["authors"], isbn13=code, publisher=text["publisher"], edition=text["edition"],
-        delivery=delivery, student_price=price, active=active, copyright_year=year, list_price=list_price,
-        zero_cost=zero_cost, courseware_for_graded_work=courseware, data_terms_url=terms_url, keep=tuple(name for name in OPTIONAL_CSV_COLUMNS if name not in raw),
+        title=text["title"],
+        authors=text["authors"],
+        isbn13=code,
+        publisher=text["publisher"],
+        edition=text["edition"],
+        delivery=delivery,
+        student_price=price,
+        active=active,
+        copyright_year=year,
+        list_price=list_price,
+        zero_cost=zero_cost,
+        courseware_for_graded_work=courseware,
+        data_terms_url=terms_url,
+        keep=tuple(name for name in OPTIONAL_CSV_COLUMNS if name not in raw),
     ), {}
 
 
@@ -251,7 +271,9 @@ def parse_catalog_csv(data: bytes) -> list[ItemFields]:
                 detail.append("unknown " + ", ".join(extra))
             if len(names) != len(set(names)):
                 detail.append("a column appears twice")
-            raise CatalogFileError([f"Row 1: the header must name the columns {', '.join(CSV_COLUMNS)} ({'; '.join(detail)})."])
+            raise CatalogFileError(
+                [f"Row 1: the header must name the columns {', '.join(CSV_COLUMNS)} ({'; '.join(detail)})."]
+            )
         items: list[ItemFields] = []
         seen: dict[str, int] = {}
         for row_number, row in enumerate(reader, start=2):

@@ -58,7 +58,9 @@ def disclosed_clause(as_of=None) -> ColumnElement[bool]:
             or_(OrderSection.added_at.is_(None), OrderSection.added_at <= as_of),
         )
     )
-    answered = select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id, NoMaterialsAnswer.answered_at <= as_of)
+    answered = select(NoMaterialsAnswer.id).where(
+        NoMaterialsAnswer.section_id == Section.id, NoMaterialsAnswer.answered_at <= as_of
+    )
     return or_(exists(on_order), exists(answered))
 
 
@@ -141,6 +143,11 @@ def coverage(user: User, term: Term, inst: Institution, now: datetime) -> Covera
         for row in db.session.execute(query)
     ]
     rows.sort(key=lambda r: (-(r.total - r.now), r.label.lower(), r.key))
-    headline = CoverageRow("", term.name, sum(r.total for r in rows), sum(r.now for r in rows),
-                           sum(r.then or 0 for r in rows) if passed else None)
+    headline = CoverageRow(
+        "",
+        term.name,
+        sum(r.total for r in rows),
+        sum(r.now for r in rows),
+        sum(r.then or 0 for r in rows) if passed else None,
+    )
     return Coverage(term, inst.coverage_target_percent, opens_at, passed, headline, rows)

@@ -93,7 +93,9 @@ def estimate(disclosure: Disclosure, lines: Iterable[CostLine], other_costs: Ite
     if not lines:  # a placed order that counts no line (say, only denied requests) tells nothing yet
         return CostEstimate(None, None, other, None)
     required = [line for line in lines if line.requirement is Requirement.REQUIRED]
-    recommended = sum((_price(line) for line in lines if line.requirement is Requirement.RECOMMENDED and line.price is not None), ZERO)
+    recommended = sum(
+        (_price(line) for line in lines if line.requirement is Requirement.RECOMMENDED and line.price is not None), ZERO
+    )
     if any(line.price is None for line in required):
         return CostEstimate(None, recommended, other, None, pending=True)
     total = sum((_price(line) for line in required), ZERO) + other
@@ -123,31 +125,39 @@ def order_totals(order_ids: Select):
     lines = (
         select(
             line.c.order_id.label("order_id"),
-            func.sum(case((priced, _cents(func.coalesce(line.c.price, item.student_price))), else_=0)).label("line_cents"),
+            func.sum(case((priced, _cents(func.coalesce(line.c.price, item.student_price))), else_=0)).label(
+                "line_cents"
+            ),
             func.max(case((and_(required, line.c.pending == 1), 1), else_=0)).label("pending_required"),
             func.count().label("lines"),
         )
-        .select_from(line).outerjoin(item, item.id == line.c.item_id)
+        .select_from(line)
+        .outerjoin(item, item.id == line.c.item_id)
         .group_by(line.c.order_id)
         .subquery("order_lines_total")
     )
     others = (
         select(OtherCost.order_id.label("order_id"), func.sum(_cents(OtherCost.amount)).label("other_cents"))
-        .where(OtherCost.order_id.in_(order_ids)).group_by(OtherCost.order_id)
+        .where(OtherCost.order_id.in_(order_ids))
+        .group_by(OtherCost.order_id)
         .subquery("order_other_total")
     )
     return (
         select(
-            lines.c.order_id, lines.c.pending_required, lines.c.lines,
+            lines.c.order_id,
+            lines.c.pending_required,
+            lines.c.lines,
             (func.coalesce(lines.c.line_cents, 0) + func.coalesce(others.c.other_cents, 0)).label("required_cents"),
         )
-        .select_from(lines).outerjoin(others, others.c.order_id == lines.c.order_id)
+        .select_from(lines)
+        .outerjoin(others, others.c.order_id == lines.c.order_id)
         .subquery("order_total")
     )
 
 
-def label_clause(label: CostLabel, totals, *, ordered: ColumnElement[bool], answered: ColumnElement[bool],
-                 threshold: Decimal | None) -> ColumnElement[bool]:
+def label_clause(
+    label: CostLabel, totals, *, ordered: ColumnElement[bool], answered: ColumnElement[bool], threshold: Decimal | None
+) -> ColumnElement[bool]:
     """SQL: a section has `label`, given its placed order's row of `order_totals` (outer-joined: NULL when it has
     none), whether it is on a placed order and whether it was answered "no materials needed"."""
     known = and_(ordered, totals.c.lines > 0, totals.c.pending_required == 0)

@@ -39,7 +39,9 @@ def _already(description: str, amount: Decimal, on_order: Iterable[tuple[str, De
         if _same(other_description, description):
             if other_amount == amount:
                 return True
-            raise Refused(f"“{other_description}” is already on this order at a different amount. Remove it first to change it.")
+            raise Refused(
+                f"“{other_description}” is already on this order at a different amount. Remove it first to change it."
+            )
     return False
 
 
@@ -55,8 +57,9 @@ def add_to_draft(draft: Order, cost: CostFields, now) -> tuple[OtherCost, bool]:
     if _already(cost.description, cost.amount, ((c.description, c.amount) for c in existing)):
         return next(c for c in existing if _same(c.description, cost.description)), False
     _room_for_one_more(len(existing))
-    added = OtherCost(description=cost.description, amount=cost.amount,
-                      position=max((c.position for c in existing), default=-1) + 1)
+    added = OtherCost(
+        description=cost.description, amount=cost.amount, position=max((c.position for c in existing), default=-1) + 1
+    )
     draft.other_costs.append(added)
     revise_draft(draft, now)
     return added, True
@@ -131,7 +134,9 @@ class CostChange:
         if self.added:
             found["added_costs"] = [c.as_json() for c in self.added]
         if self.removed:
-            found["removed_costs"] = [{"id": c.id, "description": c.description, "amount": str(c.amount)} for c in self.removed]
+            found["removed_costs"] = [
+                {"id": c.id, "description": c.description, "amount": str(c.amount)} for c in self.removed
+            ]
         return found
 
 
@@ -143,7 +148,9 @@ def cost_change(order: Order, kept: list[int], new: list[dict]) -> CostChange:
     )
 
 
-def carry_over(order: Order, base: list[int], kept: list[int], new: list[dict]) -> tuple[list[int], list[dict], list[str]]:
+def carry_over(
+    order: Order, base: list[int], kept: list[int], new: list[dict]
+) -> tuple[list[int], list[dict], list[str]]:
     """The user's cost changes (made against the order as it was, `base`) carried onto the order as it is now:
     (kept ids, new costs, in words those that no longer apply)."""
     now_ids = [c.id for c in order.other_costs]
@@ -201,17 +208,32 @@ def cost_facts_query(order_ids: Select, *, pending_lines: bool = True) -> Select
     required cost, and (unless the caller reads the lines itself) one per required line still to be determined
     (orders/domain/lines.py, pending)."""
     costs = (
-        select(OtherCost.order_id.label("order_id"), Order.number.label("number"), OtherCost.description.label("description"),
-               OtherCost.amount.label("amount"), literal(0).label("pending"), OtherCost.position.label("position"))
-        .join(Order, Order.id == OtherCost.order_id).where(OtherCost.order_id.in_(order_ids))
+        select(
+            OtherCost.order_id.label("order_id"),
+            Order.number.label("number"),
+            OtherCost.description.label("description"),
+            OtherCost.amount.label("amount"),
+            literal(0).label("pending"),
+            OtherCost.position.label("position"),
+        )
+        .join(Order, Order.id == OtherCost.order_id)
+        .where(OtherCost.order_id.in_(order_ids))
     )
     if not pending_lines:
         return costs.order_by(OtherCost.order_id, OtherCost.position)
     line = order_lines(order_ids, pending=True)
-    pending = select(
-        line.c.order_id, Order.number, null(), null(),
-        literal(1), line.c.position,
-    ).join(Order, Order.id == line.c.order_id).where(line.c.pending == 1, line.c.requirement == Requirement.REQUIRED)
+    pending = (
+        select(
+            line.c.order_id,
+            Order.number,
+            null(),
+            null(),
+            literal(1),
+            line.c.position,
+        )
+        .join(Order, Order.id == line.c.order_id)
+        .where(line.c.pending == 1, line.c.requirement == Requirement.REQUIRED)
+    )
     both = union_all(costs, pending).subquery("cost_fact")  # the first SELECT names the columns and types the amount
     return select(*both.c).order_by(both.c.order_id, both.c.pending, both.c.position)
 

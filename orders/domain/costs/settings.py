@@ -24,7 +24,9 @@ class CostSettings:
     coverage_target_percent: int
 
 
-def parse_settings(threshold: str | None, criteria_url: str | None, target: int | None) -> tuple[CostSettings | None, dict[str, str]]:
+def parse_settings(
+    threshold: str | None, criteria_url: str | None, target: int | None
+) -> tuple[CostSettings | None, dict[str, str]]:
     """The form's values checked; the settings, or the message of each field that is wrong."""
     errors: dict[str, str] = {}
     amount = None
@@ -36,7 +38,9 @@ def parse_settings(threshold: str | None, criteria_url: str | None, target: int 
     if problem:
         errors["low_cost_criteria_url"] = problem
     elif amount is not None and url is None:
-        errors["low_cost_criteria_url"] = "Link to the criteria of your “Low cost” label: students are shown them with it."
+        errors["low_cost_criteria_url"] = (
+            "Link to the criteria of your “Low cost” label: students are shown them with it."
+        )
     if target is None or not 0 <= target <= 100:
         errors["coverage_target_percent"] = "Enter a whole number from 0 to 100."
     if errors or target is None:
@@ -46,8 +50,11 @@ def parse_settings(threshold: str | None, criteria_url: str | None, target: int 
 
 def save_settings(inst: Institution, values: CostSettings, *, actor: User, now: datetime) -> AdminAuditEntry | None:
     """Change the cost-disclosure settings; audit only the changed fields (None when nothing changed)."""
-    parsed, errors = parse_settings(None if values.low_cost_threshold is None else str(values.low_cost_threshold),
-                                    values.low_cost_criteria_url, values.coverage_target_percent)
+    parsed, errors = parse_settings(
+        None if values.low_cost_threshold is None else str(values.low_cost_threshold),
+        values.low_cost_criteria_url,
+        values.coverage_target_percent,
+    )
     if parsed is None:
         raise RuleBroken(" ".join(errors.values()))
     before, after = {}, {}
@@ -63,16 +70,26 @@ def save_settings(inst: Institution, values: CostSettings, *, actor: User, now: 
     return record(AUDIT_SETTINGS, "Cost disclosure settings", before, after, actor=actor, now=now)
 
 
-def save_registration_opens(term: Term, opens_at: datetime | None, *, actor: User, now: datetime) -> AdminAuditEntry | None:
+def save_registration_opens(
+    term: Term, opens_at: datetime | None, *, actor: User, now: datetime
+) -> AdminAuditEntry | None:
     """Set, change or clear when the term's registration opens; audited (None when unchanged)."""
     before, after = audit_time(term.registration_opens_at), audit_time(opens_at)
-    if term.registration_opens_at is not None and opens_at is not None and (
-        term.registration_opens_at.replace(second=0, microsecond=0) == opens_at.replace(second=0, microsecond=0)
+    if (
+        term.registration_opens_at is not None
+        and opens_at is not None
+        and (term.registration_opens_at.replace(second=0, microsecond=0) == opens_at.replace(second=0, microsecond=0))
     ):
         return None  # the form shows minutes: the same minute sent back is no change
     if before == after:
         return None
     term.registration_opens_at = opens_at
     db.session.flush()
-    return record(AUDIT_REGISTRATION, f"{term.name} registration opening", {"registration_opens_at": before},
-                  {"registration_opens_at": after}, actor=actor, now=now)
+    return record(
+        AUDIT_REGISTRATION,
+        f"{term.name} registration opening",
+        {"registration_opens_at": before},
+        {"registration_opens_at": after},
+        actor=actor,
+        now=now,
+    )

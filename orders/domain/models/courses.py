@@ -65,7 +65,8 @@ class Term(Model):
     name: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    # The student choice window (docs/spec.md §1 "Choice window"); unset: students see their materials but cannot choose.
+    # The student choice window (docs/spec.md §1 "Choice window"); unset: students see their materials but
+    # cannot choose.
     choice_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     choice_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When registration for the term opens (docs/spec.md §10): Progress measures cost disclosure as of then.

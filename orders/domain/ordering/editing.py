@@ -1,11 +1,13 @@
-"""Edit a placed order: changes to the pending edit (orders.domain.ordering.pending_edits), applied at once on "Submit changes".
+"""Edit a placed order: changes to the pending edit, applied at once on "Submit changes".
 
-A PendingEdit holds the order as the user wants it (its items and sections) and the order as it was
-when they began (its version and its "base" state). Nothing touches the order until submit, which checks
-that version: if someone changed the order meanwhile, nothing is applied; the user's changes (what they
-added and removed against the base) are carried onto the order as it is now, those that no longer apply
-are dropped and named, and the user reviews the result and submits again.
+The pending edit is orders.domain.ordering.pending_edits. A PendingEdit holds the order as the user
+wants it (its items and sections) and the order as it was when they began (its version and its "base"
+state). Nothing touches the order until submit, which checks that version: if someone changed the order
+meanwhile, nothing is applied; the user's changes (what they added and removed against the base) are
+carried onto the order as it is now, those that no longer apply are dropped and named, and the user
+reviews the result and submits again.
 """
+
 from __future__ import annotations
 
 import enum
@@ -58,7 +60,9 @@ from orders.domain.transitions import transition
 from orders.extensions import db
 
 ROYALTY_UNANSWERED = "Answer the question about the added materials' authors and royalties: Yes or No."
-CHANGED_WHILE_EDITING = "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
+CHANGED_WHILE_EDITING = (
+    "This order changed while you were editing. Nothing of yours was applied: here it is as it is now."
+)
 NOTHING_CHANGED = "You had not changed anything, so the order stays as it was."
 CHANGES_KEPT = (
     "This order changed while you were editing, so nothing was applied yet. Your changes are kept: "
@@ -74,15 +78,19 @@ class EditResult(enum.Enum):
     ALREADY_APPLIED = "already applied"  # a repeat (double click, second tab): the first one applied them
     CHANGES_KEPT = "changes kept"  # stale: the changes now stand on the order as it is, for review (saved)
     CHANGES_DROPPED = "changes dropped"  # stale, and none of them still applies (the pending edit is deleted)
-    SUBMITTED = "submitted for approval"  # the organization reviews changes: they wait for an approver (docs/spec.md §8)
+    SUBMITTED = "submitted for approval"
     ALREADY_SUBMITTED = "already submitted"  # a repeat of a submit that sent them to review
 
 
 def _already_applied(order: Order) -> EditOutcome:
-    return EditOutcome(order, EditResult.ALREADY_APPLIED, message=(
-        f"Your changes to order #{order.number} were already applied (from another tab or an earlier click). "
-        "Nothing more changed."
-    ))
+    return EditOutcome(
+        order,
+        EditResult.ALREADY_APPLIED,
+        message=(
+            f"Your changes to order #{order.number} were already applied (from another tab or an earlier click). "
+            "Nothing more changed."
+        ),
+    )
 
 
 def _require_edit(order: Order, actor: User, now: datetime) -> None:
@@ -97,10 +105,14 @@ def _refuse_a_second_line(order: Order, item: CatalogItem) -> None:
     brought = next((r for r in counted_requests(order) if r.fulfilled_by_id == item.id), None)
     if brought is not None:
         raise Refused(f"{item.title} is already on this order: the approved request for “{brought.title}” brought it.")
+
+
 def awaiting_approval_notice(order: Order) -> str:
     """Why a user's submitted changes can't be changed any more (docs/spec.md §8)."""
-    return (f"Your changes to order #{order.number} await approval, so they can no longer be changed. "
-            "Discard them to withdraw them, or wait for the decision.")
+    return (
+        f"Your changes to order #{order.number} await approval, so they can no longer be changed. "
+        "Discard them to withdraw them, or wait for the decision."
+    )
 
 
 def _changeable_pending(order: Order, actor: User) -> PendingEdit | None:
@@ -128,7 +140,9 @@ def add_item(order: Order, actor: User, item_id: int, now: datetime) -> CatalogI
     return item
 
 
-def set_requirement(order: Order, actor: User, item_id: int, requirement: Requirement, now: datetime) -> CatalogItem | None:
+def set_requirement(
+    order: Order, actor: User, item_id: int, requirement: Requirement, now: datetime
+) -> CatalogItem | None:
     """Mark an item of the pending edit required or recommended; returns it, or None when it is not on the edit."""
     _require_edit(order, actor, now)
     pending = _changeable_pending(order, actor)
@@ -154,7 +168,9 @@ def remove_item(order: Order, actor: User, item_id: int, now: datetime) -> Catal
     return db.session.get(CatalogItem, item_id)
 
 
-def addable_sections(order: Order, actor: User, now: datetime, *, keep: AbstractSet[int] = frozenset()) -> list[Section]:
+def addable_sections(
+    order: Order, actor: User, now: datetime, *, keep: AbstractSet[int] = frozenset()
+) -> list[Section]:
     """The order's own sections, and active sections of its course and term the user may put on it now
     (not on another order).
 
@@ -164,17 +180,18 @@ def addable_sections(order: Order, actor: User, now: datetime, *, keep: Abstract
     on_order = {s.id for s in order.sections}
     candidates = list(
         db.session.scalars(
-            select(Section).where(
+            select(Section)
+            .where(
                 Section.course_id == order.course_id,
                 Section.term_id == order.term_id,
                 or_(Section.state == SectionState.ACTIVE, Section.id.in_(on_order)),
-            ).order_by(Section.label)
+            )
+            .order_by(Section.label)
         )
     )
     taken = claimed_sections([s.id for s in candidates], excluding_order_id=order.id)
     return [
-        s for s in candidates
-        if s.id not in taken and (s.id in on_order or s.id in keep or can_place(actor, s, now))
+        s for s in candidates if s.id not in taken and (s.id in on_order or s.id in keep or can_place(actor, s, now))
     ]
 
 
@@ -199,7 +216,9 @@ def discard(order: Order, actor: User) -> bool:
     if pending is None:
         return False
     # A guarded DELETE: an approver deciding the same submitted change at this moment wins or loses whole.
-    gone = db.session.execute(delete(PendingEdit).where(PendingEdit.id == pending.id).execution_options(synchronize_session=False))
+    gone = db.session.execute(
+        delete(PendingEdit).where(PendingEdit.id == pending.id).execution_options(synchronize_session=False)
+    )
     db.session.expunge(pending)
     return cast("CursorResult[Any]", gone).rowcount == 1
 
@@ -220,13 +239,20 @@ def royalty_offered(change: EditDiff) -> list[CatalogItem]:
 
 
 def _already_submitted(order: Order) -> EditOutcome:
-    return EditOutcome(order, EditResult.ALREADY_SUBMITTED, message=(
-        f"Your changes to order #{order.number} already await approval. Nothing more was submitted."
-    ))
+    return EditOutcome(
+        order,
+        EditResult.ALREADY_SUBMITTED,
+        message=(f"Your changes to order #{order.number} already await approval. Nothing more was submitted."),
+    )
 
 
 def submit(
-    order: Order, *, actor: User, now: datetime, request_id: str | None, expected_version: int,
+    order: Order,
+    *,
+    actor: User,
+    now: datetime,
+    request_id: str | None,
+    expected_version: int,
     royalty: RoyaltyAnswer | None = None,
 ) -> EditOutcome:
     """Apply the user's pending changes at once, if the order is still the version they started from; in an
@@ -269,10 +295,15 @@ def submit(
         event = submit_change(order, pending, change, route, answer, actor=actor, now=now, request_id=request_id)
         if event is None:
             return _already_submitted(order)
-        return EditOutcome(order, EditResult.SUBMITTED, event, (
-            f"Your changes to order #{order.number} were submitted for approval. The order stays as it is until an "
-            "approver approves them."
-        ))
+        return EditOutcome(
+            order,
+            EditResult.SUBMITTED,
+            event,
+            (
+                f"Your changes to order #{order.number} were submitted for approval. The order stays as it is until an "
+                "approver approves them."
+            ),
+        )
     # The guarded UPDATE comes before any other write: of twenty identical submits it lets one through,
     # and the rest wait for it, match nothing and find their pending changes already applied.
     if not transition(order, expected=OrderStatus.PLACED, now=now):
@@ -358,10 +389,22 @@ def _apply_items(order: Order, change: EditDiff, now: datetime) -> None:
         row = rows.get(item.id)
         requirement = change.requirements.get(item.id, Requirement.REQUIRED)
         if row is None:
-            order.lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price,
-                                         requirement=requirement))
+            order.lines.append(
+                OrderLine(
+                    catalog_item_id=item.id,
+                    item=item,
+                    position=position,
+                    student_price=item.student_price,
+                    requirement=requirement,
+                )
+            )
         else:
-            row.removed_at, row.position, row.student_price, row.requirement = None, position, item.student_price, requirement
+            row.removed_at, row.position, row.student_price, row.requirement = (
+                None,
+                position,
+                item.student_price,
+                requirement,
+            )
 
 
 def _apply_requests(order: Order, change: EditDiff, actor: User, now: datetime) -> None:
@@ -443,7 +486,9 @@ def _apply_sections(order: Order, change: EditDiff, now: datetime) -> None:
             for section in change.added_sections:
                 known = links.get(section.id)
                 if known is None:
-                    order.order_sections.append(OrderSection(section_id=section.id, section=section, claimed=True, added_at=now))
+                    order.order_sections.append(
+                        OrderSection(section_id=section.id, section=section, claimed=True, added_at=now)
+                    )
                 else:
                     known.removed_at, known.claimed, known.added_at = None, True, now
             db.session.flush()
@@ -491,15 +536,18 @@ def add_sections(
     return EditOutcome(order, EditResult.APPLIED, event, f"Order #{order.number} was updated.")
 
 
-def _submit_added_sections(order: Order, change: EditDiff, route, *, actor: User, now: datetime,
-                           request_id: str | None) -> EditOutcome:
+def _submit_added_sections(
+    order: Order, change: EditDiff, route, *, actor: User, now: datetime, request_id: str | None
+) -> EditOutcome:
     """Sections to add, sent to review as the user's pending change (the one pending-edits machinery holds both)."""
     pending = find_pending(order, actor)
     if pending is not None and pending.submitted_at is not None:
         return _already_submitted(order)  # a double submit: the first one sent them to review
     if pending is not None:
-        raise Refused("You have changes to this order that are not submitted yet. Submit or discard them (Edit order), "
-                      "then add the sections.")
+        raise Refused(
+            "You have changes to this order that are not submitted yet. Submit or discard them (Edit order), "
+            "then add the sections."
+        )
     state = EditState.of(order)
     state.sections = sorted(set(state.sections) | {s.id for s in change.added_sections})
     try:
@@ -510,8 +558,13 @@ def _submit_added_sections(order: Order, change: EditDiff, route, *, actor: User
     event = submit_change(order, pending, change, route, NO_ROYALTY, actor=actor, now=now, request_id=request_id)
     if event is None:
         return _already_submitted(order)
-    return EditOutcome(order, EditResult.SUBMITTED, event, (
-        f"Adding section{'s' if len(change.added_sections) > 1 else ''} "
-        f"{', '.join(s.label for s in change.added_sections)} to order #{order.number} awaits approval. "
-        "The order stays as it is until an approver approves it."
-    ))
+    return EditOutcome(
+        order,
+        EditResult.SUBMITTED,
+        event,
+        (
+            f"Adding section{'s' if len(change.added_sections) > 1 else ''} "
+            f"{', '.join(s.label for s in change.added_sections)} to order #{order.number} awaits approval. "
+            "The order stays as it is until an approver approves it."
+        ),
+    )

@@ -45,8 +45,15 @@ class EditState:
         )
 
     def as_json(self) -> dict:
-        return {"items": self.items, "sections": self.sections, "requests": self.requests, "new_requests": self.new_requests,
-                "requirements": self.requirements, "costs": self.costs, "new_costs": self.new_costs}
+        return {
+            "items": self.items,
+            "sections": self.sections,
+            "requests": self.requests,
+            "new_requests": self.new_requests,
+            "requirements": self.requirements,
+            "costs": self.costs,
+            "new_costs": self.new_costs,
+        }
 
     def requirement_of(self, item_id: int, current: Requirement | None) -> Requirement:
         """The requirement this item would have: the user's choice, else the order's, else required."""
@@ -73,13 +80,20 @@ class EditDiff:
 
     def __bool__(self) -> bool:
         return bool(
-            self.added_items or self.removed_items or self.added_sections or self.removed_sections
-            or self.added_requests or self.removed_requests or self.changed_requirements
-            or self.costs.added or self.costs.removed
+            self.added_items
+            or self.removed_items
+            or self.added_sections
+            or self.removed_sections
+            or self.added_requests
+            or self.removed_requests
+            or self.changed_requirements
+            or self.costs.added
+            or self.costs.removed
         )
 
     def details(self) -> dict:
         """The event's record of exactly what changed."""
+
         def items(found: list[CatalogItem]) -> list[dict]:
             return [{"id": i.id, "title": i.title, "isbn": i.isbn13} for i in found]
 
@@ -92,16 +106,21 @@ class EditDiff:
             for i, old, new in self.changed_requirements
         ] + [
             {"id": i.id, "title": i.title, "isbn": i.isbn13, "from": None, "to": Requirement.RECOMMENDED.value}
-            for i in self.added_items if self.requirements.get(i.id) is Requirement.RECOMMENDED
+            for i in self.added_items
+            if self.requirements.get(i.id) is Requirement.RECOMMENDED
         ]
-        return {
-            "added_items": items(self.added_items),
-            "removed_items": items(self.removed_items),
-            "added_sections": sections(self.added_sections),
-            "removed_sections": sections(self.removed_sections),
-            "added_requests": [{"title": r.title, "isbn": r.isbn13} for r in self.added_requests],
-            "removed_requests": [{"id": r.id, "title": r.title, "isbn": r.isbn13} for r in self.removed_requests],
-        } | ({"changed_requirements": requirements} if requirements else {}) | self.costs.details()
+        return (
+            {
+                "added_items": items(self.added_items),
+                "removed_items": items(self.removed_items),
+                "added_sections": sections(self.added_sections),
+                "removed_sections": sections(self.removed_sections),
+                "added_requests": [{"title": r.title, "isbn": r.isbn13} for r in self.added_requests],
+                "removed_requests": [{"id": r.id, "title": r.title, "isbn": r.isbn13} for r in self.removed_requests],
+            }
+            | ({"changed_requirements": requirements} if requirements else {})
+            | self.costs.details()
+        )
 
 
 def find_pending(order: Order, user: User) -> PendingEdit | None:
@@ -115,10 +134,13 @@ def wanted_state(pending: PendingEdit) -> EditState:
     changes = pending.changes
     # An edit saved before other required costs existed has none: its order had none at its version either.
     return EditState(
-        list(changes.get("items", [])), list(changes.get("sections", [])),
-        list(changes.get("requests", [])), list(changes.get("new_requests", [])),
+        list(changes.get("items", [])),
+        list(changes.get("sections", [])),
+        list(changes.get("requests", [])),
+        list(changes.get("new_requests", [])),
         dict(changes.get("requirements", {})),
-        costs=list(changes.get("costs", [])), new_costs=list(changes.get("new_costs", [])),
+        costs=list(changes.get("costs", [])),
+        new_costs=list(changes.get("new_costs", [])),
     )
 
 
@@ -137,8 +159,13 @@ def pending_state(order: Order, pending: PendingEdit | None) -> EditState:
     return wanted_state(pending)
 
 
-def _carry_over(current: list[int], added: list[int], removed: list[int], describe: Callable[[int], str],
-                taken: Collection[int] = ()) -> tuple[list[int], list[str]]:
+def _carry_over(
+    current: list[int],
+    added: list[int],
+    removed: list[int],
+    describe: Callable[[int], str],
+    taken: Collection[int] = (),
+) -> tuple[list[int], list[str]]:
     """`current` with the user's additions and removals applied where they still apply, and in words
     those that do not (someone else did the same meanwhile, or the addition is `taken` elsewhere)."""
     result, dropped = list(current), []
@@ -168,14 +195,30 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
     wanted = wanted_state(pending)
     added = [i for i in wanted.items if i not in base["items"]]
     removed = [i for i in base["items"] if i not in wanted.items]
-    titles = {i.id: i.title for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added + removed)))} if added or removed else {}
+    titles = (
+        {i.id: i.title for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added + removed)))}
+        if added or removed
+        else {}
+    )
     items, dropped = _carry_over(now_state.items, added, removed, lambda item_id: titles.get(item_id, "an item"))
     added_sections = [s for s in wanted.sections if s not in base["sections"]]
     removed_sections = [s for s in base["sections"] if s not in wanted.sections]
-    labels = {s.id: s.label for s in db.session.scalars(select(Section).where(Section.id.in_(added_sections + removed_sections)))} if added_sections or removed_sections else {}
+    labels = (
+        {
+            s.id: s.label
+            for s in db.session.scalars(select(Section).where(Section.id.in_(added_sections + removed_sections)))
+        }
+        if added_sections or removed_sections
+        else {}
+    )
     taken = claimed_sections(added_sections, excluding_order_id=order.id) if added_sections else set()
-    sections, dropped_sections = _carry_over(now_state.sections, added_sections, removed_sections,
-                                             lambda section_id: f"section {labels.get(section_id, '?')}", taken)
+    sections, dropped_sections = _carry_over(
+        now_state.sections,
+        added_sections,
+        removed_sections,
+        lambda section_id: f"section {labels.get(section_id, '?')}",
+        taken,
+    )
     dropped += dropped_sections
     if not sections:  # the user's removals and someone else's would leave none: keep what is there
         sections = list(now_state.sections)
@@ -186,7 +229,9 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
         if request_id in requests:
             requests.remove(request_id)
         else:
-            dropped.append(f"removing the request for {titles_of.get(request_id, 'a title')} (it is no longer on the order)")
+            dropped.append(
+                f"removing the request for {titles_of.get(request_id, 'a title')} (it is no longer on the order)"
+            )
     on_order = {r.isbn13 for r in order.current_requests}
     new_requests = []
     for wanted_request in wanted.new_requests:
@@ -197,9 +242,13 @@ def rebase(order: Order, pending: PendingEdit) -> tuple[EditState, list[str]]:
     # A Required/Recommended choice carries over for the items still on the edit (a same choice made
     # meanwhile by someone else is then simply no change).
     requirements = {key: value for key, value in wanted.requirements.items() if int(key) in items}
-    costs, new_costs, dropped_costs = other_costs.carry_over(order, base.get("costs", []), wanted.costs, wanted.new_costs)
+    costs, new_costs, dropped_costs = other_costs.carry_over(
+        order, base.get("costs", []), wanted.costs, wanted.new_costs
+    )
     dropped += dropped_costs
-    return EditState(items, sorted(sections), requests, new_requests, requirements, costs=costs, new_costs=new_costs), dropped
+    return EditState(
+        items, sorted(sections), requests, new_requests, requirements, costs=costs, new_costs=new_costs
+    ), dropped
 
 
 @dataclass(frozen=True)
@@ -219,7 +268,9 @@ def pending_lines(order: Order, state: EditState) -> list[PendingLine]:
     """The items of the pending state, in order, each with the price it would have."""
     kept = {line.catalog_item_id: line for line in order.current_lines}
     new_ids = [i for i in state.items if i not in kept]
-    new = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(new_ids)))} if new_ids else {}
+    new = (
+        {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(new_ids)))} if new_ids else {}
+    )
     lines = []
     for item_id in state.items:
         if item_id in kept:
@@ -240,7 +291,12 @@ def save_pending(order: Order, user: User, pending: PendingEdit | None, state: E
     if base is None or pending.base_version != order.version:
         pending.base_version = order.version
         current = EditState.of(order)
-        base = {"items": current.items, "sections": current.sections, "requests": current.requests, "costs": current.costs}
+        base = {
+            "items": current.items,
+            "sections": current.sections,
+            "requests": current.requests,
+            "costs": current.costs,
+        }
     pending.changes = dict(state.as_json(), base=base)
     pending.updated_at = now
     db.session.flush()
@@ -254,8 +310,16 @@ def diff(order: Order, state: EditState) -> EditDiff:
     added_item_ids = [i for i in state.items if i not in current_items]
     added_section_ids = [s for s in state.sections if s not in current_sections]
     # No query at all for the usual case of nothing added.
-    items = {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))} if added_item_ids else {}
-    sections = {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))} if added_section_ids else {}
+    items = (
+        {i.id: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(added_item_ids)))}
+        if added_item_ids
+        else {}
+    )
+    sections = (
+        {s.id: s for s in db.session.scalars(select(Section).where(Section.id.in_(added_section_ids)))}
+        if added_section_ids
+        else {}
+    )
     return EditDiff(
         added_items=[items[i] for i in added_item_ids if i in items],
         removed_items=[line.item for line in order.current_lines if line.catalog_item_id not in state.items],
@@ -277,11 +341,24 @@ def diff(order: Order, state: EditState) -> EditDiff:
 def pending_requests(order: Order, state: EditState) -> list[dict]:
     """The content requests of the pending state, for display: key, title, ISBN, status label."""
     kept = [
-        {"key": f"r{r.id}", "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
-        for r in order.current_requests if r.id in state.requests
+        {
+            "key": f"r{r.id}",
+            "title": r.title,
+            "isbn13": r.isbn13,
+            "status": r.status.label,
+            "requirement": r.requirement.label,
+        }
+        for r in order.current_requests
+        if r.id in state.requests
     ]
-    new = [{"key": d["key"], "title": d["title"], "isbn13": d["isbn13"], "status": "Submitted (not yet submitted)",
-            "requirement": Requirement(d.get("requirement", Requirement.REQUIRED.value)).label} for d in state.new_requests]
+    new = [
+        {
+            "key": d["key"],
+            "title": d["title"],
+            "isbn13": d["isbn13"],
+            "status": "Submitted (not yet submitted)",
+            "requirement": Requirement(d.get("requirement", Requirement.REQUIRED.value)).label,
+        }
+        for d in state.new_requests
+    ]
     return kept + new
-
-

@@ -100,7 +100,9 @@ class ReorderResult:
     requested: list[CatalogItem]  # no longer active: on the draft as content requests
 
 
-def reorder_choices(actor: User, course: Course, term: Term, now: datetime, *, instructor_id: int | None = None) -> list[SectionChoice]:
+def reorder_choices(
+    actor: User, course: Course, term: Term, now: datetime, *, instructor_id: int | None = None
+) -> list[SectionChoice]:
     """The sections of the offering in the user's reach; for a coordinator who came from one
     instructor's row on Courses, that instructor's sections (as the row showed them)."""
     every = section_choices(actor, course.id, term.id, now)
@@ -193,7 +195,8 @@ def copy_order(
     found = reorder_candidates(actor, course, term, choices, number=source_number)
     if not found:
         raise ReorderRefused(
-            f"Order #{source_number} can't be copied into {course.code}, {term.name}. Choose one of the earlier orders listed."
+            f"Order #{source_number} can't be copied into {course.code}, {term.name}. "
+            "Choose one of the earlier orders listed."
         )
     source = found[0].order
     lines: list[OrderLine] = []
@@ -204,28 +207,44 @@ def copy_order(
     for position, line in enumerate(found[0].lines):
         item = line.item
         if item.active:
-            lines.append(OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price))
+            lines.append(
+                OrderLine(catalog_item_id=item.id, item=item, position=position, student_price=item.student_price)
+            )
             copied.append(item)
             if line.student_price != item.student_price:
                 changes.append(PriceChange(item, line.student_price, item.student_price))
         else:
             requests.append(
                 ContentRequest(
-                    position=position, title=item.title, isbn13=item.isbn13, author=item.authors, edition=item.edition,
+                    position=position,
+                    title=item.title,
+                    isbn13=item.isbn13,
+                    author=item.authors,
+                    edition=item.edition,
                     note=f"On order #{source.number}, which this order copies; no longer in the catalog.",
-                    status=ContentRequestStatus.SUBMITTED, requested_by_id=actor.id, requested_by=actor,
-                    created_at=now, updated_at=now,
+                    status=ContentRequestStatus.SUBMITTED,
+                    requested_by_id=actor.id,
+                    requested_by=actor,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             requested.append(item)
     draft = new_draft(
-        actor, course, term, [c.section for c in choices if c.orderable], now=now, request_id=request_id,
+        actor,
+        course,
+        term,
+        [c.section for c in choices if c.orderable],
+        now=now,
+        request_id=request_id,
         details={
             "reordered_from": source.number,
             "price_changes": [{"isbn": c.item.isbn13, "was": str(c.was), "now": str(c.now)} for c in changes],
             "content_requests": [item.isbn13 for item in requested],
         },
-        reordered_from_id=source.id, lines=lines, content_requests=requests,
+        reordered_from_id=source.id,
+        lines=lines,
+        content_requests=requests,
         other_costs=copy_for(source),  # a calculator or a fee the course needed then: kept, to review
     )
     return ReorderResult(draft, source, copied, changes, requested)
@@ -267,5 +286,3 @@ def reordered_from_number(order: Order) -> int | None:
     if order.reordered_from_id is None:
         return None
     return db.session.scalar(select(Order.number).where(Order.id == order.reordered_from_id))
-
-

@@ -1,4 +1,6 @@
-"""send-reminders' student emails (docs/spec.md §4 "Student emails"), written to the outbox in bounded, set-based queries.
+"""send-reminders' student emails (docs/spec.md §4 "Student emails").
+
+They are written to the outbox in bounded, set-based queries.
 
 "Your course materials for <term>" while the term's choice window is open, and "Choose by <date>"
 during its last 2 days (opt-in mode: to students with billable lines they have not opted in to;
@@ -9,6 +11,7 @@ DO NOTHING RETURNING) and one INSERT of outbox rows for the students whose marke
 or a run racing this one, sends nothing twice, and the statements do not grow with the students.
 A line's state comes from orders/domain/students/choices.py; the lines are orders/domain/lines.py.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -99,8 +102,12 @@ class Student:
     @property
     def not_opted_in(self) -> list[tuple[EnrolledSection, Material]]:
         """Billable lines (not zero cost) the student is not charged for: not opted in, or opted out."""
-        return [(s, m) for s in self.sections for m in s.materials
-                if m.choice is not LineChoice.ZERO_COST and not is_charged(m.choice)]
+        return [
+            (s, m)
+            for s in self.sections
+            for m in s.materials
+            if m.choice is not LineChoice.ZERO_COST and not is_charged(m.choice)
+        ]
 
     @property
     def total(self) -> Decimal:
@@ -116,32 +123,69 @@ class StudentResult:
 
 
 def student_rows(term_id: int, kind: ReminderKind) -> Select:
-    """Per enrolled student not yet sent `kind`: each enrolled section the SIS has not removed (with no line when it has no placed order)
-    and each line of its placed order, with the stored choice; ordered by student, course, section, line."""
+    """Per enrolled student not yet sent `kind`: their sections and lines, ordered by student, course, section, line.
+
+    Each enrolled section the SIS has not removed (with no line when it has no placed order) and each line
+    of its placed order, with the stored choice.
+    """
     line = order_lines()
     return (
         select(
-            User.id, User.name, User.email,
-            Section.id.label("section_id"), Course.subject, Course.number, Course.title.label("course_title"), Section.label,
-            Order.id.label("order_id"), CatalogItem.title, CatalogItem.isbn13, CatalogItem.zero_cost,
-            line.c.price, CatalogItem.student_price.label("item_price"), line.c.requirement, StudentChoice.choice,
+            User.id,
+            User.name,
+            User.email,
+            Section.id.label("section_id"),
+            Course.subject,
+            Course.number,
+            Course.title.label("course_title"),
+            Section.label,
+            Order.id.label("order_id"),
+            CatalogItem.title,
+            CatalogItem.isbn13,
+            CatalogItem.zero_cost,
+            line.c.price,
+            CatalogItem.student_price.label("item_price"),
+            line.c.requirement,
+            StudentChoice.choice,
         )
         .select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .join(Section, Section.id == Enrollment.section_id)
         .join(Course, Course.id == Section.course_id)
-        .outerjoin(OrderSection, and_(OrderSection.section_id == Section.id, OrderSection.claimed.is_(True),
-                                      OrderSection.removed_at.is_(None)))
+        .outerjoin(
+            OrderSection,
+            and_(
+                OrderSection.section_id == Section.id, OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None)
+            ),
+        )
         .outerjoin(Order, and_(Order.id == OrderSection.order_id, Order.status == OrderStatus.PLACED))
         .outerjoin(line, line.c.order_id == Order.id)
         .outerjoin(CatalogItem, CatalogItem.id == line.c.item_id)
-        .outerjoin(StudentChoice, and_(StudentChoice.user_id == Enrollment.user_id,
-                                       StudentChoice.section_id == Enrollment.section_id,
-                                       StudentChoice.catalog_item_id == CatalogItem.id))
-        .where(Section.term_id == term_id, Enrollment.state == EnrollmentState.ENROLLED, billable_section_clause(), User.active,
-               _not_yet_reminded(User.id, term_id, kind))
-        .order_by(User.id, Course.subject, Course.number, Section.label, Section.id, line.c.type_rank, line.c.position,
-                  CatalogItem.id)
+        .outerjoin(
+            StudentChoice,
+            and_(
+                StudentChoice.user_id == Enrollment.user_id,
+                StudentChoice.section_id == Enrollment.section_id,
+                StudentChoice.catalog_item_id == CatalogItem.id,
+            ),
+        )
+        .where(
+            Section.term_id == term_id,
+            Enrollment.state == EnrollmentState.ENROLLED,
+            billable_section_clause(),
+            User.active,
+            _not_yet_reminded(User.id, term_id, kind),
+        )
+        .order_by(
+            User.id,
+            Course.subject,
+            Course.number,
+            Section.label,
+            Section.id,
+            line.c.type_rank,
+            line.c.position,
+            CatalogItem.id,
+        )
     )
 
 
@@ -165,14 +209,19 @@ def _students(term: Term, kind: ReminderKind, mode: ProgramMode) -> Iterator[Stu
         for _, grouped in itertools.groupby(rows, key=lambda r: r.section_id):
             section_rows = list(grouped)
             first = section_rows[0]
-            section = EnrolledSection(f"{first.subject} {first.number}", first.course_title, first.label, first.order_id is not None)
+            section = EnrolledSection(
+                f"{first.subject} {first.number}", first.course_title, first.label, first.order_id is not None
+            )
             for row in section_rows:
                 if row.title is None:
                     continue  # no placed order, or an order with no catalog line yet
                 price = row.price if row.price is not None else row.item_price
                 choice = effective_choice(mode, row.choice, zero_cost=row.zero_cost)
-                section.materials.append(Material(row.title, row.isbn13, price, row.requirement.label, choice,
-                                                  state_in_words(choice, price, mode)))
+                section.materials.append(
+                    Material(
+                        row.title, row.isbn13, price, row.requirement.label, choice, state_in_words(choice, price, mode)
+                    )
+                )
             student.sections.append(section)
         yield student
 
@@ -195,8 +244,14 @@ def _subject(term: Term, kind: ReminderKind) -> str:
 
 
 def _line(section: EnrolledSection, m: Material) -> dict:
-    return {"code": section.code, "label": section.label, "title": m.title, "isbn13": m.isbn13,
-            "requirement": m.requirement, "price": price_words(m.price, zero_cost=m.choice is LineChoice.ZERO_COST)}
+    return {
+        "code": section.code,
+        "label": section.label,
+        "title": m.title,
+        "isbn13": m.isbn13,
+        "requirement": m.requirement,
+        "price": price_words(m.price, zero_cost=m.choice is LineChoice.ZERO_COST),
+    }
 
 
 def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, now: datetime, inst) -> dict:
@@ -205,8 +260,16 @@ def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, 
     context = dict(
         student={
             "name": student.name,
-            "sections": [{"code": s.code, "title": s.title, "label": s.label, "has_order": s.has_order,
-                          "materials": [_line(s, m) | {"state": m.state} for m in s.materials]} for s in student.sections],
+            "sections": [
+                {
+                    "code": s.code,
+                    "title": s.title,
+                    "label": s.label,
+                    "has_order": s.has_order,
+                    "materials": [_line(s, m) | {"state": m.state} for m in s.materials],
+                }
+                for s in student.sections
+            ],
             "charged": [_line(s, m) for s, m in student.charged],
             "not_opted_in": [_line(s, m) for s, m in student.not_opted_in],
             "total": money(student.total),
@@ -218,12 +281,19 @@ def _email(term: Term, kind: ReminderKind, student: Student, mode: ProgramMode, 
         materials_url=public_url(f"/student/materials?term={term.code}"),
     )
     template = "student_materials" if kind is ReminderKind.STUDENT_MATERIALS else "student_choose_by"
-    return snapshot_row(kind=kind.value, template=template, recipient=student.email, subject=_subject(term, kind),
-                        now=now, context=context)
+    return snapshot_row(
+        kind=kind.value,
+        template=template,
+        recipient=student.email,
+        subject=_subject(term, kind),
+        now=now,
+        context=context,
+    )
 
 
-def _write_batch(term: Term, kind: ReminderKind, batch: list[Student], mode: ProgramMode, now: datetime,
-                 result: StudentResult) -> None:
+def _write_batch(
+    term: Term, kind: ReminderKind, batch: list[Student], mode: ProgramMode, now: datetime, result: StudentResult
+) -> None:
     won = _insert_markers(term, kind, batch, now)
     inst = institution()
     rows = [_email(term, kind, student, mode, now, inst) for student in batch if student.id in won]

@@ -46,7 +46,9 @@ def identity_key(identity: str) -> str:
 
 
 def find_user(identity: str) -> User | None:
-    """The one user whose network id (exact, case-sensitive) or, with AUTH_HEADER_MATCH=email, whose email is `identity`.
+    """The one user whose network id (exact, case-sensitive) is `identity`.
+
+    With AUTH_HEADER_MATCH=email, the one user whose email is `identity` instead.
 
     One field only, never a fallback to the other: with a mix, one user's network id could equal
     another's email and capture that account.
@@ -69,7 +71,9 @@ def sign_in_from_header() -> None:
         return
     peer = peer_address()
     if not address_in(peer, current_app.config["TRUSTED_PROXIES"]):
-        log.warning("Refused a %s header from %s, which is not in TRUSTED_PROXIES", current_app.config["AUTH_HEADER"], peer)
+        log.warning(
+            "Refused a %s header from %s, which is not in TRUSTED_PROXIES", current_app.config["AUTH_HEADER"], peer
+        )
         raise Forbidden("This request carried a sign-in header but did not come through the campus sign-in service.")
     identity = value.strip()
     if not identity or len(identity) > 254 or not identity.isprintable():

@@ -66,10 +66,14 @@ def item(title: str) -> CatalogItem:
     return db.session.scalars(select(CatalogItem).where(CatalogItem.title == title)).one()
 
 
-def on_order(demo, number: int = 1001, wanted: TitleRequest = MISSING, *, status: Status = Status.SUBMITTED) -> ContentRequest:
+def on_order(
+    demo, number: int = 1001, wanted: TitleRequest = MISSING, *, status: Status = Status.SUBMITTED
+) -> ContentRequest:
     """A request by Ada on placed order `number` (committed), in `status`."""
     order = demo.order(number)
-    request = services.new_request(order, wanted, actor=demo.user("ada"), now=demo.now, position=services.next_position(order))
+    request = services.new_request(
+        order, wanted, actor=demo.user("ada"), now=demo.now, position=services.next_position(order)
+    )
     request.status = status
     order.content_requests.append(request)
     db.session.commit()
@@ -79,8 +83,13 @@ def on_order(demo, number: int = 1001, wanted: TitleRequest = MISSING, *, status
 def staff_change(demo, request: ContentRequest, to: Status, **kwargs):
     kwargs.setdefault("fulfilled_by", item("Linear Algebra Done Right") if to is Status.APPROVED else None)
     return change_status(
-        request, to, actor=kwargs.pop("actor", demo.user("katherine")), now=kwargs.pop("now", demo.now + timedelta(minutes=1)),
-        request_id="test", expected_version=kwargs.pop("expected_version", request.version), **kwargs,
+        request,
+        to,
+        actor=kwargs.pop("actor", demo.user("katherine")),
+        now=kwargs.pop("now", demo.now + timedelta(minutes=1)),
+        request_id="test",
+        expected_version=kwargs.pop("expected_version", request.version),
+        **kwargs,
     )
 
 
@@ -157,7 +166,10 @@ def test_only_program_administrators_change_status(demo, who):
     with pytest.raises(PermissionDenied):
         staff_change(demo, request, Status.RESEARCHING, actor=actor)
     db.session.rollback()
-    assert request.status is Status.SUBMITTED and count(OrderEvent, OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS) == 0
+    assert (
+        request.status is Status.SUBMITTED
+        and count(OrderEvent, OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS) == 0
+    )
 
 
 def test_requests_on_drafts_and_canceled_orders_do_not_change_status(demo):
@@ -238,8 +250,13 @@ def test_two_administrators_at_once_one_wins_the_other_is_told(app, demo):
     with app.app_context():  # another request, another session
         b_view = db.session.get(ContentRequest, request_id)
         change_status(
-            b_view, Status.DENIED, actor=db.session.get(type(second_admin), second_admin_id), now=demo.now,
-            request_id="b", expected_version=1, comment="Out of print",
+            b_view,
+            Status.DENIED,
+            actor=db.session.get(type(second_admin), second_admin_id),
+            now=demo.now,
+            request_id="b",
+            expected_version=1,
+            comment="Out of print",
         )
         db.session.commit()
         db.session.remove()
@@ -291,10 +308,19 @@ def test_approval_makes_the_request_count_as_its_item(demo):
 def test_create_item_for_makes_an_active_item_from_the_request_and_refuses_a_taken_isbn(demo):
     request = on_order(demo)
     who = dict(actor=demo.user("katherine"), now=demo.now)
-    created = services.create_item_for(request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("12.50"), **who)
-    assert (created.title, created.isbn13, created.authors, created.active) == ("The Missing Book", "9780306406157", "A. Writer", True)
+    created = services.create_item_for(
+        request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("12.50"), **who
+    )
+    assert (created.title, created.isbn13, created.authors, created.active) == (
+        "The Missing Book",
+        "9780306406157",
+        "A. Writer",
+        True,
+    )
     with pytest.raises(Refused, match="already has ISBN 9780306406157"):
-        services.create_item_for(request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("1"), **who)
+        services.create_item_for(
+            request, publisher="Pub", edition="2nd", delivery=Delivery.ETEXT, price=Decimal("1"), **who
+        )
 
 
 def test_status_change_moves_the_order_version_and_last_change_but_a_comment_does_not(demo):
@@ -339,8 +365,10 @@ def test_update_emails_go_to_the_requester_and_the_placer(demo):
     db.session.commit()
     rows = list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
     assert [(r.kind, r.recipient) for r in rows] == [
-        ("request_update", "alan@demo.edu"), ("request_update", "grace@demo.edu"),
-        ("request_update", "alan@demo.edu"), ("request_update", "grace@demo.edu"),
+        ("request_update", "alan@demo.edu"),
+        ("request_update", "grace@demo.edu"),
+        ("request_update", "alan@demo.edu"),
+        ("request_update", "grace@demo.edu"),
     ]
     assert rows[0].subject == f"Content request Researching — The Missing Book, order #{order.number}"
     assert "Comment: On it" in render_email(rows[0]).text and "Status: Researching" in render_email(rows[0]).text
@@ -352,8 +380,14 @@ def test_update_emails_go_to_the_requester_and_the_placer(demo):
 
 def test_add_to_draft_refuses_a_second_request_for_the_same_isbn_and_remove_deletes_it(demo):
     course_term = db.session.scalars(select(Order).where(Order.number == 1001)).one()
-    draft = Order(term_id=course_term.term_id, course_id=course_term.course_id, status=OrderStatus.DRAFT,
-                  owner_id=demo.user("ada").id, created_at=demo.now, version=1)
+    draft = Order(
+        term_id=course_term.term_id,
+        course_id=course_term.course_id,
+        status=OrderStatus.DRAFT,
+        owner_id=demo.user("ada").id,
+        created_at=demo.now,
+        version=1,
+    )
     db.session.add(draft)
     db.session.flush()
     added = services.add_to_draft(draft, MISSING, actor=demo.user("ada"), now=demo.now)
@@ -393,7 +427,9 @@ def test_an_edit_that_removes_a_request_keeps_it_canceled_with_removed_at(demo):
     assert kept is not None and kept.status is Status.CANCELED and kept.removed_at == later
     assert demo.order(1001).current_requests == []
     edited = db.session.scalars(select(OrderEvent).where(OrderEvent.kind == EventKind.EDITED)).one()
-    assert edited.details["removed_requests"] == [{"id": request.id, "title": "The Missing Book", "isbn": "9780306406157"}]
+    assert edited.details["removed_requests"] == [
+        {"id": request.id, "title": "The Missing Book", "isbn": "9780306406157"}
+    ]
 
 
 def test_an_edit_that_adds_a_request_creates_it_on_submit(demo):
@@ -408,7 +444,11 @@ def test_an_edit_that_adds_a_request_creates_it_on_submit(demo):
     db.session.commit()
     created = db.session.scalars(select(ContentRequest)).one()
     assert (created.order_id, created.status, created.requested_by_id, created.note) == (
-        order.id, Status.SUBMITTED, grace.id, "Please find it")
+        order.id,
+        Status.SUBMITTED,
+        grace.id,
+        "Please find it",
+    )
 
 
 def test_an_edit_cannot_add_as_a_line_an_item_an_approved_request_brought(demo):

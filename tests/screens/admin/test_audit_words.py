@@ -18,7 +18,9 @@ RAW = [
     re.compile(r"[\[{]'"),  # a Python list or dict repr
     re.compile(r"\{\}"),
     re.compile(r"section ids", re.I),
-    re.compile(r"(?<![@\w.])(?:period|grant|user|catalog|institution|sis|no_materials)\.[a-z_]+\b"),  # a kind: grant.removed
+    re.compile(
+        r"(?<![@\w.])(?:period|grant|user|catalog|institution|sis|no_materials)\.[a-z_]+\b"
+    ),  # a kind: grant.removed
 ]
 
 
@@ -56,7 +58,9 @@ def test_a_soft_close_change_alone_is_logged_as_that_in_local_time(app, login_as
     text = audit_text(client)
     assert "Ordering period changed" in text and "Soft close:" in text
     assert "Opens:" not in text and "Closes:" not in text
-    assert re.search(r"Soft close: \w{3} \d+, \d{4}, \d+:\d\d [AP]M C[SD]T → \w{3} \d+, \d{4}, 8:00 AM C[SD]T", text), text
+    assert re.search(r"Soft close: \w{3} \d+, \d{4}, \d+:\d\d [AP]M C[SD]T → \w{3} \d+, \d{4}, 8:00 AM C[SD]T", text), (
+        text
+    )
     assert_readable(text)
 
 
@@ -69,25 +73,42 @@ def test_grants_answers_and_flags_read_as_words(app, login_as, demo_data):
     admin = login_as("katherine")
     with app.app_context():
         from orders.domain.models import User
+
         grace = db.session.scalars(select(User).where(User.email == "grace@demo.edu")).one()
         grant = grace.grants[0].id
         grace_id = grace.id
     admin.post(f"/admin/users/{grace_id}/grants/{grant}/remove")
     text = audit_text(admin)
-    assert "Coordinator grant removed" in text and "“No materials needed” answered" in text and "“No materials needed” undone" in text
+    assert (
+        "Coordinator grant removed" in text
+        and "“No materials needed” answered" in text
+        and "“No materials needed” undone" in text
+    )
     assert "Answers: Section 001, answered by Emmy Noether, answered" in text
     assert_readable(text)
 
 
 def test_the_catalog_item_an_approval_creates_is_in_the_audit_log(app, login_as, seeded):  # noqa: F811
     client = login_as("katherine")
-    response = client.post(f"/requests/{seeded['R2']}/status", data={
-        "status": "approved", "version": "1", "fulfil_with": "new", "publisher": "MIT Press", "item_edition": "1st",
-        "delivery": "eText", "price": "42.50"})
+    response = client.post(
+        f"/requests/{seeded['R2']}/status",
+        data={
+            "status": "approved",
+            "version": "1",
+            "fulfil_with": "new",
+            "publisher": "MIT Press",
+            "item_edition": "1st",
+            "delivery": "eText",
+            "price": "42.50",
+        },
+    )
     assert "The request is now Approved." in flashed_after(client, response)
     text = audit_text(client)
     assert "Catalog item added" in text and "Catalog item 9780804429573 Beta Automata" in text
-    assert "Student price: $42.50" in text and "From content request: Beta Automata (ISBN 9780804429573), on order #1002" in text
+    assert (
+        "Student price: $42.50" in text
+        and "From content request: Beta Automata (ISBN 9780804429573), on order #1002" in text
+    )
     assert_readable(text)
 
 
@@ -130,10 +151,19 @@ def test_remind_now_and_a_changed_choice_read_as_words_not_ids_or_codes(app, log
         math_id, math_name = math.id, math.name
     client.post("/progress/remind", data={"term": "202710", "dimension": "organization", "key": str(math_id)})
     mary = ids(app, "mary@demo.edu", "MATH", "221", "001", CALCULUS)
-    client.post(f"/admin/students/{mary['student']}/{mary['section']}/{mary['item']}/choice",
-                data={"student": mary["student"], "version": 0, "reason": "Financial aid covers it"})
-    client.post("/admin/student-choice", data={"program_mode": "opt-in", "consent_text": "New consent.",
-                                               "at_risk_threshold_percent": "25", "publish_course_materials": "y"})
+    client.post(
+        f"/admin/students/{mary['student']}/{mary['section']}/{mary['item']}/choice",
+        data={"student": mary["student"], "version": 0, "reason": "Financial aid covers it"},
+    )
+    client.post(
+        "/admin/student-choice",
+        data={
+            "program_mode": "opt-in",
+            "consent_text": "New consent.",
+            "at_risk_threshold_percent": "25",
+            "publish_course_materials": "y",
+        },
+    )
     text = audit_text(client)
     assert f"Remind now (Progress) Spring 2027 progress: Organization {math_name}" in text
     assert "Key:" not in text and "Dimension:" not in text and f": {math_id} " not in text

@@ -1,4 +1,8 @@
-"""Administration > Branding (issue 37): the accent colour and the logo, refused with a reason and nothing saved when wrong."""
+"""Administration > Branding (issue 37): the accent colour and the logo.
+
+Refused with a reason and nothing saved when wrong.
+"""
+
 from __future__ import annotations
 
 import io
@@ -19,7 +23,9 @@ def _institution(app) -> tuple:
 
 def _branding_audit(app) -> list[AdminAuditEntry]:
     with app.app_context():
-        return list(db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind == "institution.branding")).unique())
+        return list(
+            db.session.scalars(select(AdminAuditEntry).where(AdminAuditEntry.kind == "institution.branding")).unique()
+        )
 
 
 def test_only_program_administrators_reach_it(login_as):
@@ -30,8 +36,11 @@ def test_a_new_accent_and_logo_are_saved_audited_and_shown(app, login_as):
     client = login_as("katherine")
     page = client.get("/admin/branding").get_data(as_text=True)
     assert f'value="{DEMO_ACCENT}"' in page and "PNG, 96×96 px" in page
-    saved = client.post("/admin/branding", data={"accent_colour": "#8A1538", "logo": (io.BytesIO(png(300, 60)), "crest.png")},
-                        content_type="multipart/form-data")
+    saved = client.post(
+        "/admin/branding",
+        data={"accent_colour": "#8A1538", "logo": (io.BytesIO(png(300, 60)), "crest.png")},
+        content_type="multipart/form-data",
+    )
     assert saved.status_code == 303
     accent, digest, width, height = _institution(app)
     assert (accent, width, height) == ("#8a1538", 300, 60)
@@ -53,8 +62,11 @@ def test_saving_the_same_again_changes_nothing(app, login_as):
 def test_a_light_colour_is_refused_with_its_contrast_and_nothing_is_saved(app, login_as):
     client = login_as("katherine")
     before = _institution(app)
-    refused = client.post("/admin/branding", data={"accent_colour": "#ffcc00", "logo": (io.BytesIO(png(64, 64)), "a.png")},
-                          content_type="multipart/form-data")
+    refused = client.post(
+        "/admin/branding",
+        data={"accent_colour": "#ffcc00", "logo": (io.BytesIO(png(64, 64)), "a.png")},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 422
     body = refused.get_data(as_text=True)
     assert "#ffcc00 is too light" in body and "4.5:1" in body and "Nothing was saved" in body
@@ -65,8 +77,11 @@ def test_an_svg_with_a_script_is_refused_and_never_served(app, login_as):
     client = login_as("katherine")
     before = _institution(app)
     for name in ("logo.svg", "logo.png"):  # its name does not matter: its bytes do
-        refused = client.post("/admin/branding", data={"accent_colour": DEMO_ACCENT, "logo": (io.BytesIO(SVG), name)},
-                              content_type="multipart/form-data")
+        refused = client.post(
+            "/admin/branding",
+            data={"accent_colour": DEMO_ACCENT, "logo": (io.BytesIO(SVG), name)},
+            content_type="multipart/form-data",
+        )
         assert refused.status_code == 422
         assert "The logo must be a PNG or JPEG image" in refused.get_data(as_text=True)
     assert _institution(app) == before

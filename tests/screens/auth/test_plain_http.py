@@ -47,7 +47,9 @@ def test_over_plain_http_the_sign_in_page_warns_and_the_post_says_https(producti
 
 def test_with_csrf_off_a_plain_http_sign_in_is_refused_before_the_password(production_cookies, demo_data):
     production_cookies.config["WTF_CSRF_ENABLED"] = False
-    response = production_cookies.test_client().post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"})
+    response = production_cookies.test_client().post(
+        "/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"}
+    )
     assert response.status_code == 400 and HTTPS_NEEDED in text_of(response)
     assert "Set-Cookie" not in response.headers  # no session started that the browser would drop
 
@@ -56,16 +58,30 @@ def test_over_https_nothing_warns(production_cookies, demo_data):
     browser = production_cookies.test_client()
     page = browser.get("/sign-in", base_url="https://localhost")
     assert HTTPS_NEEDED not in text_of(page)
-    response = browser.post("/sign-in", base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"}, data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "ada@demo.edu", "password": "orders-demo"})
+    response = browser.post(
+        "/sign-in",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/sign-in"},
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "ada@demo.edu",
+            "password": "orders-demo",
+        },
+    )
     assert response.status_code == 303
 
 
 def test_behind_a_tls_proxy_with_proxy_fix_nothing_warns(app, demo_data):
     """The proxy speaks plain HTTP to the app and says X-Forwarded-Proto: https (the sign-in page reads the
     institution's publishing flag, so the app is the suite's, on its database)."""
-    behind = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_FIX_X_PROTO": 1, "SESSION_COOKIE_SECURE": True,
-                         "WTF_CSRF_ENABLED": True})
+    behind = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "PROXY_FIX_X_PROTO": 1,
+            "SESSION_COOKIE_SECURE": True,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     proxied = {"X-Forwarded-Proto": "https"}
     browser = behind.test_client()
     page = browser.get("/sign-in", headers=proxied)

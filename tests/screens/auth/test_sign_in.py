@@ -1,4 +1,8 @@
-"""Signing in and out: /login, the sign-in page once signed in, one answer for every wrong pair, next only within the site."""
+"""Signing in and out.
+
+/login, the sign-in page once signed in, one answer for every wrong pair, next only within the site.
+"""
+
 from __future__ import annotations
 
 import pytest
@@ -6,12 +10,15 @@ import pytest
 from tests.helpers import text_of
 
 
-@pytest.mark.parametrize("url,location", [
-    ("/login", "/sign-in"),
-    ("/login?next=/orders/1001", "/sign-in?next=/orders/1001"),
-    ("/login?next=//evil.example/x", "/sign-in"),
-    ("/login?next=https://evil.example/", "/sign-in"),
-])
+@pytest.mark.parametrize(
+    "url,location",
+    [
+        ("/login", "/sign-in"),
+        ("/login?next=/orders/1001", "/sign-in?next=/orders/1001"),
+        ("/login?next=//evil.example/x", "/sign-in"),
+        ("/login?next=https://evil.example/", "/sign-in"),
+    ],
+)
 def test_login_redirects_to_the_sign_in_page(client, demo_data, url, location):
     response = client.get(url)
     assert response.status_code == 302
@@ -52,12 +59,15 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, demo_data)
     assert "That email and password do not match an active account." in text_of(wrong)
 
 
-@pytest.mark.parametrize("target,expected", [
-    ("/orders/1001", "/orders/1001"),
-    ("https://evil.example/x", "/"),
-    ("//evil.example/x", "/"),
-    ("/\\evil.example", "/"),
-])
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/orders/1001", "/orders/1001"),
+        ("https://evil.example/x", "/"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
 def test_next_only_redirects_within_the_site(client, demo_data, target, expected):
     response = client.post("/sign-in?next=" + target, data={"email": "ada@demo.edu", "password": "orders-demo"})
     assert response.headers["Location"] == expected

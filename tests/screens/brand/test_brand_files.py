@@ -41,7 +41,9 @@ def test_a_change_changes_the_urls_and_old_ones_answer_what_is_current_briefly(a
     new_sheet, new_logo = _links(client.get("/sign-in").get_data(as_text=True))
     assert new_sheet != old_sheet and new_logo == old_logo
     stale = client.get(old_sheet)
-    assert "--accent: #8a1538;" in stale.get_data(as_text=True) and stale.headers["Cache-Control"] == "public, max-age=300"
+    assert (
+        "--accent: #8a1538;" in stale.get_data(as_text=True) and stale.headers["Cache-Control"] == "public, max-age=300"
+    )
 
 
 def test_no_logo_no_accent_no_links_and_a_404(app, client, demo_data, now):
@@ -53,4 +55,3 @@ def test_no_logo_no_accent_no_links_and_a_404(app, client, demo_data, now):
     html = client.get("/sign-in").get_data(as_text=True)
     assert "/brand/" not in html and "Demo State University" in html  # the product's own colours, the name stays
     assert client.get(logo_url).status_code == 404
-

@@ -1,4 +1,8 @@
-"""The Courses screen as each demo user: their sections, order links and Start order, past terms, the instructor filter."""
+"""The Courses screen as each demo user.
+
+Their sections, order links and Start order, past terms, the instructor filter.
+"""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +19,6 @@ COURSES_BY_USER = {
     "grace": (["CS 150 Introduction to Programming", "CS 310 Theory of Computation"], ["MATH 221", "MATH 340"]),
     "katherine": (["MATH 221", "MATH 340", "CS 150", "CS 310"], []),
 }
-
 
 
 @pytest.mark.parametrize("user", sorted(COURSES_BY_USER))
@@ -59,11 +62,14 @@ def test_coordinator_instructor_select_filters_the_list(login_as, demo_data, app
     assert "Ada Lovelace CS 150" not in page
 
 
-@pytest.mark.parametrize("user,reason", [
-    ("ada", "You teach this course"),
-    ("grace", "You coordinate subject CS"),
-    ("katherine", "You are a Program Administrator"),
-])
+@pytest.mark.parametrize(
+    "user,reason",
+    [
+        ("ada", "You teach this course"),
+        ("grace", "You coordinate subject CS"),
+        ("katherine", "You are a Program Administrator"),
+    ],
+)
 def test_every_row_says_why_it_is_listed_in_the_same_voice(login_as, user, reason):
     """Issue 37 item 9: a Program Administrator's rows said "· Program Administrator" beside "You teach this course"."""
     page = text_of(login_as(user).get("/"))
@@ -81,8 +87,9 @@ def test_a_row_not_yet_open_capitalises_each_part_like_an_open_one(app, login_as
 
     with app.app_context():
         summer = db.session.scalars(select(Term).where(Term.code == "202750")).one()
-        summer.period = summer.period or OrderingPeriod(opens_at=demo_data.now + timedelta(days=60),
-                                                        closes_at=demo_data.now + timedelta(days=90))
+        summer.period = summer.period or OrderingPeriod(
+            opens_at=demo_data.now + timedelta(days=60), closes_at=demo_data.now + timedelta(days=90)
+        )
         factories.section(summer, subject="MATH", number="221", label="S01", instructors=(demo_data.user("ada"),))
         db.session.commit()
     page = text_of(login_as("ada").get("/?term=202750"))

@@ -36,16 +36,26 @@ def test_instructor_field_lists_only_reachable_instructors_by_family_name(login_
 def test_admin_matches_every_instructor_case_insensitively(login_as):
     client = login_as("katherine")
     # Sophie Germain (the demo's MATH 110 instructor) sorts first by family name
-    assert matches(client.get("/instructors?instructor_name=A", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Sophie Germain", "Ada Lovelace", "Alan Turing"]
-    assert matches(client.get("/instructors?instructor_name=E", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Sophie Germain", "Ada Lovelace", "Emmy Noether"]
-    assert matches(client.get("/instructors?instructor_name=noe", headers={"HX-Request": "true"}).get_data(as_text=True)) == ["Emmy Noether"]
+    assert matches(
+        client.get("/instructors?instructor_name=A", headers={"HX-Request": "true"}).get_data(as_text=True)
+    ) == ["Sophie Germain", "Ada Lovelace", "Alan Turing"]
+    assert matches(
+        client.get("/instructors?instructor_name=E", headers={"HX-Request": "true"}).get_data(as_text=True)
+    ) == ["Sophie Germain", "Ada Lovelace", "Emmy Noether"]
+    assert matches(
+        client.get("/instructors?instructor_name=noe", headers={"HX-Request": "true"}).get_data(as_text=True)
+    ) == ["Emmy Noether"]
     none = text_of(client.get("/instructors?instructor_name=%25_zz", headers={"HX-Request": "true"}))
     assert "No instructor matches “%_zz”." in none  # LIKE wildcards are taken literally
 
 
 def test_match_links_keep_the_other_filters_and_put_the_instructor_in_the_url(app, demo_data, login_as):
-    alan_id, = ids(app, demo_data, "alan")
-    html = login_as("grace").get("/instructors?instructor_name=turing&q=310&term=202710&page=3", headers={"HX-Request": "true"}).get_data(as_text=True)
+    (alan_id,) = ids(app, demo_data, "alan")
+    html = (
+        login_as("grace")
+        .get("/instructors?instructor_name=turing&q=310&term=202710&page=3", headers={"HX-Request": "true"})
+        .get_data(as_text=True)
+    )
     assert f'<a href="/?term=202710&amp;instructor={alan_id}&amp;q=310">Alan Turing</a>' in html
     page = login_as("grace").get(f"/?instructor={alan_id}&q=310")
     assert "Listing instructor: Alan Turing" in text_of(page)
@@ -61,9 +71,15 @@ def test_many_matches_are_capped_with_a_hint(app, login_as, now):
 
         spring = db.session.get(Term, term)
         for i in range(MATCH_LIMIT + 3):
-            f.section(spring, subject="CS", number="499", label=f"{500 + i}", instructors=(f.user(f"Many{i:02d} Smith"),))
+            f.section(
+                spring, subject="CS", number="499", label=f"{500 + i}", instructors=(f.user(f"Many{i:02d} Smith"),)
+            )
         db.session.commit()
-    html = login_as("katherine").get("/instructors?instructor_name=smith", headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = (
+        login_as("katherine")
+        .get("/instructors?instructor_name=smith", headers={"HX-Request": "true"})
+        .get_data(as_text=True)
+    )
     assert len(matches(html)) == MATCH_LIMIT
     assert f"More than {MATCH_LIMIT} instructors match “smith”; type more of the name" in text_of_html(html)
 
@@ -74,7 +90,12 @@ def text_of_html(html: str) -> str:
 
 def test_instructor_field_is_for_coordinators_and_admins_only(login_as):
     assert 'id="filter-instructor-name"' not in login_as("ada").get("/").get_data(as_text=True)
-    assert matches(login_as("ada").get("/instructors?instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)) == []
+    assert (
+        matches(
+            login_as("ada").get("/instructors?instructor_name=a", headers={"HX-Request": "true"}).get_data(as_text=True)
+        )
+        == []
+    )
 
 
 def test_instructor_matches_need_sign_in(client):
@@ -99,17 +120,37 @@ def test_large_counts_are_capped(app, login_as, monkeypatch):
         app.config["COURSES_PAGE_SIZE"] = Config.COURSES_PAGE_SIZE
 
 
-@pytest.mark.parametrize("query,present,absent", [
-    ("q=calc", ["MATH 221 Calculus I"], ["MATH 340", "CS 150", "CS 310"]),
-    ("q=cs+310", ["CS 310 Theory of Computation"], ["CS 150", "MATH 221"]),
-    ("q=ALGEBRA", ["MATH 340 Abstract Algebra"], ["MATH 221", "CS 150"]),
-    ("state=ordered", ["MATH 221 Calculus I", "CS 310"], ["CS 150", "MATH 340"]),
-    ("state=not_ordered", ["CS 150", "MATH 340"], ["CS 310", "Spring 2027 (Jan 19, 2027 – May 14, 2027) · Sections 001, 002"]),
-    ("term=202630", ["MATH 221 Calculus I Fall 2026", "Order #1003", "CS 150 Introduction to Programming Fall 2026", "Order #1004"], ["Spring 2027", "CS 310"]),
-    ("term=202750", ["MATH 221 Calculus I Summer 2027", "Unassigned sections", "Ordering not yet open"], ["Spring 2027 ("]),
-    ("instructor=unassigned", ["Unassigned sections", "Summer 2027"], ["Ada Lovelace", "CS 310"]),
-    ("term=bogus&state=bogus&page=-3&instructor=x", ["No sections match these filters."], ["Traceback"]),
-])
+@pytest.mark.parametrize(
+    "query,present,absent",
+    [
+        ("q=calc", ["MATH 221 Calculus I"], ["MATH 340", "CS 150", "CS 310"]),
+        ("q=cs+310", ["CS 310 Theory of Computation"], ["CS 150", "MATH 221"]),
+        ("q=ALGEBRA", ["MATH 340 Abstract Algebra"], ["MATH 221", "CS 150"]),
+        ("state=ordered", ["MATH 221 Calculus I", "CS 310"], ["CS 150", "MATH 340"]),
+        (
+            "state=not_ordered",
+            ["CS 150", "MATH 340"],
+            ["CS 310", "Spring 2027 (Jan 19, 2027 – May 14, 2027) · Sections 001, 002"],
+        ),
+        (
+            "term=202630",
+            [
+                "MATH 221 Calculus I Fall 2026",
+                "Order #1003",
+                "CS 150 Introduction to Programming Fall 2026",
+                "Order #1004",
+            ],
+            ["Spring 2027", "CS 310"],
+        ),
+        (
+            "term=202750",
+            ["MATH 221 Calculus I Summer 2027", "Unassigned sections", "Ordering not yet open"],
+            ["Spring 2027 ("],
+        ),
+        ("instructor=unassigned", ["Unassigned sections", "Summer 2027"], ["Ada Lovelace", "CS 310"]),
+        ("term=bogus&state=bogus&page=-3&instructor=x", ["No sections match these filters."], ["Traceback"]),
+    ],
+)
 def test_filters(login_as, query, present, absent):
     page = text_of(login_as("katherine").get("/?" + query))
     results = page.split("Show", 1)[1]
@@ -129,7 +170,7 @@ def test_canceled_state_filter(login_as):
 
 
 def test_htmx_gets_the_list_fragment_and_plain_gets_the_page(app, demo_data, login_as):
-    alan_id, = ids(app, demo_data, "alan")
+    (alan_id,) = ids(app, demo_data, "alan")
     client = login_as("grace")
     fragment = client.get(f"/?instructor={alan_id}", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
@@ -140,7 +181,9 @@ def test_htmx_gets_the_list_fragment_and_plain_gets_the_page(app, demo_data, log
     assert "HX-Request" in fragment.headers["Vary"]
     full = client.get(f"/?instructor={alan_id}").get_data(as_text=True)
     assert "<html" in full and f'name="instructor" value="{alan_id}"' in full
-    restore = client.get(f"/?instructor={alan_id}", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restore = client.get(
+        f"/?instructor={alan_id}", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in restore.get_data(as_text=True)  # history restore wants the whole page
 
 
@@ -170,7 +213,7 @@ def test_pagination_counts_and_clamps(app, login_as, demo_data):
 
 
 def test_order_pages_keep_the_coordinators_context(app, demo_data, login_as):
-    alan_id, = ids(app, demo_data, "alan")
+    (alan_id,) = ids(app, demo_data, "alan")
     client = login_as("grace")
     listing = client.get(f"/?instructor={alan_id}&q=310").get_data(as_text=True)
     link = re.search(r'href="(/orders/1002[^"]*)"', listing).group(1).replace("&amp;", "&")

@@ -57,12 +57,17 @@ def _json(client, code: str = "202710") -> dict:
 def test_the_costed_section_page_says_what_it_costs(client, demo_data):
     text = text_of(client.get(MATH221_001))
     assert "Calculus: Early Transcendentals" in text and "Courseware needed for graded work" in text
-    assert "Also required (students buy or pay for these apart; they are not charged through the course materials program, " \
-           "and there is nothing to opt out of): Graphing calculator — $15.00" in text
+    assert (
+        "Also required (students buy or pay for these apart; they are not charged through the course materials "
+        "program, and there is nothing to opt out of): Graphing calculator — $15.00" in text
+    )
     assert "Estimated required cost: $104.99" in text  # $89.99 + $15.00
     assert "Low cost" not in text and "Zero textbook cost" not in text
     html = client.get(MATH221_001).get_data(as_text=True)
-    assert 'href="https://www.example.com/publisher/student-data-terms" rel="noopener noreferrer">Student-data terms' in html
+    assert (
+        'href="https://www.example.com/publisher/student-data-terms" rel="noopener noreferrer">Student-data terms'
+        in html
+    )
 
 
 def test_recommended_lines_are_apart_and_a_cheap_section_is_low_cost_with_its_criteria(client, demo_data):
@@ -77,7 +82,11 @@ def test_recommended_lines_are_apart_and_a_cheap_section_is_low_cost_with_its_cr
 def test_a_section_needing_no_materials_is_zero_textbook_cost(client, demo_data, app):
     with app.app_context():
         section = db.session.scalars(select(Section).where(Section.sis_id == "202710-MATH-340-001")).one()
-        db.session.add(NoMaterialsAnswer(section_id=section.id, answered_by_id=demo_data.user("emmy").id, answered_at=demo_data.now))
+        db.session.add(
+            NoMaterialsAnswer(
+                section_id=section.id, answered_by_id=demo_data.user("emmy").id, answered_at=demo_data.now
+            )
+        )
         db.session.commit()
     text = text_of(client.get(f"{SPRING}/202710-MATH-340-001"))
     assert "No course materials required" in text and "Estimated required cost: $0.00 Zero textbook cost" in text
@@ -102,8 +111,15 @@ def _scenario(demo_data) -> dict[str, str]:
                 item = oer if zero else f.catalog_item(f"{name} book {n}")
                 if not zero:
                     item.student_price = Decimal(price)
-                db.session.add(OrderLine(order_id=order.id, catalog_item_id=item.id, position=n, student_price=Decimal(price),
-                                         requirement=requirement))
+                db.session.add(
+                    OrderLine(
+                        order_id=order.id,
+                        catalog_item_id=item.id,
+                        position=n,
+                        student_price=Decimal(price),
+                        requirement=requirement,
+                    )
+                )
             for n, amount in enumerate(costs):
                 db.session.add(OtherCost(order_id=order.id, description=f"Fee {n}", amount=Decimal(amount), position=n))
         made[name] = s
@@ -125,18 +141,40 @@ def _scenario(demo_data) -> dict[str, str]:
     answered = section_with("answered")
     db.session.flush()
     for s, status in ((pending, ContentRequestStatus.RESEARCHING), (denied, ContentRequestStatus.DENIED)):
-        order_id = db.session.scalars(select(Order.id).join(Order.order_sections).where(Order.status == OrderStatus.PLACED)
-                                      .where(Order.order_sections.any(section_id=s.id))).one()
+        order_id = db.session.scalars(
+            select(Order.id)
+            .join(Order.order_sections)
+            .where(Order.status == OrderStatus.PLACED)
+            .where(Order.order_sections.any(section_id=s.id))
+        ).one()
         if status is ContentRequestStatus.DENIED:
             db.session.query(OrderLine).filter_by(order_id=order_id).delete()
-        db.session.add(ContentRequest(order_id=order_id, position=5, title="Being researched", isbn13="9780306406157",
-                                      status=status, requested_by_id=ada.id, created_at=demo_data.now, updated_at=demo_data.now))
+        db.session.add(
+            ContentRequest(
+                order_id=order_id,
+                position=5,
+                title="Being researched",
+                isbn13="9780306406157",
+                status=status,
+                requested_by_id=ada.id,
+                created_at=demo_data.now,
+                updated_at=demo_data.now,
+            )
+        )
     db.session.add(NoMaterialsAnswer(section_id=answered.id, answered_by_id=ada.id, answered_at=demo_data.now))
     db.session.commit()
     return {
-        "ECON-oer": "zero_textbook_cost", "ECON-oer-calculator": "low_cost", "ECON-at-threshold": "low_cost",
-        "ECON-cent-above": "", "ECON-fee-passes": "", "ECON-fees-reach": "low_cost", "ECON-only-recommended": "zero_textbook_cost",
-        "ECON-canceled": "", "ECON-nothing-yet": "", "ECON-pending-required": "", "ECON-only-denied": "",
+        "ECON-oer": "zero_textbook_cost",
+        "ECON-oer-calculator": "low_cost",
+        "ECON-at-threshold": "low_cost",
+        "ECON-cent-above": "",
+        "ECON-fee-passes": "",
+        "ECON-fees-reach": "low_cost",
+        "ECON-only-recommended": "zero_textbook_cost",
+        "ECON-canceled": "",
+        "ECON-nothing-yet": "",
+        "ECON-pending-required": "",
+        "ECON-only-denied": "",
         "ECON-answered": "zero_textbook_cost",
     }
 
@@ -144,7 +182,7 @@ def _scenario(demo_data) -> dict[str, str]:
 def _filtered(client, label: str) -> set[str]:
     """The sections the lookup lists under ?cost=label (one page: fewer than 20 sections)."""
     html = client.get("/course-materials/", query_string={"term": "202710", "cost": label}).get_data(as_text=True)
-    return {sis for sis in _all_sis(client) if f"/course-materials/202710/{sis}\"" in html}
+    return {sis for sis in _all_sis(client) if f'/course-materials/202710/{sis}"' in html}
 
 
 def _all_sis(client) -> set[str]:
@@ -155,7 +193,9 @@ def _all_sis(client) -> set[str]:
 def test_each_label_filter_lists_exactly_the_sections_the_estimate_labels(client, demo_data, app, threshold):
     with app.app_context():
         expected = _scenario(demo_data)
-        db.session.execute(update(Institution).values(low_cost_threshold=None if threshold is None else Decimal(threshold)))
+        db.session.execute(
+            update(Institution).values(low_cost_threshold=None if threshold is None else Decimal(threshold))
+        )
         db.session.commit()
     records = _json(client)["records"]
     labels = {r["section_sis_id"]: r["cost_label"] or "" for r in records}
@@ -178,7 +218,9 @@ def test_a_section_records_share_one_estimate(client, demo_data, app):
         _scenario(demo_data)
     by_section: dict[str, set] = {}
     for r in _json(client)["records"]:
-        by_section.setdefault(r["section_sis_id"], set()).add((r["estimated_required_cost"], r["estimated_recommended_cost"], r["cost_label"]))
+        by_section.setdefault(r["section_sis_id"], set()).add(
+            (r["estimated_required_cost"], r["estimated_recommended_cost"], r["cost_label"])
+        )
     assert all(len(values) == 1 for values in by_section.values()), by_section
     assert by_section["ECON-fees-reach"] == {("40.00", "0.00", "low_cost")}
     assert by_section["ECON-pending-required"] == {(None, "0.00", None)}
@@ -186,8 +228,16 @@ def test_a_section_records_share_one_estimate(client, demo_data, app):
     assert by_section["ECON-answered"] == {("0.00", "0.00", "zero_textbook_cost")}
 
 
-@pytest.mark.parametrize("query", [{"cost": "low_cost"}, {"cost": "nonsense"}, {"cost": "x" * 500}, {"cost": ["a", "b"]},
-                                   {"cost": "zero_textbook_cost", "q": "' OR 1=1"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"cost": "low_cost"},
+        {"cost": "nonsense"},
+        {"cost": "x" * 500},
+        {"cost": ["a", "b"]},
+        {"cost": "zero_textbook_cost", "q": "' OR 1=1"},
+    ],
+)
 def test_odd_cost_filters_answer_200(client, demo_data, query):
     assert client.get("/course-materials/", query_string={"term": "202710", **query}).status_code == 200
 
@@ -208,21 +258,40 @@ def test_the_cost_filter_is_offered_only_with_a_threshold(client, demo_data, app
 def test_the_etag_changes_with_the_threshold_and_the_courseware_flag(login_as, app):
     client = login_as("katherine")
     first = client.get(MATH221_001).headers["ETag"]
-    saved = client.post("/admin/student-choice/costs", data={"low_cost_threshold": "120", "low_cost_criteria_url": "https://www.example.edu/c",
-                                                             "coverage_target_percent": "55"})
+    saved = client.post(
+        "/admin/student-choice/costs",
+        data={
+            "low_cost_threshold": "120",
+            "low_cost_criteria_url": "https://www.example.edu/c",
+            "coverage_target_percent": "55",
+        },
+    )
     assert saved.status_code == 303
     second = client.get(MATH221_001)
     assert second.headers["ETag"] != first and "Low cost" in text_of(second)  # $104.99 <= $120.00
     with app.app_context():
-        item = db.session.scalars(select(CatalogItem).where(CatalogItem.title == "Calculus: Early Transcendentals")).one()
+        item = db.session.scalars(
+            select(CatalogItem).where(CatalogItem.title == "Calculus: Early Transcendentals")
+        ).one()
         item_id = item.id
-        form = dict(title=item.title, authors=item.authors, isbn=item.isbn13, publisher=item.publisher, edition=item.edition,
-                    delivery=item.delivery.value, student_price=str(item.student_price), copyright_year=str(item.copyright_year),
-                    list_price=str(item.list_price), data_terms_url="https://www.example.com/new-terms")  # flag unticked
+        form = dict(
+            title=item.title,
+            authors=item.authors,
+            isbn=item.isbn13,
+            publisher=item.publisher,
+            edition=item.edition,
+            delivery=item.delivery.value,
+            student_price=str(item.student_price),
+            copyright_year=str(item.copyright_year),
+            list_price=str(item.list_price),
+            data_terms_url="https://www.example.com/new-terms",
+        )  # flag unticked
     assert client.post(f"/admin/catalog/{item_id}", data=form).status_code == 303
     third = client.get(MATH221_001)
     assert third.headers["ETag"] != second.headers["ETag"]
-    assert "Courseware needed for graded work" not in text_of(third) and "https://www.example.com/new-terms" in third.get_data(as_text=True)
+    assert "Courseware needed for graded work" not in text_of(
+        third
+    ) and "https://www.example.com/new-terms" in third.get_data(as_text=True)
 
 
 # --- The schema: a new version, old fields keep their meaning --------------------------------------
@@ -232,7 +301,9 @@ def test_version_2_keeps_every_version_1_field_as_it_was():
     old, new = V1["$defs"]["record"]["properties"], V2["$defs"]["record"]["properties"]
     for name, definition in old.items():
         if name == "status":  # one value added
-            assert set(definition["enum"]) < set(new[name]["enum"]) and new[name]["description"].startswith(definition["description"])
+            assert set(definition["enum"]) < set(new[name]["enum"]) and new[name]["description"].startswith(
+                definition["description"]
+            )
         elif name == "requirement":
             assert new[name]["enum"] == definition["enum"]
         else:
@@ -247,9 +318,15 @@ def test_the_schema_refuses_what_version_2_forbids(client, demo_data):
     jsonschema.validate(document, V2, format_checker=jsonschema.FormatChecker())
     cost = next(r for r in document["records"] if r["status"] == "other_required_cost")
     material = next(r for r in document["records"] if r["status"] == "material")
-    for broken in (dict(cost, title="Sneaky"), dict(cost, other_cost_amount=None), dict(cost, requirement="recommended"),
-                   dict(material, other_cost_description="x"), dict(material, cost_label="cheap"),
-                   dict(material, estimated_required_cost="1.5"), dict(material, data_terms_url="javascript:alert(1)")):
+    for broken in (
+        dict(cost, title="Sneaky"),
+        dict(cost, other_cost_amount=None),
+        dict(cost, requirement="recommended"),
+        dict(material, other_cost_description="x"),
+        dict(material, cost_label="cheap"),
+        dict(material, estimated_required_cost="1.5"),
+        dict(material, data_terms_url="javascript:alert(1)"),
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(dict(document, records=[broken]), V2)
     with pytest.raises(jsonschema.ValidationError):
@@ -261,7 +338,10 @@ def test_the_schema_refuses_what_version_2_forbids(client, demo_data):
 
 @pytest.fixture
 def frozen_lookup(app, client, monkeypatch):
-    """The demo as loaded at tests/feed_story.FROZEN, MATH 340 answered "no materials needed", the clock an hour later."""
+    """The demo as loaded at tests/feed_story.FROZEN.
+
+    MATH 340 answered "no materials needed", the clock an hour later.
+    """
     with app.app_context():
         story.load_frozen_demo()
         section = db.session.scalars(select(Section).where(Section.sis_id == "202710-MATH-340-001")).one()
@@ -289,7 +369,10 @@ def test_json_matches_its_golden_file_and_validates_against_version_2(frozen_loo
     document = json.loads(body)
     jsonschema.validate(document, V2, format_checker=jsonschema.FormatChecker())
     assert document["schema"] == "course-materials.v2.schema.json"
-    assert document["cost_labels"] == {"low_cost_threshold": "40.00", "low_cost_criteria_url": "https://www.example.edu/course-materials/low-cost"}
+    assert document["cost_labels"] == {
+        "low_cost_threshold": "40.00",
+        "low_cost_criteria_url": "https://www.example.edu/course-materials/low-cost",
+    }
     with pytest.raises(jsonschema.ValidationError):  # version 1 no longer describes it
         jsonschema.validate(document, V1)
 
@@ -302,9 +385,11 @@ def test_csv_matches_its_golden_file(frozen_lookup):
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
     math221 = [r for r in rows if r["section_sis_id"] == "202710-MATH-221-001"]
     assert [(r["status"], r["title"], r["other_cost_description"], r["other_cost_amount"]) for r in math221] == [
-        ("material", "Calculus: Early Transcendentals", "", ""), ("other_required_cost", "", "Graphing calculator", "15.00"),
+        ("material", "Calculus: Early Transcendentals", "", ""),
+        ("other_required_cost", "", "Graphing calculator", "15.00"),
     ]
     assert {(r["estimated_required_cost"], r["cost_label"], r["courseware_for_graded_work"]) for r in math221} == {
-        ("104.99", "", "true"), ("104.99", "", ""),
+        ("104.99", "", "true"),
+        ("104.99", "", ""),
     }
     assert {r["cost_label"] for r in rows if r["section_sis_id"] == "202710-MATH-340-001"} == {"zero_textbook_cost"}

@@ -55,7 +55,9 @@ def test_instructor_answers_and_undoes(app, login_as, demo_data):
     prompt = client.get("/no-materials/confirm", query_string=form)
     assert prompt.status_code == 200
     page = text_of(prompt)
-    assert "No materials needed for MATH 340?" in page and "MATH 340 Abstract Algebra, Spring 2027, section 001." in page
+    assert (
+        "No materials needed for MATH 340?" in page and "MATH 340 Abstract Algebra, Spring 2027, section 001." in page
+    )
     assert 'role="alertdialog"' in prompt.get_data(as_text=True) and "<html" in prompt.get_data(as_text=True)
     assert answers(app) == []  # a GET changes nothing
 
@@ -108,15 +110,21 @@ def test_coordinator_answers_for_an_instructor_in_reach(app, login_as, demo_data
     assert "No materials needed — " not in ada  # Ada's own CS 150 section is still missing
 
 
-@pytest.mark.parametrize("who,subject,number,instructor", [
-    ("alan", "MATH", "340", "emmy"),  # not his course
-    ("grace", "MATH", "340", "emmy"),  # outside her grants
-    ("ada", "MATH", "340", None),
-])
+@pytest.mark.parametrize(
+    "who,subject,number,instructor",
+    [
+        ("alan", "MATH", "340", "emmy"),  # not his course
+        ("grace", "MATH", "340", "emmy"),  # outside her grants
+        ("ada", "MATH", "340", None),
+    ],
+)
 def test_outsiders_are_refused(app, login_as, demo_data, who, subject, number, instructor):
     client = login_as(who)
     form = row_form(app, demo_data, subject, number, instructor=instructor)
-    for response in (client.get("/no-materials/confirm", query_string=form), client.post("/no-materials/answer", data=form)):
+    for response in (
+        client.get("/no-materials/confirm", query_string=form),
+        client.post("/no-materials/answer", data=form),
+    ):
         assert response.status_code == 403
         assert "is not a course you teach or coordinate" in text_of(response)
     assert client.post("/no-materials/undo", data=form).status_code == 403
@@ -155,13 +163,16 @@ def term_code(app, form) -> str:
         return db.session.get(Term, int(form["term_id"])).code
 
 
-@pytest.mark.parametrize("query", [
-    {"course_id": "abc", "term_id": "1"},
-    {"course_id": "99999999999999999999", "term_id": "1"},
-    {"course_id": "١", "term_id": "1"},  # an Arabic-Indic digit is not an id
-    {"course_id": "999999", "term_id": "1"},
-    {"term_id": "1"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"course_id": "abc", "term_id": "1"},
+        {"course_id": "99999999999999999999", "term_id": "1"},
+        {"course_id": "١", "term_id": "1"},  # an Arabic-Indic digit is not an id
+        {"course_id": "999999", "term_id": "1"},
+        {"term_id": "1"},
+    ],
+)
 def test_forged_ids_are_404(login_as, query):
     client = login_as("katherine")
     assert client.get("/no-materials/confirm", query_string=query).status_code == 404

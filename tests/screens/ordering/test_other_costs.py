@@ -79,14 +79,21 @@ def test_a_draft_gets_other_costs_without_javascript_and_they_reach_the_receipt(
     again = add_cost(client, url, "graphing calculator", "15.00")  # a double submit adds nothing
     assert "Graphing calculator ($15.00) is already on this order." in follow(client, again)
     assert add_cost(client, url, "Software subscription", "1,200.50").status_code == 303
-    assert costs_of(app, draft_id) == [("Graphing calculator", Decimal("15.00")), ("Software subscription", Decimal("1200.50"))]
+    assert costs_of(app, draft_id) == [
+        ("Graphing calculator", Decimal("15.00")),
+        ("Software subscription", Decimal("1200.50")),
+    ]
 
     other_amount = add_cost(client, url, "Graphing calculator", "20")
     assert "already on this order at a different amount" in follow(client, other_amount)
     assert len(costs_of(app, draft_id)) == 2
 
     review = text_of(client.get(f"/ordering/drafts/{draft_id}/review"))
-    assert "Other required costs" in review and "Graphing calculator $15.00" in review and "Software subscription $1,200.50" in review
+    assert (
+        "Other required costs" in review
+        and "Graphing calculator $15.00" in review
+        and "Software subscription $1,200.50" in review
+    )
     assert "Total per student $29.99" in review  # the billed lines only: other costs are never charged here
 
     placed = place(client, draft_id)
@@ -106,7 +113,7 @@ def test_removing_a_cost_from_a_draft_with_htmx(login_as, app):
     added = add_cost(client, f"/ordering/drafts/{draft_id}/other-costs", "Lab kit", "40.00", HX)
     assert added.status_code == 200
     html = added.get_data(as_text=True)
-    assert html.startswith("<section id=\"other-costs\"") and 'hx-swap-oob="innerHTML"' in html
+    assert html.startswith('<section id="other-costs"') and 'hx-swap-oob="innerHTML"' in html
     assert "Added Lab kit ($40.00)." in text_of(added) and "Lab kit $40.00" in text_of(added)
     with app.app_context():
         cost_id = db.session.scalars(select(OtherCost.id).where(OtherCost.order_id == draft_id)).one()
@@ -178,7 +185,10 @@ def test_costs_need_csrf(login_as, app):
         assert costs_of(app, draft_id) == []
         page = client.get(f"/ordering/drafts/{draft_id}/materials").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        saved = client.post(f"/ordering/drafts/{draft_id}/other-costs", data={"description": "Calculator", "amount": "15", "csrf_token": token})
+        saved = client.post(
+            f"/ordering/drafts/{draft_id}/other-costs",
+            data={"description": "Calculator", "amount": "15", "csrf_token": token},
+        )
         assert saved.status_code == 303 and costs_of(app, draft_id) == [("Calculator", Decimal("15.00"))]
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
@@ -208,10 +218,14 @@ def test_editing_adds_and_removes_costs_on_submit_with_event_and_email(login_as,
     assert "Graphing calculator $15.00" in text_of(client.get("/orders/1001"))
     added = add_cost(client, "/orders/1001/edit/other-costs", "Lab manual printing", "12.50", HX)
     assert added.status_code == 200 and "Added Lab manual printing ($12.50) (not yet submitted)." in text_of(added)
-    assert "Add the other required cost Lab manual printing ($12.50)" in text_of(added)  # the pending changes, out of band
+    assert "Add the other required cost Lab manual printing ($12.50)" in text_of(
+        added
+    )  # the pending changes, out of band
     removed = client.post(f"/orders/1001/edit/other-costs/c{calculator}/remove")
     assert "Removed Graphing calculator (not yet submitted)." in follow(client, removed)
-    assert costs_of(app, order_id) == [("Graphing calculator", Decimal("15.00"))]  # nothing changes until Submit changes
+    assert costs_of(app, order_id) == [
+        ("Graphing calculator", Decimal("15.00"))
+    ]  # nothing changes until Submit changes
     edit_page = client.get("/orders/1001/edit")
     assert "Remove the other required cost Graphing calculator ($15.00)" in text_of(edit_page)
     submitted = client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page.get_data(as_text=True))})
@@ -219,7 +233,9 @@ def test_editing_adds_and_removes_costs_on_submit_with_event_and_email(login_as,
     assert costs_of(app, order_id) == [("Lab manual printing", Decimal("12.50"))]
     [event] = events_of(app, 1001, EventKind.EDITED)
     assert event.details["added_costs"] == [{"description": "Lab manual printing", "amount": "12.50"}]
-    assert event.details["removed_costs"] == [{"id": calculator, "description": "Graphing calculator", "amount": "15.00"}]
+    assert event.details["removed_costs"] == [
+        {"id": calculator, "description": "Graphing calculator", "amount": "15.00"}
+    ]
     summary = text_of(client.get("/orders/1001"))
     assert "Added the other required cost Lab manual printing ($12.50)" in summary
     assert "Removed the other required cost Graphing calculator ($15.00)" in summary
@@ -229,7 +245,10 @@ def test_editing_adds_and_removes_costs_on_submit_with_event_and_email(login_as,
         assert db.session.scalar(select(func.count()).select_from(PendingEdit)) == 0
     assert "+ Other required cost added: Lab manual printing — $12.50" in text
     assert "- Other required cost removed: Graphing calculator — $15.00" in text
-    assert "- Lab manual printing — $12.50" in text and "- Graphing calculator — $15.00\n" not in text.split("The order now")[1]
+    assert (
+        "- Lab manual printing — $12.50" in text
+        and "- Graphing calculator — $15.00\n" not in text.split("The order now")[1]
+    )
 
 
 @pytest.mark.parametrize("amount,message", BAD_AMOUNTS[:6])
@@ -263,15 +282,22 @@ def test_costs_in_a_change_awaiting_approval_apply_when_it_is_approved(login_as,
     ada = login_as("ada")
     add_cost(ada, "/orders/1001/edit/other-costs", "Lab manual printing", "12.50")
     page = ada.get("/orders/1001/edit").get_data(as_text=True)
-    assert "submitted for approval" in follow(ada, ada.post("/orders/1001/edit/submit", data={"version": version_on(page)}))
+    assert "submitted for approval" in follow(
+        ada, ada.post("/orders/1001/edit/submit", data={"version": version_on(page)})
+    )
     with app.app_context():
         order_id = db.session.scalars(select(Order.id).where(Order.number == 1001)).one()
     assert costs_of(app, order_id) == [("Graphing calculator", Decimal("15.00"))]  # not yet
     assert "Lab manual printing" not in text_of(ada.get("/course-materials/202710/202710-MATH-221-001"))
     emmy = login_as("emmy")
-    change = re.search(r'href="/orders/1001/approve\?change=(\d+)"', emmy.get("/orders/1001").get_data(as_text=True)).group(1)
+    change = re.search(
+        r'href="/orders/1001/approve\?change=(\d+)"', emmy.get("/orders/1001").get_data(as_text=True)
+    ).group(1)
     done = follow(emmy, emmy.post("/orders/1001/approve", data={"version": "1", "change": change}))
     assert "The changes to order #1001 were approved and applied." in done
-    assert costs_of(app, order_id) == [("Graphing calculator", Decimal("15.00")), ("Lab manual printing", Decimal("12.50"))]
+    assert costs_of(app, order_id) == [
+        ("Graphing calculator", Decimal("15.00")),
+        ("Lab manual printing", Decimal("12.50")),
+    ]
     public = text_of(ada.get("/course-materials/202710/202710-MATH-221-001"))
     assert "Lab manual printing" in public and "$117.49" in public  # $104.99 + $12.50

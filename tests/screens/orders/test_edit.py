@@ -82,7 +82,10 @@ def events_of(app, number: int, kind: EventKind) -> list[OrderEvent]:
     with app.app_context():
         return list(
             db.session.scalars(
-                select(OrderEvent).join(Order).where(Order.number == number, OrderEvent.kind == kind).order_by(OrderEvent.id)
+                select(OrderEvent)
+                .join(Order)
+                .where(Order.number == number, OrderEvent.kind == kind)
+                .order_by(OrderEvent.id)
             )
         )
 
@@ -100,7 +103,9 @@ def item_id(app, title: str) -> int:
 def demo_section(app, subject: str, number: str, label: str, term: str = "Spring 2027") -> int:
     with app.app_context():
         return db.session.scalars(
-            select(Section.id).join(Course).join(Term)
+            select(Section.id)
+            .join(Course)
+            .join(Term)
             .where(Course.subject == subject, Course.number == number, Section.label == label, Term.name == term)
         ).one()
 
@@ -145,24 +150,37 @@ def scene(app, now):
             f.institution()
             term = f.term(now, state=period)
             names = {
-                "placer": "Pat Placer", "every_section_instructor": "Eve Every", "some_sections_instructor": "Sam Some",
-                "covering_coordinator": "Cora Cover", "other_coordinator": "Otto Other", "outsider": "Oz Outsider",
+                "placer": "Pat Placer",
+                "every_section_instructor": "Eve Every",
+                "some_sections_instructor": "Sam Some",
+                "covering_coordinator": "Cora Cover",
+                "other_coordinator": "Otto Other",
+                "outsider": "Oz Outsider",
                 "admin": "Ann Admin",
             }
             users = {role: f.user(name, admin=role == "admin") for role, name in names.items()}
             f.grant(users["covering_coordinator"], subject="MATH")
             f.grant(users["other_coordinator"], subject="CS")
             s1 = f.section(term, label="001", instructors=(users["placer"], users["every_section_instructor"]))
-            s2 = f.section(term, label="002", instructors=(users["every_section_instructor"], users["some_sections_instructor"]))
+            s2 = f.section(
+                term, label="002", instructors=(users["every_section_instructor"], users["some_sections_instructor"])
+            )
             s3 = f.section(term, label="003", instructors=(users["placer"], users["every_section_instructor"]))
             order = f.placed_order([s1, s2], users["placer"], now)
             new = f.catalog_item("New Edition")
             db.session.commit()
             result = Scene(
-                number=order.number, order_id=order.id,
+                number=order.number,
+                order_id=order.id,
                 users={role: type("U", (), {"email": u.email, "name": u.name})() for role, u in users.items()},
-                s1=s1.id, s2=s2.id, s3=s3.id, old_item=order.lines[0].catalog_item_id, new_item=new.id,
-                new_isbn=new.isbn13, course=f"{s1.course.code} {s1.course.title}", term=term.name,
+                s1=s1.id,
+                s2=s2.id,
+                s3=s3.id,
+                old_item=order.lines[0].catalog_item_id,
+                new_item=new.id,
+                new_isbn=new.isbn13,
+                course=f"{s1.course.code} {s1.course.title}",
+                term=term.name,
             )
             db.session.remove()
             return result
@@ -215,7 +233,11 @@ def test_edit_matrix(app, client, scene, role, period):
         return
 
     assert {name: r.status_code for name, r in steps.items()} == {
-        "edit page": 200, "search (htmx)": 200, "add": 303, "remove": 303, "sections": 303,
+        "edit page": 200,
+        "search (htmx)": 200,
+        "add": 303,
+        "remove": 303,
+        "sections": 303,
     }
     with app.app_context():
         pending = snapshot(sc.order_id)
@@ -253,7 +275,10 @@ def test_edit_matrix(app, client, scene, role, period):
 
     # The editor gets a receipt; the placer and the instructors of record (also of the section taken off) a notice.
     mails = {m.recipient: m for m in outbox(app)}
-    expected = {user.email, *(sc.users[r].email for r in ("placer", "every_section_instructor", "some_sections_instructor"))}
+    expected = {
+        user.email,
+        *(sc.users[r].email for r in ("placer", "every_section_instructor", "some_sections_instructor")),
+    }
     assert set(mails) == expected and emails == len(expected)
     about = f"{sc.course}, {sc.term}"
     for recipient, mail in mails.items():
@@ -342,7 +367,9 @@ def test_plain_form_edit_items_and_sections(login_as, app):
     assert not re.search(rf'id="edit-section-{s2}" name="section" value="{s2}" checked', edit_page)
     assert without_pending(order_state(app, 1001)) == without_pending(before)  # nothing applied until submit
 
-    page = follow(client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page), "royalty": "no"}))
+    page = follow(
+        client, client.post("/orders/1001/edit/submit", data={"version": version_on(edit_page), "royalty": "no"})
+    )
     assert "Order #1001 was updated." in page
     assert "MATH 221 003" in page and "MATH 221 002" not in page
     assert "Thomas' Calculus" in page and "Calculus: Early Transcendentals" not in page.split("History")[0]
@@ -372,7 +399,10 @@ def test_htmx_search_add_remove_and_submit(login_as, app):
     html = added.get_data(as_text=True)
     assert added.status_code == 200 and "<html" not in html
     assert 'id="pending-changes" hx-swap-oob="outerHTML"' in html and "Add Thomas&#39; Calculus" in html
-    assert re.search(r'role="status"[^>]*><span class="banner banner-status">Added Thomas&#39; Calculus \(not yet submitted\)\.', html)
+    assert re.search(
+        r'role="status"[^>]*><span class="banner banner-status">Added Thomas&#39; Calculus \(not yet submitted\)\.',
+        html,
+    )
     assert f'action="/orders/1001/edit/items/{thomas}/remove"' in html  # the result now offers Remove
 
     removed = client.post(f"/orders/1001/edit/items/{calculus}/remove", data={"q": "thomas"}, headers=HX)
@@ -395,7 +425,9 @@ def test_someone_else_edits_and_everyone_concerned_is_told(client, demo_data, ap
     sign_in_as(client, type("U", (), {"email": "emmy@demo.edu"}))
     thomas = item_id(app, "Thomas' Calculus")
     client.post("/orders/1001/edit/items", data={"item_id": str(thomas)})
-    assert "Order #1001 was updated." in follow(client, client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
+    assert "Order #1001 was updated." in follow(
+        client, client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"})
+    )
     mails = {m.recipient: m for m in outbox(app)}
     assert set(mails) == {"emmy@demo.edu", "ada@demo.edu"}
     notice = mails["ada@demo.edu"]
@@ -404,7 +436,12 @@ def test_someone_else_edits_and_everyone_concerned_is_told(client, demo_data, ap
     assert "Emmy Noether changed order #1001." in render_email(notice, app).text
     assert "On behalf of: Ada Lovelace" in render_email(notice, app).text
     assert "You changed order #1001." in render_email(mails["emmy@demo.edu"], app).text
-    print("\n--- Order changed email, as rendered ---\nSubject: " + notice.subject + "\n\n" + render_email(notice, app).text)
+    print(
+        "\n--- Order changed email, as rendered ---\nSubject: "
+        + notice.subject
+        + "\n\n"
+        + render_email(notice, app).text
+    )
 
 
 # --- Refusals that change nothing ------------------------------------------------------------------
@@ -435,16 +472,23 @@ def test_stale_version_applies_nothing_yet_and_keeps_the_slower_editors_changes(
     assert response.headers["Location"] == "/orders/1001/edit"
     page = follow(ada, response)
     assert STALE in page and "Your changes are kept" in page
-    assert "No longer applies, so left out: removing Calculus: Early Transcendentals (someone else already removed it)." in page
+    assert (
+        "No longer applies, so left out: removing Calculus: Early Transcendentals (someone else already removed it)."
+        in page
+    )
     assert "Add Thomas' Calculus" in page.split("Your changes")[-1]
     after = order_state(app, 1001)
     assert without_pending(after) == without_pending(after_katherine) and after[-1] == 1  # kept, not applied
     assert len(events_of(app, 1001, EventKind.EDITED)) == 1
 
     again = ada.get("/orders/1001/edit").get_data(as_text=True)
-    assert "Order #1001 was updated." in follow(ada, ada.post("/orders/1001/edit/submit", data={"version": version_on(again), "royalty": "no"}))
+    assert "Order #1001 was updated." in follow(
+        ada, ada.post("/orders/1001/edit/submit", data={"version": version_on(again), "royalty": "no"})
+    )
     last = events_of(app, 1001, EventKind.EDITED)[-1]
-    assert [i["title"] for i in last.details["added_items"]] == ["Thomas' Calculus"] and last.details["removed_items"] == []
+    assert [i["title"] for i in last.details["added_items"]] == ["Thomas' Calculus"] and last.details[
+        "removed_items"
+    ] == []
 
 
 def test_stale_changes_that_all_no_longer_apply_are_dropped_and_named(app, demo_data):
@@ -474,7 +518,9 @@ def test_double_submit_applies_once_and_answers_calmly(login_as, app):
     client = login_as("ada")
     client.post("/orders/1001/edit/items", data={"item_id": str(item_id(app, "Thomas' Calculus"))})
     first = client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"})
-    second = client.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"})  # back button, double click
+    second = client.post(
+        "/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}
+    )  # back button, double click
     assert first.status_code == second.status_code == 303
     assert second.headers["Location"] == "/orders/1001"
     page = text_of(client.get("/orders/1001"))
@@ -508,7 +554,10 @@ def test_two_tabs_of_one_user_share_pending_changes(app, demo_data):
     assert order_state(app, 1001)[-1] == 1  # one pending edit for the user and the order
     follow(tab_a, tab_a.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
     second = follow(tab_b, tab_b.post("/orders/1001/edit/submit", data={"version": "1", "royalty": "no"}))
-    assert "Your changes to order #1001 were already applied (from another tab or an earlier click). Nothing more changed." in second
+    assert (
+        "Your changes to order #1001 were already applied (from another tab or an earlier click). Nothing more changed."
+        in second
+    )
     [event] = events_of(app, 1001, EventKind.EDITED)
     assert [i["title"] for i in event.details["added_items"]] == ["Thomas' Calculus"]
     assert [i["title"] for i in event.details["removed_items"]] == ["Calculus: Early Transcendentals"]
@@ -596,22 +645,29 @@ def test_forged_posts_from_users_who_may_not_edit(client, demo_data, app, who, n
     assert order_state(app, number) == before
 
 
-@pytest.mark.parametrize("path,data,message", [
-    ("/orders/1001/edit/items", {"item_id": str(2**31)}, "That item is not in the catalog."),
-    ("/orders/1001/edit/items", {"item_id": "abc"}, "That item is not in the catalog."),
-    ("/orders/1001/edit/items", {"item_id": "99999"}, "That item is not in the catalog."),
-    ("/orders/1001/edit/items", {}, "That item is not in the catalog."),
-    ("/orders/1001/edit/sections", {"section": str(2**31)}, "That section can't be put on this order."),
-    ("/orders/1001/edit/sections", {"section": "abc"}, "That section can't be put on this order."),
-    ("/orders/1001/edit/sections", {"section": "99999"}, "That section can't be put on this order."),
-    ("/orders/1001/edit/sections", {}, "Keep at least one section on the order."),
-    ("/orders/1001/edit/submit", {"version": str(2**31)}, "Your changes could not be checked."),
-    ("/orders/1001/edit/submit", {"version": "abc"}, "Your changes could not be checked."),
-    ("/orders/1001/add-sections", {"section": str(2**31), "version": "1"}, "That section can't be added to this order."),
-    ("/orders/1001/add-sections", {"section": "abc", "version": "1"}, "That section can't be added to this order."),
-    ("/orders/1001/add-sections", {"version": "1"}, "Choose at least one section to add."),
-    ("/orders/1001/add-sections", {"section": "3", "version": "abc"}, "Your choice could not be checked."),
-])
+@pytest.mark.parametrize(
+    "path,data,message",
+    [
+        ("/orders/1001/edit/items", {"item_id": str(2**31)}, "That item is not in the catalog."),
+        ("/orders/1001/edit/items", {"item_id": "abc"}, "That item is not in the catalog."),
+        ("/orders/1001/edit/items", {"item_id": "99999"}, "That item is not in the catalog."),
+        ("/orders/1001/edit/items", {}, "That item is not in the catalog."),
+        ("/orders/1001/edit/sections", {"section": str(2**31)}, "That section can't be put on this order."),
+        ("/orders/1001/edit/sections", {"section": "abc"}, "That section can't be put on this order."),
+        ("/orders/1001/edit/sections", {"section": "99999"}, "That section can't be put on this order."),
+        ("/orders/1001/edit/sections", {}, "Keep at least one section on the order."),
+        ("/orders/1001/edit/submit", {"version": str(2**31)}, "Your changes could not be checked."),
+        ("/orders/1001/edit/submit", {"version": "abc"}, "Your changes could not be checked."),
+        (
+            "/orders/1001/add-sections",
+            {"section": str(2**31), "version": "1"},
+            "That section can't be added to this order.",
+        ),
+        ("/orders/1001/add-sections", {"section": "abc", "version": "1"}, "That section can't be added to this order."),
+        ("/orders/1001/add-sections", {"version": "1"}, "Choose at least one section to add."),
+        ("/orders/1001/add-sections", {"section": "3", "version": "abc"}, "Your choice could not be checked."),
+    ],
+)
 def test_bad_ids_get_a_message_and_change_nothing(login_as, app, path, data, message):
     client = login_as("ada")
     before = order_state(app, 1001)
@@ -629,7 +685,9 @@ def test_nul_bytes_and_out_of_range_ids_are_refused_before_any_view(login_as, ap
     assert order_state(app, 1001) == before
 
 
-@pytest.mark.parametrize("url", [f"/orders/{2**31}/edit", "/orders/424242/edit", "/orders/99999999999999999999/add-sections"])
+@pytest.mark.parametrize(
+    "url", [f"/orders/{2**31}/edit", "/orders/424242/edit", "/orders/99999999999999999999/add-sections"]
+)
 def test_unknown_or_out_of_range_orders_are_404(login_as, url):
     client = login_as("katherine")
     assert client.get(url).status_code == 404
@@ -693,21 +751,35 @@ def test_csrf_is_required_on_every_edit_post(app, client, demo_data, csrf_on):
     client.post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo", "csrf_token": token_of(sign_in)})
     before = order_state(app, 1001)
     thomas = item_id(app, "Thomas' Calculus")
-    for path, data in [("/edit/items", {"item_id": str(thomas)}), ("/edit/items/1/remove", {}), ("/edit/sections", {"section": "1"}),
-                       ("/edit/submit", {"version": "1", "royalty": "no"}), ("/edit/discard", {}), ("/add-sections", {"section": "3", "version": "1"})]:
+    for path, data in [
+        ("/edit/items", {"item_id": str(thomas)}),
+        ("/edit/items/1/remove", {}),
+        ("/edit/sections", {"section": "1"}),
+        ("/edit/submit", {"version": "1", "royalty": "no"}),
+        ("/edit/discard", {}),
+        ("/add-sections", {"section": "3", "version": "1"}),
+    ]:
         forged = client.post(f"/orders/1001{path}", data=data)
         assert forged.status_code == 400 and "Your form expired" in text_of(forged), path
     assert order_state(app, 1001) == before
     token = token_of(client.get("/orders/1001/edit").get_data(as_text=True))
     assert client.post("/orders/1001/edit/items", data={"item_id": str(thomas), "csrf_token": token}).status_code == 303
-    assert client.post("/orders/1001/edit/submit", data={"version": "1", "csrf_token": token, "royalty": "no"}).status_code == 303
+    assert (
+        client.post("/orders/1001/edit/submit", data={"version": "1", "csrf_token": token, "royalty": "no"}).status_code
+        == 303
+    )
     assert order_state(app, 1001)[1] == 2
 
 
 def test_get_never_changes_state(login_as, app):
     client = login_as("katherine")
     before = order_state(app, 1001)
-    for url in ["/orders/1001/edit", "/orders/1001/edit?q=calc", "/orders/1001/add-sections", "/orders/1001/edit/submit"]:
+    for url in [
+        "/orders/1001/edit",
+        "/orders/1001/edit?q=calc",
+        "/orders/1001/add-sections",
+        "/orders/1001/edit/submit",
+    ]:
         client.get(url)
     assert order_state(app, 1001) == before
 
@@ -715,8 +787,16 @@ def test_get_never_changes_state(login_as, app):
 def test_every_edit_route_declares_a_guard(app):
     from orders.web.guards import GUARD_ATTRIBUTE
 
-    endpoints = {"orders.edit", "orders.edit_add_item", "orders.edit_remove_item", "orders.edit_sections",
-                 "orders.submit_edit", "orders.discard_edit", "orders.add_sections_form", "orders.add_sections"}
+    endpoints = {
+        "orders.edit",
+        "orders.edit_add_item",
+        "orders.edit_remove_item",
+        "orders.edit_sections",
+        "orders.submit_edit",
+        "orders.discard_edit",
+        "orders.add_sections_form",
+        "orders.add_sections",
+    }
     assert endpoints <= set(app.view_functions)
     for endpoint in endpoints:
         assert getattr(app.view_functions[endpoint], GUARD_ATTRIBUTE, "").startswith("order:"), endpoint
@@ -742,11 +822,20 @@ def test_courses_row_offers_add_sections_then_the_order_covers_them(login_as, ap
     assert "Order #1001 was updated." in page and "MATH 221 003" in page
     assert "Sections added by Ada Lovelace" in page and "Added section 003" in page
     [event] = events_of(app, 1001, EventKind.SECTIONS_ADDED)
-    assert event.details == {"added_items": [], "removed_items": [], "added_sections": [{"id": s3, "label": "003"}], "removed_sections": [],
-                             "added_requests": [], "removed_requests": []}
+    assert event.details == {
+        "added_items": [],
+        "removed_items": [],
+        "added_sections": [{"id": s3, "label": "003"}],
+        "removed_sections": [],
+        "added_requests": [],
+        "removed_requests": [],
+    }
     [mail] = outbox(app)
     assert mail.recipient == "ada@demo.edu" and mail.subject == "Order #1001 changed — MATH 221 Calculus I, Spring 2027"
-    assert "+ Added section 003" in render_email(mail, app).text and "You changed order #1001." in render_email(mail, app).text
+    assert (
+        "+ Added section 003" in render_email(mail, app).text
+        and "You changed order #1001." in render_email(mail, app).text
+    )
     assert "Calculus: Early Transcendentals" in render_email(mail, app).text.split("The order now:")[1]
     courses = text_of(client.get("/"))
     assert "sections ordered" not in courses and "Add sections" not in courses
@@ -854,16 +943,30 @@ def grow_around_order_1001(app, now, n: int) -> None:
         position = max(line.position for line in order.lines)
         for i in range(n):
             teacher = ada if i % 3 == 0 else f.user(f"Grown{i} Teacher{i}")
-            s = f.section(spring, subject="MATH", number="221", label=f"{100 + i}", campus_code="MAIN",
-                          instructors=(teacher,))
+            s = f.section(
+                spring, subject="MATH", number="221", label=f"{100 + i}", campus_code="MAIN", instructors=(teacher,)
+            )
             if i % 2:
                 f.placed_order([s], teacher, now)
             f.catalog_item(f"Calculus Companion {i}")
             if i % 8 == 0:  # the order itself gets longer, and its history too
                 item = f.catalog_item(f"Calculus Workbook {i}")
                 position += 1
-                db.session.add(OrderLine(order_id=order.id, catalog_item_id=item.id, position=position, student_price=Decimal("9.99")))
-                db.session.add(OrderEvent(order_id=order.id, kind=EventKind.EDITED, actor_id=ada.id, occurred_at=now, on_behalf_of=[], details={}))
+                db.session.add(
+                    OrderLine(
+                        order_id=order.id, catalog_item_id=item.id, position=position, student_price=Decimal("9.99")
+                    )
+                )
+                db.session.add(
+                    OrderEvent(
+                        order_id=order.id,
+                        kind=EventKind.EDITED,
+                        actor_id=ada.id,
+                        occurred_at=now,
+                        on_behalf_of=[],
+                        details={},
+                    )
+                )
         db.session.commit()
 
 
@@ -876,7 +979,9 @@ def measure_edit_steps(client, app, count_queries, add_title: str) -> dict[str, 
     assert page.status_code == 200
     counts["edit page"] = counter.count
     with count_queries() as counter:
-        added = client.post("/orders/1001/edit/items", data={"item_id": str(item_id(app, add_title)), "q": "calculus"}, headers=HX)
+        added = client.post(
+            "/orders/1001/edit/items", data={"item_id": str(item_id(app, add_title)), "q": "calculus"}, headers=HX
+        )
     assert added.status_code == 200
     counts["htmx add"] = counter.count
     version = version_on(page.get_data(as_text=True))
@@ -892,10 +997,10 @@ def measure_edit_steps(client, app, count_queries, add_title: str) -> dict[str, 
 
 
 # What the steps take today; a regression shows as a failure here.
-# submit: +1, the feed change-log row; edit page, htmx add and submit: +1 each, the order's other required costs (issue 35);
-# htmx add and submit: +1 each, the organizations' ordering policy (whether the change waits for an approver, docs/spec.md §8).
-# The edit page and the add sections page: +1 each since issue 37 (the header shows the institution: its name, logo
-# and accent, one read a request).
+# submit: +1, the feed change-log row; edit page, htmx add and submit: +1 each, the order's other required costs
+# (issue 35); htmx add and submit: +1 each, the organizations' ordering policy (whether the change waits for an
+# approver, docs/spec.md §8). The edit page and the add sections page: +1 each since issue 37 (the header shows the
+# institution: its name, logo and accent, one read a request).
 EDIT_BUDGETS = {"edit page": 9, "htmx add": 12, "submit": 13, "add sections page": 6}
 
 

@@ -30,7 +30,12 @@ def coverage_rows(client, term: str = SPRING) -> list[list[str]]:
     rows = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", block.split("<tbody>", 1)[1], flags=re.S):
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
-        rows.append([" ".join(htmllib.unescape(re.sub(r'<span class="visually-hidden">.*?</span>|<[^>]+>', " ", c)).split()) for c in cells])
+        rows.append(
+            [
+                " ".join(htmllib.unescape(re.sub(r'<span class="visually-hidden">.*?</span>|<[^>]+>', " ", c)).split())
+                for c in cells
+            ]
+        )
     return rows
 
 
@@ -60,7 +65,9 @@ def test_every_coverage_count_lists_exactly_its_sections(login_as, person):
     page = client.get(f"/progress/?term={SPRING}").get_data(as_text=True)
     block = page.split('id="coverage"', 1)[1].split("</section>", 1)[0]
     counts = board_counts(block)
-    assert any("disclosed=registration" in href for href, _ in counts) and any("disclosed=now" in href for href, _ in counts)
+    assert any("disclosed=registration" in href for href, _ in counts) and any(
+        "disclosed=now" in href for href, _ in counts
+    )
     for href, number in counts:
         listed = listed_sections(client.get(href).get_data(as_text=True))
         assert len(listed) == number, (href, number, sorted(listed))
@@ -86,10 +93,21 @@ def test_the_target_is_met_exactly_not_by_the_rounded_share(login_as, app):
 
 def test_the_csv_has_the_tables_rows(login_as):
     response = login_as("katherine").get(f"/progress/coverage.csv?term={SPRING}")
-    assert response.mimetype == "text/csv" and 'filename="progress-202710-coverage.csv"' in response.headers["Content-Disposition"]
+    assert (
+        response.mimetype == "text/csv"
+        and 'filename="progress-202710-coverage.csv"' in response.headers["Content-Disposition"]
+    )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows == [
-        ["Organization", "Active sections", "Disclosed today", "Share today %", "Disclosed when registration opened", "Share then %", "Target %"],
+        [
+            "Organization",
+            "Active sections",
+            "Disclosed today",
+            "Share today %",
+            "Disclosed when registration opened",
+            "Share then %",
+            "Target %",
+        ],
         ["All organizations", "8", "3", "37", "2", "25", "55"],
         ["Department of Mathematics", "5", "2", "40", "2", "40", "55"],
         ["Department of Computer Science", "3", "1", "33", "0", "0", "55"],
@@ -102,9 +120,12 @@ def test_without_a_registration_opening_the_then_column_is_empty(login_as, app):
         db.session.commit()
     client = login_as("katherine")
     assert coverage_rows(client)[0] == ["All organizations", "8", "3", "37% below the target", "—", "—"]
-    assert "No registration opening is set for Spring 2027 ( set it )" in text_of(client.get(f"/progress/?term={SPRING}"))
-    assert list(csv.reader(io.StringIO(client.get(f"/progress/coverage.csv?term={SPRING}").get_data(as_text=True))))[1] == [
-        "All organizations", "8", "3", "37", "", "", "55"]
+    assert "No registration opening is set for Spring 2027 ( set it )" in text_of(
+        client.get(f"/progress/?term={SPRING}")
+    )
+    assert list(csv.reader(io.StringIO(client.get(f"/progress/coverage.csv?term={SPRING}").get_data(as_text=True))))[
+        1
+    ] == ["All organizations", "8", "3", "37", "", "", "55"]
 
 
 def test_a_registration_opening_still_to_come_counts_nothing_yet(login_as):
@@ -124,11 +145,24 @@ def test_a_term_without_sections_says_so_and_divides_by_nothing(login_as, app, n
     assert page.status_code == 200
     assert f"{empty_name(app, code)} has no active sections, so there is no share to measure yet." in text_of(page)
     rows = list(csv.reader(io.StringIO(client.get(f"/progress/coverage.csv?term={code}").get_data(as_text=True))))
-    assert rows == [["Organization", "Active sections", "Disclosed today", "Share today %", "Disclosed when registration opened",
-                     "Share then %", "Target %"]]
+    assert rows == [
+        [
+            "Organization",
+            "Active sections",
+            "Disclosed today",
+            "Share today %",
+            "Disclosed when registration opened",
+            "Share then %",
+            "Target %",
+        ]
+    ]
     with app.app_context():
-        found = coverage(db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one(),
-                         db.session.scalars(select(Term).where(Term.code == code)).one(), institution(), now)
+        found = coverage(
+            db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one(),
+            db.session.scalars(select(Term).where(Term.code == code)).one(),
+            institution(),
+            now,
+        )
         assert found.empty and found.headline.share_now is None and found.headline.meets(0, 55) is None
 
 
@@ -144,27 +178,57 @@ def test_as_of_registration_counts_what_was_true_then(login_as, app, demo_data, 
         ada = demo_data.user("ada")
         order_1001 = demo_data.order(1001)
         # MATH 221 003 joins #1001 by an edit 5 days ago; MATH 221 002 left it 3 days ago.
-        db.session.add(OrderSection(order_id=order_1001.id, section_id=_section("MATH 221", "003").id, claimed=True,
-                                    added_at=now - timedelta(days=5)))
+        db.session.add(
+            OrderSection(
+                order_id=order_1001.id,
+                section_id=_section("MATH 221", "003").id,
+                claimed=True,
+                added_at=now - timedelta(days=5),
+            )
+        )
         left = db.session.get(OrderSection, (order_1001.id, _section("MATH 221", "002").id))
         left.removed_at, left.claimed = now - timedelta(days=3), False
         # CS 150 001: an order placed 20 days ago, canceled 2 days ago.
         canceled = f.placed_order([_section("CS 150", "001")], ada, now - timedelta(days=20))
-        canceled.status, canceled.canceled_at, canceled.canceled_by_id = OrderStatus.CANCELED, now - timedelta(days=2), ada.id
+        canceled.status, canceled.canceled_at, canceled.canceled_by_id = (
+            OrderStatus.CANCELED,
+            now - timedelta(days=2),
+            ada.id,
+        )
         for link in db.session.scalars(select(OrderSection).where(OrderSection.order_id == canceled.id)):
             link.claimed = False
         # CS 150 002 answered "no materials needed" 11 days ago; MATH 340 001 yesterday.
         for course, label, days in (("CS 150", "002", 11), ("MATH 340", "001", 1)):
-            db.session.add(NoMaterialsAnswer(section_id=_section(course, label).id, answered_by_id=ada.id,
-                                             answered_at=now - timedelta(days=days)))
+            db.session.add(
+                NoMaterialsAnswer(
+                    section_id=_section(course, label).id, answered_by_id=ada.id, answered_at=now - timedelta(days=days)
+                )
+            )
         db.session.commit()
     rows = {row[0]: row for row in coverage_rows(login_as("katherine"))}
     # Mathematics now: 221 001, 221 003, 340 001; then: 221 001, 221 002.
-    assert rows["Department of Mathematics"] == ["Department of Mathematics", "5", "3", "60% meets the target", "2", "40% below the target"]
+    assert rows["Department of Mathematics"] == [
+        "Department of Mathematics",
+        "5",
+        "3",
+        "60% meets the target",
+        "2",
+        "40% below the target",
+    ]
     # Computer Science now: 150 002, 310 001 (#1002, placed 6 days ago); then: 150 001, 150 002.
-    assert rows["Department of Computer Science"] == ["Department of Computer Science", "3", "2", "66% meets the target", "2",
-                                                      "66% meets the target"]
+    assert rows["Department of Computer Science"] == [
+        "Department of Computer Science",
+        "3",
+        "2",
+        "66% meets the target",
+        "2",
+        "66% meets the target",
+    ]
     client = login_as("katherine")
     then = listed_sections(client.get(f"/?term={SPRING}&active=1&disclosed=registration").get_data(as_text=True))
-    assert then == {("MATH 221 Calculus I", "001"), ("MATH 221 Calculus I", "002"), ("CS 150 Introduction to Programming", "001"),
-                    ("CS 150 Introduction to Programming", "002")}
+    assert then == {
+        ("MATH 221 Calculus I", "001"),
+        ("MATH 221 Calculus I", "002"),
+        ("CS 150 Introduction to Programming", "001"),
+        ("CS 150 Introduction to Programming", "002"),
+    }

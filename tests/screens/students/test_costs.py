@@ -13,8 +13,10 @@ from orders.extensions import db
 from tests.helpers import sign_in, text_of
 from tests.screens.students.test_materials import CALCULUS, choice_url, form_values, ids
 
-WARNING = "Your graded work runs on this courseware. If you opt out, you lose access to it, and with it the homework, " \
-          "quizzes or labs your grade in MATH 221 depends on."
+WARNING = (
+    "Your graded work runs on this courseware. If you opt out, you lose access to it, and with it the homework, "
+    "quizzes or labs your grade in MATH 221 depends on."
+)
 SIPSER = "Introduction to the Theory of Computation"
 
 
@@ -25,8 +27,12 @@ def mary(app, demo_data):
 
 def _section_text(page_text: str, heading: str) -> str:
     start = page_text.index(heading)
-    following = [page_text.find(h, start + 1) for h in ("CS 310 Theory of Computation", "MATH 221 Calculus I") if page_text.find(h, start + 1) > 0]
-    return page_text[start:min(following) if following else None]
+    following = [
+        page_text.find(h, start + 1)
+        for h in ("CS 310 Theory of Computation", "MATH 221 Calculus I")
+        if page_text.find(h, start + 1) > 0
+    ]
+    return page_text[start : min(following) if following else None]
 
 
 def test_the_page_shows_the_flag_the_terms_the_other_costs_and_the_estimate(client, demo_data):
@@ -35,31 +41,53 @@ def test_the_page_shows_the_flag_the_terms_the_other_costs_and_the_estimate(clie
     text = text_of(response)
     math = _section_text(text, "MATH 221 Calculus I")
     assert f"{CALCULUS}" in math and "Courseware needed for graded work · Student-data terms of " in math
-    assert "Also required (you buy or pay for these yourself; they are not charged to your student account and there is " \
-           "nothing to opt out of): Graphing calculator — $15.00" in math
+    assert (
+        "Also required (you buy or pay for these yourself; they are not charged to your student account and there is "
+        "nothing to opt out of): Graphing calculator — $15.00" in math
+    )
     assert "Estimated required cost of this section: $104.99" in math and "Low cost" not in math
     cs = _section_text(text, "CS 310 Theory of Computation")
     assert "Estimated required cost of this section: $92.25" in cs and "Recommended, optional: $58.00" in cs
     assert "Courseware needed" not in cs and "Also required" not in cs
-    assert "Total to be charged for Spring 2027: $240.24" in text  # $89.99 + $92.25 + $58.00: other costs are never charged
-    assert 'href="https://www.example.com/publisher/student-data-terms" rel="noopener noreferrer">Student-data terms' in response.get_data(as_text=True)
+    assert (
+        "Total to be charged for Spring 2027: $240.24" in text
+    )  # $89.99 + $92.25 + $58.00: other costs are never charged
+    assert (
+        'href="https://www.example.com/publisher/student-data-terms" rel="noopener noreferrer">Student-data terms'
+        in response.get_data(as_text=True)
+    )
 
 
-def test_a_low_cost_section_links_the_criteria_and_a_pending_required_title_leaves_the_estimate_open(app, client, demo_data):
+def test_a_low_cost_section_links_the_criteria_and_a_pending_required_title_leaves_the_estimate_open(
+    app, client, demo_data
+):
     with app.app_context():
         db.session.execute(update(Institution).values(low_cost_threshold=Decimal("150.00")))
         order = demo_data.order(1002)
-        db.session.add(ContentRequest(order_id=order.id, position=9, title="Still researched", isbn13="9780306406157",
-                                      status=ContentRequestStatus.RESEARCHING, requested_by_id=demo_data.user("grace").id,
-                                      created_at=demo_data.now, updated_at=demo_data.now))
+        db.session.add(
+            ContentRequest(
+                order_id=order.id,
+                position=9,
+                title="Still researched",
+                isbn13="9780306406157",
+                status=ContentRequestStatus.RESEARCHING,
+                requested_by_id=demo_data.user("grace").id,
+                created_at=demo_data.now,
+                updated_at=demo_data.now,
+            )
+        )
         db.session.commit()
     sign_in(client, "mary")
     page = client.get("/student/materials")
     text = text_of(page)
-    assert "Estimated required cost of this section: $104.99 Low cost what “Low cost” means" in _section_text(text, "MATH 221 Calculus I")
+    assert "Estimated required cost of this section: $104.99 Low cost what “Low cost” means" in _section_text(
+        text, "MATH 221 Calculus I"
+    )
     assert 'href="https://www.example.edu/course-materials/low-cost"' in page.get_data(as_text=True)
-    assert "Estimated required cost of this section: to be determined (a required title is still being chosen)." in \
-        _section_text(text, "CS 310 Theory of Computation")
+    assert (
+        "Estimated required cost of this section: to be determined (a required title is still being chosen)."
+        in _section_text(text, "CS 310 Theory of Computation")
+    )
 
 
 @pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["no-js", "htmx"])
@@ -72,7 +100,9 @@ def test_the_opt_out_confirmation_of_courseware_says_what_opting_out_loses(app, 
     assert "What the publisher does with your data: student-data terms" in text
     html = prompt.get_data(as_text=True)
     # Inside the prompt's description, so a screen reader reads it with the question.
-    assert 'aria-describedby="choice-body"' in html and html.index('id="choice-body"') < html.index("courseware-warning") < html.index('prompt-actions stack')
+    assert 'aria-describedby="choice-body"' in html and html.index('id="choice-body"') < html.index(
+        "courseware-warning"
+    ) < html.index("prompt-actions stack")
     # Opting back in loses nothing: no warning.
     client.post(choice_url(mary), data=form_values(html))
     back_in = text_of(client.get(choice_url(mary), headers=headers))

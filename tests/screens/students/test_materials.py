@@ -59,20 +59,28 @@ def counts(app) -> tuple[int, int, int]:
         return (
             db.session.scalar(select(func.count()).select_from(StudentChoice)),
             db.session.scalar(select(func.count()).select_from(ChoiceEvent)),
-            db.session.scalar(select(func.count()).select_from(OutboundEmail).where(OutboundEmail.kind == "choice_receipt")),
+            db.session.scalar(
+                select(func.count()).select_from(OutboundEmail).where(OutboundEmail.kind == "choice_receipt")
+            ),
         )
 
 
 def stored(app, x: dict):
     with app.app_context():
-        row = db.session.scalars(select(StudentChoice).where(
-            StudentChoice.user_id == x["student"], StudentChoice.section_id == x["section"],
-            StudentChoice.catalog_item_id == x["item"])).first()
+        row = db.session.scalars(
+            select(StudentChoice).where(
+                StudentChoice.user_id == x["student"],
+                StudentChoice.section_id == x["section"],
+                StudentChoice.catalog_item_id == x["item"],
+            )
+        ).first()
         return None if row is None else (row.choice, row.version)
 
 
 def form_values(html: str) -> dict:
-    return {name: re.search(rf'name="{name}" type="hidden" value="(\d+)"', html).group(1) for name in ("student", "version")}
+    return {
+        name: re.search(rf'name="{name}" type="hidden" value="(\d+)"', html).group(1) for name in ("student", "version")
+    }
 
 
 # --- Profiles and the header ----------------------------------------------------------------------
@@ -94,10 +102,16 @@ def test_a_student_who_teaches_gets_one_merged_header(app, client, demo_data):
     """A teaching assistant: Courses and Course materials side by side; both screens open."""
     with app.app_context():
         alan = demo_data.user("alan")
-        section = db.session.scalars(select(Section).join(Course).where(Course.subject == "MATH", Section.label == "003")).first()
+        section = db.session.scalars(
+            select(Section).join(Course).where(Course.subject == "MATH", Section.label == "003")
+        ).first()
         from orders.domain.models import Enrollment, EnrollmentState
 
-        db.session.add(Enrollment(user_id=alan.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=demo_data.now))
+        db.session.add(
+            Enrollment(
+                user_id=alan.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=demo_data.now
+            )
+        )
         db.session.commit()
     sign_in(client, "alan")
     html = client.get("/").get_data(as_text=True)
@@ -143,7 +157,11 @@ def test_no_materials_needed_is_said(app, client, demo_data):
         from orders.domain.models import NoMaterialsAnswer
 
         x = ids(app, "sofia@demo.edu", "CS", "150", "001", CALCULUS)
-        db.session.add(NoMaterialsAnswer(section_id=x["section"], answered_by_id=demo_data.user("ada").id, answered_at=demo_data.now))
+        db.session.add(
+            NoMaterialsAnswer(
+                section_id=x["section"], answered_by_id=demo_data.user("ada").id, answered_at=demo_data.now
+            )
+        )
         db.session.commit()
     sign_in(client, "sofia")
     text = text_of(client.get("/student/materials"))
@@ -297,7 +315,12 @@ def test_refusals_change_nothing(app, client, mary, case):
     }[case]
     assert words in text_of(client.get(response.headers["Location"]))
     assert counts(app) == before
-    assert client.post(choice_url(target), data={"student": student, "version": 0}, headers={"HX-Request": "true"}).status_code == 409
+    assert (
+        client.post(
+            choice_url(target), data={"student": student, "version": 0}, headers={"HX-Request": "true"}
+        ).status_code
+        == 409
+    )
 
 
 def test_a_forged_student_id_is_refused(app, client, mary):
@@ -399,7 +422,9 @@ def test_a_choice_and_its_receipt_commit_together(app, client, mary, monkeypatch
     assert counts(app) == before and stored(app, mary) is None
 
 
-@pytest.mark.parametrize("window,words", [("unset", "Choices for Spring 2027 are not open yet"), ("upcoming", "Choices open on ")])
+@pytest.mark.parametrize(
+    "window,words", [("unset", "Choices for Spring 2027 are not open yet"), ("upcoming", "Choices open on ")]
+)
 def test_before_the_window_students_see_their_materials_but_cannot_choose(app, client, mary, window, words):
     with app.app_context():
         term = db.session.scalars(select(Term).where(Term.code == "202710")).one()

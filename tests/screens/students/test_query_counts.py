@@ -36,15 +36,35 @@ def grow(app, now, extra: int) -> None:
             order = f.placed_order([section], teacher, now)
             items = [f.catalog_item(f"Grown book {i}-{n}") for n in range(2)]
             for n, item in enumerate(items):
-                db.session.add(OrderLine(order_id=order.id, catalog_item_id=item.id, position=n, student_price=item.student_price))
-                db.session.add(OtherCost(order_id=order.id, description=f"Lab fee {n}", amount=Decimal("12.50"), position=n))
-            db.session.add(Enrollment(user_id=mary.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now))
-            db.session.add(StudentChoice(user_id=mary.id, section_id=section.id, catalog_item_id=items[0].id,
-                                         choice=ChoiceValue.OPTED_OUT, decided_at=now, decided_by_id=mary.id))
+                db.session.add(
+                    OrderLine(order_id=order.id, catalog_item_id=item.id, position=n, student_price=item.student_price)
+                )
+                db.session.add(
+                    OtherCost(order_id=order.id, description=f"Lab fee {n}", amount=Decimal("12.50"), position=n)
+                )
+            db.session.add(
+                Enrollment(user_id=mary.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now)
+            )
+            db.session.add(
+                StudentChoice(
+                    user_id=mary.id,
+                    section_id=section.id,
+                    catalog_item_id=items[0].id,
+                    choice=ChoiceValue.OPTED_OUT,
+                    decided_at=now,
+                    decided_by_id=mary.id,
+                )
+            )
             for k in range(3):
                 classmate = f.user(f"Classmate{i}x{k} Student")
-                db.session.add(Enrollment(user_id=classmate.id, section_id=section.id, state=EnrollmentState.ENROLLED,
-                                          enrolled_at=now - timedelta(days=1)))
+                db.session.add(
+                    Enrollment(
+                        user_id=classmate.id,
+                        section_id=section.id,
+                        state=EnrollmentState.ENROLLED,
+                        enrolled_at=now - timedelta(days=1),
+                    )
+                )
         db.session.commit()
 
 

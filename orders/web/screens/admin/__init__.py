@@ -49,5 +49,23 @@ from orders.web.screens.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["bp", "audit", "billing", "branding", "catalog", "costs", "feed", "imports", "institution", "lti", "mail", "organizations", "overview",
-           "periods", "reminders", "student_choice", "students", "users"]
+__all__ = [
+    "bp",
+    "audit",
+    "billing",
+    "branding",
+    "catalog",
+    "costs",
+    "feed",
+    "imports",
+    "institution",
+    "lti",
+    "mail",
+    "organizations",
+    "overview",
+    "periods",
+    "reminders",
+    "student_choice",
+    "students",
+    "users",
+]

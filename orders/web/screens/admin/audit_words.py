@@ -77,7 +77,12 @@ FIELD_LABELS = {
 
 # Stored codes as a person reads them, by field.
 VALUE_WORDS = {
-    "choice": {"included": "Included", "opted_out": "Opted out", "opted_in": "Opted in", "not_opted_in": "Not opted in"},
+    "choice": {
+        "included": "Included",
+        "opted_out": "Opted out",
+        "opted_in": "Opted in",
+        "not_opted_in": "Not opted in",
+    },
     "program_mode": {"opt-out": "Opt-out", "opt-in": "Opt-in"},
     "status": {"failed": "Failed", "pending": "Waiting to be sent"},
 }
@@ -119,9 +124,16 @@ def words(value, tz_name: str, key: str = "") -> str:
             return "none"
         return "; ".join(words(v, tz_name, key) for v in value)
     if isinstance(value, dict) and key == "updated":  # a catalog import: ISBN -> {field: [before, after]}
-        return "none" if not value else "; ".join(
-            f"{isbn}: " + ", ".join(f"{field_label(f)} {words(b, tz_name, f)} → {words(a, tz_name, f)}" for f, (b, a) in fields.items())
-            for isbn, fields in value.items()
+        return (
+            "none"
+            if not value
+            else "; ".join(
+                f"{isbn}: "
+                + ", ".join(
+                    f"{field_label(f)} {words(b, tz_name, f)} → {words(a, tz_name, f)}" for f, (b, a) in fields.items()
+                )
+                for isbn, fields in value.items()
+            )
         )
     if isinstance(value, dict):
         shown = [(k, v) for k, v in value.items() if not _HIDDEN.search(k)]
@@ -145,9 +157,11 @@ def changes(before: dict | None, after: dict | None, tz_name: str) -> list[Chang
     for key in dict.fromkeys([*before, *after]):
         if _HIDDEN.search(key) or (key in before and key in after and before[key] == after[key]):
             continue
-        found.append(Change(
-            field_label(key),
-            words(before[key], tz_name, key) if key in before else None,
-            words(after[key], tz_name, key) if key in after else None,
-        ))
+        found.append(
+            Change(
+                field_label(key),
+                words(before[key], tz_name, key) if key in before else None,
+                words(after[key], tz_name, key) if key in after else None,
+            )
+        )
     return found

@@ -26,7 +26,7 @@ def branding_settings():
         except RuleBroken as refused:
             form.accent_colour.errors = [refused.message]
         upload = form.logo.data
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             try:
                 logo = branding.read_logo(upload.read(branding.LOGO_MAX_BYTES + 1))
             except RuleBroken as refused:

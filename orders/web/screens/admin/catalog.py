@@ -49,10 +49,12 @@ def _item_form_page(form: ItemForm, item: CatalogItem | None):
                 form.isbn.errors = [outcome.message]
                 status = 409 if isinstance(outcome.refusal, Conflict) else status
             else:
-                saved, changed = outcome.value
+                saved, changed = outcome.result()
                 flash(f"“{saved.title}” {'saved' if changed else 'unchanged'}.", "status")
                 return redirect(url_for("admin.catalog", q=saved.isbn13), code=303)
-    return render_template("admin/item_form.html", form=form, item=item, error="Nothing was saved: correct the errors below."), status
+    return render_template(
+        "admin/item_form.html", form=form, item=item, error="Nothing was saved: correct the errors below."
+    ), status
 
 
 @bp.route("/catalog/new", methods=["GET", "POST"])
@@ -87,8 +89,12 @@ def change_item(item_id: int, action: str):
     entry = run_change(lambda: set_item_active(item, action == "reactivate", actor=actor(), now=clock.now())).result()
     if entry is not None:
         flash(f"“{item.title}” is {'orderable again' if item.active else 'no longer orderable'}.", "status")
-    return redirect(request.form.get("back") == "edit" and url_for("admin.edit_item", item_id=item.id)
-                    or url_for("admin.catalog", q=item.isbn13), code=303)
+    return redirect(
+        request.form.get("back") == "edit"
+        and url_for("admin.edit_item", item_id=item.id)
+        or url_for("admin.catalog", q=item.isbn13),
+        code=303,
+    )
 
 
 @bp.route("/catalog/import", methods=["GET", "POST"])
@@ -110,7 +116,11 @@ def import_items():
                 outcome = run_change(lambda: import_catalog(items, filename, actor=actor(), now=clock.now()))
                 if outcome.ok:
                     result = outcome.result()
-                    flash(f"Imported {filename}: {result.inserted} added, {result.updated} changed, {result.unchanged} unchanged.", "status")
+                    flash(
+                        f"Imported {filename}: {result.inserted} added, {result.updated} changed, "
+                        f"{result.unchanged} unchanged.",
+                        "status",
+                    )
                     return redirect(url_for("admin.catalog"), code=303)
                 # Refused whole (another change added one of its ISBNs first): said on the page, nothing applied.
                 return _import_page(form, [outcome.message], outcome.refusal.status if outcome.refusal else 409)
@@ -121,5 +131,10 @@ def import_items():
 
 
 def _import_page(form: CatalogImportForm, problems: list[str], status: int):
-    return render_template("admin/catalog_import.html", form=form, problems=problems, columns=CSV_COLUMNS,
-                           optional_columns=OPTIONAL_CSV_COLUMNS), status
+    return render_template(
+        "admin/catalog_import.html",
+        form=form,
+        problems=problems,
+        columns=CSV_COLUMNS,
+        optional_columns=OPTIONAL_CSV_COLUMNS,
+    ), status

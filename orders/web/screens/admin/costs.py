@@ -41,13 +41,15 @@ def cost_settings():
     if request.method == "GET":
         form = CostSettingsForm(
             low_cost_threshold="" if inst.low_cost_threshold is None else str(inst.low_cost_threshold),
-            low_cost_criteria_url=inst.low_cost_criteria_url or "", coverage_target_percent=inst.coverage_target_percent,
+            low_cost_criteria_url=inst.low_cost_criteria_url or "",
+            coverage_target_percent=inst.coverage_target_percent,
         )
         return render_template("admin/cost_settings.html", form=form, error=None)
     form = CostSettingsForm()
     if form.validate_on_submit():
-        values, errors = parse_settings(form.low_cost_threshold.data, form.low_cost_criteria_url.data,
-                                        form.coverage_target_percent.data)
+        values, errors = parse_settings(
+            form.low_cost_threshold.data, form.low_cost_criteria_url.data, form.coverage_target_percent.data
+        )
         for name, message in errors.items():
             form[name].errors = [message]
         if values is not None:
@@ -79,6 +81,9 @@ def edit_registration_opens(term_id: int):
             form.opens.errors = [str(problem)]
         else:
             entry = run_change(lambda: save_registration_opens(term, opens_at, actor=actor(), now=clock.now())).result()
-            flash(f"{term.name} registration opening saved." if entry else f"{term.name} registration opening unchanged.", "status")
+            flash(
+                f"{term.name} registration opening saved." if entry else f"{term.name} registration opening unchanged.",
+                "status",
+            )
             return redirect(url_for("admin.student_choice") + "#cost-disclosure", code=303)
     return render_template("admin/registration_opens.html", term=term, form=form, tz=tz, error=SAVED_NOTHING), 422

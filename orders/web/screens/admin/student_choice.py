@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; stubs are 3.2
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders import clock
@@ -27,10 +27,15 @@ class ChoiceSettingsForm(Form):
         "Program mode", choices=[SelectChoice(m.value, m.label) for m in ProgramMode],
         validators=[InputRequired("Choose the program mode.")],
     )
-    consent_text = TextAreaField("Consent text (shown on every confirmation)", validators=[Optional(), Length(max=5000)])
+    consent_text = TextAreaField(
+        "Consent text (shown on every confirmation)", validators=[Optional(), Length(max=5000)]
+    )
     at_risk_threshold_percent = IntegerField(
-        "At-risk threshold (%)", validators=[InputRequired("Enter a whole number from 0 to 100."),
-                                             NumberRange(min=0, max=100, message="Enter a whole number from 0 to 100.")],
+        "At-risk threshold (%)",
+        validators=[
+            InputRequired("Enter a whole number from 0 to 100."),
+            NumberRange(min=0, max=100, message="Enter a whole number from 0 to 100."),
+        ],
     )
     publish_course_materials = BooleanField("Publish course materials")
 
@@ -47,16 +52,25 @@ class WindowForm(Form):
 def student_choice():
     """The program mode, consent text, at-risk threshold and publishing; the terms' choice windows."""
     inst = institution()
-    form = ChoiceSettingsForm() if request.method == "POST" else ChoiceSettingsForm(
-        program_mode=inst.program_mode.value, consent_text=inst.consent_text,
-        at_risk_threshold_percent=inst.at_risk_threshold_percent, publish_course_materials=inst.publish_course_materials,
+    form = (
+        ChoiceSettingsForm()
+        if request.method == "POST"
+        else ChoiceSettingsForm(
+            program_mode=inst.program_mode.value,
+            consent_text=inst.consent_text,
+            at_risk_threshold_percent=inst.at_risk_threshold_percent,
+            publish_course_materials=inst.publish_course_materials,
+        )
     )
     status, error = 200, None
     if request.method == "POST":
         if form.validate_on_submit():
+            threshold = form.at_risk_threshold_percent.data
+            assert threshold is not None  # InputRequired: a validated form has one
             values = ChoiceSettings(
-                program_mode=ProgramMode(form.program_mode.data), consent_text=(form.consent_text.data or "").strip(),
-                at_risk_threshold_percent=form.at_risk_threshold_percent.data,
+                program_mode=ProgramMode(form.program_mode.data),
+                consent_text=(form.consent_text.data or "").strip(),
+                at_risk_threshold_percent=threshold,
                 publish_course_materials=bool(form.publish_course_materials.data),
             )
             entry = run_change(lambda: save_settings(inst, values, actor=actor(), now=clock.now())).result()
@@ -68,7 +82,12 @@ def student_choice():
     now = clock.now()
     terms = all_terms()
     return render_template(
-        "admin/student_choice.html", form=form, error=error, terms=terms, tz=inst.timezone, institution=inst,
+        "admin/student_choice.html",
+        form=form,
+        error=error,
+        terms=terms,
+        tz=inst.timezone,
+        institution=inst,
         states={t.id: window_state(t, now).value for t in terms},
     ), status
 
@@ -94,11 +113,15 @@ def edit_choice_window(term_id: int):
             except LocalTimeError as problem:
                 form[name].errors = [str(problem)]
         if not form.opens.errors and not form.closes.errors:
-            outcome = run_change(lambda: save_window(term, values["opens"], values["closes"], actor=actor(), now=clock.now()))
+            outcome = run_change(
+                lambda: save_window(term, values["opens"], values["closes"], actor=actor(), now=clock.now())
+            )
             if not outcome.ok:
                 error = f"Nothing was saved: {outcome.message}"
             else:
                 entry = outcome.value
-                flash(f"{term.name} choice window saved." if entry else f"{term.name} choice window unchanged.", "status")
+                flash(
+                    f"{term.name} choice window saved." if entry else f"{term.name} choice window unchanged.", "status"
+                )
                 return redirect(url_for("admin.student_choice"), code=303)
     return render_template("admin/choice_window.html", term=term, form=form, tz=tz, error=error), 422

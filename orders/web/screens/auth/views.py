@@ -85,8 +85,10 @@ def sign_in():
         return plain_http_refused()
     if not form.validate_on_submit():
         return _render(form, "Enter your email and password.", 400)
+    email, password = form.email.data, form.password.data
+    assert email is not None and password is not None  # both DataRequired
     now = clock.now()
-    attempt = throttle.Attempt.of(form.email.data, client_address())
+    attempt = throttle.Attempt.of(email, client_address())
     until = throttle.locked_until(attempt, now)
     if until is not None:  # refused before the slow hash: a locked guesser costs one indexed query
         retry = max(1, math.ceil((until - now).total_seconds()))
@@ -97,9 +99,11 @@ def sign_in():
         retry = max(1, math.ceil((until - now).total_seconds()))
         return _render(form, _try_again_message(until, now), 429, {"Retry-After": str(retry)})
     user = db.session.scalars(
-        select(User).where(func.lower(User.email) == form.email.data.strip().lower()).options(undefer(User.password_hash))
+        select(User)
+        .where(func.lower(User.email) == email.strip().lower())
+        .options(undefer(User.password_hash))
     ).first()
-    password_ok = check_password_hash((user.password_hash if user else None) or _DUMMY_HASH, form.password.data)
+    password_ok = check_password_hash((user.password_hash if user else None) or _DUMMY_HASH, password)
     if user is not None and password_ok and user.active:
 
         def sign_in_now() -> None:
@@ -117,7 +121,9 @@ def sign_in():
 def login():
     """Where many people type first: the sign-in page (which sends a signed-in user home)."""
     next_url = request.args.get("next")
-    return redirect(url_for("auth.sign_in", next=next_url if next_url and safe_next(next_url) == next_url else None), code=302)
+    return redirect(
+        url_for("auth.sign_in", next=next_url if next_url and safe_next(next_url) == next_url else None), code=302
+    )
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -47,4 +47,5 @@ def logo(digest: str):
         abort(404, "This institution has no logo.")
     response = Response(data, mimetype=inst.logo_content_type)
     response.set_etag(inst.logo_digest[:16])
-    return _cached(response.make_conditional(request), digest == inst.logo_digest[:16])
+    response.make_conditional(request)  # in place: a 304 when the client has it
+    return _cached(response, digest == inst.logo_digest[:16])

@@ -46,8 +46,8 @@ def _records(engine: Engine, term_id: int, term_code: str, settings: CostSetting
         facts = fold_facts(connection.execute(cost_facts_query(placed, pending_lines=False)))
         statement, params = records_query(term_id)
         result = connection.execute(statement.execution_options(yield_per=FETCH_ROWS), params)
-        for _, rows in groupby(result, key=lambda row: row.section_id):
-            rows = list(rows)
+        for _, group in groupby(result, key=lambda row: row.section_id):
+            rows = list(group)
             order_id, answered = disclosed(rows[0])
             yield from finish_section(
                 [record(row, term_code) for row in rows], order_id=order_id, answered=answered,

@@ -62,8 +62,12 @@ MATERIAL = "material"  # a listed item
 NONE_REQUIRED = "no_materials_required"
 TO_BE_DETERMINED = "to_be_determined"  # no placed order and no answer, or a line not yet known (pending request)
 OTHER_COST = "other_required_cost"  # an other required cost of the section's order (docs/spec.md §10)
-STATUS_LABELS = {MATERIAL: "Material", NONE_REQUIRED: "No course materials required", TO_BE_DETERMINED: "To be determined",
-                 OTHER_COST: "Other required cost"}
+STATUS_LABELS = {
+    MATERIAL: "Material",
+    NONE_REQUIRED: "No course materials required",
+    TO_BE_DETERMINED: "To be determined",
+    OTHER_COST: "Other required cost",
+}
 # The fields every record of a section shares (the section's, then its estimate's).
 SECTION_FIELDS = ("term_code", "section_sis_id", "subject", "course_number", "course_title", "section_label")
 ESTIMATE_FIELDS = ("estimated_required_cost", "estimated_recommended_cost", "cost_label")
@@ -79,20 +83,29 @@ def visible_terms_clause(now: datetime):
 def visible_terms(now: datetime) -> list[Term]:
     """The terms the lookup offers, newest first."""
     query = (
-        select(Term).join(OrderingPeriod, OrderingPeriod.term_id == Term.id)
-        .where(visible_terms_clause(now)).order_by(Term.starts_on.desc(), Term.id.desc())
+        select(Term)
+        .join(OrderingPeriod, OrderingPeriod.term_id == Term.id)
+        .where(visible_terms_clause(now))
+        .order_by(Term.starts_on.desc(), Term.id.desc())
     )
     return list(db.session.scalars(query))
+
+
+def _period(term: Term) -> OrderingPeriod:
+    """A visible term's ordering period: the lookup offers only terms that have one (its queries join it)."""
+    period = term.period
+    assert period is not None  # visible_terms and find_visible_term join OrderingPeriod
+    return period
 
 
 def default_term(terms: list[Term], now: datetime) -> Term | None:
     """The term whose ordering is open (the earliest starting), else the next upcoming, else the latest."""
     by_start = sorted(terms, key=lambda t: t.starts_on)
     for term in by_start:
-        if term.period.opens_at <= now < term.period.closes_at:
+        if _period(term).opens_at <= now < _period(term).closes_at:
             return term
     for term in by_start:
-        if now < term.period.opens_at:
+        if now < _period(term).opens_at:
             return term
     return terms[0] if terms else None
 
@@ -102,7 +115,8 @@ def find_visible_term(code: str, now: datetime) -> Term | None:
     if not code or len(code) > 16:
         return None
     query = (
-        select(Term).join(OrderingPeriod, OrderingPeriod.term_id == Term.id)
+        select(Term)
+        .join(OrderingPeriod, OrderingPeriod.term_id == Term.id)
         .where(Term.code == code, visible_terms_clause(now))
     )
     return db.session.scalars(query).first()
@@ -113,7 +127,9 @@ def find_section_id(term: Term, sis_id: str) -> int | None:
     if not sis_id or len(sis_id) > 64:
         return None
     return db.session.scalar(
-        select(Section.id).where(Section.term_id == term.id, Section.sis_id == sis_id, Section.state == SectionState.ACTIVE)
+        select(Section.id).where(
+            Section.term_id == term.id, Section.sis_id == sis_id, Section.state == SectionState.ACTIVE
+        )
     )
 
 
@@ -127,16 +143,24 @@ def _search_clause(q: str):
     clauses = []
     for word in q.split()[:MAX_WORDS]:
         needle = anywhere(word)
-        clauses.append(or_(*(func.lower(column).like(needle, escape=ESCAPE)
-                             for column in (Course.subject, Course.number, Course.title, Section.label))))
+        clauses.append(
+            or_(
+                *(
+                    func.lower(column).like(needle, escape=ESCAPE)
+                    for column in (Course.subject, Course.number, Course.title, Section.label)
+                )
+            )
+        )
     return and_(*clauses) if clauses else None
 
 
-def matching_sections(term: Term, q: str, page: int, *, label: CostLabel | None = None,
-                      threshold: Decimal | None = None) -> Page[int]:
+def matching_sections(
+    term: Term, q: str, page: int, *, label: CostLabel | None = None, threshold: Decimal | None = None
+) -> Page[int]:
     """The ids of the term's active sections matching `q` (and carrying `label`), one page of them in course order."""
     query = (
-        select(Section.id).join(Course, Course.id == Section.course_id)
+        select(Section.id)
+        .join(Course, Course.id == Section.course_id)
         .where(Section.term_id == term.id, Section.state == SectionState.ACTIVE)
     )
     clause = _search_clause(q)
@@ -145,39 +169,61 @@ def matching_sections(term: Term, q: str, page: int, *, label: CostLabel | None 
     if label is not None:
         query = _with_label(query, term, label, threshold)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    ids = list(db.session.scalars(
-        query.order_by(Course.subject, Course.number, Section.label, Section.id)
-        .limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
-    )) if total else []
+    ids = (
+        list(
+            db.session.scalars(
+                query.order_by(Course.subject, Course.number, Section.label, Section.id)
+                .limit(PAGE_SIZE)
+                .offset(offset_of(page, PAGE_SIZE))
+            )
+        )
+        if total
+        else []
+    )
     return Page(ids, page, total or 0, PAGE_SIZE)
 
 
 def _with_label(query: Select, term: Term, label: CostLabel, threshold: Decimal | None) -> Select:
-    """The sections of `query` whose estimate carries `label`: the estimate's SQL twin (orders/domain/costs/estimate.py)."""
+    """The sections of `query` whose estimate carries `label`.
+
+    The estimate's SQL twin (orders/domain/costs/estimate.py).
+    """
     link = (
         select(OrderSection.section_id, OrderSection.order_id)
         .join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.claimed.is_(True), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED,
-               Order.term_id == term.id)
+        .where(
+            OrderSection.claimed.is_(True),
+            OrderSection.removed_at.is_(None),
+            Order.status == OrderStatus.PLACED,
+            Order.term_id == term.id,
+        )
         .subquery("label_link")
     )
     totals = order_totals(select(Order.id).where(Order.term_id == term.id, Order.status == OrderStatus.PLACED))
     held, holder = aliased(OrderSection), aliased(Order)  # their own names: never correlated with the page's query
     in_review = exists().where(
-        held.section_id == Section.id, held.claimed.is_(True), held.removed_at.is_(None), held.order_id == holder.id,
-        holder.status.in_(HOLDING), holder.status != OrderStatus.PLACED,
+        held.section_id == Section.id,
+        held.claimed.is_(True),
+        held.removed_at.is_(None),
+        held.order_id == holder.id,
+        holder.status.in_(HOLDING),
+        holder.status != OrderStatus.PLACED,
     )
     answered = and_(exists().where(NoMaterialsAnswer.section_id == Section.id), ~in_review)  # twin of disclosed()
     return (
         query.outerjoin(link, link.c.section_id == Section.id)
         .outerjoin(totals, totals.c.order_id == link.c.order_id)
-        .where(label_clause(label, totals, ordered=link.c.order_id.is_not(None), answered=answered, threshold=threshold))
+        .where(
+            label_clause(label, totals, ordered=link.c.order_id.is_not(None), answered=answered, threshold=threshold)
+        )
     )
 
 
 def records_query(term_id: int, section_ids: list[int] | None = None) -> tuple[Select, dict]:
     """SQL and its parameters: one row per section x line of the term (or of these sections), in course order."""
-    params = {"term_id": term_id} if section_ids is None else {"term_id": term_id, "section_ids": list(section_ids)}
+    params: dict[str, int | list[int]] = {"term_id": term_id}
+    if section_ids is not None:
+        params["section_ids"] = list(section_ids)
     return _records_statement(section_ids is not None), params
 
 
@@ -197,8 +243,15 @@ def _records_statement(by_sections: bool) -> Select:
     if not by_sections:
         order_ids = select(Order.id).where(Order.term_id == term_id, Order.status == OrderStatus.PLACED)
     else:
-        order_ids = select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id).where(
-            OrderSection.section_id.in_(section_ids), OrderSection.claimed.is_(True), Order.status == OrderStatus.PLACED)
+        order_ids = (
+            select(OrderSection.order_id)
+            .join(Order, Order.id == OrderSection.order_id)
+            .where(
+                OrderSection.section_id.in_(section_ids),
+                OrderSection.claimed.is_(True),
+                Order.status == OrderStatus.PLACED,
+            )
+        )
     line = order_lines(order_ids, pending=True)  # each catalog item once; pending requests "to be determined"
     item = aliased(CatalogItem, name="item")
     query = (
@@ -206,12 +259,28 @@ def _records_statement(by_sections: bool) -> Select:
             Section.id.label("section_id"),
             Section.sis_id.label("section_sis_id"),
             Section.label.label("section_label"),
-            Course.subject, Course.number.label("course_number"), Course.title.label("course_title"),
-            placed.c.order_id, placed.c.order_status,
+            Course.subject,
+            Course.number.label("course_number"),
+            Course.title.label("course_title"),
+            placed.c.order_id,
+            placed.c.order_status,
             NoMaterialsAnswer.id.label("answer_id"),
-            line.c.requirement, line.c.pending, line.c.item_id, line.c.type_rank, line.c.instructor_authored,
-            item.title, item.authors, item.isbn13, item.publisher, item.edition, item.copyright_year,
-            item.delivery, item.list_price, item.zero_cost, item.courseware_for_graded_work, item.data_terms_url,
+            line.c.requirement,
+            line.c.pending,
+            line.c.item_id,
+            line.c.type_rank,
+            line.c.instructor_authored,
+            item.title,
+            item.authors,
+            item.isbn13,
+            item.publisher,
+            item.edition,
+            item.copyright_year,
+            item.delivery,
+            item.list_price,
+            item.zero_cost,
+            item.courseware_for_graded_work,
+            item.data_terms_url,
             func.coalesce(line.c.price, item.student_price).label("student_price"),
         )
         .select_from(Section)
@@ -239,19 +308,20 @@ def record_status(row) -> str:
 
 def look_again(term: Term, now: datetime) -> str:
     """What "To be determined" means for a section of this term, and when to look again."""
-    deadline = term.period.deadline
+    deadline = _period(term).deadline
     if now < deadline:
         return f"Instructors order them by {local_date(deadline)}: look again after that date."
     starts = f"{term.starts_on:%b} {term.starts_on.day}, {term.starts_on.year}"
-    return (f"The ordering deadline ({local_date(deadline)}) has passed: look again before classes start on {starts}, "
-            "or ask the department.")
+    return (
+        f"The ordering deadline ({local_date(deadline)}) has passed: look again before classes start on {starts}, "
+        "or ask the department."
+    )
 
 
 def look_again_tag(term: Term, now: datetime) -> str:
     """The part of an answer's ETag that moves with look_again's words (a period change, the deadline passing)."""
-    deadline = term.period.deadline
+    deadline = _period(term).deadline
     return hashlib.sha256(repr((deadline.isoformat(), now < deadline, term.starts_on)).encode()).hexdigest()[:8]
-
 
 
 def disclosed(row) -> tuple[int | None, bool]:
@@ -287,7 +357,8 @@ def record(row, term_code: str) -> dict:
         "student_price": ("0.00" if zero_cost else plain_price(row.student_price) or None) if listed else None,
         "list_price": plain_price(row.list_price) or None if listed else None,
         "zero_cost": zero_cost,
-        # Schema version 2 (docs/course-materials.v2.schema.json): the item's data terms, other required costs, the estimate.
+        # Schema version 2 (docs/course-materials.v2.schema.json): the item's data terms, other required costs,
+        # the estimate.
         "courseware_for_graded_work": bool(row.courseware_for_graded_work) if listed else None,
         "data_terms_url": row.data_terms_url if listed else None,
         "other_cost_description": None,
@@ -306,19 +377,33 @@ def _cost_line(item: dict) -> CostLine | None:
     return CostLine(Requirement(item["requirement"]), price, bool(item["zero_cost"]))
 
 
-def finish_section(records: list[dict], *, order_id: int | None, answered: bool, facts: OrderCostFacts | None,
-                   threshold: Decimal | None) -> list[dict]:
+def finish_section(
+    records: list[dict],
+    *,
+    order_id: int | None,
+    answered: bool,
+    facts: OrderCostFacts | None,
+    threshold: Decimal | None,
+) -> list[dict]:
     """A section's records with its estimate on each and one record per other required cost after its lines."""
     costs = facts.costs if facts is not None and order_id is not None else []
-    disclosure = Disclosure.ORDERED if order_id is not None else Disclosure.NO_MATERIALS if answered else Disclosure.NOT_YET
+    disclosure = (
+        Disclosure.ORDERED if order_id is not None else Disclosure.NO_MATERIALS if answered else Disclosure.NOT_YET
+    )
     lines = [line for line in (_cost_line(item) for item in records) if line is not None]
     found = estimate(disclosure, lines, [amount for _, amount in costs], threshold)
     first = records[0]
     for description, amount in costs:
-        records.append(dict(
-            dict.fromkeys(first), **{k: first[k] for k in SECTION_FIELDS}, status=OTHER_COST,
-            requirement=Requirement.REQUIRED.value, other_cost_description=description, other_cost_amount=plain_price(amount),
-        ))
+        records.append(
+            dict(
+                dict.fromkeys(first),
+                **{k: first[k] for k in SECTION_FIELDS},
+                status=OTHER_COST,
+                requirement=Requirement.REQUIRED.value,
+                other_cost_description=description,
+                other_cost_amount=plain_price(amount),
+            )
+        )
     shared = {
         "estimated_required_cost": plain_price(found.required) or None,
         "estimated_recommended_cost": plain_price(found.recommended) or None,
@@ -377,17 +462,25 @@ def term_version(term: Term) -> str:
     trip, aggregates over indexed columns.
     """
     term_orders = (Order.term_id == term.id, Order.status.in_((*HOLDING, OrderStatus.CANCELED)))
-    orders = select(func.count(Order.id), func.coalesce(func.sum(Order.version), 0), func.max(Order.last_changed_at)).where(*term_orders)
+    orders = select(
+        func.count(Order.id), func.coalesce(func.sum(Order.version), 0), func.max(Order.last_changed_at)
+    ).where(*term_orders)
     requests = (
         select(func.count(ContentRequest.id), func.coalesce(func.sum(ContentRequest.version), 0))
-        .join(Order, Order.id == ContentRequest.order_id).where(*term_orders)
+        .join(Order, Order.id == ContentRequest.order_id)
+        .where(*term_orders)
     )
     answers = (
         select(func.count(NoMaterialsAnswer.id), func.max(NoMaterialsAnswer.id))
-        .join(Section, Section.id == NoMaterialsAnswer.section_id).where(Section.term_id == term.id)
+        .join(Section, Section.id == NoMaterialsAnswer.section_id)
+        .where(Section.term_id == term.id)
     )
     audit = select(func.max(AdminAuditEntry.id)).where(
-        or_(AdminAuditEntry.kind.like("catalog.%"), AdminAuditEntry.kind.like("sis.%"), AdminAuditEntry.kind == AUDIT_SETTINGS)
+        or_(
+            AdminAuditEntry.kind.like("catalog.%"),
+            AdminAuditEntry.kind.like("sis.%"),
+            AdminAuditEntry.kind == AUDIT_SETTINGS,
+        )
     )
     o, r, a = orders.subquery(), requests.subquery(), answers.subquery()
     # Each subquery is one row: joined on true, the four aggregates come back in one row.

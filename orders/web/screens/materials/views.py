@@ -79,20 +79,35 @@ def index():
     costs = dict(cost=label.value if label else "", low_cost_threshold=inst.low_cost_threshold,
                  criteria_url=inst.low_cost_criteria_url)
     if term is None:
-        return _cacheable(Response(render_template("materials/index.html", terms=terms, term=None, q=q, **costs)), "none")
+        return _cacheable(
+            Response(render_template("materials/index.html", terms=terms, term=None, q=q, **costs)), "none"
+        )
     fingerprint = _version(term)
     listing = ",".join(t.code for t in terms)
     now = clock.now()
-    etag = _etag("p", fingerprint, queries.hashlib.sha256(repr((listing, q, page, costs["cost"])).encode()).hexdigest()[:12],
-                 queries.look_again_tag(term, now), brand_tag(inst))
+    etag = _etag(
+        "p",
+        fingerprint,
+        queries.hashlib.sha256(repr((listing, q, page, costs["cost"])).encode()).hexdigest()[:12],
+        queries.look_again_tag(term, now),
+        brand_tag(inst),
+    )
 
     def build() -> Response:
         found = queries.matching_sections(term, q, page, label=label, threshold=inst.low_cost_threshold)
         sections = queries.section_records(term, found.rows, inst.low_cost_threshold)
-        return Response(render_template(
-            "materials/index.html", terms=terms, term=term, q=q, found=found, sections=sections, **costs,
-            look_again=queries.look_again(term, now),
-        ))
+        return Response(
+            render_template(
+                "materials/index.html",
+                terms=terms,
+                term=term,
+                q=q,
+                found=found,
+                sections=sections,
+                **costs,
+                look_again=queries.look_again(term, now),
+            )
+        )
 
     return _answer(etag, build)
 
@@ -117,9 +132,17 @@ def section(term_code: str, section_sis_id: str):
     def build() -> Response:
         inst = institution()
         sections = queries.section_records(term, [section_id], inst.low_cost_threshold)
-        (key, records), = sections.items()
-        return Response(render_template("materials/section.html", term=term, key=key, records=records,
-                                        criteria_url=inst.low_cost_criteria_url, look_again=queries.look_again(term, now)))
+        ((key, records),) = sections.items()
+        return Response(
+            render_template(
+                "materials/section.html",
+                term=term,
+                key=key,
+                records=records,
+                criteria_url=inst.low_cost_criteria_url,
+                look_again=queries.look_again(term, now),
+            )
+        )
 
     return _answer(etag, build)
 

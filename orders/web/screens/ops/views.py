@@ -29,7 +29,11 @@ def metrics_token_only(view):
         given = request.headers.get("Authorization", "")
         scheme, _, token = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-            return Response("A bearer token is required.\n", 401, {"WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain"})
+            return Response(
+                "A bearer token is required.\n",
+                401,
+                {"WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain"},
+            )
         return view(*args, **kwargs)
 
     setattr(guarded, GUARD_ATTRIBUTE, "metrics_token")

@@ -29,7 +29,7 @@ def add_other_cost(draft: Order):
     outcome = run_change(lambda: other_costs.add_to_draft(draft, cost, clock.now()), conflict=TWO_TABS)
     if not outcome.ok:
         return _answer(draft, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
-    found, added = outcome.value
+    found, added = outcome.result()
     if added:
         return _answer(draft, f"Added {found.description} ({money(found.amount)}).", "status")
     return _answer(draft, f"{found.description} ({money(found.amount)}) is already on this order.", "status")
@@ -43,15 +43,21 @@ def remove_other_cost(draft: Order, cost_id: int):
     if not outcome.ok:
         return _answer(draft, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
     removed = outcome.value
-    return _answer(draft, f"Removed {removed.description}." if removed else "That cost was not on this order.", "status")
+    return _answer(
+        draft, f"Removed {removed.description}." if removed else "That cost was not on this order.", "status"
+    )
 
 
 def _answer(draft: Order, message: str, category: str, *, form: OtherCostForm | None = None, status: int = 200):
     """htmx: the costs swapped in with the message; without JavaScript a wrong field re-renders the page with its
     message (nothing saved), anything else is a 303 back to the materials step with a banner."""
     if is_htmx():
-        return render_template("ordering/_other_costs_response.html", message=message, category=category,
-                               **draft_costs_context(draft, form)), status
+        return render_template(
+            "ordering/_other_costs_response.html",
+            message=message,
+            category=category,
+            **draft_costs_context(draft, form),
+        ), status
     if form is not None and (form.description.errors or form.amount.errors):
         flash(message, category)
         return render_template("ordering/materials.html", **_materials_context(draft, "", cost_form=form)), status

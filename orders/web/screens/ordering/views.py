@@ -46,7 +46,13 @@ def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None
         requirement_url=lambda item_id: url_for("ordering.set_requirement", draft_id=draft.id, item_id=item_id),
         requirements=list(Requirement),
         requests=[
-            {"key": str(r.id), "title": r.title, "isbn13": r.isbn13, "status": r.status.label, "requirement": r.requirement.label}
+            {
+                "key": str(r.id),
+                "title": r.title,
+                "isbn13": r.isbn13,
+                "status": r.status.label,
+                "requirement": r.requirement.label,
+            }
             for r in draft.current_requests
         ],
         request_url=url_for("ordering.request_title", draft_id=draft.id),
@@ -59,7 +65,8 @@ def _materials_context(draft: Order, query: str, cost_form: OtherCostForm | None
 def draft_costs_context(draft: Order, form: OtherCostForm | None = None) -> dict:
     """The draft's other required costs for templates/shared/_other_costs.html (each keyed by its id)."""
     return costs_context(
-        ({"key": str(c.id), "description": c.description, "amount": c.amount} for c in draft.other_costs), form,
+        ({"key": str(c.id), "description": c.description, "amount": c.amount} for c in draft.other_costs),
+        form,
         url_for("ordering.add_other_cost", draft_id=draft.id),
         lambda key: url_for("ordering.remove_other_cost", draft_id=draft.id, cost_id=key),
     )
@@ -101,14 +108,19 @@ def create(course_id: int, term_id: int):
     course, term = get_course_term_or_404(course_id, term_id)
     instructor_id = parse_id(request.form.get("instructor"))
     outcome = run_change(
-        lambda: ordering.start_draft(actor(), course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id),
+        lambda: ordering.start_draft(
+            actor(), course, term, now=clock.now(), request_id=g.request_id, instructor_id=instructor_id
+        ),
         conflict="",  # another tab started the same draft a moment ago (uq_order_one_draft): resume it
     )
+    draft: Order | None
     if outcome.ok:
-        draft, _created = outcome.value
-    elif isinstance(outcome.refusal, Conflict) and (draft := find_draft(actor(), course.id, term.id)) is not None:
-        pass
+        draft, _created = outcome.result()
+    elif isinstance(outcome.refusal, Conflict):
+        draft = find_draft(actor(), course.id, term.id)
     else:
+        draft = None
+    if draft is None:
         flash(outcome.message or "Your draft could not be started. Please try again.", "error")
         return redirect_to(url_for("ordering.start", course_id=course_id, term_id=term_id))
     return redirect_to(url_for("ordering.sections", draft_id=draft.id))
@@ -121,7 +133,9 @@ def create(course_id: int, term_id: int):
 @draft_guard(draft_owner_decision)
 def sections(draft: Order):
     """Step 1: the sections of the course in the term the user may order for, as checkboxes."""
-    choices = ordering.section_choices(actor(), draft.course_id, draft.term_id, clock.now(), excluding_order_id=draft.id)
+    choices = ordering.section_choices(
+        actor(), draft.course_id, draft.term_id, clock.now(), excluding_order_id=draft.id
+    )
     chosen = {link.section_id for link in draft.order_sections}
     return render_template("ordering/sections.html", choices=choices, chosen=chosen, **_step_context(draft, "sections"))
 
@@ -133,9 +147,10 @@ def save_sections(draft: Order):
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
     def choose() -> None:
-        if None in ids:
+        section_ids = [section_id for section_id in ids if section_id is not None]
+        if len(section_ids) != len(ids):
             raise OrderingError("That section is not one you may order for. Choose from the list.")
-        ordering.set_sections(draft, ids, actor=actor(), now=clock.now())
+        ordering.set_sections(draft, section_ids, actor=actor(), now=clock.now())
 
     outcome = run_change(choose)
     if not outcome.ok:
@@ -171,7 +186,7 @@ def add_item(draft: Order):
     # the same item added twice at once: the primary key keeps one
     outcome = run_change(add, conflict="That item is already on this order.")
     if outcome.ok:
-        item, added = outcome.value
+        item, added = outcome.result()
         message, category = (f"Added {item.title}." if added else f"{item.title} is already on this order."), "status"
     else:
         message, category = outcome.message, "status" if isinstance(outcome.refusal, Conflict) else "error"
@@ -191,6 +206,7 @@ def remove_item(draft: Order, item_id: int):
 @draft_guard(draft_owner_decision)
 def set_requirement(draft: Order, item_id: int):
     """Mark a line required or recommended; htmx gets the updated items, a plain POST a 303 back."""
+
     def mark():
         requirement = parse_requirement(request.form.get("requirement"))
         return requirement, ordering.set_requirement(draft, item_id, requirement, clock.now())
@@ -198,7 +214,7 @@ def set_requirement(draft: Order, item_id: int):
     outcome = run_change(mark)
     if not outcome.ok:
         return _after_materials_change(draft, outcome.message, "error")
-    requirement, item = outcome.value
+    requirement, item = outcome.result()
     message = f"{item.title} is {requirement.label.lower()}." if item else "That item is not on this order."
     return _after_materials_change(draft, message, "status")
 
@@ -235,7 +251,10 @@ def _review_page(draft: Order, *, royalty: RoyaltyEntry | None = None, status: i
 @bp.route("/drafts/<int:draft_id>/review")
 @draft_guard(draft_owner_decision)
 def review(draft: Order):
-    """Step 3: everything that will be ordered, the total per student, the royalty question and Place order when allowed."""
+    """Step 3: everything that will be ordered.
+
+    The total per student, the royalty question and Place order when allowed.
+    """
     return _review_page(draft)
 
 
@@ -252,13 +271,19 @@ def place(draft: Order):
     if answer is None:  # the question's own message, beside it; nothing was written
         return _review_page(draft, royalty=entry, status=422)
     outcome = run_change(
-        lambda: ordering.place_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                     expected_version=form.version.data, royalty=answer)
+        lambda: ordering.place_draft(
+            draft,
+            actor=actor(),
+            now=clock.now(),
+            request_id=g.request_id,
+            expected_version=form.version.data,
+            royalty=answer,
+        )
     )
     if not outcome.ok:  # nothing was written, not even an order number
         flash(outcome.message, "error")
         return redirect_to(url_for("ordering.review", draft_id=draft.id))
-    order = outcome.value
+    order = outcome.result()
     flash(placed_message(order), "status")
     return redirect_to(url_for("orders.summary", number=order.number))
 
@@ -286,11 +311,14 @@ def confirm_discard(draft: Order):
 @draft_guard(draft_owner_decision)
 def discard(draft: Order):
     """Discard the draft (no order number, no email), then back to the Courses screen with a banner."""
-    changed = run_change(lambda: ordering.discard_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id)).result()
+    changed = run_change(
+        lambda: ordering.discard_draft(draft, actor=actor(), now=clock.now(), request_id=g.request_id)
+    ).result()
     if not changed:
         raise ordering.DraftClosed(draft)
     flash(
-        f"Your draft order for {draft.course.code} {draft.course.title}, {draft.term.name} was canceled. Nothing was ordered.",
+        f"Your draft order for {draft.course.code} {draft.course.title}, {draft.term.name} was canceled. "
+        "Nothing was ordered.",
         "status",
     )
     return redirect_to(url_for("courses.index"))

@@ -43,7 +43,11 @@ def edit_remove_other_cost(order: Order, key: str):
     if not outcome.ok:
         return _answer(order, outcome.message, "error", status=outcome.refusal.status if outcome.refusal else 409)
     description = outcome.value
-    return _answer(order, f"Removed {description} (not yet submitted)." if description else "That cost was not on this order.", "status")
+    return _answer(
+        order,
+        f"Removed {description} (not yet submitted)." if description else "That cost was not on this order.",
+        "status",
+    )
 
 
 def _answer(order: Order, message: str, category: str, *, form: OtherCostForm | None = None, status: int = 200):
@@ -51,8 +55,13 @@ def _answer(order: Order, message: str, category: str, *, form: OtherCostForm | 
     re-renders the edit page with its message (nothing saved), anything else is a 303 back to it."""
     if is_htmx():
         state = pending_edits.pending_state(order, pending_edits.find_pending(order, actor()))
-        return render_template("orders/_other_costs_response.html", message=message, category=category,
-                               change=pending_edits.diff(order, state), **edit_costs_context(order, state, form)), status
+        return render_template(
+            "orders/_other_costs_response.html",
+            message=message,
+            category=category,
+            change=pending_edits.diff(order, state),
+            **edit_costs_context(order, state, form),
+        ), status
     flash(message, category)
     if form is not None and (form.description.errors or form.amount.errors):
         return render_template("orders/edit.html", **_edit_context(order, "", cost_form=form)), status

@@ -28,7 +28,7 @@ def csv_record(row: HistoryRow, zone: ZoneInfo) -> list[str]:
         row.course_title,
         ", ".join(row.sections),
         str(row.items),
-        row.placed_by,
+        row.placed_by or "",  # a draft has no placer
         _moment(row.placed_at, zone),
         _moment(row.last_change, zone),
         row.status_label,

@@ -101,13 +101,18 @@ def cancel(order: Order):
     def cancel_it() -> tuple[str, bool]:
         result = cancel_order(order, actor=actor(), now=clock.now(), request_id=g.request_id,
                               expected_version=form.version.data)
-        return (f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)), result.changed
+        return (
+            f"Order #{order.number} was canceled." if result.changed else already_canceled_notice(order)
+        ), result.changed
 
     outcome = run_change(cancel_it)
-    if not outcome.ok:  # a stale version: nothing was canceled
-        flash("This order changed while you were looking at it. Review it and cancel again if you still want to.", "notice")
+    if outcome.refusal is not None:  # a stale version: nothing was canceled
+        flash(
+            "This order changed while you were looking at it. Review it and cancel again if you still want to.",
+            "notice",
+        )
         return _after_cancel(order, status=outcome.refusal.status)
-    notice, changed = outcome.value
+    notice, changed = outcome.result()
     flash(notice, "status" if changed else "notice")
     return _after_cancel(order)
 
@@ -125,19 +130,23 @@ def _after_cancel(order: Order, status: int = 200):
 def edit_costs_context(order: Order, state: pending_edits.EditState, form: OtherCostForm | None = None) -> dict:
     """The pending edit's other required costs for templates/shared/_other_costs.html."""
     return costs_context(
-        other_costs.pending_costs(order, state.costs, state.new_costs), form,
+        other_costs.pending_costs(order, state.costs, state.new_costs),
+        form,
         url_for("orders.edit_add_other_cost", number=order.number),
         lambda key: url_for("orders.edit_remove_other_cost", number=order.number, key=key),
     )
 
 
-def _edit_context(order: Order, query: str, *, full_page: bool = True, cost_form: OtherCostForm | None = None, **extra) -> dict:
+def _edit_context(
+    order: Order, query: str, *, full_page: bool = True, cost_form: OtherCostForm | None = None, **extra
+) -> dict:
     """The edit page as this user's pending changes leave it (htmx fragments skip the sections form)."""
     now = clock.now()
     pending = pending_edits.find_pending(order, actor())
     state = pending_edits.pending_state(order, pending)
     lines = pending_edits.pending_lines(order, state)
     change = pending_edits.diff(order, state)
+    stale = pending_edits.is_stale(order, pending)
     return dict(
         order=order,
         **edit_costs_context(order, state, cost_form),
@@ -156,8 +165,8 @@ def _edit_context(order: Order, query: str, *, full_page: bool = True, cost_form
         section_choices=editing.addable_sections(order, actor(), now) if full_page else [],
         chosen_sections=set(state.sections),
         change=change,
-        stale=pending_edits.is_stale(order, pending),
-        dropped=pending_edits.rebase(order, pending)[1] if pending_edits.is_stale(order, pending) else [],
+        stale=stale,
+        dropped=pending_edits.rebase(order, pending)[1] if stale and pending is not None else [],
         form=EmptyForm(),
         submit_form=VersionedConfirmForm(version=order.version),
         back_query=request.args.get("back", ""),
@@ -189,8 +198,10 @@ def _after_edit_change(order: Order, message: str, category: str):
 def _pending_change(change) -> tuple[str, str]:
     """Run one change to the pending edit; (message, category) for the user."""
     # two tabs may make their first change at once: the other tab's row stands
-    outcome = run_change(change, conflict="Your other tab changed this edit at the same moment. Check the list and try again.")
-    return (outcome.value, "status") if outcome.ok else (outcome.message, "error")
+    outcome = run_change(
+        change, conflict="Your other tab changed this edit at the same moment. Check the list and try again."
+    )
+    return (outcome.result(), "status") if outcome.ok else (outcome.message, "error")
 
 
 @bp.route("/orders/<int:number>/edit/items", methods=["POST"])
@@ -227,7 +238,11 @@ def edit_set_requirement(order: Order, item_id: int):
     def change() -> str:
         requirement = parse_requirement(request.form.get("requirement"))
         item = editing.set_requirement(order, actor(), item_id, requirement, clock.now())
-        return f"{item.title} is {requirement.label.lower()} (not yet submitted)." if item else "That item is not on this order."
+        return (
+            f"{item.title} is {requirement.label.lower()} (not yet submitted)."
+            if item
+            else "That item is not on this order."
+        )
 
     return _after_edit_change(order, *_pending_change(change))
 
@@ -239,9 +254,10 @@ def edit_sections(order: Order):
     ids = [parse_id(value) for value in request.form.getlist("section")]
 
     def change() -> str:
-        if None in ids:
+        section_ids = [section_id for section_id in ids if section_id is not None]
+        if len(section_ids) != len(ids):
             raise Refused("That section can't be put on this order. Choose from the list.")
-        editing.set_sections(order, actor(), ids, clock.now())
+        editing.set_sections(order, actor(), section_ids, clock.now())
         return "Sections saved (not yet submitted)."
 
     message, category = _pending_change(change)
@@ -257,15 +273,22 @@ def submit_edit(order: Order):
     if not form.validate_on_submit():
         flash("Your changes could not be checked. Review them and submit again.", "error")
         return redirect_to(url_for("orders.edit", number=order.number))
-    number = order.number
+    number, version = order.number, form.seen_version()
     # The royalty question, asked when the change adds items (docs/spec.md §8): the service says when it was
     # required and unanswered, and checks that the answer names only the added items.
     answer, entry = read_royalty(request.form)
     if entry.answer and answer is None:  # a Yes without a line, or an estimate that is no amount
         return render_template("orders/edit.html", **_edit_context(order, "", royalty=entry)), 422
-    outcome = run_change(lambda: editing.submit(
-        order, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=form.version.data, royalty=answer
-    ))
+    outcome = run_change(
+        lambda: editing.submit(
+            order,
+            actor=actor(),
+            now=clock.now(),
+            request_id=g.request_id,
+            expected_version=version,
+            royalty=answer,
+        )
+    )
     if not outcome.ok and outcome.message == editing.ROYALTY_UNANSWERED:
         entry.error = outcome.message
         return render_template("orders/edit.html", **_edit_context(order, "", royalty=entry)), 422
@@ -273,7 +296,7 @@ def submit_edit(order: Order):
         flash(outcome.message, "notice" if isinstance(outcome.refusal, StaleOrder) else "error")
         target = "orders.summary" if isinstance(outcome.refusal, StaleOrder) else "orders.edit"
         return redirect_to(url_for(target, number=number))
-    done = outcome.value
+    done = outcome.result()
     category, target = SUBMIT_ANSWERS[done.result]
     flash(done.message, category)
     return redirect_to(url_for(target, number=number))
@@ -321,11 +344,18 @@ def edit_request(order: Order):
 @order_guard(edit_route_decision)
 def edit_remove_request(order: Order, key: str):
     """Take a content request off the pending changes."""
-    outcome = run_change(lambda: editing.remove_request(order, actor(), key[:40], clock.now()),
-                         conflict="Your other tab changed this edit at the same moment. Try again.")
+    outcome = run_change(
+        lambda: editing.remove_request(order, actor(), key[:40], clock.now()),
+        conflict="Your other tab changed this edit at the same moment. Try again.",
+    )
     if outcome.ok:
         title = outcome.value
-        flash(f"Removed the request for “{title}” (not yet submitted)." if title else "That request was not on this order.", "status")
+        flash(
+            f"Removed the request for “{title}” (not yet submitted)."
+            if title
+            else "That request was not on this order.",
+            "status",
+        )
     else:
         flash(outcome.message, "error")
     return redirect(url_for("orders.edit", number=order.number), code=303)
@@ -358,17 +388,19 @@ def add_sections(order: Order):
     if not form.validate_on_submit():
         flash("Your choice could not be checked. Choose the sections again.", "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    ids = [parse_id(value) for value in request.form.getlist("section")]
+    ids, version = [parse_id(value) for value in request.form.getlist("section")], form.seen_version()
 
     def add() -> editing.EditOutcome:
-        if None in ids:
+        section_ids = [section_id for section_id in ids if section_id is not None]
+        if len(section_ids) != len(ids):
             raise Refused("That section can't be added to this order. Choose from the list.")
-        return editing.add_sections(order, ids, actor=actor(), now=clock.now(), request_id=g.request_id,
-                                    expected_version=form.version.data)
+        return editing.add_sections(
+            order, section_ids, actor=actor(), now=clock.now(), request_id=g.request_id, expected_version=version
+        )
 
     outcome = run_change(add)
     if not outcome.ok:  # StaleOrder included: nothing was applied
         flash(outcome.message, "error")
         return redirect(url_for("orders.add_sections_form", number=number), code=303)
-    flash(outcome.value.message, "status")
+    flash(outcome.result().message, "status")
     return redirect(url_for("orders.summary", number=number), code=303)

@@ -11,12 +11,22 @@ _SAFE = "!$'()*,/:;?@"
 
 
 def courses_href_for(term_code: str) -> Callable[..., str]:
-    """href(counts, state, placed, at_risk, disclosed): the Courses filter naming a cell's sections, as url_for builds it."""
+    """href(counts, state, placed, at_risk, disclosed): the Courses filter naming a cell's sections.
+
+    The href is the URL url_for builds for that filter.
+    """
     base = url_for("courses.index")
 
     def href(counts, state=None, placed=None, at_risk=None, disclosed=None) -> str:
-        args = {"term": term_code, "active": 1, "state": state, "placed": placed, "at_risk": at_risk, "disclosed": disclosed,
-                **counts.courses_args()}
+        args = {
+            "term": term_code,
+            "active": 1,
+            "state": state,
+            "placed": placed,
+            "at_risk": at_risk,
+            "disclosed": disclosed,
+            **counts.courses_args(),
+        }
         return base + "?" + urlencode([(k, str(v)) for k, v in args.items() if v is not None], safe=_SAFE)
 
     return href
