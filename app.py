@@ -1,4 +1,5 @@
 """Application factory: create_app(config=None) runs named register_* steps, nothing else."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,7 +35,9 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 def register_config(app: Flask, config: type | dict | None) -> None:
     """Load the configuration class, then dict overrides; refuse to run without a secret key."""
-    base = config if isinstance(config, type) else (TestConfig if isinstance(config, dict) else config_from_environment())
+    base = (
+        config if isinstance(config, type) else (TestConfig if isinstance(config, dict) else config_from_environment())
+    )
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)
@@ -139,7 +142,8 @@ def register_request_context(app: Flask) -> None:
             response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
-            f"default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors {ancestors};"
+            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors "
+            f"{ancestors};"
             f" form-action {form_action_sources(app.config)}{framing.form_targets()}; base-uri 'none'",
         )
         if not app.config.get("DEVELOPMENT"):  # browsers only honour it over https, where production runs

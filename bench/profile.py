@@ -8,6 +8,7 @@ loading/attributes, engine results), template (jinja2, markupsafe, *.html), app 
 framework/other (flask, werkzeug, the rest). A cursor-execute listener gives the driver's wall time
 as a check on "DB wait". No timing is asserted anywhere; this only reports.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,12 @@ def classify(path: str | None) -> str | None:
         return "DB wait"
     if "/sqlalchemy/sql/" in p or p.endswith("/sqlalchemy/orm/context.py") or "/sqlalchemy/engine/default.py" in p:
         return "SQL build/compile"
-    if "/sqlalchemy/orm/" in p or "/sqlalchemy/engine/result.py" in p or "/sqlalchemy/engine/cursor.py" in p or "/sqlalchemy/engine/row.py" in p:
+    if (
+        "/sqlalchemy/orm/" in p
+        or "/sqlalchemy/engine/result.py" in p
+        or "/sqlalchemy/engine/cursor.py" in p
+        or "/sqlalchemy/engine/row.py" in p
+    ):
         return "ORM rows"
     if "/jinja2/" in p or "/markupsafe/" in p or p.endswith(".html") or p.endswith(".txt"):
         return "template"
@@ -75,21 +81,38 @@ def scenarios(picked: dict, placed_tail: list[int]) -> list[dict]:
     term = picked["open_term_code"]
     hx = {"HX-Request": "true"}
     out = [
-        dict(name="Order summary (admin)", email=ADMIN, requests=[("GET", f"/orders/{n}", {}) for n in picked["summary_numbers"][:200]]),
+        dict(
+            name="Order summary (admin)",
+            email=ADMIN,
+            requests=[("GET", f"/orders/{n}", {}) for n in picked["summary_numbers"][:200]],
+        ),
         dict(name="Courses (busiest instructor)", email=picked["instructor_email"], requests=[("GET", "/", {})]),
         dict(name="Courses (large coordinator, p1)", email=COORDINATOR, requests=[("GET", "/", {})]),
-        dict(name="Instructor switch (htmx)", email=COORDINATOR,
-             requests=[("GET", f"/?instructor={i}", hx) for i in picked["switch_instructor_ids"]]),
-        dict(name="Instructor type-ahead (htmx)", email=COORDINATOR,
-             requests=[("GET", f"/instructors?instructor_name={t}", hx) for t in TYPEAHEAD]),
+        dict(
+            name="Instructor switch (htmx)",
+            email=COORDINATOR,
+            requests=[("GET", f"/?instructor={i}", hx) for i in picked["switch_instructor_ids"]],
+        ),
+        dict(
+            name="Instructor type-ahead (htmx)",
+            email=COORDINATOR,
+            requests=[("GET", f"/instructors?instructor_name={t}", hx) for t in TYPEAHEAD],
+        ),
         dict(name="Order history (admin, p1)", email=ADMIN, requests=[("GET", "/orders", {})]),
         dict(name="Order history (large coordinator, p1)", email=COORDINATOR, requests=[("GET", "/orders", {})]),
         dict(name="Student page", email=STUDENT, requests=[("GET", f"{STUDENT_PAGE}?term={term}", {})]),
         dict(name="Progress (admin)", email=ADMIN, requests=[("GET", "/progress/", {})]),
         dict(name="Progress table by subject (htmx, admin)", email=ADMIN, requests=[("GET", PROGRESS_TABLE, hx)]),
-        dict(name="Public section page", email=None, requests=[("GET", p, {}) for p in public_section_paths(picked)[:200]]),
-        dict(name="Cancel POST (htmx, admin)", email=ADMIN,
-             requests=[("POST", f"/orders/{n}/cancel", hx) for n in placed_tail]),
+        dict(
+            name="Public section page",
+            email=None,
+            requests=[("GET", p, {}) for p in public_section_paths(picked)[:200]],
+        ),
+        dict(
+            name="Cancel POST (htmx, admin)",
+            email=ADMIN,
+            requests=[("POST", f"/orders/{n}/cancel", hx) for n in placed_tail],
+        ),
     ]
     return out
 
@@ -118,7 +141,9 @@ def run(n: int, only: str | None) -> list[dict]:
 
     database_url = os.environ.get("BENCH_DATABASE_URL", data.DEFAULT_DATABASE_URL)
     env = environment(database_url, 8000, 2525)
-    os.environ.update({k: env[k] for k in ("ORDERS_ENV", "DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT")})
+    os.environ.update(
+        {k: env[k] for k in ("ORDERS_ENV", "DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT")}
+    )
     from app import create_app  # after the environment: the config classes read it at import
     from orders.extensions import db
 
@@ -130,7 +155,12 @@ def run(n: int, only: str | None) -> list[dict]:
 
     with psycopg.connect(data.libpq_url(database_url)) as conn:
         # Orders the bench's cancel scenario will not pick first: the newest placed numbers.
-        tail = [r[0] for r in conn.execute("SELECT number FROM course_order WHERE status = 'placed' ORDER BY number DESC LIMIT %s", (3 * n + 6,))]
+        tail = [
+            r[0]
+            for r in conn.execute(
+                "SELECT number FROM course_order WHERE status = 'placed' ORDER BY number DESC LIMIT %s", (3 * n + 6,)
+            )
+        ]
 
     app = create_app()
     import logging
@@ -186,12 +216,23 @@ def run(n: int, only: str | None) -> list[dict]:
         profiler.stop()
         parts = breakdown(profiler.last_session.root_frame())
         total = sum(parts.values()) or 1.0
-        results.append(dict(
-            name=sc["name"], cpu_ms=statistics.median(cpu), wall_ms=statistics.median(wall), driver_ms=driver_ms,
-            statements=statements, bytes=size,
-            parts={k: v * 1000 / n for k, v in parts.items()}, shares={k: v / total for k, v in parts.items()},
-        ))
-        print(f"  {sc['name']}: cpu {results[-1]['cpu_ms']:.1f} ms, wall {results[-1]['wall_ms']:.1f} ms", file=sys.stderr, flush=True)
+        results.append(
+            dict(
+                name=sc["name"],
+                cpu_ms=statistics.median(cpu),
+                wall_ms=statistics.median(wall),
+                driver_ms=driver_ms,
+                statements=statements,
+                bytes=size,
+                parts={k: v * 1000 / n for k, v in parts.items()},
+                shares={k: v / total for k, v in parts.items()},
+            )
+        )
+        print(
+            f"  {sc['name']}: cpu {results[-1]['cpu_ms']:.1f} ms, wall {results[-1]['wall_ms']:.1f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
     with app.app_context():
         db.engine.dispose()
     return results
@@ -200,11 +241,14 @@ def run(n: int, only: str | None) -> list[dict]:
 def markdown(results: list[dict], n: int, title: str) -> str:
     import subprocess
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
     lines = [
         f"# {title}",
         "",
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · commit {commit} · `python -m bench.profile -n {n}` · "
+        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · commit {commit} · `python -m bench.profile "
+        f"-n {n}` · "
         f"in-process Flask test client, production config, bench database; one request at a time; load average "
         f"{os.getloadavg()[0]:.2f}.",
         "",
@@ -217,7 +261,10 @@ def markdown(results: list[dict], n: int, title: str) -> str:
     ]
     for r in results:
         cells = " | ".join(f"{r['parts'][k]:.1f} ({r['shares'][k]:.0%})" for k in CATEGORIES)
-        lines.append(f"| {r['name']} | {r['cpu_ms']:.1f} | {r['wall_ms']:.1f} | {r['statements']:.1f} | {r['driver_ms']:.1f} | {cells} | {r['bytes']:,} |")
+        lines.append(
+            f"| {r['name']} | {r['cpu_ms']:.1f} | {r['wall_ms']:.1f} | {r['statements']:.1f} | "
+            f"{r['driver_ms']:.1f} | {cells} | {r['bytes']:,} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -225,7 +272,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("-n", type=int, default=30, help="timed requests per scenario (and as many profiled)")
     parser.add_argument("--only", help="run the scenarios whose name contains this")
-    parser.add_argument("--repeat", type=int, default=1, help="run everything this many times; keep each scenario's run with the least CPU (the machine is shared)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run everything this many times; keep each scenario's run with the least CPU (the machine is shared)",
+    )
     parser.add_argument("--out", help="write the markdown table to this file (e.g. bench/results/profile-before.md)")
     parser.add_argument("--title", default="In-process profile of the hot pages")
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ connection): "plans" far below "calls". Nothing is asserted; this only reports.
     BENCH_DATABASE_URL=postgresql+psycopg://orders:orders@127.0.0.1:5433/orders_bench \\
         .venv/bin/python -m bench.statements -n 200 --out bench/results/issue-36-statements.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,9 @@ _BOOKKEEPING = ("pg_stat_statements", "SELECT $1", "COMMIT", "BEGIN", "ROLLBACK"
 def run(n: int, only: str | None) -> list[dict]:
     database_url = os.environ.get("BENCH_DATABASE_URL", data.DEFAULT_DATABASE_URL)
     env = environment(database_url, 8000, 2525)
-    os.environ.update({k: env[k] for k in ("ORDERS_ENV", "DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT")})
+    os.environ.update(
+        {k: env[k] for k in ("ORDERS_ENV", "DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT")}
+    )
     from app import create_app
 
     picked = data.pick(database_url, seed=SIZES["seed"], summary_orders=2000, cancel_orders=4000)
@@ -47,10 +50,16 @@ def run(n: int, only: str | None) -> list[dict]:
     try:
         stats.execute("SELECT count(*) FROM pg_stat_statements")
     except psycopg.Error as error:
-        raise SystemExit(f"pg_stat_statements is not available in this database ({str(error).strip()}); see this module's docstring") from None
+        raise SystemExit(
+            f"pg_stat_statements is not available in this database ({str(error).strip()}); see this module's docstring"
+        ) from None
     with stats.cursor() as cursor:
-        tail = [r[0] for r in cursor.execute(
-            "SELECT number FROM course_order WHERE status = 'placed' ORDER BY number DESC LIMIT %s", (n + 10,))]
+        tail = [
+            r[0]
+            for r in cursor.execute(
+                "SELECT number FROM course_order WHERE status = 'placed' ORDER BY number DESC LIMIT %s", (n + 10,)
+            )
+        ]
     app = create_app()
     logging.getLogger("orders.request").setLevel(logging.WARNING)
     clients: dict = {}
@@ -58,20 +67,31 @@ def run(n: int, only: str | None) -> list[dict]:
     for sc in scenarios(picked, tail):
         if only and only.lower() not in sc["name"].lower():
             continue
-        client = app.test_client() if sc["email"] is None else clients.get(sc["email"]) or clients.setdefault(
-            sc["email"], _client(app, sc["email"], PASSWORD))
+        client = (
+            app.test_client()
+            if sc["email"] is None
+            else clients.get(sc["email"]) or clients.setdefault(sc["email"], _client(app, sc["email"], PASSWORD))
+        )
         posts = sc["name"].startswith("Cancel")
-        token = _CSRF.search(client.get(sc["requests"][0][1], base_url=BASE_URL).get_data(as_text=True)).group(1) if posts else None
+        token = (
+            _CSRF.search(client.get(sc["requests"][0][1], base_url=BASE_URL).get_data(as_text=True)).group(1)
+            if posts
+            else None
+        )
         one = _requester(client, sc["requests"], token, sc["name"])
         stats.execute("SELECT pg_stat_statements_reset()")
         for _ in range(n):
             one()
         rows = stats.execute(
             """SELECT query, calls, plans, mean_plan_time, mean_exec_time, rows FROM pg_stat_statements
-               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC, query"""
+               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               ORDER BY calls DESC, query"""
         ).fetchall()
-        statements = [dict(query=" ".join(q.split())[:140], calls=c, plans=p, plan_ms=pt, exec_ms=et, rows=r)
-                      for q, c, p, pt, et, r in rows if not q.lstrip().startswith(_BOOKKEEPING)]
+        statements = [
+            dict(query=" ".join(q.split())[:140], calls=c, plans=p, plan_ms=pt, exec_ms=et, rows=r)
+            for q, c, p, pt, et, r in rows
+            if not q.lstrip().startswith(_BOOKKEEPING)
+        ]
         results.append(dict(name=sc["name"], requests=n, statements=statements))
         print(f"  {sc['name']}: {len(statements)} normalized statements", file=sys.stderr, flush=True)
     stats.close()
@@ -79,19 +99,29 @@ def run(n: int, only: str | None) -> list[dict]:
 
 
 def markdown(results: list[dict], title: str) -> str:
-    lines = [f"# {title}", "",
-             f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · `python -m bench.statements` · in-process, one "
-             f"request at a time; load average {os.getloadavg()[0]:.2f}. Per page: pg_stat_statements reset, N requests, "
-             "every normalized statement it ran (the checkout ping, COMMIT and the like left out).", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · `python -m bench.statements` · in-process, one "
+        f"request at a time; load average {os.getloadavg()[0]:.2f}. Per page: pg_stat_statements reset, N requests, "
+        "every normalized statement it ran (the checkout ping, COMMIT and the like left out).",
+        "",
+    ]
     for page in results:
         per_request = sum(s["calls"] for s in page["statements"]) / page["requests"]
-        lines += [f"## {page['name']} ({page['requests']} requests, {len(page['statements'])} normalized statements, "
-                  f"{per_request:.1f} per request)", "",
-                  "| calls | planned | mean plan ms | mean exec ms | rows/call | statement |", "|---:|---:|---:|---:|---:|---|"]
+        lines += [
+            f"## {page['name']} ({page['requests']} requests, {len(page['statements'])} normalized statements, "
+            f"{per_request:.1f} per request)",
+            "",
+            "| calls | planned | mean plan ms | mean exec ms | rows/call | statement |",
+            "|---:|---:|---:|---:|---:|---|",
+        ]
         for s in page["statements"]:
             query = s["query"].replace("|", "\\|")
-            lines.append(f"| {s['calls']} | {s['plans']} | {s['plan_ms']:.3f} | {s['exec_ms']:.3f} | "
-                         f"{s['rows'] / max(s['calls'], 1):.1f} | `{query}` |")
+            lines.append(
+                f"| {s['calls']} | {s['plans']} | {s['plan_ms']:.3f} | {s['exec_ms']:.3f} | "
+                f"{s['rows'] / max(s['calls'], 1):.1f} | `{query}` |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -23,6 +23,7 @@ closed term's closed 60 days ago (final). Placed orders claim their sections
 (at most one per section); a section can hold only so many, so the rest of `orders` are canceled
 orders (a section's earlier, replaced orders).
 """
+
 from __future__ import annotations
 
 import json
@@ -86,52 +87,205 @@ REQUEST_ID = "seed-bulk"
 BATCH_SIZE = 5000
 
 SUBJECTS = [  # (code, name); three per organization, in organization order
-    ("MATH", "Mathematics"), ("STAT", "Statistics"), ("ACTS", "Actuarial Science"),
-    ("CS", "Computer Science"), ("INFO", "Informatics"), ("DATA", "Data Science"),
-    ("PHYS", "Physics"), ("ASTR", "Astronomy"), ("GEOL", "Geology"),
-    ("CHEM", "Chemistry"), ("BIOC", "Biochemistry"), ("MATS", "Materials Science"),
-    ("BIOL", "Biology"), ("MICR", "Microbiology"), ("ECOL", "Ecology"),
-    ("ENGL", "English"), ("WRIT", "Writing"), ("COMM", "Communication"),
-    ("HIST", "History"), ("CLAS", "Classics"), ("ARCH", "Archaeology"),
-    ("PHIL", "Philosophy"), ("RELS", "Religious Studies"), ("ETHC", "Ethics"),
-    ("PSYC", "Psychology"), ("NEUR", "Neuroscience"), ("COGS", "Cognitive Science"),
-    ("ECON", "Economics"), ("FIN", "Finance"), ("ACCT", "Accounting"),
-    ("MGMT", "Management"), ("MKTG", "Marketing"), ("BADM", "Business Administration"),
-    ("POLS", "Political Science"), ("PUBP", "Public Policy"), ("INTL", "International Studies"),
-    ("SOC", "Sociology"), ("ANTH", "Anthropology"), ("GEOG", "Geography"),
-    ("EDUC", "Education"), ("SPED", "Special Education"), ("KINE", "Kinesiology"),
-    ("NURS", "Nursing"), ("PHAR", "Pharmacy"), ("PUBH", "Public Health"),
-    ("ECE", "Electrical Engineering"), ("ME", "Mechanical Engineering"), ("CE", "Civil Engineering"),
-    ("MUS", "Music"), ("ART", "Art"), ("THEA", "Theatre"),
-    ("SPAN", "Spanish"), ("FREN", "French"), ("GERM", "German"),
-    ("LAW", "Law"), ("CRIM", "Criminology"), ("LGST", "Legal Studies"),
-    ("AGRI", "Agriculture"), ("ENVS", "Environmental Science"), ("FORS", "Forestry"),
+    ("MATH", "Mathematics"),
+    ("STAT", "Statistics"),
+    ("ACTS", "Actuarial Science"),
+    ("CS", "Computer Science"),
+    ("INFO", "Informatics"),
+    ("DATA", "Data Science"),
+    ("PHYS", "Physics"),
+    ("ASTR", "Astronomy"),
+    ("GEOL", "Geology"),
+    ("CHEM", "Chemistry"),
+    ("BIOC", "Biochemistry"),
+    ("MATS", "Materials Science"),
+    ("BIOL", "Biology"),
+    ("MICR", "Microbiology"),
+    ("ECOL", "Ecology"),
+    ("ENGL", "English"),
+    ("WRIT", "Writing"),
+    ("COMM", "Communication"),
+    ("HIST", "History"),
+    ("CLAS", "Classics"),
+    ("ARCH", "Archaeology"),
+    ("PHIL", "Philosophy"),
+    ("RELS", "Religious Studies"),
+    ("ETHC", "Ethics"),
+    ("PSYC", "Psychology"),
+    ("NEUR", "Neuroscience"),
+    ("COGS", "Cognitive Science"),
+    ("ECON", "Economics"),
+    ("FIN", "Finance"),
+    ("ACCT", "Accounting"),
+    ("MGMT", "Management"),
+    ("MKTG", "Marketing"),
+    ("BADM", "Business Administration"),
+    ("POLS", "Political Science"),
+    ("PUBP", "Public Policy"),
+    ("INTL", "International Studies"),
+    ("SOC", "Sociology"),
+    ("ANTH", "Anthropology"),
+    ("GEOG", "Geography"),
+    ("EDUC", "Education"),
+    ("SPED", "Special Education"),
+    ("KINE", "Kinesiology"),
+    ("NURS", "Nursing"),
+    ("PHAR", "Pharmacy"),
+    ("PUBH", "Public Health"),
+    ("ECE", "Electrical Engineering"),
+    ("ME", "Mechanical Engineering"),
+    ("CE", "Civil Engineering"),
+    ("MUS", "Music"),
+    ("ART", "Art"),
+    ("THEA", "Theatre"),
+    ("SPAN", "Spanish"),
+    ("FREN", "French"),
+    ("GERM", "German"),
+    ("LAW", "Law"),
+    ("CRIM", "Criminology"),
+    ("LGST", "Legal Studies"),
+    ("AGRI", "Agriculture"),
+    ("ENVS", "Environmental Science"),
+    ("FORS", "Forestry"),
 ]
 ORGANIZATIONS = [
-    "Mathematics", "Computing", "Physical Sciences", "Chemistry", "Life Sciences", "English",
-    "History", "Philosophy", "Psychology", "Economics", "Business", "Political Science",
-    "Social Sciences", "Education", "Health Sciences", "Engineering", "Fine Arts", "Languages",
-    "Law", "Natural Resources",
+    "Mathematics",
+    "Computing",
+    "Physical Sciences",
+    "Chemistry",
+    "Life Sciences",
+    "English",
+    "History",
+    "Philosophy",
+    "Psychology",
+    "Economics",
+    "Business",
+    "Political Science",
+    "Social Sciences",
+    "Education",
+    "Health Sciences",
+    "Engineering",
+    "Fine Arts",
+    "Languages",
+    "Law",
+    "Natural Resources",
 ]
 TITLE_PATTERNS = [
-    "Introduction to {s}", "Foundations of {s}", "{s} I", "{s} II", "Topics in {s}", "Methods in {s}",
-    "Advanced {s}", "Seminar in {s}", "{s} Laboratory", "Research in {s}", "History of {s}",
-    "Applied {s}", "Theory of {s}", "{s} for Non-Majors", "Quantitative {s}", "Contemporary {s}",
+    "Introduction to {s}",
+    "Foundations of {s}",
+    "{s} I",
+    "{s} II",
+    "Topics in {s}",
+    "Methods in {s}",
+    "Advanced {s}",
+    "Seminar in {s}",
+    "{s} Laboratory",
+    "Research in {s}",
+    "History of {s}",
+    "Applied {s}",
+    "Theory of {s}",
+    "{s} for Non-Majors",
+    "Quantitative {s}",
+    "Contemporary {s}",
 ]
 FIRST_NAMES = [
-    "Ada", "Alan", "Grace", "Emmy", "Katherine", "Maria", "James", "Wei", "Priya", "Olusegun", "Ana",
-    "Hiroshi", "Fatima", "Lars", "Chloe", "Mateo", "Aisha", "Dmitri", "Sofia", "Kwame", "Ingrid", "Raj",
-    "Lucia", "Omar", "Hannah", "Tomas", "Mei", "Samuel", "Elena", "Noah", "Zara", "Pablo", "Yuki", "Amara",
-    "Felix", "Leila", "Henrik", "Nadia", "Victor", "Rosa",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Emmy",
+    "Katherine",
+    "Maria",
+    "James",
+    "Wei",
+    "Priya",
+    "Olusegun",
+    "Ana",
+    "Hiroshi",
+    "Fatima",
+    "Lars",
+    "Chloe",
+    "Mateo",
+    "Aisha",
+    "Dmitri",
+    "Sofia",
+    "Kwame",
+    "Ingrid",
+    "Raj",
+    "Lucia",
+    "Omar",
+    "Hannah",
+    "Tomas",
+    "Mei",
+    "Samuel",
+    "Elena",
+    "Noah",
+    "Zara",
+    "Pablo",
+    "Yuki",
+    "Amara",
+    "Felix",
+    "Leila",
+    "Henrik",
+    "Nadia",
+    "Victor",
+    "Rosa",
 ]
 LAST_NAMES = [
-    "Lovelace", "Turing", "Hopper", "Noether", "Johnson", "Garcia", "Smith", "Zhang", "Patel", "Adeyemi",
-    "Silva", "Tanaka", "Khan", "Nilsson", "Dubois", "Rossi", "Okafor", "Ivanov", "Muller", "Mensah",
-    "Larsen", "Gupta", "Fernandez", "Haddad", "Cohen", "Novak", "Chen", "Owusu", "Popescu", "Kim",
-    "Ali", "Moreno", "Sato", "Nwosu", "Weber", "Rahman", "Berg", "Petrov", "Lopez", "Santos",
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Noether",
+    "Johnson",
+    "Garcia",
+    "Smith",
+    "Zhang",
+    "Patel",
+    "Adeyemi",
+    "Silva",
+    "Tanaka",
+    "Khan",
+    "Nilsson",
+    "Dubois",
+    "Rossi",
+    "Okafor",
+    "Ivanov",
+    "Muller",
+    "Mensah",
+    "Larsen",
+    "Gupta",
+    "Fernandez",
+    "Haddad",
+    "Cohen",
+    "Novak",
+    "Chen",
+    "Owusu",
+    "Popescu",
+    "Kim",
+    "Ali",
+    "Moreno",
+    "Sato",
+    "Nwosu",
+    "Weber",
+    "Rahman",
+    "Berg",
+    "Petrov",
+    "Lopez",
+    "Santos",
 ]
-PUBLISHERS = ["Pearson", "Cengage", "McGraw Hill", "Wiley", "Macmillan Learning", "Oxford University Press",
-              "Cambridge University Press", "Springer", "W. W. Norton", "OpenStax", "Sage", "MIT Press"]
+PUBLISHERS = [
+    "Pearson",
+    "Cengage",
+    "McGraw Hill",
+    "Wiley",
+    "Macmillan Learning",
+    "Oxford University Press",
+    "Cambridge University Press",
+    "Springer",
+    "W. W. Norton",
+    "OpenStax",
+    "Sage",
+    "MIT Press",
+]
 SESSIONS = [("Regular Academic Session", 0.8), ("First Eight Weeks", 0.1), ("Second Eight Weeks", 0.1)]
 SEASONS = [("Spring", "10", (1, 19), 115), ("Summer", "50", (6, 1), 66), ("Fall", "30", (8, 24), 116)]
 # Share of the sections per term, oldest first: three older past terms, closed, open, upcoming.
@@ -179,13 +333,24 @@ class _Grant:
         )
 
 
-def generate(*, sections: int, instructors: int, coordinators: int, orders: int, seed: int, now: datetime,
-             students: int = 0, enrollments: int = 0) -> dict[str, int]:
+def generate(
+    *,
+    sections: int,
+    instructors: int,
+    coordinators: int,
+    orders: int,
+    seed: int,
+    now: datetime,
+    students: int = 0,
+    enrollments: int = 0,
+) -> dict[str, int]:
     """Fill the empty schema with a deterministic institution of about this size; caller commits.
 
     Returns the number of rows written per table.
     """
-    if db.session.scalar(select(func.count()).select_from(User)) or db.session.scalar(select(func.count()).select_from(Term)):
+    if db.session.scalar(select(func.count()).select_from(User)) or db.session.scalar(
+        select(func.count()).select_from(Term)
+    ):
         raise RuntimeError("seed-bulk needs an empty schema (use --reset)")
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
@@ -226,13 +391,33 @@ class _Builder:
         self.rng = rng
         self.now = now
 
-    def build(self, n_sections: int, n_instructors: int, n_coordinators: int, n_orders: int) -> list[tuple[type, list[dict]]]:
+    def build(
+        self, n_sections: int, n_instructors: int, n_coordinators: int, n_orders: int
+    ) -> list[tuple[type, list[dict]]]:
         tables: list[tuple[type, list[dict]]] = []
-        tables.append((Institution, [dict(id=1, name="Bulk State University", timezone="America/Chicago",
-                                          contact_email="orders-admin@bulk.edu")]))
+        tables.append(
+            (
+                Institution,
+                [
+                    dict(
+                        id=1,
+                        name="Bulk State University",
+                        timezone="America/Chicago",
+                        contact_email="orders-admin@bulk.edu",
+                    )
+                ],
+            )
+        )
         tables.append((Campus, [dict(id=1, code="MAIN", name="Main"), dict(id=2, code="NORTH", name="North")]))
-        tables.append((Organization, [dict(id=i + 1, code=f"ORG{i + 1:02d}", name=f"Department of {name}")
-                                      for i, name in enumerate(ORGANIZATIONS)]))
+        tables.append(
+            (
+                Organization,
+                [
+                    dict(id=i + 1, code=f"ORG{i + 1:02d}", name=f"Department of {name}")
+                    for i, name in enumerate(ORGANIZATIONS)
+                ],
+            )
+        )
         tables.append((AcademicSession, [dict(id=i + 1, name=name) for i, (name, _) in enumerate(SESSIONS)]))
         terms, term_rows, period_rows = self._terms()
         self.terms = terms
@@ -248,8 +433,16 @@ class _Builder:
         grant_rows = []
         for user_id, grants in coordinator_grants:
             for grant in grants:
-                grant_rows.append(dict(id=len(grant_rows) + 1, user_id=user_id, subject=grant.subject, level=grant.level,
-                                       organization_id=grant.organization_id, campus_id=grant.campus_id))
+                grant_rows.append(
+                    dict(
+                        id=len(grant_rows) + 1,
+                        user_id=user_id,
+                        subject=grant.subject,
+                        level=grant.level,
+                        organization_id=grant.organization_id,
+                        campus_id=grant.campus_id,
+                    )
+                )
         tables.append((CoordinatorGrant, grant_rows))
         catalog = self._catalog(max(60, n_sections // 10))
         tables.append((CatalogItem, catalog))
@@ -270,7 +463,7 @@ class _Builder:
                 calendar.append((start, start + timedelta(days=length), f"{name} {year}", f"{year}{code}"))
         calendar.sort()
         open_index = next(i for i, entry in enumerate(calendar) if entry[0] >= (self.now + timedelta(days=14)).date())
-        chosen = calendar[open_index - 4: open_index + 2]
+        chosen = calendar[open_index - 4 : open_index + 2]
         kinds = ["past", "past", "past", "closed", "open", "upcoming"]
         terms, term_rows, period_rows = [], [], []
         for i, ((starts, ends, name, code), kind) in enumerate(zip(chosen, kinds)):
@@ -284,10 +477,21 @@ class _Builder:
                 start_moment = datetime(starts.year, starts.month, starts.day, 6, tzinfo=timezone.utc)
                 opens, closes = start_moment - timedelta(days=75), start_moment - timedelta(days=15)
             terms.append(_Term(i + 1, kind, opens, closes))
-            choice = {"open": (self.now - timedelta(days=5), self.now + timedelta(days=20)),
-                      "closed": (self.now - timedelta(days=100), self.now - timedelta(days=60))}.get(kind, (None, None))
-            term_rows.append(dict(id=i + 1, code=code, name=name, starts_on=starts, ends_on=ends,
-                                  choice_opens_at=choice[0], choice_closes_at=choice[1]))
+            choice = {
+                "open": (self.now - timedelta(days=5), self.now + timedelta(days=20)),
+                "closed": (self.now - timedelta(days=100), self.now - timedelta(days=60)),
+            }.get(kind, (None, None))
+            term_rows.append(
+                dict(
+                    id=i + 1,
+                    code=code,
+                    name=name,
+                    starts_on=starts,
+                    ends_on=ends,
+                    choice_opens_at=choice[0],
+                    choice_closes_at=choice[1],
+                )
+            )
             period_rows.append(dict(id=i + 1, term_id=i + 1, opens_at=opens, closes_at=closes))
         return terms, term_rows, period_rows
 
@@ -299,8 +503,15 @@ class _Builder:
             numbers = self.rng.sample(range(100, 700), per_subject)
             for number in sorted(numbers):
                 pattern = self.rng.choice(TITLE_PATTERNS)
-                rows.append(dict(id=len(rows) + 1, subject=subject, number=str(number),
-                                 title=pattern.format(s=subject_name), _org=subject_index // 3 + 1))
+                rows.append(
+                    dict(
+                        id=len(rows) + 1,
+                        subject=subject,
+                        number=str(number),
+                        title=pattern.format(s=subject_name),
+                        _org=subject_index // 3 + 1,
+                    )
+                )
         return rows
 
     def _sections(self, n_sections: int, terms: list[_Term], courses: list[dict]) -> list[_Section]:
@@ -330,13 +541,19 @@ class _Builder:
                         campus_id=1 if self.rng.random() < MAIN_CAMPUS_SHARE else 2,
                     )
                     sections.append(section)
-                    self.section_rows.append(dict(
-                        id=section.id, course_id=section.course_id, term_id=term.id,
-                        session_id=self.rng.choices([1, 2, 3], [w for _, w in SESSIONS])[0],
-                        campus_id=section.campus_id, organization_id=section.organization_id,
-                        level=level, label=f"{labels[key]:03d}",
-                        sis_id=f"S{section.id:06d}",  # the public lookup builds its URLs from it
-                    ))
+                    self.section_rows.append(
+                        dict(
+                            id=section.id,
+                            course_id=section.course_id,
+                            term_id=term.id,
+                            session_id=self.rng.choices([1, 2, 3], [w for _, w in SESSIONS])[0],
+                            campus_id=section.campus_id,
+                            organization_id=section.organization_id,
+                            level=level,
+                            label=f"{labels[key]:03d}",
+                            sis_id=f"S{section.id:06d}",  # the public lookup builds its URLs from it
+                        )
+                    )
                 made += count
         for course in courses:
             del course["_org"]
@@ -353,15 +570,29 @@ class _Builder:
         users: list[dict] = []
 
         def add(name: str, email: str, admin: bool = False) -> int:
-            users.append(dict(id=len(users) + 1, name=name, sort_name=User.sort_key_for(name), email=email.lower(),
-                              password_hash=BULK_PASSWORD_HASH, active=True, is_program_admin=admin))
+            users.append(
+                dict(
+                    id=len(users) + 1,
+                    name=name,
+                    sort_name=User.sort_key_for(name),
+                    email=email.lower(),
+                    password_hash=BULK_PASSWORD_HASH,
+                    active=True,
+                    is_program_admin=admin,
+                )
+            )
             return len(users)
 
-        admins = [add("Katherine Admin", ADMIN_EMAIL, True), add("Mary Admin", "admin2@bulk.edu", True),
-                  add("Dorothy Admin", "admin3@bulk.edu", True)]
+        admins = [
+            add("Katherine Admin", ADMIN_EMAIL, True),
+            add("Mary Admin", "admin2@bulk.edu", True),
+            add("Dorothy Admin", "admin3@bulk.edu", True),
+        ]
         coordinator_grants: list[tuple[int, list[_Grant]]] = [
-            (add("Lena Large-Coordinator", LARGE_COORDINATOR_EMAIL),
-             [_Grant(campus_id=1), _Grant(level=CourseLevel.GRADUATE, campus_id=2)])
+            (
+                add("Lena Large-Coordinator", LARGE_COORDINATOR_EMAIL),
+                [_Grant(campus_id=1), _Grant(level=CourseLevel.GRADUATE, campus_id=2)],
+            )
         ]
         n_orgs = len(ORGANIZATIONS)
         for number in range(1, n_coordinators):
@@ -376,11 +607,18 @@ class _Builder:
             elif kind == "campus":
                 grants = [_Grant(campus_id=2)]
             else:
-                grants = [self.rng.choice([
-                    _Grant(organization_id=self.rng.randint(1, n_orgs), level=self.rng.choice(list(CourseLevel))),
-                    _Grant(subject=self.rng.choice(SUBJECTS)[0], campus_id=self.rng.randint(1, 2)),
-                    _Grant(organization_id=self.rng.randint(1, n_orgs), campus_id=2),
-                ]), _Grant(subject=self.rng.choice(SUBJECTS)[0])]
+                grants = [
+                    self.rng.choice(
+                        [
+                            _Grant(
+                                organization_id=self.rng.randint(1, n_orgs), level=self.rng.choice(list(CourseLevel))
+                            ),
+                            _Grant(subject=self.rng.choice(SUBJECTS)[0], campus_id=self.rng.randint(1, 2)),
+                            _Grant(organization_id=self.rng.randint(1, n_orgs), campus_id=2),
+                        ]
+                    ),
+                    _Grant(subject=self.rng.choice(SUBJECTS)[0]),
+                ]
             coordinator_grants.append((user_id, grants))
         instructor_ids = []
         self.home_org: dict[int, int] = {}
@@ -410,21 +648,35 @@ class _Builder:
         for i in range(count):
             subject, subject_name = SUBJECTS[i % len(SUBJECTS)]
             while True:
-                first12 = self.rng.choice(["978", "979"]) + f"{self.rng.randrange(10 ** 9):09d}"
+                first12 = self.rng.choice(["978", "979"]) + f"{self.rng.randrange(10**9):09d}"
                 code = first12 + isbn.check_digit(first12)
                 if code not in seen:
                     seen.add(code)
                     break
-            authors = ", ".join(f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
-                                for _ in range(self.rng.choice([1, 1, 2, 3])))
+            authors = ", ".join(
+                f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
+                for _ in range(self.rng.choice([1, 1, 2, 3]))
+            )
             delivery = Delivery.ETEXT if self.rng.random() < 0.8 else Delivery.COURSEWARE
             title = self.rng.choice(TITLE_PATTERNS).format(s=subject_name)
             if delivery is Delivery.COURSEWARE:
                 title = f"{self.rng.choice(['MyLab', 'WebAssign', 'Connect', 'zyBooks', 'Achieve'])} for {title}"
-            price = Decimal(self.rng.randint(9, 199)) + self.rng.choice([Decimal("0.99"), Decimal("0.00"), Decimal("0.50")])
-            rows.append(dict(id=i + 1, title=title, authors=authors, isbn13=code,
-                             publisher=self.rng.choice(PUBLISHERS), edition=_ordinal(self.rng.randint(1, 12)),
-                             delivery=delivery, student_price=price, _subject=subject))
+            price = Decimal(self.rng.randint(9, 199)) + self.rng.choice(
+                [Decimal("0.99"), Decimal("0.00"), Decimal("0.50")]
+            )
+            rows.append(
+                dict(
+                    id=i + 1,
+                    title=title,
+                    authors=authors,
+                    isbn13=code,
+                    publisher=self.rng.choice(PUBLISHERS),
+                    edition=_ordinal(self.rng.randint(1, 12)),
+                    delivery=delivery,
+                    student_price=price,
+                    _subject=subject,
+                )
+            )
         return rows
 
     # --- orders -------------------------------------------------------------------------------------
@@ -483,25 +735,58 @@ class _Builder:
         for index, (placed_at, order_sections, instructors, placer, canceled, items) in enumerate(drafts):
             order_id = index + 1
             first = order_sections[0]
-            order_rows.append(dict(
-                id=order_id, number=FIRST_ORDER_NUMBER + index, term_id=first.term.id, course_id=first.course_id,
-                status=OrderStatus.CANCELED if canceled else OrderStatus.PLACED, owner_id=placer,
-                created_at=placed_at - timedelta(minutes=rng.randint(2, 90)), placed_by_id=placer, placed_at=placed_at,
-                canceled_by_id=canceled[0] if canceled else None, canceled_at=canceled[1] if canceled else None,
-                version=2 if canceled else 1,
-            ))
-            section_rows.extend(dict(order_id=order_id, section_id=s.id, claimed=canceled is None) for s in order_sections)
-            line_rows.extend(dict(order_id=order_id, catalog_item_id=item["id"], position=position,
-                                  student_price=item["student_price"]) for position, item in enumerate(items))
+            order_rows.append(
+                dict(
+                    id=order_id,
+                    number=FIRST_ORDER_NUMBER + index,
+                    term_id=first.term.id,
+                    course_id=first.course_id,
+                    status=OrderStatus.CANCELED if canceled else OrderStatus.PLACED,
+                    owner_id=placer,
+                    created_at=placed_at - timedelta(minutes=rng.randint(2, 90)),
+                    placed_by_id=placer,
+                    placed_at=placed_at,
+                    canceled_by_id=canceled[0] if canceled else None,
+                    canceled_at=canceled[1] if canceled else None,
+                    version=2 if canceled else 1,
+                )
+            )
+            section_rows.extend(
+                dict(order_id=order_id, section_id=s.id, claimed=canceled is None) for s in order_sections
+            )
+            line_rows.extend(
+                dict(
+                    order_id=order_id,
+                    catalog_item_id=item["id"],
+                    position=position,
+                    student_price=item["student_price"],
+                )
+                for position, item in enumerate(items)
+            )
             actors = [(EventKind.PLACED, placer, placed_at)] + ([(EventKind.CANCELED, *canceled)] if canceled else [])
             for kind, actor, moment in actors:
                 behalf = [] if actor in instructors else [{"id": u, "name": names[u]} for u in instructors]
-                event_rows.append(dict(id=len(event_rows) + 1, order_id=order_id, kind=kind, actor_id=actor,
-                                       on_behalf_of=behalf, occurred_at=moment, request_id=REQUEST_ID, details={}))
+                event_rows.append(
+                    dict(
+                        id=len(event_rows) + 1,
+                        order_id=order_id,
+                        kind=kind,
+                        actor_id=actor,
+                        on_behalf_of=behalf,
+                        occurred_at=moment,
+                        request_id=REQUEST_ID,
+                        details={},
+                    )
+                )
         last = FIRST_ORDER_NUMBER + len(drafts) - 1 if drafts else FIRST_ORDER_NUMBER - 1
         counter = [dict(id=1, last_number=last)] if drafts else []
-        return [(Order, order_rows), (OrderSection, section_rows), (OrderLine, line_rows),
-                (OrderEvent, event_rows), (OrderNumberCounter, counter)]
+        return [
+            (Order, order_rows),
+            (OrderSection, section_rows),
+            (OrderLine, line_rows),
+            (OrderEvent, event_rows),
+            (OrderNumberCounter, counter),
+        ]
 
     def _placer(self, order_sections, instructors, admins, by_subject) -> int:
         """Mostly an instructor of record; else a coordinator covering every section; else an admin."""
@@ -530,7 +815,9 @@ class _Students:
         lines_of: dict[int, list[int]] = {}  # order id -> catalog item ids
         for line in rows_of[OrderLine]:
             lines_of.setdefault(line["order_id"], []).append(line["catalog_item_id"])
-        items_of = {link["section_id"]: lines_of.get(link["order_id"], []) for link in rows_of[OrderSection] if link["claimed"]}
+        items_of = {
+            link["section_id"]: lines_of.get(link["order_id"], []) for link in rows_of[OrderSection] if link["claimed"]
+        }
         by_kind = {kind: [s for s in self.builder.sections if s.term.kind == kind] for kind in ("open", "closed")}
         ordered_open = [s for s in by_kind["open"] if items_of.get(s.id)]
         window_opens = {t.kind: now - timedelta(days=5 if t.kind == "open" else 100) for t in self.builder.terms}
@@ -541,9 +828,18 @@ class _Students:
         for n in range(n_students):
             user_id = first_id + n
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-            student_rows.append(dict(id=user_id, name=name, sort_name=User.sort_key_for(name),
-                                     email=f"student{n + 1:05d}@bulk.edu", sis_id=f"S{n + 1:05d}",
-                                     password_hash=BULK_PASSWORD_HASH, active=True, is_program_admin=False))
+            student_rows.append(
+                dict(
+                    id=user_id,
+                    name=name,
+                    sort_name=User.sort_key_for(name),
+                    email=f"student{n + 1:05d}@bulk.edu",
+                    sis_id=f"S{n + 1:05d}",
+                    password_hash=BULK_PASSWORD_HASH,
+                    active=True,
+                    is_program_admin=False,
+                )
+            )
             count = per_student + (1 if n < extra else 0)
             if n == 0:  # the benchmark's student: a known shape
                 chosen = rng.sample(ordered_open, min(STUDENT_ENROLLMENTS, len(ordered_open)))
@@ -556,23 +852,54 @@ class _Students:
                 opens = window_opens[section.term.kind]
                 dropped = n != 0 and rng.random() < DROPPED_SHARE
                 enrolled_at = (opens - timedelta(days=rng.randint(1, 40))).replace(microsecond=0)
-                enrollment_rows.append(dict(
-                    id=len(enrollment_rows) + 1, user_id=user_id, section_id=section.id,
-                    state=EnrollmentState.DROPPED if dropped else EnrollmentState.ENROLLED, enrolled_at=enrolled_at,
-                    dropped_at=(opens + timedelta(hours=rng.randint(1, 96))).replace(microsecond=0) if dropped else None,
-                ))
+                enrollment_rows.append(
+                    dict(
+                        id=len(enrollment_rows) + 1,
+                        user_id=user_id,
+                        section_id=section.id,
+                        state=EnrollmentState.DROPPED if dropped else EnrollmentState.ENROLLED,
+                        enrolled_at=enrolled_at,
+                        dropped_at=(opens + timedelta(hours=rng.randint(1, 96))).replace(microsecond=0)
+                        if dropped
+                        else None,
+                    )
+                )
                 for item_id in items_of.get(section.id, []):
                     if n == 0 or rng.random() >= OPTED_OUT_SHARE:
                         continue
                     decided_at = (opens + timedelta(minutes=rng.randint(10, 4 * 24 * 60))).replace(microsecond=0)
-                    choice_rows.append(dict(id=len(choice_rows) + 1, user_id=user_id, section_id=section.id,
-                                            catalog_item_id=item_id, choice=ChoiceValue.OPTED_OUT, decided_at=decided_at,
-                                            decided_by_id=user_id, version=1))
-                    event_rows.append(dict(id=len(event_rows) + 1, user_id=user_id, section_id=section.id,
-                                           catalog_item_id=item_id, previous=None, choice=ChoiceValue.OPTED_OUT,
-                                           actor_id=user_id, occurred_at=decided_at, request_id=REQUEST_ID))
+                    choice_rows.append(
+                        dict(
+                            id=len(choice_rows) + 1,
+                            user_id=user_id,
+                            section_id=section.id,
+                            catalog_item_id=item_id,
+                            choice=ChoiceValue.OPTED_OUT,
+                            decided_at=decided_at,
+                            decided_by_id=user_id,
+                            version=1,
+                        )
+                    )
+                    event_rows.append(
+                        dict(
+                            id=len(event_rows) + 1,
+                            user_id=user_id,
+                            section_id=section.id,
+                            catalog_item_id=item_id,
+                            previous=None,
+                            choice=ChoiceValue.OPTED_OUT,
+                            actor_id=user_id,
+                            occurred_at=decided_at,
+                            request_id=REQUEST_ID,
+                        )
+                    )
         # Written after the staff (ids continue after theirs); the students' rows also carry a SIS id.
-        return [(User, student_rows), (Enrollment, enrollment_rows), (StudentChoice, choice_rows), (ChoiceEvent, event_rows)]
+        return [
+            (User, student_rows),
+            (Enrollment, enrollment_rows),
+            (StudentChoice, choice_rows),
+            (ChoiceEvent, event_rows),
+        ]
 
 
 def _ordinal(n: int) -> str:
@@ -592,7 +919,7 @@ class _Writer:
             return
         if not self.postgres:
             for start in range(0, len(rows), BATCH_SIZE):
-                self.connection.execute(table.insert(), rows[start:start + BATCH_SIZE])
+                self.connection.execute(table.insert(), rows[start : start + BATCH_SIZE])
             return
         columns = [c.name for c in table.columns if c.name in rows[0]]
         raw = self.connection.connection.driver_connection
@@ -607,10 +934,12 @@ class _Writer:
             return
         for table in tables:
             if "id" in table.columns and table.columns["id"].primary_key and len(table.primary_key.columns) == 1:
-                self.connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
-                ))
+                self.connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
 
 
 def _copy_value(value):

@@ -1,4 +1,5 @@
 """Configuration classes; secrets and services come from the environment."""
+
 import os
 
 
@@ -41,7 +42,9 @@ class Config:
     # import-sis refuses a dump removing more than this share of active sections or teaching assignments.
     SIS_MAX_REMOVAL_PERCENT = float(os.environ.get("SIS_MAX_REMOVAL_PERCENT", "10"))
     COURSES_PAGE_SIZE = 25  # issue 26: a page under 25 kB and half the rows to render; the filters narrow the rest
-    PROGRESS_TABLE_PAGE_SIZE = 20  # issue 36: a Progress table page stays well under 60 kB (a row is ~2 kB); the CSV has every row
+    PROGRESS_TABLE_PAGE_SIZE = (
+        20  # issue 36: a Progress table page stays well under 60 kB (a row is ~2 kB); the CSV has every row
+    )
     HISTORY_PAGE_SIZE = 50
     DEVELOPMENT = False
     TESTING = False

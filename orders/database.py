@@ -9,6 +9,7 @@ shuts the socket of any statement, the pool's checkout ping included, unanswered
 DATABASE_CLIENT_TIMEOUT_SECONDS: psycopg then fails it at once, the pool drops the connection,
 and the request answers 503 (orders/web/errors.py).
 """
+
 from __future__ import annotations
 
 import logging
@@ -161,7 +162,8 @@ def install_watchdog(engine: Engine, seconds: float) -> None:
         try:
             dbapi_connection.execute("SELECT 1", prepare=False)
             if not dbapi_connection.autocommit:
-                dbapi_connection.commit()  # not ROLLBACK: that would drop psycopg's prepared statements (transactions.py)
+                # not ROLLBACK: that would drop psycopg's prepared statements (transactions.py)
+                dbapi_connection.commit()
         except Exception as error:
             raise exc.DisconnectionError(f"the database did not answer the checkout ping: {error}") from error
         finally:

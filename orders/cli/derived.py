@@ -1,4 +1,5 @@
 """Commands: flask --app app check-reach | check-counts [--repair]: the derived tables against the rule."""
+
 from __future__ import annotations
 
 import click
@@ -21,16 +22,28 @@ def register(app: Flask) -> None:
     def check_reach(repair: bool) -> None:
         """Compare section_reach (who may see which section) with the rule; exit 1 on drift unless repaired."""
         found = reach_table.drift(db.session)
-        _report("section_reach", f"{found.missing:,} rows missing, {found.extra:,} rows extra", found, found.samples, repair,
-                lambda: upkeep.everything_changed(db.session(), counts=False))
+        _report(
+            "section_reach",
+            f"{found.missing:,} rows missing, {found.extra:,} rows extra",
+            found,
+            found.samples,
+            repair,
+            lambda: upkeep.everything_changed(db.session(), counts=False),
+        )
 
     @app.cli.command("check-counts")
     @click.option("--repair", is_flag=True, help="Rebuild every section's counters from the rule when they drifted.")
     def check_counts(repair: bool) -> None:
         """Compare section_counts (Progress's per-section counters) with the rule; exit 1 on drift unless repaired."""
         found = section_counts.drift(db.session, _mode())
-        _report("section_counts", f"{found.differing:,} sections differ", found, found.samples, repair,
-                lambda: upkeep.everything_changed(db.session(), reach=False))
+        _report(
+            "section_counts",
+            f"{found.differing:,} sections differ",
+            found,
+            found.samples,
+            repair,
+            lambda: upkeep.everything_changed(db.session(), reach=False),
+        )
 
 
 def _report(table: str, summary: str, drifted, samples: list[str], repair: bool, rebuild) -> None:

@@ -1,4 +1,5 @@
 """The deployment's one institution, and times shown in its timezone."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,11 +63,16 @@ class InstitutionFields:
     reminders_enabled: bool
 
 
-def update_institution(institution: Institution | None, fields: InstitutionFields, *, actor: User | None,
-                       now: datetime) -> AdminAuditEntry | None:
+def update_institution(
+    institution: Institution | None, fields: InstitutionFields, *, actor: User | None, now: datetime
+) -> AdminAuditEntry | None:
     """Change the institution's settings (creating the one row if none exists yet); `actor` None: a command."""
-    after = {"name": fields.name, "timezone": fields.timezone, "contact_email": fields.contact_email,
-             "reminders_enabled": fields.reminders_enabled}
+    after = {
+        "name": fields.name,
+        "timezone": fields.timezone,
+        "contact_email": fields.contact_email,
+        "reminders_enabled": fields.reminders_enabled,
+    }
     if institution is None:
         db.session.add(Institution(**after))
         db.session.flush()
@@ -78,6 +84,6 @@ def update_institution(institution: Institution | None, fields: InstitutionField
     for name, value in changed.items():
         setattr(institution, name, value)
     db.session.flush()
-    return record("institution.updated", "Institution settings", {k: before[k] for k in changed}, changed, actor=actor, now=now)
-
-
+    return record(
+        "institution.updated", "Institution settings", {k: before[k] for k in changed}, changed, actor=actor, now=now
+    )

@@ -6,6 +6,7 @@ viewers a change touched (`rebuild`). Pages read the table (`in_reach`, `viewer_
 the two (`flask check-reach`). Program Administrators are not rows: they read the EVERYONE rows; a
 deactivated user has none.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,17 @@ from orders.domain.models import (
 )
 from orders.domain.reach import grant_row_covers_clause
 
-COLUMNS = ("viewer_id", "section_id", "instructor_id", "term_id", "sort_name", "starts_on", "subject", "number", "label")
+COLUMNS = (
+    "viewer_id",
+    "section_id",
+    "instructor_id",
+    "term_id",
+    "sort_name",
+    "starts_on",
+    "subject",
+    "number",
+    "label",
+)
 
 
 def viewer_key(user: User) -> int:
@@ -129,7 +140,9 @@ def _sections_clause(kinds: tuple[str, ...], dialect: str) -> ColumnElement[bool
     if "terms" in kinds:
         parts.append(one_of(Section.term_id, "touched_terms", dialect))
     if "instructors" in kinds:
-        taught = select(TeachingAssignment.section_id).where(one_of(TeachingAssignment.user_id, "touched_instructors", dialect))
+        taught = select(TeachingAssignment.section_id).where(
+            one_of(TeachingAssignment.user_id, "touched_instructors", dialect)
+        )
         parts.append(Section.id.in_(taught))
     return or_(*parts) if parts else false()
 
@@ -191,8 +204,15 @@ def expected_rows(kinds: tuple[str, ...] | None = None, dialect: str = "") -> Co
     )
     teaching = narrowed(
         select(
-            own.user_id, Section.id, own.user_id, Section.term_id, teacher.sort_name, Term.starts_on, Course.subject,
-            Course.number, Section.label,
+            own.user_id,
+            Section.id,
+            own.user_id,
+            Section.term_id,
+            teacher.sort_name,
+            Term.starts_on,
+            Course.subject,
+            Course.number,
+            Section.label,
         )
         .select_from(own)
         .join(Section, Section.id == own.section_id)
@@ -214,7 +234,9 @@ def _rebuild_statements(kinds: tuple[str, ...] | None, dialect: str):
     if kinds is None:
         stale = delete(table)
     else:
-        condition: ColumnElement[bool] = SectionReach.section_id.in_(select(Section.id).where(_sections_clause(kinds, dialect)))
+        condition: ColumnElement[bool] = SectionReach.section_id.in_(
+            select(Section.id).where(_sections_clause(kinds, dialect))
+        )
         if "viewers" in kinds:
             condition = or_(condition, one_of(SectionReach.viewer_id, "touched_viewers", dialect))
         stale = delete(table).where(condition)

@@ -1,4 +1,5 @@
-"""Counts as data: Progress's per-section counters (section_counts), rebuilt from the rule for the sections a change touched.
+"""Counts as data: Progress's per-section counters (section_counts), rebuilt from the rule for the sections a
+change touched.
 
 The rule: students per section as orders/domain/students/rates.py counts them (enrolled, rated,
 declined, charged, under the institution's program mode), whether the section is on a placed order
@@ -12,6 +13,7 @@ To add a counter (as in_review was, for sections awaiting approval): a column on
 its expression in `expected_counts`, its sum in Progress's `COUNTERS` (orders/web/screens/progress/queries.py)
 and its cell in the board's table.
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,7 +52,8 @@ def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
         .scalar_subquery()
     )
     in_review = exists(  # claimed by an order awaiting approval or returned: not ordered yet (docs/spec.md §8)
-        select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
+        select(OrderSection.order_id)
+        .join(Order, Order.id == OrderSection.order_id)
         .where(OrderSection.section_id == Section.id, OrderSection.claimed, Order.status.in_(IN_REVIEW))
     )
     answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == Section.id))
@@ -71,7 +74,11 @@ def expected_counts(mode: ProgramMode, sections: ColumnElement[bool]) -> Select:
     )
 
 
-BY = ("sections", "orders", "items")  # how a rebuild names its sections: by id, by their orders, by an item on those orders
+BY = (
+    "sections",
+    "orders",
+    "items",
+)  # how a rebuild names its sections: by id, by their orders, by an item on those orders
 
 
 def _touched_clause(by: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
@@ -82,7 +89,11 @@ def _touched_clause(by: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
     if "sections" in by:
         parts.append(one_of(Section.id, "count_sections", dialect))
     if "orders" in by:
-        parts.append(Section.id.in_(select(OrderSection.section_id).where(one_of(OrderSection.order_id, "count_orders", dialect))))
+        parts.append(
+            Section.id.in_(
+                select(OrderSection.section_id).where(one_of(OrderSection.order_id, "count_orders", dialect))
+            )
+        )
     if "items" in by:
         carrying = union(
             select(OrderLine.order_id).where(one_of(OrderLine.catalog_item_id, "count_items", dialect)),
@@ -132,7 +143,8 @@ def drift(session, mode: ProgramMode, sample: int = 10) -> Drift:
     count = session.scalar(select(func.count()).select_from(differing)) or 0
     samples = [
         f"section {row.section_id}: expected enrolled {row.enrolled}, rated {row.rated}, declined {row.declined}, "
-        f"charged {row.charged}, placed_at {row.placed_at}, in_review {bool(row.in_review)}, answered {bool(row.answered)}"
+        f"charged {row.charged}, placed_at {row.placed_at}, in_review {bool(row.in_review)}, answered "
+        f"{bool(row.answered)}"
         for row in session.execute(select(differing).order_by(differing.c.section_id).limit(sample))
     ]
     return Drift(count, samples)

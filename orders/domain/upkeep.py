@@ -8,6 +8,7 @@ from the rule (orders/domain/reach_table.py, orders/domain/section_counts.py) at
 flush that saw the change, before a read that follows a bulk write, and before commit: a change and
 its derived rows commit together or not at all, and a read in the same transaction sees them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,9 +57,18 @@ class Pending:
     count_all: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.reach_all or self.count_all or self.reach_sections or self.reach_courses or self.reach_terms
-                    or self.reach_instructors or self.reach_viewers or self.count_sections or self.count_orders
-                    or self.count_items)
+        return bool(
+            self.reach_all
+            or self.count_all
+            or self.reach_sections
+            or self.reach_courses
+            or self.reach_terms
+            or self.reach_instructors
+            or self.reach_viewers
+            or self.count_sections
+            or self.count_orders
+            or self.count_items
+        )
 
 
 def _pending(session: Session) -> Pending:
@@ -133,7 +143,9 @@ def _note(session: Session, pending: Pending, obj, kind: str) -> None:
         if not changed or _changed(obj, "user_id", "subject", "level", "organization_id", "campus_id"):
             pending.reach_viewers.update({obj.user_id, _before(obj, "user_id")} if changed else {obj.user_id})
     elif isinstance(obj, Section):
-        if not changed or _changed(obj, "course_id", "term_id", "level", "organization_id", "campus_id", "label", "instructors"):
+        if not changed or _changed(
+            obj, "course_id", "term_id", "level", "organization_id", "campus_id", "label", "instructors"
+        ):
             pending.reach_sections.add(obj.id)
         if not changed or _changed(obj, "state"):
             pending.count_sections.add(obj.id)
@@ -205,8 +217,10 @@ def apply(session: Session) -> None:
         return
     connection = session.connection()
     touched = reach_table.Touched(
-        sections=frozenset(_ids(pending.reach_sections)), courses=frozenset(_ids(pending.reach_courses)),
-        terms=frozenset(_ids(pending.reach_terms)), instructors=frozenset(_ids(pending.reach_instructors)),
+        sections=frozenset(_ids(pending.reach_sections)),
+        courses=frozenset(_ids(pending.reach_courses)),
+        terms=frozenset(_ids(pending.reach_terms)),
+        instructors=frozenset(_ids(pending.reach_instructors)),
         viewers=frozenset(_ids(pending.reach_viewers)),
         everything=pending.reach_all or len(pending.reach_sections) > WHOLESALE_AT,
     )
@@ -214,9 +228,15 @@ def apply(session: Session) -> None:
     if pending.count_all or len(pending.count_sections) > WHOLESALE_AT or len(pending.count_orders) > WHOLESALE_AT:
         section_counts.rebuild(connection, _mode(session), None)
     else:
-        section_counts.rebuild(connection, _mode(session), {
-            "sections": _ids(pending.count_sections), "orders": _ids(pending.count_orders), "items": _ids(pending.count_items),
-        })
+        section_counts.rebuild(
+            connection,
+            _mode(session),
+            {
+                "sections": _ids(pending.count_sections),
+                "orders": _ids(pending.count_orders),
+                "items": _ids(pending.count_items),
+            },
+        )
 
 
 def rebuild_everything(session: Session) -> None:
@@ -260,4 +280,3 @@ def install() -> None:
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "do_orm_execute", _before_read)
     event.listen(Session, "after_soft_rollback", _forget)
-

@@ -1,4 +1,5 @@
 """Loading what a URL names (404 when it does not exist) and the signed-in user with their session."""
+
 from __future__ import annotations
 
 import functools
@@ -40,10 +41,15 @@ def get_order_or_404(number: int) -> Order:
 
 def get_request_or_404(request_id: int) -> ContentRequest:
     """The content request with this id, with its order loaded, or a 404."""
-    request = db.session.scalars(
-        select(ContentRequest).where(ContentRequest.id == request_id)
-        .options(joinedload(ContentRequest.order).options(*order_load_options()))
-    ).unique().first()
+    request = (
+        db.session.scalars(
+            select(ContentRequest)
+            .where(ContentRequest.id == request_id)
+            .options(joinedload(ContentRequest.order).options(*order_load_options()))
+        )
+        .unique()
+        .first()
+    )
     if request is None:
         raise NotFound("There is no such content request. It may be on an order you can no longer see.")
     return request
@@ -51,9 +57,13 @@ def get_request_or_404(request_id: int) -> ContentRequest:
 
 def get_draft_or_404(draft_id: int) -> Order:
     """The order started as draft `draft_id` (in any status now), or a 404."""
-    draft = db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).unique().first()
+    draft = (
+        db.session.scalars(select(Order).where(Order.id == draft_id).options(*order_load_options())).unique().first()
+    )
     if draft is None:
-        raise NotFound("There is no draft order at this address. It may have been canceled; start again from your courses.")
+        raise NotFound(
+            "There is no draft order at this address. It may have been canceled; start again from your courses."
+        )
     return draft
 
 
@@ -73,7 +83,9 @@ def _session_user():
     # institution's one row (its settings and timezone: nearly every page reads them) as a join: no
     # query of their own on any page.
     enrolled = exists(select(Enrollment.id).where(Enrollment.user_id == User.id)).label("is_student")
-    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label("teaches")
+    teaching = exists(select(TeachingAssignment.section_id).where(TeachingAssignment.user_id == User.id)).label(
+        "teaches"
+    )
     return (
         select(User, UserSession.last_seen_at, enrolled, teaching, Institution)
         .join(UserSession, UserSession.user_id == User.id)
@@ -98,10 +110,14 @@ def load_user(
     None when that session ended (signed out, idle since `idle_since`, started before `started_since`)
     or the user was deactivated: the session check costs no query of its own.
     """
-    row = db.session.execute(
-        _session_user(),
-        {"user_id": user_id, "session_id": session_id, "idle_since": idle_since, "started_since": started_since},
-    ).unique().first()
+    row = (
+        db.session.execute(
+            _session_user(),
+            {"user_id": user_id, "session_id": session_id, "idle_since": idle_since, "started_since": started_since},
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None
     row[0].profiles = Profiles(is_student=bool(row[2]), teaches=bool(row[3]))

@@ -5,6 +5,7 @@ Each example builds a small institution through the real write paths: an SIS imp
 through the back office's services, then a second SIS import that changes sections (subject, level,
 organization, campus, state, label), renames people, and moves teaching, then more grants and flags.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -59,20 +60,27 @@ grant_shape = st.tuples(
     st.one_of(st.none(), st.sampled_from(ORGS)),
     st.one_of(st.none(), st.sampled_from(CAMPUSES)),
 )
-world = st.fixed_dictionaries({
-    "sections": st.lists(section_shape, min_size=1, max_size=7),
-    "teaching": st.sets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, 6)), max_size=8),
-    "grants": st.lists(grant_shape, max_size=4),
-    "flags": st.lists(st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(["admin", "inactive"])), max_size=2),
-    # The SIS's next night: sections changed (or removed), a course renumbered, people renamed, teaching moved.
-    "changed_sections": st.dictionaries(st.integers(0, 6), st.one_of(section_shape, st.just("removed")), max_size=4),
-    "renumbered": st.one_of(st.none(), st.tuples(st.integers(0, 3), st.sampled_from(SUBJECTS))),
-    "renamed": st.sets(st.integers(0, PEOPLE - 1), max_size=2),
-    "teaching_after": st.sets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, 6)), max_size=8),
-    "grants_removed": st.sets(st.integers(0, 3), max_size=2),
-    "grants_after": st.lists(grant_shape, max_size=2),
-    "flags_after": st.lists(st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(["admin", "inactive", "active", "not admin"])), max_size=2),
-})
+world = st.fixed_dictionaries(
+    {
+        "sections": st.lists(section_shape, min_size=1, max_size=7),
+        "teaching": st.sets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, 6)), max_size=8),
+        "grants": st.lists(grant_shape, max_size=4),
+        "flags": st.lists(st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(["admin", "inactive"])), max_size=2),
+        # The SIS's next night: sections changed (or removed), a course renumbered, people renamed, teaching moved.
+        "changed_sections": st.dictionaries(
+            st.integers(0, 6), st.one_of(section_shape, st.just("removed")), max_size=4
+        ),
+        "renumbered": st.one_of(st.none(), st.tuples(st.integers(0, 3), st.sampled_from(SUBJECTS))),
+        "renamed": st.sets(st.integers(0, PEOPLE - 1), max_size=2),
+        "teaching_after": st.sets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, 6)), max_size=8),
+        "grants_removed": st.sets(st.integers(0, 3), max_size=2),
+        "grants_after": st.lists(grant_shape, max_size=2),
+        "flags_after": st.lists(
+            st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(["admin", "inactive", "active", "not admin"])),
+            max_size=2,
+        ),
+    }
+)
 
 
 def _course(index: int, renumbered) -> tuple:
@@ -83,8 +91,14 @@ def _course(index: int, renumbered) -> tuple:
 def _write_dump(directory: Path, data: dict, night: int) -> None:
     """The SIS dump of the institution as it is on `night` (0: first import, 1: the changes)."""
     directory.mkdir(parents=True, exist_ok=True)
-    write_file(directory, "terms.csv", [("T1", "202710", "Spring 2027", "2027-01-15", "2027-05-10"),
-                                        ("T2", "202750", "Summer 2027", "2027-06-01", "2027-08-10")])
+    write_file(
+        directory,
+        "terms.csv",
+        [
+            ("T1", "202710", "Spring 2027", "2027-01-15", "2027-05-10"),
+            ("T2", "202750", "Summer 2027", "2027-06-01", "2027-08-10"),
+        ],
+    )
     write_file(directory, "sessions.csv", [("REG", "Regular Academic Session")])
     write_file(directory, "campuses.csv", [(c, c, f"Campus {c}") for c in CAMPUSES])
     write_file(directory, "organizations.csv", [(o, o, f"Organization {o}") for o in ORGS])
@@ -104,15 +118,17 @@ def _write_dump(directory: Path, data: dict, night: int) -> None:
     write_file(directory, "users.csv", [(f"P{n}", names[n], f"p{n}@sis.test", f"p{n}") for n in range(PEOPLE)])
     present = {row[0] for row in rows}
     teaching = data["teaching_after"] if night else data["teaching"]
-    write_file(directory, "teaching_assignments.csv",
-               sorted((f"P{p}", f"S{s}") for p, s in teaching if f"S{s}" in present))
+    write_file(
+        directory, "teaching_assignments.csv", sorted((f"P{p}", f"S{s}") for p, s in teaching if f"S{s}" in present)
+    )
 
 
 def _grants(data_grants, actor: User) -> None:
     for person, subject, level, org, campus in data_grants:
         user = db.session.scalars(select(User).where(User.sis_id == f"P{person}")).one()
         scope = GrantScope(
-            subject=subject, level=CourseLevel(level) if level else None,
+            subject=subject,
+            level=CourseLevel(level) if level else None,
             organization_id=db.session.scalar(select(Organization.id).where(Organization.code == org)) if org else None,
             campus_id=db.session.scalar(select(Campus.id).where(Campus.code == campus)) if campus else None,
         )
@@ -155,12 +171,16 @@ def _rows_by_the_python_rule(users: list[User], sections: list[Section]) -> set[
     return rows
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=world)
 def test_the_rule_its_sql_twin_and_the_table_agree(app_ctx, data):
     _empty_every_table()
     db.session.add(Institution(name="Test", timezone="America/Chicago", contact_email="pa@test.edu"))
-    actor = User(name="Acting Admin", sort_name="admin acting", email="actor@test.edu", active=True, is_program_admin=True)
+    actor = User(
+        name="Acting Admin", sort_name="admin acting", email="actor@test.edu", active=True, is_program_admin=True
+    )
     db.session.add(actor)
     db.session.commit()
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,7 +207,9 @@ def test_the_rule_its_sql_twin_and_the_table_agree(app_ctx, data):
     db.session.expire_all()
     users = db.session.scalars(select(User).order_by(User.id)).all()
     sections = db.session.scalars(select(Section).order_by(Section.id)).all()
-    stored = db.session.execute(select(SectionReach.viewer_id, SectionReach.section_id, SectionReach.instructor_id)).all()
+    stored = db.session.execute(
+        select(SectionReach.viewer_id, SectionReach.section_id, SectionReach.instructor_id)
+    ).all()
     pairs = {(viewer, section) for viewer, section, _ in stored}
     for user in users:
         if not user.active:
@@ -215,4 +237,3 @@ def test_check_reach_reports_drift_and_repairs_it(app, demo_data):
     repaired = runner.invoke(args=["check-reach", "--repair"])
     assert repaired.exit_code == 0 and "rebuilt from the rule" in repaired.output
     assert runner.invoke(args=["check-reach"]).output.strip() == "section_reach: no drift."
-

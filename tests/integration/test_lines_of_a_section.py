@@ -7,6 +7,7 @@ order's total per student. The story: on #1001 (MATH 221 001 and 002: "Calculus:
 one request is approved as that same item and another as "WebAssign for Calculus"; Mary opts out of
 WebAssign in MATH 221 001.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,12 +51,19 @@ def one(model, *where):
     return db.session.scalars(select(model).where(*where)).unique().one()
 
 
-def request_on(order: Order, title: str, isbn13: str, *, approved_as: CatalogItem | None, position: int) -> ContentRequest:
+def request_on(
+    order: Order, title: str, isbn13: str, *, approved_as: CatalogItem | None, position: int
+) -> ContentRequest:
     """A content request on the order, approved as `approved_as` the way data from before the rule holds it."""
     moment = clock.now()
     request = ContentRequest(
-        order_id=order.id, position=position, title=title, isbn13=isbn13, requested_by_id=order.placed_by_id,
-        created_at=moment, updated_at=moment,
+        order_id=order.id,
+        position=position,
+        title=title,
+        isbn13=isbn13,
+        requested_by_id=order.placed_by_id,
+        created_at=moment,
+        updated_at=moment,
         status=ContentRequestStatus.APPROVED if approved_as else ContentRequestStatus.SUBMITTED,
         fulfilled_by_id=approved_as.id if approved_as else None,
     )
@@ -75,8 +83,10 @@ def test_approving_a_request_with_an_item_already_on_the_order_is_refused(app, c
         isbn = calculus.isbn13
         db.session.commit()
     sign_in(client, "katherine")
-    response = client.post(f"/requests/{request_id}/status", data={
-        "status": "approved", "version": "1", "fulfil_with": "existing", "item_isbn": isbn})
+    response = client.post(
+        f"/requests/{request_id}/status",
+        data={"status": "approved", "version": "1", "fulfil_with": "existing", "item_isbn": isbn},
+    )
     assert response.status_code == 303
     page = text_of(client.get(response.headers["Location"]))
     assert f"“{CALCULUS}” is already on order #1001 as one of its catalog items." in page
@@ -96,8 +106,10 @@ def test_approving_a_second_request_as_the_item_another_request_brought_is_refus
         isbn = webassign.isbn13
         db.session.commit()
     sign_in(client, "katherine")
-    response = client.post(f"/requests/{second}/status", data={
-        "status": "approved", "version": "1", "fulfil_with": "existing", "item_isbn": isbn})
+    response = client.post(
+        f"/requests/{second}/status",
+        data={"status": "approved", "version": "1", "fulfil_with": "existing", "item_isbn": isbn},
+    )
     page = text_of(client.get(response.headers["Location"]))
     assert f"“{WEBASSIGN}” is already on order #1001 as the approved request “WebAssign”." in page
     with app.app_context():
@@ -109,7 +121,9 @@ def test_approving_a_second_request_as_the_item_another_request_brought_is_refus
 
 @pytest.fixture
 def doubled(app, demo_data):
-    """#1001 with Calculus as a line and as an approved request, WebAssign as an approved request; Mary out of WebAssign."""
+    """#1001 with Calculus as a line and as an approved request, WebAssign as an approved request; Mary out of
+    WebAssign.
+    """
     with app.app_context():
         order = demo_data.order(1001)
         calculus = one(CatalogItem, CatalogItem.title == CALCULUS)
@@ -117,8 +131,16 @@ def doubled(app, demo_data):
         request_on(order, "Stewart Calculus", "9780306406157", approved_as=calculus, position=5)
         request_on(order, "WebAssign", "9781861972712", approved_as=webassign, position=6)
         mary, section = demo_data.user("mary"), one(Section, Section.sis_id == MATH221_001)
-        db.session.add(StudentChoice(user_id=mary.id, section_id=section.id, catalog_item_id=webassign.id,
-                                     choice=ChoiceValue.OPTED_OUT, decided_at=clock.now(), decided_by_id=mary.id))
+        db.session.add(
+            StudentChoice(
+                user_id=mary.id,
+                section_id=section.id,
+                catalog_item_id=webassign.id,
+                choice=ChoiceValue.OPTED_OUT,
+                decided_at=clock.now(),
+                decided_by_id=mary.id,
+            )
+        )
         db.session.commit()
         return {"calculus": calculus.id, "webassign": webassign.id, "section": section.id}
 
@@ -144,7 +166,9 @@ def test_each_reader_counts_each_item_of_the_section_once_at_one_price(app, clie
         assert {line.item_id: line.price for line in page_lines} == expected and len(page_lines) == 2, "student page"
 
         feed = [dict(zip(FEED_COLUMNS, row)) for row in feed_rows(db.session.connection(), term.id, None)]
-        counted = [r for r in feed if r["sis_section_id"] == MATH221_001 and r["is_deleted"] == "false" and r["content_id"]]
+        counted = [
+            r for r in feed if r["sis_section_id"] == MATH221_001 and r["is_deleted"] == "false" and r["content_id"]
+        ]
         assert {int(r["content_id"]): Decimal(r["ci_student_price"]) for r in counted} == expected
         assert len(counted) == 2, "order feed: each item once per section (the shadowed request has no content id)"
         shadowed = [r for r in feed if r["sis_section_id"] == MATH221_001 and r["cr_title"] == "Stewart Calculus"]
@@ -155,23 +179,37 @@ def test_each_reader_counts_each_item_of_the_section_once_at_one_price(app, clie
 
     records = client.get(f"/course-materials/{SPRING}.json").get_json()["records"]
     public = [r for r in records if r["section_sis_id"] == MATH221_001 and r["status"] == "material"]
-    assert {by_isbn[r["isbn13"]]: Decimal(r["student_price"]) for r in public} == expected and len(public) == 2, "public"
+    assert {by_isbn[r["isbn13"]]: Decimal(r["student_price"]) for r in public} == expected and len(public) == 2, (
+        "public"
+    )
 
     # Mary's page and the billing file agree on what she is charged.
-    billed = sum((Decimal(r["ci_student_price"]) for r in rows if r["student_email"] == "mary@demo.edu" and r["billable"] == "true"),
-                 Decimal("0"))
+    billed = sum(
+        (
+            Decimal(r["ci_student_price"])
+            for r in rows
+            if r["student_email"] == "mary@demo.edu" and r["billable"] == "true"
+        ),
+        Decimal("0"),
+    )
     sign_in(client, "mary")
     page = text_of(client.get("/student/materials"))
     assert re.search(r"Total to be charged for Spring 2027: \$([0-9.,]+)", page).group(1) == f"{billed:,.2f}"
 
 
 def test_progress_rates_count_the_lines_the_billing_feed_bills(app, doubled):
-    """Progress: an enrollment is rated when billing lists a billable line for it, and declined when one is not charged."""
+    """Progress: an enrollment is rated when billing lists a billable line for it, and declined when one is not
+    charged.
+    """
     with app.app_context():
         term = one(Term, Term.code == SPRING)
-        enrolled = set(db.session.scalars(
-            select(User.email).join(Enrollment, Enrollment.user_id == User.id)
-            .where(Enrollment.section_id == doubled["section"], Enrollment.state == EnrollmentState.ENROLLED)))
+        enrolled = set(
+            db.session.scalars(
+                select(User.email)
+                .join(Enrollment, Enrollment.user_id == User.id)
+                .where(Enrollment.section_id == doubled["section"], Enrollment.state == EnrollmentState.ENROLLED)
+            )
+        )
         rows = [r for r in billing(term) if r["sis_section_id"] == MATH221_001 and r["student_email"] in enrolled]
         rated = {r["student_email"] for r in rows if r["choice"] != "zero_cost"}
         declined = {r["student_email"] for r in rows if r["choice"] in ("opted_out", "not_opted_in")}

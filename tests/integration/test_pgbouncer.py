@@ -6,6 +6,7 @@ Debian's PgBouncer is 1.18, which cannot carry prepared statements across transa
 `options`; its connect_query sets the same timeouts and jit=off). Every shared state being in
 PostgreSQL, the same guarded UPDATEs, unique indexes and advisory locks give exactly one winner.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,9 @@ def _config() -> dict:
 
 
 def _pgbouncer_binary() -> str:
-    found = shutil.which("pgbouncer") or next((p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.path.exists(p)), None)
+    found = shutil.which("pgbouncer") or next(
+        (p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.path.exists(p)), None
+    )
     if found is None:
         if IN_CI:
             pytest.fail("CI=true but pgbouncer is not installed (.ci/run installs Debian's package)")
@@ -90,7 +93,9 @@ def pgbouncer():
     try:
         for _ in range(100):
             if process.poll() is not None:
-                pytest.fail(f"pgbouncer stopped at start: {process.stderr.read().decode()[:500] if process.stderr else ''}")
+                pytest.fail(
+                    f"pgbouncer stopped at start: {process.stderr.read().decode()[:500] if process.stderr else ''}"
+                )
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
@@ -121,7 +126,11 @@ def test_the_race_tests_pass_through_pgbouncer_in_transaction_pooling(pgbouncer)
     env.update(TEST_DATABASE_URL=through, DATABASE_PREPARE_THRESHOLD="none", DATABASE_STARTUP_OPTIONS="off", CI="true")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "0", "-k", KNOWN_BROKEN, *RACE_TESTS],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

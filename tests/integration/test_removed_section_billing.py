@@ -5,6 +5,7 @@ enrollments stay "enrolled" (README: a dump without the file leaves them as they
 reports the section deleted; the billing feed, Mary's page and Progress must agree that nobody in it is
 charged: one rule, orders/domain/students/choices.py.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,10 @@ REMOVED = "202710-MATH-221-001"
 
 
 def without_lines_naming(path: Path, text: str) -> None:
-    path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if text not in line),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if text not in line),
+        encoding="utf-8",
+    )
 
 
 def import_removing_the_section(app, tmp_path) -> None:
@@ -55,11 +58,16 @@ def test_students_of_a_section_the_sis_removed_are_charged_nothing_anywhere(app,
         feed = [dict(zip(FEED_COLUMNS, row)) for row in feed_rows(db.session.connection(), term.id, None)]
         assert {r["is_deleted"] for r in feed if r["sis_section_id"] == REMOVED} == {"true"}
 
-        rows = [dict(zip(COLUMNS, row)) for row in billing_rows(db.session.connection(), term, ProgramMode.OPT_OUT, clock.now())]
+        rows = [
+            dict(zip(COLUMNS, row))
+            for row in billing_rows(db.session.connection(), term, ProgramMode.OPT_OUT, clock.now())
+        ]
         removed_rows = [r for r in rows if r["sis_section_id"] == REMOVED]
         assert removed_rows, "the bursar still sees the section's rows"
         assert {r["billable"] for r in removed_rows} == {"false"}
-        assert {r["billable"] for r in rows if r["sis_section_id"] == "202710-MATH-221-002"} >= {"true"}  # others unchanged
+        assert {r["billable"] for r in rows if r["sis_section_id"] == "202710-MATH-221-002"} >= {
+            "true"
+        }  # others unchanged
 
         students = section_students(ProgramMode.OPT_OUT, Section.term_id == term.id)
         assert db.session.execute(select(students).where(students.c.section_id == section.id)).first() is None

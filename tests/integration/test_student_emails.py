@@ -3,6 +3,7 @@
 Demo: Spring 2027's choice window opened 5 days before `now` and closes 20 days after; opt-out mode;
 reminders (staff) off, which does not gate the student emails.
 """
+
 from __future__ import annotations
 
 import threading
@@ -80,32 +81,49 @@ def billable_students(app, now) -> set[str]:
 def students_with_lines(app) -> set[str]:
     """Enrolled Spring students in a section on a placed order (demo: MATH 221 001/002, CS 310 001)."""
     with app.app_context():
-        return set(db.session.scalars(
-            select(User.email).join(Enrollment, Enrollment.user_id == User.id).join(Section, Section.id == Enrollment.section_id)
-            .where(Enrollment.state == EnrollmentState.ENROLLED,
-                   Section.sis_id.in_(["202710-MATH-221-001", "202710-MATH-221-002", "202710-CS-310-001"]))))
+        return set(
+            db.session.scalars(
+                select(User.email)
+                .join(Enrollment, Enrollment.user_id == User.id)
+                .join(Section, Section.id == Enrollment.section_id)
+                .where(
+                    Enrollment.state == EnrollmentState.ENROLLED,
+                    Section.sis_id.in_(["202710-MATH-221-001", "202710-MATH-221-002", "202710-CS-310-001"]),
+                )
+            )
+        )
 
 
 def test_materials_email_once_per_student_when_the_window_is_open(app, demo_data, now):
     lines = run(app, now + timedelta(minutes=1))
     expected = students_with_lines(app)
     assert len(expected) == 19
-    assert lines == ['Reminders are turned off (institution setting "Send reminder emails"): no staff reminder sent.',
-                     "Spring 2027: “Your course materials” email to 19 students."]
+    assert lines == [
+        'Reminders are turned off (institution setting "Send reminder emails"): no staff reminder sent.',
+        "Spring 2027: “Your course materials” email to 19 students.",
+    ]
     assert set(emails(app, "student_materials")) == expected  # Sofia's CS 150 has no order: she is told about MATH 221
     assert emails(app, "student_choose_by") == {}
     # A rerun, or tomorrow's run, sends nothing new.
     assert run(app, now + timedelta(days=1))[1] == "Spring 2027: “Your course materials” email to 0 students."
     assert len(emails(app, "student_materials")) == 19
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ReminderSent)
-                                 .where(ReminderSent.kind == ReminderKind.STUDENT_MATERIALS)) == 19
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ReminderSent)
+                .where(ReminderSent.kind == ReminderKind.STUDENT_MATERIALS)
+            )
+            == 19
+        )
 
 
 def test_the_database_allows_one_marker_per_student_term_and_kind(app, demo_data, now):
     run(app, now)
     with app.app_context():
-        marker = db.session.scalars(select(ReminderSent).where(ReminderSent.kind == ReminderKind.STUDENT_MATERIALS)).first()
+        marker = db.session.scalars(
+            select(ReminderSent).where(ReminderSent.kind == ReminderKind.STUDENT_MATERIALS)
+        ).first()
         db.session.add(ReminderSent(term_id=marker.term_id, user_id=marker.user_id, kind=marker.kind, sent_at=now))
         with pytest.raises(IntegrityError):
             db.session.flush()
@@ -117,7 +135,9 @@ def test_a_student_enrolled_later_gets_the_materials_email_on_the_next_run(app, 
     with app.app_context():
         student = db.session.scalars(select(User).filter_by(email="student04@demo.edu")).one()  # in MATH 340: no order
         section = db.session.scalars(select(Section).filter_by(sis_id="202710-CS-310-001")).unique().one()
-        db.session.add(Enrollment(user_id=student.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now))
+        db.session.add(
+            Enrollment(user_id=student.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now)
+        )
         db.session.commit()
     assert run(app, now + timedelta(days=1))[1] == "Spring 2027: “Your course materials” email to 1 student."
     assert "student04@demo.edu" in emails(app, "student_materials")
@@ -148,11 +168,15 @@ def test_choose_by_goes_out_in_the_windows_last_two_days_only(app, demo_data, no
     with app.app_context():
         term = db.session.scalars(select(Term).filter_by(code="202710")).unique().one()
         assert student_kinds_due(term, closes - timedelta(days=2, seconds=1)) == [ReminderKind.STUDENT_MATERIALS]
-        assert student_kinds_due(term, closes - timedelta(days=2)) == [ReminderKind.STUDENT_MATERIALS,
-                                                                       ReminderKind.STUDENT_CHOOSE_BY]
+        assert student_kinds_due(term, closes - timedelta(days=2)) == [
+            ReminderKind.STUDENT_MATERIALS,
+            ReminderKind.STUDENT_CHOOSE_BY,
+        ]
         assert student_kinds_due(term, closes) == []
         assert student_kinds_due(term, term.choice_opens_at - timedelta(seconds=1)) == []
-    assert run(app, closes) == ['Reminders are turned off (institution setting "Send reminder emails"): no staff reminder sent.']
+    assert run(app, closes) == [
+        'Reminders are turned off (institution setting "Send reminder emails"): no staff reminder sent.'
+    ]
     assert emails(app, "student_choose_by") == {}
 
 
@@ -179,12 +203,25 @@ def test_opt_in_mode_choose_by_goes_to_students_with_lines_not_opted_in(app, dem
         mary = db.session.scalars(select(User).filter_by(email="mary@demo.edu")).one()
         for enrollment in db.session.scalars(select(Enrollment).filter_by(user_id=mary.id)):
             section = db.session.get(Section, enrollment.section_id)
-            items = {"202710-CS-310-001": ["Introduction to the Theory of Computation", "Automata, Computability and Complexity"],
-                     "202710-MATH-221-001": ["Calculus: Early Transcendentals"]}[section.sis_id]
+            items = {
+                "202710-CS-310-001": [
+                    "Introduction to the Theory of Computation",
+                    "Automata, Computability and Complexity",
+                ],
+                "202710-MATH-221-001": ["Calculus: Early Transcendentals"],
+            }[section.sis_id]
             for title in items:
                 item = db.session.scalars(select(CatalogItem).filter_by(title=title)).one()
-                db.session.add(StudentChoice(user_id=mary.id, section_id=section.id, catalog_item_id=item.id,
-                                             choice=ChoiceValue.OPTED_IN, decided_at=now, decided_by_id=mary.id))
+                db.session.add(
+                    StudentChoice(
+                        user_id=mary.id,
+                        section_id=section.id,
+                        catalog_item_id=item.id,
+                        choice=ChoiceValue.OPTED_IN,
+                        decided_at=now,
+                        decided_by_id=mary.id,
+                    )
+                )
         db.session.commit()
     moment = closes_at(app) - timedelta(days=1)
     run(app, moment)
@@ -220,15 +257,23 @@ def _enroll(n: int, now, offset: int) -> None:
     """n new students in MATH 221 001."""
     section = db.session.scalars(select(Section).filter_by(sis_id="202710-MATH-221-001")).unique().one()
     for i in range(offset, offset + n):
-        student = User(name=f"Bulk Student{i}", sort_name=f"student{i} bulk", email=f"bulk{i}@test.edu",
-                       password_hash=DEMO_PASSWORD_HASH, active=True)
+        student = User(
+            name=f"Bulk Student{i}",
+            sort_name=f"student{i} bulk",
+            email=f"bulk{i}@test.edu",
+            password_hash=DEMO_PASSWORD_HASH,
+            active=True,
+        )
         db.session.add(student)
         db.session.flush()
-        db.session.add(Enrollment(user_id=student.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now))
+        db.session.add(
+            Enrollment(user_id=student.id, section_id=section.id, state=EnrollmentState.ENROLLED, enrolled_at=now)
+        )
 
 
 def test_statements_per_run_do_not_grow_with_the_students(app, demo_data, now, count_queries):
-    """3 students or 30: the same statements (one read per term and kind, one marker and one outbox INSERT per batch)."""
+    """3 students or 30: the same statements (one read per term and kind, one marker and one outbox INSERT per batch).
+    """
     moment = closes_at(app) - timedelta(days=1)  # both kinds due
     with app.app_context():
         db.session.execute(delete(StudentChoice))
@@ -238,8 +283,10 @@ def test_statements_per_run_do_not_grow_with_the_students(app, demo_data, now, c
         db.session.commit()
     with count_queries() as small:
         lines = run(app, moment)
-    assert lines[1:] == ["Spring 2027: “Your course materials” email to 3 students.",
-                         "Spring 2027: “Choose by” email to 3 students."]
+    assert lines[1:] == [
+        "Spring 2027: “Your course materials” email to 3 students.",
+        "Spring 2027: “Choose by” email to 3 students.",
+    ]
     with app.app_context():
         db.session.execute(delete(OutboundEmail))
         db.session.execute(delete(ReminderSent))
@@ -248,8 +295,10 @@ def test_statements_per_run_do_not_grow_with_the_students(app, demo_data, now, c
         db.session.commit()
     with count_queries() as large:
         lines = run(app, moment)
-    assert lines[1:] == ["Spring 2027: “Your course materials” email to 30 students.",
-                         "Spring 2027: “Choose by” email to 30 students."]
+    assert lines[1:] == [
+        "Spring 2027: “Your course materials” email to 30 students.",
+        "Spring 2027: “Choose by” email to 30 students.",
+    ]
     assert small.count == large.count, (small.count, large.count)
 
 
@@ -273,12 +322,18 @@ def test_two_concurrent_runs_send_each_student_email_once(app, demo_data, now):
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
-    assert sorted(out[-1].split(".")[0] for out in outputs) == ["Spring 2027: “Your course materials” email to 0 students",
-                                                                "Spring 2027: “Your course materials” email to 19 students"]
+    assert sorted(out[-1].split(".")[0] for out in outputs) == [
+        "Spring 2027: “Your course materials” email to 0 students",
+        "Spring 2027: “Your course materials” email to 19 students",
+    ]
     assert len(emails(app, "student_materials")) == 19
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(OutboundEmail)
-                                 .where(OutboundEmail.kind == "student_materials")) == 19
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(OutboundEmail).where(OutboundEmail.kind == "student_materials")
+            )
+            == 19
+        )
 
 
 def test_the_mail_worker_delivers_a_student_email_rendered_from_its_snapshot(app, demo_data, now, smtp):
@@ -289,7 +344,7 @@ def test_the_mail_worker_delivers_a_student_email_rendered_from_its_snapshot(app
         sent, failed = deliver_due(lambda: now + timedelta(minutes=1), limit=100)
         db.session.remove()
     assert (sent, failed) == (20, 0)  # 19 student emails, and Emmy's approvals digest (the demo's #1005 waited 4 days)
-    message, = smtp.inbox.to("mary@demo.edu")
+    (message,) = smtp.inbox.to("mary@demo.edu")
     assert message["Subject"] == "Your course materials for Spring 2027"
     text = message.get_body(("plain",)).get_content()
     assert "Included — $92.25 will be charged to your student account" in text and "To be charged now: $240.24" in text

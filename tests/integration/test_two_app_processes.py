@@ -5,6 +5,7 @@ throttle (sign_in_failure, sign_in_lock), the orders, reach and counts. A browse
 balancer that sends each request to either process notices nothing: it signs in on one, acts on the
 other, is throttled by the two together, and signing out on one signs it out of both.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -43,7 +44,9 @@ class Browser:
     def __init__(self):
         self.cookies: dict[str, str] = {}
 
-    def request(self, port: int, method: str, path: str, form: dict | None = None, headers: dict | None = None) -> tuple[int, dict, str]:
+    def request(
+        self, port: int, method: str, path: str, form: dict | None = None, headers: dict | None = None
+    ) -> tuple[int, dict, str]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"User-Agent": "two-processes", **(headers or {})}  # strong session protection ties the session to it
         if self.cookies:
@@ -73,8 +76,13 @@ class Browser:
 
     def sign_in(self, port: int, email: str, password: str) -> int:
         token = self.token(port, "/sign-in")
-        status, _, _ = self.request(port, "POST", "/sign-in", {"csrf_token": token, "email": email, "password": password},
-                                    headers=THROUGH_TLS_PROXY | {"Referer": f"https://127.0.0.1:{port}/sign-in"})
+        status, _, _ = self.request(
+            port,
+            "POST",
+            "/sign-in",
+            {"csrf_token": token, "email": email, "password": password},
+            headers=THROUGH_TLS_PROXY | {"Referer": f"https://127.0.0.1:{port}/sign-in"},
+        )
         return status
 
 
@@ -83,12 +91,36 @@ def two_processes(app, demo_data):
     """Two gunicorn processes serving the test database with one secret key; yields their ports."""
     url = require_postgres()
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env.update(ORDERS_ENV="production", DATABASE_URL=url, SECRET_KEY=secrets.token_hex(32), MAIL_SERVER="127.0.0.1",
-               MAIL_PORT="1", PUBLIC_BASE_URL="http://127.0.0.1", PYTHONPATH=str(ROOT), PROXY_FIX_X_PROTO="1")
+    env.update(
+        ORDERS_ENV="production",
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_hex(32),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT="1",
+        PUBLIC_BASE_URL="http://127.0.0.1",
+        PYTHONPATH=str(ROOT),
+        PROXY_FIX_X_PROTO="1",
+    )
     ports = [_free_port(), _free_port()]
     processes = [
-        subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2", "--bind", f"127.0.0.1:{port}",
-                          "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "1",
+                "--threads",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for port in ports
     ]
     try:
@@ -140,8 +172,12 @@ def test_the_sign_in_throttle_counts_across_both_processes(two_processes):
         assert guesser.sign_in((a, b)[attempt % 2], "grace@demo.edu", f"wrong-{attempt}") == 401
     for port in (a, b):  # the pair is locked on both: even the right password waits
         token = guesser.token(port, "/sign-in")
-        status, _, page = guesser.request(port, "POST", "/sign-in", {"csrf_token": token, "email": "grace@demo.edu",
-                                                                     "password": DEMO_PASSWORD},
-                                          headers=THROUGH_TLS_PROXY | {"Referer": f"https://127.0.0.1:{port}/sign-in"})
+        status, _, page = guesser.request(
+            port,
+            "POST",
+            "/sign-in",
+            {"csrf_token": token, "email": "grace@demo.edu", "password": DEMO_PASSWORD},
+            headers=THROUGH_TLS_PROXY | {"Referer": f"https://127.0.0.1:{port}/sign-in"},
+        )
         assert status == 429 and "Too many" in page, (port, status)
     assert Browser().sign_in(b, "katherine@demo.edu", DEMO_PASSWORD) == 303  # another account is not held up

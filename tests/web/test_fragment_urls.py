@@ -1,6 +1,7 @@
 """Every GET endpoint that can answer an htmx fragment answers a full page (or a redirect to one) when
 loaded without HX-Request: a fragment URL that reaches the address bar must survive reload and bookmark
 (issue 27, item 1)."""
+
 from __future__ import annotations
 
 import inspect
@@ -28,6 +29,7 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
     ids = _ids(app)
     client.post("/sign-out")
     from tests.helpers import sign_in
+
     sign_in(client, "ada")
     draft = ready_draft(client, app)
     client.post("/sign-out")
@@ -36,7 +38,10 @@ def fragment_urls(app, client) -> dict[str, tuple[str, str]]:
         "courses.index": ("katherine", "/?q=math"),
         "courses.instructor_matches": ("katherine", "/instructors?instructor_name=ada&term=202710"),
         "orders.history": ("katherine", "/orders?term=202710"),
-        "admin.grant_preview": ("katherine", f"/admin/users/{ids['emmy']}/grant-preview?subject=MATH&term={ids['spring']}"),
+        "admin.grant_preview": (
+            "katherine",
+            f"/admin/users/{ids['emmy']}/grant-preview?subject=MATH&term={ids['spring']}",
+        ),
         "admin.user_detail": ("katherine", f"/admin/users/{ids['emmy']}"),
         "ordering.materials": ("ada", f"/ordering/drafts/{draft}/materials?q=calculus"),
         "ordering.confirm_discard": ("ada", f"/ordering/drafts/{draft}/cancel?step=materials"),
@@ -64,13 +69,17 @@ def _serves_fragments(view) -> bool:
 def test_every_fragment_endpoint_is_in_the_walk(app, client, demo_data):
     """A new endpoint that answers fragments must join the walk below."""
     covered = set(fragment_urls(app, client))
-    serving = {rule.endpoint for rule in app.url_map.iter_rules()
-               if "GET" in rule.methods and _serves_fragments(app.view_functions[rule.endpoint])}
+    serving = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and _serves_fragments(app.view_functions[rule.endpoint])
+    }
     assert serving - covered == set()
 
 
 def test_fragment_urls_loaded_directly_answer_a_full_page(app, client, demo_data):
     from tests.helpers import sign_in
+
     for endpoint, (who, url) in fragment_urls(app, client).items():
         client.post("/sign-out")
         sign_in(client, who)
@@ -84,8 +93,8 @@ def test_fragment_urls_loaded_directly_answer_a_full_page(app, client, demo_data
 def test_the_type_ahead_never_pushes_its_own_url(login_as):
     """The matches are fetched by a field inside the Courses form, whose hx-push-url it would inherit."""
     html = login_as("katherine").get("/").get_data(as_text=True)
-    field = html[html.index('id="filter-instructor-name"'):]
-    field = field[:field.index(">")]
+    field = html[html.index('id="filter-instructor-name"') :]
+    field = field[: field.index(">")]
     assert 'hx-push-url="false"' in field
 
 
@@ -95,4 +104,3 @@ def test_the_type_ahead_url_without_htmx_opens_the_courses_page_with_the_matches
     assert response.headers["Location"].startswith("/?")
     page = login_as("katherine").get(response.headers["Location"]).get_data(as_text=True)
     assert "Ada Lovelace" in page and "<h1>Courses</h1>" in page
-

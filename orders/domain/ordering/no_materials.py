@@ -3,6 +3,7 @@
 Services take the acting user and `now`, flush, never commit. The rule of who may answer is
 orders.domain.rules.can_answer_no_materials, asked per section.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ UNDONE = "no_materials.undone"
 
 @dataclass(frozen=True)
 class Row:
-    """A Courses row: a course in a term, as one instructor (an id), nobody yet (UNASSIGNED) or anyone ("") teaches it."""
+    """A Courses row: a course in a term, as one instructor (an id), nobody yet (UNASSIGNED) or anyone ("") teaches it.
+    """
 
     course: Course
     term: Term
@@ -66,22 +68,32 @@ def row_sections(user: User, row: Row, now: datetime) -> RowSections:
         .order_by(Section.label)
     )
     if row.instructor == UNASSIGNED:
-        query = query.where(~exists(select(TeachingAssignment.user_id).where(TeachingAssignment.section_id == Section.id)))
+        query = query.where(
+            ~exists(select(TeachingAssignment.user_id).where(TeachingAssignment.section_id == Section.id))
+        )
     elif row.instructor:
         query = query.where(
-            exists(select(TeachingAssignment.user_id).where(
-                TeachingAssignment.section_id == Section.id, TeachingAssignment.user_id == int(row.instructor)
-            ))
+            exists(
+                select(TeachingAssignment.user_id).where(
+                    TeachingAssignment.section_id == Section.id, TeachingAssignment.user_id == int(row.instructor)
+                )
+            )
         )
     found = db.session.execute(query).all()
     sections = [section for section, is_claimed in found if not is_claimed]
-    answers = {
-        answer.section_id: answer
-        for answer in db.session.scalars(
-            select(NoMaterialsAnswer).where(NoMaterialsAnswer.section_id.in_([s.id for s in sections]))
-        )
-    } if sections else {}
-    result = RowSections([], [], [], visible=any(may_order_for(user, s) for s, _ in found), answers=answers, unclaimed=len(sections))
+    answers = (
+        {
+            answer.section_id: answer
+            for answer in db.session.scalars(
+                select(NoMaterialsAnswer).where(NoMaterialsAnswer.section_id.in_([s.id for s in sections]))
+            )
+        }
+        if sections
+        else {}
+    )
+    result = RowSections(
+        [], [], [], visible=any(may_order_for(user, s) for s, _ in found), answers=answers, unclaimed=len(sections)
+    )
     for section in sections:
         allowed = can_answer_no_materials(user, section, now)
         if section.id in answers:
@@ -97,16 +109,28 @@ def _labels(sections: list[Section]) -> list[str]:
     return [s.label for s in sections]
 
 
-def answer_no_materials(row: Row, sections: list[Section], *, actor: User, now: datetime, request_id: str | None) -> None:
+def answer_no_materials(
+    row: Row, sections: list[Section], *, actor: User, now: datetime, request_id: str | None
+) -> None:
     """Record the answer for each section and one audit entry. A racing duplicate raises IntegrityError
     (uq_no_materials_answer_section), which the caller turns into a calm notice."""
     for section in sections:
         db.session.add(NoMaterialsAnswer(section_id=section.id, answered_by_id=actor.id, answered_at=now))
-    db.session.add(AdminAuditEntry(
-        actor_id=actor.id, occurred_at=now, kind=ANSWERED, target=row.label, request_id=request_id,
-        before=None,
-        after={"sections": _labels(sections), "section_ids": [s.id for s in sections], "answer": "no materials needed"},
-    ))
+    db.session.add(
+        AdminAuditEntry(
+            actor_id=actor.id,
+            occurred_at=now,
+            kind=ANSWERED,
+            target=row.label,
+            request_id=request_id,
+            before=None,
+            after={
+                "sections": _labels(sections),
+                "section_ids": [s.id for s in sections],
+                "answer": "no materials needed",
+            },
+        )
+    )
     db.session.flush()
 
 
@@ -124,21 +148,35 @@ def undo_no_materials(row: Row, sections: list[Section], *, actor: User, now: da
         )
     ]
     # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
-    removed = cast("CursorResult[Any]", db.session.execute(
-        delete(NoMaterialsAnswer).where(NoMaterialsAnswer.section_id.in_(ids)).execution_options(synchronize_session=False)
-    )).rowcount
+    removed = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            delete(NoMaterialsAnswer)
+            .where(NoMaterialsAnswer.section_id.in_(ids))
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if removed:
         upkeep.sections_changed(db.session(), ids, reach=False)  # their Progress counts: no longer answered
-        db.session.add(AdminAuditEntry(
-            actor_id=actor.id, occurred_at=now, kind=UNDONE, target=row.label, request_id=request_id,
-            before={"answers": before}, after=None,
-        ))
+        db.session.add(
+            AdminAuditEntry(
+                actor_id=actor.id,
+                occurred_at=now,
+                kind=UNDONE,
+                target=row.label,
+                request_id=request_id,
+                before={"answers": before},
+                after=None,
+            )
+        )
         db.session.flush()
     return removed
 
 
 def refusal_decision(user: User, row: Row, sections: RowSections, now: datetime) -> Decision:
-    """Why the user may not answer (or undo) "no materials needed" for this row, when row_sections left them nothing to do."""
+    """Why the user may not answer (or undo) "no materials needed" for this row, when row_sections left them nothing to
+    do.
+    """
     if not sections.visible:
         return Decision(False, f"{row.course.code} in {row.term.name} is not a course you teach or coordinate.")
     if not is_open(row.term, now) and not user.is_program_admin:

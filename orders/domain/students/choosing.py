@@ -4,6 +4,7 @@ Takes the actor and `now`, flushes and never commits. The form carries the versi
 was rendered from, so a double submit, a second tab or a parallel POST changes the choice once: the
 later ones find another version (or, for a first choice, the unique row) and answer "already".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -34,7 +35,9 @@ class ChoiceRefused(Refused):
 
 
 class AlreadyChanged(Conflict):
-    """The choice is no longer the one the form was rendered from (double submit, another tab): the stale write is refused."""
+    """The choice is no longer the one the form was rendered from (double submit, another tab): the stale write is
+    refused.
+    """
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class ChoiceChange:
 
 
 def state_name(line: MaterialLine, mode: ProgramMode | None = None) -> str:
-    """The short name of a line's state (the receipt's "Now:" says what it costs beside it); opted back in reads "Included"."""
+    """The short name of a line's state (the receipt's "Now:" says what it costs beside it); opted back in reads
+    "Included".
+    """
     if line.choice is LineChoice.OPTED_IN and mode is ProgramMode.OPT_OUT:
         return "Included"
     return {
@@ -68,8 +73,15 @@ def state_in_words(line: MaterialLine, mode: ProgramMode | None = None) -> str:
 
 
 def change_choice(
-    actor: User, view: StudentTerm, section: SectionMaterials | None, line: MaterialLine | None, now: datetime, *,
-    expected_version: int, reason: str = "", request_id: str | None = None,
+    actor: User,
+    view: StudentTerm,
+    section: SectionMaterials | None,
+    line: MaterialLine | None,
+    now: datetime,
+    *,
+    expected_version: int,
+    reason: str = "",
+    request_id: str | None = None,
 ) -> ChoiceChange:
     """Toggle the line's choice (Opt out <-> Opt back in, or Opt in <-> Withdraw) for `view.student`."""
     student = view.student
@@ -87,25 +99,41 @@ def change_choice(
     target = choice_after_toggle(view.mode, line.choice)
     _write(actor, student, line, target, now, reason=reason or None)
     event = ChoiceEvent(
-        user_id=student.id, section_id=line.section_id, catalog_item_id=line.item_id, previous=line.stored,
-        choice=target, actor_id=actor.id, reason=reason or None, occurred_at=now, request_id=request_id,
+        user_id=student.id,
+        section_id=line.section_id,
+        catalog_item_id=line.item_id,
+        previous=line.stored,
+        choice=target,
+        actor_id=actor.id,
+        reason=reason or None,
+        occurred_at=now,
+        request_id=request_id,
     )
     db.session.add(event)
     db.session.flush()
-    changed = replace(line, stored=target, version=line.version + 1,
-                      choice=effective_choice(view.mode, target, zero_cost=line.zero_cost))
+    changed = replace(
+        line,
+        stored=target,
+        version=line.version + 1,
+        choice=effective_choice(view.mode, target, zero_cost=line.zero_cost),
+    )
     section.lines[section.lines.index(line)] = changed  # the view's total now counts the new state
     if on_behalf:  # a change on a student's behalf is a back-office change: the audit log shows it too
         record(
-            "choice.changed", f"{student.name}: {_section_code(section)} {line.title}, {view.term.name}",
-            {"choice": line.choice.value}, {"choice": changed.choice.value, "reason": reason},
-            actor=actor, now=now,
+            "choice.changed",
+            f"{student.name}: {_section_code(section)} {line.title}, {view.term.name}",
+            {"choice": line.choice.value},
+            {"choice": changed.choice.value, "reason": reason},
+            actor=actor,
+            now=now,
         )
     _enqueue_receipt(actor, view, section, changed, event, now)
     return ChoiceChange(changed, event, change_notice(changed, view.mode, on_behalf=on_behalf, student=student))
 
 
-def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, now: datetime, *, reason: str | None) -> None:
+def _write(
+    actor: User, student: User, line: MaterialLine, target: ChoiceValue, now: datetime, *, reason: str | None
+) -> None:
     """Insert the first choice or move the row on from the version the form saw; raise AlreadyChanged otherwise
     (the caller must then roll back)."""
     if line.version == 0:
@@ -113,24 +141,39 @@ def _write(actor: User, student: User, line: MaterialLine, target: ChoiceValue, 
         # request's first write, so the caller rolls the whole transaction back (and SQLite would
         # commit a savepoint that opened the transaction when it is released).
         try:
-            db.session.execute(insert(StudentChoice).values(
-                user_id=student.id, section_id=line.section_id, catalog_item_id=line.item_id, choice=target,
-                decided_at=now, decided_by_id=actor.id, reason=reason, version=1,
-            ))
+            db.session.execute(
+                insert(StudentChoice).values(
+                    user_id=student.id,
+                    section_id=line.section_id,
+                    catalog_item_id=line.item_id,
+                    choice=target,
+                    decided_at=now,
+                    decided_by_id=actor.id,
+                    reason=reason,
+                    version=1,
+                )
+            )
         except IntegrityError:
             raise AlreadyChanged(already_notice(line)) from None
         upkeep.sections_changed(db.session(), [line.section_id], reach=False)
         return
     # An UPDATE or DELETE returns a CursorResult; Session.execute is typed as returning the plain Result.
-    moved = cast("CursorResult[Any]", db.session.execute(
-        update(StudentChoice)
-        .where(
-            StudentChoice.user_id == student.id, StudentChoice.section_id == line.section_id,
-            StudentChoice.catalog_item_id == line.item_id, StudentChoice.version == line.version,
-        )
-        .values(choice=target, decided_at=now, decided_by_id=actor.id, reason=reason, version=StudentChoice.version + 1)
-        .execution_options(synchronize_session=False)
-    ))
+    moved = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(StudentChoice)
+            .where(
+                StudentChoice.user_id == student.id,
+                StudentChoice.section_id == line.section_id,
+                StudentChoice.catalog_item_id == line.item_id,
+                StudentChoice.version == line.version,
+            )
+            .values(
+                choice=target, decided_at=now, decided_by_id=actor.id, reason=reason, version=StudentChoice.version + 1
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    )
     if moved.rowcount != 1:
         raise AlreadyChanged(already_notice(line))
     upkeep.sections_changed(db.session(), [line.section_id], reach=False)
@@ -143,14 +186,20 @@ def _section_code(section: SectionMaterials) -> str:
 
 def already_notice(line: MaterialLine) -> str:
     """The calm answer to a repeated or stale submit."""
-    return f"Your choice for {line.title} was already changed (in another tab or by a second click). Here is where it stands now."
+    return (
+        f"Your choice for {line.title} was already changed (in another tab or by a second click). Here is "
+        "where it stands now."
+    )
 
 
 def change_notice(line: MaterialLine, mode: ProgramMode, *, on_behalf: bool, student: User) -> str:
     """The banner after a change."""
     price = money(line.price)
     if on_behalf:
-        return f"{student.name}'s choice for {line.title} is now: {state_in_words(line, mode)}. They were emailed a receipt."
+        return (
+            f"{student.name}'s choice for {line.title} is now: {state_in_words(line, mode)}. They were emailed "
+            "a receipt."
+        )
     if line.stored is ChoiceValue.OPTED_OUT:
         said = f"You opted out of {line.title}: you will not be charged {price}."
     else:
@@ -158,7 +207,9 @@ def change_notice(line: MaterialLine, mode: ProgramMode, *, on_behalf: bool, stu
     return f"{said} A receipt is on its way by email."
 
 
-def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, line: MaterialLine, event: ChoiceEvent, now: datetime) -> None:
+def _enqueue_receipt(
+    actor: User, view: StudentTerm, section: SectionMaterials, line: MaterialLine, event: ChoiceEvent, now: datetime
+) -> None:
     """One receipt to the student, in this transaction, tied to the event (unique per event and recipient)."""
     inst = institution()
     s = section.section
@@ -183,8 +234,12 @@ def _enqueue_receipt(actor: User, view: StudentTerm, section: SectionMaterials, 
         institution=institution_snapshot(inst),
     )
     row = outbox_row(
-        kind=RECEIPT_KIND, template="choice_receipt", recipient=view.student.email,
-        subject=f"Your choice is saved — {context['section']} {line.title}, {term.name}", now=now, context=context,
+        kind=RECEIPT_KIND,
+        template="choice_receipt",
+        recipient=view.student.email,
+        subject=f"Your choice is saved — {context['section']} {line.title}, {term.name}",
+        now=now,
+        context=context,
     )
     row["choice_event_id"] = event.id
     db.session.execute(insert(OutboundEmail), [row])

@@ -6,6 +6,7 @@ disagree. Two queries: the student's enrollments (every term, for the term selec
 sections, instructors and placed orders; then the materials of the chosen term's placed orders with
 the student's stored choices.
 """
+
 from __future__ import annotations
 
 import functools
@@ -83,7 +84,9 @@ class SectionMaterials:
     order_number: int | None
     no_materials: bool
     lines: list[MaterialLine] = field(default_factory=list)
-    in_review: bool = False  # an order for it awaits approval (or was returned): it counts nowhere yet (docs/spec.md §8)
+    in_review: bool = (
+        False  # an order for it awaits approval (or was returned): it counts nowhere yet (docs/spec.md §8)
+    )
     # docs/spec.md §10: the order's other required costs, and whether a required title is still to be determined.
     other_costs: list[tuple[str, Decimal]] = field(default_factory=list)
     pending_required: bool = False
@@ -127,8 +130,12 @@ class StudentTerm:
     def total(self) -> Decimal:
         """The term's total to be charged: billable lines of enrolled sections."""
         return sum(
-            (line.price for s in self.sections for line in s.lines
-             if is_billable(line.choice, s.enrollment.state, s.section.state)),
+            (
+                line.price
+                for s in self.sections
+                for line in s.lines
+                if is_billable(line.choice, s.enrollment.state, s.section.state)
+            ),
             Decimal("0.00"),
         )
 
@@ -187,8 +194,16 @@ def _lines_statement(dialect: str):
     line = order_lines(select(OrderSection.order_id).where(one_of(OrderSection.section_id, "section_ids", dialect)))
     return (
         select(
-            OrderSection.section_id, Order.number, Order.status, line.c.item_id, line.c.price, line.c.requirement,
-            CatalogItem, StudentChoice.choice, StudentChoice.version, line.c.instructor_authored,
+            OrderSection.section_id,
+            Order.number,
+            Order.status,
+            line.c.item_id,
+            line.c.price,
+            line.c.requirement,
+            CatalogItem,
+            StudentChoice.choice,
+            StudentChoice.version,
+            line.c.instructor_authored,
         )
         .join(Order, Order.id == OrderSection.order_id)
         .join(line, line.c.order_id == Order.id)
@@ -201,8 +216,11 @@ def _lines_statement(dialect: str):
                 StudentChoice.catalog_item_id == line.c.item_id,
             ),
         )
-        .where(one_of(OrderSection.section_id, "section_ids", dialect), OrderSection.removed_at.is_(None),
-               Order.status == OrderStatus.PLACED)
+        .where(
+            one_of(OrderSection.section_id, "section_ids", dialect),
+            OrderSection.removed_at.is_(None),
+            Order.status == OrderStatus.PLACED,
+        )
         .order_by(OrderSection.section_id, line.c.type_rank, line.c.position, CatalogItem.title)
     )
 
@@ -210,11 +228,14 @@ def _lines_statement(dialect: str):
 def _lines(student_id: int, section_ids: list[int]):
     """The lines (orders/domain/lines.py: each catalog item once) of the placed orders of these sections,
     each with the student's stored choice for that section and item."""
-    return db.session.execute(_lines_statement(dialect_name()), {"student": student_id, "section_ids": section_ids}).all()
+    return db.session.execute(
+        _lines_statement(dialect_name()), {"student": student_id, "section_ids": section_ids}
+    ).all()
 
 
-def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now: datetime, today,
-                 section_id: int | None = None) -> StudentTerm:
+def student_term(
+    student: User, term_code: str | None, *, mode: ProgramMode, now: datetime, today, section_id: int | None = None
+) -> StudentTerm:
     """The student's materials for the term `term_code` names (default: current or next with enrollments);
     with `section_id`, the term of that enrolled section (the choice routes)."""
     enrollments = _enrollments(student.id)
@@ -228,37 +249,65 @@ def student_term(student: User, term_code: str | None, *, mode: ProgramMode, now
     chosen = [row for row in enrollments if term is not None and row[1].term_id == term.id]
     chosen.sort(key=lambda row: (row[1].course.subject, row[1].course.number, row[1].label))
     sections = [
-        SectionMaterials(enrollment=e, section=s, instructors=[i.name for i in s.instructors], order_number=n, no_materials=nm,
-                         in_review=review)
+        SectionMaterials(
+            enrollment=e,
+            section=s,
+            instructors=[i.name for i in s.instructors],
+            order_number=n,
+            no_materials=nm,
+            in_review=review,
+        )
         for e, s, n, nm, review in chosen
     ]
     with_orders = [s.section.id for s in sections if s.order_number is not None]
     if with_orders:
         by_section = {s.section.id: s for s in sections}
-        for section_id, number, status, item_id, price, requirement, item, stored, version, authored in _lines(student.id, with_orders):
+        for section_id, number, status, item_id, price, requirement, item, stored, version, authored in _lines(
+            student.id, with_orders
+        ):
             target = by_section[section_id]
             target.lines.append(
                 MaterialLine(
-                    section_id=section_id, item_id=item_id, title=item.title, authors=item.authors, isbn13=item.isbn13,
-                    delivery=item.delivery.value, requirement=requirement,
-                    price=price if price is not None else item.student_price, zero_cost=item.zero_cost,
-                    order_number=number, order_status=status, stored=stored, version=version or 0,
-                    choice=effective_choice(mode, stored, zero_cost=item.zero_cost), instructor_authored=bool(authored),
-                    courseware=item.courseware_for_graded_work, data_terms_url=item.data_terms_url,
+                    section_id=section_id,
+                    item_id=item_id,
+                    title=item.title,
+                    authors=item.authors,
+                    isbn13=item.isbn13,
+                    delivery=item.delivery.value,
+                    requirement=requirement,
+                    price=price if price is not None else item.student_price,
+                    zero_cost=item.zero_cost,
+                    order_number=number,
+                    order_status=status,
+                    stored=stored,
+                    version=version or 0,
+                    choice=effective_choice(mode, stored, zero_cost=item.zero_cost),
+                    instructor_authored=bool(authored),
+                    courseware=item.courseware_for_graded_work,
+                    data_terms_url=item.data_terms_url,
                 )
             )
         _add_cost_facts(sections, with_orders)
     return StudentTerm(
-        student=student, terms=terms, term=term, mode=mode,
-        window=window_state(term, now) if term is not None else WindowState.NOT_SET, sections=sections,
+        student=student,
+        terms=terms,
+        term=term,
+        mode=mode,
+        window=window_state(term, now) if term is not None else WindowState.NOT_SET,
+        sections=sections,
     )
 
 
 def _add_cost_facts(sections: list[SectionMaterials], section_ids: list[int]) -> None:
     """Each section's other required costs and pending required titles, in one query for the term."""
     placed = (
-        select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
-        .where(OrderSection.section_id.in_(section_ids), OrderSection.removed_at.is_(None), Order.status == OrderStatus.PLACED)
+        select(OrderSection.order_id)
+        .join(Order, Order.id == OrderSection.order_id)
+        .where(
+            OrderSection.section_id.in_(section_ids),
+            OrderSection.removed_at.is_(None),
+            Order.status == OrderStatus.PLACED,
+        )
     )
     by_number = {facts.number: facts for facts in cost_facts(placed).values()}
     for target in sections:
@@ -274,7 +323,8 @@ def canceled_order_has(section_id: int, item_id: int) -> int | None:
         .join(OrderSection, OrderSection.order_id == Order.id)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(
-            OrderSection.section_id == section_id, Order.status == OrderStatus.CANCELED,
+            OrderSection.section_id == section_id,
+            Order.status == OrderStatus.CANCELED,
             OrderLine.catalog_item_id == item_id,
         )
         .order_by(Order.canceled_at.desc())

@@ -7,6 +7,7 @@ when at least one is charged. A section is *at risk* when it has rated enrollmen
 declined / rated >= the institution's threshold. Both screens read these two functions, so the
 dashboard's count of at-risk sections and the Courses list it links to cannot disagree.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, literal, select, union_all
@@ -45,8 +46,12 @@ def section_students(mode: ProgramMode, where: ColumnElement[bool]):
 
     def claimed(section_id):
         """SQL: the section's link to its claimed order, when placed (one awaiting approval bills nobody yet)."""
-        return and_(OrderSection.section_id == section_id, OrderSection.claimed, OrderSection.removed_at.is_(None),
-                    exists().where(Order.id == OrderSection.order_id, Order.status == OrderStatus.PLACED))
+        return and_(
+            OrderSection.section_id == section_id,
+            OrderSection.claimed,
+            OrderSection.removed_at.is_(None),
+            exists().where(Order.id == OrderSection.order_id, Order.status == OrderStatus.PLACED),
+        )
 
     def billable_items(section_id):
         """SQL: how many billable items the section's claimed order counts (orders/domain/lines.py): its
@@ -71,8 +76,9 @@ def section_students(mode: ProgramMode, where: ColumnElement[bool]):
         return lines + requests
 
     on_the_order = exists(
-        select(OrderSection.order_id)
-        .where(claimed(StudentChoice.section_id), carries_item_clause(OrderSection.order_id, StudentChoice.catalog_item_id))
+        select(OrderSection.order_id).where(
+            claimed(StudentChoice.section_id), carries_item_clause(OrderSection.order_id, StudentChoice.catalog_item_id)
+        )
     )
     enrolled_here = exists(
         select(Enrollment.id).where(
@@ -95,8 +101,12 @@ def section_students(mode: ProgramMode, where: ColumnElement[bool]):
     )
     zero = literal(0)
     choosers = select(  # one row per enrolled student with a stored choice on a billable item
-        chosen.c.section_id, zero.label("enrolled"), zero.label("n_items"), literal(1).label("students"),
-        chosen.c.opted_out, chosen.c.opted_in,
+        chosen.c.section_id,
+        zero.label("enrolled"),
+        zero.label("n_items"),
+        literal(1).label("students"),
+        chosen.c.opted_out,
+        chosen.c.opted_in,
     )
     enrolled_count = (
         select(func.count())
@@ -104,13 +114,22 @@ def section_students(mode: ProgramMode, where: ColumnElement[bool]):
         .scalar_subquery()
     )
     sections = select(  # one row per section: its students and billable items, each a probe by index
-        Section.id, enrolled_count, billable_items(Section.id), zero, zero, zero,
+        Section.id,
+        enrolled_count,
+        billable_items(Section.id),
+        zero,
+        zero,
+        zero,
     ).where(in_terms)
     # Glued, then the section's item count spread to its choosers by a window: the planner cannot
     # estimate the choosers' rows, and a nested-loop join on that misestimate costs more than the rest.
     both = union_all(choosers, sections).subquery("both")
     rows = select(
-        both.c.section_id, both.c.enrolled, both.c.students, both.c.opted_out, both.c.opted_in,
+        both.c.section_id,
+        both.c.enrolled,
+        both.c.students,
+        both.c.opted_out,
+        both.c.opted_in,
         func.max(both.c.n_items).over(partition_by=both.c.section_id).label("n_items"),
     ).subquery("rows")
     declined, charged = enrollment_declined_and_charged(mode, rows.c.n_items, rows.c.opted_out, rows.c.opted_in)

@@ -1,4 +1,5 @@
 """Single sign-on through a trusted proxy header (docs/spec.md §6a)."""
+
 from __future__ import annotations
 
 import logging
@@ -69,7 +70,9 @@ def test_with_email_matching_the_header_is_an_email_only(app, client, demo_data,
     assert response.status_code == 200 and "Signed in as Grace Hopper" in text_of(response)
 
 
-def test_later_requests_reuse_the_session_without_looking_the_user_up(app, client, demo_data, header_mode, count_queries):
+def test_later_requests_reuse_the_session_without_looking_the_user_up(
+    app, client, demo_data, header_mode, count_queries
+):
     via_proxy(client, "/", "ada@demo.edu")
     with count_queries() as counter:
         assert via_proxy(client, "/", "ada@demo.edu").status_code == 200
@@ -82,9 +85,13 @@ def test_a_new_identity_ends_the_previous_session(app, client, demo_data, header
 
 
 @pytest.mark.parametrize("identity", ["stranger@demo.edu", "ada@demo.edu"], ids=["unknown", "deactivated"])
-def test_unknown_or_deactivated_identity_gets_the_403_page_with_the_contact(app, client, demo_data, header_mode, identity):
+def test_unknown_or_deactivated_identity_gets_the_403_page_with_the_contact(
+    app, client, demo_data, header_mode, identity
+):
     with app.app_context():
-        db.session.scalars(select(User).where(User.email == "ada@demo.edu")).one().active = False  # as the admin screen does
+        db.session.scalars(
+            select(User).where(User.email == "ada@demo.edu")
+        ).one().active = False  # as the admin screen does
         db.session.commit()
     response = via_proxy(client, "/", identity)
     assert response.status_code == 403
@@ -94,7 +101,9 @@ def test_unknown_or_deactivated_identity_gets_the_403_page_with_the_contact(app,
     assert "Signed in as" not in page
 
 
-def test_the_header_from_an_untrusted_address_is_refused_and_logged(app, client, demo_data, header_mode, caplog, monkeypatch):
+def test_the_header_from_an_untrusted_address_is_refused_and_logged(
+    app, client, demo_data, header_mode, caplog, monkeypatch
+):
     # Alembic's logging setup (the migration tests) disables loggers that existed before it ran.
     monkeypatch.setattr(logging.getLogger("orders.web.auth.header"), "disabled", False)
     with caplog.at_level(logging.WARNING, logger="orders.web.auth.header"):
@@ -112,7 +121,9 @@ def test_a_forwarded_for_header_does_not_make_an_address_trusted(app, client, de
 
     monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))
     response = client.get(
-        "/", headers={HEADER: "katherine@demo.edu", "X-Forwarded-For": PROXY}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+        "/",
+        headers={HEADER: "katherine@demo.edu", "X-Forwarded-For": PROXY},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
     )
     assert response.status_code == 403
 
@@ -125,7 +136,11 @@ def test_local_mode_ignores_the_header(app, client, demo_data):
 def test_header_only_mode_offers_no_password_form(app, client, demo_data, header_mode, monkeypatch):
     monkeypatch.setitem(app.config, "AUTH_MODE", "header")
     page = client.get("/sign-in")
-    assert page.status_code == 200 and "campus single sign-on" in text_of(page) and 'type="password"' not in page.get_data(as_text=True)
+    assert (
+        page.status_code == 200
+        and "campus single sign-on" in text_of(page)
+        and 'type="password"' not in page.get_data(as_text=True)
+    )
     refused = client.post("/sign-in", data={"email": "ada@demo.edu", "password": "orders-demo"})
     assert refused.status_code == 403
     assert client.get("/").status_code == 302
@@ -154,5 +169,11 @@ def test_header_mode_needs_trusted_proxies():
     with pytest.raises(RuntimeError, match="AUTH_MODE"):
         create_app({"AUTH_MODE": "saml", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with pytest.raises(RuntimeError, match="AUTH_HEADER_MATCH must be network_id or email"):
-        create_app({"AUTH_MODE": "header", "TRUSTED_PROXIES": "10.0.0.5", "AUTH_HEADER_MATCH": "both",
-                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(
+            {
+                "AUTH_MODE": "header",
+                "TRUSTED_PROXIES": "10.0.0.5",
+                "AUTH_HEADER_MATCH": "both",
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )

@@ -1,5 +1,6 @@
 """Order history (/orders) and its CSV through the test client: who sees which rows, filters,
 pagination, the htmx fragment, and the CSV's format."""
+
 from __future__ import annotations
 
 import csv
@@ -46,8 +47,12 @@ def cancel_directly(app, number: int) -> None:
         katherine = db.session.scalars(select(User).where(User.email == "katherine@demo.edu")).one()
         order = db.session.scalars(select(Order).where(Order.number == number)).one()
         db.session.execute(
-            update(Order).where(Order.id == order.id).values(
-                status=OrderStatus.CANCELED, canceled_by_id=katherine.id, canceled_at=order.placed_at + timedelta(hours=1)
+            update(Order)
+            .where(Order.id == order.id)
+            .values(
+                status=OrderStatus.CANCELED,
+                canceled_by_id=katherine.id,
+                canceled_at=order.placed_at + timedelta(hours=1),
             )
         )
         upkeep.orders_changed(db.session, [order.id])  # a bulk write says what it touched (Progress's counts)
@@ -62,13 +67,19 @@ def csv_rows(response) -> list[list[str]]:
 # --- Who sees which rows ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("user,expected", [
-    ("katherine", ["1005", "1002", "1001", "1003", "1004"]),  # Program Administrator: every order (#1005 awaits approval)
-    ("ada", ["1001", "1003", "1004"]),  # placed them, teaches their sections
-    ("alan", ["1002"]),  # instructor of record of #1002, which Grace placed for him
-    ("emmy", ["1005", "1001", "1003"]),  # coordinator by grant (subject MATH); #1005 awaits her approval
-    ("grace", ["1002", "1004"]),  # placed #1002; #1004 by grant (subject CS)
-])
+@pytest.mark.parametrize(
+    "user,expected",
+    [
+        (
+            "katherine",
+            ["1005", "1002", "1001", "1003", "1004"],
+        ),  # Program Administrator: every order (#1005 awaits approval)
+        ("ada", ["1001", "1003", "1004"]),  # placed them, teaches their sections
+        ("alan", ["1002"]),  # instructor of record of #1002, which Grace placed for him
+        ("emmy", ["1005", "1001", "1003"]),  # coordinator by grant (subject MATH); #1005 awaits her approval
+        ("grace", ["1002", "1004"]),  # placed #1002; #1004 by grant (subject CS)
+    ],
+)
 def test_each_user_sees_the_orders_they_may_view_newest_first(login_as, user, expected):
     assert numbers(login_as(user).get("/orders")) == expected
 
@@ -84,7 +95,18 @@ def test_rows_match_the_view_rule_of_the_summary(login_as):
 def test_columns(login_as):
     html = login_as("ada").get("/orders").get_data(as_text=True)
     headers = re.findall(r'<th scope="col"[^>]*>(?:<span class="visually-hidden">)?([^<]+)', html)
-    assert headers == ["Order", "Term", "Course", "Sections", "Items", "Placed by", "Placed", "Last change", "Status", "Actions"]
+    assert headers == [
+        "Order",
+        "Term",
+        "Course",
+        "Sections",
+        "Items",
+        "Placed by",
+        "Placed",
+        "Last change",
+        "Status",
+        "Actions",
+    ]
     row = html.split('href="/orders/1001"', 1)[1].split("</tr>", 1)[0]
     for text in ("Spring 2027", "MATH 221 Calculus I", "001, 002", ">1<", "Ada Lovelace", "Placed</span>"):
         assert text in row, text
@@ -125,21 +147,27 @@ def test_signed_out_visitors_go_to_sign_in(client, demo_data):
 # --- Filters and pagination ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("term=202630", ["1003", "1004"]),
-    ("term=202710", ["1005", "1002", "1001"]),
-    ("q=calculus", ["1001", "1003"]),
-    ("q=CS+150", ["1004"]),
-    ("q=1004", ["1004"]),
-    ("q=%231001", ["1001"]),
-    ("q=theory&term=202710&status=placed", ["1002"]),
-    ("status=canceled", []),
-    ("term=bogus", []),
-    ("q=100%25", []),  # a LIKE wildcard is matched literally
-    ("status=bogus&page=-3&term=", ["1005", "1002", "1001", "1003", "1004"]),  # malformed filters fall back
-    ("page=%C2%B2&q=", ["1005", "1002", "1001", "1003", "1004"]),  # unicode digits: no error (NUL bytes get 400 before any view)
-    ("page=99999999999999999999", ["1005", "1002", "1001", "1003", "1004"]),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("term=202630", ["1003", "1004"]),
+        ("term=202710", ["1005", "1002", "1001"]),
+        ("q=calculus", ["1001", "1003"]),
+        ("q=CS+150", ["1004"]),
+        ("q=1004", ["1004"]),
+        ("q=%231001", ["1001"]),
+        ("q=theory&term=202710&status=placed", ["1002"]),
+        ("status=canceled", []),
+        ("term=bogus", []),
+        ("q=100%25", []),  # a LIKE wildcard is matched literally
+        ("status=bogus&page=-3&term=", ["1005", "1002", "1001", "1003", "1004"]),  # malformed filters fall back
+        (
+            "page=%C2%B2&q=",
+            ["1005", "1002", "1001", "1003", "1004"],
+        ),  # unicode digits: no error (NUL bytes get 400 before any view)
+        ("page=99999999999999999999", ["1005", "1002", "1001", "1003", "1004"]),
+    ],
+)
 def test_filters(login_as, query, expected):
     assert numbers(login_as("katherine").get("/orders?" + query)) == expected
 
@@ -207,7 +235,7 @@ def test_htmx_gets_the_table_fragment_and_a_tidy_url(login_as):
     response = login_as("katherine").get("/orders?term=202630&status=&q=", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert html.lstrip().startswith("<section id=\"history-results\"") and "<html" not in html
+    assert html.lstrip().startswith('<section id="history-results"') and "<html" not in html
     assert 'id="history-filters"' not in html
     assert response.headers["HX-Push-Url"] == "/orders?term=202630"
     assert "HX-Request" in response.headers["Vary"]
@@ -228,8 +256,21 @@ def test_csv_has_a_header_and_the_same_rows_as_the_page(login_as):
     assert response.mimetype == "text/csv" and response.mimetype_params["charset"] == "utf-8"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="order-history-')
     rows = csv_rows(response)
-    assert rows[0] == ["Order", "Term", "Course", "Title", "Sections", "Items", "Placed by", "Placed", "Last change", "Status",
-                       "Student prices", "Total per student", "Other required costs"]
+    assert rows[0] == [
+        "Order",
+        "Term",
+        "Course",
+        "Title",
+        "Sections",
+        "Items",
+        "Placed by",
+        "Placed",
+        "Last change",
+        "Status",
+        "Student prices",
+        "Total per student",
+        "Other required costs",
+    ]
     assert [r[0] for r in rows[1:]] == numbers(client.get("/orders"))
     assert rows[3][:7] == ["1001", "Spring 2027", "MATH 221", "Calculus I", "001, 002", "1", "Ada Lovelace"]
     assert rows[3][9] == "Placed"
@@ -245,20 +286,30 @@ def test_csv_is_rfc_4180(app, login_as):
         db.session.commit()
     body = login_as("ada").get("/orders.csv").get_data()
     text = body.decode("utf-8")
-    assert text.startswith("Order,Term,Course,Title,Sections,Items,Placed by,Placed,Last change,Status,Student prices,Total per student,Other required costs\r\n")
+    assert text.startswith(
+        "Order,Term,Course,Title,Sections,Items,Placed by,Placed,Last change,Status,Student prices,Total per "
+        "student,Other required costs\r\n"
+    )
     assert '"Calculus I, ""Honors""\nlab","001, 002"' in text  # quotes doubled, commas and line breaks quoted
     assert text.endswith("\r\n") and "\r\n\r\n" not in text
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("term=202630", ["1003", "1004"]),
-    ("q=calculus", ["1001", "1003"]),
-    ("status=canceled", []),
-    ("q=1002", ["1002"]),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("term=202630", ["1003", "1004"]),
+        ("q=calculus", ["1001", "1003"]),
+        ("status=canceled", []),
+        ("q=1002", ["1002"]),
+    ],
+)
 def test_csv_follows_the_same_filters(login_as, query, expected):
     client = login_as("katherine")
-    assert [r[0] for r in csv_rows(client.get("/orders.csv?" + query))[1:]] == expected == numbers(client.get("/orders?" + query))
+    assert (
+        [r[0] for r in csv_rows(client.get("/orders.csv?" + query))[1:]]
+        == expected
+        == numbers(client.get("/orders?" + query))
+    )
 
 
 def test_csv_only_has_orders_the_user_may_view(app, client, login_as):
@@ -274,10 +325,10 @@ def test_csv_only_has_orders_the_user_may_view(app, client, login_as):
 
 def test_csv_neutralises_formulas(app, login_as):
     with app.app_context():
-        db.session.execute(update(Course).where(Course.number == "150").values(title="=HYPERLINK(\"http://x\")"))
+        db.session.execute(update(Course).where(Course.number == "150").values(title='=HYPERLINK("http://x")'))
         db.session.commit()
     rows = csv_rows(login_as("ada").get("/orders.csv?q=cs+150"))
-    assert rows[1][3] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][3] == '\'=HYPERLINK("http://x")'
 
 
 def test_csv_query_count_does_not_grow_with_rows(app, client, login_as, count_queries, now):

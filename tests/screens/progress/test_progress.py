@@ -1,4 +1,5 @@
 """The Progress screen: who sees it and what, counts that match the Courses screen, CSV, "Remind now"."""
+
 from __future__ import annotations
 
 import csv
@@ -32,7 +33,9 @@ SPRING = "202710"
 def _section(label_course: str, label: str) -> Section:
     subject, number = label_course.split()
     return db.session.execute(
-        db.select(Section).join(Section.course).join(Section.term)
+        db.select(Section)
+        .join(Section.course)
+        .join(Section.term)
         .where(Term.code == SPRING, Section.label == label)
         .where(db.text("course.subject = :s and course.number = :n").bindparams(s=subject, n=number))
     ).scalar_one()
@@ -43,7 +46,9 @@ def answered(app, demo_data, now):
     """CS 150 002 answered "no materials needed" (Alan), so every state has a section."""
     with app.app_context():
         section = _section("CS 150", "002")
-        db.session.add(NoMaterialsAnswer(section_id=section.id, answered_by_id=demo_data.user("alan").id, answered_at=now))
+        db.session.add(
+            NoMaterialsAnswer(section_id=section.id, answered_by_id=demo_data.user("alan").id, answered_at=now)
+        )
         db.session.commit()
     return demo_data
 
@@ -55,7 +60,9 @@ def board_counts(html: str) -> list[tuple[str, int]]:
 
 
 def listed_sections(html: str) -> set[tuple[str, str]]:
-    """(course, section label) pairs the Courses page lists (a section with two instructors is listed twice, counted once)."""
+    """(course, section label) pairs the Courses page lists (a section with two instructors is listed twice, counted
+    once).
+    """
     pairs = set()
     for title, labels in re.findall(
         r'<h4 class="offering-title">([^<]+)</h4>\s*<p class="meta">.*?· Sections? ([0-9A-Z, ]+?)\s*·', html, flags=re.S
@@ -83,13 +90,19 @@ def table_rows(client, dimension: str, term: str = SPRING) -> list[str]:
 # --- Who may see it ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("person,sees", [("katherine", True), ("grace", True), ("emmy", True), ("ada", False), ("mary", False)])
+@pytest.mark.parametrize(
+    "person,sees", [("katherine", True), ("grace", True), ("emmy", True), ("ada", False), ("mary", False)]
+)
 def test_progress_is_for_program_administrators_and_coordinators(login_as, person, sees):
     client = login_as(person)
     home = client.get("/", follow_redirects=True)  # a student's home is their Course materials
     nav = home.get_data(as_text=True).split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
     assert ('href="/progress/"' in nav) is sees
-    for url in ("/progress/", "/progress/organization.csv", f"/progress/remind?term={SPRING}&dimension=subject&key=MATH"):
+    for url in (
+        "/progress/",
+        "/progress/organization.csv",
+        f"/progress/remind?term={SPRING}&dimension=subject&key=MATH",
+    ):
         assert client.get(url).status_code == (200 if sees else 403), url
     posted = client.post("/progress/remind", data={"term": SPRING, "dimension": "subject", "key": "MATH"})
     assert posted.status_code == (303 if sees else 403)
@@ -112,18 +125,33 @@ def test_program_administrator_sees_everything(login_as, answered):
     client = login_as("katherine")
     figures = headline(client)
     # MATH 110 001 (Sophie's #1005) awaits approval: counted on its own, neither ordered nor not started
-    assert (figures["Active sections"], figures["Ordered"], figures["No materials needed"], figures["Not started"]) == ("8", "3", "1", "3")
+    assert (figures["Active sections"], figures["Ordered"], figures["No materials needed"], figures["Not started"]) == (
+        "8",
+        "3",
+        "1",
+        "3",
+    )
     assert figures["Awaiting approval"] == "1"
     assert figures["Done"] == "50%"  # 4 of 8, rounded down
     assert (figures["Placed on time"], figures["Placed late"]) == ("3", "0")
-    assert figures["Enrolled students"] == "44"  # enrollments: the 40 others, Mary's 2, Sofia's 2 (her dropped one not counted)
-    assert table_rows(client, "organization") == ["Department of Mathematics", "Department of Computer Science"]  # not started 2, 1
+    assert (
+        figures["Enrolled students"] == "44"
+    )  # enrollments: the 40 others, Mary's 2, Sofia's 2 (her dropped one not counted)
+    assert table_rows(client, "organization") == [
+        "Department of Mathematics",
+        "Department of Computer Science",
+    ]  # not started 2, 1
 
 
 def test_a_coordinator_never_sees_counts_outside_their_grants(login_as, answered):
     client = login_as("grace")  # CS only
     figures = headline(client)
-    assert (figures["Active sections"], figures["Ordered"], figures["No materials needed"], figures["Not started"]) == ("3", "1", "1", "1")
+    assert (figures["Active sections"], figures["Ordered"], figures["No materials needed"], figures["Not started"]) == (
+        "3",
+        "1",
+        "1",
+        "1",
+    )
     assert table_rows(client, "organization") == ["Department of Computer Science"]
     assert table_rows(client, "subject") == ["CS"]
     body = client.get(f"/progress/?term={SPRING}").get_data(as_text=True)
@@ -139,7 +167,10 @@ def test_on_time_and_late(login_as, app, now):
         db.session.commit()
     client = login_as("katherine")
     figures = headline(client)
-    assert (figures["Placed on time"], figures["Placed late"]) == ("2", "1")  # MATH 221 001/002 on #1001; CS 310 on #1002
+    assert (figures["Placed on time"], figures["Placed late"]) == (
+        "2",
+        "1",
+    )  # MATH 221 001/002 on #1001; CS 310 on #1002
     assert "(passed)" in text_of(client.get(f"/progress/?term={SPRING}"))
 
 
@@ -147,7 +178,12 @@ def test_students_rate_and_at_risk_sections(login_as):
     """Opt-out mode: 5 demo opt-outs among the enrollments of MATH 221 001/002 and CS 310 001 (on placed orders)."""
     client = login_as("katherine")
     figures = headline(client)
-    with_orders = [row for row in csv.reader(io.StringIO(client.get(f"/progress/organization.csv?term={SPRING}").get_data(as_text=True)))]
+    with_orders = [
+        row
+        for row in csv.reader(
+            io.StringIO(client.get(f"/progress/organization.csv?term={SPRING}").get_data(as_text=True))
+        )
+    ]
     header, rows = with_orders[0], {row[0]: row for row in with_orders[1:]}
     assert header[9] == "Opt-out rate %"
     assert figures["Opt-out rate"] == "25%"
@@ -168,7 +204,9 @@ def test_each_count_equals_the_sections_its_courses_link_lists(login_as, answere
         removed.term.period.soft_close_at = now + timedelta(days=soft_close_days)
         db.session.commit()
     client = login_as(person)
-    pages = [f"/progress/?term={SPRING}"] + [f"/progress/{table}?term={SPRING}" for table in ("organization", "subject", "campus")]
+    pages = [f"/progress/?term={SPRING}"] + [
+        f"/progress/{table}?term={SPRING}" for table in ("organization", "subject", "campus")
+    ]
     counts = [count for url in pages for count in board_counts(client.get(url).get_data(as_text=True))]
     assert len(counts) >= 10
     for href, number in counts:
@@ -182,17 +220,24 @@ def test_each_count_equals_the_sections_its_courses_link_lists(login_as, answere
 def test_csv_has_the_tables_rows_in_order_and_defuses_formulas(login_as, answered, app, now):
     with app.app_context():
         org = db.session.scalars(db.select(Organization).where(Organization.code == "CS")).one()
-        org.name = "=HYPERLINK(\"http://evil\")"
+        org.name = '=HYPERLINK("http://evil")'
         db.session.commit()
     client = login_as("katherine")
     response = client.get(f"/progress/organization.csv?term={SPRING}")
     assert response.mimetype == "text/csv" and response.is_streamed
     assert 'filename="progress-202710-organization.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0][:6] == ["Organization", "Active sections", "Ordered", "No materials needed", "Not started", "Percent done"]
+    assert rows[0][:6] == [
+        "Organization",
+        "Active sections",
+        "Ordered",
+        "No materials needed",
+        "Not started",
+        "Percent done",
+    ]
     assert rows[1][:6] == ["Department of Mathematics", "5", "2", "0", "2", "40"]  # and MATH 110 001 awaiting approval
     assert rows[1][-1] == "1" and rows[0][-1] == "Awaiting approval"
-    assert rows[2][:6] == ["'=HYPERLINK(\"http://evil\")", "3", "1", "1", "1", "66"]
+    assert rows[2][:6] == ['\'=HYPERLINK("http://evil")', "3", "1", "1", "1", "66"]
     assert client.get("/progress/nothing.csv").status_code == 404
 
 
@@ -201,7 +246,9 @@ def test_csv_has_the_tables_rows_in_order_and_defuses_formulas(login_as, answere
 
 def _reminder_emails(app):
     with app.app_context():
-        return db.session.scalars(db.select(OutboundEmail).where(OutboundEmail.kind.like("reminder_%")).order_by(OutboundEmail.id)).all()
+        return db.session.scalars(
+            db.select(OutboundEmail).where(OutboundEmail.kind.like("reminder_%")).order_by(OutboundEmail.id)
+        ).all()
 
 
 def test_remind_now_confirms_sends_once_per_day_and_audits(login_as, app, demo_data, client):
@@ -216,12 +263,16 @@ def test_remind_now_confirms_sends_once_per_day_and_audits(login_as, app, demo_d
     ada = next(e for e in emails if e.recipient == "ada@demo.edu")
     assert "MATH 221 Calculus I, section 003" in ada.body_text
     assert "CS 150" not in ada.body_text  # the row's courses only (CS 150 001 is hers too, not started)
-    assert sent.headers["Location"] == f"/progress/subject?term={SPRING}#row-subject-MATH"  # the row's table, without JavaScript
+    assert (
+        sent.headers["Location"] == f"/progress/subject?term={SPRING}#row-subject-MATH"
+    )  # the row's table, without JavaScript
     page = katherine.get(f"/progress/subject?term={SPRING}").get_data(as_text=True)
     row = page.split('id="row-subject-MATH"', 1)[1].split("</tr>", 1)[0]
     assert re.search(r"Reminded 2 instructors at \d{1,2}:\d\d [AP]M", row)
     with app.app_context():
-        entry = db.session.scalars(db.select(AdminAuditEntry).where(AdminAuditEntry.kind == "progress.remind_now")).one()
+        entry = db.session.scalars(
+            db.select(AdminAuditEntry).where(AdminAuditEntry.kind == "progress.remind_now")
+        ).one()
         assert entry.actor.name == "Katherine Johnson"
         assert entry.target == "Spring 2027 progress: Subject MATH"
         assert entry.after["instructors"] == 2
@@ -233,7 +284,9 @@ def test_remind_now_confirms_sends_once_per_day_and_audits(login_as, app, demo_d
     assert "No instructor of Subject MATH needs a reminder now" in text_of(
         emmy.get(f"/progress/remind?term={SPRING}&dimension=subject&key=MATH")
     )
-    again = emmy.post("/progress/remind", data={"term": SPRING, "dimension": "subject", "key": "MATH"}, headers={"HX-Request": "true"})
+    again = emmy.post(
+        "/progress/remind", data={"term": SPRING, "dimension": "subject", "key": "MATH"}, headers={"HX-Request": "true"}
+    )
     assert "Nothing sent" in again.get_data(as_text=True)
     assert len(_reminder_emails(app)) == 2
     # The organization row holds the same instructors: also nothing today.
@@ -284,8 +337,13 @@ def test_a_race_inserts_each_marker_once(app, demo_data, now):
 
 @pytest.mark.parametrize(
     "query",
-    ["dimension=nope&key=1", "dimension=organization&key=abc", "dimension=organization&key=999999", "dimension=subject&key=ZZZ",
-     "dimension=subject&key="],
+    [
+        "dimension=nope&key=1",
+        "dimension=organization&key=abc",
+        "dimension=organization&key=999999",
+        "dimension=subject&key=ZZZ",
+        "dimension=subject&key=",
+    ],
 )
 def test_remind_now_for_an_unknown_row_is_a_404(login_as, query):
     client = login_as("katherine")
@@ -344,7 +402,10 @@ def test_a_long_table_is_paged_in_the_same_order(login_as, app, now):
     first_rows = re.findall(r'<tr id="row-subject-([^"]+)">', first)
     second_rows = re.findall(r'<tr id="row-subject-([^"]+)">', second)
     assert len(first_rows) == 20 and len(second_rows) == 12  # MATH, CS and the 30 new subjects
-    every = [row[0] for row in csv.reader(io.StringIO(client.get(f"/progress/subject.csv?term={SPRING}").get_data(as_text=True)))][1:]
+    every = [
+        row[0]
+        for row in csv.reader(io.StringIO(client.get(f"/progress/subject.csv?term={SPRING}").get_data(as_text=True)))
+    ][1:]
     assert first_rows + second_rows == every  # the CSV's order, page after page
     assert "rows 1–20 of 32" in first and "Page 1 of 2" in first
     assert f'href="/progress/subject?term={SPRING}&amp;page=2"' in first and 'hx-push-url="false"' in first

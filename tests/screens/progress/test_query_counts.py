@@ -1,4 +1,5 @@
 """The Progress screen runs a fixed, small number of SQL statements whatever the data size."""
+
 from __future__ import annotations
 
 import csv
@@ -22,16 +23,31 @@ def grow(app, now, extra_sections: int):
         for i in range(extra_sections):
             teacher = f.user(f"Extra{i} Teacher{i}")
             subject = "CS" if i % 2 else "MATH"
-            s = f.section(spring, subject=subject, number=f"{400 + i % 7}", label=f"{100 + i}", instructors=(teacher,),
-                          org_code=f"ORG{i % 3}", campus_code=f"C{i % 2}")
+            s = f.section(
+                spring,
+                subject=subject,
+                number=f"{400 + i % 7}",
+                label=f"{100 + i}",
+                instructors=(teacher,),
+                org_code=f"ORG{i % 3}",
+                campus_code=f"C{i % 2}",
+            )
             for student in students[: i % 5]:
                 db.session.add(Enrollment(user_id=student.id, section_id=s.id, enrolled_at=now))
             if i % 3:
                 order = f.placed_order([s], grace if i % 4 == 1 else teacher, now)
                 line = order.lines[0] if order.lines else None
                 if line is not None and i % 5:
-                    db.session.add(StudentChoice(user_id=students[0].id, section_id=s.id, catalog_item_id=line.catalog_item_id,
-                                                 choice=ChoiceValue.OPTED_OUT, decided_at=now, decided_by_id=students[0].id))
+                    db.session.add(
+                        StudentChoice(
+                            user_id=students[0].id,
+                            section_id=s.id,
+                            catalog_item_id=line.catalog_item_id,
+                            choice=ChoiceValue.OPTED_OUT,
+                            decided_at=now,
+                            decided_by_id=students[0].id,
+                        )
+                    )
         db.session.commit()
 
 
@@ -44,7 +60,9 @@ def count_for(client, count_queries, url, headers=None):
 
 
 @pytest.mark.parametrize("user", ["katherine", "grace", "emmy"])
-@pytest.mark.parametrize("url", ["/progress/", "/progress/?term=202630", "/progress/organization.csv", "/progress/subject"])
+@pytest.mark.parametrize(
+    "url", ["/progress/", "/progress/?term=202630", "/progress/organization.csv", "/progress/subject"]
+)
 def test_progress_query_count_does_not_grow(app, client, demo_data, count_queries, now, user, url):
     client.post("/sign-in", data={"email": f"{user}@demo.edu", "password": "orders-demo"})
     small = count_for(client, count_queries, url)
@@ -62,7 +80,9 @@ def test_htmx_term_change_costs_the_same(app, client, demo_data, count_queries):
 
 
 def test_grown_counts_still_match(app, client, demo_data, now):
-    """With the extra rows, the headline still adds up: ordered + no materials + not started + awaiting approval = total."""
+    """With the extra rows, the headline still adds up: ordered + no materials + not started + awaiting approval =
+    total.
+    """
     grow(app, now, 30)
     client.post("/sign-in", data={"email": "katherine@demo.edu", "password": "orders-demo"})
     rows = list(csv.reader(io.StringIO(client.get("/progress/campus.csv?term=202710").get_data(as_text=True))))[1:]

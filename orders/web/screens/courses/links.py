@@ -1,4 +1,5 @@
 """The links of the Courses rows, built without a url_for per link (orders/web/links.py)."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -36,4 +37,6 @@ class RowLinks:
 
     def no_materials(self, course_id: int, term_id: int, instructor) -> str:
         """The "No materials needed" prompt for the row (no_materials.confirm)."""
-        return self._confirm + query(course_id=course_id, term_id=term_id, instructor=instructor or None, back=self.back)
+        return self._confirm + query(
+            course_id=course_id, term_id=term_id, instructor=instructor or None, back=self.back
+        )

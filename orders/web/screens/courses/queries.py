@@ -1,4 +1,5 @@
 """The Courses screen: which sections a user sees, filtered, paginated and grouped by instructor."""
+
 from __future__ import annotations
 
 import functools
@@ -136,6 +137,7 @@ class Offering:
     def placed(self) -> bool:
         """A placed order holds one of the row's sections (it wins over a "no materials needed" answer)."""
         return any(o.status is OrderStatus.PLACED for o in self.orders)
+
     # "No materials needed": the row's answered sections without a placed order, and what the user may do.
     no_materials_sections: list[SectionRow] = field(default_factory=list)
     can_answer_no_materials: bool = False
@@ -199,15 +201,22 @@ def _instructor_filter_statement(dialect: str, chosen: bool, names: tuple[int, .
         SectionReach.instructor_id == NOBODY, SectionReach.viewer_id == viewer, in_terms
     )
     parts = [
-        select(literal(1).label("kind"), cast(null(), Integer).label("id"), cast(null(), String).label("name"), literal(False).label("here"))
-        .where(exists(unassigned_row))
+        select(
+            literal(1).label("kind"),
+            cast(null(), Integer).label("id"),
+            cast(null(), String).label("name"),
+            literal(False).label("here"),
+        ).where(exists(unassigned_row))
     ]
     if chosen:
         # Any term: a name the user could pick in some term, never an arbitrary account's.
-        rows = select(SectionReach.section_id).where(SectionReach.instructor_id == User.id, SectionReach.viewer_id == viewer)
+        rows = select(SectionReach.section_id).where(
+            SectionReach.instructor_id == User.id, SectionReach.viewer_id == viewer
+        )
         parts.append(
-            select(literal(2), User.id, User.name, exists(rows.where(in_terms)))
-            .where(User.id == bindparam("chosen"), exists(rows))
+            select(literal(2), User.id, User.name, exists(rows.where(in_terms))).where(
+                User.id == bindparam("chosen"), exists(rows)
+            )
         )
     parts += [select(literal(kind), cast(null(), Integer), name, literal(False)) for kind, name in _name_parts(names)]
     return union_all(*parts)
@@ -220,9 +229,16 @@ def instructor_filter(user: User, filters: CoursesFilter, terms: list[Term], now
         return InstructorFilter()
     chosen_id = int(filters.instructor) if filters.instructor and filters.instructor != UNASSIGNED else None
     names = _named(filters)
-    params = {"viewer": viewer_key(user), "term_ids": _chosen_term_ids(filters, terms, now), "chosen": chosen_id,
-              "organization": filters.organization, "campus": filters.campus}
-    rows = db.session.execute(_instructor_filter_statement(dialect_name(), chosen_id is not None, tuple(names)), params).all()
+    params = {
+        "viewer": viewer_key(user),
+        "term_ids": _chosen_term_ids(filters, terms, now),
+        "chosen": chosen_id,
+        "organization": filters.organization,
+        "campus": filters.campus,
+    }
+    rows = db.session.execute(
+        _instructor_filter_statement(dialect_name(), chosen_id is not None, tuple(names)), params
+    ).all()
     chosen = next((row for row in rows if row.kind == 2), None)
     return InstructorFilter(
         shown=True,
@@ -255,7 +271,9 @@ def _name_parts(kinds) -> list[tuple[int, Select]]:
     """(kind, scalar select of the name) for the organization and campus the filter names (:organization, :campus)."""
     parts = []
     if 3 in kinds:
-        parts.append((3, select(Organization.name).where(Organization.id == bindparam("organization")).scalar_subquery()))
+        parts.append(
+            (3, select(Organization.name).where(Organization.id == bindparam("organization")).scalar_subquery())
+        )
     if 4 in kinds:
         parts.append((4, select(Campus.name).where(Campus.id == bindparam("campus")).scalar_subquery()))
     return parts
@@ -269,8 +287,10 @@ def filter_names(filters: CoursesFilter, state: InstructorFilter) -> dict[str, s
     parts = _name_parts(_named(filters))
     if not parts:
         return {}
-    row = db.session.execute(select(*(name.label(NAME_KINDS[kind]) for kind, name in parts)),
-                             {"organization": filters.organization, "campus": filters.campus}).one()
+    row = db.session.execute(
+        select(*(name.label(NAME_KINDS[kind]) for kind, name in parts)),
+        {"organization": filters.organization, "campus": filters.campus},
+    ).one()
     return {key: value for key, value in row._mapping.items() if value is not None}
 
 
@@ -286,8 +306,12 @@ def matching_instructors(
     name = name.strip()
     if not name or not (user.is_program_admin or user.is_coordinator):
         return []
-    params = {"viewer": viewer_key(user), "term_ids": _chosen_term_ids(filters, terms, now), "pattern": anywhere(name),
-              "limit": limit + 1}
+    params = {
+        "viewer": viewer_key(user),
+        "term_ids": _chosen_term_ids(filters, terms, now),
+        "pattern": anywhere(name),
+        "limit": limit + 1,
+    }
     return list(db.session.execute(_matching_instructors_statement(dialect_name()), params))
 
 
@@ -319,10 +343,24 @@ def _matching_rows(shape: tuple) -> Select:
     in page order. Filters on what the table does not copy join the section and its course. Values are
     bound parameters (_params), so one shape is one statement text whoever asks.
     """
-    dialect, admin, instructor, sections, subject, q, organization, campus, active, placed, at_risk, state, disclosed = shape
-    query = select(SectionReach.section_id.label("section_id"), SectionReach.instructor_id.label("instructor_id")).where(
-        SectionReach.viewer_id == bindparam("viewer"), one_of(SectionReach.term_id, "term_ids", dialect)
-    )
+    (
+        dialect,
+        admin,
+        instructor,
+        sections,
+        subject,
+        q,
+        organization,
+        campus,
+        active,
+        placed,
+        at_risk,
+        state,
+        disclosed,
+    ) = shape
+    query = select(
+        SectionReach.section_id.label("section_id"), SectionReach.instructor_id.label("instructor_id")
+    ).where(SectionReach.viewer_id == bindparam("viewer"), one_of(SectionReach.term_id, "term_ids", dialect))
     if instructor == "unassigned":
         query = query.where(SectionReach.instructor_id == NOBODY)
     elif instructor == "one":
@@ -358,21 +396,30 @@ def _matching_rows(shape: tuple) -> Select:
                 select(OrderSection.order_id)
                 .join(Order, Order.id == OrderSection.order_id)
                 .join(OrderingPeriod, OrderingPeriod.term_id == SectionReach.term_id)
-                .where(OrderSection.section_id == section_id, OrderSection.claimed, Order.status == OrderStatus.PLACED,
-                       placed_at)
+                .where(
+                    OrderSection.section_id == section_id,
+                    OrderSection.claimed,
+                    Order.status == OrderStatus.PLACED,
+                    placed_at,
+                )
             )
         )
     if at_risk:
-        query = query.where(section_id.in_(at_risk_section_ids(bindparam("threshold"), one_of(Section.term_id, "term_ids", dialect))))
+        query = query.where(
+            section_id.in_(at_risk_section_ids(bindparam("threshold"), one_of(Section.term_id, "term_ids", dialect)))
+        )
     if disclosed:  # "now" or "registration": correlated to Section (joined above)
         query = query.where(disclosed_clause(registration_opens_of_section() if disclosed == "registration" else None))
     if state is not None:
-        claimed = exists(select(OrderSection.order_id).where(OrderSection.section_id == section_id, OrderSection.claimed))
+        claimed = exists(
+            select(OrderSection.order_id).where(OrderSection.section_id == section_id, OrderSection.claimed)
+        )
         answered = exists(select(NoMaterialsAnswer.id).where(NoMaterialsAnswer.section_id == section_id))
 
         def held(statuses):
             return exists(
-                select(OrderSection.order_id).join(Order, Order.id == OrderSection.order_id)
+                select(OrderSection.order_id)
+                .join(Order, Order.id == OrderSection.order_id)
                 .where(OrderSection.section_id == section_id, OrderSection.claimed, Order.status.in_(statuses))
             )
 
@@ -414,7 +461,9 @@ def _in_courses_order(columns) -> list:
     return [first.nulls_last(), *rest]
 
 
-def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int) -> Page[InstructorGroup]:
+def courses_page(
+    user: User, filters: CoursesFilter, terms: list[Term], now: datetime, page_size: int
+) -> Page[InstructorGroup]:
     """One page of the Courses screen: the page with its (capped) count in one query, then its orders."""
     page = filters.page
     rows, total, exact, earlier = _page_rows(user, filters, terms, now, page, page_size)
@@ -431,9 +480,21 @@ def courses_page(user: User, filters: CoursesFilter, terms: list[Term], now: dat
 def _shape(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> tuple:
     """What decides the page statement's SQL (never a value: values are bound)."""
     instructor = "none" if not filters.instructor else "unassigned" if filters.instructor == UNASSIGNED else "one"
-    return (dialect_name(), user.is_program_admin, instructor, bool(filters.sections), bool(filters.subject), bool(filters.q),
-            filters.organization is not None, filters.campus is not None, filters.active, filters.placed,
-            filters.at_risk, filters.state, filters.disclosed or None)
+    return (
+        dialect_name(),
+        user.is_program_admin,
+        instructor,
+        bool(filters.sections),
+        bool(filters.subject),
+        bool(filters.q),
+        filters.organization is not None,
+        filters.campus is not None,
+        filters.active,
+        filters.placed,
+        filters.at_risk,
+        filters.state,
+        filters.disclosed or None,
+    )
 
 
 def _params(user: User, filters: CoursesFilter, terms: list[Term], now: datetime) -> dict:
@@ -458,8 +519,14 @@ def _params(user: User, filters: CoursesFilter, terms: list[Term], now: datetime
 
 
 _SECTION_COLUMNS = (
-    Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id, Section.level,
-    Section.label, Section.state,
+    Section.id,
+    Section.course_id,
+    Section.term_id,
+    Section.campus_id,
+    Section.organization_id,
+    Section.level,
+    Section.label,
+    Section.state,
 )
 
 
@@ -471,18 +538,28 @@ def _page_statement(shape: tuple) -> Select:
     matching = _matching_rows(shape)
     keys = [column.label(f"k{i}") for i, column in enumerate(_SORT)]
     page_ids = (
-        matching.add_columns(*keys).order_by(*_in_courses_order(_SORT))
-        .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page_ids")
+        matching.add_columns(*keys)
+        .order_by(*_in_courses_order(_SORT))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page_ids")
     )
     capped = select(func.count()).select_from(matching.limit(bindparam("cap", type_=Integer)).subquery("capped"))
     answerer = aliased(User, name="answerer")
     instructor = aliased(User, name="instructor")
     return (
         select(
-            *_SECTION_COLUMNS, Course.subject, Course.number.label("course_number"), Course.title,
-            AcademicSession.name.label("session_name"), answerer.name.label("answered_by"),
-            NoMaterialsAnswer.answered_at, instructor.id.label("instructor_id"), instructor.name.label("instructor_name"),
-            capped.scalar_subquery().label("total"), earlier_order_exists(Section).label("earlier"),
+            *_SECTION_COLUMNS,
+            Course.subject,
+            Course.number.label("course_number"),
+            Course.title,
+            AcademicSession.name.label("session_name"),
+            answerer.name.label("answered_by"),
+            NoMaterialsAnswer.answered_at,
+            instructor.id.label("instructor_id"),
+            instructor.name.label("instructor_name"),
+            capped.scalar_subquery().label("total"),
+            earlier_order_exists(Section).label("earlier"),
         )
         .select_from(page_ids)
         .join(Section, Section.id == page_ids.c.section_id)
@@ -498,7 +575,9 @@ def _page_statement(shape: tuple) -> Select:
 @functools.lru_cache(maxsize=64)
 def _count_statement(shape: tuple) -> Select:
     """The capped count alone (a page past the end)."""
-    return select(func.count()).select_from(_matching_rows(shape).limit(bindparam("cap", type_=Integer)).subquery("capped"))
+    return select(func.count()).select_from(
+        _matching_rows(shape).limit(bindparam("cap", type_=Integer)).subquery("capped")
+    )
 
 
 def _page_rows(
@@ -526,8 +605,19 @@ def _page_rows(
         if course is None:
             course = courses[row.course_id] = CourseRef(row.course_id, row.subject, row.course_number, row.title)
         section = SectionRow(
-            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, row.label, row.state,
-            row.session_name, course, by_id[row.term_id], row.answered_by, row.answered_at,
+            row.id,
+            row.course_id,
+            row.term_id,
+            row.campus_id,
+            row.organization_id,
+            row.level,
+            row.label,
+            row.state,
+            row.session_name,
+            course,
+            by_id[row.term_id],
+            row.answered_by,
+            row.answered_at,
         )
         person = InstructorRef(row.instructor_id, row.instructor_name) if row.instructor_id is not None else None
         rows.append((section, person))
@@ -569,13 +659,17 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[OrderRef]], dic
     if not rows:
         return {}, {}
     params = {
-        "section_ids": sorted({section.id for section, _ in rows}), "owner": user.id,
-        "course_ids": sorted({section.course_id for section, _ in rows}), "term_ids": sorted({section.term_id for section, _ in rows}),
+        "section_ids": sorted({section.id for section, _ in rows}),
+        "owner": user.id,
+        "course_ids": sorted({section.course_id for section, _ in rows}),
+        "term_ids": sorted({section.term_id for section, _ in rows}),
     }
     orders: dict[int, list[OrderRef]] = {}
     drafts: dict[tuple[int, int], int] = {}
     seen: dict[int, OrderRef] = {}
-    for section_id, order_id, number, status, course_id, term_id in db.session.execute(_orders_statement(dialect_name()), params):
+    for section_id, order_id, number, status, course_id, term_id in db.session.execute(
+        _orders_statement(dialect_name()), params
+    ):
         order = seen.get(order_id)
         if order is None:
             order = seen[order_id] = OrderRef(order_id, number, status, course_id, term_id)
@@ -628,10 +722,14 @@ def _group(
             continue  # the registrar dropped it: it stays on its order, but is neither counted nor orderable
         offering.active_count += 1
         offering.ordered_count += any(o.status is OrderStatus.PLACED for o in section_orders)
-        if not claimed and can_place(user, section, now, teaches_section=instructor is not None and instructor.id == user.id):
+        if not claimed and can_place(
+            user, section, now, teaches_section=instructor is not None and instructor.id == user.id
+        ):
             offering.can_start_order = True
         if not claimed and not section.is_removed:  # a placed order wins over a "no materials needed" answer
-            may_answer = can_answer_no_materials(user, section, now, teaches_section=instructor is not None and instructor.id == user.id)
+            may_answer = can_answer_no_materials(
+                user, section, now, teaches_section=instructor is not None and instructor.id == user.id
+            )
             if section.answered_by is not None:
                 offering.no_materials_sections.append(section)
                 offering.can_undo_no_materials = offering.can_undo_no_materials or may_answer
@@ -641,7 +739,11 @@ def _group(
 
 
 def _mark_reorderable(
-    user: User, groups: list[InstructorGroup], orders_by_section: dict[int, list[OrderRef]], earlier: set[int], now: datetime
+    user: User,
+    groups: list[InstructorGroup],
+    orders_by_section: dict[int, list[OrderRef]],
+    earlier: set[int],
+    now: datetime,
 ) -> None:
     """Offer "Reorder" on offerings the user may reorder into (can_reorder over the row's sections)
     whose course has an earlier order on the campus of one of its orderable sections."""
@@ -652,9 +754,9 @@ def _mark_reorderable(
                 continue
             choices = []
             for section in offering.sections:
-                ordered_as = next(
-                    (o.number for o in orders_by_section.get(section.id, []) if o.status in HOLDS), None
-                )
+                ordered_as = next((o.number for o in orders_by_section.get(section.id, []) if o.status in HOLDS), None)
                 orderable = ordered_as is None and can_place(user, section, now, teaches_section=own_group)
                 choices.append(SectionChoice(section, ordered_as, orderable))
-            offering.can_reorder = can_reorder(choices) and any(c.orderable and c.section.id in earlier for c in choices)
+            offering.can_reorder = can_reorder(choices) and any(
+                c.orderable and c.section.id in earlier for c in choices
+            )

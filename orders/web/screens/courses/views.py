@@ -1,4 +1,5 @@
 """The Courses screen, home after sign-in."""
+
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
@@ -48,7 +49,9 @@ def index():
         instructor=instructor,
         instructor_name=instructor_name,
         # The swapped-in list carries no match list: only a full page (no JavaScript, Show) lists them.
-        matches=None if fragment or not instructor_name else matching_instructors(actor(), instructor_name, filters, terms, now),
+        matches=None
+        if fragment or not instructor_name
+        else matching_instructors(actor(), instructor_name, filters, terms, now),
         match_limit=MATCH_LIMIT,
         order_states=ORDER_STATE_LABELS,
         period_words=PERIOD_STATE_WORDS,

@@ -1,4 +1,5 @@
 """Order history (/orders), its CSV, and Reorder."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -148,14 +149,20 @@ def create_reorder(course_id: int, term_id: int):
     def copy():
         if source is None:
             raise ReorderRefused("Choose one of the earlier orders listed.")
-        return copy_order(actor(), course, term, source, now=clock.now(), request_id=g.request_id, instructor_id=instructor)
+        return copy_order(
+            actor(), course, term, source, now=clock.now(), request_id=g.request_id, instructor_id=instructor
+        )
 
     # ordered already or not orderable: the handler's 409/403 page; a draft exists or no such order: back to the list
     outcome = run_change(copy, conflict="")  # the conflict: another tab started a draft here a moment ago
     if not outcome.ok:
         existing = find_draft(actor(), course.id, term.id) if isinstance(outcome.refusal, Conflict) else None
-        flash(DraftExists(existing, course, term).message if existing else outcome.message or
-              "Your draft could not be started. Please try again.", "error")
+        flash(
+            DraftExists(existing, course, term).message
+            if existing
+            else outcome.message or "Your draft could not be started. Please try again.",
+            "error",
+        )
         return redirect(back, code=303)
     result = outcome.value
     _flash_result(result)
@@ -166,7 +173,8 @@ def _flash_result(result) -> None:
     """The banners on the materials step: what was copied, price changes, items now requested."""
     count = len(result.copied)
     flash(
-        f"Copied {count} item{'s' if count != 1 else ''} from order #{result.source.number} ({result.source.term.name}) "
+        f"Copied {count} item{'s' if count != 1 else ''} from order #{result.source.number} "
+        f"({result.source.term.name}) "
         f"into a new draft for {result.draft.course.code}, {result.draft.term.name}. Check the sections and materials, "
         "then review and place the order.",
         "status",

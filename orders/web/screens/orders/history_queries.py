@@ -3,6 +3,7 @@
 A page costs one query for its orders with their sections, and one for the Reorder targets of the
 page's courses, whatever the number of orders.
 """
+
 from __future__ import annotations
 
 import functools
@@ -129,8 +130,14 @@ COUNT_CAP = 1000  # a Program Administrator's count is exact up to this many ord
 
 def _shape(user: User, filters: HistoryFilter, *, probe: bool) -> tuple:
     """What decides the list's SQL (never a value: values are bound, _params)."""
-    return (user.is_program_admin, probe, filters.status is not None, bool(filters.term), bool(filters.q),
-            bool(filters.q and _ORDER_NUMBER.match(filters.q)))
+    return (
+        user.is_program_admin,
+        probe,
+        filters.status is not None,
+        bool(filters.term),
+        bool(filters.q),
+        bool(filters.q and _ORDER_NUMBER.match(filters.q)),
+    )
 
 
 def _params(user: User, filters: HistoryFilter) -> dict:
@@ -196,21 +203,40 @@ def _details() -> Select:
     last_change = type_coerce(
         func.coalesce(Order.last_changed_at, Order.canceled_at, Order.placed_at, Order.created_at), UTCDateTime
     )
-    # Order.total_student_price in SQL: the current lines' prices, plus each counted request's item (orders/domain/lines.py).
+    # Order.total_student_price in SQL: the current lines' prices, plus each counted request's item
+    # (orders/domain/lines.py).
     current_line = and_(OrderLine.order_id == Order.id, OrderLine.removed_at.is_(None))
     fulfilled = and_(ContentRequest.order_id == Order.id, counted_request_clause())
-    line_prices = select(func.aggregate_strings(cast(OrderLine.student_price, String), ";")).where(current_line).correlate(Order).scalar_subquery()
+    line_prices = (
+        select(func.aggregate_strings(cast(OrderLine.student_price, String), ";"))
+        .where(current_line)
+        .correlate(Order)
+        .scalar_subquery()
+    )
     request_prices = (
         select(func.aggregate_strings(cast(CatalogItem.student_price, String), ";"))
-        .select_from(ContentRequest).join(CatalogItem, CatalogItem.id == ContentRequest.fulfilled_by_id)
-        .where(fulfilled).correlate(Order).scalar_subquery()
+        .select_from(ContentRequest)
+        .join(CatalogItem, CatalogItem.id == ContentRequest.fulfilled_by_id)
+        .where(fulfilled)
+        .correlate(Order)
+        .scalar_subquery()
     )
-    # The other required costs as "position US description US amount", joined by RS (free text holds no control character).
+    # The other required costs as "position US description US amount", joined by RS (free text holds no control
+    # character).
     other_costs = (
-        select(func.aggregate_strings(
-            cast(OtherCost.position, String) + COST_FIELD + OtherCost.description + COST_FIELD + cast(OtherCost.amount, String),
-            COST_RECORD,
-        )).where(OtherCost.order_id == Order.id).correlate(Order).scalar_subquery()
+        select(
+            func.aggregate_strings(
+                cast(OtherCost.position, String)
+                + COST_FIELD
+                + OtherCost.description
+                + COST_FIELD
+                + cast(OtherCost.amount, String),
+                COST_RECORD,
+            )
+        )
+        .where(OtherCost.order_id == Order.id)
+        .correlate(Order)
+        .scalar_subquery()
     )
     return (
         select(
@@ -306,7 +332,9 @@ def _matching(shape: tuple) -> Select:
 def _count(shape: tuple, capped: bool) -> Select:
     """How many orders match, counting no further than :cap when `capped`."""
     matching = _matching(shape)
-    return select(func.count()).select_from((matching.limit(bindparam("cap", type_=Integer)) if capped else matching).subquery())
+    return select(func.count()).select_from(
+        (matching.limit(bindparam("cap", type_=Integer)) if capped else matching).subquery()
+    )
 
 
 @functools.lru_cache(maxsize=128)
@@ -323,8 +351,12 @@ def _page_query(shape: tuple, capped: bool) -> Select:
     page_ids = _matching(shape)
     if not capped:
         page_ids = page_ids.add_columns(func.count().over().label("total"))
-    page_ids = (page_ids.order_by(*_ORDERING).limit(bindparam("limit", type_=Integer))
-                .offset(bindparam("offset", type_=Integer)).subquery("page_ids"))
+    page_ids = (
+        page_ids.order_by(*_ORDERING)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page_ids")
+    )
     total = page_ids.c.total if not capped else _count(shape, True).scalar_subquery()
     return (
         _details()
@@ -425,13 +457,24 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
             continue
         term = terms.get(row.term_id)
         if term is None:
-            term = terms[row.term_id] = _Term(row.term_id, row.term_name, row.starts_on, _Period(row.opens_at, row.closes_at))
+            term = terms[row.term_id] = _Term(
+                row.term_id, row.term_name, row.starts_on, _Period(row.opens_at, row.closes_at)
+            )
         section = _ReorderSection(
-            row.id, row.course_id, row.term_id, row.campus_id, row.organization_id, row.level, _Subject(row.subject), term
+            row.id,
+            row.course_id,
+            row.term_id,
+            row.campus_id,
+            row.organization_id,
+            row.level,
+            _Subject(row.subject),
+            term,
         )
         number = row.number
         orderable = number is None and can_place(user, section, now, teaches_section=bool(row.teaches))
-        offerings.setdefault(row.course_id, {}).setdefault(row.term_id, []).append(SectionChoice(section, number, orderable))
+        offerings.setdefault(row.course_id, {}).setdefault(row.term_id, []).append(
+            SectionChoice(section, number, orderable)
+        )
     for source in sources:
         for term_id, choices in offerings.get(source.course_id, {}).items():
             term = terms[term_id]
@@ -458,13 +501,27 @@ def _reorder_statement(dialect: str, admin: bool):
             own_draft.term_id == Section.term_id,
         )
     )
-    teaches = exists(select(TeachingAssignment.section_id).where(
-        TeachingAssignment.section_id == Section.id, TeachingAssignment.user_id == bindparam("user")))
+    teaches = exists(
+        select(TeachingAssignment.section_id).where(
+            TeachingAssignment.section_id == Section.id, TeachingAssignment.user_id == bindparam("user")
+        )
+    )
     query = (
         select(
-            Section.id, Section.course_id, Section.term_id, Section.campus_id, Section.organization_id,
-            Section.level, Course.subject, Term.name.label("term_name"), Term.starts_on, OrderingPeriod.opens_at,
-            OrderingPeriod.closes_at, teaches.label("teaches"), claim.number, has_draft.label("has_draft"),
+            Section.id,
+            Section.course_id,
+            Section.term_id,
+            Section.campus_id,
+            Section.organization_id,
+            Section.level,
+            Course.subject,
+            Term.name.label("term_name"),
+            Term.starts_on,
+            OrderingPeriod.opens_at,
+            OrderingPeriod.closes_at,
+            teaches.label("teaches"),
+            claim.number,
+            has_draft.label("has_draft"),
         )
         .join(Course, Course.id == Section.course_id)
         .join(Term, Term.id == Section.term_id)
@@ -478,6 +535,11 @@ def _reorder_statement(dialect: str, admin: bool):
         .order_by(Section.term_id, Section.label)
     )
     if not admin:
-        query = query.where(exists(select(SectionReach.section_id).where(
-            SectionReach.viewer_id == bindparam("viewer"), SectionReach.section_id == Section.id)))
+        query = query.where(
+            exists(
+                select(SectionReach.section_id).where(
+                    SectionReach.viewer_id == bindparam("viewer"), SectionReach.section_id == Section.id
+                )
+            )
+        )
     return query

@@ -8,6 +8,7 @@ organization, by subject, by campus) are glued with UNION ALL: one statement.
 Students: orders.domain.students.rates defines enrollments, rated, declined, opted in and at risk; the
 opt-out rate is declined / rated, the opt-in rate opted-in / rated.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,7 +59,9 @@ class Counts:
     declined: int = 0
     opted_in: int = 0
     at_risk: int = 0
-    awaiting: int = 0  # on an order awaiting approval (or returned to its placer): counted nowhere else yet (docs/spec.md §8)
+    awaiting: int = (
+        0  # on an order awaiting approval (or returned to its placer): counted nowhere else yet (docs/spec.md §8)
+    )
     reminded: tuple[int, datetime] | None = None  # today's last "Remind now" on this row: instructors, when
 
     @property
@@ -75,7 +78,8 @@ class Counts:
         return self.done * 100 // self.total if self.total else 0
 
     def rate(self, mode: ProgramMode) -> int | None:
-        """The mode's student rate in whole percent (opt-out: declined, opt-in: opted in), None without rated students."""
+        """The mode's student rate in whole percent (opt-out: declined, opt-in: opted in), None without rated students.
+        """
         if not self.rated:
             return None
         return (self.declined if mode is ProgramMode.OPT_OUT else self.opted_in) * 100 // self.rated
@@ -124,21 +128,36 @@ def _section_facts(user: User):
             SectionCounts.rated.label("rated"),
             SectionCounts.declined.label("declined"),
             SectionCounts.charged.label("opted_in"),
-            case((at_risk_clause(SectionCounts.rated, SectionCounts.declined, bindparam("threshold")), 1), else_=0).label("at_risk"),
+            case(
+                (at_risk_clause(SectionCounts.rated, SectionCounts.declined, bindparam("threshold")), 1), else_=0
+            ).label("at_risk"),
             case((in_review, 1), else_=0).label("awaiting"),
         )
         .join(SectionCounts, SectionCounts.section_id == Section.id)
         .join(Course, Course.id == Section.course_id)
         .join(Organization, Organization.id == Section.organization_id)
         .join(Campus, Campus.id == Section.campus_id)
-        .where(Section.term_id == bindparam("term_id"), Section.state == SectionState.ACTIVE, in_reach(user, Section.id))
+        .where(
+            Section.term_id == bindparam("term_id"), Section.state == SectionState.ACTIVE, in_reach(user, Section.id)
+        )
         .cte("facts")
     )
 
 
 # Each counter of a Counts row, as the sum over its sections: one more count is one more entry (and a
 # Counts field of the same name, a column in the board's table). "total" counts the sections themselves.
-COUNTERS = ("ordered", "no_materials", "on_time", "late", "enrolled", "rated", "declined", "opted_in", "at_risk", "awaiting")
+COUNTERS = (
+    "ordered",
+    "no_materials",
+    "on_time",
+    "late",
+    "enrolled",
+    "rated",
+    "declined",
+    "opted_in",
+    "at_risk",
+    "awaiting",
+)
 
 
 def _grouped(facts, dimension: str, key, label):
@@ -196,11 +215,18 @@ def dashboard(user: User, term: Term, inst: Institution, now: datetime, tables: 
         rows = {(c.dimension, c.key): c for table in found.values() for c in table}
         for after, occurred_at in db.session.execute(reminded_today(term, now, zone)):
             # A press that sent nothing (everyone already reminded) leaves the row's last real reminder shown.
-            if after and after.get("instructors") and after.get("term_id") == term.id and (after.get("dimension"), after.get("key")) in rows:
+            if (
+                after
+                and after.get("instructors")
+                and after.get("term_id") == term.id
+                and (after.get("dimension"), after.get("key")) in rows
+            ):
                 rows[(after["dimension"], after["key"])].reminded = (int(after.get("instructors", 0)), occurred_at)
     for table in found.values():
         table.sort(key=lambda c: (-c.not_started, c.label.lower(), c.key))
-    return Dashboard(term, headline, found, inst.program_mode, inst.at_risk_threshold_percent, _days_left(term, now, zone))
+    return Dashboard(
+        term, headline, found, inst.program_mode, inst.at_risk_threshold_percent, _days_left(term, now, zone)
+    )
 
 
 def _days_left(term: Term, now: datetime, zone: ZoneInfo) -> int | None:
@@ -220,4 +246,3 @@ def row_label(dimension: str, key: str) -> str | None:
     if model is None or row_id is None:
         return None
     return db.session.scalar(select(model.name).where(model.id == row_id))
-

@@ -1,4 +1,5 @@
 """The Progress screen: live counts of a term by organization, subject and campus; CSV; "Remind now"."""
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -66,8 +67,12 @@ def index():
     now = clock.now()
     board = dashboard(actor(), term, inst, now)
     body = render_page_or_fragment(
-        "progress/index.html", "progress/_board.html",
-        board=board, terms=terms, dimensions=DIMENSIONS, opt_out=inst.program_mode is ProgramMode.OPT_OUT,
+        "progress/index.html",
+        "progress/_board.html",
+        board=board,
+        terms=terms,
+        dimensions=DIMENSIONS,
+        opt_out=inst.program_mode is ProgramMode.OPT_OUT,
         courses_href=courses_href_for(term.code),
         coverage=coverage(actor(), term, inst, now),
     )
@@ -90,25 +95,59 @@ def table(dimension: str):
     rows = board.tables[dimension]
     size = current_app.config["PROGRESS_TABLE_PAGE_SIZE"]
     number = min(parse_page(request.args.get("page")), page_count(len(rows), size))
-    page = Page(rows[offset_of(number, size):offset_of(number, size) + size], number, len(rows), size)
+    page = Page(rows[offset_of(number, size) : offset_of(number, size) + size], number, len(rows), size)
     return render_page_or_fragment(
-        "progress/table.html", "progress/_table.html",
-        board=board, dimension=dimension, heading=DIMENSIONS[dimension], page=page,
-        opt_out=inst.program_mode is ProgramMode.OPT_OUT, time_of_day=_time_of_day,
-        may_remind=remind_now_decision(actor(), term, now).allowed, courses_href=courses_href_for(term.code),
+        "progress/table.html",
+        "progress/_table.html",
+        board=board,
+        dimension=dimension,
+        heading=DIMENSIONS[dimension],
+        page=page,
+        opt_out=inst.program_mode is ProgramMode.OPT_OUT,
+        time_of_day=_time_of_day,
+        may_remind=remind_now_decision(actor(), term, now).allowed,
+        courses_href=courses_href_for(term.code),
     )
 
 
 def _csv_chunks(rows: list[Counts], heading: str, mode: ProgramMode) -> Iterator[str]:
     """The table as CSV (the app's one dialect), a header row first, every cell spreadsheet-safe."""
     rate = "Opt-out rate %" if mode is ProgramMode.OPT_OUT else "Opt-in rate %"
-    header = [heading, "Active sections", "Ordered", "No materials needed", "Not started", "Percent done",
-              "Placed on time", "Placed late", "Enrolled students", rate, "At-risk sections", "Awaiting approval"]
-    return csv_chunks(header, (
-        [row.label, row.total, row.ordered, row.no_materials, row.not_started, row.percent_done,
-         row.on_time, row.late, row.enrolled, "" if row.rate(mode) is None else row.rate(mode), row.at_risk, row.awaiting]
-        for row in rows
-    ), for_spreadsheet=True)
+    header = [
+        heading,
+        "Active sections",
+        "Ordered",
+        "No materials needed",
+        "Not started",
+        "Percent done",
+        "Placed on time",
+        "Placed late",
+        "Enrolled students",
+        rate,
+        "At-risk sections",
+        "Awaiting approval",
+    ]
+    return csv_chunks(
+        header,
+        (
+            [
+                row.label,
+                row.total,
+                row.ordered,
+                row.no_materials,
+                row.not_started,
+                row.percent_done,
+                row.on_time,
+                row.late,
+                row.enrolled,
+                "" if row.rate(mode) is None else row.rate(mode),
+                row.at_risk,
+                row.awaiting,
+            ]
+            for row in rows
+        ),
+        for_spreadsheet=True,
+    )
 
 
 @bp.route("/<dimension>.csv")
@@ -122,7 +161,9 @@ def download_csv(dimension: str):
     inst = institution()
     board = dashboard(actor(), term, inst, clock.now(), tables=(dimension,))
     # The rows are few (one per organization, subject or campus); the response is still written row by row.
-    response = Response(_csv_chunks(board.tables[dimension], DIMENSIONS[dimension], inst.program_mode), mimetype="text/csv")
+    response = Response(
+        _csv_chunks(board.tables[dimension], DIMENSIONS[dimension], inst.program_mode), mimetype="text/csv"
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="progress-{term.code}-{dimension}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -159,7 +200,11 @@ def confirm_remind():
     inline = is_htmx()
     return render_template(
         "progress/_remind_prompt.html" if inline else "progress/confirm_remind.html",
-        term=term, row=row, waiting=waiting, reminded=reminded, inline=inline,
+        term=term,
+        row=row,
+        waiting=waiting,
+        reminded=reminded,
+        inline=inline,
         form=RemindForm(term=term.code, dimension=row.dimension, key=row.key),
     )
 
@@ -181,12 +226,18 @@ def send_reminders():
         people = "instructor" if result.sent == 1 else "instructors"
         message = f"Reminded {result.sent} {people} at {_time_of_day(now)} ({row.describe()})."
     else:
-        message = f"Nothing sent: every instructor of {row.describe()} with courses still not started was already reminded today (or there are none)."
+        message = (
+            f"Nothing sent: every instructor of {row.describe()} with courses still not started was already "
+            "reminded today (or there are none)."
+        )
     if is_htmx():
         return render_template("progress/_remind_done.html", row=row, message=message, sent=result.sent)
     flash(message, "status" if result.sent else "notice")
     rows = dashboard(actor(), term, institution(), now, tables=(row.dimension,)).tables[row.dimension]
     index = next((n for n, counts in enumerate(rows) if counts.key == row.key), 0)
     number = index // current_app.config["PROGRESS_TABLE_PAGE_SIZE"] + 1  # the table's page that shows the row
-    return redirect(url_for("progress.table", dimension=row.dimension, term=term.code, page=number if number > 1 else None)
-                    + f"#row-{row.dimension}-{row.key}", code=303)
+    return redirect(
+        url_for("progress.table", dimension=row.dimension, term=term.code, page=number if number > 1 else None)
+        + f"#row-{row.dimension}-{row.key}",
+        code=303,
+    )

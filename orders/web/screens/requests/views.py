@@ -1,4 +1,5 @@
 """Content requests: request a title on a draft or an edit, the list, one request's page, staff updates."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,8 +64,12 @@ def _requests_query(filters: RequestFilter):
         .join(Term, Term.id == Order.term_id)
         .where(
             viewable_orders(actor()),
-            or_(Order.status.in_([OrderStatus.PLACED, OrderStatus.CANCELED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED]),
-                Order.owner_id == actor().id),
+            or_(
+                Order.status.in_(
+                    [OrderStatus.PLACED, OrderStatus.CANCELED, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED]
+                ),
+                Order.owner_id == actor().id,
+            ),
             Order.status != OrderStatus.DISCARDED,
         )
     )
@@ -94,8 +99,11 @@ def index():
     base = _requests_query(filters)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     page = min(filters.page, page_count(total, PAGE_SIZE))
-    order_by = (ContentRequest.updated_at.desc(), ContentRequest.id.desc()) if filters.sort == "changed" else (
-        ContentRequest.created_at, ContentRequest.id)
+    order_by = (
+        (ContentRequest.updated_at.desc(), ContentRequest.id.desc())
+        if filters.sort == "changed"
+        else (ContentRequest.created_at, ContentRequest.id)
+    )
     rows = list(
         db.session.scalars(
             base.options(
@@ -107,12 +115,17 @@ def index():
                     lazyload(Order.order_sections), lazyload(Order.lines), lazyload(Order.content_requests)
                 ),
             )
-            .order_by(*order_by).limit(PAGE_SIZE).offset(offset_of(page, PAGE_SIZE))
+            .order_by(*order_by)
+            .limit(PAGE_SIZE)
+            .offset(offset_of(page, PAGE_SIZE))
         )
     )
     terms = all_terms()
     return render_template(
-        "requests/index.html", page=Page(rows, page, total, PAGE_SIZE), filters=filters, terms=terms,
+        "requests/index.html",
+        page=Page(rows, page, total, PAGE_SIZE),
+        filters=filters,
+        terms=terms,
         statuses=list(ContentRequestStatus),
     )
 
@@ -120,22 +133,37 @@ def index():
 def _status_history(content_request: ContentRequest) -> list[dict]:
     """Who moved the request to which status, and when: its submission, then each status change."""
     events = db.session.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == content_request.order_id, OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS)
+        select(OrderEvent)
+        .where(OrderEvent.order_id == content_request.order_id, OrderEvent.kind == EventKind.CONTENT_REQUEST_STATUS)
         .order_by(OrderEvent.id)
     )
-    history = [{"status": ContentRequestStatus.SUBMITTED, "who": content_request.requested_by.name, "at": content_request.created_at}]
+    history = [
+        {
+            "status": ContentRequestStatus.SUBMITTED,
+            "who": content_request.requested_by.name,
+            "at": content_request.created_at,
+        }
+    ]
     for event in events:
         details = event.details or {}
         if details.get("request_id") == content_request.id and details.get("to_status"):
-            history.append({"status": ContentRequestStatus(details["to_status"]), "who": event.actor.name if event.actor else "—",
-                            "at": event.occurred_at, "item": (details.get("fulfilled_by") or {}).get("title")})
+            history.append(
+                {
+                    "status": ContentRequestStatus(details["to_status"]),
+                    "who": event.actor.name if event.actor else "—",
+                    "at": event.occurred_at,
+                    "item": (details.get("fulfilled_by") or {}).get("title"),
+                }
+            )
     return history
 
 
 def _detail_context(content_request: ContentRequest, **forms) -> dict:
     comments = list(
         db.session.scalars(
-            select(ContentRequestComment).where(ContentRequestComment.request_id == content_request.id).order_by(ContentRequestComment.id)
+            select(ContentRequestComment)
+            .where(ContentRequestComment.request_id == content_request.id)
+            .order_by(ContentRequestComment.id)
         )
     )
     status_form = forms.get("status_form") or RequestStatusForm(version=content_request.version)
@@ -167,8 +195,11 @@ def comment(content_request: ContentRequest):
     form = CommentForm()
     if not form.validate_on_submit():
         return render_template("requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
-    outcome = run_change(lambda: services.add_comment(content_request, form.text.data, actor=actor(), now=clock.now(),
-                                                      request_id=g.request_id))
+    outcome = run_change(
+        lambda: services.add_comment(
+            content_request, form.text.data, actor=actor(), now=clock.now(), request_id=g.request_id
+        )
+    )
     flash("Your comment was added." if outcome.ok else outcome.message, "status" if outcome.ok else "error")
     return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
 
@@ -179,8 +210,13 @@ def _fulfilling_item(form: RequestStatusForm, content_request: ContentRequest) -
         if not form.publisher.data or form.price.data is None or not form.delivery.data:
             raise Refused("To create the catalog item, give its publisher, delivery and student price.")
         return services.create_item_for(
-            content_request, publisher=form.publisher.data.strip(), edition=(form.item_edition.data or content_request.edition or "").strip(),
-            delivery=Delivery(form.delivery.data), price=form.price.data, actor=actor(), now=clock.now(),
+            content_request,
+            publisher=form.publisher.data.strip(),
+            edition=(form.item_edition.data or content_request.edition or "").strip(),
+            delivery=Delivery(form.delivery.data),
+            price=form.price.data,
+            actor=actor(),
+            now=clock.now(),
         )
     code = to_isbn13(form.item_isbn.data or content_request.isbn13)
     item = db.session.scalars(select(CatalogItem).where(CatalogItem.isbn13 == code)).first() if code else None
@@ -210,8 +246,14 @@ def change_status(content_request: ContentRequest):
     def move() -> None:
         item = _fulfilling_item(form, content_request) if to is ContentRequestStatus.APPROVED else None
         services.change_status(
-            content_request, to, actor=actor(), now=clock.now(), request_id=g.request_id,
-            expected_version=form.version.data, comment=form.comment.data or "", fulfilled_by=item,
+            content_request,
+            to,
+            actor=actor(),
+            now=clock.now(),
+            request_id=g.request_id,
+            expected_version=form.version.data,
+            comment=form.comment.data or "",
+            fulfilled_by=item,
         )
 
     outcome = run_change(move)
