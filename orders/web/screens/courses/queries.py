@@ -672,7 +672,7 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[OrderRef]], dic
     seen: dict[int, OrderRef] = {}
     for section_id, order_id, number, status, course_id, term_id in db.session.execute(
         _orders_statement(dialect_name()), params
-    ).tuples():
+    ):
         order = seen.get(order_id)
         if order is None:
             order = seen[order_id] = OrderRef(order_id, number, status, course_id, term_id)

@@ -174,7 +174,7 @@ def _grouped(facts, dimension: str, key, label):
     return query
 
 
-def reminded_today(term: Term, now: datetime, zone: ZoneInfo) -> Select[dict | None, datetime]:
+def reminded_today(term: Term, now: datetime, zone: ZoneInfo) -> Select[dict[str, Any] | None, datetime]:
     """SQL: today's (institution-local) "Remind now" audit entries, oldest first."""
     local = now.astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -214,7 +214,9 @@ def dashboard(user: User, term: Term, inst: Institution, now: datetime, tables: 
     zone = ZoneInfo(inst.timezone)
     if found:
         rows = {(c.dimension, c.key): c for table in found.values() for c in table}
-        for after, occurred_at in db.session.execute(reminded_today(term, now, zone)).tuples():
+        for row in db.session.execute(reminded_today(term, now, zone)):  # Flask-SQLAlchemy's rows are untyped
+            after: dict[str, Any] | None = row.after
+            occurred_at: datetime = row.occurred_at
             # A press that sent nothing (everyone already reminded) leaves the row's last real reminder shown.
             if (
                 after
