@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import overload
+from typing import Protocol, overload
 
 from orders.domain.audit import audit_time, record
 from orders.domain.decisions import ALLOWED, Decision
@@ -20,13 +20,29 @@ PERIOD_STATE_WORDS = {
 }
 
 
-def period_state(term: Term, now: datetime) -> WindowState:
+class PeriodTimes(Protocol):
+    """What period_state reads of an ordering period."""
+
+    @property
+    def opens_at(self) -> datetime: ...
+    @property
+    def closes_at(self) -> datetime: ...
+
+
+class HasPeriod(Protocol):
+    """What period_state reads of a term: a Term, or a read model's lean term row."""
+
+    @property
+    def period(self) -> PeriodTimes | None: ...
+
+
+def period_state(term: HasPeriod, now: datetime) -> WindowState:
     """Where `now` falls relative to the term's ordering period (NOT_SET: the term has none)."""
     period = term.period
     return window_state_of(period.opens_at, period.closes_at, now) if period else WindowState.NOT_SET
 
 
-def is_open(term: Term, now: datetime) -> bool:
+def is_open(term: HasPeriod, now: datetime) -> bool:
     """True while the term's ordering period is open."""
     return period_state(term, now) is WindowState.OPEN
 

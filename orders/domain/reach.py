@@ -1,14 +1,45 @@
 """Reach: which sections a user teaches or coordinates, as Python predicates and their SQL twins side by side."""
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
-from orders.domain.models import CoordinatorGrant, Course, Order, OrderSection, Section, TeachingAssignment, User
+from orders.domain.models import (
+    CoordinatorGrant,
+    Course,
+    CourseLevel,
+    Order,
+    OrderSection,
+    Section,
+    TeachingAssignment,
+    User,
+)
 
 UNASSIGNED = "unassigned"  # the instructor slot of a section nobody teaches yet (Courses rows, filters)
 
 
-def grant_covers(grant: CoordinatorGrant, section: Section) -> bool:
+class HasSubject(Protocol):
+    """What grant_covers reads of a section's course."""
+
+    @property
+    def subject(self) -> str: ...
+
+
+class CoveredSection(Protocol):
+    """What grant_covers reads of a section: a Section, or a read model's lean row."""
+
+    @property
+    def organization_id(self) -> int: ...
+    @property
+    def campus_id(self) -> int: ...
+    @property
+    def level(self) -> CourseLevel: ...
+    @property
+    def course(self) -> HasSubject: ...
+
+
+def grant_covers(grant: CoordinatorGrant, section: CoveredSection) -> bool:
     """A grant covers a section when every dimension it sets matches."""
     return (
         (grant.subject is None or grant.subject == section.course.subject)
@@ -75,7 +106,7 @@ def teaches(user: User, section: Section) -> bool:
     return any(instructor.id == user.id for instructor in section.instructors)
 
 
-def coordinates(user: User, section: Section) -> bool:
+def coordinates(user: User, section: CoveredSection) -> bool:
     """One of the user's coordinator grants covers the section."""
     return any(grant_covers(grant, section) for grant in user.grants)
 

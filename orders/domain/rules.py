@@ -6,20 +6,34 @@ The one predicate the templates, routes and services ask.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol, overload
 
 from orders.domain.decisions import ALLOWED, Decision
 from orders.domain.institution import institution, local_time
 from orders.domain.lookups import user_profiles
 from orders.domain.models import ContentRequest, EnrollmentState, Order, OrderStatus, Section, Term, User
-from orders.domain.periods import is_open, period_state
-from orders.domain.reach import can_view_order, coordinates, teaches
+from orders.domain.periods import HasPeriod, is_open, period_state
+from orders.domain.reach import CoveredSection, can_view_order, coordinates, teaches
 from orders.domain.students.choices import window_state
 from orders.domain.windows import WindowState
 
 # --- Placing and answering: the section-level rules --------------------------------------------------
 
 
-def can_place(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool:
+class PlaceableSection(CoveredSection, Protocol):
+    """What can_place reads of a list's lean section row (which says itself whether the user teaches it)."""
+
+    @property
+    def term(self) -> HasPeriod: ...
+
+
+@overload
+def can_place(user: User, section: Section, now: datetime, *, teaches_section: bool | None = None) -> bool: ...
+@overload
+def can_place(user: User, section: PlaceableSection, now: datetime, *, teaches_section: bool) -> bool: ...
+def can_place(
+    user: User, section: Section | PlaceableSection, now: datetime, *, teaches_section: bool | None = None
+) -> bool:
     """The user may put this section on an order now.
 
     Lists that already know whether the user teaches the row pass `teaches_section`, so the
@@ -29,7 +43,11 @@ def can_place(user: User, section: Section, now: datetime, *, teaches_section: b
         return True
     if not is_open(section.term, now):
         return False
-    teaching = teaches(user, section) if teaches_section is None else teaches_section
+    if teaches_section is None:
+        assert isinstance(section, Section)  # the overloads: a lean row always comes with teaches_section
+        teaching = teaches(user, section)
+    else:
+        teaching = teaches_section
     return teaching or coordinates(user, section)
 
 

@@ -167,3 +167,9 @@ class RequestStatusForm(Form):
     price = DecimalField(
         "Student price (USD)", places=2, validators=[Optional(), _finite, NumberRange(min=0, max=100000)]
     )
+
+    def seen_version(self) -> int:
+        """The version the user saw; call it once the form has validated."""
+        version = self.version.data
+        assert version is not None  # InputRequired: a validated form has one
+        return version

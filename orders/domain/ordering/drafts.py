@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from typing_extensions import TypeVar
 
 from orders.domain.audit import record_event
 from orders.domain.lookups import claimed_sections, find_draft
@@ -79,11 +81,15 @@ def next_order_number() -> int:
 # --- Sections --------------------------------------------------------------------------------------
 
 
+# A Section, or a list's lean section row (the Courses and history lists ask can_reorder about their rows).
+S = TypeVar("S", default=Section)
+
+
 @dataclass(frozen=True)
-class SectionChoice:
+class SectionChoice(Generic[S]):
     """A section of the draft's course and term as the user sees it in step 1."""
 
-    section: Section
+    section: S
     ordered_as: int | None  # number of the placed order that holds it
     orderable: bool
 

@@ -162,7 +162,7 @@ def section_students(mode: ProgramMode, where: ColumnElement[bool]):
     )
 
 
-def at_risk_clause(rated, declined, threshold_percent: int) -> ColumnElement[bool]:
+def at_risk_clause(rated, declined, threshold_percent: int | ColumnElement[int]) -> ColumnElement[bool]:
     """SQL: declined / rated >= threshold%, in integers (no rounding), and some rated enrollment."""
     return and_(rated > 0, declined * 100 >= rated * threshold_percent)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Iterable
 
 from sqlalchemy import (
+    BindParameter,
     Integer,
+    ScalarSelect,
     Select,
     String,
     and_,
@@ -196,7 +199,7 @@ class InstructorFilter:
 def _instructor_filter_statement(dialect: str, chosen: bool, names: tuple[int, ...]):
     """The Instructor filter's one statement (whether an instructor is chosen, which names are asked), built once."""
     in_terms = one_of(SectionReach.term_id, "term_ids", dialect)
-    viewer = bindparam("viewer")
+    viewer: BindParameter[int] = bindparam("viewer")
     unassigned_row = select(SectionReach.section_id).where(
         SectionReach.instructor_id == NOBODY, SectionReach.viewer_id == viewer, in_terms
     )
@@ -267,7 +270,7 @@ def _named(filters: CoursesFilter) -> list[int]:
     return [kind for kind, value in ((3, filters.organization), (4, filters.campus)) if value is not None]
 
 
-def _name_parts(kinds) -> list[tuple[int, Select]]:
+def _name_parts(kinds: Iterable[int]) -> list[tuple[int, ScalarSelect[str]]]:
     """(kind, scalar select of the name) for the organization and campus the filter names (:organization, :campus)."""
     parts = []
     if 3 in kinds:
@@ -373,7 +376,7 @@ def _matching_rows(shape: tuple) -> Select:
     if q or organization or campus or active_only or disclosed:
         query = query.join(Section, Section.id == SectionReach.section_id)
     if q:
-        needle = bindparam("needle")
+        needle: BindParameter[str] = bindparam("needle")
         query = query.join(Course, Course.id == Section.course_id).where(
             or_(
                 func.lower(SectionReach.subject + " " + SectionReach.number).like(needle, escape=ESCAPE),
@@ -626,7 +629,7 @@ def _page_rows(
 
 
 @functools.cache
-def _orders_statement(dialect: str):
+def _orders_statement(dialect: str) -> Select[int | None, int, int | None, OrderStatus, int, int]:
     """Placed and canceled orders on the page's sections (placed first, then newest) and the user's own drafts
     of the page's courses, as plain columns: two index lookups glued together (an OR across one outer join
     would scan every order)."""
@@ -676,6 +679,7 @@ def _orders_and_drafts(user: User, rows) -> tuple[dict[int, list[OrderRef]], dic
         if status is OrderStatus.DRAFT:
             drafts.setdefault((course_id, term_id), order_id)  # the oldest, as ordering resumes it
         else:
+            assert section_id is not None  # only the own-drafts half of the statement has no section
             orders.setdefault(section_id, []).append(order)
     return orders, drafts
 
@@ -752,7 +756,7 @@ def _mark_reorderable(
         for offering in group.offerings:
             if offering.draft_id:
                 continue
-            choices = []
+            choices: list[SectionChoice[SectionRow]] = []
             for section in offering.sections:
                 ordered_as = next((o.number for o in orders_by_section.get(section.id, []) if o.status in HOLDS), None)
                 orderable = ordered_as is None and can_place(user, section, now, teaches_section=own_group)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, redirect, render_template, request, url_for
 
 from orders import clock
@@ -65,7 +67,9 @@ def index():
         oob=fragment,
     )
     if fragment:  # history gets the tidy URL (no empty fields), the one a direct visit would use
-        return with_pushed_url(body, url_for("courses.index", **filters.query_args()))
+        # Any: url_for's typed keywords (_external: bool, ...) never match a filter's argument names.
+        args: dict[str, Any] = filters.query_args()
+        return with_pushed_url(body, url_for("courses.index", **args))
     return body
 
 

@@ -24,6 +24,7 @@ from orders.domain.lookups import all_terms, find_draft
 from orders.domain.ordering.reorder import (
     DraftExists,
     ReorderRefused,
+    ReorderResult,
     copy_order,
     reorder_candidates,
     reorder_choices,
@@ -146,7 +147,7 @@ def create_reorder(course_id: int, term_id: int):
         return redirect(back, code=303)
     source = parse_id(form.source.data)
 
-    def copy():
+    def copy() -> ReorderResult:
         if source is None:
             raise ReorderRefused("Choose one of the earlier orders listed.")
         return copy_order(
@@ -164,12 +165,12 @@ def create_reorder(course_id: int, term_id: int):
             "error",
         )
         return redirect(back, code=303)
-    result = outcome.value
+    result = outcome.result()  # ok: the refusals went back above
     _flash_result(result)
     return redirect(url_for("ordering.materials", draft_id=result.draft.id), code=303)
 
 
-def _flash_result(result) -> None:
+def _flash_result(result: ReorderResult) -> None:
     """The banners on the materials step: what was copied, price changes, items now requested."""
     count = len(result.copied)
     flash(

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -36,6 +37,7 @@ from orders.domain.models import (
     CatalogItem,
     ContentRequest,
     Course,
+    CourseLevel,
     Order,
     OrderingPeriod,
     OrderLine,
@@ -106,7 +108,7 @@ class HistoryRow:
     other_costs: list[tuple[str, Decimal]] = field(default_factory=list)  # docs/spec.md §10: disclosed, never billed
     sections: list[str] = field(default_factory=list)
     campus_ids: set[int] = field(default_factory=set)
-    reorder_terms: list[Term] = field(default_factory=list)  # open terms this order can be copied into
+    reorder_terms: list[_Term] = field(default_factory=list)  # open terms this order can be copied into
 
     @property
     def items(self) -> int:
@@ -160,7 +162,7 @@ def _conditions(shape: tuple) -> list[ColumnElement[bool]]:
     Text conditions refer to Course, so the statement must join it when the shape has a text filter.
     """
     admin, probe, status, term, q, number = shape
-    viewer = bindparam("viewer")
+    viewer: BindParameter[int] = bindparam("viewer")
     conditions = [
         or_(
             Order.status.in_((*REORDER_SOURCE_STATUSES, OrderStatus.AWAITING_APPROVAL, OrderStatus.RETURNED)),
@@ -173,8 +175,8 @@ def _conditions(shape: tuple) -> list[ColumnElement[bool]]:
     if term:
         conditions.append(Order.term_id.in_(select(Term.id).where(Term.code == bindparam("term"))))
     if q:
-        pattern = bindparam("pattern")
-        text_match = [
+        pattern: BindParameter[str] = bindparam("pattern")
+        text_match: list[ColumnElement[bool]] = [
             func.lower(Course.subject + " " + Course.number).like(pattern, escape=ESCAPE),
             func.lower(Course.title).like(pattern, escape=ESCAPE),
         ]
@@ -351,17 +353,17 @@ def _page_query(shape: tuple, capped: bool) -> Select:
     page_ids = _matching(shape)
     if not capped:
         page_ids = page_ids.add_columns(func.count().over().label("total"))
-    page_ids = (
+    page = (
         page_ids.order_by(*_ORDERING)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page_ids")
     )
-    total = page_ids.c.total if not capped else _count(shape, True).scalar_subquery()
+    total = page.c.total if not capped else _count(shape, True).scalar_subquery()
     return (
         _details()
         .add_columns(total.label("total"))
-        .join(page_ids, page_ids.c.order_id == Order.id)
+        .join(page, page.c.order_id == Order.id)
         .order_by(*_ORDERING, Section.label)
     )
 
@@ -434,7 +436,7 @@ class _ReorderSection:
     term_id: int
     campus_id: int
     organization_id: int
-    level: object
+    level: CourseLevel
     course: _Subject
     term: _Term
 
@@ -451,7 +453,7 @@ def mark_reorder_targets(user: User, rows: list[HistoryRow], now: datetime) -> N
         {"course_ids": sorted({r.course_id for r in sources}), "now": now, "viewer": viewer_key(user), "user": user.id},
     ).all()
     terms: dict[int, _Term] = {}
-    offerings: dict[int, dict[int, list[SectionChoice]]] = {}  # course -> term -> its sections
+    offerings: dict[int, dict[int, list[SectionChoice[_ReorderSection]]]] = {}  # course -> term -> its sections
     for row in found:
         if row.has_draft:  # the user continues that draft instead (as on Courses: "Resume draft")
             continue

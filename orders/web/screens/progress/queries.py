@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select, union_all
+from sqlalchemy import Integer, Select, String, and_, bindparam, case, cast, func, literal, select, union_all
 
 from orders.domain.models import (
     AdminAuditEntry,
@@ -113,6 +114,7 @@ def _section_facts(user: User):
     ordered = SectionCounts.placed_at.is_not(None)  # on a placed order (section_counts: never one in review)
     in_review = and_(~ordered, SectionCounts.in_review)
     deadline = bindparam("deadline", type_=SectionCounts.placed_at.type)
+    threshold = bindparam("threshold", type_=Integer)
     return (
         select(
             cast(Section.organization_id, String).label("organization"),
@@ -128,9 +130,7 @@ def _section_facts(user: User):
             SectionCounts.rated.label("rated"),
             SectionCounts.declined.label("declined"),
             SectionCounts.charged.label("opted_in"),
-            case(
-                (at_risk_clause(SectionCounts.rated, SectionCounts.declined, bindparam("threshold")), 1), else_=0
-            ).label("at_risk"),
+            case((at_risk_clause(SectionCounts.rated, SectionCounts.declined, threshold), 1), else_=0).label("at_risk"),
             case((in_review, 1), else_=0).label("awaiting"),
         )
         .join(SectionCounts, SectionCounts.section_id == Section.id)
@@ -174,7 +174,7 @@ def _grouped(facts, dimension: str, key, label):
     return query
 
 
-def reminded_today(term: Term, now: datetime, zone: ZoneInfo):
+def reminded_today(term: Term, now: datetime, zone: ZoneInfo) -> Select[dict[str, Any] | None, datetime]:
     """SQL: today's (institution-local) "Remind now" audit entries, oldest first."""
     local = now.astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -203,7 +203,8 @@ def dashboard(user: User, term: Term, inst: Institution, now: datetime, tables: 
     found: dict[str, list[Counts]] = {name: [] for name in DIMENSIONS if name in tables}
     params = {"term_id": term.id, "threshold": inst.at_risk_threshold_percent, "deadline": deadline}
     for row in db.session.execute(union_all(*parts), params):
-        numbers = {name: int(row._mapping[name] or 0) for name in ("total", *COUNTERS)}
+        # Any: the counters go to Counts' int fields by name, and mypy would check them against `reminded` too.
+        numbers: dict[str, Any] = {name: int(row._mapping[name] or 0) for name in ("total", *COUNTERS)}
         counts = Counts(row.dimension, row.key or "", row.label or "", **numbers)
         if row.dimension == "total":
             counts.label = term.name
@@ -213,7 +214,9 @@ def dashboard(user: User, term: Term, inst: Institution, now: datetime, tables: 
     zone = ZoneInfo(inst.timezone)
     if found:
         rows = {(c.dimension, c.key): c for table in found.values() for c in table}
-        for after, occurred_at in db.session.execute(reminded_today(term, now, zone)):
+        for row in db.session.execute(reminded_today(term, now, zone)):  # Flask-SQLAlchemy's rows are untyped
+            after: dict[str, Any] | None = row.after
+            occurred_at: datetime = row.occurred_at
             # A press that sent nothing (everyone already reminded) leaves the row's last real reminder shown.
             if (
                 after
@@ -241,7 +244,8 @@ def row_label(dimension: str, key: str) -> str | None:
     if dimension == "subject":
         found = db.session.scalar(select(Course.subject).where(Course.subject == key).limit(1))
         return found
-    model = {"organization": Organization, "campus": Campus}.get(dimension)
+    models: dict[str, type[Organization] | type[Campus]] = {"organization": Organization, "campus": Campus}
+    model = models.get(dimension)
     row_id = parse_id(key)  # the one id parser: str.isdigit() let "²" through to int(), a 500
     if model is None or row_id is None:
         return None

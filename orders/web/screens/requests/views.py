@@ -97,7 +97,7 @@ def index():
     """Content requests on orders the user may view, with Status, Term and text filters."""
     filters = RequestFilter.from_args(request.args)
     base = _requests_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     page = min(filters.page, page_count(total, PAGE_SIZE))
     order_by = (
         (ContentRequest.updated_at.desc(), ContentRequest.id.desc())
@@ -195,10 +195,10 @@ def comment(content_request: ContentRequest):
     form = CommentForm()
     if not form.validate_on_submit():
         return render_template("requests/detail.html", **_detail_context(content_request, comment_form=form)), 422
+    text = form.text.data
+    assert text is not None  # DataRequired: a validated form has its text
     outcome = run_change(
-        lambda: services.add_comment(
-            content_request, form.text.data, actor=actor(), now=clock.now(), request_id=g.request_id
-        )
+        lambda: services.add_comment(content_request, text, actor=actor(), now=clock.now(), request_id=g.request_id)
     )
     flash("Your comment was added." if outcome.ok else outcome.message, "status" if outcome.ok else "error")
     return redirect(url_for("requests.detail", request_id=content_request.id), code=303)
@@ -251,7 +251,7 @@ def change_status(content_request: ContentRequest):
             actor=actor(),
             now=clock.now(),
             request_id=g.request_id,
-            expected_version=form.version.data,
+            expected_version=form.seen_version(),
             comment=form.comment.data or "",
             fulfilled_by=item,
         )
