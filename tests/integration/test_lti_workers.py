@@ -5,9 +5,7 @@ Nothing of a launch lives in a process: the state, the nonce, the launch data an
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,41 +18,18 @@ from orders.domain.lti import connections
 from orders.domain.models import LtiLaunch
 from orders.extensions import db
 from tests.lti_platform import LEARNER, FakePlatform
+from tests.servers import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _serve(database_url: str, port: int) -> subprocess.Popen:
     env = dict(os.environ, ORDERS_ENV="development", SECRET_KEY="two-workers-secret", DATABASE_URL=database_url,
                PYTHONPATH=str(ROOT))
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return subprocess.Popen(
-        # Two threads, as deploy/gunicorn.conf.py runs: the roster's token request makes the LMS fetch our key set.
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Two threads, as deploy/gunicorn.conf.py runs: the roster's token request makes the LMS fetch our key set.
+    return gunicorn(port, env, text=True)
 
 
 def _wait_until_up(process: subprocess.Popen, base: str) -> None:
@@ -73,7 +48,7 @@ def _wait_until_up(process: subprocess.Popen, base: str) -> None:
 @pytest.fixture
 def two_servers(app):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     processes = [_serve(url, port) for port in ports]
     try:
         bases = [f"http://127.0.0.1:{port}" for port in ports]

@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from orders.config import Config
 from orders.database import session_settings
 from tests.helpers import IN_CI, SHARED_DATABASE_URL, require_postgres
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RACE_TESTS = [
@@ -40,12 +41,6 @@ RACE_TESTS = [
 # Fails on PostgreSQL without PgBouncer too, on this branch's base: it expects a 422 where the catalog's lost
 # race now answers 409 (issue 38 item 6). Left out here so this test says something about PgBouncer only.
 KNOWN_BROKEN = "not test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _config() -> dict:
@@ -69,7 +64,7 @@ def pgbouncer():
     require_postgres()
     binary = _pgbouncer_binary()
     server = make_url(SHARED_DATABASE_URL)
-    port = _free_port()
+    port = free_port()
     tmp_path = Path(tempfile.mkdtemp(prefix="orders-pgbouncer-"))
     settings = "; ".join(f"SET {name} = {value}" for name, value in session_settings(_config()).items())
     (tmp_path / "userlist.txt").write_text(f'"{server.username}" "{server.password}"\n')

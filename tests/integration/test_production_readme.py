@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from tests.helpers import require_postgres
+from tests.servers import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -64,12 +64,6 @@ def with_values(block: str, values: dict[str, str]) -> str:
         lines.append(line)
     assert not values, f"the block no longer exports {sorted(values)}"
     return "\n".join(lines)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -128,7 +122,7 @@ def test_the_production_block_runs_and_the_app_it_starts_works(deployment, throw
     assert f"CREATE ROLE {default_url.username} LOGIN PASSWORD '{default_url.password}'" in admin_lines
     assert f"CREATE DATABASE {default_url.database} OWNER {default_url.username}" in admin_lines
 
-    port = _free_port()
+    port = free_port()
     script = with_values(
         "\n".join(line for line in block.splitlines() if line not in INSTALL_LINES),
         {"DATABASE_URL": throwaway_database, "GUNICORN_BIND": f"127.0.0.1:{port}", "METRICS_TOKEN": METRICS_TOKEN},

@@ -14,7 +14,6 @@ import re
 import secrets
 import socket
 import subprocess
-import sys
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -24,18 +23,13 @@ import pytest
 
 from devtools.demo import DEMO_PASSWORD
 from tests.helpers import require_postgres
+from tests.servers import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 # Production cookies are Secure: sign-in is refused over plain HTTP, so the load balancer says the browser's
 # connection was HTTPS (the processes run with PROXY_FIX_X_PROTO=1, as behind the README's TLS proxy).
 THROUGH_TLS_PROXY = {"X-Forwarded-Proto": "https"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Browser:
@@ -101,28 +95,8 @@ def two_processes(app, demo_data):
         PYTHONPATH=str(ROOT),
         PROXY_FIX_X_PROTO="1",
     )
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "1",
-                "--threads",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "app:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for port in ports
-    ]
+    ports = [free_port(), free_port()]
+    processes = [gunicorn(port, env) for port in ports]
     try:
         for port, process in zip(ports, processes):
             deadline = time.monotonic() + 60
