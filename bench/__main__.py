@@ -186,53 +186,21 @@ def main(argv=None) -> int:
         )
         measured, mail = [], None
         for s in scenarios:
-            baseline_lines = ["GET\t" + BASELINE_PATH]
             cookie = s["browser"].cookie_header()
-            before = run_wrk(
-                wrk,
-                port,
-                baseline_lines,
-                work_dir,
-                seconds=args.baseline_seconds,
-                connections=args.connections,
-                cookie=cookie,
-                name="baseline",
-            )
+
+            def wrk_run(lines, seconds, name, headers=None, cookie=cookie):
+                """wrk against this scenario's session: the page, or the hello baseline around it."""
+                return run_wrk(wrk, port, lines, work_dir, seconds=seconds, connections=args.connections,
+                               cookie=cookie, headers=headers, name=name)
+
+            baseline_lines = ["GET\t" + BASELINE_PATH]
+            before = wrk_run(baseline_lines, args.baseline_seconds, "baseline")
             if s["key"] == "cancel_post":
                 run, mail = run_cancel(args, env, smtp_port, wrk, port, work_dir, s, cookie, results_dir)
             else:
-                run_wrk(
-                    wrk,
-                    port,
-                    s["lines"],
-                    work_dir,
-                    seconds=2,
-                    connections=args.connections,
-                    cookie=cookie,
-                    headers=s.get("headers"),
-                    name=s["key"],
-                )
-                run = run_wrk(
-                    wrk,
-                    port,
-                    s["lines"],
-                    work_dir,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    cookie=cookie,
-                    headers=s.get("headers"),
-                    name=s["key"],
-                )
-            after = run_wrk(
-                wrk,
-                port,
-                baseline_lines,
-                work_dir,
-                seconds=args.baseline_seconds,
-                connections=args.connections,
-                cookie=cookie,
-                name="baseline",
-            )
+                wrk_run(s["lines"], 2, s["key"], s.get("headers"))  # warm-up: plans prepared, caches filled
+                run = wrk_run(s["lines"], args.seconds, s["key"], s.get("headers"))
+            after = wrk_run(baseline_lines, args.baseline_seconds, "baseline")
             baseline_rps = (before.rps + after.rps) / 2
             entry = {
                 "key": s["key"],
