@@ -38,9 +38,6 @@ RACE_TESTS = [
     "tests/integration/test_sign_in_races.py",
     "tests/integration/test_progress_remind_race.py",
 ]
-# Fails on PostgreSQL without PgBouncer too, on this branch's base: it expects a 422 where the catalog's lost
-# race now answers 409 (issue 38 item 6). Left out here so this test says something about PgBouncer only.
-KNOWN_BROKEN = "not test_two_admins_adding_one_isbn_at_once_get_one_item_and_a_clear_refusal"
 
 
 def _config() -> dict:
@@ -120,7 +117,7 @@ def test_the_race_tests_pass_through_pgbouncer_in_transaction_pooling(pgbouncer)
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     env.update(TEST_DATABASE_URL=through, DATABASE_PREPARE_THRESHOLD="none", DATABASE_STARTUP_OPTIONS="off", CI="true")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-k", KNOWN_BROKEN, *RACE_TESTS],
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", *RACE_TESTS],
         cwd=ROOT,
         env=env,
         capture_output=True,
